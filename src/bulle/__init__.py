@@ -1,0 +1,19 @@
+"""Bulle: a self-hosted trusted data environment for personal data.
+
+The public Python API lives in :mod:`bulle.api`; it is re-exported here lazily so that importing
+``bulle`` stays cheap.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_API = {"Workspace", "open_workspace", "init_workspace", "Actor", "Role"}
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from bulle import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

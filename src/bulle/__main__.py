@@ -1,0 +1,3 @@
+from bulle.cli.main import main
+
+main()

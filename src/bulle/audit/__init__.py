@@ -1,0 +1,1 @@
+"""Audit: typed events for every state-changing action, and the hook they go through."""

@@ -1,0 +1,1 @@
+"""The `bulle` command line: a thin layer that parses, calls a service and renders."""

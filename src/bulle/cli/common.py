@@ -1,0 +1,48 @@
+"""Shared option decorators and rendering helpers for CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bulle.errors import UserError
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(f)
+
+
+def emit(payload: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+    """Print a command's result: one JSON object, or the human rendering."""
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    else:
+        render(payload)
+
+
+def actor_from(ctx: click.Context):
+    from bulle.domain.actor import Actor
+
+    obj = ctx.find_root().obj or {}
+    return Actor.from_cli(obj.get("user"), obj.get("role") or "custodian")
+
+
+def workspace_from(ctx: click.Context):
+    """Open the workspace named by --workspace (or BULLE_WORKSPACE)."""
+    from bulle.workspace import Workspace
+
+    obj = ctx.find_root().obj or {}
+    path = obj.get("workspace")
+    if not path:
+        raise UserError("no workspace given: use `bulle --workspace DIR ...` or set BULLE_WORKSPACE")
+    return Workspace.open(path, actor=actor_from(ctx))
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False)

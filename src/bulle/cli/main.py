@@ -1,0 +1,110 @@
+"""Entry point of the `bulle` command.
+
+Commands are loaded lazily (``COMMANDS`` maps a name to ``module:attribute``) so that
+``bulle --help`` never imports DuckDB, pandas or spaCy. Every error is mapped to an exit code here,
+and only here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+
+import click
+
+from bulle.errors import INTERNAL_EXIT_CODE, BulleError
+
+# name -> (module:attribute, one-line help). One line per command group; add yours here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("bulle.cli.workspace_cmds:init", "Create a new workspace."),
+    "import": ("bulle.cli.vault_cmds:import_", "Import a table (CSV, Parquet, JSONL) as a dataset version."),
+    "datasets": ("bulle.cli.vault_cmds:datasets", "List datasets and their versions."),
+    "versions": ("bulle.cli.vault_cmds:versions", "List the versions of one dataset, with lineage."),
+    "show": ("bulle.cli.vault_cmds:show", "Show the first rows of a dataset version."),
+    "profile": ("bulle.cli.vault_cmds:profile", "Profile a dataset and suggest a role per column."),
+    "roles": ("bulle.cli.vault_cmds:roles", "Confirm or override column roles."),
+    "pseudonymize": ("bulle.cli.vault_cmds:pseudonymize", "Replace direct identifiers with keyed tokens."),
+    "rotate-key": ("bulle.cli.vault_cmds:rotate_key", "Rotate the pseudonymization key and re-pseudonymize."),
+    "reidentify": ("bulle.cli.vault_cmds:reidentify", "Look up tokens in the encrypted re-identification table."),
+    "export-table": ("bulle.cli.vault_cmds:export_table", "Write a dataset version to CSV, Parquet or JSONL."),
+    "demo": ("bulle.cli.demo:demo", "Run the end-to-end demo on bundled data."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), envvar="BULLE_WORKSPACE",
+              help="Workspace directory (or BULLE_WORKSPACE).")
+@click.option("--user", envvar="BULLE_USER", default=None, help="Acting user (default: login name).")
+@click.option("--role", envvar="BULLE_ROLE", default="custodian", show_default=True,
+              type=click.Choice(["custodian", "analyst", "dpo", "subject"]), help="Acting role.")
+@click.version_option(package_name="bulle", prog_name="bulle")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, user: str | None, role: str) -> None:
+    """Bulle: a trusted data environment for personal data."""
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+    ctx.obj["user"] = user
+    ctx.obj["role"] = role
+
+
+def _json_requested(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = _json_requested(argv)
+    try:
+        cli.main(args=argv, prog_name="bulle", standalone_mode=False)
+    except BulleError as exc:
+        _report(exc.to_dict(), str(exc), as_json)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        # Usage errors are bad input too: exit 2, one line.
+        payload = {"code": "usage", "message": exc.format_message(), "where": None}
+        _report(payload, f"usage: {exc.format_message()}", as_json)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: say so, keep the traceback for the report
+        payload = {"code": "internal", "message": f"internal error: {exc!r}", "where": None}
+        if os.environ.get("BULLE_DEBUG") or not as_json:
+            traceback.print_exc()
+        _report(payload, f"internal error (a bug in Bulle, please report it): {exc!r}", as_json)
+        sys.exit(INTERNAL_EXIT_CODE)
+    sys.exit(0)
+
+
+def _report(payload: dict, text: str, as_json: bool) -> None:
+    if as_json:
+        sys.stderr.write(json.dumps({"error": payload}, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"error: {text}\n")

@@ -1,0 +1,1 @@
+"""Bulle's domain model: frozen, validated objects that do no I/O."""
