@@ -1,0 +1,1 @@
+"""Storage and compute engines: everything that touches rows goes through an Engine."""

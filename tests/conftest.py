@@ -1,0 +1,35 @@
+"""Shared test configuration: the slow marker, paths to shared data, hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+ARX_DATA = SHARED / "data" / "arx"
+
+settings.register_profile("ci", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("BULLE_SLOW"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with BULLE_SLOW=1 (make test-all)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def arx_data() -> Path:
+    if not ARX_DATA.is_dir():
+        pytest.skip("../shared/data/arx is not beside the repository")
+    return ARX_DATA
