@@ -1,0 +1,243 @@
+"""The default engine: embedded DuckDB reading and writing Parquet.
+
+Ingest streams through DuckDB (``COPY (SELECT ... FROM read_csv(...)) TO ... (FORMAT parquet)``)
+so a file larger than memory imports within a fixed memory limit. When DuckDB rejects a file, the
+slow exact locator in :mod:`bulle.storage.csv_checks` finds the first bad line so the user gets a
+precise message; the fast path never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulle.errors import InputError, Where
+from bulle.storage import csv_checks
+from bulle.storage.engine import CsvOptions, Engine, WriteStats
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
+                    "latin1": "latin-1", "iso-8859-1": "latin-1"}
+
+
+def _q(path: Path | str) -> str:
+    """Quote a path as a SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    capabilities = frozenset({"ingest.csv", "ingest.parquet", "ingest.jsonl", "profile",
+                              "frequency_table", "sql"})
+
+    def __init__(self, memory_limit: str | None = None, threads: int | None = None,
+                 temp_directory: Path | None = None):
+        self.memory_limit = memory_limit or os.environ.get("BULLE_MEMORY_LIMIT", "4GB")
+        self.threads = threads
+        self.temp_directory = temp_directory
+
+    # -- connections -------------------------------------------------------------------------
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                     "autoload_known_extensions": False})
+        con.execute(f"SET memory_limit={_q(self.memory_limit)}")
+        if self.threads:
+            con.execute(f"SET threads={int(self.threads)}")
+        if self.temp_directory:
+            con.execute(f"SET temp_directory={_q(self.temp_directory)}")
+        con.execute("SET enable_progress_bar=false")
+        return con
+
+    # -- ingest ------------------------------------------------------------------------------
+    def csv_to_parquet(self, src: Path, dest: Path, options: CsvOptions) -> WriteStats:
+        dialect = csv_checks.sniff(src, options)
+        source = src
+        transcoded: Path | None = None
+        encoding = NATIVE_ENCODINGS.get(dialect.encoding.lower())
+        if encoding is None:  # an encoding DuckDB cannot read: transcode to UTF-8 first
+            transcoded = dest.with_suffix(".utf8.csv")
+            csv_checks.transcode_to_utf8(src, transcoded, dialect.encoding)
+            source, encoding = transcoded, "utf-8"
+        try:
+            con = self.connect()
+            try:
+                reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar)
+                self._copy(con, reader, dest, on_error=lambda exc: self._csv_error(src, dialect, exc))
+                return self._stats(con, dest)
+            finally:
+                con.close()
+        finally:
+            if transcoded is not None:
+                transcoded.unlink(missing_ok=True)
+
+    def _read_csv_sql(self, path: Path, dialect: csv_checks.Dialect, encoding: str,
+                      all_varchar: bool, types: dict[str, str] | None = None) -> str:
+        args = [
+            _q(path),
+            f"delim={_q(dialect.delimiter)}",
+            f"header={'true' if dialect.header else 'false'}",
+            f"quote={_q(dialect.quote)}",
+            f"escape={_q(dialect.quote)}",
+            f"encoding={_q(encoding)}",
+            "strict_mode=true",
+            "sample_size=-1" if os.path.getsize(path) < 64 * 1024 * 1024 else "sample_size=200000",
+        ]
+        if not dialect.header:
+            args.append("names=[" + ", ".join(_q(c) for c in dialect.columns) + "]")
+        if all_varchar:
+            args.append("all_varchar=true")
+        elif types:
+            args.append("types={" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in types.items()) + "}")
+        return f"SELECT * FROM read_csv({', '.join(args)})"
+
+    def _copy(self, con, select_sql: str, dest: Path, on_error) -> None:
+        import duckdb
+
+        try:
+            con.execute(f"COPY ({select_sql}) TO {_q(dest)} ({PARQUET_OPTIONS})")
+        except (duckdb.Error, RuntimeError) as exc:
+            Path(dest).unlink(missing_ok=True)
+            raise on_error(exc) from None
+
+    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception) -> InputError:
+        found = csv_checks.locate_problem(src, dialect)
+        if found is not None:
+            return found
+        return InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
+
+    def parquet_to_parquet(self, src: Path, dest: Path) -> WriteStats:
+        csv_checks.check_regular_file(src)
+        if src.stat().st_size < 12:
+            raise InputError("not a Parquet file (too small to hold a Parquet footer)", Where(file=str(src)))
+        con = self.connect()
+        try:
+            def err(exc: Exception) -> InputError:
+                return InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src)))
+
+            self._copy(con, f"SELECT * FROM read_parquet({_q(src)})", dest, err)
+            stats = self._stats(con, dest)
+        finally:
+            con.close()
+        csv_checks.check_column_names([c["name"] for c in stats.schema], src)
+        return stats
+
+    def jsonl_to_parquet(self, src: Path, dest: Path) -> WriteStats:
+        csv_checks.check_regular_file(src)
+        if src.stat().st_size == 0:
+            raise InputError("empty file: no records", Where(file=str(src)))
+        con = self.connect()
+        try:
+            def err(exc: Exception) -> InputError:
+                found = csv_checks.locate_jsonl_problem(src)
+                return found or InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
+
+            sql = (f"SELECT * FROM read_json({_q(src)}, format='newline_delimited', "
+                   "sample_size=-1, maximum_object_size=67108864)")
+            self._copy(con, sql, dest, err)
+            return self._stats(con, dest)
+        finally:
+            con.close()
+
+    def _stats(self, con, dest: Path) -> WriteStats:
+        meta = con.execute(
+            f"SELECT sum(num_rows) FROM (SELECT DISTINCT row_group_id, row_group_num_rows AS num_rows "
+            f"FROM parquet_metadata({_q(dest)}))"
+        ).fetchone()
+        rows = int(meta[0] or 0)
+        schema = self._schema(con, dest)
+        return WriteStats(rows=rows, schema=schema, bytes=dest.stat().st_size)
+
+    def _schema(self, con, path: Path) -> list[dict[str, str]]:
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_q(path)})").fetchall()
+        return [{"name": r[0], "type": str(r[1])} for r in rows]
+
+    # -- read ----------------------------------------------------------------------------------
+    def read_table(self, path: Path, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+        con = self.connect()
+        try:
+            cols = ", ".join(_ident(c) for c in columns) if columns else "*"
+            sql = f"SELECT {cols} FROM read_parquet({_q(path)})"
+            if limit is not None:
+                sql += f" LIMIT {int(limit)}"
+            return con.sql(sql).to_arrow_table()
+        finally:
+            con.close()
+
+    def read_csv_table(self, src: Path, options: CsvOptions) -> pa.Table:
+        dialect = csv_checks.sniff(src, options)
+        encoding = NATIVE_ENCODINGS.get(dialect.encoding.lower(), "utf-8")
+        con = self.connect()
+        try:
+            import duckdb
+
+            try:
+                return con.sql(self._read_csv_sql(src, dialect, encoding, options.all_varchar)).to_arrow_table()
+            except (duckdb.Error, RuntimeError) as exc:
+                raise self._csv_error(src, dialect, exc) from None
+        finally:
+            con.close()
+
+    def write_table(self, table: pa.Table, dest: Path) -> WriteStats:
+        con = self.connect()
+        try:
+            con.register("__bulle_src", table)
+            con.execute(f"COPY (SELECT * FROM __bulle_src) TO {_q(dest)} ({PARQUET_OPTIONS})")
+            con.unregister("__bulle_src")
+            return WriteStats(rows=table.num_rows, schema=self._schema(con, dest), bytes=dest.stat().st_size)
+        finally:
+            con.close()
+
+    def write_sql(self, sql: str, dest: Path, tables: dict[str, Any] | None = None) -> WriteStats:
+        """Write the result of a SQL query over Parquet files (and registered tables) as Parquet."""
+        con = self.connect()
+        try:
+            for name, tbl in (tables or {}).items():
+                con.register(name, tbl)
+            con.execute(f"COPY ({sql}) TO {_q(dest)} ({PARQUET_OPTIONS})")
+            return self._stats(con, dest)
+        finally:
+            con.close()
+
+    # -- compute -------------------------------------------------------------------------------
+    def frequency_table(self, path: Path, columns: list[str]) -> pa.Table:
+        con = self.connect()
+        try:
+            cols = ", ".join(_ident(c) for c in columns)
+            return con.sql(
+                f"SELECT {cols}, count(*)::BIGINT AS count FROM read_parquet({_q(path)}) GROUP BY ALL"
+            ).to_arrow_table()
+        finally:
+            con.close()
+
+    def profile(self, path: Path, top: int = 5) -> list[dict[str, Any]]:
+        from bulle.storage.profiling_sql import profile_parquet
+
+        con = self.connect()
+        try:
+            return profile_parquet(con, _q(path), self._schema(con, path), top)
+        finally:
+            con.close()
+
+
+_LINE_RE = re.compile(r"[Ll]ine:? (\d+)")
+
+
+def _line_of(message: str) -> int | None:
+    m = _LINE_RE.search(message)
+    return int(m.group(1)) if m else None
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "unreadable input"
