@@ -45,4 +45,5 @@ def workspace_from(ctx: click.Context):
 def console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    probe = Console()
+    return Console(highlight=False, width=None if probe.is_terminal else 120)

@@ -199,6 +199,19 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
+    def export(self, path: Path, dest: Path, fmt: str) -> None:
+        if fmt == "parquet":
+            import shutil
+
+            shutil.copyfile(path, dest)  # byte for byte: the stored file is the open format
+            return
+        options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
+        con = self.connect()
+        try:
+            con.execute(f"COPY (SELECT * FROM read_parquet({_q(path)})) TO {_q(dest)} ({options})")
+        finally:
+            con.close()
+
     def write_sql(self, sql: str, dest: Path, tables: dict[str, Any] | None = None) -> WriteStats:
         """Write the result of a SQL query over Parquet files (and registered tables) as Parquet."""
         con = self.connect()

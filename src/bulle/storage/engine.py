@@ -69,6 +69,10 @@ class Engine(ABC):
         """Per-column statistics: type, distinct, nulls, min, max, top values."""
 
     @abstractmethod
+    def export(self, path: Path, dest: Path, fmt: str) -> None:
+        """Write a stored version to ``dest`` as csv, parquet or jsonl (the caller makes it atomic)."""
+
+    @abstractmethod
     def write_table(self, table: pa.Table, dest: Path) -> WriteStats:
         """Write an Arrow table (small results, transformed versions) as Parquet."""
 

@@ -1,0 +1,1 @@
+"""The catalog: persistence of datasets, versions, roles and governance objects."""

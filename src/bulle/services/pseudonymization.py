@@ -1,0 +1,141 @@
+"""Pseudonymization use cases: pseudonymize a version, rotate the key, re-identify tokens."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulle.audit import events as ev
+from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
+from bulle.errors import InputError, NotFoundError, Where
+from bulle.services.vault import resolve
+from bulle.vault import reid
+from bulle.vault.pseudonymize import Tokenizer
+
+if TYPE_CHECKING:
+    from bulle.workspace import Workspace
+
+PSEUDONYMIZED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID)
+STILL_PERSONAL = "pseudonymized data is still personal data (GDPR recital 26): keys are held by the custodian"
+
+
+def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, reid_table: bool = False,
+                 key_id: str | None = None) -> dict[str, Any]:
+    """Replace direct identifiers (and the subject id) with keyed tokens, in a new version."""
+    source = resolve(ws, ref)
+    roles = ws.catalog.roles(source.dataset, source.number)
+    by_col = {r.column: r for r in roles}
+    if columns:
+        unknown = [c for c in columns if c not in by_col]
+        if unknown:
+            raise InputError(f"unknown column(s) {', '.join(map(repr, unknown))} in {source.ref}",
+                             Where(field="--column"))
+        targets = {c: by_col[c].identifier_kind or "text" for c in columns}
+    else:
+        targets = {r.column: r.identifier_kind or "text" for r in roles if r.role in PSEUDONYMIZED_ROLES}
+    if not targets:
+        raise InputError(f"{source.ref} has no direct identifier or subject id to pseudonymize "
+                         "(check `bulle profile` and set roles with `bulle roles`)", Where(field="dataset"))
+    key_id, key = ws.keys.pseudonym_key(key_id)
+    operation = {"name": "pseudonymize", "columns": targets, "key_id": key_id, "token_format": "bp1",
+                 "pseudonymized": True, "legal_status": STILL_PERSONAL, "reid_table": reid_table}
+    version, mappings = _run(ws, source, operation, key)
+    new_roles = [replace(r, reason=f"pseudonymized ({r.reason})") if r.column in targets else r for r in roles]
+    with ws.write_lock(), ws.catalog.transaction():
+        ws.catalog.set_roles(version.dataset, version.number, new_roles)
+        profile = ws.catalog.profile(source.dataset, source.number)
+        if profile is not None:
+            ws.catalog.set_profile(version.dataset, version.number,
+                                   [c for c in profile if c["name"] not in targets] +
+                                   [{"name": c, "pseudonymized": True} for c in targets])
+    artefact = None
+    if reid_table:
+        blob = reid.encrypt_table(mappings, ws.keys.custodian_public_key(), ws.id, version.ref)
+        tmp = ws.temp_path(".reid")
+        tmp.write_bytes(blob)
+        artefact = ws.add_artefact(version, "reid_table", tmp, "reid.bin")
+    return {"source": source.ref, "version": version.to_dict(), "ref": version.ref, "columns": targets,
+            "key_id": key_id, "reid_table": artefact, "personal_data": True, "note": STILL_PERSONAL}
+
+
+def _run(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
+         key: bytes) -> tuple[DatasetVersion, dict[str, dict[str, str]]]:
+    from duckdb import sqltypes
+
+    tokenizers = {c: Tokenizer(key, operation["key_id"], kind, operation["reid_table"])
+                  for c, kind in operation["columns"].items()}
+    con = ws.engine.connect()
+    tmp = ws.temp_path()
+    try:
+        exprs = []
+        for i, (col, tok) in enumerate(tokenizers.items()):
+            fn = f"bulle_token_{i}"
+            con.create_function(fn, tok.arrow_udf(), [sqltypes.VARCHAR], sqltypes.VARCHAR,
+                                type="arrow", side_effects=False)
+            exprs.append(f'{fn}("{_esc(col)}"::VARCHAR) AS "{_esc(col)}"')
+        path = str(ws.path_of(source)).replace("'", "''")
+        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet('{path}')"
+        con.execute("SET threads=1")  # one UDF instance: the cache and mapping stay consistent
+        con.execute(f"COPY ({sql}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        schema = [{"name": n, "type": str(t)} for n, t, *_ in
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet('{str(tmp).replace(chr(39), chr(39) * 2)}')").fetchall()]
+        version = ws.commit_version(
+            tmp, dataset=source.dataset, kind=VersionKind.PSEUDONYMIZE, parents=[source.ref],
+            operation=operation, row_count=source.row_count, schema=schema,
+            event=lambda v: ev.DatasetPseudonymized(actor=ws.actor, target=v.ref, details={
+                "source": source.ref, "columns": sorted(operation["columns"]), "key_id": operation["key_id"],
+                "reid_table": operation["reid_table"], "content_hash": v.content_hash}),
+        )
+    finally:
+        con.close()
+        tmp.unlink(missing_ok=True)
+    mappings = {c: {tok: orig for orig, tok in t.mapping().items()} for c, t in tokenizers.items()} \
+        if operation["reid_table"] else {}
+    return version, mappings
+
+
+def _esc(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def recompute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any]) -> DatasetVersion:
+    """Re-run a pseudonymization from its lineage (erasure and key rotation use this)."""
+    _, key = ws.keys.pseudonym_key(operation["key_id"])
+    version, _ = _run(ws, source, operation, key)
+    return version
+
+
+def rotate_key(ws: Workspace) -> dict[str, Any]:
+    """A new key; every dataset whose latest version is pseudonymized gets a new version under it."""
+    old = ws.keys.current_pseudonym_key_id()
+    new = ws.keys.new_pseudonym_key()
+    ws.emit(ev.KeyRotated(actor=ws.actor, target="pseudonym-key", details={"old_key_id": old, "new_key_id": new}))
+    produced = []
+    for name in ws.catalog.dataset_names():
+        latest = ws.catalog.resolve(name)
+        if latest.kind is not VersionKind.PSEUDONYMIZE:
+            continue
+        parent = latest.parents[0]
+        result = pseudonymize(ws, parent, columns=list(latest.operation["columns"]),
+                              reid_table=bool(latest.operation.get("reid_table")), key_id=new)
+        produced.append({"from": latest.ref, "source": parent, "new": result["ref"]})
+    return {"old_key_id": old, "new_key_id": new, "versions": produced}
+
+
+def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None) -> dict[str, Any]:
+    v = resolve(ws, ref)
+    tables = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == "reid_table"]
+    if not tables:
+        raise NotFoundError(f"{v.ref} has no re-identification table (pseudonymize with --reid-table)",
+                            Where(field="dataset"))
+    path = ws.root / tables[-1]["path"]
+    private = ws.keys.custodian_private_key(custodian_key)
+    columns = reid.decrypt_table(path.read_bytes(), private, ws.id, v.ref, str(path))
+    found: dict[str, Any] = {}
+    for t in tokens:
+        hits = {col: m[t] for col, m in columns.items() if t in m}
+        found[t] = hits or None
+    ws.emit(ev.ReidentificationLookup(actor=ws.actor, target=v.ref, details={"tokens": len(tokens),
+                                                                             "found": sum(1 for x in found.values() if x)}))
+    return {"ref": v.ref, "tokens": found}

@@ -1,0 +1,124 @@
+"""Suggest a role for each column from its name, its values and its statistics, with the reason.
+
+French-aware: column names are compared after folding accents and case and splitting on
+separators (``Date_de_Naissance`` -> ``date de naissance``). Value patterns are checked on the
+profile's sample (e-mails, French phone numbers, NIR with a valid key, IBAN, ICD-10 codes).
+A suggestion is only a suggestion: the custodian confirms or overrides it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment
+from bulle.vault.patterns import is_email, is_french_phone, is_iban, is_icd10, is_nir
+
+
+def fold(name: str) -> str:
+    """``Prénom_Patient`` -> ``prenom patient``."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()
+    return " ".join(re.split(r"[^a-z0-9]+", text)).strip()
+
+
+@dataclass(frozen=True)
+class NameRule:
+    role: ColumnRole
+    pattern: re.Pattern[str]
+    what: str
+    identifier_kind: str | None = None
+
+
+def _r(role: ColumnRole, regex: str, what: str, kind: str | None = None) -> NameRule:
+    return NameRule(role, re.compile(regex), what, kind)
+
+
+S, D, Q, SC, FT = (ColumnRole.SUBJECT_ID, ColumnRole.DIRECT_IDENTIFIER, ColumnRole.QUASI_IDENTIFIER,
+                   ColumnRole.SPECIAL_CATEGORY, ColumnRole.FREE_TEXT)
+
+# Order matters: the first matching rule wins.
+NAME_RULES: list[NameRule] = [
+    _r(D, r"\b(nir|nss|insee|secu|securite sociale|social security|ssn|num(ero)? secu)\b", "a social security number (NIR)", "nir"),
+    _r(S, r"^(id|ipp|nip|ident|identifiant|subject|sujet|person|personne|patient|individu|pseudo)( ?(id|num|numero|number|identifiant|patient|sujet|personne))?$|^(id|num|numero|identifiant) (patient|personne|sujet|individu|usager|client|beneficiaire)$|^(patient|subject|person|client|user) ?id$",
+       "an identifier that links rows to a person"),
+    _r(D, r"\b(e ?mail|courriel|mail|adresse electronique|email address)\b", "an e-mail address", "email"),
+    _r(D, r"\b(tel|telephone|phone|portable|mobile|gsm|fax)\b", "a telephone number", "phone"),
+    _r(D, r"\b(iban|rib|bic|numero de compte|account number|carte bancaire|card number)\b", "a bank identifier", "text"),
+    _r(D, r"^(nom|name|surname|lastname|last name|family name|nom de famille|nom naissance|nom de naissance|nom usage|nom d usage|patronyme)\b|\b(nom|name) (patient|personne|client|usager|medecin|beneficiaire)\b",
+       "a person's name", "name"),
+    _r(D, r"^(prenom|prenoms|firstname|first name|given name|forename)s?\b|\bprenom\b", "a first name", "name"),
+    _r(D, r"\b(adresse|address|rue|street|voie|domicile)\b", "a postal address", "text"),
+    _r(D, r"\b(passeport|passport|permis|driving licence|carte d identite|cni|immatriculation|plaque)\b", "an identity document number", "text"),
+    _r(D, r"\b(ip|adresse ip|ip address|mac address)\b", "a network identifier", "text"),
+    _r(Q, r"\b(date (de )?naissance|ddn|naissance|birth ?date|date of birth|dob|birthday|ne le|annee (de )?naissance|year of birth)\b", "a birth date", None),
+    _r(Q, r"\b(code postal|cp|postcode|postal code|zip|zip code|code commune|insee commune)\b", "a postcode", None),
+    _r(Q, r"\b(commune|ville|city|town|localite|lieu (de )?naissance|lieu de residence|departement|dept|region|pays|country|native country|nationalite|nationality)\b", "a place", None),
+    _r(SC, r"\b(diagnostic|diagnosis|diag|cim ?10|icd ?10|icd|pathologie|maladie|disease|affection|traitement|treatment|medicament|medication|drug|ordonnance|prescription|symptome|handicap|disability|sante|health|hiv|vih|grossesse|pregnan|allergie|antecedents?|acte medical|ccam|ghm|gir)\b",
+       "health data (GDPR art. 9)"),
+    _r(SC, r"\b(race|ethnie|ethnic|ethnicity|origine ethnique|origine raciale)\b", "ethnic or racial origin (GDPR art. 9)"),
+    _r(SC, r"\b(religion|confession|culte|croyance|belief)\b", "religious belief (GDPR art. 9)"),
+    _r(SC, r"\b(orientation sexuelle|sexual orientation|vie sexuelle|sex life)\b", "sex life or sexual orientation (GDPR art. 9)"),
+    _r(SC, r"\b(opinion politique|political|parti|party affiliation|vote)\b", "political opinion (GDPR art. 9)"),
+    _r(SC, r"\b(syndicat|syndical|union membership|trade union)\b", "trade-union membership (GDPR art. 9)"),
+    _r(SC, r"\b(genetique|genetic|genome|adn|dna|biometri|empreinte|fingerprint)\b", "genetic or biometric data (GDPR art. 9)"),
+    _r(Q, r"^(age|ages|tranche d age|age group)$|\bage\b", "an age", None),
+    _r(Q, r"^(sexe|sex|genre|gender|civilite|titre)$", "sex or gender", None),
+    _r(Q, r"\b(profession|occupation|metier|emploi|job|employeur|employer|workclass|csp|categorie socio|education|diplome|niveau d etudes|situation familiale|marital|statut marital|etat civil)\b",
+       "a socio-demographic attribute"),
+    _r(Q, r"\b(date (d )?(entree|admission|sortie|deces|hospitalisation|consultation|sejour)|admission date|discharge date|date of death)\b", "an event date tied to the person", None),
+    _r(FT, r"\b(commentaire|comment|comments|remarque|note|notes|observation|observations|texte|text|compte rendu|cr|description|motif|resume|narrative|libelle libre|free text)\b",
+       "free text", None),
+]
+
+VALUE_CHECKS = [
+    (is_nir, D, "values are NIR numbers with a valid key", "nir"),
+    (is_email, D, "values are e-mail addresses", "email"),
+    (is_iban, D, "values are IBANs with a valid checksum", "text"),
+    (is_french_phone, D, "values are French telephone numbers", "phone"),
+    (is_icd10, SC, "values are ICD-10 diagnosis codes (health data, GDPR art. 9)", None),
+]
+VALUE_SHARE = 0.8  # share of sampled values that must match a pattern
+
+
+def suggest_roles(profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:
+    suggestions = [_suggest(col) for col in profile]
+    return _one_subject_id(suggestions, profile)
+
+
+def _suggest(col: dict[str, Any]) -> ColumnRoleAssignment:
+    name, folded = col["name"], fold(col["name"])
+    for rule in NAME_RULES:
+        if rule.pattern.search(folded):
+            reason = f"column name {name!r} suggests {rule.what}"
+            if rule.role is ColumnRole.SUBJECT_ID and col.get("uniqueness", 0) < 0.05 and col["rows"] > 100:
+                continue  # an 'id' column with few distinct values is a code, not a person's id
+            return ColumnRoleAssignment(name, rule.role, reason, identifier_kind=rule.identifier_kind)
+    sample = [s for s in col.get("sample", []) if s is not None and str(s).strip()]
+    if sample:
+        for check, role, what, kind in VALUE_CHECKS:
+            hits = sum(1 for v in sample if check(str(v)))
+            if hits / len(sample) >= VALUE_SHARE:
+                return ColumnRoleAssignment(name, role, f"{what} ({hits}/{len(sample)} sampled values)",
+                                            identifier_kind=kind)
+    is_text = col["type"].upper().startswith("VARCHAR")
+    if is_text and (col.get("mean_length") or 0) >= 40 and col.get("uniqueness", 0) > 0.5:
+        return ColumnRoleAssignment(name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})")
+    return ColumnRoleAssignment(name, ColumnRole.OTHER, "no identifying pattern in its name or values")
+
+
+def _one_subject_id(suggestions: list[ColumnRoleAssignment], profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:
+    """Keep at most one subject id: the most distinct candidate; others become direct identifiers."""
+    candidates = [i for i, s in enumerate(suggestions) if s.role is ColumnRole.SUBJECT_ID]
+    if len(candidates) <= 1:
+        return suggestions
+    best = max(candidates, key=lambda i: profile[i].get("uniqueness", 0))
+    out = list(suggestions)
+    for i in candidates:
+        if i != best:
+            s = out[i]
+            out[i] = ColumnRoleAssignment(s.column, D, s.reason + f"; {suggestions[best].column!r} is the subject id")
+    return out

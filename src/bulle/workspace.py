@@ -1,0 +1,277 @@
+"""A workspace: one self-contained folder holding a custodian's vault.
+
+```
+DIR/
+  bulle.toml          format version, workspace id, engine
+  catalog.sqlite      datasets, versions, roles, artefacts, governance objects
+  data/<dataset>/     one immutable Parquet file per version;  data/.tmp/ for writes in progress
+  keys/               secrets, mode 0700/0600
+  audit/              the tamper-evident log
+  artefacts/          reports, hierarchies, encrypted re-identification tables
+  lock                the workspace lock (flock)
+```
+
+Writers take the exclusive lock only for the short commit step (number, rename, catalog insert),
+so a long import never blocks readers, and a crash at any point leaves either a whole version or
+nothing: ``recover()`` removes what an interrupted writer left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bulle.audit.events import AuditEvent, WorkspaceCreated
+from bulle.audit.hook import AuditHook
+from bulle.catalog.store import Catalog
+from bulle.domain.actor import Actor
+from bulle.domain.datasets import (
+    ColumnRoleAssignment,
+    DatasetVersion,
+    VersionKind,
+    validate_dataset_name,
+)
+from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
+from bulle.fsutil import atomic_write_text, fsync_dir, fsync_file, sha256_file
+from bulle.storage.engine import Engine
+from bulle.vault.keys import KeyStore
+
+FORMAT_VERSION = 1
+CONFIG = "bulle.toml"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+class Workspace:
+    def __init__(self, root: Path, actor: Actor, config: dict[str, Any], engine: Engine | None = None):
+        self.root = root
+        self.actor = actor
+        self.config = config
+        self.id: str = config["workspace"]["id"]
+        self._engine = engine
+        self.catalog = Catalog(root / "catalog.sqlite")
+        self.keys = KeyStore(self.keys_dir)
+        self.audit = AuditHook()
+        self.audit_log = None
+
+    # -- layout ----------------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "data" / ".tmp"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def artefacts_dir(self) -> Path:
+        return self.root / "artefacts"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from bulle.storage.duckdb_engine import DuckDBEngine
+
+            self._engine = DuckDBEngine(temp_directory=self.tmp_dir / "duckdb")
+        return self._engine
+
+    # -- creation and opening -----------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: str | Path, actor: Actor, engine: Engine | None = None) -> Workspace:
+        root = Path(root)
+        if root.exists() and (root / CONFIG).exists():
+            raise ConflictError("a workspace already exists here", Where(file=str(root)))
+        if root.exists() and not root.is_dir():
+            raise ConflictError("exists and is not a directory", Where(file=str(root)))
+        if root.exists() and any(root.iterdir()):
+            raise ConflictError("directory is not empty: choose a new or empty directory", Where(file=str(root)))
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in ("data", "data/.tmp", "audit", "artefacts"):
+            (root / sub).mkdir(exist_ok=True)
+        config = {"workspace": {"format_version": FORMAT_VERSION, "id": str(uuid.uuid4()),
+                                "created_at": now(), "engine": "duckdb"}}
+        KeyStore(root / "keys").create()
+        ws = cls(root, actor, config, engine)
+        ws.catalog.migrate()
+        ws._install_audit_log(create=True)
+        # the config file is written last: a folder without it is not a workspace
+        atomic_write_text(root / CONFIG, _dump_config(config))
+        ws.emit(WorkspaceCreated(actor=actor, target=str(root.name), details={"format_version": FORMAT_VERSION}))
+        return ws
+
+    @classmethod
+    def open(cls, root: str | Path, actor: Actor, engine: Engine | None = None) -> Workspace:
+        root = Path(root)
+        cfg_path = root / CONFIG
+        if not cfg_path.exists():
+            raise NotFoundError("not a Bulle workspace (no bulle.toml): create one with `bulle init DIR`",
+                                Where(file=str(root)))
+        try:
+            config = tomllib.loads(cfg_path.read_text())
+            fmt = int(config["workspace"]["format_version"])
+            config["workspace"]["id"]
+        except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
+            raise IntegrityError(f"unreadable workspace configuration: {exc}", Where(file=str(cfg_path))) from None
+        if fmt > FORMAT_VERSION:
+            raise IntegrityError(f"workspace format {fmt} is newer than this Bulle supports ({FORMAT_VERSION})",
+                                 Where(file=str(cfg_path)))
+        ws = cls(root, actor, config, engine)
+        with ws.write_lock():
+            ws.catalog.migrate()
+            ws.recover()
+        ws._install_audit_log(create=False)
+        return ws
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _install_audit_log(self, create: bool) -> None:
+        from bulle.audit.workspace_log import install
+
+        install(self, create=create)
+
+    # -- locking and recovery ----------------------------------------------------------------------
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def recover(self) -> list[str]:
+        """Remove what interrupted writers left: dead processes' temp files, uncommitted data files."""
+        removed: list[str] = []
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for p in self.tmp_dir.iterdir():
+            pid = p.name.split("-", 1)[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            if p.is_dir():
+                import shutil
+
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(str(p.relative_to(self.root)))
+        referenced = self.catalog.referenced_paths()
+        for sub in (self.data_dir, self.artefacts_dir):
+            for p in sub.rglob("*"):
+                if p.is_file() and self.tmp_dir not in p.parents:
+                    rel = str(p.relative_to(self.root))
+                    if rel not in referenced and not p.name.startswith("."):
+                        p.unlink()
+                        removed.append(rel)
+        return removed
+
+    def temp_path(self, suffix: str = ".parquet") -> Path:
+        """A private path for a write in progress; the owner's pid marks it as alive."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+
+    # -- audit --------------------------------------------------------------------------------------
+    def emit(self, event: AuditEvent) -> None:
+        self.audit.emit(event)
+
+    # -- versions -----------------------------------------------------------------------------------
+    def path_of(self, version: DatasetVersion) -> Path:
+        return self.root / version.path
+
+    def commit_version(self, tmp_file: Path, *, dataset: str, kind: VersionKind, parents: list[str],
+                       operation: dict[str, Any], row_count: int, schema: list[dict[str, str]],
+                       personal_data: bool = True, roles: list[ColumnRoleAssignment] | None = None,
+                       event: Callable[[DatasetVersion], AuditEvent] | None = None) -> DatasetVersion:
+        """Turn a finished temporary Parquet file into the next version of ``dataset``, atomically."""
+        validate_dataset_name(dataset)
+        fsync_file(tmp_file)
+        content_hash = sha256_file(tmp_file)
+        with self.write_lock():
+            number = self.catalog.next_number(dataset)
+            rel = f"data/{dataset}/v{number}-{uuid.uuid4().hex[:8]}.parquet"
+            final = self.root / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            version = DatasetVersion(
+                dataset=dataset, number=number, kind=kind, path=rel, content_hash=content_hash,
+                row_count=row_count, schema=schema, parents=parents, operation=operation,
+                created_at=now(), created_by=self.actor.to_dict(), personal_data=personal_data,
+            )
+            os.replace(tmp_file, final)
+            fsync_dir(final.parent)
+            try:
+                with self.catalog.transaction():
+                    self.catalog.add_version(version)
+                    if roles:
+                        self.catalog.set_roles(dataset, number, roles)
+            except BaseException:
+                final.unlink(missing_ok=True)
+                raise
+            if event is not None:  # inside the lock: the log's order is the catalog's order
+                self.emit(event(version))
+        return version
+
+    def add_artefact(self, version: DatasetVersion, kind: str, tmp_file: Path, name: str) -> dict[str, Any]:
+        """Store a report or table attached to a version (written to a temp file first)."""
+        rel = f"artefacts/{version.dataset}/v{version.number}/{uuid.uuid4().hex[:8]}-{name}"
+        final = self.root / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        content_hash = sha256_file(tmp_file)
+        with self.write_lock():
+            os.replace(tmp_file, final)
+            fsync_dir(final.parent)
+            artefact_id = uuid.uuid4().hex
+            with self.catalog.transaction():
+                self.catalog.add_artefact(artefact_id, version.dataset, version.number, kind, rel,
+                                          content_hash, now())
+        return {"id": artefact_id, "kind": kind, "path": rel, "content_hash": content_hash}
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dump_config(config: dict[str, Any]) -> str:
+    lines = []
+    for section, values in config.items():
+        lines.append(f"[{section}]")
+        for k, v in values.items():
+            if isinstance(v, bool):
+                lines.append(f"{k} = {'true' if v else 'false'}")
+            elif isinstance(v, int):
+                lines.append(f"{k} = {v}")
+            else:
+                lines.append(f'{k} = "{v}"')
+        lines.append("")
+    return "\n".join(lines)
