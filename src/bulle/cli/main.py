@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reidentify": ("bulle.cli.vault_cmds:reidentify", "Look up tokens in the encrypted re-identification table."),
     "export-table": ("bulle.cli.vault_cmds:export_table", "Write a dataset version to CSV, Parquet or JSONL."),
     "demo": ("bulle.cli.demo:demo", "Run the end-to-end demo on bundled data."),
+    "risk": ("bulle.cli.risk_cmds:risk", "Measure re-identification risk of a table."),
+    "hierarchy": ("bulle.cli.hierarchy_cmds:hierarchy", "Build generalization hierarchies."),
+    "audit": ("bulle.cli.audit_cmds:audit", "Verify and read the tamper-evident audit log."),
 }
 
 

@@ -1,0 +1,179 @@
+"""`bulle audit`: verify and read the tamper-evident audit log.
+
+Every command works on a workspace (``bulle --workspace DIR audit ...``) or stand-alone on files
+handed over by someone else (``--log FILE --public-key FILE``), because the point of a signed log
+is that anyone can check it without trusting the workspace that wrote it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import click
+
+from bulle.cli.common import emit, json_option, workspace_from
+from bulle.errors import InputError, IntegrityError
+
+
+@click.group("audit")
+def audit() -> None:
+    """Verify and read the tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Verify this log file, without a workspace (needs --public-key).")
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False),
+              help="A trusted public key (PEM or hex); repeat it for a log that spans several keys.")
+@click.option("--head", default=None, metavar="SEQ:HASH",
+              help="The chain head kept outside the log; without it a cut tail goes unseen.")
+@click.option("--quick", is_flag=True,
+              help="Check every hash and link but only the last signature of each key's run.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes checking signatures (default: one per CPU).")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...], head: str | None,
+           quick: bool, workers: int | None, as_json: bool) -> None:
+    """Exit 0 if the log is intact; otherwise exit 6 naming the first bad event."""
+    from bulle.audit.heads import parse_head
+    from bulle.audit.keys import KeyRing, workspace_key_ring
+    from bulle.audit.verify import verify_log
+
+    if log_path:
+        if not public_keys:
+            raise InputError("--log needs at least one --public-key to verify the signatures with")
+        ring = KeyRing.from_files(public_keys)
+        expected = parse_head(head) if head else None
+        report = verify_log(log_path, ring, expected_head=expected, quick=quick, workers=workers)
+    else:
+        if public_keys or head:
+            raise InputError("--public-key and --head go with --log: a workspace verifies with its "
+                             "own keys and the chain head recorded in its catalog")
+        ws = workspace_from(ctx)
+        try:
+            ring = workspace_key_ring(ws.keys_dir)
+            report = _workspace_log(ws).verify(ring, quick=quick, workers=workers)
+        finally:
+            ws.close()
+    payload = report.to_dict()
+    payload["message"] = report.message()
+    if as_json:
+        emit(payload, True, lambda p: None)
+    elif report.ok:
+        click.echo(report.message())
+        for run in report.keys:
+            click.echo(f"  events {run['first']}-{run['last']} signed by key {run['key']}")
+        if not report.head_checked:
+            click.echo("warning: no chain head given (--head SEQ:HASH): a cut tail would go unseen",
+                       err=True)
+    report.raise_if_broken()
+
+
+@audit.command("log")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Read this log file, without a workspace.")
+@click.option("--from", "from_seq", type=click.IntRange(min=1), default=None,
+              help="First event number to show (default: show the most recent events).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="At most this many events (0: no limit).")
+@click.option("--kind", default=None, help="Only events of this kind (e.g. dataset.read).")
+@json_option
+@click.pass_context
+def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: int,
+        kind: str | None, as_json: bool) -> None:
+    """Show audit events (not verified: use `audit verify` for that)."""
+    from bulle.audit.log import AuditLog
+
+    if log_path:
+        entries = _select(AuditLog.open(log_path), from_seq, limit, kind)
+        path = log_path
+    else:
+        ws = workspace_from(ctx)
+        try:
+            alog = _workspace_log(ws)
+            entries = _select(alog, from_seq, limit, kind)
+            path = str(alog.path)
+        finally:
+            ws.close()
+    payload = {"path": path, "count": len(entries), "entries": [e.to_dict() for e in entries]}
+    emit(payload, as_json, _render_entries)
+
+
+@audit.command("public-key")
+@click.option("--keys-dir", type=click.Path(file_okay=False),
+              help="Read the key folder directly, without a workspace.")
+@click.option("--format", "fmt", type=click.Choice(["pem", "hex"]), default="pem", show_default=True)
+@click.option("--all", "show_all", is_flag=True,
+              help="Also print the earlier and imported keys the log may still name.")
+@json_option
+@click.pass_context
+def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: bool,
+               as_json: bool) -> None:
+    """Print the public key that checks this workspace's audit log (safe to hand out)."""
+    from bulle.audit.keys import workspace_key_ring, workspace_public_key
+
+    if keys_dir is None:
+        ws = workspace_from(ctx)
+        try:
+            keys_dir = str(ws.keys_dir)
+        finally:
+            ws.close()
+    current = workspace_public_key(keys_dir)
+    ring = workspace_key_ring(keys_dir)
+    payload = {"current": _key_dict(current),
+               "trusted": [_key_dict(ring.get(kid)) for kid in ring] if show_all else None}
+
+    def render(p: dict[str, Any]) -> None:
+        keys = p["trusted"] if show_all else [p["current"]]
+        for k in keys:
+            if fmt == "hex":
+                click.echo(f"{k['hex']}  {k['key_id']}")
+            else:
+                click.echo(k["pem"], nl=False)
+
+    emit(payload, as_json, render)
+
+
+def _workspace_log(ws: Any) -> Any:
+    from bulle.audit.log import AuditLog
+
+    alog = getattr(ws, "audit_log", None)
+    if not isinstance(alog, AuditLog):
+        raise IntegrityError("this workspace has no tamper-evident audit log")
+    return alog
+
+
+def _select(alog: Any, from_seq: int | None, limit: int, kind: str | None) -> list[Any]:
+    if from_seq is None and kind is None:
+        return alog.tail(limit) if limit else list(alog.read())
+    matching = (e for e in alog.read(from_seq or 1) if kind is None or e.event.get("kind") == kind)
+    if from_seq is None:  # the most recent matching events
+        return list(deque(matching, maxlen=limit or None))
+    out = []
+    for e in matching:
+        if limit and len(out) >= limit:
+            break
+        out.append(e)
+    return out
+
+
+def _key_dict(key: Any) -> dict[str, str]:
+    from bulle.audit.keys import key_id, public_key_hex, public_key_pem
+
+    return {"key_id": key_id(key), "hex": public_key_hex(key), "pem": public_key_pem(key)}
+
+
+def _render_entries(p: dict[str, Any]) -> None:
+    import json
+
+    for e in p["entries"]:
+        ev = e["event"]
+        actor = ev.get("actor")
+        who = f"{actor.get('name', '?')}({actor.get('role', '?')})" if isinstance(actor, dict) else "-"
+        details = json.dumps(ev.get("details") or {}, ensure_ascii=False, sort_keys=True)
+        target = ev.get("target") or "-"
+        click.echo(f"{e['seq']:>7}  {ev.get('at', '-')}  {who}  {ev.get('kind')}  {target}  {details}")
+    if not p["entries"]:
+        click.echo("no events")
