@@ -1,0 +1,97 @@
+"""Bulle's Python API: the CLI's commands as methods, pandas and Arrow in and out.
+
+>>> import bulle
+>>> ws = bulle.init_workspace("vault", user="alice")          # or bulle.open_workspace(...)
+>>> v = ws.import_table("patients.csv", dataset="patients")
+>>> ws.profile("patients")["columns"][0]["role"]
+>>> ws.pseudonymize("patients")["ref"]
+>>> df = ws.read("patients", as_pandas=True)
+
+Every method goes through the same service functions as the CLI, so the same checks, errors and
+audit events apply.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bulle.domain.actor import Actor, Role
+from bulle.services import pseudonymization, vault
+from bulle.workspace import Workspace as _Workspace
+
+__all__ = ["Actor", "Role", "Workspace", "init_workspace", "open_workspace"]
+
+
+def _actor(user: str | None, role: str | Role) -> Actor:
+    return Actor.from_cli(user, Role(role).value)
+
+
+def init_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian") -> Workspace:
+    return Workspace(_Workspace.init(path, _actor(user, role)))
+
+
+def open_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian") -> Workspace:
+    return Workspace(_Workspace.open(path, _actor(user, role)))
+
+
+class Workspace:
+    """A handle on an open workspace, acting as one actor."""
+
+    def __init__(self, ws: _Workspace):
+        self._ws = ws
+
+    @property
+    def root(self) -> Path:
+        return self._ws.root
+
+    @property
+    def actor(self) -> Actor:
+        return self._ws.actor
+
+    def close(self) -> None:
+        self._ws.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- vault -------------------------------------------------------------------------------
+    def import_table(self, source: Any, dataset: str, **options: Any) -> dict[str, Any]:
+        """Import a file path, a pandas DataFrame or an Arrow table as a new version."""
+        return vault.import_table(self._ws, source, dataset, **options).to_dict()
+
+    def datasets(self) -> list[dict[str, Any]]:
+        return vault.list_datasets(self._ws)
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        return [v.to_dict() for v in self._ws.catalog.versions(name)]
+
+    def profile(self, ref: str, refresh: bool = False) -> dict[str, Any]:
+        return vault.profile_dataset(self._ws, ref, refresh=refresh)
+
+    def set_roles(self, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
+                  roles_file: str | Path | None = None) -> list[dict[str, Any]]:
+        result = vault.set_roles(self._ws, ref, changes, confirm_all=confirm_all,
+                                 roles_file=Path(roles_file) if roles_file else None)
+        return [r.to_dict() for r in result]
+
+    def read(self, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
+             as_pandas: bool = False):
+        table = vault.read_table(self._ws, ref, columns=columns, limit=limit)
+        return table.to_pandas() if as_pandas else table
+
+    def export_table(self, ref: str, out: str | Path, fmt: str | None = None) -> dict[str, Any]:
+        return vault.export_table(self._ws, ref, Path(out), fmt)
+
+    # -- pseudonymization ------------------------------------------------------------------------
+    def pseudonymize(self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False) -> dict[str, Any]:
+        return pseudonymization.pseudonymize(self._ws, ref, columns=columns, reid_table=reid_table)
+
+    def rotate_key(self) -> dict[str, Any]:
+        return pseudonymization.rotate_key(self._ws)
+
+    def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None) -> dict[str, Any]:
+        return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None)
