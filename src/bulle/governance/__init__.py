@@ -1,0 +1,1 @@
+"""Governance: access decisions, subject filters, and the locked-down SQL executor for analysts."""

@@ -1,0 +1,244 @@
+"""Every access rule of Bulle's governance, as pure functions over domain objects.
+
+One module so that a reviewer (or a DPO) can read all the rules in one sitting, and so that every
+interface (Python API, CLI, SQL for analysts, later HTTP) asks the same questions. Nothing here
+reads files or rows: callers pass the project, the dataset's governance facts, the consent ledger
+and the instant of the read; services then apply the answer (the columns, the subject filter) to
+the data and record the decision in the audit log.
+
+A refusal lists *every* rule that failed, so an analyst learns at once that the project is both
+unapproved and missing a column, instead of discovering it one request at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bulle.domain.actor import Actor, Role
+from bulle.domain.consents import Consent, ConsentLedger, Objection
+from bulle.domain.governance import GovernedDataset
+from bulle.domain.governance_fields import Checker
+from bulle.domain.projects import Project
+from bulle.errors import AccessDenied, Problem, Where
+from bulle.governance.subject_filter import FilterMode, SubjectFilter
+
+READER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
+ROLE_LIMITS = {
+    Role.DPO: "the dpo (auditor) role reads the audit log and reviews projects; it does not read data",
+    Role.SUBJECT: "a data subject reads only their own access report, not datasets",
+    Role.SYSTEM: "Bulle's own operations (recomputation after erasure) follow lineage, not projects",
+}
+
+
+class Rule(StrEnum):
+    """The name of each rule, stable for scripts reading ``--json`` refusals."""
+
+    ROLE = "role"
+    MEMBERSHIP = "membership"
+    APPROVAL = "approval"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    DATASET = "dataset"
+    COLUMN = "column"
+    PURPOSE = "purpose"
+    SPECIAL_CATEGORY = "special_category"
+    SUBJECT_COLUMN = "subject_column"
+    SUBJECT = "subject"
+
+
+@dataclass(frozen=True)
+class Denial:
+    rule: Rule
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An answer with its reason; ``columns`` is what an allowed read may return."""
+
+    allowed: bool
+    reason: str
+    denials: tuple[Denial, ...] = ()
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def allow(cls, reason: str, columns: Sequence[str] = ()) -> Decision:
+        return cls(True, reason, (), tuple(columns))
+
+    @classmethod
+    def deny(cls, denials: Sequence[Denial]) -> Decision:
+        return cls(False, "; ".join(d.message for d in denials), tuple(denials))
+
+    def require(self) -> Decision:
+        """Raise AccessDenied with every failed rule, or return self."""
+        if not self.allowed:
+            raise AccessDenied(
+                f"refused: {self.reason}",
+                problems=[Problem(d.message, Where(field=d.rule.value)) for d in self.denials],
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "denials": [{"rule": d.rule.value, "message": d.message} for d in self.denials],
+            "columns": list(self.columns),
+        }
+
+
+def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
+             columns: Iterable[str] | None = None, *, at: dt.datetime) -> Decision:
+    """May ``actor`` read ``columns`` (default: all the project declared) of ``dataset`` at ``at``?"""
+    at = _instant(at)
+    denials: list[Denial] = []
+    purpose = project.purpose
+
+    if actor.role not in READER_ROLES:
+        denials.append(Denial(Rule.ROLE, ROLE_LIMITS[actor.role]))
+    else:
+        member = project.member(actor.name)
+        if member is None:
+            denials.append(Denial(Rule.MEMBERSHIP, f"{actor.name!r} is not a member of project {project.name!r}"))
+        elif member.role is not actor.role:
+            denials.append(Denial(Rule.MEMBERSHIP, f"{actor.name!r} is a member of project {project.name!r} "
+                                                   f"as {member.role.value}, not as {actor.role.value}"))
+
+    if project.approval is None:
+        denials.append(Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian"))
+    elif not project.is_approved_at(at):
+        denials.append(Denial(Rule.APPROVAL, f"project {project.name!r} was approved only at "
+                                             f"{project.approval.at.isoformat()}, after this read"))
+    if at < project.valid_from:
+        denials.append(Denial(Rule.NOT_YET_VALID, f"project {project.name!r} is valid only from "
+                                                  f"{project.valid_from.isoformat()}"))
+    elif at >= project.valid_until:
+        denials.append(Denial(Rule.EXPIRED, f"project {project.name!r} expired at {project.valid_until.isoformat()}"))
+
+    granted: tuple[str, ...] = ()
+    use = project.use_of(dataset.name)
+    if use is None:
+        denials.append(Denial(Rule.DATASET, f"dataset {dataset.name!r} is not one of project {project.name!r}'s "
+                                            "datasets"))
+    else:
+        wanted = tuple(use.columns) if columns is None else tuple(dict.fromkeys(columns))
+        undeclared = [c for c in wanted if c not in use.columns]
+        if undeclared:
+            denials.append(Denial(Rule.COLUMN, f"project {project.name!r} did not declare column(s) "
+                                               f"{_names(undeclared)} of {dataset.name!r}"))
+        missing = [c for c in wanted if c in use.columns and c not in dataset.columns]
+        if missing:
+            denials.append(Denial(Rule.COLUMN, f"dataset {dataset.name!r} has no column(s) {_names(missing)}"))
+        if not wanted:
+            denials.append(Denial(Rule.COLUMN, "no column requested"))
+        special = [c for c in wanted if c in dataset.special_category_columns]
+        if special and purpose.art9_condition is None:
+            denials.append(Denial(Rule.SPECIAL_CATEGORY, f"column(s) {_names(special)} of {dataset.name!r} are "
+                                  f"special categories and purpose {purpose.name!r} has no art. 9(2) condition"))
+        granted = wanted
+
+    if not dataset.collection_purpose.allows_reuse_for(purpose.name):
+        denials.append(Denial(Rule.PURPOSE, f"dataset {dataset.name!r} was collected for purpose "
+                              f"{dataset.collection_purpose.name!r}, which does not declare "
+                              f"{purpose.name!r} compatible"))
+    if dataset.personal and dataset.subject_column is None and (purpose.needs_consent or purpose.objection_applies):
+        denials.append(Denial(Rule.SUBJECT_COLUMN, f"dataset {dataset.name!r} declares no subject-id column, so "
+                              f"consents and objections for {purpose.name!r} cannot be honoured"))
+
+    if denials:
+        return Decision.deny(denials)
+    return Decision.allow(
+        f"{actor.role.value} {actor.name!r} may read {_names(granted)} of {dataset.name!r} for project "
+        f"{project.name!r} (purpose {purpose.name!r}, {purpose.legal_basis.article})",
+        granted,
+    )
+
+
+def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent],
+                   objections: Iterable[Objection] | None = None, *, at: dt.datetime,
+                   subjects: Iterable[str] | None = None) -> SubjectFilter:
+    """Which people a read for ``project`` at ``at`` may see.
+
+    Consent-based purposes see only people whose last consent event at or before ``at`` is a
+    consent given; purposes open to objection see everyone but those who objected by then; other
+    bases see everyone. An objection also excludes under a consent basis with an objection right.
+
+    ``subjects``, when given, must be *every* subject id present in the data the filter will be
+    applied to (the subject index of the versions read): the shorter of the allow- and deny-list
+    is then returned, which is only exact for people in that set.
+    """
+    at = _instant(at)
+    purpose = project.purpose
+    ledger = ConsentLedger.of(consents, objections)
+    basis = purpose.legal_basis.article
+    if not purpose.needs_consent and not purpose.objection_applies:
+        return SubjectFilter(FilterMode.ALL, frozenset(), purpose.name, at,
+                             f"{basis}: no consent needed and no right to object")
+    objectors = ledger.objectors(purpose.name, at) if purpose.objection_applies else frozenset()
+    if purpose.needs_consent:
+        visible = ledger.consenting(purpose.name, at) - objectors
+        mode, listed = FilterMode.ALLOW, visible
+        reason = f"{basis}: only people whose consent is given and not withdrawn at the read"
+    else:
+        visible = None
+        mode, listed = FilterMode.DENY, objectors
+        reason = f"{basis}: everyone except people who objected (art. 21)"
+    universe_size = None
+    if subjects is not None:
+        universe = frozenset(subjects)
+        universe_size = len(universe)
+        shown = universe & visible if visible is not None else universe - objectors
+        hidden = universe - shown
+        mode, listed = (FilterMode.ALLOW, shown) if len(shown) <= len(hidden) else (FilterMode.DENY, hidden)
+    return SubjectFilter(mode, frozenset(listed), purpose.name, at, reason, universe_size)
+
+
+def can_view_audit_log(actor: Actor) -> Decision:
+    if actor.role in (Role.DPO, Role.CUSTODIAN):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} may read the audit log")
+    return Decision.deny([Denial(Rule.ROLE, f"the audit log is read by the dpo and custodians, not by a "
+                                            f"{actor.role.value}")])
+
+
+def can_view_access_report(actor: Actor, subject_id: str) -> Decision:
+    """A person sees their own report (a subject actor is named by their pseudonymous id)."""
+    if actor.role in (Role.DPO, Role.CUSTODIAN):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} may answer the access request of a subject")
+    if actor.role is Role.SUBJECT:
+        if actor.name == subject_id:
+            return Decision.allow("a data subject may read their own access report")
+        return Decision.deny([Denial(Rule.SUBJECT, "a data subject reads only their own access report")])
+    return Decision.deny([Denial(Rule.ROLE, f"an access report is not for a {actor.role.value}")])
+
+
+def can_act_for_subject(actor: Actor, subject_id: str) -> Decision:
+    """Withdrawal, objection and erasure: the person themself, or a custodian or dpo on their request."""
+    if actor.role in (Role.DPO, Role.CUSTODIAN):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} may act on a subject's request")
+    if actor.role is Role.SUBJECT and actor.name == subject_id:
+        return Decision.allow("a data subject may exercise their own rights")
+    rule = Rule.SUBJECT if actor.role is Role.SUBJECT else Rule.ROLE
+    return Decision.deny([Denial(rule, f"a {actor.role.value} may not exercise another person's rights")])
+
+
+def can_approve(actor: Actor, project: Project) -> Decision:
+    if actor.role is not Role.CUSTODIAN:
+        return Decision.deny([Denial(Rule.ROLE, f"only a custodian approves a project; {actor.name!r} is a "
+                                                f"{actor.role.value}")])
+    return Decision.allow(f"custodian {actor.name!r} may approve project {project.name!r}")
+
+
+def _instant(at: dt.datetime) -> dt.datetime:
+    c = Checker("instant of the access")
+    value = c.instant(at, "at")
+    c.done()
+    assert value is not None
+    return value
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
