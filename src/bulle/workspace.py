@@ -140,6 +140,8 @@ class Workspace:
         return ws
 
     def close(self) -> None:
+        if self.audit_log is not None:
+            self.audit_log.close()
         self.catalog.close()
 
     def __enter__(self) -> Workspace:

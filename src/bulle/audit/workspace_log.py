@@ -1,34 +1,52 @@
-"""Plugs the workspace's audit log into its hook.
+"""Plugs the tamper-evident audit log into a workspace's audit hook.
 
-Events are appended as JSON lines to ``audit/events.jsonl``.
+The log lives in ``audit/log.jsonl``, is signed with the workspace's Ed25519 key (in ``keys/``),
+and its chain head is kept in the catalog (``meta`` table), outside the log, so that a cut tail
+is detected.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from typing import TYPE_CHECKING
 
-from bulle.audit.events import AuditEvent
+from bulle.audit.heads import Head
 
 if TYPE_CHECKING:
+    from bulle.catalog.store import Catalog
     from bulle.workspace import Workspace
 
+LOG_FILE = "log.jsonl"
+HEAD_KEY = "audit_head"
 
-class JsonlSink:
-    def __init__(self, path):
-        self.path = path
 
-    def write(self, event: AuditEvent) -> None:
-        line = json.dumps(event.to_dict(), sort_keys=True, ensure_ascii=False) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+class CatalogHeadStore:
+    """The chain head as a row of the catalog: durable with the catalog's own fsync policy."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def get(self) -> Head | None:
+        value = self.catalog.get_meta(HEAD_KEY)
+        if value is None:
+            return None
+        seq, _, digest = value.partition(":")
+        return int(seq), digest
+
+    def set(self, seq: int, hash: str) -> None:
+        self.catalog.set_meta(HEAD_KEY, f"{seq}:{hash}")
 
 
 def install(ws: Workspace, create: bool) -> None:
+    from bulle.audit.keys import ensure_workspace_key, load_workspace_key
+    from bulle.audit.log import AuditLog
+
     ws.audit_dir.mkdir(exist_ok=True)
-    ws.audit.add(JsonlSink(ws.audit_dir / "events.jsonl"))
+    path = ws.audit_dir / LOG_FILE
+    heads = CatalogHeadStore(ws.catalog)
+    if create:
+        key = ensure_workspace_key(ws.keys_dir)
+        log = AuditLog.create(path, key, ws.id, heads)
+    else:
+        log = AuditLog.open(path, load_workspace_key(ws.keys_dir), heads)
+    ws.audit_log = log
+    ws.audit.add(log)
