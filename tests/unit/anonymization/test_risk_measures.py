@@ -80,7 +80,7 @@ def test_journalist_with_population_by_hand() -> None:
 
 def test_population_that_does_not_hold_the_table_is_refused() -> None:
     pop = freq_table([("x", "1")] * 2 + [("y", "1")] * 5, ["a", "b"])
-    with pytest.raises(InputError, match="1 combination.*absent.*1 have fewer"):
+    with pytest.raises(InputError, match=r"1 combination.*absent.*1 have fewer"):
         risk_from_frequencies(freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"],
                               population=pop)
 

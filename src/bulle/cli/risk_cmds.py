@@ -1,0 +1,147 @@
+"""`bulle risk`: measure the re-identification risk of a table, stand-alone (no workspace).
+
+Works on any table, original or released, so a custodian can check a file before it leaves and
+compare a release with its original. CSV is read as text (values compare exactly as written,
+as ARX does); Parquet is read as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bulle.cli.common import emit, json_option
+
+
+@click.command("risk")
+@click.option("--input", "input_", required=True, type=click.Path(path_type=Path),
+              help="Table to measure (CSV or Parquet).")
+@click.option("--qi", "qis", multiple=True, required=True,
+              help="A quasi-identifier column (repeat for each).")
+@click.option("--subject-id", help="Column identifying the person when a person can have several rows.")
+@click.option("--population", type=click.Path(path_type=Path),
+              help="Population table holding the table (journalist risk), generalized the same way.")
+@click.option("--threshold", type=float, default=0.2, show_default=True,
+              help="A record is at risk when 1 / class size is above this (0.2: classes under 5).")
+@click.option("--suppressed-marker", default="*", show_default=True,
+              help="Records whose every quasi-identifier has this value are suppressed.")
+@click.option("--suppressed-column", help="Boolean column flagging suppressed records.")
+@click.option("--delimiter", help="CSV delimiter (default: sniffed).")
+@click.option("--html", "html_out", type=click.Path(path_type=Path),
+              help="Also write a self-contained HTML report here.")
+@json_option
+def risk(input_: Path, qis: tuple[str, ...], subject_id: str | None, population: Path | None,
+         threshold: float, suppressed_marker: str, suppressed_column: str | None,
+         delimiter: str | None, html_out: Path | None, as_json: bool) -> None:
+    """Measure prosecutor, journalist and marketer risk and sample uniqueness of a table."""
+    import tempfile
+
+    from bulle.anonymization.risk import check_parameters, measure_risk
+    from bulle.storage.duckdb_engine import DuckDBEngine
+
+    check_parameters(list(qis), threshold, subject_id, suppressed_column)
+    if html_out is not None:
+        _check_output_dir(html_out)
+    engine = DuckDBEngine()
+    with tempfile.TemporaryDirectory(prefix="bulle-risk-") as tmp:
+        data = _as_parquet(engine, input_, Path(tmp) / "table.parquet", delimiter,
+                           [*qis, subject_id, suppressed_column])
+        pop = None
+        if population is not None:
+            pop = _as_parquet(engine, population, Path(tmp) / "population.parquet", delimiter,
+                              list(qis))
+        report = measure_risk(data, list(qis), subject_id=subject_id, population=pop,
+                              threshold=threshold, suppression_marker=suppressed_marker,
+                              suppressed_column=suppressed_column, engine=engine)
+    payload = report.to_dict()
+    payload["input"] = str(input_)
+    if html_out is not None:
+        from bulle.anonymization.report_html import render_html
+
+        write_text_atomic(html_out, render_html(report, source=input_.name))
+        payload["html"] = str(html_out)
+    emit(payload, as_json, _render)
+
+
+def _check_output_dir(path: Path) -> None:
+    from bulle.errors import InputError, Where
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("the output's directory does not exist", Where(file=str(path)))
+    if path.is_dir():
+        raise InputError("the output is a directory, not a file", Where(file=str(path)))
+
+
+def _as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
+                needed: list[str | None]) -> Path:
+    """A Parquet copy of the input (CSV read as text), checked to hold the needed columns."""
+    from bulle.errors import Problem, ValidationError, Where
+    from bulle.storage.csv_checks import check_regular_file
+    from bulle.storage.engine import CsvOptions
+
+    check_regular_file(src)
+    if src.suffix.lower() == ".parquet":
+        stats = engine.parquet_to_parquet(src, dest)
+    else:
+        stats = engine.csv_to_parquet(src, dest, CsvOptions(delimiter=delimiter, header=True,
+                                                            all_varchar=True))
+    names = [c["name"] for c in stats.schema]
+    missing = [n for n in needed if n is not None and n not in names]
+    if missing:
+        raise ValidationError.from_problems(
+            f"columns missing from {src}",
+            [Problem(f"no column named {n!r} (columns: {', '.join(names)})",
+                     Where(file=str(src), column=n)) for n in missing])
+    return dest
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    import os
+    import tempfile
+
+    _check_output_dir(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.2f} %"
+
+
+def _render(p: dict) -> None:
+    echo = click.echo
+    echo(f"{p['input']}: {p['records']:,} records, {p['equivalence_classes']:,} classes on "
+         f"{', '.join(p['quasi_identifiers'])}")
+    if p["suppressed_records"]:
+        echo(f"  suppressed:          {p['suppressed_records']:,} ({_pct(p['suppressed_share'])}), "
+             "not in any class")
+    pr, jo = p["prosecutor"], p["journalist"]
+    echo(f"  prosecutor risk:     max {_pct(pr['max_risk'])}, average {_pct(pr['average_risk'])}, "
+         f"{_pct(pr['share_at_risk'])} of records above {p['threshold']:g}")
+    label = "journalist risk:" if p["journalist_uses_population"] else "journalist risk (=):"
+    echo(f"  {label:<20} max {_pct(jo['max_risk'])}, average {_pct(jo['average_risk'])}, "
+         f"{_pct(jo['share_at_risk'])} of records above {p['threshold']:g}")
+    echo(f"  marketer risk:       {_pct(p['marketer_average_risk'])}")
+    echo(f"  sample uniqueness:   {_pct(p['sample_uniqueness'])} ({p['unique_records']:,} records)")
+    if p.get("population_uniqueness") is not None:
+        echo(f"  population unique:   {_pct(p['population_uniqueness'])}")
+    s = p.get("subjects")
+    if s:
+        echo(f"  subjects ({s['column']}): {s['subjects']:,}, {s['subjects_with_several_rows']:,} "
+             f"with several rows; max risk {_pct(s['max_risk'])}, "
+             f"{_pct(s['share_at_risk'])} at risk")
+    for note in p.get("notes", []):
+        echo(f"  note: {note}")
+    if p.get("html"):
+        echo(f"  report: {p['html']}")
