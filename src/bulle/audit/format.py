@@ -130,11 +130,11 @@ def encode_body(seq: int, event: dict[str, Any], prev: str, key_id: str) -> byte
         raise InputError("an audit event needs a non-empty string 'kind'", Where(field="kind"))
     try:
         body = canonical_json({"event": event, "key": key_id, "prev": prev, "seq": seq})
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 encoding exists
+        raise InputError(f"audit event {event['kind']!r} holds a string that is not valid Unicode",
+                         Where(field="details")) from None
     except (TypeError, ValueError) as exc:
         raise InputError(f"audit event {event['kind']!r} is not plain JSON: {exc}",
-                         Where(field="details")) from None
-    except UnicodeEncodeError:
-        raise InputError(f"audit event {event['kind']!r} holds a string that is not valid Unicode",
                          Where(field="details")) from None
     if len(body) > MAX_EVENT_BYTES:
         raise InputError(

@@ -67,6 +67,7 @@ class AuditLog:
         self._depth = 0
         self._pending: list[bytes] = []
         self._pending_bytes = 0
+        self._flushes = 0
         self._dirty = False
         self._last: Head | None = None  # last entry as of self._size, valid while we hold the lock
         self._size: int | None = None
@@ -163,9 +164,20 @@ class AuditLog:
             return self._add(event)
 
     def append_many(self, events: Iterable[AuditEvent | dict[str, Any]]) -> list[Entry]:
-        """Append events as one batch: one lock, one fdatasync, one head update."""
+        """Append events as one batch: one lock, one fdatasync, one head update.
+
+        If one event is refused (not plain JSON, too large) none of them is appended, unless the
+        batch was so large that part of it had already been written.
+        """
         with self.batch():
-            return [self._add(e) for e in events]
+            mark = (len(self._pending), self._pending_bytes, self._last, self._flushes)
+            try:
+                return [self._add(e) for e in events]
+            except BaseException:
+                if self._flushes == mark[3]:
+                    del self._pending[mark[0]:]
+                    self._pending_bytes, self._last = mark[1], mark[2]
+                raise
 
     def write(self, event: AuditEvent) -> None:
         """The ``AuditSink`` protocol: the workspace's hook calls this for every event."""
@@ -226,6 +238,7 @@ class AuditLog:
             return
         data = memoryview(b"".join(self._pending))
         total = len(data)
+        self._flushes += 1
         self._pending, self._pending_bytes = [], 0
         try:
             while data:
