@@ -62,7 +62,6 @@ RISK_BAND_LOWS: tuple[float, ...] = (0.0, *RISK_BAND_HIGHS[:-1])
 # Lower edges of the class-size histogram bins (the last bin is open above).
 SIZE_BIN_EDGES: tuple[int, ...] = (1, 2, 3, 4, 5, 10, 20, 50, 100, 500, 1000, 10000, 100000)
 
-_NULL_KEY = "\x00<null>"  # stands for a missing value so that it forms a class of its own
 
 
 @dataclass
@@ -221,23 +220,16 @@ def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
 
     check_parameters(quasi_identifiers, threshold, subject_id, suppressed_column)
     counts = np.asarray(freq.column("count").to_numpy(zero_copy_only=False), dtype=np.int64)
-    qi_cols = [_as_text(freq.column(q)) for q in quasi_identifiers]
-    pop_cols = None
     pop_counts = None
     if population is not None:
-        pop_cols = [_as_text(population.column(q)) for q in quasi_identifiers]
         pop_counts = np.asarray(population.column("count").to_numpy(zero_copy_only=False),
                                 dtype=np.int64)
-    suppressed = _suppressed_mask(qi_cols, freq, suppressed_column, suppression_marker)
-
+    all_keys, pop_keys, marked = _encode_keys(freq, population, quasi_identifiers,
+                                              suppression_marker)
+    suppressed = marked | _flagged(freq, suppressed_column)
     kept = ~suppressed
-    keys, pop_keys = _encode_keys([c.filter(kept) for c in qi_cols] if len(counts) else [],
-                                  pop_cols, len(quasi_identifiers))
-    if keys.shape[0]:
-        _, class_of = np.unique(keys, axis=0, return_inverse=True)
-        class_of = class_of.reshape(-1)
-    else:
-        class_of = np.zeros(0, dtype=np.int64)
+    keys = all_keys[kept]
+    class_of = _group_ids(keys)
     kept_counts = counts[kept]
     n_classes = int(class_of.max()) + 1 if class_of.size else 0
     sizes = np.bincount(class_of, weights=kept_counts, minlength=n_classes).astype(np.int64)
@@ -252,8 +244,8 @@ def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
                        population_records=int(pop_counts.sum()) if pop_counts is not None else None)
     report.quasi_identifiers = list(quasi_identifiers)
     if subject_id is not None:
-        subj = _as_text(freq.column(subject_id))
-        _apply_subjects(report, subject_id, subj, counts, suppressed, class_of, sizes)
+        _apply_subjects(report, subject_id, _codes(freq.column(subject_id)), counts,
+                        suppressed, class_of, sizes)
         _subject_notes(report)
     return report
 
@@ -366,55 +358,105 @@ def _bands(sizes: np.ndarray, n: int) -> list[RiskBand]:
 # Frequency-table plumbing
 # ------------------------------------------------------------------------------------------
 
-def _as_text(col: pa.ChunkedArray) -> pa.Array:
-    """QI values as text, nulls as a value of their own, so two tables compare exactly."""
+def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Dense integer codes of a column's values (a missing value is a value of its own)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = pc.cast(arr, pa.string())
-    return pc.fill_null(arr, _NULL_KEY)
+    enc = pc.dictionary_encode(arr, null_encoding="encode")
+    return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _suppressed_mask(qi_cols: list[pa.Array], freq: pa.Table, flag: str | None,
-                     marker: str) -> np.ndarray:
+def _encode_keys(freq: pa.Table, population: pa.Table | None, qis: list[str],
+                 marker: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Integer codes per QI column, shared between table and population, and the rows whose
+    every QI equals the suppression marker.
+
+    Each column is dictionary-encoded once (sample and population together, so equal values get
+    equal codes); the marker is looked up in the small dictionary rather than in every row.
+    Columns whose types differ between the two tables are compared as text.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    mask = np.ones(freq.num_rows, dtype=bool)
-    for col in qi_cols:
-        mask &= np.asarray(pc.equal(col, marker).to_numpy(zero_copy_only=False), dtype=bool)
-    if flag is not None:
-        arr = freq.column(flag).combine_chunks()
-        if not pa.types.is_boolean(arr.type):
-            text = pc.utf8_lower(pc.cast(arr, pa.string()))
-            arr = pc.is_in(text, value_set=pa.array(["true", "1", "yes", "t", "y"]))
-        mask |= np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
-    return mask
+    n = freq.num_rows
+    keys = np.empty((n, len(qis)), dtype=np.int64)
+    pop_keys = None if population is None else np.empty((population.num_rows, len(qis)),
+                                                        dtype=np.int64)
+    marked = np.ones(n, dtype=bool)
+    for j, q in enumerate(qis):
+        col = freq.column(q).combine_chunks()
+        if population is not None:
+            pcol = population.column(q).combine_chunks()
+            if pcol.type != col.type:
+                col, pcol = pc.cast(col, pa.string()), pc.cast(pcol, pa.string())
+            col = pa.concat_arrays([col, pcol])
+        enc = pc.dictionary_encode(col, null_encoding="encode")
+        codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        keys[:, j] = codes[:n]
+        if pop_keys is not None:
+            pop_keys[:, j] = codes[n:]
+        words = enc.dictionary if pa.types.is_string(enc.dictionary.type) else pc.cast(
+            enc.dictionary, pa.string())
+        hit = np.flatnonzero(np.asarray(pc.fill_null(pc.equal(words, marker), False)
+                                        .to_numpy(zero_copy_only=False), dtype=bool))
+        marked &= (codes[:n] == hit[0]) if hit.size else False
+    return keys, pop_keys, marked
 
 
-def _encode_keys(cols: list[pa.Array], pop_cols: list[pa.Array] | None,
-                 width: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Integer codes per QI column, shared between sample and population."""
+def _flagged(freq: pa.Table, flag: str | None) -> np.ndarray:
+    """Rows flagged as suppressed by a boolean (or true/false text) column."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if not cols:
-        return np.zeros((0, width), dtype=np.int64), (
-            None if pop_cols is None else np.zeros((0, width), dtype=np.int64))
-    n = len(cols[0])
-    out = np.empty((n, width), dtype=np.int64)
-    pout = None if pop_cols is None else np.empty((len(pop_cols[0]), width), dtype=np.int64)
-    for j, col in enumerate(cols):
-        both = col if pop_cols is None else pa.concat_arrays([col, pop_cols[j].cast(col.type)])
-        codes = np.asarray(both.dictionary_encode().indices.to_numpy(zero_copy_only=False),
-                           dtype=np.int64)
-        out[:, j] = codes[:n]
-        if pout is not None:
-            pout[:, j] = codes[n:]
-    return out, pout
+    if flag is None:
+        return np.zeros(freq.num_rows, dtype=bool)
+    arr = freq.column(flag).combine_chunks()
+    if not pa.types.is_boolean(arr.type):
+        text = pc.utf8_lower(pc.cast(arr, pa.string()))
+        arr = pc.is_in(text, value_set=pa.array(["true", "1", "yes", "t", "y"]))
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _unique_sorted(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort-based: faster than np.unique's hashing on large keys)."""
+    import numpy as np
+
+    s = np.sort(x)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if s.size else s
+
+
+def _group_ids(keys: np.ndarray) -> np.ndarray:
+    """Dense group number of each row of an integer key matrix.
+
+    Rows are folded into one int64 (mixed radix) when the key space fits, which sorts an
+    order of magnitude faster than ``np.unique(axis=0)``; otherwise the latter is used.
+    """
+    import numpy as np
+
+    n, width = keys.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    radix = keys.max(axis=0).astype(object) + 1
+    space = 1
+    for r in radix:
+        space *= int(r)
+    if space < 2**62:
+        folded = np.zeros(n, dtype=np.int64)
+        for j in range(width):
+            folded = folded * int(radix[j]) + keys[:, j]
+        order = np.argsort(folded, kind="stable")
+        ordered = folded[order]
+        starts = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+        inv = np.empty(n, dtype=np.int64)
+        inv[order] = np.cumsum(starts) - 1
+        return inv
+    _, inv = np.unique(keys, axis=0, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64)
 
 
 def _population_sizes(keys: np.ndarray, class_of: np.ndarray, n_classes: int,
@@ -426,8 +468,7 @@ def _population_sizes(keys: np.ndarray, class_of: np.ndarray, n_classes: int,
     class_keys = np.zeros((n_classes, keys.shape[1]), dtype=np.int64)
     class_keys[class_of] = keys
     stacked = np.concatenate([class_keys, pop_keys]) if pop_keys.size else class_keys
-    _, inv = np.unique(stacked, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    inv = _group_ids(stacked)
     per_key = np.zeros(int(inv.max()) + 1 if inv.size else 0, dtype=np.int64)
     np.add.at(per_key, inv[n_classes:], pop_counts)
     big = per_key[inv[:n_classes]]
@@ -454,18 +495,17 @@ def _subject_class_counts(subj_codes: np.ndarray, class_of: np.ndarray,
 
     if not class_of.size:
         return np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.stack([class_of, subj_codes]), axis=1)
-    return np.bincount(pairs[0], minlength=n_classes)
+    n_subj = int(subj_codes.max()) + 1
+    pairs = _unique_sorted(class_of * n_subj + subj_codes)
+    return np.bincount(pairs // n_subj, minlength=n_classes)
 
 
-def _apply_subjects(report: RiskReport, column: str, subj: pa.Array, counts: np.ndarray,
+def _apply_subjects(report: RiskReport, column: str, codes: np.ndarray, counts: np.ndarray,
                     suppressed: np.ndarray, class_of: np.ndarray, sizes: np.ndarray) -> None:
     """Count subjects: per class distinct subjects, per subject their highest class risk."""
     import numpy as np
 
     threshold = report.threshold
-    codes = np.asarray(subj.dictionary_encode().indices.to_numpy(zero_copy_only=False),
-                       dtype=np.int64)
     n_subj = int(codes.max()) + 1 if codes.size else 0
     rows_per = np.bincount(codes, weights=counts, minlength=n_subj).astype(np.int64)
     kcodes = codes[~suppressed]

@@ -171,3 +171,25 @@ def test_unknown_column_names_the_column(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         measure_risk(tmp_path / "t.parquet", ["a", "zz"], subject_id="who", engine=engine)
     assert {p.where.column for p in err.value.problems} == {"zz", "who"}
+
+
+def test_group_ids_same_with_huge_key_space() -> None:
+    import numpy as np
+
+    from bulle.anonymization.risk import _group_ids
+
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 4, size=(200, 3))
+    big = small * (2**40)  # same grouping, key space too large to fold into one int64
+    a, b = _group_ids(small), _group_ids(big)
+    # same partition of the rows (group numbers may differ)
+    assert len(set(zip(a.tolist(), b.tolist(), strict=True))) == len(set(a.tolist())) \
+        == len(set(b.tolist())) == len({tuple(r) for r in small.tolist()})
+
+
+def test_population_with_other_column_types_is_compared_as_text() -> None:
+    sample = pa.table({"age": pa.array([30, 40], pa.int64()), "count": [2, 1]})
+    pop = pa.table({"age": ["30", "40", "50"], "count": [4, 2, 9]})
+    r = risk_from_frequencies(sample, ["age"], population=pop)
+    assert r.journalist.max_risk == pytest.approx(1 / 2)
+    assert r.marketer_average_risk == pytest.approx((2 / 4 + 1 / 2) / 3)
