@@ -1,0 +1,243 @@
+"""Writing a whole workspace into an export folder (the caller holds the workspace lock).
+
+What is written, and why it can be trusted on the other side:
+
+* every stored Parquet file and artefact byte for byte, at the same relative path, each checked
+  against the content hash the catalog recorded for it while it is copied (a damaged file is
+  refused here rather than discovered after a move);
+* every catalog table as JSON Lines (``tables.py``), read in one SQLite read transaction so the
+  tables and the audit chain head are one consistent snapshot;
+* the audit log exactly up to that head (entries appended meanwhile by readers belong to the
+  next export), verified, with the public keys that check it;
+* secret keys only when asked, and then the manifest says so at its top;
+* ``manifest.json`` listing every file with its SHA-256 and size, signed by the audit key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import urllib.parse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulle.errors import IntegrityError, NotFoundError, Where
+from bulle.exchange import manifest as mf
+from bulle.exchange.tables import dump_rows, other_objects, table_list
+
+if TYPE_CHECKING:
+    from bulle.workspace import Workspace
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600  # an export holds personal data: readable by its owner only
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def bulle_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bulle")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        import bulle
+
+        return bulle.__version__
+
+
+class _Writer:
+    """Creates the export's files and remembers each one's hash, size and kind."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.files: list[dict[str, Any]] = []
+
+    def _target(self, rel: str) -> Path:
+        p = self.root / rel
+        missing = [d for d in p.parents if d != self.root and self.root in d.parents and not d.exists()]
+        for d in reversed(missing):  # mkdir(parents=True) would give the ancestors the default mode
+            d.mkdir(mode=PRIVATE_DIR)
+        return p
+
+    def copy(self, src: Path, rel: str, kind: str, mode: int = PRIVATE_FILE) -> dict[str, Any]:
+        digest, size = mf.copy_hashed(src, self._target(rel), mode)
+        return self._add(rel, kind, digest, size)
+
+    def write(self, rel: str, data: bytes, kind: str, mode: int = PRIVATE_FILE) -> dict[str, Any]:
+        digest, size = mf.write_new(self._target(rel), data, mode)
+        return self._add(rel, kind, digest, size)
+
+    def _add(self, rel: str, kind: str, digest: str, size: int) -> dict[str, Any]:
+        entry = {"path": rel, "kind": kind, "sha256": digest, "size": size}
+        self.files.append(entry)
+        return entry
+
+    def sync_dirs(self) -> None:
+        dirs = {self.root} | {(self.root / f["path"]).parent for f in self.files}
+        for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+            fd = os.open(d, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, Any]:
+    """Fill the new folder ``dest``; returns the manifest and its exact bytes' SHA-256."""
+    import hashlib
+
+    dest.mkdir(mode=PRIVATE_DIR)
+    w = _Writer(dest)
+    con = sqlite3.connect(f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+    try:
+        con.execute("BEGIN")  # one snapshot for every table and the chain head
+        schema_version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        tables = table_list(con)
+        for t in tables:
+            rel = f"catalog/{urllib.parse.quote(t['name'], safe='')}.jsonl"
+            t["file"] = rel
+            t["rows"] = _write_table(w, con, t, rel)
+        objects = other_objects(con)
+        head = _head(con)
+        stored = _stored_files(con)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+    n_versions = n_artefacts = 0
+    for rel, content_hash, kind in stored:
+        src = ws.root / rel
+        if not src.is_file():
+            raise IntegrityError("a file the catalog lists is missing from the workspace", Where(file=str(src)))
+        entry = w.copy(src, rel, kind)
+        if "sha256:" + entry["sha256"] != content_hash:
+            raise IntegrityError("the stored file no longer matches the content hash in the catalog: "
+                                 "it was modified or damaged; nothing exported", Where(file=str(src)))
+        n_versions += kind == mf.KIND_VERSION
+        n_artefacts += kind == mf.KIND_ARTEFACT
+
+    audit = _export_audit(ws, w, head)
+    keys = _export_keys(ws, w, include_keys)
+    w.files.sort(key=lambda f: f["path"])
+    cfg = ws.config["workspace"]
+    manifest: dict[str, Any] = {"format": mf.FORMAT_NAME, "format_version": mf.FORMAT_VERSION}
+    manifest["contains_secret_keys"] = include_keys
+    if include_keys:
+        manifest["warning"] = mf.KEYS_WARNING
+    manifest.update({
+        "bulle_version": bulle_version(),
+        "created_at": _now(),
+        "workspace": {"id": ws.id, "created_at": cfg.get("created_at"),
+                      "format_version": cfg.get("format_version"), "engine": cfg.get("engine", "duckdb")},
+        "catalog": {"schema_version": schema_version, "tables": tables, "objects": objects,
+                    "excluded_meta_keys": sorted({"audit_head"})},
+        "data": {"versions": n_versions, "artefacts": n_artefacts,
+                 "bytes": sum(f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT))},
+        "audit": audit,
+        "keys": keys,
+        "files": w.files,
+    })
+    raw = mf.encode_manifest(manifest)
+    mf.write_new(dest / mf.MANIFEST, raw, PRIVATE_FILE)
+    from bulle.audit.keys import load_workspace_key
+
+    signature = load_workspace_key(ws.keys_dir).sign(mf.signed_message(raw))
+    mf.write_new(dest / mf.SIGNATURE, signature.hex().encode("ascii") + b"\n", PRIVATE_FILE)
+    w.sync_dirs()
+    return {"manifest": manifest, "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+            "files": len(w.files) + 2, "bytes": sum(f["size"] for f in w.files) + len(raw)}
+
+
+def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel: str) -> int:
+    lines = list(dump_rows(con, table))
+    w.write(rel, b"".join(lines), mf.KIND_CATALOG)
+    return len(lines)
+
+
+def _head(con: sqlite3.Connection) -> tuple[int, str]:
+    from bulle.audit.workspace_log import HEAD_KEY
+
+    row = con.execute("SELECT value FROM meta WHERE key=?", (HEAD_KEY,)).fetchone()
+    if row is None:
+        raise IntegrityError("the catalog records no audit chain head: the audit log cannot be exported "
+                             "verifiably")
+    seq, _, digest = row[0].partition(":")
+    return int(seq), digest
+
+
+def _stored_files(con: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(path, content hash, kind) of every file the catalog references (the ones ``recover`` keeps)."""
+    rows = [(p, h, mf.KIND_VERSION) for p, h in con.execute("SELECT path, content_hash FROM versions ORDER BY path")]
+    rows += [(p, h, mf.KIND_ARTEFACT) for p, h in con.execute("SELECT path, content_hash FROM artefacts ORDER BY path")]
+    return rows
+
+
+def _export_audit(ws: Workspace, w: _Writer, head: tuple[int, str]) -> dict[str, Any]:
+    """Copy the log's header and its first ``seq`` entries, verified against the head."""
+    from bulle.audit.format import FORMAT_VERSION as LOG_FORMAT
+    from bulle.audit.keys import key_id, public_key_pem, workspace_key_ring, workspace_public_key
+    from bulle.audit.verify import verify_log
+    from bulle.audit.workspace_log import LOG_FILE
+
+    seq, digest = head
+    src = ws.audit_dir / LOG_FILE
+    rel = "audit/log.jsonl"
+    target = w._target(rel)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE)
+    with open(src, "rb") as f, os.fdopen(fd, "wb") as out:
+        for _ in range(seq + 1):  # the header, then the entries up to the head
+            line = f.readline()
+            if not line.endswith(b"\n"):
+                raise IntegrityError(f"the audit log ends before its chain head (event {seq}): run "
+                                     "`bulle audit verify`", Where(file=str(src)))
+            out.write(line)
+        out.flush()
+        os.fsync(out.fileno())
+    ring = workspace_key_ring(ws.keys_dir)
+    report = verify_log(target, ring, expected_head=head, expected_workspace_id=ws.id)
+    if not report.ok:
+        raise IntegrityError(f"the audit log is not intact, nothing exported: {report.message()}",
+                             Where(file=str(src), line=report.line))
+    hashed = mf.hash_file(target)
+    w._add(rel, mf.KIND_AUDIT_LOG, *hashed)
+    current = key_id(workspace_public_key(ws.keys_dir))
+    public_keys = []
+    for kid in ring:
+        key_rel = f"public-keys/audit-{kid}.pub"
+        w.write(key_rel, public_key_pem(ring.get(kid)).encode("ascii"), mf.KIND_PUBLIC_KEY, 0o644)
+        public_keys.append({"key_id": kid, "file": key_rel, "current": kid == current})
+    from bulle.audit.log import AuditLog
+
+    header = AuditLog.open(target).header
+    return {"log": rel, "log_format_version": LOG_FORMAT, "workspace_id": header.workspace_id,
+            "genesis": header.genesis, "head": {"seq": seq, "hash": digest}, "events": report.entries,
+            "signing_key": current, "public_keys": public_keys,
+            "key_runs": report.keys}
+
+
+def _export_keys(ws: Workspace, w: _Writer, include: bool) -> dict[str, Any]:
+    """Public parts always; the key folder itself only when asked."""
+    keys_dir = ws.keys_dir
+    info: dict[str, Any] = {"included": include}
+    try:
+        info["current_pseudonym_key_id"] = ws.keys.current_pseudonym_key_id()
+    except NotFoundError:  # a workspace whose key was moved out still exports
+        info["current_pseudonym_key_id"] = None
+    info["pseudonym_key_ids"] = sorted(p.name[len("pseudonym-"):-len(".key")]
+                                       for p in keys_dir.glob("pseudonym-*.key"))
+    pub = keys_dir / "custodian.pub"
+    if pub.is_file():
+        info["custodian_public_key"] = w.copy(pub, "public-keys/custodian.pub", mf.KIND_CUSTODIAN_PUBLIC,
+                                              0o644)["path"]
+    if include:
+        secret = []
+        for p in sorted(keys_dir.rglob("*")):
+            if p.is_file() and not p.is_symlink() and not p.name.startswith("."):
+                rel = "keys/" + p.relative_to(keys_dir).as_posix()
+                secret.append(w.copy(p, rel, mf.KIND_SECRET, PRIVATE_FILE)["path"])
+        info["files"] = secret
+        info["warning"] = mf.KEYS_WARNING
+    return info

@@ -1,0 +1,145 @@
+"""Every catalog table as JSON Lines, discovered from the catalog itself, and loaded back.
+
+Tables are found in ``sqlite_master`` rather than listed here, so a table added by a later
+migration (purposes, consents, projects, erasure receipts...) is exported and re-imported without
+any change to this module.
+
+One file per table, one JSON object per row, keys in the table's column order. SQLite's value
+types map to JSON so that they come back as the same type: INTEGER to a number without a point,
+REAL to a number with a point (Python writes ``1.0``, never ``1``), TEXT to a string, NULL to
+null; the two values JSON cannot hold are objects with one key: ``{"$blob": "<base64>"}`` and
+``{"$float": "inf" | "-inf"}``. Rows are written in rowid order (insertion order, which queries
+without ORDER BY may follow), or primary-key order for WITHOUT ROWID tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bulle.errors import InputError, IntegrityError, Where
+
+# meta keys that belong to one workspace's copy, not to its content: carried elsewhere
+WORKSPACE_SPECIFIC_META = frozenset({"audit_head"})
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def encode_value(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return {"$blob": base64.b64encode(v).decode("ascii")}
+    if isinstance(v, float) and not math.isfinite(v):
+        return {"$float": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
+    return v
+
+
+def decode_value(v: Any, where: Where) -> Any:
+    if isinstance(v, dict):
+        if v.keys() == {"$blob"} and isinstance(v["$blob"], str):
+            try:
+                return base64.b64decode(v["$blob"], validate=True)
+            except ValueError:
+                raise InputError("invalid base64 in a $blob value", where) from None
+        if v.keys() == {"$float"} and v["$float"] in ("inf", "-inf", "nan"):
+            return float(v["$float"])
+        raise InputError(f"unknown encoded value {sorted(v)}", where)
+    if isinstance(v, list):
+        raise InputError("a catalog value cannot be a JSON array", where)
+    return v
+
+
+def table_list(con: sqlite3.Connection) -> list[dict[str, Any]]:
+    """User tables (and virtual tables) of the catalog, with their columns, in a stable order.
+
+    SQLite's own tables (``sqlite_sequence``...) and the shadow tables behind virtual tables are
+    left out: SQLite rebuilds them when the rows go back in.
+    """
+    kinds = {r[1]: (r[2], bool(r[4])) for r in con.execute("PRAGMA main.table_list")}
+    out = []
+    for name, sql in con.execute("SELECT name, sql FROM sqlite_master WHERE type='table' ORDER BY name"):
+        kind, without_rowid = kinds.get(name, ("table", False))
+        if name.startswith("sqlite_") or kind == "shadow":
+            continue
+        cols = []
+        for _cid, cname, ctype, notnull, default, pk, hidden in con.execute(f"PRAGMA table_xinfo({_q(name)})"):
+            if hidden:  # generated or hidden columns are recomputed, never stored
+                continue
+            cols.append({"name": cname, "type": ctype, "notnull": bool(notnull), "default": default, "pk": pk})
+        pk_cols = [c["name"] for c in sorted((c for c in cols if c["pk"]), key=lambda c: c["pk"])]
+        out.append({"name": name, "sql": sql, "virtual": kind == "virtual", "without_rowid": without_rowid,
+                    "columns": cols, "order": "primary key" if without_rowid else "rowid",
+                    "primary_key": pk_cols})
+    return out
+
+
+def other_objects(con: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Indexes, triggers and views (with SQL): a table unknown to the importer gets them back."""
+    return [{"type": t, "name": n, "table": tbl, "sql": sql} for t, n, tbl, sql in con.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') "
+        "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name")]
+
+
+def dump_rows(con: sqlite3.Connection, table: dict[str, Any]) -> Iterator[bytes]:
+    """The table's rows as JSON Lines (bytes), in its documented order."""
+    names = [c["name"] for c in table["columns"]]
+    cols = ", ".join(_q(n) for n in names)
+    if table["without_rowid"]:
+        order = ", ".join(_q(n) for n in table["primary_key"])
+    else:
+        order = "_rowid_" if not table["virtual"] else "rowid"
+    sql = f"SELECT {cols} FROM {_q(table['name'])}"
+    if order:
+        sql += f" ORDER BY {order}"
+    skip_meta = table["name"] == "meta" and names[:1] == ["key"]
+    for row in con.execute(sql):
+        if skip_meta and row[0] in WORKSPACE_SPECIFIC_META:
+            continue
+        obj = dict(zip(names, (encode_value(v) for v in row), strict=True))
+        yield (json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+
+
+def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: str) -> int:
+    """Insert the rows of one exported table file; every bad line is named by file and line."""
+    names = [c["name"] for c in table["columns"]]
+    sql = (f"INSERT INTO {_q(table['name'])}({', '.join(_q(n) for n in names)}) "
+           f"VALUES({', '.join('?' for _ in names)})")
+    batch: list[tuple[Any, ...]] = []
+    n = 0
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            where = Where(file=rel, line=n)
+            try:
+                obj = json.loads(line)
+            except (ValueError, UnicodeDecodeError):
+                raise InputError("not a JSON object", where) from None
+            if not isinstance(obj, dict) or list(obj) != names:
+                got = list(obj) if isinstance(obj, dict) else type(obj).__name__
+                raise InputError(f"expected the columns {names}, got {got}", where)
+            batch.append(tuple(decode_value(obj[k], where) for k in names))
+            if len(batch) >= 5000:
+                _insert(con, sql, batch, rel)
+                batch = []
+    _insert(con, sql, batch, rel)
+    return n
+
+
+def _insert(con: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]], rel: str) -> None:
+    try:
+        con.executemany(sql, rows)
+    except sqlite3.Error as exc:
+        raise IntegrityError(f"the rows cannot go back into the catalog: {exc}", Where(file=rel)) from None
+
+
+def live_columns(con: sqlite3.Connection, name: str) -> list[str]:
+    return [r[1] for r in con.execute(f"PRAGMA table_xinfo({_q(name)})") if not r[6]]
+
+
+def quote(name: str) -> str:
+    return _q(name)
