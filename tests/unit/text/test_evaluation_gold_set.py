@@ -133,3 +133,12 @@ def test_committed_file_matches_its_annotated_source() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.build() == records(), "run tests/fixtures/text/build_dev_gold.py"
+
+
+def test_readme_counts_match_the_file() -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    documented = {label: int(n) for label, n in re.findall(r"\| ([A-Z_]+) \| (\d+) \|", readme)}
+    counts = Counter(e["label"] for r in records() for e in r["entities"])
+    assert documented == dict(counts)
+    assert f"with {sum(counts.values())} hand-annotated entities" in readme
+    assert f"{len(records())} documents" in readme
