@@ -61,7 +61,8 @@ class VerifyReport:
         if self.ok:
             head = "checked against the recorded chain head" if self.head_checked else \
                 "NOT checked against a chain head kept outside the log: a cut tail would go unseen"
-            return f"audit log intact: {self.entries} events, {head}"
+            events = "1 event" if self.entries == 1 else f"{self.entries} events"
+            return f"audit log intact: {events}, {head}"
         where = "the header" if self.first_bad == 0 else f"event {self.first_bad}"
         return f"audit log broken at {where}: {self.reason}"
 
