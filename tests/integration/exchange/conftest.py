@@ -68,7 +68,10 @@ def catalog_rows(root: Path) -> dict[str, list[tuple]]:
                                    "ORDER BY name"):
             cols = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")')]
             typed = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
-            rows = con.execute(f'SELECT {typed} FROM "{name}" ORDER BY rowid').fetchall()
+            try:
+                rows = con.execute(f'SELECT {typed} FROM "{name}" ORDER BY rowid').fetchall()
+            except sqlite3.OperationalError:  # WITHOUT ROWID: primary-key order
+                rows = con.execute(f'SELECT {typed} FROM "{name}"').fetchall()
             if name == "meta":
                 rows = [r for r in rows if r[0] != "audit_head"]
             out[name] = rows
