@@ -236,6 +236,47 @@ class Workspace:
                 self.emit(event(version))
         return version
 
+    def rewrite_version(self, version: DatasetVersion, tmp_file: Path, row_count: int,
+                        tombstone: dict[str, Any]) -> DatasetVersion:
+        """Erasure only: replace a version's file, keeping its number, and record a tombstone.
+
+        The new file is committed before the old one is deleted, so a crash leaves either version
+        whole; the tombstone names both content hashes.
+        """
+        fsync_file(tmp_file)
+        new_hash = sha256_file(tmp_file)
+        with self.write_lock():
+            current = self.catalog.resolve(version.ref)
+            rel = f"data/{version.dataset}/v{version.number}-{uuid.uuid4().hex[:8]}.parquet"
+            final = self.root / rel
+            os.replace(tmp_file, final)
+            fsync_dir(final.parent)
+            stone = {**tombstone, "old_content_hash": current.content_hash, "new_content_hash": new_hash,
+                     "old_rows": current.row_count, "new_rows": row_count, "at": now()}
+            try:
+                with self.catalog.transaction():
+                    self.catalog.update_version_file(version.dataset, version.number, rel, new_hash, row_count,
+                                                     [*current.tombstones, stone])
+            except BaseException:
+                final.unlink(missing_ok=True)
+                raise
+            (self.root / current.path).unlink(missing_ok=True)
+        return self.catalog.resolve(version.ref)
+
+    def replace_artefact(self, artefact: dict[str, Any], tmp_file: Path) -> dict[str, Any]:
+        """Erasure only: replace an artefact's file (e.g. a re-identification table) in place."""
+        rel = str(Path(artefact["path"]).with_name(f"{uuid.uuid4().hex[:8]}-{Path(artefact['path']).name.split('-', 1)[-1]}"))
+        final = self.root / rel
+        content_hash = sha256_file(tmp_file)
+        with self.write_lock():
+            os.replace(tmp_file, final)
+            fsync_dir(final.parent)
+            with self.catalog.transaction():
+                self.catalog.con.execute("UPDATE artefacts SET path=?, content_hash=? WHERE id=?",
+                                         (rel, content_hash, artefact["id"]))
+            (self.root / artefact["path"]).unlink(missing_ok=True)
+        return {**artefact, "path": rel, "content_hash": content_hash}
+
     def add_artefact(self, version: DatasetVersion, kind: str, tmp_file: Path, name: str) -> dict[str, Any]:
         """Store a report or table attached to a version (written to a temp file first)."""
         rel = f"artefacts/{version.dataset}/v{version.number}/{uuid.uuid4().hex[:8]}-{name}"

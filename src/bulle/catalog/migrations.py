@@ -58,4 +58,60 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 2: governance: purposes, subject choices (consents, withdrawals, objections), projects,
+    #    the purpose each dataset was collected for, the subject index, project reads, erasures
+    """
+    CREATE TABLE purposes (
+        name TEXT PRIMARY KEY,
+        doc_json TEXT NOT NULL,
+        declared_at TEXT NOT NULL,
+        declared_by TEXT NOT NULL
+    );
+    CREATE TABLE subject_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('given', 'withdrawn', 'objected')),
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL
+    );
+    CREATE INDEX subject_events_subject ON subject_events(subject_id, purpose);
+    CREATE TABLE projects (
+        name TEXT PRIMARY KEY,
+        doc_json TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE dataset_purposes (
+        dataset TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL REFERENCES purposes(name)
+    );
+    CREATE TABLE subject_index (
+        subject_id TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        PRIMARY KEY (subject_id, dataset, number)
+    ) WITHOUT ROWID;
+    CREATE INDEX subject_index_version ON subject_index(dataset, number);
+    CREATE TABLE project_reads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        filter_json TEXT NOT NULL
+    );
+    CREATE TABLE erasures (
+        receipt_id TEXT PRIMARY KEY,
+        subject_ref TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by_json TEXT NOT NULL,
+        summary_json TEXT NOT NULL
+    );
+    """,
 ]

@@ -61,6 +61,23 @@ def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, r
 
 def _run(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
          key: bytes) -> tuple[DatasetVersion, dict[str, dict[str, str]]]:
+    tmp, schema, mappings = compute(ws, source, operation, key)
+    try:
+        version = ws.commit_version(
+            tmp, dataset=source.dataset, kind=VersionKind.PSEUDONYMIZE, parents=[source.ref],
+            operation=operation, row_count=source.row_count, schema=schema,
+            event=lambda v: ev.DatasetPseudonymized(actor=ws.actor, target=v.ref, details={
+                "source": source.ref, "columns": sorted(operation["columns"]), "key_id": operation["key_id"],
+                "reid_table": operation["reid_table"], "content_hash": v.content_hash}),
+        )
+    finally:
+        tmp.unlink(missing_ok=True)
+    return version, mappings
+
+
+def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
+            key: bytes) -> tuple[Path, list[dict[str, str]], dict[str, dict[str, str]]]:
+    """Write the pseudonymized rows of ``source`` to a temporary file; the caller commits it."""
     from duckdb import sqltypes
 
     tokenizers = {c: Tokenizer(key, operation["key_id"], kind, operation["reid_table"])
@@ -74,36 +91,43 @@ def _run(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
             con.create_function(fn, tok.arrow_udf(), [sqltypes.VARCHAR], sqltypes.VARCHAR,
                                 type="arrow", side_effects=False)
             exprs.append(f'{fn}("{_esc(col)}"::VARCHAR) AS "{_esc(col)}"')
-        path = str(ws.path_of(source)).replace("'", "''")
-        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet('{path}')"
+        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet({_lit(ws.path_of(source))})"
         con.execute("SET threads=1")  # one UDF instance: the cache and mapping stay consistent
-        con.execute(f"COPY ({sql}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({sql}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         schema = [{"name": n, "type": str(t)} for n, t, *_ in
-                  con.execute(f"DESCRIBE SELECT * FROM read_parquet('{str(tmp).replace(chr(39), chr(39) * 2)}')").fetchall()]
-        version = ws.commit_version(
-            tmp, dataset=source.dataset, kind=VersionKind.PSEUDONYMIZE, parents=[source.ref],
-            operation=operation, row_count=source.row_count, schema=schema,
-            event=lambda v: ev.DatasetPseudonymized(actor=ws.actor, target=v.ref, details={
-                "source": source.ref, "columns": sorted(operation["columns"]), "key_id": operation["key_id"],
-                "reid_table": operation["reid_table"], "content_hash": v.content_hash}),
-        )
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(tmp)})").fetchall()]
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
-        tmp.unlink(missing_ok=True)
     mappings = {c: {tok: orig for orig, tok in t.mapping().items()} for c, t in tokenizers.items()} \
         if operation["reid_table"] else {}
-    return version, mappings
+    return tmp, schema, mappings
+
+
+def _lit(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _esc(name: str) -> str:
     return name.replace('"', '""')
 
 
-def recompute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any]) -> DatasetVersion:
-    """Re-run a pseudonymization from its lineage (erasure and key rotation use this)."""
+def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, dict[str, Any] | None]:
+    """Re-run ``version``'s pseudonymization on its (rewritten) parent, for erasure.
+
+    Returns the temporary file of the recomputed rows and, when the version keeps one, its new
+    encrypted re-identification table (as a temporary file too).
+    """
+    operation = version.operation
     _, key = ws.keys.pseudonym_key(operation["key_id"])
-    version, _ = _run(ws, source, operation, key)
-    return version
+    tmp, _, mappings = compute(ws, parent, operation, key)
+    reid_file = None
+    if operation.get("reid_table"):
+        reid_file = ws.temp_path(".reid")
+        reid_file.write_bytes(reid.encrypt_table(mappings, ws.keys.custodian_public_key(), ws.id, version.ref))
+    return tmp, ({"kind": "reid_table", "file": reid_file} if reid_file else None)
 
 
 def rotate_key(ws: Workspace) -> dict[str, Any]:

@@ -87,8 +87,12 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                 "format": operation["format"], "rows": v.row_count, "columns": len(v.schema),
                 "content_hash": v.content_hash}),
         )
-        with ws.catalog.transaction():
+        with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_profile(dataset, version.number, _public_profile(profile))
+        if any(r.role is ColumnRole.SUBJECT_ID for r in roles):
+            from bulle.services.subject_rights import index_version
+
+            index_version(ws, version)
         return version
     finally:
         tmp.unlink(missing_ok=True)
@@ -218,10 +222,15 @@ def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *,
                                 Where(field="roles")))
     if problems:
         raise ValidationError.from_problems(f"roles for {v.ref} not changed", problems)
+    old_subject = [c for c, r in current.items() if r.role is ColumnRole.SUBJECT_ID]
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_roles(v.dataset, v.number, result)
         ws.emit(ev.RolesConfirmed(actor=ws.actor, target=v.ref, details={
             "roles": {r.column: r.role.value for r in result}, "confirmed": [r.column for r in result if r.confirmed]}))
+    if subject_ids != old_subject and v.kind is VersionKind.IMPORT:
+        from bulle.services.subject_rights import index_version
+
+        index_version(ws, v)
     return result
 
 

@@ -1,0 +1,116 @@
+"""Applying purpose and consent to rows inside the engine, in one query.
+
+The catalog's ``subject_events`` table is the truth; reads use a Parquet snapshot of it
+(``cache/choices-<last seq>[-<key id>].parquet``, rebuilt only when a choice was recorded since,
+deletable at any time) so that the fold "last choice at or before the read" and the semi or anti
+join with the data run in DuckDB over millions of rows, never in Python. The rule is the one of
+:func:`bulle.governance.access.subject_filter` (a property test checks they agree):
+
+* a purpose that needs consent sees people whose last consent event at or before the read is
+  "given", minus those who objected when the objection right applies;
+* a purpose open to objection sees everyone except people who objected by then;
+* any other purpose sees everyone.
+
+Rows whose subject id is null are never shown under consent (no consent can be shown) and kept
+otherwise. For a pseudonymized version the snapshot carries each id's token under that version's
+key, so the join runs on tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulle.domain.purposes import Purpose
+from bulle.governance.subject_filter import quote_ident
+
+if TYPE_CHECKING:
+    from bulle.catalog.store import Catalog
+
+
+def _lit(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Tokenization:
+    """How the subject column of a pseudonymized version was made from raw ids."""
+
+    key_id: str
+    key: bytes
+    kind: str | None
+
+
+def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = None) -> Path:
+    """The Parquet snapshot of every subject choice, for the current state of the catalog."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    last = int(catalog.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0])
+    count = int(catalog.con.execute("SELECT count(*) FROM subject_events").fetchone()[0])
+    prefix = f"choices-tok-{tokens.key_id}-{tokens.kind or 'text'}-" if tokens else "choices-raw-"
+    path = cache_dir / f"{prefix}{last}-{count}.parquet"
+    if path.exists():
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    rows = catalog.con.execute("SELECT seq, subject_id, purpose, kind, at FROM subject_events").fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    table = pa.table({
+        "seq": pa.array(cols[0], pa.int64()),
+        "subject_id": pa.array(cols[1], pa.string()),
+        "purpose": pa.array(cols[2], pa.string()),
+        "kind": pa.array(cols[3], pa.string()),
+        "event_at": pa.array(cols[4], pa.string()),
+    })
+    if tokens is not None:
+        from bulle.vault.pseudonymize import normalize, token
+
+        cache: dict[str, str] = {}
+        out = []
+        for sid in cols[1]:
+            t = cache.get(sid)
+            if t is None:
+                t = cache[sid] = token(tokens.key, tokens.key_id, normalize(sid, tokens.kind))
+            out.append(t)
+        table = table.append_column("token", pa.array(out, pa.string()))
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+    for old in cache_dir.glob(f"{prefix}*.parquet"):  # older snapshots are stale
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def filtered_select(data: Path, columns: list[str], subject_column: str | None, purpose: Purpose, at_iso: str,
+                    choices: Path | None, id_column: str = "subject_id") -> tuple[str, dict[str, Any]]:
+    """SQL selecting ``columns`` of ``data`` visible for ``purpose`` at ``at_iso``, and its summary."""
+    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    base = f"SELECT {cols} FROM read_parquet({_lit(data)}) AS t"
+    if subject_column is None or choices is None or not (purpose.needs_consent or purpose.objection_applies):
+        return base, {"mode": "all", "purpose": purpose.name, "at": at_iso,
+                      "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
+                      if subject_column else "no subject column: not personal data"}
+    ev = f"read_parquet({_lit(choices)})"
+    sid = quote_ident(id_column)
+    subj = f"t.{quote_ident(subject_column)}"
+    p, at = _lit(purpose.name), _lit(at_iso)
+    objected = f"SELECT DISTINCT {sid} AS sid FROM {ev} WHERE purpose = {p} AND event_at <= {at} AND kind = 'objected'"
+    if purpose.needs_consent:
+        consenting = (
+            f"SELECT sid FROM (SELECT {sid} AS sid, arg_max(kind, struct_pack(a := event_at, b := seq)) AS last_kind "
+            f"FROM {ev} WHERE purpose = {p} AND event_at <= {at} AND kind IN ('given', 'withdrawn') GROUP BY 1) "
+            "WHERE last_kind = 'given'"
+        )
+        if purpose.objection_applies:
+            consenting += f" EXCEPT {objected}"
+        sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
+        summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
+                   "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
+                             "withdrawn at the read"}
+    else:
+        sql = f"{base} ANTI JOIN ({objected}) AS o ON {subj}::VARCHAR = o.sid"
+        summary = {"mode": "deny", "purpose": purpose.name, "at": at_iso,
+                   "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)"}
+    return sql, summary

@@ -1,0 +1,242 @@
+"""Governance use cases: purposes, subject choices, projects, and reads for a project.
+
+A read for a project is the one path by which an analyst gets rows: the access rules of
+:mod:`bulle.governance.access` decide which columns, the consent fold of
+:mod:`bulle.governance.consent_sql` decides which people, and both are applied inside the engine.
+The decision (allowed or refused, with reasons) is recorded in the audit log either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from bulle.audit import events as ev
+from bulle.catalog.governance_store import GovernanceStore
+from bulle.domain.actor import Role
+from bulle.domain.consents import Consent, Objection
+from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
+from bulle.domain.governance import GovernedDataset
+from bulle.domain.governance_fields import iso
+from bulle.domain.projects import DatasetUse, Member, Project
+from bulle.domain.purposes import Purpose
+from bulle.errors import AccessDenied, InputError, Where
+from bulle.governance import access
+from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
+from bulle.services.vault import resolve
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from bulle.workspace import Workspace
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def store(ws: Workspace) -> GovernanceStore:
+    return GovernanceStore(ws.catalog)
+
+
+def require_custodian(ws: Workspace, what: str) -> None:
+    if ws.actor.role is not Role.CUSTODIAN:
+        raise AccessDenied(f"only a custodian may {what}; {ws.actor.name!r} acts as {ws.actor.role.value}")
+
+
+def subject_ref(ws: Workspace, subject_id: str) -> str:
+    """How audit events and receipts name a person: a workspace-bound hash, never the id itself."""
+    return "subj_" + hashlib.sha256(f"bulle-subject-v1\x00{ws.id}\x00{subject_id}".encode()).hexdigest()[:24]
+
+
+# -- purposes -------------------------------------------------------------------------------------------
+def declare_purpose(ws: Workspace, name: str, description: str, legal_basis: str, *,
+                    special_categories: bool = False, art9_condition: str | None = None,
+                    compatible_with: Iterable[str] = ()) -> Purpose:
+    require_custodian(ws, "declare a purpose")
+    purpose = Purpose(name, description, legal_basis, special_categories, art9_condition, frozenset(compatible_with))
+    with ws.write_lock(), ws.catalog.transaction():
+        store(ws).put_purpose(purpose, iso(now_utc()), ws.actor.to_dict())
+        ws.emit(ev.PurposeDeclared(actor=ws.actor, target=f"purpose:{name}", details=purpose.to_dict()))
+    return purpose
+
+
+def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> dict[str, Any]:
+    """Record the purpose ``dataset`` was collected for: reuse must be compatible with it."""
+    require_custodian(ws, "set the purpose of a dataset")
+    v = resolve(ws, dataset)
+    st = store(ws)
+    st.purpose(purpose)
+    with ws.write_lock(), ws.catalog.transaction():
+        st.set_dataset_purpose(v.dataset, purpose)
+        ws.emit(ev.PurposeDeclared(actor=ws.actor, target=v.dataset, details={"collection_purpose": purpose}))
+    return {"dataset": v.dataset, "collection_purpose": purpose}
+
+
+# -- subject choices ---------------------------------------------------------------------------------------
+def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> dict[str, Any]:
+    """Record consents, withdrawals and objections (one audit event per batch, no ids in it)."""
+    if ws.actor.role not in (Role.CUSTODIAN, Role.SUBJECT):
+        raise AccessDenied("consents are recorded by a custodian, or by the data subject themselves")
+    st = store(ws)
+    known = st.purposes()
+    problems = sorted({c.purpose for c in choices if c.purpose not in known})
+    if problems:
+        raise InputError(f"unknown purpose(s): {', '.join(problems)}", Where(field="purpose"))
+    if ws.actor.role is Role.SUBJECT and any(c.subject_id != ws.actor.name for c in choices):
+        raise AccessDenied("a data subject records only their own choices")
+    with ws.write_lock(), ws.catalog.transaction():
+        n = st.add_choices(choices, iso(now_utc()), ws.actor.name)
+        kinds: dict[str, int] = {}
+        for c in choices:
+            k = c.status.value if isinstance(c, Consent) else "objected"
+            kinds[k] = kinds.get(k, 0) + 1
+        details: dict[str, Any] = {"events": n, "kinds": kinds, "purposes": sorted({c.purpose for c in choices})}
+        if n == 1:
+            details["subject"] = subject_ref(ws, choices[0].subject_id)
+        kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
+        ws.emit(kind(actor=ws.actor, target="consents", details=details))
+    return {"recorded": n, "kinds": kinds}
+
+
+def read_choices_csv(path) -> list[Consent | Objection]:
+    """A CSV of ``subject_id,purpose,status,at[,source]`` (status: given, withdrawn, objected)."""
+    import csv
+    from pathlib import Path
+
+    from bulle.errors import Problem, ValidationError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", Where(file=str(path)))
+    out: list[Consent | Objection] = []
+    problems: list[Problem] = []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = {"subject_id", "purpose", "status", "at"} - set(reader.fieldnames or [])
+            if missing:
+                raise InputError(f"missing column(s): {', '.join(sorted(missing))}", Where(file=str(path), line=1))
+            for row in reader:
+                where = Where(file=str(path), line=reader.line_num)
+                try:
+                    source = row.get("source") or f"import:{path.name}"
+                    if row["status"] == "objected":
+                        out.append(Objection(row["subject_id"], row["purpose"], row["at"], source))
+                    else:
+                        out.append(Consent(row["subject_id"], row["purpose"], row["status"], row["at"], source))
+                except InputError as exc:
+                    problems.append(Problem(exc.message + "".join(f"; {p.message}" for p in exc.problems), where))
+                if len(problems) >= 50:
+                    break
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8", Where(file=str(path))) from None
+    if problems:
+        raise ValidationError.from_problems(f"invalid consents in {path}", problems)
+    return out
+
+
+# -- projects ----------------------------------------------------------------------------------------------
+def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, list[str]],
+                   members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
+                   description: str = "") -> Project:
+    require_custodian(ws, "create a project")
+    st = store(ws)
+    project = Project(
+        name=name, purpose=st.purpose(purpose),
+        datasets=tuple(DatasetUse(d, tuple(cols)) for d, cols in datasets.items()),
+        members=tuple(Member(n, r) for n, r in members),
+        valid_from=valid_from, valid_until=valid_until, description=description,
+    )
+    for use in project.datasets:
+        resolve(ws, use.dataset)  # every dataset exists
+    with ws.write_lock(), ws.catalog.transaction():
+        st.put_project(project, iso(now_utc()))
+        ws.emit(ev.ProjectChanged(actor=ws.actor, target=f"project:{name}", details=project.to_dict()))
+    return project
+
+
+def approve_project(ws: Workspace, name: str) -> Project:
+    st = store(ws)
+    project = st.project(name)
+    decision = access.can_approve(ws.actor, project)
+    decision.require()
+    approved = project.approve(ws.actor, now_utc())
+    with ws.write_lock(), ws.catalog.transaction():
+        st.put_project(approved, iso(now_utc()))
+        ws.emit(ev.ProjectApproved(actor=ws.actor, target=f"project:{name}",
+                                   details={"purpose": project.purpose.name, "approved_at": iso(approved.approval.at)}))
+    return approved
+
+
+# -- reads -------------------------------------------------------------------------------------------------
+def governed(ws: Workspace, v: DatasetVersion) -> GovernedDataset:
+    st = store(ws)
+    purpose_name = st.dataset_purpose(v.dataset)
+    if purpose_name is None:
+        raise AccessDenied(f"dataset {v.dataset!r} has no declared collection purpose: a custodian sets it with "
+                           f"`bulle dataset-purpose {v.dataset} PURPOSE`")
+    roles = ws.catalog.roles(v.dataset, v.number)
+    subject = next((r.column for r in roles if r.role is ColumnRole.SUBJECT_ID), None)
+    special = frozenset(r.column for r in roles if r.role is ColumnRole.SPECIAL_CATEGORY)
+    names = tuple(c["name"] for c in v.schema)
+    return GovernedDataset(v.dataset, st.purpose(purpose_name), names, subject, special & set(names),
+                           personal=v.personal_data)
+
+
+def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
+                     at: dt.datetime | None = None) -> pa.Table:
+    """Rows of ``ref`` that ``project_name`` may see now: declared columns, visible people only."""
+    sql, summary, v, project = plan_read(ws, project_name, ref, columns, at=at)
+    con = ws.engine.connect()
+    try:
+        table = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    record_read(ws, project, v, table.num_rows, summary)
+    return table
+
+
+def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
+              at: dt.datetime | None = None) -> tuple[str, dict[str, Any], DatasetVersion, Project]:
+    """Decide a read and return the SQL that performs it (refusals are audited and raised)."""
+    at = at or now_utc()
+    st = store(ws)
+    project = st.project(project_name)
+    v = resolve(ws, ref)
+    decision = access.can_read(ws.actor, project, governed(ws, v), columns, at=at)
+    if not decision.allowed:
+        ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
+            "project": project.name, "allowed": False, "denials": [d.rule.value for d in decision.denials]}))
+        decision.require()
+    gd = governed(ws, v)
+    choices = None
+    if gd.subject_column and gd.personal:
+        choices = snapshot(ws.catalog, ws.root / "cache", _tokenization(ws, v, gd.subject_column))
+    id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
+    sql, summary = filtered_select(ws.path_of(v), list(decision.columns), gd.subject_column if gd.personal else None,
+                                   project.purpose, iso(at), choices, id_column)
+    return sql, summary, v, project
+
+
+def record_read(ws: Workspace, project: Project, v: DatasetVersion, rows: int, summary: dict[str, Any]) -> None:
+    with ws.write_lock(), ws.catalog.transaction():
+        store(ws).record_read(project.name, project.purpose.name, v.dataset, v.number, ws.actor.name,
+                              summary["at"], rows, summary)
+        ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
+            "project": project.name, "purpose": project.purpose.name, "allowed": True, "rows": rows,
+            "filter": summary["mode"]}))
+
+
+def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Tokenization | None:
+    """If ``v``'s subject column holds tokens, how they were made (walking up the lineage)."""
+    current = v
+    while current.kind is not VersionKind.IMPORT and current.parents:
+        op = current.operation
+        if op.get("name") == "pseudonymize" and subject_column in op.get("columns", {}):
+            key_id, key = ws.keys.pseudonym_key(op["key_id"])
+            return Tokenization(key_id, key, op["columns"][subject_column])
+        current = ws.catalog.resolve(current.parents[0])
+    return None
