@@ -132,6 +132,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         "bare_sign_per_s": round(sign_rate), "bare_verify_per_s": round(verify_rate),
         "durability": f"one write + fdatasync per batch of {args.batch} under flock, then the external head moves",
     }
+    print(f"durability: {result['durability']}")
     print(json.dumps(result))
     return result
 
@@ -145,4 +146,5 @@ def _offset_after(path: Path, entries: int) -> int:
 
 
 if __name__ == "__main__":  # the guard matters: verification spawns worker processes
+    sys.stdout.reconfigure(line_buffering=True)
     main(sys.argv[1:])

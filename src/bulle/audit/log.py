@@ -220,7 +220,10 @@ class AuditLog:
         return self._fd
 
     def _add(self, event: AuditEvent | dict[str, Any]) -> Entry:
-        assert self._key is not None and self._kid is not None and self._last is not None
+        assert self._key is not None and self._kid is not None
+        if self._last is None:
+            raise IntegrityError("a write to the audit log failed in this batch: end the batch and "
+                                 "start a new one", Where(file=str(self.path)))
         ev = event.to_dict() if isinstance(event, AuditEvent) else event
         seq, prev = self._last[0] + 1, self._last[1]
         body = encode_body(seq, ev, prev, self._kid)
