@@ -240,3 +240,23 @@ def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Toke
             return Tokenization(key_id, key, op["columns"][subject_column])
         current = ws.catalog.resolve(current.parents[0])
     return None
+
+
+def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float = 60.0) -> pa.Table:
+    """Run an analyst's SQL over the project's filtered views, on a locked-down connection.
+
+    Each dataset of the project is read for the project (declared columns, visible people only)
+    and handed to the executor as an in-memory table named after the dataset; the SQL never sees
+    a file, a setting or the workspace.
+    """
+    from bulle.governance.sql_lockdown import run_analyst_sql
+
+    project = store(ws).project(project_name)
+    tables = {}
+    for use in project.datasets:
+        name = use.dataset.replace("-", "_").replace(".", "_")
+        tables[name] = read_for_project(ws, project_name, use.dataset)
+    result = run_analyst_sql(sql, tables, timeout_s=timeout_s)
+    ws.emit(ev.DatasetRead(actor=ws.actor, target=f"project:{project_name}", details={
+        "query": True, "tables": sorted(tables), "rows": result.num_rows}))
+    return result

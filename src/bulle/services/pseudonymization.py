@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
-from bulle.services.vault import resolve
+from bulle.services.vault import require_custodian, resolve
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
 
@@ -23,6 +23,7 @@ STILL_PERSONAL = "pseudonymized data is still personal data (GDPR recital 26): k
 def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, reid_table: bool = False,
                  key_id: str | None = None) -> dict[str, Any]:
     """Replace direct identifiers (and the subject id) with keyed tokens, in a new version."""
+    require_custodian(ws, "pseudonymize")
     source = resolve(ws, ref)
     roles = ws.catalog.roles(source.dataset, source.number)
     by_col = {r.column: r for r in roles}
@@ -132,6 +133,7 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
 
 def rotate_key(ws: Workspace) -> dict[str, Any]:
     """A new key; every dataset whose latest version is pseudonymized gets a new version under it."""
+    require_custodian(ws, "rotate keys")
     old = ws.keys.current_pseudonym_key_id()
     new = ws.keys.new_pseudonym_key()
     ws.emit(ev.KeyRotated(actor=ws.actor, target="pseudonym-key", details={"old_key_id": old, "new_key_id": new}))
@@ -148,6 +150,7 @@ def rotate_key(ws: Workspace) -> dict[str, Any]:
 
 
 def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None) -> dict[str, Any]:
+    require_custodian(ws, "re-identify")
     v = resolve(ws, ref)
     tables = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == "reid_table"]
     if not tables:

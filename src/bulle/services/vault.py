@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
+from bulle.domain.actor import Role
 from bulle.domain.datasets import (
     ColumnRole,
     ColumnRoleAssignment,
@@ -20,7 +21,7 @@ from bulle.domain.datasets import (
     VersionStatus,
     validate_dataset_name,
 )
-from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
+from bulle.errors import AccessDenied, InputError, Problem, ValidationError, Where, WithheldError
 from bulle.storage.engine import CsvOptions
 from bulle.vault.classify import suggest_roles
 
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+def require_custodian(ws: Workspace, what: str) -> None:
+    """The vault's raw data is the custodian's: analysts read only through projects."""
+    if ws.actor.role is not Role.CUSTODIAN:
+        raise AccessDenied(f"only a custodian may {what}; {ws.actor.name!r} acts as {ws.actor.role.value} "
+                           "(analysts read data through a project: `bulle read NAME --project P`)")
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -49,6 +57,7 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                  delimiter: str | None = None, header: bool | None = None, encoding: str = "utf-8",
                  progress: bool = False) -> DatasetVersion:
     """Import a file (CSV, Parquet, JSONL) or an in-memory table (pandas, Arrow) as a new version."""
+    require_custodian(ws, "import data")
     validate_dataset_name(dataset)
     tmp = ws.temp_path()
     try:
@@ -164,6 +173,7 @@ def resolve(ws: Workspace, ref: str, *, for_use: bool = True) -> DatasetVersion:
 
 
 def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str, Any]:
+    require_custodian(ws, "profile a dataset")
     v = resolve(ws, ref)
     profile = None if refresh else ws.catalog.profile(v.dataset, v.number)
     roles = ws.catalog.roles(v.dataset, v.number)
@@ -190,6 +200,7 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str,
 def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
               roles_file: Path | None = None) -> list[ColumnRoleAssignment]:
     """Confirm suggested roles and/or override some; every problem is reported at once."""
+    require_custodian(ws, "set column roles")
     v = resolve(ws, ref)
     current = {r.column: r for r in ws.catalog.roles(v.dataset, v.number)}
     if not current:
@@ -257,6 +268,7 @@ def read_roles_file(path: Path) -> dict[str, tuple[str, Where]]:
 
 def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
                purpose: str = "custodian") -> pa.Table:
+    require_custodian(ws, "read a dataset directly")
     v = resolve(ws, ref)
     if columns:
         names = {c["name"] for c in v.schema}
@@ -272,6 +284,7 @@ def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, lim
 def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None) -> dict[str, Any]:
     from bulle.fsutil import sha256_file
 
+    require_custodian(ws, "export a dataset")
     v = resolve(ws, ref)
     fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}.get(out.suffix.lower())
     if fmt not in ("csv", "parquet", "jsonl"):
