@@ -1,0 +1,300 @@
+"""From raw recognizer results to the final entities of one document.
+
+Why a separate stage: recognizers each see one clue (a title, a first name, a statistical tag);
+the document needs one answer per character. This module fixes span boundaries (titles,
+articles and punctuation out), filters the statistical model's noise, resolves conflicts by a
+fixed policy, merges pieces of one address or one name, and propagates names found once to
+their other mentions.
+
+Conflict policy (``TIERS``): checksummed identifiers and e-mail/URL first, then other
+identifiers, dates, names announced by a title or a speaker label, addresses and institutional
+patterns, list matches, spaCy's NER, propagated mentions, and last the weak guesses (surname
+list, unknown acronyms). A higher tier wins an overlap; the same label overlapping merges into
+one span; a lower-tier span that strictly contains list matches of name-like labels replaces
+them (an organisation's name contains a city; a street name contains a person's name).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import regex
+
+from bulle.text.entities import Entity
+from bulle.text.gazetteers import first_names, fold, not_names
+from bulle.text.matcher import PhraseTable, tokens
+from bulle.text.patterns import TITLE, TITLE_WORDS
+
+TIERS: dict[str, int] = {
+    "bulle_email": 100, "bulle_nir": 99, "bulle_iban": 99, "bulle_credit_card": 98,
+    "bulle_siret": 97, "bulle_siren": 96, "bulle_ip_address": 95, "bulle_url": 94,
+    "bulle_phone": 90, "bulle_phone_fr": 90, "bulle_license_plate": 89, "bulle_record_id": 88,
+    "bulle_handle": 85, "bulle_date": 80, "bulle_speaker_label": 76, "bulle_person_title": 75,
+    "bulle_loc_address": 74, "bulle_org_patterns": 72, "bulle_public_figure": 66,
+    "bulle_org_gazetteer": 62, "bulle_loc_gazetteer": 62, "bulle_first_name": 58,
+    "bulle_spacy_ner": 50, "propagated": 45, "bulle_surname": 44,
+}
+NAME_LABELS = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
+DEFAULT_TIER = 60
+EPONYM_BEFORE = regex.compile(r"(?:maladie|signe|syndrome|test|manœuvre|manoeuvre|score|"
+                              r"classification|échelle|loi|théorème|principe|effet|méthode|"
+                              r"fracture|sonde|réflexe)s?[ \u00a0](?:de|d['’])[ \u00a0]?$", regex.I)
+
+LEAD_STRIP = " \t\r\n«»“”\"'’([{–—-,;:."
+TRAIL_STRIP = " \t\r\n«»“”\"'’)]},;:!?.–—-"
+TITLE_PREFIX = regex.compile(rf"^(?:{TITLE})(?:[ \u00a0]+|(?<=\.))")
+ARTICLE_PREFIX = regex.compile(r"^(?:l['’]|d['’]|la |le |les |du |des |de la |de |au |aux |en )")
+ORG_HEADS_OUTSIDE = frozenset({"société", "association", "groupe", "entreprise", "parti",
+                               "syndicat", "mouvement", "cabinet", "enseigne", "marque", "usine",
+                               "journal", "quotidien", "chaîne", "club", "l'association",
+                               "l'entreprise", "l'usine"})
+PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "der", "d'", "ben", "el", "al",
+                       "di", "da", "dos", "et"})
+
+
+def tier(e: Entity) -> int:
+    t = TIERS.get(e.source, DEFAULT_TIER)
+    if e.source == "bulle_org_gazetteer" and e.score < 0.5:
+        return 40  # an unknown acronym: the weakest guess
+    if e.source == "bulle_first_name" and e.score < 0.55:
+        return 46  # a lower-case first name
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Boundaries
+# ---------------------------------------------------------------------------------------------
+
+def fix_boundaries(text: str, e: Entity) -> Entity | None:
+    start, end = e.start, e.end
+    keep_dot = e.label in ("DATE", "RECORD_ID")
+    while (start < end and text[start] in LEAD_STRIP and e.label not in ("PERSON",)) or (
+            start < end and text[start].isspace()):
+        if e.label == "PERSON" and text[start] == "@":
+            break
+        start += 1
+    while start < end and text[end - 1] in TRAIL_STRIP and not (keep_dot and text[end - 1] == "."):
+        end -= 1
+    if e.label in NAME_LABELS:
+        nl = text.find("\n", start, end)
+        if nl >= 0 and not (e.label == "LOCATION" and e.source == "bulle_loc_address"):
+            # keep the part of the span that has a capital (a name does not cross lines)
+            first, second = (start, nl), (nl + 1, end)
+            part = first if any(c.isupper() for c in text[first[0]:first[1]]) else second
+            start, end = part
+            while start < end and text[start].isspace():
+                start += 1
+            while start < end and text[end - 1] in TRAIL_STRIP:
+                end -= 1
+    if e.label == "PERSON":
+        start, end = _person_bounds(text, start, end)
+    elif e.label in ("LOCATION", "ORGANIZATION"):
+        start = _strip_articles(text, start, end, e.label)
+    if end - start < 2 and not (e.label == "LOCATION" and end > start):
+        return None
+    return e.with_span(start, end) if (start, end) != (e.start, e.end) else e
+
+
+def _person_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    while True:
+        m = TITLE_PREFIX.match(text, start, end)
+        if not m or m.end() >= end:
+            break
+        start = m.end()
+        while start < end and text[start].isspace():
+            start += 1
+    span = text[start:end]
+    if any(c.isupper() for c in span):
+        # leading lower-case words (articles, offices) and trailing ones are not the name
+        words = list(regex.finditer(r"\S+", span))
+        i, j = 0, len(words)
+        while i < j - 1 and not words[i].group()[:1].isupper() and not words[i].group().startswith("@"):
+            i += 1
+        while j - 1 > i and (not words[j - 1].group()[:1].isupper()
+                             or fold(words[j - 1].group()) in PARTICLES):
+            j -= 1
+        if words:
+            start, end = start + words[i].start(), start + words[j - 1].end()
+        for art in ("l'", "l’", "d'", "d’"):
+            if text.startswith(art, start) and end - start > 3:
+                start += 2
+    while start < end and text[end - 1] in TRAIL_STRIP:
+        end -= 1
+    return start, end
+
+
+def _strip_articles(text: str, start: int, end: int, label: str) -> int:
+    while True:
+        m = ARTICLE_PREFIX.match(text, start, end)
+        if not m or m.end() >= end:
+            break
+        start = m.end()
+    if label == "ORGANIZATION":
+        first = text[start:end].split(" ", 1)
+        if len(first) == 2 and first[0].lower() in ORG_HEADS_OUTSIDE and first[1][:1].isupper():
+            start += len(first[0]) + 1
+    return start
+
+
+# ---------------------------------------------------------------------------------------------
+# Filtering the statistical model
+# ---------------------------------------------------------------------------------------------
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS as SW
+
+    return frozenset(fold(w) for w in SW)
+
+
+STOP_WORDS = _stop_words()
+
+
+def is_eponym(text: str, e: Entity) -> bool:
+    """A name inside a disease, sign or law ("maladie de Parkinson") is not a person here."""
+    return e.label == "PERSON" and bool(EPONYM_BEFORE.search(text, max(0, e.start - 30), e.start))
+
+
+def keep_ner(text: str, e: Entity) -> bool:
+    if e.source != "bulle_spacy_ner":
+        return True
+    if e.label == "MISC":
+        return False
+    span = text[e.start:e.end]
+    if not any(c.isupper() for c in span) or not any(c.isalpha() for c in span):
+        return False
+    words = [fold(w.strip(".,;:!?'’-")) for w in span.split()]
+    if all(w in not_names() or w in PARTICLES or w in TITLE_WORDS or w in STOP_WORDS or not w
+           for w in words):
+        return False
+    if len(words) == 1 and len(words[0]) < 2:
+        return False
+    return not (e.label == "PERSON" and len(span) > 60)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conflicts
+# ---------------------------------------------------------------------------------------------
+
+def resolve(entities: list[Entity]) -> list[Entity]:
+    """One label per character, by tier then length; same labels merge."""
+    order = sorted(entities, key=lambda e: (-tier(e), -(e.end - e.start), e.start))
+    starts: list[int] = []
+    kept: list[Entity] = []
+    for cand in order:
+        i = bisect.bisect_left(starts, cand.start)
+        lo = i - 1 if i > 0 and kept[i - 1].end > cand.start else i
+        hi = i
+        while hi < len(kept) and kept[hi].start < cand.end:
+            hi += 1
+        over = kept[lo:hi]
+        if not over:
+            kept.insert(i, cand)
+            starts.insert(i, cand.start)
+            continue
+        if all(o.label == cand.label for o in over) and cand.label in NAME_LABELS | {"DATE"} \
+                and tier(cand) >= 45:
+            s = min([cand.start] + [o.start for o in over])
+            e = max([cand.end] + [o.end for o in over])
+            best = max(over, key=tier)
+            merged = Entity(s, e, cand.label, max(best.score, cand.score), best.source)
+            del kept[lo:hi], starts[lo:hi]
+            kept.insert(lo, merged)
+            starts.insert(lo, s)
+            continue
+        contains = all(cand.start <= o.start and o.end <= cand.end for o in over) and \
+            any((o.end - o.start) < (cand.end - cand.start) for o in over)
+        if contains and cand.label in NAME_LABELS and tier(cand) >= 50 and all(
+                o.label in NAME_LABELS and tier(o) <= 66 for o in over):
+            del kept[lo:hi], starts[lo:hi]
+            kept.insert(lo, cand)
+            starts.insert(lo, cand.start)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging pieces
+# ---------------------------------------------------------------------------------------------
+
+ADDRESS_GAP = regex.compile(r"^(?:,?[ \u00a0]*\n?[ \u00a0]*|[ \u00a0]+(?:à|a)[ \u00a0]+|,[ \u00a0]*)$")
+NAME_GAP = regex.compile(r"^[ \u00a0]$")
+
+
+def merge_adjacent(text: str, ents: list[Entity]) -> list[Entity]:
+    out: list[Entity] = []
+    for e in ents:
+        if out:
+            prev = out[-1]
+            gap = text[prev.end:e.start]
+            if prev.label == e.label == "LOCATION" and prev.source == "bulle_loc_address" \
+                    and len(gap) <= 4 and ADDRESS_GAP.match(gap):
+                out[-1] = Entity(prev.start, e.end, "LOCATION", prev.score, prev.source)
+                continue
+            if prev.label == e.label == "PERSON" and NAME_GAP.match(gap) and (
+                    text[prev.start:prev.end][:1].isupper() == text[e.start:e.end][:1].isupper()):
+                out[-1] = Entity(prev.start, e.end, "PERSON", max(prev.score, e.score), prev.source)
+                continue
+        out.append(e)
+    return out
+
+
+def clean(text: str, raw: list[Entity]) -> list[Entity]:
+    """Boundaries, filtering, conflicts and merging for one piece of text."""
+    fixed = []
+    for e in raw:
+        if not keep_ner(text, e):
+            continue
+        f = fix_boundaries(text, e)
+        if f is not None and keep_ner(text, f) and not is_eponym(text, f):
+            fixed.append(f)
+    return merge_adjacent(text, resolve(fixed))
+
+
+# ---------------------------------------------------------------------------------------------
+# Propagation
+# ---------------------------------------------------------------------------------------------
+
+def propagate(text: str, ents: list[Entity]) -> list[Entity]:
+    """Mark the other mentions of names found in the document (full forms and surnames)."""
+    forms: dict[str, set[str]] = {"PERSON": set(), "LOCATION": set(), "ORGANIZATION": set()}
+    lower_ok: set[str] = set()  # names seen in lower case may be found again in lower case
+    for e in ents:
+        if e.label not in forms or tier(e) < 50:
+            continue
+        surface = text[e.start:e.end]
+        if e.label == "PERSON":
+            if surface.startswith("@"):
+                continue
+            forms["PERSON"].add(surface)
+            if surface.islower():
+                lower_ok.add(fold(surface))
+            words = surface.split()
+            if len(words) >= 2:
+                firsts = [w for w in words if fold(w) in first_names()]
+                rest = [w for w in words if w not in firsts and fold(w) not in PARTICLES]
+                for w in rest:
+                    if len(w) > 2 and w[:1].isupper() and fold(w) not in not_names() \
+                            and fold(w).rstrip(".") not in TITLE_WORDS and fold(w) not in STOP_WORDS:
+                        forms["PERSON"].add(w)
+                # a surname with its particle ("Le Pen", "de Gaulle")
+                if len(words) >= 3 and fold(words[-2]) in PARTICLES:
+                    forms["PERSON"].add(" ".join(words[-2:]))
+        elif e.source in ("bulle_spacy_ner", "bulle_loc_gazetteer", "bulle_org_gazetteer",
+                          "bulle_org_patterns") and "\n" not in surface \
+                and fold(surface) not in not_names() and len(surface) > 2:
+            forms[e.label].add(surface)
+    found: list[Entity] = []
+    toks = tokens(text)
+    for label, surfaces in forms.items():
+        if not surfaces:
+            continue
+        table = PhraseTable(surfaces)
+        for i, j in table.find(toks):
+            first = toks[i]
+            if not first.text[:1].isupper() and fold(text[first.start:toks[j - 1].end]) not in lower_ok:
+                continue
+            if is_eponym(text, Entity(first.start, toks[j - 1].end, label)):
+                continue
+            found.append(Entity(first.start, toks[j - 1].end, label, 0.5, "propagated"))
+    if not found:
+        return ents
+    return merge_adjacent(text, resolve(list(ents) + found))

@@ -1,0 +1,1 @@
+"""French recognizers, one per module, each registered in ``bulle.text.registry``."""
