@@ -106,3 +106,11 @@ def test_field_types_are_checked():
         bad = dict(good, **{field: value})
         with pytest.raises(FormatError, match=message):
             decode_entry(json.dumps(bad).encode())
+
+
+def test_hex_fields_of_the_wrong_length_are_refused_even_when_their_total_is_right():
+    body = encode_body(1, {"kind": "x"}, PREV, "k" * 16)
+    good = json.loads(encode_line(body, sha256_hex(body), b"\x01" * 64))
+    shifted = dict(good, hash=good["hash"][:-1], prev=good["prev"] + "a")
+    with pytest.raises(FormatError, match="hash"):
+        decode_entry(json.dumps(shifted).encode())
