@@ -102,7 +102,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
             t["rows"] = _write_table(w, con, t, rel)
         objects = other_objects(con)
         head = _head(con)
-        stored = _stored_files(con)
+        stored, withheld = _stored_files(con)
         con.execute("COMMIT")
     finally:
         con.close()
@@ -135,7 +135,8 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         "catalog": {"schema_version": schema_version, "tables": tables, "objects": objects,
                     "excluded_meta_keys": sorted({"audit_head"})},
         "data": {"versions": n_versions, "artefacts": n_artefacts,
-                 "bytes": sum(f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT))},
+                 "bytes": sum(f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT)),
+                 "withheld_statuses": list(mf.WITHHELD_STATUSES), "withheld": withheld},
         "audit": audit,
         "keys": keys,
         "files": w.files,
@@ -168,11 +169,26 @@ def _head(con: sqlite3.Connection) -> tuple[int, str]:
     return int(seq), digest
 
 
-def _stored_files(con: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    """(path, content hash, kind) of every file the catalog references (the ones ``recover`` keeps)."""
-    rows = [(p, h, mf.KIND_VERSION) for p, h in con.execute("SELECT path, content_hash FROM versions ORDER BY path")]
-    rows += [(p, h, mf.KIND_ARTEFACT) for p, h in con.execute("SELECT path, content_hash FROM artefacts ORDER BY path")]
-    return rows
+def _stored_files(con: sqlite3.Connection) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
+    """(path, content hash, kind) of every file the catalog references (the ones ``recover`` keeps),
+    and the files left out because their version is withheld.
+
+    A version withheld after an erasure (it could not be recomputed yet) may still hold the erased
+    person, and so may its artefacts: they are never exported. Their catalog rows are, so the
+    rebuilt workspace knows they need recomputation.
+    """
+    marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
+    withheld = {(d, n) for d, n in con.execute(
+        f"SELECT dataset, number FROM versions WHERE status IN ({marks})", mf.WITHHELD_STATUSES)}
+    rows, left_out = [], []
+    for kind, sql in ((mf.KIND_VERSION, "SELECT path, content_hash, dataset, number FROM versions ORDER BY path"),
+                      (mf.KIND_ARTEFACT, "SELECT path, content_hash, dataset, number FROM artefacts ORDER BY path")):
+        for path, content_hash, dataset, number in con.execute(sql):
+            if (dataset, number) in withheld:
+                left_out.append({"path": path, "kind": kind, "dataset": dataset, "number": number})
+            else:
+                rows.append((path, content_hash, kind))
+    return rows, left_out
 
 
 def _export_audit(ws: Workspace, w: _Writer, head: tuple[int, str]) -> dict[str, Any]:

@@ -198,8 +198,12 @@ def _create(con: sqlite3.Connection, sql: Any, prefixes: tuple[str, ...], where:
 
 def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sqlite3.Connection) -> dict[str, int]:
     """Copy versions and artefacts to their paths; each must be one the catalog references, with its hash."""
-    expected = dict(con.execute("SELECT path, content_hash FROM versions"))
-    expected.update(con.execute("SELECT path, content_hash FROM artefacts"))
+    marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
+    live = f"(SELECT dataset, number FROM versions WHERE status NOT IN ({marks}))"
+    expected = dict(con.execute(f"SELECT path, content_hash FROM versions WHERE (dataset, number) IN {live}",
+                                mf.WITHHELD_STATUSES))
+    expected.update(con.execute(f"SELECT path, content_hash FROM artefacts WHERE (dataset, number) IN {live}",
+                                mf.WITHHELD_STATUSES))
     counts = {"versions": 0, "artefacts": 0, "bytes": 0}
     placed = set()
     for f in manifest["files"]:
@@ -210,7 +214,8 @@ def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sq
         if not rel.startswith(top + "/") or rel.startswith("data/.tmp/"):
             raise InputError(f"a {f['kind']} must lie under {top}/", Where(file=rel))
         if rel not in expected:
-            raise IntegrityError("the export holds a stored file that no catalog row references", Where(file=rel))
+            raise IntegrityError("the export holds a stored file that no catalog row of a version in use "
+                                 "references", Where(file=rel))
         if expected[rel] != "sha256:" + f["sha256"]:
             raise IntegrityError("the file's hash differs from the content hash in the catalog", Where(file=rel))
         target = root / rel

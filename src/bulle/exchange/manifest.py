@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bulle.domain.datasets import VersionStatus
 from bulle.errors import InputError, IntegrityError, NotFoundError, Problem, ValidationError, Where
 
 FORMAT_NAME = "bulle.workspace-export"
@@ -28,6 +29,9 @@ SIG_CONTEXT = b"bulle.workspace-export.v1\x00"  # these signatures mean nothing 
 KEYS_WARNING = ("THIS EXPORT CONTAINS SECRET KEYS (pseudonymization keys, the custodian's private key, "
                 "the audit signing key): anyone holding it can re-identify pseudonymized data and sign "
                 "audit events. Store and move it like the keys themselves.")
+
+# versions whose files (and artefacts) are withheld from any use, hence from exports
+WITHHELD_STATUSES = (VersionStatus.NEEDS_RECOMPUTE.value,)
 
 # file kinds, as written in the manifest's "files" list
 KIND_VERSION = "dataset-version"
