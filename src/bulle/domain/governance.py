@@ -15,7 +15,6 @@ from typing import Any
 
 from bulle.domain.consents import (
     Consent,
-    ConsentLedger,
     ConsentStatus,
     DataSubject,
     Objection,
@@ -28,7 +27,6 @@ from bulle.domain.purposes import LegalBasis, Purpose, SpecialCategoryCondition
 __all__ = [
     "Approval",
     "Consent",
-    "ConsentLedger",
     "ConsentStatus",
     "DataSubject",
     "DatasetUse",

@@ -18,13 +18,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from bulle.domain.actor import Actor, Role
-from bulle.domain.consents import Consent, ConsentLedger, Objection
+from bulle.domain.consents import Consent, Objection
 from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import Checker
 from bulle.domain.projects import Project
 from bulle.errors import AccessDenied, Problem, Where
-from bulle.governance.subject_filter import FilterMode, SubjectFilter
+from bulle.governance.consent_ledger import ConsentLedger
+from bulle.governance.subject_filter import FilterMode, SubjectFilter, id_array
 
 READER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
 ROLE_LIMITS = {
@@ -160,41 +164,51 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
 
 def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent],
                    objections: Iterable[Objection] | None = None, *, at: dt.datetime,
-                   subjects: Iterable[str] | None = None) -> SubjectFilter:
+                   subjects: pa.Array | pa.ChunkedArray | Iterable[str] | None = None) -> SubjectFilter:
     """Which people a read for ``project`` at ``at`` may see.
 
     Consent-based purposes see only people whose last consent event at or before ``at`` is a
     consent given; purposes open to objection see everyone but those who objected by then; other
-    bases see everyone. An objection also excludes under a consent basis with an objection right.
+    bases see everyone. Under a public task with explicit consent (art. 9(2)(a)) both apply.
 
     ``subjects``, when given, must be *every* subject id present in the data the filter will be
     applied to (the subject index of the versions read): the shorter of the allow- and deny-list
-    is then returned, which is only exact for people in that set.
+    is then returned, which is only exact for people in that set. An Arrow array is taken as
+    distinct ids; any other collection is deduplicated.
     """
     at = _instant(at)
     purpose = project.purpose
-    ledger = ConsentLedger.of(consents, objections)
     basis = purpose.legal_basis.article
     if not purpose.needs_consent and not purpose.objection_applies:
-        return SubjectFilter(FilterMode.ALL, frozenset(), purpose.name, at,
+        return SubjectFilter(FilterMode.ALL, (), purpose.name, at,
                              f"{basis}: no consent needed and no right to object")
-    objectors = ledger.objectors(purpose.name, at) if purpose.objection_applies else frozenset()
+    ledger = ConsentLedger.of(consents, objections)
+    if purpose.objection_applies:
+        objected = ledger.objection_mask(purpose.name, at)
+    else:
+        objected = np.zeros(ledger.subject_count, dtype=bool)
     if purpose.needs_consent:
-        visible = ledger.consenting(purpose.name, at) - objectors
-        mode, listed = FilterMode.ALLOW, visible
+        shown_known = ledger.consent_mask(purpose.name, at) & ~objected
+        mode, listed = FilterMode.ALLOW, ledger.ids(shown_known)
         reason = f"{basis}: only people whose consent is given and not withdrawn at the read"
     else:
-        visible = None
-        mode, listed = FilterMode.DENY, objectors
+        shown_known = ~objected
+        mode, listed = FilterMode.DENY, ledger.ids(objected)
         reason = f"{basis}: everyone except people who objected (art. 21)"
     universe_size = None
     if subjects is not None:
-        universe = frozenset(subjects)
+        universe = id_array(subjects, unique=not isinstance(subjects, (pa.Array, pa.ChunkedArray)))
         universe_size = len(universe)
-        shown = universe & visible if visible is not None else universe - objectors
-        hidden = universe - shown
-        mode, listed = (FilterMode.ALLOW, shown) if len(shown) <= len(hidden) else (FilterMode.DENY, hidden)
-    return SubjectFilter(mode, frozenset(listed), purpose.name, at, reason, universe_size)
+        codes = ledger.codes_of(universe)
+        known = codes >= 0
+        # people without any event: never shown under a consent basis, always under the others
+        shown = np.full(universe_size, not purpose.needs_consent, dtype=bool)
+        shown[known] = shown_known[codes[known]]
+        if int(shown.sum()) <= universe_size - int(shown.sum()):
+            mode, listed = FilterMode.ALLOW, universe.filter(pa.array(shown))
+        else:
+            mode, listed = FilterMode.DENY, universe.filter(pa.array(~shown))
+    return SubjectFilter(mode, listed, purpose.name, at, reason, universe_size)
 
 
 def can_view_audit_log(actor: Actor) -> Decision:

@@ -3,9 +3,11 @@
 A filter is either "everyone", an allow-list (only these ids) or a deny-list (everyone but these
 ids). Engines apply it as a semi join or an anti join against a one-column table of ids, which
 stays a hash join whatever the row count. An anti join against a short deny-list is the cheapest
-(measured on 3 M rows and 1 M people: about 1.4x an unfiltered read for a 100 k deny-list against
-about 3-4x for a 900 k allow-list), so ``subject_filter`` picks the shorter list when it is told
-the full set of people present in the data.
+(see docs/governance.md for the figures), so ``subject_filter`` picks the shorter list when it is
+told the full set of people present in the data.
+
+The ids stay an Arrow array from the consent ledger to the engine: a million ids never become a
+million Python strings unless someone asks for ``subject_ids``.
 
 Rows whose subject id is null belong to nobody identifiable: an allow-list never admits them (no
 consent can be shown), a deny-list and "everyone" keep them (nobody objected).
@@ -19,14 +21,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bulle.domain.governance_fields import iso
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
 ID_COLUMN = "subject_id"
+INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 
 class FilterMode(StrEnum):
@@ -35,14 +39,29 @@ class FilterMode(StrEnum):
     DENY = "deny"  # everyone except the listed people
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SubjectFilter:
+    """``ids``: an Arrow string array of distinct ids is kept as is (the ledger makes those); any
+    other collection is deduplicated."""
+
     mode: FilterMode
-    subject_ids: frozenset[str]
+    ids: pa.Array | Iterable[str]
     purpose: str
     at: dt.datetime
     reason: str
     universe: int | None = None  # how many people the choice of list was made against, if known
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", FilterMode(self.mode))
+        object.__setattr__(self, "ids", id_array(self.ids, unique=not isinstance(self.ids, pa.Array)))
+
+    @cached_property
+    def subject_ids(self) -> frozenset[str]:
+        return frozenset(self.ids.to_pylist())  # type: ignore[union-attr]
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)  # type: ignore[arg-type]
 
     def admits(self, subject_id: str | None) -> bool:
         if self.mode is FilterMode.ALL:
@@ -56,23 +75,25 @@ class SubjectFilter:
 
     # --- engines -------------------------------------------------------------------------------
     def ids_array(self, type: pa.DataType | None = None) -> pa.Array:
-        """The listed ids as an Arrow array, converted to the subject column's type.
+        """The listed ids converted to the subject column's type.
 
         Ids that cannot be represented in that type (text in an integer column) cannot match any
         row, so dropping them changes nothing for either kind of list.
         """
-        import pyarrow as pa
-
-        ids = pa.array(list(self.subject_ids), type=pa.string())
-        if type is None or pa.types.is_string(type) or pa.types.is_large_string(type):
-            return ids if type is None else ids.cast(type)
+        ids: pa.Array = self.ids  # type: ignore[assignment]
+        if type is None or pa.types.is_string(type):
+            return ids
         if pa.types.is_dictionary(type):
             return self.ids_array(type.value_type)
+        if pa.types.is_large_string(type) or pa.types.is_string_view(type):
+            return ids.cast(type)
+        if pa.types.is_integer(type):
+            ids = ids.filter(pc.match_substring_regex(ids, INTEGER_TEXT))
         try:
             return ids.cast(type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # out of range, or not a number
             kept = []
-            for value in self.subject_ids:
+            for value in ids.to_pylist():
                 try:
                     kept.append(pa.array([value]).cast(type)[0].as_py())
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -81,8 +102,6 @@ class SubjectFilter:
 
     def ids_table(self, type: pa.DataType | None = None) -> pa.Table:
         """A one-column table (``subject_id``) to register in an engine and join against."""
-        import pyarrow as pa
-
         return pa.table({ID_COLUMN: self.ids_array(type)})
 
     def sql_condition(self, column: str, ids_relation: str) -> str:
@@ -97,8 +116,6 @@ class SubjectFilter:
 
     def apply_arrow(self, table: pa.Table, column: str) -> pa.Table:
         """Keep the rows this filter admits (vectorised; nulls handled as documented above)."""
-        import pyarrow.compute as pc
-
         if self.mode is FilterMode.ALL:
             return table
         values = table[column]
@@ -109,8 +126,22 @@ class SubjectFilter:
 
     def to_dict(self) -> dict[str, Any]:
         """For the audit log and reports: the rule and its size, never the ids themselves."""
-        return {"mode": self.mode.value, "count": len(self.subject_ids), "purpose": self.purpose,
+        return {"mode": self.mode.value, "count": self.count, "purpose": self.purpose,
                 "at": iso(self.at), "reason": self.reason, "universe": self.universe}
+
+
+def id_array(ids: pa.Array | pa.ChunkedArray | Iterable[str], *, unique: bool = True) -> pa.Array:
+    """Non-null subject ids as one Arrow string array; ``unique=False`` trusts them to be distinct
+    (hashing a million ids costs about as much as the read it filters)."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if not isinstance(ids, pa.Array):
+        ids = pa.array(list(ids), type=pa.string())
+    if not pa.types.is_string(ids.type):
+        ids = ids.cast(pa.string())
+    if ids.null_count:
+        ids = ids.drop_null()
+    return pc.unique(ids) if unique else ids
 
 
 def quote_ident(name: str) -> str:

@@ -10,10 +10,11 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulle.domain.consents import Consent, ConsentLedger, ConsentStatus, Objection, consent_state
+from bulle.domain.consents import Consent, ConsentStatus, Objection, consent_state
 from bulle.domain.projects import Project
 from bulle.domain.purposes import Purpose
 from bulle.governance.access import subject_filter
+from bulle.governance.consent_ledger import ConsentLedger
 from bulle.governance.subject_filter import FilterMode, SubjectFilter
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -64,6 +65,9 @@ def test_the_fold_is_the_last_event_at_or_before_t(events: list[Consent], at: dt
             assert ledger.state(subject, purpose, at) == expected
         assert ledger.consenting("research", at) == {
             s for s in SUBJECTS if brute_state(events, s, "research", at) is ConsentStatus.GIVEN}
+    stored = ConsentLedger.from_arrow(ledger.consent_table())
+    for purpose in PURPOSES:
+        assert stored.consenting(purpose, at) == ledger.consenting(purpose, at)
 
 
 @given(consents, st.sampled_from(SUBJECTS), instants, instants)
