@@ -153,9 +153,22 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
 
 
 def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel: str) -> int:
-    lines = list(dump_rows(con, table))
-    w.write(rel, b"".join(lines), mf.KIND_CATALOG)
-    return len(lines)
+    """Stream the rows to the file (a subject index or a consent history may hold millions)."""
+    import hashlib
+
+    h, size, rows = hashlib.sha256(), 0, 0
+    target = w._target(rel)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as out:
+        for line in dump_rows(con, table):
+            out.write(line)
+            h.update(line)
+            size += len(line)
+            rows += 1
+        out.flush()
+        os.fsync(out.fileno())
+    w._add(rel, mf.KIND_CATALOG, h.hexdigest(), size)
+    return rows
 
 
 def _head(con: sqlite3.Connection) -> tuple[int, str]:
