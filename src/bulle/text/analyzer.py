@@ -16,8 +16,8 @@ from bulle.text.chunking import chunks
 from bulle.text.config import DetectorConfig
 from bulle.text.context import FastContextEnhancer
 from bulle.text.entities import LABELS, Entity
-from bulle.text.nlp import CHUNK_LIMIT, make_nlp_engine
-from bulle.text.postprocess import clean, propagate
+from bulle.text.nlp import make_nlp_engine
+from bulle.text.postprocess import clean, propagate, propagate_forms
 
 _detectors: dict[DetectorConfig, Detector] = {}
 
@@ -64,13 +64,14 @@ class Detector:
     def detect(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Entity]]:
         """Entities of each text, in order; memory is bounded by one batch of pieces."""
         nlp = self.engine.nlp
+        limit = self.config.chunk_chars
         pending: list[tuple[str, list[tuple[int, str]]]] = []
         size = 0
         for text in texts:
-            pieces = list(chunks(text, CHUNK_LIMIT)) if len(text) > CHUNK_LIMIT else [(0, text)]
+            pieces = list(chunks(text, limit)) if len(text) > limit else [(0, text)]
             pending.append((text, pieces))
             size += len(text)
-            if size >= CHUNK_LIMIT * 2 or len(pending) >= batch_size * 4:
+            if size >= limit * 2 or len(pending) >= batch_size * 4:
                 yield from self._flush(nlp, pending, batch_size)
                 pending, size = [], 0
         if pending:
@@ -84,19 +85,19 @@ class Detector:
             per_doc[k].extend(e.shifted(off) for e in self._analyze_doc(doc))
         for (text, pieces), ents in zip(pending, per_doc, strict=True):
             if self.config.propagate and text.strip():
-                ents = propagate(text, ents) if len(pieces) == 1 else _propagate_long(text, ents)
+                ents = propagate(text, ents) if len(pieces) == 1 else \
+                    _propagate_long(text, ents, self.config.chunk_chars)
             yield [e for e in ents if e.label in LABELS]
 
 
-def _propagate_long(text: str, ents: list[Entity]) -> list[Entity]:
-    """Propagation over a long document, piece by piece, with the names of the whole document."""
+def _propagate_long(text: str, ents: list[Entity], limit: int) -> list[Entity]:
+    """Propagation over a long document, piece by piece (bounded memory): each piece is searched
+    for the names found in it and in every other piece."""
+    from bulle.text.postprocess import propagate_with
+
+    forms = propagate_forms(text, ents)
     out: list[Entity] = []
-    seeds = ents
-    for off, piece in chunks(text, CHUNK_LIMIT):
-        local = [e.shifted(-off) for e in seeds if off <= e.start and e.end <= off + len(piece)]
-        names = [e for e in seeds if e.label == "PERSON"]
-        # names found elsewhere in the document are searched here too
-        extra = [Entity(0, 0, "PERSON", 1.0, "seed")] if not names else []
-        del extra
-        out.extend(e.shifted(off) for e in propagate(piece, local))
+    for off, piece in chunks(text, limit):
+        local = [e.shifted(-off) for e in ents if off <= e.start and e.end <= off + len(piece)]
+        out.extend(e.shifted(off) for e in propagate_with(piece, local, forms))
     return out

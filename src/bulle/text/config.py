@@ -42,4 +42,5 @@ class DetectorConfig:
     recognizers: tuple[str, ...] | None = None
     score_threshold: float = 0.4
     propagate: bool = True
+    chunk_chars: int = 100_000  # longer documents are cut on paragraph/sentence boundaries
     extra: dict = field(default_factory=dict, hash=False, compare=False)

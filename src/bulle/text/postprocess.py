@@ -32,7 +32,7 @@ TIERS: dict[str, int] = {
     "bulle_handle": 85, "bulle_date": 80, "bulle_speaker_label": 76, "bulle_person_title": 75,
     "bulle_loc_address": 74, "bulle_org_patterns": 72, "bulle_public_figure": 66,
     "bulle_org_gazetteer": 62, "bulle_loc_gazetteer": 62, "bulle_first_name": 58,
-    "bulle_spacy_ner": 50, "propagated": 45, "bulle_surname": 44,
+    "propagated_person": 52, "bulle_spacy_ner": 50, "propagated": 45, "bulle_surname": 44,
 }
 NAME_LABELS = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 DEFAULT_TIER = 60
@@ -42,8 +42,9 @@ EPONYM_BEFORE = regex.compile(r"(?:maladie|signe|syndrome|test|manœuvre|manoeuv
 
 LEAD_STRIP = " \t\r\n«»“”\"'’([{–—-,;:."
 TRAIL_STRIP = " \t\r\n«»“”\"'’)]},;:!?.–—-"
-TITLE_PREFIX = regex.compile(rf"^(?:{TITLE})(?:[ \u00a0]+|(?<=\.))")
-ARTICLE_PREFIX = regex.compile(r"^(?:l['’]|d['’]|la |le |les |du |des |de la |de |au |aux |en )")
+TITLE_PREFIX = regex.compile(rf"(?:{TITLE})(?:[ \u00a0]+|(?<=\.))")
+ARTICLE_PREFIX = regex.compile(r"(?:l['’]|d['’]|la |le |les |du |des |de la |de |au |aux |en )")
+RECORD_PREFIX = regex.compile(r"(?:(?:RG|IPP|NDA|NIP|RPPS|PV|No)\b|N°|n°)[ \u00a0]*:?[ \u00a0]*")
 ORG_HEADS_OUTSIDE = frozenset({"société", "association", "groupe", "entreprise", "parti",
                                "syndicat", "mouvement", "cabinet", "enseigne", "marque", "usine",
                                "journal", "quotidien", "chaîne", "club", "l'association",
@@ -88,6 +89,10 @@ def fix_boundaries(text: str, e: Entity) -> Entity | None:
                 end -= 1
     if e.label == "PERSON":
         start, end = _person_bounds(text, start, end)
+    elif e.label == "RECORD_ID":
+        m = RECORD_PREFIX.match(text, start, end)
+        if m and m.end() < end:
+            start = m.end()
     elif e.label in ("LOCATION", "ORGANIZATION"):
         start = _strip_articles(text, start, end, e.label)
     if end - start < 2 and not (e.label == "LOCATION" and end > start):
@@ -255,6 +260,14 @@ def clean(text: str, raw: list[Entity]) -> list[Entity]:
 
 def propagate(text: str, ents: list[Entity]) -> list[Entity]:
     """Mark the other mentions of names found in the document (full forms and surnames)."""
+    return propagate_with(text, ents, propagate_forms(text, ents))
+
+
+Forms = tuple[dict[str, set[str]], set[str]]
+
+
+def propagate_forms(text: str, ents: list[Entity]) -> Forms:
+    """The surfaces worth searching again: names (and surnames alone), places, organisations."""
     forms: dict[str, set[str]] = {"PERSON": set(), "LOCATION": set(), "ORGANIZATION": set()}
     lower_ok: set[str] = set()  # names seen in lower case may be found again in lower case
     for e in ents:
@@ -282,6 +295,11 @@ def propagate(text: str, ents: list[Entity]) -> list[Entity]:
                           "bulle_org_patterns") and "\n" not in surface \
                 and fold(surface) not in not_names() and len(surface) > 2:
             forms[e.label].add(surface)
+    return forms, lower_ok
+
+
+def propagate_with(text: str, ents: list[Entity], known: Forms) -> list[Entity]:
+    forms, lower_ok = known
     found: list[Entity] = []
     toks = tokens(text)
     for label, surfaces in forms.items():
@@ -294,7 +312,8 @@ def propagate(text: str, ents: list[Entity]) -> list[Entity]:
                 continue
             if is_eponym(text, Entity(first.start, toks[j - 1].end, label)):
                 continue
-            found.append(Entity(first.start, toks[j - 1].end, label, 0.5, "propagated"))
+            source = "propagated_person" if label == "PERSON" else "propagated"
+            found.append(Entity(first.start, toks[j - 1].end, label, 0.5, source))
     if not found:
         return ents
     return merge_adjacent(text, resolve(list(ents) + found))
