@@ -27,8 +27,8 @@ from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import Checker
 from bulle.domain.projects import Project
 from bulle.errors import AccessDenied, Problem, Where
-from bulle.governance.consent_ledger import ConsentLedger
-from bulle.governance.subject_filter import FilterMode, SubjectFilter, id_array
+from bulle.governance.consent_ledger import ConsentLedger, SubjectIndex
+from bulle.governance.subject_filter import FilterMode, SubjectFilter
 
 READER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
 ROLE_LIMITS = {
@@ -164,7 +164,8 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
 
 def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent],
                    objections: Iterable[Objection] | None = None, *, at: dt.datetime,
-                   subjects: pa.Array | pa.ChunkedArray | Iterable[str] | None = None) -> SubjectFilter:
+                   subjects: SubjectIndex | pa.Array | pa.ChunkedArray | Iterable[str] | None = None,
+                   ) -> SubjectFilter:
     """Which people a read for ``project`` at ``at`` may see.
 
     Consent-based purposes see only people whose last consent event at or before ``at`` is a
@@ -174,7 +175,8 @@ def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent]
     ``subjects``, when given, must be *every* subject id present in the data the filter will be
     applied to (the subject index of the versions read): the shorter of the allow- and deny-list
     is then returned, which is only exact for people in that set. An Arrow array is taken as
-    distinct ids; any other collection is deduplicated.
+    distinct ids; any other collection is deduplicated. Pass ``ledger.index_subjects(ids)`` kept
+    from one read to the next to avoid looking a million ids up again on every read.
     """
     at = _instant(at)
     purpose = project.purpose
@@ -197,9 +199,11 @@ def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent]
         reason = f"{basis}: everyone except people who objected (art. 21)"
     universe_size = None
     if subjects is not None:
-        universe = id_array(subjects, unique=not isinstance(subjects, (pa.Array, pa.ChunkedArray)))
+        index = subjects if isinstance(subjects, SubjectIndex) else ledger.index_subjects(subjects)
+        if index.ledger is not ledger:  # built for another state of the consents: codes differ
+            index = ledger.index_subjects(index.subjects)
+        universe, codes = index.subjects, index.codes
         universe_size = len(universe)
-        codes = ledger.codes_of(universe)
         known = codes >= 0
         # people without any event: never shown under a consent basis, always under the others
         shown = np.full(universe_size, not purpose.needs_consent, dtype=bool)

@@ -95,3 +95,24 @@ def test_a_filter_built_from_a_python_collection_is_deduplicated_and_counts_with
     assert rule.to_dict() == {"mode": "deny", "count": 2, "purpose": "quality", "at": "2026-01-01T00:00:00.000000+00:00",
                               "reason": "test", "universe": None}
     assert rule.admits(None) and not rule.admits("s1") and rule.admits("s3")
+
+
+def test_a_kept_subject_index_gives_the_same_filter_as_bare_ids() -> None:
+    from bulle.domain.projects import Project
+    from bulle.domain.purposes import Purpose
+    from bulle.governance.access import subject_filter
+
+    project = Project("p", Purpose("research", "Study", "consent"), {"d": ["sid"]}, {"ana": "analyst"},
+                      T0, T0 + 24 * H)
+    ledger = ConsentLedger(EVENTS, OBJECTIONS)
+    present = pa.array(["s1", "s2", "s3", "s4"])
+    index = ledger.index_subjects(present)
+    assert list(index.codes[-1:]) == [-1]  # s4 has no event
+    by_index = subject_filter(project, ledger, at=T0 + 2 * H, subjects=index)
+    by_ids = subject_filter(project, ledger, at=T0 + 2 * H, subjects=["s1", "s2", "s3", "s4", "s4"])
+    assert by_index.mode is by_ids.mode and by_index.subject_ids == by_ids.subject_ids
+    assert by_index.visible(present.to_pylist()) == {"s2", "s3"}
+    # an index built for an older ledger is recomputed, not trusted
+    newer = ConsentLedger([*EVENTS, Consent("s4", "research", "given", T0, "form")])
+    assert subject_filter(project, newer, at=T0 + 2 * H, subjects=index).visible(present.to_pylist()) == {
+        "s2", "s3", "s4"}
