@@ -76,11 +76,49 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
         table = table.append_column("token", pa.array(out, pa.string()))
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp)
+    _write_state(tmp, state_path(path), "token" if tokens else "subject_id")
     tmp.replace(path)
     for old in cache_dir.glob(f"{prefix}*.parquet"):  # older snapshots are stale
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+def state_path(snapshot_path: Path) -> Path:
+    return snapshot_path.with_name("state-" + snapshot_path.name)
+
+
+def _write_state(events: Path, dest: Path, id_column: str) -> None:
+    """Each person's standing per purpose after the last recorded event (what reads 'now' need).
+
+    A read at or after the latest event time uses this instead of folding the events again; a
+    read dated earlier folds the events (the same rule, checked by a property test).
+    """
+    import duckdb
+
+    sid = quote_ident(id_column)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute(f"""
+            COPY (
+              SELECT purpose, {sid} AS sid,
+                     arg_max(kind, struct_pack(a := event_at, b := seq))
+                       FILTER (WHERE kind IN ('given', 'withdrawn')) AS consent,
+                     bool_or(kind = 'objected') AS objected,
+                     (SELECT max(event_at) FROM read_parquet({_lit(events)})) AS last_event_at
+              FROM read_parquet({_lit(events)}) GROUP BY purpose, {sid}
+            ) TO {_lit(tmp)} (FORMAT parquet)""")
+    finally:
+        con.close()
+    tmp.replace(dest)
+
+
+def _last_event_at(state: Path) -> str | None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(state, columns=["last_event_at"])
+    return table.column(0)[0].as_py() if table.num_rows else None
 
 
 def filtered_select(data: Path, columns: list[str], subject_column: str | None, purpose: Purpose, at_iso: str,
@@ -96,8 +134,17 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
     sid = quote_ident(id_column)
     subj = f"t.{quote_ident(subject_column)}"
     p, at = _lit(purpose.name), _lit(at_iso)
-    objected = f"SELECT DISTINCT {sid} AS sid FROM {ev} WHERE purpose = {p} AND event_at <= {at} AND kind = 'objected'"
-    if purpose.needs_consent:
+    state = state_path(choices)
+    current = state.exists() and at_iso >= (_last_event_at(state) or "")
+    if current:  # nothing happened after the read time: use each person's standing
+        st = f"read_parquet({_lit(state)})"
+        objected = f"SELECT sid FROM {st} WHERE purpose = {p} AND objected"
+        consenting = f"SELECT sid FROM {st} WHERE purpose = {p} AND consent = 'given'"
+        if purpose.objection_applies:
+            consenting += " AND NOT objected"
+    else:
+        objected = (f"SELECT DISTINCT {sid} AS sid FROM {ev} WHERE purpose = {p} AND event_at <= {at} "
+                    "AND kind = 'objected'")
         consenting = (
             f"SELECT sid FROM (SELECT {sid} AS sid, arg_max(kind, struct_pack(a := event_at, b := seq)) AS last_kind "
             f"FROM {ev} WHERE purpose = {p} AND event_at <= {at} AND kind IN ('given', 'withdrawn') GROUP BY 1) "
@@ -105,6 +152,7 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         )
         if purpose.objection_applies:
             consenting += f" EXCEPT {objected}"
+    if purpose.needs_consent:
         sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
         summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
                    "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "

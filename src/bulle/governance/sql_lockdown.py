@@ -168,10 +168,10 @@ def _check_locked(con: duckdb.DuckDBPyConnection) -> None:
     settings = dict(con.execute(
         "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', "
         "'lock_configuration', 'autoload_known_extensions', 'autoinstall_known_extensions', "
-        "'allow_community_extensions')").fetchall())
+        "'allow_community_extensions', 'python_enable_replacements')").fetchall())
     expected = {"enable_external_access": "false", "lock_configuration": "true",
                 "autoload_known_extensions": "false", "autoinstall_known_extensions": "false",
-                "allow_community_extensions": "false"}
+                "allow_community_extensions": "false", "python_enable_replacements": "false"}
     wrong = {k: settings.get(k) for k, v in expected.items() if str(settings.get(k)).lower() != v}
     if wrong:
         raise RuntimeError(f"the analyst connection did not lock down: {wrong}")

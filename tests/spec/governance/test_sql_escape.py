@@ -182,6 +182,9 @@ OTHER_ATTACKS = [
     "CALL enable_logging(storage = 'file', storage_path = '{dir}/log')",
     "SELECT * FROM enable_logging(storage = 'file', storage_path = '{dir}/log')",
     "SET log_query_path = '{dir}/queries.log'",
+    # scanning process memory through the Python binding's internal table functions
+    "SELECT * FROM arrow_scan(1::UBIGINT, 1::UBIGINT, 1::UBIGINT)", "SELECT * FROM python_arrow_scan(1::UBIGINT)",
+    "SELECT * FROM pandas_scan(1::UBIGINT)",
     # describing or summarising a file is reading it
     "DESCRIBE SELECT * FROM '{csv}'", "SUMMARIZE SELECT * FROM read_parquet('{parquet}')",
     "SELECT * FROM query_table('{parquet}')",
