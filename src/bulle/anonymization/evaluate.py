@@ -1,0 +1,189 @@
+"""Judging one transformation: classes, privacy models, suppression, as ARX's HashGroupify does.
+
+Order matters for ARX's exact semantics and is kept: the minimal class size (max of k and ceil(l))
+first, then δ-presence, then the other models. A class that fails is suppressed as a whole; only
+classes holding counted records (research-subset records) are suppressed. A transformation is
+anonymous when the suppressed records fit ``floor(limit * N)``.
+
+``monotone_failed`` reports that the monotonic part of the models (minimal class size, distinct
+l-diversity) alone already suppresses too much: then every predecessor fails as well, which is
+what the search uses to prune.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bulle.anonymization.grouping import Grouping, base_grouping, roll_up
+from bulle.anonymization.models import ClassView, PrivacyModel
+
+if TYPE_CHECKING:
+    from bulle.anonymization.encoding import Encoded
+
+_CACHE_BYTES = 256 << 20   # class tables kept as roll-up sources
+_CACHE_SLOTS = 2048
+
+
+@dataclass
+class NodeResult:
+    node: tuple[int, ...]
+    anonymous: bool
+    monotone_failed: bool
+    suppressed: int                  # counted records in failing classes (complete if ``complete``)
+    complete: bool
+    grouping: Grouping
+    violating: np.ndarray | None     # (C,) failing classes with counted records
+
+    @property
+    def suppressed_classes(self) -> int:
+        return int(np.count_nonzero(self.violating)) if self.violating is not None else 0
+
+    @property
+    def released_classes(self) -> int:
+        """Classes left in the release: unsuppressed classes holding counted records."""
+        g = self.grouping
+        keep = g.size > 0
+        if self.violating is not None:
+            keep &= ~self.violating
+        return int(np.count_nonzero(keep))
+
+    def row_suppressed(self) -> np.ndarray:
+        """(n_rows,) whether each base row falls in a suppressed class."""
+        return self.violating[self.grouping.cls]
+
+
+class Evaluator:
+    def __init__(self, enc: Encoded, models: list[PrivacyModel], limit: int):
+        self.enc = enc
+        self.limit = int(limit)
+        sizes = [m.min_class_size for m in models if m.min_class_size is not None]
+        self.min_size = max(sizes) if sizes else None
+        self.first = [m for m in models if m.first]
+        self.monotone = [m for m in models if not m.first and m.monotonic_with_suppression
+                         and m.name != "k-anonymity"]
+        self.others = [m for m in models if not m.first and not m.monotonic_with_suppression]
+        self.has_dpresence = bool(self.first)
+        self.evaluations = 0
+        self.rows_processed = 0
+        self._cache: dict[tuple[int, ...], int] = {}
+        self._slot_groups: list[Grouping | None] = [None] * _CACHE_SLOTS
+        self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), np.iinfo(np.int64).max, dtype=np.int64)
+        self._slot_sizes = np.full(_CACHE_SLOTS, np.iinfo(np.int64).max, dtype=np.int64)
+        self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
+        self._next_slot = 0
+        self._hub_min = max(256, enc.n_rows // 16)
+        self._cache_bytes = 0
+
+    # -- roll-up sources --------------------------------------------------------------------
+    def _cached_source(self, node: tuple[int, ...]) -> Grouping:
+        """The cached class table with fewest classes among the predecessors of ``node``."""
+        best = base_grouping(self.enc)
+        if self._cache:
+            below = np.all(self._slot_levels <= np.asarray(node, dtype=np.int64)[None, :], axis=1)
+            sizes = np.where(below, self._slot_sizes, np.iinfo(np.int64).max)
+            j = int(np.argmin(sizes))
+            if sizes[j] < best.n_classes:
+                best = self._slot_groups[j]
+        return best
+
+    def _source(self, node: tuple[int, ...]) -> Grouping:
+        """A small source for ``node``: a cached predecessor, or a "hub" built for reuse.
+
+        Hubs are the node with every level clipped to 1, then to 2: they are predecessors of many
+        nodes and have far fewer classes than the base table, so building one pays off quickly.
+        """
+        best = self._cached_source(node)
+        for clip in (1, 2):
+            hub = tuple(min(v, clip) for v in node)
+            if hub == node or hub in self._cache:
+                continue
+            src = self._cached_source(hub)
+            if src.n_classes <= self._hub_min:
+                continue
+            g = roll_up(self.enc, src, hub)
+            self.rows_processed += src.n_classes
+            self._remember(g)
+            if g.n_classes < best.n_classes:
+                best = g
+        return best
+
+    @staticmethod
+    def _nbytes(g: Grouping) -> int:
+        return g.codes.nbytes + g.size.nbytes * 2 + sum(h.nbytes for h in g.hist.values())
+
+    def _remember(self, g: Grouping) -> None:
+        if g.node in self._cache:
+            return
+        nbytes = self._nbytes(g)
+        if nbytes > _CACHE_BYTES // 8:
+            return
+        j = self._next_slot
+        self._next_slot = (j + 1) % _CACHE_SLOTS
+        old = self._slot_groups[j]
+        if old is not None:
+            del self._cache[old.node]
+            self._cache_bytes -= self._slot_bytes[j]
+        self._slot_groups[j] = g
+        self._slot_levels[j] = g.node
+        self._slot_sizes[j] = g.n_classes
+        self._slot_bytes[j] = nbytes
+        self._cache[g.node] = j
+        self._cache_bytes += nbytes
+        while self._cache_bytes > _CACHE_BYTES:
+            k = int(np.argmax(self._slot_bytes))
+            victim = self._slot_groups[k]
+            del self._cache[victim.node]
+            self._cache_bytes -= self._slot_bytes[k]
+            self._slot_groups[k] = None
+            self._slot_levels[k] = np.iinfo(np.int64).max
+            self._slot_sizes[k] = np.iinfo(np.int64).max
+            self._slot_bytes[k] = 0
+
+    def _apply(self, g: Grouping, ok: np.ndarray, model: PrivacyModel) -> None:
+        """Restrict ``ok`` to the classes that also satisfy ``model``."""
+        todo = np.flatnonzero(ok)
+        if todo.shape[0] == 0:
+            return
+        psize = g.psize[todo] if g.psize is not None else None
+        view = ClassView(g.size[todo], psize, lambda attribute: g.histogram(attribute)[todo])
+        ok[todo] = model.check(view)
+
+    def evaluate(self, node: tuple[int, ...], force: bool = False) -> NodeResult:
+        """Judge ``node``. Without ``force`` the check stops as soon as it cannot be anonymous."""
+        self.evaluations += 1
+        node = tuple(int(v) for v in node)
+        src = self._source(node)
+        self.rows_processed += src.n_classes
+        g = roll_up(self.enc, src, node)
+        self._remember(g)
+        size = g.size
+        counted = size > 0
+        ok = np.ones(g.n_classes, dtype=bool)
+        if self.min_size is not None:
+            ok &= size >= self.min_size
+        for m in self.monotone:
+            self._apply(g, ok, m)
+        suppressed = int(size[~ok & counted].sum())
+        monotone_failed = suppressed > self.limit
+        if monotone_failed and not force:
+            return NodeResult(tuple(node), False, True, suppressed, False, g, None)
+        unsuppressible = False
+        for m in self.first:
+            before = ok.copy()
+            self._apply(g, ok, m)
+            if self.min_size is None and np.any(before & ~ok & ~counted):
+                unsuppressible = True
+            if unsuppressible and not force:
+                return NodeResult(tuple(node), False, monotone_failed, suppressed, False, g, None)
+        for m in self.others:
+            self._apply(g, ok, m)
+            if not force and int(size[~ok & counted].sum()) > self.limit:
+                return NodeResult(tuple(node), False, monotone_failed,
+                                  int(size[~ok & counted].sum()), False, g, None)
+        violating = ~ok & counted
+        suppressed = int(size[violating].sum())
+        anonymous = suppressed <= self.limit and not unsuppressible
+        return NodeResult(tuple(node), anonymous, monotone_failed, suppressed, True, g, violating)

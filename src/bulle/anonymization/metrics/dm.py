@@ -1,0 +1,30 @@
+"""Discernibility, non-monotonic (ARX ``MetricSDNMDiscernability``, its default DM).
+
+``sum over unsuppressed classes |E|^2 + sum over suppressed classes N |E|``. Single value. DM* (the
+sum of squares over all classes) is a lower bound, valid for every successor of the node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bulle.anonymization.metrics import Metric, register
+
+
+@register
+class Discernibility(Metric):
+    name = "dm"
+    title = "Non-monotonic discernability"
+    multi_dimensional = False
+    has_dynamic_bound = True
+
+    def value(self, res) -> float:
+        s = res.grouping.size.astype(np.float64)
+        if res.violating is None or res.suppressed == 0:
+            return float(np.sum(s * s))
+        v = res.violating
+        return float(np.sum(s[~v] ** 2) + self.N * np.sum(s[v]))
+
+    def dynamic_bound(self, res) -> float:
+        s = res.grouping.size.astype(np.float64)
+        return float(np.sum(s * s))

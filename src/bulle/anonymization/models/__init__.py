@@ -1,0 +1,127 @@
+"""Privacy models: one interface, one registry, one file per model.
+
+A model judges equivalence classes, all at once (numpy arrays over classes), as ARX does: a class
+that fails is suppressed as a whole, and a transformation is anonymous when the suppressed records
+fit the limit. Each model declares whether it is monotonic (with and without suppression) so the
+search may prune the lattice only where that is mathematically safe, and its minimal class size
+(ARX checks ``max(k, ceil(l))`` before any other model).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from bulle.anonymization.encoding import Encoded, SensitiveColumn
+    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+
+MODELS: dict[str, type[PrivacyModel]] = {}
+
+BUILTIN = ("k_anonymity", "distinct_l_diversity", "entropy_l_diversity", "recursive_cl_diversity",
+           "t_closeness_equal", "t_closeness_ordered", "t_closeness_hierarchical", "delta_presence")
+
+
+class ClassView:
+    """The classes a model must judge: sizes, and sensitive histograms built on demand."""
+
+    def __init__(self, size: np.ndarray, psize: np.ndarray | None, histogram_fn):
+        self.size = size
+        self.psize = psize
+        self._histogram_fn = histogram_fn
+        self._cache: dict[str, np.ndarray] = {}
+
+    def histogram(self, attribute: str) -> np.ndarray:
+        """(classes, values) counts of the sensitive attribute's values (subset records only)."""
+        h = self._cache.get(attribute)
+        if h is None:
+            h = self._histogram_fn(attribute)
+            self._cache[attribute] = h
+        return h
+
+
+class PrivacyModel:
+    """Base of every model. Subclasses set the class attributes and implement ``check``."""
+
+    name: ClassVar[str]
+    option: ClassVar[str] = "models"          # the CLI option that declares it (error messages)
+    needs_attribute: ClassVar[bool] = True     # protects a sensitive attribute
+    monotonic_with_suppression: ClassVar[bool] = False
+    monotonic_without_suppression: ClassVar[bool] = True
+    first: ClassVar[bool] = False              # ARX checks δ-presence before the other models
+
+    def __init__(self, spec: ModelSpec, enc: Encoded):
+        self.spec = spec
+        self.attribute = spec.attribute
+        self.params = dict(spec.params)
+
+    # -- declaration -----------------------------------------------------------------------------
+    @classmethod
+    def spec_problems(cls, spec: ModelSpec, full: AnonymizationSpec) -> list[str]:
+        problems = []
+        if cls.needs_attribute:
+            if spec.attribute is None:
+                problems.append(f"{cls.name} needs a sensitive attribute (--sensitive COLUMN)")
+            elif spec.attribute not in full.sensitive:
+                problems.append(f"{cls.name} protects {spec.attribute!r}, which is not a sensitive "
+                                f"column (declare it with --sensitive)")
+        problems += cls.param_problems(dict(spec.params), full, spec)
+        return problems
+
+    @classmethod
+    def param_problems(cls, params: dict[str, Any], full: AnonymizationSpec, spec: ModelSpec) -> list[str]:
+        return []
+
+    @property
+    def min_class_size(self) -> int | None:
+        """Smallest class this model can accept (ARX's minimal group size), if it defines one."""
+        return None
+
+    def is_monotonic(self, suppression: bool) -> bool:
+        return self.monotonic_with_suppression if suppression else self.monotonic_without_suppression
+
+    def check(self, view: ClassView) -> np.ndarray:
+        """One boolean per class: does the class satisfy the model?"""
+        raise NotImplementedError
+
+    def sensitive(self, enc: Encoded) -> SensitiveColumn:
+        return enc.sensitive_column(self.attribute)
+
+    def describe(self) -> dict[str, Any]:
+        return self.spec.to_dict()
+
+
+def register(cls: type[PrivacyModel]) -> type[PrivacyModel]:
+    if cls.name in MODELS and MODELS[cls.name] is not cls:
+        raise TypeError(f"privacy model {cls.name!r} registered twice")
+    MODELS[cls.name] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    for module in BUILTIN:
+        importlib.import_module(f"bulle.anonymization.models.{module}")
+
+
+def positive_number(params: dict[str, Any], key: str, integer: bool = False, minimum: float = 0.0,
+                    strict: bool = True) -> list[str]:
+    """Shared parameter check: present, numeric, above a minimum, integral when required."""
+    v = params.get(key)
+    if v is None:
+        return [f"parameter {key} is required"]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return [f"parameter {key} must be a number, got {v!r}"]
+    if f != f or f in (float("inf"), float("-inf")):
+        return [f"parameter {key} must be finite, got {v!r}"]
+    if integer and f != int(f):
+        return [f"parameter {key} must be an integer, got {v!r}"]
+    if (strict and f <= minimum) or (not strict and f < minimum):
+        return [f"parameter {key} must be {'>' if strict else '>='} {minimum:g}, got {v!r}"]
+    return []
+
+
+_load_builtins()

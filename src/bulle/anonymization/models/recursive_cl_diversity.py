@@ -1,0 +1,44 @@
+"""Recursive-(c,l)-diversity: the most frequent value is rarer than c times the l-th and later ones.
+
+With frequencies sorted r_1 >= ... >= r_m, a class needs m >= l and r_1 < c (r_l + ... + r_m).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
+
+
+@register
+class RecursiveCLDiversity(PrivacyModel):
+    name = "recursive-cl-diversity"
+    option = "--l-diversity"
+    monotonic_with_suppression = False
+    monotonic_without_suppression = True
+
+    @classmethod
+    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
+        return (positive_number(params, "c", minimum=0) +
+                positive_number(params, "l", integer=True, minimum=1, strict=False))
+
+    @property
+    def c(self) -> float:
+        return float(self.params["c"])
+
+    @property
+    def l(self) -> int:  # noqa: E743
+        return int(self.params["l"])
+
+    @property
+    def min_class_size(self) -> int:
+        return self.l
+
+    def check(self, view: ClassView) -> np.ndarray:
+        hist = view.histogram(self.attribute)
+        distinct = np.count_nonzero(hist, axis=1)
+        ordered = -np.sort(-hist, axis=1)          # descending frequencies
+        tail = ordered[:, self.l - 1:].sum(axis=1) if self.l - 1 < hist.shape[1] else np.zeros(len(hist))
+        return (distinct >= self.l) & (ordered[:, 0] < self.c * tail)

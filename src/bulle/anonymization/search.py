@@ -1,0 +1,197 @@
+"""Optimal full-domain generalization: the global optimum of the metric over anonymous nodes.
+
+Exactness comes first; pruning is used only where it is provably safe:
+
+* **Anonymity.** When every model is monotonic for the suppression setting (k-anonymity and
+  distinct l-diversity always; the others only without suppression), an anonymous node makes all
+  its successors anonymous and a failing node makes all its predecessors fail. Whatever the
+  models, a node whose *monotonic part* (minimal class size, distinct l-diversity) already
+  suppresses too much makes all its predecessors fail.
+* **Bounds.** Metrics with a bound from levels alone (Loss, entropy, precision, height) are
+  searched among nodes whose bound beats the best value found, highest bounds first so that one
+  failed check prunes a whole down-set; a greedy descent from the top supplies a first value.
+  Metrics bounded only after evaluation (DM, DM*, AECS) are searched bottom-up, each node
+  inheriting the largest bound of its predecessors.
+
+Ties are broken by the order of discovery (ARX's own optimum may differ on ties; its tests accept
+that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bulle.anonymization.evaluate import Evaluator, NodeResult
+from bulle.anonymization.lattice import Lattice
+from bulle.anonymization.metrics import Metric
+from bulle.anonymization.metrics.aggregate import Aggregate, is_less, less, single
+
+_EPS = 1e-12
+
+
+@dataclass
+class SearchResult:
+    node: tuple[int, ...] | None
+    score: np.ndarray | None
+    values: np.ndarray | float | None
+    result: NodeResult | None
+    evaluations: int
+    lattice_size: int
+
+
+class Search:
+    def __init__(self, evaluator: Evaluator, metric: Metric, aggregate: Aggregate | None):
+        self.ev = evaluator
+        self.metric = metric
+        self.aggregate = aggregate
+        self.lat = Lattice(evaluator.enc.heights)
+        models = evaluator.first + evaluator.monotone + evaluator.others
+        suppression = evaluator.limit > 0
+        self.models_monotone = all(m.is_monotonic(suppression) for m in models)
+        self.metric_monotone = metric.monotonic(suppression)
+        n = self.lat.size
+        self.status = np.zeros(n, dtype=np.int8)      # 1 anonymous, -1 not anonymous, 0 unknown
+        self.evaluated = np.zeros(n, dtype=bool)
+        self.best_key: np.ndarray | None = None
+        self.best_id: int | None = None
+        self.best_values = None
+        self.node_bound: dict[int, float] = {}
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def key(self, values) -> np.ndarray:
+        if self.metric.multi_dimensional:
+            return self.aggregate.score(np.asarray(values))
+        return single(values)
+
+    def _offer(self, i: int, values) -> None:
+        k = self.key(values)
+        if self.best_key is None or is_less(k, self.best_key):
+            self.best_key, self.best_id, self.best_values = k, i, values
+
+    def _evaluate(self, i: int) -> NodeResult:
+        res = self.ev.evaluate(self.lat.node(i))
+        self.evaluated[i] = True
+        if self.metric.has_dynamic_bound:
+            b = float(self.metric.dynamic_bound(res))
+            if res.anonymous and self.metric_monotone:
+                b = max(b, float(self.metric.value(res)))
+            self.node_bound[i] = b
+        if res.anonymous:
+            self.status[i] = 1
+            if self.models_monotone:
+                succ = self.lat.successors(i)
+                self.status[succ & (self.status == 0)] = 1
+            self._offer(i, self.metric.value(res))
+        else:
+            self.status[i] = -1
+            if self.models_monotone or res.monotone_failed:
+                pred = self.lat.predecessors(i)
+                self.status[pred & (self.status == 0)] = -1
+        return res
+
+    # -- strategies ------------------------------------------------------------------------------
+    def run(self) -> SearchResult:
+        if self.metric.has_static_bound:
+            self._static()
+        else:
+            self._dynamic()
+        return self._finish()
+
+    def _greedy(self, bound_keys: np.ndarray | None) -> bool:
+        """Descend from the top while staying anonymous; False if even the top is not anonymous."""
+        i = self.lat.top
+        res = self._evaluate(i)
+        if not res.anonymous:
+            return False
+        while True:
+            preds = self.lat.direct_predecessors(i)
+            if bound_keys is not None:
+                preds.sort(key=lambda p: tuple(bound_keys[p]))
+            moved = False
+            for p in preds:
+                if self.status[p] == -1:
+                    continue
+                if self.evaluated[p]:
+                    continue
+                if self._evaluate(p).anonymous:
+                    i, moved = p, True
+                    break
+            if not moved:
+                return True
+
+    def _static(self) -> None:
+        lat = self.lat
+        bounds = self.metric.static_bound(lat.levels)
+        keys = self.aggregate.scores(bounds) if self.metric.multi_dimensional else bounds[:, None]
+        if self.models_monotone:
+            if not self._greedy(keys):
+                return
+            sort_cols = [-lat.level_sum] + [-keys[:, j] for j in reversed(range(keys.shape[1]))]
+            order = np.lexsort(sort_cols)
+            candidates = less(keys[order], self.best_key, _EPS)
+            for i in order[candidates]:
+                if self.status[i] == -1 or self.evaluated[i]:
+                    continue
+                if not is_less(keys[i], self.best_key, _EPS):
+                    continue
+                if self.metric.exact_static and self.status[i] == 1:
+                    self._offer(int(i), bounds[i])
+                    continue
+                self._evaluate(int(i))
+        else:
+            sort_cols = [lat.level_sum] + [keys[:, j] for j in reversed(range(keys.shape[1]))]
+            order = np.lexsort(sort_cols)
+            for i in order:
+                if self.best_key is not None and not is_less(keys[i], self.best_key, _EPS):
+                    break
+                if self.status[i] == -1 or self.evaluated[i]:
+                    continue
+                self._evaluate(int(i))
+
+    def _dynamic(self) -> None:
+        lat = self.lat
+        if self.models_monotone and not self._greedy(None):
+            return
+        out = np.full(lat.size, -np.inf)
+        # Evaluated nodes already carry their bound.
+        layers = np.argsort(lat.level_sum, kind="stable")
+        sums = lat.level_sum[layers]
+        starts = np.searchsorted(sums, np.arange(sums[-1] + 2)) if len(sums) else [0]
+        for layer in range(len(starts) - 1):
+            ids = layers[starts[layer]:starts[layer + 1]]
+            inherited = np.full(ids.shape[0], -np.inf)
+            for d in range(lat.levels.shape[1]):
+                has = lat.levels[ids, d] > 0
+                if has.any():
+                    parent = ids[has] - lat.strides[d]
+                    inherited[has] = np.maximum(inherited[has], out[parent])
+            for j, i in enumerate(ids):
+                b = inherited[j]
+                best = None if self.best_key is None else float(self.best_key[0])
+                if best is not None and b >= best - _EPS * max(1.0, abs(best)):
+                    out[i] = b
+                    continue
+                if self.status[i] == -1:
+                    out[i] = b
+                    continue
+                if not self.evaluated[i]:
+                    self._evaluate(int(i))
+                out[i] = max(b, self.node_bound.get(int(i), -np.inf))
+
+    def _finish(self) -> SearchResult:
+        if self.best_id is None:
+            return SearchResult(None, None, None, None, self.ev.evaluations, self.lat.size)
+        node = self.lat.node(self.best_id)
+        res = self.ev.evaluate(node, force=True)
+        values = self.metric.value(res)
+        return SearchResult(node, self.key(values), values, res, self.ev.evaluations, self.lat.size)
+
+
+def evaluate_at(evaluator: Evaluator, metric: Metric, aggregate: Aggregate | None, node) -> tuple:
+    """Metric value at a given transformation (anonymous or not): violating classes suppressed."""
+    res = evaluator.evaluate(tuple(int(v) for v in node), force=True)
+    values = metric.value(res)
+    key = aggregate.score(np.asarray(values)) if metric.multi_dimensional else single(values)
+    return res, values, key

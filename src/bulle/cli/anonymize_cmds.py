@@ -1,0 +1,225 @@
+"""`bulle anonymize`: release a table that satisfies declared privacy models, optimally.
+
+Stand-alone form (no workspace), used by checks and benchmarks::
+
+    bulle anonymize --input DATA.csv --hierarchy COLUMN=FILE.csv [...] [--sensitive COLUMN]
+        [--k K] [--l-diversity distinct:L|entropy:L[:shannon|grassberger]|recursive:C:L]
+        [--t-closeness equal:T|ordered:T|hierarchical:T] [--delta-presence DMIN:DMAX --subset S.csv]
+        --suppression FRACTION --metric loss|... [--gs-factor G] [--aggregate ...]
+        [--weight COLUMN=W ...] [--output RELEASE.csv] --json
+
+Every column with a hierarchy is a quasi-identifier unless it is named by --sensitive; with
+several sensitive columns each --l-diversity / --t-closeness is prefixed with ``COLUMN=``.
+Heavy imports happen inside the command so that ``bulle --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import click
+
+from bulle.cli.common import emit, json_option
+from bulle.errors import InputError, Problem, UserError, ValidationError, Where
+
+METRIC_CHOICES = ["loss", "entropy", "entropy-nonmonotonic", "dm", "dmstar", "aecs", "precision",
+                  "precision-monotonic", "height"]
+AGGREGATE_CHOICES = ["sum", "arithmetic-mean", "geometric-mean", "max", "rank"]
+
+
+def _pair(text: str, option: str, what: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
+    left, right = text.split("=", 1)
+    if not left or not right:
+        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
+    return left, right
+
+
+def _number(text: str, option: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {text!r}", Where(field=option)) from None
+
+
+def _target(spec: str, sensitive: list[str], option: str) -> tuple[str, str]:
+    """Split an optional ``COLUMN=`` prefix; without it the single sensitive column is meant."""
+    head = spec.split(":", 1)[0]
+    if "=" in head:
+        column, rest = spec.split("=", 1)
+        return column, rest
+    if len(sensitive) == 1:
+        return sensitive[0], spec
+    if not sensitive:
+        raise InputError(f"{option} needs a sensitive column: add --sensitive COLUMN", Where(field=option))
+    raise InputError(f"with several sensitive columns, prefix {option} with COLUMN= "
+                     f"(e.g. {option} {sensitive[0]}={spec})", Where(field=option))
+
+
+def parse_l_diversity(spec: str, sensitive: list[str]):
+    from bulle.anonymization.spec import ModelSpec
+
+    column, rest = _target(spec, sensitive, "--l-diversity")
+    parts = rest.split(":")
+    kind = parts[0].lower()
+    opt = "--l-diversity"
+    if kind == "distinct" and len(parts) == 2:
+        return ModelSpec("distinct-l-diversity", column, {"l": _number(parts[1], opt, "l")})
+    if kind == "entropy" and len(parts) in (2, 3):
+        est = parts[2].lower() if len(parts) == 3 else "shannon"
+        return ModelSpec("entropy-l-diversity", column, {"l": _number(parts[1], opt, "l"), "estimator": est})
+    if kind == "recursive" and len(parts) == 3:
+        return ModelSpec("recursive-cl-diversity", column,
+                         {"c": _number(parts[1], opt, "c"), "l": _number(parts[2], opt, "l")})
+    raise InputError(f"cannot read {spec!r}: use distinct:L, entropy:L[:shannon|grassberger] or "
+                     "recursive:C:L", Where(field=opt))
+
+
+def parse_t_closeness(spec: str, sensitive: list[str]):
+    from bulle.anonymization.spec import ModelSpec
+
+    column, rest = _target(spec, sensitive, "--t-closeness")
+    parts = rest.split(":")
+    kind = parts[0].lower()
+    opt = "--t-closeness"
+    if kind in ("equal", "hierarchical") and len(parts) == 2:
+        return ModelSpec(f"t-closeness-{kind}", column, {"t": _number(parts[1], opt, "t")})
+    if kind == "ordered" and len(parts) in (2, 3):
+        params = {"t": _number(parts[1], opt, "t")}
+        if len(parts) == 3:
+            params["order"] = parts[2].lower()
+        return ModelSpec("t-closeness-ordered", column, params)
+    raise InputError(f"cannot read {spec!r}: use equal:T, ordered:T or hierarchical:T", Where(field=opt))
+
+
+def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
+               suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine):
+    """Read hierarchies (all problems at once) and assemble a validated AnonymizationSpec."""
+    from pathlib import Path
+
+    from bulle.anonymization.frequency import source_columns
+    from bulle.anonymization.hierarchy import read_hierarchy_csv
+    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+
+    header = source_columns(engine, Path(input_path))
+    files: dict[str, str] = {}
+    for item in hierarchy:
+        column, file = _pair(item, "--hierarchy", "COLUMN=FILE")
+        if column in files:
+            raise InputError(f"two hierarchies for column {column!r}", Where(field="--hierarchy", column=column))
+        files[column] = file
+    unknown = [c for c in [*files, *sensitive] if c not in header]
+    if unknown:
+        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in unknown)}; {input_path} has "
+                         f"{', '.join(repr(c) for c in header)}", Where(file=str(input_path), column=unknown[0]))
+    hierarchies = {}
+    problems: list[Problem] = []
+    for column, file in files.items():
+        try:
+            hierarchies[column] = read_hierarchy_csv(Path(file), column)
+        except ValidationError as exc:
+            problems.extend(exc.problems or [Problem(exc.message, exc.where)])
+        except InputError as exc:
+            problems.append(Problem(exc.message, exc.where))
+    if problems:
+        raise ValidationError.from_problems("hierarchies", problems)
+    qis = tuple(c for c in header if c in hierarchies and c not in sensitive)
+    models = []
+    if k is not None:
+        models.append(ModelSpec("k-anonymity", None, {"k": k}))
+    models += [parse_l_diversity(s, list(sensitive)) for s in l_diversity]
+    models += [parse_t_closeness(s, list(sensitive)) for s in t_closeness]
+    if delta_presence is not None:
+        parts = delta_presence.split(":")
+        if len(parts) != 2:
+            raise InputError(f"expected DMIN:DMAX, got {delta_presence!r}", Where(field="--delta-presence"))
+        models.append(ModelSpec("delta-presence", None, {
+            "dmin": _number(parts[0], "--delta-presence", "dmin"),
+            "dmax": _number(parts[1], "--delta-presence", "dmax")}))
+    elif subset is not None:
+        raise InputError("--subset is only used with --delta-presence", Where(field="--subset"))
+    weights = {}
+    for item in weight:
+        column, value = _pair(item, "--weight", "COLUMN=W")
+        weights[column] = _number(value, "--weight", f"weight of {column}")
+    return AnonymizationSpec(
+        quasi_identifiers=qis, hierarchies=hierarchies, models=tuple(models),
+        sensitive=tuple(sensitive), suppression_limit=suppression, metric=metric,
+        gs_factor=gs_factor, aggregate=aggregate, weights=weights,
+        research_subset=Path(subset) if subset else None, suppressed_output=suppressed_records)
+
+
+@click.command("anonymize")
+@click.argument("name", required=False)
+@click.option("--input", "input_path", type=click.Path(dir_okay=False), help="Table to anonymize (CSV or Parquet).")
+@click.option("--hierarchy", multiple=True, metavar="COLUMN=FILE", help="ARX hierarchy file of a column.")
+@click.option("--sensitive", multiple=True, metavar="COLUMN", help="Sensitive column (repeatable).")
+@click.option("--k", type=int, default=None, help="k-anonymity.")
+@click.option("--l-diversity", "l_diversity", multiple=True, metavar="[COLUMN=]SPEC",
+              help="distinct:L | entropy:L[:shannon|grassberger] | recursive:C:L")
+@click.option("--t-closeness", "t_closeness", multiple=True, metavar="[COLUMN=]SPEC",
+              help="equal:T | ordered:T | hierarchical:T")
+@click.option("--delta-presence", "delta_presence", metavar="DMIN:DMAX", help="δ-presence bounds.")
+@click.option("--subset", type=click.Path(dir_okay=False), help="Research subset (same columns) for δ-presence.")
+@click.option("--suppression", type=float, default=0.0, show_default=True,
+              help="Largest fraction of records that may be suppressed.")
+@click.option("--metric", type=click.Choice(METRIC_CHOICES), default="loss", show_default=True)
+@click.option("--gs-factor", "gs_factor", type=float, default=0.5, show_default=True,
+              help="Weight of generalization vs suppression (ARX's gs-factor).")
+@click.option("--aggregate", type=click.Choice(AGGREGATE_CHOICES), default=None,
+              help="Aggregate of per-attribute values (default: the metric's).")
+@click.option("--weight", multiple=True, metavar="COLUMN=W", help="Attribute weight.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the release (CSV or Parquet).")
+@click.option("--suppressed-records", "suppressed_records", type=click.Choice(["star", "remove"]),
+              default="star", show_default=True, help="Suppressed records: quasi-identifiers as '*', or removed.")
+@json_option
+@click.pass_context
+def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
+              subset, suppression, metric, gs_factor, aggregate, weight, output, suppressed_records, as_json):
+    """Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."""
+    started = time.perf_counter()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only cost
+    if name is not None:
+        raise UserError("anonymizing a workspace dataset is not available in this build; use the "
+                        "stand-alone form: bulle anonymize --input DATA.csv --hierarchy ...")
+    if input_path is None:
+        raise InputError("--input is required (the table to anonymize)", Where(field="--input"))
+    if not hierarchy:
+        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
+    from pathlib import Path
+
+    from bulle.anonymization.service import anonymize_table
+    from bulle.storage.engine import default_engine
+
+    engine = default_engine()
+    spec = build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
+                      subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine)
+    result = anonymize_table(engine, Path(input_path), spec)
+    payload = result.to_dict()
+    if output is not None and result.anonymous:
+        payload["output"] = str(output)
+        payload["output_rows"] = result.write(engine, Path(input_path), Path(output), suppressed_records)
+    elif output is not None:
+        payload["output"] = None
+    payload["seconds"] = round(time.perf_counter() - started, 4)
+    emit(payload, as_json, _render)
+
+
+def _render(p: dict) -> None:
+    if not p["anonymous"]:
+        click.echo("No anonymous transformation exists for these settings "
+                   f"({p['transformations']} transformations, {p['transformations_checked']} checked).")
+        return
+    levels = ", ".join(f"{q}={lv}" for q, lv in p["transformation"].items())
+    click.echo(f"Optimal transformation: {levels}")
+    click.echo(f"Information loss ({p['metric']}{', ' + p['aggregate'] if p['aggregate'] else ''}): "
+               f"{p['information_loss']}")
+    click.echo(f"Suppressed records: {p['suppressed_records']} of {p['records']} "
+               f"(limit {p['suppression_limit_records']}); equivalence classes: {p['equivalence_classes']}")
+    for w in p.get("warnings", []):
+        click.echo(f"warning: {w}")
+    if p.get("output"):
+        click.echo(f"Release written to {p['output']} ({p['output_rows']} rows)")
+    click.echo(f"{p['seconds']} s")
