@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reidentify": ("bulle.cli.vault_cmds:reidentify", "Look up tokens in the encrypted re-identification table."),
     "export-table": ("bulle.cli.vault_cmds:export_table", "Write a dataset version to CSV, Parquet or JSONL."),
     "demo": ("bulle.cli.demo:demo", "Run the end-to-end demo on bundled data."),
+    "anonymize": ("bulle.cli.anonymize_cmds:anonymize", "Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."),
     "text": ("bulle.cli.text_cmds:text", "Find and replace personal data in French text."),
     "purpose": ("bulle.cli.governance_cmds:purpose", "Declare and list purposes with their legal basis."),
     "dataset-purpose": ("bulle.cli.governance_cmds:dataset_purpose", "Record the purpose a dataset was collected for."),
