@@ -44,10 +44,13 @@ _HEX128 = re.compile(r"[0-9a-f]{128}\Z")
 _HEX256 = re.compile(r"[0-9a-f]{256}\Z")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+
+
 def canonical_json(value: Any) -> bytes:
     """The one encoding that is hashed: sorted keys, no spaces, UTF-8, no NaN or infinities."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:
