@@ -160,11 +160,11 @@ def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel
     target = w._target(rel)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE)
     with os.fdopen(fd, "wb") as out:
-        for line in dump_rows(con, table):
-            out.write(line)
-            h.update(line)
-            size += len(line)
-            rows += 1
+        for block in dump_rows(con, table):
+            out.write(block)
+            h.update(block)
+            size += len(block)
+            rows += block.count(b"\n")  # JSON escapes newlines inside strings: one per row
         out.flush()
         os.fsync(out.fileno())
     w._add(rel, mf.KIND_CATALOG, h.hexdigest(), size)
