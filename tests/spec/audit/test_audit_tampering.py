@@ -334,3 +334,9 @@ def test_the_line_number_of_the_first_bad_event_is_given(env):
 def test_verifying_with_only_an_unrelated_key_fails_at_event_one(env, other_key):
     report = env.verify(keys=KeyRing([other_key]))
     assert bad(report) == (False, 1)
+
+
+def test_an_emptied_file_is_reported_as_event_zero(env):
+    env.path.write_bytes(b"")
+    report = env.verify()
+    assert bad(report) == (False, 0) and "empty" in report.reason
