@@ -95,6 +95,8 @@ def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any]) -> dict[st
     if secret:
         keys_dir.mkdir(mode=0o700)
         for f in secret:
+            if not f["path"].startswith("keys/"):
+                raise InputError("a secret key must lie under keys/", Where(file=f["path"]))
             rel = Path(f["path"]).relative_to("keys")
             target = keys_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
