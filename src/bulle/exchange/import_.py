@@ -23,7 +23,7 @@ from typing import Any
 
 from bulle.errors import InputError, IntegrityError, Where
 from bulle.exchange import manifest as mf
-from bulle.exchange.tables import live_columns, load_rows, quote
+from bulle.exchange.tables import live_columns, load_rows, quote, table_list
 
 
 def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +138,11 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
         triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND sql IS NOT NULL").fetchall()
         for name, _ in triggers:  # a trigger firing on reload would derive its rows a second time
             con.execute(f"DROP TRIGGER {quote(name)}")
+        exported = {t.get("name") for t in tables if isinstance(t, dict)}
+        absent = sorted(t["name"] for t in table_list(con) if t["name"] not in exported)
+        if absent:
+            raise IntegrityError(f"the export lacks the catalog table(s) {', '.join(absent)} of its schema "
+                                 "version", Where(file=mf.MANIFEST, field="catalog.tables"))
         loaded, extra = [], set()
         for i, t in enumerate(tables):
             where = Where(file=mf.MANIFEST, field=f"catalog.tables[{i}]")

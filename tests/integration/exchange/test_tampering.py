@@ -139,3 +139,16 @@ def test_not_an_export_and_busy_destination(exported, tmp_path):
     with pytest.raises(ConflictError):
         import_workspace(exported, busy, ALICE)
     assert (busy / "x").read_text() == "mine"
+
+
+def test_a_whole_catalog_table_left_out_is_refused(exported_with_keys, copy_of, tmp_path, helpers):
+    """Dropping a table from the manifest and the folder (and re-signing) does not pass either."""
+    export = copy_of(exported_with_keys)
+    manifest = json.loads((export / "manifest.json").read_text())
+    manifest["catalog"]["tables"] = [t for t in manifest["catalog"]["tables"] if t["name"] != "column_roles"]
+    manifest["files"] = [f for f in manifest["files"] if f["path"] != "catalog/column_roles.jsonl"]
+    (export / "catalog" / "column_roles.jsonl").unlink()
+    (export / "manifest.json").write_text(json.dumps(manifest))
+    helpers.resign(export, export / "keys")
+    err = _refused(export, tmp_path)
+    assert "column_roles" in err.message
