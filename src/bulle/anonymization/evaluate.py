@@ -74,6 +74,7 @@ class Evaluator:
         self._slot_sizes = np.full(_CACHE_SLOTS, np.iinfo(np.int64).max, dtype=np.int64)
         self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
         self._next_slot = 0
+        self._inserted = 0
         self._hub_min = max(256, enc.n_rows // 16)
         self._cache_bytes = 0
 
@@ -110,14 +111,16 @@ class Evaluator:
                 best = g
         return best
 
-    @staticmethod
-    def _nbytes(g: Grouping) -> int:
-        return g.codes.nbytes + g.size.nbytes * 2 + sum(h.nbytes for h in g.hist.values())
-
     def _remember(self, g: Grouping) -> None:
         if g.node in self._cache:
             return
-        nbytes = self._nbytes(g)
+        self._inserted += 1
+        if self._inserted % 64 == 0:  # classes' codes and histograms are filled in lazily
+            for j, old in enumerate(self._slot_groups):
+                if old is not None:
+                    self._slot_bytes[j] = old.nbytes
+            self._cache_bytes = int(self._slot_bytes.sum())
+        nbytes = g.nbytes
         if nbytes > _CACHE_BYTES // 8:
             return
         j = self._next_slot

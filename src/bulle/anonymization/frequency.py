@@ -134,7 +134,7 @@ def _check_subset(con, data_rel: str, subset_rel: str, all_columns: list[str], s
         f"WITH d AS (SELECT {every}, count(*)::BIGINT AS n FROM {data_rel} GROUP BY ALL), "
         f"s AS (SELECT {every}, count(*)::BIGINT AS m FROM {subset_rel} GROUP BY ALL) "
         f"SELECT count(*) FILTER (WHERE d.n IS NULL), sum(s.m) FILTER (WHERE d.n IS NULL), "
-        f"count(*) FILTER (WHERE s.m > d.n) FROM s LEFT JOIN d ON {on}").fetchone()
+        f"count(*) FILTER (WHERE s.m > d.n) FROM s LEFT JOIN d ON {on}").fetchall()[0]
     unmatched, unmatched_rows, excess = int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
     if unmatched or excess:
         parts = []

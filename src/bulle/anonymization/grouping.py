@@ -5,13 +5,13 @@ the base table itself (one row per distinct combination) or, much cheaper, the c
 already evaluated predecessor (a roll-up: a class of the predecessor falls entirely into one class
 of the node). Each source row gets one integer key (a mixed-radix number over the node's level
 cardinalities); small key spaces are grouped with ``bincount`` (linear), large ones with one sort.
-Sensitive-value histograms roll up the same way.
+Per-class codes, the class of every base row and sensitive-value histograms are derived only when
+someone asks for them (most evaluated nodes never need them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,30 +24,51 @@ _DENSE_MAX = 1 << 24
 _KEY_LIMIT = 1 << 62
 
 
-@dataclass
 class Grouping:
-    """Classes of one node: per class its generalized codes, size and (lazily) histograms."""
+    """Classes of one node: per class its size, and on demand its codes, members, histograms."""
 
-    node: tuple[int, ...]
-    codes: np.ndarray              # (C, D) level codes of each class
-    size: np.ndarray               # (C,) counted records (research-subset records)
-    psize: np.ndarray | None       # (C,) all records (δ-presence), else None
-    enc: Encoded
-    _cls_fn: Callable[[], np.ndarray] = field(repr=False, default=None)
-    _hist_fn: Callable[[str], np.ndarray] = field(repr=False, default=None)
-    _cls: np.ndarray | None = field(default=None, repr=False)
-    hist: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    is_base: bool = False
+    __slots__ = ("_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist", "is_base",
+                 "node", "psize", "size")
+
+    def __init__(self, node: tuple[int, ...], size: np.ndarray, psize: np.ndarray | None, enc: Encoded,
+                 columns_fn: Callable[[], list[np.ndarray]], cls_fn: Callable[[], np.ndarray],
+                 hist_fn: Callable[[str], np.ndarray], is_base: bool = False):
+        self.node = node
+        self.size = size            # (C,) counted records (research-subset records)
+        self.psize = psize          # (C,) all records (δ-presence), else None
+        self.enc = enc
+        self._columns: list[np.ndarray] | None = None
+        self._columns_fn = columns_fn
+        self._cls: np.ndarray | None = None
+        self._cls_fn = cls_fn
+        self._hist_fn = hist_fn
+        self.hist: dict[str, np.ndarray] = {}
+        self.is_base = is_base
 
     @property
     def n_classes(self) -> int:
         return int(self.size.shape[0])
 
     @property
+    def columns(self) -> list[np.ndarray]:
+        """Per quasi-identifier, the level code of every class."""
+        if self._columns is None:
+            self._columns = self._columns_fn()
+            self._columns_fn = None
+        return self._columns
+
+    @property
+    def codes(self) -> np.ndarray:
+        """(C, D) level codes of every class."""
+        cols = self.columns
+        return np.stack(cols, axis=1) if cols else np.zeros((self.n_classes, 0), dtype=np.int64)
+
+    @property
     def cls(self) -> np.ndarray:
-        """(n_rows,) class of every base row (computed on demand through the roll-up chain)."""
+        """(n_rows,) class of every base row."""
         if self._cls is None:
             self._cls = self._cls_fn()
+            self._cls_fn = None
         return self._cls
 
     def histogram(self, attribute: str) -> np.ndarray:
@@ -58,13 +79,21 @@ class Grouping:
             self.hist[attribute] = h
         return h
 
+    @property
+    def nbytes(self) -> int:
+        total = self.size.nbytes * 2 + sum(h.nbytes for h in self.hist.values())
+        if self._columns is not None:
+            total += sum(c.nbytes for c in self._columns)
+        return total
+
 
 def base_grouping(enc: Encoded) -> Grouping:
     """The base rows as a source of classes (finer than the bottom node's classes)."""
-    cached = getattr(enc, "_base_grouping", None)
+    cached = enc._base_grouping
     if cached is not None:
         return cached
     ident = np.arange(enc.n_rows, dtype=np.int64)
+    columns = [np.ascontiguousarray(enc.rows[:, d], dtype=np.int64) for d in range(enc.dims)]
 
     def hist(attribute: str) -> np.ndarray:
         col = enc.sensitive_column(attribute)
@@ -72,14 +101,14 @@ def base_grouping(enc: Encoded) -> Grouping:
         return np.bincount(flat, weights=enc.count, minlength=enc.n_rows * col.size).reshape(
             enc.n_rows, col.size)
 
-    g = Grouping(node=tuple([0] * enc.dims), codes=enc.rows, size=enc.count, psize=enc.pcount,
-                 enc=enc, _cls_fn=lambda: ident, _hist_fn=hist, _cls=ident, is_base=True)
+    g = Grouping(tuple([0] * enc.dims), enc.count, enc.pcount, enc, lambda: columns, lambda: ident,
+                 hist, is_base=True)
     enc._base_grouping = g
     return g
 
 
 def dense_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
-    """Map keys in [0, space) to dense ids 0..C-1 (class ids in key order)."""
+    """Map keys in [0, space) to dense ids 0..C-1."""
     n = key.shape[0]
     if space <= max(_DENSE_MIN, 4 * n) and space <= _DENSE_MAX:
         occupied = np.bincount(key, minlength=space)
@@ -105,46 +134,52 @@ def dense_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
     return ids, int(starts.sum())
 
 
-def class_map(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> tuple[np.ndarray, int, list]:
-    """For each source row, its class under ``node``; the number of classes; level codes per QI."""
-    rows = source.codes.shape[0]
-    key = np.zeros(rows, dtype=np.int64)
+def class_map(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """For each source row, its class under ``node``, and the number of classes."""
+    columns = source.columns
+    key: np.ndarray | None = None
     space = 1
-    mapped = []
     for d, level in enumerate(node):
-        lmap = enc.level_map(d, source.node[d], level)
-        codes = lmap[source.codes[:, d]]
-        mapped.append(codes)
         card = enc.cardinality(d, level)
         if card == 1:
             continue
+        src = columns[d]
+        codes = src if source.node[d] == level else enc.level_map(d, source.node[d], level)[src]
+        if key is None:
+            key = codes.copy() if codes is src else codes
+            space = card
+            continue
         if space * card >= _KEY_LIMIT:
             key, space = dense_ids(key, space)
-        if space > 1:
-            key *= card
+        key *= card
         key += codes
         space *= card
-    ids, n_classes = dense_ids(key, space)
-    return ids, n_classes, mapped
+    if key is None:
+        return np.zeros(source.n_classes, dtype=np.int64), min(1, source.n_classes)
+    return dense_ids(key, space)
 
 
 def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
     """Classes of ``node`` from the classes (or rows) of a predecessor ``source``."""
-    ids, n_classes, mapped = class_map(enc, source, node)
+    node = tuple(int(v) for v in node)
+    ids, n_classes = class_map(enc, source, node)
     size = np.bincount(ids, weights=source.size, minlength=n_classes).astype(np.int64)
     psize = None
     if source.psize is not None:
         psize = np.bincount(ids, weights=source.psize, minlength=n_classes).astype(np.int64)
-    first = np.full(n_classes, -1, dtype=np.int64)
-    order = np.arange(ids.shape[0] - 1, -1, -1, dtype=np.int64)
-    first[ids[::-1]] = order
-    codes = np.empty((n_classes, enc.dims), dtype=np.int64)
-    for d in range(enc.dims):
-        codes[:, d] = mapped[d][first]
-    src_cls_fn = source._cls_fn if source._cls is None else (lambda c=source._cls: c)
+
+    def columns_fn() -> list[np.ndarray]:
+        first = np.empty(n_classes, dtype=np.int64)
+        first[ids[::-1]] = np.arange(ids.shape[0] - 1, -1, -1, dtype=np.int64)
+        src_cols = source.columns
+        out = []
+        for d, level in enumerate(node):
+            picked = src_cols[d][first]
+            out.append(picked if source.node[d] == level else enc.level_map(d, source.node[d], level)[picked])
+        return out
 
     def cls_fn() -> np.ndarray:
-        return ids[src_cls_fn()]
+        return ids[source.cls]
 
     def hist_fn(attribute: str) -> np.ndarray:
         col = enc.sensitive_column(attribute)
@@ -157,8 +192,7 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
             weights = h_src.ravel()
         return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(n_classes, width)
 
-    return Grouping(node=tuple(int(v) for v in node), codes=codes, size=size, psize=psize, enc=enc,
-                    _cls_fn=cls_fn, _hist_fn=hist_fn)
+    return Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
 
 
 def group(enc: Encoded, node: tuple[int, ...], source: Grouping | None = None) -> Grouping:

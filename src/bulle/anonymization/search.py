@@ -184,9 +184,10 @@ class Search:
         if self.best_id is None:
             return SearchResult(None, None, None, None, self.ev.evaluations, self.lat.size)
         node = self.lat.node(self.best_id)
+        checked = self.ev.evaluations
         res = self.ev.evaluate(node, force=True)
         values = self.metric.value(res)
-        return SearchResult(node, self.key(values), values, res, self.ev.evaluations, self.lat.size)
+        return SearchResult(node, self.key(values), values, res, checked, self.lat.size)
 
 
 def evaluate_at(evaluator: Evaluator, metric: Metric, aggregate: Aggregate | None, node) -> tuple:
