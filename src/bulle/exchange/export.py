@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulle.errors import IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
-from bulle.exchange.tables import dump_rows, other_objects, table_list
+from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, dump_rows, other_objects, table_list
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -133,7 +133,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         "workspace": {"id": ws.id, "created_at": cfg.get("created_at"),
                       "format_version": cfg.get("format_version"), "engine": cfg.get("engine", "duckdb")},
         "catalog": {"schema_version": schema_version, "tables": tables, "objects": objects,
-                    "excluded_meta_keys": sorted({"audit_head"})},
+                    "excluded_meta_keys": sorted(WORKSPACE_SPECIFIC_META)},
         "data": {"versions": n_versions, "artefacts": n_artefacts,
                  "bytes": sum(f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT)),
                  "withheld_statuses": list(mf.WITHHELD_STATUSES), "withheld": withheld},
