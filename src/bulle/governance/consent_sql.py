@@ -1,9 +1,10 @@
 """Applying purpose and consent to rows inside the engine, in one query.
 
 The catalog's ``subject_events`` table is the truth; reads use a Parquet snapshot of it
-(``cache/choices-<last seq>[-<key id>].parquet``, rebuilt only when a choice was recorded since,
-deletable at any time) so that the fold "last choice at or before the read" and the semi or anti
-join with the data run in DuckDB over millions of rows, never in Python. The rule is the one of
+(``cache/choices-*.parquet``, rebuilt only when a choice was recorded since, with each person's
+current standing beside it in ``state-choices-*.parquet``; all deletable at any time) so that
+the fold "last choice at or before the read" and the join with the data run in DuckDB over
+millions of rows, never in Python. The rule is the one of
 :func:`bulle.governance.access.subject_filter` (a property test checks they agree):
 
 * a purpose that needs consent sees people whose last consent event at or before the read is
@@ -48,9 +49,8 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
     import pyarrow.parquet as pq
 
     last = int(catalog.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0])
-    count = int(catalog.con.execute("SELECT count(*) FROM subject_events").fetchone()[0])
     prefix = f"choices-tok-{tokens.key_id}-{tokens.kind or 'text'}-" if tokens else "choices-raw-"
-    path = cache_dir / f"{prefix}{last}-{count}.parquet"
+    path = cache_dir / f"{prefix}{last}.parquet"  # seq only grows; an erasure empties the cache
     if path.exists():
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +78,10 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
     pq.write_table(table, tmp)
     _write_state(tmp, state_path(path), "token" if tokens else "subject_id")
     tmp.replace(path)
-    for old in cache_dir.glob(f"{prefix}*.parquet"):  # older snapshots are stale
-        if old != path:
+    stale = [*cache_dir.glob(f"{prefix}*.parquet"), *cache_dir.glob(f"state-{prefix}*.parquet"),
+             *cache_dir.glob("hidden-*.parquet")]
+    for old in stale:  # built from older snapshots
+        if old not in (path, state_path(path)):
             old.unlink(missing_ok=True)
     return path
 
@@ -112,6 +114,29 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     finally:
         con.close()
     tmp.replace(dest)
+
+
+def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path, purpose: Purpose) -> Path:
+    """People present in ``data`` who may not be seen (the complement of the consenting set)."""
+    import hashlib
+
+    import duckdb
+
+    key = hashlib.sha256(f"{data}\x00{choices.name}\x00{purpose.name}\x00{purpose.objection_applies}".encode())
+    path = choices.parent / f"hidden-{key.hexdigest()[:32]}.parquet"
+    if path.exists():
+        return path
+    subj = quote_ident(subject_column)
+    tmp = path.with_name(f".{path.name}.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute(f"""COPY (SELECT DISTINCT {subj}::VARCHAR AS sid FROM read_parquet({_lit(data)}) AS t
+                         WHERE {subj} IS NOT NULL AND {subj}::VARCHAR NOT IN ({consenting}))
+                       TO {_lit(tmp)} (FORMAT parquet)""")
+    finally:
+        con.close()
+    tmp.replace(path)
+    return path
 
 
 def _last_event_at(state: Path) -> str | None:
@@ -152,7 +177,16 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         )
         if purpose.objection_applies:
             consenting += f" EXCEPT {objected}"
-    if purpose.needs_consent:
+    if purpose.needs_consent and current:
+        # Most people consent: the short list is of those hidden. It depends only on this version
+        # and this snapshot, so it is computed once and reused until a choice is recorded.
+        hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
+        sql = (f"{base} ANTI JOIN read_parquet({_lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
+               f"WHERE {subj} IS NOT NULL")
+        summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
+                   "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
+                             "withdrawn at the read"}
+    elif purpose.needs_consent:
         sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
         summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
                    "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "

@@ -18,12 +18,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
-from bulle.domain.consents import ConsentLedger, ConsentStatus
+from bulle.domain.consents import ConsentStatus
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionStatus
 from bulle.domain.governance_fields import iso
 from bulle.domain.purposes import Purpose
 from bulle.errors import NotFoundError, Where
 from bulle.governance import access
+from bulle.governance.consent_ledger import ConsentLedger
 from bulle.services.governance import now_utc, require_custodian, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for
 
@@ -159,8 +160,8 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
         ws.emit(ev.SubjectErased(actor=ws.actor, target=ref, details={
             "receipt_id": receipt, "rewritten": [r["ref"] for r in rewritten],
             "recomputed": [r["ref"] for r in recomputed], "withheld": withheld, "choices_deleted": choices}))
-    for old in (ws.root / "cache").glob("choices-*.parquet"):
-        old.unlink(missing_ok=True)  # snapshots held the person's choices
+    for old in (ws.root / "cache").glob("*.parquet"):
+        old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
     return {"receipt_id": receipt, "subject": ref, **summary}
 
 

@@ -14,7 +14,7 @@ from bulle.domain.governance_fields import iso
 from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.governance.access import subject_filter
-from bulle.governance.consent_sql import filtered_select
+from bulle.governance.consent_sql import _write_state, filtered_select, state_path
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SUBJECTS = [f"S{i}" for i in range(6)]
@@ -30,8 +30,9 @@ event = st.tuples(st.sampled_from(SUBJECTS), st.sampled_from(["given", "withdraw
 
 
 @given(st.lists(event, max_size=25), st.sampled_from(sorted(PURPOSES)), st.integers(0, 11),
-       st.lists(st.sampled_from([*SUBJECTS, None]), min_size=1, max_size=12))
-def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, rows):
+       st.lists(st.sampled_from([*SUBJECTS, None]), min_size=1, max_size=12), st.booleans())
+def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, rows, with_state):
+    """Both paths: the fold over events, and (for reads after the last event) the standing table."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -51,6 +52,8 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
     pq.write_table(pa.table({**table, "seq": pa.array(table["seq"], pa.int64()),
                              **{k: pa.array(table[k], pa.string()) for k in ("subject_id", "purpose", "kind", "event_at")}}),
                    choices)
+    if with_state:
+        _write_state(choices, state_path(choices), "subject_id")
     data = d / "data.parquet"
     pq.write_table(pa.table({"sid": pa.array(rows, pa.string()), "n": list(range(len(rows)))}), data)
 
