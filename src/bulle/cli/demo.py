@@ -81,6 +81,61 @@ def step_vault(ws, out) -> None:
     out.print(f"Custodian re-identifies {token[:24]}… -> {found['tokens'][token]}\n")
 
 
+def step_governance(ws, out) -> None:
+    import datetime as dt
+
+    from bulle.domain.actor import Actor, Role
+    from bulle.domain.consents import Consent
+    from bulle.services import governance as gov
+    from bulle.services import subject_rights as sr
+    from bulle.workspace import Workspace
+
+    out.rule("4. Purposes, consents and a project")
+    gov.declare_purpose(ws, "soins", "Prise en charge des patients", "public_task", special_categories=True,
+                        art9_condition="health_care", compatible_with=["recherche-diabete"])
+    gov.declare_purpose(ws, "recherche-diabete", "Étude sur le diabète de type 2", "consent",
+                        special_categories=True, art9_condition="explicit_consent")
+    gov.set_dataset_purpose(ws, "patients", "soins")
+    now = dt.datetime.now(dt.UTC)
+    ids = [f"P{100000 + i}" for i in range(0, 1000, 2)]  # every other patient consents
+    gov.record_choices(ws, [Consent(i, "recherche-diabete", "given", now - dt.timedelta(days=7), "formulaire")
+                            for i in ids])
+    gov.create_project(ws, "etude-diabete", "recherche-diabete",
+                       {"patients": ["id_patient", "sexe", "code_postal", "diagnostic"]}, [("bob", "analyst")],
+                       now - dt.timedelta(days=30), now + dt.timedelta(days=365))
+    gov.approve_project(ws, "etude-diabete")
+    out.print(f"Purposes declared; {len(ids)} patients consented to 'recherche-diabete'; project "
+              "[bold]etude-diabete[/] approved for analyst bob (4 declared columns).")
+    analyst = Workspace.open(ws.root, Actor("bob", Role.ANALYST))
+    try:
+        first = gov.read_for_project(analyst, "etude-diabete", "patients")
+        gov.record_choices(ws, [Consent(ids[0], "recherche-diabete", "withdrawn", dt.datetime.now(dt.UTC), "courrier")])
+        second = gov.read_for_project(analyst, "etude-diabete", "patients")
+        out.print(f"bob reads patients (pseudonymized): {first.num_rows} rows, columns {', '.join(first.column_names)}")
+        out.print(f"{ids[0]} withdraws consent; bob's next read: {second.num_rows} rows")
+        counts = gov.query_for_project(analyst, "etude-diabete",
+                                       "SELECT diagnostic, count(*) AS n FROM patients GROUP BY 1 ORDER BY 2 DESC LIMIT 3")
+        out.print("bob's SQL on the locked-down view: " + ", ".join(f"{r['diagnostic']}={r['n']}" for r in counts.to_pylist()))
+        try:
+            gov.query_for_project(analyst, "etude-diabete", f"SELECT * FROM read_parquet('{ws.root}/data/*/*.parquet')")
+        except Exception as exc:  # the lock-down refuses it
+            out.print(f"bob tries to read the raw files: [red]refused[/] ({str(exc).splitlines()[0][:90]})")
+    finally:
+        analyst.close()
+    out.print()
+
+    out.rule("5. Data-subject rights")
+    subject = ids[1]
+    report = sr.access_report(ws, subject)
+    out.print(f"Access report for {subject}: held in {', '.join(v['ref'] for v in report['versions'])}; "
+              f"read {len(report['reads'])} times by project etude-diabete")
+    erased = sr.erase_subject(ws, subject)
+    out.print(f"Erasure of {subject}: rewrote {', '.join(r['ref'] for r in erased['rewritten'])}, recomputed "
+              f"{', '.join(r['ref'] for r in erased['recomputed']) or '-'} (receipt {erased['receipt_id'][:20]}…)")
+    report = ws.audit_log.verify()
+    out.print(f"Audit log: {report.message()}\n")
+
+
 def _show_pair(out, before: list[dict], after: list[dict]) -> None:
     from rich.table import Table
 
@@ -104,4 +159,4 @@ def step_summary(ws, out) -> None:
     out.print(t)
 
 
-STEPS = [step_vault, step_summary]
+STEPS = [step_vault, step_governance, step_summary]
