@@ -32,33 +32,45 @@ def get_detector(config: DetectorConfig | None = None) -> Detector:
 
 class Detector:
     def __init__(self, config: DetectorConfig):
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-
         from bulle.text import registry
 
         self.config = config
         self.engine = make_nlp_engine(config.model)
-        recognizers = registry.build(config)
-        reg = RecognizerRegistry(recognizers=recognizers, supported_languages=["fr"])
-        self.analyzer = AnalyzerEngine(registry=reg, nlp_engine=self.engine,
-                                       supported_languages=["fr"],
-                                       default_score_threshold=config.score_threshold,
-                                       context_aware_enhancer=FastContextEnhancer())
-        self.entities = sorted({e for r in recognizers for e in r.supported_entities})
+        self.recognizers = registry.build(config)
+        for r in self.recognizers:
+            r.load()
+        self.enhancer = FastContextEnhancer()
+        self.entities = sorted({e for r in self.recognizers for e in r.supported_entities})
 
     # -- one piece -----------------------------------------------------------------------------
     def _analyze_doc(self, doc) -> list[Entity]:
         text = doc.text
         if not text.strip():
             return []
-        results = self.analyzer.analyze(text, language="fr", entities=self.entities,
-                                        nlp_artifacts=self.engine.artifacts(doc))
+        results = self.analyze(text, self.engine.artifacts(doc))
         raw = []
         for r in results:
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
             if r.entity_type in LABELS or r.entity_type == "MISC":
                 raw.append(Entity(r.start, r.end, r.entity_type, r.score, source))
         return clean(text, raw)
+
+    def analyze(self, text: str, artifacts) -> list:
+        """Presidio's analysis loop (recognizers, context enhancement, score threshold) without
+        its per-call registry look-ups and copies, which cost more than the recognizers here."""
+        results = []
+        for rec in self.recognizers:
+            found = rec.analyze(text=text, entities=self.entities, nlp_artifacts=artifacts)
+            for r in found or ():
+                meta = r.recognition_metadata
+                if meta is None:
+                    r.recognition_metadata = meta = {}
+                meta.setdefault("recognizer_name", rec.name)
+                meta.setdefault("recognizer_identifier", rec.id)
+                results.append(r)
+        results = self.enhancer.enhance_using_context(text, results, artifacts, self.recognizers)
+        threshold = self.config.score_threshold
+        return [r for r in results if r.score >= threshold]
 
     # -- many documents ------------------------------------------------------------------------
     def detect(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Entity]]:

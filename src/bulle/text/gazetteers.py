@@ -8,7 +8,7 @@ surrogates keep the gender visible in the text.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 
@@ -21,6 +21,7 @@ def _words(name: str) -> list[str]:
     return [w for ln in _lines(name) for w in ln.split()]
 
 
+@lru_cache(maxsize=200_000)
 def fold(value: str) -> str:
     """Lower case without accents: how names are compared (transcripts drop accents too)."""
     decomposed = unicodedata.normalize("NFKD", value.casefold())
@@ -96,3 +97,8 @@ def not_org_acronyms() -> frozenset[str]:
 @cache
 def not_names() -> frozenset[str]:
     return frozenset(fold(w) for w in _words("not_names.txt"))
+
+
+@cache
+def place_keys() -> frozenset[str]:
+    return frozenset(fold(p) for p in places())

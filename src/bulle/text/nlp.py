@@ -37,6 +37,25 @@ def load_model(name: str):
     return nlp
 
 
+class LowerTokens:
+    """Lower-cased tokens of a doc, made only for the slices context enhancement reads (building
+    a Python string per token of every document cost more than the recognizers)."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [t.lower_ for t in self.doc[i]]
+        return self.doc[i].lower_
+
+    def __iter__(self):
+        return (t.lower_ for t in self.doc)
+
+
 def make_nlp_engine(model: str):
     """A Presidio NLP engine for French over Bulle's spaCy pipeline."""
     from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
@@ -63,8 +82,9 @@ def make_nlp_engine(model: str):
                 if label:
                     ent.label_ = label
                     ents.append(ent)
-            return NlpArtifacts(entities=ents, tokens=doc, tokens_indices=[t.idx for t in doc],
-                                lemmas=[t.lower_ for t in doc], nlp_engine=None, language="fr",
+            return NlpArtifacts(entities=ents, tokens=doc,
+                                tokens_indices=doc.to_array("IDX").tolist(),
+                                lemmas=LowerTokens(doc), nlp_engine=None, language="fr",
                                 scores=[0.6] * len(ents))
 
         def process_text(self, text: str, language: str) -> NlpArtifacts:

@@ -8,6 +8,7 @@ through. Small inputs stay in the calling process: starting workers costs more t
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
 from collections import deque
@@ -75,15 +76,57 @@ def detect_stream(texts: Iterable[str], config: DetectorConfig | None = None,
                     on_done(len(text))
                 yield ents
         return
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        pending: deque = deque()
+    pool = worker_pool(config, n)
+    pending: deque = deque()
+    try:
         for batch in _batches(_chain(head, it)):
             pending.append((batch, pool.submit(_work, config, batch)))
             while len(pending) >= 2 * n:
                 yield from _drain(pending.popleft(), on_done)
         while pending:
             yield from _drain(pending.popleft(), on_done)
+    finally:
+        for _, fut in pending:
+            fut.cancel()
+
+
+_pools: dict[tuple[DetectorConfig, int], ProcessPoolExecutor] = {}
+
+
+def worker_pool(config: DetectorConfig, n: int) -> ProcessPoolExecutor:
+    """Worker processes kept for the life of this process: each loads the model once, and later
+    calls (a workspace de-identifying several columns) reuse them."""
+    pool = _pools.get((config, n))
+    if pool is None:
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm,
+                                   initargs=(config,))
+        _pools[(config, n)] = pool
+        if len(_pools) == 1:
+            atexit.register(_shutdown)
+    return pool
+
+
+def warm_up(config: DetectorConfig | None = None, n_process: int | None = None) -> None:
+    """Start the workers and load their models now (benchmarks time the steady state)."""
+    config = config or DetectorConfig()
+    n = available_cores() if n_process is None else max(1, n_process)
+    if n > 1:
+        pool = worker_pool(config, n)
+        for f in [pool.submit(_work, config, ["M. Dupont."]) for _ in range(2 * n)]:
+            f.result()
+
+
+def _warm(config: DetectorConfig) -> None:
+    from bulle.text.analyzer import get_detector
+
+    get_detector(config)
+
+
+def _shutdown() -> None:
+    for pool in _pools.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _pools.clear()
 
 
 def _drain(item, on_done) -> Iterator[list[Entity]]:

@@ -21,7 +21,7 @@ import bisect
 import regex
 
 from bulle.text.entities import Entity
-from bulle.text.gazetteers import first_names, fold, not_names
+from bulle.text.gazetteers import first_names, fold, folded_surnames, not_names, place_keys
 from bulle.text.matcher import PhraseTable, tokens
 from bulle.text.patterns import TITLE, TITLE_WORDS
 
@@ -87,6 +87,8 @@ def fix_boundaries(text: str, e: Entity) -> Entity | None:
                 start += 1
             while start < end and text[end - 1] in TRAIL_STRIP:
                 end -= 1
+    if e.label in NAME_LABELS and e.source == "bulle_spacy_ner":
+        start, end = _first_part(text, start, end)
     if e.label == "PERSON":
         start, end = _person_bounds(text, start, end)
     elif e.label == "RECORD_ID":
@@ -98,6 +100,30 @@ def fix_boundaries(text: str, e: Entity) -> Entity | None:
     if end - start < 2 and not (e.label == "LOCATION" and end > start):
         return None
     return e.with_span(start, end) if (start, end) != (e.start, e.end) else e
+
+
+BREAKS = regex.compile(r"[\[\]():;|•]|\s[-–—]\s")
+
+
+def _first_part(text: str, start: int, end: int) -> tuple[int, int]:
+    """A statistical span that crosses a bracket, colon or dash holds two things: keep the first
+    part that has a capital."""
+    cuts = [m.span() for m in BREAKS.finditer(text, start, end)]
+    if not cuts:
+        return start, end
+    bounds, pos = [], start
+    for a, b in cuts:
+        bounds.append((pos, a))
+        pos = b
+    bounds.append((pos, end))
+    for a, b in bounds:
+        if any(c.isupper() for c in text[a:b]):
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            return a, b
+    return start, end
 
 
 def _person_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -157,6 +183,20 @@ STOP_WORDS = _stop_words()
 def is_eponym(text: str, e: Entity) -> bool:
     """A name inside a disease, sign or law ("maladie de Parkinson") is not a person here."""
     return e.label == "PERSON" and bool(EPONYM_BEFORE.search(text, max(0, e.start - 30), e.start))
+
+
+def relabel_ner(text: str, e: Entity) -> Entity:
+    """A single word tagged place or organisation that is a known surname and no known place
+    is a person ("Dupont est parti." is tagged LOC by the model)."""
+    if e.source != "bulle_spacy_ner" or e.label not in ("LOCATION", "ORGANIZATION"):
+        return e
+    span = text[e.start:e.end]
+    if " " in span or not span[:1].isupper() or span.isupper():
+        return e
+    key = fold(span)
+    if key in folded_surnames() and key not in place_keys():
+        return e.with_label("PERSON")
+    return e
 
 
 def keep_ner(text: str, e: Entity) -> bool:
@@ -248,7 +288,7 @@ def clean(text: str, raw: list[Entity]) -> list[Entity]:
     for e in raw:
         if not keep_ner(text, e):
             continue
-        f = fix_boundaries(text, e)
+        f = fix_boundaries(text, relabel_ner(text, e))
         if f is not None and keep_ner(text, f) and not is_eponym(text, f):
             fixed.append(f)
     return merge_adjacent(text, resolve(fixed))

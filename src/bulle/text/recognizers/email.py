@@ -17,7 +17,7 @@ def build(config):
 
         def analyze(self, text, entities, nlp_artifacts=None):
             return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: "@" in w, by_line=False)
+                                lambda w: "@" in w, by_line=False, quick="@")
 
     return WindowedEmailRecognizer(supported_language="fr", supported_entity="EMAIL", context=CONTEXT,
                            name="bulle_email")

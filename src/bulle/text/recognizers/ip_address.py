@@ -19,7 +19,7 @@ def build(config):
 
         def analyze(self, text, entities, nlp_artifacts=None):
             found = run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: ("." in w and sum(c.isdigit() for c in w) >= 4) or w.count(":") >= 2, by_line=False)
+                                lambda w: ("." in w and sum(c.isdigit() for c in w) >= 4) or w.count(":") >= 2, by_line=False, quick=r"\d\.\d|:\w*:")
             return [r for r in found if not _version_like(text, r.start, r.end)]
 
     return WindowedIpRecognizer(supported_language="fr", supported_entity="IP_ADDRESS", context=CONTEXT,

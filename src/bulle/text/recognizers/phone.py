@@ -31,7 +31,7 @@ def build(config):
 
         def analyze(self, text, entities, nlp_artifacts=None):
             return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda line: sum(c.isdigit() for c in line) >= 8, by_line=True)
+                                lambda line: sum(c.isdigit() for c in line) >= 8, by_line=True, quick=r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d")
 
     return [
         WindowedPhoneRecognizer(supported_language="fr", supported_entity="PHONE", context=CONTEXT,

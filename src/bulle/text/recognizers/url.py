@@ -17,7 +17,7 @@ def build(config):
 
         def analyze(self, text, entities, nlp_artifacts=None):
             return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: "." in w.strip(".,;:!?)»]") and any(c.isalpha() for c in w.strip(".,;:!?)»]").split(".")[-1]), by_line=False)
+                                lambda w: "." in w.strip(".,;:!?)»]") and any(c.isalpha() for c in w.strip(".,;:!?)»]").split(".")[-1]), by_line=False, quick=r"\w\.[A-Za-z]")
 
     return WindowedUrlRecognizer(supported_language="fr", supported_entity="URL", context=CONTEXT,
                          name="bulle_url")

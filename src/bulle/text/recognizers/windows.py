@@ -13,10 +13,15 @@ from collections.abc import Callable
 import regex
 
 WORD = regex.compile(r"\S+")
+_QUICK: dict[str, regex.Pattern] = {}
 
 
-def windows(text: str, keep: Callable[[str], bool], by_line: bool = False, pad: int = 0):
-    """Yield (offset, piece) of the pieces that pass ``keep``, adjacent ones joined."""
+def windows(text: str, keep: Callable[[str], bool], by_line: bool = False, pad: int = 0,
+            quick: regex.Pattern | None = None):
+    """Yield (offset, piece) of the pieces that pass ``keep``, adjacent ones joined; ``quick``,
+    a pattern every candidate contains, skips the text when absent."""
+    if quick is not None and not quick.search(text):
+        return
     if by_line:
         pos = 0
         for line in text.split("\n"):
@@ -39,9 +44,13 @@ def windows(text: str, keep: Callable[[str], bool], by_line: bool = False, pad: 
         yield cur_s, text[cur_s:cur_e]
 
 
-def run_windowed(analyze, text: str, entities, nlp_artifacts, keep, by_line: bool = False):
+def run_windowed(analyze, text: str, entities, nlp_artifacts, keep, by_line: bool = False,
+                 quick: str | None = None):
     out = []
-    for off, piece in windows(text, keep, by_line):
+    rx = _QUICK.get(quick) if quick else None
+    if quick and rx is None:
+        rx = _QUICK[quick] = regex.compile(quick)
+    for off, piece in windows(text, keep, by_line, quick=rx):
         for r in analyze(piece, entities, None):
             r.start += off
             r.end += off
