@@ -19,7 +19,7 @@ FEMALE_TITLES = frozenset({"mme", "mmes", "mlle", "mlles", "madame", "mademoisel
 MALE_TITLES = frozenset({"m", "mm", "mr", "monsieur", "messieurs"})
 
 # Nouns of office that follow a title ("Monsieur le Président") and are not names.
-ROLE = (r"(?:[Pp]résident(?:e)?|[Mm]inistre|[Mm]aire|[Dd]éputé(?:e)?|[Ss]énat(?:eur|rice)|"
+ROLE = (r"(?i:[Pp]résident(?:e)?|[Mm]inistre|[Mm]aire|[Dd]éputé(?:e)?|[Ss]énat(?:eur|rice)|"
         r"[Pp]réfet|[Pp]réfète|[Jj]uge|[Pp]rocureur(?:e)?|[Rr]apporteur(?:e)?|[Pp]remier|[Pp]remière|"
         r"[Ss]ecrétaire|[Dd]irect(?:eur|rice)|[Cc]onseill(?:er|ère)|[Gg]énéral|[Cc]ommissaire|"
         r"[Bb]âtonnier|[Gg]reffier|[Aa]vocat(?:e)?|[Dd]octeur|[Pp]rofesseur|[Cc]andidat(?:e)?|"
@@ -35,3 +35,15 @@ NAME_WORD_DOT = r"(?:\p{Lu}\.)"  # an initial: "J."
 PARTICLE = r"(?:(?:de|du|des|de\ la|van|von|der|den|ben|bin|ibn|el|al|di|da|dos|das|Le|La|Du|De|Van|Von|Ben|El|Al|Da|Di)[ \u00a0]|d['’]|D['’])"
 NAME_CHAIN = (rf"(?:{NAME_WORD_DOT}[ \u00a0]?)?(?!{ROLE}){NAME_WORD}"
               rf"(?:[ \u00a0](?:{NAME_WORD_DOT}[ \u00a0])?{PARTICLE}?(?!{ROLE}){NAME_WORD}){{0,3}}")
+
+# The same offices as words (folded), for checks on a whole span.
+ROLE_WORDS = frozenset({
+    "maire", "president", "presidente", "ministre", "rapporteur", "rapporteure", "depute",
+    "deputee", "senateur", "senatrice", "prefet", "juge", "procureur", "greffier", "greffiere",
+    "journaliste", "animateur", "animatrice", "moderateur", "moderatrice", "intervenant",
+    "intervenante", "enqueteur", "enqueteuse", "enquetrice", "temoin", "avocat", "avocate",
+    "adjoint", "adjointe", "secretaire", "tresorier", "tresoriere", "conseiller", "conseillere",
+    "medecin", "docteur", "professeur", "patient", "patiente", "public", "voix", "off", "inconnu",
+    "inconnue", "homme", "femme", "participant", "participante", "orateur", "oratrice",
+    "conseil", "municipal", "nationale", "national", "gendarmerie", "tribunal", "seance",
+})

@@ -21,7 +21,14 @@ import bisect
 import regex
 
 from bulle.text.entities import Entity
-from bulle.text.gazetteers import first_names, fold, folded_surnames, not_names, place_keys
+from bulle.text.gazetteers import (
+    first_names,
+    fold,
+    folded_surnames,
+    not_names,
+    not_org_acronyms,
+    place_keys,
+)
 from bulle.text.matcher import PhraseTable, tokens
 from bulle.text.patterns import TITLE, TITLE_WORDS
 
@@ -185,12 +192,27 @@ def is_eponym(text: str, e: Entity) -> bool:
     return e.label == "PERSON" and bool(EPONYM_BEFORE.search(text, max(0, e.start - 30), e.start))
 
 
+ORG_WORDS = frozenset({
+    "conseil", "tribunal", "cour", "ministere", "commission", "caisse", "agence", "direction",
+    "association", "federation", "confederation", "syndicat", "universite", "hopital", "clinique",
+    "banque", "mutuelle", "societe", "groupe", "parti", "mouvement", "comite", "institut",
+    "fondation", "office", "autorite", "chambre", "prefecture", "mairie", "gendarmerie", "police",
+    "assemblee", "senat", "parlement", "union", "habitat", "assurances", "chu", "ehpad",
+})
+
+
 def relabel_ner(text: str, e: Entity) -> Entity:
-    """A single word tagged place or organisation that is a known surname and no known place
-    is a person ("Dupont est parti." is tagged LOC by the model)."""
-    if e.source != "bulle_spacy_ner" or e.label not in ("LOCATION", "ORGANIZATION"):
+    """Fix the statistical model's label from the words of the span: a single word tagged place
+    or organisation that is a known surname and no known place is a person ("Dupont est parti."
+    is tagged LOC); a span holding an institution word is an organisation."""
+    if e.source != "bulle_spacy_ner":
         return e
     span = text[e.start:e.end]
+    if e.label in ("PERSON", "LOCATION") and " " in span and \
+            any(fold(w) in ORG_WORDS for w in span.split()):
+        return e.with_label("ORGANIZATION")
+    if e.label not in ("LOCATION", "ORGANIZATION"):
+        return e
     if " " in span or not span[:1].isupper() or span.isupper():
         return e
     key = fold(span)
@@ -211,7 +233,7 @@ def keep_ner(text: str, e: Entity) -> bool:
     if all(w in not_names() or w in PARTICLES or w in TITLE_WORDS or w in STOP_WORDS or not w
            for w in words):
         return False
-    if len(words) == 1 and len(words[0]) < 2:
+    if len(words) == 1 and (len(words[0]) < 2 or span in not_org_acronyms()):
         return False
     return not (e.label == "PERSON" and len(span) > 60)
 
@@ -248,7 +270,7 @@ def resolve(entities: list[Entity]) -> list[Entity]:
             continue
         contains = all(cand.start <= o.start and o.end <= cand.end for o in over) and \
             any((o.end - o.start) < (cand.end - cand.start) for o in over)
-        if contains and cand.label in NAME_LABELS and tier(cand) >= 50 and all(
+        if contains and cand.label in ("LOCATION", "ORGANIZATION") and tier(cand) >= 50 and all(
                 o.label in NAME_LABELS and tier(o) <= 66 for o in over):
             del kept[lo:hi], starts[lo:hi]
             kept.insert(lo, cand)

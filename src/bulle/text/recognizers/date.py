@@ -28,7 +28,7 @@ TENS = r"(?:vingt|trente|quarante|cinquante|soixante|soixante-dix|quatre-vingts?
 NUM_WORDS = rf"(?:{TENS}(?:[ -]et[ -]un|[ -]{UNITS})?|{UNITS})"
 DAY_WORDS = rf"(?:premier|{NUM_WORDS})"
 YEAR_WORDS = (rf"(?:deux[ -]mille(?:[ -](?:{NUM_WORDS}))?|mil(?:le)?[ -]neuf[ -]cents?(?:[ -](?:{NUM_WORDS}))?)")
-NOT_AFTER_YEAR = r"(?![\d,.]|[ \u00a0]?(?:€|euros?|EUR|habitants|personnes|salariés|km|kg|mg|ml|m²|m2|h\b|heures|places|lits|morts|victimes|agents|emplois|postes|mètres|ans\b))"
+NOT_AFTER_YEAR = r"(?!\d|[,.]\d|[ \u00a0]?(?:€|euros?|EUR|habitants|personnes|salariés|km|kg|mg|ml|m²|m2|h\b|heures|places|lits|morts|victimes|agents|emplois|postes|mètres|ans\b))"
 
 RULES = [
     Rule("written_full", rf"(?<!\w)(?:{DAYS}\s+)?{DAY_NUM}\s+{MONTHS}(?:\s+{YEAR}|\s+\d\d(?!\d))?(?![\w])", 0.75, CI),

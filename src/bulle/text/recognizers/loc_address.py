@@ -17,7 +17,8 @@ CONTEXT = ["adresse", "domicile", "domicilié", "domiciliée", "demeurant", "hab
 STREET = (r"(?:[Rr]ue|[Aa]venue|[Aa]v\.|[Bb]oulevard|[Bb]d|[Pp]lace|[Ii]mpasse|[Aa]llées?|[Cc]hemin|"
           r"[Rr]oute|[Qq]uai|[Cc]ours|[Ss]quare|[Pp]assage|[Rr]ond-point|[Vv]illa|[Cc]ité|"
           r"[Rr]ésidence|[Ll]otissement|[Ll]ieu-dit|[Ff]aubourg|[Vv]oie|[Ss]entier|[Ee]splanade|"
-          r"[Pp]arvis|[Pp]romenade|[Hh]ameau|[Mm]ontée|[Tt]raverse|[Rr]uelle|[Cc]ours)")
+          r"[Pp]arvis|[Pp]romenade|[Hh]ameau|[Mm]ontée|[Tt]raverse|[Rr]uelle|[Cc]ours|[Ss]alle|[Ss]tade|"
+          r"[Gg]ymnase|[Pp]arc|[Jj]ardin|[Hh]alle|[Pp]ont|[Gg]are|[Aa]éroport|[Qq]uartier|[Zz]one)")
 LINK = r"(?:[ \u00a0](?:de[ \u00a0]la|de|du|des|d['’]|l['’]|la|le|les|aux|au|à|sur)[ \u00a0]?|[ \u00a0-])"
 STREET_NAME = rf"(?:(?:de[ \u00a0]la|de|du|des|d['’]|l['’]|la|le|les|aux|au)[ \u00a0]?)?{NAME_WORD}(?:{LINK}{NAME_WORD}){{0,5}}"
 CITY = rf"{NAME_WORD}(?:[ \u00a0-](?:(?:sur|sous|en|lès|les|le|la|de|du|des|aux|d['’])[ \u00a0-]?)?{NAME_WORD}){{0,3}}"

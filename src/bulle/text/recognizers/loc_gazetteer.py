@@ -10,7 +10,7 @@ from functools import cache
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from bulle.text.matcher import PhraseTable, tokens
+from bulle.text.matcher import PhraseTable, lowercase_text, tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
@@ -22,11 +22,12 @@ COMMON_WORD_PLACES = frozenset({
     "valence", "lens", "sete", "pau", "agen", "gap", "foix", "auch", "laval", "niort", "vannes",
     "nancy", "florence", "lorraine", "moulins", "vichy", "alpes", "pyrenees", "atlantique",
     "pacifique", "reunion", "paris", "saint-paul", "saint-pierre", "saint-denis", "saint-martin",
-    "bercy", "matignon", "elysee", "provence", "champagne", "savoie", "bourgogne",
+    "bercy", "matignon", "elysee", "provence", "champagne", "savoie", "bourgogne", "la reunion", "europe", "france", "est", "ouest", "sud", "centre", "marche", "mans", "le mans",
 })
 ANNOUNCE = frozenset({"a", "à", "en", "de", "d'", "du", "dans", "la", "le", "au", "aux", "vers",
                      "sur", "pres", "depuis", "pour", "habite", "l'", "entre", "et", "par"})
-LOWER_ANNOUNCE = frozenset({"a", "à", "en", "de", "d'", "du", "depuis", "vers", "l'"})
+LOWER_ANNOUNCE = frozenset({"a", "à", "en", "de", "d'", "du", "depuis", "vers", "l'", "region",
+                            "ville", "departement", "commune", "pays"})
 ALWAYS_OK = frozenset({"paris", "saint-denis", "saint-pierre", "saint-paul", "saint-martin",
                        "provence", "champagne", "savoie", "bourgogne", "lorraine", "bercy",
                        "matignon", "elysee"})
@@ -49,6 +50,7 @@ class PlaceGazetteerRecognizer(LocalRecognizer):
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         toks = tokens(text)
+        lower = lowercase_text(text)
         out = []
         for i, j in _table().find(toks):
             first = toks[i]
@@ -56,9 +58,12 @@ class PlaceGazetteerRecognizer(LocalRecognizer):
                 # automatic transcripts lose capitals: "à lyon", "dans la creuse"
                 prev = toks[i - 1].key if i else ""
                 prev2 = toks[i - 2].key if i > 1 else ""
-                if prev not in LOWER_ANNOUNCE and not (prev in ("la", "le", "l'") and prev2 in ("de", "dans", "a", "à", "vers", "sur")):
-                    continue
-                if first.key in COMMON_WORD_PLACES and prev not in ("la", "le", "l'"):
+                announced = prev in LOWER_ANNOUNCE or (
+                    prev in ("la", "le", "l'") and prev2 in ("de", "dans", "a", "à", "vers", "sur"))
+                if first.key in COMMON_WORD_PLACES or (j - i == 1 and len(first.key) < 4):
+                    if not (announced and lower):
+                        continue
+                elif not (announced or lower):
                     continue
             if j - i == 1 and first.key in COMMON_WORD_PLACES and first.key not in ALWAYS_OK:
                 prev = toks[i - 1].key if i else ""

@@ -23,12 +23,20 @@ from bulle.text.gazetteers import (
     org_acronyms,
     organizations,
 )
-from bulle.text.matcher import PhraseTable, tokens
+from bulle.text.matcher import PhraseTable, lowercase_text, tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
 ACRONYM = regex.compile(r"(?<![\w-])\p{Lu}[\p{Lu}\d&]*(?:-\p{Lu}[\p{Lu}\d]*)?(?![\w-])")
 ROMAN = regex.compile(r"[IVXLCDM]+")
+
+
+@cache
+def _lower_acronyms() -> frozenset[str]:
+    from bulle.text.postprocess import STOP_WORDS
+
+    return frozenset(a.lower() for a in org_acronyms()
+                     if len(a) >= 3 and a.lower() not in STOP_WORDS and a.lower() not in not_names())
 
 
 @cache
@@ -47,11 +55,18 @@ class OrgGazetteerRecognizer(LocalRecognizer):
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         toks = tokens(text)
         out = []
+        lower = lowercase_text(text)
+        known, not_org = org_acronyms(), not_org_acronyms()
+        lower_known = _lower_acronyms()
         for i, j in _table().find(toks):
-            if not any(t.text[:1].isupper() for t in toks[i:j]):
+            if not any(t.text[:1].isupper() for t in toks[i:j]) and not (
+                    lower and (j - i >= 2 or len(toks[i].key) >= 4)):
                 continue
             out.append(make_result(self, "ORGANIZATION", toks[i].start, toks[j - 1].end, 0.8))
-        known, not_org = org_acronyms(), not_org_acronyms()
+        if lower:  # "la sncf", "le giec" in automatic transcripts
+            for t in toks:
+                if t.text.islower() and t.key in lower_known:
+                    out.append(make_result(self, "ORGANIZATION", t.start, t.end, 0.7))
         for m in ACRONYM.finditer(text):
             word = m.group()
             if word in known:

@@ -21,7 +21,7 @@ HEAD = (r"(?:CHU|CHR|CHRU|CHI|CH|GHU|GHT|EPSM|EHPAD|Ehpad|Centre[ ]hospitalier(?
         r"[ ]de[ ]commerce|[ ]correctionnel|[ ]de[ ]grande[ ]instance|[ ]d'instance|[ ]de[ ]police|"
         r"[ ]pour[ ]enfants)?|[Cc]our[ ]d'appel|[Cc]our[ ]administrative[ ]d'appel|[Cc]our[ ]d'assises|"
         r"[Cc]onseil[ ](?:départemental|régional|municipal|général|de[ ]prud'hommes)|"
-        r"[Ll]ycée|[Cc]ollège|École|[Ii]nstitut|Fondation|Association|Fédération|"
+        r"[Ll]ycée|[Cc]ollège|[ÉéEe]cole|[Gg]roupe[ ]scolaire|[Ii]nstitut|Fondation|Association|Fédération|"
         r"Confédération|Caisse|Banque|Mutuelle|Crédit|Groupe|Cabinet|Laboratoires?|Comité|"
         r"Observatoire|Académie|Communauté[ ]de[ ]communes|Métropole|Syndicat)")
 UPPER_HEAD = (r"(?:TRIBUNAL[ ]JUDICIAIRE|TRIBUNAL[ ]ADMINISTRATIF|TRIBUNAL[ ]DE[ ]COMMERCE|"
@@ -38,7 +38,11 @@ LONG_HEAD = (r"(?:Caisse|Agence|Direction|Confédération|Fédération|Union|Mut
              r"Institut|Service|Syndicat|Haute[ ]autorité|Autorité|Commission|Établissement|"
              r"Protection|Délégation|Inspection|Conseil|Ordre|Maison|Centre)")
 
+NAMED_AFTER = (r"(?:association|société|entreprise|parti|syndicat|fondation|collectif|mouvement|"
+               r"club|enseigne|cabinet|mutuelle|groupe|compagnie|start-up|startup|journal|chaîne)")
+
 RULES = [
+    Rule("named_after", rf"(?<=\b{NAMED_AFTER}[ \u00a0])(?P<e>{PROPER})", 0.7),
     Rule("ministry", r"(?<!\w)[Mm]inistère[ \u00a0](?:de[ \u00a0]la|de[ \u00a0]l['’]|du|des|de|d['’])[ \u00a0]?"
                      rf"[\p{{L}}-]+(?:{LINK}[\p{{L}}-]+){{0,4}}?(?=[\s,.;:)»\"]|$)", 0.8),
     Rule("institution", rf"(?<![\w-])(?P<e>{HEAD}(?:[ \u00a0](?:de[ \u00a0]la|du|des|de|d['’]|l['’])[ \u00a0]?|[ \u00a0]|-)"

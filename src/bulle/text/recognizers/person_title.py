@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import regex
 
-from bulle.text.patterns import NAME_CHAIN, NAME_WORD, ROLE, TITLE
+from bulle.text.gazetteers import fold
+from bulle.text.patterns import NAME_CHAIN, NAME_WORD, ROLE, ROLE_WORDS, TITLE
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.registry import register
 
@@ -51,6 +52,11 @@ def build(config):
 
 
 def _not_acronym(span: str) -> bool | None:
-    # "M. CNIL" does not occur; but "Pr SNCF" would be noise: an all-capital word of 2-3
-    # letters after a title is an abbreviation, not a surname.
-    return False if regex.fullmatch(r"\p{Lu}{1,3}", span) else None
+    # "Pr SNCF" would be noise: an all-capital word of 2-3 letters after a title is an
+    # abbreviation, not a surname; "M. LE MAIRE" is an office.
+    if regex.fullmatch(r"\p{Lu}{1,3}", span):
+        return False
+    words = [fold(w) for w in span.split()]
+    if all(w in ROLE_WORDS or w in ("le", "la", "les", "l'") for w in words):
+        return False
+    return None

@@ -21,6 +21,8 @@ from bulle.text.registry import register
 PLACE_LIKE = frozenset({"hollande", "borne", "royal", "breton", "poutine", "faure", "hue", "joly",
                         "philippe", "bertrand", "ferrand", "castex", "larcher", "lagarde",
                         "delors", "veil", "hamon", "aubry", "glucksmann", "mamere", "placé"})
+# Surnames that are also an office or a common phrase: only the full name is taken.
+ROLE_LIKE = frozenset({"le maire", "maire", "le roux"})
 BEFORE_THING = frozenset({"la", "en", "une", "un", "les", "des", "aux", "de", "l'", "d'", "du",
                           "au", "cette", "sa", "son", "ma", "ta"})
 
@@ -78,6 +80,8 @@ class PublicFigureRecognizer(LocalRecognizer):
             key = fold(text[first.start:toks[j - 1].end])
             capital = first.text[:1].isupper() or toks[j - 1].text[:1].isupper()
             prev = toks[i - 1].key if i else ""
+            if key in ROLE_LIKE:
+                continue
             if key in PLACE_LIKE:
                 if not capital or prev in BEFORE_THING:
                     continue

@@ -17,7 +17,7 @@ import regex
 from presidio_analyzer import LocalRecognizer
 
 from bulle.text.gazetteers import _words, first_names, fold, folded_surnames, not_names
-from bulle.text.patterns import ROLE, TITLE, TITLE_WORDS
+from bulle.text.patterns import ROLE, ROLE_WORDS, TITLE, TITLE_WORDS
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
@@ -54,12 +54,14 @@ def _content_words(span: str) -> list[str]:
     return [w for w in words if w and fold(w) not in PARTICLES and fold(w).rstrip(".") not in TITLE_WORDS]
 
 
+
+
 def _refused(span: str) -> bool:
     words = _content_words(span)
     if not words or len(words) > 5:
         return True
-    return any(fold(w) in not_names() or fold(w) in field_labels() for w in words) or \
-        any(c.isdigit() for c in span)
+    return any(fold(w) in not_names() or fold(w) in field_labels() or fold(w) in ROLE_WORDS
+               for w in words) or any(c.isdigit() for c in span)
 
 
 def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
