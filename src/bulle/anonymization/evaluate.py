@@ -70,7 +70,7 @@ class Evaluator:
         self.rows_processed = 0
         self._cache: dict[tuple[int, ...], int] = {}
         self._slot_groups: list[Grouping | None] = [None] * _CACHE_SLOTS
-        self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), np.iinfo(np.int64).max, dtype=np.int64)
+        self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), 127, dtype=np.int8)
         self._slot_sizes = np.full(_CACHE_SLOTS, np.iinfo(np.int64).max, dtype=np.int64)
         self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
         self._next_slot = 0
@@ -83,7 +83,7 @@ class Evaluator:
         """The cached class table with fewest classes among the predecessors of ``node``."""
         best = base_grouping(self.enc)
         if self._cache:
-            below = np.all(self._slot_levels <= np.asarray(node, dtype=np.int64)[None, :], axis=1)
+            below = np.all(self._slot_levels <= np.asarray(node, dtype=np.int8)[None, :], axis=1)
             sizes = np.where(below, self._slot_sizes, np.iinfo(np.int64).max)
             j = int(np.argmin(sizes))
             if sizes[j] < best.n_classes:
@@ -97,6 +97,8 @@ class Evaluator:
         nodes and have far fewer classes than the base table, so building one pays off quickly.
         """
         best = self._cached_source(node)
+        if best.n_classes <= self._hub_min:
+            return best
         for clip in (1, 2):
             hub = tuple(min(v, clip) for v in node)
             if hub == node or hub in self._cache:
@@ -114,13 +116,8 @@ class Evaluator:
     def _remember(self, g: Grouping) -> None:
         if g.node in self._cache:
             return
-        self._inserted += 1
-        if self._inserted % 64 == 0:  # classes' codes and histograms are filled in lazily
-            for j, old in enumerate(self._slot_groups):
-                if old is not None:
-                    self._slot_bytes[j] = old.nbytes
-            self._cache_bytes = int(self._slot_bytes.sum())
-        nbytes = g.nbytes
+        # Codes are filled in lazily when the table serves as a source: count them already.
+        nbytes = g.nbytes + g.n_classes * self.enc.dims * 4
         if nbytes > _CACHE_BYTES // 8:
             return
         j = self._next_slot
@@ -141,7 +138,7 @@ class Evaluator:
             del self._cache[victim.node]
             self._cache_bytes -= self._slot_bytes[k]
             self._slot_groups[k] = None
-            self._slot_levels[k] = np.iinfo(np.int64).max
+            self._slot_levels[k] = 127
             self._slot_sizes[k] = np.iinfo(np.int64).max
             self._slot_bytes[k] = 0
 
@@ -161,7 +158,12 @@ class Evaluator:
         src = self._source(node)
         self.rows_processed += src.n_classes
         g = roll_up(self.enc, src, node)
-        self._remember(g)
+        try:
+            return self._judge(node, g, force)
+        finally:
+            self._remember(g)
+
+    def _judge(self, node: tuple[int, ...], g: Grouping, force: bool) -> NodeResult:
         size = g.size
         counted = size > 0
         ok = np.ones(g.n_classes, dtype=bool)

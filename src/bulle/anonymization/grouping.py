@@ -135,27 +135,41 @@ def dense_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
 
 
 def class_map(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> tuple[np.ndarray, int]:
-    """For each source row, its class under ``node``, and the number of classes."""
+    """For each source row, its class under ``node``, and the number of classes.
+
+    Attributes are folded into the key from the largest cardinality down, and the partial key is
+    compacted to dense ids whenever the key space would outgrow a small multiple of the rows: the
+    grouping then stays a sequence of linear ``bincount`` passes instead of one sort.
+    """
     columns = source.columns
+    rows = source.n_classes
+    limit = max(_DENSE_MIN, 16 * rows)
+    order = sorted(range(len(node)), key=lambda d: -enc.cardinality(d, node[d]))
     key: np.ndarray | None = None
     space = 1
-    for d, level in enumerate(node):
+    for d in order:
+        level = node[d]
         card = enc.cardinality(d, level)
         if card == 1:
             continue
         src = columns[d]
-        codes = src if source.node[d] == level else enc.level_map(d, source.node[d], level)[src]
+        if source.node[d] == level:
+            codes = src
+        elif source.is_base:
+            codes = enc.row_codes(d, level)
+        else:
+            codes = enc.level_map(d, source.node[d], level)[src]
         if key is None:
-            key = codes.copy() if codes is src else codes
+            key = codes.astype(np.int64)  # a fresh int64 array: the key is built in place
             space = card
             continue
-        if space * card >= _KEY_LIMIT:
+        if space * card > limit or space * card >= _KEY_LIMIT:
             key, space = dense_ids(key, space)
         key *= card
         key += codes
         space *= card
     if key is None:
-        return np.zeros(source.n_classes, dtype=np.int64), min(1, source.n_classes)
+        return np.zeros(rows, dtype=np.int64), min(1, rows)
     return dense_ids(key, space)
 
 
@@ -175,7 +189,9 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
         out = []
         for d, level in enumerate(node):
             picked = src_cols[d][first]
-            out.append(picked if source.node[d] == level else enc.level_map(d, source.node[d], level)[picked])
+            if source.node[d] != level:
+                picked = enc.level_map(d, source.node[d], level)[picked]
+            out.append(picked.astype(np.int32))
         return out
 
     def cls_fn() -> np.ndarray:

@@ -50,10 +50,15 @@ class Search:
         models = evaluator.first + evaluator.monotone + evaluator.others
         suppression = evaluator.limit > 0
         self.models_monotone = all(m.is_monotonic(suppression) for m in models)
+        # Models judged class by class that a merge of satisfying classes still satisfies: then a
+        # node without suppression makes every successor anonymous without suppression, where all
+        # metrics are monotonic: the successors cannot do better and are skipped ("dominated").
+        self.class_monotone = all(m.monotonic_without_suppression for m in models)
         self.metric_monotone = metric.monotonic(suppression)
         n = self.lat.size
         self.status = np.zeros(n, dtype=np.int8)      # 1 anonymous, -1 not anonymous, 0 unknown
         self.evaluated = np.zeros(n, dtype=bool)
+        self.dominated = np.zeros(n, dtype=bool)
         self.best_key: np.ndarray | None = None
         self.best_id: int | None = None
         self.best_values = None
@@ -80,6 +85,10 @@ class Search:
             self.node_bound[i] = b
         if res.anonymous:
             self.status[i] = 1
+            if self.class_monotone and res.suppressed == 0:
+                succ = self.lat.successors(i)
+                succ[i] = False
+                self.dominated |= succ
             if self.models_monotone:
                 succ = self.lat.successors(i)
                 self.status[succ & (self.status == 0)] = 1
@@ -132,7 +141,7 @@ class Search:
             order = np.lexsort(sort_cols)
             candidates = less(keys[order], self.best_key, _EPS)
             for i in order[candidates]:
-                if self.status[i] == -1 or self.evaluated[i]:
+                if self.status[i] == -1 or self.evaluated[i] or self.dominated[i]:
                     continue
                 if not is_less(keys[i], self.best_key, _EPS):
                     continue
@@ -146,39 +155,33 @@ class Search:
             for i in order:
                 if self.best_key is not None and not is_less(keys[i], self.best_key, _EPS):
                     break
-                if self.status[i] == -1 or self.evaluated[i]:
+                if self.status[i] == -1 or self.evaluated[i] or self.dominated[i]:
                     continue
                 self._evaluate(int(i))
 
     def _dynamic(self) -> None:
+        """Bottom-up in node-number order: every predecessor comes first, and the node just before
+        is usually a direct predecessor, so its class table is at hand for the roll-up."""
         lat = self.lat
         if self.models_monotone and not self._greedy(None):
             return
         out = np.full(lat.size, -np.inf)
-        # Evaluated nodes already carry their bound.
-        layers = np.argsort(lat.level_sum, kind="stable")
-        sums = lat.level_sum[layers]
-        starts = np.searchsorted(sums, np.arange(sums[-1] + 2)) if len(sums) else [0]
-        for layer in range(len(starts) - 1):
-            ids = layers[starts[layer]:starts[layer + 1]]
-            inherited = np.full(ids.shape[0], -np.inf)
-            for d in range(lat.levels.shape[1]):
-                has = lat.levels[ids, d] > 0
-                if has.any():
-                    parent = ids[has] - lat.strides[d]
-                    inherited[has] = np.maximum(inherited[has], out[parent])
-            for j, i in enumerate(ids):
-                b = inherited[j]
-                best = None if self.best_key is None else float(self.best_key[0])
-                if best is not None and b >= best - _EPS * max(1.0, abs(best)):
-                    out[i] = b
-                    continue
-                if self.status[i] == -1:
-                    out[i] = b
-                    continue
-                if not self.evaluated[i]:
-                    self._evaluate(int(i))
-                out[i] = max(b, self.node_bound.get(int(i), -np.inf))
+        strides = [int(s) for s in lat.strides]
+        levels = lat.levels
+        for i in range(lat.size):
+            b = -np.inf
+            row = levels[i]
+            for d, stride in enumerate(strides):
+                if row[d] > 0 and out[i - stride] > b:
+                    b = out[i - stride]
+            best = None if self.best_key is None else float(self.best_key[0])
+            if (best is not None and b >= best - _EPS * max(1.0, abs(best))) \
+                    or self.status[i] == -1 or self.dominated[i]:
+                out[i] = b
+                continue
+            if not self.evaluated[i]:
+                self._evaluate(i)
+            out[i] = max(b, self.node_bound.get(i, -np.inf))
 
     def _finish(self) -> SearchResult:
         if self.best_id is None:
