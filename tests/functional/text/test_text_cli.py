@@ -32,7 +32,7 @@ def detected(tmp_path_factory):
 
 
 def test_detect_writes_the_records_with_predicted_entities(detected):
-    d, r, out = detected
+    _d, r, out = detected
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["documents"] == 3
@@ -53,8 +53,8 @@ def test_evaluate_scores_predictions_against_gold(detected):
     gold.write_text(json.dumps({"id": "b", "text": DOCS[1]["text"], "entities": [
         {"start": 4, "end": 18, "label": "PERSON"}]}, ensure_ascii=False) + "\n", encoding="utf-8")
     pred = d / "pred_b.jsonl"
-    pred.write_text([ln for ln in out.read_text(encoding="utf-8").splitlines()
-                     if json.loads(ln)["id"] == "b"][0] + "\n", encoding="utf-8")
+    pred.write_text(next(ln for ln in out.read_text(encoding="utf-8").splitlines()
+                     if json.loads(ln)["id"] == "b") + "\n", encoding="utf-8")
     r = bulle("text", "evaluate", "--gold", str(gold), "--pred", str(pred), "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bulle.text.checksums import iban_valid, luhn_valid, nir_key, nir_valid, siren_valid, siret_valid
+from bulle.text.checksums import (
+    iban_valid,
+    luhn_valid,
+    nir_key,
+    nir_valid,
+    siren_valid,
+    siret_valid,
+)
 
 
 @pytest.mark.parametrize(("value", "ok"), [
