@@ -33,6 +33,7 @@ class SensitiveColumn:
     values: list[str]
     codes: np.ndarray            # per base row
     hierarchy: Hierarchy | None = None
+    arx_ids: np.ndarray | None = None   # per value: ARX's number (order of first appearance)
 
     @property
     def size(self) -> int:
@@ -153,8 +154,13 @@ def _column_strings(column) -> tuple[np.ndarray, list[str]]:
     return codes, values
 
 
-def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None) -> Encoded:
-    """Encode a base frequency table (QIs + sensitive columns + counts) for the search."""
+def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,
+           value_orders: dict[str, list[str]] | None = None) -> Encoded:
+    """Encode a base frequency table (QIs + sensitive columns + counts) for the search.
+
+    ``value_orders`` gives, per sensitive column, its values in order of first appearance in the
+    data (ARX numbers values that way; only Grassberger's entropy l-diversity depends on it).
+    """
     qis = list(spec.quasi_identifiers)
     missing = [c for c in [*qis, *spec.sensitive] if c not in freq.column_names]
     if missing:
@@ -185,8 +191,13 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
         h = spec.hierarchies.get(s)
         if h is not None:
             problems += coverage_problems({s: h}, {s: values}, data_file)
-        sensitive.append(SensitiveColumn(s, [values[i] for i in order],
-                                         rank[codes] if len(codes) else codes, h))
+        ordered = [values[i] for i in order]
+        arx_ids = None
+        if value_orders and s in value_orders:
+            position = {v: i for i, v in enumerate(value_orders[s])}
+            arx_ids = np.array([position.get(v, len(position) + j) for j, v in enumerate(ordered)],
+                               dtype=np.int64)
+        sensitive.append(SensitiveColumn(s, ordered, rank[codes] if len(codes) else codes, h, arx_ids))
     if problems:
         raise ValidationError.from_problems("values not covered by their hierarchy", problems)
 

@@ -90,6 +90,26 @@ def base_frequencies(engine: Engine, data: Path, columns: list[str],
     return _via_parquet(engine, data, columns, have, subset)
 
 
+def first_appearance(engine: Engine, data: Path, column: str) -> list[str]:
+    """Distinct values of ``column`` in order of first appearance (ARX numbers them so)."""
+    data = Path(data)
+    if hasattr(engine, "connect"):
+        con = engine.connect()
+        try:
+            rows = con.sql(
+                f"SELECT coalesce(v, '') AS v, min(rn) AS first FROM (SELECT {_ident(column)} AS v, "
+                f"row_number() OVER () AS rn FROM {_relation(data)}) GROUP BY ALL ORDER BY first"
+            ).fetchall()
+            return [r[0] for r in rows]
+        finally:
+            con.close()
+    table = engine.read_table(data, [column])  # pragma: no cover - engines without SQL
+    seen: dict[str, None] = {}
+    for v in table.column(column).to_pylist():
+        seen.setdefault("" if v is None else str(v), None)
+    return list(seen)
+
+
 def _relation(path: Path) -> str:
     if is_csv(path):
         return _csv_source(path)[0]

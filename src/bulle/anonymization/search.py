@@ -102,10 +102,10 @@ class Search:
 
     # -- strategies ------------------------------------------------------------------------------
     def run(self) -> SearchResult:
-        if self.metric.has_static_bound:
-            self._static()
-        else:
+        if self.metric.has_dynamic_bound:
             self._dynamic()
+        else:
+            self._static()
         return self._finish()
 
     def _greedy(self, bound_keys: np.ndarray | None) -> bool:
@@ -166,10 +166,12 @@ class Search:
         if self.models_monotone and not self._greedy(None):
             return
         out = np.full(lat.size, -np.inf)
+        if self.metric.has_static_bound:
+            out = np.asarray(self.metric.static_bound(lat.levels), dtype=np.float64).copy()
         strides = [int(s) for s in lat.strides]
         levels = lat.levels
         for i in range(lat.size):
-            b = -np.inf
+            b = out[i]
             row = levels[i]
             for d, stride in enumerate(strides):
                 if row[d] > 0 and out[i - stride] > b:

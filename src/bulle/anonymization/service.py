@@ -97,7 +97,8 @@ class AnonymizationResult:
         return write_release(engine, self, Path(source), Path(dest), suppressed or self.spec.suppressed_output)
 
 
-def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None):
+def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,
+            value_orders: dict[str, list[str]] | None = None):
     """Encode the base table and build the evaluator, metric and aggregate for ``spec``."""
     import math
 
@@ -107,7 +108,7 @@ def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = Non
     from bulle.anonymization.metrics.aggregate import Aggregate, normalized_weights
     from bulle.anonymization.models import MODELS
 
-    enc = encode(freq, spec, data_file)
+    enc = encode(freq, spec, data_file, value_orders)
     if enc.n_records == 0:
         raise InputError("no records to anonymize" + (" in the research subset" if enc.pcount is not None else ""),
                          Where(file=data_file))
@@ -125,12 +126,13 @@ def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = Non
 
 
 def anonymize_frequencies(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,
-                          started: float | None = None) -> AnonymizationResult:
+                          started: float | None = None,
+                          value_orders: dict[str, list[str]] | None = None) -> AnonymizationResult:
     """Search the optimum on an already built base frequency table."""
     from bulle.anonymization.search import Search
 
     t0 = started if started is not None else time.perf_counter()
-    enc, evaluator, metric, aggregate = prepare(freq, spec, data_file)
+    enc, evaluator, metric, aggregate = prepare(freq, spec, data_file, value_orders)
     found = Search(evaluator, metric, aggregate).run()
     warnings = [w for h in spec.hierarchies.values() for w in h.warnings]
     common = dict(spec=spec, records=enc.n_records, suppression_limit_records=evaluator.limit,
@@ -157,14 +159,27 @@ def anonymize_table(engine: Engine, data: Path, spec: AnonymizationSpec) -> Anon
     t0 = time.perf_counter()
     columns = [*spec.quasi_identifiers, *spec.sensitive]
     freq = base_frequencies(engine, Path(data), columns, spec.research_subset)
-    return anonymize_frequencies(freq, spec, str(data), started=t0)
+    return anonymize_frequencies(freq, spec, str(data), started=t0,
+                                 value_orders=value_orders_for(engine, Path(data), spec))
 
 
-def loss_at(freq: pa.Table, spec: AnonymizationSpec, transformation) -> tuple[bool, Any, int]:
+def value_orders_for(engine: Engine, data: Path, spec: AnonymizationSpec) -> dict[str, list[str]] | None:
+    """First-appearance order of the values that ARX's numbering matters for (Grassberger)."""
+    from bulle.anonymization.frequency import first_appearance
+
+    needed = {m.attribute for m in spec.models
+              if m.kind == "entropy-l-diversity" and str(m.params.get("estimator", "")).lower() == "grassberger"}
+    if not needed:
+        return None
+    return {a: first_appearance(engine, data, a) for a in sorted(needed)}
+
+
+def loss_at(freq: pa.Table, spec: AnonymizationSpec, transformation,
+            value_orders: dict[str, list[str]] | None = None) -> tuple[bool, Any, int]:
     """(anonymous, information loss, suppressed records) at a given transformation."""
     from bulle.anonymization.search import evaluate_at
 
-    enc, evaluator, metric, aggregate = prepare(freq, spec)
+    enc, evaluator, metric, aggregate = prepare(freq, spec, None, value_orders)
     if len(transformation) != enc.dims or any(
             not (0 <= int(v) <= int(h)) for v, h in zip(transformation, enc.heights, strict=True)):
         raise InputError(f"transformation {list(transformation)} is outside the lattice "

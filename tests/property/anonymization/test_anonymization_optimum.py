@@ -147,6 +147,33 @@ def emd_tree(sens_rows, dist_class, dist_all):
     return cost
 
 
+def arx_stops_early(freq, all_dist, bound) -> bool:
+    """ARX sums f*G(f) in the order of its hash table and stops once the sum exceeds the bound.
+
+    Values are numbered in sorted order here (no first-appearance order is given); the table has
+    8 buckets, doubled while more than 3/4 full; a value goes to bucket (number mod capacity), or
+    the next free one.
+    """
+    numbers = {v: i for i, v in enumerate(sorted(all_dist))}
+    present = sorted(freq, key=lambda v: numbers[v])
+    capacity = 8
+    while len(present) > int(capacity * 0.75):
+        capacity *= 2
+    table = [None] * capacity
+    for v in present:
+        k = numbers[v] % capacity
+        while table[k] is not None:
+            k = (k + 1) % capacity
+        table[k] = v
+    total = 0.0
+    for v in table:
+        if v is not None:
+            total += freq[v] * grassberger(freq[v])
+            if total > bound:
+                return True
+    return False
+
+
 def judge_class(p, members, counted_sizes, all_dist, n_counted):
     """Does a class (list of (row, counted?)) satisfy every model, ARX-style."""
     counted = [r for r, c in members if c]
@@ -174,7 +201,10 @@ def judge_class(p, members, counted_sizes, all_dist, n_counted):
             psi = math.log if m.params["estimator"] == "shannon" else grassberger
             if len(freq) < math.ceil(l_):
                 return False, kind
-            if sum(f * psi(f) for f in freq.values()) > size * (psi(size) - math.log(l_)):
+            bound = size * (psi(size) - math.log(l_))
+            if sum(f * psi(f) for f in freq.values()) > bound:
+                return False, kind
+            if psi is grassberger and arx_stops_early(freq, all_dist, bound):
                 return False, kind
         if kind == "recursive-cl-diversity":
             ordered = sorted(freq.values(), reverse=True)

@@ -88,6 +88,44 @@ def per_level(enc: Encoded, table: list[np.ndarray], levels: np.ndarray) -> np.n
     return out
 
 
+def max_classes(enc: Encoded, levels: np.ndarray) -> np.ndarray:
+    """Upper bound, per node, on the number of classes holding counted records.
+
+    A node has at most as many classes as distinct combinations at the bottom, and at most the
+    product of the distinct values of each attribute at its level; refining the product with the
+    distinct pairs of every two attributes tightens it a lot. All of it is non-increasing along
+    the lattice, so bounds built on it never decrease.
+    """
+    from bulle.anonymization.grouping import base_grouping, roll_up
+
+    counted = enc.count > 0
+    dims = enc.dims
+    bottom = roll_up(enc, base_grouping(enc), tuple([0] * dims))
+    distinct_bottom = float(np.count_nonzero(bottom.size > 0))
+    per = np.ones((levels.shape[0], dims))
+    m: list[np.ndarray] = []
+    for d in range(dims):
+        counts = [float(np.unique(enc.row_codes(d, lv)[counted]).shape[0])
+                  for lv in range(int(enc.heights[d]) + 1)]
+        m.append(np.array(counts))
+        per[:, d] = m[d][levels[:, d]]
+    log_per = np.log(per)
+    total = log_per.sum(axis=1)
+    best = np.minimum(total, np.log(distinct_bottom))
+    for d1 in range(dims):
+        for d2 in range(d1 + 1, dims):
+            h1, h2 = int(enc.heights[d1]) + 1, int(enc.heights[d2]) + 1
+            pairs = np.empty((h1, h2))
+            for l1 in range(h1):
+                a = enc.row_codes(d1, l1)[counted]
+                for l2 in range(h2):
+                    b = enc.row_codes(d2, l2)[counted]
+                    pairs[l1, l2] = np.unique(a * (int(b.max(initial=0)) + 1) + b).shape[0]
+            est = total - log_per[:, d1] - log_per[:, d2] + np.log(pairs[levels[:, d1], levels[:, d2]])
+            best = np.minimum(best, est)
+    return np.exp(best)
+
+
 def finite_or_max(x: float) -> float:
     """ARX reports an overflowing sum as Double.MAX_VALUE."""
     return x if math.isfinite(x) else np.finfo(np.float64).max

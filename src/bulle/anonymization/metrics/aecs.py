@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bulle.anonymization.metrics import Metric, register
+from bulle.anonymization.metrics import Metric, max_classes, register
 
 
 @register
@@ -19,6 +19,10 @@ class AECS(Metric):
     title = "Average equivalence class size"
     multi_dimensional = False
     has_dynamic_bound = True
+    has_static_bound = True
+
+    def static_bound(self, levels: np.ndarray) -> np.ndarray:
+        return self.N / (max_classes(self.enc, levels) * self.s_factor + self.g_factor) * (1 - 1e-12)
 
     def value(self, res) -> float:
         a, b = self.s_factor, self.g_factor

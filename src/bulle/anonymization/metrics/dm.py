@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bulle.anonymization.metrics import Metric, register
+from bulle.anonymization.metrics import Metric, max_classes, register
 
 
 @register
@@ -17,6 +17,10 @@ class Discernibility(Metric):
     title = "Non-monotonic discernability"
     multi_dimensional = False
     has_dynamic_bound = True
+    has_static_bound = True
+
+    def static_bound(self, levels: np.ndarray) -> np.ndarray:
+        return self.N * self.N / max_classes(self.enc, levels) * (1 - 1e-12)
 
     def value(self, res) -> float:
         s = res.grouping.size.astype(np.float64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bulle.anonymization.metrics import Metric, register
+from bulle.anonymization.metrics import Metric, max_classes, register
 
 
 @register
@@ -14,6 +14,10 @@ class DiscernibilityStar(Metric):
     title = "Monotonic discernability (DM*)"
     multi_dimensional = False
     has_dynamic_bound = True
+    has_static_bound = True
+
+    def static_bound(self, levels: np.ndarray) -> np.ndarray:
+        return self.N * self.N / max_classes(self.enc, levels) * (1 - 1e-12)
 
     def monotonic(self, suppression: bool) -> bool:
         return True

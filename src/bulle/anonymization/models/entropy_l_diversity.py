@@ -88,6 +88,12 @@ class EntropyLDiversity(PrivacyModel):
                 return np.log(n)
         return grassberger_g(n)
 
+    def __init__(self, spec, enc):
+        super().__init__(spec, enc)
+        col = enc.sensitive_column(self.attribute)
+        # ARX numbers values in order of first appearance in the data (when known).
+        self.arx_ids = col.arx_ids if col.arx_ids is not None else np.arange(col.size)
+
     def check(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         distinct = np.count_nonzero(hist, axis=1)
@@ -99,4 +105,35 @@ class EntropyLDiversity(PrivacyModel):
         sums = terms.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = total * (self._psi(np.maximum(total, 1)) - math.log(self.l))
-        return (distinct >= self.min_class_size) & (sums <= bound)
+        ok = (distinct >= self.min_class_size) & (sums <= bound)
+        if self.estimator == "grassberger":
+            # G(1) < 0: ARX stops summing as soon as the partial sum exceeds the bound, so the
+            # order of its hash table decides classes holding a value seen once.
+            for r in np.flatnonzero(ok & np.any(counts == 1, axis=1)):
+                ok[r] = not _aborts(self.arx_ids, terms[r], present[r], bound[r])
+        return ok
+
+
+def _aborts(arx_ids: np.ndarray, terms: np.ndarray, present: np.ndarray, bound: float) -> bool:
+    """Replay ARX's early abort over its open-addressing table (capacity 8, doubled when more than
+    3/4 full; home bucket = value id masked; linear probing; values inserted by increasing id)."""
+    cols = np.flatnonzero(present)
+    ids = arx_ids[cols]
+    n = len(cols)
+    capacity = 8
+    while n > int(capacity * 0.75):
+        capacity *= 2
+    slots: list[int | None] = [None] * capacity
+    for j in np.argsort(ids, kind="stable"):
+        k = int(ids[j]) & (capacity - 1)
+        while slots[k] is not None:
+            k = (k + 1) % capacity
+        slots[k] = int(j)
+    partial = 0.0
+    for j in slots:
+        if j is None:
+            continue
+        partial += terms[cols[j]]
+        if bound < partial:
+            return True
+    return False
