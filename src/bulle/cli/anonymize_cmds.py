@@ -174,16 +174,24 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the release (CSV or Parquet).")
 @click.option("--suppressed-records", "suppressed_records", type=click.Choice(["star", "remove"]),
               default="star", show_default=True, help="Suppressed records: quasi-identifiers as '*', or removed.")
+@click.option("--keep", multiple=True, metavar="COLUMN",
+              help="Workspace form: keep this direct identifier or subject id in the release.")
+@click.option("--threshold", type=float, default=0.2, show_default=True,
+              help="Workspace form: risk threshold of the release's risk report.")
 @json_option
 @click.pass_context
 def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-              subset, suppression, metric, gs_factor, aggregate, weight, output, suppressed_records, as_json):
+              subset, suppression, metric, gs_factor, aggregate, weight, output, suppressed_records, keep,
+              threshold, as_json):
     """Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."""
     started = time.perf_counter()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only cost
     if name is not None:
-        raise UserError("anonymizing a workspace dataset is not available in this build; use the "
-                        "stand-alone form: bulle anonymize --input DATA.csv --hierarchy ...")
+        if input_path is not None:
+            raise UserError("give either a workspace dataset NAME or --input FILE, not both")
+        return _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
+                               subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records,
+                               keep, threshold, as_json)
     if input_path is None:
         raise InputError("--input is required (the table to anonymize)", Where(field="--input"))
     if not hierarchy:
@@ -223,3 +231,34 @@ def _render(p: dict) -> None:
     if p.get("output"):
         click.echo(f"Release written to {p['output']} ({p['output_rows']} rows)")
     click.echo(f"{p['seconds']} s")
+
+
+def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
+                    suppression, metric, gs_factor, aggregate, weight, suppressed_records, keep, threshold,
+                    as_json) -> None:
+    """`bulle --workspace DIR anonymize NAME ...`: the release becomes a new version."""
+    from bulle.cli.common import console, workspace_from
+    from bulle.services.anonymization import anonymize_dataset
+    from bulle.services.vault import resolve
+
+    if not hierarchy:
+        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
+    with workspace_from(ctx) as ws:
+        v = resolve(ws, name)
+        spec = build_spec(ws.path_of(v), hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
+                          subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, ws.engine)
+        payload = anonymize_dataset(ws, name, spec, keep=list(keep), threshold=threshold)
+
+    def render(p):
+        out = console()
+        if not p["anonymous"]:
+            out.print(f"No release: {p['message']}.")
+            return
+        r = p["risk"]["prosecutor"]
+        out.print(f"Released [bold]{p['ref']}[/] from {p['source']}: transformation {p['transformation']}, "
+                  f"loss {p['information_loss']}, {p['suppressed_records']:,} records suppressed; dropped "
+                  f"{', '.join(p['dropped']) or 'nothing'}.")
+        out.print(f"Risk: highest {r['max_risk']:.3f}, average {r['average_risk']:.4f}; report "
+                  + next(a['path'] for a in p['artefacts'] if a['kind'] == 'risk_report_html'))
+
+    emit(payload, as_json, render)

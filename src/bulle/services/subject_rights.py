@@ -22,7 +22,7 @@ from bulle.domain.consents import ConsentStatus
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionStatus
 from bulle.domain.governance_fields import iso
 from bulle.domain.purposes import Purpose
-from bulle.errors import NotFoundError, Where
+from bulle.errors import BulleError, NotFoundError, Where
 from bulle.governance import access
 from bulle.governance.consent_ledger import ConsentLedger
 from bulle.services.governance import now_utc, require_custodian, store, subject_ref
@@ -138,7 +138,12 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
             _withhold(ws, d, receipt)
             withheld.append(d.ref)
             continue
-        tmp, artefacts = fn(ws, d, parent)
+        try:
+            tmp, artefacts = fn(ws, d, parent)
+        except BulleError:  # e.g. no anonymous transformation remains: withheld, never kept as is
+            _withhold(ws, d, receipt)
+            withheld.append(d.ref)
+            continue
         try:
             rows = _row_count(ws, tmp)
             new = ws.rewrite_version(d, tmp, rows, {"kind": "recompute", "receipt_id": receipt})

@@ -75,3 +75,39 @@ def test_access_report_lists_reads_where_the_person_was_visible(world):
     assert [r["project"] for r in r1["reads"]] == ["diabete"]
     assert r6["reads"] == []
     assert r1["choices"][0]["kind"] == "given"
+
+
+def test_erasure_across_three_versions_and_an_anonymized_release(world):
+    from bulle.anonymization.builders import flat_rows, interval_rows
+    from bulle.anonymization.hierarchy import Hierarchy
+    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+    from bulle.services.anonymization import anonymize_dataset
+
+    c = world["custodian"]
+    src = world["tmp"] / "patients.csv"
+    vault.import_table(c, src, "patients")  # patients@2
+    vault.import_table(c, src, "patients")  # patients@3: three versions hold P3
+    ages = [str(30 + i) for i in range(1, 7)]
+    spec = AnonymizationSpec(
+        quasi_identifiers=("age",),
+        hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age"),
+                     "diagnostic": Hierarchy.from_rows(flat_rows(["E11", "I10"]), "diagnostic")},
+        models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
+    release = anonymize_dataset(c, "patients@3", spec)
+    assert release["ref"] == "patients@4" and release["dropped"] == ["id_patient", "nom"]
+    rel = c.catalog.resolve("patients@4")
+    assert not rel.personal_data and "id_patient" not in [col["name"] for col in rel.schema]
+    kinds = {a["kind"] for a in c.catalog.artefacts("patients", 4)}
+    assert {"risk_report", "risk_report_html", "hierarchy:age"} <= kinds
+    before = {v.ref: v.content_hash for v in c.catalog.versions("patients")}
+
+    out = sr.erase_subject(c, "P3")
+
+    assert [r["ref"] for r in out["rewritten"]] == ["patients@1", "patients@2", "patients@3"]
+    assert [r["ref"] for r in out["recomputed"]] == ["patients@4"]
+    after = c.catalog.resolve("patients@4")
+    assert after.row_count == 5 and after.content_hash != before["patients@4"]
+    assert after.tombstones[-1]["receipt_id"] == out["receipt_id"]
+    for ref in ("patients@1", "patients@2", "patients@3"):
+        assert "P3" not in all_ids(c, ref)
+    assert c.audit_log.verify().ok

@@ -1,0 +1,260 @@
+"""Anonymizing a workspace dataset: a release as a new version, with its hierarchies and risk report.
+
+The release is a version of kind ``anonymize`` whose parent is the source; the source is untouched.
+Direct identifiers and the subject id are dropped unless the custodian keeps them explicitly (a
+kept pseudonym makes every record unique, and the risk report will show it). The hierarchies used
+and the risk report (JSON and HTML) are stored as artefacts of the release; the operation records
+every parameter and the hierarchies' content hashes, so the release can be recomputed from its
+parent after an erasure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulle.audit import events as ev
+from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
+from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.services.lineage import register
+from bulle.services.vault import require_custodian, resolve
+
+if TYPE_CHECKING:
+    from bulle.anonymization.service import AnonymizationResult
+    from bulle.anonymization.spec import AnonymizationSpec
+    from bulle.workspace import Workspace
+
+DROPPED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID)
+LEGAL_NOTE = ("released under the declared privacy models; the risk report gives the residual risk the "
+              "custodian must judge before treating the release as anonymous (GDPR recital 26)")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep: list[str] | None = None,
+                      threshold: float = 0.2) -> dict[str, Any]:
+    """Release ``ref`` under ``spec``; returns the result, and the new version when one exists."""
+    require_custodian(ws, "anonymize a dataset")
+    source = resolve(ws, ref)
+    if spec.needs_subset:
+        raise InputError("δ-presence needs a research subset: use the stand-alone form "
+                         "(bulle anonymize --input DATA --subset SUBSET.csv ...)", Where(field="--delta-presence"))
+    plan = _plan(ws, source, spec, keep or [])
+    result, tmp_release, risk = _release(ws, source, spec, plan, threshold)
+    if result is None or not result.anonymous:
+        return {"source": source.ref, "anonymous": False, **(result.to_dict() if result else {}),
+                "message": "no transformation satisfies the privacy models within the suppression limit"}
+    operation = {
+        "name": "anonymize", "spec": spec_to_dict(spec), "dropped": plan["dropped"], "kept": plan["kept"],
+        "subject_column": plan["subject"], "threshold": threshold,
+        "hierarchies": {c: _rows_hash(h.to_rows()) for c, h in spec.hierarchies.items()},
+        "result": {k: v for k, v in result.to_dict().items() if k != "seconds"},
+        "legal_status": LEGAL_NOTE,
+    }
+    try:
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(tmp_release).num_rows
+        schema = _schema(ws, tmp_release)
+        roles = _release_roles(ws, source, spec, plan)
+        version = ws.commit_version(
+            tmp_release, dataset=source.dataset, kind=VersionKind.ANONYMIZE, parents=[source.ref],
+            operation=operation, row_count=rows,
+            schema=schema, personal_data=False, roles=roles,
+            event=lambda v: ev.DatasetAnonymized(actor=ws.actor, target=v.ref, details={
+                "source": source.ref, "models": [m.to_dict() for m in spec.models],
+                "transformation": result.transformation, "information_loss": result.information_loss,
+                "suppressed_records": result.suppressed_records, "dropped": plan["dropped"],
+                "content_hash": v.content_hash}),
+        )
+    finally:
+        tmp_release.unlink(missing_ok=True)
+    artefacts = _store_artefacts(ws, version, spec, result, risk)
+    return {"source": source.ref, "ref": version.ref, "version": version.to_dict(), **result.to_dict(),
+            "dropped": plan["dropped"], "kept": plan["kept"], "risk": _risk_summary(risk),
+            "artefacts": artefacts}
+
+
+def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: list[str]) -> dict[str, Any]:
+    roles = {r.column: r for r in ws.catalog.roles(source.dataset, source.number)}
+    columns = [c["name"] for c in source.schema]
+    problems = [Problem(f"unknown column {c!r} in --keep", Where(field="--keep")) for c in keep if c not in columns]
+    used = set(spec.quasi_identifiers) | set(spec.sensitive)
+    subject = next((c for c, r in roles.items() if r.role is ColumnRole.SUBJECT_ID), None)
+    dropped = [c for c in columns if c in roles and roles[c].role in DROPPED_ROLES and c not in keep]
+    for c in dropped:
+        if c in used:
+            problems.append(Problem(f"column {c!r} is a {roles[c].role.value}: it is dropped from a release, so it "
+                                    "cannot be a quasi-identifier or sensitive attribute (keep it with --keep, or "
+                                    "change its role)", Where(column=c)))
+    if problems:
+        raise ValidationError.from_problems(f"cannot anonymize {source.ref}", problems)
+    return {"columns": columns, "dropped": dropped, "kept": [c for c in keep if c in columns], "subject": subject}
+
+
+def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, plan: dict[str, Any],
+             threshold: float) -> tuple[AnonymizationResult | None, Path, Any]:
+    """Anonymize a text projection of the source; measure the release's risk (per subject too)."""
+    from bulle.anonymization.risk import measure_risk
+    from bulle.anonymization.service import anonymize_table
+
+    subject = plan["subject"]
+    visible = [c for c in plan["columns"] if c not in plan["dropped"] or c == subject]
+    projected = ws.temp_path()
+    released = ws.temp_path()
+    final = ws.temp_path()
+    con = ws.engine.connect()
+    try:
+        cols = ", ".join(f"{_ident(c)}::VARCHAR AS {_ident(c)}" for c in visible)
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet({_lit(ws.path_of(source))})) TO {_lit(projected)} "
+                    "(FORMAT parquet)")
+        result = anonymize_table(ws.engine, projected, spec)
+        if not result.anonymous:
+            return result, final, None
+        result.write(ws.engine, projected, released)
+        risk = measure_risk(released, list(spec.quasi_identifiers), subject_id=subject, threshold=threshold,
+                            engine=ws.engine)
+        drop = [c for c in (subject,) if c is not None and c in plan["dropped"]]
+        exclude = f" EXCLUDE ({', '.join(_ident(c) for c in drop)})" if drop else ""
+        con.execute(f"COPY (SELECT *{exclude} FROM read_parquet({_lit(released)})) TO {_lit(final)} "
+                    "(FORMAT parquet, COMPRESSION zstd)")
+        return result, final, risk
+    finally:
+        con.close()
+        projected.unlink(missing_ok=True)
+        released.unlink(missing_ok=True)
+
+
+def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
+    con = ws.engine.connect()
+    try:
+        return [{"name": r[0], "type": str(r[1])} for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()]
+    finally:
+        con.close()
+
+
+def _release_roles(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec,
+                   plan: dict[str, Any]) -> list[ColumnRoleAssignment]:
+    from dataclasses import replace
+
+    roles = {r.column: r for r in ws.catalog.roles(source.dataset, source.number)}
+    out = []
+    for c in plan["columns"]:
+        if c in plan["dropped"] or c not in roles:
+            continue
+        r = roles[c]
+        if c in spec.quasi_identifiers:
+            out.append(replace(r, role=ColumnRole.QUASI_IDENTIFIER, reason="generalized quasi-identifier"))
+        else:
+            out.append(r)
+    return out
+
+
+def _rows_hash(rows: list[list[str]]) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+
+def _store_artefacts(ws: Workspace, version: DatasetVersion, spec: AnonymizationSpec, result: AnonymizationResult,
+                     risk: Any) -> list[dict[str, Any]]:
+    from bulle.anonymization.hierarchy import write_hierarchy_csv
+    from bulle.anonymization.report_html import render_html
+
+    stored = []
+    for column, h in spec.hierarchies.items():
+        tmp = ws.temp_path(".csv")
+        write_hierarchy_csv(h, tmp)
+        stored.append(ws.add_artefact(version, f"hierarchy:{column}", tmp, f"hierarchy-{_safe(column)}.csv"))
+    report = risk.to_dict()
+    tmp = ws.temp_path(".json")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    stored.append(ws.add_artefact(version, "risk_report", tmp, "risk.json"))
+    info = release_info(spec, result)
+    tmp = ws.temp_path(".html")
+    tmp.write_text(render_html(risk, info, title=f"Release {version.ref}: re-identification risk",
+                               source=f"{version.parents[0]} → {version.ref}"), encoding="utf-8")
+    stored.append(ws.add_artefact(version, "risk_report_html", tmp, "risk.html"))
+    return stored
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def release_info(spec: AnonymizationSpec, result: AnonymizationResult) -> dict[str, Any]:
+    return {
+        "transformation": dict(result.transformation or {}),
+        "heights": {q: spec.hierarchies[q].height for q in spec.quasi_identifiers},
+        "hierarchies": {q: spec.hierarchies[q].to_rows() for q in spec.quasi_identifiers},
+        "suppressed_records": int(result.suppressed_records),
+        "records": int(result.records),
+        "privacy_models": [json.dumps(m.to_dict(), ensure_ascii=False) for m in spec.models],
+        "metric": spec.metric,
+        "information_loss": result.information_loss,
+        "anonymous": bool(result.anonymous),
+    }
+
+
+def _risk_summary(risk: Any) -> dict[str, Any]:
+    d = risk.to_dict()
+    return {k: d[k] for k in ("records", "prosecutor", "sample_uniqueness", "subjects", "notes") if k in d}
+
+
+def spec_to_dict(spec: AnonymizationSpec) -> dict[str, Any]:
+    return {
+        "quasi_identifiers": list(spec.quasi_identifiers), "sensitive": list(spec.sensitive),
+        "models": [{"kind": m.kind, "attribute": m.attribute, "params": dict(m.params)} for m in spec.models],
+        "suppression_limit": spec.suppression_limit, "metric": spec.metric, "gs_factor": spec.gs_factor,
+        "aggregate": spec.aggregate, "weights": dict(spec.weights), "suppressed_output": spec.suppressed_output,
+    }
+
+
+def spec_from_operation(ws: Workspace, version: DatasetVersion) -> AnonymizationSpec:
+    """Rebuild a release's spec from its operation and its stored hierarchy artefacts."""
+    from bulle.anonymization.hierarchy import read_hierarchy_csv
+    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+
+    d = version.operation["spec"]
+    hierarchies = {}
+    for a in ws.catalog.artefacts(version.dataset, version.number):
+        if a["kind"].startswith("hierarchy:"):
+            column = a["kind"].split(":", 1)[1]
+            hierarchies[column] = read_hierarchy_csv(ws.root / a["path"], column)
+    return AnonymizationSpec(
+        quasi_identifiers=tuple(d["quasi_identifiers"]), hierarchies=hierarchies,
+        models=tuple(ModelSpec(m["kind"], m["attribute"], m["params"]) for m in d["models"]),
+        sensitive=tuple(d["sensitive"]), suppression_limit=d["suppression_limit"], metric=d["metric"],
+        gs_factor=d["gs_factor"], aggregate=d["aggregate"], weights=d["weights"],
+        suppressed_output=d["suppressed_output"])
+
+
+@register("anonymize")
+def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
+    """After an erasure: the same spec and hierarchies on the rewritten parent; a new risk report."""
+    spec = spec_from_operation(ws, version)
+    op = version.operation
+    plan = _plan(ws, parent, spec, op["kept"])
+    result, tmp, risk = _release(ws, parent, spec, plan, op.get("threshold", 0.2))
+    if result is None or not result.anonymous:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"{version.ref} cannot be recomputed: no anonymous transformation remains")
+    extras = []
+    report = ws.temp_path(".json")
+    report.write_text(json.dumps(risk.to_dict(), ensure_ascii=False, indent=1))
+    extras.append({"kind": "risk_report", "file": report})
+    from bulle.anonymization.report_html import render_html
+
+    page = ws.temp_path(".html")
+    page.write_text(render_html(risk, release_info(spec, result), title=f"Release {version.ref}: re-identification "
+                                "risk (recomputed after an erasure)"), encoding="utf-8")
+    extras.append({"kind": "risk_report_html", "file": page})
+    return tmp, extras
