@@ -163,8 +163,10 @@ class Search:
         """Bottom-up in node-number order: every predecessor comes first, and the node just before
         is usually a direct predecessor, so its class table is at hand for the roll-up."""
         lat = self.lat
-        if self.models_monotone and not self._greedy(None):
-            return
+        if self.models_monotone:
+            if not self._greedy(None):
+                return
+            self._frontier()
         out = np.full(lat.size, -np.inf)
         if self.metric.has_static_bound:
             out = np.asarray(self.metric.static_bound(lat.levels), dtype=np.float64).copy()
@@ -181,9 +183,49 @@ class Search:
                     or self.status[i] == -1 or self.dominated[i]:
                 out[i] = b
                 continue
+            if self.models_monotone and self.metric_monotone and any(
+                    row[d] > 0 and self.status[i - stride] == 1 for d, stride in enumerate(strides)):
+                out[i] = max(b, self.node_bound.get(i, -np.inf))
+                continue  # an anonymous predecessor is at least as good
             if not self.evaluated[i]:
                 self._evaluate(i)
             out[i] = max(b, self.node_bound.get(i, -np.inf))
+
+    def _frontier(self) -> None:
+        """Classify every node as anonymous or not with few checks (monotonic models only).
+
+        Flash-like: from each unclassified node, climb a path of unclassified successors and
+        binary-search it for its lowest anonymous node; every check tags a whole up- or down-set.
+        """
+        lat = self.lat
+        strides = [int(s) for s in lat.strides]
+        for v in np.argsort(lat.level_sum, kind="stable"):
+            v = int(v)
+            if self.status[v] != 0:
+                continue
+            path = [v]
+            cur = v
+            while True:
+                row = lat.levels[cur]
+                nxt = None
+                for d, stride in enumerate(strides):
+                    if row[d] < lat.heights[d] and self.status[cur + stride] == 0:
+                        nxt = cur + stride
+                        break
+                if nxt is None:
+                    break
+                path.append(nxt)
+                cur = nxt
+            lo, hi = 0, len(path) - 1
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                node = path[mid]
+                if self.status[node] == 0:
+                    self._evaluate(node)
+                if self.status[node] == 1:
+                    hi = mid - 1
+                else:
+                    lo = mid + 1
 
     def _finish(self) -> SearchResult:
         if self.best_id is None:
