@@ -81,13 +81,47 @@ def step_vault(ws, out) -> None:
     out.print(f"Custodian re-identifies {token[:24]}… -> {found['tokens'][token]}\n")
 
 
+def step_anonymize(ws, out) -> None:
+    from bulle.anonymization.builders import date_rows, flat_rows, mask_rows
+    from bulle.anonymization.hierarchy import Hierarchy
+    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+    from bulle.services import vault
+    from bulle.services.anonymization import anonymize_dataset
+
+    out.rule("5. Anonymize a release")
+    cols = vault.read_table(ws, "patients@2", columns=["date_naissance", "code_postal", "sexe", "diagnostic"])
+    values = {c: [str(v) for v in cols.column(c).to_pylist()] for c in cols.column_names}
+    hierarchies = {
+        "date_naissance": Hierarchy.from_rows(date_rows(values["date_naissance"], ("year", "decade")),
+                                              "date_naissance"),
+        "code_postal": Hierarchy.from_rows(mask_rows(values["code_postal"], keep=[4, 3, 2]), "code_postal"),
+        "sexe": Hierarchy.from_rows(flat_rows(values["sexe"]), "sexe"),
+    }
+    spec = AnonymizationSpec(
+        quasi_identifiers=("date_naissance", "sexe", "code_postal"), hierarchies=hierarchies,
+        models=(ModelSpec("k-anonymity", None, {"k": 5}),
+                ModelSpec("distinct-l-diversity", "diagnostic", {"l": 2})),
+        sensitive=("diagnostic",), suppression_limit=0.05, metric="loss")
+    out.print("Hierarchies built from the data: birth date → year → decade → *, postcode masked "
+              "digit by digit, sex → *. Models: 5-anonymity and distinct 2-diversity of the diagnosis, at most "
+              "5% of records suppressed, ARX's Loss metric.")
+    r = vault.resolve(ws, "patients@2")
+    result = anonymize_dataset(ws, r.ref, spec)
+    risk = result["risk"]["prosecutor"]
+    html = next(a["path"] for a in result["artefacts"] if a["kind"] == "risk_report_html")
+    out.print(f"Release [bold]{result['ref']}[/]: optimal transformation {result['transformation']}, loss "
+              f"{result['information_loss']:.4f}, {result['suppressed_records']} records suppressed, direct "
+              f"identifiers dropped ({', '.join(result['dropped'])}).")
+    out.print(f"Re-identification risk of the release: highest {risk['max_risk']:.2f}, average "
+              f"{risk['average_risk']:.4f}. Report: {ws.root / html}\n")
+
+
 def step_governance(ws, out) -> None:
     import datetime as dt
 
     from bulle.domain.actor import Actor, Role
     from bulle.domain.consents import Consent
     from bulle.services import governance as gov
-    from bulle.services import subject_rights as sr
     from bulle.workspace import Workspace
 
     out.rule("4. Purposes, consents and a project")
@@ -108,9 +142,9 @@ def step_governance(ws, out) -> None:
               "[bold]etude-diabete[/] approved for analyst bob (4 declared columns).")
     analyst = Workspace.open(ws.root, Actor("bob", Role.ANALYST))
     try:
-        first = gov.read_for_project(analyst, "etude-diabete", "patients")
+        first = gov.read_for_project(analyst, "etude-diabete", "patients@2")
         gov.record_choices(ws, [Consent(ids[0], "recherche-diabete", "withdrawn", dt.datetime.now(dt.UTC), "courrier")])
-        second = gov.read_for_project(analyst, "etude-diabete", "patients")
+        second = gov.read_for_project(analyst, "etude-diabete", "patients@2")
         out.print(f"bob reads patients (pseudonymized): {first.num_rows} rows, columns {', '.join(first.column_names)}")
         out.print(f"{ids[0]} withdraws consent; bob's next read: {second.num_rows} rows")
         counts = gov.query_for_project(analyst, "etude-diabete",
@@ -124,8 +158,12 @@ def step_governance(ws, out) -> None:
         analyst.close()
     out.print()
 
-    out.rule("5. Data-subject rights")
-    subject = ids[1]
+
+def step_rights(ws, out) -> None:
+    from bulle.services import subject_rights as sr
+
+    out.rule("6. Data-subject rights")
+    subject = "P100002"
     report = sr.access_report(ws, subject)
     out.print(f"Access report for {subject}: held in {', '.join(v['ref'] for v in report['versions'])}; "
               f"read {len(report['reads'])} times by project etude-diabete")
@@ -159,4 +197,4 @@ def step_summary(ws, out) -> None:
     out.print(t)
 
 
-STEPS = [step_vault, step_governance, step_summary]
+STEPS = [step_vault, step_governance, step_anonymize, step_rights, step_summary]
