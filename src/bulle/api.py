@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
-from bulle.services import pseudonymization, vault
+from bulle.services import governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
 __all__ = ["Actor", "Role", "Workspace", "init_workspace", "open_workspace"]
@@ -95,3 +95,49 @@ class Workspace:
 
     def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None) -> dict[str, Any]:
         return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None)
+
+    # -- anonymization ---------------------------------------------------------------------------
+    def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, threshold: float = 0.2) -> dict[str, Any]:
+        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version."""
+        from bulle.services.anonymization import anonymize_dataset
+
+        return anonymize_dataset(self._ws, ref, spec, keep=keep, threshold=threshold)
+
+    # -- governance ------------------------------------------------------------------------------
+    def declare_purpose(self, name: str, description: str, legal_basis: str, **options: Any) -> dict[str, Any]:
+        return governance.declare_purpose(self._ws, name, description, legal_basis, **options).to_dict()
+
+    def set_dataset_purpose(self, dataset: str, purpose: str) -> dict[str, Any]:
+        return governance.set_dataset_purpose(self._ws, dataset, purpose)
+
+    def record_choices(self, choices: list[Any]) -> dict[str, Any]:
+        """Record :class:`~bulle.domain.consents.Consent` and :class:`~bulle.domain.consents.Objection` events."""
+        return governance.record_choices(self._ws, choices)
+
+    def create_project(self, name: str, purpose: str, datasets: dict[str, list[str]],
+                       members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
+                       description: str = "") -> dict[str, Any]:
+        return governance.create_project(self._ws, name, purpose, datasets, members, valid_from, valid_until,
+                                         description).to_dict()
+
+    def approve_project(self, name: str) -> dict[str, Any]:
+        return governance.approve_project(self._ws, name).to_dict()
+
+    def read_for_project(self, project: str, ref: str, columns: list[str] | None = None, *,
+                         as_pandas: bool = False):
+        table = governance.read_for_project(self._ws, project, ref, columns)
+        return table.to_pandas() if as_pandas else table
+
+    def query(self, project: str, sql: str, *, timeout_s: float = 60.0, as_pandas: bool = False):
+        table = governance.query_for_project(self._ws, project, sql, timeout_s=timeout_s)
+        return table.to_pandas() if as_pandas else table
+
+    def access_report(self, subject_id: str) -> dict[str, Any]:
+        return subject_rights.access_report(self._ws, subject_id)
+
+    def erase_subject(self, subject_id: str) -> dict[str, Any]:
+        return subject_rights.erase_subject(self._ws, subject_id)
+
+    # -- audit and exchange -----------------------------------------------------------------------
+    def verify_audit_log(self) -> dict[str, Any]:
+        return self._ws.audit_log.verify().to_dict()
