@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _CACHE_BYTES = 256 << 20   # class tables kept as roll-up sources
 _CACHE_SLOTS = 2048
+_NONE = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -71,21 +72,24 @@ class Evaluator:
         self._cache: dict[tuple[int, ...], int] = {}
         self._slot_groups: list[Grouping | None] = [None] * _CACHE_SLOTS
         self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), 127, dtype=np.int8)
-        self._slot_sizes = np.full(_CACHE_SLOTS, np.iinfo(np.int64).max, dtype=np.int64)
+        self._slot_sizes = np.full(_CACHE_SLOTS, _NONE, dtype=np.int64)
         self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
         self._next_slot = 0
+        self._used = 0
         self._inserted = 0
         self._hub_min = max(256, enc.n_rows // 16)
+        self._hub_requests: dict[tuple[int, ...], int] = {}
         self._cache_bytes = 0
 
     # -- roll-up sources --------------------------------------------------------------------
     def _cached_source(self, node: tuple[int, ...]) -> Grouping:
         """The cached class table with fewest classes among the predecessors of ``node``."""
         best = base_grouping(self.enc)
-        if self._cache:
-            below = np.all(self._slot_levels <= np.asarray(node, dtype=np.int8)[None, :], axis=1)
-            sizes = np.where(below, self._slot_sizes, np.iinfo(np.int64).max)
-            j = int(np.argmin(sizes))
+        used = self._used
+        if used:
+            below = (self._slot_levels[:used] <= np.asarray(node, dtype=np.int8)).all(axis=1)
+            sizes = np.where(below, self._slot_sizes[:used], _NONE)
+            j = int(sizes.argmin())
             if sizes[j] < best.n_classes:
                 best = self._slot_groups[j]
         return best
@@ -94,7 +98,8 @@ class Evaluator:
         """A small source for ``node``: a cached predecessor, or a "hub" built for reuse.
 
         Hubs are the node with every level clipped to 1, then to 2: they are predecessors of many
-        nodes and have far fewer classes than the base table, so building one pays off quickly.
+        nodes and have far fewer classes than the base table, so building one pays off when it is
+        asked for again.
         """
         best = self._cached_source(node)
         if best.n_classes <= self._hub_min:
@@ -102,6 +107,12 @@ class Evaluator:
         for clip in (1, 2):
             hub = tuple(min(v, clip) for v in node)
             if hub == node or hub in self._cache:
+                continue
+            # Build a hub only once a second node asks for it: a hub used once costs more than
+            # it saves.
+            seen = self._hub_requests.get(hub, 0) + 1
+            self._hub_requests[hub] = seen
+            if seen < 2:
                 continue
             src = self._cached_source(hub)
             if src.n_classes <= self._hub_min:
@@ -122,6 +133,7 @@ class Evaluator:
             return
         j = self._next_slot
         self._next_slot = (j + 1) % _CACHE_SLOTS
+        self._used = max(self._used, j + 1)
         old = self._slot_groups[j]
         if old is not None:
             del self._cache[old.node]
@@ -139,7 +151,7 @@ class Evaluator:
             self._cache_bytes -= self._slot_bytes[k]
             self._slot_groups[k] = None
             self._slot_levels[k] = 127
-            self._slot_sizes[k] = np.iinfo(np.int64).max
+            self._slot_sizes[k] = _NONE
             self._slot_bytes[k] = 0
 
     def _apply(self, g: Grouping, ok: np.ndarray, model: PrivacyModel) -> None:

@@ -43,8 +43,9 @@ class EqualDistanceTCloseness(PrivacyModel):
     def check(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         size = view.size.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = hist / size[:, None]
-        terms = np.where(hist > 0, np.abs(self.q[None, :] - p) - self.q[None, :], 0.0)
+        p = hist / np.maximum(size, 1.0)[:, None]
+        # For a value absent from the class |q - 0| - q = 0: summing over all values is the same.
+        terms = np.abs(self.q[None, :] - p)
+        terms -= self.q[None, :]
         val = (1.0 + terms.sum(axis=1)) / 2.0
         return (val <= self.t) & (size > 0)
