@@ -41,8 +41,8 @@ def tokens(text: str) -> list[Token]:
     global _cache
     if _cache is not None and _cache[0] is text:
         return _cache[1]
-    toks = [Token(m.start(), m.end(), m.group(), fold(m.group()).replace("’", "'"))
-            for m in TOKEN.finditer(text)]
+    toks = [Token(m.start(), m.end(), g, fold(g))
+            for m in TOKEN.finditer(text) for g in (m.group(),)]
     _cache = (text, toks)
     return toks
 
@@ -89,8 +89,7 @@ def _contiguous(toks: list[Token], i: int, j: int) -> bool:
 
 
 def _tokenize_once(text: str) -> list[Token]:
-    return [Token(m.start(), m.end(), m.group(), fold(m.group()).replace("’", "'"))
-            for m in TOKEN.finditer(text)]
+    return [Token(m.start(), m.end(), m.group(), fold(m.group())) for m in TOKEN.finditer(text)]
 
 
 _lower_cache: tuple[str, bool] | None = None

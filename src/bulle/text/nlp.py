@@ -42,18 +42,19 @@ class LowerTokens:
     a Python string per token of every document cost more than the recognizers)."""
 
     def __init__(self, doc):
-        self.doc = doc
+        self.ids = doc.to_array("LOWER")
+        self.strings = doc.vocab.strings
 
     def __len__(self) -> int:
-        return len(self.doc)
+        return len(self.ids)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [t.lower_ for t in self.doc[i]]
-        return self.doc[i].lower_
+            return [self.strings[int(h)] for h in self.ids[i]]
+        return self.strings[int(self.ids[i])]
 
     def __iter__(self):
-        return (t.lower_ for t in self.doc)
+        return (self.strings[int(h)] for h in self.ids)
 
 
 def make_nlp_engine(model: str):

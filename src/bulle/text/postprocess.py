@@ -109,6 +109,7 @@ def fix_boundaries(text: str, e: Entity) -> Entity | None:
     return e.with_span(start, end) if (start, end) != (e.start, e.end) else e
 
 
+NON_SPACE = regex.compile(r"\S+")
 BREAKS = regex.compile(r"[\[\]():;|•]|\s[-–—]\s")
 
 
@@ -144,7 +145,7 @@ def _person_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     span = text[start:end]
     if any(c.isupper() for c in span):
         # leading lower-case words (articles, offices) and trailing ones are not the name
-        words = list(regex.finditer(r"\S+", span))
+        words = list(NON_SPACE.finditer(span))
         i, j = 0, len(words)
         while i < j - 1 and not words[i].group()[:1].isupper() and not words[i].group().startswith("@"):
             i += 1
@@ -304,16 +305,89 @@ def merge_adjacent(text: str, ents: list[Entity]) -> list[Entity]:
     return out
 
 
+LINE_LABEL_AFTER = regex.compile(r"[ \t]*(?:\([^)\n]{0,40}\))?[ \t]*:")
+SENTENCE_START_BEFORE = regex.compile(r"(?:^|[.!?…»\n]\s*|^\s*[-–—•*\d.)]+\s*)$")
+
+
+def _proper_nouns(text: str) -> set[str]:
+    """Words written with a capital inside sentences somewhere in the text: proper nouns."""
+    toks = tokens(text)
+    out = set()
+    for i in range(1, len(toks)):
+        t = toks[i]
+        if t.text[:1].isupper() and toks[i - 1].text not in (".", "!", "?", ":", "…", "»", "«", "-") \
+                and "\n" not in text[toks[i - 1].end:t.start]:
+            out.add(t.key)
+    return out
+
+
+def unsupported_sentence_start(text: str, e: Entity, proper: set[str]) -> bool:
+    """A statistical span of one word at the start of a line or sentence ("Lavage de nez",
+    "Domicile :") is a common word unless the text or a list says it is a proper noun."""
+    if e.source != "bulle_spacy_ner":
+        return False
+    span = text[e.start:e.end]
+    if " " in span or not SENTENCE_START_BEFORE.search(text, max(0, e.start - 12), e.start):
+        return False
+    if LINE_LABEL_AFTER.match(text, e.end):
+        return True  # a field or speaker label: the speaker rule decides for names
+    key = fold(span)
+    return not (key in proper or key in first_names() or key in folded_surnames()
+                or key in place_keys())
+
+
 def clean(text: str, raw: list[Entity]) -> list[Entity]:
     """Boundaries, filtering, conflicts and merging for one piece of text."""
     fixed = []
+    proper: set[str] | None = None
     for e in raw:
         if not keep_ner(text, e):
             continue
         f = fix_boundaries(text, relabel_ner(text, e))
-        if f is not None and keep_ner(text, f) and not is_eponym(text, f):
-            fixed.append(f)
-    return merge_adjacent(text, resolve(fixed))
+        if f is None or not keep_ner(text, f) or is_eponym(text, f):
+            continue
+        if f.source == "bulle_spacy_ner":
+            if proper is None:
+                proper = _proper_nouns(text)
+            if unsupported_sentence_start(text, f, proper):
+                continue
+        fixed.append(local_office(text, f))
+    return coordinated_places(text, merge_adjacent(text, resolve(fixed)))
+
+
+LOCAL_OFFICE = regex.compile(
+    r"(?:(?:[Hh][ôo]pital|[Mm]airie|[Pp]réfecture|[Ss]ous-préfecture|[Cc]ommissariat|"
+    r"[Gg]endarmerie|[Aa]gence|[Bb]rigade|[Rr]ectorat|[Mm]aternité|[Pp]harmacie|[Cc]aserne|"
+    r"[Pp]oste|[Gg]are|[Mm]aison[ ]de[ ]santé)[ \u00a0](?:de[ \u00a0]la[ \u00a0]|de[ \u00a0]|du[ \u00a0]|des[ \u00a0]|d['’]))")
+
+
+def local_office(text: str, e: Entity) -> Entity:
+    """"l'hôpital de Guéret", "la mairie du 7e": a local office is named by its place; the place
+    is the entity (a LOCATION), not an organisation."""
+    if e.label != "ORGANIZATION":
+        return e
+    m = LOCAL_OFFICE.match(text, e.start, e.end)
+    if not m or m.end() >= e.end:
+        return e
+    if text[e.start].isupper() and e.source not in ("bulle_spacy_ner",):
+        return e  # "Hôpital Yves Le Foll": an official name
+    return Entity(m.end(), e.end, "LOCATION", e.score, e.source)
+
+
+COORDINATION = regex.compile(r"[ \u00a0]+(?:ou|et|ni)[ \u00a0]+(?:de[ \u00a0]+|d['’]|à[ \u00a0]+|en[ \u00a0]+|au[ \u00a0]+)?$")
+
+
+def coordinated_places(text: str, ents: list[Entity]) -> list[Entity]:
+    """"les femmes d'Alençon ou de Domfront": a single word joined to a place by "ou"/"et" with
+    the same preposition is a place too, whatever the model said."""
+    out = list(ents)
+    for k in range(1, len(out)):
+        prev, cur = out[k - 1], out[k]
+        if cur.label in ("PERSON", "ORGANIZATION") and prev.label == "LOCATION" \
+                and cur.source == "bulle_spacy_ner" and " " not in text[cur.start:cur.end] \
+                and COORDINATION.match(text[prev.end:cur.start]):
+            out[k] = cur.with_label("LOCATION")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ RULES = [
     Rule("street", rf"(?<![\w])(?:{STREET})[ \u00a0]+{STREET_NAME}", 0.6),
     Rule("postcode_city", rf"(?<![\d\w])(?:[0-9]{{2}}[ \u00a0]?[0-9]{{3}}|2[AB][0-9]{{3}})[ \u00a0]+{CITY}"
                           rf"(?:[ \u00a0]+(?:CEDEX|Cedex)(?:[ \u00a0]\d{{1,2}})?)?", 0.75),
+    Rule("district", r"(?<!\w)\d{1,2}(?:e|ème|er)(?:[ \u00a0](?:et|,)[ \u00a0]\d{1,2}(?:e|ème))?[ \u00a0]+arrondissements?(?!\w)", 0.75),
+    Rule("district_short", r"(?<=\b(?:mairie|commissariat|maire|mairie[ ]annexe)[ \u00a0](?:du|des)[ \u00a0])\d{1,2}(?:e|ème)(?!\w)", 0.7),
     Rule("po_box", r"(?<!\w)(?:BP|B\.P\.|CS|TSA)[ \u00a0]\d{2,6}(?!\d)", 0.6),
 ]
 

@@ -7,6 +7,8 @@ punctuation or "+33 (0)6 12 34 56 78".
 
 from __future__ import annotations
 
+import regex
+
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.recognizers.windows import run_windowed
 from bulle.text.registry import register
@@ -15,6 +17,8 @@ CONTEXT = ["téléphone", "tél", "tel", "portable", "mobile", "fixe", "numéro"
            "joindre", "contacter", "fax", "standard", "joignable"]
 
 SEP = r"[ .\-\u00a0]?"
+# Lines worth handing to phonenumbers: a run of 8+ digits in a phone-like layout.
+PHONE_LIKE = regex.compile(r"(?<!\w)(?:\+|00|0)\(?\d(?:[ .\-()\u00a0]{0,2}\d){7,14}(?!\d)")
 RULES = [
     Rule("fr_national", rf"(?<![\d+])0[1-9](?:{SEP}\d\d){{4}}(?!\d)", 0.6),
     Rule("fr_international",
@@ -31,7 +35,7 @@ def build(config):
 
         def analyze(self, text, entities, nlp_artifacts=None):
             return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda line: sum(c.isdigit() for c in line) >= 8, by_line=True, quick=r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d")
+                                lambda line: PHONE_LIKE.search(line) is not None, by_line=True, quick=r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d")
 
     return [
         WindowedPhoneRecognizer(supported_language="fr", supported_entity="PHONE", context=CONTEXT,

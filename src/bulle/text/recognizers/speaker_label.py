@@ -56,9 +56,16 @@ def _content_words(span: str) -> list[str]:
 
 
 
+@cache
+def _org_and_place_names() -> frozenset[str]:
+    from bulle.text.gazetteers import organizations, places
+
+    return frozenset(fold(x) for x in (*organizations(), *places()))
+
+
 def _refused(span: str) -> bool:
     words = _content_words(span)
-    if not words or len(words) > 5:
+    if not words or len(words) > 5 or fold(span) in _org_and_place_names():
         return True
     return any(fold(w) in not_names() or fold(w) in field_labels() or fold(w) in ROLE_WORDS
                for w in words) or any(c.isdigit() for c in span)
@@ -73,8 +80,9 @@ def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
         return True
     if any(k in folded_surnames() for k in keys):
         return True
-    if all(w.isupper() for w in words) and sum(len(w) for w in words) >= 4:
-        return True
+    if all(w.isupper() for w in words):
+        # "DUFOUR" is a name; "ENQ", "INT", "Q" are abbreviations of roles
+        return sum(len(w) for w in words) >= 4
     if len(words) >= 2 and all(w[:1].isupper() for w in words):
         return True
     return repeats >= 2
