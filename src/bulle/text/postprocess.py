@@ -271,8 +271,9 @@ def resolve(entities: list[Entity]) -> list[Entity]:
             continue
         contains = all(cand.start <= o.start and o.end <= cand.end for o in over) and \
             any((o.end - o.start) < (cand.end - cand.start) for o in over)
+        street = cand.source == "bulle_loc_address"  # "rue du Docteur Gabriel Péry"
         if contains and cand.label in ("LOCATION", "ORGANIZATION") and tier(cand) >= 50 and all(
-                o.label in NAME_LABELS and tier(o) <= 66 for o in over):
+                o.label in NAME_LABELS and (tier(o) <= 66 or street) for o in over):
             del kept[lo:hi], starts[lo:hi]
             kept.insert(lo, cand)
             starts.insert(lo, cand.start)
@@ -306,7 +307,7 @@ def merge_adjacent(text: str, ents: list[Entity]) -> list[Entity]:
 
 
 LINE_LABEL_AFTER = regex.compile(r"[ \t]*(?:\([^)\n]{0,40}\))?[ \t]*:")
-SENTENCE_START_BEFORE = regex.compile(r"(?:^|[.!?…»\n]\s*|^\s*[-–—•*\d.)]+\s*)$")
+SENTENCE_START_BEFORE = regex.compile(r"(?:^|[.!?…»\n]\s*|(?:^|\n)\s*[-–—•*\d.)]+\s*)$")
 
 
 def _proper_nouns(text: str) -> set[str]:
@@ -315,7 +316,7 @@ def _proper_nouns(text: str) -> set[str]:
     out = set()
     for i in range(1, len(toks)):
         t = toks[i]
-        if t.text[:1].isupper() and toks[i - 1].text not in (".", "!", "?", ":", "…", "»", "«", "-") \
+        if t.text[:1].isupper() and not t.text.isupper() and toks[i - 1].text not in (".", "!", "?", ":", "…", "»", "«", "-") \
                 and "\n" not in text[toks[i - 1].end:t.start]:
             out.add(t.key)
     return out
@@ -327,11 +328,14 @@ def unsupported_sentence_start(text: str, e: Entity, proper: set[str]) -> bool:
     if e.source != "bulle_spacy_ner":
         return False
     span = text[e.start:e.end]
-    if " " in span or not SENTENCE_START_BEFORE.search(text, max(0, e.start - 12), e.start):
+    caps = span.isupper() and len(span) > 3  # a word of a heading ("DÉBAT DU SECOND TOUR")
+    if " " in span or not (caps or SENTENCE_START_BEFORE.search(text, max(0, e.start - 12), e.start)):
         return False
     if LINE_LABEL_AFTER.match(text, e.end):
         return True  # a field or speaker label: the speaker rule decides for names
     key = fold(span)
+    if caps and e.label == "ORGANIZATION":
+        return False  # an acronym: organisations are written so
     return not (key in proper or key in first_names() or key in folded_surnames()
                 or key in place_keys())
 

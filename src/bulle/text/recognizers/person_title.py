@@ -35,7 +35,7 @@ RULES = [
     Rule("title_name", rf"(?<![\w.])(?:{TITLE})[ \u00a0]+(?!{ROLE})(?P<e>{NAME_CHAIN})", 0.85),
     Rule("lower_title", rf"(?<![\w.])(?:monsieur|madame|mademoiselle|docteur|maître)[ \u00a0]+"
                         rf"(?!(?:le|la|les|l'|vous|je|tu|il|elle|on|nous|ils|elles|et|ou|mais|donc|"
-                        rf"bonjour|bonsoir|merci|oui|non|euh|ben|{ROLE_LOWER})\b)"
+                        rf"bonjour|bonsoir|merci|oui|non|euh|{ROLE_LOWER})\b)"
                         rf"(?P<e>{LOWER_CHAIN})", 0.7),
     Rule("birth_name", rf"(?<=\b(?:née|né|épouse|veuve|ép\.|dite|dit|alias)[ \u00a0])(?P<e>{NAME_CHAIN})", 0.75),
     Rule("initials", rf"(?<![\w.])(?!M\.[ ])(?P<e>\p{{Lu}}\.(?:[ -]?-?\p{{Lu}}\.)?[ \u00a0]?{NAME_WORD}(?:[ \u00a0]{NAME_WORD})?)", 0.6),

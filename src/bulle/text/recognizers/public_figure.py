@@ -12,7 +12,7 @@ from functools import cache
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 from bulle.text.gazetteers import fold, not_names, public_figures
-from bulle.text.matcher import PhraseTable, tokens
+from bulle.text.matcher import PhraseTable, lowercase_text, tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
@@ -67,6 +67,7 @@ class PublicFigureRecognizer(LocalRecognizer):
 
     def analyze(self, text: str, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         toks = tokens(text)
+        lower = lowercase_text(text)
         full, surnames = _tables()
         out: list[RecognizerResult] = []
         taken: set[int] = set()
@@ -85,9 +86,11 @@ class PublicFigureRecognizer(LocalRecognizer):
             if key in PLACE_LIKE:
                 if not capital or prev in BEFORE_THING:
                     continue
-            elif not capital and (len(key) < 5 or key in not_names()
-                                  or text[first.start:toks[j - 1].end].lower() != surname_lower(i, j, toks)):
-                continue
+            elif not capital:
+                exact = text[first.start:toks[j - 1].end].lower() == surname_lower(i, j, toks)
+                if key in not_names() or not ((exact and len(key) >= 5) or len(key) >= 6
+                                              or (lower and len(key) >= 4)):
+                    continue
             out.append(make_result(self, "PERSON", first.start, toks[j - 1].end,
                                         0.8 if capital else 0.55))
         return out

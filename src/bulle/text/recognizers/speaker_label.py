@@ -37,6 +37,7 @@ PATTERNS = [
                             rf"(?:\([^)\n]{{0,60}}\)[ \t]*)?(?::|-{{1,2}}>)[ \t]", regex.M)),
     ("caps_dash", regex.compile(rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{0,3}})"
                                 rf"[ \t]*[.,]?[ \t]*[-–—][ \t]", regex.M)),
+    ("caps_line", regex.compile(rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{1,3}})[ \t]*$(?=\n)", regex.M)),
     ("title_dash", regex.compile(rf"^[ \t]*(?P<t>{TITLE})[ \u00a0]+(?!{ROLE})(?P<e>{CAP_NAME})"
                                  rf"[ \t]*[.,][ \t]*[-–—][ \t]", regex.M)),
 ]
@@ -75,6 +76,10 @@ def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
     words = _content_words(span)
     if has_title or kind == "stamp":
         return True
+    if kind == "caps_line":  # a name alone on its line, in capitals, before what it says
+        keys = [fold(w) for w in words]
+        return repeats >= 2 or any(k in first_names() or k.split("-")[0] in first_names()
+                                   for k in keys)
     keys = [fold(w) for w in words]
     if any(k in first_names() or k.split("-")[0] in first_names() for k in keys):
         return True
