@@ -16,10 +16,8 @@ Key folder layout (inside the workspace's ``keys/``)::
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bulle.errors import ConflictError, InputError, NotFoundError, Where
+from bulle.fsutil import atomic_write_bytes
 
 SIGNING_KEY_FILE = "audit-ed25519.key"
 PUBLIC_KEY_FILE = "audit-ed25519.pub"
@@ -239,24 +238,4 @@ def rotate_workspace_key(keys_dir: str | Path) -> Ed25519PrivateKey:
 
 
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write_bytes(path, data, mode)

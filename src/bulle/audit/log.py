@@ -43,6 +43,7 @@ from bulle.audit.heads import Head, HeadStore
 from bulle.audit.keys import KeyRing, key_id, verify_signature
 from bulle.audit.verify import VerifyReport, _Broken, read_header, verify_log
 from bulle.errors import ConflictError, InputError, IntegrityError, NotFoundError, Where
+from bulle.fsutil import fsync_dir
 
 FLUSH_BYTES = 1 << 20  # a long batch is written in pieces of about this size, synced once at its end
 _FROM_STORE = object()
@@ -95,7 +96,7 @@ class AuditLog:
             raise ConflictError("an audit log already exists here", Where(file=str(path))) from None
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         if head_store is not None:
             head_store.set(0, header.genesis)
         return cls(path, header, signing_key, head_store)
@@ -463,11 +464,3 @@ def _tail_lines(path: Path, size: int, k: int) -> tuple[list[bytes], int, bool]:
     parts = buf[:last_nl].split(b"\n")
     with_header = pos == 0 and len(parts) <= k
     return parts[-k:], pos + last_nl + 1, with_header
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,7 +16,6 @@ and the old audit public keys become trusted keys so the carried-over log still 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from bulle.errors import InputError, IntegrityError, Where
 from bulle.exchange import manifest as mf
 from bulle.exchange.tables import live_columns, load_rows, quote, table_list
+from bulle.fsutil import fsync_dir
 
 
 def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -238,7 +238,7 @@ def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sq
         raise IntegrityError(f"{len(missing)} file(s) the catalog references are not in the export",
                              Where(file=missing[0]))
     for d in {(root / p).parent for p in placed} | {root / "data", root / "artefacts"}:
-        _fsync_dir(d)
+        fsync_dir(d)
     return counts
 
 
@@ -261,7 +261,7 @@ def _adopt_log(export_dir: Path, root: Path, manifest: dict[str, Any], catalog: 
     digest, _ = mf.copy_hashed(export_dir / logs[0]["path"], target, 0o640)
     if digest != logs[0]["sha256"]:
         raise IntegrityError("the audit log changed while it was imported", Where(file=logs[0]["path"]))
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     found = AuditLog.open(target).workspace_id
     if found != manifest["workspace"]["id"]:
         raise IntegrityError(f"the audit log belongs to workspace {found!r}, not to the exported workspace "
@@ -273,11 +273,3 @@ def _adopt_log(export_dir: Path, root: Path, manifest: dict[str, Any], catalog: 
                              Where(file=logs[0]["path"], line=exc.where.line)) from None
     log.close()
     return {"events": head[0], "head": {"seq": head[0], "hash": head[1]}, "trusted_keys": ring.ids()}
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from bulle.text.checksums import iban_valid, nir_valid
+
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^(?:(?:\+|00)33[\s.-]?(?:\(0\))?|0)[1-9](?:[\s.-]?\d{2}){4}$")
 _NIR = re.compile(r"^[12378]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}\s?(\d{2})$", re.I)
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 _ICD10 = re.compile(r"^[A-TV-Z]\d{2}(?:\.?\d{1,2})?$")
 
 
@@ -24,28 +25,12 @@ def nir_digits(v: str) -> str:
     return re.sub(r"[^0-9ABab]", "", v).upper()
 
 
-def nir_key_ok(v: str) -> bool:
-    d = nir_digits(v)
-    if len(d) != 15:
-        return False
-    body, key = d[:13], d[13:]
-    body = body.replace("2A", "19").replace("2B", "18")
-    if not body.isdigit() or not key.isdigit():
-        return False
-    return 97 - int(body) % 97 == int(key)
-
-
 def is_nir(v: str) -> bool:
-    return bool(_NIR.match(v.strip())) and nir_key_ok(v)
+    return bool(_NIR.match(v.strip())) and nir_valid(v)
 
 
 def is_iban(v: str) -> bool:
-    s = re.sub(r"\s", "", v).upper()
-    if not _IBAN.match(s):
-        return False
-    moved = s[4:] + s[:4]
-    digits = "".join(str(int(c, 36)) for c in moved)
-    return int(digits) % 97 == 1
+    return iban_valid(re.sub(r"\s", "", v).upper())
 
 
 def is_icd10(v: str) -> bool:
