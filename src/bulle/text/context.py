@@ -17,7 +17,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
 
 class FastContextEnhancer(LemmaContextAwareEnhancer):
-    def __init__(self, prefix: int = 5, suffix: int = 1):
+    def __init__(self, prefix: int = 8, suffix: int = 1):
         super().__init__(context_prefix_count=prefix, context_suffix_count=suffix,
                          context_matching_mode="whole_word")
         self._contexts: dict[str, frozenset[str]] = {}

@@ -26,7 +26,7 @@ def build(config):
                         name="bulle_ip_address")
 
 
-VERSION_BEFORE = regex.compile(r"(?:version|v\.?|release|build|firmware|logiciel)[^\n]{0,12}$", regex.I)
+VERSION_BEFORE = regex.compile(r"\b(?:version|v\.|release|build|firmware|logiciel)[^\n]{0,12}$", regex.I)
 
 
 def _version_like(text: str, start: int, end: int) -> bool:

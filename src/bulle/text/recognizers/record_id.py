@@ -29,4 +29,11 @@ def build(config):
         rules.append(Rule(f"record_{i}", pattern, 0.7))
     if not rules:
         return []
-    return RegexRecognizer("bulle_record_id", "RECORD_ID", rules, CONTEXT)
+    return RegexRecognizer("bulle_record_id", "RECORD_ID", rules, CONTEXT, check=_not_a_date)
+
+
+def _not_a_date(span: str) -> bool | None:
+    """"Date de l'entretien : 12/06/2024" is a date, not a record number."""
+    from bulle.text.dates import parse
+
+    return False if parse(span) is not None and not span.isdigit() else None

@@ -10,8 +10,9 @@ from bulle.text.checksums import siren_valid
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.registry import register
 
-CONTEXT = ["siren", "rcs", "société", "entreprise", "immatriculée", "immatriculation", "sas",
-           "sarl", "sa", "employeur", "raison", "sociale", "greffe"]
+CONTEXT = ["siren", "rcs", "société", "sociétés", "entreprise", "immatriculée", "immatriculé",
+           "immatriculation", "sas", "sarl", "sa", "employeur", "raison", "sociale", "greffe",
+           "registre", "commerce"]
 
 RULES = [
     Rule("siren_keyword", r"\b(?:SIREN|RCS(?:\s+[A-Z][\w-]+)?)\s*(?:n°|no|:)?\s*:?\s*"
