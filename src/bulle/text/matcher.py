@@ -97,12 +97,12 @@ _lower_cache: tuple[str, bool] | None = None
 
 def lowercase_text(text: str) -> bool:
     """Whether the text lost its capitals (automatic transcripts): then lists are matched in
-    lower case too. Fewer than 3 % of the words capitalized, over at least 30 words."""
+    lower case too. Fewer than 3 % of the words capitalized, over at least 12 words."""
     global _lower_cache
     if _lower_cache is not None and _lower_cache[0] is text:
         return _lower_cache[1]
     words = [t for t in tokens(text) if t.text[:1].isalpha()]
     caps = sum(1 for t in words if t.text[:1].isupper())
-    result = len(words) >= 30 and caps < 0.03 * len(words)
+    result = len(words) >= 12 and caps < 0.03 * len(words)
     _lower_cache = (text, result)
     return result

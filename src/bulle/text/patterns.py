@@ -46,4 +46,5 @@ ROLE_WORDS = frozenset({
     "medecin", "docteur", "professeur", "patient", "patiente", "public", "voix", "off", "inconnu",
     "inconnue", "homme", "femme", "participant", "participante", "orateur", "oratrice",
     "conseil", "municipal", "nationale", "national", "gendarmerie", "tribunal", "seance",
+    "directeur", "directrice", "chef", "porte-parole", "commissaire", "candidat", "candidate",
 })

@@ -30,7 +30,7 @@ from bulle.text.gazetteers import (
     place_keys,
 )
 from bulle.text.matcher import PhraseTable, tokens
-from bulle.text.patterns import TITLE, TITLE_WORDS
+from bulle.text.patterns import ROLE_WORDS, TITLE, TITLE_WORDS
 
 TIERS: dict[str, int] = {
     "bulle_email": 100, "bulle_nir": 99, "bulle_iban": 99, "bulle_credit_card": 98,
@@ -212,6 +212,8 @@ def relabel_ner(text: str, e: Entity) -> Entity:
     if e.label in ("PERSON", "LOCATION") and " " in span and \
             any(fold(w) in ORG_WORDS for w in span.split()):
         return e.with_label("ORGANIZATION")
+    if e.label == "ORGANIZATION" and fold(span.split()[0]) in ROLE_WORDS:
+        return e.with_label("MISC")  # "ministre de l'Intérieur": an office, dropped below
     if e.label not in ("LOCATION", "ORGANIZATION"):
         return e
     if " " in span or not span[:1].isupper() or span.isupper():
