@@ -81,6 +81,23 @@ def step_vault(ws, out) -> None:
     out.print(f"Custodian re-identifies {token[:24]}… -> {found['tokens'][token]}\n")
 
 
+def step_text(ws, out) -> None:
+    from bulle.services import vault
+    from bulle.services.text import deidentify_columns
+
+    out.rule("3b. De-identify the free-text notes")
+    result = deidentify_columns(ws, "patients@2", operator="pseudonym", progress=True)
+    before = vault.read_table(ws, "patients@1", columns=["commentaire"], limit=40).column("commentaire").to_pylist()
+    after = vault.read_table(ws, result["ref"], columns=["commentaire"], limit=40).column("commentaire").to_pylist()
+    shown = 0
+    for b, a in zip(before, after, strict=True):
+        if b != a and shown < 3:
+            out.print(f"  {b}\n  → {a}")
+            shown += 1
+    out.print(f"New version [bold]{result['ref']}[/]: names, dates, places and numbers in "
+              f"{', '.join(result['columns'])} replaced by consistent French surrogates (dates shifted per person).\n")
+
+
 def step_anonymize(ws, out) -> None:
     from bulle.anonymization.builders import date_rows, flat_rows, mask_rows
     from bulle.anonymization.hierarchy import Hierarchy
@@ -105,8 +122,7 @@ def step_anonymize(ws, out) -> None:
     out.print("Hierarchies built from the data: birth date → year → decade → *, postcode masked "
               "digit by digit, sex → *. Models: 5-anonymity and distinct 2-diversity of the diagnosis, at most "
               "5% of records suppressed, ARX's Loss metric.")
-    r = vault.resolve(ws, "patients@2")
-    result = anonymize_dataset(ws, r.ref, spec)
+    result = anonymize_dataset(ws, "patients@2", spec)
     risk = result["risk"]["prosecutor"]
     html = next(a["path"] for a in result["artefacts"] if a["kind"] == "risk_report_html")
     out.print(f"Release [bold]{result['ref']}[/]: optimal transformation {result['transformation']}, loss "
@@ -197,4 +213,4 @@ def step_summary(ws, out) -> None:
     out.print(t)
 
 
-STEPS = [step_vault, step_governance, step_anonymize, step_rights, step_summary]
+STEPS = [step_vault, step_text, step_governance, step_anonymize, step_rights, step_summary]

@@ -164,3 +164,21 @@ def _render_counts(p: dict) -> None:
     click.echo(f"{p['documents']} document(s), {p['entities']} entities{what} -> {p['output']}")
     for label, n in p["by_label"].items():
         click.echo(f"  {label:<14}{n:>7}")
+
+
+@text.command("deidentify-column")
+@click.argument("ref")
+@click.option("--column", "columns", multiple=True, help="Column to de-identify (default: the free_text ones).")
+@click.option("--operator", type=click.Choice(OPERATOR_NAMES), default="pseudonym", show_default=True)
+@json_option
+@click.pass_context
+def deidentify_column_cmd(ctx, ref, columns, operator, as_json):
+    """De-identify free-text columns of a workspace dataset into a new version (`bulle -w DIR text ...`)."""
+    from bulle.cli.common import console, workspace_from
+    from bulle.services.text import deidentify_columns
+
+    with workspace_from(ctx) as ws:
+        payload = deidentify_columns(ws, ref, columns=list(columns) or None, operator=operator,
+                                     progress=not as_json)
+    emit(payload, as_json, lambda p: console().print(
+        f"De-identified {', '.join(p['columns'])} of {p['source']} with {p['operator']} -> [bold]{p['ref']}[/]"))

@@ -1,8 +1,8 @@
 """Anonymizing a workspace dataset: a release as a new version, with its hierarchies and risk report.
 
 The release is a version of kind ``anonymize`` whose parent is the source; the source is untouched.
-Direct identifiers and the subject id are dropped unless the custodian keeps them explicitly (a
-kept pseudonym makes every record unique, and the risk report will show it). The hierarchies used
+Direct identifiers, the subject id and free-text columns are dropped unless the custodian keeps
+them explicitly (a kept pseudonym makes every record unique, and the risk report will show it). The hierarchies used
 and the risk report (JSON and HTML) are stored as artefacts of the release; the operation records
 every parameter and the hierarchies' content hashes, so the release can be recomputed from its
 parent after an erasure.
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from bulle.anonymization.spec import AnonymizationSpec
     from bulle.workspace import Workspace
 
-DROPPED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID)
+# Free text is dropped too: a note can name anyone, and no hierarchy generalizes it.
+DROPPED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID, ColumnRole.FREE_TEXT)
 LEGAL_NOTE = ("released under the declared privacy models; the risk report gives the residual risk the "
               "custodian must judge before treating the release as anonymous (GDPR recital 26)")
 

@@ -53,7 +53,8 @@ def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = N
         raise InputError(f"{source.ref} has no free-text column (name one with --column, or set a column's "
                          "role to free_text)", Where(field="--column"))
     key_id, _ = text_key(ws)
-    operation = {"name": "text", "columns": targets, "operator": operator, "key_id": key_id}
+    operation = {"name": "text", "columns": targets, "operator": operator, "key_id": key_id,
+                 "pseudonymized": bool(source.operation.get("pseudonymized"))}
     tmp = compute(ws, source, operation, progress=progress)
     try:
         import pyarrow.parquet as pq

@@ -56,3 +56,15 @@ def test_erasure_recomputes_the_text_version(ws):
     out = sr.erase_subject(ws, "P2")
     assert [r["ref"] for r in out["recomputed"]] == ["notes@2"]
     assert vault.read_table(ws, "notes@2").num_rows == 2
+
+
+def test_cli_workspace_form(ws):
+    import json
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(ws.root), "text", "deidentify-column",
+                        "notes", "--operator", "placeholder", "--json"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["ref"] == "notes@2" and out["columns"] == ["commentaire"]
