@@ -116,8 +116,7 @@ class AnonymizationSpec:
         if self.aggregate is not None and self.metric in METRICS and not METRICS[self.metric].multi_dimensional:
             bad(f"metric {self.metric!r} has a single value: --aggregate does not apply", "--aggregate")
         for column, w in self.weights.items():
-            if column not in self.quasi_identifiers:
-                bad(f"weight given for {column!r}, which is not a quasi-identifier", "--weight", column)
+            # As in ARX, a weight given to a column that is not a quasi-identifier is ignored.
             if not (w >= 0.0) or w != w or w == float("inf"):
                 bad(f"weight of {column!r} must be a finite number >= 0, got {w}", "--weight", column)
         if self.suppressed_output not in SUPPRESSED_OUTPUT:

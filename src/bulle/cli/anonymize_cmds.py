@@ -143,6 +143,8 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
     weights = {}
     for item in weight:
         column, value = _pair(item, "--weight", "COLUMN=W")
+        if column not in header:
+            raise InputError(f"--weight names unknown column {column!r}", Where(field="--weight", column=column))
         weights[column] = _number(value, "--weight", f"weight of {column}")
     return AnonymizationSpec(
         quasi_identifiers=qis, hierarchies=hierarchies, models=tuple(models),

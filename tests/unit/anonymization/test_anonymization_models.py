@@ -146,11 +146,11 @@ def test_spec_reports_every_problem_at_once():
                           models=(ModelSpec("k-anonymity", None, {"k": 0}),
                                   ModelSpec("distinct-l-diversity", "zz", {"l": 2}),
                                   ModelSpec("delta-presence", None, {"dmin": 0.5, "dmax": 0.1})),
-                          suppression_limit=2.0, metric="nope", gs_factor=-1, weights={"q": 1})
+                          suppression_limit=2.0, metric="nope", gs_factor=-1, weights={"q": -1})
     messages = " | ".join(p.message for p in err.value.problems)
     for fragment in ("'x' has no hierarchy", "k must be >= 1", "'zz'", "dmin <= dmax",
                      "research subset", "suppression limit", "unknown metric", "gs-factor",
-                     "weight given for 'q'"):
+                     "weight of 'q'"):
         assert fragment in messages
 
 
