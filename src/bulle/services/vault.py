@@ -98,6 +98,8 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
         )
         with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_profile(dataset, version.number, _public_profile(profile))
+            ws.emit(ev.DatasetProfiled(actor=ws.actor, target=version.ref, details={
+                "columns": len(profile), "suggested_roles": {r.column: r.role.value for r in roles}}))
         if any(r.role is ColumnRole.SUBJECT_ID for r in roles):
             from bulle.services.subject_rights import index_version
 
