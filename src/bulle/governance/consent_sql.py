@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from bulle.domain.purposes import Purpose
 from bulle.governance.subject_filter import quote_ident
+from bulle.storage.sqltext import lit
 
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
 
 
-def _lit(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,9 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
                      arg_max(kind, struct_pack(a := event_at, b := seq))
                        FILTER (WHERE kind IN ('given', 'withdrawn')) AS consent,
                      bool_or(kind = 'objected') AS objected,
-                     (SELECT max(event_at) FROM read_parquet({_lit(events)})) AS last_event_at
-              FROM read_parquet({_lit(events)}) GROUP BY purpose, {sid}
-            ) TO {_lit(tmp)} (FORMAT parquet)""")
+                     (SELECT max(event_at) FROM read_parquet({lit(events)})) AS last_event_at
+              FROM read_parquet({lit(events)}) GROUP BY purpose, {sid}
+            ) TO {lit(tmp)} (FORMAT parquet)""")
     finally:
         con.close()
     tmp.replace(dest)
@@ -130,9 +129,9 @@ def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path
     tmp = path.with_name(f".{path.name}.tmp")
     con = duckdb.connect()
     try:
-        con.execute(f"""COPY (SELECT DISTINCT {subj}::VARCHAR AS sid FROM read_parquet({_lit(data)}) AS t
+        con.execute(f"""COPY (SELECT DISTINCT {subj}::VARCHAR AS sid FROM read_parquet({lit(data)}) AS t
                          WHERE {subj} IS NOT NULL AND {subj}::VARCHAR NOT IN ({consenting}))
-                       TO {_lit(tmp)} (FORMAT parquet)""")
+                       TO {lit(tmp)} (FORMAT parquet)""")
     finally:
         con.close()
     tmp.replace(path)
@@ -150,19 +149,19 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
                     choices: Path | None, id_column: str = "subject_id") -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` of ``data`` visible for ``purpose`` at ``at_iso``, and its summary."""
     cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
-    base = f"SELECT {cols} FROM read_parquet({_lit(data)}) AS t"
+    base = f"SELECT {cols} FROM read_parquet({lit(data)}) AS t"
     if subject_column is None or choices is None or not (purpose.needs_consent or purpose.objection_applies):
         return base, {"mode": "all", "purpose": purpose.name, "at": at_iso,
                       "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
                       if subject_column else "no subject column: not personal data"}
-    ev = f"read_parquet({_lit(choices)})"
+    ev = f"read_parquet({lit(choices)})"
     sid = quote_ident(id_column)
     subj = f"t.{quote_ident(subject_column)}"
-    p, at = _lit(purpose.name), _lit(at_iso)
+    p, at = lit(purpose.name), lit(at_iso)
     state = state_path(choices)
     current = state.exists() and at_iso >= (_last_event_at(state) or "")
     if current:  # nothing happened after the read time: use each person's standing
-        st = f"read_parquet({_lit(state)})"
+        st = f"read_parquet({lit(state)})"
         objected = f"SELECT sid FROM {st} WHERE purpose = {p} AND objected"
         consenting = f"SELECT sid FROM {st} WHERE purpose = {p} AND consent = 'given'"
         if purpose.objection_applies:
@@ -181,7 +180,7 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         # Most people consent: the short list is of those hidden. It depends only on this version
         # and this snapshot, so it is computed once and reused until a choice is recorded.
         hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
-        sql = (f"{base} ANTI JOIN read_parquet({_lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
+        sql = (f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
                f"WHERE {subj} IS NOT NULL")
         summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
                    "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "

@@ -19,6 +19,7 @@ from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersi
 from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.services.lineage import register
 from bulle.services.vault import require_custodian, resolve
+from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.anonymization.service import AnonymizationResult
@@ -31,12 +32,8 @@ LEGAL_NOTE = ("released under the declared privacy models; the risk report gives
               "custodian must judge before treating the release as anonymous (GDPR recital 26)")
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep: list[str] | None = None,
@@ -113,8 +110,8 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
     final = ws.temp_path()
     con = ws.engine.connect()
     try:
-        cols = ", ".join(f"{_ident(c)}::VARCHAR AS {_ident(c)}" for c in visible)
-        con.execute(f"COPY (SELECT {cols} FROM read_parquet({_lit(ws.path_of(source))})) TO {_lit(projected)} "
+        cols = ", ".join(f"{ident(c)}::VARCHAR AS {ident(c)}" for c in visible)
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet({lit(ws.path_of(source))})) TO {lit(projected)} "
                     "(FORMAT parquet)")
         result = anonymize_table(ws.engine, projected, spec)
         if not result.anonymous:
@@ -123,8 +120,8 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
         risk = measure_risk(released, list(spec.quasi_identifiers), subject_id=subject, threshold=threshold,
                             engine=ws.engine)
         drop = [c for c in (subject,) if c is not None and c in plan["dropped"]]
-        exclude = f" EXCLUDE ({', '.join(_ident(c) for c in drop)})" if drop else ""
-        con.execute(f"COPY (SELECT *{exclude} FROM read_parquet({_lit(released)})) TO {_lit(final)} "
+        exclude = f" EXCLUDE ({', '.join(ident(c) for c in drop)})" if drop else ""
+        con.execute(f"COPY (SELECT *{exclude} FROM read_parquet({lit(released)})) TO {lit(final)} "
                     "(FORMAT parquet, COMPRESSION zstd)")
         return result, final, risk
     finally:
@@ -137,7 +134,7 @@ def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
     con = ws.engine.connect()
     try:
         return [{"name": r[0], "type": str(r[1])} for r in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()]
+            f"DESCRIBE SELECT * FROM read_parquet({lit(path)})").fetchall()]
     finally:
         con.close()
 

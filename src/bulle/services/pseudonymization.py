@@ -10,6 +10,7 @@ from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
 from bulle.services.vault import require_custodian, resolve
+from bulle.storage.sqltext import lit
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
 
@@ -92,11 +93,11 @@ def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
             con.create_function(fn, tok.arrow_udf(), [sqltypes.VARCHAR], sqltypes.VARCHAR,
                                 type="arrow", side_effects=False)
             exprs.append(f'{fn}("{_esc(col)}"::VARCHAR) AS "{_esc(col)}"')
-        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet({_lit(ws.path_of(source))})"
+        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet({lit(ws.path_of(source))})"
         con.execute("SET threads=1")  # one UDF instance: the cache and mapping stay consistent
-        con.execute(f"COPY ({sql}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({sql}) TO {lit(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         schema = [{"name": n, "type": str(t)} for n, t, *_ in
-                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(tmp)})").fetchall()]
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(tmp)})").fetchall()]
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -107,8 +108,6 @@ def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
     return tmp, schema, mappings
 
 
-def _lit(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _esc(name: str) -> str:

@@ -27,17 +27,14 @@ from bulle.governance import access
 from bulle.governance.consent_ledger import ConsentLedger
 from bulle.services.governance import now_utc, require_custodian, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for
+from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def subject_column(ws: Workspace, v: DatasetVersion) -> str | None:
@@ -53,8 +50,8 @@ def index_version(ws: Workspace, v: DatasetVersion) -> int:
             return st.index_version(v.dataset, v.number, [])
     con = ws.engine.connect()
     try:
-        rows = con.execute(f"SELECT {_ident(col)}::VARCHAR, count(*) FROM read_parquet({_lit(ws.path_of(v))}) "
-                           f"WHERE {_ident(col)} IS NOT NULL GROUP BY 1").fetchall()
+        rows = con.execute(f"SELECT {ident(col)}::VARCHAR, count(*) FROM read_parquet({lit(ws.path_of(v))}) "
+                           f"WHERE {ident(col)} IS NOT NULL GROUP BY 1").fetchall()
     finally:
         con.close()
     with ws.write_lock(), ws.catalog.transaction():
@@ -120,8 +117,8 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
         col = subject_column(ws, v)
         tmp = ws.temp_path()
         try:
-            sql = (f"SELECT * FROM read_parquet({_lit(ws.path_of(v))}) "
-                   f"WHERE {_ident(col)}::VARCHAR IS DISTINCT FROM {_lit(subject_id)}")
+            sql = (f"SELECT * FROM read_parquet({lit(ws.path_of(v))}) "
+                   f"WHERE {ident(col)}::VARCHAR IS DISTINCT FROM {lit(subject_id)}")
             stats = ws.engine.write_sql(sql, tmp)
             new = ws.rewrite_version(v, tmp, stats.rows, {"kind": "erasure", "receipt_id": receipt,
                                                           "rows_removed": v.row_count - stats.rows})

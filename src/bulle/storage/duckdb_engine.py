@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.errors import InputError, Where
 from bulle.storage import csv_checks
 from bulle.storage.engine import CsvOptions, Engine, WriteStats
+from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,13 +27,8 @@ NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "lati
                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
 
 
-def _q(path: Path | str) -> str:
-    """Quote a path as a SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class DuckDBEngine(Engine):
@@ -52,11 +48,11 @@ class DuckDBEngine(Engine):
 
         con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                      "autoload_known_extensions": False})
-        con.execute(f"SET memory_limit={_q(self.memory_limit)}")
+        con.execute(f"SET memory_limit={lit(self.memory_limit)}")
         if self.threads:
             con.execute(f"SET threads={int(self.threads)}")
         if self.temp_directory:
-            con.execute(f"SET temp_directory={_q(self.temp_directory)}")
+            con.execute(f"SET temp_directory={lit(self.temp_directory)}")
         con.execute("SET enable_progress_bar=false")
         return con
 
@@ -85,28 +81,28 @@ class DuckDBEngine(Engine):
     def _read_csv_sql(self, path: Path, dialect: csv_checks.Dialect, encoding: str,
                       all_varchar: bool, types: dict[str, str] | None = None) -> str:
         args = [
-            _q(path),
-            f"delim={_q(dialect.delimiter)}",
+            lit(path),
+            f"delim={lit(dialect.delimiter)}",
             f"header={'true' if dialect.header else 'false'}",
-            f"quote={_q(dialect.quote)}",
-            f"escape={_q(dialect.quote)}",
-            f"encoding={_q(encoding)}",
+            f"quote={lit(dialect.quote)}",
+            f"escape={lit(dialect.quote)}",
+            f"encoding={lit(encoding)}",
             "strict_mode=true",
             "sample_size=-1" if os.path.getsize(path) < 64 * 1024 * 1024 else "sample_size=200000",
         ]
         if not dialect.header:
-            args.append("names=[" + ", ".join(_q(c) for c in dialect.columns) + "]")
+            args.append("names=[" + ", ".join(lit(c) for c in dialect.columns) + "]")
         if all_varchar:
             args.append("all_varchar=true")
         elif types:
-            args.append("types={" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in types.items()) + "}")
+            args.append("types={" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in types.items()) + "}")
         return f"SELECT * FROM read_csv({', '.join(args)})"
 
     def _copy(self, con, select_sql: str, dest: Path, on_error) -> None:
         import duckdb
 
         try:
-            con.execute(f"COPY ({select_sql}) TO {_q(dest)} ({PARQUET_OPTIONS})")
+            con.execute(f"COPY ({select_sql}) TO {lit(dest)} ({PARQUET_OPTIONS})")
         except (duckdb.Error, RuntimeError) as exc:
             Path(dest).unlink(missing_ok=True)
             raise on_error(exc) from None
@@ -126,7 +122,7 @@ class DuckDBEngine(Engine):
             def err(exc: Exception) -> InputError:
                 return InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src)))
 
-            self._copy(con, f"SELECT * FROM read_parquet({_q(src)})", dest, err)
+            self._copy(con, f"SELECT * FROM read_parquet({lit(src)})", dest, err)
             stats = self._stats(con, dest)
         finally:
             con.close()
@@ -143,7 +139,7 @@ class DuckDBEngine(Engine):
                 found = csv_checks.locate_jsonl_problem(src)
                 return found or InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
-            sql = (f"SELECT * FROM read_json({_q(src)}, format='newline_delimited', "
+            sql = (f"SELECT * FROM read_json({lit(src)}, format='newline_delimited', "
                    "sample_size=-1, maximum_object_size=67108864)")
             self._copy(con, sql, dest, err)
             return self._stats(con, dest)
@@ -153,22 +149,22 @@ class DuckDBEngine(Engine):
     def _stats(self, con, dest: Path) -> WriteStats:
         meta = con.execute(
             f"SELECT sum(num_rows) FROM (SELECT DISTINCT row_group_id, row_group_num_rows AS num_rows "
-            f"FROM parquet_metadata({_q(dest)}))"
+            f"FROM parquet_metadata({lit(dest)}))"
         ).fetchone()
         rows = int(meta[0] or 0)
         schema = self._schema(con, dest)
         return WriteStats(rows=rows, schema=schema, bytes=dest.stat().st_size)
 
     def _schema(self, con, path: Path) -> list[dict[str, str]]:
-        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_q(path)})").fetchall()
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(path)})").fetchall()
         return [{"name": r[0], "type": str(r[1])} for r in rows]
 
     # -- read ----------------------------------------------------------------------------------
     def read_table(self, path: Path, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
         con = self.connect()
         try:
-            cols = ", ".join(_ident(c) for c in columns) if columns else "*"
-            sql = f"SELECT {cols} FROM read_parquet({_q(path)})"
+            cols = ", ".join(ident(c) for c in columns) if columns else "*"
+            sql = f"SELECT {cols} FROM read_parquet({lit(path)})"
             if limit is not None:
                 sql += f" LIMIT {int(limit)}"
             return con.sql(sql).to_arrow_table()
@@ -193,7 +189,7 @@ class DuckDBEngine(Engine):
         con = self.connect()
         try:
             con.register("__bulle_src", table)
-            con.execute(f"COPY (SELECT * FROM __bulle_src) TO {_q(dest)} ({PARQUET_OPTIONS})")
+            con.execute(f"COPY (SELECT * FROM __bulle_src) TO {lit(dest)} ({PARQUET_OPTIONS})")
             con.unregister("__bulle_src")
             return WriteStats(rows=table.num_rows, schema=self._schema(con, dest), bytes=dest.stat().st_size)
         finally:
@@ -208,7 +204,7 @@ class DuckDBEngine(Engine):
         options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
         con = self.connect()
         try:
-            con.execute(f"COPY (SELECT * FROM read_parquet({_q(path)})) TO {_q(dest)} ({options})")
+            con.execute(f"COPY (SELECT * FROM read_parquet({lit(path)})) TO {lit(dest)} ({options})")
         finally:
             con.close()
 
@@ -218,7 +214,7 @@ class DuckDBEngine(Engine):
         try:
             for name, tbl in (tables or {}).items():
                 con.register(name, tbl)
-            con.execute(f"COPY ({sql}) TO {_q(dest)} ({PARQUET_OPTIONS})")
+            con.execute(f"COPY ({sql}) TO {lit(dest)} ({PARQUET_OPTIONS})")
             return self._stats(con, dest)
         finally:
             con.close()
@@ -227,9 +223,9 @@ class DuckDBEngine(Engine):
     def frequency_table(self, path: Path, columns: list[str]) -> pa.Table:
         con = self.connect()
         try:
-            cols = ", ".join(_ident(c) for c in columns)
+            cols = ", ".join(ident(c) for c in columns)
             return con.sql(
-                f"SELECT {cols}, count(*)::BIGINT AS count FROM read_parquet({_q(path)}) GROUP BY ALL"
+                f"SELECT {cols}, count(*)::BIGINT AS count FROM read_parquet({lit(path)}) GROUP BY ALL"
             ).to_arrow_table()
         finally:
             con.close()
@@ -239,7 +235,7 @@ class DuckDBEngine(Engine):
 
         con = self.connect()
         try:
-            return profile_parquet(con, _q(path), self._schema(con, path), top)
+            return profile_parquet(con, lit(path), self._schema(con, path), top)
         finally:
             con.close()
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bulle.storage.sqltext import ident
+
 SAMPLE_ROWS = 2000
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _jsonable(v: Any) -> Any:
@@ -28,7 +28,7 @@ def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int) -> 
         return []
     parts = ["count(*)"]
     for col in schema:
-        c = _ident(col["name"])
+        c = ident(col["name"])
         text = f"{c}::VARCHAR"
         parts += [f"count({c})", f"count(DISTINCT {c})", f"min({c})::VARCHAR", f"max({c})::VARCHAR",
                   f"avg(length({text}))", f"max(length({text}))"]
@@ -38,7 +38,7 @@ def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int) -> 
     for i, col in enumerate(schema):
         base = 1 + i * 6
         non_null, distinct, mn, mx, avg_len, max_len = row[base:base + 6]
-        c = _ident(col["name"])
+        c = ident(col["name"])
         top_rows = con.execute(
             f"SELECT {c}::VARCHAR AS v, count(*) AS n FROM {src} WHERE {c} IS NOT NULL "
             f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"
