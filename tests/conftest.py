@@ -33,3 +33,20 @@ def arx_data() -> Path:
     if not ARX_DATA.is_dir():
         pytest.skip("../shared/data/arx is not beside the repository")
     return ARX_DATA
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """One French text detector per test session: loading spaCy's model takes seconds."""
+    from bulle.text.analyzer import get_detector
+
+    return get_detector()
+
+
+@pytest.fixture(scope="session")
+def detect(detector):
+    def run(text: str) -> list[tuple[str, str]]:
+        ents = next(detector.detect([text]))
+        return [(text[e.start:e.end], e.label) for e in ents]
+
+    return run
