@@ -160,7 +160,9 @@ class Evaluator:
         if todo.shape[0] == 0:
             return
         psize = g.psize[todo] if g.psize is not None else None
-        view = ClassView(g.size[todo], psize, lambda attribute: g.histogram(attribute)[todo])
+        # C order whatever the stored layout: row sums then add up in the same order every time.
+        view = ClassView(g.size[todo], psize,
+                         lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo]))
         ok[todo] = model.check(view)
 
     def evaluate(self, node: tuple[int, ...], force: bool = False) -> NodeResult:

@@ -11,6 +11,7 @@ someone asks for them (most evaluated nodes never need them).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,13 +23,19 @@ if TYPE_CHECKING:
 _DENSE_MIN = 1 << 16
 _DENSE_MAX = 1 << 24
 _KEY_LIMIT = 1 << 62
+_COLUMN_HIST_MAX = 64    # sensitive values up to which histograms roll up one value at a time
+
+# Per-thread scratch for ``dense_ids``: an occupancy bitmap kept all False between calls and a
+# remap table whose stale entries are never read. Allocating and zeroing both for every node cost
+# more than the grouping itself on small class tables.
+_scratch = threading.local()
 
 
 class Grouping:
     """Classes of one node: per class its size, and on demand its codes, members, histograms."""
 
-    __slots__ = ("_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist", "is_base",
-                 "node", "psize", "size")
+    __slots__ = ("_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist", "hist_t",
+                 "is_base", "node", "psize", "size")
 
     def __init__(self, node: tuple[int, ...], size: np.ndarray, psize: np.ndarray | None, enc: Encoded,
                  columns_fn: Callable[[], list[np.ndarray]], cls_fn: Callable[[], np.ndarray],
@@ -43,6 +50,7 @@ class Grouping:
         self._cls_fn = cls_fn
         self._hist_fn = hist_fn
         self.hist: dict[str, np.ndarray] = {}
+        self.hist_t: dict[str, np.ndarray] = {}   # (values, C) copies, for rolling up by value
         self.is_base = is_base
 
     @property
@@ -72,16 +80,28 @@ class Grouping:
         return self._cls
 
     def histogram(self, attribute: str) -> np.ndarray:
-        """(C, values) counted records of each sensitive value in each class."""
+        """(C, values) counted records of each sensitive value in each class (any memory order)."""
         h = self.hist.get(attribute)
         if h is None:
             h = self._hist_fn(attribute)
             self.hist[attribute] = h
         return h
 
+    def histogram_t(self, attribute: str) -> np.ndarray:
+        """(values, C) the histogram transposed and contiguous: one row per sensitive value."""
+        h = self.hist_t.get(attribute)
+        if h is None:
+            h = np.ascontiguousarray(self.histogram(attribute).T)
+            self.hist_t[attribute] = h
+        return h
+
     @property
     def nbytes(self) -> int:
-        total = self.size.nbytes * 2 + sum(h.nbytes for h in self.hist.values())
+        total = self.size.nbytes * 2
+        # A histogram and its transposed copy may share one buffer: count each buffer once.
+        buffers = {id(h if h.base is None else h.base): h.nbytes
+                   for h in (*self.hist.values(), *self.hist_t.values())}
+        total += sum(buffers.values())
         if self._columns is not None:
             total += sum(c.nbytes for c in self._columns)
         return total
@@ -107,13 +127,24 @@ def base_grouping(enc: Encoded) -> Grouping:
     return g
 
 
+def _buffers(space: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's scratch of at least ``space`` entries (grown by doubling)."""
+    occupied = getattr(_scratch, "occupied", None)
+    if occupied is None or occupied.shape[0] < space:
+        size = 1 << max(16, int(space - 1).bit_length())
+        _scratch.occupied = np.zeros(size, dtype=bool)
+        _scratch.remap = np.empty(size, dtype=np.int64)
+    return _scratch.occupied, _scratch.remap
+
+
 def dense_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
     """Map keys in [0, space) to dense ids 0..C-1."""
     n = key.shape[0]
     if space <= max(_DENSE_MIN, 4 * n) and space <= _DENSE_MAX:
-        occupied = np.bincount(key, minlength=space)
-        present = np.flatnonzero(occupied)
-        remap = np.zeros(space, dtype=np.int64)
+        occupied, remap = _buffers(space)
+        occupied[key] = True
+        present = np.flatnonzero(occupied[:space])
+        occupied[present] = False
         remap[present] = np.arange(present.shape[0], dtype=np.int64)
         return remap[key], int(present.shape[0])
     if n == 0:
@@ -202,13 +233,23 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
         width = col.size
         if source.is_base:
             flat, weights = ids * width + col.codes, enc.count
+        elif width <= _COLUMN_HIST_MAX:
+            # One bincount per value over a contiguous row of the source's transposed histogram:
+            # the same integer sums as the flat bincount below, without building a (C*values) key.
+            h_src_t = source.histogram_t(attribute)
+            out = np.empty((width, n_classes), dtype=np.float64)
+            for v in range(width):
+                out[v] = np.bincount(ids, weights=h_src_t[v], minlength=n_classes)
+            grouping.hist_t[attribute] = out
+            return out.T   # a view: models see their classes through a C-ordered selection
         else:
             h_src = source.histogram(attribute)
             flat = (ids[:, None] * width + np.arange(width, dtype=np.int64)[None, :]).ravel()
             weights = h_src.ravel()
         return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(n_classes, width)
 
-    return Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
+    grouping = Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
+    return grouping
 
 
 def group(enc: Encoded, node: tuple[int, ...], source: Grouping | None = None) -> Grouping:
