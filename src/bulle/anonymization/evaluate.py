@@ -77,6 +77,17 @@ class Evaluator:
         self._next_slot = 0
         self._used = 0
         self._inserted = 0
+        # Each slot's levels packed in one integer (one field per attribute, with a guard bit
+        # above it): "slot <= node" in every attribute is then one subtraction and one mask.
+        offsets, shift = [], 0
+        for d in range(enc.dims):
+            offsets.append(shift)
+            shift += int(len(enc.level_values[d]) - 1).bit_length() + 1
+        self._packed = shift <= 62
+        self._offsets = offsets
+        self._guards = sum(1 << (o + int(len(enc.level_values[d]) - 1).bit_length())
+                           for d, o in enumerate(offsets)) if self._packed else 0
+        self._slot_packed = np.zeros(_CACHE_SLOTS, dtype=np.int64)
         self._hub_min = max(256, enc.n_rows // 16)
         self._hub_requests: dict[tuple[int, ...], int] = {}
         self._cache_bytes = 0
@@ -87,12 +98,20 @@ class Evaluator:
         best = base_grouping(self.enc)
         used = self._used
         if used:
-            below = (self._slot_levels[:used] <= np.asarray(node, dtype=np.int8)).all(axis=1)
+            if self._packed:
+                guards = self._guards
+                diff = (self._pack(node) | guards) - self._slot_packed[:used]
+                below = (diff & guards) == guards
+            else:
+                below = (self._slot_levels[:used] <= np.asarray(node, dtype=np.int8)).all(axis=1)
             sizes = np.where(below, self._slot_sizes[:used], _NONE)
             j = int(sizes.argmin())
             if sizes[j] < best.n_classes:
                 best = self._slot_groups[j]
         return best
+
+    def _pack(self, node: tuple[int, ...]) -> int:
+        return sum(v << o for v, o in zip(node, self._offsets, strict=True))
 
     def _source(self, node: tuple[int, ...]) -> Grouping:
         """A small source for ``node``: a cached predecessor, or a "hub" built for reuse.
@@ -140,6 +159,8 @@ class Evaluator:
             self._cache_bytes -= self._slot_bytes[j]
         self._slot_groups[j] = g
         self._slot_levels[j] = g.node
+        if self._packed:
+            self._slot_packed[j] = self._pack(g.node)
         self._slot_sizes[j] = g.n_classes
         self._slot_bytes[j] = nbytes
         self._cache[g.node] = j
@@ -151,6 +172,7 @@ class Evaluator:
             self._cache_bytes -= self._slot_bytes[k]
             self._slot_groups[k] = None
             self._slot_levels[k] = 127
+            self._slot_packed[k] = 0
             self._slot_sizes[k] = _NONE
             self._slot_bytes[k] = 0
 
@@ -180,9 +202,10 @@ class Evaluator:
     def _judge(self, node: tuple[int, ...], g: Grouping, force: bool) -> NodeResult:
         size = g.size
         counted = size > 0
-        ok = np.ones(g.n_classes, dtype=bool)
         if self.min_size is not None:
-            ok &= size >= self.min_size
+            ok = size >= self.min_size
+        else:
+            ok = np.ones(g.n_classes, dtype=bool)
         for m in self.monotone:
             self._apply(g, ok, m)
         suppressed = int(size[~ok & counted].sum())

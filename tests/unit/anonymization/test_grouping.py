@@ -6,8 +6,10 @@ import numpy as np
 import pyarrow as pa
 
 from bulle.anonymization.encoding import COUNT, encode
+from bulle.anonymization.evaluate import Evaluator
 from bulle.anonymization.grouping import base_grouping, dense_ids, roll_up
 from bulle.anonymization.hierarchy import Hierarchy
+from bulle.anonymization.models import MODELS
 from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
 
 
@@ -56,3 +58,30 @@ def test_histograms_rolled_up_through_a_chain_equal_those_from_the_base():
             assert np.array_equal(g.histogram_t("s"), g.histogram("s").T)
             assert np.array_equal(g.size, direct.size[mapping])
             src = g
+
+
+def test_packed_source_lookup_picks_the_same_predecessor_as_the_plain_comparison():
+    rng = np.random.default_rng(5)
+    a = [f"a{i}" for i in range(8)]
+    ha = Hierarchy.from_rows([[v, f"A{i // 2}", f"AA{i // 4}", "*"] for i, v in enumerate(a)], name="a")
+    hb = Hierarchy.from_rows([[v, f"B{i // 2}", "*"] for i, v in enumerate(a)], name="b")
+    hs = Hierarchy.from_rows([["x", "*"], ["y", "*"]], name="s")
+    rows = sorted({(a[rng.integers(8)], a[rng.integers(8)], "xy"[rng.integers(2)]) for _ in range(200)})
+    freq = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "s": [r[2] for r in rows],
+                     COUNT: pa.array(np.ones(len(rows), dtype=np.int64))})
+    model = ModelSpec("t-closeness-equal", "s", {"t": 0.3})
+    spec = AnonymizationSpec(quasi_identifiers=("a", "b"), hierarchies={"a": ha, "b": hb, "s": hs},
+                             models=(model,), sensitive=("s",), suppression_limit=0.1, metric="dmstar")
+    enc = encode(freq, spec)
+    ev = Evaluator(enc, [MODELS["t-closeness-equal"](model, enc)], limit=20)
+    assert ev._packed
+    nodes = [(x, y) for x in range(4) for y in range(3)]
+    for node in nodes:
+        ev.evaluate(node)
+    for node in nodes:
+        packed = ev._cached_source(node)
+        ev._packed = False
+        plain = ev._cached_source(node)
+        ev._packed = True
+        assert packed is plain
+        assert all(s <= v for s, v in zip(packed.node, node, strict=True))

@@ -43,9 +43,11 @@ class EqualDistanceTCloseness(PrivacyModel):
     def check(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         size = view.size.astype(np.float64)
-        p = hist / np.maximum(size, 1.0)[:, None]
+        terms = hist / np.maximum(size, 1.0)[:, None]
         # For a value absent from the class |q - 0| - q = 0: summing over all values is the same.
-        terms = np.abs(self.q[None, :] - p)
+        # |q - p| - q, computed in place (the same operations, without a temporary per step).
+        np.subtract(self.q[None, :], terms, out=terms)
+        np.abs(terms, out=terms)
         terms -= self.q[None, :]
         val = (1.0 + terms.sum(axis=1)) / 2.0
         return (val <= self.t) & (size > 0)
