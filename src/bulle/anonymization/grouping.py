@@ -85,6 +85,8 @@ class Grouping:
         if h is None:
             h = self._hist_fn(attribute)
             self.hist[attribute] = h
+            if h.flags.f_contiguous and not h.flags.c_contiguous:
+                self.hist_t[attribute] = h.T   # built transposed: keep that layout at hand
         return h
 
     def histogram_t(self, attribute: str) -> np.ndarray:
@@ -231,25 +233,29 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
     def hist_fn(attribute: str) -> np.ndarray:
         col = enc.sensitive_column(attribute)
         width = col.size
+        if width <= _COLUMN_HIST_MAX:
+            # Built as (values, C), so that rolling this table up again reads contiguous rows; the
+            # models get a view (and see their classes through a C-ordered selection).
+            if source.is_base:
+                out = np.bincount(col.codes * n_classes + ids, weights=enc.count,
+                                  minlength=width * n_classes).reshape(width, n_classes)
+            else:
+                # One bincount per value over a row of the source's transposed histogram: the
+                # same integer sums as one flat bincount, without building a (C*values) key.
+                h_src_t = source.histogram_t(attribute)
+                out = np.empty((width, n_classes), dtype=np.float64)
+                for v in range(width):
+                    out[v] = np.bincount(ids, weights=h_src_t[v], minlength=n_classes)
+            return out.T
         if source.is_base:
             flat, weights = ids * width + col.codes, enc.count
-        elif width <= _COLUMN_HIST_MAX:
-            # One bincount per value over a contiguous row of the source's transposed histogram:
-            # the same integer sums as the flat bincount below, without building a (C*values) key.
-            h_src_t = source.histogram_t(attribute)
-            out = np.empty((width, n_classes), dtype=np.float64)
-            for v in range(width):
-                out[v] = np.bincount(ids, weights=h_src_t[v], minlength=n_classes)
-            grouping.hist_t[attribute] = out
-            return out.T   # a view: models see their classes through a C-ordered selection
         else:
             h_src = source.histogram(attribute)
             flat = (ids[:, None] * width + np.arange(width, dtype=np.int64)[None, :]).ravel()
             weights = h_src.ravel()
         return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(n_classes, width)
 
-    grouping = Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
-    return grouping
+    return Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
 
 
 def group(enc: Encoded, node: tuple[int, ...], source: Grouping | None = None) -> Grouping:
