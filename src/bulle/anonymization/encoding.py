@@ -58,6 +58,14 @@ class Encoded:
     _row_codes: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _level_maps: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _base_grouping: object = field(default=None, repr=False)
+    _cards: list[list[int]] | None = field(default=None, repr=False)
+
+    @property
+    def cards(self) -> list[list[int]]:
+        """[d][level] -> cardinality, as plain ints: read for every attribute of every node."""
+        if self._cards is None:
+            self._cards = [[len(v) for v in values] for values in self.level_values]
+        return self._cards
 
     @property
     def n_records(self) -> int:

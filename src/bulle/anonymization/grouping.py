@@ -177,12 +177,13 @@ def class_map(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> tuple[np
     columns = source.columns
     rows = source.n_classes
     limit = max(_DENSE_MIN, 16 * rows)
-    order = sorted(range(len(node)), key=lambda d: -enc.cardinality(d, node[d]))
+    cards = enc.cards
+    order = sorted(range(len(node)), key=lambda d: -cards[d][node[d]])
     key: np.ndarray | None = None
     space = 1
     for d in order:
         level = node[d]
-        card = enc.cardinality(d, level)
+        card = cards[d][level]
         if card == 1:
             continue
         src = columns[d]
