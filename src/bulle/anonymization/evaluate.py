@@ -13,6 +13,7 @@ what the search uses to prune.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import lshift
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,7 +112,7 @@ class Evaluator:
         return best
 
     def _pack(self, node: tuple[int, ...]) -> int:
-        return sum(v << o for v, o in zip(node, self._offsets, strict=True))
+        return sum(map(lshift, node, self._offsets))
 
     def _source(self, node: tuple[int, ...]) -> Grouping:
         """A small source for ``node``: a cached predecessor, or a "hub" built for reuse.
