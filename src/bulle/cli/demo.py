@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from bulle.cli.common import actor_from, console
-from bulle.errors import ConflictError, Where
+from bulle.errors import BulleError, ConflictError, Where
 
 
 def bundled(name: str) -> Path:
@@ -168,7 +168,7 @@ def step_governance(ws, out) -> None:
         out.print("bob's SQL on the locked-down view: " + ", ".join(f"{r['diagnostic']}={r['n']}" for r in counts.to_pylist()))
         try:
             gov.query_for_project(analyst, "etude-diabete", f"SELECT * FROM read_parquet('{ws.root}/data/*/*.parquet')")
-        except Exception as exc:  # the lock-down refuses it
+        except BulleError as exc:  # the lock-down refuses it
             out.print(f"bob tries to read the raw files: [red]refused[/] ({str(exc).splitlines()[0][:90]})")
     finally:
         analyst.close()

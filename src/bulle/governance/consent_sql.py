@@ -19,6 +19,7 @@ key, so the join runs on tokens.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,7 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
                 t = cache[sid] = token(tokens.key, tokens.key_id, normalize(sid, tokens.kind))
             out.append(t)
         table = table.append_column("token", pa.array(out, pa.string()))
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # readers may race: each writes its own
     pq.write_table(table, tmp)
     _write_state(tmp, state_path(path), "token" if tokens else "subject_id")
     tmp.replace(path)
@@ -98,7 +99,7 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     import duckdb
 
     sid = quote_ident(id_column)
-    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
         con.execute(f"""
@@ -126,7 +127,7 @@ def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path
     if path.exists():
         return path
     subj = quote_ident(subject_column)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
         con.execute(f"""COPY (SELECT DISTINCT {subj}::VARCHAR AS sid FROM read_parquet({lit(data)}) AS t

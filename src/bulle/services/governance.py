@@ -206,12 +206,12 @@ def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | N
     st = store(ws)
     project = st.project(project_name)
     v = resolve(ws, ref)
-    decision = access.can_read(ws.actor, project, governed(ws, v), columns, at=at)
+    gd = governed(ws, v)
+    decision = access.can_read(ws.actor, project, gd, columns, at=at)
     if not decision.allowed:
         ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
             "project": project.name, "allowed": False, "denials": [d.rule.value for d in decision.denials]}))
         decision.require()
-    gd = governed(ws, v)
     choices = None
     if gd.subject_column and gd.personal:
         choices = snapshot(ws.catalog, ws.root / "cache", _tokenization(ws, v, gd.subject_column))

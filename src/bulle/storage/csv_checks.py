@@ -125,7 +125,6 @@ def check_column_names(columns: list[str], path: Path | str) -> None:
 
 def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
     """Stream the file and return an error for the first invalid byte or ragged row, if any."""
-    where = Where(file=str(path))
     encoding = dialect.encoding
     decoder_factory = codecs.getincrementaldecoder(encoding)
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1"):
@@ -158,7 +157,6 @@ def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
                                       Where(file=str(path), line=reader.line_num))
         except csv.Error as exc:
             return InputError(f"malformed CSV: {exc}", Where(file=str(path), line=reader.line_num))
-    del where
     return None
 
 
