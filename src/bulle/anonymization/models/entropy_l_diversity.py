@@ -93,6 +93,11 @@ class EntropyLDiversity(PrivacyModel):
         col = enc.sensitive_column(self.attribute)
         # ARX numbers values in order of first appearance in the data (when known).
         self.arx_ids = col.arx_ids if col.arx_ids is not None else np.arange(col.size)
+        if self.estimator == "grassberger":
+            # Shannon entropy can only grow when classes merge; Grassberger's estimate can fall
+            # (two classes {a, b} pass 2-diversity, their union {a, a, b, b} fails), so no node may
+            # be judged from its neighbours.
+            self.monotonic_without_suppression = False
 
     def check(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
