@@ -68,6 +68,8 @@ class Evaluator:
                          and m.name != "k-anonymity"]
         self.others = [m for m in models if not m.first and not m.monotonic_with_suppression]
         self.has_dpresence = bool(self.first)
+        # Failure certificates (see ``_certified``): every non-monotonic model bounds its failures.
+        self.certifies = bool(self.others) and not self.first and all(m.bounds_failures for m in self.others)
         self.evaluations = 0
         self.rows_processed = 0
         self._cache: dict[tuple[int, ...], int] = {}
@@ -209,10 +211,10 @@ class Evaluator:
             ok = np.ones(g.n_classes, dtype=bool)
         for m in self.monotone:
             self._apply(g, ok, m)
-        suppressed = int(size[~ok & counted].sum())
-        monotone_failed = suppressed > self.limit
+        sure = int(size[~ok & counted].sum())
+        monotone_failed = sure > self.limit
         if monotone_failed and not force:
-            return NodeResult(tuple(node), False, True, suppressed, False, g, None)
+            return NodeResult(tuple(node), False, True, sure, False, g, None)
         unsuppressible = False
         for m in self.first:
             before = ok.copy()
@@ -220,13 +222,34 @@ class Evaluator:
             if self.min_size is None and np.any(before & ~ok & ~counted):
                 unsuppressible = True
             if unsuppressible and not force:
-                return NodeResult(tuple(node), False, monotone_failed, suppressed, False, g, None)
+                return NodeResult(tuple(node), False, monotone_failed, sure, False, g, None)
+        base_ok = ok.copy() if self.certifies else None
         for m in self.others:
             self._apply(g, ok, m)
             if not force and int(size[~ok & counted].sum()) > self.limit:
-                return NodeResult(tuple(node), False, monotone_failed,
-                                  int(size[~ok & counted].sum()), False, g, None)
+                failed = monotone_failed or (base_ok is not None and self._certified(g, base_ok, sure))
+                return NodeResult(tuple(node), False, failed, int(size[~ok & counted].sum()), False, g, None)
         violating = ~ok & counted
         suppressed = int(size[violating].sum())
         anonymous = suppressed <= self.limit and not unsuppressible
+        if not anonymous and not monotone_failed and base_ok is not None:
+            monotone_failed = self._certified(g, base_ok, sure)
         return NodeResult(tuple(node), anonymous, monotone_failed, suppressed, True, g, violating)
+
+    def _certified(self, g: Grouping, base_ok: np.ndarray, sure: int) -> bool:
+        """Whether no predecessor of this node can be anonymous.
+
+        A predecessor splits every class. Records of classes below the minimal size or failing a
+        monotonic model are suppressed in every split (``sure``); of a class failing another model,
+        at least that model's failing share is. When these lower bounds exceed the limit, the
+        whole down-set fails: the search prunes it as it does for monotonic models.
+        """
+        todo = np.flatnonzero(base_ok & (g.size > 0))
+        if todo.shape[0] == 0:
+            return sure > self.limit
+        sizes = g.size[todo]
+        view = ClassView(sizes, None, lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo]))
+        share = np.zeros(todo.shape[0])
+        for m in self.others:
+            np.maximum(share, m.failing_share(view), out=share)
+        return sure + float(np.dot(sizes.astype(np.float64), share)) > self.limit

@@ -7,6 +7,10 @@ Exactness comes first; pruning is used only where it is provably safe:
   its successors anonymous and a failing node makes all its predecessors fail. Whatever the
   models, a node whose *monotonic part* (minimal class size, distinct l-diversity) already
   suppresses too much makes all its predecessors fail.
+* **Failure certificates.** For models bounding the share of a class that fails however it is
+  split (t-closeness, Shannon entropy l-diversity), a failing node whose certain suppressions
+  exceed the limit makes all its predecessors fail too (``Evaluator._certified``): the search
+  then runs top-down as for monotonic models.
 * **Bounds.** Metrics with a bound from levels alone (Loss, entropy, precision, height) are
   searched among nodes whose bound beats the best value found, highest bounds first so that one
   failed check prunes a whole down-set; a greedy descent from the top supplies a first value.
@@ -63,6 +67,7 @@ class Search:
         self.best_id: int | None = None
         self.best_values = None
         self.node_bound: dict[int, float] = {}
+        self.top_certified = False
 
     # -- scoring ---------------------------------------------------------------------------------
     def key(self, values) -> np.ndarray:
@@ -113,6 +118,7 @@ class Search:
         i = self.lat.top
         res = self._evaluate(i)
         if not res.anonymous:
+            self.top_certified = res.monotone_failed
             return False
         while True:
             preds = self.lat.direct_predecessors(i)
@@ -134,8 +140,13 @@ class Search:
         lat = self.lat
         bounds = self.metric.static_bound(lat.levels)
         keys = self.aggregate.scores(bounds) if self.metric.multi_dimensional else bounds[:, None]
-        if self.models_monotone:
+        if self.models_monotone or self.ev.certifies:
+            # Top-down: a node that fails (with a certificate when the models are not monotonic)
+            # prunes its whole down-set. Without monotonicity a failing top proves nothing unless
+            # certified: then fall back to increasing bounds.
             if not self._greedy(keys):
+                if not self.models_monotone and not self.top_certified:
+                    self._in_order(keys)
                 return
             sort_cols = [-lat.level_sum] + [-keys[:, j] for j in reversed(range(keys.shape[1]))]
             order = np.lexsort(sort_cols)
@@ -150,14 +161,18 @@ class Search:
                     continue
                 self._evaluate(int(i))
         else:
-            sort_cols = [lat.level_sum] + [keys[:, j] for j in reversed(range(keys.shape[1]))]
-            order = np.lexsort(sort_cols)
-            for i in order:
-                if self.best_key is not None and not is_less(keys[i], self.best_key, _EPS):
-                    break
-                if self.status[i] == -1 or self.evaluated[i] or self.dominated[i]:
-                    continue
-                self._evaluate(int(i))
+            self._in_order(keys)
+
+    def _in_order(self, keys: np.ndarray) -> None:
+        """Evaluate nodes by increasing bound until the bound reaches the best value found."""
+        lat = self.lat
+        sort_cols = [lat.level_sum] + [keys[:, j] for j in reversed(range(keys.shape[1]))]
+        for i in np.lexsort(sort_cols):
+            if self.best_key is not None and not is_less(keys[i], self.best_key, _EPS):
+                break
+            if self.status[i] == -1 or self.evaluated[i] or self.dominated[i]:
+                continue
+            self._evaluate(int(i))
 
     def _dynamic(self) -> None:
         """Bottom-up in node-number order: every predecessor comes first, and the node just before

@@ -86,6 +86,21 @@ class PrivacyModel:
         """One boolean per class: does the class satisfy the model?"""
         raise NotImplementedError
 
+    @property
+    def bounds_failures(self) -> bool:
+        """Whether :meth:`failing_share` gives a bound (models without one disable certificates)."""
+        return False
+
+    def failing_share(self, view: ClassView) -> np.ndarray:
+        """Per class: a lower bound on the share of its records that fail this model however the
+        class is split (a predecessor transformation splits every class into finer ones).
+
+        Summed over the classes of a node, it bounds the records any predecessor must suppress:
+        once that exceeds the limit, no predecessor is anonymous and the search prunes them all,
+        even for models that are not monotonic with suppression (see docs/anonymization.md).
+        """
+        raise NotImplementedError
+
     def sensitive(self, enc: Encoded) -> SensitiveColumn:
         return enc.sensitive_column(self.attribute)
 

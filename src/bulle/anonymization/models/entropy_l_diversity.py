@@ -119,6 +119,25 @@ class EntropyLDiversity(PrivacyModel):
         return ok
 
 
+    @property
+    def bounds_failures(self) -> bool:
+        return self.estimator == "shannon"
+
+    def failing_share(self, view: ClassView) -> np.ndarray:
+        """Shannon entropy is concave: H(D) >= sum w_i H(C_i) >= (1 - w_fail) ln l, so the parts
+        that fail hold at least 1 - H(D) / ln l of D's records."""
+        log_l = math.log(self.l)
+        if log_l <= 0:
+            return np.zeros(view.size.shape[0])
+        counts = view.histogram(self.attribute).astype(np.float64)
+        n = counts.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(counts > 0, counts * np.log(np.where(counts > 0, counts, 1.0)), 0.0)
+            entropy = np.log(n) - terms.sum(axis=1) / n
+        share = 1.0 - (entropy + 1e-9) / log_l
+        return np.where(n > 0, np.clip(share, 0.0, 1.0), 0.0)
+
+
 def _aborts(arx_ids: np.ndarray, terms: np.ndarray, present: np.ndarray, bound: float) -> bool:
     """Replay ARX's early abort over its open-addressing table (capacity 8, doubled when more than
     3/4 full; home bucket = value id masked; linear probing; values inserted by increasing id)."""

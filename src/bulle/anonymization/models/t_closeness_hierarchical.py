@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
-from bulle.anonymization.models.t_closeness_equal import overall_distribution
+from bulle.anonymization.models.t_closeness_equal import emd_failing_share, overall_distribution
 
 
 @register
@@ -30,6 +30,8 @@ class HierarchicalDistanceTCloseness(PrivacyModel):
         self.overall = overall_distribution(enc, self.attribute)
         self.total = float(enc.n_records)
         self.height = h.height
+        self.width = col.size
+        self.vertex: np.ndarray | None = None
         # Per level >= 1: parent index of every node of the level below.
         self.parents: list[np.ndarray] = []
         self.sizes: list[int] = []
@@ -60,6 +62,16 @@ class HierarchicalDistanceTCloseness(PrivacyModel):
         return float(self.params["t"])
 
     def check(self, view: ClassView) -> np.ndarray:
+        return (self.distance(view) <= self.t) & (view.size > 0)
+
+    @property
+    def bounds_failures(self) -> bool:
+        return True
+
+    def failing_share(self, view: ClassView) -> np.ndarray:
+        return emd_failing_share(self, view)
+
+    def distance(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         q_size = view.size.astype(np.float64)
         extra = self.overall[None, :] * q_size[:, None] - hist * self.total   # exact integers
@@ -72,5 +84,4 @@ class HierarchicalDistanceTCloseness(PrivacyModel):
             cost += (level / self.height) * np.minimum(pos, neg).sum(axis=1)
             extra = pos - neg
         with np.errstate(divide="ignore", invalid="ignore"):
-            cost = cost / (self.total * q_size)
-        return (cost <= self.t) & (q_size > 0)
+            return cost / (self.total * q_size)

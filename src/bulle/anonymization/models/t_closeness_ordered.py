@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
-from bulle.anonymization.models.t_closeness_equal import overall_distribution
+from bulle.anonymization.models.t_closeness_equal import emd_failing_share, overall_distribution
 
 ORDERS = ("lexical", "numeric")
 
@@ -30,6 +30,8 @@ class OrderedDistanceTCloseness(PrivacyModel):
         total = float(enc.n_records)
         self.q = counts / total if total > 0 else counts
         self.order = np.arange(col.size)
+        self.width = col.size
+        self.vertex: np.ndarray | None = None
         if self.params.get("order", "lexical") == "numeric":
             self.order = np.array(sorted(range(col.size), key=lambda i: float(col.values[i])), dtype=np.int64)
 
@@ -45,12 +47,25 @@ class OrderedDistanceTCloseness(PrivacyModel):
     def t(self) -> float:
         return float(self.params["t"])
 
-    def check(self, view: ClassView) -> np.ndarray:
+    def _unscaled(self, view: ClassView) -> np.ndarray:
+        """sum_i |sum_{j<=i} (p_j - q_j)|, summed as ARX sums it (before dividing by m - 1)."""
         hist = view.histogram(self.attribute)[:, self.order]
         size = view.size.astype(np.float64)
         m = hist.shape[1]
         with np.errstate(divide="ignore", invalid="ignore"):
             p = hist / size[:, None]
         diff = np.cumsum(p - self.q[None, self.order], axis=1)
-        distance = np.cumsum(np.abs(diff), axis=1)[:, -1] if m else np.zeros(len(hist))
-        return (distance <= self.t * (m - 1.0)) & (size > 0)
+        return np.cumsum(np.abs(diff), axis=1)[:, -1] if m else np.zeros(len(hist))
+
+    def distance(self, view: ClassView) -> np.ndarray:
+        return self._unscaled(view) / max(self.width - 1.0, 1.0)
+
+    def check(self, view: ClassView) -> np.ndarray:
+        return (self._unscaled(view) <= self.t * (self.width - 1.0)) & (view.size > 0)
+
+    @property
+    def bounds_failures(self) -> bool:
+        return True
+
+    def failing_share(self, view: ClassView) -> np.ndarray:
+        return emd_failing_share(self, view)
