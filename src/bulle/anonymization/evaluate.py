@@ -77,7 +77,8 @@ class Evaluator:
         self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), 127, dtype=np.int8)
         self._slot_sizes = np.full(_CACHE_SLOTS, _NONE, dtype=np.int64)
         self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
-        self._next_slot = 0
+        self._slot_tick = np.zeros(_CACHE_SLOTS, dtype=np.int64)   # last use, for LRU eviction
+        self._tick = 0
         self._used = 0
         self._inserted = 0
         # Each slot's levels packed in one integer (one field per attribute, with a guard bit
@@ -111,6 +112,8 @@ class Evaluator:
             j = int(sizes.argmin())
             if sizes[j] < best.n_classes:
                 best = self._slot_groups[j]
+                self._tick += 1
+                self._slot_tick[j] = self._tick
         return best
 
     def _pack(self, node: tuple[int, ...]) -> int:
@@ -153,9 +156,11 @@ class Evaluator:
         nbytes = g.nbytes + g.n_classes * self.enc.dims * 4
         if nbytes > _CACHE_BYTES // 8:
             return
-        j = self._next_slot
-        self._next_slot = (j + 1) % _CACHE_SLOTS
-        self._used = max(self._used, j + 1)
+        if self._used < _CACHE_SLOTS:
+            j = self._used
+            self._used += 1
+        else:
+            j = int(np.argmin(self._slot_tick))   # least recently used (or a freed slot)
         old = self._slot_groups[j]
         if old is not None:
             del self._cache[old.node]
@@ -168,8 +173,10 @@ class Evaluator:
         self._slot_bytes[j] = nbytes
         self._cache[g.node] = j
         self._cache_bytes += nbytes
+        self._tick += 1
+        self._slot_tick[j] = self._tick
         while self._cache_bytes > _CACHE_BYTES:
-            k = int(np.argmax(self._slot_bytes))
+            k = int(np.argmin(np.where(self._slot_bytes[:self._used] > 0, self._slot_tick[:self._used], _NONE)))
             victim = self._slot_groups[k]
             del self._cache[victim.node]
             self._cache_bytes -= self._slot_bytes[k]
@@ -178,6 +185,7 @@ class Evaluator:
             self._slot_packed[k] = 0
             self._slot_sizes[k] = _NONE
             self._slot_bytes[k] = 0
+            self._slot_tick[k] = 0
 
     def _apply(self, g: Grouping, ok: np.ndarray, model: PrivacyModel) -> None:
         """Restrict ``ok`` to the classes that also satisfy ``model``."""

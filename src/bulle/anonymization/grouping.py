@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _DENSE_MIN = 1 << 16
 _DENSE_MAX = 1 << 24
+_DENSE_FACTOR = 16      # a bitmap scan of 16 entries per row still beats sorting the rows
 _KEY_LIMIT = 1 << 62
 _COLUMN_HIST_MAX = 64    # sensitive values up to which histograms roll up one value at a time
 
@@ -142,7 +143,7 @@ def _buffers(space: int) -> tuple[np.ndarray, np.ndarray]:
 def dense_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
     """Map keys in [0, space) to dense ids 0..C-1."""
     n = key.shape[0]
-    if space <= max(_DENSE_MIN, 4 * n) and space <= _DENSE_MAX:
+    if space <= max(_DENSE_MIN, _DENSE_FACTOR * n) and space <= _DENSE_MAX:
         occupied, remap = _buffers(space)
         occupied[key] = True
         present = np.flatnonzero(occupied[:space])
