@@ -152,14 +152,18 @@ def anonymize_frequencies(freq: pa.Table, spec: AnonymizationSpec, data_file: st
         seconds=time.perf_counter() - t0, node_result=res, **common)
 
 
-def anonymize_table(engine: Engine, data: Path, spec: AnonymizationSpec) -> AnonymizationResult:
-    """Anonymize a table (Parquet, or CSV read as text) optimally under ``spec``."""
+def anonymize_table(engine: Engine, data: Path, spec: AnonymizationSpec,
+                    name: str | None = None) -> AnonymizationResult:
+    """Anonymize a table (Parquet, or CSV read as text) optimally under ``spec``.
+
+    ``name`` is how problems refer to the data (a dataset version rather than a temporary file).
+    """
     from bulle.anonymization.frequency import base_frequencies
 
     t0 = time.perf_counter()
     columns = [*spec.quasi_identifiers, *spec.sensitive]
     freq = base_frequencies(engine, Path(data), columns, spec.research_subset)
-    return anonymize_frequencies(freq, spec, str(data), started=t0,
+    return anonymize_frequencies(freq, spec, name or str(data), started=t0,
                                  value_orders=value_orders_for(engine, Path(data), spec))
 
 

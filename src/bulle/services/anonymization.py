@@ -92,6 +92,15 @@ def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: 
             problems.append(Problem(f"column {c!r} is a {roles[c].role.value}: it is dropped from a release, so it "
                                     "cannot be a quasi-identifier or sensitive attribute (keep it with --keep, or "
                                     "change its role)", Where(column=c)))
+    # A quasi-identifier left out of the specification would be released unchanged beside the
+    # generalized ones, and the release's guarantee would not cover it: it must be generalized, or
+    # kept as it is on purpose.
+    for c in columns:
+        r = roles.get(c)
+        if r is not None and r.role is ColumnRole.QUASI_IDENTIFIER and c not in used and c not in keep:
+            problems.append(Problem(f"column {c!r} is a quasi-identifier without a hierarchy: it would be "
+                                    "released unchanged and the privacy models would not cover it (give it "
+                                    f"--hierarchy {c}=FILE, or --keep {c} to release it as it is)", Where(column=c)))
     if problems:
         raise ValidationError.from_problems(f"cannot anonymize {source.ref}", problems)
     return {"columns": columns, "dropped": dropped, "kept": [c for c in keep if c in columns], "subject": subject}
@@ -113,12 +122,20 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
         cols = ", ".join(f"{ident(c)}::VARCHAR AS {ident(c)}" for c in visible)
         con.execute(f"COPY (SELECT {cols} FROM read_parquet({lit(ws.path_of(source))})) TO {lit(projected)} "
                     "(FORMAT parquet)")
-        result = anonymize_table(ws.engine, projected, spec)
+        result = anonymize_table(ws.engine, projected, spec, name=str(source.ref))
         if not result.anonymous:
             return result, final, None
         result.write(ws.engine, projected, released)
-        risk = measure_risk(released, list(spec.quasi_identifiers), subject_id=subject, threshold=threshold,
-                            engine=ws.engine)
+        # Columns kept on purpose (an identifier, a pseudonym, an ungeneralized quasi-identifier)
+        # identify as much as the quasi-identifiers: the risk is measured with them.
+        kept = [c for c in plan["kept"] if c in visible and c not in spec.quasi_identifiers]
+        # A kept subject id is then a quasi-identifier itself: every subject is singled out.
+        risk_subject = None if subject in kept else subject
+        risk = measure_risk(released, [*spec.quasi_identifiers, *kept], subject_id=risk_subject,
+                            threshold=threshold, engine=ws.engine)
+        if kept:
+            risk.notes.append(f"kept as released: {', '.join(kept)}; measured with the quasi-identifiers, "
+                              "since a kept identifier or pseudonym singles records out")
         drop = [c for c in (subject,) if c is not None and c in plan["dropped"]]
         exclude = f" EXCLUDE ({', '.join(ident(c) for c in drop)})" if drop else ""
         con.execute(f"COPY (SELECT *{exclude} FROM read_parquet({lit(released)})) TO {lit(final)} "
