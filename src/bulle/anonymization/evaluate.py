@@ -152,7 +152,6 @@ class Evaluator:
     def _remember(self, g: Grouping) -> None:
         if g.node in self._cache:
             return
-        # Codes are filled in lazily when the table serves as a source: count them already.
         nbytes = g.nbytes + g.n_classes * self.enc.dims * 4
         if nbytes > _CACHE_BYTES // 8:
             return

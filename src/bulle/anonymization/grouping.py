@@ -12,6 +12,7 @@ someone asks for them (most evaluated nodes never need them).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -35,8 +36,8 @@ _scratch = threading.local()
 class Grouping:
     """Classes of one node: per class its size, and on demand its codes, members, histograms."""
 
-    __slots__ = ("_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist", "hist_t",
-                 "is_base", "node", "psize", "size")
+    __slots__ = ("__weakref__", "_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist",
+                 "hist_t", "is_base", "lazy_bytes", "node", "psize", "size")
 
     def __init__(self, node: tuple[int, ...], size: np.ndarray, psize: np.ndarray | None, enc: Encoded,
                  columns_fn: Callable[[], list[np.ndarray]], cls_fn: Callable[[], np.ndarray],
@@ -53,6 +54,7 @@ class Grouping:
         self.hist: dict[str, np.ndarray] = {}
         self.hist_t: dict[str, np.ndarray] = {}   # (values, C) copies, for rolling up by value
         self.is_base = is_base
+        self.lazy_bytes = 0         # held until the codes are materialized (the source's class map)
 
     @property
     def n_classes(self) -> int:
@@ -64,6 +66,7 @@ class Grouping:
         if self._columns is None:
             self._columns = self._columns_fn()
             self._columns_fn = None
+            self.lazy_bytes = 0
         return self._columns
 
     @property
@@ -107,7 +110,7 @@ class Grouping:
         total += sum(buffers.values())
         if self._columns is not None:
             total += sum(c.nbytes for c in self._columns)
-        return total
+        return total + self.lazy_bytes
 
 
 def base_grouping(enc: Encoded) -> Grouping:
@@ -217,22 +220,35 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
     if source.psize is not None:
         psize = np.bincount(ids, weights=source.psize, minlength=n_classes).astype(np.int64)
 
+    # A table kept in a cache must not keep its source alive (nor, through it, a whole chain of
+    # evicted tables): codes are read from the source's code arrays, and memberships and
+    # histograms from the source while it lives, else from the base rows (class numbers do not
+    # depend on the source: they follow the order of the class keys).
+    src_cols, src_node = source.columns, source.node
+    src_ref = weakref.ref(source)
+
     def columns_fn() -> list[np.ndarray]:
-        first = np.empty(n_classes, dtype=np.int64)
-        first[ids[::-1]] = np.arange(ids.shape[0] - 1, -1, -1, dtype=np.int64)
-        src_cols = source.columns
+        # Any source row of a class carries the class's codes.
+        member = np.empty(n_classes, dtype=np.int64)
+        member[ids] = np.arange(ids.shape[0], dtype=np.int64)
         out = []
         for d, level in enumerate(node):
-            picked = src_cols[d][first]
-            if source.node[d] != level:
-                picked = enc.level_map(d, source.node[d], level)[picked]
-            out.append(picked.astype(np.int32))
+            picked = src_cols[d][member]
+            if src_node[d] != level:
+                picked = enc.level_map(d, src_node[d], level)[picked]
+            out.append(picked.astype(np.int32, copy=False))
         return out
 
     def cls_fn() -> np.ndarray:
+        source = src_ref()
+        if source is None:
+            return class_map(enc, base_grouping(enc), node)[0]
         return ids[source.cls]
 
     def hist_fn(attribute: str) -> np.ndarray:
+        source = src_ref()
+        if source is None:
+            return roll_up(enc, base_grouping(enc), node).histogram(attribute)
         col = enc.sensitive_column(attribute)
         width = col.size
         if width <= _COLUMN_HIST_MAX:
@@ -257,7 +273,9 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
             weights = h_src.ravel()
         return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(n_classes, width)
 
-    return Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
+    g = Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
+    g.lazy_bytes = ids.nbytes
+    return g
 
 
 def group(enc: Encoded, node: tuple[int, ...], source: Grouping | None = None) -> Grouping:

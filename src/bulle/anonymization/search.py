@@ -8,8 +8,8 @@ Exactness comes first; pruning is used only where it is provably safe:
   models, a node whose *monotonic part* (minimal class size, distinct l-diversity) already
   suppresses too much makes all its predecessors fail.
 * **Failure certificates.** For models bounding the share of a class that fails however it is
-  split (t-closeness, Shannon entropy l-diversity), a failing node whose certain suppressions
-  exceed the limit makes all its predecessors fail too (``Evaluator._certified``): the search
+  split (t-closeness, Shannon entropy and recursive-(c,l) l-diversity), a failing node whose
+  certain suppressions exceed the limit makes all its predecessors fail too (``Evaluator._certified``): the search
   then runs top-down as for monotonic models.
 * **Bounds.** Metrics with a bound from levels alone (Loss, entropy, precision, height) are
   searched among nodes whose bound beats the best value found, highest bounds first so that one
