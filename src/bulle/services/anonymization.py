@@ -40,7 +40,7 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
                       threshold: float = 0.2) -> dict[str, Any]:
     """Release ``ref`` under ``spec``; returns the result, and the new version when one exists."""
     require_custodian(ws, "anonymize a dataset")
-    source = resolve(ws, ref)
+    source = _source_version(ws, ref)
     if spec.needs_subset:
         raise InputError("δ-presence needs a research subset: use the stand-alone form "
                          "(bulle anonymize --input DATA --subset SUBSET.csv ...)", Where(field="--delta-presence"))
@@ -78,6 +78,16 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
     return {"source": source.ref, "ref": version.ref, "version": version.to_dict(), **result.to_dict(),
             "dropped": plan["dropped"], "kept": plan["kept"], "risk": _risk_summary(risk),
             "artefacts": artefacts}
+
+
+def _source_version(ws: Workspace, ref: str) -> DatasetVersion:
+    """``NAME@N`` as given; a bare ``NAME`` is the dataset's latest version that is not itself a
+    release (anonymizing the data again, not the previous release's generalized values)."""
+    if "@" in ref:
+        return resolve(ws, ref)
+    latest = resolve(ws, ref, for_use=False)
+    candidates = [v for v in ws.catalog.versions(latest.dataset) if v.kind is not VersionKind.ANONYMIZE]
+    return resolve(ws, candidates[-1].ref) if candidates else resolve(ws, ref)
 
 
 def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: list[str]) -> dict[str, Any]:

@@ -131,9 +131,10 @@ def test_subjects_with_several_rows_are_counted(bulle, tmp_path):
     assert "id_patient" in out["dropped"]
     assert any("row" in n for n in out["risk"]["notes"])
 
-    kept = _ok(bulle("-w", ws, "anonymize", "visits@1", "--hierarchy", f"age={ages}", "--hierarchy",
+    # A bare NAME is the data, not the previous release.
+    kept = _ok(bulle("-w", ws, "anonymize", "visits", "--hierarchy", f"age={ages}", "--hierarchy",
                      f"sexe={sexes}", "--k", "3", "--suppression", "0.1", "--keep", "id_patient", "--json"))
-    assert "id_patient" in kept["kept"]
+    assert "id_patient" in kept["kept"] and kept["source"] == "visits@1" and kept["ref"] == "visits@3"
     # A kept pseudonym singles every subject out, and the risk report says so.
     assert kept["risk"]["prosecutor"]["max_risk"] == 1.0
     assert any("id_patient" in n for n in kept["risk"]["notes"])
