@@ -15,7 +15,8 @@ Exactness comes first; pruning is used only where it is provably safe:
   searched among nodes whose bound beats the best value found, highest bounds first so that one
   failed check prunes a whole down-set; a greedy descent from the top supplies a first value.
   Metrics bounded only after evaluation (DM, DM*, AECS) are searched bottom-up, each node
-  inheriting the largest bound of its predecessors.
+  inheriting the largest bound of its predecessors (after a top-down pass that lets failure
+  certificates prune, for certifiable models).
 
 Ties are broken by the order of discovery (ARX's own optimum may differ on ties; its tests accept
 that).
@@ -182,6 +183,8 @@ class Search:
             if not self._greedy(None):
                 return
             self._frontier()
+        elif self.ev.certifies:
+            self._top_down()
         out = np.full(lat.size, -np.inf)
         if self.metric.has_static_bound:
             out = np.asarray(self.metric.static_bound(lat.levels), dtype=np.float64).copy()
@@ -205,6 +208,22 @@ class Search:
             if not self.evaluated[i]:
                 self._evaluate(i)
             out[i] = max(b, self.node_bound.get(i, -np.inf))
+
+    def _top_down(self) -> None:
+        """Certifiable models: judge nodes from the top down, so that each certified failure prunes
+        a whole down-set; nodes whose static bound cannot beat the best value are left out."""
+        self._greedy(None)
+        bounds = None
+        if self.metric.has_static_bound:
+            bounds = np.asarray(self.metric.static_bound(self.lat.levels), dtype=np.float64)
+        for i in np.argsort(-self.lat.level_sum, kind="stable"):
+            if self.status[i] != 0 or self.evaluated[i] or self.dominated[i]:
+                continue
+            if bounds is not None and self.best_key is not None:
+                best = float(self.best_key[0])
+                if bounds[i] >= best - _EPS * max(1.0, abs(best)):
+                    continue
+            self._evaluate(int(i))
 
     def _frontier(self) -> None:
         """Classify every node as anonymous or not with few checks (monotonic models only).
