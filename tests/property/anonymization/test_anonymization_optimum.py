@@ -50,15 +50,22 @@ def hierarchies(draw, prefix: str):
 
 
 @st.composite
-def problems(draw):
+def tables(draw, max_rows: int, min_rows: int = 1):
+    """Up to three quasi-identifiers and one sensitive column, each with a random hierarchy."""
     n_qi = draw(st.integers(1, 3))
     hs = {f"q{j}": draw(hierarchies(f"q{j}_")) for j in range(n_qi)}
     sens_h = draw(hierarchies("s_"))
-    n = draw(st.integers(1, 24))
+    n = draw(st.integers(min_rows, max_rows))
     rows = []
     for _ in range(n):
         row = tuple(draw(st.sampled_from([r[0] for r in hs[q]])) for q in hs)
         rows.append((*row, draw(st.sampled_from([r[0] for r in sens_h]))))
+    return hs, sens_h, rows
+
+
+@st.composite
+def problems(draw):
+    hs, sens_h, rows = draw(tables(24))
     models = []
     if draw(st.booleans()):
         models.append(ModelSpec("k-anonymity", None, {"k": draw(st.integers(1, 4))}))

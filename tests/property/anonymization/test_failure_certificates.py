@@ -12,7 +12,7 @@ import itertools
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from tests.property.anonymization.test_anonymization_optimum import T_VALUES, hierarchies, to_inputs
+from tests.property.anonymization.test_anonymization_optimum import T_VALUES, tables, to_inputs
 
 from bulle.anonymization.service import prepare
 from bulle.anonymization.spec import ModelSpec
@@ -21,14 +21,7 @@ from bulle.anonymization.spec import ModelSpec
 @st.composite
 def problems(draw):
     """Larger tables than the optimum test (suppression then matters), no δ-presence."""
-    n_qi = draw(st.integers(1, 3))
-    hs = {f"q{j}": draw(hierarchies(f"q{j}_")) for j in range(n_qi)}
-    sens_h = draw(hierarchies("s_"))
-    n = draw(st.integers(4, 60))
-    rows = []
-    for _ in range(n):
-        row = tuple(draw(st.sampled_from([r[0] for r in hs[q]])) for q in hs)
-        rows.append((*row, draw(st.sampled_from([r[0] for r in sens_h]))))
+    hs, sens_h, rows = draw(tables(60, min_rows=4))
     models = []
     if draw(st.booleans()):
         models.append(ModelSpec("k-anonymity", None, {"k": draw(st.integers(1, 4))}))

@@ -12,16 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
-from bulle.anonymization.models.t_closeness_equal import emd_failing_share, overall_distribution
+from bulle.anonymization.models import ClassView, positive_number, register
+from bulle.anonymization.models.emd import EMDTCloseness, overall_distribution
 
 
 @register
-class HierarchicalDistanceTCloseness(PrivacyModel):
+class HierarchicalDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-hierarchical"
-    option = "--t-closeness"
-    monotonic_with_suppression = False
-    monotonic_without_suppression = True
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)
@@ -30,8 +27,6 @@ class HierarchicalDistanceTCloseness(PrivacyModel):
         self.overall = overall_distribution(enc, self.attribute)
         self.total = float(enc.n_records)
         self.height = h.height
-        self.width = col.size
-        self.vertex: np.ndarray | None = None
         # Per level >= 1: parent index of every node of the level below.
         self.parents: list[np.ndarray] = []
         self.sizes: list[int] = []
@@ -56,20 +51,6 @@ class HierarchicalDistanceTCloseness(PrivacyModel):
             problems.append(f"hierarchical t-closeness needs a hierarchy for {spec.attribute!r} "
                             f"(--hierarchy {spec.attribute}=FILE)")
         return problems
-
-    @property
-    def t(self) -> float:
-        return float(self.params["t"])
-
-    def check(self, view: ClassView) -> np.ndarray:
-        return (self.distance(view) <= self.t) & (view.size > 0)
-
-    @property
-    def bounds_failures(self) -> bool:
-        return True
-
-    def failing_share(self, view: ClassView) -> np.ndarray:
-        return emd_failing_share(self, view)
 
     def distance(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)

@@ -10,18 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
-from bulle.anonymization.models.t_closeness_equal import emd_failing_share, overall_distribution
+from bulle.anonymization.models import ClassView, positive_number, register
+from bulle.anonymization.models.emd import EMDTCloseness, overall_distribution
 
 ORDERS = ("lexical", "numeric")
 
 
 @register
-class OrderedDistanceTCloseness(PrivacyModel):
+class OrderedDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-ordered"
-    option = "--t-closeness"
-    monotonic_with_suppression = False
-    monotonic_without_suppression = True
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)
@@ -30,8 +27,6 @@ class OrderedDistanceTCloseness(PrivacyModel):
         total = float(enc.n_records)
         self.q = counts / total if total > 0 else counts
         self.order = np.arange(col.size)
-        self.width = col.size
-        self.vertex: np.ndarray | None = None
         if self.params.get("order", "lexical") == "numeric":
             self.order = np.array(sorted(range(col.size), key=lambda i: float(col.values[i])), dtype=np.int64)
 
@@ -42,10 +37,6 @@ class OrderedDistanceTCloseness(PrivacyModel):
         if order not in ORDERS:
             problems.append(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
         return problems
-
-    @property
-    def t(self) -> float:
-        return float(self.params["t"])
 
     def _unscaled(self, view: ClassView) -> np.ndarray:
         """sum_i |sum_{j<=i} (p_j - q_j)|, summed as ARX sums it (before dividing by m - 1)."""
@@ -62,10 +53,3 @@ class OrderedDistanceTCloseness(PrivacyModel):
 
     def check(self, view: ClassView) -> np.ndarray:
         return (self._unscaled(view) <= self.t * (self.width - 1.0)) & (view.size > 0)
-
-    @property
-    def bounds_failures(self) -> bool:
-        return True
-
-    def failing_share(self, view: ClassView) -> np.ndarray:
-        return emd_failing_share(self, view)
