@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 COUNT = "__bulle_n"          # records of the whole table in a combination
 SUBSET_COUNT = "__bulle_s"   # records of the research subset in a combination
+FIRST_ROW = "__bulle_first"  # 0-based file position of a combination's first row (when asked for)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Encoded:
     count: np.ndarray                         # (n,) records counted by models and metrics
     pcount: np.ndarray | None                 # (n,) all records (δ-presence), else None
     sensitive: list[SensitiveColumn]
+    first: np.ndarray | None = None           # (n,) first row of each combination, when read
     _row_codes: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _level_maps: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _base_grouping: object = field(default=None, repr=False)
@@ -230,7 +232,8 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
         level_values.append(lv)
         shares.append(sh)
     rows = np.stack(codes_per_qi, axis=1) if codes_per_qi else np.zeros((len(count), 0), np.int64)
-    return Encoded(qis=qis, hierarchies=hierarchies,
+    first = arrow_ints(freq.column(FIRST_ROW)) if FIRST_ROW in freq.column_names else None
+    return Encoded(first=first, qis=qis, hierarchies=hierarchies,
                    heights=np.array([h.height for h in hierarchies], dtype=np.int64),
                    leaf_values=leaf_values, level_codes=level_codes, level_values=level_values,
                    shares=shares, rows=rows, count=count, pcount=pcount, sensitive=sensitive)

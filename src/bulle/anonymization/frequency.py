@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulle.anonymization.encoding import COUNT, SUBSET_COUNT
+from bulle.anonymization.encoding import COUNT, FIRST_ROW, SUBSET_COUNT
 from bulle.errors import InputError, Where
 
 if TYPE_CHECKING:
@@ -67,8 +67,15 @@ def source_columns(engine: Engine, path: Path) -> list[str]:
 
 
 def base_frequencies(engine: Engine, data: Path, columns: list[str],
-                     subset: Path | None = None) -> pa.Table:
-    """Distinct combinations of ``columns`` with ``__bulle_n`` (and ``__bulle_s`` for a subset)."""
+                     subset: Path | None = None, first_row: bool = False) -> pa.Table:
+    """Distinct combinations of ``columns`` with ``__bulle_n`` (and ``__bulle_s`` for a subset).
+
+    ``first_row`` adds ``__bulle_first``, the 0-based position in the file of each combination's
+    first row: replaying ARX's hash tables (arx_replay.py) needs the order in which ARX met the
+    rows. It costs a window over every row, so only specs that need it ask for it; it is computed
+    on the direct DuckDB path without a research subset only (elsewhere the column is absent and
+    the replay is not used).
+    """
     data = Path(data)
     have = source_columns(engine, data)
     unknown = [c for c in columns if c not in have]
@@ -84,7 +91,7 @@ def base_frequencies(engine: Engine, data: Path, columns: list[str],
                              Where(file=str(subset)))
     if hasattr(engine, "connect"):
         try:
-            return _duckdb_frequencies(engine, data, columns, have, subset)
+            return _duckdb_frequencies(engine, data, columns, have, subset, first_row)
         except _NeedsEngine:
             pass
     return _via_parquet(engine, data, columns, have, subset)
@@ -117,13 +124,17 @@ def _relation(path: Path) -> str:
 
 
 def _duckdb_frequencies(engine, data: Path, columns: list[str], all_columns: list[str],
-                        subset: Path | None) -> pa.Table:
+                        subset: Path | None, first_row: bool = False) -> pa.Table:
     import duckdb
 
     cols = ", ".join(_ident(c) for c in columns)
     con = engine.connect()
     try:
-        if subset is None:
+        if subset is None and first_row:
+            sql = (f"SELECT {cols}, count(*)::BIGINT AS {COUNT}, (min(__bulle_rn) - 1)::BIGINT AS {FIRST_ROW} "
+                   f"FROM (SELECT {cols}, row_number() OVER () AS __bulle_rn FROM {_relation(data)}) "
+                   f"GROUP BY ALL")
+        elif subset is None:
             sql = (f"SELECT {cols}, count(*)::BIGINT AS {COUNT} FROM {_relation(data)} GROUP BY ALL")
         else:
             sql = _subset_sql(_relation(data), _relation(Path(subset)), columns, all_columns)

@@ -128,12 +128,21 @@ def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = Non
 def anonymize_frequencies(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,
                           started: float | None = None,
                           value_orders: dict[str, list[str]] | None = None) -> AnonymizationResult:
-    """Search the optimum on an already built base frequency table."""
+    """Search the optimum on an already built base frequency table.
+
+    Where ARX's verdicts depend on its own search path (Grassberger's entropy l-diversity with
+    suppression, see arx_replay.py) and the table carries each combination's first row, ARX's
+    search is replayed so that the optimum, its loss and the release are ARX's.
+    """
+    from bulle.anonymization.arx_replay import FlashReplay, replays
     from bulle.anonymization.search import Search
 
     t0 = started if started is not None else time.perf_counter()
     enc, evaluator, metric, aggregate = prepare(freq, spec, data_file, value_orders)
-    found = Search(evaluator, metric, aggregate).run()
+    if replays(evaluator, metric):
+        found = FlashReplay(evaluator, metric, aggregate).run()
+    else:
+        found = Search(evaluator, metric, aggregate).run()
     warnings = [w for h in spec.hierarchies.values() for w in h.warnings]
     common = dict(spec=spec, records=enc.n_records, suppression_limit_records=evaluator.limit,
                   evaluations=found.evaluations, lattice_size=found.lattice_size, warnings=warnings,
@@ -162,9 +171,18 @@ def anonymize_table(engine: Engine, data: Path, spec: AnonymizationSpec,
 
     t0 = time.perf_counter()
     columns = [*spec.quasi_identifiers, *spec.sensitive]
-    freq = base_frequencies(engine, Path(data), columns, spec.research_subset)
+    freq = base_frequencies(engine, Path(data), columns, spec.research_subset,
+                            first_row=needs_first_row(spec))
     return anonymize_frequencies(freq, spec, name or str(data), started=t0,
                                  value_orders=value_orders_for(engine, Path(data), spec))
+
+
+def needs_first_row(spec: AnonymizationSpec) -> bool:
+    """Whether the search may replay ARX's (arx_replay.py), which needs each combination's first
+    row: a Grassberger entropy l-diversity model with suppression and no research subset."""
+    return (spec.suppression_limit > 0 and spec.research_subset is None and any(
+        m.kind == "entropy-l-diversity" and str(m.params.get("estimator", "")).lower() == "grassberger"
+        for m in spec.models))
 
 
 def value_orders_for(engine: Engine, data: Path, spec: AnonymizationSpec) -> dict[str, list[str]] | None:
