@@ -132,6 +132,7 @@ class Checker:
         self.last_grouping: Grouping | None = None
         self.last_snapshot: int | None = None
         self.layouts: dict[tuple[int, int], Layout] = {}
+        self._static_keys: list[tuple[float, ...]] | None = None
         self.checks = 0
         # Set by the search: the history drops snapshots of nodes whose successors are pruned.
         self.pruned_of = lambda i: False
@@ -201,7 +202,8 @@ class Checker:
         self.checks += 1
         self.last, self.last_grouping, self.last_snapshot = i, g, snapshot
         result = self._judge(i, g)
-        self.results[i] = result
+        # Only the loss is read later: keeping the class tables of every check would hold them all.
+        self.results[i] = _Check(result.kanon, result.anonymous, result.loss, result.bound, None, None)
         return result
 
     def _judge(self, i: int, g: Grouping, force: bool = False) -> _Check:
@@ -257,10 +259,13 @@ class Checker:
         return tuple(float(x) for x in single(values))
 
     def static_key(self, i: int) -> tuple[float, ...]:
-        bounds = self.metric.static_bound(self.lat.levels[i:i + 1])
-        if self.metric.multi_dimensional:
-            return tuple(float(x) for x in self.aggregate.scores(bounds)[0])
-        return (float(np.asarray(bounds).reshape(-1)[0]),)
+        if self._static_keys is None:   # every node's at once: a metric's bound may cost a pass
+            bounds = self.metric.static_bound(self.lat.levels)
+            if self.metric.multi_dimensional:
+                self._static_keys = [tuple(float(x) for x in row) for row in self.aggregate.scores(bounds)]
+            else:
+                self._static_keys = [(float(x),) for x in np.asarray(bounds).reshape(-1)]
+        return self._static_keys[i]
 
     # -- layouts -------------------------------------------------------------------------------
     def class_layouts(self, i: int, g: Grouping, classes: np.ndarray) -> list[Layout]:

@@ -12,9 +12,8 @@ strategy of ``FLASHStrategy``, the transitions of ``TransformationChecker`` and
 
 Replayed configuration: one entropy l-diversity model with the Grassberger estimator and
 ceil(l) > 1, a suppression limit above zero (ARX then sees the privacy model as *partially*
-monotonic: only the minimal class size propagates), no research subset, and a metric that is not
-monotonic with suppression but has a bound from levels alone (ARX's lower bound; the
-non-monotonic entropy, its default). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
+monotonic: only the minimal class size propagates), no research subset, and the non-monotonic
+entropy metric (ARX's default for this model; ARX bounds it from levels alone, as Bulle does). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
 minimal class size followed by a depth-first linear phase that checks every node not yet known to
 fail it, pruning by the lower bound. Every other configuration (no suppression, where the model
 is fully monotonic; monotonic metrics; several models) keeps Bulle's own search and model.
@@ -38,6 +37,12 @@ from bulle.anonymization.metrics.aggregate import Aggregate
 from bulle.anonymization.models.entropy_l_diversity import EntropyLDiversity
 from bulle.anonymization.search import SearchResult
 
+# Metrics for which ARX knows a lower bound from the levels alone (``getLowerBound`` of a
+# transformation not yet checked) equal to Bulle's static bound: ARX prunes unchecked nodes with
+# it, which shapes its path. ARX's Loss, for one, has none (only the bound of a checked node); the
+# replay is limited to what was checked against ARX's own results.
+ARX_LEVEL_BOUND = frozenset({"entropy-nonmonotonic"})
+
 
 def replays(evaluator: Evaluator, metric: Metric) -> bool:
     """Whether ARX runs, for this configuration, the search that this module replays."""
@@ -46,7 +51,7 @@ def replays(evaluator: Evaluator, metric: Metric) -> bool:
     return (enc.first is not None and enc.pcount is None and evaluator.limit > 0
             and len(models) == 1 and isinstance(models[0], EntropyLDiversity)
             and models[0].estimator == "grassberger" and models[0].min_class_size > 1
-            and metric.has_static_bound and not metric.monotonic(True))
+            and metric.name in ARX_LEVEL_BOUND and not metric.monotonic(True))
 
 
 class _Queue:
