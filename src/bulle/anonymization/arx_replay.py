@@ -13,7 +13,8 @@ strategy of ``FLASHStrategy``, the transitions of ``TransformationChecker`` and
 Replayed configuration: one entropy l-diversity model with the Grassberger estimator and
 ceil(l) > 1, a suppression limit above zero (ARX then sees the privacy model as *partially*
 monotonic: only the minimal class size propagates), no research subset, and the non-monotonic
-entropy metric (ARX's default for this model; ARX bounds it from levels alone, as Bulle does). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
+entropy metric (ARX bounds it from levels alone, as Bulle does; checked against ARX's results) or
+Loss (bounded in ARX only once checked; from ARX's source). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
 minimal class size followed by a depth-first linear phase that checks every node not yet known to
 fail it, pruning by the lower bound. Every other configuration (no suppression, where the model
 is fully monotonic; monotonic metrics; several models) keeps Bulle's own search and model.
@@ -42,6 +43,10 @@ from bulle.anonymization.search import SearchResult
 # it, which shapes its path. ARX's Loss, for one, has none (only the bound of a checked node); the
 # replay is limited to what was checked against ARX's own results.
 ARX_LEVEL_BOUND = frozenset({"entropy-nonmonotonic"})
+# Metrics whose only bound in ARX is that of a checked transformation (from its classes: for Loss,
+# the loss without suppression, which is Bulle's static bound): unchecked nodes are never skipped
+# by bound, checked ones prune their successors.
+ARX_CHECKED_BOUND = frozenset({"loss"})
 
 
 def replays(evaluator: Evaluator, metric: Metric) -> bool:
@@ -51,7 +56,7 @@ def replays(evaluator: Evaluator, metric: Metric) -> bool:
     return (enc.first is not None and enc.pcount is None and evaluator.limit > 0
             and len(models) == 1 and isinstance(models[0], EntropyLDiversity)
             and models[0].estimator == "grassberger" and models[0].min_class_size > 1
-            and metric.name in ARX_LEVEL_BOUND and not metric.monotonic(True))
+            and metric.name in ARX_LEVEL_BOUND | ARX_CHECKED_BOUND and not metric.monotonic(True))
 
 
 class _Queue:
@@ -115,6 +120,7 @@ class FlashReplay:
         self.optimum: int | None = None
         self.best: tuple[float, ...] | None = None
         self.candidates: list[int] = []
+        self.level_bound = metric.name in ARX_LEVEL_BOUND
         self._successors: dict[int, list[int]] = {}
 
     def _strategy(self) -> list[tuple[float, ...]]:
@@ -159,9 +165,11 @@ class FlashReplay:
         if not prop[i]:
             prop |= self.lat.predecessors(i)
 
-    def _bound(self, i: int) -> tuple[float, ...]:
+    def _bound(self, i: int) -> tuple[float, ...] | None:
+        """ARX's ``getLowerBound``: a checked node's, else one from levels alone if the metric has
+        one (``ARX_LEVEL_BOUND``)."""
         b = self.bounds.get(i)
-        if b is None:
+        if b is None and self.level_bound:
             b = self.bounds[i] = self.checker.static_key(i)
         return b
 
@@ -175,7 +183,8 @@ class FlashReplay:
         if self.optimum is not None:
             if self.insufficient[i]:
                 return True
-            if self.best <= self._bound(i):
+            bound = self._bound(i)
+            if bound is not None and self.best <= bound:
                 self._up(self.insufficient, i)
                 self._up(self.pruned, i)
                 return True

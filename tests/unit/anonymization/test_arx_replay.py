@@ -103,7 +103,8 @@ def test_replay_applies_only_to_its_configuration(tmp_path):
     assert not needs_first_row(_spec(suppression=0.0)) and not applies(_spec(suppression=0.0))
     assert not needs_first_row(_spec(estimator="shannon")) and not applies(_spec(estimator="shannon"))
     assert not applies(_spec(metric="entropy"))          # monotonic: ARX runs another FLASH
-    assert not applies(_spec(metric="loss"))             # ARX has no level bound for Loss
+    assert applies(_spec(metric="loss"))                 # replayed without level bounds
+    assert not applies(_spec(metric="dm"))               # ARX's bounds for DM not replayed
     assert not applies(_spec(l=1))                       # no minimal class size
 
 
