@@ -212,7 +212,7 @@ class Checker:
         size = g.size
         small = size < self.k
         kanon = int(size[small].sum()) <= self.limit
-        bound = self.static_key(i)
+        bound = self.checked_bound(i, g)
         if not kanon and not force:
             return _Check(False, False, None, bound, g, None)
         hist = g.histogram(self.attribute).astype(np.int64)
@@ -257,6 +257,14 @@ class Checker:
         if self.metric.multi_dimensional:
             return tuple(float(x) for x in self.aggregate.score(np.asarray(values)))
         return tuple(float(x) for x in single(values))
+
+    def checked_bound(self, i: int, g: Grouping) -> tuple[float, ...]:
+        """ARX's lower bound of a checked transformation (``getLowerBound(node, groupify)``): for
+        DM the sum of squared class sizes (DM*), for the others their bound from levels."""
+        if self.metric.name == "dm":
+            size = g.size.astype(np.float64)
+            return (float(np.dot(size, size)),)
+        return self.static_key(i)
 
     def static_key(self, i: int) -> tuple[float, ...]:
         if self._static_keys is None:   # every node's at once: a metric's bound may cost a pass

@@ -13,8 +13,8 @@ strategy of ``FLASHStrategy``, the transitions of ``TransformationChecker`` and
 Replayed configuration: one entropy l-diversity model with the Grassberger estimator and
 ceil(l) > 1, a suppression limit above zero (ARX then sees the privacy model as *partially*
 monotonic: only the minimal class size propagates), no research subset, and the non-monotonic
-entropy metric (ARX bounds it from levels alone, as Bulle does; checked against ARX's results) or
-Loss (bounded in ARX only once checked; from ARX's source). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
+entropy metric (ARX bounds it from levels alone, as Bulle does; checked against ARX's results),
+Loss or DM (bounded in ARX only once checked; from ARX's source). ARX's ``FLASHAlgorithm`` then runs a binary phase on the
 minimal class size followed by a depth-first linear phase that checks every node not yet known to
 fail it, pruning by the lower bound. Every other configuration (no suppression, where the model
 is fully monotonic; monotonic metrics; several models) keeps Bulle's own search and model.
@@ -44,9 +44,9 @@ from bulle.anonymization.search import SearchResult
 # replay is limited to what was checked against ARX's own results.
 ARX_LEVEL_BOUND = frozenset({"entropy-nonmonotonic"})
 # Metrics whose only bound in ARX is that of a checked transformation (from its classes: for Loss,
-# the loss without suppression, which is Bulle's static bound): unchecked nodes are never skipped
-# by bound, checked ones prune their successors.
-ARX_CHECKED_BOUND = frozenset({"loss"})
+# the loss without suppression, which is Bulle's static bound; for DM, DM*): unchecked nodes are
+# never skipped by bound, checked ones prune their successors (``Checker.checked_bound``).
+ARX_CHECKED_BOUND = frozenset({"loss", "dm"})
 
 
 def replays(evaluator: Evaluator, metric: Metric) -> bool:

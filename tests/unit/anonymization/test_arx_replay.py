@@ -104,7 +104,8 @@ def test_replay_applies_only_to_its_configuration(tmp_path):
     assert not needs_first_row(_spec(estimator="shannon")) and not applies(_spec(estimator="shannon"))
     assert not applies(_spec(metric="entropy"))          # monotonic: ARX runs another FLASH
     assert applies(_spec(metric="loss"))                 # replayed without level bounds
-    assert not applies(_spec(metric="dm"))               # ARX's bounds for DM not replayed
+    assert applies(_spec(metric="dm"))                   # bounded by DM* once checked
+    assert not applies(_spec(metric="aecs"))             # ARX's AECS bound not replayed
     assert not applies(_spec(l=1))                       # no minimal class size
 
 
