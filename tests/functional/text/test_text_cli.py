@@ -107,3 +107,22 @@ def test_help_lists_the_text_commands():
     assert r.returncode == 0
     for cmd in ("detect", "deidentify", "evaluate"):
         assert cmd in r.stdout
+
+
+@pytest.mark.parametrize("operator", ["pseudonym", "placeholder"])
+def test_deidentify_touching_entities_of_one_kind(tmp_path, operator):
+    """Two e-mails, two phones, two dates side by side: each is replaced, and the whole file is
+    written (the anonymizer once merged such spans and the run stopped with a bug exit)."""
+    text = ("Écrire à jean.martin@exemple.fr claire.durand@exemple.fr ou appeler le "
+            "06 39 98 72 15 06 39 98 72 16, vu le 3 mars 2021 12 avril 2022.")
+    inp, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    inp.write_text(text, encoding="utf-8")
+    r = bulle("text", "deidentify", "--input", str(inp), "--output", str(out),
+              "--operator", operator, "--json")
+    assert r.returncode == 0, r.stderr
+    written = out.read_text(encoding="utf-8")
+    for original in ("jean.martin@exemple.fr", "claire.durand@exemple.fr", "06 39 98 72 15",
+                     "06 39 98 72 16", "3 mars 2021", "12 avril 2022"):
+        assert original not in written
+    if operator == "placeholder":
+        assert "<EMAIL_1> <EMAIL_2>" in written and "<PHONE_1> <PHONE_2>" in written

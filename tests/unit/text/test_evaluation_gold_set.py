@@ -49,6 +49,18 @@ def nir_key_ok(s: str) -> bool:
     return len(v) == 15 and body.isdigit() and int(v[13:]) == 97 - int(body) % 97
 
 
+def nir_shaped(s: str) -> bool:
+    v = compact(s)
+    body = v[:5] + {"2A": "19", "2B": "18"}.get(v[5:7], v[5:7]) + v[7:13]
+    return len(v) == 15 and body.isdigit() and v[13:].isdigit()
+
+
+def test_a_mistyped_nir_is_annotated() -> None:
+    """A NIR typed with a wrong key identifies its holder as well as a correct one."""
+    assert "2 64 05 2B 033 012 21" in surfaces("NIR")
+    assert not nir_key_ok("2 64 05 2B 033 012 21")
+
+
 def iban_ok(s: str) -> bool:
     v = compact(s)
     n = int("".join(str(int(c, 36)) for c in v[4:] + v[:4]))
@@ -89,7 +101,7 @@ def test_titles_are_outside_person_spans() -> None:
 
 
 @pytest.mark.parametrize(("label", "check"), [
-    ("NIR", nir_key_ok),
+    ("NIR", nir_shaped),
     ("IBAN", iban_ok),
     ("SIREN", lambda s: len(compact(s)) == 9 and luhn(compact(s))),
     ("SIRET", lambda s: len(compact(s)) == 14 and luhn(compact(s))),
@@ -108,7 +120,6 @@ def test_corsican_nirs_are_present() -> None:
 
 @pytest.mark.parametrize("decoy", [
     "4970 1010 7488 7527",  # Luhn fails: a batch reference, not a card
-    "2 64 05 2B 033 012 21",  # NIR with a wrong key
     "3400935955838",  # a drug's CIP code
     "10.4.2.17",  # a software version
 ])
@@ -123,7 +134,6 @@ def test_decoys_are_present_and_not_annotated(decoy: str) -> None:
 
 def test_checksum_helpers_reject_bad_values() -> None:
     # the checks above would be worthless if they accepted anything
-    assert not nir_key_ok("2 64 05 2B 033 012 21")
     assert not iban_ok("FR76 3000 4008 2700 0123 4567 857")
     assert not luhn("4970101074887527")
 

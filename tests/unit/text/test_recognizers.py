@@ -11,6 +11,10 @@ FOUND = [
     # NIR: valid key (with and without context), Corsica
     ("nir", "N° SS : 1 84 12 76 451 089 46", "1 84 12 76 451 089 46", "NIR"),
     ("nir", "Référence 184127645108946 transmise.", "184127645108946", "NIR"),
+    # a NIR typed with a wrong key still identifies its holder, with or without context
+    ("nir", "N° SS : 2 64 05 2B 033 012 21", "2 64 05 2B 033 012 21", "NIR"),
+    ("nir", "Son numéro 1 85 05 78 006 084 99 est faux.", "1 85 05 78 006 084 99", "NIR"),
+    ("nir", "transmis 185057800608499 hier", "185057800608499", "NIR"),
     # IBAN, card, SIREN, SIRET
     ("iban", "IBAN : FR76 3000 6000 0112 3456 7890 189", "FR76 3000 6000 0112 3456 7890 189", "IBAN"),
     ("credit_card", "Carte bancaire 4111 1111 1111 1111, expiration 09/27",
@@ -73,7 +77,6 @@ FOUND = [
 ]
 
 NOT_FOUND = [
-    ("nir", "N° SS : 2 64 05 2B 033 012 21", "NIR"),              # wrong key
     ("credit_card", "lot 4970 1010 7488 7527", "CREDIT_CARD"),    # fails Luhn
     ("siren", "SIREN 732 829 321", "SIREN"),                      # fails Luhn
     ("siren", "Montant : 123456789", "SIREN"),                     # valid Luhn? no context anyway

@@ -58,25 +58,59 @@ class Operator:
 
     def apply(self, text: str, entities: list[Entity], key: bytes | None = None,
               subject: str | None = None, keyed: Keyed | None = None) -> str:
-        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
-
-        todo = [e for e in sorted(entities, key=lambda e: e.start)
-                if self.labels is None or e.label in self.labels]
+        todo = _non_overlapping(e for e in entities
+                                if self.labels is None or e.label in self.labels)
         if not todo:
             return text
+        native = {label: self.presidio_operator(label) for label in {e.label for e in todo}}
+        if all(op is not None for op in native.values()):
+            return _presidio(text, todo, native)
         ctx = DocumentContext(text, todo, keyed or Keyed(key), subject, all_entities=list(entities))
         table: dict[tuple[str, str], str] = {}
-        native = {label: self.presidio_operator(label) for label in {e.label for e in todo}}
         for e in todo:  # in reading order: numbering and first mentions decide
             k = (e.label, ctx.surface(e))
-            if k not in table and native[e.label] is None:
+            if k not in table:
                 table[k] = self.replacement(ctx, e)
-        operators = {}
-        for label, op in native.items():
-            if op is not None:
-                operators[label] = op
-            else:
-                operators[label] = OperatorConfig(
-                    "custom", {"lambda": lambda s, _l=label: table[(_l, s)]})
-        results = [RecognizerResult(e.label, e.start, e.end, e.score) for e in todo]
-        return _engine().anonymize(text=text, analyzer_results=results, operators=operators).text
+        return splice(text, [(e.start, e.end, table[(e.label, ctx.surface(e))]) for e in todo],
+                      elide=self.writes_words)
+
+    #: True when replacements are words of running French text (pseudonyms), so articles and
+    #: prepositions before them are elided or expanded again ("d'Orléans" -> "de Colmar").
+    writes_words = False
+
+
+def _non_overlapping(entities) -> list[Entity]:
+    """Entities in reading order; of two that overlap, the first (then the longer) is kept.
+
+    Touching entities of the same label stay separate: each is replaced on its own.
+    """
+    out: list[Entity] = []
+    for e in sorted(entities, key=lambda e: (e.start, -(e.end - e.start))):
+        if out and e.start < out[-1].end:
+            continue
+        out.append(e)
+    return out
+
+
+def splice(text: str, replacements: list[tuple[int, int, str]], elide: bool = False) -> str:
+    """``text`` with each ``(start, end)`` span (sorted, disjoint) replaced by its new value."""
+    from bulle.text.elision import reelide
+
+    parts: list[str] = []
+    pos = 0
+    for start, end, new in replacements:
+        before = text[pos:start]
+        parts.append(reelide(before, new) if elide else before)
+        parts.append(new)
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _presidio(text: str, todo: list[Entity], operators: dict) -> str:
+    """Presidio's own operators (replace, mask): it merges touching spans of one label, which
+    suits operators whose output does not depend on the span's text."""
+    from presidio_anonymizer.entities import RecognizerResult
+
+    results = [RecognizerResult(e.label, e.start, e.end, e.score) for e in todo]
+    return _engine().anonymize(text=text, analyzer_results=results, operators=operators).text

@@ -50,6 +50,8 @@ def _cities() -> tuple[str, ...]:
 
 @register_operator("pseudonym")
 class Pseudonym(Operator):
+    writes_words = True
+
     def replacement(self, ctx: DocumentContext, e: Entity) -> str:
         s = ctx.surface(e)
         k = ctx.keyed

@@ -32,6 +32,8 @@ def shifted(ctx: DocumentContext, e: Entity) -> str:
 
 @register_operator("shift-dates")
 class ShiftDates(Operator):
+    writes_words = True
+
     labels = frozenset({"DATE"})
 
     def replacement(self, ctx: DocumentContext, e: Entity) -> str:

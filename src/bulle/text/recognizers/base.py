@@ -38,11 +38,12 @@ def make_result(recognizer: LocalRecognizer, entity: str, start: int, end: int,
 class RegexRecognizer(LocalRecognizer):
     """Matches each rule; keeps group ``e`` (or ``id``) when present; validates with ``check``.
 
-    ``check(span_text)`` returns True (certain: score 1.0), False (drop) or None (keep score).
+    ``check(span_text)`` returns True (certain: score 1.0), False (drop), None (keep the rule's
+    score) or a score of its own (a number that has the shape but fails its checksum).
     """
 
     def __init__(self, name: str, entity: str, rules: Sequence[Rule], context: Sequence[str] = (),
-                 check: Callable[[str], bool | None] | None = None):
+                 check: Callable[[str], bool | float | None] | None = None):
         self._rules = [(r, regex.compile(r.pattern, r.flags)) for r in rules]
         self._check = check
         super().__init__(supported_entities=[entity], supported_language="fr", name=name,
@@ -71,6 +72,8 @@ class RegexRecognizer(LocalRecognizer):
                         continue
                     if verdict is True:
                         score = 1.0
+                    elif isinstance(verdict, float):
+                        score = verdict
                 seen.add((start, end))
                 out.append(make_result(self, entity, start, end, score))
         return out
