@@ -2,7 +2,9 @@
 
 The log lives in ``audit/log.jsonl``, is signed with the workspace's Ed25519 key (in ``keys/``),
 and its chain head is kept in the catalog (``meta`` table), outside the log, so that a cut tail
-is detected.
+is detected. After every durable batch the log writes a signed checkpoint to each registered
+witness (``bulle.audit.witness``): the catalog and the key sit beside the log, the witnesses do
+not.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bulle.audit.heads import Head
+from bulle.errors import IntegrityError, Where
 
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
@@ -39,6 +42,7 @@ class CatalogHeadStore:
 def install(ws: Workspace, create: bool) -> None:
     from bulle.audit.keys import ensure_workspace_key, load_workspace_key
     from bulle.audit.log import AuditLog
+    from bulle.audit.witness import writer_for
 
     ws.audit_dir.mkdir(exist_ok=True)
     path = ws.audit_dir / LOG_FILE
@@ -47,6 +51,11 @@ def install(ws: Workspace, create: bool) -> None:
         key = ensure_workspace_key(ws.keys_dir)
         log = AuditLog.create(path, key, ws.id, heads)
     else:
+        if not path.exists():  # a workspace always has its log: a missing one was deleted
+            raise IntegrityError("the audit log is missing: it was deleted (run `bulle audit verify "
+                                 "--witness DIR` against a witness to see what it held)",
+                                 Where(file=str(path)))
         log = AuditLog.open(path, load_workspace_key(ws.keys_dir), heads)
+    log.after_commit = writer_for(ws, log.genesis)
     ws.audit_log = log
     ws.audit.add(log)
