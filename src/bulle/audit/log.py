@@ -412,13 +412,15 @@ class AuditLog:
     # -- verifying --------------------------------------------------------------------------------------
     def verify(self, keys: Any = None, expected_head: Any = _FROM_STORE, *, quick: bool = False,
                workers: int | None = None, expected_workspace_id: str | None = None,
-               witnesses: Sequence[str | Path] = ()) -> VerifyReport:
+               witnesses: Sequence[str | Path] = (), rotations: Path | None = None
+               ) -> VerifyReport:
         """Verify the log against trusted ``keys`` (default: this log's own key) and its head.
 
         ``expected_head`` defaults to the head store's, and then a missing head is a failure (it
         was deleted); the file and the head are read together under a shared lock, so appends by
         other processes cannot make them disagree. With ``witnesses``, ``keys`` is ignored: the
-        keys are the ones the witnesses pinned or saw rotated to (``audit.witness_verify``).
+        keys are the ones the witnesses pinned or saw rotated to (``audit.witness_verify``), and
+        ``rotations`` the workspace's rotation records that a witness may have missed.
         """
         required = expected_head is _FROM_STORE and self._heads is not None
         if witnesses:
@@ -426,7 +428,8 @@ class AuditLog:
 
             size, head = self._locked_snapshot(expected_head)
             return verify_with_witnesses(self.path, witnesses, expected_head=head, quick=quick,
-                                         workers=workers, upto=size, head_required=required)
+                                         workers=workers, upto=size, head_required=required,
+                                         rotations=rotations)
         if keys is None:
             if self._key is None:
                 raise InputError("give the public keys to verify this audit log with")

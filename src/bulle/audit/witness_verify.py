@@ -45,6 +45,7 @@ class WitnessCheck:
     records: list[tuple[int, Record]] = field(default_factory=list)  # line, record: trusted ones
     keys: list[Ed25519PublicKey] = field(default_factory=list)
     damaged: list[int] = field(default_factory=list)
+    handed_over: int = 0  # rotations followed from the workspace's records, not yet in the witness
     status: str = "ok"  # ok, behind, log_behind, diverged, other_key, other_log, unchecked
     reason: str | None = None
     first_bad: int | None = None
@@ -76,12 +77,17 @@ class WitnessCheck:
             "last": None if last is None else {"seq": last.seq, "hash": last.hash, "at": last.at},
             "unwitnessed": None if self.unwitnessed is None else
             {"first": self.unwitnessed[0], "last": self.unwitnessed[1]},
-            "damaged_lines": self.damaged,
+            "damaged_lines": self.damaged, "rotations_not_yet_witnessed": self.handed_over,
         }
 
 
-def read_witness(directory: str | Path) -> WitnessCheck:
-    """Read a witness and follow its key chain from the pinned key; stop at a foreign signature."""
+def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> WitnessCheck:
+    """Read a witness and follow its key chain from the pinned key; stop at a foreign signature.
+
+    ``rotations`` are the workspace's rotation records: a witness that was unreachable during a
+    rotation has not received its record yet. One is followed only when it is signed by the last
+    key the witness trusts, so it vouches for nothing that key could not sign itself.
+    """
     directory = Path(directory)
     if not (directory / WITNESS_FILE).is_file():
         raise NotFoundError("not a Bulle audit witness (no witness.json)", Where(file=str(directory)))
@@ -110,15 +116,30 @@ def read_witness(directory: str | Path) -> WitnessCheck:
         if rec.new_key is not None:
             current = rec.new_key
             check.keys.append(current)
+    if check.status == "ok":
+        known = {fingerprint(k) for k in check.keys}
+        for rec in rotations:  # in the order they were made
+            if rec.log == info.log and rec.new_key is not None and rec.signed_by(current) \
+                    and rec.next_key not in known:
+                current = rec.new_key
+                check.keys.append(current)
+                check.handed_over += 1
+                known.add(rec.next_key)
     return check
 
 
 def verify_with_witnesses(log_path: str | Path, witnesses: Sequence[str | Path], *,
                           expected_head: Head | None = None, head_required: bool = False,
                           quick: bool = False, workers: int | None = None,
-                          upto: int | None = None) -> VerifyReport:
-    """Verify ``log_path`` trusting only the witnesses' keys, then compare it with each witness."""
-    checks = [read_witness(w) for w in witnesses]
+                          upto: int | None = None, rotations: Path | None = None) -> VerifyReport:
+    """Verify ``log_path`` trusting only the witnesses' keys, then compare it with each witness.
+
+    ``rotations``: the workspace's ``keys/audit-rotations.jsonl``, for witnesses that missed one.
+    """
+    from bulle.audit.witness import read_rotations
+
+    handed = read_rotations(rotations) if rotations is not None else []
+    checks = [read_witness(w, handed) for w in witnesses]
     log_path = Path(log_path)
     if not log_path.exists():
         seen = max((c.records[-1][1].seq for c in checks if c.records), default=0)

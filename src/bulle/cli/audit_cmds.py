@@ -67,8 +67,11 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
         ws = workspace_from(ctx)
         try:
             ring = workspace_key_ring(ws.keys_dir)
+            from bulle.audit.witness import ROTATIONS_FILE
+
             report = _workspace_log(ws).verify(ring, quick=quick, workers=workers,
-                                               witnesses=witnesses)
+                                               witnesses=witnesses,
+                                               rotations=ws.keys_dir / ROTATIONS_FILE)
         finally:
             ws.close()
     payload = report.to_dict()

@@ -64,7 +64,8 @@ def verdict(root: Path, witness: Path | None):
     except BulleError as exc:
         return exc.exit_code, None
     try:
-        kw = {"witnesses": [witness]} if witness is not None else {}
+        kw = {"witnesses": [witness], "rotations": root / "keys" / "audit-rotations.jsonl"} \
+            if witness is not None else {}
         report = ws.audit_log.verify(workspace_key_ring(ws.keys_dir), **kw)
     except BulleError as exc:
         return exc.exit_code, None
