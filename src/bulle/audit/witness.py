@@ -338,9 +338,11 @@ def rotate_audit_key(ws: Workspace, actor: Actor) -> dict[str, Any]:
         new = generate_signing_key()
         record = make_record(old, alog.genesis, seq, h, _now(), new_key=new.public_key())
         path = ws.keys_dir / ROTATIONS_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            os.write(fd, record.encode())
+            size = os.fstat(fd).st_size
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+            os.write(fd, (b"\n" if torn else b"") + record.encode())
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -173,3 +173,18 @@ def test_a_witness_unregistered_behind_the_dpo_s_back_shows_as_behind(witnessed)
         out = add_witness(ws, witness, CUSTODIAN)
     assert out["reattached"] is True
     assert verdict(root, witness)[1].witnesses[0]["status"] == "ok"
+
+
+def test_a_torn_rotation_record_does_not_swallow_the_next_one(witnessed):
+    root, witness = witnessed
+    with open(root / "keys" / ROTATIONS_FILE, "ab") as f:
+        f.write(b'{"at":"2026')
+    away = witness.with_name("unmounted")
+    witness.rename(away)
+    with Workspace.open(root, CUSTODIAN) as ws:
+        rotate_audit_key(ws, CUSTODIAN)
+    away.rename(witness)
+    with Workspace.open(root, CUSTODIAN) as ws:
+        read(ws, 40)  # the witness is handed the rotation it missed
+    code, report = verdict(root, witness)
+    assert code == 0 and report.witnesses[0]["status"] == "ok", report.reason
