@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -355,20 +356,17 @@ def rotate_audit_key(ws: Workspace, actor: Actor) -> dict[str, Any]:
             "old_fingerprint": fingerprint(old), "new_fingerprint": fingerprint(new)}
 
 
-def checkpoints_of(directory: Path) -> tuple[WitnessInfo, list[tuple[int, Record | str]]]:
-    """witness.json and every line of checkpoints.jsonl (1-based line numbers), decoded.
+def iter_checkpoints(directory: Path) -> Iterator[tuple[int, Record | str]]:
+    """Every line of checkpoints.jsonl (1-based line numbers), decoded, read as a stream.
 
-    A line that does not decode is returned as its error message; an incomplete last line (a
+    A line that does not decode is yielded as its error message; an incomplete last line (a
     write in progress or torn) is left out.
     """
-    info = read_info(directory)
-    data = (directory / CHECKPOINTS_FILE).read_bytes()
-    lines = data.split(b"\n")
-    lines.pop()  # the part after the last newline: empty, or an incomplete line
-    out: list[tuple[int, Record | str]] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            out.append((number, decode_record(line)))
-        except RecordError as exc:
-            out.append((number, str(exc)))
-    return info, out
+    with open(directory / CHECKPOINTS_FILE, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.endswith(b"\n"):
+                return
+            try:
+                yield number, decode_record(line[:-1])
+            except RecordError as exc:
+                yield number, str(exc)

@@ -29,8 +29,14 @@ from bulle.audit.format import TAIL_LEN
 from bulle.audit.heads import Head
 from bulle.audit.keys import KeyRing
 from bulle.audit.verify import VerifyReport, verify_log
-from bulle.audit.witness import checkpoints_of
-from bulle.audit.witness_format import WITNESS_FILE, Record, WitnessInfo, fingerprint
+from bulle.audit.witness import iter_checkpoints, read_info
+from bulle.audit.witness_format import (
+    CHECKPOINTS_FILE,
+    WITNESS_FILE,
+    Record,
+    WitnessInfo,
+    fingerprint,
+)
 from bulle.errors import IntegrityError, NotFoundError, Where
 
 _HASH_AT = TAIL_LEN - len(b',"hash":"')  # where the hash starts, counted from the line's end
@@ -42,7 +48,9 @@ class WitnessCheck:
 
     path: str
     info: WitnessInfo
-    records: list[tuple[int, Record]] = field(default_factory=list)  # line, record: trusted ones
+    trusted: int = 0  # records signed by the key chain, up to line ``upto_line``
+    upto_line: int = 0
+    last: Record | None = None
     keys: list[Ed25519PublicKey] = field(default_factory=list)
     damaged: list[int] = field(default_factory=list)
     handed_over: int = 0  # rotations followed from the workspace's records, not yet in the witness
@@ -57,7 +65,7 @@ class WitnessCheck:
 
     def message(self) -> str:
         if self.status == "ok":
-            last = self.records[-1][1].seq if self.records else 0
+            last = self.last.seq if self.last is not None else 0
             return f"matches witness {self.path} (checkpoints up to event {last})"
         if self.status == "behind":
             assert self.unwitnessed is not None
@@ -68,12 +76,12 @@ class WitnessCheck:
         return f"witness {self.path}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
-        last = self.records[-1][1] if self.records else None
+        last = self.last
         return {
             "path": self.path, "status": self.status, "reason": self.reason,
             "message": self.message(), "workspace_id": self.info.workspace_id,
             "pinned": self.info.fingerprint, "pinned_at": self.info.added_at,
-            "keys": [fingerprint(k) for k in self.keys], "checkpoints": len(self.records),
+            "keys": [fingerprint(k) for k in self.keys], "checkpoints": self.trusted,
             "last": None if last is None else {"seq": last.seq, "hash": last.hash, "at": last.at},
             "unwitnessed": None if self.unwitnessed is None else
             {"first": self.unwitnessed[0], "last": self.unwitnessed[1]},
@@ -91,14 +99,13 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
     directory = Path(directory)
     if not (directory / WITNESS_FILE).is_file():
         raise NotFoundError("not a Bulle audit witness (no witness.json)", Where(file=str(directory)))
-    try:
-        info, lines = checkpoints_of(directory)
-    except FileNotFoundError as exc:
+    info = read_info(directory)
+    if not (directory / CHECKPOINTS_FILE).is_file():
         raise IntegrityError("the witness has lost its checkpoints file",
-                             Where(file=str(exc.filename))) from None
+                             Where(file=str(directory / CHECKPOINTS_FILE)))
     check = WitnessCheck(path=str(directory), info=info, keys=[info.public_key])
     current = info.public_key
-    for number, rec in lines:
+    for number, rec in iter_checkpoints(directory):
         if isinstance(rec, str):
             check.damaged.append(number)  # claims nothing; reported, not trusted
             continue
@@ -112,7 +119,7 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
                             f"{rec.key[:16]}, not by key {fingerprint(current)[:16]} that the "
                             "witness pinned or saw rotated to: the key pair was replaced")
             break
-        check.records.append((number, rec))
+        check.trusted, check.upto_line, check.last = check.trusted + 1, number, rec
         if rec.new_key is not None:
             current = rec.new_key
             check.keys.append(current)
@@ -142,7 +149,7 @@ def verify_with_witnesses(log_path: str | Path, witnesses: Sequence[str | Path],
     checks = [read_witness(w, handed) for w in witnesses]
     log_path = Path(log_path)
     if not log_path.exists():
-        seen = max((c.records[-1][1].seq for c in checks if c.records), default=0)
+        seen = max((c.last.seq for c in checks if c.last is not None), default=0)
         raise IntegrityError(f"the audit log is missing (deleted): its witness recorded {seen} "
                              "events", Where(file=str(log_path)))
     ring = KeyRing(k for c in checks for k in c.keys)
@@ -151,9 +158,8 @@ def verify_with_witnesses(log_path: str | Path, witnesses: Sequence[str | Path],
     if not report.ok and report.reason and "not among the trusted keys" in report.reason:
         report.reason += " (neither pinned by the witness nor vouched for by a rotation it holds)"
     genesis = _genesis(log_path)
-    hashes = _hashes_at(log_path, {r.seq for c in checks for _, r in c.records}, report, upto)
     for c in checks:
-        _compare(c, genesis, report, hashes)
+        _compare(c, genesis, report, log_path)
     report.witnesses = [c.to_dict() for c in checks]
     failed = next((c for c in checks if c.failed), None)
     if report.ok and failed is not None:
@@ -171,30 +177,45 @@ def _genesis(path: Path) -> str | None:
         return None
 
 
-def _hashes_at(path: Path, wanted: set[int], report: VerifyReport, upto: int | None
-               ) -> dict[int, str]:
-    """The log's entry hash at each wanted number, for numbers the chain check vouched for."""
-    n = report.last[0] if report.last is not None else 0
-    wanted = {s for s in wanted if 0 < s <= n}
-    out: dict[int, str] = {}
-    if not wanted:
-        return out
-    top = max(wanted)
-    with open(path, "rb") as f:
-        f.readline()
-        for seq, line in enumerate(f, start=1):
-            if seq > top:
-                break
-            if seq in wanted:
-                line = line.rstrip(b"\n")
-                h = line[-_HASH_AT:-_HASH_AT + 64] if len(line) > TAIL_LEN else b""
-                out[seq] = h.decode("ascii", "replace") if line[-TAIL_LEN:-_HASH_AT] == \
-                    b',"hash":"' else json.loads(line)["hash"]
-    return out
+class _LogCursor:
+    """Reads entry hashes by number from a log whose chain was verified (line ``s`` is event
+    ``s``), moving forward as a witness's records do: memory stays constant."""
+
+    def __init__(self, path: Path, genesis: str) -> None:
+        self.path, self.genesis = path, genesis
+        self._f: Any = None
+        self._seq = 0
+        self._hash = genesis
+
+    def hash_at(self, seq: int) -> str | None:
+        if seq == 0:
+            return self.genesis
+        if self._f is None or seq < self._seq:  # records out of order: start again
+            self.close()
+            self._f = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            self._f.readline()
+            self._seq = 0
+        while self._seq < seq:
+            line = self._f.readline()
+            if not line.endswith(b"\n"):
+                return None
+            self._seq += 1
+            self._hash = _entry_hash(line[:-1])
+        return self._hash
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
 
 
-def _compare(c: WitnessCheck, genesis: str | None, report: VerifyReport,
-             hashes: dict[int, str]) -> None:
+def _entry_hash(line: bytes) -> str:
+    if len(line) > TAIL_LEN and line[-TAIL_LEN:-_HASH_AT] == b',"hash":"':
+        return line[-_HASH_AT:-_HASH_AT + 64].decode("ascii", "replace")
+    return json.loads(line)["hash"]
+
+
+def _compare(c: WitnessCheck, genesis: str | None, report: VerifyReport, log_path: Path) -> None:
     if c.status != "ok":
         return
     if genesis is not None and genesis != c.info.log:
@@ -205,23 +226,30 @@ def _compare(c: WitnessCheck, genesis: str | None, report: VerifyReport,
     if report.last is None:
         c.status, c.reason = "unchecked", "the log is broken before it can be compared"
         return
-    n, last_hash = report.last
-    hashes = {**hashes, 0: c.info.log, n: last_hash}
-    matched = [0]
-    for number, rec in c.records:
-        if rec.seq > n:
-            c.status, c.first_bad = "log_behind", n + 1
-            c.reason = (f"the log ends at event {n} but the witness recorded event {rec.seq} at "
-                        f"{rec.at} (checkpoint line {number}): the log was cut")
-            return
-        if hashes.get(rec.seq) != rec.hash:
-            lo = max(s for s in matched if s < rec.seq) + 1 if rec.seq else 0
-            c.status, c.first_bad = "diverged", lo
-            span = f"event {rec.seq}" if lo == rec.seq else f"events {lo} to {rec.seq}"
-            c.reason = (f"the log diverges from the witness: event {rec.seq} is not the one it "
-                        f"recorded at {rec.at} (checkpoint line {number}): {span} were rewritten")
-            return
-        matched.append(rec.seq)
-    last_seen = max(matched)
-    if last_seen < n:
-        c.status, c.unwitnessed = "behind", (last_seen + 1, n)
+    n = report.last[0]
+    cursor = _LogCursor(log_path, c.info.log)
+    matched = 0  # the highest event number a record matched
+    try:
+        for number, rec in iter_checkpoints(Path(c.path)):
+            if number > c.upto_line:
+                break
+            if isinstance(rec, str):
+                continue
+            if rec.seq > n:
+                c.status, c.first_bad = "log_behind", n + 1
+                c.reason = (f"the log ends at event {n} but the witness recorded event {rec.seq} "
+                            f"at {rec.at} (checkpoint line {number}): the log was cut")
+                return
+            if cursor.hash_at(rec.seq) != rec.hash:
+                lo = min(matched, rec.seq - 1) + 1 if rec.seq else 0
+                c.status, c.first_bad = "diverged", lo
+                span = f"event {rec.seq}" if lo == rec.seq else f"events {lo} to {rec.seq}"
+                c.reason = (f"the log diverges from the witness: event {rec.seq} is not the one it "
+                            f"recorded at {rec.at} (checkpoint line {number}): {span} were "
+                            "rewritten")
+                return
+            matched = max(matched, rec.seq)
+    finally:
+        cursor.close()
+    if matched < n:
+        c.status, c.unwitnessed = "behind", (matched + 1, n)
