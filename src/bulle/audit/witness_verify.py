@@ -70,9 +70,9 @@ class WitnessCheck:
         if self.status == "behind":
             assert self.unwitnessed is not None
             a, b = self.unwitnessed
-            span = f"event {a}" if a == b else f"events {a} to {b}"
-            return (f"witness {self.path} has not seen {span}: they are not vouched for by it "
-                    "(it was unreachable or not registered when they were written)")
+            span = f"event {a}: it is" if a == b else f"events {a} to {b}: they are"
+            return (f"witness {self.path} has not seen {span} not vouched for by it (it was "
+                    "unreachable or not registered when written)")
         return f"witness {self.path}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
