@@ -188,3 +188,14 @@ def test_a_torn_rotation_record_does_not_swallow_the_next_one(witnessed):
         read(ws, 40)  # the witness is handed the rotation it missed
     code, report = verdict(root, witness)
     assert code == 0 and report.witnesses[0]["status"] == "ok", report.reason
+
+
+def test_the_python_api_verifies_after_a_rotation_and_against_a_witness(tmp_path):
+    import bulle
+
+    with bulle.init_workspace(tmp_path / "ws", user="carol") as ws:
+        ws.add_audit_witness(tmp_path / "w")
+        ws.rotate_audit_key()
+        assert ws.verify_audit_log()["ok"]  # both keys: the old one signed the first events
+        report = ws.verify_audit_log(witnesses=[tmp_path / "w"])
+        assert report["ok"] and report["witnesses"][0]["status"] == "ok"
