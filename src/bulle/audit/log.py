@@ -74,6 +74,8 @@ class AuditLog:
         self._size: int | None = None
         # called with (head, signing key) after each durable batch, under the lock: witnesses
         self.after_commit: Callable[[Head, Ed25519PrivateKey], None] | None = None
+        # called under the lock before each batch: the current signing key if it changed on disk
+        self.key_source: Callable[[], Ed25519PrivateKey | None] | None = None
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
@@ -221,6 +223,10 @@ class AuditLog:
             fd = self._writer()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
+                if self.key_source is not None:  # another process may have rotated the key
+                    key = self.key_source()
+                    if key is not None:
+                        self._key, self._kid = key, key_id(key)
                 self._sync_tail(fd)
                 self._depth = 1
                 try:

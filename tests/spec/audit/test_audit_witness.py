@@ -199,3 +199,16 @@ def test_the_python_api_verifies_after_a_rotation_and_against_a_witness(tmp_path
         assert ws.verify_audit_log()["ok"]  # both keys: the old one signed the first events
         report = ws.verify_audit_log(witnesses=[tmp_path / "w"])
         assert report["ok"] and report["witnesses"][0]["status"] == "ok"
+
+
+def test_a_rotation_by_another_process_is_picked_up_before_the_next_append(witnessed):
+    """Two open workspaces (two processes' logs, each with its own file and lock): after one rotates
+    the key, the other signs with the new key, not the superseded one."""
+    root, witness = witnessed
+    with Workspace.open(root, CUSTODIAN) as server, Workspace.open(root, CUSTODIAN) as cli:
+        read(server, 50)
+        rotate_audit_key(cli, CUSTODIAN)
+        read(server, 51)
+    code, report = verdict(root, witness)
+    assert code == 0, report.reason
+    assert verdict(root, None)[0] == 0
