@@ -1,6 +1,12 @@
 """Audit log throughput: append and verify rates (events/s) over 1,000,000 events.
 
     .venv/bin/python benchmarks/audit_bench.py [--events 1000000] [--batch 1000] [--workers N]
+    .venv/bin/python benchmarks/audit_bench.py --witnesses-only [--single 2000]
+
+The witness figures: what writing a signed checkpoint to each witness costs per append batch (one
+read of the witness's tail, one signature, one write and one fsync per witness), with zero, one
+and two witnesses on the same disk, and what verifying against a witness costs (one more
+signature per checkpoint).
 
 How appends are made durable: each batch (``append_many``) is written with one ``write`` on a file
 opened O_APPEND under an exclusive ``flock``, then ``fdatasync``-ed once, and only then is the
@@ -65,11 +71,17 @@ def main(argv: list[str] | None = None) -> dict:
                     help="events verified by one process for the per-core figure")
     ap.add_argument("--workers", type=int, default=None, help="verifying processes (default: one per CPU)")
     ap.add_argument("--dir", type=Path, default=None, help="where to write the logs (default: a temp dir)")
+    ap.add_argument("--witnesses-only", action="store_true",
+                    help="only measure the cost of writing checkpoints to witnesses")
     args = ap.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="bulle-audit-bench-", dir=args.dir))
     try:
-        return run(args, folder)
+        if args.witnesses_only:
+            return witness_cost(args, folder)
+        result = run(args, folder)
+        result["witnesses"] = witness_cost(args, folder / "witnesses")
+        return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -135,6 +147,70 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     print(f"durability: {result['durability']}")
     print(json.dumps(result))
     return result
+
+
+def _witnessed_log(folder: Path, key, witnesses: int) -> AuditLog:
+    """A log whose every durable batch writes a checkpoint to ``witnesses`` witness directories."""
+    from bulle.audit.witness import CheckpointWriter, WitnessRegistry
+    from bulle.audit.witness_format import CHECKPOINTS_FILE, WITNESS_FILE, WitnessInfo
+
+    folder.mkdir(parents=True)
+    log = AuditLog.create(folder / "audit.jsonl", key, "bench", FileHeadStore(folder / "head.json"))
+    registry = WitnessRegistry(folder / "witnesses.json")
+    entries = []
+    for i in range(witnesses):
+        w = folder / f"witness-{i}"
+        w.mkdir()
+        info = WitnessInfo(workspace_id="bench", log=log.genesis, public_key=key.public_key(),
+                           added_at="2026-12-07T00:00:00+00:00")
+        (w / WITNESS_FILE).write_bytes(info.encode())
+        (w / CHECKPOINTS_FILE).write_bytes(b"")
+        entries.append({"path": str(w), "fingerprint": info.fingerprint, "error": None})
+    registry.save(entries)
+    log.after_commit = CheckpointWriter(registry, log.genesis, folder / "rotations.jsonl")
+    return log
+
+
+def witness_cost(args: argparse.Namespace, folder: Path) -> dict:
+    """Append rates with 0, 1 and 2 witnesses: one by one, and in batches of 100."""
+    from bulle.audit.witness_verify import verify_with_witnesses
+
+    key = generate_signing_key()
+    n = args.single
+    out: dict = {"events": n}
+    print(f"witness checkpoints: {n:,} events appended one by one, then in batches of 100")
+    for w in (0, 1, 2):
+        log = _witnessed_log(folder / f"single-{w}", key, w)
+        t = time.perf_counter()
+        for e in events(0, n):
+            log.append(e)
+        single_s = time.perf_counter() - t
+        blog = _witnessed_log(folder / f"batch-{w}", key, w)
+        t = time.perf_counter()
+        for start in range(0, n, 100):
+            blog.append_many(events(start, min(100, n - start)))
+        batch_s = time.perf_counter() - t
+        out[f"single_us_per_batch_{w}"] = round(single_s / n * 1e6)
+        out[f"batch100_us_per_batch_{w}"] = round(batch_s / (n / 100) * 1e6)
+        print(f"  {w} witness(es): one by one {n / single_s:,.0f} events/s "
+              f"({single_s / n * 1e6:,.0f} µs per batch of 1); batches of 100 {n / batch_s:,.0f} "
+              f"events/s ({batch_s / (n / 100) * 1e3:,.1f} ms per batch)")
+        if w:
+            t = time.perf_counter()
+            report = verify_with_witnesses(log.path, [folder / f"single-{w}" / "witness-0"],
+                                           workers=1)
+            verify_s = time.perf_counter() - t
+            assert report.ok, report.message()
+            t = time.perf_counter()
+            assert verify_log(log.path, key.public_key(), workers=1).ok
+            plain_s = time.perf_counter() - t
+            out[f"verify_with_witness_s_{w}"] = round(verify_s, 3)
+            print(f"    verify against one witness ({n:,} checkpoints): {verify_s:.2f} s, "
+                  f"without: {plain_s:.2f} s")
+    for w in (1, 2):
+        out[f"single_extra_us_{w}"] = out[f"single_us_per_batch_{w}"] - out["single_us_per_batch_0"]
+    print(json.dumps(out))
+    return out
 
 
 def _offset_after(path: Path, entries: int) -> int:

@@ -139,5 +139,22 @@ class Workspace:
         return subject_rights.erase_subject(self._ws, subject_id)
 
     # -- audit and exchange -----------------------------------------------------------------------
-    def verify_audit_log(self) -> dict[str, Any]:
-        return self._ws.audit_log.verify().to_dict()
+    def verify_audit_log(self, witnesses: list[str | Path] | None = None) -> dict[str, Any]:
+        """Against the workspace's keys (every one the log may name) and its catalog head; with
+        ``witnesses``, against only the keys they pinned and their checkpoints."""
+        from bulle.audit.keys import workspace_key_ring
+        from bulle.audit.witness import ROTATIONS_FILE
+
+        return self._ws.audit_log.verify(workspace_key_ring(self._ws.keys_dir),
+                                         witnesses=witnesses or (),
+                                         rotations=self._ws.keys_dir / ROTATIONS_FILE).to_dict()
+
+    def add_audit_witness(self, path: str | Path) -> dict[str, Any]:
+        from bulle.audit.witness import add_witness
+
+        return add_witness(self._ws, path, self.actor)
+
+    def rotate_audit_key(self) -> dict[str, Any]:
+        from bulle.audit.witness import rotate_audit_key
+
+        return rotate_audit_key(self._ws, self.actor)

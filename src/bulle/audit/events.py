@@ -73,3 +73,6 @@ SubjectErased = _event("subject.erase", "A data subject was erased from every ve
 SubjectObjected = _event("subject.object", "A data subject objected to a processing.")
 VersionRecomputed = _event("version.recompute", "A derived version was recomputed from its lineage.")
 AuditVerified = _event("audit.verify", "The audit log was verified.")
+AuditWitnessAdded = _event("audit.witness_add", "A witness outside the workspace was registered.")
+AuditKeyRotated = _event("audit.key_rotate", "The audit signing key was rotated (the old key vouches "
+                         "for the new one to the witnesses).")

@@ -222,16 +222,18 @@ def workspace_key_ring(keys_dir: str | Path) -> KeyRing:
     return ring
 
 
-def rotate_workspace_key(keys_dir: str | Path) -> Ed25519PrivateKey:
+def rotate_workspace_key(keys_dir: str | Path,
+                         new: Ed25519PrivateKey | None = None) -> Ed25519PrivateKey:
     """Replace the signing key; the old public key stays trusted so older entries still verify.
 
     The old private key is overwritten: entries it signed stay verifiable, and it can never sign
-    again (the verifier also refuses a key that reappears after it was superseded).
+    again (the verifier also refuses a key that reappears after it was superseded). ``new`` is
+    given when the old key has already signed a rotation record for it (see audit.witness).
     """
     keys_dir = Path(keys_dir)
     old = load_workspace_key(keys_dir)
     trust_public_key(keys_dir, old.public_key())
-    new = generate_signing_key()
+    new = new or generate_signing_key()
     write_private_key(keys_dir / SIGNING_KEY_FILE, new, replace=True)
     write_public_key(keys_dir / PUBLIC_KEY_FILE, new.public_key())
     return new

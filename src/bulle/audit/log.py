@@ -20,7 +20,7 @@ import datetime as dt
 import fcntl
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,10 @@ class AuditLog:
         self._dirty = False
         self._last: Head | None = None  # last entry as of self._size, valid while we hold the lock
         self._size: int | None = None
+        # called with (head, signing key) after each durable batch, under the lock: witnesses
+        self.after_commit: Callable[[Head, Ed25519PrivateKey], None] | None = None
+        # called under the lock before each batch: the current signing key if it changed on disk
+        self.key_source: Callable[[], Ed25519PrivateKey | None] | None = None
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
@@ -150,6 +154,23 @@ class AuditLog:
     def writable(self) -> bool:
         return self._key is not None
 
+    @property
+    def signing_key(self) -> Ed25519PrivateKey | None:
+        return self._key
+
+    def synced_head(self) -> Head:
+        """Inside a batch: the (seq, hash) the next entry follows."""
+        if not self._depth or self._last is None:
+            raise ConflictError("the synced head is known only inside a batch")
+        return self._last
+
+    def use_signing_key(self, key: Ed25519PrivateKey) -> None:
+        """Inside a batch: sign what follows with ``key`` (a rotation, see audit.witness)."""
+        with self._tlock:
+            if not self._depth:
+                raise ConflictError("the signing key changes only inside a batch")
+            self._key, self._kid = key, key_id(key)
+
     def head(self) -> Head:
         """(seq, hash) of the last complete entry on disk, (0, genesis) for an empty log."""
         size = self.path.stat().st_size
@@ -202,6 +223,10 @@ class AuditLog:
             fd = self._writer()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
+                if self.key_source is not None:  # another process may have rotated the key
+                    key = self.key_source()
+                    if key is not None:
+                        self._key, self._kid = key, key_id(key)
                 self._sync_tail(fd)
                 self._depth = 1
                 try:
@@ -261,6 +286,8 @@ class AuditLog:
             self._dirty = False
             if self._heads is not None and self._last is not None:
                 self._heads.set(*self._last)
+            if self.after_commit is not None and self._last is not None and self._key is not None:
+                self.after_commit(self._last, self._key)  # never raises: the event is durable
 
     def _sync_tail(self, fd: int) -> None:
         """Under the lock: find where the chain ends, and refuse to extend a damaged one.
@@ -390,30 +417,50 @@ class AuditLog:
 
     # -- verifying --------------------------------------------------------------------------------------
     def verify(self, keys: Any = None, expected_head: Any = _FROM_STORE, *, quick: bool = False,
-               workers: int | None = None, expected_workspace_id: str | None = None) -> VerifyReport:
+               workers: int | None = None, expected_workspace_id: str | None = None,
+               witnesses: Sequence[str | Path] = (), rotations: Path | None = None
+               ) -> VerifyReport:
         """Verify the log against trusted ``keys`` (default: this log's own key) and its head.
 
-        ``expected_head`` defaults to the head store's; the file and the head are read together
-        under a shared lock, so appends by other processes cannot make them disagree.
+        ``expected_head`` defaults to the head store's, and then a missing head is a failure (it
+        was deleted); the file and the head are read together under a shared lock, so appends by
+        other processes cannot make them disagree. With ``witnesses``, ``keys`` is ignored: the
+        keys are the ones the witnesses pinned or saw rotated to (``audit.witness_verify``), and
+        ``rotations`` the workspace's rotation records that a witness may have missed.
         """
+        required = expected_head is _FROM_STORE and self._heads is not None
+        if witnesses:
+            from bulle.audit.witness_verify import verify_with_witnesses
+
+            size, head = self._locked_snapshot(expected_head)
+            return verify_with_witnesses(self.path, witnesses, expected_head=head, quick=quick,
+                                         workers=workers, upto=size, head_required=required,
+                                         rotations=rotations)
         if keys is None:
             if self._key is None:
                 raise InputError("give the public keys to verify this audit log with")
             keys = KeyRing([self._key.public_key()])
+        size, head = self._locked_snapshot(expected_head)
+        return verify_log(self.path, keys, expected_head=head, quick=quick, workers=workers,
+                          expected_workspace_id=expected_workspace_id, upto=size,
+                          head_required=required)
+
+    def _locked_snapshot(self, expected_head: Any) -> tuple[int, Head | None]:
         with self._tlock:
             if self._depth:  # inside our own batch: make it durable first, we hold the lock
                 fd = self._writer()
                 self._commit(fd)
-                size, head = self._snapshot(expected_head)
-            else:
+                return self._snapshot(expected_head)
+            try:
                 rfd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-                try:
-                    fcntl.flock(rfd, fcntl.LOCK_SH)
-                    size, head = self._snapshot(expected_head)
-                finally:
-                    os.close(rfd)
-        return verify_log(self.path, keys, expected_head=head, quick=quick, workers=workers,
-                          expected_workspace_id=expected_workspace_id, upto=size)
+            except FileNotFoundError:
+                raise IntegrityError("the audit log is missing: it was deleted",
+                                     Where(file=str(self.path))) from None
+            try:
+                fcntl.flock(rfd, fcntl.LOCK_SH)
+                return self._snapshot(expected_head)
+            finally:
+                os.close(rfd)
 
     def _snapshot(self, expected_head: Any) -> tuple[int, Head | None]:
         size = self.path.stat().st_size

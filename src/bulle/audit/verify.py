@@ -51,6 +51,7 @@ class VerifyReport:
     mode: str = "full"
     signatures_checked: int = 0
     keys: list[dict[str, Any]] = field(default_factory=list)
+    witnesses: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def line(self) -> int | None:
@@ -59,10 +60,19 @@ class VerifyReport:
 
     def message(self) -> str:
         if self.ok:
-            head = "checked against the recorded chain head" if self.head_checked else \
-                "NOT checked against a chain head kept outside the log: a cut tail would go unseen"
+            if self.head_checked:
+                head = "checked against the recorded chain head"
+            elif self.witnesses:
+                head = "no chain head given"
+            else:
+                head = "NOT checked against a chain head kept outside the log: a cut tail would go unseen"
             events = "1 event" if self.entries == 1 else f"{self.entries} events"
-            return f"audit log intact: {events}, {head}"
+            text = f"audit log intact: {events}, {head}"
+            for w in self.witnesses:
+                text += f"; {w['message']}"
+            return text
+        if self.first_bad is None:
+            return f"audit log not verified: {self.reason}"
         where = "the header" if self.first_bad == 0 else f"event {self.first_bad}"
         return f"audit log broken at {where}: {self.reason}"
 
@@ -79,6 +89,7 @@ class VerifyReport:
             {"seq": self.expected_head[0], "hash": self.expected_head[1]},
             "head_checked": self.head_checked, "mode": self.mode,
             "signatures_checked": self.signatures_checked, "keys": self.keys,
+            "witnesses": self.witnesses,
         }
 
 
@@ -93,11 +104,13 @@ def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
                expected_head: Head | None = None, expected_workspace_id: str | None = None,
                quick: bool = False, workers: int | None = None,
                parallel_min_bytes: int = PARALLEL_MIN_BYTES, chunk_bytes: int | None = None,
-               upto: int | None = None) -> VerifyReport:
+               upto: int | None = None, head_required: bool = False) -> VerifyReport:
     """Check the log at ``path`` against trusted ``keys`` and, if given, the external head.
 
     ``upto`` limits the check to the file's first bytes: the size seen together with the head,
     so that entries appended meanwhile by another process are not taken for tampering.
+    ``head_required``: the log is known to have a head kept outside it (a workspace's), so a
+    missing one means it was deleted, and the log is not intact.
     """
     path = Path(path)
     ring = KeyRing.of(keys)
@@ -124,6 +137,10 @@ def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
             _check_head(report, expected_head)
     except _Broken as b:
         report.first_bad, report.reason = b.position, b.reason
+        return report
+    if expected_head is None and head_required:
+        report.reason = ("no chain head is recorded outside the log (it was deleted): a cut or "
+                         "rewritten tail cannot be ruled out")
         return report
     report.ok = True
     return report

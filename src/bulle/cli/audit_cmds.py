@@ -28,6 +28,9 @@ def audit() -> None:
               help="A trusted public key (PEM or hex); repeat it for a log that spans several keys.")
 @click.option("--head", default=None, metavar="SEQ:HASH",
               help="The chain head kept outside the log; without it a cut tail goes unseen.")
+@click.option("--witness", "witnesses", multiple=True, type=click.Path(file_okay=False),
+              help="A witness directory: trust only the key it pinned, and compare the log with "
+                   "its checkpoints (repeatable).")
 @click.option("--quick", is_flag=True,
               help="Check every hash and link but only the last signature of each key's run.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -35,18 +38,28 @@ def audit() -> None:
 @json_option
 @click.pass_context
 def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...], head: str | None,
-           quick: bool, workers: int | None, as_json: bool) -> None:
+           witnesses: tuple[str, ...], quick: bool, workers: int | None, as_json: bool) -> None:
     """Exit 0 if the log is intact; otherwise exit 6 naming the first bad event."""
     from bulle.audit.heads import parse_head
     from bulle.audit.keys import KeyRing, workspace_key_ring
     from bulle.audit.verify import verify_log
 
+    if public_keys and witnesses:
+        raise InputError("--public-key and --witness exclude each other: with a witness the trusted "
+                         "key is the one it pinned")
     if log_path:
-        if not public_keys:
-            raise InputError("--log needs at least one --public-key to verify the signatures with")
-        ring = KeyRing.from_files(public_keys)
         expected = parse_head(head) if head else None
-        report = verify_log(log_path, ring, expected_head=expected, quick=quick, workers=workers)
+        if witnesses:
+            from bulle.audit.witness_verify import verify_with_witnesses
+
+            report = verify_with_witnesses(log_path, witnesses, expected_head=expected,
+                                           quick=quick, workers=workers)
+        else:
+            if not public_keys:
+                raise InputError("--log needs at least one --public-key (or a --witness) to verify "
+                                 "the signatures with")
+            ring = KeyRing.from_files(public_keys)
+            report = verify_log(log_path, ring, expected_head=expected, quick=quick, workers=workers)
     else:
         if public_keys or head:
             raise InputError("--public-key and --head go with --log: a workspace verifies with its "
@@ -54,7 +67,11 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
         ws = workspace_from(ctx)
         try:
             ring = workspace_key_ring(ws.keys_dir)
-            report = _workspace_log(ws).verify(ring, quick=quick, workers=workers)
+            from bulle.audit.witness import ROTATIONS_FILE
+
+            report = _workspace_log(ws).verify(ring, quick=quick, workers=workers,
+                                               witnesses=witnesses,
+                                               rotations=ws.keys_dir / ROTATIONS_FILE)
         finally:
             ws.close()
     payload = report.to_dict()
@@ -65,9 +82,15 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
         click.echo(report.message())
         for run in report.keys:
             click.echo(f"  events {run['first']}-{run['last']} signed by key {run['key']}")
-        if not report.head_checked:
+        if not report.head_checked and not witnesses:
             click.echo("warning: no chain head given (--head SEQ:HASH): a cut tail would go unseen",
                        err=True)
+        if not witnesses:
+            click.echo("warning: no witness given (--witness DIR): whoever runs as the workspace's "
+                       "owner can rewrite and re-sign the log unseen", err=True)
+        for w in report.witnesses:
+            if w["status"] == "behind":
+                click.echo(f"warning: {w['message']}", err=True)
     report.raise_if_broken()
 
 
@@ -177,3 +200,13 @@ def _render_entries(p: dict[str, Any]) -> None:
         click.echo(f"{e['seq']:>7}  {ev.get('at', '-')}  {who}  {ev.get('kind')}  {target}  {details}")
     if not p["entries"]:
         click.echo("no events")
+
+
+def _register_subcommands() -> None:
+    from bulle.cli.audit_witness_cmds import rotate_key, witness
+
+    audit.add_command(witness)
+    audit.add_command(rotate_key)
+
+
+_register_subcommands()
