@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
+from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services import governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
 __all__ = ["Actor", "Role", "Workspace", "init_workspace", "open_workspace"]
+
+
+def _pandas(table):
+    """pandas for a table; a date column Python cannot hold (``infinity``, year 294247) comes as text."""
+    from bulle.storage.python_values import to_pandas
+
+    return to_pandas(table)
 
 
 def _actor(user: str | None, role: str | Role) -> Actor:
@@ -81,7 +89,7 @@ class Workspace:
     def read(self, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
              as_pandas: bool = False):
         table = vault.read_table(self._ws, ref, columns=columns, limit=limit)
-        return table.to_pandas() if as_pandas else table
+        return _pandas(table) if as_pandas else table
 
     def export_table(self, ref: str, out: str | Path, fmt: str | None = None) -> dict[str, Any]:
         return vault.export_table(self._ws, ref, Path(out), fmt)
@@ -126,11 +134,12 @@ class Workspace:
     def read_for_project(self, project: str, ref: str, columns: list[str] | None = None, *,
                          as_pandas: bool = False):
         table = governance.read_for_project(self._ws, project, ref, columns)
-        return table.to_pandas() if as_pandas else table
+        return _pandas(table) if as_pandas else table
 
-    def query(self, project: str, sql: str, *, timeout_s: float = 60.0, as_pandas: bool = False):
+    def query(self, project: str, sql: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, as_pandas: bool = False):
+        """The result of ``sql`` for ``project`` (within the limits of :mod:`bulle.governance.limits`)."""
         table = governance.query_for_project(self._ws, project, sql, timeout_s=timeout_s)
-        return table.to_pandas() if as_pandas else table
+        return _pandas(table) if as_pandas else table
 
     def access_report(self, subject_id: str) -> dict[str, Any]:
         return subject_rights.access_report(self._ws, subject_id)

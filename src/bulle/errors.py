@@ -145,10 +145,18 @@ class WithheldError(UserError):
     http_status = 409
 
 
+class ResourceLimit(UserError):
+    """The request ran past a limit set for it (time, memory, result size): ask for less."""
+
+    code = "resource_limit"
+    exit_code = 8
+    http_status = 422
+
+
 INTERNAL_EXIT_CODE = 70  # EX_SOFTWARE: a bug in Bulle
 
 EXIT_CODES = {
     cls.code: cls.exit_code
     for cls in (BulleError, UserError, InputError, ValidationError, NotFoundError, ConflictError,
-                AccessDenied, IntegrityError, WithheldError)
+                AccessDenied, IntegrityError, WithheldError, ResourceLimit)
 }

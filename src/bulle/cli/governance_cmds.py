@@ -8,6 +8,7 @@ import click
 
 from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
+from bulle.governance.limits import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S
 
 BASES = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
 
@@ -174,69 +175,86 @@ def project_list(ctx, as_json):
 @click.argument("ref")
 @click.option("--project", "project_name", required=True)
 @click.option("--column", "columns", multiple=True, help="Only these columns (default: all the project declared).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to .csv or .parquet.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to .csv, .parquet or .jsonl.")
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Rows shown (not written).")
 @json_option
 @click.pass_context
 def read(ctx, ref, project_name, columns, output, limit, as_json):
     """Read REF for a project: declared columns, people whose consent allows it, now."""
+    from bulle.cli.result_output import output_format, write_table
     from bulle.services.governance import read_for_project
+    from bulle.storage.python_values import python_rows
 
+    if output:
+        output_format(output)
     with workspace_from(ctx) as ws:
         table = read_for_project(ws, project_name, ref, list(columns) or None)
     payload = {"ref": ref, "project": project_name, "rows": table.num_rows, "columns": table.column_names}
     if output:
-        _write(table, output)
+        write_table(table, output)
         payload["output"] = str(output)
     else:
-        payload["data"] = table.slice(0, limit).to_pylist()
+        payload["data"] = python_rows(table.slice(0, limit))
     emit(payload, as_json, lambda d: console().print(
         f"{d['rows']:,} rows, columns {', '.join(d['columns'])}" + (f" -> {d['output']}" if output else "")))
+
+
+JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is counted, not kept)
 
 
 @click.command("query")
 @click.argument("sql")
 @click.option("--project", "project_name", required=True)
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds before the query is stopped.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--timeout", default=str(DEFAULT_TIMEOUT_S), show_default=True,
+              help=f"Seconds before the query is stopped (more than 0, at most {MAX_TIMEOUT_S:g}).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget).")
 @json_option
 @click.pass_context
 def query(ctx, sql, project_name, timeout, output, as_json):
-    """Run SQL over a project's datasets (one table per dataset), on a locked-down connection."""
-    from bulle.services.governance import query_for_project
+    """Run SQL over a project's datasets (one table per dataset), on a locked-down connection.
 
-    with workspace_from(ctx) as ws:
-        table = query_for_project(ws, project_name, sql, timeout_s=timeout)
-    payload = {"project": project_name, "rows": table.num_rows, "columns": table.column_names}
+    The result streams: shown rows are the first ones, the others are counted (or written to
+    --output) batch by batch; a result past the result budget stops with exit code 8.
+    """
+    from bulle.cli.result_output import output_format, write_batches
+    from bulle.governance.limits import check_timeout
+    from bulle.services.governance import stream_query_for_project
+    from bulle.storage.python_values import python_rows
+
+    timeout_s = check_timeout(timeout, "--timeout")
     if output:
-        _write(table, output)
+        output_format(output)
+    keep = JSON_ROWS if as_json else TEXT_ROWS
+    shown: list[dict] = []
+    with workspace_from(ctx) as ws, stream_query_for_project(ws, project_name, sql, timeout_s=timeout_s) as result:
+        columns = result.schema.names
+        if output:
+            write_batches(result, result.schema, output)
+        else:
+            for batch in result:
+                if len(shown) < keep:
+                    shown.extend(python_rows(batch.slice(0, keep - len(shown))))
+        rows = result.rows
+    payload = {"project": project_name, "rows": rows, "columns": columns}
+    if output:
         payload["output"] = str(output)
     else:
-        payload["data"] = table.slice(0, 1000).to_pylist()
+        payload["data"] = shown
 
     def render(d):
         from rich.table import Table
 
-        t = Table(*d["columns"])
-        for row in d.get("data", [])[:50]:
+        if output:
+            console().print(f"{d['rows']:,} rows, columns {', '.join(d['columns'])} -> {d['output']}")
+            return
+        more = f", first {len(d['data']):,} shown" if d["rows"] > len(d["data"]) else ""
+        t = Table(*d["columns"], caption=f"{d['rows']:,} rows{more}")
+        for row in d["data"]:
             t.add_row(*["" if v is None else str(v) for v in row.values()])
         console().print(t)
 
     emit(payload, as_json, render)
-
-
-def _write(table, output: Path) -> None:
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
-    tmp = output.with_name(f".{output.name}.tmp")
-    if output.suffix.lower() == ".parquet":
-        pq.write_table(table, tmp)
-    elif output.suffix.lower() == ".csv":
-        pcsv.write_csv(table, tmp)
-    else:
-        raise InputError("use a .csv or .parquet output name", Where(file=str(output)))
-    tmp.replace(output)
 
 
 @click.group("subject")

@@ -88,10 +88,11 @@ def versions(ctx, name: str, as_json: bool) -> None:
 def show(ctx, ref: str, limit: int, columns, as_json: bool) -> None:
     """Print the first rows of a version (a recorded read)."""
     from bulle.services.vault import read_table
+    from bulle.storage.python_values import python_rows
 
     with workspace_from(ctx) as ws:
         table = read_table(ws, ref, columns=list(columns) or None, limit=limit)
-    rows = table.to_pylist()
+    rows = python_rows(table)
 
     def render(p):
         from rich.table import Table

@@ -18,18 +18,30 @@ message, and the locked connection refuses everything else that would reach outs
 attack both layers separately, so neither is load-bearing alone.
 
 DuckDB has no statement timeout: a watchdog thread calls ``interrupt()`` when the wall-clock limit
-passes. The connection never leaves this module.
+passes, also while the result streams. Results come back as Arrow record batches counted as they
+arrive (rows and bytes, :mod:`bulle.governance.limits`): a result past its budget stops with
+:class:`~bulle.errors.ResourceLimit` before it fills the memory. The connection never leaves this
+module.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bulle.errors import AccessDenied, InputError
+from bulle.errors import AccessDenied, InputError, ResourceLimit
+from bulle.governance.limits import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_RESULT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    check_budget,
+    check_timeout,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -62,24 +74,84 @@ REFUSED_HINTS = {
 SECRET_RE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((PERSISTENT|TEMP|TEMPORARY)\s+)?SECRET\b", re.I)
 
 
+BATCH_ROWS = 8192  # rows per streamed batch: small enough that one batch never dominates the budget
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Resources one analyst session may use."""
+    """Resources one analyst session may use (defaults and ceiling: :mod:`bulle.governance.limits`)."""
 
-    timeout_s: float = 60.0
-    memory_limit: str = "1GB"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 1
-    max_rows: int | None = 1_000_000  # rows returned to the caller; None: no cap
+    max_rows: int | None = DEFAULT_MAX_ROWS  # rows returned to the caller; None: no cap
+    max_result_bytes: int = DEFAULT_RESULT_BYTES  # Arrow bytes returned to the caller
 
     def __post_init__(self) -> None:
-        if not self.timeout_s > 0:
-            raise InputError(f"timeout must be positive, got {self.timeout_s}")
+        object.__setattr__(self, "timeout_s", check_timeout(self.timeout_s))
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError(f"threads must be a positive integer, got {self.threads!r}")
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", self.memory_limit, re.I):
             raise InputError(f"memory limit {self.memory_limit!r} is not a size such as '512MB' or '2GB'")
         if self.max_rows is not None and self.max_rows < 0:
             raise InputError(f"max_rows must be positive, got {self.max_rows}")
+        check_budget(self.max_result_bytes)
+
+
+class ResultStream:
+    """The last statement's result, batch by batch, counted against the session's limits.
+
+    Iterating raises :class:`~bulle.errors.ResourceLimit` as soon as the next batch would take
+    the result past ``max_rows`` or ``max_result_bytes``, or when the watchdog stopped the query;
+    what was handed out before stays within the budget.
+    """
+
+    def __init__(self, reader: pa.RecordBatchReader | None, limits: Limits, watchdog: _Watchdog) -> None:
+        import pyarrow as pa
+
+        self._reader = reader
+        self._limits = limits
+        self._watchdog = watchdog
+        self.schema: pa.Schema = reader.schema if reader is not None else pa.schema([])
+        self.rows = 0
+        self.nbytes = 0
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        import duckdb
+
+        if self._reader is None:
+            return
+        limits = self._limits
+        while True:
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                return
+            except (duckdb.Error, OSError) as exc:  # OSError: an interrupt surfacing through Arrow
+                raise _translate(exc, self._watchdog, limits) from None
+            if limits.max_rows is not None and self.rows + batch.num_rows > limits.max_rows:
+                raise ResourceLimit(f"the result has more than {limits.max_rows:,} rows (the row cap): "
+                                    "aggregate, or add a LIMIT")
+            if self.nbytes + batch.nbytes > limits.max_result_bytes:
+                raise ResourceLimit(f"the result is larger than the {_size(limits.max_result_bytes)} "
+                                    "result budget: aggregate, select fewer columns, or add a LIMIT")
+            self.rows += batch.num_rows
+            self.nbytes += batch.nbytes
+            yield batch
+
+    def read_all(self) -> pa.Table:
+        """The whole result as one table (bounded by the budget, as the batches are)."""
+        import pyarrow as pa
+
+        batches = list(self)
+        return pa.Table.from_batches(batches, schema=self.schema) if self._reader is not None else pa.table({})
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor:
+            return f"{n / factor:g} {unit}"
+    return f"{n} bytes"
 
 
 class LockedSession:
@@ -100,10 +172,28 @@ class LockedSession:
 
     def query(self, sql: str) -> pa.Table:
         """Run the analyst's SQL (one or more statements) and return the last result as Arrow."""
+        with self.stream(sql) as result:
+            return result.read_all()
+
+    @contextmanager
+    def stream(self, sql: str) -> Iterator[ResultStream]:
+        """Run the analyst's SQL and hand the last result over batch by batch.
+
+        The time limit runs until the ``with`` block ends, so a slow consumer is stopped too.
+        """
         if self._con is None:
             raise InputError("this SQL session is closed")
         with self._lock:
-            return _run(self._con, sql, self._limits)
+            statements = _gate(self._con, sql)
+            watchdog = _Watchdog(self._con, self._limits.timeout_s)
+            reader = None
+            try:
+                reader = _execute(self._con, statements, self._limits, watchdog)
+                yield ResultStream(reader, self._limits, watchdog)
+            finally:
+                watchdog.stop()
+                if reader is not None:
+                    reader.close()  # an undrained result would block the session's next query
 
     def close(self) -> None:
         if self._con is not None:
@@ -117,11 +207,13 @@ class LockedSession:
         self.close()
 
 
-def run_analyst_sql(sql: str, tables: Mapping[str, pa.Table], *, timeout_s: float = 60.0,
-                    memory_limit: str = "1GB", threads: int = 1,
-                    max_rows: int | None = 1_000_000) -> pa.Table:
+def run_analyst_sql(sql: str, tables: Mapping[str, pa.Table], *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                    memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 1,
+                    max_rows: int | None = DEFAULT_MAX_ROWS,
+                    max_result_bytes: int = DEFAULT_RESULT_BYTES) -> pa.Table:
     """Run ``sql`` on a fresh locked connection holding only ``tables``; return the result."""
-    limits = Limits(timeout_s=timeout_s, memory_limit=memory_limit, threads=threads, max_rows=max_rows)
+    limits = Limits(timeout_s=timeout_s, memory_limit=memory_limit, threads=threads, max_rows=max_rows,
+                    max_result_bytes=max_result_bytes)
     with LockedSession(tables, limits) as session:
         return session.query(sql)
 
@@ -178,31 +270,27 @@ def _check_locked(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # --- running ---------------------------------------------------------------------------------
-def _run(con: duckdb.DuckDBPyConnection, sql: str, limits: Limits) -> pa.Table:
+def _execute(con: duckdb.DuckDBPyConnection, statements: list[Any], limits: Limits,
+             watchdog: _Watchdog) -> pa.RecordBatchReader | None:
+    """Run every statement; the last one's result is returned as a stream, not fetched."""
     import duckdb
-    import pyarrow as pa
 
-    if not isinstance(sql, str) or not sql.strip():
-        raise InputError("no SQL given")
-    statements = _gate(con, sql)
-    watchdog = _Watchdog(con, limits.timeout_s)
     try:
-        result: pa.Table | None = None
         for i, statement in enumerate(statements):
             relation = con.sql(statement)
             if i == len(statements) - 1 and relation is not None:
-                result = _fetch(relation, limits.max_rows)
-        return result if result is not None else pa.table({})
-    except (duckdb.Error, OSError) as exc:  # OSError: an interrupt surfacing through the Arrow reader
+                return relation.to_arrow_reader(BATCH_ROWS)
+        return None
+    except (duckdb.Error, OSError) as exc:
         raise _translate(exc, watchdog, limits) from None
-    finally:
-        watchdog.stop()
 
 
 def _gate(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     """Parse, and refuse statement kinds an analysis never needs."""
     import duckdb
 
+    if not isinstance(sql, str) or not sql.strip():
+        raise InputError("no SQL given")
     try:
         statements = con.extract_statements(sql)
     except duckdb.ParserException as exc:
@@ -224,32 +312,18 @@ def _gate(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     return statements
 
 
-def _fetch(relation: duckdb.DuckDBPyRelation, max_rows: int | None) -> pa.Table:
-    import pyarrow as pa
-
-    reader = relation.to_arrow_reader(65_536)
-    batches = []
-    rows = 0
-    for batch in reader:
-        rows += batch.num_rows
-        if max_rows is not None and rows > max_rows:
-            raise InputError(f"the result has more than {max_rows} rows: aggregate, or add a LIMIT")
-        batches.append(batch)
-    return pa.Table.from_batches(batches, schema=reader.schema)
-
-
-def _translate(exc: Exception, watchdog: _Watchdog, limits: Limits) -> Exception:
+def _translate(exc: BaseException, watchdog: _Watchdog, limits: Limits) -> Exception:
     import duckdb
 
     message = _first_line(exc)
     if watchdog.fired or isinstance(exc, duckdb.InterruptException) or "INTERRUPT" in message:
-        return InputError(f"the query ran longer than the {limits.timeout_s:g} s limit and was stopped")
+        return ResourceLimit(f"the query ran longer than the {limits.timeout_s:g} s limit and was stopped")
     if isinstance(exc, duckdb.PermissionException) or "file system operations are disabled" in message:
         return AccessDenied(f"not allowed in analyst SQL: {message}")
     if "configuration has been locked" in message or "configuration option" in message:
         return AccessDenied(f"settings are fixed by Bulle: {message}")
     if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in message:
-        return InputError(f"the query needs more than the {limits.memory_limit} memory limit: {message}")
+        return ResourceLimit(f"the query needs more than the {limits.memory_limit} memory limit: {message}")
     if isinstance(exc, duckdb.ParserException):
         return InputError(f"SQL syntax error: {message}")
     if isinstance(exc, duckdb.CatalogException):

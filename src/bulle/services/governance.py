@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
@@ -22,14 +23,16 @@ from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import iso
 from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
-from bulle.errors import AccessDenied, InputError, Where
+from bulle.errors import AccessDenied, BulleError, InputError, Where
 from bulle.governance import access
 from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
+from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from bulle.governance.sql_lockdown import ResultStream
     from bulle.workspace import Workspace
 
 
@@ -242,21 +245,42 @@ def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Toke
     return None
 
 
-def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float = 60.0) -> pa.Table:
+def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pa.Table:
+    """Run an analyst's SQL over the project's filtered views and return the whole result.
+
+    The result is bounded by the result budget and row cap of :mod:`bulle.governance.limits`;
+    :func:`stream_query_for_project` hands it over batch by batch instead.
+    """
+    with stream_query_for_project(ws, project_name, sql, timeout_s=timeout_s) as result:
+        return result.read_all()
+
+
+@contextmanager
+def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
+                             timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[ResultStream]:
     """Run an analyst's SQL over the project's filtered views, on a locked-down connection.
 
     Each dataset of the project is read for the project (declared columns, visible people only)
     and handed to the executor as an in-memory table named after the dataset; the SQL never sees
-    a file, a setting or the workspace.
+    a file, a setting or the workspace. The result streams in Arrow batches within the limits;
+    the audit event, emitted when the ``with`` block ends, counts the rows handed over (and names
+    the limit that stopped the query, if one did).
     """
-    from bulle.governance.sql_lockdown import run_analyst_sql
+    from bulle.governance.sql_lockdown import Limits, LockedSession
 
+    limits = Limits(timeout_s=timeout_s)  # the timeout is checked before any data is read
     project = store(ws).project(project_name)
     tables = {}
     for use in project.datasets:
         name = use.dataset.replace("-", "_").replace(".", "_")
         tables[name] = read_for_project(ws, project_name, use.dataset)
-    result = run_analyst_sql(sql, tables, timeout_s=timeout_s)
-    ws.emit(ev.DatasetRead(actor=ws.actor, target=f"project:{project_name}", details={
-        "query": True, "tables": sorted(tables), "rows": result.num_rows}))
-    return result
+    with LockedSession(tables, limits) as session, session.stream(sql) as result:
+        details: dict[str, Any] = {"query": True, "tables": sorted(tables)}
+        try:
+            yield result
+        except BulleError as exc:
+            details["stopped"] = exc.code
+            raise
+        finally:
+            details["rows"] = result.rows
+            ws.emit(ev.DatasetRead(actor=ws.actor, target=f"project:{project_name}", details=details))

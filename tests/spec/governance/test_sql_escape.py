@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bulle.errors import AccessDenied, InputError
+from bulle.errors import AccessDenied, InputError, ResourceLimit
 from bulle.governance.sql_lockdown import Limits, LockedSession, _open_locked, run_analyst_sql
 
 RAW = pa.table({
@@ -279,24 +279,25 @@ def test_only_arrow_tables_are_accepted_as_views(raw: RawFiles) -> None:
 # --- resource limits ---------------------------------------------------------------------------
 def test_a_runaway_query_is_stopped_by_the_timeout(raw: RawFiles) -> None:
     with LockedSession(VIEW, Limits(timeout_s=1.0)) as session:
-        with pytest.raises(InputError, match="longer than the 1 s limit"):
+        with pytest.raises(ResourceLimit, match="longer than the 1 s limit"):
             session.query("SELECT count(*) FROM range(1000000) a, range(1000000) b")
         # the session survives the interruption and the next query is not interrupted
         assert session.query("SELECT count(*) AS n FROM patients").to_pylist() == [{"n": 3}]
 
 
 def test_a_runaway_result_stream_is_stopped_too(raw: RawFiles) -> None:
-    with pytest.raises(InputError, match="limit"):
-        run_analyst_sql("SELECT * FROM range(100000000000)", VIEW, timeout_s=1.0, max_rows=None)
+    with pytest.raises(ResourceLimit, match="limit"):
+        run_analyst_sql("SELECT * FROM range(100000000000)", VIEW, timeout_s=1.0, max_rows=None,
+                        max_result_bytes=1 << 40)
 
 
 def test_memory_blow_ups_become_an_error(raw: RawFiles) -> None:
-    with pytest.raises(InputError, match="memory limit"):
+    with pytest.raises(ResourceLimit, match="memory limit"):
         run_analyst_sql("SELECT list(range) FROM range(300000000)", VIEW, memory_limit="100MB", timeout_s=30)
 
 
 def test_results_are_capped(raw: RawFiles) -> None:
-    with pytest.raises(InputError, match="more than 10 rows"):
+    with pytest.raises(ResourceLimit, match="more than 10 rows"):
         run_analyst_sql("SELECT * FROM range(11)", VIEW, max_rows=10)
     assert run_analyst_sql("SELECT * FROM range(10)", VIEW, max_rows=10).num_rows == 10
 

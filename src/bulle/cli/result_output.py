@@ -1,0 +1,92 @@
+"""Writing a read's or a query's rows to a file, batch by batch, all or nothing.
+
+A query's result arrives as a stream of Arrow batches (:class:`~bulle.governance.sql_lockdown.
+ResultStream`); writing it batch by batch keeps the memory to one batch whatever the result's
+size. The rows go to a temporary file beside the target, renamed only when the last batch is
+written: a query stopped by a limit leaves no half-written file. CSV and JSON lines give dates
+Python cannot hold as text (:mod:`bulle.storage.python_values`); Parquet keeps them exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bulle.errors import InputError, Where
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
+
+
+def output_format(output: Path) -> str:
+    """The format named by ``output``'s extension, checked before any work is done."""
+    fmt = FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError("use a .csv, .parquet or .jsonl output name", Where(file=str(output)))
+    return fmt
+
+
+def write_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema, output: Path) -> int:
+    """Write every batch to ``output`` (atomically); return the number of rows written."""
+    fmt = output_format(output)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    rows = 0
+    try:
+        with _writer(fmt, tmp, schema) as write:
+            for batch in batches:
+                write(batch)
+                rows += batch.num_rows
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def write_table(table: pa.Table, output: Path) -> int:
+    return write_batches(table.to_batches(), table.schema, output)
+
+
+class _writer:
+    """A context manager giving a function that appends one batch to ``path`` in ``fmt``."""
+
+    def __init__(self, fmt: str, path: Path, schema: pa.Schema) -> None:
+        self.fmt, self.path, self.schema = fmt, path, schema
+        self._close = lambda: None
+
+    def __enter__(self):
+        from bulle.storage.python_values import python_rows, with_text_dates
+
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            w = pq.ParquetWriter(self.path, self.schema)
+            self._close = w.close
+            return w.write_batch
+        if self.fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            text_schema = with_text_dates(self.schema.empty_table(), always=True).schema
+            w = pcsv.CSVWriter(self.path, text_schema)
+            self._close = w.close
+            return lambda batch: w.write_batch(with_text_dates(batch, always=True))
+        f = open(self.path, "w", encoding="utf-8")
+        self._close = f.close
+
+        def write_lines(batch: pa.RecordBatch) -> None:
+            for row in python_rows(batch):
+                f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+        return write_lines
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
