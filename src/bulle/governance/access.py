@@ -181,11 +181,13 @@ def _version_denials(project: Project, use: DatasetUse, dataset: GovernedDataset
                                         "is unknown"))
     elif use.version is not None:
         if dataset.version != use.version:
-            out.append(Denial(Rule.VERSION, f"project {project.name!r} is bound to {use.binding}, not to {ref}"))
+            out.append(Denial(Rule.VERSION, f"{ref} is outside project {project.name!r}, which is bound to "
+                                            f"{use.binding}"))
     elif dataset.kind is not use.kind or latest_of_kind != dataset.version:
         now = f" ({dataset.name}@{latest_of_kind})" if latest_of_kind is not None else " (there is none)"
-        out.append(Denial(Rule.VERSION, f"project {project.name!r} is bound to {use.binding}{now}, not to "
-                                        f"{ref} ({dataset.kind.value if dataset.kind else 'unknown kind'})"))
+        kind = dataset.kind.value if dataset.kind else "unknown kind"
+        out.append(Denial(Rule.VERSION, f"{ref} ({kind}) is outside project {project.name!r}, which is bound to "
+                                        f"{use.binding}{now}"))
     if dataset.raw and not project.allows_raw:
         out.append(Denial(Rule.RAW, f"{ref} is raw data (no pseudonymization or anonymization in its lineage) "
                                     f"and the approval of project {project.name!r} does not allow raw data"))

@@ -175,12 +175,14 @@ def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, l
     return project
 
 
-def _use(ref: str, columns: list[str], kind: str | dict[str, str] | None) -> DatasetUse:
-    name = ref.partition("@")[0]
+def _use(ref: str, columns: list[str], kind: str | dict[str, str] | None) -> dict[str, Any]:
+    """One dataset use as the project validates it (so that every use's problems are reported at once)."""
+    name, pinned, number = ref.partition("@")
     k = kind.get(name) if isinstance(kind, dict) else kind
-    if "@" in ref and not isinstance(kind, dict):
+    if pinned and not isinstance(kind, dict):
         k = None  # a project-wide kind applies to the datasets named without a version
-    return DatasetUse.parse(ref, tuple(columns), k)
+    version: Any = (int(number) if number.isdigit() else number) if pinned else None
+    return {"dataset": name, "columns": tuple(columns), "version": version, "kind": k}
 
 
 def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Project:

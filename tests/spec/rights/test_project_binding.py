@@ -103,7 +103,7 @@ def test_a_pinned_version_is_served_and_no_other(bound):
     gov.read_for_project(bound["bob"], "pinned", "patients")
     assert reads_in_log(bound["alice"])[-1]["target"] == "patients@2"
     for other in ("patients@1", "patients@3"):
-        with pytest.raises(AccessDenied, match=f"'pinned' is bound to patients@2, not to {other}"):
+        with pytest.raises(AccessDenied, match=f"{other} is outside project 'pinned', which is bound to patients@2"):
             gov.read_for_project(bound["bob"], "pinned", other)
 
 
