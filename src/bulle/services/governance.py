@@ -230,21 +230,25 @@ def bound_version(ws: Workspace, use: DatasetUse) -> DatasetVersion | None:
     return max(of_kind, key=lambda v: v.number) if of_kind else None
 
 
-def is_raw(ws: Workspace, v: DatasetVersion) -> bool:
-    """True unless a pseudonymization or an anonymization lies between ``v`` and its import.
+def is_raw(ws: Workspace, v: DatasetVersion, _seen: frozenset[str] = frozenset()) -> bool:
+    """True unless a pseudonymization or an anonymization lies on every path from ``v`` to an import.
 
     Text de-identification alone does not count: it rewrites free text and keeps the other
-    columns, subject ids included, as they were.
+    columns, subject ids included, as they were. A version with several parents is raw when any of
+    them is; a lineage that cannot be followed (a missing parent, a cycle) counts as raw.
     """
-    current, seen = v, set()
-    while current.ref not in seen:
-        seen.add(current.ref)
-        if current.kind in (VersionKind.PSEUDONYMIZE, VersionKind.ANONYMIZE):
-            return False
-        if current.kind is VersionKind.IMPORT or not current.parents:
+    if v.kind in (VersionKind.PSEUDONYMIZE, VersionKind.ANONYMIZE):
+        return False
+    if v.kind is VersionKind.IMPORT or not v.parents or v.ref in _seen:
+        return True
+    for ref in v.parents:
+        try:
+            parent = ws.catalog.resolve(ref)
+        except (NotFoundError, InputError):
             return True
-        current = ws.catalog.resolve(current.parents[0])
-    return True
+        if is_raw(ws, parent, _seen | {v.ref}):
+            return True
+    return False
 
 
 # -- reads -------------------------------------------------------------------------------------------------

@@ -132,6 +132,12 @@ def test_text_de_identification_alone_does_not_make_raw_data_pseudonymous(ws, tm
                                 operation={"name": "text", "columns": ["nom"]}, row_count=raw.row_count,
                                 schema=raw.schema, roles=alice.catalog.roles("patients", 1))
     assert gov.is_raw(alice, text) and not gov.is_raw(alice, alice.catalog.resolve("patients@2"))
+    pseudo = alice.catalog.resolve("patients@2")
+    tmp.write_bytes(alice.path_of(pseudo).read_bytes())
+    joined = alice.commit_version(tmp, dataset="patients", kind=VersionKind.DERIVED,
+                                  parents=[pseudo.ref, raw.ref], operation={"name": "join"},
+                                  row_count=pseudo.row_count, schema=pseudo.schema)
+    assert gov.is_raw(alice, joined)  # one raw parent is enough
     create(ws, "notes", {"patients": COLUMNS}, kind="text")
     with pytest.raises(InputError, match="patients@3 is raw"):
         gov.approve_project(alice, "notes")
