@@ -208,8 +208,10 @@ class Project:
         if purpose is None:
             c.add(f"unknown purpose {data.get('purpose')!r}", "purpose")
         approval = data.get("approval")
-        if approval is not None and not isinstance(approval, Mapping):
-            c.add("expected the approval's fields", "approval")
+        by = approval.get("by") if isinstance(approval, Mapping) else None
+        if approval is not None and not (isinstance(by, Mapping) and isinstance(by.get("name"), str)
+                                         and isinstance(by.get("role"), str)):
+            c.add("expected the approval's fields: by (name and role), at, allow_raw", "approval")
         c.done()
         return cls(
             name=data.get("name"),  # type: ignore[arg-type]
@@ -218,9 +220,9 @@ class Project:
             members=data.get("members") or (),  # type: ignore[arg-type]
             valid_from=data.get("valid_from"),  # type: ignore[arg-type]
             valid_until=data.get("valid_until"),  # type: ignore[arg-type]
-            approval=Approval(Actor(approval["by"]["name"], approval["by"]["role"]), approval["at"],
+            approval=Approval(Actor(by["name"], by["role"]), approval.get("at"),  # type: ignore[index]
                               approval.get("allow_raw", False))
-            if approval else None,
+            if approval is not None else None,
             description=data.get("description", ""),
         )
 

@@ -193,6 +193,22 @@ def test_project_round_trips_with_its_purpose_resolved_by_name() -> None:
         Project.from_dict(stored, {})
 
 
+def test_a_stored_binding_and_raw_flag_round_trip_and_bad_stored_approvals_are_named() -> None:
+    p = project(
+        datasets=[DatasetUse("patients", ("sid",), kind="pseudonymize"), DatasetUse("stays", ("sid",), version=3)])
+    approved = p.approve(Actor("cus", Role.CUSTODIAN), T0, allow_raw=True)
+    stored = approved.to_dict()
+    assert [(u["version"], u["kind"]) for u in stored["datasets"]] == [(None, "pseudonymize"), (3, None)]
+    assert stored["approval"]["allow_raw"] is True
+    assert Project.from_dict(stored, {"research": research()}) == approved
+    for bad in ({"at": "2026-01-01T00:00:00+00:00"}, {"by": "cus", "at": "x"}, ["cus"]):
+        with pytest.raises(ValidationError, match="approval's fields"):
+            Project.from_dict({**stored, "approval": bad}, {"research": research()})
+    with pytest.raises(ValidationError, match="expected true or false"):
+        Project.from_dict({**stored, "approval": {**stored["approval"], "allow_raw": "yes"}},
+                          {"research": research()})
+
+
 # --- datasets ----------------------------------------------------------------------------------
 def test_governed_dataset_checks_its_columns() -> None:
     care = Purpose("care", "Care", "public_task")
