@@ -170,7 +170,7 @@ def step_governance(ws, out) -> None:
         try:
             gov.read_for_project(analyst, "etude-diabete", "patients@1")
         except BulleError as exc:  # the raw import is outside the project's binding
-            out.print(f"bob asks for the raw import patients@1: [red]refused[/] ({exc.message[:160]})")
+            out.print(f"bob asks for the raw import patients@1: [red]refused[/] ({exc.message})")
         counts = gov.query_for_project(analyst, "etude-diabete",
                                        "SELECT diagnostic, count(*) AS n FROM patients GROUP BY 1 ORDER BY 2 DESC LIMIT 3")
         out.print(f"bob's SQL on the locked-down view of {served.ref}: " + ", ".join(f"{r['diagnostic']}={r['n']}" for r in counts.to_pylist()))
