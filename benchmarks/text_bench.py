@@ -106,11 +106,10 @@ def worker(tool: str, chars: int, processes: int, model: str) -> dict:
         wall, cpu = time.perf_counter() - t, cpu_seconds(pids) - c
         quality = score(records, presidio_detect(presidio, texts))
     else:
+        from bulle.text.analyzer import get_detector
         from bulle.text.config import DetectorConfig
         from bulle.text.parallel import _pools, warm_up
         from bulle.text.service import detect
-
-        from bulle.text.analyzer import get_detector
 
         config = DetectorConfig(model=model)
         warm_up(config, processes)  # the workers, for inputs large enough to use them

@@ -124,12 +124,13 @@ class Workspace:
 
     def create_project(self, name: str, purpose: str, datasets: dict[str, list[str]],
                        members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
-                       description: str = "") -> dict[str, Any]:
+                       description: str = "", *, kind: str | dict[str, str] | None = None) -> dict[str, Any]:
+        """``datasets`` maps ``NAME@N`` (that version) or ``NAME`` (the latest of ``kind``) to columns."""
         return governance.create_project(self._ws, name, purpose, datasets, members, valid_from, valid_until,
-                                         description).to_dict()
+                                         description, kind=kind).to_dict()
 
-    def approve_project(self, name: str) -> dict[str, Any]:
-        return governance.approve_project(self._ws, name).to_dict()
+    def approve_project(self, name: str, *, allow_raw: bool = False) -> dict[str, Any]:
+        return governance.approve_project(self._ws, name, allow_raw=allow_raw).to_dict()
 
     def read_for_project(self, project: str, ref: str, columns: list[str] | None = None, *,
                          as_pandas: bool = False):

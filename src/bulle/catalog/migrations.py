@@ -114,4 +114,25 @@ MIGRATIONS: list[str] = [
         summary_json TEXT NOT NULL
     );
     """,
+    # 3: projects are bound to versions. A project stored before bindings read whatever version of
+    #    its datasets was newest, raw imports included; each of its dataset uses is now bound to the
+    #    kind of the dataset's newest pseudonymized or anonymized version (pseudonymize when it has
+    #    neither), and its approval, if any, does not allow raw data.
+    """
+    UPDATE projects SET doc_json = json_set(doc_json, '$.datasets', (
+        SELECT json_group_array(
+            CASE WHEN json_type(u.value, '$.version') IN ('integer')
+                      OR json_type(u.value, '$.kind') = 'text'
+                 THEN json(u.value)
+                 ELSE json_set(u.value, '$.version', json('null'), '$.kind', coalesce((
+                     SELECT v.kind FROM versions v
+                     WHERE v.dataset = json_extract(u.value, '$.dataset')
+                       AND v.kind IN ('pseudonymize', 'anonymize')
+                     ORDER BY v.number DESC LIMIT 1), 'pseudonymize'))
+            END)
+        FROM json_each(projects.doc_json, '$.datasets') AS u))
+    WHERE json_valid(doc_json) AND json_type(doc_json, '$.datasets') = 'array';
+    UPDATE projects SET doc_json = json_set(doc_json, '$.approval.allow_raw', json('false'))
+    WHERE json_valid(doc_json) AND json_type(doc_json, '$.approval') = 'object';
+    """,
 ]

@@ -154,20 +154,26 @@ def step_governance(ws, out) -> None:
                             for i in ids])
     gov.create_project(ws, "etude-diabete", "recherche-diabete",
                        {"patients": ["id_patient", "sexe", "code_postal", "diagnostic"]}, [("bob", "analyst")],
-                       now - dt.timedelta(days=30), now + dt.timedelta(days=365))
+                       now - dt.timedelta(days=30), now + dt.timedelta(days=365), kind="pseudonymize")
     gov.approve_project(ws, "etude-diabete")
     out.print(f"Purposes declared; {len(ids)} patients consented to 'recherche-diabete'; project "
-              "[bold]etude-diabete[/] approved for analyst bob (4 declared columns).")
+              "[bold]etude-diabete[/] approved for analyst bob (4 declared columns of the latest pseudonymized "
+              "version of patients, never the raw import).")
     analyst = Workspace.open(ws.root, Actor("bob", Role.ANALYST))
     try:
-        first = gov.read_for_project(analyst, "etude-diabete", "patients@2")
+        first, served = gov.read_served(analyst, "etude-diabete", "patients")
         gov.record_choices(ws, [Consent(ids[0], "recherche-diabete", "withdrawn", dt.datetime.now(dt.UTC), "courrier")])
-        second = gov.read_for_project(analyst, "etude-diabete", "patients@2")
-        out.print(f"bob reads patients (pseudonymized): {first.num_rows} rows, columns {', '.join(first.column_names)}")
+        second = gov.read_for_project(analyst, "etude-diabete", "patients")
+        out.print(f"bob reads patients: served [bold]{served.ref}[/] ({served.kind.value}), {first.num_rows} rows, "
+                  f"columns {', '.join(first.column_names)}")
         out.print(f"{ids[0]} withdraws consent; bob's next read: {second.num_rows} rows")
+        try:
+            gov.read_for_project(analyst, "etude-diabete", "patients@1")
+        except BulleError as exc:  # the raw import is outside the project's binding
+            out.print(f"bob asks for the raw import patients@1: [red]refused[/] ({exc.message})")
         counts = gov.query_for_project(analyst, "etude-diabete",
                                        "SELECT diagnostic, count(*) AS n FROM patients GROUP BY 1 ORDER BY 2 DESC LIMIT 3")
-        out.print("bob's SQL on the locked-down view: " + ", ".join(f"{r['diagnostic']}={r['n']}" for r in counts.to_pylist()))
+        out.print(f"bob's SQL on the locked-down view of {served.ref}: " + ", ".join(f"{r['diagnostic']}={r['n']}" for r in counts.to_pylist()))
         try:
             gov.query_for_project(analyst, "etude-diabete", f"SELECT * FROM read_parquet('{ws.root}/data/*/*.parquet')")
         except BulleError as exc:  # the lock-down refuses it

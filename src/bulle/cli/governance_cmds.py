@@ -117,23 +117,30 @@ def project() -> None:
 @project.command("create")
 @click.argument("name")
 @click.option("--purpose", "purpose_name", required=True)
-@click.option("--dataset", "datasets", multiple=True, required=True, metavar="NAME=COL,COL",
-              help="A dataset and the columns the project needs (repeat).")
+@click.option("--dataset", "datasets", multiple=True, required=True, metavar="NAME[@N]=COL,COL",
+              help="A dataset, pinned to version N or bound by --kind, and the columns the project needs "
+                   "(repeat).")
+@click.option("--kind", "kinds", multiple=True, metavar="[NAME=]KIND",
+              help="Serve the latest version of this kind (pseudonymize, anonymize, text, import...) of "
+                   "every dataset given without @N, or of dataset NAME.")
 @click.option("--member", "members", multiple=True, required=True, metavar="USER:ROLE", help="analyst or custodian.")
 @click.option("--from", "valid_from", required=True, help="Start (ISO 8601 with time zone).")
 @click.option("--until", "valid_until", required=True, help="End, excluded (ISO 8601 with time zone).")
 @click.option("--description", default="")
 @json_option
 @click.pass_context
-def project_create(ctx, name, purpose_name, datasets, members, valid_from, valid_until, description, as_json):
+def project_create(ctx, name, purpose_name, datasets, kinds, members, valid_from, valid_until, description,
+                   as_json):
+    """Create project NAME; each dataset is pinned (NAME@N) or bound to a kind (--kind)."""
     from bulle.services.governance import create_project
 
     uses = {}
     for item in datasets:
         ds, sep, cols = item.partition("=")
         if not sep or not cols.strip():
-            raise InputError(f"expected NAME=COL,COL, got {item!r}", Where(field="--dataset"))
+            raise InputError(f"expected NAME[@N]=COL,COL, got {item!r}", Where(field="--dataset"))
         uses[ds.strip()] = [c.strip() for c in cols.split(",") if c.strip()]
+    kind = _kinds(kinds)
     people = []
     for item in members:
         user, sep, role = item.partition(":")
@@ -141,21 +148,40 @@ def project_create(ctx, name, purpose_name, datasets, members, valid_from, valid
             raise InputError(f"expected USER:ROLE, got {item!r}", Where(field="--member"))
         people.append((user.strip(), role.strip()))
     with workspace_from(ctx) as ws:
-        p = create_project(ws, name, purpose_name, uses, people, valid_from, valid_until, description)
+        p = create_project(ws, name, purpose_name, uses, people, valid_from, valid_until, description, kind=kind)
     emit(p.to_dict(), as_json, lambda d: console().print(
-        f"Project [bold]{d['name']}[/] created for purpose {d['purpose']}; it needs a custodian's approval."))
+        f"Project [bold]{d['name']}[/] created for purpose {d['purpose']}, reading "
+        f"{'; '.join(u.binding for u in p.datasets)}; it needs a custodian's approval."))
+
+
+def _kinds(items: tuple[str, ...]) -> str | dict[str, str] | None:
+    """``--kind KIND`` (every dataset without @N) or ``--kind NAME=KIND`` (one dataset), not both."""
+    if not items:
+        return None
+    default = [i for i in items if "=" not in i]
+    named = dict(i.partition("=")[::2] for i in items if "=" in i)
+    if len(default) > 1 or (default and named):
+        raise InputError("give one --kind KIND for every dataset, or one --kind NAME=KIND per dataset",
+                         Where(field="--kind"))
+    if default:
+        return default[0].strip()
+    return {k.strip(): v.strip() for k, v in named.items()}
 
 
 @project.command("approve")
 @click.argument("name")
+@click.option("--allow-raw", is_flag=True,
+              help="Allow the project to be served raw (not pseudonymized) versions it is bound to.")
 @json_option
 @click.pass_context
-def project_approve(ctx, name, as_json):
+def project_approve(ctx, name, allow_raw, as_json):
+    """Approve project NAME (a custodian); raw data needs --allow-raw."""
     from bulle.services.governance import approve_project
 
     with workspace_from(ctx) as ws:
-        p = approve_project(ws, name)
-    emit(p.to_dict(), as_json, lambda d: console().print(f"Project [bold]{d['name']}[/] approved."))
+        p = approve_project(ws, name, allow_raw=allow_raw)
+    emit(p.to_dict(), as_json, lambda d: console().print(
+        f"Project [bold]{d['name']}[/] approved" + (" (raw data allowed)." if allow_raw else ".")))
 
 
 @project.command("list")
@@ -167,8 +193,11 @@ def project_list(ctx, as_json):
     with workspace_from(ctx) as ws:
         items = [p.to_dict() for p in store(ws).projects()]
     emit({"projects": items}, as_json, lambda d: [console().print(
-        f"{p['name']}: purpose {p['purpose']}, {'approved' if p['approval'] else 'not approved'}, "
-        f"{p['valid_from']} → {p['valid_until']}") for p in d["projects"]])
+        f"{p['name']}: purpose {p['purpose']}, {'approved' if p['approval'] else 'not approved'}"
+        f"{' (raw data allowed)' if p['approval'] and p['approval'].get('allow_raw') else ''}, "
+        f"{p['valid_from']} → {p['valid_until']}; reads "
+        + ", ".join(f"{u['dataset']}@{u['version']}" if u.get("version") else f"{u['dataset']} (latest {u.get('kind')})"
+                    for u in p["datasets"])) for p in d["projects"]])
 
 
 @click.command("read")
@@ -180,23 +209,25 @@ def project_list(ctx, as_json):
 @json_option
 @click.pass_context
 def read(ctx, ref, project_name, columns, output, limit, as_json):
-    """Read REF for a project: declared columns, people whose consent allows it, now."""
+    """Read REF for a project: the version it is bound to, declared columns, people whose consent allows it."""
     from bulle.cli.result_output import output_format, write_table
-    from bulle.services.governance import read_for_project
+    from bulle.services.governance import read_served
     from bulle.storage.python_values import python_rows
 
     if output:
         output_format(output)
     with workspace_from(ctx) as ws:
-        table = read_for_project(ws, project_name, ref, list(columns) or None)
-    payload = {"ref": ref, "project": project_name, "rows": table.num_rows, "columns": table.column_names}
+        table, v = read_served(ws, project_name, ref, list(columns) or None)
+    payload = {"ref": ref, "version": v.ref, "project": project_name, "rows": table.num_rows,
+               "columns": table.column_names}
     if output:
         write_table(table, output)
         payload["output"] = str(output)
     else:
         payload["data"] = python_rows(table.slice(0, limit))
     emit(payload, as_json, lambda d: console().print(
-        f"{d['rows']:,} rows, columns {', '.join(d['columns'])}" + (f" -> {d['output']}" if output else "")))
+        f"{d['version']}: {d['rows']:,} rows, columns {', '.join(d['columns'])}"
+        + (f" -> {d['output']}" if output else "")))
 
 
 JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is counted, not kept)

@@ -4,7 +4,9 @@
 it is stored: the purpose its data was collected for (reuse must be compatible with it), the
 column holding the pseudonymous subject id (how consents and objections reach rows), and which
 columns are special categories (they need an art. 9 condition). The catalog builds one from its
-records; decisions never look at rows.
+records; decisions never look at rows. It also names the version being read, its kind, and
+whether it is raw (no pseudonymization or anonymization in its lineage), because a project is
+approved for some versions of a dataset, not for all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bulle.domain.consents import (
     Objection,
     consent_state,
 )
+from bulle.domain.datasets import VersionKind
 from bulle.domain.governance_fields import Checker, set_fields
 from bulle.domain.projects import Approval, DatasetUse, Member, Project
 from bulle.domain.purposes import LegalBasis, Purpose, SpecialCategoryCondition
@@ -48,6 +51,8 @@ class GovernedDataset:
     ``personal`` is false for data that no longer relates to identifiable people (an anonymized
     release): no subject filter applies to it. Personal data read for a purpose that needs consent
     or allows objection must have a ``subject_column``, otherwise choices could not be honoured.
+    ``version`` and ``kind`` name the version read (a read of an unknown version is refused);
+    ``raw`` is true when no pseudonymization or anonymization lies between it and its import.
     """
 
     name: str
@@ -56,6 +61,9 @@ class GovernedDataset:
     subject_column: str | None = None
     special_category_columns: frozenset[str] = field(default_factory=frozenset)
     personal: bool = True
+    version: int | None = None
+    kind: VersionKind | None = None
+    raw: bool = True
 
     def __post_init__(self) -> None:
         c = Checker(f"dataset {self.name!r}")
@@ -70,8 +78,18 @@ class GovernedDataset:
             c.add(f"special-category column {col!r} is not a column of the dataset", "special_category_columns")
         if not isinstance(self.personal, bool):
             c.add("expected true or false", "personal")
+        if self.version is not None and (isinstance(self.version, bool) or not isinstance(self.version, int)
+                                         or self.version < 1):
+            c.add(f"{self.version!r} is not a version number", "version")
+        kind = c.enum(VersionKind, self.kind, "kind", required=False)
+        if not isinstance(self.raw, bool):
+            c.add("expected true or false", "raw")
         c.done()
-        set_fields(self, columns=columns, special_category_columns=special)
+        set_fields(self, columns=columns, special_category_columns=special, kind=kind)
+
+    @property
+    def ref(self) -> str:
+        return self.name if self.version is None else f"{self.name}@{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +99,9 @@ class GovernedDataset:
             "subject_column": self.subject_column,
             "special_category_columns": sorted(self.special_category_columns),
             "personal": self.personal,
+            "version": self.version,
+            "kind": self.kind.value if self.kind is not None else None,
+            "raw": self.raw,
         }
 
 

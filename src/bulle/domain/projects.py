@@ -4,6 +4,12 @@ A project binds people (members with roles) to one purpose, the datasets that pu
 columns it needs in each (data minimisation, art. 5(1)(c)), and a validity window (storage
 limitation, art. 5(1)(e)). It is inert until a custodian approves it; any revision drops the
 approval, so what was approved is exactly what runs.
+
+A dataset is not one table but a series of versions (the raw import, its pseudonymized and
+anonymized versions...), so each dataset use is bound either to one version (``NAME@N``) or to a
+kind of version (the latest ``pseudonymize`` version, say): a project approved for pseudonymized
+data must never be served the raw import it was made from. Raw data needs the approval's own
+``allow_raw`` flag, so that a custodian grants it explicitly and the audit log records it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
+from bulle.domain.datasets import VersionKind
 from bulle.domain.governance_fields import Checker, iso, set_fields
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, ValidationError
@@ -24,20 +31,52 @@ MEMBER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
 
 @dataclass(frozen=True)
 class DatasetUse:
-    """One dataset a project reads, with the columns it declared it needs."""
+    """One dataset a project reads, the columns it declared it needs, and which versions.
+
+    Exactly one of ``version`` (this version and no other) and ``kind`` (the latest version of
+    this kind at each read) is set: a use bound to nothing would follow whatever version is newest,
+    raw imports included.
+    """
 
     dataset: str
     columns: tuple[str, ...]
+    version: int | None = None
+    kind: VersionKind | None = None
 
     def __post_init__(self) -> None:
         c = Checker(f"dataset use {self.dataset!r}")
         c.name(self.dataset, "dataset")
         columns = _column_names(c, self.columns, "columns")
+        version = self.version
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            c.add(f"{version!r} is not a version number (an integer from 1)", "version")
+        kind = c.enum(VersionKind, self.kind, "kind", required=False)
+        if version is None and self.kind is None:
+            c.add(f"bind {self.dataset!r} to a version ({self.dataset}@N) or to a kind of version "
+                  f"({', '.join(k.value for k in VersionKind)})", "version")
+        elif version is not None and self.kind is not None:
+            c.add("bind a dataset to a version or to a kind of version, not both", "kind")
         c.done()
-        set_fields(self, columns=columns)
+        set_fields(self, columns=columns, kind=kind)
+
+    @property
+    def binding(self) -> str:
+        """How refusals and listings name what the use is bound to."""
+        if self.version is not None:
+            return f"{self.dataset}@{self.version}"
+        return f"the latest {self.kind.value if self.kind else '?'} version of {self.dataset}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "columns": list(self.columns)}
+        return {"dataset": self.dataset, "columns": list(self.columns), "version": self.version,
+                "kind": self.kind.value if self.kind is not None else None}
+
+    @classmethod
+    def parse(cls, ref: Any, columns: Any, kind: Any = None) -> DatasetUse:
+        """``NAME@N`` pins a version; a bare ``NAME`` takes ``kind``."""
+        if isinstance(ref, str) and "@" in ref:
+            name, _, number = ref.partition("@")
+            return cls(name, columns, int(number) if number.isdigit() else number, kind)  # type: ignore[arg-type]
+        return cls(ref, columns, None, kind)
 
 
 @dataclass(frozen=True)
@@ -60,10 +99,15 @@ class Member:
 
 @dataclass(frozen=True)
 class Approval:
-    """Who approved the project and when; only a custodian can approve."""
+    """Who approved the project, when, and whether raw (not pseudonymized) versions may be served.
+
+    Only a custodian can approve. ``allow_raw`` is false unless the custodian said so: a binding
+    that reaches a raw import is refused at every read without it.
+    """
 
     by: Actor
     at: dt.datetime
+    allow_raw: bool = False
 
     def __post_init__(self) -> None:
         c = Checker("approval")
@@ -72,11 +116,13 @@ class Approval:
         elif self.by.role is not Role.CUSTODIAN:
             c.add(f"only a custodian approves a project; {self.by.name!r} is a {self.by.role.value}", "by")
         at = c.instant(self.at, "at")
+        if not isinstance(self.allow_raw, bool):
+            c.add(f"expected true or false, got {self.allow_raw!r}", "allow_raw")
         c.done()
         set_fields(self, at=at)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"by": self.by.to_dict(), "at": iso(self.at)}
+        return {"by": self.by.to_dict(), "at": iso(self.at), "allow_raw": self.allow_raw}
 
 
 @dataclass(frozen=True)
@@ -125,11 +171,15 @@ class Project:
         return self.approval is not None and self.approval.at <= at
 
     # --- changes -------------------------------------------------------------------------------
-    def approve(self, by: Actor, at: dt.datetime) -> Project:
+    def approve(self, by: Actor, at: dt.datetime, *, allow_raw: bool = False) -> Project:
         if not isinstance(by, Actor) or by.role is not Role.CUSTODIAN:
             who = getattr(by, "name", by)
             raise AccessDenied(f"only a custodian approves a project; {who!r} is not one")
-        return dataclasses.replace(self, approval=Approval(by, at))
+        return dataclasses.replace(self, approval=Approval(by, at, allow_raw))
+
+    @property
+    def allows_raw(self) -> bool:
+        return self.approval is not None and self.approval.allow_raw
 
     def revise(self, **changes: Any) -> Project:
         """A changed project needs a new approval: what a custodian approved is what runs."""
@@ -158,6 +208,10 @@ class Project:
         if purpose is None:
             c.add(f"unknown purpose {data.get('purpose')!r}", "purpose")
         approval = data.get("approval")
+        by = approval.get("by") if isinstance(approval, Mapping) else None
+        if approval is not None and not (isinstance(by, Mapping) and isinstance(by.get("name"), str)
+                                         and isinstance(by.get("role"), str)):
+            c.add("expected the approval's fields: by (name and role), at, allow_raw", "approval")
         c.done()
         return cls(
             name=data.get("name"),  # type: ignore[arg-type]
@@ -166,8 +220,9 @@ class Project:
             members=data.get("members") or (),  # type: ignore[arg-type]
             valid_from=data.get("valid_from"),  # type: ignore[arg-type]
             valid_until=data.get("valid_until"),  # type: ignore[arg-type]
-            approval=Approval(Actor(approval["by"]["name"], approval["by"]["role"]), approval["at"])
-            if approval else None,
+            approval=Approval(Actor(by["name"], by["role"]), approval.get("at"),  # type: ignore[index]
+                              approval.get("allow_raw", False))
+            if approval is not None else None,
             description=data.get("description", ""),
         )
 
@@ -191,7 +246,7 @@ def _column_names(c: Checker, columns: Any, field: str) -> tuple[str, ...]:
 
 
 def _dataset_uses(c: Checker, value: Any) -> tuple[DatasetUse, ...]:
-    """Accepts DatasetUse objects, {"dataset":..., "columns":...} dicts, or {dataset: columns}."""
+    """Accepts DatasetUse objects, {"dataset", "columns", "version"|"kind"} dicts, or {"NAME@N": columns}."""
     items: list[Any]
     if isinstance(value, Mapping):
         items = list(value.items())
@@ -205,10 +260,11 @@ def _dataset_uses(c: Checker, value: Any) -> tuple[DatasetUse, ...]:
         try:
             if isinstance(item, DatasetUse):
                 use = item
-            elif isinstance(item, tuple) and len(item) == 2:
-                use = DatasetUse(item[0], item[1])
+            elif isinstance(item, tuple) and len(item) in (2, 3):
+                use = DatasetUse.parse(*item)
             elif isinstance(item, Mapping):
-                use = DatasetUse(item.get("dataset"), item.get("columns"))  # type: ignore[arg-type]
+                use = DatasetUse(item.get("dataset"), item.get("columns"),  # type: ignore[arg-type]
+                                 item.get("version"), item.get("kind"))
             else:
                 c.add(f"expected a dataset and its columns, got {item!r}", f"datasets[{i}]")
                 continue

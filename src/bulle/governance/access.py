@@ -25,7 +25,7 @@ from bulle.domain.actor import Actor, Role
 from bulle.domain.consents import Consent, Objection
 from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import Checker
-from bulle.domain.projects import Project
+from bulle.domain.projects import DatasetUse, Project
 from bulle.errors import AccessDenied, Problem, Where
 from bulle.governance.consent_ledger import ConsentLedger, SubjectIndex
 from bulle.governance.subject_filter import FilterMode, SubjectFilter
@@ -47,6 +47,8 @@ class Rule(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     DATASET = "dataset"
+    VERSION = "version"
+    RAW = "raw"
     COLUMN = "column"
     PURPOSE = "purpose"
     SPECIAL_CATEGORY = "special_category"
@@ -96,8 +98,14 @@ class Decision:
 
 
 def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
-             columns: Iterable[str] | None = None, *, at: dt.datetime) -> Decision:
-    """May ``actor`` read ``columns`` (default: all the project declared) of ``dataset`` at ``at``?"""
+             columns: Iterable[str] | None = None, *, at: dt.datetime,
+             latest_of_kind: int | None = None) -> Decision:
+    """May ``actor`` read ``columns`` (default: all the project declared) of ``dataset`` at ``at``?
+
+    ``dataset`` names the version read. ``latest_of_kind`` is the number of the newest version of
+    the kind the project's use of this dataset is bound to (found by the caller in the catalog;
+    None when there is none): a kind binding serves that version and no other.
+    """
     at = _instant(at)
     denials: list[Denial] = []
     purpose = project.purpose
@@ -144,6 +152,7 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
             denials.append(Denial(Rule.SPECIAL_CATEGORY, f"column(s) {_names(special)} of {dataset.name!r} are "
                                   f"special categories and purpose {purpose.name!r} has no art. 9(2) condition"))
         granted = wanted
+        denials += _version_denials(project, use, dataset, latest_of_kind)
 
     if not dataset.collection_purpose.allows_reuse_for(purpose.name):
         denials.append(Denial(Rule.PURPOSE, f"dataset {dataset.name!r} was collected for purpose "
@@ -160,6 +169,29 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
         f"{project.name!r} (purpose {purpose.name!r}, {purpose.legal_basis.article})",
         granted,
     )
+
+
+def _version_denials(project: Project, use: DatasetUse, dataset: GovernedDataset,
+                     latest_of_kind: int | None) -> list[Denial]:
+    """The version read must be the one the use is bound to, and raw only if the approval says so."""
+    out: list[Denial] = []
+    ref = dataset.ref
+    if dataset.version is None:
+        out.append(Denial(Rule.VERSION, f"the version of {dataset.name!r} read for project {project.name!r} "
+                                        "is unknown"))
+    elif use.version is not None:
+        if dataset.version != use.version:
+            out.append(Denial(Rule.VERSION, f"{ref} is outside project {project.name!r}, which is bound to "
+                                            f"{use.binding}"))
+    elif dataset.kind is not use.kind or latest_of_kind != dataset.version:
+        now = f" ({dataset.name}@{latest_of_kind})" if latest_of_kind is not None else " (there is none)"
+        kind = dataset.kind.value if dataset.kind else "unknown kind"
+        out.append(Denial(Rule.VERSION, f"{ref} ({kind}) is outside project {project.name!r}, which is bound to "
+                                        f"{use.binding}{now}"))
+    if dataset.raw and not project.allows_raw:
+        out.append(Denial(Rule.RAW, f"{ref} is raw data (no pseudonymization or anonymization in its lineage) "
+                                    f"and the approval of project {project.name!r} does not allow raw data"))
+    return out
 
 
 def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent],

@@ -4,6 +4,13 @@ A read for a project is the one path by which an analyst gets rows: the access r
 :mod:`bulle.governance.access` decide which columns, the consent fold of
 :mod:`bulle.governance.consent_sql` decides which people, and both are applied inside the engine.
 The decision (allowed or refused, with reasons) is recorded in the audit log either way.
+
+Which version a read serves is the project's binding, resolved here against the catalog: a use
+pinned to ``NAME@N`` serves that version; a use bound to a kind serves the newest version of that
+kind (a key rotation's new pseudonymized version replaces the old one at the next read; a version
+rewritten in place by an erasure keeps its number and stays the one served; a withheld newest
+version is refused, never replaced by an older one). ``read NAME`` without a number and ``query``
+both read exactly that version.
 """
 
 from __future__ import annotations
@@ -18,12 +25,12 @@ from bulle.audit import events as ev
 from bulle.catalog.governance_store import GovernanceStore
 from bulle.domain.actor import Role
 from bulle.domain.consents import Consent, Objection
-from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
+from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind, VersionRef
 from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import iso
 from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
-from bulle.errors import AccessDenied, BulleError, InputError, Where
+from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
 from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
 from bulle.governance.limits import DEFAULT_TIMEOUT_S
@@ -144,34 +151,107 @@ def read_choices_csv(path) -> list[Consent | Objection]:
 # -- projects ----------------------------------------------------------------------------------------------
 def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, list[str]],
                    members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
-                   description: str = "") -> Project:
+                   description: str = "", *, kind: str | dict[str, str] | None = None) -> Project:
+    """Create (or replace, unapproved) a project.
+
+    ``datasets`` maps ``NAME@N`` (that version) or ``NAME`` (bound to a kind) to columns; ``kind``
+    is the kind for every bare ``NAME``, or a mapping from dataset name to kind.
+    """
     require_custodian(ws, "create a project")
     st = store(ws)
     project = Project(
         name=name, purpose=st.purpose(purpose),
-        datasets=tuple(DatasetUse(d, tuple(cols)) for d, cols in datasets.items()),
+        datasets=tuple(_use(ref, cols, kind) for ref, cols in datasets.items()),
         members=tuple(Member(n, r) for n, r in members),
         valid_from=valid_from, valid_until=valid_until, description=description,
     )
-    for use in project.datasets:
-        resolve(ws, use.dataset)  # every dataset exists
+    if isinstance(kind, dict):
+        stray = sorted(set(kind) - {u.dataset for u in project.datasets})
+        if stray:
+            raise InputError(f"--kind names dataset(s) the project does not read: {', '.join(stray)}",
+                             Where(field="kind"))
+    for use in project.datasets:  # every dataset, and every pinned version, exists
+        resolve(ws, use.dataset if use.version is None else use.binding, for_use=False)
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(project, iso(now_utc()))
         ws.emit(ev.ProjectChanged(actor=ws.actor, target=f"project:{name}", details=project.to_dict()))
     return project
 
 
-def approve_project(ws: Workspace, name: str) -> Project:
+def _use(ref: str, columns: list[str], kind: str | dict[str, str] | None) -> dict[str, Any]:
+    """One dataset use as the project validates it (so that every use's problems are reported at once)."""
+    name, pinned, number = ref.partition("@")
+    k = kind.get(name) if isinstance(kind, dict) else kind
+    if pinned and not isinstance(kind, dict):
+        k = None  # a project-wide kind applies to the datasets named without a version
+    version: Any = (int(number) if number.isdigit() else number) if pinned else None
+    return {"dataset": name, "columns": tuple(columns), "version": version, "kind": k}
+
+
+def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Project:
+    """Approve ``name``; raw data (an import, or a binding reaching one) needs ``allow_raw``."""
     st = store(ws)
     project = st.project(name)
     decision = access.can_approve(ws.actor, project)
     decision.require()
-    approved = project.approve(ws.actor, now_utc())
+    raw = raw_bindings(ws, project)
+    if raw and not allow_raw:
+        raise InputError(f"project {name!r} is bound to raw data ({'; '.join(raw)}): approve it with --allow-raw "
+                         "to serve raw data, or bind it to pseudonymized or anonymized versions",
+                         Where(field="allow_raw"))
+    approved = project.approve(ws.actor, now_utc(), allow_raw=allow_raw)
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(approved, iso(now_utc()))
         ws.emit(ev.ProjectApproved(actor=ws.actor, target=f"project:{name}",
-                                   details={"purpose": project.purpose.name, "approved_at": iso(approved.approval.at)}))
+                                   details={"purpose": project.purpose.name, "approved_at": iso(approved.approval.at),
+                                            "allow_raw": allow_raw,
+                                            "datasets": [u.binding for u in project.datasets]}))
     return approved
+
+
+def raw_bindings(ws: Workspace, project: Project) -> list[str]:
+    """The uses of ``project`` that reach raw data now (or, bound to imports, always will)."""
+    out = []
+    for use in project.datasets:
+        if use.kind is VersionKind.IMPORT:
+            out.append(use.binding)
+            continue
+        v = bound_version(ws, use)
+        if v is not None and is_raw(ws, v):
+            out.append(f"{use.binding}: {v.ref} is raw" if use.version is None else use.binding)
+    return out
+
+
+def bound_version(ws: Workspace, use: DatasetUse) -> DatasetVersion | None:
+    """The version ``use`` serves now: its pinned version, or the newest of its kind (None if none)."""
+    if use.version is not None:
+        try:
+            return ws.catalog.resolve(VersionRef(use.dataset, use.version))
+        except NotFoundError:
+            return None
+    of_kind = [v for v in ws.catalog.versions(use.dataset) if v.kind is use.kind]
+    return max(of_kind, key=lambda v: v.number) if of_kind else None
+
+
+def is_raw(ws: Workspace, v: DatasetVersion, _seen: frozenset[str] = frozenset()) -> bool:
+    """True unless a pseudonymization or an anonymization lies on every path from ``v`` to an import.
+
+    Text de-identification alone does not count: it rewrites free text and keeps the other
+    columns, subject ids included, as they were. A version with several parents is raw when any of
+    them is; a lineage that cannot be followed (a missing parent, a cycle) counts as raw.
+    """
+    if v.kind in (VersionKind.PSEUDONYMIZE, VersionKind.ANONYMIZE):
+        return False
+    if v.kind is VersionKind.IMPORT or not v.parents or v.ref in _seen:
+        return True
+    for ref in v.parents:
+        try:
+            parent = ws.catalog.resolve(ref)
+        except (NotFoundError, InputError):
+            return True
+        if is_raw(ws, parent, _seen | {v.ref}):
+            return True
+    return False
 
 
 # -- reads -------------------------------------------------------------------------------------------------
@@ -186,12 +266,18 @@ def governed(ws: Workspace, v: DatasetVersion) -> GovernedDataset:
     special = frozenset(r.column for r in roles if r.role is ColumnRole.SPECIAL_CATEGORY)
     names = tuple(c["name"] for c in v.schema)
     return GovernedDataset(v.dataset, st.purpose(purpose_name), names, subject, special & set(names),
-                           personal=v.personal_data)
+                           personal=v.personal_data, version=v.number, kind=v.kind, raw=is_raw(ws, v))
 
 
 def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
                      at: dt.datetime | None = None) -> pa.Table:
     """Rows of ``ref`` that ``project_name`` may see now: declared columns, visible people only."""
+    return read_served(ws, project_name, ref, columns, at=at)[0]
+
+
+def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
+                at: dt.datetime | None = None) -> tuple[pa.Table, DatasetVersion]:
+    """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
     sql, summary, v, project = plan_read(ws, project_name, ref, columns, at=at)
     con = ws.engine.connect()
     try:
@@ -199,7 +285,7 @@ def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[s
     finally:
         con.close()
     record_read(ws, project, v, table.num_rows, summary)
-    return table
+    return table, v
 
 
 def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
@@ -208,9 +294,13 @@ def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | N
     at = at or now_utc()
     st = store(ws)
     project = st.project(project_name)
-    v = resolve(ws, ref)
+    wanted = VersionRef.parse(ref)
+    use = project.use_of(wanted.dataset)
+    bound = bound_version(ws, use) if use is not None else None
+    v = resolve(ws, bound.ref if wanted.number is None and bound is not None else ref)
     gd = governed(ws, v)
-    decision = access.can_read(ws.actor, project, gd, columns, at=at)
+    latest = bound.number if use is not None and use.kind is not None and bound is not None else None
+    decision = access.can_read(ws.actor, project, gd, columns, at=at, latest_of_kind=latest)
     if not decision.allowed:
         ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
             "project": project.name, "allowed": False, "denials": [d.rule.value for d in decision.denials]}))
@@ -270,12 +360,14 @@ def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
 
     limits = Limits(timeout_s=timeout_s)  # the timeout is checked before any data is read
     project = store(ws).project(project_name)
-    tables = {}
-    for use in project.datasets:
+    tables, served = {}, []
+    for use in project.datasets:  # exactly the versions `read NAME` serves: the project's bindings
         name = use.dataset.replace("-", "_").replace(".", "_")
-        tables[name] = read_for_project(ws, project_name, use.dataset)
+        tables[name], v = read_served(ws, project_name, use.dataset)
+        served.append(v.ref)
     with LockedSession(tables, limits) as session, session.stream(sql) as result:
-        details: dict[str, Any] = {"query": True, "tables": sorted(tables)}
+        details: dict[str, Any] = {"query": True, "tables": sorted(tables),
+                                   "versions": sorted(served)}
         try:
             yield result
         except BulleError as exc:

@@ -94,6 +94,10 @@ def test_demo_runs(bulle, tmp_path):
     r = bulle("demo", "--workspace-dir", tmp_path / "demo")
     assert r.code == 0, r.err
     assert "patients@2" in r.out and "Done" in r.out
+    said = " ".join(r.out.split())  # the console wraps long lines
+    assert "bob reads patients: served patients@2 (pseudonymize)" in said  # the project's bound version
+    assert "bob asks for the raw import patients@1: refused" in said
+    assert "locked-down view of patients@2" in said  # query reads the version read serves
     again = bulle("demo", "--workspace-dir", tmp_path / "demo")  # re-runs over its own workspace
     assert again.code == 0, again.err
     other = tmp_path / "mine"

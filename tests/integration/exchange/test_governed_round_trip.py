@@ -44,9 +44,9 @@ def governed(tmp_path_factory, arx_data):
         gov.record_choices(ws, [Consent(i, "research", "given", NOW - dt.timedelta(days=3), "form") for i in ids[:10]])
         gov.record_choices(ws, [Consent(i, "research", "withdrawn", NOW - dt.timedelta(days=1), "letter")
                                 for i in ids[8:10]])
-        gov.create_project(ws, "cohorte", "research", {"patients": ["id_patient", "diagnostic", "sexe"]},
+        gov.create_project(ws, "cohorte", "research", {"patients@1": ["id_patient", "diagnostic", "sexe"]},
                            [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
-        gov.approve_project(ws, "cohorte")
+        gov.approve_project(ws, "cohorte", allow_raw=True)
     with Workspace.open(root, BOB) as analyst:
         seen = gov.read_for_project(analyst, "cohorte", "patients@1")
     assert seen.num_rows == 8

@@ -25,9 +25,9 @@ def test_python_api_end_to_end(tmp_path):
     ws.set_dataset_purpose("patients", "care")
     now = dt.datetime.now(dt.UTC)
     ws.record_choices([Consent("P1", "study", "given", now, "form")])
-    ws.create_project("s", "study", {"patients": ["id_patient", "age"]}, [("bob", "analyst")],
+    ws.create_project("s", "study", {"patients@1": ["id_patient", "age"]}, [("bob", "analyst")],
                       now - dt.timedelta(days=1), now + dt.timedelta(days=1))
-    ws.approve_project("s")
+    ws.approve_project("s", allow_raw=True)
     ws.close()
     with bulle.open_workspace(tmp_path / "ws", user="bob", role="analyst") as bob:
         out = bob.read_for_project("s", "patients@1", as_pandas=True)

@@ -60,7 +60,7 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
     sql, _ = filtered_select(data, ["sid", "n"], "sid", purpose, iso(at), choices)
     got = sorted(r[1] for r in duckdb.connect().execute(sql).fetchall())
 
-    project = Project("x", purpose, (DatasetUse("d", ("sid",)),), (Member("a", Role.ANALYST),),
+    project = Project("x", purpose, (DatasetUse("d", ("sid",), version=1),), (Member("a", Role.ANALYST),),
                       T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=100))
     rule = subject_filter(project, consents, objections, at=at)
     expected = sorted(i for i, sid in enumerate(rows) if rule.admits(sid))

@@ -52,7 +52,7 @@ def brute_visible(purpose: Purpose, events: list[Consent], objs: list[Objection]
 
 
 def project_for(purpose: Purpose) -> Project:
-    return Project("p", purpose, {"d": ["sid"]}, {"ana": "analyst"}, T0, T0 + dt.timedelta(days=1))
+    return Project("p", purpose, {"d@1": ["sid"]}, {"ana": "analyst"}, T0, T0 + dt.timedelta(days=1))
 
 
 @given(consents, instants)

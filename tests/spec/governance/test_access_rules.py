@@ -37,7 +37,8 @@ MARKETING = Purpose("marketing", "Selling health insurance", "legitimate_interes
 BILLING = Purpose("billing", "Billing the insurer", "contract")
 
 PATIENTS = GovernedDataset("patients", CARE, ("sid", "name", "age", "zip", "diagnosis"), subject_column="sid",
-                           special_category_columns=frozenset({"diagnosis"}))
+                           special_category_columns=frozenset({"diagnosis"}), version=2, kind="pseudonymize",
+                           raw=False)
 ROWS = pa.table({
     "sid": ["s1", "s2", "s3", "s4"],
     "name": ["Alice Martin", "Bruno Petit", "Chloé Durand", "David Moreau"],
@@ -49,7 +50,7 @@ ROWS = pa.table({
 
 def make_project(purpose: Purpose = RESEARCH, *, columns: tuple[str, ...] = ("sid", "age", "zip"),
                  approved: bool = True, days: int = 365, **overrides: object) -> Project:
-    values: dict[str, object] = dict(name="cohort", purpose=purpose, datasets={"patients": list(columns)},
+    values: dict[str, object] = dict(name="cohort", purpose=purpose, datasets={"patients@2": list(columns)},
                                      members={"ana": "analyst", "cus": "custodian"}, valid_from=T0,
                                      valid_until=T0 + days * DAY)
     values.update(overrides)
@@ -139,7 +140,8 @@ def test_a_contract_basis_needs_no_consent_and_ignores_objections() -> None:
     care_billing = GovernedDataset("patients", Purpose("care", "Care", "public_task", special_categories=True,
                                                        art9_condition="health_care",
                                                        compatible_with={"billing"}),
-                                   PATIENTS.columns, "sid", PATIENTS.special_category_columns)
+                                   PATIENTS.columns, "sid", PATIENTS.special_category_columns, version=2,
+                                   kind="pseudonymize", raw=False)
     project = make_project(BILLING)
     assert can_read(ANA, project, care_billing, at=T0 + DAY).allowed
     rule = subject_filter(project, [], [Objection("s1", "billing", T0, "letter")], at=T0 + DAY)
@@ -247,10 +249,12 @@ def test_special_categories_need_an_article_9_condition_on_the_reading_purpose()
 
 
 def test_personal_data_without_a_subject_column_cannot_serve_a_consent_purpose() -> None:
-    no_ids = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None)
+    no_ids = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None, version=2,
+                             kind="pseudonymize", raw=False)
     decision = can_read(ANA, make_project(columns=("age",)), no_ids, at=T0 + DAY)
     assert rules(decision) == [Rule.SUBJECT_COLUMN]
-    released = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None, personal=False)
+    released = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None, personal=False,
+                               version=2, kind="pseudonymize", raw=False)
     assert can_read(ANA, make_project(columns=("age",)), released, at=T0 + DAY).allowed
 
 

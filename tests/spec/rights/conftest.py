@@ -33,9 +33,9 @@ def world(tmp_path):
 
     gov.record_choices(custodian, [Consent(f"P{i}", "research", "given", NOW - dt.timedelta(days=3), "form")
                                    for i in range(1, 5)])
-    gov.create_project(custodian, "diabete", "research", {"patients": ["id_patient", "diagnostic", "age"]},
+    gov.create_project(custodian, "diabete", "research", {"patients@1": ["id_patient", "diagnostic", "age"]},
                        [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
-    gov.approve_project(custodian, "diabete")
+    gov.approve_project(custodian, "diabete", allow_raw=True)  # these specs read the raw import
     analyst = Workspace.open(root, Actor("bob", Role.ANALYST))
     yield {"root": root, "custodian": custodian, "analyst": analyst, "tmp": tmp_path}
     analyst.close()

@@ -10,6 +10,8 @@ from bulle.domain.consents import Consent, Objection
 from bulle.errors import AccessDenied
 from bulle.services import governance as gov
 
+NOW = dt.datetime.now(dt.UTC)
+
 
 def ids(table):
     return sorted(table.column("id_patient").to_pylist())
@@ -45,9 +47,9 @@ def test_undeclared_column_refused_with_reason(world):
 def test_incompatible_purpose_refused(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "pub", "marketing", {"patients": ["age"]}, [("bob", "analyst")],
+    gov.create_project(c, "pub", "marketing", {"patients@1": ["age"]}, [("bob", "analyst")],
                        now - dt.timedelta(days=1), now + dt.timedelta(days=1))
-    gov.approve_project(c, "pub")
+    gov.approve_project(c, "pub", allow_raw=True)
     with pytest.raises(AccessDenied, match="does not declare 'marketing' compatible"):
         gov.read_for_project(world["analyst"], "pub", "patients")
 
@@ -55,11 +57,11 @@ def test_incompatible_purpose_refused(world):
 def test_expired_and_unapproved_projects_refused(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "court", "research", {"patients": ["age"]}, [("bob", "analyst")],
+    gov.create_project(c, "court", "research", {"patients@1": ["age"]}, [("bob", "analyst")],
                        now - dt.timedelta(days=1), now + dt.timedelta(seconds=30))
     with pytest.raises(AccessDenied, match="has not been approved"):
         gov.read_for_project(world["analyst"], "court", "patients")
-    gov.approve_project(c, "court")
+    gov.approve_project(c, "court", allow_raw=True)
     assert gov.read_for_project(world["analyst"], "court", "patients").num_rows == 4
     with pytest.raises(AccessDenied, match="expired"):
         gov.read_for_project(world["analyst"], "court", "patients", at=now + dt.timedelta(minutes=1))
@@ -91,9 +93,9 @@ def test_refusals_and_reads_are_audited_without_row_values(world):
 def test_objection_under_public_task(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "suivi", "care", {"patients": ["id_patient", "age"]}, [("bob", "analyst")],
+    gov.create_project(c, "suivi", "care", {"patients@1": ["id_patient", "age"]}, [("bob", "analyst")],
                        now - dt.timedelta(days=1), now + dt.timedelta(days=1))
-    gov.approve_project(c, "suivi")
+    gov.approve_project(c, "suivi", allow_raw=True)
     assert len(ids(gov.read_for_project(world["analyst"], "suivi", "patients"))) == 6  # no consent needed
     gov.record_choices(c, [Objection("P5", "care", dt.datetime.now(dt.UTC), "letter")])
     assert "P5" not in ids(gov.read_for_project(world["analyst"], "suivi", "patients"))
@@ -102,7 +104,12 @@ def test_objection_under_public_task(world):
 def test_pseudonymized_version_filtered_on_tokens(world):
     from bulle.services.pseudonymization import pseudonymize
 
-    out = pseudonymize(world["custodian"], "patients")
-    t = gov.read_for_project(world["analyst"], "diabete", out["ref"])
+    c = world["custodian"]
+    out = pseudonymize(c, "patients")
+    gov.create_project(c, "diabete-p", "research", {"patients": ["id_patient", "diagnostic", "age"]},
+                       [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30),
+                       kind="pseudonymize")
+    gov.approve_project(c, "diabete-p")
+    t = gov.read_for_project(world["analyst"], "diabete-p", out["ref"])
     assert t.num_rows == 4
     assert all(v.startswith("bp1_") for v in t.column("id_patient").to_pylist())

@@ -102,7 +102,7 @@ def test_a_kept_subject_index_gives_the_same_filter_as_bare_ids() -> None:
     from bulle.domain.purposes import Purpose
     from bulle.governance.access import subject_filter
 
-    project = Project("p", Purpose("research", "Study", "consent"), {"d": ["sid"]}, {"ana": "analyst"},
+    project = Project("p", Purpose("research", "Study", "consent"), {"d@1": ["sid"]}, {"ana": "analyst"},
                       T0, T0 + 24 * H)
     ledger = ConsentLedger(EVENTS, OBJECTIONS)
     present = pa.array(["s1", "s2", "s3", "s4"])

@@ -125,7 +125,7 @@ def test_objection_and_subject_round_trip() -> None:
 # --- projects ----------------------------------------------------------------------------------
 def project(**overrides: object) -> Project:
     values: dict[str, object] = dict(
-        name="cohort", purpose=research(), datasets={"patients": ["sid", "age"]},
+        name="cohort", purpose=research(), datasets={"patients@2": ["sid", "age"]},
         members={"ana": "analyst", "cus": "custodian"}, valid_from=T0, valid_until=T0 + 365 * DAY,
     )
     values.update(overrides)
@@ -134,7 +134,7 @@ def project(**overrides: object) -> Project:
 
 def test_project_accepts_plain_mappings_and_normalises_them() -> None:
     p = project()
-    assert p.datasets == (DatasetUse("patients", ("sid", "age")),)
+    assert p.datasets == (DatasetUse("patients", ("sid", "age"), version=2),)
     assert p.members == (Member("ana", Role.ANALYST), Member("cus", Role.CUSTODIAN))
     assert p.use_of("patients").columns == ("sid", "age")  # type: ignore[union-attr]
     assert p.use_of("other") is None and p.member("ana").role is Role.ANALYST  # type: ignore[union-attr]
@@ -142,7 +142,7 @@ def test_project_accepts_plain_mappings_and_normalises_them() -> None:
 
 def test_project_collects_every_problem_including_nested_ones() -> None:
     with pytest.raises(ValidationError) as info:
-        project(name="", datasets=[{"dataset": "p", "columns": ["a", "a"]}, ("p", ["b"])],
+        project(name="", datasets=[{"dataset": "p", "columns": ["a", "a"], "kind": "anonymize"}, ("p@1", ["b"])],
                 members=[("ana", "subject"), ("ana", "analyst")], valid_until=T0 - DAY)
     assert fields_of(info.value) == [
         "name", "datasets[0].columns[1]", "members[0].role", "valid_until",
@@ -151,13 +151,13 @@ def test_project_collects_every_problem_including_nested_ones() -> None:
 
 def test_duplicates_and_empty_projects_are_refused() -> None:
     with pytest.raises(ValidationError) as info:
-        project(datasets=[("p", ["a"]), ("p", ["b"])], members=[("ana", "analyst"), ("ana", "custodian")])
+        project(datasets=[("p@1", ["a"]), ("p@2", ["b"])], members=[("ana", "analyst"), ("ana", "custodian")])
     assert [p.message for p in info.value.problems] == ["dataset 'p' is listed twice", "'ana' is listed twice"]
     with pytest.raises(ValidationError) as info:
         project(datasets={}, members={})
     assert fields_of(info.value) == ["datasets", "members"]
     with pytest.raises(ValidationError, match="at least one column"):
-        project(datasets={"p": []})
+        project(datasets={"p@1": []})
 
 
 def test_only_a_custodian_approves_and_a_revision_needs_a_new_approval() -> None:
@@ -169,7 +169,7 @@ def test_only_a_custodian_approves_and_a_revision_needs_a_new_approval() -> None
     approved = p.approve(Actor("cus", Role.CUSTODIAN), T0 + DAY)
     assert approved.approval is not None and approved.approval.at == T0 + DAY
     assert approved.is_approved_at(T0 + DAY) and not approved.is_approved_at(T0)
-    revised = approved.revise(datasets={"patients": ["sid", "age", "zip"]})
+    revised = approved.revise(datasets={"patients@2": ["sid", "age", "zip"]})
     assert revised.approval is None and revised.use_of("patients").columns[-1] == "zip"  # type: ignore[union-attr]
 
 
@@ -191,6 +191,22 @@ def test_project_round_trips_with_its_purpose_resolved_by_name() -> None:
     assert Project.from_dict(stored, {"research": research()}) == p
     with pytest.raises(ValidationError, match="unknown purpose"):
         Project.from_dict(stored, {})
+
+
+def test_a_stored_binding_and_raw_flag_round_trip_and_bad_stored_approvals_are_named() -> None:
+    p = project(
+        datasets=[DatasetUse("patients", ("sid",), kind="pseudonymize"), DatasetUse("stays", ("sid",), version=3)])
+    approved = p.approve(Actor("cus", Role.CUSTODIAN), T0, allow_raw=True)
+    stored = approved.to_dict()
+    assert [(u["version"], u["kind"]) for u in stored["datasets"]] == [(None, "pseudonymize"), (3, None)]
+    assert stored["approval"]["allow_raw"] is True
+    assert Project.from_dict(stored, {"research": research()}) == approved
+    for bad in ({"at": "2026-01-01T00:00:00+00:00"}, {"by": "cus", "at": "x"}, ["cus"]):
+        with pytest.raises(ValidationError, match="approval's fields"):
+            Project.from_dict({**stored, "approval": bad}, {"research": research()})
+    with pytest.raises(ValidationError, match="expected true or false"):
+        Project.from_dict({**stored, "approval": {**stored["approval"], "allow_raw": "yes"}},
+                          {"research": research()})
 
 
 # --- datasets ----------------------------------------------------------------------------------
