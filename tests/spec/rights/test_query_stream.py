@@ -19,7 +19,8 @@ def test_a_streamed_query_is_audited_with_the_rows_handed_over(world):
         assert result.schema.names == ["age"]
         ages = [a for batch in result for a in batch.column(0).to_pylist()]
     assert ages == [31, 32, 33, 34]
-    assert _query_events(world)[-1] == {"query": True, "tables": ["patients"], "rows": 4}
+    assert _query_events(world)[-1] == {"query": True, "tables": ["patients"], "rows": 4,
+                                          "versions": ["patients@1"]}
 
 
 def test_a_query_stopped_by_a_limit_is_audited_with_the_limit(world):
