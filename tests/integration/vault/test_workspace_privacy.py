@@ -14,10 +14,14 @@ import stat
 
 import pytest
 
+from bulle.anonymization.builders import interval_rows
+from bulle.anonymization.hierarchy import Hierarchy
+from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
 from bulle.domain.actor import Actor, Role
 from bulle.domain.consents import Consent
 from bulle.services import governance as gov
 from bulle.services import subject_rights
+from bulle.services.anonymization import anonymize_dataset
 from bulle.services.pseudonymization import pseudonymize
 from bulle.services.vault import import_table
 from bulle.workspace import Workspace
@@ -29,7 +33,8 @@ NOW = dt.datetime.now(dt.UTC)
 
 def _use(root, tmp):
     """Create a workspace and touch every kind of file it writes: versions, a re-identification
-    table, an erasure that rewrites a version and replaces an artefact, a consent cache."""
+    table, a release with its hierarchy and reports, an erasure that rewrites versions and replaces
+    artefacts, a consent cache."""
     ws = Workspace.init(root, Actor("alice", Role.CUSTODIAN))
     src = tmp / "patients.csv"
     src.write_text(PATIENTS)
@@ -45,6 +50,11 @@ def _use(root, tmp):
     gov.create_project(ws, "diabete", "research", {"patients": ["id_patient", "diagnostic"]},
                        [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
     gov.approve_project(ws, "diabete")
+    ages = [str(30 + i) for i in range(1, 7)]
+    spec = AnonymizationSpec(
+        quasi_identifiers=("age",), hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age")},
+        models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
+    anonymize_dataset(ws, "patients@1", spec)  # a release with hierarchy and risk report artefacts
     subject_rights.erase_subject(ws, "P2")
     analyst = Workspace.open(root, Actor("bob", Role.ANALYST))
     try:
@@ -74,6 +84,7 @@ def test_another_local_user_reads_nothing(open_dir, nobody_reads, umask):
                 assert expected in names, expected
             assert any(n.startswith("data/patients/") for n in names)
             assert any(n.endswith("reid.bin") for n in names)
+            assert any(n.endswith("risk.html") for n in names) and any("hierarchy-age" in n for n in names)
             assert any(n.startswith("keys/pseudonym-") for n in names)
             assert any(n.startswith("cache/") and n.endswith(".parquet") for n in names)
             assert nobody_reads(_everything(root)) == set()  # open: -wal and -shm included
