@@ -18,6 +18,21 @@ settings.register_profile("deep", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# `bulle init` seals the custodian's private key under a passphrase; tests (and the CLI processes
+# they start, which inherit it) use this one unless a test removes it.
+TEST_PASSPHRASE = "passphrase of the test custodian"
+os.environ.setdefault("BULLE_CUSTODIAN_PASSPHRASE", TEST_PASSPHRASE)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_custodian_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process workspaces seal with a cheap scrypt cost (the file records its cost)."""
+    try:
+        from bulle.vault import custodian_key
+    except ImportError:  # an older Bulle, run to see new tests fail
+        return
+    monkeypatch.setattr(custodian_key, "SCRYPT_LOG2_N", 10)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("BULLE_SLOW"):

@@ -35,8 +35,15 @@ def _actor(user: str | None, role: str | Role) -> Actor:
     return Actor.from_cli(user, Role(role).value)
 
 
-def init_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian") -> Workspace:
-    return Workspace(_Workspace.init(path, _actor(user, role)))
+def init_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian",
+                   custodian_passphrase: bytes | None = None, custodian_key_out: str | Path | None = None) -> Workspace:
+    """A new workspace; the custodian's private key is sealed with ``custodian_passphrase`` (default:
+    ``BULLE_CUSTODIAN_PASSPHRASE``) or written to ``custodian_key_out``, outside the workspace."""
+    from bulle.vault.custodian_key import CustodianKeySetup, passphrase_from_environment
+
+    setup = CustodianKeySetup(passphrase=custodian_passphrase or passphrase_from_environment(),
+                              key_out=Path(custodian_key_out) if custodian_key_out else None)
+    return Workspace(_Workspace.init(path, _actor(user, role), custodian=setup))
 
 
 def open_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian") -> Workspace:
@@ -101,8 +108,10 @@ class Workspace:
     def rotate_key(self) -> dict[str, Any]:
         return pseudonymization.rotate_key(self._ws)
 
-    def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None) -> dict[str, Any]:
-        return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None)
+    def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None, *,
+                   passphrase: bytes | None = None) -> dict[str, Any]:
+        return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None,
+                                           passphrase=passphrase)
 
     # -- anonymization ---------------------------------------------------------------------------
     def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, threshold: float = 0.2) -> dict[str, Any]:

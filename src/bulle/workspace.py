@@ -5,7 +5,7 @@ DIR/
   bulle.toml          format version, workspace id, engine
   catalog.sqlite      datasets, versions, roles, artefacts, governance objects
   data/<dataset>/     one immutable Parquet file per version;  data/.tmp/ for writes in progress
-  keys/               secrets, mode 0700/0600
+  keys/               secrets
   audit/              the tamper-evident log
   artefacts/          reports, hierarchies, encrypted re-identification tables
   lock                the workspace lock (flock)
@@ -14,6 +14,10 @@ DIR/
 Writers take the exclusive lock only for the short commit step (number, rename, catalog insert),
 so a long import never blocks readers, and a crash at any point leaves either a whole version or
 nothing: ``recover()`` removes what an interrupted writer left behind.
+
+Everything in the folder is its owner's only (directories 0700, files 0600, whatever the umask);
+opening refuses keys that others may read and repairs, with an audit event, anything else
+(``bulle.workspace_modes``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bulle.audit.events import AuditEvent, WorkspaceCreated
+from bulle import workspace_modes
+from bulle.audit.events import AuditEvent, WorkspaceCreated, WorkspacePermissionsRepaired
 from bulle.audit.hook import AuditHook
 from bulle.catalog.store import Catalog
 from bulle.domain.actor import Actor
@@ -39,9 +44,20 @@ from bulle.domain.datasets import (
     validate_dataset_name,
 )
 from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
-from bulle.fsutil import atomic_write_text, fsync_dir, fsync_file, sha256_file
+from bulle.fsutil import (
+    PRIVATE_DIR,
+    PRIVATE_FILE,
+    acquire_private_umask,
+    atomic_write_text,
+    fsync_dir,
+    fsync_file,
+    private_dirs,
+    private_umask,
+    release_private_umask,
+    sha256_file,
+)
 from bulle.storage.engine import Engine
-from bulle.vault.keys import KeyStore
+from bulle.vault.keys import CustodianKeySetup, KeyStore
 
 FORMAT_VERSION = 1
 CONFIG = "bulle.toml"
@@ -58,7 +74,14 @@ class Workspace:
         self.config = config
         self.id: str = config["workspace"]["id"]
         self._engine = engine
-        self.catalog = Catalog(root / "catalog.sqlite")
+        acquire_private_umask()  # until close(): files DuckDB and SQLite create are private too
+        try:
+            _private_file(root / "catalog.sqlite")  # SQLite gives its -wal/-shm/-journal this mode
+            self.catalog = Catalog(root / "catalog.sqlite")
+        except BaseException:
+            release_private_umask()
+            raise
+        self._umask_held = True
         self.keys = KeyStore(self.keys_dir)
         self.audit = AuditHook()
         self.audit_log = None
@@ -89,12 +112,16 @@ class Workspace:
         if self._engine is None:
             from bulle.storage.duckdb_engine import DuckDBEngine
 
+            private_dirs(self.tmp_dir / "duckdb", self.root)
             self._engine = DuckDBEngine(temp_directory=self.tmp_dir / "duckdb")
         return self._engine
 
     # -- creation and opening -----------------------------------------------------------------------
     @classmethod
-    def init(cls, root: str | Path, actor: Actor, engine: Engine | None = None) -> Workspace:
+    def init(cls, root: str | Path, actor: Actor, engine: Engine | None = None,
+             custodian: CustodianKeySetup | None = None) -> Workspace:
+        """Create a workspace; ``custodian`` says how the custodian's private key is protected
+        (default: the passphrase in ``BULLE_CUSTODIAN_PASSPHRASE``, refused when there is none)."""
         root = Path(root)
         if root.exists() and (root / CONFIG).exists():
             raise ConflictError("a workspace already exists here", Where(file=str(root)))
@@ -102,15 +129,20 @@ class Workspace:
             raise ConflictError("exists and is not a directory", Where(file=str(root)))
         if root.exists() and any(root.iterdir()):
             raise ConflictError("directory is not empty: choose a new or empty directory", Where(file=str(root)))
-        root.mkdir(parents=True, exist_ok=True)
-        for sub in ("data", "data/.tmp", "audit", "artefacts"):
-            (root / sub).mkdir(exist_ok=True)
-        config = {"workspace": {"format_version": FORMAT_VERSION, "id": str(uuid.uuid4()),
-                                "created_at": now(), "engine": "duckdb"}}
-        KeyStore(root / "keys").create()
+        setup = custodian or CustodianKeySetup.from_environment()
+        setup.check(root)  # before anything is created
+        with private_umask():
+            root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+            os.chmod(root, PRIVATE_DIR)
+            for sub in ("data", "data/.tmp", "audit", "artefacts"):
+                (root / sub).mkdir(exist_ok=True, mode=PRIVATE_DIR)
+            config = {"workspace": {"format_version": FORMAT_VERSION, "id": str(uuid.uuid4()),
+                                    "created_at": now(), "engine": "duckdb"}}
+            KeyStore(root / "keys").create(setup)
         ws = cls(root, actor, config, engine)
-        ws.catalog.migrate()
-        ws._install_audit_log(create=True)
+        with _closed_on_error(ws):
+            ws.catalog.migrate()
+            ws._install_audit_log(create=True)
         # the config file is written last: a folder without it is not a workspace
         atomic_write_text(root / CONFIG, _dump_config(config))
         ws.emit(WorkspaceCreated(actor=actor, target=str(root.name), details={"format_version": FORMAT_VERSION}))
@@ -123,6 +155,9 @@ class Workspace:
         if not cfg_path.exists():
             raise NotFoundError("not a Bulle workspace (no bulle.toml): create one with `bulle init DIR`",
                                 Where(file=str(root)))
+        with private_umask():
+            workspace_modes.check_keys(root / "keys")  # refused: a key others could read is disclosed
+            repaired = workspace_modes.repair(root)
         try:
             config = tomllib.loads(cfg_path.read_text())
             fmt = int(config["workspace"]["format_version"])
@@ -133,16 +168,23 @@ class Workspace:
             raise IntegrityError(f"workspace format {fmt} is newer than this Bulle supports ({FORMAT_VERSION})",
                                  Where(file=str(cfg_path)))
         ws = cls(root, actor, config, engine)
-        with ws.write_lock():
+        with _closed_on_error(ws), ws.write_lock():
             ws.catalog.migrate()
             ws.recover()
-        ws._install_audit_log(create=False)
+        with _closed_on_error(ws):  # a failed open must not keep the umask (or the catalog) held
+            ws._install_audit_log(create=False)
+        if repaired:
+            ws.emit(WorkspacePermissionsRepaired(actor=actor, target=str(root.name),
+                                                 details=workspace_modes.shown(repaired)))
         return ws
 
     def close(self) -> None:
         if self.audit_log is not None:
             self.audit_log.close()
         self.catalog.close()
+        if self._umask_held:
+            self._umask_held = False
+            release_private_umask()
 
     def __enter__(self) -> Workspace:
         return self
@@ -158,7 +200,7 @@ class Workspace:
     # -- locking and recovery ----------------------------------------------------------------------
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -193,7 +235,7 @@ class Workspace:
 
     def temp_path(self, suffix: str = ".parquet") -> Path:
         """A private path for a write in progress; the owner's pid marks it as alive."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.tmp_dir, self.root)
         return self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}{suffix}"
 
     # -- audit --------------------------------------------------------------------------------------
@@ -210,13 +252,14 @@ class Workspace:
                        event: Callable[[DatasetVersion], AuditEvent] | None = None) -> DatasetVersion:
         """Turn a finished temporary Parquet file into the next version of ``dataset``, atomically."""
         validate_dataset_name(dataset)
+        os.chmod(tmp_file, PRIVATE_FILE)  # DuckDB created it with the umask of its day
         fsync_file(tmp_file)
         content_hash = sha256_file(tmp_file)
         with self.write_lock():
             number = self.catalog.next_number(dataset)
             rel = f"data/{dataset}/v{number}-{uuid.uuid4().hex[:8]}.parquet"
             final = self.root / rel
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(final.parent, self.root)
             version = DatasetVersion(
                 dataset=dataset, number=number, kind=kind, path=rel, content_hash=content_hash,
                 row_count=row_count, schema=schema, parents=parents, operation=operation,
@@ -243,6 +286,7 @@ class Workspace:
         The new file is committed before the old one is deleted, so a crash leaves either version
         whole; the tombstone names both content hashes.
         """
+        os.chmod(tmp_file, PRIVATE_FILE)
         fsync_file(tmp_file)
         new_hash = sha256_file(tmp_file)
         with self.write_lock():
@@ -267,6 +311,7 @@ class Workspace:
         """Erasure only: replace an artefact's file (e.g. a re-identification table) in place."""
         rel = str(Path(artefact["path"]).with_name(f"{uuid.uuid4().hex[:8]}-{Path(artefact['path']).name.split('-', 1)[-1]}"))
         final = self.root / rel
+        os.chmod(tmp_file, PRIVATE_FILE)
         content_hash = sha256_file(tmp_file)
         with self.write_lock():
             os.replace(tmp_file, final)
@@ -281,7 +326,8 @@ class Workspace:
         """Store a report or table attached to a version (written to a temp file first)."""
         rel = f"artefacts/{version.dataset}/v{version.number}/{uuid.uuid4().hex[:8]}-{name}"
         final = self.root / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(final.parent, self.root)
+        os.chmod(tmp_file, PRIVATE_FILE)
         content_hash = sha256_file(tmp_file)
         with self.write_lock():
             os.replace(tmp_file, final)
@@ -291,6 +337,21 @@ class Workspace:
                 self.catalog.add_artefact(artefact_id, version.dataset, version.number, kind, rel,
                                           content_hash, now())
         return {"id": artefact_id, "kind": kind, "path": rel, "content_hash": content_hash}
+
+
+@contextmanager
+def _closed_on_error(ws: Workspace) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        ws.close()
+        raise
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing, so a library opening it keeps that mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    os.close(fd)
 
 
 def _alive(pid: int) -> bool:

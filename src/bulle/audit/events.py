@@ -54,6 +54,8 @@ def _event(kind_name: str, doc: str) -> type[AuditEvent]:
 WorkspaceCreated = _event("workspace.init", "A workspace was created.")
 WorkspaceImported = _event("workspace.import", "A workspace was rebuilt from an export.")
 WorkspaceExported = _event("workspace.export", "A whole workspace was exported.")
+WorkspacePermissionsRepaired = _event("workspace.permissions_repaired",
+                                      "Paths open to group or others were made owner-only on opening.")
 DatasetImported = _event("dataset.import", "A table was imported as a new dataset version.")
 DatasetProfiled = _event("dataset.profile", "A dataset version was profiled and classified.")
 RolesConfirmed = _event("dataset.roles", "Column roles were confirmed or overridden by a custodian.")

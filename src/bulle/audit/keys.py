@@ -115,7 +115,7 @@ def write_private_key(path: str | Path, key: Ed25519PrivateKey, *, replace: bool
 
 
 def write_public_key(path: str | Path, public_key: Ed25519PublicKey) -> None:
-    _atomic_write(Path(path), public_key_pem(public_key).encode("ascii"), 0o644)
+    _atomic_write(Path(path), public_key_pem(public_key).encode("ascii"), 0o600)  # private folder
 
 
 def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

@@ -15,6 +15,10 @@ import click
 from bulle.cli.common import actor_from, console
 from bulle.errors import BulleError, ConflictError, Where
 
+# The demo's data are fictitious, so its custodian key is sealed with a passphrase printed here;
+# a real workspace takes the custodian's own (`bulle init --custodian-passphrase-file FILE`).
+DEMO_PASSPHRASE = b"bulle demo passphrase"
+
 
 def bundled(name: str) -> Path:
     return Path(str(resources.files("bulle") / "data" / name))
@@ -26,14 +30,16 @@ def bundled(name: str) -> Path:
 @click.pass_context
 def demo(ctx: click.Context, workspace_dir: Path) -> None:
     """Run Bulle end to end on bundled, fictitious data."""
+    from bulle.vault.custodian_key import CustodianKeySetup
     from bulle.workspace import Workspace
 
     out = console()
     _reset(workspace_dir)
-    ws = Workspace.init(workspace_dir, actor_from(ctx))
+    ws = Workspace.init(workspace_dir, actor_from(ctx), custodian=CustodianKeySetup(passphrase=DEMO_PASSPHRASE))
     (workspace_dir / ".bulle-demo").write_text("created by `bulle demo`; safe to delete\n")
     out.rule("[bold]Bulle demo")
-    out.print(f"Workspace: [bold]{workspace_dir}[/] (keys in {workspace_dir}/keys, mode 0600)\n")
+    out.print(f"Workspace: [bold]{workspace_dir}[/] (mode 0700, files 0600; the custodian key is sealed with "
+              f"the demo passphrase {DEMO_PASSPHRASE.decode()!r})\n")
     try:
         for step in STEPS:
             step(ws, out)
@@ -77,7 +83,7 @@ def step_vault(ws, out) -> None:
               f"an encrypted re-identification table is readable only with the custodian key.")
     out.print(f"[italic]{result['note']}[/]\n")
     token = after.to_pylist()[0]["nom"]
-    found = pseudonymization.reidentify(ws, result["ref"], [token])
+    found = pseudonymization.reidentify(ws, result["ref"], [token], passphrase=DEMO_PASSPHRASE)
     out.print(f"Custodian re-identifies {token[:24]}… -> {found['tokens'][token]}\n")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from bulle.cli.common import actor_from, console, emit, json_option, workspace_from
+from bulle.cli.workspace_cmds import custodian_key_options, custodian_setup
 
 
 @click.command("export")
@@ -42,13 +43,19 @@ def export(ctx: click.Context, out_dir: Path, include_keys: bool, as_json: bool)
 @click.command("import-workspace")
 @click.argument("export_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+@custodian_key_options
 @json_option
 @click.pass_context
-def import_workspace(ctx: click.Context, export_dir: Path, new_dir: Path, as_json: bool) -> None:
-    """Rebuild a workspace in NEW_DIR (new or empty) from EXPORT_DIR, after checking every file."""
+def import_workspace(ctx: click.Context, export_dir: Path, new_dir: Path, custodian_passphrase_file: Path | None,
+                     custodian_key_out: Path | None, as_json: bool) -> None:
+    """Rebuild a workspace in NEW_DIR (new or empty) from EXPORT_DIR, after checking every file.
+
+    An export without keys gets a new custodian key, sealed or written outside as with `init`.
+    """
     from bulle.services.exchange import import_workspace as run
 
-    payload = run(export_dir, new_dir, actor_from(ctx))
+    payload = run(export_dir, new_dir, actor_from(ctx),
+                  custodian_setup(custodian_passphrase_file, custodian_key_out))
 
     def render(p: dict[str, Any]) -> None:
         c = console()

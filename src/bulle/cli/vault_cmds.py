@@ -201,15 +201,21 @@ def rotate_key(ctx, as_json: bool) -> None:
 @click.command("reidentify")
 @click.argument("ref")
 @click.argument("tokens", nargs=-1, required=True)
-@click.option("--custodian-key", type=click.Path(path_type=Path), help="The custodian's private key file.")
+@click.option("--custodian-key", type=click.Path(path_type=Path),
+              help="The custodian's private key file, when it is kept outside the workspace.")
+@click.option("--custodian-passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File (mode 0600) holding the passphrase of the sealed custodian key; default: the "
+                   "environment variable BULLE_CUSTODIAN_PASSPHRASE.")
 @json_option
 @click.pass_context
-def reidentify(ctx, ref: str, tokens, custodian_key, as_json: bool) -> None:
+def reidentify(ctx, ref: str, tokens, custodian_key, custodian_passphrase_file, as_json: bool) -> None:
     """Look tokens up in REF's encrypted re-identification table (custodian only)."""
     from bulle.services.pseudonymization import reidentify as run
+    from bulle.vault.custodian_key import read_passphrase_file
 
+    passphrase = read_passphrase_file(custodian_passphrase_file) if custodian_passphrase_file else None
     with workspace_from(ctx) as ws:
-        payload = run(ws, ref, list(tokens), custodian_key)
+        payload = run(ws, ref, list(tokens), custodian_key, passphrase=passphrase)
     emit(payload, as_json, lambda p: [console().print(f"{t}: {v}") for t, v in p["tokens"].items()])
 
 

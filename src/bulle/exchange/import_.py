@@ -26,7 +26,7 @@ from bulle.exchange.tables import live_columns, load_rows, quote, table_list
 from bulle.fsutil import fsync_dir
 
 
-def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:
     """Create ``root`` (which must not exist) from a verified export; returns what it did."""
     from bulle.catalog.migrations import MIGRATIONS
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
@@ -42,7 +42,7 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any]) -> d
     root.mkdir()
     for sub in ("data", "data/.tmp", "audit", "artefacts"):
         (root / sub).mkdir()
-    keys = _keys(export_dir, root / "keys", manifest)
+    keys = _keys(export_dir, root / "keys", manifest, custodian)
 
     catalog = Catalog(root / "catalog.sqlite")
     try:
@@ -79,7 +79,7 @@ def _config(manifest: dict[str, Any], supported: int) -> dict[str, Any]:
 
 # -- keys -------------------------------------------------------------------------------------------
 
-def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:
     from bulle.audit.keys import (
         ensure_workspace_key,
         key_id,
@@ -115,7 +115,7 @@ def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any]) -> dict[st
         store = KeyStore(keys_dir)
         return {"restored": True, "audit_key": signing, "pseudonym_key_id": store.current_pseudonym_key_id(),
                 "custodian_key": (keys_dir / "custodian.key").is_file()}
-    KeyStore(keys_dir).create()
+    KeyStore(keys_dir).create(custodian)  # a new custodian key: sealed or written outside
     new = ensure_workspace_key(keys_dir)
     for pub in exported:
         trust_public_key(keys_dir, pub)

@@ -104,9 +104,14 @@ def verify_export(export_dir: str | Path) -> dict[str, Any]:
     return {"manifest": manifest, "manifest_sha256": hashlib.sha256(raw).hexdigest(), "signed_by": signer}
 
 
-def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor) -> dict[str, Any]:
-    """Rebuild a workspace from a verified export into ``new_dir`` (new or empty)."""
+def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
+                     custodian: Any = None) -> dict[str, Any]:
+    """Rebuild a workspace from a verified export into ``new_dir`` (new or empty).
+
+    ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of an export without keys.
+    """
     from bulle.exchange.import_ import build_workspace
+    from bulle.fsutil import private_umask
     from bulle.workspace import Workspace
 
     _require_custodian(actor, "import a workspace")
@@ -116,7 +121,8 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor) 
     manifest = checked["manifest"]
     tmp = _temp_sibling(dest)
     try:
-        built = build_workspace(Path(export_dir), tmp, manifest)
+        with private_umask():  # the rebuilt folder is its owner's only, like one `init` makes
+            built = build_workspace(Path(export_dir), tmp, manifest, custodian)
         ws = Workspace.open(tmp, actor)
         try:
             ws.emit(ev.WorkspaceImported(actor=actor, target=dest.name, details={

@@ -148,7 +148,10 @@ def rotate_key(ws: Workspace) -> dict[str, Any]:
     return {"old_key_id": old, "new_key_id": new, "versions": produced}
 
 
-def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None) -> dict[str, Any]:
+def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None, *,
+               passphrase: bytes | None = None) -> dict[str, Any]:
+    """Look tokens up; the custodian's key is sealed (``passphrase``, default from the environment)
+    or given as a file outside the workspace (``custodian_key``)."""
     require_custodian(ws, "re-identify")
     v = resolve(ws, ref)
     tables = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == "reid_table"]
@@ -156,7 +159,7 @@ def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path |
         raise NotFoundError(f"{v.ref} has no re-identification table (pseudonymize with --reid-table)",
                             Where(field="dataset"))
     path = ws.root / tables[-1]["path"]
-    private = ws.keys.custodian_private_key(custodian_key)
+    private = ws.keys.custodian_private_key(custodian_key, passphrase)
     columns = reid.decrypt_table(path.read_bytes(), private, ws.id, v.ref, str(path))
     found: dict[str, Any] = {}
     for t in tokens:
