@@ -101,7 +101,9 @@ def test_objection_under_public_task(world):
 
 def test_pseudonymized_version_filtered_on_tokens(world):
     from bulle.services.pseudonymization import pseudonymize
+    from bulle.services.vault import set_roles
 
+    set_roles(world["custodian"], "patients", confirm_all=True)
     out = pseudonymize(world["custodian"], "patients")
     t = gov.read_for_project(world["analyst"], "diabete", out["ref"])
     assert t.num_rows == 4
