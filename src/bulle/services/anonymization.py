@@ -123,10 +123,11 @@ def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: 
         c in drop or (c in roles and roles[c].role in DROPPED_ROLES))]
     for c in dropped:
         if c in used:
-            what = "dropped by --drop" if c in drop else (
+            what = "named by --drop" if c in drop else (
                 f"a {roles[c].role.value}: it is dropped from a release")
+            hint = "" if c in drop else " (keep it with --keep, or change its role)"
             problems.append(Problem(f"column {c!r} is {what}, so it cannot be a quasi-identifier or sensitive "
-                                    "attribute (keep it with --keep, or change its role)", Where(column=c)))
+                                    f"attribute{hint}", Where(column=c)))
     protected = {m.attribute for m in spec.models if m.attribute is not None}
     for c in columns:
         if c in dropped or c in keep or c in spec.quasi_identifiers:

@@ -114,3 +114,20 @@ def test_a_kept_identifier_is_measured_and_makes_the_release_personal_data(ws):
     # The risk report measures the kept columns with the quasi-identifiers.
     assert any("c1" in n and "c8" in n for n in out["risk"]["notes"])
     assert out["risk"]["prosecutor"]["max_risk"] > 1 / 3
+
+
+def test_contradictory_decisions_are_all_reported_and_nothing_is_written(ws):
+    from dataclasses import replace
+
+    set_roles(ws, "opaque", confirm_all=True)
+    spec = _spec(ws)
+    with pytest.raises(ValidationError) as bad:
+        anonymize_dataset(ws, "opaque", spec, keep=["c8"], drop=["c8", "c3", "nope"])
+    messages = " | ".join(p.message for p in bad.value.problems)
+    assert "'nope'" in messages and "both kept and dropped" in messages and "'c3' is named by --drop" in messages
+    # A sensitive column that no privacy model protects is not accounted for either.
+    with pytest.raises(ValidationError) as unprotected:
+        anonymize_dataset(ws, "opaque", replace(spec, sensitive=("c8",)))
+    assert [p.where.column for p in unprotected.value.problems] == ["c8"]
+    assert "no privacy model" in unprotected.value.problems[0].message
+    assert _versions(ws) == ["opaque@1"]
