@@ -101,6 +101,7 @@ VALUE_KIND_ROLES = {
     "date": (Q, None), "postcode": (Q, None), "place": (Q, None),
 }
 DATE_TYPES = ("DATE", "TIMESTAMP")
+CODE_MIN_ROWS, CODE_UNIQUENESS, CODE_MAX_LENGTH = 20, 0.99, 32
 INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER")
 
 
@@ -122,7 +123,20 @@ def _suggest(col: dict[str, Any]) -> ColumnRoleAssignment:
     is_text = col["type"].upper().startswith("VARCHAR")
     if is_text and (col.get("mean_length") or 0) >= 40 and col.get("uniqueness", 0) > 0.5:
         return ColumnRoleAssignment(name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})")
+    if is_text and _distinct_codes(col):
+        return ColumnRoleAssignment(name, D, f"distinct short codes with digits ({col['uniqueness']:.0%} of values "
+                                    "distinct): a record or person identifier", identifier_kind="text")
     return ColumnRoleAssignment(name, ColumnRole.OTHER, "no identifying pattern in its name or values")
+
+
+def _distinct_codes(col: dict[str, Any]) -> bool:
+    """``P100000``, ``IPP-2024-0042``: one distinct code per row singles every row out."""
+    sample = _sample(col)
+    if col.get("non_null", col.get("rows", 0)) < CODE_MIN_ROWS or col.get("uniqueness", 0) < CODE_UNIQUENESS:
+        return False
+    if not sample or (col.get("mean_length") or 0) > CODE_MAX_LENGTH:
+        return False
+    return sum(any(ch.isdigit() for ch in v) for v in sample) / len(sample) >= VALUE_SHARE
 
 
 def _by_name(col: dict[str, Any]) -> ColumnRoleAssignment | None:

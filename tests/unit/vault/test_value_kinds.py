@@ -93,3 +93,17 @@ def test_a_minority_of_names_does_not_make_a_name_column():
     sample = ["Jean", "Marie"] + [f"code-{i}" for i in range(10)]
     (s,) = suggest_roles([col("c1", sample)])
     assert s.role is ColumnRole.OTHER
+
+
+def test_distinct_codes_are_record_identifiers():
+    codes = [f"P{100000 + i}" for i in range(50)]
+    (s,) = suggest_roles([col("c1", codes, uniqueness=1.0)])
+    assert s.role is ColumnRole.DIRECT_IDENTIFIER and "distinct" in s.reason
+    # Repeated codes (a category), distinct words or numbers read as numbers are not.
+    (s,) = suggest_roles([col("c1", codes, uniqueness=0.3)])
+    assert s.role is ColumnRole.OTHER
+    words = [f"valeur {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(50)]
+    (s,) = suggest_roles([col("c1", words, uniqueness=1.0)])
+    assert s.role is ColumnRole.OTHER
+    (s,) = suggest_roles([col("c1", [str(123456 + 7 * i) for i in range(50)], "BIGINT", uniqueness=1.0)])
+    assert s.role is ColumnRole.OTHER
