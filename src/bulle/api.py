@@ -4,6 +4,7 @@
 >>> ws = bulle.init_workspace("vault", user="alice")          # or bulle.open_workspace(...)
 >>> v = ws.import_table("patients.csv", dataset="patients")
 >>> ws.profile("patients")["columns"][0]["role"]
+>>> ws.set_roles("patients", confirm_all=True)   # the custodian confirms the suggested roles
 >>> ws.pseudonymize("patients")["ref"]
 >>> df = ws.read("patients", as_pandas=True)
 
@@ -114,11 +115,12 @@ class Workspace:
                                            passphrase=passphrase)
 
     # -- anonymization ---------------------------------------------------------------------------
-    def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, threshold: float = 0.2) -> dict[str, Any]:
+    def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, drop: list[str] | None = None,
+                  threshold: float = 0.2) -> dict[str, Any]:
         """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version."""
         from bulle.services.anonymization import anonymize_dataset
 
-        return anonymize_dataset(self._ws, ref, spec, keep=keep, threshold=threshold)
+        return anonymize_dataset(self._ws, ref, spec, keep=keep, drop=drop, threshold=threshold)
 
     # -- governance ------------------------------------------------------------------------------
     def declare_purpose(self, name: str, description: str, legal_basis: str, **options: Any) -> dict[str, Any]:

@@ -177,14 +177,17 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
 @click.option("--suppressed-records", "suppressed_records", type=click.Choice(["star", "remove"]),
               default="star", show_default=True, help="Suppressed records: quasi-identifiers as '*', or removed.")
 @click.option("--keep", multiple=True, metavar="COLUMN",
-              help="Workspace form: keep this direct identifier or subject id in the release.")
+              help="Workspace form: release this column as it is (recorded, measured by the risk report; "
+                   "a kept identifier makes the release personal data).")
+@click.option("--drop", multiple=True, metavar="COLUMN",
+              help="Workspace form: leave this column out of the release.")
 @click.option("--threshold", type=float, default=0.2, show_default=True,
               help="Workspace form: risk threshold of the release's risk report.")
 @json_option
 @click.pass_context
 def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
               subset, suppression, metric, gs_factor, aggregate, weight, output, suppressed_records, keep,
-              threshold, as_json):
+              drop, threshold, as_json):
     """Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."""
     started = time.perf_counter()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only cost
@@ -193,9 +196,12 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
             raise UserError("give either a workspace dataset NAME or --input FILE, not both")
         return _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
                                subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records,
-                               keep, threshold, as_json)
+                               keep, drop, threshold, as_json)
     if input_path is None:
         raise InputError("--input is required (the table to anonymize)", Where(field="--input"))
+    if keep or drop:
+        raise InputError("--keep and --drop apply to a workspace dataset (bulle -w DIR anonymize NAME)",
+                         Where(field="--keep" if keep else "--drop"))
     if not hierarchy:
         raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
     from pathlib import Path
@@ -236,8 +242,8 @@ def _render(p: dict) -> None:
 
 
 def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
-                    suppression, metric, gs_factor, aggregate, weight, suppressed_records, keep, threshold,
-                    as_json) -> None:
+                    suppression, metric, gs_factor, aggregate, weight, suppressed_records, keep, drop,
+                    threshold, as_json) -> None:
     """`bulle --workspace DIR anonymize NAME ...`: the release becomes a new version."""
     from bulle.cli.common import console, workspace_from
     from bulle.services.anonymization import anonymize_dataset
@@ -249,7 +255,7 @@ def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness
         v = resolve(ws, name)
         spec = build_spec(ws.path_of(v), hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
                           subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, ws.engine)
-        payload = anonymize_dataset(ws, name, spec, keep=list(keep), threshold=threshold)
+        payload = anonymize_dataset(ws, name, spec, keep=list(keep), drop=list(drop), threshold=threshold)
 
     def render(p):
         out = console()
@@ -259,7 +265,9 @@ def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness
         r = p["risk"]["prosecutor"]
         out.print(f"Released [bold]{p['ref']}[/] from {p['source']}: transformation {p['transformation']}, "
                   f"loss {p['information_loss']}, {p['suppressed_records']:,} records suppressed; dropped "
-                  f"{', '.join(p['dropped']) or 'nothing'}.")
+                  f"{', '.join(p['dropped']) or 'nothing'}; kept as released: {', '.join(p['kept']) or 'nothing'}.")
+        if p["personal_data"]:
+            out.print(f"[bold red]Personal data[/]: {p['legal_status']}.")
         out.print(f"Risk: highest {r['max_risk']:.3f}, average {r['average_risk']:.4f}; report "
                   + next(a['path'] for a in p['artefacts'] if a['kind'] == 'risk_report_html'))
 

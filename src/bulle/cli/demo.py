@@ -130,12 +130,12 @@ def step_anonymize(ws, out) -> None:
     out.print("Hierarchies built from the data: birth date → year → decade → *, postcode masked "
               "digit by digit, town and sex → *. Models: 5-anonymity and distinct 2-diversity of the diagnosis, at most "
               "5% of records suppressed, ARX's Loss metric.")
-    result = anonymize_dataset(ws, "patients@2", spec)
+    result = anonymize_dataset(ws, "patients@2", spec, drop=["libellé_diagnostic"])
     risk = result["risk"]["prosecutor"]
     html = next(a["path"] for a in result["artefacts"] if a["kind"] == "risk_report_html")
     out.print(f"Release [bold]{result['ref']}[/]: optimal transformation {result['transformation']}, loss "
-              f"{result['information_loss']:.4f}, {result['suppressed_records']} records suppressed, direct "
-              f"identifiers dropped ({', '.join(result['dropped'])}).")
+              f"{result['information_loss']:.4f}, {result['suppressed_records']} records suppressed, columns "
+              f"dropped ({', '.join(result['dropped'])}).")
     out.print(f"Re-identification risk of the release: highest {risk['max_risk']:.2f}, average "
               f"{risk['average_risk']:.4f}. Report: {ws.root / html}\n")
 

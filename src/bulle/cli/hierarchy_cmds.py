@@ -1,8 +1,10 @@
 """`bulle hierarchy build`: derive a generalization hierarchy from a column of a table.
 
-The output is ARX's hierarchy format (``leaf;level1;...;*``, ``;``-separated, no header), so it
-can be used by `bulle anonymize --hierarchy COLUMN=FILE` and by ARX itself. Bad values are all
-reported at once, each with its file line.
+The column is read from a CSV file (``--input``) or from a workspace version
+(``bulle -w DIR hierarchy build NAME``: read where it is, as text, as `anonymize NAME` reads it,
+with no clear-text export). The output is ARX's hierarchy format (``leaf;level1;...;*``,
+``;``-separated, no header), so it can be used by `bulle anonymize --hierarchy COLUMN=FILE` and by
+ARX itself. Bad values are all reported at once, each with its file line (or version row).
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ def _names(text: str | None) -> list[str]:
 
 
 @hierarchy.command("build")
+@click.argument("name", required=False)
 @click.option("--kind", required=True, type=click.Choice(["interval", "date", "mask", "nir",
                                                           "ordered", "flat"]),
               help="interval: numbers; date: day -> month -> year -> decade; mask: trailing "
                    "characters (postcodes); nir: French NIR prefixes; ordered: groups of ordered "
                    "categories; flat: value -> *.")
-@click.option("--input", "input_", required=True, type=click.Path(path_type=Path),
-              help="Table holding the column (CSV).")
+@click.option("--input", "input_", type=click.Path(path_type=Path),
+              help="Table holding the column (CSV), instead of a workspace dataset NAME.")
 @click.option("--column", required=True, help="Column to build the hierarchy for.")
 @click.option("--output", required=True, type=click.Path(path_type=Path),
               help="Hierarchy file to write (ARX format).")
@@ -66,20 +69,52 @@ def _names(text: str | None) -> list[str]:
               help="ordered: file with one category per line, lowest first.")
 @click.option("--groups", help="ordered: comma-separated group sizes per level (e.g. 2,2).")
 @json_option
-def build(kind: str, input_: Path, column: str, output: Path, delimiter: str | None,
-          width: str | None, fanout: str | None, origin: str, levels: str,
-          formats: tuple[str, ...], keep: str | None, step: int, char: str, order: str | None,
-          order_file: Path | None, groups: str | None, as_json: bool) -> None:
-    """Build a hierarchy for COLUMN of a table and write it in ARX's CSV format."""
-    from bulle.anonymization import builders
+@click.pass_context
+def build(ctx: click.Context, name: str | None, kind: str, input_: Path | None, column: str,
+          output: Path, delimiter: str | None, width: str | None, fanout: str | None, origin: str,
+          levels: str, formats: tuple[str, ...], keep: str | None, step: int, char: str,
+          order: str | None, order_file: Path | None, groups: str | None, as_json: bool) -> None:
+    """Build a hierarchy for COLUMN of a table (or of dataset NAME) in ARX's CSV format."""
     from bulle.cli.risk_cmds import _check_output_dir, write_text_atomic
-    from bulle.errors import InputError, Where
+    from bulle.errors import InputError, UserError, Where
 
+    if (name is None) == (input_ is None):
+        raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
     _check_output_dir(output)
-    values, lines = _column_values(input_, column, delimiter)
 
-    def locate(i: int) -> Where:
-        return Where(file=str(input_), line=lines[i], column=column)
+    def make_rows(values, locate):
+        return _rows(kind, values, locate, width, fanout, origin, levels, formats, keep, step, char,
+                     order, order_file, groups)
+
+    if name is not None:
+        if delimiter is not None:
+            raise InputError("--delimiter applies to an --input CSV file", Where(field="--delimiter"))
+        from bulle.cli.common import workspace_from
+        from bulle.services.risk import build_hierarchy
+
+        with workspace_from(ctx) as ws:
+            rows, v = build_hierarchy(ws, name, column, output, kind, make_rows)
+        source = v.ref
+    else:
+        values, lines = _column_values(input_, column, delimiter)
+        rows = make_rows(values, lambda i: Where(file=str(input_), line=lines[i], column=column))
+        write_text_atomic(output, "".join(";".join(r) + "\n" for r in rows))
+        source = str(input_)
+    height = len(rows[0]) - 1
+    payload = {"output": str(output), "kind": kind, "column": column, "source": source,
+               "leaves": len(rows), "height": height,
+               "distinct_per_level": [len({r[i] for r in rows}) for i in range(height + 1)],
+               "example": rows[len(rows) // 2]}
+    emit(payload, as_json, lambda p: click.echo(
+        f"Wrote {p['output']}: {p['leaves']} leaves, height {p['height']} "
+        f"(distinct per level: {', '.join(map(str, p['distinct_per_level']))}); "
+        f"e.g. {' -> '.join(p['example'])}"))
+
+
+def _rows(kind, values, locate, width, fanout, origin, levels, formats, keep, step, char, order,
+          order_file, groups) -> list[list[str]]:
+    from bulle.anonymization import builders
+    from bulle.errors import InputError, Where
 
     if kind == "interval":
         if width is None:
@@ -97,18 +132,7 @@ def build(kind: str, input_: Path, column: str, output: Path, delimiter: str | N
         rows = builders.ordered_rows(categories, _ints(groups, "--groups"), values, locate)
     else:
         rows = builders.flat_rows(values, locate)
-
-    text = "".join(";".join(r) + "\n" for r in rows)
-    write_text_atomic(output, text)
-    height = len(rows[0]) - 1
-    payload = {"output": str(output), "kind": kind, "column": column, "leaves": len(rows),
-               "height": height,
-               "distinct_per_level": [len({r[i] for r in rows}) for i in range(height + 1)],
-               "example": rows[len(rows) // 2]}
-    emit(payload, as_json, lambda p: click.echo(
-        f"Wrote {p['output']}: {p['leaves']} leaves, height {p['height']} "
-        f"(distinct per level: {', '.join(map(str, p['distinct_per_level']))}); "
-        f"e.g. {' -> '.join(p['example'])}"))
+    return rows
 
 
 def _order(order: str | None, order_file: Path | None) -> list[str]:

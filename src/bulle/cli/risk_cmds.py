@@ -1,8 +1,9 @@
-"""`bulle risk`: measure the re-identification risk of a table, stand-alone (no workspace).
+"""`bulle risk`: measure the re-identification risk of a table or of a workspace version.
 
 Works on any table, original or released, so a custodian can check a file before it leaves and
-compare a release with its original. CSV is read as text (values compare exactly as written,
-as ARX does); Parquet is read as it is.
+compare a release with its original. Stand-alone (``--input FILE``): CSV is read as text (values
+compare exactly as written, as ARX does); Parquet is read as it is. Workspace form
+(``bulle -w DIR risk NAME``): the version is read where it is, as text, with no export.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from bulle.cli.common import emit, json_option
 
 
 @click.command("risk")
-@click.option("--input", "input_", required=True, type=click.Path(path_type=Path),
-              help="Table to measure (CSV or Parquet).")
+@click.argument("name", required=False)
+@click.option("--input", "input_", type=click.Path(path_type=Path),
+              help="Table to measure (CSV or Parquet), instead of a workspace dataset NAME.")
 @click.option("--qi", "qis", multiple=True, required=True,
               help="A quasi-identifier column (repeat for each).")
 @click.option("--subject-id", help="Column identifying the person when a person can have several rows.")
-@click.option("--population", type=click.Path(path_type=Path),
-              help="Population table holding the table (journalist risk), generalized the same way.")
+@click.option("--population",
+              help="Population table holding the table (journalist risk), generalized the same way: "
+                   "a file, or with NAME a workspace dataset version.")
 @click.option("--threshold", type=float, default=0.2, show_default=True,
               help="A record is at risk when 1 / class size is above this (0.2: classes under 5).")
 @click.option("--suppressed-marker", default="*", show_default=True,
@@ -31,25 +34,36 @@ from bulle.cli.common import emit, json_option
 @click.option("--html", "html_out", type=click.Path(path_type=Path),
               help="Also write a self-contained HTML report here.")
 @json_option
-def risk(input_: Path, qis: tuple[str, ...], subject_id: str | None, population: Path | None,
-         threshold: float, suppressed_marker: str, suppressed_column: str | None,
-         delimiter: str | None, html_out: Path | None, as_json: bool) -> None:
+@click.pass_context
+def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[str, ...],
+         subject_id: str | None, population: str | None, threshold: float, suppressed_marker: str,
+         suppressed_column: str | None, delimiter: str | None, html_out: Path | None,
+         as_json: bool) -> None:
     """Measure prosecutor, journalist and marketer risk and sample uniqueness of a table."""
     import tempfile
 
     from bulle.anonymization.risk import check_parameters, measure_risk
+    from bulle.errors import InputError, UserError, Where
     from bulle.storage.duckdb_engine import DuckDBEngine
 
+    if (name is None) == (input_ is None):
+        raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
     check_parameters(list(qis), threshold, subject_id, suppressed_column)
     if html_out is not None:
         _check_output_dir(html_out)
+    if name is not None:
+        if delimiter is not None:
+            raise InputError("--delimiter applies to an --input CSV file", Where(field="--delimiter"))
+        return _workspace_form(ctx, name, qis, subject_id, population, threshold, suppressed_marker,
+                               suppressed_column, html_out, as_json)
+    assert input_ is not None
     engine = DuckDBEngine()
     with tempfile.TemporaryDirectory(prefix="bulle-risk-") as tmp:
         data = _as_parquet(engine, input_, Path(tmp) / "table.parquet", delimiter,
                            [*qis, subject_id, suppressed_column])
         pop = None
         if population is not None:
-            pop = _as_parquet(engine, population, Path(tmp) / "population.parquet", delimiter,
+            pop = _as_parquet(engine, Path(population), Path(tmp) / "population.parquet", delimiter,
                               list(qis))
         report = measure_risk(data, list(qis), subject_id=subject_id, population=pop,
                               threshold=threshold, suppression_marker=suppressed_marker,
@@ -60,6 +74,28 @@ def risk(input_: Path, qis: tuple[str, ...], subject_id: str | None, population:
         from bulle.anonymization.report_html import render_html
 
         write_text_atomic(html_out, render_html(report, source=input_.name))
+        payload["html"] = str(html_out)
+    emit(payload, as_json, _render)
+
+
+def _workspace_form(ctx: click.Context, name: str, qis: tuple[str, ...], subject_id: str | None,
+                    population: str | None, threshold: float, suppressed_marker: str,
+                    suppressed_column: str | None, html_out: Path | None, as_json: bool) -> None:
+    """`bulle -w DIR risk NAME --qi ...`: measured on the version, nothing exported."""
+    from bulle.cli.common import workspace_from
+    from bulle.services.risk import measure_version_risk
+
+    with workspace_from(ctx) as ws:
+        report, v = measure_version_risk(ws, name, list(qis), subject_id=subject_id, population=population,
+                                         threshold=threshold, suppressed_marker=suppressed_marker,
+                                         suppressed_column=suppressed_column)
+    payload = report.to_dict()
+    payload["input"] = v.ref
+    payload["dataset"] = v.ref
+    if html_out is not None:
+        from bulle.anonymization.report_html import render_html
+
+        write_text_atomic(html_out, render_html(report, source=v.ref))
         payload["html"] = str(html_out)
     emit(payload, as_json, _render)
 

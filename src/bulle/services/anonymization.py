@@ -1,11 +1,15 @@
 """Anonymizing a workspace dataset: a release as a new version, with its hierarchies and risk report.
 
 The release is a version of kind ``anonymize`` whose parent is the source; the source is untouched.
-Direct identifiers, the subject id and free-text columns are dropped unless the custodian keeps
-them explicitly (a kept pseudonym makes every record unique, and the risk report will show it). The hierarchies used
-and the risk report (JSON and HTML) are stored as artefacts of the release; the operation records
-every parameter and the hierarchies' content hashes, so the release can be recomputed from its
-parent after an erasure.
+It is made only from confirmed column roles, and every column is accounted for: generalized as a
+quasi-identifier, protected as a sensitive attribute by a privacy model, dropped (direct
+identifiers, the subject id and free text always unless kept; any other column by ``drop``), or
+kept as it is by an explicit ``keep`` that the operation records and the risk report measures
+with the quasi-identifiers (a kept pseudonym makes every record unique, and the report shows it).
+A release that keeps a direct identifier, the subject id or free text is recorded as personal
+data. The hierarchies used and the risk report (JSON and HTML) are stored as artefacts of the
+release; the operation records every parameter and the hierarchies' content hashes, so the
+release can be recomputed from its parent after an erasure.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
 from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.services.lineage import register
-from bulle.services.vault import require_custodian, resolve
+from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
 from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
@@ -30,31 +34,39 @@ if TYPE_CHECKING:
 DROPPED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID, ColumnRole.FREE_TEXT)
 LEGAL_NOTE = ("released under the declared privacy models; the risk report gives the residual risk the "
               "custodian must judge before treating the release as anonymous (GDPR recital 26)")
-
-
-
+PERSONAL_NOTE = ("personal data: the release keeps {columns} as released, which identify people whatever "
+                 "the privacy models; it is not anonymous (GDPR recital 26)")
 
 
 
 def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep: list[str] | None = None,
-                      threshold: float = 0.2) -> dict[str, Any]:
-    """Release ``ref`` under ``spec``; returns the result, and the new version when one exists."""
+                      drop: list[str] | None = None, threshold: float = 0.2) -> dict[str, Any]:
+    """Release ``ref`` under ``spec``; returns the result, and the new version when one exists.
+
+    ``keep`` names columns released as they are (recorded, and measured by the risk report);
+    ``drop`` names columns left out of the release. Every other column must be a generalized
+    quasi-identifier, a sensitive attribute under a model, or dropped by its role.
+    """
     require_custodian(ws, "anonymize a dataset")
     source = _source_version(ws, ref)
+    require_confirmed_roles(ws, source, "anonymize")
     if spec.needs_subset:
         raise InputError("δ-presence needs a research subset: use the stand-alone form "
                          "(bulle anonymize --input DATA --subset SUBSET.csv ...)", Where(field="--delta-presence"))
-    plan = _plan(ws, source, spec, keep or [])
+    plan = _plan(ws, source, spec, keep or [], drop or [])
     result, tmp_release, risk = _release(ws, source, spec, plan, threshold)
     if result is None or not result.anonymous:
         return {"source": source.ref, "anonymous": False, **(result.to_dict() if result else {}),
                 "message": "no transformation satisfies the privacy models within the suppression limit"}
+    identifiers = plan["kept_identifiers"]
+    personal = bool(identifiers)
     operation = {
         "name": "anonymize", "spec": spec_to_dict(spec), "dropped": plan["dropped"], "kept": plan["kept"],
-        "subject_column": plan["subject"], "threshold": threshold,
+        "kept_identifiers": identifiers, "subject_column": plan["subject"], "threshold": threshold,
         "hierarchies": {c: _rows_hash(h.to_rows()) for c, h in spec.hierarchies.items()},
         "result": {k: v for k, v in result.to_dict().items() if k != "seconds"},
-        "legal_status": LEGAL_NOTE,
+        "personal_data": personal,
+        "legal_status": PERSONAL_NOTE.format(columns=", ".join(identifiers)) if personal else LEGAL_NOTE,
     }
     try:
         import pyarrow.parquet as pq
@@ -65,19 +77,20 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
         version = ws.commit_version(
             tmp_release, dataset=source.dataset, kind=VersionKind.ANONYMIZE, parents=[source.ref],
             operation=operation, row_count=rows,
-            schema=schema, personal_data=False, roles=roles,
+            schema=schema, personal_data=personal, roles=roles,
             event=lambda v: ev.DatasetAnonymized(actor=ws.actor, target=v.ref, details={
                 "source": source.ref, "models": [m.to_dict() for m in spec.models],
                 "transformation": result.transformation, "information_loss": result.information_loss,
                 "suppressed_records": result.suppressed_records, "dropped": plan["dropped"],
-                "content_hash": v.content_hash}),
+                "kept": plan["kept"], "personal_data": personal, "content_hash": v.content_hash}),
         )
     finally:
         tmp_release.unlink(missing_ok=True)
     artefacts = _store_artefacts(ws, version, spec, result, risk)
     return {"source": source.ref, "ref": version.ref, "version": version.to_dict(), **result.to_dict(),
-            "dropped": plan["dropped"], "kept": plan["kept"], "risk": _risk_summary(risk),
-            "artefacts": artefacts}
+            "dropped": plan["dropped"], "kept": plan["kept"], "kept_identifiers": identifiers,
+            "personal_data": personal, "legal_status": operation["legal_status"],
+            "risk": _risk_summary(risk), "artefacts": artefacts}
 
 
 def _source_version(ws: Workspace, ref: str) -> DatasetVersion:
@@ -90,30 +103,56 @@ def _source_version(ws: Workspace, ref: str) -> DatasetVersion:
     return resolve(ws, candidates[-1].ref) if candidates else resolve(ws, ref)
 
 
-def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: list[str]) -> dict[str, Any]:
+def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: list[str], drop: list[str],
+          *, every_column: bool = True) -> dict[str, Any]:
+    """Which columns are generalized, protected, dropped or kept; every problem at once.
+
+    With ``every_column`` (a new release), a column that is none of these is refused: released
+    unchanged, it would be outside both the models and the risk report. Recomputing a release
+    made before that rule replays its recorded decisions as they were.
+    """
     roles = {r.column: r for r in ws.catalog.roles(source.dataset, source.number)}
     columns = [c["name"] for c in source.schema]
     problems = [Problem(f"unknown column {c!r} in --keep", Where(field="--keep")) for c in keep if c not in columns]
+    problems += [Problem(f"unknown column {c!r} in --drop", Where(field="--drop")) for c in drop if c not in columns]
+    problems += [Problem(f"column {c!r} is both kept and dropped", Where(field="--keep", column=c))
+                 for c in dict.fromkeys(keep) if c in drop]
     used = set(spec.quasi_identifiers) | set(spec.sensitive)
     subject = next((c for c, r in roles.items() if r.role is ColumnRole.SUBJECT_ID), None)
-    dropped = [c for c in columns if c in roles and roles[c].role in DROPPED_ROLES and c not in keep]
+    dropped = [c for c in columns if c not in keep and (
+        c in drop or (c in roles and roles[c].role in DROPPED_ROLES))]
     for c in dropped:
         if c in used:
-            problems.append(Problem(f"column {c!r} is a {roles[c].role.value}: it is dropped from a release, so it "
-                                    "cannot be a quasi-identifier or sensitive attribute (keep it with --keep, or "
-                                    "change its role)", Where(column=c)))
-    # A quasi-identifier left out of the specification would be released unchanged beside the
-    # generalized ones, and the release's guarantee would not cover it: it must be generalized, or
-    # kept as it is on purpose.
+            what = "named by --drop" if c in drop else (
+                f"a {roles[c].role.value}: it is dropped from a release")
+            hint = "" if c in drop else " (keep it with --keep, or change its role)"
+            problems.append(Problem(f"column {c!r} is {what}, so it cannot be a quasi-identifier or sensitive "
+                                    f"attribute{hint}", Where(column=c)))
+    protected = {m.attribute for m in spec.models if m.attribute is not None}
     for c in columns:
+        if c in dropped or c in keep or c in spec.quasi_identifiers:
+            continue
         r = roles.get(c)
-        if r is not None and r.role is ColumnRole.QUASI_IDENTIFIER and c not in used and c not in keep:
+        if r is not None and r.role is ColumnRole.QUASI_IDENTIFIER and c not in used:
+            # Released unchanged beside the generalized ones, the release's guarantee would not
+            # cover it: it must be generalized, or kept as it is on purpose.
             problems.append(Problem(f"column {c!r} is a quasi-identifier without a hierarchy: it would be "
                                     "released unchanged and the privacy models would not cover it (give it "
-                                    f"--hierarchy {c}=FILE, or --keep {c} to release it as it is)", Where(column=c)))
+                                    f"--hierarchy {c}=FILE, --keep {c} to release it as it is, or --drop {c})",
+                                    Where(column=c)))
+        elif every_column and c not in protected:
+            role = r.role.value if r is not None else "no role"
+            why = ("a sensitive attribute no privacy model protects" if c in spec.sensitive
+                   else f"a column ({role}) neither generalized nor protected by a privacy model")
+            problems.append(Problem(f"column {c!r} is {why}: say what the release does with it (--drop {c}, "
+                                    f"or --keep {c} to release it as it is, measured by the risk report)",
+                                    Where(column=c)))
     if problems:
         raise ValidationError.from_problems(f"cannot anonymize {source.ref}", problems)
-    return {"columns": columns, "dropped": dropped, "kept": [c for c in keep if c in columns], "subject": subject}
+    kept = [c for c in dict.fromkeys(keep) if c in columns]
+    identifiers = [c for c in kept if c in roles and roles[c].role in DROPPED_ROLES]
+    return {"columns": columns, "dropped": dropped, "kept": kept, "kept_identifiers": identifiers,
+            "subject": subject}
 
 
 def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, plan: dict[str, Any],
@@ -267,7 +306,7 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
     """After an erasure: the same spec and hierarchies on the rewritten parent; a new risk report."""
     spec = spec_from_operation(ws, version)
     op = version.operation
-    plan = _plan(ws, parent, spec, op["kept"])
+    plan = _plan(ws, parent, spec, op["kept"], op["dropped"], every_column="kept_identifiers" in op)
     result, tmp, risk = _release(ws, parent, spec, plan, op.get("threshold", 0.2))
     if result is None or not result.anonymous:
         tmp.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
-from bulle.services.vault import require_custodian, resolve
+from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
 from bulle.storage.sqltext import lit
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
@@ -23,9 +23,19 @@ STILL_PERSONAL = "pseudonymized data is still personal data (GDPR recital 26): k
 
 def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, reid_table: bool = False,
                  key_id: str | None = None) -> dict[str, Any]:
-    """Replace direct identifiers (and the subject id) with keyed tokens, in a new version."""
+    """Replace direct identifiers (and the subject id) with keyed tokens, in a new version.
+
+    The columns replaced are chosen from the roles, so every role must be confirmed first: an
+    identifier suggested as ``other`` would otherwise stay in clear beside the tokens.
+    """
     require_custodian(ws, "pseudonymize")
     source = resolve(ws, ref)
+    require_confirmed_roles(ws, source, "pseudonymize")
+    return _pseudonymize(ws, source, columns, reid_table, key_id)
+
+
+def _pseudonymize(ws: Workspace, source: DatasetVersion, columns: list[str] | None, reid_table: bool,
+                  key_id: str | None) -> dict[str, Any]:
     roles = ws.catalog.roles(source.dataset, source.number)
     by_col = {r.column: r for r in roles}
     if columns:
@@ -141,10 +151,11 @@ def rotate_key(ws: Workspace) -> dict[str, Any]:
         latest = ws.catalog.resolve(name)
         if latest.kind is not VersionKind.PSEUDONYMIZE:
             continue
-        parent = latest.parents[0]
-        result = pseudonymize(ws, parent, columns=list(latest.operation["columns"]),
-                              reid_table=bool(latest.operation.get("reid_table")), key_id=new)
-        produced.append({"from": latest.ref, "source": parent, "new": result["ref"]})
+        # The same columns as the version being replaced: a decision already taken on its parent.
+        parent = resolve(ws, latest.parents[0])
+        result = _pseudonymize(ws, parent, list(latest.operation["columns"]),
+                               bool(latest.operation.get("reid_table")), new)
+        produced.append({"from": latest.ref, "source": parent.ref, "new": result["ref"]})
     return {"old_key_id": old, "new_key_id": new, "versions": produced}
 
 

@@ -41,6 +41,30 @@ def require_custodian(ws: Workspace, what: str) -> None:
                            "(analysts read data through a project: `bulle read NAME --project P`)")
 
 
+def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
+    """A release or a pseudonymization acts on roles: suggestions are not decisions.
+
+    Roles are suggested from names and sampled values and can be wrong (an opaque column of names
+    suggested ``other``); acting on them unconfirmed would release identifiers. Every column must
+    have a role the custodian confirmed; all unconfirmed columns are listed at once.
+    """
+    roles = {r.column: r for r in ws.catalog.roles(v.dataset, v.number)}
+    problems = []
+    for c in v.schema:
+        r = roles.get(c["name"])
+        if r is None:
+            problems.append(Problem(f"column {c['name']!r} has no role", Where(column=c["name"])))
+        elif not r.confirmed:
+            problems.append(Problem(f"role not confirmed (suggested {r.role.value}: {r.reason})",
+                                    Where(column=c["name"])))
+    if problems:
+        raise ValidationError.from_problems(
+            f"cannot {what} {v.ref} before its column roles are confirmed (check them with "
+            f"`bulle profile {v.dataset}`, then `bulle roles {v.dataset} --confirm` or "
+            "`--set COLUMN=ROLE`)", problems)
+    return list(roles.values())
+
+
 def detect_format(path: Path, fmt: str | None) -> str:
     if fmt:
         if fmt not in ("csv", "parquet", "jsonl"):

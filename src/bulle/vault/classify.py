@@ -1,9 +1,14 @@
 """Suggest a role for each column from its name, its values and its statistics, with the reason.
 
 French-aware: column names are compared after folding accents and case and splitting on
-separators (``Date_de_Naissance`` -> ``date de naissance``). Value patterns are checked on the
-profile's sample (e-mails, French phone numbers, NIR with a valid key, IBAN, ICD-10 codes).
-A suggestion is only a suggestion: the custodian confirms or overrides it.
+separators (``Date_de_Naissance`` -> ``date de naissance``). Names can be opaque (``c1``), so the
+values are read too: patterns with checksums on the profile's sample (e-mails, French phone
+numbers, NIR with a valid key, IBAN, ICD-10 codes), then the French text recognizers on a bounded
+sample of distinct values (names, first names, addresses, e-mails, phones, dates, postcodes,
+places: :mod:`bulle.vault.value_kinds`). Every date column is a candidate quasi-identifier, by its
+type or its values, whatever its name says, unless its name makes it an identifier.
+A suggestion is only a suggestion: the custodian confirms or overrides it, and a release or a
+pseudonymization needs every role confirmed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment
+from bulle.vault import value_kinds
 from bulle.vault.patterns import is_email, is_french_phone, is_iban, is_icd10, is_nir
 
 
@@ -89,25 +95,107 @@ def suggest_roles(profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:
     return _one_subject_id(suggestions, profile)
 
 
+# What the recognizers' kinds make of a column: role and identifier kind (for pseudonymization).
+VALUE_KIND_ROLES = {
+    "email": (D, "email"), "phone": (D, "phone"), "address": (D, "text"), "name": (D, "name"),
+    "date": (Q, None), "postcode": (Q, None), "place": (Q, None),
+}
+DATE_TYPES = ("DATE", "TIMESTAMP")
+CODE_MIN_ROWS, CODE_UNIQUENESS, CODE_MAX_LENGTH = 20, 0.99, 32
+INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER")
+
+
 def _suggest(col: dict[str, Any]) -> ColumnRoleAssignment:
-    name, folded = col["name"], fold(col["name"])
-    for rule in NAME_RULES:
-        if rule.pattern.search(folded):
-            reason = f"column name {name!r} suggests {rule.what}"
-            if rule.role is ColumnRole.SUBJECT_ID and col.get("uniqueness", 0) < 0.05 and col["rows"] > 100:
-                continue  # an 'id' column with few distinct values is a code, not a person's id
-            return ColumnRoleAssignment(name, rule.role, reason, identifier_kind=rule.identifier_kind)
-    sample = [s for s in col.get("sample", []) if s is not None and str(s).strip()]
-    if sample:
-        for check, role, what, kind in VALUE_CHECKS:
-            hits = sum(1 for v in sample if check(str(v)))
-            if hits / len(sample) >= VALUE_SHARE:
-                return ColumnRoleAssignment(name, role, f"{what} ({hits}/{len(sample)} sampled values)",
-                                            identifier_kind=kind)
+    name = col["name"]
+    by_name = _by_name(col)
+    if by_name is not None and by_name.role in (S, D, Q):
+        return by_name
+    memo: dict[str, Any] = {}
+    date = _date_reason(col, memo)
+    if date is not None:
+        also = f"; {by_name.reason}" if by_name is not None else ""
+        return ColumnRoleAssignment(name, Q, f"{date}: a candidate quasi-identifier{also}")
+    if by_name is not None:
+        return by_name
+    by_value = _by_value(col, memo)
+    if by_value is not None:
+        return by_value
     is_text = col["type"].upper().startswith("VARCHAR")
     if is_text and (col.get("mean_length") or 0) >= 40 and col.get("uniqueness", 0) > 0.5:
         return ColumnRoleAssignment(name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})")
+    if is_text and _distinct_codes(col):
+        return ColumnRoleAssignment(name, D, f"distinct short codes with digits ({col['uniqueness']:.0%} of values "
+                                    "distinct): a record or person identifier", identifier_kind="text")
     return ColumnRoleAssignment(name, ColumnRole.OTHER, "no identifying pattern in its name or values")
+
+
+def _distinct_codes(col: dict[str, Any]) -> bool:
+    """``P100000``, ``IPP-2024-0042``: one distinct code per row singles every row out."""
+    sample = _sample(col)
+    if col.get("non_null", col.get("rows", 0)) < CODE_MIN_ROWS or col.get("uniqueness", 0) < CODE_UNIQUENESS:
+        return False
+    if not sample or (col.get("mean_length") or 0) > CODE_MAX_LENGTH:
+        return False
+    return sum(any(ch.isdigit() for ch in v) for v in sample) / len(sample) >= VALUE_SHARE
+
+
+def _by_name(col: dict[str, Any]) -> ColumnRoleAssignment | None:
+    name, folded = col["name"], fold(col["name"])
+    for rule in NAME_RULES:
+        if rule.pattern.search(folded):
+            if rule.role is ColumnRole.SUBJECT_ID and col.get("uniqueness", 0) < 0.05 and col["rows"] > 100:
+                continue  # an 'id' column with few distinct values is a code, not a person's id
+            return ColumnRoleAssignment(name, rule.role, f"column name {name!r} suggests {rule.what}",
+                                        identifier_kind=rule.identifier_kind)
+    return None
+
+
+def _sample(col: dict[str, Any]) -> list[str]:
+    values = [str(s).strip() for s in col.get("sample", []) if s is not None and str(s).strip()]
+    if col["type"].upper() in INTEGER_TYPES:
+        # A postcode read as a number lost its leading zero (01000 -> 1000).
+        values = [v.zfill(5) if len(v) == 4 and v.isdigit() else v for v in values]
+    return values
+
+
+def _date_reason(col: dict[str, Any], memo: dict[str, Any]) -> str | None:
+    kind = col["type"].upper()
+    if kind.startswith(DATE_TYPES):
+        return f"a date column ({col['type']})"
+    if kind.startswith("VARCHAR"):
+        found = _value_kind(col, memo)
+        if found is not None and found[0].name == "date":
+            return f"values are dates ({found[1]}/{found[2]} sampled distinct values)"
+    return None
+
+
+_MISSING = object()
+
+
+def _value_kind(col: dict[str, Any], memo: dict[str, Any]) -> tuple[value_kinds.ValueKind, int, int] | None:
+    """The recognizers' verdict on the column's values, computed at most once per suggestion."""
+    if memo.get("kind", _MISSING) is _MISSING:
+        memo["kind"] = value_kinds.detect(_sample(col))
+    return memo["kind"]
+
+
+def _by_value(col: dict[str, Any], memo: dict[str, Any]) -> ColumnRoleAssignment | None:
+    name = col["name"]
+    sample = _sample(col)
+    if not sample:
+        return None
+    for check, role, what, kind in VALUE_CHECKS:
+        hits = sum(1 for v in sample if check(v))
+        if hits / len(sample) >= VALUE_SHARE:
+            return ColumnRoleAssignment(name, role, f"{what} ({hits}/{len(sample)} sampled values)",
+                                        identifier_kind=kind)
+    found = _value_kind(col, memo)
+    if found is None:
+        return None
+    kind, hits, n = found
+    role, identifier_kind = VALUE_KIND_ROLES[kind.name]
+    return ColumnRoleAssignment(name, role, f"values are {kind.what} ({hits}/{n} sampled distinct values)",
+                                identifier_kind=identifier_kind)
 
 
 def _one_subject_id(suggestions: list[ColumnRoleAssignment], profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:

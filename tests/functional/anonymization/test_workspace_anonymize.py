@@ -49,12 +49,16 @@ def test_release_is_a_new_version_with_its_parameters_hierarchies_and_risk(bulle
     ws, hier = ws
     before = _versions(bulle, ws, "patients")["patients@1"]
     run = bulle("-w", ws, "anonymize", "patients", *_hierarchy_args(hier, hier), "--sensitive", "diagnostic",
-                "--k", "5", "--l-diversity", "distinct:2", "--suppression", "0.05", "--json")
+                "--k", "5", "--l-diversity", "distinct:2", "--suppression", "0.05", "--drop", "libellé_diagnostic",
+                "--json")
     out = _ok(run)
     assert out["anonymous"] and out["ref"] == "patients@2" and out["source"] == "patients@1"
     assert set(out["transformation"]) == {"sexe", "commune", "code_postal", "date_naissance"}
-    # Direct identifiers, the subject id and free text are dropped; the diagnosis stays.
-    assert set(out["dropped"]) == {"id_patient", "nom", "prénom", "NIR", "téléphone", "courriel", "commentaire"}
+    # Direct identifiers, the subject id and free text are dropped, and the column dropped by
+    # --drop; the diagnosis stays (protected by l-diversity).
+    assert set(out["dropped"]) == {"id_patient", "nom", "prénom", "NIR", "téléphone", "courriel", "commentaire",
+                                   "libellé_diagnostic"}
+    assert out["kept"] == [] and out["personal_data"] is False
     released = [c["name"] for c in out["version"]["schema"]]
     assert "diagnostic" in released and not set(out["dropped"]) & set(released)
     kinds = {a["kind"] for a in out["artefacts"]}
@@ -83,7 +87,7 @@ def test_release_is_a_new_version_with_its_parameters_hierarchies_and_risk(bulle
 def test_a_quasi_identifier_without_hierarchy_is_refused_unless_kept(bulle, ws):
     ws, hier = ws
     args = ["-w", ws, "anonymize", "patients", *_hierarchy_args(hier, ["sexe", "code_postal", "date_naissance"]),
-            "--k", "5", "--suppression", "0.05", "--json"]
+            "--k", "5", "--suppression", "0.05", "--drop", "diagnostic", "--drop", "libellé_diagnostic", "--json"]
     run = bulle(*args)
     assert run.code == 2
     err = run.error()
@@ -101,7 +105,7 @@ def test_uncovered_value_names_the_dataset_not_a_temporary_file(bulle, ws, tmp_p
     partial.write_text("\n".join(";".join(r) for r in rows[1:]) + "\n")
     run = bulle("-w", ws, "anonymize", "patients", "--hierarchy", f"code_postal={partial}",
                 *_hierarchy_args(hier, ["sexe", "commune", "date_naissance"]), "--k", "5",
-                "--suppression", "0.05", "--json")
+                "--suppression", "0.05", "--drop", "diagnostic", "--drop", "libellé_diagnostic", "--json")
     assert run.code == 2
     text = run.err
     assert "patients@1" in text and ".parquet" not in text and rows[0][0] in text
@@ -124,7 +128,7 @@ def test_subjects_with_several_rows_are_counted(bulle, tmp_path):
     _ok(bulle("-w", ws, "roles", "visits", "--set", "id_patient=subject_id", "--set", "age=quasi_identifier",
               "--set", "sexe=quasi_identifier", "--set", "diagnostic=special_category", "--confirm", "--json"))
     out = _ok(bulle("-w", ws, "anonymize", "visits", "--hierarchy", f"age={ages}", "--hierarchy", f"sexe={sexes}",
-                    "--k", "3", "--suppression", "0.1", "--json"))
+                    "--k", "3", "--suppression", "0.1", "--drop", "diagnostic", "--json"))
     subjects = out["risk"]["subjects"]
     assert subjects["subjects"] <= 60 and subjects["subjects_with_several_rows"] > 0
     assert subjects["max_rows_per_subject"] == 3
@@ -133,8 +137,13 @@ def test_subjects_with_several_rows_are_counted(bulle, tmp_path):
 
     # A bare NAME is the data, not the previous release.
     kept = _ok(bulle("-w", ws, "anonymize", "visits", "--hierarchy", f"age={ages}", "--hierarchy",
-                     f"sexe={sexes}", "--k", "3", "--suppression", "0.1", "--keep", "id_patient", "--json"))
+                     f"sexe={sexes}", "--k", "3", "--suppression", "0.1", "--keep", "id_patient",
+                     "--drop", "diagnostic", "--json"))
     assert "id_patient" in kept["kept"] and kept["source"] == "visits@1" and kept["ref"] == "visits@3"
+    # A kept identifier: the release is personal data, and recorded so.
+    assert kept["personal_data"] is True and kept["kept_identifiers"] == ["id_patient"]
+    assert _versions(bulle, ws, "visits")["visits@3"]["personal_data"] is True
+    assert _versions(bulle, ws, "visits")["visits@2"]["personal_data"] is False
     # A kept pseudonym singles every subject out, and the risk report says so.
     assert kept["risk"]["prosecutor"]["max_risk"] == 1.0
     assert any("id_patient" in n for n in kept["risk"]["notes"])

@@ -46,6 +46,13 @@ def test_pseudonymize_form(ws, bulle, tmp_path):
     src = tmp_path / "p.csv"
     src.write_text("nom;prénom;NIR;code_postal\nDupont;Jean;184127645108946;75011\n")
     assert bulle("--workspace", ws, "import", src, "--dataset", "p", "--json").code == 0
+    # Suggested roles are not decisions: every column's role must be confirmed first.
+    r = bulle("--workspace", ws, "pseudonymize", "p", "--json")
+    assert r.code == 2 and r.out == ""
+    err = r.error()
+    assert err["code"] == "invalid" and "confirm" in err["message"]
+    assert {p["where"]["column"] for p in err["problems"]} == {"nom", "prénom", "NIR", "code_postal"}
+    assert bulle("--workspace", ws, "roles", "p", "--confirm", "--json").code == 0
     r = bulle("--workspace", ws, "pseudonymize", "p", "--json")
     assert r.code == 0, r.err
     out = r.json()

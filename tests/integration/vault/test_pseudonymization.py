@@ -21,8 +21,15 @@ def table(tmp_path):
     return p
 
 
+def _imported(ws, source, name):
+    """Import and confirm the suggested roles, as a custodian does before pseudonymizing."""
+    v = import_table(ws, source, name)
+    set_roles(ws, v.ref, confirm_all=True)
+    return v
+
+
 def test_tokens_replace_identifiers_in_new_version(ws, table):
-    v = import_table(ws, table, "patients")
+    v = _imported(ws, table, "patients")
     out = pseudonymize(ws, v.ref)
     assert out["ref"] == "patients@2"
     assert set(out["columns"]) == {"id_patient", "nom", "courriel", "téléphone"}
@@ -36,10 +43,10 @@ def test_tokens_replace_identifiers_in_new_version(ws, table):
 
 
 def test_same_input_same_token_across_datasets_with_normalization(ws, tmp_path, table):
-    import_table(ws, table, "a")
+    _imported(ws, table, "a")
     other = tmp_path / "o.csv"
     other.write_text("courriel,tel\n  JEAN.DUPONT@exemple.fr ,0612345678\n")
-    import_table(ws, other, "b")
+    _imported(ws, other, "b")
     a = read_table(ws, pseudonymize(ws, "a")["ref"]).to_pylist()[0]
     b = read_table(ws, pseudonymize(ws, "b")["ref"]).to_pylist()[0]
     assert a["courriel"] == b["courriel"]
@@ -51,7 +58,7 @@ def test_determinism_and_workspace_isolation(tmp_path, table):
     toks = []
     for name in ("w1", "w2"):
         with Workspace.init(tmp_path / name, actor) as w:
-            import_table(w, table, "t")
+            _imported(w, table, "t")
             first = read_table(w, pseudonymize(w, "t@1")["ref"]).to_pylist()
             again = read_table(w, pseudonymize(w, "t@1")["ref"]).to_pylist()
             assert first == again  # deterministic within a workspace
@@ -60,7 +67,7 @@ def test_determinism_and_workspace_isolation(tmp_path, table):
 
 
 def test_key_rotation_makes_new_versions_with_new_tokens(ws, table):
-    import_table(ws, table, "t")
+    _imported(ws, table, "t")
     first = pseudonymize(ws, "t")
     rotated = rotate_key(ws)
     assert rotated["old_key_id"] != rotated["new_key_id"]
@@ -72,7 +79,7 @@ def test_key_rotation_makes_new_versions_with_new_tokens(ws, table):
 
 
 def test_reidentification_needs_the_custodian_key(ws, table, tmp_path):
-    import_table(ws, table, "t")
+    _imported(ws, table, "t")
     out = pseudonymize(ws, "t", reid_table=True)
     tok = read_table(ws, out["ref"]).to_pylist()[1]["nom"]
     assert reidentify(ws, out["ref"], [tok])["tokens"][tok] == {"nom": "Martin"}
@@ -95,6 +102,6 @@ def test_confirmed_roles_drive_pseudonymization(ws, table):
 def test_no_identifier_is_an_error(ws, tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("couleur,taille\nrouge,3\n")
-    import_table(ws, p, "x")
+    _imported(ws, p, "x")
     with pytest.raises(InputError, match="no direct identifier"):
         pseudonymize(ws, "x")

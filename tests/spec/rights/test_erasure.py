@@ -21,6 +21,7 @@ def test_erasure_across_versions_recomputes_derived(world):
     c = world["custodian"]
     src = world["tmp"] / "patients.csv"
     vault.import_table(c, src, "patients")  # patients@2: the same people again
+    vault.set_roles(c, "patients@2", confirm_all=True)
     p3 = pseudonymize(c, "patients@2", reid_table=True)  # patients@3, derived
     token = vault.read_table(c, p3["ref"]).to_pylist()[2]["id_patient"]
     assert reidentify(c, p3["ref"], [token])["tokens"][token] == {"id_patient": "P3"}
@@ -90,13 +91,14 @@ def test_erasure_across_three_versions_and_an_anonymized_release(world):
     src = world["tmp"] / "patients.csv"
     vault.import_table(c, src, "patients")  # patients@2
     vault.import_table(c, src, "patients")  # patients@3: three versions hold P3
+    vault.set_roles(c, "patients@3", confirm_all=True)
     ages = [str(30 + i) for i in range(1, 7)]
     spec = AnonymizationSpec(
         quasi_identifiers=("age",),
         hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age"),
                      "diagnostic": Hierarchy.from_rows(flat_rows(["E11", "I10"]), "diagnostic")},
         models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
-    release = anonymize_dataset(c, "patients@3", spec)
+    release = anonymize_dataset(c, "patients@3", spec, keep=["diagnostic"])
     assert release["ref"] == "patients@4" and release["dropped"] == ["id_patient", "nom"]
     rel = c.catalog.resolve("patients@4")
     assert not rel.personal_data and "id_patient" not in [col["name"] for col in rel.schema]

@@ -103,8 +103,10 @@ def test_objection_under_public_task(world):
 
 def test_pseudonymized_version_filtered_on_tokens(world):
     from bulle.services.pseudonymization import pseudonymize
+    from bulle.services.vault import set_roles
 
     c = world["custodian"]
+    set_roles(c, "patients", confirm_all=True)
     out = pseudonymize(c, "patients")
     gov.create_project(c, "diabete-p", "research", {"patients": ["id_patient", "diagnostic", "age"]},
                        [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30),

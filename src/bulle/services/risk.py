@@ -1,0 +1,115 @@
+"""Risk measurement and hierarchy building on a workspace version, without a clear-text export.
+
+The stand-alone commands read a file; a custodian holding the data in a vault would have to export
+personal data out of it to use them. These use cases read the version where it is. Values are read
+as text, as the workspace form of `anonymize` reads them, so a hierarchy built here covers exactly
+the values a release will generalize, and a risk measured here groups them the same way.
+
+Both are custodian operations and audited: measuring risk reads the named columns (a
+``dataset.read`` event); a hierarchy file holds a column's distinct values in clear, written
+outside the workspace (a ``dataset.export`` event with the file's hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bulle.audit import events as ev
+from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.services.vault import require_custodian, resolve
+from bulle.storage.sqltext import ident, lit
+
+if TYPE_CHECKING:
+    from bulle.anonymization.risk import RiskReport
+    from bulle.domain.datasets import DatasetVersion
+    from bulle.workspace import Workspace
+
+# Builds hierarchy rows from values; ``locate(i)`` gives where value ``i`` is.
+RowsBuilder = Callable[[list[str | None], Callable[[int], Where]], list[list[str]]]
+
+
+def _missing(v: DatasetVersion, names: list[str | None], what: str) -> list[Problem]:
+    present = [c["name"] for c in v.schema]
+    return [Problem(f"no column named {n!r} in the {what} {v.ref} (columns: {', '.join(present)})",
+                    Where(file=v.ref, column=n)) for n in names if n is not None and n not in present]
+
+
+def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]) -> Path:
+    """A temporary Parquet projection of ``v``: ``text`` columns cast to text, ``as_is`` kept."""
+    dest = ws.temp_path()
+    cols = [f"{ident(c)}::VARCHAR AS {ident(c)}" for c in text] + [ident(c) for c in as_is]
+    con = ws.engine.connect()
+    try:
+        con.execute(f"COPY (SELECT {', '.join(cols)} FROM read_parquet({lit(ws.path_of(v))})) "
+                    f"TO {lit(dest)} (FORMAT parquet)")
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    return dest
+
+
+def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], *,
+                         subject_id: str | None = None, population: str | None = None,
+                         threshold: float = 0.2, suppressed_marker: str = "*",
+                         suppressed_column: str | None = None) -> tuple[RiskReport, DatasetVersion]:
+    """The re-identification risk of version ``ref`` (``population``: another version holding it)."""
+    from bulle.anonymization.risk import check_parameters, measure_risk
+
+    require_custodian(ws, "measure the risk of a dataset")
+    check_parameters(list(quasi_identifiers), threshold, subject_id, suppressed_column)
+    v = resolve(ws, ref)
+    pop = resolve(ws, population) if population is not None else None
+    problems = _missing(v, [*quasi_identifiers, subject_id, suppressed_column], "dataset")
+    if pop is not None:
+        problems += _missing(pop, list(quasi_identifiers), "population")
+    if problems:
+        raise ValidationError.from_problems(f"cannot measure the risk of {v.ref}", problems)
+    text = [*quasi_identifiers, *([subject_id] if subject_id else [])]
+    table = _as_text(ws, v, text, [suppressed_column] if suppressed_column else [])
+    pop_table = _as_text(ws, pop, list(quasi_identifiers), []) if pop is not None else None
+    try:
+        report = measure_risk(table, list(quasi_identifiers), subject_id=subject_id, population=pop_table,
+                              threshold=threshold, suppression_marker=suppressed_marker,
+                              suppressed_column=suppressed_column, engine=ws.engine)
+    finally:
+        table.unlink(missing_ok=True)
+        if pop_table is not None:
+            pop_table.unlink(missing_ok=True)
+    ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
+        "columns": [c for c in (*text, suppressed_column) if c], "rows": v.row_count,
+        "purpose": "risk measurement", "population": pop.ref if pop is not None else None}))
+    return report, v
+
+
+def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: str,
+                    make_rows: RowsBuilder) -> tuple[list[list[str]], DatasetVersion]:
+    """Build a hierarchy from ``column`` of version ``ref`` and write it (ARX format) to ``output``.
+
+    Bad values are located by row: ``Where(file=REF, line=ROW, column=COLUMN)``, ROW from 1 in
+    the version's row order.
+    """
+    from bulle.fsutil import atomic_write_text, sha256_file
+
+    require_custodian(ws, "build a hierarchy from a dataset")
+    v = resolve(ws, ref)
+    problems = _missing(v, [column], "dataset")
+    if problems:
+        raise InputError(problems[0].message, problems[0].where)
+    con = ws.engine.connect()
+    try:
+        values = [r[0] for r in con.execute(
+            f"SELECT {ident(column)}::VARCHAR FROM read_parquet({lit(ws.path_of(v))})").fetchall()]
+    finally:
+        con.close()
+    rows = make_rows(values, lambda i: Where(file=v.ref, line=i + 1, column=column))
+    # The file holds the column's values in clear: readable by its owner only.
+    atomic_write_text(output, "".join(";".join(r) + "\n" for r in rows), mode=0o600)
+    ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details={
+        "format": "hierarchy", "kind": kind, "columns": [column], "leaves": len(rows),
+        "content_hash": sha256_file(output)}))
+    return rows, v
+
