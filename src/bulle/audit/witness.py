@@ -105,7 +105,7 @@ class WitnessRegistry:
     def save(self, entries: list[dict[str, Any]]) -> None:
         data = json.dumps({"format": REGISTRY_FORMAT, "version": 1, "witnesses": entries},
                           indent=2).encode() + b"\n"
-        atomic_write_bytes(self.path, data, 0o644)
+        atomic_write_bytes(self.path, data, 0o600)
         self._stamp = None
 
     def find(self, path: Path) -> dict[str, Any] | None:
@@ -339,7 +339,7 @@ def rotate_audit_key(ws: Workspace, actor: Actor) -> dict[str, Any]:
         new = generate_signing_key()
         record = make_record(old, alog.genesis, seq, h, _now(), new_key=new.public_key())
         path = ws.keys_dir / ROTATIONS_FILE
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             size = os.fstat(fd).st_size
             torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"

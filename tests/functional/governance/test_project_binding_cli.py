@@ -23,7 +23,7 @@ def ws(tmp_path_factory):
     src.write_text(ROWS)
     root = d / "ws"
     for args in (("init", root), ("-w", root, "import", src, "--dataset", "patients"),
-                 ("-w", root, "pseudonymize", "patients"),
+                 ("-w", root, "roles", "patients", "--confirm"), ("-w", root, "pseudonymize", "patients"),
                  ("-w", root, "purpose", "declare", "care", "--description", "Soins", "--legal-basis",
                   "public_task", "--compatible-with", "research"),
                  ("-w", root, "purpose", "declare", "research", "--description", "Recherche", "--legal-basis",

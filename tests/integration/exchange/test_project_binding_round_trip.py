@@ -11,7 +11,7 @@ from bulle.errors import AccessDenied
 from bulle.services import governance as gov
 from bulle.services.exchange import export_workspace, import_workspace
 from bulle.services.pseudonymization import pseudonymize
-from bulle.services.vault import import_table
+from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
@@ -26,6 +26,7 @@ def test_bindings_and_allow_raw_round_trip(tmp_path):
     src.write_text(ROWS)
     with Workspace.init(root, ALICE) as ws:
         import_table(ws, src, "patients")
+        set_roles(ws, "patients@1", confirm_all=True)
         pseudonymize(ws, "patients@1")
         gov.declare_purpose(ws, "care", "Soins", "public_task", compatible_with=["research"])
         gov.declare_purpose(ws, "research", "Recherche", "public_task")

@@ -12,7 +12,7 @@ from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied, InputError
 from bulle.services.exchange import export_workspace, import_workspace
 from bulle.services.pseudonymization import pseudonymize, reidentify
-from bulle.services.vault import import_table, read_table
+from bulle.services.vault import import_table, read_table, set_roles
 from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
@@ -26,6 +26,7 @@ def source(tmp_path):
     src.write_text("id_patient,nom\nP1,Dupont\nP2,Martin\n")
     with Workspace.init(root, ALICE) as ws:
         import_table(ws, src, "t")
+        set_roles(ws, "t", confirm_all=True)
         out = pseudonymize(ws, "t", reid_table=True)
         token = read_table(ws, out["ref"]).to_pylist()[0]["nom"]
     return root, token

@@ -13,7 +13,7 @@ from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied
 from bulle.services import governance as gov
 from bulle.services.pseudonymization import pseudonymize
-from bulle.services.vault import import_table
+from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 NOW = dt.datetime.now(dt.UTC)
@@ -39,7 +39,9 @@ def old_catalog(tmp_path):
     with Workspace.init(root, Actor("alice", Role.CUSTODIAN)) as ws:
         for name in ("patients", "release", "stays"):
             import_table(ws, src, name)
+        set_roles(ws, "patients@1", confirm_all=True)
         pseudonymize(ws, "patients@1")
+        set_roles(ws, "release@1", confirm_all=True)
         pseudonymize(ws, "release@1")
         gov.declare_purpose(ws, "care", "Soins", "public_task", compatible_with=["research"])
         gov.declare_purpose(ws, "research", "Recherche", "public_task")

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied, InputError, IntegrityError
 from bulle.services.pseudonymization import pseudonymize, reidentify
-from bulle.services.vault import import_table, read_table
+from bulle.services.vault import import_table, read_table, set_roles
 from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
@@ -28,6 +28,7 @@ def _token(ws, tmp_path):
     src = tmp_path / "t.csv"
     src.write_text(CSV)
     import_table(ws, src, "t")
+    set_roles(ws, "t", confirm_all=True)
     out = pseudonymize(ws, "t", reid_table=True)
     return out["ref"], read_table(ws, out["ref"]).to_pylist()[1]["nom"]
 
@@ -139,6 +140,7 @@ def test_cli_passphrase_from_a_private_file_never_logged(tmp_path):
     src = tmp_path / "t.csv"
     src.write_text(CSV)
     assert bulle("--workspace", str(root), "import", str(src), "--dataset", "t").returncode == 0
+    bulle("--workspace", str(root), "roles", "t", "--confirm")
     done = bulle("--workspace", str(root), "pseudonymize", "t", "--reid-table", "--json")
     ref = json.loads(done.stdout)["ref"]
     shown = json.loads(bulle("--workspace", str(root), "show", ref, "--json").stdout)

@@ -14,7 +14,7 @@ import pytest
 from bulle.domain.actor import Actor, Role
 from bulle.errors import IntegrityError
 from bulle.services.pseudonymization import pseudonymize, reidentify
-from bulle.services.vault import import_table, read_table
+from bulle.services.vault import import_table, read_table, set_roles
 from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
@@ -58,6 +58,7 @@ def test_every_key_problem_is_reported_at_once(made):
 def test_a_key_loaded_later_is_checked_too(made):
     ws = Workspace.open(made, ALICE)
     try:
+        set_roles(ws, "t", confirm_all=True)
         out = pseudonymize(ws, "t", reid_table=True)
         tok = read_table(ws, out["ref"]).to_pylist()[0]["nom"]
         os.chmod(made / "keys" / "custodian.key", 0o644)

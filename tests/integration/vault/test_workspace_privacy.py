@@ -23,7 +23,7 @@ from bulle.services import governance as gov
 from bulle.services import subject_rights
 from bulle.services.anonymization import anonymize_dataset
 from bulle.services.pseudonymization import pseudonymize
-from bulle.services.vault import import_table
+from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 PATIENTS = "id_patient,nom,NIR,diagnostic,age\n" + "".join(
@@ -39,6 +39,7 @@ def _use(root, tmp):
     src = tmp / "patients.csv"
     src.write_text(PATIENTS)
     import_table(ws, src, "patients")
+    set_roles(ws, "patients@1", confirm_all=True)
     pseudonymize(ws, "patients@1", reid_table=True)
     gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
                         art9_condition="health_care", compatible_with=["research"])
@@ -48,17 +49,18 @@ def _use(root, tmp):
     gov.record_choices(ws, [Consent(f"P{i}", "research", "given", NOW - dt.timedelta(days=3), "form")
                             for i in range(1, 5)])
     gov.create_project(ws, "diabete", "research", {"patients": ["id_patient", "diagnostic"]},
-                       [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
+                       [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30),
+                       kind="pseudonymize")
     gov.approve_project(ws, "diabete")
     ages = [str(30 + i) for i in range(1, 7)]
     spec = AnonymizationSpec(
         quasi_identifiers=("age",), hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age")},
         models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
-    anonymize_dataset(ws, "patients@1", spec)  # a release with hierarchy and risk report artefacts
+    anonymize_dataset(ws, "patients@1", spec, drop=["diagnostic"])  # a release with hierarchy and risk reports
     subject_rights.erase_subject(ws, "P2")
     analyst = Workspace.open(root, Actor("bob", Role.ANALYST))
     try:
-        gov.read_for_project(analyst, "diabete", "patients@1")  # fills the consent cache
+        gov.read_for_project(analyst, "diabete", "patients")  # fills the consent cache
     finally:
         analyst.close()
     return ws

@@ -17,7 +17,7 @@ from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied
 from bulle.services import governance as gov
 from bulle.services.pseudonymization import pseudonymize
-from bulle.services.vault import import_table
+from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 NOW = dt.datetime.now(dt.UTC)
@@ -48,6 +48,7 @@ def bound(tmp_path):
     src = tmp_path / "patients.csv"
     src.write_text(ROWS)
     import_table(alice, src, "patients")
+    set_roles(alice, "patients@1", confirm_all=True)
     pseudonymize(alice, "patients@1")
     import_table(alice, src, "patients")
     gov.declare_purpose(alice, "care", "Soins", "public_task", special_categories=True,

@@ -13,7 +13,7 @@ from bulle.errors import AccessDenied, InputError, ValidationError, WithheldErro
 from bulle.services import governance as gov
 from bulle.services import subject_rights as sr
 from bulle.services.pseudonymization import pseudonymize, rotate_key
-from bulle.services.vault import import_table
+from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 NOW = dt.datetime.now(dt.UTC)
@@ -30,6 +30,7 @@ def ws(tmp_path):
     src = tmp_path / "patients.csv"
     src.write_text(ROWS)
     import_table(alice, src, "patients")
+    set_roles(alice, "patients@1", confirm_all=True)
     pseudonymize(alice, "patients@1")
     gov.declare_purpose(alice, "care", "Soins", "public_task", special_categories=True,
                         art9_condition="health_care", compatible_with=["research"])
@@ -112,6 +113,7 @@ def test_after_an_erasure_the_recomputed_version_is_served_and_a_withheld_one_is
     assert [r["ref"] for r in erased["recomputed"]] == ["patients@2"]  # rewritten in place: same number
     assert served(ws, "latest") == "patients@2"
     assert gov.read_for_project(ws["bob"], "latest", "patients").num_rows == before - 1
+    set_roles(ws["alice"], "patients@1", confirm_all=True)
     pseudonymize(ws["alice"], "patients@1")  # patients@3, then withheld as if it could not be recomputed
     sr._withhold(ws["alice"], ws["alice"].catalog.resolve("patients@3"), erased["receipt_id"])
     with pytest.raises(WithheldError, match="patients@3 is withheld"):
