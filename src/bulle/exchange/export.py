@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.errors import IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
+from bulle.exchange import schema
 from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, dump_rows, other_objects, table_list
 
 if TYPE_CHECKING:
@@ -95,9 +95,15 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     try:
         con.execute("BEGIN")  # one snapshot for every table and the chain head
         schema_version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        problems = schema.live_schema_problems(con, schema_version)
+        if problems:  # an import would refuse it: say so now, and never carry foreign SQL along
+            raise IntegrityError(
+                f"the catalog's schema is not Bulle's own at schema version {schema_version} (it was "
+                "changed outside Bulle's migrations): nothing exported", Where(file=str(ws.catalog.path)),
+                problems=problems)
         tables = table_list(con)
         for t in tables:
-            rel = f"catalog/{urllib.parse.quote(t['name'], safe='')}.jsonl"
+            rel = schema.table_file(t["name"])
             t["file"] = rel
             t["rows"] = _write_table(w, con, t, rel)
         objects = other_objects(con)
