@@ -8,6 +8,7 @@ import click
 
 from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
+from bulle.outputs import TABLE, OutputFile, keep_formulas_option
 
 BASES = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
 
@@ -174,11 +175,12 @@ def project_list(ctx, as_json):
 @click.argument("ref")
 @click.option("--project", "project_name", required=True)
 @click.option("--column", "columns", multiple=True, help="Only these columns (default: all the project declared).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to .csv or .parquet.")
+@click.option("--output", type=OutputFile(TABLE), help="Write to .csv or .parquet (mode 0600).")
+@keep_formulas_option
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Rows shown (not written).")
 @json_option
 @click.pass_context
-def read(ctx, ref, project_name, columns, output, limit, as_json):
+def read(ctx, ref, project_name, columns, output, keep_formulas, limit, as_json):
     """Read REF for a project: declared columns, people whose consent allows it, now."""
     from bulle.services.governance import read_for_project
 
@@ -186,7 +188,7 @@ def read(ctx, ref, project_name, columns, output, limit, as_json):
         table = read_for_project(ws, project_name, ref, list(columns) or None)
     payload = {"ref": ref, "project": project_name, "rows": table.num_rows, "columns": table.column_names}
     if output:
-        _write(table, output)
+        _write(table, output, keep_formulas)
         payload["output"] = str(output)
     else:
         payload["data"] = table.slice(0, limit).to_pylist()
@@ -198,10 +200,11 @@ def read(ctx, ref, project_name, columns, output, limit, as_json):
 @click.argument("sql")
 @click.option("--project", "project_name", required=True)
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds before the query is stopped.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=OutputFile(TABLE), help="Write to .csv or .parquet (mode 0600).")
+@keep_formulas_option
 @json_option
 @click.pass_context
-def query(ctx, sql, project_name, timeout, output, as_json):
+def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
     """Run SQL over a project's datasets (one table per dataset), on a locked-down connection."""
     from bulle.services.governance import query_for_project
 
@@ -209,7 +212,7 @@ def query(ctx, sql, project_name, timeout, output, as_json):
         table = query_for_project(ws, project_name, sql, timeout_s=timeout)
     payload = {"project": project_name, "rows": table.num_rows, "columns": table.column_names}
     if output:
-        _write(table, output)
+        _write(table, output, keep_formulas)
         payload["output"] = str(output)
     else:
         payload["data"] = table.slice(0, 1000).to_pylist()
@@ -225,18 +228,19 @@ def query(ctx, sql, project_name, timeout, output, as_json):
     emit(payload, as_json, render)
 
 
-def _write(table, output: Path) -> None:
+def _write(table, output: Path, keep_formulas: bool) -> None:
+    """``bulle.outputs`` rules; CSV cells neutralised (``bulle.formulas``) unless asked not to."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    tmp = output.with_name(f".{output.name}.tmp")
-    if output.suffix.lower() == ".parquet":
-        pq.write_table(table, tmp)
-    elif output.suffix.lower() == ".csv":
-        pcsv.write_csv(table, tmp)
-    else:
-        raise InputError("use a .csv or .parquet output name", Where(file=str(output)))
-    tmp.replace(output)
+    from bulle.formulas import arrow_table
+    from bulle.outputs import atomic_output
+
+    with atomic_output(output, TABLE) as tmp:
+        if output.suffix.lower() == ".parquet":
+            pq.write_table(table, tmp)
+        else:
+            pcsv.write_csv(table if keep_formulas else arrow_table(table), tmp)
 
 
 @click.group("subject")

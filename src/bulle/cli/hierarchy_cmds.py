@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from bulle.cli.common import emit, json_option
+from bulle.outputs import OutputFile
 
 
 @click.group("hierarchy")
@@ -46,8 +47,8 @@ def _names(text: str | None) -> list[str]:
 @click.option("--input", "input_", required=True, type=click.Path(path_type=Path),
               help="Table holding the column (CSV).")
 @click.option("--column", required=True, help="Column to build the hierarchy for.")
-@click.option("--output", required=True, type=click.Path(path_type=Path),
-              help="Hierarchy file to write (ARX format).")
+@click.option("--output", required=True, type=OutputFile((".csv",)),
+              help="Hierarchy file to write (ARX format, .csv, mode 0600).")
 @click.option("--delimiter", help="CSV delimiter of the input (default: sniffed).")
 @click.option("--width", help="interval: width of the finest intervals (e.g. 5).")
 @click.option("--fanout", help="interval: comma-separated fan-outs per level (e.g. 2,5: widths 5, 10, 50).")
@@ -72,10 +73,9 @@ def build(kind: str, input_: Path, column: str, output: Path, delimiter: str | N
           order_file: Path | None, groups: str | None, as_json: bool) -> None:
     """Build a hierarchy for COLUMN of a table and write it in ARX's CSV format."""
     from bulle.anonymization import builders
-    from bulle.cli.risk_cmds import _check_output_dir, write_text_atomic
     from bulle.errors import InputError, Where
+    from bulle.outputs import write_text
 
-    _check_output_dir(output)
     values, lines = _column_values(input_, column, delimiter)
 
     def locate(i: int) -> Where:
@@ -99,7 +99,7 @@ def build(kind: str, input_: Path, column: str, output: Path, delimiter: str | N
         rows = builders.flat_rows(values, locate)
 
     text = "".join(";".join(r) + "\n" for r in rows)
-    write_text_atomic(output, text)
+    write_text(output, text, (".csv",))
     height = len(rows[0]) - 1
     payload = {"output": str(output), "kind": kind, "column": column, "leaves": len(rows),
                "height": height,
