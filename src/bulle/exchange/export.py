@@ -89,7 +89,9 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     """Fill the new folder ``dest``; returns the manifest and its exact bytes' SHA-256."""
     import hashlib
 
-    dest.mkdir(mode=PRIVATE_DIR)
+    if not dest.is_dir():  # the service makes it (marked as Bulle's temporary folder)
+        dest.mkdir(mode=PRIVATE_DIR)
+    os.chmod(dest, PRIVATE_DIR)
     w = _Writer(dest)
     con = sqlite3.connect(f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None)
     try:

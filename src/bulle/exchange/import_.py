@@ -39,7 +39,7 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any]) -> d
 
     config = _config(manifest, FORMAT_VERSION)
     schema_version = manifest["catalog"]["schema_version"]  # checked by validation.manifest_problems
-    root.mkdir()
+    root.mkdir(exist_ok=True)  # the service makes it (marked as Bulle's temporary folder)
     for sub in ("data", "data/.tmp", "audit", "artefacts"):
         (root / sub).mkdir()
     keys = _keys(export_dir, root / "keys", manifest)
