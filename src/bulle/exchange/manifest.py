@@ -134,24 +134,38 @@ def read_manifest(export_dir: Path) -> tuple[dict[str, Any], bytes]:
 
 
 def verify_files(export_dir: Path, manifest: dict[str, Any]) -> None:
-    """Every listed file present with its size and hash, and nothing else: else name the file."""
+    """Every listed file present with its size and hash, and nothing else; every problem named.
+
+    The folder is scanned first: a symbolic link anywhere in it (which could lead the hashing
+    out of the export) or an unlisted file is reported before any listed file is opened.
+    """
     listed = {f["path"]: f for f in manifest["files"]}
-    for rel, f in listed.items():
-        p = export_dir / rel
-        if p.is_symlink() or not p.is_file():
-            raise IntegrityError("a file listed in the manifest is missing from the export",
-                                 Where(file=rel))
-        digest, size = hash_file(p)
-        if size != f["size"] or digest != f["sha256"]:
-            raise IntegrityError(f"the file does not match the manifest (size {size}, expected {f['size']}; "
-                                 "its SHA-256 differs): the export was modified or damaged", Where(file=rel))
+    problems: list[Problem] = []
+    linked = False
     for p in sorted(export_dir.rglob("*")):
         rel = p.relative_to(export_dir).as_posix()
-        if p.is_dir() and not p.is_symlink():
+        if p.is_symlink():
+            linked = True
+            problems.append(Problem("a symbolic link in the export (an export holds only files and folders)",
+                                    Where(file=rel)))
+        elif p.is_dir():
             continue
-        if rel not in listed and rel not in (MANIFEST, SIGNATURE):
-            raise IntegrityError("a file in the export is not listed in its manifest (added after the "
-                                 "export was made)", Where(file=rel))
+        elif rel not in listed and rel not in (MANIFEST, SIGNATURE):
+            problems.append(Problem("a file in the export is not listed in its manifest (added after the "
+                                    "export was made)", Where(file=rel)))
+    for rel, f in ([] if linked else listed.items()):
+        p = export_dir / rel
+        if not p.is_file():
+            problems.append(Problem("a file listed in the manifest is missing from the export", Where(file=rel)))
+            continue
+        digest, size = hash_file(p)
+        if size != f["size"] or digest != f["sha256"]:
+            problems.append(Problem(f"the file does not match the manifest (size {size}, expected {f['size']}; "
+                                    "its SHA-256 differs): the export was modified or damaged", Where(file=rel)))
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise IntegrityError(first.message + more, first.where, problems=problems[:100] if more else None)
 
 
 def public_key_files(manifest: dict[str, Any]) -> list[tuple[str, str]]:

@@ -116,7 +116,7 @@ def check_catalog(section: Any, version: int, catalog_files: set[str]) -> list[P
         if diff:
             bad(f"tables[{i}]", f"table {name!r} differs from Bulle's own definition at schema version "
                 f"{version} in: {', '.join(diff)}")
-        if t.get("file") not in catalog_files:
+        if not isinstance(t.get("file"), str) or t["file"] not in catalog_files:
             bad(f"tables[{i}].file", f"the file of table {name!r} is not among the export's catalog files")
     for name in sorted(set(by_name) - seen):
         bad("tables", f"the export lacks the catalog table {name!r} of its schema version {version}")

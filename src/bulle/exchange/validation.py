@@ -141,7 +141,7 @@ def _files(c: _Collector, files: Any) -> dict[str, dict[str, Any]]:
         if why:
             c.add(f"{field}.path", why)
             ok = False
-        if f.get("kind") not in mf.FILE_KINDS:
+        if not isinstance(f.get("kind"), str) or f["kind"] not in mf.FILE_KINDS:
             c.add(f"{field}.kind", f"must be one of {sorted(mf.FILE_KINDS)}")
             ok = False
         if not (isinstance(f.get("sha256"), str) and _HEX64.match(f["sha256"])):
@@ -273,7 +273,8 @@ def _public_keys(c: _Collector, keys: Any, listed: set[str], signing: Any) -> No
                 and _KEY_ID.match(k["key_id"]) and isinstance(k["current"], bool)):
             c.add(field, "must be {key_id, file, current}")
             continue
-        if k["file"] != f"public-keys/audit-{k['key_id']}.pub" or k["file"] not in listed:
+        if k["file"] != f"public-keys/audit-{k['key_id']}.pub" or not isinstance(k["file"], str) \
+                or k["file"] not in listed:
             c.add(f"{field}.file", "must be public-keys/audit-<key_id>.pub, listed as an audit public key")
         if k["key_id"] in seen:
             c.add(field, "key listed twice")

@@ -155,3 +155,24 @@ def test_a_whole_catalog_table_left_out_is_refused(exported_with_keys, copy_of, 
     err = _refused(export, tmp_path, ValidationError)
     assert [p.message for p in err.problems] == [
         "the export lacks the catalog table 'column_roles' of its schema version 2"]
+
+
+def test_every_file_problem_named_at_once_and_links_not_followed(exported, copy_of, tmp_path):
+    export = copy_of(exported)
+    manifest = json.loads((export / "manifest.json").read_text())
+    versions = [f["path"] for f in manifest["files"] if f["kind"] == "dataset-version"]
+    (export / versions[0]).write_bytes(b"changed")
+    (export / versions[1]).unlink()
+    (export / "extra.txt").write_text("added")
+    err = _refused(export, tmp_path)
+    assert sorted(p.where.file for p in err.problems) == sorted([versions[0], versions[1], "extra.txt"])
+    assert "2 more problem(s)" in err.message
+
+    import shutil
+
+    linked = tmp_path / "linked"
+    shutil.copytree(exported, linked)
+    (linked / "catalog").rename(tmp_path / "outside")
+    (linked / "catalog").symlink_to(tmp_path / "outside")  # the catalog files now read from elsewhere
+    err = _refused(linked, tmp_path)
+    assert err.where.file == "catalog" and "symbolic link" in err.message
