@@ -64,3 +64,42 @@ def test_anonymize_release_csv_neutralises_formulas(bulle, ws, tmp_path):
     assert [row[2] for row in rows][1:] == ["-5", "34", "34"]  # a plain negative number stays a number
     assert bulle(*args, "--output", tmp_path / "k.csv", "--keep-formulas").code == 0
     assert [row[1] for row in _rows(tmp_path / "k.csv", ";")][1] == '=HYPERLINK("http://x")'
+
+
+def test_project_read_and_query_csv_neutralise_formulas(bulle, tmp_path):
+    """An analyst's `read`/`query --output x.csv` too: the cells come from the data subjects."""
+    import datetime as dt
+
+    from bulle.domain.actor import Actor, Role
+    from bulle.domain.consents import Consent
+    from bulle.services import governance as gov
+    from bulle.services.vault import import_table
+    from bulle.workspace import Workspace
+
+    now = dt.datetime.now(dt.UTC)
+    src = tmp_path / "patients.csv"
+    src.write_text("id_patient,diagnostic,age\nP1,=1+2,-5\nP2,-cmd|calc,40\n")
+    with Workspace.init(tmp_path / "ws", Actor("alice", Role.CUSTODIAN)) as ws:
+        import_table(ws, src, "patients")
+        gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
+                            art9_condition="health_care", compatible_with=["research"])
+        gov.declare_purpose(ws, "research", "Recherche", "consent", special_categories=True,
+                            art9_condition="explicit_consent")
+        gov.set_dataset_purpose(ws, "patients", "care")
+        gov.record_choices(ws, [Consent(p, "research", "given", now - dt.timedelta(days=3), "form")
+                                for p in ("P1", "P2")])
+        gov.create_project(ws, "etude", "research", {"patients": ["id_patient", "diagnostic", "age"]},
+                           [("bob", "analyst")], now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+        gov.approve_project(ws, "etude")
+    analyst = ("-w", tmp_path / "ws", "--user", "bob", "--role", "analyst")
+    r = bulle(*analyst, "read", "patients", "--project", "etude", "--output", tmp_path / "r.csv")
+    assert r.code == 0, r.err
+    q = bulle(*analyst, "query", "SELECT diagnostic, age FROM patients ORDER BY age", "--project", "etude",
+              "--output", tmp_path / "q.csv")
+    assert q.code == 0, q.err
+    k = bulle(*analyst, "query", "SELECT diagnostic FROM patients ORDER BY age", "--project", "etude",
+              "--output", tmp_path / "k.csv", "--keep-formulas")
+    assert k.code == 0, k.err
+    assert sorted(row[1] for row in _rows(tmp_path / "r.csv")[1:]) == ["'-cmd|calc", "'=1+2"]
+    assert _rows(tmp_path / "q.csv")[1:] == [["'=1+2", "-5"], ["'-cmd|calc", "40"]]
+    assert [row[0] for row in _rows(tmp_path / "k.csv")[1:]] == ["=1+2", "-cmd|calc"]
