@@ -97,9 +97,9 @@ def test_project_read_and_query_csv_neutralise_formulas(bulle, tmp_path):
     q = bulle(*analyst, "query", "SELECT diagnostic, age FROM patients ORDER BY age", "--project", "etude",
               "--output", tmp_path / "q.csv")
     assert q.code == 0, q.err
+    assert sorted(row[1] for row in _rows(tmp_path / "r.csv")[1:]) == ["'-cmd|calc", "'=1+2"]
+    assert _rows(tmp_path / "q.csv")[1:] == [["'=1+2", "-5"], ["'-cmd|calc", "40"]]
     k = bulle(*analyst, "query", "SELECT diagnostic FROM patients ORDER BY age", "--project", "etude",
               "--output", tmp_path / "k.csv", "--keep-formulas")
     assert k.code == 0, k.err
-    assert sorted(row[1] for row in _rows(tmp_path / "r.csv")[1:]) == ["'-cmd|calc", "'=1+2"]
-    assert _rows(tmp_path / "q.csv")[1:] == [["'=1+2", "-5"], ["'-cmd|calc", "40"]]
     assert [row[0] for row in _rows(tmp_path / "k.csv")[1:]] == ["=1+2", "-cmd|calc"]
