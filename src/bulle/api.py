@@ -99,8 +99,9 @@ class Workspace:
         table = vault.read_table(self._ws, ref, columns=columns, limit=limit)
         return _pandas(table) if as_pandas else table
 
-    def export_table(self, ref: str, out: str | Path, fmt: str | None = None) -> dict[str, Any]:
-        return vault.export_table(self._ws, ref, Path(out), fmt)
+    def export_table(self, ref: str, out: str | Path, fmt: str | None = None, *,
+                     keep_formulas: bool = False) -> dict[str, Any]:
+        return vault.export_table(self._ws, ref, Path(out), fmt, keep_formulas=keep_formulas)
 
     # -- pseudonymization ------------------------------------------------------------------------
     def pseudonymize(self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False) -> dict[str, Any]:

@@ -30,8 +30,11 @@ def _arrow_strings(values: list[str]):
 
 
 def write_release(engine: Engine, result: AnonymizationResult, source: Path, dest: Path,
-                  suppressed: str = "star") -> int:
-    """Write the release of ``source`` to ``dest`` (.csv or .parquet); return the rows written."""
+                  suppressed: str = "star", *, keep_formulas: bool = False) -> int:
+    """Write the release of ``source`` to ``dest`` (.csv or .parquet); return the rows written.
+
+    In a CSV, text cells a spreadsheet would run as formulas are neutralised unless
+    ``keep_formulas`` (``bulle.formulas``)."""
     import pyarrow as pa
 
     if not hasattr(engine, "connect"):
@@ -80,6 +83,10 @@ def write_release(engine: Engine, result: AnonymizationResult, source: Path, des
 
                 delim = csv_checks.sniff(source, CsvOptions(all_varchar=True)).delimiter
             options = f"FORMAT csv, HEADER true, DELIMITER {_q(delim)}"
+            if not keep_formulas:
+                from bulle.formulas import sql_select
+
+                sql = sql_select(con, sql)
         try:
             con.execute(f"COPY ({sql}) TO {_q(tmp)} ({options})")
             with open(tmp, "rb+") as f:

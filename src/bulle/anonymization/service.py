@@ -89,12 +89,14 @@ class AnonymizationResult:
         codes = res.grouping.codes[res.violating]
         return [tuple(enc.level_values[d][res.node[d]][int(c)] for d, c in enumerate(row)) for row in codes]
 
-    def write(self, engine: Engine, data: Path, dest: Path, suppressed: str | None = None) -> int:
+    def write(self, engine: Engine, data: Path, dest: Path, suppressed: str | None = None, *,
+              keep_formulas: bool = False) -> int:
         """Write the released table (CSV or Parquet by suffix); returns the number of rows."""
         from bulle.anonymization.release import write_release
 
         source = self.spec.research_subset if self.spec.research_subset is not None else data
-        return write_release(engine, self, Path(source), Path(dest), suppressed or self.spec.suppressed_output)
+        return write_release(engine, self, Path(source), Path(dest), suppressed or self.spec.suppressed_output,
+                             keep_formulas=keep_formulas)
 
 
 def prepare(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,

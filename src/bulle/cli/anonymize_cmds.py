@@ -22,6 +22,7 @@ import click
 
 from bulle.cli.common import emit, json_option
 from bulle.errors import InputError, Problem, UserError, ValidationError, Where
+from bulle.outputs import TABLE, OutputFile, keep_formulas_option
 
 METRIC_CHOICES = ["loss", "entropy", "entropy-nonmonotonic", "dm", "dmstar", "aecs", "precision",
                   "precision-monotonic", "height"]
@@ -173,7 +174,8 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
 @click.option("--aggregate", type=click.Choice(AGGREGATE_CHOICES), default=None,
               help="Aggregate of per-attribute values (default: the metric's).")
 @click.option("--weight", multiple=True, metavar="COLUMN=W", help="Attribute weight.")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the release (CSV or Parquet).")
+@click.option("--output", type=OutputFile(TABLE), help="Write the release (.csv or .parquet, mode 0600).")
+@keep_formulas_option
 @click.option("--suppressed-records", "suppressed_records", type=click.Choice(["star", "remove"]),
               default="star", show_default=True, help="Suppressed records: quasi-identifiers as '*', or removed.")
 @click.option("--keep", multiple=True, metavar="COLUMN",
@@ -186,8 +188,8 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
 @json_option
 @click.pass_context
 def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-              subset, suppression, metric, gs_factor, aggregate, weight, output, suppressed_records, keep,
-              drop, threshold, as_json):
+              subset, suppression, metric, gs_factor, aggregate, weight, output, keep_formulas,
+              suppressed_records, keep, drop, threshold, as_json):
     """Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."""
     started = time.perf_counter()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only cost
@@ -207,6 +209,7 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
     from pathlib import Path
 
     from bulle.anonymization.service import anonymize_table
+    from bulle.outputs import atomic_output
     from bulle.storage.engine import default_engine
 
     engine = default_engine()
@@ -216,7 +219,9 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
     payload = result.to_dict()
     if output is not None and result.anonymous:
         payload["output"] = str(output)
-        payload["output_rows"] = result.write(engine, Path(input_path), Path(output), suppressed_records)
+        with atomic_output(output, TABLE) as tmp:
+            payload["output_rows"] = result.write(engine, Path(input_path), tmp, suppressed_records,
+                                                  keep_formulas=keep_formulas)
     elif output is not None:
         payload["output"] = None
     payload["seconds"] = round(time.perf_counter() - started, 4)

@@ -9,6 +9,7 @@ import click
 from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
 from bulle.governance.limits import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S
+from bulle.outputs import ROWS, OutputFile, keep_formulas_option
 
 BASES = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
 
@@ -204,11 +205,12 @@ def project_list(ctx, as_json):
 @click.argument("ref")
 @click.option("--project", "project_name", required=True)
 @click.option("--column", "columns", multiple=True, help="Only these columns (default: all the project declared).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to .csv, .parquet or .jsonl.")
+@click.option("--output", type=OutputFile(ROWS), help="Write to .csv, .parquet or .jsonl (mode 0600).")
+@keep_formulas_option
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Rows shown (not written).")
 @json_option
 @click.pass_context
-def read(ctx, ref, project_name, columns, output, limit, as_json):
+def read(ctx, ref, project_name, columns, output, keep_formulas, limit, as_json):
     """Read REF for a project: the version it is bound to, declared columns, people whose consent allows it."""
     from bulle.cli.result_output import output_format, write_table
     from bulle.services.governance import read_served
@@ -221,7 +223,7 @@ def read(ctx, ref, project_name, columns, output, limit, as_json):
     payload = {"ref": ref, "version": v.ref, "project": project_name, "rows": table.num_rows,
                "columns": table.column_names}
     if output:
-        write_table(table, output)
+        write_table(table, output, keep_formulas)
         payload["output"] = str(output)
     else:
         payload["data"] = python_rows(table.slice(0, limit))
@@ -238,11 +240,12 @@ JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is c
 @click.option("--project", "project_name", required=True)
 @click.option("--timeout", default=str(DEFAULT_TIMEOUT_S), show_default=True,
               help=f"Seconds before the query is stopped (more than 0, at most {MAX_TIMEOUT_S:g}).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget).")
+@click.option("--output", type=OutputFile(ROWS),
+              help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget, mode 0600).")
+@keep_formulas_option
 @json_option
 @click.pass_context
-def query(ctx, sql, project_name, timeout, output, as_json):
+def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
     """Run SQL over a project's datasets (one table per dataset), on a locked-down connection.
 
     The result streams: shown rows are the first ones, the others are counted (or written to
@@ -261,7 +264,7 @@ def query(ctx, sql, project_name, timeout, output, as_json):
     with workspace_from(ctx) as ws, stream_query_for_project(ws, project_name, sql, timeout_s=timeout_s) as result:
         columns = result.schema.names
         if output:
-            write_batches(result, result.schema, output)
+            write_batches(result, result.schema, output, keep_formulas)
         else:
             for batch in result:
                 if len(shown) < keep:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from bulle.cli.common import emit, json_option
+from bulle.outputs import OutputFile
 
 
 @click.group("hierarchy")
@@ -49,8 +50,8 @@ def _names(text: str | None) -> list[str]:
 @click.option("--input", "input_", type=click.Path(path_type=Path),
               help="Table holding the column (CSV), instead of a workspace dataset NAME.")
 @click.option("--column", required=True, help="Column to build the hierarchy for.")
-@click.option("--output", required=True, type=click.Path(path_type=Path),
-              help="Hierarchy file to write (ARX format).")
+@click.option("--output", required=True, type=OutputFile((".csv",)),
+              help="Hierarchy file to write (ARX format, .csv, mode 0600).")
 @click.option("--delimiter", help="CSV delimiter of the input (default: sniffed).")
 @click.option("--width", help="interval: width of the finest intervals (e.g. 5).")
 @click.option("--fanout", help="interval: comma-separated fan-outs per level (e.g. 2,5: widths 5, 10, 50).")
@@ -75,12 +76,10 @@ def build(ctx: click.Context, name: str | None, kind: str, input_: Path | None, 
           levels: str, formats: tuple[str, ...], keep: str | None, step: int, char: str,
           order: str | None, order_file: Path | None, groups: str | None, as_json: bool) -> None:
     """Build a hierarchy for COLUMN of a table (or of dataset NAME) in ARX's CSV format."""
-    from bulle.cli.risk_cmds import _check_output_dir, write_text_atomic
     from bulle.errors import InputError, UserError, Where
 
     if (name is None) == (input_ is None):
         raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
-    _check_output_dir(output)
 
     def make_rows(values, locate):
         return _rows(kind, values, locate, width, fanout, origin, levels, formats, keep, step, char,
@@ -98,7 +97,9 @@ def build(ctx: click.Context, name: str | None, kind: str, input_: Path | None, 
     else:
         values, lines = _column_values(input_, column, delimiter)
         rows = make_rows(values, lambda i: Where(file=str(input_), line=lines[i], column=column))
-        write_text_atomic(output, "".join(";".join(r) + "\n" for r in rows))
+        from bulle.outputs import write_text
+
+        write_text(output, "".join(";".join(r) + "\n" for r in rows), (".csv",))
         source = str(input_)
     height = len(rows[0]) - 1
     payload = {"output": str(output), "kind": kind, "column": column, "source": source,

@@ -2,15 +2,17 @@
 
 A query's result arrives as a stream of Arrow batches (:class:`~bulle.governance.sql_lockdown.
 ResultStream`); writing it batch by batch keeps the memory to one batch whatever the result's
-size. The rows go to a temporary file beside the target, renamed only when the last batch is
-written: a query stopped by a limit leaves no half-written file. CSV and JSON lines give dates
-Python cannot hold as text (:mod:`bulle.storage.python_values`); Parquet keeps them exactly.
+size. The rows go to a private temporary file beside the target (:func:`bulle.outputs.
+atomic_output`: only a regular file is ever replaced, mode 0600), renamed only when the last batch
+is written: a query stopped by a limit leaves no half-written file. CSV and JSON lines give dates
+Python cannot hold as text (:mod:`bulle.storage.python_values`); Parquet keeps them exactly. CSV
+cells that a spreadsheet would run as formulas are neutralised (:mod:`bulle.formulas`) unless
+``keep_formulas``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,36 +33,30 @@ def output_format(output: Path) -> str:
     return fmt
 
 
-def write_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema, output: Path) -> int:
+def write_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema, output: Path,
+                  keep_formulas: bool = False) -> int:
     """Write every batch to ``output`` (atomically); return the number of rows written."""
+    from bulle.outputs import ROWS, atomic_output
+
     fmt = output_format(output)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     rows = 0
-    try:
-        with _writer(fmt, tmp, schema) as write:
-            for batch in batches:
-                write(batch)
-                rows += batch.num_rows
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(output, ROWS) as tmp, _writer(fmt, tmp, schema, keep_formulas) as write:
+        for batch in batches:
+            write(batch)
+            rows += batch.num_rows
     return rows
 
 
-def write_table(table: pa.Table, output: Path) -> int:
-    return write_batches(table.to_batches(), table.schema, output)
+def write_table(table: pa.Table, output: Path, keep_formulas: bool = False) -> int:
+    return write_batches(table.to_batches(), table.schema, output, keep_formulas)
 
 
 class _writer:
     """A context manager giving a function that appends one batch to ``path`` in ``fmt``."""
 
-    def __init__(self, fmt: str, path: Path, schema: pa.Schema) -> None:
+    def __init__(self, fmt: str, path: Path, schema: pa.Schema, keep_formulas: bool = False) -> None:
         self.fmt, self.path, self.schema = fmt, path, schema
+        self.keep_formulas = keep_formulas
         self._close = lambda: None
 
     def __enter__(self):
@@ -73,12 +69,21 @@ class _writer:
             self._close = w.close
             return w.write_batch
         if self.fmt == "csv":
+            import pyarrow as pa
             import pyarrow.csv as pcsv
 
-            text_schema = with_text_dates(self.schema.empty_table(), always=True).schema
+            from bulle.formulas import arrow_table
+
+            def cells(batch):  # formulas first: dates written as text ("-infinity") are not cells
+                if self.keep_formulas:
+                    return batch
+                table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+                return arrow_table(table)
+
+            text_schema = with_text_dates(cells(self.schema.empty_table()), always=True).schema
             w = pcsv.CSVWriter(self.path, text_schema)
             self._close = w.close
-            return lambda batch: w.write_batch(with_text_dates(batch, always=True))
+            return lambda batch: w.write_table(with_text_dates(cells(batch), always=True))
         f = open(self.path, "w", encoding="utf-8")
         self._close = f.close
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from bulle.cli.common import emit, json_option
+from bulle.outputs import HTML, OutputFile
 
 
 @click.command("risk")
@@ -31,8 +32,8 @@ from bulle.cli.common import emit, json_option
               help="Records whose every quasi-identifier has this value are suppressed.")
 @click.option("--suppressed-column", help="Boolean column flagging suppressed records.")
 @click.option("--delimiter", help="CSV delimiter (default: sniffed).")
-@click.option("--html", "html_out", type=click.Path(path_type=Path),
-              help="Also write a self-contained HTML report here.")
+@click.option("--html", "html_out", type=OutputFile(HTML),
+              help="Also write a self-contained HTML report here (.html, mode 0600).")
 @json_option
 @click.pass_context
 def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[str, ...],
@@ -49,8 +50,6 @@ def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[s
     if (name is None) == (input_ is None):
         raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
     check_parameters(list(qis), threshold, subject_id, suppressed_column)
-    if html_out is not None:
-        _check_output_dir(html_out)
     if name is not None:
         if delimiter is not None:
             raise InputError("--delimiter applies to an --input CSV file", Where(field="--delimiter"))
@@ -72,8 +71,9 @@ def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[s
     payload["input"] = str(input_)
     if html_out is not None:
         from bulle.anonymization.report_html import render_html
+        from bulle.outputs import write_text
 
-        write_text_atomic(html_out, render_html(report, source=input_.name))
+        write_text(html_out, render_html(report, source=input_.name), HTML)
         payload["html"] = str(html_out)
     emit(payload, as_json, _render)
 
@@ -94,20 +94,11 @@ def _workspace_form(ctx: click.Context, name: str, qis: tuple[str, ...], subject
     payload["dataset"] = v.ref
     if html_out is not None:
         from bulle.anonymization.report_html import render_html
+        from bulle.outputs import write_text
 
-        write_text_atomic(html_out, render_html(report, source=v.ref))
+        write_text(html_out, render_html(report, source=v.ref), HTML)
         payload["html"] = str(html_out)
     emit(payload, as_json, _render)
-
-
-def _check_output_dir(path: Path) -> None:
-    from bulle.errors import InputError, Where
-
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError("the output's directory does not exist", Where(file=str(path)))
-    if path.is_dir():
-        raise InputError("the output is a directory, not a file", Where(file=str(path)))
 
 
 def _as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
@@ -131,24 +122,6 @@ def _as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
             [Problem(f"no column named {n!r} (columns: {', '.join(names)})",
                      Where(file=str(src), column=n)) for n in missing])
     return dest
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
-    import os
-    import tempfile
-
-    _check_output_dir(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _pct(x: float | None) -> str:

@@ -9,6 +9,9 @@ from pathlib import Path
 import click
 
 from bulle.cli.common import emit, json_option
+from bulle.outputs import OutputFile
+
+TEXT_OUTPUTS = (".jsonl", ".ndjson", ".json", ".txt")
 
 OPERATOR_NAMES = ["redact", "mask", "placeholder", "pseudonym", "shift-dates"]
 
@@ -59,8 +62,9 @@ def _documents_and_entities(inp: str, text_field: str, config, processes, progre
 common_options = [
     click.option("--input", "inp", required=True, type=click.Path(dir_okay=False),
                  help="A .txt file (one document) or a .jsonl file (one JSON object a line)."),
-    click.option("--output", "out", required=True, type=click.Path(dir_okay=False),
-                 help="Where to write the result (replaced atomically)."),
+    click.option("--output", "out", required=True, type=OutputFile(TEXT_OUTPUTS),
+                 help="Where to write the result: .jsonl (detect; deidentify of a JSONL input) or .txt "
+                      "(deidentify of a text input); replaced atomically, mode 0600."),
     click.option("--text-field", default="text", show_default=True,
                  help="JSONL field that holds the text."),
     click.option("--record-pattern", "record_patterns", multiple=True,
@@ -88,6 +92,7 @@ def detect_cmd(inp, out, text_field, record_patterns, processes, model, as_json)
     """
     from bulle.text.inputs import atomic_output
 
+    _same_kind(out, "jsonl")
     config = _config(record_patterns, model)
     counts: Counter = Counter()
     docs = 0
@@ -125,6 +130,7 @@ def deidentify_cmd(inp, out, text_field, record_patterns, processes, model, oper
     counts: Counter = Counter()
     docs = 0
     jsonl = kind_of(Path(inp)) == "jsonl"
+    _same_kind(out, kind_of(Path(inp)))
     with atomic_output(out) as f:
         for doc, ents in _documents_and_entities(inp, text_field, config, processes, not as_json):
             subject = None
@@ -182,3 +188,13 @@ def deidentify_column_cmd(ctx, ref, columns, operator, as_json):
                                      progress=not as_json)
     emit(payload, as_json, lambda p: console().print(
         f"De-identified {', '.join(p['columns'])} of {p['source']} with {p['operator']} -> [bold]{p['ref']}[/]"))
+
+
+def _same_kind(out: Path, kind: str) -> None:
+    """The output's extension says what it holds: JSON Lines, or plain text."""
+    from bulle.errors import InputError, Where
+    from bulle.text.inputs import kind_of
+
+    if kind_of(Path(out)) != kind:
+        raise InputError(f"this output is {'JSON Lines: use .jsonl' if kind == 'jsonl' else 'text: use .txt'}",
+                         Where(file=str(out), field="--output"))

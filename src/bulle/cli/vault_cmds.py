@@ -8,6 +8,7 @@ import click
 
 from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
+from bulle.outputs import OutputFile, keep_formulas_option
 
 
 @click.command("import")
@@ -221,14 +222,15 @@ def reidentify(ctx, ref: str, tokens, custodian_key, custodian_passphrase_file, 
 
 @click.command("export-table")
 @click.argument("ref")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=OutputFile(None))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]))
+@keep_formulas_option
 @json_option
 @click.pass_context
-def export_table(ctx, ref: str, out: Path, fmt, as_json: bool) -> None:
-    """Write a version to a CSV, Parquet or JSONL file (a recorded export)."""
+def export_table(ctx, ref: str, out: Path, fmt, keep_formulas: bool, as_json: bool) -> None:
+    """Write a version to a CSV, Parquet or JSONL file (a recorded export, mode 0600)."""
     from bulle.services.vault import export_table as run
 
     with workspace_from(ctx) as ws:
-        payload = run(ws, ref, out, fmt)
+        payload = run(ws, ref, out, fmt, keep_formulas=keep_formulas)
     emit(payload, as_json, lambda p: console().print(f"Wrote {p['ref']} to {p['path']} ({p['rows']:,} rows)."))

@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.errors import IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
+from bulle.exchange import schema
 from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, dump_rows, other_objects, table_list
 
 if TYPE_CHECKING:
@@ -89,15 +89,23 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     """Fill the new folder ``dest``; returns the manifest and its exact bytes' SHA-256."""
     import hashlib
 
-    dest.mkdir(mode=PRIVATE_DIR)
+    if not dest.is_dir():  # the service makes it (marked as Bulle's temporary folder)
+        dest.mkdir(mode=PRIVATE_DIR)
+    os.chmod(dest, PRIVATE_DIR)
     w = _Writer(dest)
     con = sqlite3.connect(f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None)
     try:
         con.execute("BEGIN")  # one snapshot for every table and the chain head
         schema_version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        problems = schema.live_schema_problems(con, schema_version)
+        if problems:  # an import would refuse it: say so now, and never carry foreign SQL along
+            raise IntegrityError(
+                f"the catalog's schema is not Bulle's own at schema version {schema_version} (it was "
+                "changed outside Bulle's migrations): nothing exported", Where(file=str(ws.catalog.path)),
+                problems=problems)
         tables = table_list(con)
         for t in tables:
-            rel = f"catalog/{urllib.parse.quote(t['name'], safe='')}.jsonl"
+            rel = schema.table_file(t["name"])
             t["file"] = rel
             t["rows"] = _write_table(w, con, t, rel)
         objects = other_objects(con)

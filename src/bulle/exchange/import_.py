@@ -3,11 +3,13 @@
 The rebuilt workspace keeps the exported workspace's id: it is the same workspace moved, its
 audit log's genesis is bound to that id, and re-identification tables are authenticated with it.
 
-The catalog is rebuilt by creating it at the export's schema version (the same migrations), then
-loading every exported table as is (triggers set aside while the rows go in, so nothing is
-derived twice, foreign keys checked once at the end), then migrating to this Bulle's version. A
-table the migrations do not know (one added by a newer component) is created from the SQL the
-export recorded, with its indexes and triggers.
+No SQL is ever taken from an export. The catalog is built by Bulle's own migrations up to the
+export's schema version (``schema.build``); the manifest's description of the catalog was checked
+to be exactly that schema's (``validation``), so an unknown table, trigger, view or index was
+refused before this point. Rows then go, with bound parameters, into Bulle's own tables and
+columns only (triggers of Bulle's schema set aside meanwhile, so nothing is derived twice; foreign
+keys checked once at the end), every bad line listed; then the catalog is migrated to this Bulle's
+version.
 
 Keys: restored from the export when it holds them; otherwise the new workspace gets new ones,
 and the old audit public keys become trusted keys so the carried-over log still verifies.
@@ -20,35 +22,31 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bulle.errors import InputError, IntegrityError, Where
+from bulle.errors import InputError, IntegrityError, Problem, ValidationError, Where
 from bulle.exchange import manifest as mf
-from bulle.exchange.tables import live_columns, load_rows, quote, table_list
+from bulle.exchange import schema
+from bulle.exchange.tables import _q as quote
+from bulle.exchange.tables import load_rows
+from bulle.exchange.validation import path_problem
 from bulle.fsutil import fsync_dir
 
 
 def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:
     """Create ``root`` (which must not exist) from a verified export; returns what it did."""
-    from bulle.catalog.migrations import MIGRATIONS
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
     from bulle.fsutil import atomic_write_text
     from bulle.workspace import CONFIG, FORMAT_VERSION, _dump_config
 
     config = _config(manifest, FORMAT_VERSION)
-    schema_version = manifest["catalog"].get("schema_version")
-    if not isinstance(schema_version, int) or not 0 <= schema_version <= SCHEMA_VERSION:
-        raise InputError(f"the export's catalog schema version {schema_version!r} is newer than this "
-                         f"Bulle ({SCHEMA_VERSION}): upgrade Bulle to import it",
-                         Where(file=mf.MANIFEST, field="catalog.schema_version"))
-    root.mkdir()
+    schema_version = manifest["catalog"]["schema_version"]  # checked by validation.manifest_problems
+    root.mkdir(exist_ok=True)  # the service makes it (marked as Bulle's temporary folder)
     for sub in ("data", "data/.tmp", "audit", "artefacts"):
         (root / sub).mkdir()
     keys = _keys(export_dir, root / "keys", manifest, custodian)
 
     catalog = Catalog(root / "catalog.sqlite")
     try:
-        for number in range(schema_version):  # exactly the schema the rows were exported from
-            catalog.con.executescript(
-                f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version={number + 1};\nCOMMIT;")
+        schema.build(catalog.con, schema_version)  # Bulle's own schema the rows were exported from
         tables = _load_catalog(catalog.con, export_dir, manifest)
         catalog.migrate()
         files = _place_files(export_dir, root, manifest, catalog.con)
@@ -127,49 +125,36 @@ def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any], custodian:
 # -- catalog -----------------------------------------------------------------------------------------
 
 def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    tables = manifest["catalog"].get("tables")
-    if not isinstance(tables, list):
-        raise InputError("the manifest lists no catalog tables", Where(file=mf.MANIFEST, field="catalog.tables"))
-    listed = {f["path"] for f in manifest["files"] if f["kind"] == mf.KIND_CATALOG}
+    """Fill Bulle's own tables from the export's row files; every problem listed at once."""
+    version = manifest["catalog"]["schema_version"]
+    ref_tables, _ = schema.reference(version)
+    counts = {t["name"]: t["rows"] for t in manifest["catalog"]["tables"]}
     con.execute("PRAGMA foreign_keys=OFF")  # rows go in table by table; checked once at the end
     con.execute("BEGIN IMMEDIATE")
     try:
-        known = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        # Bulle's own triggers (this database was built by Bulle's migrations a moment ago): a
+        # trigger firing on reload would derive its rows a second time
         triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND sql IS NOT NULL").fetchall()
-        for name, _ in triggers:  # a trigger firing on reload would derive its rows a second time
+        for name, _ in triggers:
             con.execute(f"DROP TRIGGER {quote(name)}")
-        exported = {t.get("name") for t in tables if isinstance(t, dict)}
-        absent = sorted(t["name"] for t in table_list(con) if t["name"] not in exported)
-        if absent:
-            raise IntegrityError(f"the export lacks the catalog table(s) {', '.join(absent)} of its schema "
-                                 "version", Where(file=mf.MANIFEST, field="catalog.tables"))
-        loaded, extra = [], set()
-        for i, t in enumerate(tables):
-            where = Where(file=mf.MANIFEST, field=f"catalog.tables[{i}]")
-            name, file, columns = _table_fields(t, where, listed)
-            if name not in known:
-                _create(con, t.get("sql"), ("CREATE TABLE", "CREATE VIRTUAL TABLE"), where)
-                extra.add(name)
-            live = live_columns(con, name)
-            if live != columns:
-                raise IntegrityError(f"catalog table {name!r} has the columns {columns} in the export but "
-                                     f"{live} in this Bulle's catalog at the same schema version", where)
-            n = load_rows(con, t, export_dir / file, file)
-            if n != t.get("rows"):
-                raise IntegrityError(f"{n} rows, but the manifest says {t.get('rows')}", Where(file=file))
-            loaded.append({"name": name, "rows": n, "created": name in extra})
+        problems: list[Problem] = []
+        loaded = []
+        for t in ref_tables:
+            n, bad = load_rows(con, t, export_dir / t["file"], t["file"])
+            problems += bad
+            if not bad and n != counts[t["name"]]:
+                problems.append(Problem(f"{n} rows, but the manifest says {counts[t['name']]}", Where(file=t["file"])))
+            loaded.append({"name": t["name"], "rows": n})
+        if not problems:
+            problems += _stored_path_problems(con)
+            for table, rowid, parent, _ in con.execute("PRAGMA foreign_key_check").fetchmany(20):
+                problems.append(Problem(f"row {rowid} of table {table!r} refers to a missing row of {parent!r}",
+                                        Where(file=schema.table_file(table))))
+        if problems:
+            raise ValidationError.from_problems("the export's catalog rows cannot be imported (nothing was "
+                                                "imported)", problems)
         for _name, sql in triggers:
             con.execute(sql)
-        for i, obj in enumerate(manifest["catalog"].get("objects") or []):
-            if isinstance(obj, dict) and obj.get("table") in extra:
-                kind = str(obj.get("type", "")).upper()
-                prefixes = {"INDEX": ("CREATE INDEX", "CREATE UNIQUE INDEX"), "TRIGGER": ("CREATE TRIGGER",),
-                            "VIEW": ("CREATE VIEW",)}.get(kind, ())
-                _create(con, obj.get("sql"), prefixes, Where(file=mf.MANIFEST, field=f"catalog.objects[{i}]"))
-        bad = con.execute("PRAGMA foreign_key_check").fetchone()
-        if bad is not None:
-            raise IntegrityError(f"catalog table {bad[0]!r} row {bad[1]} refers to a missing row of {bad[2]!r}",
-                                 Where(file=f"catalog/{bad[0]}.jsonl"))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -179,26 +164,17 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
     return loaded
 
 
-def _table_fields(t: Any, where: Where, listed: set[str]) -> tuple[str, str, list[str]]:
-    if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not isinstance(t.get("columns"), list):
-        raise InputError("a catalog table needs a name and columns", where)
-    columns = [c.get("name") if isinstance(c, dict) else None for c in t["columns"]]
-    if not all(isinstance(c, str) for c in columns):
-        raise InputError("every column needs a name", where)
-    if t.get("file") not in listed:
-        raise InputError(f"the file of table {t['name']!r} is not among the export's catalog files", where)
-    return t["name"], t["file"], columns  # type: ignore[return-value]
-
-
-def _create(con: sqlite3.Connection, sql: Any, prefixes: tuple[str, ...], where: Where) -> None:
-    """Run one recorded CREATE statement; anything else in its place is refused."""
-    head = " ".join(str(sql).split()[:3]).upper() if isinstance(sql, str) else ""
-    if not prefixes or not any(head.startswith(p) for p in prefixes):
-        raise InputError(f"expected a {' or '.join(prefixes) or 'known'} statement, got {head[:40]!r}", where)
-    try:
-        con.execute(sql)  # one statement only: sqlite3 refuses a second one
-    except sqlite3.Error as exc:
-        raise IntegrityError(f"the recorded schema cannot be created: {exc}", where) from None
+def _stored_path_problems(con: sqlite3.Connection) -> list[Problem]:
+    """Every stored-file path in the catalog is a safe relative path under its folder, even for a
+    withheld version (whose file is not in the export, but whose path a recomputation will use)."""
+    problems = []
+    for table, top in (("versions", "data/"), ("artefacts", "artefacts/")):
+        for rowid, path in con.execute(f"SELECT rowid, path FROM {table}"):
+            why = path_problem(path)
+            if why or not path.startswith(top) or path.startswith("data/.tmp/"):
+                problems.append(Problem(f"the stored-file path {why or f'must lie under {top}'}",
+                                        Where(file=schema.table_file(table), line=rowid, column="path")))
+    return problems[:20]
 
 
 # -- stored files -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bulle.errors import InputError, IntegrityError, Where
+from bulle.errors import InputError, Problem, Where
 
 # meta keys that belong to one workspace's copy, not to its content: carried elsewhere
 WORKSPACE_SPECIFIC_META = frozenset({"audit_head"})
@@ -115,47 +115,89 @@ def dump_rows(con: sqlite3.Connection, table: dict[str, Any]) -> Iterator[bytes]
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
-def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: str) -> int:
-    """Insert the rows of one exported table file; every bad line is named by file and line."""
+MAX_PROBLEMS = 20  # per table file: enough to see the pattern, bounded for a hostile file
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: str) -> tuple[int, list[Problem]]:
+    """Insert the rows of one exported table file into a table of Bulle's own schema.
+
+    ``table`` is Bulle's own description of the table (never the export's): its name and column
+    names are the only identifiers in the statement, and every value is a bound parameter. Bad
+    lines are collected (file and line each, at most ``MAX_PROBLEMS`` per file), not stopped at.
+    Returns (number of lines, problems).
+    """
     names = [c["name"] for c in table["columns"]]
     sql = (f"INSERT INTO {_q(table['name'])}({', '.join(_q(n) for n in names)}) "
            f"VALUES({', '.join('?' for _ in names)})")
-    batch: list[tuple[Any, ...]] = []
+    skip_meta = table["name"] == "meta"
+    problems: list[Problem] = []
+    batch: list[tuple[int, tuple[Any, ...]]] = []
     n = 0
+
+    def bad(line: int, message: str) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(Problem(message, Where(file=rel, line=line)))
+        elif len(problems) == MAX_PROBLEMS:
+            problems.append(Problem("... and more problems in this file, not listed", Where(file=rel)))
+
     with open(path, "rb") as f:
         for n, line in enumerate(f, start=1):
             try:
                 obj = _DECODE(line.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                raise InputError("not a JSON object", Where(file=rel, line=n)) from None
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                bad(n, "not a JSON object")
+                continue
             if type(obj) is not dict or list(obj) != names:
-                got = list(obj) if isinstance(obj, dict) else type(obj).__name__
-                raise InputError(f"expected the columns {names}, got {got}", Where(file=rel, line=n))
-            if b"{" in line[1:] or b"[" in line:  # maybe an encoded value: look at each one
-                where = Where(file=rel, line=n)
-                batch.append(tuple(decode_value(v, where) for v in obj.values()))
-            else:
-                batch.append(tuple(obj.values()))
+                got = [str(k)[:40] for k in list(obj)[:20]] if isinstance(obj, dict) else type(obj).__name__
+                bad(n, f"expected the columns {names}, got {got}")
+                continue
+            values = tuple(obj.values())
+            if b"{" in line[1:] or b"[" in line or b"true" in line or b"false" in line:
+                try:  # maybe an encoded value, or one SQLite would not store as written: look at each
+                    values = tuple(_checked(decode_value(v, Where(file=rel, line=n))) for v in values)
+                except InputError as exc:
+                    bad(n, exc.message)
+                    continue
+            if skip_meta and values[0] in WORKSPACE_SPECIFIC_META:
+                bad(n, f"the meta row {values[0]!r} belongs to one copy of a workspace and is never exported")
+                continue
+            batch.append((n, values))
             if len(batch) >= 10_000:
-                _insert(con, sql, batch, rel)
+                _insert(con, sql, batch, bad)
                 batch = []
-    _insert(con, sql, batch, rel)
-    return n
+    _insert(con, sql, batch, bad)
+    return n, problems
+
+
+def _checked(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise InputError("true and false are not catalog values (SQLite stores integers)")
+    if isinstance(v, int) and not _INT64[0] <= v <= _INT64[1]:
+        raise InputError("an integer beyond SQLite's 64-bit range")
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("a string that is not valid Unicode (a lone surrogate)") from None
+    return v
 
 
 _DECODE = json.JSONDecoder().decode
 
 
-def _insert(con: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]], rel: str) -> None:
+def _insert(con: sqlite3.Connection, sql: str, rows: list[tuple[int, tuple[Any, ...]]], bad: Any) -> None:
+    """Insert a batch at once; if it fails, again row by row to name each refused line."""
+    if not rows:
+        return
+    con.execute("SAVEPOINT batch")
     try:
-        con.executemany(sql, rows)
-    except sqlite3.Error as exc:
-        raise IntegrityError(f"the rows cannot go back into the catalog: {exc}", Where(file=rel)) from None
-
-
-def live_columns(con: sqlite3.Connection, name: str) -> list[str]:
-    return [r[1] for r in con.execute(f"PRAGMA table_xinfo({_q(name)})") if not r[6]]
-
-
-def quote(name: str) -> str:
-    return _q(name)
+        con.executemany(sql, [r for _, r in rows])
+    except (sqlite3.Error, OverflowError, ValueError):
+        con.execute("ROLLBACK TO batch")
+        for line, row in rows:
+            try:
+                con.execute(sql, row)
+            except (sqlite3.Error, OverflowError, ValueError) as exc:
+                bad(line, f"the row cannot go into the catalog: {str(exc)[:200]}")
+    con.execute("RELEASE batch")

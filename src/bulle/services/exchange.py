@@ -2,7 +2,9 @@
 
 Both directions are all-or-nothing for whoever looks at the destination: the work happens in a
 sibling folder ``<dest>.tmp-<pid>`` that is renamed into place only when complete, and removed
-on any failure. Only a custodian may do either: an export holds every dataset (and, on request,
+on any failure. A process killed meanwhile (SIGKILL, power loss) cannot remove it, and it holds a
+full copy of the data: so every export and import first removes, in the destination's parent,
+the temporary folders of Bulle's that no live process owns (``stale.py``). Only a custodian may do either: an export holds every dataset (and, on request,
 the keys), so it is as sensitive as the workspace itself.
 
 Audit: the export is recorded in the source workspace's log *after* the files are written and
@@ -41,15 +43,23 @@ def _check_destination(dest: Path) -> None:
 
 
 def _temp_sibling(dest: Path) -> Path:
+    """A new private folder beside ``dest``, marked as Bulle's; stale ones of dead runs removed."""
+    from bulle.exchange.stale import make_temporary, remove_stale
+
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(dest.parent)
     tmp = dest.with_name(f"{dest.name}.tmp-{os.getpid()}")
     if tmp.exists():  # our own pid: a previous attempt in this very process
         shutil.rmtree(tmp)
+    make_temporary(tmp)
     return tmp
 
 
 def _put_in_place(tmp: Path, dest: Path) -> None:
+    from bulle.exchange.stale import unmark
+
     _check_destination(dest)  # again: someone may have filled it meanwhile
+    unmark(tmp)
     if dest.exists():
         dest.rmdir()  # empty, checked above; rename cannot replace a directory otherwise portably
     os.rename(tmp, dest)

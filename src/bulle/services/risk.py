@@ -92,7 +92,7 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
     Bad values are located by row: ``Where(file=REF, line=ROW, column=COLUMN)``, ROW from 1 in
     the version's row order.
     """
-    from bulle.fsutil import atomic_write_text, sha256_file
+    from bulle.fsutil import sha256_file
 
     require_custodian(ws, "build a hierarchy from a dataset")
     v = resolve(ws, ref)
@@ -107,7 +107,9 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
         con.close()
     rows = make_rows(values, lambda i: Where(file=v.ref, line=i + 1, column=column))
     # The file holds the column's values in clear: readable by its owner only.
-    atomic_write_text(output, "".join(";".join(r) + "\n" for r in rows), mode=0o600)
+    from bulle.outputs import write_text  # only a regular file is replaced, mode 0600
+
+    write_text(output, "".join(";".join(r) + "\n" for r in rows), (".csv",))
     ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details={
         "format": "hierarchy", "kind": kind, "columns": [column], "leaves": len(rows),
         "content_hash": sha256_file(output)}))

@@ -307,21 +307,30 @@ def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, lim
     return table
 
 
-def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None) -> dict[str, Any]:
+def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
+                 keep_formulas: bool = False) -> dict[str, Any]:
+    """Write a version to a file (``bulle.outputs`` rules: only a regular file is replaced, 0600).
+
+    CSV cells that a spreadsheet would run as formulas are neutralised unless ``keep_formulas``
+    (``bulle.formulas``).
+    """
     from bulle.fsutil import sha256_file
+    from bulle.outputs import atomic_output, check_output
 
     require_custodian(ws, "export a dataset")
     v = resolve(ws, ref)
+    out = Path(out)
+    check_output(out)
     fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}.get(out.suffix.lower())
     if fmt not in ("csv", "parquet", "jsonl"):
         raise InputError("cannot tell the output format: use a .csv, .parquet or .jsonl name, or --format",
                          Where(file=str(out)))
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        ws.engine.export(ws.path_of(v), tmp, fmt)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(out) as tmp:
+        ws.engine.export(ws.path_of(v), tmp, fmt, keep_formulas=keep_formulas)
     digest = sha256_file(out)
-    ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details={"format": fmt, "content_hash": digest}))
-    return {"ref": v.ref, "path": str(out), "format": fmt, "rows": v.row_count, "content_hash": digest}
+    details = {"format": fmt, "content_hash": digest}
+    if fmt == "csv":
+        details["keep_formulas"] = keep_formulas
+    ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details=details))
+    return {"ref": v.ref, "path": str(out), "format": fmt, "rows": v.row_count, "content_hash": digest,
+            "formulas_neutralized": fmt == "csv" and not keep_formulas}

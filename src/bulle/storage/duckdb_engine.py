@@ -195,7 +195,7 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def export(self, path: Path, dest: Path, fmt: str) -> None:
+    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
         if fmt == "parquet":
             import shutil
 
@@ -204,7 +204,12 @@ class DuckDBEngine(Engine):
         options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
         con = self.connect()
         try:
-            con.execute(f"COPY (SELECT * FROM read_parquet({lit(path)})) TO {lit(dest)} ({options})")
+            sql = f"SELECT * FROM read_parquet({lit(path)})"
+            if fmt == "csv" and not keep_formulas:
+                from bulle.formulas import sql_select
+
+                sql = sql_select(con, sql)
+            con.execute(f"COPY ({sql}) TO {lit(dest)} ({options})")
         finally:
             con.close()
 

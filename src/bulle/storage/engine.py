@@ -69,8 +69,10 @@ class Engine(ABC):
         """Per-column statistics: type, distinct, nulls, min, max, top values."""
 
     @abstractmethod
-    def export(self, path: Path, dest: Path, fmt: str) -> None:
-        """Write a stored version to ``dest`` as csv, parquet or jsonl (the caller makes it atomic)."""
+    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
+        """Write a stored version to ``dest`` as csv, parquet or jsonl (the caller makes it atomic);
+        CSV text cells a spreadsheet would run are neutralised unless ``keep_formulas``
+        (``bulle.formulas``)."""
 
     @abstractmethod
     def write_table(self, table: pa.Table, dest: Path) -> WriteStats:

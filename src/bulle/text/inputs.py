@@ -10,8 +10,6 @@ file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,23 +89,9 @@ def _read_jsonl(p: Path, text_field: str, id_field: str) -> Iterator[Document]:
 
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[TextIO]:
-    """A text file written to a temporary name, fsynced and renamed only if all went well."""
-    p = Path(path)
-    if not p.parent.exists():
-        raise InputError(f"output directory does not exist: {p.parent}", where=Where(file=str(p)))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-        dfd = os.open(p.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """A text file written to a private temporary name, fsynced and renamed only if all went well
+    (``bulle.outputs``: only a regular file is replaced, mode 0600)."""
+    from bulle.outputs import open_output
+
+    with open_output(path) as f:
+        yield f

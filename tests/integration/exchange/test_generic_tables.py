@@ -1,8 +1,10 @@
-"""Tables the export code has never heard of travel too, with their value types.
+"""Tables the export code has never heard of travel too, with their value types, as long as
+Bulle's own migrations create them.
 
-Governance objects (purposes, consents, projects, erasure receipts) get their tables from a later
-migration. To show that the export needs no change for them, these tests add tables to a test
-catalog with a plain ``CREATE TABLE`` (no migration) and check that they come back identical.
+Catalog tables come from migrations (purposes, consents, projects, erasure receipts...). To show
+that the export and the import need no change for a new one, these tests append a migration for
+the duration of a test and check that its tables come back identical, its trigger restored and
+not fired twice. A table created outside the migrations is not exported at all.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sqlite3
 
 import pytest
 
+from bulle.catalog import store
 from bulle.domain.actor import Actor, Role
+from bulle.errors import IntegrityError
 from bulle.services.exchange import export_workspace, import_workspace
 from bulle.services.vault import import_table
 from bulle.workspace import Workspace
@@ -28,15 +32,7 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def governed(tmp_path):
-    root = tmp_path / "ws"
-    csv = tmp_path / "t.csv"
-    csv.write_text("id;ville\n1;Lyon\n2;Paris\n")
-    with Workspace.init(root, ALICE) as ws:
-        import_table(ws, csv, "t")
-        con = ws.catalog.con
-        con.executescript("""
+EXTRA_MIGRATION = """
             CREATE TABLE consents_test (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 consent_id TEXT NOT NULL UNIQUE,
@@ -52,7 +48,26 @@ def governed(tmp_path):
                 INSERT INTO consent_counts(subject, n) VALUES (NEW.subject, 1)
                 ON CONFLICT(subject) DO UPDATE SET n = n + 1;
             END;
-        """)
+"""
+
+
+@pytest.fixture
+def later_migration(monkeypatch):
+    """One more migration in Bulle's list, as a later component adds one."""
+    store.MIGRATIONS.append(EXTRA_MIGRATION)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", len(store.MIGRATIONS))
+    yield
+    store.MIGRATIONS.pop()
+
+
+@pytest.fixture
+def governed(tmp_path, later_migration):
+    root = tmp_path / "ws"
+    csv = tmp_path / "t.csv"
+    csv.write_text("id;ville\n1;Lyon\n2;Paris\n")
+    with Workspace.init(root, ALICE) as ws:
+        import_table(ws, csv, "t")
+        con = ws.catalog.con
         con.executemany("INSERT INTO consents_test VALUES (?, ?, ?, ?, ?, ?, ?)", ROWS)
         con.execute("DELETE FROM consents_test WHERE id = 4")  # a gap, and a counter left behind
         ws.catalog.set_meta("governance_note", "carried as any other meta row")
@@ -69,7 +84,7 @@ def _typed(root, table):
         con.close()
 
 
-def test_unknown_tables_round_trip_with_types_index_and_trigger(governed, tmp_path, helpers):
+def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(governed, tmp_path, helpers):
     with Workspace.open(governed, ALICE) as ws:
         export_workspace(ws, tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -106,3 +121,19 @@ def test_unknown_tables_round_trip_with_types_index_and_trigger(governed, tmp_pa
     for t in ("consents_test", "consent_counts", "meta", "versions"):
         assert (tmp_path / "again" / "catalog" / f"{t}.jsonl").read_bytes() == \
             (tmp_path / "out" / "catalog" / f"{t}.jsonl").read_bytes()
+
+
+def test_a_catalog_changed_outside_the_migrations_is_not_exported(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("id;ville\n1;Lyon\n")
+    with Workspace.init(tmp_path / "ws", ALICE) as ws:
+        import_table(ws, csv, "t")
+        ws.catalog.con.executescript("""
+            CREATE TABLE notes (x TEXT);
+            CREATE TRIGGER drop_withdrawals AFTER INSERT ON subject_events BEGIN SELECT 1; END;
+        """)
+        with pytest.raises(IntegrityError) as err:
+            export_workspace(ws, tmp_path / "out")
+    assert "not Bulle's own at schema version" in err.value.message
+    assert sorted(p.where.field for p in err.value.problems) == ["drop_withdrawals", "notes"]
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("out.tmp-*"))

@@ -119,15 +119,15 @@ def test_catalog_hash_and_file_must_agree(exported_with_keys, copy_of, tmp_path,
 
 
 def test_newer_catalog_schema_refused(exported_with_keys, copy_of, tmp_path, helpers):
-    from bulle.errors import InputError
+    from bulle.errors import ValidationError
 
     export = copy_of(exported_with_keys)
     manifest = json.loads((export / "manifest.json").read_text())
     manifest["catalog"]["schema_version"] = 999
     (export / "manifest.json").write_text(json.dumps(manifest))
     helpers.resign(export, export / "keys")
-    err = _refused(export, tmp_path, InputError)
-    assert "upgrade Bulle" in err.message
+    err = _refused(export, tmp_path, ValidationError)
+    assert any("upgrade Bulle" in p.message for p in err.problems)
 
 
 def test_not_an_export_and_busy_destination(exported, tmp_path):
@@ -143,6 +143,8 @@ def test_not_an_export_and_busy_destination(exported, tmp_path):
 
 def test_a_whole_catalog_table_left_out_is_refused(exported_with_keys, copy_of, tmp_path, helpers):
     """Dropping a table from the manifest and the folder (and re-signing) does not pass either."""
+    from bulle.errors import ValidationError
+
     export = copy_of(exported_with_keys)
     manifest = json.loads((export / "manifest.json").read_text())
     manifest["catalog"]["tables"] = [t for t in manifest["catalog"]["tables"] if t["name"] != "column_roles"]
@@ -150,5 +152,27 @@ def test_a_whole_catalog_table_left_out_is_refused(exported_with_keys, copy_of, 
     (export / "catalog" / "column_roles.jsonl").unlink()
     (export / "manifest.json").write_text(json.dumps(manifest))
     helpers.resign(export, export / "keys")
+    err = _refused(export, tmp_path, ValidationError)
+    assert [p.message for p in err.problems] == [
+        "the export lacks the catalog table 'column_roles' of its schema version 2"]
+
+
+def test_every_file_problem_named_at_once_and_links_not_followed(exported, copy_of, tmp_path):
+    export = copy_of(exported)
+    manifest = json.loads((export / "manifest.json").read_text())
+    versions = [f["path"] for f in manifest["files"] if f["kind"] == "dataset-version"]
+    (export / versions[0]).write_bytes(b"changed")
+    (export / versions[1]).unlink()
+    (export / "extra.txt").write_text("added")
     err = _refused(export, tmp_path)
-    assert "column_roles" in err.message
+    assert sorted(p.where.file for p in err.problems) == sorted([versions[0], versions[1], "extra.txt"])
+    assert "2 more problem(s)" in err.message
+
+    import shutil
+
+    linked = tmp_path / "linked"
+    shutil.copytree(exported, linked)
+    (linked / "catalog").rename(tmp_path / "outside")
+    (linked / "catalog").symlink_to(tmp_path / "outside")  # the catalog files now read from elsewhere
+    err = _refused(linked, tmp_path)
+    assert err.where.file == "catalog" and "symbolic link" in err.message
