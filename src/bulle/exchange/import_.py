@@ -157,6 +157,9 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
             n = load_rows(con, t, export_dir / file, file)
             if n != t.get("rows"):
                 raise IntegrityError(f"{n} rows, but the manifest says {t.get('rows')}", Where(file=file))
+            if n and name in ("erasure_journal", "erasure_pending_versions"):  # an export waits for erasures
+                raise InputError("an export never carries a pending erasure: this one was not made by Bulle",
+                                 Where(file=file))
             loaded.append({"name": name, "rows": n, "created": name in extra})
         for _name, sql in triggers:
             con.execute(sql)
