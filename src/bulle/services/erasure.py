@@ -165,8 +165,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
         ws.emit(ev.SubjectErased(actor=actor, target=job["subject_ref"], details={
             "receipt_id": receipt_id, "rewritten": [r["ref"] for r in rewritten],
             "recomputed": [r["ref"] for r in recomputed], "withheld": withheld, "choices_deleted": choices,
-            "searched": [s["ref"] for s in plan["searched"]],
-            "not_searched": [s["ref"] for s in plan["not_searched"]],
+            "searched": len(plan["searched"]), "not_searched": len(plan["not_searched"]),
             "identifiers_linked": plan["identifier_counts"], "resumed": resumed}))
     for old in (ws.root / "cache").glob("*.parquet"):
         old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
