@@ -137,9 +137,10 @@ class Workspace:
             ws.catalog.migrate()
             ws.recover()
         ws._install_audit_log(create=False)
-        from bulle.services.erasure import resume_pending
+        if ws.catalog.con.execute("SELECT 1 FROM erasure_journal LIMIT 1").fetchone():
+            from bulle.services.erasure import resume_pending
 
-        resume_pending(ws)  # an erasure cut short by a crash is finished before anything reads
+            resume_pending(ws)  # an erasure cut short by a crash is finished before anything reads
         return ws
 
     def close(self) -> None:

@@ -9,7 +9,9 @@ from the workspace's pseudonym keys (every key still in the key folder), so a ps
 is found even when it was imported on its own, without lineage.
 
 Linking identifiers are those that designate one person: the subject id, and direct identifiers
-of kind ``nir``, ``email`` or ``phone``. Names and addresses are not unique (homonyms): rows are
+of kind ``nir``, ``email`` or ``phone``. The closure runs over the latter only: those are national
+or global, whereas subject-id namespaces differ between sources (stay number 12 in one dataset is
+not patient 12 in another), so a subject id read in a linked row never widens the search. Names and addresses are not unique (homonyms): rows are
 never matched on them alone; a version where only those identify people is reported as not
 searched, so the custodian can review it by hand. Values are compared after the normalization of
 their kind (NIR digits, lower-cased e-mail, national telephone digits); values too short to
@@ -79,10 +81,10 @@ class Identifiers:
     def add(self, kind: str, raw: str | None, normalized: str | None) -> bool:
         if raw is None or raw.startswith(TOKEN_PREFIX + "_"):  # a pseudonym is matched as one
             return False
-        if not _usable(kind, normalized) or normalized in self.values[kind]:
+        if not _usable(kind, normalized) or raw in self.raw[kind]:
             return False
         self.values[kind].add(normalized)  # type: ignore[arg-type]
-        self.raw[kind].add(raw)  # type: ignore[arg-type]
+        self.raw[kind].add(raw)  # another spelling: a copy pseudonymized as plain text has its own token
         return True
 
     def compute_tokens(self, keys: dict[str, bytes]) -> None:
@@ -226,7 +228,7 @@ def search(ws: Workspace, subject_id: str) -> SearchResult:
                 s.matched = {x.column for x, n in zip(s.links, counts[1:], strict=True) if n}
                 if not s.rows:
                     continue
-                raw_links = [x for x in s.links if x.kind != PSEUDONYM]
+                raw_links = [x for x in s.links if x.kind in LINK_KINDS]  # see "namespaces" above
                 if not raw_links:
                     continue
                 select = ", ".join(f"CAST({ident(x.column)} AS VARCHAR), {_norm_sql(x.kind, x.column)}"

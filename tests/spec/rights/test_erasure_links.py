@@ -119,3 +119,28 @@ def test_erasure_reaches_every_copy_and_its_receipt_says_where_it_looked(ws):
     # nothing is left pending, and nothing is left to find
     assert ws.catalog.con.execute("SELECT count(*) FROM erasure_journal").fetchone()[0] == 0
     assert not any(v["rows"] for v in sr.access_report(ws, "P3")["versions"])
+
+
+def test_the_search_closes_over_nir_and_email_but_never_over_another_datasets_ids(tmp_path):
+    """P3's NIR finds their admission, whose e-mail finds their messages (written in another case);
+    the admission's stay number happens to be "P1": patient P1 is someone else and stays."""
+    c = Workspace.init(tmp_path / "ws", Actor("alice", Role.CUSTODIAN))
+    try:
+        (tmp_path / "p.csv").write_text("id_patient,nir,age\n" + "".join(f"P{i},{nir(i)},{30 + i}\n" for i in (1, 2, 3)))
+        (tmp_path / "a.csv").write_text(f"sejour,nir,courriel\nP1,{nir(3)},jean.dupont@example.fr\nS2,{nir(2)},"
+                                        "luc@example.fr\n")
+        (tmp_path / "m.csv").write_text("courriel,objet\n Jean.Dupont@EXAMPLE.fr ,rdv\nluc@example.fr,rdv\n")
+        vault.import_table(c, tmp_path / "p.csv", "patients")
+        vault.import_table(c, tmp_path / "a.csv", "admissions")
+        vault.set_roles(c, "admissions@1", {"sejour": "subject_id"})
+        vault.import_table(c, tmp_path / "m.csv", "messages")
+        out = sr.erase_subject(c, "P3")
+        assert {r["ref"]: r["rows_removed"] for r in out["rewritten"]} == \
+            {"patients@1": 1, "admissions@1": 1, "messages@1": 1}
+        assert {r["ref"]: r["linked_by"] for r in out["rewritten"]}["messages@1"] == ["courriel"]
+        assert column(c, "patients@1", "id_patient") == ["P1", "P2"]
+        assert column(c, "messages@1", "courriel") == ["luc@example.fr"]
+        # one NIR, one address (two spellings: a copy pseudonymized as plain text has its own token)
+        assert out["identifiers_linked"] == {"subject_id": 1, "nir": 1, "email": 1, "phone": 0, "pseudonym": 4}
+    finally:
+        c.close()
