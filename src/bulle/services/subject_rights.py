@@ -12,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
+from bulle.domain.actor import Role
 from bulle.domain.consents import ConsentStatus
 from bulle.domain.datasets import ColumnRole, DatasetVersion
 from bulle.domain.governance_fields import iso
@@ -92,7 +93,8 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
         "versions": versions,
         "reads": reads,
         "choices": [c for s in linked_ids for c in st.choices_of(s)],
-        "searched": found.searched_list(),
+        "searched": [s for s in found.searched_list()  # a person is told where they are, not every dataset
+                     if s["rows_matched"] or ws.actor.role is not Role.SUBJECT],
         "not_searched": found.not_searched_list(),
         "identifiers_linked": found.identifiers.counts(),
         "generated_at": iso(now_utc()),

@@ -144,3 +144,15 @@ def test_the_search_closes_over_nir_and_email_but_never_over_another_datasets_id
         assert out["identifiers_linked"] == {"subject_id": 1, "nir": 1, "email": 1, "phone": 0, "pseudonym": 4}
     finally:
         c.close()
+
+
+def test_a_subject_sees_where_they_are_and_what_could_not_be_searched_not_every_dataset(ws):
+    me = Workspace.open(ws.root, Actor("P4", Role.SUBJECT))
+    try:
+        mine = sr.access_report(me, "P4")
+    finally:
+        me.close()
+    assert [s["ref"] for s in mine["searched"]] == ["patients@1"]
+    assert {n["ref"] for n in mine["not_searched"]} == {"annuaire@1", "legacy@1", "patients@2"}
+    custodian = sr.access_report(ws, "P4")  # the custodian sees every search, matches or not
+    assert {s["ref"] for s in custodian["searched"]} == {"patients@1", "admissions@1", "admissions@2", "extract@1"}
