@@ -58,8 +58,9 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
         receipt = run(ws, pending["receipt_id"], ws.actor, resumed=True)
         if pending["subject_ref"] == ref:
             return receipt
-    found = search(ws, subject_id)
     st = store(ws)
+    refuse_while_pending(ws)
+    found = search(ws, subject_id)
     linked_ids = sorted(found.identifiers.values[SUBJECT_ID])
     if not found.holders and not any(st.choices_of(s) for s in linked_ids):
         raise NotFoundError("no version and no recorded choice holds this subject id", Where(field="subject"))
@@ -67,13 +68,18 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
     plan = _plan(ws, found)
     affected = [r.rpartition("@")[::2] for r in [*plan["roots"], *plan["derived"]]]
     with ws.write_lock(), ws.catalog.transaction():
-        busy = st.pending_erasures()
-        if busy:
-            raise ConflictError(f"erasure {busy[0]['receipt_id']} is in progress (process {busy[0]['owner_pid']}): "
-                                "run this erasure again once it has finished")
+        refuse_while_pending(ws)  # again, under the lock: two erasures never interleave
         st.journal_erasure(receipt_id, ref, found.identifiers.to_dict(), plan, iso(now_utc()), ws.actor.to_dict(),
                            os.getpid(), [(d, int(n)) for d, n in affected])
     return run(ws, receipt_id, ws.actor)
+
+
+def refuse_while_pending(ws: Workspace) -> None:
+    """Searches read every version: not while another process is rewriting them."""
+    busy = store(ws).pending_erasures()
+    if busy:
+        raise ConflictError(f"erasure {busy[0]['receipt_id']} is in progress (process {busy[0]['owner_pid']}): "
+                            "try again once it has finished")
 
 
 def _plan(ws: Workspace, found: SearchResult) -> dict[str, Any]:

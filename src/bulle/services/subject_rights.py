@@ -19,7 +19,11 @@ from bulle.domain.governance_fields import iso
 from bulle.domain.purposes import Purpose
 from bulle.governance import access
 from bulle.governance.consent_ledger import ConsentLedger
-from bulle.services.erasure import _withhold, erase_subject  # noqa: F401  (_withhold: used by tests)
+from bulle.services.erasure import (  # noqa: F401  (_withhold: used by tests)
+    _withhold,
+    erase_subject,
+    refuse_while_pending,
+)
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants
 from bulle.services.subject_links import SUBJECT_ID, search
@@ -65,6 +69,7 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
     it and when, their choices, and which versions could not be searched and why."""
     access.can_view_access_report(ws.actor, subject_id).require()
     st = store(ws)
+    refuse_while_pending(ws)
     found = search(ws, subject_id)
     holders = {s.version.ref: s for s in found.holders}
     derived = {v.ref: v for v in descendants(ws, set(holders))}

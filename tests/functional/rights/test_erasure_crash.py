@@ -145,6 +145,8 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
                 sr.erase_subject(alice, "P1")
             with pytest.raises(ConflictError, match=f"erasure {receipt} is pending"):
                 export_workspace(alice, tmp_path / "out")
+            with pytest.raises(ConflictError, match=f"erasure {receipt} is in progress"):
+                sr.access_report(alice, "P3")
         cli = subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(root), "--user", "alice",
                               "--role", "custodian", "show", "admissions@2", "--json"],
                              capture_output=True, text=True, timeout=120)
