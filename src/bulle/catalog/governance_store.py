@@ -177,6 +177,8 @@ class GovernanceStore:
         self.con.execute("UPDATE erasure_journal SET owner_pid=? WHERE receipt_id=?", (owner_pid, receipt_id))
 
     def end_erasure(self, receipt_id: str) -> None:
-        """The journal row, and the identifiers it held, go when the receipt is stored."""
+        """The journal row, and the identifiers it held, go when the receipt is stored (overwritten
+        with zeros in the database file: SQLite's ``secure_delete``)."""
+        self.con.execute("PRAGMA secure_delete=ON")
         self.con.execute("DELETE FROM erasure_pending_versions WHERE receipt_id=?", (receipt_id,))
         self.con.execute("DELETE FROM erasure_journal WHERE receipt_id=?", (receipt_id,))

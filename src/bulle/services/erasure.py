@@ -175,6 +175,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             "identifiers_linked": plan["identifier_counts"], "resumed": resumed}))
     for old in (ws.root / "cache").glob("*.parquet"):
         old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
+    ws.catalog.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # older page images held the journal
     return {"receipt_id": receipt_id, "subject": job["subject_ref"], **summary}
 
 

@@ -115,6 +115,9 @@ def test_erasure_reaches_every_copy_and_its_receipt_says_where_it_looked(ws):
     for text in (stored, log):
         assert nir(3) not in text and spaced(nir(3)) not in text and "P3" not in text
     assert "admissions@1" in stored and "not_searched" in stored
+    # the journal held the person's NIR while the erasure ran: no byte of it is left in the catalog
+    for f in ws.root.glob("catalog.sqlite*"):
+        assert nir(3).encode() not in f.read_bytes(), f.name
     assert ws.audit_log.verify().ok
     # nothing is left pending, and nothing is left to find
     assert ws.catalog.con.execute("SELECT count(*) FROM erasure_journal").fetchone()[0] == 0
