@@ -54,7 +54,7 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
     """Remove a person from every version holding them, recompute what derives from those."""
     require_custodian(ws, "erase a data subject")
     ref = subject_ref(ws, subject_id)
-    for pending in _claimable(ws):  # an interrupted erasure is finished first (this one, or another)
+    for pending in _claimable(ws, own=True):  # an interrupted erasure is finished first (this one or another)
         receipt = run(ws, pending["receipt_id"], ws.actor, resumed=True)
         if pending["subject_ref"] == ref:
             return receipt
@@ -104,8 +104,10 @@ def _plan(ws: Workspace, found: SearchResult) -> dict[str, Any]:
             "identifier_counts": found.identifiers.counts()}
 
 
-def _claimable(ws: Workspace) -> list[dict[str, Any]]:
-    """Pending erasures whose process is gone (or is this one), claimed for this process."""
+def _claimable(ws: Workspace, *, own: bool) -> list[dict[str, Any]]:
+    """Pending erasures whose process is gone, claimed for this process; with ``own``, also those
+    this process started and left pending (an error stopped them): only an explicit erasure takes
+    those back, never an open (another thread of this process may be running it)."""
     from bulle.workspace import _alive
 
     me = os.getpid()
@@ -113,7 +115,7 @@ def _claimable(ws: Workspace) -> list[dict[str, Any]]:
     with ws.write_lock(), ws.catalog.transaction():
         st = store(ws)
         for p in st.pending_erasures():
-            if p["owner_pid"] == me or not _alive(p["owner_pid"]):
+            if (own and p["owner_pid"] == me) or (p["owner_pid"] != me and not _alive(p["owner_pid"])):
                 st.claim_erasure(p["receipt_id"], me)
                 out.append(p)
     return out
@@ -128,7 +130,7 @@ def resume_pending(ws: Workspace) -> list[str]:
     done = []
     if not store(ws).pending_erasures():
         return done
-    for pending in _claimable(ws):
+    for pending in _claimable(ws, own=False):
         try:
             done.append(run(ws, pending["receipt_id"], Actor.system(), resumed=True)["receipt_id"])
         except BulleError:
