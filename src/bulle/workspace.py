@@ -176,6 +176,11 @@ class Workspace:
         if repaired:
             ws.emit(WorkspacePermissionsRepaired(actor=actor, target=str(root.name),
                                                  details=workspace_modes.shown(repaired)))
+        if ws.catalog.con.execute("SELECT 1 FROM erasure_journal LIMIT 1").fetchone():
+            from bulle.services.erasure import resume_pending
+
+            with _closed_on_error(ws):
+                resume_pending(ws)  # an erasure cut short by a crash is finished before anything reads
         return ws
 
     def close(self) -> None:

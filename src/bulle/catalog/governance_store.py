@@ -143,3 +143,42 @@ class GovernanceStore:
                     summary: dict[str, Any]) -> None:
         self.con.execute("INSERT INTO erasures(receipt_id, subject_ref, at, by_json, summary_json) VALUES(?,?,?,?,?)",
                          (receipt_id, subject_ref, at, json.dumps(by), json.dumps(summary, sort_keys=True)))
+
+    # -- the erasure journal ----------------------------------------------------------------------------------
+    def journal_erasure(self, receipt_id: str, subject_ref: str, identifiers: dict[str, Any],
+                        plan: dict[str, Any], started_at: str, by: dict[str, str], owner_pid: int,
+                        affected: Iterable[tuple[str, int]]) -> None:
+        self.con.execute(
+            "INSERT INTO erasure_journal(receipt_id, subject_ref, identifiers_json, plan_json, started_at, by_json, "
+            "owner_pid) VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (receipt_id, subject_ref, json.dumps(identifiers), json.dumps(plan), started_at, json.dumps(by),
+             owner_pid))
+        self.con.executemany("INSERT OR IGNORE INTO erasure_pending_versions(receipt_id, dataset, number) "
+                             "VALUES(?, ?, ?)", [(receipt_id, d, n) for d, n in affected])
+
+    def pending_erasures(self) -> list[dict[str, Any]]:
+        cols = ("receipt_id", "subject_ref", "identifiers", "plan", "started_at", "by", "owner_pid")
+        out = []
+        for r in self.con.execute("SELECT receipt_id, subject_ref, identifiers_json, plan_json, started_at, by_json, "
+                                  "owner_pid FROM erasure_journal ORDER BY started_at, receipt_id"):
+            d = dict(zip(cols, r, strict=True))
+            for k in ("identifiers", "plan", "by"):
+                d[k] = json.loads(d[k])
+            out.append(d)
+        return out
+
+    def pending_erasure_of(self, dataset: str, number: int) -> str | None:
+        """The receipt id of a pending erasure affecting this version, if any."""
+        row = self.con.execute("SELECT receipt_id FROM erasure_pending_versions WHERE dataset=? AND number=? "
+                               "ORDER BY receipt_id LIMIT 1", (dataset, number)).fetchone()
+        return row[0] if row else None
+
+    def claim_erasure(self, receipt_id: str, owner_pid: int) -> None:
+        self.con.execute("UPDATE erasure_journal SET owner_pid=? WHERE receipt_id=?", (owner_pid, receipt_id))
+
+    def end_erasure(self, receipt_id: str) -> None:
+        """The journal row, and the identifiers it held, go when the receipt is stored (overwritten
+        with zeros in the database file: SQLite's ``secure_delete``)."""
+        self.con.execute("PRAGMA secure_delete=ON")
+        self.con.execute("DELETE FROM erasure_pending_versions WHERE receipt_id=?", (receipt_id,))
+        self.con.execute("DELETE FROM erasure_journal WHERE receipt_id=?", (receipt_id,))

@@ -135,4 +135,24 @@ MIGRATIONS: list[str] = [
     UPDATE projects SET doc_json = json_set(doc_json, '$.approval.allow_raw', json('false'))
     WHERE json_valid(doc_json) AND json_type(doc_json, '$.approval') = 'object';
     """,
+    # 4: the erasure journal: an erasure is recorded here before it touches any file, with the
+    #    versions it affects (reads of those are refused until it completes) and what locates
+    #    the person (deleted, with the journal row, when the receipt is stored)
+    """
+    CREATE TABLE erasure_journal (
+        receipt_id TEXT PRIMARY KEY,
+        subject_ref TEXT NOT NULL,
+        identifiers_json TEXT NOT NULL,
+        plan_json TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        by_json TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL
+    );
+    CREATE TABLE erasure_pending_versions (
+        receipt_id TEXT NOT NULL REFERENCES erasure_journal(receipt_id) ON DELETE CASCADE,
+        dataset TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        PRIMARY KEY (dataset, number, receipt_id)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -311,7 +311,10 @@ def access_report(ctx, subject_id, as_json):
         out = console()
         out.print(f"[bold]Access report for {d['subject']}[/] ({d['generated_at']})")
         for v in d["versions"]:
-            out.print(f"  holds data: {v['ref']} ({v['kind']}, {v['status']})")
+            how = f"by {', '.join(v['linked_by'])}" if v.get("linked_by") else f"derived from {', '.join(v['derived_from'])}"
+            out.print(f"  holds data: {v['ref']} ({v['kind']}, {v['status']}, {how})", markup=False)
+        for n in d["not_searched"]:
+            out.print(f"  not searched: {n['ref']}: {n['reason']}", markup=False)
         for r in d["reads"]:
             out.print(f"  read by project {r['project']} ({r['purpose']}) on {r['version']} at {r['at']} by {r['by']}")
         for c in d["choices"]:
@@ -326,13 +329,24 @@ def access_report(ctx, subject_id, as_json):
 @json_option
 @click.pass_context
 def erase(ctx, subject_id, yes, as_json):
-    """Erase SUBJECT_ID from every version holding them and recompute derived versions."""
+    """Erase SUBJECT_ID from every version holding them (by subject id, NIR, e-mail, telephone or
+    pseudonym) and recompute derived versions; list the versions that could not be searched."""
     from bulle.services.subject_rights import erase_subject
 
     if not yes and not as_json:
         click.confirm(f"Erase {subject_id} from every version holding them?", abort=True)
     with workspace_from(ctx) as ws:
         out = erase_subject(ws, subject_id)
-    emit(out, as_json, lambda d: console().print(
-        f"Erased (receipt {d['receipt_id']}): rewritten {', '.join(r['ref'] for r in d['rewritten']) or '-'}; "
-        f"recomputed {', '.join(r['ref'] for r in d['recomputed']) or '-'}; withheld {', '.join(d['withheld']) or '-'}"))
+
+    def render(d):
+        con = console()
+        con.print(f"Erased (receipt {d['receipt_id']}{', resumed' if d['resumed'] else ''}): rewritten "
+                  + (", ".join(f"{r['ref']} (-{r['rows_removed']} rows, by {', '.join(r['linked_by'])})"
+                               for r in d["rewritten"]) or "-")
+                  + f"; recomputed {', '.join(r['ref'] for r in d['recomputed']) or '-'}"
+                  + f"; withheld {', '.join(d['withheld']) or '-'}; searched {len(d['searched'])} version(s)",
+                  markup=False)
+        for n in d["not_searched"]:
+            con.print(f"  not searched: {n['ref']}: {n['reason']}", markup=False)
+
+    emit(out, as_json, render)

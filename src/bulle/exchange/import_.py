@@ -144,6 +144,9 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
             problems += bad
             if not bad and n != counts[t["name"]]:
                 problems.append(Problem(f"{n} rows, but the manifest says {counts[t['name']]}", Where(file=t["file"])))
+            if n and t["name"] in ("erasure_journal", "erasure_pending_versions"):  # exports wait for erasures
+                problems.append(Problem("an export never carries a pending erasure: this one was not made by "
+                                        "Bulle", Where(file=t["file"])))
             loaded.append({"name": t["name"], "rows": n})
         if not problems:
             problems += _stored_path_problems(con)

@@ -195,7 +195,21 @@ def resolve(ws: Workspace, ref: str, *, for_use: bool = True) -> DatasetVersion:
     if for_use and v.status is VersionStatus.NEEDS_RECOMPUTE:
         raise WithheldError(f"{v.ref} is withheld: it needs recomputation after an erasure",
                             Where(field="dataset"))
+    if for_use:
+        refuse_if_erasure_pending(ws, v)
     return v
+
+
+def refuse_if_erasure_pending(ws: Workspace, v: DatasetVersion) -> None:
+    """A version an erasure has not finished with still holds the person: nobody reads it (the
+    erasure itself goes through the catalog). See ``services.erasure``."""
+    from bulle.catalog.governance_store import GovernanceStore
+
+    receipt = GovernanceStore(ws.catalog).pending_erasure_of(v.dataset, v.number)
+    if receipt is not None:
+        raise WithheldError(f"{v.ref} is withheld while erasure {receipt} is pending: it is completed by the "
+                            "process running it or, if that process stopped, when the workspace is next opened",
+                            Where(field="dataset"))
 
 
 def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str, Any]:

@@ -87,9 +87,11 @@ def test_governed_workspace_round_trip(governed, tmp_path, helpers):
         # the rules still apply the same way: the access report and a project read are unchanged
         subject = governed["ids"][5]
         ra, rb = sr.access_report(a, subject), sr.access_report(b, subject)
-        ra.pop("generated_at")
-        rb.pop("generated_at")
-        assert rb == ra
+        same = ("subject", "reads", "choices")
+        assert {k: rb[k] for k in same} == {k: ra[k] for k in same}
+        assert [v["ref"] for v in rb["versions"]] == [v["ref"] for v in ra["versions"]]
+        # exported without keys: the copy cannot compute the person's pseudonyms, and says so
+        assert any("no longer in the key folder" in n["reason"] for n in rb["not_searched"])
     with Workspace.open(root, BOB) as a, Workspace.open(new, BOB) as b:
         rows_a = gov.read_for_project(a, "cohorte", "patients@1").to_pylist()
         rows_b = gov.read_for_project(b, "cohorte", "patients@1").to_pylist()

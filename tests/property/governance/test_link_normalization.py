@@ -1,0 +1,54 @@
+"""Linking compares identifiers after the SQL normalization of their kind: any two spellings of
+one NIR, e-mail address or telephone number link, and two different ones never do."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bulle.services.subject_links import _norm_sql, _usable
+from bulle.vault.pseudonymize import normalize
+
+CON = duckdb.connect()
+SEPARATORS = st.sampled_from(["", " ", ".", "-", "  "])
+
+
+def spell(digits: str, seps: list[str]) -> str:
+    return "".join(d + seps[i % len(seps)] for i, d in enumerate(digits)).strip(".-")
+
+
+def norm(kind: str, values: list[str]) -> list[str]:
+    """The SQL normalization, evaluated by DuckDB on a one-column table of ``values``."""
+    rows = ", ".join(f"({i}, ?)" for i in range(len(values)))
+    sql = f"SELECT {_norm_sql(kind, 'c')} FROM (VALUES {rows}) AS t(i, c) ORDER BY i"
+    return [r[0] for r in CON.execute(sql, values).fetchall()]
+
+
+nirs = st.from_regex(r"[12][0-9]{12}", fullmatch=True)
+phones = st.from_regex(r"[1-9][0-9]{8}", fullmatch=True)  # the national number after the leading 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(nirs, nirs, st.lists(SEPARATORS, min_size=1, max_size=4), st.lists(SEPARATORS, min_size=1, max_size=4))
+def test_nir_spellings(a, b, s1, s2):
+    x, y, z = norm("nir", [spell(a, s1), spell(a, s2), spell(b, s1)])
+    assert x == y == a and _usable("nir", x)
+    assert (x == z) == (a == b)
+    assert x == normalize(spell(a, s1), "nir")  # the same digits a pseudonym is made from
+
+
+@settings(max_examples=60, deadline=None)
+@given(phones, phones, st.sampled_from(["0", "+33", "0033", "+33 ", "33"]), st.lists(SEPARATORS, min_size=1, max_size=3))
+def test_phone_spellings(a, b, prefix, seps):
+    x, y, z = norm("phone", ["0" + a, prefix + spell(a, seps), "0" + b])
+    assert x == y == "0" + a and _usable("phone", x)
+    assert (x == z) == (a == b)
+    assert x == normalize(prefix + spell(a, seps), "phone")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.from_regex(r"[a-z0-9.]{1,12}@[a-z]{1,8}\.fr", fullmatch=True), st.sampled_from(["", " ", "  "]))
+def test_email_spellings(address, pad):
+    x, y = norm("email", [address, pad + address.upper() + pad])
+    assert x == y == address and x == normalize(pad + address.upper() + pad, "email")
