@@ -83,7 +83,11 @@ class _writer:
             text_schema = with_text_dates(cells(self.schema.empty_table()), always=True).schema
             w = pcsv.CSVWriter(self.path, text_schema)
             self._close = w.close
-            return lambda batch: w.write_table(with_text_dates(cells(batch), always=True))
+            def write(batch) -> None:
+                out = with_text_dates(cells(batch), always=True)
+                (w.write_table if isinstance(out, pa.Table) else w.write_batch)(out)
+
+            return write
         f = open(self.path, "w", encoding="utf-8")
         self._close = f.close
 

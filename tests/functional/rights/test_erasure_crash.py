@@ -23,6 +23,7 @@ from bulle.services import subject_rights as sr
 from bulle.services import vault
 from bulle.services.exchange import export_workspace
 from bulle.services.pseudonymization import pseudonymize, reidentify
+from bulle.services.vault import set_roles
 from bulle.vault.pseudonymize import normalize, token
 from bulle.workspace import Workspace
 
@@ -78,13 +79,15 @@ def build(root: Path, tmp: Path) -> None:
             f"{nir(i)},Nom{i},{'cardio' if i % 2 else 'urgences'}\n" for i in (3, 1, 3, 2, 5)))
         vault.import_table(ws, tmp / "patients.csv", "patients")
         vault.import_table(ws, tmp / "admissions.csv", "admissions")
+        set_roles(ws, "patients@1", confirm_all=True)
         pseudonymize(ws, "patients@1", reid_table=True)  # patients@2
+        set_roles(ws, "admissions@1", confirm_all=True)
         pseudonymize(ws, "admissions@1")  # admissions@2
         gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
                             art9_condition="health_care")
         gov.set_dataset_purpose(ws, "patients", "care")
         gov.record_choices(ws, [Consent("P3", "care", "given", NOW - dt.timedelta(days=1), "form")])
-        gov.create_project(ws, "suivi", "care", {"patients": ["id_patient", "diagnostic", "age"]},
+        gov.create_project(ws, "suivi", "care", {"patients@2": ["id_patient", "diagnostic", "age"]},
                            [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
         gov.approve_project(ws, "suivi")
 

@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from bulle.catalog.migrations import MIGRATIONS
 from bulle.domain.actor import Actor, Role
 from bulle.errors import ValidationError
 from bulle.services.exchange import export_workspace, import_workspace
@@ -116,12 +117,16 @@ def test_a_known_table_with_other_sql_or_columns_is_refused(crafted, tmp_path):
             if t["name"] == "datasets":
                 t["columns"].append(copy.deepcopy(t["columns"][0]) | {"name": "extra"})
     _, text = _refused(crafted(edit), tmp_path)
-    assert "table 'meta' differs from Bulle's own definition at schema version 2 in: sql" in text
-    assert "table 'datasets' differs from Bulle's own definition at schema version 2 in: columns" in text
+    version = len(MIGRATIONS)
+    assert f"table 'meta' differs from Bulle's own definition at schema version {version} in: sql" in text
+    assert f"table 'datasets' differs from Bulle's own definition at schema version {version} in: columns" in text
 
 
 def test_a_5000_character_path_and_every_other_bad_field_listed_at_once(crafted, tmp_path):
+    appended = []
+
     def edit(m, export):
+        appended.append(len(m["files"]))
         m["files"].append({"path": "data/" + "a" * 5000, "kind": "dataset-version", "sha256": "0" * 64,
                            "size": 1})
         m["files"].append({"path": "../../etc/passwd", "kind": "artefact", "sha256": "x", "size": True})
@@ -187,7 +192,10 @@ def test_a_5000_character_path_alone_is_a_clear_error_through_the_cli(crafted, t
     import subprocess
     import sys
 
+    appended = []
+
     def edit(m, export):
+        appended.append(len(m["files"]))
         m["files"].append({"path": "artefacts/" + "a" * 5000, "kind": "artefact", "sha256": "0" * 64, "size": 1})
     export = crafted(edit)
     p = subprocess.run([sys.executable, "-m", "bulle", "import-workspace", str(export), str(tmp_path / "new"),
@@ -195,6 +203,6 @@ def test_a_5000_character_path_alone_is_a_clear_error_through_the_cli(crafted, t
                        env={**os.environ, "BULLE_USER": "alice", "BULLE_ROLE": "custodian"})
     assert p.returncode == 2, p.stderr
     err = json.loads(p.stderr)["error"]
-    assert err["code"] == "invalid" and [q["where"]["field"] for q in err["problems"]] == ["files[23].path"]
+    assert err["code"] == "invalid" and [q["where"]["field"] for q in err["problems"]] == [f"files[{appended[0]}].path"]
     assert "is 5010 bytes long" in err["problems"][0]["message"]
     assert not (tmp_path / "new").exists()

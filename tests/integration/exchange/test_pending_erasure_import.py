@@ -26,5 +26,5 @@ def test_an_export_with_an_erasure_journal_is_refused(exported_with_keys, copy_o
     helpers.resign(export, export / "keys")
     with pytest.raises(InputError, match="never carries a pending erasure") as err:
         import_workspace(export, tmp_path / "new", Actor("alice", Role.CUSTODIAN))
-    assert err.value.where.file == "catalog/erasure_journal.jsonl"
+    assert [p.where.file for p in err.value.problems] == ["catalog/erasure_journal.jsonl"]
     assert not (tmp_path / "new").exists()

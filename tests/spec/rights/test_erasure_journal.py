@@ -10,11 +10,13 @@ from bulle.services import governance as gov
 from bulle.services import subject_rights as sr
 from bulle.services import vault
 from bulle.services.pseudonymization import pseudonymize
+from bulle.services.vault import set_roles
 from bulle.workspace import Workspace
 
 
 def test_an_erasure_stopped_by_an_error_is_resumed_by_erasing_again(world, monkeypatch):
     c = world["custodian"]
+    set_roles(c, "patients@1", confirm_all=True)
     pseudonymize(c, "patients@1")  # patients@2, recomputed after the rewrite
     original, calls = Workspace.rewrite_version, []
 

@@ -10,6 +10,7 @@ from bulle.domain.actor import Actor, Role
 from bulle.services import subject_rights as sr
 from bulle.services import vault
 from bulle.services.pseudonymization import pseudonymize
+from bulle.services.vault import set_roles
 from bulle.vault.pseudonymize import normalize, token
 from bulle.workspace import Workspace
 
@@ -43,6 +44,7 @@ def ws(tmp_path):
             (nir(2), "Nom2", "Luc", "urgences")]
     (tmp_path / "admissions.csv").write_text("nir,nom,prenom,service\n" + "".join(",".join(r) + "\n" for r in rows))
     vault.import_table(c, tmp_path / "admissions.csv", "admissions")
+    set_roles(c, "admissions@1", confirm_all=True)
     pseudonymize(c, "admissions@1")  # admissions@2
     vault.export_table(c, "admissions@2", tmp_path / "extract.parquet")
     vault.import_table(c, tmp_path / "extract.parquet", "extract")  # tokens only, no lineage

@@ -15,6 +15,9 @@ from bulle.outputs import OutputFile
 # path itself (``init``, ``demo``, ``export``, ``import-workspace``)
 DIRECTORY_OUTPUTS = {("init", "directory"), ("demo", "workspace_dir"), ("export", "out_dir"),
                      ("import-workspace", "new_dir")}
+# secrets written once, never over anything: `fsutil.write_secret` opens them with O_EXCL, so an
+# existing path of any kind (file, device, link) is refused, stricter than the output rules
+NEW_SECRET_FILES = {("init", "custodian_key_out"), ("import-workspace", "custodian_key_out")}
 # CSV outputs that are not tables of users' values for a spreadsheet: a hierarchy file is read back
 # by `anonymize` and must hold the data's values exactly
 NOT_FOR_SPREADSHEETS = {"hierarchy build"}
@@ -48,7 +51,7 @@ def test_every_output_option_uses_the_output_rules():
     found, bad = [], []
     for name, cmd in _commands():
         for param in cmd.params:
-            if not _is_output(param) or (name, param.name) in DIRECTORY_OUTPUTS:
+            if not _is_output(param) or (name, param.name) in DIRECTORY_OUTPUTS | NEW_SECRET_FILES:
                 continue
             found.append((name, param.name))
             if not isinstance(param.type, OutputFile):
@@ -66,4 +69,4 @@ def test_every_output_option_uses_the_output_rules():
 
 def test_every_directory_output_named_here_exists():
     params = {(name, p.name) for name, cmd in _commands() for p in cmd.params}
-    assert params >= DIRECTORY_OUTPUTS
+    assert params >= DIRECTORY_OUTPUTS | NEW_SECRET_FILES
