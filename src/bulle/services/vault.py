@@ -7,7 +7,6 @@ its inputs, does the work through the workspace's engine and records one audit e
 from __future__ import annotations
 
 import tomllib
-import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,11 +87,9 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                 operation = {"name": "import", "format": "jsonl", "source": src.name}
             where = Where(file=str(src))
         else:
-            table = _to_arrow(source)
-            from bulle.storage.csv_checks import check_column_names
+            from bulle.storage.parquet_input import faithful_table
 
-            check_column_names(table.column_names, "<table>")
-            table = table.rename_columns([unicodedata.normalize("NFC", c) for c in table.column_names])
+            table = faithful_table(_to_arrow(source), "<table>")
             stats = ws.engine.write_table(table, tmp)
             operation = {"name": "import", "format": "arrow", "source": type(source).__name__}
             where = Where(file="<table>")

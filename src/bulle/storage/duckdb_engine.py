@@ -69,8 +69,18 @@ class DuckDBEngine(Engine):
                 return self._wide_csv_to_parquet(src, source, dest, dialect)
             con = self.connect()
             try:
-                reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar)
-                self._copy(con, reader, dest, on_error=lambda exc: self._csv_error(src, dialect, exc))
+                max_line = None
+                while True:  # a line over DuckDB's limit (2 MB by default) is legal CSV: read it
+                    reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar,
+                                                max_line_size=max_line)
+                    try:
+                        self._copy(con, reader, dest, on_error=lambda exc: _LongLine(exc))
+                        break
+                    except _LongLine as long:
+                        size = long.size()
+                        if size is None or size > MAX_LINE_BYTES or (max_line and size < max_line):
+                            raise self._csv_error(src, dialect, long.exc, size) from None
+                        max_line = size * 2 + 2
                 stats = self._stats(con, dest)
             finally:
                 con.close()
@@ -100,7 +110,8 @@ class DuckDBEngine(Engine):
             con.close()
 
     def _read_csv_sql(self, path: Path, dialect: csv_checks.Dialect, encoding: str,
-                      all_varchar: bool, types: dict[str, str] | None = None) -> str:
+                      all_varchar: bool, types: dict[str, str] | None = None,
+                      max_line_size: int | None = None) -> str:
         args = [
             lit(path),
             f"delim={lit(dialect.delimiter)}",
@@ -113,6 +124,8 @@ class DuckDBEngine(Engine):
         ]
         # Always the sniffed names: in NFC, as checked (a header may spell "é" in NFD).
         args.append("names=[" + ", ".join(lit(c) for c in dialect.columns) + "]")
+        if max_line_size:
+            args.append(f"max_line_size={int(max_line_size)}")
         if all_varchar:
             args.append("all_varchar=true")
         elif types:
@@ -128,10 +141,14 @@ class DuckDBEngine(Engine):
             Path(dest).unlink(missing_ok=True)
             raise on_error(exc) from None
 
-    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception) -> InputError:
+    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception,
+                   line_bytes: int | None = None) -> InputError:
         found = csv_checks.locate_problem(src, dialect)
         if found is not None:
             return found
+        if line_bytes is not None:
+            return InputError(f"a row of {line_bytes:,} bytes is longer than the {MAX_LINE_BYTES:,} bytes "
+                              "Bulle reads in one row", Where(file=str(src)))
         return InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
     def parquet_to_parquet(self, src: Path, dest: Path) -> WriteStats:
@@ -281,6 +298,22 @@ class DuckDBEngine(Engine):
             return profile_parquet(con, lit(path), self._schema(con, path), top)
         finally:
             con.close()
+
+
+MAX_LINE_BYTES = 256 << 20
+_LONG_LINE_RE = re.compile(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)")
+
+
+class _LongLine(Exception):
+    """DuckDB refused a row longer than its ``max_line_size``: retry with a larger one."""
+
+    def __init__(self, exc: Exception):
+        super().__init__(str(exc))
+        self.exc = exc
+
+    def size(self) -> int | None:
+        m = _LONG_LINE_RE.search(str(self.exc))
+        return int(m.group(1)) if m else None
 
 
 def _default_memory_limit() -> str:

@@ -43,7 +43,7 @@ def read_schema(src: Path) -> pa.Schema:
         raise InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src))) from None
 
 
-def check_schema(src: Path, schema: pa.Schema) -> bool:
+def check_schema(src: Path | str, schema: pa.Schema) -> bool:
     """Refuse bad names and unconvertible types; True when the file needs the Arrow path."""
     import pyarrow as pa
 
@@ -72,10 +72,8 @@ def nfc_select(names: list[str]) -> str:
     return ", ".join(f"{ident(n)} AS {ident(unicodedata.normalize('NFC', n))}" for n in names)
 
 
-def converted_reader(src: Path, schema: pa.Schema) -> pa.RecordBatchReader:
-    """Stream the file as Arrow batches with wide decimals and durations made exact."""
+def _target(schema: pa.Schema) -> pa.Schema:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     fields = []
     for f in schema:
@@ -83,12 +81,26 @@ def converted_reader(src: Path, schema: pa.Schema) -> pa.RecordBatchReader:
         if pa.types.is_decimal(t) and t.precision > MAX_DECIMAL_DIGITS:
             t = pa.decimal128(MAX_DECIMAL_DIGITS, t.scale)
         fields.append(pa.field(unicodedata.normalize("NFC", f.name), t))
-    target = pa.schema(fields)
+    return pa.schema(fields)
+
+
+def _batch(src: Path | str, schema: pa.Schema, target: pa.Schema, batch: pa.RecordBatch) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return pa.record_batch([_convert(src, schema.field(i), col, target.field(i).type, i + 1)
+                            for i, col in enumerate(batch.columns)], schema=target)
+
+
+def converted_reader(src: Path, schema: pa.Schema) -> pa.RecordBatchReader:
+    """Stream the file as Arrow batches with wide decimals and durations made exact."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = _target(schema)
 
     def batches():
         for batch in pq.ParquetFile(src).iter_batches(batch_size=65_536):
-            yield pa.record_batch([_convert(src, schema.field(i), col, target.field(i).type, i + 1)
-                                   for i, col in enumerate(batch.columns)], schema=target)
+            yield _batch(src, schema, target, batch)
 
     # A first pass refuses bad values with this module's message: an exception raised while
     # DuckDB pulls the batches would reach the caller as DuckDB's error, without the column.
@@ -97,7 +109,17 @@ def converted_reader(src: Path, schema: pa.Schema) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(target, batches())
 
 
-def _convert(src: Path, field: pa.Field, col: pa.Array, target: pa.DataType, position: int) -> pa.Array:
+def faithful_table(table: pa.Table, name: str) -> pa.Table:
+    """The same rules for an in-memory table (pandas, Arrow) as for a Parquet file."""
+    import pyarrow as pa
+
+    check_schema(name, table.schema)
+    target = _target(table.schema)
+    return pa.Table.from_batches([_batch(name, table.schema, target, b) for b in table.to_batches()],
+                                 schema=target)
+
+
+def _convert(src: Path | str, field: pa.Field, col: pa.Array, target: pa.DataType, position: int) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import IO
 
-COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}  # the extensions DuckDB and Arrow recognise too
 
 
 def compression_of(path: Path) -> str | None:

@@ -222,3 +222,26 @@ def test_arrow_table_names_follow_the_same_rules(ws, snapshot):
     with pytest.raises(ValidationError, match="duplicate column name"):
         import_table(ws, pa.table({f"caf{NFC}": [1], f"caf{NFD}": [2]}), "t")
     assert snapshot(ws) == before
+
+
+def test_row_longer_than_duckdb_line_limit_imports(ws, tmp_path):
+    note = "n" * 3_000_000  # over DuckDB's default 2 MB row
+    src = tmp_path / "t.csv"
+    src.write_text(f"id,note\n0,a\n1,{note}\n2,b\n")
+    v = import_table(ws, src, "t")
+    assert [len(x) for x in _rows(ws, v, "note")] == [1, 3_000_000, 1]
+
+
+def test_arrow_table_decimals_and_durations_follow_the_parquet_rules(ws, snapshot):
+    import datetime as dt
+    from decimal import Decimal
+
+    exact = Decimal("1234567890123456789012345678901.5")
+    v = import_table(ws, pa.table({"montant": pa.array([exact], pa.decimal256(45, 1)),
+                                   "duree": pa.array([dt.timedelta(seconds=3)], pa.duration("ms"))}), "t")
+    assert [c["type"] for c in v.schema] == ["DECIMAL(38,1)", "INTERVAL"]
+    assert _rows(ws, v, "montant") == [exact]
+    before = snapshot(ws)
+    with pytest.raises(InputError, match=r"'duree'.*finer than a millisecond"):
+        import_table(ws, pa.table({"duree": pa.array([1], pa.duration("us"))}), "t")
+    assert snapshot(ws) == before

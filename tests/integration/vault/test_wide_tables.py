@@ -10,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from bulle.services.vault import import_table
-from bulle.storage import csv_arrow, profiling_sql
 from bulle.storage.sqltext import ident
 
 
@@ -35,6 +34,8 @@ def _reference_profile(con, path, schema, top=5):
 
 @pytest.mark.parametrize("cells", [4_000_000, 7, 1])
 def test_batched_profile_equals_the_per_column_definition(ws, tmp_path, monkeypatch, cells):
+    from bulle.storage import profiling_sql
+
     monkeypatch.setattr(profiling_sql, "CELLS_PER_BATCH", cells)  # 1 column per batch, a few, or all
     table = pa.table({
         "id": list(range(12)),
@@ -62,6 +63,8 @@ def test_batched_profile_equals_the_per_column_definition(ws, tmp_path, monkeypa
 
 
 def test_profile_batches_hold_one_type_and_shrink_with_rows():
+    from bulle.storage import profiling_sql
+
     schema = [{"name": f"c{i}", "type": "BIGINT" if i % 3 else "VARCHAR"} for i in range(2500)]
     short = profiling_sql.batches(schema, rows=3)
     assert sorted(i for b in short for i in b) == list(range(2500))
@@ -80,6 +83,8 @@ def _wide_csv(path, rows: list[list[str]], extra: int) -> None:
 
 
 def test_wide_csv_types_match_duckdb_inference(ws, tmp_path, monkeypatch):
+    from bulle.storage import csv_arrow
+
     monkeypatch.setattr(csv_arrow, "BLOCK_BYTES", 1 << 13)  # ten blocks: inference spans them
     rows = [[str(i), f"{i}.5" if i else "2", f"2024-01-{i % 28 + 1:02d}", f"2024-01-02 03:04:{i % 60:02d}",
              "true" if i % 2 else "false", f"t{i}", "", str(i)] for i in range(40)]
@@ -101,7 +106,7 @@ def test_wide_csv_ragged_row_gives_the_line(ws, tmp_path, snapshot):
     from bulle.errors import InputError
 
     src = tmp_path / "wide.csv"
-    n = csv_arrow.WIDE_COLUMNS + 1
+    n = 1001  # read by Arrow (csv_arrow.WIDE_COLUMNS is 1000)
     src.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join("1" * n) + "\n"
                    + ",".join("1" * (n - 1)) + "\n")
     before = snapshot(ws)
@@ -110,3 +115,27 @@ def test_wide_csv_ragged_row_gives_the_line(ws, tmp_path, snapshot):
     assert f"expected {n} fields, found {n - 1}" in str(err.value)
     assert err.value.where.line == 3
     assert snapshot(ws) == before
+
+
+def test_wide_table_roles_are_audited_by_digest(ws):
+    """An audit event holds at most 64 KiB: a wide table's role map is bound by its SHA-256."""
+    from bulle.audit.format import canonical_json, sha256_hex
+    from bulle.services.vault import set_roles
+
+    names = [f"mesure_biologique_{i:05d}" for i in range(3000)]
+    v = import_table(ws, pa.table({n: [1, 2] for n in names}), "large")
+    set_roles(ws, v.ref, confirm_all=True)
+    events = {e.event["kind"]: e.event["details"] for e in ws.audit_log.read()}
+    roles = {r.column: r.role.value for r in ws.catalog.roles(v.dataset, v.number)}
+    profiled, confirmed = events["dataset.profile"], events["dataset.roles"]
+    assert profiled["suggested_roles_count"] == 3000
+    assert profiled["suggested_roles_sha256"] == sha256_hex(canonical_json(roles))
+    assert sum(profiled["suggested_roles_by_role"].values()) == 3000
+    assert confirmed["roles_sha256"] == sha256_hex(canonical_json(roles))
+    assert confirmed["confirmed_sha256"] == sha256_hex(canonical_json(names))
+
+
+def test_narrow_table_roles_are_listed_in_the_audit_event(ws):
+    v = import_table(ws, pa.table({"age": [1, 2], "ville": ["a", "b"]}), "small")
+    details = [e.event["details"] for e in ws.audit_log.read() if e.event["kind"] == "dataset.profile"][-1]
+    assert details["suggested_roles"] == {r.column: r.role.value for r in ws.catalog.roles(v.dataset, v.number)}
