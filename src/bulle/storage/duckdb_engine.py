@@ -101,6 +101,10 @@ class DuckDBEngine(Engine):
         except (pa.ArrowException, OSError) as exc:
             Path(dest).unlink(missing_ok=True)
             found = csv_checks.locate_problem(src, dialect)
+            if found is None and ("straddl" in str(exc) or "larger than block size" in str(exc)):
+                found = InputError(f"a row is longer than the {csv_arrow.BLOCK_BYTES >> 20} MB read at once "
+                                   f"for files of more than {csv_arrow.WIDE_COLUMNS} columns",
+                                   Where(file=str(src)))
             # Arrow's messages quote the row: never show cells, only where the reading stopped.
             raise found or InputError(f"malformed CSV ({type(exc).__name__})", Where(file=str(src))) from None
         con = self.connect()

@@ -139,3 +139,17 @@ def test_narrow_table_roles_are_listed_in_the_audit_event(ws):
     v = import_table(ws, pa.table({"age": [1, 2], "ville": ["a", "b"]}), "small")
     details = [e.event["details"] for e in ws.audit_log.read() if e.event["kind"] == "dataset.profile"][-1]
     assert details["suggested_roles"] == {r.column: r.role.value for r in ws.catalog.roles(v.dataset, v.number)}
+
+
+def test_wide_csv_row_longer_than_a_block_is_refused_clearly(ws, tmp_path, monkeypatch, snapshot):
+    from bulle.errors import InputError
+    from bulle.storage import csv_arrow
+
+    monkeypatch.setattr(csv_arrow, "BLOCK_BYTES", 1 << 13)
+    n = csv_arrow.WIDE_COLUMNS + 1
+    src = tmp_path / "wide.csv"
+    src.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join(["x" * 20_000] + ["1"] * (n - 1)) + "\n")
+    before = snapshot(ws)
+    with pytest.raises(InputError, match="a row is longer than"):
+        import_table(ws, src, "t")
+    assert snapshot(ws) == before
