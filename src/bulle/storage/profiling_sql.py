@@ -22,7 +22,7 @@ from typing import Any
 from bulle.storage.sqltext import ident
 
 SAMPLE_ROWS = 2000
-MAX_BATCH = 500  # columns per query: DuckDB plans very wide queries slowly and in much memory
+MAX_BATCH = 250  # columns per query: DuckDB plans very wide queries slowly and in much memory
 CELLS_PER_BATCH = 4_000_000  # rows x columns grouped at once
 
 
