@@ -14,14 +14,16 @@ from bulle.outputs import OutputFile, keep_formulas_option
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dataset", "-d", required=True, help="Dataset name (a new version if it exists).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), help="Default: from the extension.")
-@click.option("--delimiter", help="CSV delimiter (default: sniffed).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]),
+              help="Default: from the extension (.csv, .csv.gz, .csv.zst, .parquet, .jsonl, .json).")
+@click.option("--delimiter", help="CSV delimiter, one character; 'tab' for TAB (default: sniffed).")
 @click.option("--header/--no-header", default=None, help="CSV header row (default: sniffed).")
-@click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding.")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="CSV text encoding (e.g. latin-1, cp1252, utf-16-le for UTF-16 without BOM).")
 @json_option
 @click.pass_context
 def import_(ctx, path: Path, dataset: str, fmt, delimiter, header, encoding, as_json: bool) -> None:
-    """Import a table (CSV, Parquet, JSONL) as a new version of DATASET."""
+    """Import a table (CSV, Parquet, JSON Lines or a JSON array) as a new version of DATASET."""
     from bulle.services.vault import import_table
 
     if delimiter is not None and delimiter in ("\\t", "tab"):

@@ -23,6 +23,7 @@ from bulle.domain.datasets import (
 )
 from bulle.errors import AccessDenied, InputError, Problem, ValidationError, Where, WithheldError
 from bulle.storage.engine import CsvOptions
+from bulle.storage.sources import compression_of, inner_suffix
 from bulle.vault.classify import suggest_roles
 
 if TYPE_CHECKING:
@@ -70,11 +71,18 @@ def detect_format(path: Path, fmt: str | None) -> str:
         if fmt not in ("csv", "parquet", "jsonl"):
             raise InputError(f"unknown format {fmt!r}: expected csv, parquet or jsonl", Where(field="--format"))
         return fmt
-    found = FORMATS.get(path.suffix.lower())
+    found = FORMATS.get(inner_suffix(path))
     if found is None:
         raise InputError(f"cannot tell the format from the extension {path.suffix!r}: use --format "
                          "csv|parquet|jsonl", Where(file=str(path)))
     return found
+
+
+def _check_compression(path: Path, kind: str) -> None:
+    """Only CSV is read through a decompressing stream (Parquet compresses inside the file)."""
+    if compression_of(path) and kind != "csv":
+        raise InputError(f"a compressed {kind} file cannot be imported: decompress it, or use CSV "
+                         "(.csv.gz, .csv.zst)", Where(file=str(path)))
 
 
 def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: str | None = None,
@@ -88,6 +96,7 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
         if isinstance(source, str | Path):
             src = Path(source)
             kind = detect_format(src, fmt)
+            _check_compression(src, kind)
             if kind == "csv":
                 options = CsvOptions(delimiter=delimiter, header=header, encoding=encoding)
                 stats = _with_spinner(progress, f"importing {src.name}",
@@ -102,10 +111,9 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                 operation = {"name": "import", "format": "jsonl", "source": src.name}
             where = Where(file=str(src))
         else:
-            table = _to_arrow(source)
-            from bulle.storage.csv_checks import check_column_names
+            from bulle.storage.parquet_input import faithful_table
 
-            check_column_names(table.column_names, "<table>")
+            table = faithful_table(_to_arrow(source), "<table>")
             stats = ws.engine.write_table(table, tmp)
             operation = {"name": "import", "format": "arrow", "source": type(source).__name__}
             where = Where(file="<table>")
@@ -123,7 +131,7 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
         with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_profile(dataset, version.number, _public_profile(profile))
             ws.emit(ev.DatasetProfiled(actor=ws.actor, target=version.ref, details={
-                "columns": len(profile), "suggested_roles": {r.column: r.role.value for r in roles}}))
+                "columns": len(profile), **roles_details("suggested_roles", {r.column: r.role.value for r in roles})}))
         if any(r.role is ColumnRole.SUBJECT_ID for r in roles):
             from bulle.services.subject_rights import index_version
 
@@ -131,6 +139,29 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
         return version
     finally:
         tmp.unlink(missing_ok=True)
+
+
+MAX_LISTED_BYTES = 16_384  # an audit event holds at most 64 KiB: wide tables are summarised
+
+
+def roles_details(key: str, value: dict[str, str] | list[str]) -> dict[str, Any]:
+    """Per-column audit details, or for a wide table their count, tally and SHA-256.
+
+    A table of thousands of columns would not fit in one audit event; the digest of the canonical
+    JSON still binds the event to the exact mapping (the catalog holds it in full).
+    """
+    from bulle.audit.format import canonical_json, sha256_hex
+
+    body = canonical_json(value)
+    if len(body) <= MAX_LISTED_BYTES:
+        return {key: value}
+    out: dict[str, Any] = {f"{key}_count": len(value), f"{key}_sha256": sha256_hex(body)}
+    if isinstance(value, dict):
+        tally: dict[str, int] = {}
+        for role in value.values():
+            tally[role] = tally.get(role, 0) + 1
+        out[f"{key}_by_role"] = tally
+    return out
 
 
 def _with_spinner(progress: bool, label: str, fn):
@@ -277,7 +308,8 @@ def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *,
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_roles(v.dataset, v.number, result)
         ws.emit(ev.RolesConfirmed(actor=ws.actor, target=v.ref, details={
-            "roles": {r.column: r.role.value for r in result}, "confirmed": [r.column for r in result if r.confirmed]}))
+            **roles_details("roles", {r.column: r.role.value for r in result}),
+            **roles_details("confirmed", [r.column for r in result if r.confirmed])}))
     if subject_ids != old_subject and v.kind is VersionKind.IMPORT:
         from bulle.services.subject_rights import index_version
 

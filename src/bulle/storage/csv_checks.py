@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 import os
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.storage.sources import open_source
 
 HEAD_BYTES = 1 << 20
+# Python's csv module refuses fields over 131,072 characters by default; a clinical note is
+# longer, and is legal CSV. The limit is per process, so raising it here raises it for all.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 DELIMITERS = [",", ";", "\t", "|"]
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
 
@@ -40,20 +45,54 @@ def check_regular_file(path: Path) -> None:
         raise InputError("file is not readable (permission denied)", Where(file=str(path)))
 
 
+def check_delimiter(delimiter: str | None, quote: str = '"') -> None:
+    """One character that cannot be mistaken for a line end or a quote (DuckDB accepts more)."""
+    if delimiter is None:
+        return
+    where = Where(field="--delimiter")
+    if len(delimiter) != 1:
+        raise InputError(f"--delimiter must be exactly one character, got {delimiter!r}", where)
+    if delimiter in "\r\n" or delimiter == quote or delimiter == "\0":
+        raise InputError(f"--delimiter {delimiter!r} cannot be used: it is a line end, the quote or NUL",
+                         where)
+
+
+def utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the head looks like UTF-16 text without a byte-order mark.
+
+    ASCII text in UTF-16 has a NUL byte in every other position; in UTF-8 text NUL is rare.
+    """
+    head = raw[:4096]
+    if len(head) < 4 or b"\0" not in head:
+        return None
+    even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def sniff(path: Path, options) -> Dialect:
     """Detect encoding (BOM), delimiter, header and column names from the head of the file."""
     check_regular_file(path)
+    check_delimiter(options.delimiter)
     where = Where(file=str(path))
     if path.stat().st_size == 0:
         raise InputError("empty file: no header and no rows", where)
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         raw = f.read(HEAD_BYTES)
+    if not raw:
+        raise InputError("empty file: no header and no rows", where)
     encoding = options.encoding or "utf-8"
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]
         encoding = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
+    elif _is_utf8(encoding) and (wide := utf16_without_bom(raw)):
+        raise InputError(f"the file looks like UTF-16 text without a byte-order mark (NUL bytes every "
+                         f"other byte): import it with --encoding {wide}", where)
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:
@@ -72,7 +111,7 @@ def sniff(path: Path, options) -> Dialect:
     first = next(csv.reader([lines[0]], delimiter=delimiter))
     header = options.header if options.header is not None else not any(_NUMBER.match(v) for v in first)
     if header:
-        columns = [c.strip() for c in first]
+        columns = [unicodedata.normalize("NFC", c.strip()) for c in first]
         problems = column_name_problems(columns, path)
         if problems:
             raise ValidationError.from_problems(f"bad header in {path}", problems)
@@ -96,19 +135,26 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
 def _count_data_lines(path: Path, encoding: str) -> int:
-    with open(path, encoding=encoding, errors="replace") as f:
+    with open_source(path, text=encoding) as f:
         return sum(1 for i, ln in enumerate(f) if i > 0 and ln.strip())
 
 
 def column_name_problems(columns: list[str], path: Path | str) -> list[Problem]:
+    """Empty names and names equal once in NFC and lower case (one rule for every format)."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(columns, start=1):
         if not name:
             problems.append(Problem("empty column name", Where(file=str(path), line=1, column=i)))
             continue
-        key = name.lower()  # SQL names are case-insensitive: Nom and nom would collide
+        # SQL names are case-insensitive (Nom and nom collide), and "é" has two spellings
+        # (NFC and NFD) that look alike: both would be two columns no one can tell apart.
+        key = unicodedata.normalize("NFC", name).lower()
         if key in seen:
             problems.append(Problem(f"duplicate column name {name!r} (also column {seen[key]})",
                                     Where(file=str(path), line=1, column=i)))
@@ -128,7 +174,7 @@ def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
     encoding = dialect.encoding
     decoder_factory = codecs.getincrementaldecoder(encoding)
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1"):
-        with open(path, "rb") as f:
+        with open_source(path) as f:
             for lineno, raw in enumerate(f, start=1):
                 if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[3:]
@@ -144,7 +190,7 @@ def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
     if not dialect.columns:
         return None
     expected = len(dialect.columns)
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
+    with open_source(path, text=encoding) as f:
         reader = csv.reader(f, delimiter=dialect.delimiter, quotechar=dialect.quote, strict=False)
         try:
             for i, row in enumerate(reader):
@@ -160,31 +206,11 @@ def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
     return None
 
 
-def locate_jsonl_problem(path: Path) -> InputError | None:
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return InputError("bytes invalid in utf-8",
-                                  Where(file=str(path), line=lineno, column=exc.start + 1))
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                return InputError(f"malformed JSON: {exc.msg}",
-                                  Where(file=str(path), line=lineno, column=exc.colno))
-            if not isinstance(value, dict):
-                return InputError("each line must be a JSON object", Where(file=str(path), line=lineno))
-    return None
-
-
 def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
     """Stream-transcode a file to UTF-8 (for encodings DuckDB cannot read natively)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     lineno = 1
-    with open(src, "rb") as fin, open(dest, "w", encoding="utf-8", newline="") as fout:
+    with open_source(src) as fin, open(dest, "w", encoding="utf-8", newline="") as fout:
         while chunk := fin.read(1 << 22):
             try:
                 text = decoder.decode(chunk)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.errors import InputError, Where
-from bulle.storage import csv_checks
+from bulle.storage import csv_arrow, csv_checks, json_checks, parquet_input
 from bulle.storage.engine import CsvOptions, Engine, WriteStats
 from bulle.storage.sqltext import ident, lit
 
@@ -27,10 +28,6 @@ NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "lati
                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
 
 
-
-
-
-
 class DuckDBEngine(Engine):
     name = "duckdb"
     capabilities = frozenset({"ingest.csv", "ingest.parquet", "ingest.jsonl", "profile",
@@ -38,7 +35,7 @@ class DuckDBEngine(Engine):
 
     def __init__(self, memory_limit: str | None = None, threads: int | None = None,
                  temp_directory: Path | None = None):
-        self.memory_limit = memory_limit or os.environ.get("BULLE_MEMORY_LIMIT", "4GB")
+        self.memory_limit = memory_limit or os.environ.get("BULLE_MEMORY_LIMIT") or _default_memory_limit()
         self.threads = threads
         self.temp_directory = temp_directory
 
@@ -59,27 +56,66 @@ class DuckDBEngine(Engine):
     # -- ingest ------------------------------------------------------------------------------
     def csv_to_parquet(self, src: Path, dest: Path, options: CsvOptions) -> WriteStats:
         dialect = csv_checks.sniff(src, options)
+        wide = len(dialect.columns) > csv_arrow.WIDE_COLUMNS
         source = src
         transcoded: Path | None = None
         encoding = NATIVE_ENCODINGS.get(dialect.encoding.lower())
-        if encoding is None:  # an encoding DuckDB cannot read: transcode to UTF-8 first
+        if encoding is None or (wide and encoding != "utf-8"):  # transcode to UTF-8 first
             transcoded = dest.with_suffix(".utf8.csv")
             csv_checks.transcode_to_utf8(src, transcoded, dialect.encoding)
             source, encoding = transcoded, "utf-8"
         try:
+            if wide:
+                return self._wide_csv_to_parquet(src, source, dest, dialect)
             con = self.connect()
             try:
-                reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar)
-                self._copy(con, reader, dest, on_error=lambda exc: self._csv_error(src, dialect, exc))
-                return self._stats(con, dest)
+                max_line = None
+                while True:  # a line over DuckDB's limit (2 MB by default) is legal CSV: read it
+                    reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar,
+                                                max_line_size=max_line)
+                    try:
+                        self._copy(con, reader, dest, on_error=lambda exc: _LongLine(exc))
+                        break
+                    except _LongLine as long:
+                        size = long.size()
+                        if size is None or size > MAX_LINE_BYTES or (max_line and size < max_line):
+                            raise self._csv_error(src, dialect, long.exc, size) from None
+                        max_line = size * 2 + 2
+                stats = self._stats(con, dest)
             finally:
                 con.close()
+            if stats.rows == 0 and (found := csv_checks.locate_problem(src, dialect)) is not None:
+                dest.unlink(missing_ok=True)  # DuckDB may read a ragged file as no rows at all
+                raise found
+            return stats
         finally:
             if transcoded is not None:
                 transcoded.unlink(missing_ok=True)
 
+    def _wide_csv_to_parquet(self, src: Path, source: Path, dest: Path,
+                             dialect: csv_checks.Dialect) -> WriteStats:
+        import pyarrow as pa
+
+        try:
+            csv_arrow.csv_to_parquet(source, dest, dialect)
+        except (pa.ArrowException, OSError) as exc:
+            Path(dest).unlink(missing_ok=True)
+            found = csv_checks.locate_problem(src, dialect)
+            if found is None and ("straddl" in str(exc) or "larger than block size" in str(exc)):
+                found = InputError(f"a row is longer than the {csv_arrow.BLOCK_BYTES >> 20} MB read at once "
+                                   f"for files of more than {csv_arrow.WIDE_COLUMNS} columns",
+                                   Where(file=str(src)))
+            # Arrow's messages quote the row: never show cells, only where the reading stopped.
+            raise found or InputError(f"malformed CSV ({type(exc).__name__})", Where(file=str(src))) from None
+        con = self.connect()
+        try:
+            return self._stats(con, dest)
+        finally:
+            con.close()
+
     def _read_csv_sql(self, path: Path, dialect: csv_checks.Dialect, encoding: str,
-                      all_varchar: bool, types: dict[str, str] | None = None) -> str:
+                      all_varchar: bool, types: dict[str, str] | None = None,
+                      max_line_size: int | None = None) -> str:
         args = [
             lit(path),
             f"delim={lit(dialect.delimiter)}",
@@ -90,8 +126,10 @@ class DuckDBEngine(Engine):
             "strict_mode=true",
             "sample_size=-1" if os.path.getsize(path) < 64 * 1024 * 1024 else "sample_size=200000",
         ]
-        if not dialect.header:
-            args.append("names=[" + ", ".join(lit(c) for c in dialect.columns) + "]")
+        # Always the sniffed names: in NFC, as checked (a header may spell "é" in NFD).
+        args.append("names=[" + ", ".join(lit(c) for c in dialect.columns) + "]")
+        if max_line_size:
+            args.append(f"max_line_size={int(max_line_size)}")
         if all_varchar:
             args.append("all_varchar=true")
         elif types:
@@ -107,42 +145,68 @@ class DuckDBEngine(Engine):
             Path(dest).unlink(missing_ok=True)
             raise on_error(exc) from None
 
-    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception) -> InputError:
+    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception,
+                   line_bytes: int | None = None) -> InputError:
         found = csv_checks.locate_problem(src, dialect)
         if found is not None:
             return found
+        if line_bytes is not None:
+            return InputError(f"a row of {line_bytes:,} bytes is longer than the {MAX_LINE_BYTES:,} bytes "
+                              "Bulle reads in one row", Where(file=str(src)))
         return InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
     def parquet_to_parquet(self, src: Path, dest: Path) -> WriteStats:
         csv_checks.check_regular_file(src)
         if src.stat().st_size < 12:
             raise InputError("not a Parquet file (too small to hold a Parquet footer)", Where(file=str(src)))
+        schema = parquet_input.read_schema(src)
+        convert = parquet_input.check_schema(src, schema)  # before DuckDB renames anything
         con = self.connect()
         try:
             def err(exc: Exception) -> InputError:
                 return InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src)))
 
-            self._copy(con, f"SELECT * FROM read_parquet({lit(src)})", dest, err)
-            stats = self._stats(con, dest)
+            if convert:
+                import pyarrow as pa
+
+                try:
+                    con.register("__bulle_src", parquet_input.converted_reader(src, schema))
+                    self._copy(con, "SELECT * FROM __bulle_src", dest, err)
+                except pa.ArrowException as exc:
+                    Path(dest).unlink(missing_ok=True)
+                    raise err(exc) from None
+            else:
+                self._copy(con, f"SELECT * FROM read_parquet({lit(src)})", dest, err)
+            return self._stats(con, dest)
         finally:
             con.close()
-        csv_checks.check_column_names([c["name"] for c in stats.schema], src)
-        return stats
 
     def jsonl_to_parquet(self, src: Path, dest: Path) -> WriteStats:
         csv_checks.check_regular_file(src)
         if src.stat().st_size == 0:
             raise InputError("empty file: no records", Where(file=str(src)))
+        array = json_checks.is_array_file(src)
         con = self.connect()
         try:
             def err(exc: Exception) -> InputError:
-                found = csv_checks.locate_jsonl_problem(src)
+                found = (json_checks.locate_array_problem(src) if array
+                         else json_checks.locate_lines_problem(src))
                 return found or InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
-            sql = (f"SELECT * FROM read_json({lit(src)}, format='newline_delimited', "
-                   "sample_size=-1, maximum_object_size=67108864)")
+            sql = (f"SELECT * FROM read_json({lit(src)}, format={lit('array' if array else 'newline_delimited')}, "
+                   "records='true', sample_size=-1, maximum_object_size=67108864)")
             self._copy(con, sql, dest, err)
+            names = [c["name"] for c in self._schema(con, dest)]
+            csv_checks.check_column_names(names, src)
+            if any(unicodedata.normalize("NFC", n) != n for n in names):  # keys spelled in NFD
+                renamed = dest.with_suffix(".nfc.parquet")
+                self._copy(con, f"SELECT {parquet_input.nfc_select(names)} FROM read_parquet({lit(dest)})",
+                           renamed, err)
+                renamed.replace(dest)
             return self._stats(con, dest)
+        except BaseException:
+            Path(dest).unlink(missing_ok=True)
+            raise
         finally:
             con.close()
 
@@ -243,6 +307,35 @@ class DuckDBEngine(Engine):
             return profile_parquet(con, lit(path), self._schema(con, path), top)
         finally:
             con.close()
+
+
+MAX_LINE_BYTES = 256 << 20
+_LONG_LINE_RE = re.compile(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)")
+
+
+class _LongLine(Exception):
+    """DuckDB refused a row longer than its ``max_line_size``: retry with a larger one."""
+
+    def __init__(self, exc: Exception):
+        super().__init__(str(exc))
+        self.exc = exc
+
+    def size(self) -> int | None:
+        m = _LONG_LINE_RE.search(str(self.exc))
+        return int(m.group(1)) if m else None
+
+
+def _default_memory_limit() -> str:
+    """4 GB, or a quarter of the process's address-space limit when one is set (``ulimit -v``).
+
+    DuckDB cannot see that limit: it would plan for 4 GB and fail to allocate instead of spilling.
+    """
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft >= 16 << 30:
+        return "4GB"
+    return f"{max(soft // 4, 64 << 20) >> 20}MB"
 
 
 _LINE_RE = re.compile(r"[Ll]ine:? (\d+)")

@@ -1,8 +1,18 @@
 """Column statistics computed in SQL, so profiling a large version never loads it into Python.
 
-One aggregate pass gives counts, distinct counts and ranges for every column; then one group-by
-per column gives its most frequent values, and a bounded sample feeds the classifier's value
-patterns (e-mails, NIR, phone numbers...).
+Cost must stay linear in the number of columns: health tables commonly have thousands. So no
+query holds one aggregate per column (DuckDB gives each ``count(DISTINCT ...)`` its own hash
+table, and plans thousands of aggregates slowly: a 500-column table needed gigabytes). Instead the
+columns of one type are ``UNPIVOT``-ed into a long ``(column, value)`` stream, in batches, and
+each batch costs two grouped queries whatever its width:
+
+* ``GROUP BY column`` gives non-null counts, typed ranges, lengths and the classifier's sample (a
+  deterministic pseudo-random choice of ``SAMPLE_ROWS`` non-null values per column, taken with
+  the bounded ``min_by(value, hash(row number), n)`` aggregate);
+* ``GROUP BY (column, value)`` gives the exact distinct count and the most frequent values.
+
+The number of columns per batch shrinks as the row count grows, so a batch's group-by holds about
+``CELLS_PER_BATCH`` values (DuckDB spills to disk beyond its memory limit).
 """
 
 from __future__ import annotations
@@ -12,8 +22,8 @@ from typing import Any
 from bulle.storage.sqltext import ident
 
 SAMPLE_ROWS = 2000
-
-
+MAX_BATCH = 250  # columns per query: DuckDB plans very wide queries slowly and in much memory
+CELLS_PER_BATCH = 4_000_000  # rows x columns grouped at once
 
 
 def _jsonable(v: Any) -> Any:
@@ -22,44 +32,67 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+def batches(schema: list[dict[str, str]], rows: int) -> list[list[int]]:
+    """Positions of the columns profiled together: one type per batch (UNPIVOT needs it)."""
+    width = max(1, min(MAX_BATCH, CELLS_PER_BATCH // max(rows, 1)))
+    by_type: dict[str, list[int]] = {}
+    for i, col in enumerate(schema):
+        by_type.setdefault(col["type"], []).append(i)
+    return [idx[s:s + width] for idx in by_type.values() for s in range(0, len(idx), width)]
+
+
 def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int) -> list[dict[str, Any]]:
-    src = f"read_parquet({qpath})"
     if not schema:
         return []
-    parts = ["count(*)"]
-    for col in schema:
-        c = ident(col["name"])
-        text = f"{c}::VARCHAR"
-        parts += [f"count({c})", f"count(DISTINCT {c})", f"min({c})::VARCHAR", f"max({c})::VARCHAR",
-                  f"avg(length({text}))", f"max(length({text}))"]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {src}").fetchone()
-    n = int(row[0])
-    out: list[dict[str, Any]] = []
+    n = int(con.execute(f"SELECT count(*) FROM read_parquet({qpath})").fetchone()[0])
+    stats: dict[int, dict[str, Any]] = {}
+    for batch in batches(schema, n):
+        stats.update(_profile_batch(con, qpath, schema, batch, int(top)))
+    out = []
     for i, col in enumerate(schema):
-        base = 1 + i * 6
-        non_null, distinct, mn, mx, avg_len, max_len = row[base:base + 6]
-        c = ident(col["name"])
-        top_rows = con.execute(
-            f"SELECT {c}::VARCHAR AS v, count(*) AS n FROM {src} WHERE {c} IS NOT NULL "
-            f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"
-        ).fetchall()
-        sample = [r[0] for r in con.execute(
-            f"SELECT {c}::VARCHAR FROM (SELECT {c} FROM {src} WHERE {c} IS NOT NULL LIMIT 200000) "
-            f"USING SAMPLE {SAMPLE_ROWS} ROWS (reservoir, 42)"
-        ).fetchall()]
+        s = stats.get(i, {})
+        non_null, distinct = s.get("non_null", 0), s.get("distinct", 0)
         out.append({
             "name": col["name"],
             "type": col["type"],
             "rows": n,
-            "non_null": int(non_null),
-            "null_rate": (n - int(non_null)) / n if n else 0.0,
-            "distinct": int(distinct),
-            "uniqueness": int(distinct) / int(non_null) if non_null else 0.0,
-            "min": _jsonable(mn),
-            "max": _jsonable(mx),
-            "mean_length": float(avg_len) if avg_len is not None else None,
-            "max_length": int(max_len) if max_len is not None else None,
-            "top_values": [{"value": v, "count": int(k)} for v, k in top_rows],
-            "sample": sample,
+            "non_null": non_null,
+            "null_rate": (n - non_null) / n if n else 0.0,
+            "distinct": distinct,
+            "uniqueness": distinct / non_null if non_null else 0.0,
+            "min": _jsonable(s.get("min")),
+            "max": _jsonable(s.get("max")),
+            "mean_length": s.get("mean_length"),
+            "max_length": s.get("max_length"),
+            "top_values": s.get("top_values", []),
+            "sample": s.get("sample", []),
         })
     return out
+
+
+def _profile_batch(con, qpath: str, schema: list[dict[str, str]], batch: list[int],
+                   top: int) -> dict[int, dict[str, Any]]:
+    # Positional aliases: a user's column names never reach the UNPIVOT's name column.
+    select = ", ".join(f"{ident(schema[i]['name'])} AS {ident(str(i))}" for i in batch)
+    long = (f"(UNPIVOT (SELECT file_row_number AS __row, {select} FROM read_parquet({qpath}, "
+            "file_row_number=true)) ON COLUMNS(* EXCLUDE (__row)) INTO NAME k VALUE v)")
+    stats: dict[int, dict[str, Any]] = {}
+    for k, count, mn, mx, avg_len, max_len, sample in con.execute(
+        f"SELECT CAST(k AS INTEGER), count(*), min(v)::VARCHAR, max(v)::VARCHAR, "
+        f"avg(length(v::VARCHAR)), max(length(v::VARCHAR)), "
+        f"min_by(v::VARCHAR, hash(__row, 42), {SAMPLE_ROWS}) FROM {long} GROUP BY k"
+    ).fetchall():  # UNPIVOT drops NULLs: a column with no value has no row here
+        stats[k] = {"non_null": int(count), "min": mn, "max": mx,
+                    "mean_length": float(avg_len) if avg_len is not None else None,
+                    "max_length": int(max_len) if max_len is not None else None,
+                    "sample": list(sample or []), "top_values": []}
+    for k, v, count, distinct in con.execute(
+        f"WITH g AS (SELECT k, v, count(*) AS n FROM {long} GROUP BY k, v), "
+        "r AS (SELECT k, v::VARCHAR AS v, n, "
+        "row_number() OVER (PARTITION BY k ORDER BY n DESC, v::VARCHAR) AS i, "
+        "count(*) OVER (PARTITION BY k) AS d FROM g) "
+        f"SELECT CAST(k AS INTEGER), v, n, d FROM r WHERE i <= {int(top)} ORDER BY 1, i"
+    ).fetchall():
+        stats[k]["distinct"] = int(distinct)
+        stats[k]["top_values"].append({"value": v, "count": int(count)})
+    return stats
