@@ -304,6 +304,9 @@ class DuckDBEngine(Engine):
 
         con = self.connect()
         try:
+            # Profiling reads one file many times (a batch of columns per query): parse its footer
+            # once, or a wide file's footer is parsed once per batch (quadratic in the columns).
+            con.execute("SET parquet_metadata_cache=true")
             return profile_parquet(con, lit(path), self._schema(con, path), top)
         finally:
             con.close()
