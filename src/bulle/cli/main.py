@@ -109,12 +109,34 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: say so, keep the traceback for the report
+        limit = _resource_limit(exc)
+        if limit is not None:
+            _report(limit.to_dict(), str(limit), as_json)
+            sys.exit(limit.exit_code)
         payload = {"code": "internal", "message": f"internal error: {exc!r}", "where": None}
         if os.environ.get("BULLE_DEBUG") or not as_json:
             traceback.print_exc()
         _report(payload, f"internal error (a bug in Bulle, please report it): {exc!r}", as_json)
         sys.exit(INTERNAL_EXIT_CODE)
     sys.exit(0)
+
+
+def _resource_limit(exc: BaseException) -> BulleError | None:
+    """Running out of memory is the machine's limit, not a bug: exit 8 with what to do.
+
+    DuckDB raises its own ``OutOfMemoryException`` when its memory limit is reached; Python raises
+    ``MemoryError`` when the process's address space is exhausted. Matched by name so that this
+    module does not import DuckDB (``bulle --help`` stays fast).
+    """
+    from bulle.errors import ResourceLimit
+
+    name = type(exc).__name__
+    if isinstance(exc, MemoryError) or (type(exc).__module__.lstrip("_").startswith("duckdb")
+                                         and name == "OutOfMemoryException"):
+        return ResourceLimit("out of memory: the operation needed more memory than this process may "
+                             "use (its memory limit or address-space limit); free memory, raise the "
+                             "limit, or work on a smaller input")
+    return None
 
 
 def _report(payload: dict, text: str, as_json: bool) -> None:
