@@ -14,6 +14,7 @@ cases); ``BULLE_SLOW=1`` runs all 353.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,8 +58,11 @@ DEFAULT = {
 
 
 def _cases() -> list:
-    if not ARX_DIR.is_dir():
-        return []
+    if not ARX_DIR.is_dir():  # never an empty list, which would pass unseen
+        # in CI, ../shared is beside the checkout: the arx_data fixture fails the placeholder
+        marks = [] if os.environ.get("CI") else [
+            pytest.mark.skip(reason=f"{ARX_DIR} is absent: ARX conformance not checked")]
+        return [pytest.param(None, id="arx-data-missing", marks=marks)]
     out = []
     for case in load_cases(ARX_DIR):
         marks = []

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bulle.anonymization import builders
-
-hierarchy = pytest.importorskip("bulle.anonymization.hierarchy")
+from bulle.anonymization import builders, hierarchy
 
 CASES = {
     "interval": lambda: builders.interval_rows([str(a) for a in range(17, 91)], 5, [2, 5]),
