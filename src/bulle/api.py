@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
-from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services import governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
@@ -149,8 +148,9 @@ class Workspace:
         table = governance.read_for_project(self._ws, project, ref, columns)
         return _pandas(table) if as_pandas else table
 
-    def query(self, project: str, sql: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, as_pandas: bool = False):
-        """The result of ``sql`` for ``project`` (within the limits of :mod:`bulle.governance.limits`)."""
+    def query(self, project: str, sql: str, *, timeout_s: float | None = None, as_pandas: bool = False):
+        """The result of ``sql`` for ``project`` within the workspace's ``query.*`` settings
+        (``timeout_s`` None: ``query.timeout_default_s``)."""
         table = governance.query_for_project(self._ws, project, sql, timeout_s=timeout_s)
         return _pandas(table) if as_pandas else table
 
