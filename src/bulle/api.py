@@ -116,8 +116,9 @@ class Workspace:
 
     # -- anonymization ---------------------------------------------------------------------------
     def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, drop: list[str] | None = None,
-                  threshold: float = 0.2) -> dict[str, Any]:
-        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version."""
+                  threshold: float | None = None) -> dict[str, Any]:
+        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version
+        (``threshold`` None: the workspace's ``anonymize.risk_threshold``)."""
         from bulle.services.anonymization import anonymize_dataset
 
         return anonymize_dataset(self._ws, ref, spec, keep=keep, drop=drop, threshold=threshold)
