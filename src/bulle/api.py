@@ -161,6 +161,19 @@ class Workspace:
     def erase_subject(self, subject_id: str) -> dict[str, Any]:
         return subject_rights.erase_subject(self._ws, subject_id)
 
+    # -- settings ----------------------------------------------------------------------------------
+    def settings(self) -> list[dict[str, Any]]:
+        """Every setting with its value in force and where it comes from (docs/settings.md)."""
+        from bulle.services.settings import list_settings
+
+        return [r.to_dict() for r in list_settings(self._ws)]
+
+    def set_setting(self, name: str, value: str) -> dict[str, Any]:
+        """Set ``name`` in the workspace's bulle.toml (custodian only, audited)."""
+        from bulle.services.settings import set_setting
+
+        return set_setting(self._ws, name, value).to_dict()
+
     # -- audit and exchange -----------------------------------------------------------------------
     def verify_audit_log(self, witnesses: list[str | Path] | None = None) -> dict[str, Any]:
         """Against the workspace's keys (every one the log may name) and its catalog head; with

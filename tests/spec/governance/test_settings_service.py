@@ -69,3 +69,23 @@ def test_a_bad_environment_variable_is_refused_before_a_workspace_is_made(tmp_pa
     with pytest.raises(ValidationError, match="invalid settings"):
         Workspace.init(tmp_path / "ws", Actor("alice", Role.CUSTODIAN))
     assert not (tmp_path / "ws").exists()
+
+
+def test_the_python_api_lists_and_sets_settings_like_the_command_line(root):
+    from bulle.api import open_workspace
+
+    ws = open_workspace(root, user="alice", role="custodian")
+    try:
+        assert ws.set_setting("query.result_max_rows", "500") == {
+            "name": "query.result_max_rows", "old": 1_000_000, "new": 500, "effective": True,
+            "source": "bulle.toml"}
+        row = {r["name"]: r for r in ws.settings()}["query.result_max_rows"]
+        assert (row["value"], row["source"], row["default"]) == (500, "bulle.toml", 1_000_000)
+    finally:
+        ws.close()
+    analyst = open_workspace(root, user="bob", role="analyst")
+    try:
+        with pytest.raises(AccessDenied):
+            analyst.set_setting("query.result_max_rows", "5000000")
+    finally:
+        analyst.close()
