@@ -77,3 +77,19 @@ def test_the_sample_size_of_the_workspace_bounds_what_the_classifier_reads(root,
         raw = ws.engine.profile(ws.path_of(ws.catalog.resolve("people")),
                                 sample_rows=ws.settings["profile.sample_rows"])
         assert {len(c["sample"]) for c in raw} == {1}
+
+
+def test_the_value_kind_sample_of_the_workspace_bounds_the_recognizers_reading(tmp_path, monkeypatch):
+    data = tmp_path / "towns.csv"
+    towns = ["Lyon", "Paris", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux", "Nice", "Rennes", "Brest"]
+    data.write_text("c1\n" + "\n".join(towns) + "\n")
+    with Workspace.init(tmp_path / "ws", CUSTODIAN) as ws:
+        import_table(ws, data, "towns")
+
+    def reason() -> str:
+        with Workspace.open(tmp_path / "ws", CUSTODIAN) as ws:
+            return profile_dataset(ws, "towns", refresh=True)["columns"][0]["reason"]
+
+    assert "/10 sampled distinct values" in reason()
+    monkeypatch.setenv("BULLE_SETTING_PROFILE_KIND_VALUES", "3")
+    assert "/3 sampled distinct values" in reason()
