@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
-from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services import governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
@@ -117,8 +116,9 @@ class Workspace:
 
     # -- anonymization ---------------------------------------------------------------------------
     def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, drop: list[str] | None = None,
-                  threshold: float = 0.2) -> dict[str, Any]:
-        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version."""
+                  threshold: float | None = None) -> dict[str, Any]:
+        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version
+        (``threshold`` None: the workspace's ``anonymize.risk_threshold``)."""
         from bulle.services.anonymization import anonymize_dataset
 
         return anonymize_dataset(self._ws, ref, spec, keep=keep, drop=drop, threshold=threshold)
@@ -149,8 +149,9 @@ class Workspace:
         table = governance.read_for_project(self._ws, project, ref, columns)
         return _pandas(table) if as_pandas else table
 
-    def query(self, project: str, sql: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, as_pandas: bool = False):
-        """The result of ``sql`` for ``project`` (within the limits of :mod:`bulle.governance.limits`)."""
+    def query(self, project: str, sql: str, *, timeout_s: float | None = None, as_pandas: bool = False):
+        """The result of ``sql`` for ``project`` within the workspace's ``query.*`` settings
+        (``timeout_s`` None: ``query.timeout_default_s``)."""
         table = governance.query_for_project(self._ws, project, sql, timeout_s=timeout_s)
         return _pandas(table) if as_pandas else table
 
@@ -159,6 +160,19 @@ class Workspace:
 
     def erase_subject(self, subject_id: str) -> dict[str, Any]:
         return subject_rights.erase_subject(self._ws, subject_id)
+
+    # -- settings ----------------------------------------------------------------------------------
+    def settings(self) -> list[dict[str, Any]]:
+        """Every setting with its value in force and where it comes from (docs/settings.md)."""
+        from bulle.services.settings import list_settings
+
+        return [r.to_dict() for r in list_settings(self._ws)]
+
+    def set_setting(self, name: str, value: str) -> dict[str, Any]:
+        """Set ``name`` in the workspace's bulle.toml (custodian only, audited)."""
+        from bulle.services.settings import set_setting
+
+        return set_setting(self._ws, name, value).to_dict()
 
     # -- audit and exchange -----------------------------------------------------------------------
     def verify_audit_log(self, witnesses: list[str | Path] | None = None) -> dict[str, Any]:

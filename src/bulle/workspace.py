@@ -2,7 +2,7 @@
 
 ```
 DIR/
-  bulle.toml          format version, workspace id, engine
+  bulle.toml          format version, workspace id, engine, [settings] (bulle.settings)
   catalog.sqlite      datasets, versions, roles, artefacts, governance objects
   data/<dataset>/     one immutable Parquet file per version;  data/.tmp/ for writes in progress
   keys/               secrets
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bulle import workspace_modes
+from bulle import settings, workspace_modes
 from bulle.audit.events import AuditEvent, WorkspaceCreated, WorkspacePermissionsRepaired
 from bulle.audit.hook import AuditHook
 from bulle.catalog.store import Catalog
@@ -73,6 +73,7 @@ class Workspace:
         self.actor = actor
         self.config = config
         self.id: str = config["workspace"]["id"]
+        self.settings = settings.resolve(config.get("settings"), os.environ, file=str(root / CONFIG))
         self._engine = engine
         acquire_private_umask()  # until close(): files DuckDB and SQLite create are private too
         try:
@@ -129,6 +130,7 @@ class Workspace:
             raise ConflictError("exists and is not a directory", Where(file=str(root)))
         if root.exists() and any(root.iterdir()):
             raise ConflictError("directory is not empty: choose a new or empty directory", Where(file=str(root)))
+        settings.resolve(None, os.environ)  # a bad BULLE_SETTING_* is refused before anything is made
         setup = custodian or CustodianKeySetup.from_environment()
         setup.check(root)  # before anything is created
         with private_umask():

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.settings import default
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from bulle.storage.engine import Engine
 
 SCHEMA = "bulle.risk/1"
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD: float = default("anonymize.risk_threshold")  # a workspace may set its own
 SUPPRESSION_MARKER = "*"
 
 # ARX's risk bands (RiskModelSampleRiskDistribution): band i holds risks in (low_i, high_i].

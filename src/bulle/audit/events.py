@@ -74,6 +74,7 @@ SubjectAccessReport = _event("subject.access", "A data-subject access report was
 SubjectErased = _event("subject.erase", "A data subject was erased from every version holding them.")
 SubjectObjected = _event("subject.object", "A data subject objected to a processing.")
 VersionRecomputed = _event("version.recompute", "A derived version was recomputed from its lineage.")
+SettingChanged = _event("settings.change", "A workspace setting was changed (name, old and new value).")
 AuditVerified = _event("audit.verify", "The audit log was verified.")
 AuditWitnessAdded = _event("audit.witness_add", "A witness outside the workspace was registered.")
 AuditKeyRotated = _event("audit.key_rotate", "The audit signing key was rotated (the old key vouches "

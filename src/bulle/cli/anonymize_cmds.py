@@ -183,8 +183,9 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
                    "a kept identifier makes the release personal data).")
 @click.option("--drop", multiple=True, metavar="COLUMN",
               help="Workspace form: leave this column out of the release.")
-@click.option("--threshold", type=float, default=0.2, show_default=True,
-              help="Workspace form: risk threshold of the release's risk report.")
+@click.option("--threshold", type=float, default=None,
+              help="Workspace form: risk threshold of the release's risk report (default: the "
+                   "workspace's setting anonymize.risk_threshold, 0.2 unless changed).")
 @json_option
 @click.pass_context
 def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,

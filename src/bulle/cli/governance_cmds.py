@@ -8,7 +8,6 @@ import click
 
 from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
-from bulle.governance.limits import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S
 from bulle.outputs import ROWS, OutputFile, keep_formulas_option
 
 BASES = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
@@ -238,8 +237,9 @@ JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is c
 @click.command("query")
 @click.argument("sql")
 @click.option("--project", "project_name", required=True)
-@click.option("--timeout", default=str(DEFAULT_TIMEOUT_S), show_default=True,
-              help=f"Seconds before the query is stopped (more than 0, at most {MAX_TIMEOUT_S:g}).")
+@click.option("--timeout", default=None,
+              help="Seconds before the query is stopped (more than 0; default and ceiling: the "
+                   "workspace's settings query.timeout_default_s and query.timeout_max_s).")
 @click.option("--output", type=OutputFile(ROWS),
               help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget, mode 0600).")
 @keep_formulas_option
@@ -252,16 +252,15 @@ def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
     --output) batch by batch; a result past the result budget stops with exit code 8.
     """
     from bulle.cli.result_output import output_format, write_batches
-    from bulle.governance.limits import check_timeout
     from bulle.services.governance import stream_query_for_project
     from bulle.storage.python_values import python_rows
 
-    timeout_s = check_timeout(timeout, "--timeout")
     if output:
         output_format(output)
     keep = JSON_ROWS if as_json else TEXT_ROWS
     shown: list[dict] = []
-    with workspace_from(ctx) as ws, stream_query_for_project(ws, project_name, sql, timeout_s=timeout_s) as result:
+    with workspace_from(ctx) as ws, stream_query_for_project(
+            ws, project_name, sql, timeout_s=_timeout(ws, timeout)) as result:
         columns = result.schema.names
         if output:
             write_batches(result, result.schema, output, keep_formulas)
@@ -289,6 +288,13 @@ def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
         console().print(t)
 
     emit(payload, as_json, render)
+
+
+def _timeout(ws, timeout: str | None) -> float | None:
+    """``--timeout`` checked against the workspace's ceiling (None: the workspace's default)."""
+    from bulle.governance.limits import check_timeout
+
+    return None if timeout is None else check_timeout(timeout, "--timeout", ws.settings["query.timeout_max_s"])
 
 
 @click.group("subject")

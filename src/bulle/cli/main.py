@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "risk": ("bulle.cli.risk_cmds:risk", "Measure re-identification risk of a table."),
     "hierarchy": ("bulle.cli.hierarchy_cmds:hierarchy", "Build generalization hierarchies."),
     "audit": ("bulle.cli.audit_cmds:audit", "Verify and read the tamper-evident audit log."),
+    "settings": ("bulle.cli.settings_cmds:settings", "List the workspace's settings; change one (custodian)."),
     "export": ("bulle.cli.exchange_cmds:export", "Export the whole workspace to open formats."),
     "import-workspace": ("bulle.cli.exchange_cmds:import_workspace", "Rebuild a workspace from an export."),
 }

@@ -26,8 +26,9 @@ from bulle.outputs import HTML, OutputFile
 @click.option("--population",
               help="Population table holding the table (journalist risk), generalized the same way: "
                    "a file, or with NAME a workspace dataset version.")
-@click.option("--threshold", type=float, default=0.2, show_default=True,
-              help="A record is at risk when 1 / class size is above this (0.2: classes under 5).")
+@click.option("--threshold", type=float, default=None,
+              help="A record is at risk when 1 / class size is above this (default: the setting "
+                   "anonymize.risk_threshold, 0.2: classes under 5).")
 @click.option("--suppressed-marker", default="*", show_default=True,
               help="Records whose every quasi-identifier has this value are suppressed.")
 @click.option("--suppressed-column", help="Boolean column flagging suppressed records.")
@@ -49,7 +50,10 @@ def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[s
 
     if (name is None) == (input_ is None):
         raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
-    check_parameters(list(qis), threshold, subject_id, suppressed_column)
+    from bulle.anonymization.risk import DEFAULT_THRESHOLD
+
+    check_parameters(list(qis), DEFAULT_THRESHOLD if threshold is None else threshold, subject_id,
+                     suppressed_column)
     if name is not None:
         if delimiter is not None:
             raise InputError("--delimiter applies to an --input CSV file", Where(field="--delimiter"))
@@ -65,7 +69,7 @@ def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[s
             pop = _as_parquet(engine, Path(population), Path(tmp) / "population.parquet", delimiter,
                               list(qis))
         report = measure_risk(data, list(qis), subject_id=subject_id, population=pop,
-                              threshold=threshold, suppression_marker=suppressed_marker,
+                              threshold=DEFAULT_THRESHOLD if threshold is None else threshold, suppression_marker=suppressed_marker,
                               suppressed_column=suppressed_column, engine=engine)
     payload = report.to_dict()
     payload["input"] = str(input_)
@@ -79,7 +83,7 @@ def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[s
 
 
 def _workspace_form(ctx: click.Context, name: str, qis: tuple[str, ...], subject_id: str | None,
-                    population: str | None, threshold: float, suppressed_marker: str,
+                    population: str | None, threshold: float | None, suppressed_marker: str,
                     suppressed_column: str | None, html_out: Path | None, as_json: bool) -> None:
     """`bulle -w DIR risk NAME --qi ...`: measured on the version, nothing exported."""
     from bulle.cli.common import workspace_from

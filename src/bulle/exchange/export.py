@@ -139,7 +139,8 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         "bulle_version": bulle_version(),
         "created_at": _now(),
         "workspace": {"id": ws.id, "created_at": cfg.get("created_at"),
-                      "format_version": cfg.get("format_version"), "engine": cfg.get("engine", "duckdb")},
+                      "format_version": cfg.get("format_version"), "engine": cfg.get("engine", "duckdb"),
+                      **_settings(ws)},
         "catalog": {"schema_version": schema_version, "tables": tables, "objects": objects,
                     "excluded_meta_keys": sorted(WORKSPACE_SPECIFIC_META)},
         "data": {"versions": n_versions, "artefacts": n_artefacts,
@@ -278,3 +279,11 @@ def _export_keys(ws: Workspace, w: _Writer, include: bool) -> dict[str, Any]:
         info["files"] = secret
         info["warning"] = mf.KEYS_WARNING
     return info
+
+
+def _settings(ws: Workspace) -> dict[str, Any]:
+    """The settings ``bulle.toml`` sets (not the environment's), flat: they travel with the data."""
+    from bulle.settings import flatten
+
+    values = dict(flatten(ws.config.get("settings") or {}))
+    return {"settings": values} if values else {}

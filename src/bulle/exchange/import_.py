@@ -35,6 +35,7 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], cust
     """Create ``root`` (which must not exist) from a verified export; returns what it did."""
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
     from bulle.fsutil import atomic_write_text
+    from bulle.services.settings import rewrite
     from bulle.workspace import CONFIG, FORMAT_VERSION, _dump_config
 
     config = _config(manifest, FORMAT_VERSION)
@@ -53,7 +54,10 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], cust
         audit = _adopt_log(export_dir, root, manifest, catalog)
     finally:
         catalog.close()
-    atomic_write_text(root / CONFIG, _dump_config(config))
+    text = _dump_config(config)
+    for name, value in (manifest["workspace"].get("settings") or {}).items():  # checked by validation
+        text = rewrite(text, name, value)
+    atomic_write_text(root / CONFIG, text)
     return {"tables": tables, **files, "audit": audit, "keys": keys,
             "schema_version": {"exported": schema_version, "now": SCHEMA_VERSION}}
 

@@ -28,7 +28,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*\Z")
 
 TOP_KEYS = ("format", "format_version", "contains_secret_keys", "warning", "bulle_version", "created_at",
             "workspace", "catalog", "data", "audit", "keys", "files")
-WORKSPACE_KEYS = ("id", "created_at", "format_version", "engine")
+WORKSPACE_KEYS = ("id", "created_at", "format_version", "engine", "settings")
 DATA_KEYS = ("versions", "artefacts", "bytes", "withheld_statuses", "withheld")
 AUDIT_KEYS = ("log", "log_format_version", "workspace_id", "genesis", "head", "events", "signing_key",
               "public_keys", "key_runs")
@@ -158,6 +158,29 @@ def _files(c: _Collector, files: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _settings(c: _Collector, value: Any) -> None:
+    """The exported workspace's settings: known names, each value within its declaration."""
+    from bulle import settings as table
+    from bulle.errors import ValidationError
+
+    if not isinstance(value, dict):
+        c.add("workspace.settings", "must be an object of setting names and values")
+        return
+    known = {}
+    for k, v in value.items():
+        if k not in table.BY_NAME:
+            c.add(f"workspace.settings.{_short(str(k))}", "unknown setting")
+        elif isinstance(v, str) and len(v) > 64:
+            c.add(f"workspace.settings.{k}", "must be at most 64 characters")
+        else:
+            known[k] = v
+    try:
+        table.resolve(known, {}, file="manifest.json")
+    except ValidationError as exc:
+        for p in exc.problems:
+            c.add(f"workspace.{p.where.field or 'settings'}", p.message)
+
+
 def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     """Every problem with a manifest whose ``format`` and ``format_version`` were already checked."""
     from bulle.audit.format import FORMAT_VERSION as LOG_FORMAT
@@ -185,6 +208,8 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     c.time(ws.get("created_at"), "workspace.created_at")
     c.integer(ws.get("format_version"), "workspace.format_version", 1, WS_FORMAT)
     c.text(ws.get("engine"), "workspace.engine", _SAFE_ID, 32)
+    if "settings" in ws:
+        _settings(c, ws["settings"])
 
     cat = c.section(m, "catalog", ("schema_version", "tables", "objects", "excluded_meta_keys"))
     version = cat.get("schema_version")

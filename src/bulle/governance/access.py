@@ -282,6 +282,14 @@ def can_approve(actor: Actor, project: Project) -> Decision:
     return Decision.allow(f"custodian {actor.name!r} may approve project {project.name!r}")
 
 
+def can_change_setting(actor: Actor, name: str, changed_by: Role) -> Decision:
+    """A workspace setting (a threshold of :mod:`bulle.settings`) is changed by its declared role."""
+    if actor.role is not changed_by:
+        return Decision.deny([Denial(Rule.ROLE, f"only a {changed_by.value} changes setting {name!r}; "
+                                                f"{actor.name!r} acts as {actor.role.value}")])
+    return Decision.allow(f"{actor.role.value} {actor.name!r} may change setting {name!r}")
+
+
 def _instant(at: dt.datetime) -> dt.datetime:
     c = Checker("instant of the access")
     value = c.instant(at, "at")

@@ -1,9 +1,11 @@
-"""The limits an analyst's SQL runs under, in one place.
+"""The limits an analyst's SQL runs under, read from the settings table.
 
-Each constant is a future entry of the workspace settings (a custodian will set them per
-workspace); until then they are fixed here and nothing else in Bulle repeats their values:
+The values are settings (:mod:`bulle.settings`, ``docs/settings.md``): a custodian sets them per
+workspace in ``bulle.toml`` or the environment. The names below are their declared defaults, for
+code with no workspace at hand; a query in a workspace runs under the workspace's values
+(:meth:`bulle.governance.sql_lockdown.Limits.from_settings`):
 
-| future setting              | constant                  | value     |
+| setting                     | name here                 | default   |
 |-----------------------------|---------------------------|-----------|
 | ``query.timeout_default_s`` | ``DEFAULT_TIMEOUT_S``     | 60 s      |
 | ``query.timeout_max_s``     | ``MAX_TIMEOUT_S``         | 3600 s    |
@@ -22,23 +24,26 @@ from __future__ import annotations
 import math
 
 from bulle.errors import InputError, Where
+from bulle.settings import default
 
-DEFAULT_TIMEOUT_S = 60.0
-MAX_TIMEOUT_S = 3600.0
-DEFAULT_RESULT_BYTES = 256 * 1024 * 1024
-DEFAULT_MAX_ROWS = 1_000_000
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_TIMEOUT_S: float = default("query.timeout_default_s")
+MAX_TIMEOUT_S: float = default("query.timeout_max_s")
+DEFAULT_RESULT_BYTES: int = default("query.result_max_bytes")
+DEFAULT_MAX_ROWS: int = default("query.result_max_rows")
+DEFAULT_MEMORY_LIMIT: str = default("query.memory_limit")
 
 
-def check_timeout(value: object, field: str = "timeout_s") -> float:
-    """``value`` as a timeout in seconds, or an ``InputError`` naming ``field`` and the ceiling."""
+def check_timeout(value: object, field: str = "timeout_s", ceiling: float = MAX_TIMEOUT_S) -> float:
+    """``value`` as a timeout in seconds, or an ``InputError`` naming ``field`` and the ceiling
+    (``query.timeout_max_s`` of the workspace)."""
     try:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         seconds = math.nan
-    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT_S:
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0 or seconds > ceiling:
         raise InputError(f"{field} must be a number of seconds greater than 0 and at most "
-                         f"{MAX_TIMEOUT_S:g} (the ceiling), got {value!r}", Where(field=field))
+                         f"{ceiling:g} (the ceiling, setting query.timeout_max_s), got {value!r}",
+                         Where(field=field))
     return seconds
 
 

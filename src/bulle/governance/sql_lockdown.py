@@ -39,6 +39,7 @@ from bulle.governance.limits import (
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_RESULT_BYTES,
     DEFAULT_TIMEOUT_S,
+    MAX_TIMEOUT_S,
     check_budget,
     check_timeout,
 )
@@ -86,9 +87,10 @@ class Limits:
     threads: int = 1
     max_rows: int | None = DEFAULT_MAX_ROWS  # rows returned to the caller; None: no cap
     max_result_bytes: int = DEFAULT_RESULT_BYTES  # Arrow bytes returned to the caller
+    timeout_max_s: float = MAX_TIMEOUT_S  # the ceiling ``timeout_s`` is checked against
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "timeout_s", check_timeout(self.timeout_s))
+        object.__setattr__(self, "timeout_s", check_timeout(self.timeout_s, ceiling=self.timeout_max_s))
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError(f"threads must be a positive integer, got {self.threads!r}")
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", self.memory_limit, re.I):
@@ -96,6 +98,15 @@ class Limits:
         if self.max_rows is not None and self.max_rows < 0:
             raise InputError(f"max_rows must be positive, got {self.max_rows}")
         check_budget(self.max_result_bytes)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], timeout_s: float | None = None) -> Limits:
+        """A workspace's limits (``query.*`` of :mod:`bulle.settings`); ``timeout_s`` None: its default."""
+        return cls(timeout_s=settings["query.timeout_default_s"] if timeout_s is None else timeout_s,
+                   timeout_max_s=settings["query.timeout_max_s"],
+                   memory_limit=settings["query.memory_limit"],
+                   max_rows=settings["query.result_max_rows"],
+                   max_result_bytes=settings["query.result_max_bytes"])
 
 
 class ResultStream:

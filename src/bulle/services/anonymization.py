@@ -23,6 +23,7 @@ from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersi
 from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.services.lineage import register
 from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
+from bulle.settings import default
 from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
@@ -40,14 +41,17 @@ PERSONAL_NOTE = ("personal data: the release keeps {columns} as released, which 
 
 
 def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep: list[str] | None = None,
-                      drop: list[str] | None = None, threshold: float = 0.2) -> dict[str, Any]:
+                      drop: list[str] | None = None, threshold: float | None = None) -> dict[str, Any]:
     """Release ``ref`` under ``spec``; returns the result, and the new version when one exists.
 
     ``keep`` names columns released as they are (recorded, and measured by the risk report);
     ``drop`` names columns left out of the release. Every other column must be a generalized
-    quasi-identifier, a sensitive attribute under a model, or dropped by its role.
+    quasi-identifier, a sensitive attribute under a model, or dropped by its role. ``threshold``
+    (None: the workspace's ``anonymize.risk_threshold``) is the risk report's, recorded.
     """
     require_custodian(ws, "anonymize a dataset")
+    if threshold is None:
+        threshold = ws.settings["anonymize.risk_threshold"]
     source = _source_version(ws, ref)
     require_confirmed_roles(ws, source, "anonymize")
     if spec.needs_subset:
@@ -307,7 +311,7 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
     spec = spec_from_operation(ws, version)
     op = version.operation
     plan = _plan(ws, parent, spec, op["kept"], op["dropped"], every_column="kept_identifiers" in op)
-    result, tmp, risk = _release(ws, parent, spec, plan, op.get("threshold", 0.2))
+    result, tmp, risk = _release(ws, parent, spec, plan, op.get("threshold", default("anonymize.risk_threshold")))
     if result is None or not result.anonymous:
         tmp.unlink(missing_ok=True)
         raise InputError(f"{version.ref} cannot be recomputed: no anonymous transformation remains")

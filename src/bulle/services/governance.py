@@ -33,7 +33,6 @@ from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
 from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
-from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
@@ -335,10 +334,10 @@ def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Toke
     return None
 
 
-def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pa.Table:
+def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float | None = None) -> pa.Table:
     """Run an analyst's SQL over the project's filtered views and return the whole result.
 
-    The result is bounded by the result budget and row cap of :mod:`bulle.governance.limits`;
+    The result is bounded by the workspace's result budget and row cap (``query.*`` settings);
     :func:`stream_query_for_project` hands it over batch by batch instead.
     """
     with stream_query_for_project(ws, project_name, sql, timeout_s=timeout_s) as result:
@@ -347,18 +346,19 @@ def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: 
 
 @contextmanager
 def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
-                             timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[ResultStream]:
+                             timeout_s: float | None = None) -> Iterator[ResultStream]:
     """Run an analyst's SQL over the project's filtered views, on a locked-down connection.
 
     Each dataset of the project is read for the project (declared columns, visible people only)
     and handed to the executor as an in-memory table named after the dataset; the SQL never sees
-    a file, a setting or the workspace. The result streams in Arrow batches within the limits;
+    a file, a setting or the workspace. The result streams in Arrow batches within the limits of
+    the workspace's ``query.*`` settings (``timeout_s`` None: ``query.timeout_default_s``);
     the audit event, emitted when the ``with`` block ends, counts the rows handed over (and names
     the limit that stopped the query, if one did).
     """
     from bulle.governance.sql_lockdown import Limits, LockedSession
 
-    limits = Limits(timeout_s=timeout_s)  # the timeout is checked before any data is read
+    limits = Limits.from_settings(ws.settings, timeout_s)  # checked before any data is read
     project = store(ws).project(project_name)
     tables, served = {}, []
     for use in project.datasets:  # exactly the versions `read NAME` serves: the project's bindings

@@ -54,12 +54,14 @@ def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]
 
 def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], *,
                          subject_id: str | None = None, population: str | None = None,
-                         threshold: float = 0.2, suppressed_marker: str = "*",
+                         threshold: float | None = None, suppressed_marker: str = "*",
                          suppressed_column: str | None = None) -> tuple[RiskReport, DatasetVersion]:
     """The re-identification risk of version ``ref`` (``population``: another version holding it)."""
     from bulle.anonymization.risk import check_parameters, measure_risk
 
     require_custodian(ws, "measure the risk of a dataset")
+    if threshold is None:
+        threshold = ws.settings["anonymize.risk_threshold"]
     check_parameters(list(quasi_identifiers), threshold, subject_id, suppressed_column)
     v = resolve(ws, ref)
     pop = resolve(ws, population) if population is not None else None

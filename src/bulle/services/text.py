@@ -54,7 +54,8 @@ def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = N
                          "role to free_text)", Where(field="--column"))
     key_id, _ = text_key(ws)
     operation = {"name": "text", "columns": targets, "operator": operator, "key_id": key_id,
-                 "pseudonymized": bool(source.operation.get("pseudonymized"))}
+                 "pseudonymized": bool(source.operation.get("pseudonymized")),
+                 "score_threshold": ws.settings["text.score_threshold"]}
     tmp = compute(ws, source, operation, progress=progress)
     try:
         import pyarrow.parquet as pq
@@ -73,10 +74,18 @@ def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = N
 
 
 def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any], progress: bool = False) -> Path:
-    """Write ``source`` with its text columns de-identified to a temporary Parquet file."""
+    """Write ``source`` with its text columns de-identified to a temporary Parquet file.
+
+    The detector's score threshold is the one recorded in ``operation`` (the workspace's
+    ``text.score_threshold`` when the version was made), so a recomputation finds the same spans.
+    """
     import pyarrow as pa
 
+    from bulle.settings import default
+    from bulle.text.config import DetectorConfig
     from bulle.text.service import deidentify_texts
+
+    config = DetectorConfig(score_threshold=operation.get("score_threshold", default("text.score_threshold")))
 
     table = ws.engine.read_table(ws.path_of(source))
     _, key = text_key(ws, operation["key_id"])
@@ -87,7 +96,7 @@ def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any], pr
         values = table.column(col).to_pylist()
         present = [i for i, v in enumerate(values) if v is not None and str(v).strip()]
         texts = [str(values[i]) for i in present]
-        done = deidentify_texts(texts, operation["operator"], key=key,
+        done = deidentify_texts(texts, operation["operator"], key=key, config=config,
                                 subjects=[subjects[i] for i in present] if subjects else None, progress=progress)
         for i, text in zip(present, done, strict=True):
             values[i] = text

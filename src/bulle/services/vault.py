@@ -24,7 +24,7 @@ from bulle.domain.datasets import (
 from bulle.errors import AccessDenied, InputError, Problem, ValidationError, Where, WithheldError
 from bulle.storage.engine import CsvOptions
 from bulle.storage.sources import compression_of, inner_suffix
-from bulle.vault.classify import suggest_roles
+from bulle.vault.classify import Thresholds, suggest_roles
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -119,8 +119,8 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
             where = Where(file="<table>")
         if stats.rows == 0:
             raise InputError("no rows to import", where)
-        profile = ws.engine.profile(tmp)
-        roles = _carry_over(ws, dataset, suggest_roles(profile))
+        profile = ws.engine.profile(tmp, sample_rows=ws.settings["profile.sample_rows"])
+        roles = _carry_over(ws, dataset, suggest_roles(profile, Thresholds.from_settings(ws.settings)))
         version = ws.commit_version(
             tmp, dataset=dataset, kind=VersionKind.IMPORT, parents=[], operation=operation,
             row_count=stats.rows, schema=stats.schema, roles=roles,
@@ -249,9 +249,9 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str,
     profile = None if refresh else ws.catalog.profile(v.dataset, v.number)
     roles = ws.catalog.roles(v.dataset, v.number)
     if profile is None or not roles:
-        raw = ws.engine.profile(ws.path_of(v))
+        raw = ws.engine.profile(ws.path_of(v), sample_rows=ws.settings["profile.sample_rows"])
         profile = _public_profile(raw)
-        suggested = suggest_roles(raw)
+        suggested = suggest_roles(raw, Thresholds.from_settings(ws.settings))
         confirmed = {r.column: r for r in roles if r.confirmed}
         roles = [confirmed.get(s.column, s) for s in suggested]
         with ws.write_lock(), ws.catalog.transaction():

@@ -299,15 +299,16 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def profile(self, path: Path, top: int = 5) -> list[dict[str, Any]]:
-        from bulle.storage.profiling_sql import profile_parquet
+    def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
+        from bulle.storage.profiling_sql import SAMPLE_ROWS, profile_parquet
 
         con = self.connect()
         try:
             # Profiling reads one file many times (a batch of columns per query): parse its footer
             # once, or a wide file's footer is parsed once per batch (quadratic in the columns).
             con.execute("SET parquet_metadata_cache=true")
-            return profile_parquet(con, lit(path), self._schema(con, path), top)
+            return profile_parquet(con, lit(path), self._schema(con, path), top,
+                                   SAMPLE_ROWS if sample_rows is None else sample_rows)
         finally:
             con.close()
 

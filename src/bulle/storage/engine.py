@@ -65,8 +65,9 @@ class Engine(ABC):
         """One pass: the distinct combinations of ``columns`` with a ``count`` column (int64)."""
 
     @abstractmethod
-    def profile(self, path: Path, top: int = 5) -> list[dict[str, Any]]:
-        """Per-column statistics: type, distinct, nulls, min, max, top values."""
+    def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
+        """Per-column statistics: type, distinct, nulls, min, max, top values, and a sample of
+        ``sample_rows`` values per column (None: the default of setting ``profile.sample_rows``)."""
 
     @abstractmethod
     def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bulle.settings import default
 from bulle.storage.sqltext import ident
 
-SAMPLE_ROWS = 2000
+SAMPLE_ROWS: int = default("profile.sample_rows")  # a workspace may set its own
 MAX_BATCH = 250  # columns per query: DuckDB plans very wide queries slowly and in much memory
 CELLS_PER_BATCH = 4_000_000  # rows x columns grouped at once
 
@@ -41,13 +42,14 @@ def batches(schema: list[dict[str, str]], rows: int) -> list[list[int]]:
     return [idx[s:s + width] for idx in by_type.values() for s in range(0, len(idx), width)]
 
 
-def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int) -> list[dict[str, Any]]:
+def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int,
+                    sample_rows: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
     if not schema:
         return []
     n = int(con.execute(f"SELECT count(*) FROM read_parquet({qpath})").fetchone()[0])
     stats: dict[int, dict[str, Any]] = {}
     for batch in batches(schema, n):
-        stats.update(_profile_batch(con, qpath, schema, batch, int(top)))
+        stats.update(_profile_batch(con, qpath, schema, batch, int(top), int(sample_rows)))
     out = []
     for i, col in enumerate(schema):
         s = stats.get(i, {})
@@ -71,7 +73,7 @@ def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int) -> 
 
 
 def _profile_batch(con, qpath: str, schema: list[dict[str, str]], batch: list[int],
-                   top: int) -> dict[int, dict[str, Any]]:
+                   top: int, sample_rows: int) -> dict[int, dict[str, Any]]:
     # Positional aliases: a user's column names never reach the UNPIVOT's name column.
     select = ", ".join(f"{ident(schema[i]['name'])} AS {ident(str(i))}" for i in batch)
     long = (f"(UNPIVOT (SELECT file_row_number AS __row, {select} FROM read_parquet({qpath}, "
@@ -80,7 +82,7 @@ def _profile_batch(con, qpath: str, schema: list[dict[str, str]], batch: list[in
     for k, count, mn, mx, avg_len, max_len, sample in con.execute(
         f"SELECT CAST(k AS INTEGER), count(*), min(v)::VARCHAR, max(v)::VARCHAR, "
         f"avg(length(v::VARCHAR)), max(length(v::VARCHAR)), "
-        f"min_by(v::VARCHAR, hash(__row, 42), {SAMPLE_ROWS}) FROM {long} GROUP BY k"
+        f"min_by(v::VARCHAR, hash(__row, 42), {sample_rows}) FROM {long} GROUP BY k"
     ).fetchall():  # UNPIVOT drops NULLs: a column with no value has no row here
         stats[k] = {"non_null": int(count), "min": mn, "max": mx,
                     "mean_length": float(avg_len) if avg_len is not None else None,

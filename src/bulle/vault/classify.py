@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment
+from bulle.settings import default
 from bulle.vault import value_kinds
 from bulle.vault.patterns import is_email, is_french_phone, is_iban, is_icd10, is_nir
 
@@ -87,11 +89,24 @@ VALUE_CHECKS = [
     (is_french_phone, D, "values are French telephone numbers", "phone"),
     (is_icd10, SC, "values are ICD-10 diagnosis codes (health data, GDPR art. 9)", None),
 ]
-VALUE_SHARE = 0.8  # share of sampled values that must match a pattern
+VALUE_SHARE: float = default("profile.value_share")  # share of sampled values that must match a pattern
 
 
-def suggest_roles(profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:
-    suggestions = [_suggest(col) for col in profile]
+@dataclass(frozen=True)
+class Thresholds:
+    """The classifier's tunable thresholds: a workspace's ``profile.*`` settings."""
+
+    value_share: float = VALUE_SHARE
+    kind_values: int = value_kinds.MAX_VALUES
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Thresholds:
+        return cls(settings["profile.value_share"], settings["profile.kind_values"])
+
+
+def suggest_roles(profile: list[dict[str, Any]], thresholds: Thresholds | None = None) -> list[ColumnRoleAssignment]:
+    t = thresholds or Thresholds()
+    suggestions = [_suggest(col, t) for col in profile]
     return _one_subject_id(suggestions, profile)
 
 
@@ -105,38 +120,38 @@ CODE_MIN_ROWS, CODE_UNIQUENESS, CODE_MAX_LENGTH = 20, 0.99, 32
 INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER")
 
 
-def _suggest(col: dict[str, Any]) -> ColumnRoleAssignment:
+def _suggest(col: dict[str, Any], t: Thresholds) -> ColumnRoleAssignment:
     name = col["name"]
     by_name = _by_name(col)
     if by_name is not None and by_name.role in (S, D, Q):
         return by_name
     memo: dict[str, Any] = {}
-    date = _date_reason(col, memo)
+    date = _date_reason(col, memo, t)
     if date is not None:
         also = f"; {by_name.reason}" if by_name is not None else ""
         return ColumnRoleAssignment(name, Q, f"{date}: a candidate quasi-identifier{also}")
     if by_name is not None:
         return by_name
-    by_value = _by_value(col, memo)
+    by_value = _by_value(col, memo, t)
     if by_value is not None:
         return by_value
     is_text = col["type"].upper().startswith("VARCHAR")
     if is_text and (col.get("mean_length") or 0) >= 40 and col.get("uniqueness", 0) > 0.5:
         return ColumnRoleAssignment(name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})")
-    if is_text and _distinct_codes(col):
+    if is_text and _distinct_codes(col, t):
         return ColumnRoleAssignment(name, D, f"distinct short codes with digits ({col['uniqueness']:.0%} of values "
                                     "distinct): a record or person identifier", identifier_kind="text")
     return ColumnRoleAssignment(name, ColumnRole.OTHER, "no identifying pattern in its name or values")
 
 
-def _distinct_codes(col: dict[str, Any]) -> bool:
+def _distinct_codes(col: dict[str, Any], t: Thresholds) -> bool:
     """``P100000``, ``IPP-2024-0042``: one distinct code per row singles every row out."""
     sample = _sample(col)
     if col.get("non_null", col.get("rows", 0)) < CODE_MIN_ROWS or col.get("uniqueness", 0) < CODE_UNIQUENESS:
         return False
     if not sample or (col.get("mean_length") or 0) > CODE_MAX_LENGTH:
         return False
-    return sum(any(ch.isdigit() for ch in v) for v in sample) / len(sample) >= VALUE_SHARE
+    return sum(any(ch.isdigit() for ch in v) for v in sample) / len(sample) >= t.value_share
 
 
 def _by_name(col: dict[str, Any]) -> ColumnRoleAssignment | None:
@@ -158,12 +173,12 @@ def _sample(col: dict[str, Any]) -> list[str]:
     return values
 
 
-def _date_reason(col: dict[str, Any], memo: dict[str, Any]) -> str | None:
+def _date_reason(col: dict[str, Any], memo: dict[str, Any], t: Thresholds) -> str | None:
     kind = col["type"].upper()
     if kind.startswith(DATE_TYPES):
         return f"a date column ({col['type']})"
     if kind.startswith("VARCHAR"):
-        found = _value_kind(col, memo)
+        found = _value_kind(col, memo, t)
         if found is not None and found[0].name == "date":
             return f"values are dates ({found[1]}/{found[2]} sampled distinct values)"
     return None
@@ -172,24 +187,25 @@ def _date_reason(col: dict[str, Any], memo: dict[str, Any]) -> str | None:
 _MISSING = object()
 
 
-def _value_kind(col: dict[str, Any], memo: dict[str, Any]) -> tuple[value_kinds.ValueKind, int, int] | None:
+def _value_kind(col: dict[str, Any], memo: dict[str, Any],
+                t: Thresholds) -> tuple[value_kinds.ValueKind, int, int] | None:
     """The recognizers' verdict on the column's values, computed at most once per suggestion."""
     if memo.get("kind", _MISSING) is _MISSING:
-        memo["kind"] = value_kinds.detect(_sample(col))
+        memo["kind"] = value_kinds.detect(_sample(col), t.kind_values)
     return memo["kind"]
 
 
-def _by_value(col: dict[str, Any], memo: dict[str, Any]) -> ColumnRoleAssignment | None:
+def _by_value(col: dict[str, Any], memo: dict[str, Any], t: Thresholds) -> ColumnRoleAssignment | None:
     name = col["name"]
     sample = _sample(col)
     if not sample:
         return None
     for check, role, what, kind in VALUE_CHECKS:
         hits = sum(1 for v in sample if check(v))
-        if hits / len(sample) >= VALUE_SHARE:
+        if hits / len(sample) >= t.value_share:
             return ColumnRoleAssignment(name, role, f"{what} ({hits}/{len(sample)} sampled values)",
                                         identifier_kind=kind)
-    found = _value_kind(col, memo)
+    found = _value_kind(col, memo, t)
     if found is None:
         return None
     kind, hits, n = found

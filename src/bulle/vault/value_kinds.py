@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-MAX_VALUES = 200          # distinct sampled values read per column
+from bulle.settings import default
+
+MAX_VALUES: int = default("profile.kind_values")  # distinct sampled values read per column
 MAX_LENGTH = 100          # longer cells are text (notes), not one value of a kind
 RECOGNIZERS = ("email", "phone", "date", "loc_address", "loc_gazetteer", "first_name", "surname")
 # A bare name has no sentence around it; the surname list only fires inside a sentence, so the
@@ -110,10 +112,11 @@ def _kind(recognizer: str, entity: str) -> str:
     return entity.lower()
 
 
-def detect(sample: Iterable[Any]) -> tuple[ValueKind, int, int] | None:
-    """The kind most sampled distinct values share, with (hits, distinct values read)."""
+def detect(sample: Iterable[Any], max_values: int = MAX_VALUES) -> tuple[ValueKind, int, int] | None:
+    """The kind most sampled distinct values share, with (hits, distinct values read); at most
+    ``max_values`` distinct values are read (the workspace's ``profile.kind_values``)."""
     distinct = list(dict.fromkeys(str(s).strip() for s in sample if s is not None and str(s).strip()))
-    distinct = distinct[:MAX_VALUES]
+    distinct = distinct[:max_values]
     if not distinct:
         return None
     counts: dict[str, int] = {}
