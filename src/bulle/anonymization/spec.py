@@ -94,7 +94,7 @@ class AnonymizationSpec:
             bad("no privacy model: give at least one of --k, --l-diversity, --t-closeness, "
                 "--delta-presence", "models")
         for m in self.models:
-            cls = MODELS.get(m.kind)
+            cls = MODELS.find(m.kind)
             if cls is None:
                 bad(f"unknown privacy model {m.kind!r} (known: {', '.join(sorted(MODELS))})", "models")
                 continue
