@@ -91,8 +91,8 @@ class AnonymizationSpec:
         if len(set(self.sensitive)) != len(self.sensitive):
             bad("a sensitive column is named twice", "--sensitive")
         if not self.models:
-            bad("no privacy model: give at least one of --k, --l-diversity, --t-closeness, "
-                "--delta-presence", "models")
+            options = ", ".join(dict.fromkeys(MODELS.get(n).option for n in MODELS.names()))
+            bad(f"no privacy model: give at least one of {options}", "models")
         for m in self.models:
             cls = MODELS.find(m.kind)
             if cls is None:

@@ -55,6 +55,26 @@ def test_a_plugin_operator_is_used_by_text_deidentify(tmp_path):
     assert "shift-dates|upper]" in helped.stdout
 
 
+BADGE = """
+    from bulle.text.recognizers.base import RegexRecognizer, Rule
+
+
+    def badge(config):
+        return RegexRecognizer("passwords", "RECORD_ID", [Rule("word", r"\\bquetzalcoatl\\b", 0.9)], [])
+"""
+
+
+def test_a_plugin_recognizer_runs_with_the_builtins(tmp_path):
+    plugins = install(tmp_path / "site", "bulle-badge", "badgeplugin", BADGE,
+                      "[bulle.recognizers]\nbadge = badgeplugin:badge\n")
+    inp, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    inp.write_text("Le mot de passe reste quetzalcoatl ce soir.", encoding="utf-8")
+    r = bulle(plugins, "text", "deidentify", "--input", str(inp), "--output", str(out),
+              "--operator", "redact", "--processes", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    assert out.read_text(encoding="utf-8") == "Le mot de passe reste […] ce soir."
+
+
 def test_a_broken_plugin_stops_the_command_with_its_name(tmp_path):
     plugins = install(tmp_path / "site", "bulle-broken", "brokenplugin",
                       "raise RuntimeError('the licence server is unreachable')\n",
