@@ -153,10 +153,18 @@ class ResourceLimit(UserError):
     http_status = 422
 
 
+class PluginError(BulleError):
+    """An installed plug-in failed to load or clashes with another extension's name."""
+
+    code = "plugin"
+    exit_code = 9
+    http_status = 500
+
+
 INTERNAL_EXIT_CODE = 70  # EX_SOFTWARE: a bug in Bulle
 
 EXIT_CODES = {
     cls.code: cls.exit_code
     for cls in (BulleError, UserError, InputError, ValidationError, NotFoundError, ConflictError,
-                AccessDenied, IntegrityError, WithheldError, ResourceLimit)
+                AccessDenied, IntegrityError, WithheldError, ResourceLimit, PluginError)
 }

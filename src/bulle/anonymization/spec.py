@@ -91,10 +91,10 @@ class AnonymizationSpec:
         if len(set(self.sensitive)) != len(self.sensitive):
             bad("a sensitive column is named twice", "--sensitive")
         if not self.models:
-            bad("no privacy model: give at least one of --k, --l-diversity, --t-closeness, "
-                "--delta-presence", "models")
+            options = ", ".join(dict.fromkeys(MODELS.get(n).option for n in MODELS.names()))
+            bad(f"no privacy model: give at least one of {options}", "models")
         for m in self.models:
-            cls = MODELS.get(m.kind)
+            cls = MODELS.find(m.kind)
             if cls is None:
                 bad(f"unknown privacy model {m.kind!r} (known: {', '.join(sorted(MODELS))})", "models")
                 continue

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bulle.domain.actor import Actor
+from bulle.registry import Registry
 
-EVENT_KINDS: dict[str, type[AuditEvent]] = {}
+# Every event kind, registered by defining its class (entry-point group ``bulle.events``).
+EVENT_KINDS: Registry[type[AuditEvent]] = Registry("events", "audit event kind")
 
 
 def _now() -> str:
@@ -32,9 +34,7 @@ class AuditEvent:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.kind in EVENT_KINDS:
-            raise TypeError(f"audit event kind {cls.kind!r} defined twice")
-        EVENT_KINDS[cls.kind] = cls
+        EVENT_KINDS.add(cls.kind, cls)
 
     def to_dict(self) -> dict[str, Any]:
         return {

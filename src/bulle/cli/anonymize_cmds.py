@@ -10,7 +10,9 @@ Stand-alone form (no workspace), used by checks and benchmarks::
 
 Every column with a hierarchy is a quasi-identifier unless it is named by --sensitive; with
 several sensitive columns each --l-diversity / --t-closeness is prefixed with ``COLUMN=``.
-Heavy imports happen inside the command so that ``bulle --help`` stays fast.
+Heavy imports happen inside the command so that ``bulle --help`` stays fast; the model options and
+the metric choices come from the registries (built-ins and plug-ins alike), read when this module
+is loaded (``bulle anonymize ...``), never by ``bulle --help``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ import time
 
 import click
 
-from bulle.cli.common import emit, json_option
+from bulle.cli.common import RegistryChoice, emit, json_option
+from bulle.cli.model_options import add_model_options
 from bulle.errors import InputError, Problem, UserError, ValidationError, Where
 from bulle.outputs import TABLE, OutputFile, keep_formulas_option
 
-METRIC_CHOICES = ["loss", "entropy", "entropy-nonmonotonic", "dm", "dmstar", "aecs", "precision",
-                  "precision-monotonic", "height"]
+METRIC_CHOICES = RegistryChoice("bulle.anonymization.metrics:METRICS")
 AGGREGATE_CHOICES = ["sum", "arithmetic-mean", "geometric-mean", "max", "rank"]
 
 
@@ -45,64 +47,19 @@ def _number(text: str, option: str, name: str) -> float:
         raise InputError(f"{name} must be a number, got {text!r}", Where(field=option)) from None
 
 
-def _target(spec: str, sensitive: list[str], option: str) -> tuple[str, str]:
-    """Split an optional ``COLUMN=`` prefix; without it the single sensitive column is meant."""
-    head = spec.split(":", 1)[0]
-    if "=" in head:
-        column, rest = spec.split("=", 1)
-        return column, rest
-    if len(sensitive) == 1:
-        return sensitive[0], spec
-    if not sensitive:
-        raise InputError(f"{option} needs a sensitive column: add --sensitive COLUMN", Where(field=option))
-    raise InputError(f"with several sensitive columns, prefix {option} with COLUMN= "
-                     f"(e.g. {option} {sensitive[0]}={spec})", Where(field=option))
+def build_spec(input_path, hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
+               aggregate, weight, suppressed_records, engine):
+    """Read hierarchies (all problems at once) and assemble a validated AnonymizationSpec.
 
-
-def parse_l_diversity(spec: str, sensitive: list[str]):
-    from bulle.anonymization.spec import ModelSpec
-
-    column, rest = _target(spec, sensitive, "--l-diversity")
-    parts = rest.split(":")
-    kind = parts[0].lower()
-    opt = "--l-diversity"
-    if kind == "distinct" and len(parts) == 2:
-        return ModelSpec("distinct-l-diversity", column, {"l": _number(parts[1], opt, "l")})
-    if kind == "entropy" and len(parts) in (2, 3):
-        est = parts[2].lower() if len(parts) == 3 else "shannon"
-        return ModelSpec("entropy-l-diversity", column, {"l": _number(parts[1], opt, "l"), "estimator": est})
-    if kind == "recursive" and len(parts) == 3:
-        return ModelSpec("recursive-cl-diversity", column,
-                         {"c": _number(parts[1], opt, "c"), "l": _number(parts[2], opt, "l")})
-    raise InputError(f"cannot read {spec!r}: use distinct:L, entropy:L[:shannon|grassberger] or "
-                     "recursive:C:L", Where(field=opt))
-
-
-def parse_t_closeness(spec: str, sensitive: list[str]):
-    from bulle.anonymization.spec import ModelSpec
-
-    column, rest = _target(spec, sensitive, "--t-closeness")
-    parts = rest.split(":")
-    kind = parts[0].lower()
-    opt = "--t-closeness"
-    if kind in ("equal", "hierarchical") and len(parts) == 2:
-        return ModelSpec(f"t-closeness-{kind}", column, {"t": _number(parts[1], opt, "t")})
-    if kind == "ordered" and len(parts) in (2, 3):
-        params = {"t": _number(parts[1], opt, "t")}
-        if len(parts) == 3:
-            params["order"] = parts[2].lower()
-        return ModelSpec("t-closeness-ordered", column, params)
-    raise InputError(f"cannot read {spec!r}: use equal:T, ordered:T or hierarchical:T", Where(field=opt))
-
-
-def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
-               suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine):
-    """Read hierarchies (all problems at once) and assemble a validated AnonymizationSpec."""
+    ``model_values`` holds the privacy-model options' values, read by the models' declarations
+    (:mod:`bulle.cli.model_options`).
+    """
     from pathlib import Path
 
     from bulle.anonymization.frequency import source_columns
     from bulle.anonymization.hierarchy import read_hierarchy_csv
-    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
+    from bulle.anonymization.spec import AnonymizationSpec
+    from bulle.cli.model_options import parse_models
 
     header = source_columns(engine, Path(input_path))
     files: dict[str, str] = {}
@@ -127,19 +84,8 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
     if problems:
         raise ValidationError.from_problems("hierarchies", problems)
     qis = tuple(c for c in header if c in hierarchies and c not in sensitive)
-    models = []
-    if k is not None:
-        models.append(ModelSpec("k-anonymity", None, {"k": k}))
-    models += [parse_l_diversity(s, list(sensitive)) for s in l_diversity]
-    models += [parse_t_closeness(s, list(sensitive)) for s in t_closeness]
-    if delta_presence is not None:
-        parts = delta_presence.split(":")
-        if len(parts) != 2:
-            raise InputError(f"expected DMIN:DMAX, got {delta_presence!r}", Where(field="--delta-presence"))
-        models.append(ModelSpec("delta-presence", None, {
-            "dmin": _number(parts[0], "--delta-presence", "dmin"),
-            "dmax": _number(parts[1], "--delta-presence", "dmax")}))
-    elif subset is not None:
+    models = parse_models(model_values, list(sensitive))
+    if subset is not None and not any(m.kind == "delta-presence" for m in models):
         raise InputError("--subset is only used with --delta-presence", Where(field="--subset"))
     weights = {}
     for item in weight:
@@ -159,16 +105,10 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help="Table to anonymize (CSV or Parquet).")
 @click.option("--hierarchy", multiple=True, metavar="COLUMN=FILE", help="ARX hierarchy file of a column.")
 @click.option("--sensitive", multiple=True, metavar="COLUMN", help="Sensitive column (repeatable).")
-@click.option("--k", type=int, default=None, help="k-anonymity.")
-@click.option("--l-diversity", "l_diversity", multiple=True, metavar="[COLUMN=]SPEC",
-              help="distinct:L | entropy:L[:shannon|grassberger] | recursive:C:L")
-@click.option("--t-closeness", "t_closeness", multiple=True, metavar="[COLUMN=]SPEC",
-              help="equal:T | ordered:T | hierarchical:T")
-@click.option("--delta-presence", "delta_presence", metavar="DMIN:DMAX", help="δ-presence bounds.")
 @click.option("--subset", type=click.Path(dir_okay=False), help="Research subset (same columns) for δ-presence.")
 @click.option("--suppression", type=float, default=0.0, show_default=True,
               help="Largest fraction of records that may be suppressed.")
-@click.option("--metric", type=click.Choice(METRIC_CHOICES), default="loss", show_default=True)
+@click.option("--metric", type=METRIC_CHOICES, default="loss", show_default=True)
 @click.option("--gs-factor", "gs_factor", type=float, default=0.5, show_default=True,
               help="Weight of generalization vs suppression (ARX's gs-factor).")
 @click.option("--aggregate", type=click.Choice(AGGREGATE_CHOICES), default=None,
@@ -188,18 +128,18 @@ def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, de
                    "workspace's setting anonymize.risk_threshold, 0.2 unless changed).")
 @json_option
 @click.pass_context
-def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-              subset, suppression, metric, gs_factor, aggregate, weight, output, keep_formulas,
-              suppressed_records, keep, drop, threshold, as_json):
+def _anonymize(ctx, name, input_path, hierarchy, sensitive, subset, suppression, metric, gs_factor,
+               aggregate, weight, output, keep_formulas, suppressed_records, keep, drop, threshold, as_json,
+               **model_values):
     """Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."""
     started = time.perf_counter()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only cost
     if name is not None:
         if input_path is not None:
             raise UserError("give either a workspace dataset NAME or --input FILE, not both")
-        return _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-                               subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records,
-                               keep, drop, threshold, as_json)
+        return _workspace_form(ctx, name, hierarchy, sensitive, model_values, subset, suppression, metric,
+                               gs_factor, aggregate, weight, suppressed_records, keep, drop, threshold,
+                               as_json)
     if input_path is None:
         raise InputError("--input is required (the table to anonymize)", Where(field="--input"))
     if keep or drop:
@@ -214,8 +154,8 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
     from bulle.storage.engine import default_engine
 
     engine = default_engine()
-    spec = build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-                      subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine)
+    spec = build_spec(input_path, hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
+                      aggregate, weight, suppressed_records, engine)
     result = anonymize_table(engine, Path(input_path), spec)
     payload = result.to_dict()
     if output is not None and result.anonymous:
@@ -227,6 +167,11 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
         payload["output"] = None
     payload["seconds"] = round(time.perf_counter() - started, 4)
     emit(payload, as_json, _render)
+
+
+# The privacy-model options (--k, --l-diversity, --t-closeness, --delta-presence and any plug-in
+# model's) come from the registered models' declarations.
+anonymize = add_model_options(_anonymize, after="sensitive")
 
 
 def _render(p: dict) -> None:
@@ -247,9 +192,8 @@ def _render(p: dict) -> None:
     click.echo(f"{p['seconds']} s")
 
 
-def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
-                    suppression, metric, gs_factor, aggregate, weight, suppressed_records, keep, drop,
-                    threshold, as_json) -> None:
+def _workspace_form(ctx, name, hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
+                    aggregate, weight, suppressed_records, keep, drop, threshold, as_json) -> None:
     """`bulle --workspace DIR anonymize NAME ...`: the release becomes a new version."""
     from bulle.cli.common import console, workspace_from
     from bulle.services.anonymization import anonymize_dataset
@@ -259,8 +203,8 @@ def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness
         raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
     with workspace_from(ctx) as ws:
         v = resolve(ws, name)
-        spec = build_spec(ws.path_of(v), hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-                          subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, ws.engine)
+        spec = build_spec(ws.path_of(v), hierarchy, sensitive, model_values, subset, suppression, metric,
+                          gs_factor, aggregate, weight, suppressed_records, ws.engine)
         payload = anonymize_dataset(ws, name, spec, keep=list(keep), drop=list(drop), threshold=threshold)
 
     def render(p):

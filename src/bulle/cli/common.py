@@ -47,3 +47,29 @@ def console():
 
     probe = Console()
     return Console(highlight=False, width=None if probe.is_terminal else 120)
+
+
+class RegistryChoice(click.Choice):
+    """A click choice whose values are the names in a registry, read when first needed.
+
+    ``target`` is ``module:attribute`` of the :class:`bulle.registry.Registry`, imported lazily so
+    that building the command (and ``bulle --help``) imports no extension; a plug-in's name is
+    accepted exactly like a built-in's.
+    """
+
+    def __init__(self, target: str, exclude: tuple[str, ...] = ()):
+        self._target = target
+        self._exclude = exclude
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        import importlib
+
+        module, attr = self._target.split(":")
+        registry = getattr(importlib.import_module(module), attr)
+        return tuple(n for n in registry.names() if n not in self._exclude)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        """click.Choice assigns its choices at construction: ours come from the registry."""

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from bulle.cli.common import emit, json_option
+from bulle.cli.common import RegistryChoice, emit, json_option
 from bulle.outputs import OutputFile
 
 TEXT_OUTPUTS = (".jsonl", ".ndjson", ".json", ".txt")
 
-OPERATOR_NAMES = ["redact", "mask", "placeholder", "pseudonym", "shift-dates"]
+OPERATOR_NAMES = RegistryChoice("bulle.text.operators:OPERATORS")
 
 
 @click.group("text")
@@ -110,7 +110,7 @@ def detect_cmd(inp, out, text_field, record_patterns, processes, model, as_json)
 
 @text.command("deidentify")
 @with_common
-@click.option("--operator", type=click.Choice(OPERATOR_NAMES), required=True,
+@click.option("--operator", type=OPERATOR_NAMES, required=True,
               help="How to replace what is found.")
 @click.option("--key-file", type=click.Path(dir_okay=False), default=None,
               help="Secret key: same surrogates and date shifts across runs and documents.")
@@ -175,7 +175,7 @@ def _render_counts(p: dict) -> None:
 @text.command("deidentify-column")
 @click.argument("ref")
 @click.option("--column", "columns", multiple=True, help="Column to de-identify (default: the free_text ones).")
-@click.option("--operator", type=click.Choice(OPERATOR_NAMES), default="pseudonym", show_default=True)
+@click.option("--operator", type=OPERATOR_NAMES, default="pseudonym", show_default=True)
 @json_option
 @click.pass_context
 def deidentify_column_cmd(ctx, ref, columns, operator, as_json):

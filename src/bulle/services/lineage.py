@@ -3,8 +3,8 @@
 After an erasure, every version derived from a rewritten one must be recomputed from its parent,
 or withheld. A recomputer takes the derived version and its (already rewritten) parent and returns
 a temporary Parquet file of the recomputed rows plus the artefacts to replace. Operations register
-here like plug-ins; an operation with no recomputer leaves its versions withheld
-(``needs_recompute``) until someone recomputes them.
+in ``RECOMPUTERS`` (entry-point group ``bulle.recomputers``) like plug-ins; an operation with no
+recomputer leaves its versions withheld (``needs_recompute``) until someone recomputes them.
 """
 
 from __future__ import annotations
@@ -13,25 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bulle.registry import Registry
+
 if TYPE_CHECKING:
     from bulle.domain.datasets import DatasetVersion
     from bulle.workspace import Workspace
 
 Recomputer = Callable[["Workspace", "DatasetVersion", "DatasetVersion"], tuple[Path, list[dict[str, Any]]]]
-RECOMPUTERS: dict[str, Recomputer] = {}
+# Operations defined in other packages register their recomputers when imported.
+RECOMPUTERS: Registry[Recomputer] = Registry(
+    "recomputers", "lineage recomputer",
+    ("bulle.services.lineage", "bulle.services.anonymization", "bulle.services.text"))
 
 
 def register(operation: str) -> Callable[[Recomputer], Recomputer]:
-    def deco(fn: Recomputer) -> Recomputer:
-        RECOMPUTERS[operation] = fn
-        return fn
-
-    return deco
+    return RECOMPUTERS.register(operation)
 
 
 def recomputer_for(operation: str) -> Recomputer | None:
-    _load_builtins()
-    return RECOMPUTERS.get(operation)
+    return RECOMPUTERS.find(operation)
 
 
 def descendants(ws: Workspace, refs: set[str]) -> list[DatasetVersion]:
@@ -51,15 +51,3 @@ def _pseudonymize(ws: Workspace, version: DatasetVersion, parent: DatasetVersion
 
     tmp, extra = recompute(ws, version, parent)
     return tmp, [extra] if extra else []
-
-
-def _load_builtins() -> None:
-    """Operations defined in other packages register their recomputers on import."""
-    import importlib
-
-    for module in ("bulle.services.anonymization", "bulle.services.text"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise

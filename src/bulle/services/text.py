@@ -32,12 +32,12 @@ def text_key(ws: Workspace, key_id: str | None = None) -> tuple[str, bytes]:
 def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = None,
                        operator: str = "pseudonym", progress: bool = False) -> dict[str, Any]:
     """Replace the personal data in free-text columns (default: those whose role is free_text)."""
-    from bulle.text.service import OPERATORS
+    from bulle.text.operators import OPERATORS
 
     require_custodian(ws, "de-identify text")
     source = resolve(ws, ref)
     if operator not in OPERATORS:
-        raise InputError(f"unknown operator {operator!r}: expected one of {', '.join(OPERATORS)}",
+        raise InputError(f"unknown operator {operator!r}: expected one of {', '.join(OPERATORS.names())}",
                          Where(field="--operator"))
     roles = ws.catalog.roles(source.dataset, source.number)
     names = [c["name"] for c in source.schema]

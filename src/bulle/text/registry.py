@@ -1,17 +1,18 @@
 """The one registry of French recognizers.
 
 Every recognizer lives in its own module of ``bulle.text.recognizers`` and registers a factory
-under a name with ``@register``; built-ins are loaded exactly like a plug-in would be (by
-importing their module), so adding a recognizer never touches the analyzer.
+under a name with ``@register``; built-ins are loaded exactly like a plug-in is (a plug-in
+declares an entry point of group ``bulle.recognizers``), so adding a recognizer never touches
+the analyzer. A plug-in recognizer runs by default, like the built-ins.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from bulle.errors import InputError
+from bulle.registry import Registry
 
 Factory = Callable[[Any], Any]  # DetectorConfig -> EntityRecognizer | list[EntityRecognizer]
 
@@ -22,46 +23,33 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "loc_gazetteer",
 )
 
-_FACTORIES: dict[str, Factory] = {}
-_loaded = False
+RECOGNIZERS: Registry[Factory] = Registry(
+    "recognizers", "recognizer", tuple(f"bulle.text.recognizers.{m}" for m in BUILTIN_MODULES))
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
     """Register a recognizer factory under ``name`` (one per module)."""
-
-    def deco(factory: Factory) -> Factory:
-        if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"recognizer {name!r} registered twice")
-        _FACTORIES[name] = factory
-        return factory
-
-    return deco
+    return RECOGNIZERS.register(name)
 
 
 def load_builtins() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for module in BUILTIN_MODULES:
-        importlib.import_module(f"bulle.text.recognizers.{module}")
-    _loaded = True
+    RECOGNIZERS.load()
 
 
 def names() -> list[str]:
-    load_builtins()
-    return list(_FACTORIES)
+    return RECOGNIZERS.names()
 
 
 def build(config: Any) -> list[Any]:
     """Instantiate the recognizers the configuration asks for, in registry order."""
-    load_builtins()
-    wanted = list(_FACTORIES) if config.recognizers is None else list(config.recognizers)
-    unknown = [n for n in wanted if n not in _FACTORIES]
+    known = RECOGNIZERS.names()
+    wanted = list(known) if config.recognizers is None else list(config.recognizers)
+    unknown = [n for n in wanted if n not in known]
     if unknown:
         raise InputError(f"unknown recognizer(s): {', '.join(unknown)}; "
-                         f"known: {', '.join(_FACTORIES)}")
+                         f"known: {', '.join(known)}")
     out: list[Any] = []
     for name in wanted:
-        made = _FACTORIES[name](config)
+        made = RECOGNIZERS.get(name)(config)
         out.extend(made if isinstance(made, list) else [made])
     return out

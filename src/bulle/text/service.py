@@ -14,8 +14,6 @@ from bulle.text.operators import get_operator
 from bulle.text.parallel import detect_stream
 from bulle.text.surrogates import Keyed
 
-OPERATORS = ("redact", "mask", "placeholder", "pseudonym", "shift-dates")
-
 
 def detect(texts: Sequence[str], config: DetectorConfig | None = None,
            n_process: int | None = None, progress: bool = False) -> list[list[Entity]]:

@@ -14,19 +14,22 @@ weighted and aggregated, :mod:`.aggregate`) or a single value. For the search it
 
 from __future__ import annotations
 
-import importlib
 import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from bulle.registry import Registry
+
 if TYPE_CHECKING:
     from bulle.anonymization.encoding import Encoded
     from bulle.anonymization.evaluate import NodeResult
 
-METRICS: dict[str, type[Metric]] = {}
 BUILTIN = ("loss", "entropy", "entropy_nonmonotonic", "dm", "dmstar", "aecs", "precision",
            "precision_monotonic", "height")
+# Entry-point group ``bulle.metrics``: a plug-in metric is a Metric subclass.
+METRICS: Registry[type[Metric]] = Registry(
+    "metrics", "metric", tuple(f"bulle.anonymization.metrics.{m}" for m in BUILTIN))
 
 _PRECISION = 1e10
 
@@ -74,9 +77,8 @@ class Metric:
 
 
 def register(cls: type[Metric]) -> type[Metric]:
-    if cls.name in METRICS and METRICS[cls.name] is not cls:
-        raise TypeError(f"metric {cls.name!r} registered twice")
-    METRICS[cls.name] = cls
+    """Class decorator: register a metric under its ``name``."""
+    METRICS.add(cls.name, cls)
     return cls
 
 
@@ -129,7 +131,3 @@ def max_classes(enc: Encoded, levels: np.ndarray) -> np.ndarray:
 def finite_or_max(x: float) -> float:
     """ARX reports an overflowing sum as Double.MAX_VALUE."""
     return x if math.isfinite(x) else np.finfo(np.float64).max
-
-
-for _module in BUILTIN:
-    importlib.import_module(f"bulle.anonymization.metrics.{_module}")

@@ -9,19 +9,24 @@ search may prune the lattice only where that is mathematically safe, and its min
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from bulle.anonymization.models.parameters import Param, positive_number
+from bulle.registry import Registry
 
 if TYPE_CHECKING:
     from bulle.anonymization.encoding import Encoded, SensitiveColumn
     from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
 
-MODELS: dict[str, type[PrivacyModel]] = {}
+__all__ = ["MODELS", "ClassView", "Param", "PrivacyModel", "positive_number", "register"]
 
 BUILTIN = ("k_anonymity", "distinct_l_diversity", "entropy_l_diversity", "recursive_cl_diversity",
            "t_closeness_equal", "t_closeness_ordered", "t_closeness_hierarchical", "delta_presence")
+# Entry-point group ``bulle.models``: a plug-in model is a PrivacyModel subclass.
+MODELS: Registry[type[PrivacyModel]] = Registry(
+    "models", "privacy model", tuple(f"bulle.anonymization.models.{m}" for m in BUILTIN))
 
 
 class ClassView:
@@ -46,7 +51,11 @@ class PrivacyModel:
     """Base of every model. Subclasses set the class attributes and implement ``check``."""
 
     name: ClassVar[str]
-    option: ClassVar[str] = "models"          # the CLI option that declares it (error messages)
+    option: ClassVar[str] = "models"          # the CLI option that declares it
+    variant: ClassVar[str | None] = None       # its head word in that option (``distinct`` in
+    #                                            ``--l-diversity distinct:L``), when it shares it
+    parameters: ClassVar[tuple[Param, ...]] = ()  # in the order the option's value lists them
+    summary: ClassVar[str] = ""                # the option's help when the model has it alone
     needs_attribute: ClassVar[bool] = True     # protects a sensitive attribute
     monotonic_with_suppression: ClassVar[bool] = False
     monotonic_without_suppression: ClassVar[bool] = True
@@ -72,7 +81,8 @@ class PrivacyModel:
 
     @classmethod
     def param_problems(cls, params: dict[str, Any], full: AnonymizationSpec, spec: ModelSpec) -> list[str]:
-        return []
+        """Problems with the parameters' values, from the declared :attr:`parameters`."""
+        return [msg for p in cls.parameters for msg in p.problems(params)]
 
     @property
     def min_class_size(self) -> int | None:
@@ -109,34 +119,6 @@ class PrivacyModel:
 
 
 def register(cls: type[PrivacyModel]) -> type[PrivacyModel]:
-    if cls.name in MODELS and MODELS[cls.name] is not cls:
-        raise TypeError(f"privacy model {cls.name!r} registered twice")
-    MODELS[cls.name] = cls
+    """Class decorator: register a privacy model under its ``name``."""
+    MODELS.add(cls.name, cls)
     return cls
-
-
-def _load_builtins() -> None:
-    for module in BUILTIN:
-        importlib.import_module(f"bulle.anonymization.models.{module}")
-
-
-def positive_number(params: dict[str, Any], key: str, integer: bool = False, minimum: float = 0.0,
-                    strict: bool = True) -> list[str]:
-    """Shared parameter check: present, numeric, above a minimum, integral when required."""
-    v = params.get(key)
-    if v is None:
-        return [f"parameter {key} is required"]
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return [f"parameter {key} must be a number, got {v!r}"]
-    if f != f or f in (float("inf"), float("-inf")):
-        return [f"parameter {key} must be finite, got {v!r}"]
-    if integer and f != int(f):
-        return [f"parameter {key} must be an integer, got {v!r}"]
-    if (strict and f <= minimum) or (not strict and f < minimum):
-        return [f"parameter {key} must be {'>' if strict else '>='} {minimum:g}, got {v!r}"]
-    return []
-
-
-_load_builtins()

@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, register
+from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 
 
 @register
 class DeltaPresence(PrivacyModel):
     name = "delta-presence"
     option = "--delta-presence"
+    parameters = (Param("dmin", float, minimum=0, maximum=1), Param("dmax", float, minimum=0, maximum=1))
+    summary = "δ-presence bounds."
     needs_attribute = False
     monotonic_with_suppression = False
     monotonic_without_suppression = False
@@ -27,6 +29,7 @@ class DeltaPresence(PrivacyModel):
 
     @classmethod
     def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
+        """One message for both bounds (they are judged together: dmin <= dmax)."""
         problems = []
         try:
             dmin, dmax = float(params["dmin"]), float(params["dmax"])

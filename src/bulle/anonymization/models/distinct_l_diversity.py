@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
+from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 
 
 @register
 class DistinctLDiversity(PrivacyModel):
     name = "distinct-l-diversity"
     option = "--l-diversity"
+    variant = "distinct"
+    parameters = (Param("l", int, minimum=1),)
     # A merged class has at least the distinct values of each part: monotonic even with suppression.
     monotonic_with_suppression = True
     monotonic_without_suppression = True
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        return positive_number(params, "l", integer=True, minimum=1, strict=False)
 
     @property
     def l(self) -> int:  # noqa: E743 - the model's own name for it

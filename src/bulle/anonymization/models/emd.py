@@ -7,11 +7,9 @@ distribution of the sensitive attribute and the overall one.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number
+from bulle.anonymization.models import ClassView, Param, PrivacyModel
 
 # Float slack on the threshold when bounding failures: a bound must never exceed the truth.
 _SLACK = 1e-9
@@ -27,6 +25,7 @@ class EMDTCloseness(PrivacyModel):
     """A class passes when its EMD to the overall distribution is at most t."""
 
     option = "--t-closeness"
+    parameters: tuple[Param, ...] = (Param("t", float, minimum=0),)
     monotonic_with_suppression = False
     monotonic_without_suppression = True
 
@@ -34,10 +33,6 @@ class EMDTCloseness(PrivacyModel):
         super().__init__(spec, enc)
         self.width = enc.sensitive_column(self.attribute).size
         self._vertex: np.ndarray | None = None
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        return positive_number(params, "t", minimum=0, strict=False)
 
     @property
     def t(self) -> float:

@@ -8,11 +8,10 @@ psi is ``ln`` (Shannon) or Grassberger's G (Stammler et al., PSD 2016), i.e. the
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
+from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 
 ESTIMATORS = ("shannon", "grassberger")
 _EULER_GAMMA = 0.5772156649015329
@@ -59,16 +58,12 @@ _TABLE = _table()
 class EntropyLDiversity(PrivacyModel):
     name = "entropy-l-diversity"
     option = "--l-diversity"
+    variant = "entropy"
+    parameters = (Param("l", float, minimum=1),
+                  Param("estimator", str, choices=ESTIMATORS, default="shannon", label="entropy estimator",
+                        recorded=True))
     monotonic_with_suppression = False
     monotonic_without_suppression = True
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        problems = positive_number(params, "l", minimum=1, strict=False)
-        est = str(params.get("estimator", "shannon")).lower()
-        if est not in ESTIMATORS:
-            problems.append(f"entropy estimator must be one of {', '.join(ESTIMATORS)}, got {est!r}")
-        return problems
 
     @property
     def l(self) -> float:  # noqa: E743

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
+from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 
 
 @register
 class KAnonymity(PrivacyModel):
     name = "k-anonymity"
     option = "--k"
+    parameters = (Param("k", int, minimum=1),)
+    summary = "k-anonymity."
     needs_attribute = False
     # Merging classes only grows them, and suppressed records only become fewer: safe to prune.
     monotonic_with_suppression = True
     monotonic_without_suppression = True
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        return positive_number(params, "k", integer=True, minimum=1, strict=False)
 
     @property
     def k(self) -> int:

@@ -5,24 +5,19 @@ With frequencies sorted r_1 >= ... >= r_m, a class needs m >= l and r_1 < c (r_l
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bulle.anonymization.models import ClassView, PrivacyModel, positive_number, register
+from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 
 
 @register
 class RecursiveCLDiversity(PrivacyModel):
     name = "recursive-cl-diversity"
     option = "--l-diversity"
+    variant = "recursive"
+    parameters = (Param("c", float, minimum=0, strict=True), Param("l", int, minimum=1))
     monotonic_with_suppression = False
     monotonic_without_suppression = True
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        return (positive_number(params, "c", minimum=0) +
-                positive_number(params, "l", integer=True, minimum=1, strict=False))
 
     @property
     def c(self) -> float:

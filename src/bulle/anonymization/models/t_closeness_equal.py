@@ -15,6 +15,7 @@ from bulle.anonymization.models.emd import EMDTCloseness, overall_distribution
 @register
 class EqualDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-equal"
+    variant = "equal"
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)

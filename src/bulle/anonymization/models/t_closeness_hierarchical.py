@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from bulle.anonymization.models import ClassView, positive_number, register
+from bulle.anonymization.models import ClassView, register
 from bulle.anonymization.models.emd import EMDTCloseness, overall_distribution
 
 
 @register
 class HierarchicalDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-hierarchical"
+    variant = "hierarchical"
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)
@@ -46,7 +47,7 @@ class HierarchicalDistanceTCloseness(EMDTCloseness):
 
     @classmethod
     def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        problems = positive_number(params, "t", minimum=0, strict=False)
+        problems = super().param_problems(params, full, spec)
         if spec.attribute is not None and spec.attribute not in full.hierarchies:
             problems.append(f"hierarchical t-closeness needs a hierarchy for {spec.attribute!r} "
                             f"(--hierarchy {spec.attribute}=FILE)")

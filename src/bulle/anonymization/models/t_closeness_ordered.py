@@ -6,11 +6,9 @@ The m values are ordered as ARX orders them by default: as strings (its default 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bulle.anonymization.models import ClassView, positive_number, register
+from bulle.anonymization.models import ClassView, Param, register
 from bulle.anonymization.models.emd import EMDTCloseness, overall_distribution
 
 ORDERS = ("lexical", "numeric")
@@ -19,6 +17,8 @@ ORDERS = ("lexical", "numeric")
 @register
 class OrderedDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-ordered"
+    variant = "ordered"
+    parameters = (Param("t", float, minimum=0), Param("order", str, choices=ORDERS, default="lexical"))
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)
@@ -29,14 +29,6 @@ class OrderedDistanceTCloseness(EMDTCloseness):
         self.order = np.arange(col.size)
         if self.params.get("order", "lexical") == "numeric":
             self.order = np.array(sorted(range(col.size), key=lambda i: float(col.values[i])), dtype=np.int64)
-
-    @classmethod
-    def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
-        problems = positive_number(params, "t", minimum=0, strict=False)
-        order = params.get("order", "lexical")
-        if order not in ORDERS:
-            problems.append(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        return problems
 
     def _unscaled(self, view: ClassView) -> np.ndarray:
         """sum_i |sum_{j<=i} (p_j - q_j)|, summed as ARX sums it (before dividing by m - 1)."""

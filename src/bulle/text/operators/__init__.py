@@ -2,47 +2,39 @@
 
 Each operator gives, for one document, the replacement of every entity; the replacement itself
 is done by Presidio's anonymizer (``bulle.text.operators.base.apply``), which Bulle hosts its own
-operators in as custom operators.
+operators in as custom operators. Operators live in :data:`OPERATORS` (entry-point group
+``bulle.operators``): a plug-in operator is a class with the same ``apply`` method.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import Any
 
-from bulle.errors import InputError
+from bulle.errors import InputError, NotFoundError, Where
+from bulle.registry import Registry
 
 BUILTIN_MODULES = ("redact", "mask", "placeholder", "pseudonym", "shift_dates")
-_OPERATORS: dict[str, Any] = {}
-_loaded = False
+
+OPERATORS: Registry[type] = Registry(
+    "operators", "operator", tuple(f"bulle.text.operators.{m}" for m in BUILTIN_MODULES))
 
 
 def register_operator(name: str) -> Callable[[type], type]:
     def deco(cls: type) -> type:
-        _OPERATORS[name] = cls
         cls.name = name
-        return cls
+        return OPERATORS.register(name)(cls)
 
     return deco
 
 
-def _load() -> None:
-    global _loaded
-    if not _loaded:
-        for m in BUILTIN_MODULES:
-            importlib.import_module(f"bulle.text.operators.{m}")
-        _loaded = True
-
-
 def names() -> list[str]:
-    _load()
-    return sorted(_OPERATORS)
+    return sorted(OPERATORS.names())
 
 
 def get_operator(name: str):
-    _load()
-    cls = _OPERATORS.get(name)
-    if cls is None:
-        raise InputError(f"unknown operator {name!r}; known: {', '.join(sorted(_OPERATORS))}")
+    """An instance of the operator registered under ``name``; an unknown name is bad input."""
+    try:
+        cls = OPERATORS.get(name)
+    except NotFoundError as exc:
+        raise InputError(exc.message, Where(field="--operator")) from None
     return cls()
