@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-all lint bench install clean
+.PHONY: demo test test-slow test-all lint bench install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
+
+# The slow suite alone: ARX's whole conformance suite, property tests at depth, crash tests at
+# every point, the long-document and evaluation runs. CI runs it after `make test`.
+test-slow: $(STAMP)
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
 
 test-all: $(STAMP)
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q
