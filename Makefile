@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
 
-# The slow suite alone: ARX's whole conformance suite, property tests at depth, crash tests at
+# The slow suite alone: ARX's whole conformance suite, the exhaustive optimum checks, crash tests at
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
 test-slow: $(STAMP)
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
