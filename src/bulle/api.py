@@ -178,12 +178,17 @@ class Workspace:
     def verify_audit_log(self, witnesses: list[str | Path] | None = None) -> dict[str, Any]:
         """Against the workspace's keys (every one the log may name) and its catalog head; with
         ``witnesses``, against only the keys they pinned and their checkpoints."""
-        from bulle.audit.keys import workspace_key_ring
-        from bulle.audit.witness import ROTATIONS_FILE
+        from bulle.services.audit import verify_log
 
-        return self._ws.audit_log.verify(workspace_key_ring(self._ws.keys_dir),
-                                         witnesses=witnesses or (),
-                                         rotations=self._ws.keys_dir / ROTATIONS_FILE).to_dict()
+        return verify_log(self._ws, witnesses=witnesses or ()).to_dict()
+
+    def audit_log(self, *, from_seq: int | None = None, limit: int = 50,
+                  kind: str | None = None) -> list[dict[str, Any]]:
+        """Events of the log (the most recent ``limit``, or from ``from_seq``), for the DPO or a
+        custodian; the reading is itself recorded."""
+        from bulle.services.audit import read_log
+
+        return [e.to_dict() for e in read_log(self._ws, from_seq=from_seq, limit=limit, kind=kind)]
 
     def add_audit_witness(self, path: str | Path) -> dict[str, Any]:
         from bulle.audit.witness import add_witness

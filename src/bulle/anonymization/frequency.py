@@ -71,7 +71,7 @@ def base_frequencies(engine: Engine, data: Path, columns: list[str],
     """Distinct combinations of ``columns`` with ``__bulle_n`` (and ``__bulle_s`` for a subset).
 
     ``first_row`` adds ``__bulle_first``, the 0-based position in the file of each combination's
-    first row: replaying ARX's hash tables (arx_replay.py) needs the order in which ARX met the
+    first row: replaying ARX's hash tables (arx/replay.py) needs the order in which ARX met the
     rows. It costs a window over every row, so only specs that need it ask for it; it is computed
     on the direct DuckDB path without a research subset only (elsewhere the column is absent and
     the replay is not used).

@@ -133,10 +133,10 @@ def anonymize_frequencies(freq: pa.Table, spec: AnonymizationSpec, data_file: st
     """Search the optimum on an already built base frequency table.
 
     Where ARX's verdicts depend on its own search path (Grassberger's entropy l-diversity with
-    suppression, see arx_replay.py) and the table carries each combination's first row, ARX's
+    suppression, see arx/replay.py) and the table carries each combination's first row, ARX's
     search is replayed so that the optimum, its loss and the release are ARX's.
     """
-    from bulle.anonymization.arx_replay import FlashReplay, replays
+    from bulle.anonymization.arx.replay import FlashReplay, replays
     from bulle.anonymization.search import Search
 
     t0 = started if started is not None else time.perf_counter()
@@ -180,7 +180,7 @@ def anonymize_table(engine: Engine, data: Path, spec: AnonymizationSpec,
 
 
 def needs_first_row(spec: AnonymizationSpec) -> bool:
-    """Whether the search may replay ARX's (arx_replay.py), which needs each combination's first
+    """Whether the search may replay ARX's (arx/replay.py), which needs each combination's first
     row: a Grassberger entropy l-diversity model with suppression and no research subset."""
     return (spec.suppression_limit > 0 and spec.research_subset is None and any(
         m.kind == "entropy-l-diversity" and str(m.params.get("estimator", "")).lower() == "grassberger"

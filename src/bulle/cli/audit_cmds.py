@@ -7,13 +7,12 @@ is that anyone can check it without trusting the workspace that wrote it.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 import click
 
 from bulle.cli.common import emit, json_option, workspace_from
-from bulle.errors import InputError, IntegrityError
+from bulle.errors import InputError
 
 
 @click.group("audit")
@@ -41,7 +40,7 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
            witnesses: tuple[str, ...], quick: bool, workers: int | None, as_json: bool) -> None:
     """Exit 0 if the log is intact; otherwise exit 6 naming the first bad event."""
     from bulle.audit.heads import parse_head
-    from bulle.audit.keys import KeyRing, workspace_key_ring
+    from bulle.audit.keys import KeyRing
     from bulle.audit.verify import verify_log
 
     if public_keys and witnesses:
@@ -64,14 +63,11 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
         if public_keys or head:
             raise InputError("--public-key and --head go with --log: a workspace verifies with its "
                              "own keys and the chain head recorded in its catalog")
+        from bulle.services.audit import verify_log as verify_workspace_log
+
         ws = workspace_from(ctx)
         try:
-            ring = workspace_key_ring(ws.keys_dir)
-            from bulle.audit.witness import ROTATIONS_FILE
-
-            report = _workspace_log(ws).verify(ring, quick=quick, workers=workers,
-                                               witnesses=witnesses,
-                                               rotations=ws.keys_dir / ROTATIONS_FILE)
+            report = verify_workspace_log(ws, witnesses=witnesses, quick=quick, workers=workers)
         finally:
             ws.close()
     payload = report.to_dict()
@@ -108,16 +104,16 @@ def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: i
         kind: str | None, as_json: bool) -> None:
     """Show audit events (not verified: use `audit verify` for that)."""
     from bulle.audit.log import AuditLog
+    from bulle.services.audit import read_log, select, workspace_log
 
     if log_path:
-        entries = _select(AuditLog.open(log_path), from_seq, limit, kind)
+        entries = select(AuditLog.open(log_path), from_seq, limit, kind)
         path = log_path
     else:
         ws = workspace_from(ctx)
         try:
-            alog = _workspace_log(ws)
-            entries = _select(alog, from_seq, limit, kind)
-            path = str(alog.path)
+            entries = read_log(ws, from_seq=from_seq, limit=limit, kind=kind)
+            path = str(workspace_log(ws).path)
         finally:
             ws.close()
     payload = {"path": path, "count": len(entries), "entries": [e.to_dict() for e in entries]}
@@ -157,29 +153,6 @@ def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: boo
                 click.echo(k["pem"], nl=False)
 
     emit(payload, as_json, render)
-
-
-def _workspace_log(ws: Any) -> Any:
-    from bulle.audit.log import AuditLog
-
-    alog = getattr(ws, "audit_log", None)
-    if not isinstance(alog, AuditLog):
-        raise IntegrityError("this workspace has no tamper-evident audit log")
-    return alog
-
-
-def _select(alog: Any, from_seq: int | None, limit: int, kind: str | None) -> list[Any]:
-    if from_seq is None and kind is None:
-        return alog.tail(limit) if limit else list(alog.read())
-    matching = (e for e in alog.read(from_seq or 1) if kind is None or e.event.get("kind") == kind)
-    if from_seq is None:  # the most recent matching events
-        return list(deque(matching, maxlen=limit or None))
-    out = []
-    for e in matching:
-        if limit and len(out) >= limit:
-            break
-        out.append(e)
-    return out
 
 
 def _key_dict(key: Any) -> dict[str, str]:

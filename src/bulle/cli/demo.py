@@ -200,7 +200,9 @@ def step_rights(ws, out) -> None:
     erased = sr.erase_subject(ws, subject)
     out.print(f"Erasure of {subject}: rewrote {', '.join(r['ref'] for r in erased['rewritten'])}, recomputed "
               f"{', '.join(r['ref'] for r in erased['recomputed']) or '-'} (receipt {erased['receipt_id'][:20]}…)")
-    report = ws.audit_log.verify()
+    from bulle.services.audit import verify_log
+
+    report = verify_log(ws)  # checked and recorded like any verification
     out.print(f"Audit log: {report.message()}\n")
 
 

@@ -58,7 +58,8 @@ def test_round_trip_through_the_cli(bulle, ws, tmp_path):
     b = bulle("-w", tmp_path / "new", "versions", "patients", "--json").json()
     assert a == b
 
-    last = bulle("-w", tmp_path / "new", "audit", "log", "--limit", "1", "--json").json()["entries"][0]
+    last = bulle("-w", tmp_path / "new", "audit", "log", "--limit", "1", "--kind", "workspace.import",
+                 "--json").json()["entries"][0]
     assert last["event"]["kind"] == "workspace.import"
     assert last["event"]["details"]["manifest_sha256"] == exp["manifest_sha256"]
 

@@ -40,7 +40,7 @@ DUPLICATE_LEAF_CASES = {"TestUtilityMetrics#125"}
 
 # Grassberger's estimator gives f=1 a negative term and ARX stops summing as soon as the partial
 # sum passes the bound, in the order of its hash table, which depends on how its search path built
-# each class: Bulle replays that search (arx_replay.py) and must find ARX's very transformation.
+# each class: Bulle replays that search (arx/replay.py) and must find ARX's very transformation.
 HASH_ORDER_CASES = {"TestAnonymizationEntropyLDiversity#0", "TestAnonymizationEntropyLDiversity#3"}
 
 # Quick, representative cases run by default (the others are in the slow run).
@@ -110,7 +110,7 @@ def test_arx_case(case, arx_data):
         return
     assert result.anonymous, "ARX found an anonymous transformation"
     if case["id"] in HASH_ORDER_CASES:
-        # ARX's own search is replayed there (arx_replay.py): its very transformation is found.
+        # ARX's own search is replayed there (arx/replay.py): its very transformation is found.
         assert list(result.transformation.values()) == case["expected_transformation"]
     assert relative_difference(result.information_loss, case["expected_info_loss_value"]) <= TOLERANCE, \
         (f"{result.information_loss} at {list(result.transformation.values())}; ARX "

@@ -90,7 +90,7 @@ def test_an_import_with_new_keys_keeps_the_old_log_verifiable_with_the_exported_
     log = AuditLog.adopt(tmp_path / "new" / "audit.jsonl", new_key, heads, workspace_key_ring(new_keys),
                          expected_head=exported_head)
     log.append(WorkspaceImported(actor=Actor("bob", "custodian"), target="ws-0001",
-                                 details={"from": "export", "head": list(exported_head)}))
+                                 details={"carried_events": exported_head[0]}))
 
     report = log.verify(workspace_key_ring(new_keys))
     assert report.ok, report.reason

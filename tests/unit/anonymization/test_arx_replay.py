@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from bulle.anonymization.arx_checker import Layout, _capacity
-from bulle.anonymization.arx_replay import FlashReplay, replays
+from bulle.anonymization.arx.checker import Layout, _capacity
+from bulle.anonymization.arx.replay import FlashReplay, replays
 from bulle.anonymization.encoding import FIRST_ROW
 from bulle.anonymization.frequency import base_frequencies
 from bulle.anonymization.hierarchy import Hierarchy

@@ -22,7 +22,7 @@ is fully monotonic; monotonic metrics; several models) keeps Bulle's own search 
 Class sizes and histograms come from Bulle's grouping; only the classes whose verdict depends on
 the order (full sum <= bound < sum of the positive terms) get a hash-table layout, computed
 lazily down the chain of builds (each checked node remembers how it was built) and memoized.
-The checker, its history and the layouts are in :mod:`bulle.anonymization.arx_checker`; this
+The checker, its history and the layouts are in :mod:`bulle.anonymization.arx.checker`; this
 module holds the traversal.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bulle.anonymization.arx_checker import HISTORY_SIZE, Checker
+from bulle.anonymization.arx.checker import HISTORY_SIZE, Checker
 from bulle.anonymization.evaluate import Evaluator
 from bulle.anonymization.lattice import Lattice
 from bulle.anonymization.metrics import Metric

@@ -5,7 +5,7 @@ previous transformation's classes, or from a snapshot kept in its ``History``; `
 (an open-addressing hash table) then holds each class's sensitive values in an order that decides
 Grassberger's early-stopping verdict. :class:`Layout` reproduces that table, :class:`Checker` the
 transitions and the history (ARX 3.9 classes, reimplemented from their behaviour). See
-:mod:`bulle.anonymization.arx_replay` for why and when this runs.
+:mod:`bulle.anonymization.arx.replay` for why and when this runs.
 """
 
 from __future__ import annotations
