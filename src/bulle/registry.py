@@ -162,6 +162,10 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self.names())
 
+    def items(self) -> list[tuple[str, T]]:
+        """``(name, extension)`` pairs in registration order, as a mapping gives them."""
+        return [(name, self.get(name)) for name in self.names()]
+
     def __repr__(self) -> str:
         return f"Registry({self.group!r}, {len(self._items)} registered)"
 
