@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulle.domain.governance_fields import iso
+from bulle.storage.sqltext import ident
 
 ID_COLUMN = "subject_id"
 INTEGER_TEXT = r"^[+-]?[0-9]+$"
@@ -106,10 +107,10 @@ class SubjectFilter:
 
     def sql_condition(self, column: str, ids_relation: str) -> str:
         """A WHERE condition over ``column`` using ``ids_relation`` (a registered ``ids_table``)."""
-        col, rel = quote_ident(column), quote_ident(ids_relation)
+        col, rel = ident(column), ident(ids_relation)
         if self.mode is FilterMode.ALL:
             return "TRUE"
-        subquery = f"(SELECT {quote_ident(ID_COLUMN)} FROM {rel})"
+        subquery = f"(SELECT {ident(ID_COLUMN)} FROM {rel})"
         if self.mode is FilterMode.ALLOW:
             return f"{col} IN {subquery}"
         return f"({col} IS NULL OR {col} NOT IN {subquery})"
@@ -144,5 +145,3 @@ def id_array(ids: pa.Array | pa.ChunkedArray | Iterable[str], *, unique: bool = 
     return pc.unique(ids) if unique else ids
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

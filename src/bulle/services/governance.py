@@ -2,7 +2,7 @@
 
 A read for a project is the one path by which an analyst gets rows: the access rules of
 :mod:`bulle.governance.access` decide which columns, the consent fold of
-:mod:`bulle.governance.consent_sql` decides which people, and both are applied inside the engine.
+:mod:`bulle.storage.consent_sql` decides which people, and both are applied inside the engine.
 The decision (allowed or refused, with reasons) is recorded in the audit log either way.
 
 Which version a read serves is the project's binding, resolved here against the catalog: a use
@@ -32,14 +32,14 @@ from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
-from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
 from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services.vault import resolve
+from bulle.storage.consent_sql import Tokenization, filtered_select, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from bulle.governance.sql_lockdown import ResultStream
+    from bulle.storage.sql_lockdown import ResultStream
     from bulle.workspace import Workspace
 
 
@@ -278,12 +278,11 @@ def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[s
 def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
                 at: dt.datetime | None = None) -> tuple[pa.Table, DatasetVersion]:
     """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
+    from bulle.storage.engine import ANALYST_SQL
+
+    ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
     sql, summary, v, project = plan_read(ws, project_name, ref, columns, at=at)
-    con = ws.engine.connect()
-    try:
-        table = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    table = ws.engine.read_planned(sql)
     record_read(ws, project, v, table.num_rows, summary)
     return table, v
 
@@ -356,8 +355,10 @@ def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
     the audit event, emitted when the ``with`` block ends, counts the rows handed over (and names
     the limit that stopped the query, if one did).
     """
-    from bulle.governance.sql_lockdown import Limits, LockedSession
+    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.sql_lockdown import Limits, LockedSession
 
+    ws.engine.require(ANALYST_SQL)
     limits = Limits(timeout_s=timeout_s)  # the timeout is checked before any data is read
     project = store(ws).project(project_name)
     tables, served = {}, []

@@ -124,7 +124,7 @@ def write_release(con, source: Path, dest: Path, release: Release) -> None:
     else:
         options = f"FORMAT csv, HEADER true, DELIMITER {lit(release.delimiter)}"
         if not release.keep_formulas:
-            from bulle.formulas import sql_select
+            from bulle.storage.formulas_sql import sql_select
 
             sql = sql_select(con, sql)
     try:

@@ -273,7 +273,7 @@ class DuckDBEngine(Engine):
         try:
             sql = f"SELECT * FROM read_parquet({lit(path)})"
             if fmt == "csv" and not keep_formulas:
-                from bulle.formulas import sql_select
+                from bulle.storage.formulas_sql import sql_select
 
                 sql = sql_select(con, sql)
             con.execute(f"COPY ({sql}) TO {lit(dest)} ({options})")
@@ -390,6 +390,11 @@ class DuckDBEngine(Engine):
             return self._stats(con, dest)
         finally:
             con.close()
+
+    def read_planned(self, sql: str) -> pa.Table:
+        """Run a read planned by :mod:`bulle.storage.consent_sql` (declared columns, visible people
+        only): DuckDB SQL, hence the ``sql`` capability; never an analyst's text."""
+        return self._arrow(sql)
 
     def _arrow(self, sql: str) -> pa.Table:
         con = self.connect()

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.domain.purposes import Purpose
-from bulle.governance.subject_filter import quote_ident
-from bulle.storage.sqltext import lit
+from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
@@ -98,7 +97,7 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     """
     import duckdb
 
-    sid = quote_ident(id_column)
+    sid = ident(id_column)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
@@ -126,7 +125,7 @@ def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path
     path = choices.parent / f"hidden-{key.hexdigest()[:32]}.parquet"
     if path.exists():
         return path
-    subj = quote_ident(subject_column)
+    subj = ident(subject_column)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
@@ -149,15 +148,15 @@ def _last_event_at(state: Path) -> str | None:
 def filtered_select(data: Path, columns: list[str], subject_column: str | None, purpose: Purpose, at_iso: str,
                     choices: Path | None, id_column: str = "subject_id") -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` of ``data`` visible for ``purpose`` at ``at_iso``, and its summary."""
-    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    cols = ", ".join(f"t.{ident(c)}" for c in columns)
     base = f"SELECT {cols} FROM read_parquet({lit(data)}) AS t"
     if subject_column is None or choices is None or not (purpose.needs_consent or purpose.objection_applies):
         return base, {"mode": "all", "purpose": purpose.name, "at": at_iso,
                       "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
                       if subject_column else "no subject column: not personal data"}
     ev = f"read_parquet({lit(choices)})"
-    sid = quote_ident(id_column)
-    subj = f"t.{quote_ident(subject_column)}"
+    sid = ident(id_column)
+    subj = f"t.{ident(subject_column)}"
     p, at = lit(purpose.name), lit(at_iso)
     state = state_path(choices)
     current = state.exists() and at_iso >= (_last_event_at(state) or "")
