@@ -41,10 +41,9 @@ from bulle.services.subject_links import (
     Identifiers,
     Link,
     SearchResult,
-    match_sql,
+    matches,
     search,
 )
-from bulle.storage.sqltext import lit
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -190,8 +189,7 @@ def _rewrite(ws: Workspace, v: DatasetVersion, links: list[Link], ids: Identifie
         return
     tmp = ws.temp_path()
     try:
-        sql = f"SELECT * FROM read_parquet({lit(ws.path_of(v))}) WHERE NOT {match_sql(links, ids)}"
-        stats = ws.engine.write_sql(sql, tmp)
+        stats = ws.engine.write_without(ws.path_of(v), tmp, matches(links, ids))
         _set_profile(ws, v, tmp)
         ws.rewrite_version(v, tmp, stats.rows, {"kind": "erasure", "receipt_id": receipt_id,
                                                 "rows_removed": v.row_count - stats.rows})

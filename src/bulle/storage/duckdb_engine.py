@@ -337,6 +337,46 @@ class DuckDBEngine(Engine):
         where = f" WHERE NOT {_matches(match)}" if match else ""
         return self.write_sql(f"SELECT * FROM read_parquet({lit(path)}){where}", dest)
 
+    def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
+        con = self.connect()
+        try:
+            return [r[0] for r in con.execute(f"SELECT {_norm(normal, column)} FROM read_parquet({lit(path)})").fetchall()]
+        finally:
+            con.close()
+
+    def count_matches(self, path: Path, match: Sequence[ValueIn]) -> tuple[int, list[int]]:
+        per = "".join(f", count(*) FILTER (WHERE {_matches([m])})" for m in match)
+        con = self.connect()
+        try:
+            row = con.execute(f"SELECT count(*) FILTER (WHERE {_matches(match)}){per} "
+                              f"FROM read_parquet({lit(path)})").fetchone()
+        finally:
+            con.close()
+        return int(row[0]), [int(n) for n in row[1:]]
+
+    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
+                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+        if not columns:
+            return set()
+        select = ", ".join(f"{ident(c)}::VARCHAR, {_norm(n, c)}" for c, n in columns)
+        con = self.connect()
+        try:
+            return set(con.execute(f"SELECT DISTINCT {select} FROM read_parquet({lit(path)}) "
+                                   f"WHERE {_matches(match)}").fetchall())
+        finally:
+            con.close()
+
+    def token_key_ids(self, path: Path, column: str, prefix: str) -> set[str]:
+        c = f"{ident(column)}::VARCHAR"
+        pattern = lit(prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%")
+        con = self.connect()
+        try:
+            found = con.execute(f"SELECT list(DISTINCT split_part({c}, '_', 2)) FILTER (WHERE {c} LIKE "
+                                f"{pattern} ESCAPE '\\') FROM read_parquet({lit(path)})").fetchone()
+        finally:
+            con.close()
+        return set(found[0] or ())
+
     def source_columns(self, source: Path) -> list[str]:
         from bulle.storage.duckdb_anonymization import is_csv
 
@@ -415,9 +455,25 @@ class DuckDBEngine(Engine):
 
 def _matches(match: Sequence[ValueIn]) -> str:
     """A condition true exactly on the rows matching one of ``match`` (never NULL)."""
-    parts = [f"coalesce({ident(m.column)}::VARCHAR IN ({', '.join(lit(v) for v in sorted(m.values))}), FALSE)"
+    parts = [f"coalesce({_norm(m.normal, m.column)} IN ({', '.join(lit(v) for v in sorted(m.values))}), FALSE)"
              for m in match if m.values]
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _norm(normal: str | None, column: str) -> str:
+    """The SQL twin of ``vault.pseudonymize.normalize`` for an identifier kind (both sides of a
+    comparison go through it, so only agreement with itself matters)."""
+    c = f"CAST({ident(column)} AS VARCHAR)"
+    if normal is None:
+        return c
+    if normal == "nir":
+        return f"upper(regexp_replace({c}, '[^0-9ABab]', '', 'g'))"
+    if normal == "email":
+        return f"lower(trim(regexp_replace({c}, '\\s+', ' ', 'g')))"
+    digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
+    return (f"(CASE WHEN starts_with({digits}, '0033') THEN '0' || {digits}[5:] "
+            f"WHEN starts_with({digits}, '33') AND length({digits}) = 11 THEN '0' || {digits}[3:] "
+            f"ELSE {digits} END)")
 
 
 MAX_LINE_BYTES = 256 << 20

@@ -40,12 +40,22 @@ class CapabilityError(Exception):
     """An engine was asked for something it declared it cannot do (a bug in the caller)."""
 
 
+NORMALS = ("nir", "email", "phone")  # identifier kinds compared after normalization
+
+
 @dataclass(frozen=True)
 class ValueIn:
-    """Rows whose ``column``, read as text, is one of ``values`` (a NULL is in no set)."""
+    """Rows whose ``column``, read as text (then normalized as an identifier of kind ``normal``:
+    NIR digits, lower-cased e-mail, national telephone digits), is one of ``values``; a NULL is
+    in no set."""
 
     column: str
     values: frozenset[str]
+    normal: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.normal is not None and self.normal not in NORMALS:
+            raise ValueError(f"unknown identifier normalization {self.normal!r}")
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,24 @@ class Engine(ABC):
     @abstractmethod
     def write_without(self, path: Path, dest: Path, match: Sequence[ValueIn]) -> WriteStats:
         """Rewrite ``path`` to ``dest`` without the rows matching any of ``match`` (erasure)."""
+
+    @abstractmethod
+    def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
+        """``column`` as text normalized as an identifier of kind ``normal``, in row order."""
+
+    @abstractmethod
+    def count_matches(self, path: Path, match: Sequence[ValueIn]) -> tuple[int, list[int]]:
+        """The rows matching any of ``match``, and for each predicate the rows matching it."""
+
+    @abstractmethod
+    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
+                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+        """For the rows matching any of ``match``: the distinct tuples of, for each ``(column,
+        normal)``, the column as text then normalized (so two entries per column)."""
+
+    @abstractmethod
+    def token_key_ids(self, path: Path, column: str, prefix: str) -> set[str]:
+        """The key ids of the pseudonyms ``PREFIX_KEYID_...`` found in ``column``."""
 
     @abstractmethod
     def source_columns(self, source: Path) -> list[str]:

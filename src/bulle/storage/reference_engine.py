@@ -10,6 +10,7 @@ type inference, profiling, export, analysts' SQL) it does not declare in ``capab
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,33 @@ class ReferenceEngine(Engine):
 
         table = self.read_table(path)
         return self.write_table(table.filter(pa.array(_keep(table, match), type=pa.bool_())), dest)
+
+    def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
+        return [_normalize(v, normal) for v in _texts(self.read_table(path, [column]).column(column))]
+
+    def count_matches(self, path: Path, match: Sequence[ValueIn]) -> tuple[int, list[int]]:
+        table = self.read_table(path)
+        per = [_keep(table, [m]).count(False) for m in match]
+        return _keep(table, match).count(False), per
+
+    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
+                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+        table = self.read_table(path)
+        if not columns:
+            return set()
+        texts = {c: _texts(table.column(c)) for c, _ in columns}
+        out = set()
+        for i, kept in enumerate(_keep(table, match)):
+            if not kept:
+                row: list[str | None] = []
+                for c, normal in columns:
+                    row += [texts[c][i], _normalize(texts[c][i], normal)]
+                out.add(tuple(row))
+        return out
+
+    def token_key_ids(self, path: Path, column: str, prefix: str) -> set[str]:
+        values = _texts(self.read_table(path, [column]).column(column))
+        return {v.split("_")[1] for v in values if v is not None and v.startswith(prefix + "_")}
 
     def source_columns(self, source: Path) -> list[str]:
         import pyarrow.parquet as pq
@@ -249,6 +277,27 @@ def _keep(table: pa.Table, match: Sequence[ValueIn]) -> list[bool]:
     keep = [True] * table.num_rows
     for m in match:
         for i, v in enumerate(_texts(table.column(m.column))):
-            if v is not None and v in m.values:
+            n = _normalize(v, m.normal)
+            if n is not None and n in m.values:
                 keep[i] = False
     return keep
+
+
+_RE2_SPACE = re.compile(r"[\t\n\f\r ]+")  # RE2's \s, which DuckDB's twin uses
+
+
+def _normalize(v: str | None, normal: str | None) -> str | None:
+    """An identifier's text normalized as its kind: NIR digits (and A/B of Corsica), lower-cased
+    e-mail with blanks collapsed, national telephone digits."""
+    if v is None or normal is None:
+        return v
+    if normal == "nir":
+        return re.sub(r"[^0-9ABab]", "", v).upper()
+    if normal == "email":
+        return _RE2_SPACE.sub(" ", v).strip(" ").lower()
+    digits = re.sub(r"[^0-9]", "", v)
+    if digits.startswith("0033"):
+        return "0" + digits[4:]
+    if digits.startswith("33") and len(digits) == 11:
+        return "0" + digits[2:]
+    return digits

@@ -21,10 +21,8 @@ QUOTING_MODULE = "storage/sqltext.py"
 
 # Modules outside storage/ and catalog/ that still run or write SQL, with the reason (to move).
 STILL_TO_MOVE = {
-    # identifier search and erasure match normalized identifiers (NIR, e-mail, phone) in SQL
-    "services/subject_links.py": "identifier search: normalizers and counts in DuckDB SQL",
-    "services/erasure.py": "rewrite without a person's rows (match_sql) and catalog SQL",
     # SQLite catalog SQL (not a row engine) that belongs in catalog/
+    "services/erasure.py": "checkpoints the catalog and deletes a profile row with catalog SQL",
     "services/exchange.py": "reads the erasure journal with catalog SQL",
     "workspace.py": "erasure journal and artefact rows with catalog SQL",
     "exchange/export.py": "copies the SQLite catalog into an export",
