@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulle.domain.governance_fields import iso
-from bulle.storage.sqltext import ident
 
 ID_COLUMN = "subject_id"
 INTEGER_TEXT = r"^[+-]?[0-9]+$"
@@ -104,16 +103,6 @@ class SubjectFilter:
     def ids_table(self, type: pa.DataType | None = None) -> pa.Table:
         """A one-column table (``subject_id``) to register in an engine and join against."""
         return pa.table({ID_COLUMN: self.ids_array(type)})
-
-    def sql_condition(self, column: str, ids_relation: str) -> str:
-        """A WHERE condition over ``column`` using ``ids_relation`` (a registered ``ids_table``)."""
-        col, rel = ident(column), ident(ids_relation)
-        if self.mode is FilterMode.ALL:
-            return "TRUE"
-        subquery = f"(SELECT {ident(ID_COLUMN)} FROM {rel})"
-        if self.mode is FilterMode.ALLOW:
-            return f"{col} IN {subquery}"
-        return f"({col} IS NULL OR {col} NOT IN {subquery})"
 
     def apply_arrow(self, table: pa.Table, column: str) -> pa.Table:
         """Keep the rows this filter admits (vectorised; nulls handled as documented above)."""

@@ -29,6 +29,7 @@ from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
+    from bulle.governance.subject_filter import SubjectFilter
 
 
 
@@ -195,3 +196,17 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         summary = {"mode": "deny", "purpose": purpose.name, "at": at_iso,
                    "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)"}
     return sql, summary
+
+
+def subject_condition(rule: SubjectFilter, column: str, ids_relation: str) -> str:
+    """A DuckDB WHERE condition over ``column`` applying ``rule``, with ``ids_relation`` a registered
+    ``rule.ids_table()``: the SQL twin of ``SubjectFilter.apply_arrow``."""
+    from bulle.governance.subject_filter import ID_COLUMN, FilterMode
+
+    col, rel = ident(column), ident(ids_relation)
+    if rule.mode is FilterMode.ALL:
+        return "TRUE"
+    subquery = f"(SELECT {ident(ID_COLUMN)} FROM {rel})"
+    if rule.mode is FilterMode.ALLOW:
+        return f"{col} IN {subquery}"
+    return f"({col} IS NULL OR {col} NOT IN {subquery})"

@@ -11,10 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.spec.engine.conftest import ENGINES, make_engine
 
 from bulle.services.subject_links import _usable
 from bulle.vault.pseudonymize import normalize
-from tests.spec.engine.conftest import ENGINES, make_engine
+
 SEPARATORS = st.sampled_from(["", " ", ".", "-", "  "])
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.spec.engine.tables import HOSTILE, write
 
 from bulle.storage.engine import ValueIn
-from tests.spec.engine.tables import HOSTILE, write
 
 
 def contacts() -> pa.Table:

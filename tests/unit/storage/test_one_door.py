@@ -29,8 +29,6 @@ STILL_TO_MOVE = {
     "exchange/import_.py": "rebuilds the SQLite catalog from an export",
     "exchange/tables.py": "SQLite catalog tables dumped and loaded",
     "exchange/schema.py": "checks an export's schema on an in-memory SQLite database",
-    # the people filter as a DuckDB condition, kept for its property test and benchmark
-    "governance/subject_filter.py": "SubjectFilter.sql_condition builds a DuckDB WHERE condition",
     # a project's read runs the SQL that storage/consent_sql.py plans (the people filter)
     "services/governance.py": "runs the planned read through DuckDBEngine.read_planned",
     # an analyst's query typed in the demo: the text the lock-down receives, not SQL Bulle runs
