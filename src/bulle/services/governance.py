@@ -34,7 +34,7 @@ from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Wh
 from bulle.governance import access
 from bulle.governance.limits import DEFAULT_TIMEOUT_S
 from bulle.services.vault import resolve
-from bulle.storage.consent_sql import Tokenization, filtered_select, snapshot
+from bulle.storage.consent_sql import Tokenization, VisibleRead, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -281,15 +281,16 @@ def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] |
     from bulle.storage.engine import ANALYST_SQL
 
     ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
-    sql, summary, v, project = plan_read(ws, project_name, ref, columns, at=at)
-    table = ws.engine.read_planned(sql)
+    read, v, project = plan_read(ws, project_name, ref, columns, at=at)
+    table = ws.engine.read_visible(read)
+    summary = read.summary()
     record_read(ws, project, v, table.num_rows, summary)
     return table, v
 
 
 def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
-              at: dt.datetime | None = None) -> tuple[str, dict[str, Any], DatasetVersion, Project]:
-    """Decide a read and return the SQL that performs it (refusals are audited and raised)."""
+              at: dt.datetime | None = None) -> tuple[VisibleRead, DatasetVersion, Project]:
+    """Decide a read and return it, for the engine to perform (refusals are audited and raised)."""
     at = at or now_utc()
     st = store(ws)
     project = st.project(project_name)
@@ -308,9 +309,9 @@ def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | N
     if gd.subject_column and gd.personal:
         choices = snapshot(ws.catalog, ws.root / "cache", _tokenization(ws, v, gd.subject_column))
     id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
-    sql, summary = filtered_select(ws.path_of(v), list(decision.columns), gd.subject_column if gd.personal else None,
-                                   project.purpose, iso(at), choices, id_column)
-    return sql, summary, v, project
+    read = VisibleRead(ws.path_of(v), tuple(decision.columns), gd.subject_column if gd.personal else None,
+                       project.purpose, iso(at), choices, id_column)
+    return read, v, project
 
 
 def record_read(ws: Workspace, project: Project, v: DatasetVersion, rows: int, summary: dict[str, Any]) -> None:

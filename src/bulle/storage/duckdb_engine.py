@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from bulle.storage.consent_sql import VisibleRead
+
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
                     "latin1": "latin-1", "iso-8859-1": "latin-1"}
@@ -431,10 +433,10 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def read_planned(self, sql: str) -> pa.Table:
-        """Run a read planned by :mod:`bulle.storage.consent_sql` (declared columns, visible people
-        only): DuckDB SQL, hence the ``sql`` capability; never an analyst's text."""
-        return self._arrow(sql)
+    def read_visible(self, read: VisibleRead) -> pa.Table:
+        """A project's read: declared columns, visible people only. The people filter is DuckDB SQL
+        (:mod:`bulle.storage.consent_sql`), hence the ``sql`` capability."""
+        return self._arrow(read.sql())
 
     def _arrow(self, sql: str) -> pa.Table:
         con = self.connect()

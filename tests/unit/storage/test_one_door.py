@@ -29,14 +29,11 @@ STILL_TO_MOVE = {
     "exchange/import_.py": "rebuilds the SQLite catalog from an export",
     "exchange/tables.py": "SQLite catalog tables dumped and loaded",
     "exchange/schema.py": "checks an export's schema on an in-memory SQLite database",
-    # a project's read runs the SQL that storage/consent_sql.py plans (the people filter)
-    "services/governance.py": "runs the planned read through DuckDBEngine.read_planned",
     # an analyst's query typed in the demo: the text the lock-down receives, not SQL Bulle runs
     "cli/demo.py": "an analyst's example query",
 }
 
-CALLS = {"connect", "execute", "executemany", "executescript", "sql", "create_function", "write_sql",
-         "read_planned"}
+CALLS = {"connect", "execute", "executemany", "executescript", "sql", "create_function", "write_sql"}
 SQL_TEXT = re.compile(r"\b(read_parquet|read_csv|read_json)\s*\(|\bCOPY\s*\(|\bSELECT\b.*\bFROM\b|"
                       r"\bPRAGMA\b|\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b", re.S)
 
