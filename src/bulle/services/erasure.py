@@ -176,7 +176,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             "identifiers_linked": plan["identifier_counts"], "resumed": resumed}))
     for old in (ws.root / "cache").glob("*.parquet"):
         old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
-    ws.catalog.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # older page images held the journal
+    ws.catalog.checkpoint()  # older page images held the journal
     return {"receipt_id": receipt_id, "subject": job["subject_ref"], **summary}
 
 
@@ -233,7 +233,7 @@ def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
                  "new_content_hash": None, "at": iso(dt.datetime.now(dt.UTC))}
         ws.catalog.update_version_file(v.dataset, v.number, v.path, v.content_hash, v.row_count,
                                        [*v.tombstones, stone])
-        ws.catalog.con.execute("DELETE FROM profiles WHERE dataset=? AND number=?", (v.dataset, v.number))
+        ws.catalog.delete_profile(v.dataset, v.number)
     ws.path_of(v).unlink(missing_ok=True)
 
 

@@ -22,15 +22,16 @@ QUOTING_MODULE = "storage/sqltext.py"
 # Modules outside storage/ and catalog/ that still run or write SQL, with the reason (to move).
 STILL_TO_MOVE = {
     # SQLite catalog SQL (not a row engine) that belongs in catalog/
-    "services/erasure.py": "checkpoints the catalog and deletes a profile row with catalog SQL",
-    "services/exchange.py": "reads the erasure journal with catalog SQL",
     "workspace.py": "erasure journal and artefact rows with catalog SQL",
     "exchange/export.py": "copies the SQLite catalog into an export",
     "exchange/import_.py": "rebuilds the SQLite catalog from an export",
     "exchange/tables.py": "SQLite catalog tables dumped and loaded",
     "exchange/schema.py": "checks an export's schema on an in-memory SQLite database",
-    # an analyst's query typed in the demo: the text the lock-down receives, not SQL Bulle runs
-    "cli/demo.py": "an analyst's example query",
+}
+
+# Not Bulle's SQL: analysts' queries, text the lock-down (storage/sql_lockdown.py) receives.
+ANALYST_TEXT = {
+    "cli/demo.py": "the demo's analyst types two queries, one of them refused",
 }
 
 CALLS = {"connect", "execute", "executemany", "executescript", "sql", "create_function", "write_sql"}
@@ -92,7 +93,7 @@ def _modules() -> dict[str, str]:
 def test_no_module_outside_storage_touches_rows_with_sql() -> None:
     offenders = {}
     for rel, source in _modules().items():
-        if rel.split("/")[0] in ALLOWED_DIRS or rel in STILL_TO_MOVE:
+        if rel.split("/")[0] in ALLOWED_DIRS or rel in STILL_TO_MOVE or rel in ANALYST_TEXT:
             continue
         if found := violations(source):
             offenders[rel] = found
@@ -101,7 +102,7 @@ def test_no_module_outside_storage_touches_rows_with_sql() -> None:
 
 def test_the_list_of_modules_still_to_move_only_shrinks() -> None:
     modules = _modules()
-    stale = [rel for rel in STILL_TO_MOVE if rel not in modules or not violations(modules[rel])]
+    stale = [rel for rel in (*STILL_TO_MOVE, *ANALYST_TEXT) if rel not in modules or not violations(modules[rel])]
     assert stale == [], "these modules no longer hold SQL: remove them from STILL_TO_MOVE"
 
 
