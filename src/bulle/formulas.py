@@ -20,11 +20,8 @@ import re
 from typing import Any
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-_PLAIN = re.compile(_PLAIN_NUMBER + r"\Z")
-# the same two tests in RE2 (DuckDB) syntax
-_SQL_TRIGGER = "'^[=+\\-@\t\r]'"
-_SQL_PLAIN = "'^" + _PLAIN_NUMBER + "$'"
+PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_PLAIN = re.compile(PLAIN_NUMBER + r"\Z")
 
 
 def is_formula(text: str) -> bool:
@@ -33,25 +30,6 @@ def is_formula(text: str) -> bool:
 
 def neutralize(text: str) -> str:
     return "'" + text if is_formula(text) else text
-
-
-def sql_expr(column_sql: str) -> str:
-    """A DuckDB expression giving the neutralised text of a VARCHAR column."""
-    return (f"CASE WHEN regexp_matches({column_sql}, {_SQL_TRIGGER}) AND NOT "
-            f"regexp_matches({column_sql}, {_SQL_PLAIN}) THEN '''' || {column_sql} ELSE {column_sql} END")
-
-
-def sql_select(con: Any, relation_sql: str) -> str:
-    """``SELECT`` over ``relation_sql`` (a query or table expression) with every VARCHAR column and
-    every column name neutralised, other columns as they are (numbers stay numbers)."""
-    from bulle.storage.sqltext import ident
-
-    cols = con.sql(f"DESCRIBE SELECT * FROM ({relation_sql})").fetchall()
-    select = []
-    for name, ctype, *_ in cols:
-        expr = sql_expr(f"t.{ident(name)}") if str(ctype).upper() == "VARCHAR" else f"t.{ident(name)}"
-        select.append(f"{expr} AS {ident(neutralize(name))}")
-    return f"SELECT {', '.join(select)} FROM ({relation_sql}) t"
 
 
 def arrow_table(table: Any) -> Any:
@@ -63,7 +41,7 @@ def arrow_table(table: Any) -> Any:
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             hit = pc.and_(pc.match_substring_regex(col, r"^[=+\-@\t\r]"),
-                          pc.invert(pc.match_substring_regex(col, "^" + _PLAIN_NUMBER + "$")))
+                          pc.invert(pc.match_substring_regex(col, "^" + PLAIN_NUMBER + "$")))
             col = pc.if_else(hit, pc.binary_join_element_wise("'", col, ""), col)
         columns.append(col)
     return pa.table(columns, names=[neutralize(n) for n in table.column_names])

@@ -166,6 +166,13 @@ class Catalog:
             (dataset, number, json.dumps(profile, default=str)),
         )
 
+    def delete_profile(self, dataset: str, number: int) -> None:
+        self.con.execute("DELETE FROM profiles WHERE dataset=? AND number=?", (dataset, number))
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file and truncate it (older page images go)."""
+        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def profile(self, dataset: str, number: int) -> list[dict[str, Any]] | None:
         row = self.con.execute("SELECT profile_json FROM profiles WHERE dataset=? AND number=?",
                                (dataset, number)).fetchone()

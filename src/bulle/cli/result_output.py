@@ -1,6 +1,6 @@
 """Writing a read's or a query's rows to a file, batch by batch, all or nothing.
 
-A query's result arrives as a stream of Arrow batches (:class:`~bulle.governance.sql_lockdown.
+A query's result arrives as a stream of Arrow batches (:class:`~bulle.storage.sql_lockdown.
 ResultStream`); writing it batch by batch keeps the memory to one batch whatever the result's
 size. The rows go to a private temporary file beside the target (:func:`bulle.outputs.
 atomic_output`: only a regular file is ever replaced, mode 0600), renamed only when the last batch

@@ -25,10 +25,10 @@ from typing import Any
 from bulle.errors import InputError, IntegrityError, Problem, ValidationError, Where
 from bulle.exchange import manifest as mf
 from bulle.exchange import schema
-from bulle.exchange.tables import _q as quote
 from bulle.exchange.tables import load_rows
 from bulle.exchange.validation import path_problem
 from bulle.fsutil import fsync_dir
+from bulle.storage.sqltext import ident as quote
 
 
 def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from bulle.errors import InputError, Problem, Where
+from bulle.storage.sqltext import ident
 
 # meta keys that belong to one workspace's copy, not to its content: carried elsewhere
 WORKSPACE_SPECIFIC_META = frozenset({"audit_head"})
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_q = ident  # table and column names of a workspace export are hostile input: one quoting rule
 
 
 def encode_value(v: Any) -> Any:

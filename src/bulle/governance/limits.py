@@ -3,7 +3,7 @@
 The values are settings (:mod:`bulle.settings`, ``docs/settings.md``): a custodian sets them per
 workspace in ``bulle.toml`` or the environment. The names below are their declared defaults, for
 code with no workspace at hand; a query in a workspace runs under the workspace's values
-(:meth:`bulle.governance.sql_lockdown.Limits.from_settings`):
+(:meth:`bulle.storage.sql_lockdown.Limits.from_settings`):
 
 | setting                     | name here                 | default   |
 |-----------------------------|---------------------------|-----------|

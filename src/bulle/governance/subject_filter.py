@@ -104,16 +104,6 @@ class SubjectFilter:
         """A one-column table (``subject_id``) to register in an engine and join against."""
         return pa.table({ID_COLUMN: self.ids_array(type)})
 
-    def sql_condition(self, column: str, ids_relation: str) -> str:
-        """A WHERE condition over ``column`` using ``ids_relation`` (a registered ``ids_table``)."""
-        col, rel = quote_ident(column), quote_ident(ids_relation)
-        if self.mode is FilterMode.ALL:
-            return "TRUE"
-        subquery = f"(SELECT {quote_ident(ID_COLUMN)} FROM {rel})"
-        if self.mode is FilterMode.ALLOW:
-            return f"{col} IN {subquery}"
-        return f"({col} IS NULL OR {col} NOT IN {subquery})"
-
     def apply_arrow(self, table: pa.Table, column: str) -> pa.Table:
         """Keep the rows this filter admits (vectorised; nulls handled as documented above)."""
         if self.mode is FilterMode.ALL:
@@ -144,5 +134,3 @@ def id_array(ids: pa.Array | pa.ChunkedArray | Iterable[str], *, unique: bool = 
     return pc.unique(ids) if unique else ids
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

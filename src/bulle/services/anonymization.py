@@ -24,7 +24,6 @@ from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.services.lineage import register
 from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
 from bulle.settings import default
-from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.anonymization.service import AnonymizationResult
@@ -170,11 +169,8 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
     projected = ws.temp_path()
     released = ws.temp_path()
     final = ws.temp_path()
-    con = ws.engine.connect()
     try:
-        cols = ", ".join(f"{ident(c)}::VARCHAR AS {ident(c)}" for c in visible)
-        con.execute(f"COPY (SELECT {cols} FROM read_parquet({lit(ws.path_of(source))})) TO {lit(projected)} "
-                    "(FORMAT parquet)")
+        ws.engine.write_projection(ws.path_of(source), projected, text=visible)
         result = anonymize_table(ws.engine, projected, spec, name=str(source.ref))
         if not result.anonymous:
             return result, final, None
@@ -190,23 +186,15 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
             risk.notes.append(f"kept as released: {', '.join(kept)}; measured with the quasi-identifiers, "
                               "since a kept identifier or pseudonym singles records out")
         drop = [c for c in (subject,) if c is not None and c in plan["dropped"]]
-        exclude = f" EXCLUDE ({', '.join(ident(c) for c in drop)})" if drop else ""
-        con.execute(f"COPY (SELECT *{exclude} FROM read_parquet({lit(released)})) TO {lit(final)} "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        ws.engine.write_projection(released, final, drop=drop)
         return result, final, risk
     finally:
-        con.close()
         projected.unlink(missing_ok=True)
         released.unlink(missing_ok=True)
 
 
 def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
-    con = ws.engine.connect()
-    try:
-        return [{"name": r[0], "type": str(r[1])} for r in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({lit(path)})").fetchall()]
-    finally:
-        con.close()
+    return ws.engine.schema(path)
 
 
 def _release_roles(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec,

@@ -41,10 +41,9 @@ from bulle.services.subject_links import (
     Identifiers,
     Link,
     SearchResult,
-    match_sql,
+    matches,
     search,
 )
-from bulle.storage.sqltext import lit
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -177,7 +176,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             "identifiers_linked": plan["identifier_counts"], "resumed": resumed}))
     for old in (ws.root / "cache").glob("*.parquet"):
         old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
-    ws.catalog.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # older page images held the journal
+    ws.catalog.checkpoint()  # older page images held the journal
     return {"receipt_id": receipt_id, "subject": job["subject_ref"], **summary}
 
 
@@ -190,8 +189,7 @@ def _rewrite(ws: Workspace, v: DatasetVersion, links: list[Link], ids: Identifie
         return
     tmp = ws.temp_path()
     try:
-        sql = f"SELECT * FROM read_parquet({lit(ws.path_of(v))}) WHERE NOT {match_sql(links, ids)}"
-        stats = ws.engine.write_sql(sql, tmp)
+        stats = ws.engine.write_without(ws.path_of(v), tmp, matches(links, ids))
         _set_profile(ws, v, tmp)
         ws.rewrite_version(v, tmp, stats.rows, {"kind": "erasure", "receipt_id": receipt_id,
                                                 "rows_removed": v.row_count - stats.rows})
@@ -235,7 +233,7 @@ def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
                  "new_content_hash": None, "at": iso(dt.datetime.now(dt.UTC))}
         ws.catalog.update_version_file(v.dataset, v.number, v.path, v.content_hash, v.row_count,
                                        [*v.tombstones, stone])
-        ws.catalog.con.execute("DELETE FROM profiles WHERE dataset=? AND number=?", (v.dataset, v.number))
+        ws.catalog.delete_profile(v.dataset, v.number)
     ws.path_of(v).unlink(missing_ok=True)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
+from bulle.catalog.governance_store import GovernanceStore
 from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied, ConflictError, Where
 
@@ -83,9 +84,9 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
     tmp = _temp_sibling(out)
     try:
         with ws.write_lock():  # no version, role or artefact changes while the snapshot is taken
-            pending = ws.catalog.con.execute("SELECT receipt_id FROM erasure_journal LIMIT 1").fetchone()
+            pending = GovernanceStore(ws.catalog).pending_erasures()
             if pending:  # its versions still hold the person, and its journal what locates them
-                raise ConflictError(f"erasure {pending[0]} is pending: export once it has completed")
+                raise ConflictError(f"erasure {pending[0]['receipt_id']} is pending: export once it has completed")
             result = write_export(ws, tmp, include_keys=include_keys)
             manifest = result["manifest"]
             ws.emit(ev.WorkspaceExported(actor=ws.actor, target=out.name, details={

@@ -2,7 +2,7 @@
 
 A read for a project is the one path by which an analyst gets rows: the access rules of
 :mod:`bulle.governance.access` decide which columns, the consent fold of
-:mod:`bulle.governance.consent_sql` decides which people, and both are applied inside the engine.
+:mod:`bulle.storage.consent_sql` decides which people, and both are applied inside the engine.
 The decision (allowed or refused, with reasons) is recorded in the audit log either way.
 
 Which version a read serves is the project's binding, resolved here against the catalog: a use
@@ -32,13 +32,13 @@ from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
-from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
 from bulle.services.vault import resolve
+from bulle.storage.consent_sql import Tokenization, VisibleRead, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from bulle.governance.sql_lockdown import ResultStream
+    from bulle.storage.sql_lockdown import ResultStream
     from bulle.workspace import Workspace
 
 
@@ -277,19 +277,19 @@ def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[s
 def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
                 at: dt.datetime | None = None) -> tuple[pa.Table, DatasetVersion]:
     """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
-    sql, summary, v, project = plan_read(ws, project_name, ref, columns, at=at)
-    con = ws.engine.connect()
-    try:
-        table = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    from bulle.storage.engine import ANALYST_SQL
+
+    ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
+    read, v, project = plan_read(ws, project_name, ref, columns, at=at)
+    table = ws.engine.read_visible(read)
+    summary = read.summary()
     record_read(ws, project, v, table.num_rows, summary)
     return table, v
 
 
 def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
-              at: dt.datetime | None = None) -> tuple[str, dict[str, Any], DatasetVersion, Project]:
-    """Decide a read and return the SQL that performs it (refusals are audited and raised)."""
+              at: dt.datetime | None = None) -> tuple[VisibleRead, DatasetVersion, Project]:
+    """Decide a read and return it, for the engine to perform (refusals are audited and raised)."""
     at = at or now_utc()
     st = store(ws)
     project = st.project(project_name)
@@ -308,9 +308,9 @@ def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | N
     if gd.subject_column and gd.personal:
         choices = snapshot(ws.catalog, ws.root / "cache", _tokenization(ws, v, gd.subject_column))
     id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
-    sql, summary = filtered_select(ws.path_of(v), list(decision.columns), gd.subject_column if gd.personal else None,
-                                   project.purpose, iso(at), choices, id_column)
-    return sql, summary, v, project
+    read = VisibleRead(ws.path_of(v), tuple(decision.columns), gd.subject_column if gd.personal else None,
+                       project.purpose, iso(at), choices, id_column)
+    return read, v, project
 
 
 def record_read(ws: Workspace, project: Project, v: DatasetVersion, rows: int, summary: dict[str, Any]) -> None:
@@ -356,8 +356,10 @@ def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
     the audit event, emitted when the ``with`` block ends, counts the rows handed over (and names
     the limit that stopped the query, if one did).
     """
-    from bulle.governance.sql_lockdown import Limits, LockedSession
+    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.sql_lockdown import Limits, LockedSession
 
+    ws.engine.require(ANALYST_SQL)
     limits = Limits.from_settings(ws.settings, timeout_s)  # checked before any data is read
     project = store(ws).project(project_name)
     tables, served = {}, []

@@ -10,7 +10,6 @@ from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
 from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
-from bulle.storage.sqltext import lit
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
 
@@ -90,38 +89,20 @@ def _run(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
 def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
             key: bytes) -> tuple[Path, list[dict[str, str]], dict[str, dict[str, str]]]:
     """Write the pseudonymized rows of ``source`` to a temporary file; the caller commits it."""
-    from duckdb import sqltypes
-
     tokenizers = {c: Tokenizer(key, operation["key_id"], kind, operation["reid_table"])
                   for c, kind in operation["columns"].items()}
-    con = ws.engine.connect()
     tmp = ws.temp_path()
     try:
-        exprs = []
-        for i, (col, tok) in enumerate(tokenizers.items()):
-            fn = f"bulle_token_{i}"
-            con.create_function(fn, tok.arrow_udf(), [sqltypes.VARCHAR], sqltypes.VARCHAR,
-                                type="arrow", side_effects=False)
-            exprs.append(f'{fn}("{_esc(col)}"::VARCHAR) AS "{_esc(col)}"')
-        sql = f"SELECT * REPLACE ({', '.join(exprs)}) FROM read_parquet({lit(ws.path_of(source))})"
-        con.execute("SET threads=1")  # one UDF instance: the cache and mapping stay consistent
-        con.execute(f"COPY ({sql}) TO {lit(tmp)} (FORMAT parquet, COMPRESSION zstd)")
-        schema = [{"name": n, "type": str(t)} for n, t, *_ in
-                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(tmp)})").fetchall()]
+        schema = ws.engine.pseudonymize(ws.path_of(source), tmp,
+                                        {c: t.arrow_udf() for c, t in tokenizers.items()}).schema
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    finally:
-        con.close()
     mappings = {c: {tok: orig for orig, tok in t.mapping().items()} for c, t in tokenizers.items()} \
         if operation["reid_table"] else {}
     return tmp, schema, mappings
 
 
-
-
-def _esc(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, dict[str, Any] | None]:

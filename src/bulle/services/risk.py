@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from bulle.audit import events as ev
 from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.services.vault import require_custodian, resolve
-from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.anonymization.risk import RiskReport
@@ -39,16 +38,11 @@ def _missing(v: DatasetVersion, names: list[str | None], what: str) -> list[Prob
 def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]) -> Path:
     """A temporary Parquet projection of ``v``: ``text`` columns cast to text, ``as_is`` kept."""
     dest = ws.temp_path()
-    cols = [f"{ident(c)}::VARCHAR AS {ident(c)}" for c in text] + [ident(c) for c in as_is]
-    con = ws.engine.connect()
     try:
-        con.execute(f"COPY (SELECT {', '.join(cols)} FROM read_parquet({lit(ws.path_of(v))})) "
-                    f"TO {lit(dest)} (FORMAT parquet)")
+        ws.engine.write_projection(ws.path_of(v), dest, text=text, keep=as_is)
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    finally:
-        con.close()
     return dest
 
 
@@ -101,12 +95,7 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
     problems = _missing(v, [column], "dataset")
     if problems:
         raise InputError(problems[0].message, problems[0].where)
-    con = ws.engine.connect()
-    try:
-        values = [r[0] for r in con.execute(
-            f"SELECT {ident(column)}::VARCHAR FROM read_parquet({lit(ws.path_of(v))})").fetchall()]
-    finally:
-        con.close()
+    values = ws.engine.read_text(ws.path_of(v), [column]).column(column).to_pylist()
     rows = make_rows(values, lambda i: Where(file=v.ref, line=i + 1, column=column))
     # The file holds the column's values in clear: readable by its owner only.
     from bulle.outputs import write_text  # only a regular file is replaced, mode 0600

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind, VersionStatus
-from bulle.storage.sqltext import ident, lit
+from bulle.storage.engine import ValueIn
 from bulle.vault.pseudonymize import NORMALIZERS, TOKEN_PREFIX, normalize, token
 
 if TYPE_CHECKING:
@@ -38,22 +38,6 @@ LINK_KINDS = ("nir", "email", "phone")  # direct identifiers that designate one 
 PSEUDONYM = "pseudonym"
 SUBJECT_ID = "subject_id"
 MAX_ROUNDS = 8  # a person's identifiers are few: the closure ends in two or three rounds
-
-
-def _norm_sql(kind: str, col: str) -> str:
-    """The SQL twin of ``vault.pseudonymize.normalize`` for a linking kind (both sides of a
-    comparison go through it, so only agreement with itself matters)."""
-    c = f"CAST({ident(col)} AS VARCHAR)"
-    if kind == SUBJECT_ID:
-        return c
-    if kind == "nir":
-        return f"upper(regexp_replace({c}, '[^0-9ABab]', '', 'g'))"
-    if kind == "email":
-        return f"lower(trim(regexp_replace({c}, '\\s+', ' ', 'g')))"
-    digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
-    return (f"(CASE WHEN starts_with({digits}, '0033') THEN '0' || {digits}[5:] "
-            f"WHEN starts_with({digits}, '33') AND length({digits}) = 11 THEN '0' || {digits}[3:] "
-            f"ELSE {digits} END)")
 
 
 def _usable(kind: str, value: str | None) -> bool:
@@ -118,15 +102,11 @@ class Link:
         return {"column": self.column, "link": self.kind}
 
 
-def match_sql(links: list[Link], ids: Identifiers) -> str:
-    """A condition true exactly on the rows holding one of the person's identifiers (never NULL)."""
-    parts = []
-    for link in links:
-        values = ids.tokens if link.kind == PSEUDONYM else ids.values[link.kind]
-        if values:
-            expr = f"CAST({ident(link.column)} AS VARCHAR)" if link.kind == PSEUDONYM else _norm_sql(link.kind, link.column)
-            parts.append(f"coalesce({expr} IN ({', '.join(lit(v) for v in sorted(values))}), FALSE)")
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+def matches(links: list[Link], ids: Identifiers) -> list[ValueIn]:
+    """What the engine matches: the rows holding one of the person's identifiers, one predicate
+    per link (compared after the normalization of the link's kind)."""
+    return [ValueIn(link.column, frozenset(ids.tokens if link.kind == PSEUDONYM else ids.values[link.kind]),
+                    link.kind if link.kind in LINK_KINDS else None) for link in links]
 
 
 @dataclass
@@ -213,54 +193,34 @@ def search(ws: Workspace, subject_id: str) -> SearchResult:
         if s.unsearchable and {x.column for x in s.links} <= {u["column"] for u in s.unsearchable}:
             not_searched[ref] = s.unsearchable[0]["reason"]
             del searched[ref]
-    con = ws.engine.connect()
-    try:
-        for _ in range(MAX_ROUNDS):
-            ids.compute_tokens(keys)
-            grew = False
-            for s in searched.values():
-                cond = match_sql(s.links, ids)
-                path = lit(ws.path_of(s.version))
-                per_link = ", ".join(f"count(*) FILTER (WHERE {match_sql([x], ids)})" for x in s.links)
-                counts = con.execute(f"SELECT count(*) FILTER (WHERE {cond}), {per_link} "
-                                     f"FROM read_parquet({path})").fetchone()
-                s.rows = counts[0]
-                s.matched = {x.column for x, n in zip(s.links, counts[1:], strict=True) if n}
-                if not s.rows:
-                    continue
-                raw_links = [x for x in s.links if x.kind in LINK_KINDS]  # see "namespaces" above
-                if not raw_links:
-                    continue
-                select = ", ".join(f"CAST({ident(x.column)} AS VARCHAR), {_norm_sql(x.kind, x.column)}"
-                                   for x in raw_links)
-                for row in con.execute(f"SELECT DISTINCT {select} FROM read_parquet({path}) WHERE {cond}").fetchall():
-                    for i, x in enumerate(raw_links):
-                        grew |= ids.add(x.kind, row[2 * i], row[2 * i + 1])
-            if not grew:
-                break
-    finally:
-        con.close()
+    for _ in range(MAX_ROUNDS):
+        ids.compute_tokens(keys)
+        grew = False
+        for s in searched.values():
+            match = matches(s.links, ids)
+            path = ws.path_of(s.version)
+            s.rows, per_link = ws.engine.count_matches(path, match)
+            s.matched = {x.column for x, n in zip(s.links, per_link, strict=True) if n}
+            if not s.rows:
+                continue
+            raw_links = [x for x in s.links if x.kind in LINK_KINDS]  # see "namespaces" above
+            if not raw_links:
+                continue
+            found = ws.engine.distinct_matches(path, match, [(x.column, x.kind) for x in raw_links])
+            for row in sorted(found, key=repr):
+                for i, x in enumerate(raw_links):
+                    grew |= ids.add(x.kind, row[2 * i], row[2 * i + 1])
+        if not grew:
+            break
     return SearchResult(ids, searched, not_searched)
 
 
 def _missing_keys(ws: Workspace, searched: dict[str, VersionSearch], known: set[str]) -> None:
     """Pseudonyms made under a key that is gone cannot be recomputed: say which columns hold them."""
-    con = ws.engine.connect()
-    try:
-        for s in searched.values():
-            cols = [x.column for x in s.links if x.kind == PSEUDONYM]
-            if not cols:
-                continue
-            pattern = lit(TOKEN_PREFIX + r"\_%")
-            select = ", ".join(
-                f"list(DISTINCT split_part(CAST({ident(c)} AS VARCHAR), '_', 2)) "
-                f"FILTER (WHERE CAST({ident(c)} AS VARCHAR) LIKE {pattern} ESCAPE '\\')" for c in cols)
-            found = con.execute(f"SELECT {select} FROM read_parquet({lit(ws.path_of(s.version))})").fetchone()
-            for col, key_ids in zip(cols, found, strict=True):
-                gone = sorted(set(key_ids or ()) - known)
-                if gone:
-                    s.unsearchable.append({"column": col, "reason": (
-                        f"pseudonyms under key {', '.join(gone)}, which is no longer in the key folder: "
-                        "the person's pseudonym cannot be computed")})
-    finally:
-        con.close()
+    for s in searched.values():
+        for col in [x.column for x in s.links if x.kind == PSEUDONYM]:
+            gone = sorted(ws.engine.token_key_ids(ws.path_of(s.version), col, TOKEN_PREFIX) - known)
+            if gone:
+                s.unsearchable.append({"column": col, "reason": (
+                    f"pseudonyms under key {', '.join(gone)}, which is no longer in the key folder: "
+                    "the person's pseudonym cannot be computed")})

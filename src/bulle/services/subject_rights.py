@@ -27,7 +27,6 @@ from bulle.services.erasure import (  # noqa: F401  (_withhold: used by tests)
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants
 from bulle.services.subject_links import SUBJECT_ID, search
-from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -46,12 +45,7 @@ def index_version(ws: Workspace, v: DatasetVersion) -> int:
     if col is None:
         with ws.write_lock(), ws.catalog.transaction():
             return st.index_version(v.dataset, v.number, [])
-    con = ws.engine.connect()
-    try:
-        rows = con.execute(f"SELECT {ident(col)}::VARCHAR, count(*) FROM read_parquet({lit(ws.path_of(v))}) "
-                           f"WHERE {ident(col)} IS NOT NULL GROUP BY 1").fetchall()
-    finally:
-        con.close()
+    rows = ws.engine.value_counts(ws.path_of(v), col)
     with ws.write_lock(), ws.catalog.transaction():
         return st.index_version(v.dataset, v.number, rows)
 

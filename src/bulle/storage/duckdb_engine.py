@@ -16,12 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from bulle.errors import InputError, Where
 from bulle.storage import csv_arrow, csv_checks, json_checks, parquet_input
-from bulle.storage.engine import CsvOptions, Engine, WriteStats
+from bulle.storage import engine as caps
+from bulle.storage.engine import CsvOptions, Engine, Release, ValueIn, WriteStats
 from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     import duckdb
     import pyarrow as pa
+
+    from bulle.storage.consent_sql import VisibleRead
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
@@ -30,8 +35,8 @@ NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "lati
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    capabilities = frozenset({"ingest.csv", "ingest.parquet", "ingest.jsonl", "profile",
-                              "frequency_table", "sql"})
+    capabilities = caps.CORE | {caps.INGEST_CSV, caps.INGEST_PARQUET, caps.INGEST_JSONL, caps.PROFILE,
+                                caps.EXPORT, caps.DIRECT_CSV, caps.ANALYST_SQL}
 
     def __init__(self, memory_limit: str | None = None, threads: int | None = None,
                  temp_directory: Path | None = None):
@@ -270,7 +275,7 @@ class DuckDBEngine(Engine):
         try:
             sql = f"SELECT * FROM read_parquet({lit(path)})"
             if fmt == "csv" and not keep_formulas:
-                from bulle.formulas import sql_select
+                from bulle.storage.formulas_sql import sql_select
 
                 sql = sql_select(con, sql)
             con.execute(f"COPY ({sql}) TO {lit(dest)} ({options})")
@@ -299,6 +304,147 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
+    # -- typed row operations ------------------------------------------------------------------
+    def schema(self, path: Path) -> list[dict[str, str]]:
+        con = self.connect()
+        try:
+            return self._schema(con, path)
+        finally:
+            con.close()
+
+    def read_text(self, path: Path, columns: Sequence[str], *,
+                  where_not: Sequence[ValueIn] = ()) -> pa.Table:
+        cols = ", ".join(f"{ident(c)}::VARCHAR AS {ident(c)}" for c in columns)
+        where = f" WHERE NOT {_matches(where_not)}" if where_not else ""
+        return self._arrow(f"SELECT {cols} FROM read_parquet({lit(path)}){where}")
+
+    def value_counts(self, path: Path, column: str) -> list[tuple[str, int]]:
+        con = self.connect()
+        try:
+            return [(v, int(n)) for v, n in con.execute(
+                f"SELECT {ident(column)}::VARCHAR, count(*) FROM read_parquet({lit(path)}) "
+                f"WHERE {ident(column)} IS NOT NULL GROUP BY 1").fetchall()]
+        finally:
+            con.close()
+
+    def write_projection(self, path: Path, dest: Path, *, text: Sequence[str] = (),
+                         keep: Sequence[str] = (), drop: Sequence[str] = ()) -> WriteStats:
+        if text or keep:
+            cols = ", ".join([f"{ident(c)}::VARCHAR AS {ident(c)}" for c in text] + [ident(c) for c in keep])
+        else:
+            cols = "*" + (f" EXCLUDE ({', '.join(ident(c) for c in drop)})" if drop else "")
+        return self.write_sql(f"SELECT {cols} FROM read_parquet({lit(path)})", dest)
+
+    def write_without(self, path: Path, dest: Path, match: Sequence[ValueIn]) -> WriteStats:
+        where = f" WHERE NOT {_matches(match)}" if match else ""
+        return self.write_sql(f"SELECT * FROM read_parquet({lit(path)}){where}", dest)
+
+    def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
+        con = self.connect()
+        try:
+            return [r[0] for r in con.execute(f"SELECT {_norm(normal, column)} FROM read_parquet({lit(path)})").fetchall()]
+        finally:
+            con.close()
+
+    def count_matches(self, path: Path, match: Sequence[ValueIn]) -> tuple[int, list[int]]:
+        per = "".join(f", count(*) FILTER (WHERE {_matches([m])})" for m in match)
+        con = self.connect()
+        try:
+            row = con.execute(f"SELECT count(*) FILTER (WHERE {_matches(match)}){per} "
+                              f"FROM read_parquet({lit(path)})").fetchone()
+        finally:
+            con.close()
+        return int(row[0]), [int(n) for n in row[1:]]
+
+    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
+                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+        if not columns:
+            return set()
+        select = ", ".join(f"{ident(c)}::VARCHAR, {_norm(n, c)}" for c, n in columns)
+        con = self.connect()
+        try:
+            return set(con.execute(f"SELECT DISTINCT {select} FROM read_parquet({lit(path)}) "
+                                   f"WHERE {_matches(match)}").fetchall())
+        finally:
+            con.close()
+
+    def token_key_ids(self, path: Path, column: str, prefix: str) -> set[str]:
+        c = f"{ident(column)}::VARCHAR"
+        pattern = lit(prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%")
+        con = self.connect()
+        try:
+            found = con.execute(f"SELECT list(DISTINCT split_part({c}, '_', 2)) FILTER (WHERE {c} LIKE "
+                                f"{pattern} ESCAPE '\\') FROM read_parquet({lit(path)})").fetchone()
+        finally:
+            con.close()
+        return set(found[0] or ())
+
+    def source_columns(self, source: Path) -> list[str]:
+        from bulle.storage.duckdb_anonymization import is_csv
+
+        if is_csv(source):
+            return list(csv_checks.sniff(source, CsvOptions(all_varchar=True)).columns)
+        return list(self.read_table(source, limit=0).column_names)
+
+    def group_counts(self, source: Path, columns: Sequence[str], *, count: str,
+                     first_row: str | None = None) -> pa.Table | None:
+        from bulle.storage import duckdb_anonymization
+
+        con = self.connect()
+        try:
+            return duckdb_anonymization.group_counts(con, Path(source), columns, count, first_row)
+        finally:
+            con.close()
+
+    def first_appearance(self, source: Path, column: str) -> list[str]:
+        from bulle.storage import duckdb_anonymization
+
+        con = self.connect()
+        try:
+            return duckdb_anonymization.first_appearance(con, Path(source), column)
+        finally:
+            con.close()
+
+    def write_release(self, source: Path, dest: Path, release: Release) -> None:
+        from bulle.storage import duckdb_anonymization
+
+        con = self.connect()
+        try:
+            duckdb_anonymization.write_release(con, Path(source), Path(dest), release)
+        finally:
+            con.close()
+
+    def pseudonymize(self, path: Path, dest: Path,
+                     tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]) -> WriteStats:
+        from duckdb import sqltypes
+
+        con = self.connect()
+        try:
+            exprs = []
+            for i, (col, fn) in enumerate(tokenizers.items()):
+                con.create_function(f"bulle_token_{i}", fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
+                                    type="arrow", side_effects=False)
+                exprs.append(f"bulle_token_{i}({ident(col)}::VARCHAR) AS {ident(col)}")
+            replace = f" REPLACE ({', '.join(exprs)})" if exprs else ""
+            con.execute("SET threads=1")  # one UDF instance: a tokenizer's cache and mapping stay consistent
+            con.execute(f"COPY (SELECT *{replace} FROM read_parquet({lit(path)})) TO {lit(dest)} "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+            return self._stats(con, dest)
+        finally:
+            con.close()
+
+    def read_visible(self, read: VisibleRead) -> pa.Table:
+        """A project's read: declared columns, visible people only. The people filter is DuckDB SQL
+        (:mod:`bulle.storage.consent_sql`), hence the ``sql`` capability."""
+        return self._arrow(read.sql())
+
+    def _arrow(self, sql: str) -> pa.Table:
+        con = self.connect()
+        try:
+            return con.sql(sql).to_arrow_table()
+        finally:
+            con.close()
+
     def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
         from bulle.storage.profiling_sql import SAMPLE_ROWS, profile_parquet
 
@@ -311,6 +457,29 @@ class DuckDBEngine(Engine):
                                    SAMPLE_ROWS if sample_rows is None else sample_rows)
         finally:
             con.close()
+
+
+def _matches(match: Sequence[ValueIn]) -> str:
+    """A condition true exactly on the rows matching one of ``match`` (never NULL)."""
+    parts = [f"coalesce({_norm(m.normal, m.column)} IN ({', '.join(lit(v) for v in sorted(m.values))}), FALSE)"
+             for m in match if m.values]
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _norm(normal: str | None, column: str) -> str:
+    """The SQL twin of ``vault.pseudonymize.normalize`` for an identifier kind (both sides of a
+    comparison go through it, so only agreement with itself matters)."""
+    c = f"CAST({ident(column)} AS VARCHAR)"
+    if normal is None:
+        return c
+    if normal == "nir":
+        return f"upper(regexp_replace({c}, '[^0-9ABab]', '', 'g'))"
+    if normal == "email":
+        return f"lower(trim(regexp_replace({c}, '\\s+', ' ', 'g')))"
+    digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
+    return (f"(CASE WHEN starts_with({digits}, '0033') THEN '0' || {digits}[5:] "
+            f"WHEN starts_with({digits}, '33') AND length({digits}) = 11 THEN '0' || {digits}[3:] "
+            f"ELSE {digits} END)")
 
 
 MAX_LINE_BYTES = 256 << 20

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulle import formulas
+from bulle.storage import formulas_sql
 
 TEXT = st.text(alphabet=st.sampled_from(list("=+-@\t\r'0123456789.eE ab|(\"")), max_size=8) | st.text(max_size=8)
 
@@ -31,7 +32,7 @@ def test_python_sql_and_arrow_agree_and_nothing_left_runs(values):
         assert not n.startswith(formulas.TRIGGERS) or formulas._PLAIN.match(n)  # a number at most
     con = _con()
     con.register("t", pa.table({"c": pa.array(values, pa.string())}))
-    got = [r[0] for r in con.sql(formulas.sql_select(con, "SELECT * FROM t")).fetchall()]
+    got = [r[0] for r in con.sql(formulas_sql.sql_select(con, "SELECT * FROM t")).fetchall()]
     con.unregister("t")
     assert got == expected
     assert formulas.arrow_table(pa.table({"c": values})).column(0).to_pylist() == expected

@@ -14,7 +14,7 @@ from bulle.domain.governance_fields import iso
 from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.governance.access import subject_filter
-from bulle.governance.consent_sql import _write_state, filtered_select, state_path
+from bulle.storage.consent_sql import _write_state, filtered_select, state_path
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SUBJECTS = [f"S{i}" for i in range(6)]

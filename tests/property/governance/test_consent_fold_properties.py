@@ -16,6 +16,7 @@ from bulle.domain.purposes import Purpose
 from bulle.governance.access import subject_filter
 from bulle.governance.consent_ledger import ConsentLedger
 from bulle.governance.subject_filter import FilterMode, SubjectFilter
+from bulle.storage.consent_sql import subject_condition
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SUBJECTS = [f"s{i}" for i in range(6)]
@@ -123,7 +124,7 @@ def test_engines_apply_the_filter_exactly(data: list[tuple[str | None, int]], mo
     try:
         con.register("t", table)
         con.register("ids", rule.ids_table(sid_type))
-        by_sql = con.sql(f"SELECT sid, v FROM t WHERE {rule.sql_condition('sid', 'ids')}").fetchall()
+        by_sql = con.sql(f"SELECT sid, v FROM t WHERE {subject_condition(rule, 'sid', 'ids')}").fetchall()
     finally:
         con.close()
     assert Counter(by_sql) == expected

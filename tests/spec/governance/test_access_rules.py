@@ -20,8 +20,8 @@ from bulle.governance.access import (
     can_view_audit_log,
     subject_filter,
 )
-from bulle.governance.sql_lockdown import run_analyst_sql
 from bulle.governance.subject_filter import FilterMode
+from bulle.storage.sql_lockdown import run_analyst_sql
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

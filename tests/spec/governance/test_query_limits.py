@@ -16,7 +16,7 @@ import pytest
 
 from bulle.errors import EXIT_CODES, InputError, ResourceLimit
 from bulle.governance.limits import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, check_timeout
-from bulle.governance.sql_lockdown import Limits, LockedSession, run_analyst_sql
+from bulle.storage.sql_lockdown import Limits, LockedSession, run_analyst_sql
 
 VIEW = {"t": pa.table({"x": [1, 2, 3]})}
 # a cross join DuckDB would spend many minutes on (10^12 pairs, one thread)

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bulle.errors import AccessDenied, InputError, ResourceLimit
-from bulle.governance.sql_lockdown import Limits, LockedSession, _open_locked, run_analyst_sql
+from bulle.storage.sql_lockdown import Limits, LockedSession, _open_locked, run_analyst_sql
 
 RAW = pa.table({
     "sid": ["s1", "s2", "s3", "s4"],

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.domain.purposes import Purpose
-from bulle.governance.subject_filter import quote_ident
-from bulle.storage.sqltext import lit
+from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
+    from bulle.governance.subject_filter import SubjectFilter
 
 
 
@@ -98,7 +98,7 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     """
     import duckdb
 
-    sid = quote_ident(id_column)
+    sid = ident(id_column)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
@@ -126,7 +126,7 @@ def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path
     path = choices.parent / f"hidden-{key.hexdigest()[:32]}.parquet"
     if path.exists():
         return path
-    subj = quote_ident(subject_column)
+    subj = ident(subject_column)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     con = duckdb.connect()
     try:
@@ -146,18 +146,54 @@ def _last_event_at(state: Path) -> str | None:
     return table.column(0)[0].as_py() if table.num_rows else None
 
 
+@dataclass(frozen=True)
+class VisibleRead:
+    """A project's read of a version: declared ``columns``, the people visible for ``purpose`` at
+    ``at_iso`` (``choices``: the consent snapshot). Services plan it; the engine runs it."""
+
+    data: Path
+    columns: tuple[str, ...]
+    subject_column: str | None
+    purpose: Purpose
+    at_iso: str
+    choices: Path | None
+    id_column: str = "subject_id"
+
+    def summary(self) -> dict[str, Any]:
+        """Which people the read keeps and why (for the audit trail): no SQL, no row."""
+        purpose, at_iso = self.purpose, self.at_iso
+        if not _filters(self.subject_column, self.choices, purpose):
+            return {"mode": "all", "purpose": purpose.name, "at": at_iso,
+                    "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
+                    if self.subject_column else "no subject column: not personal data"}
+        if purpose.needs_consent:
+            return {"mode": "allow", "purpose": purpose.name, "at": at_iso,
+                    "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
+                              "withdrawn at the read"}
+        return {"mode": "deny", "purpose": purpose.name, "at": at_iso,
+                "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)"}
+
+    def sql(self) -> str:
+        return filtered_select(self.data, list(self.columns), self.subject_column, self.purpose,
+                               self.at_iso, self.choices, self.id_column)[0]
+
+
+def _filters(subject_column: str | None, choices: Path | None, purpose: Purpose) -> bool:
+    return not (subject_column is None or choices is None
+                or not (purpose.needs_consent or purpose.objection_applies))
+
+
 def filtered_select(data: Path, columns: list[str], subject_column: str | None, purpose: Purpose, at_iso: str,
                     choices: Path | None, id_column: str = "subject_id") -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` of ``data`` visible for ``purpose`` at ``at_iso``, and its summary."""
-    cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+    summary = VisibleRead(data, tuple(columns), subject_column, purpose, at_iso, choices, id_column).summary()
+    cols = ", ".join(f"t.{ident(c)}" for c in columns)
     base = f"SELECT {cols} FROM read_parquet({lit(data)}) AS t"
-    if subject_column is None or choices is None or not (purpose.needs_consent or purpose.objection_applies):
-        return base, {"mode": "all", "purpose": purpose.name, "at": at_iso,
-                      "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
-                      if subject_column else "no subject column: not personal data"}
+    if not _filters(subject_column, choices, purpose):
+        return base, summary
     ev = f"read_parquet({lit(choices)})"
-    sid = quote_ident(id_column)
-    subj = f"t.{quote_ident(subject_column)}"
+    sid = ident(id_column)
+    subj = f"t.{ident(subject_column)}"
     p, at = lit(purpose.name), lit(at_iso)
     state = state_path(choices)
     current = state.exists() and at_iso >= (_last_event_at(state) or "")
@@ -183,16 +219,22 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
         sql = (f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
                f"WHERE {subj} IS NOT NULL")
-        summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
-                   "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
-                             "withdrawn at the read"}
     elif purpose.needs_consent:
         sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
-        summary = {"mode": "allow", "purpose": purpose.name, "at": at_iso,
-                   "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
-                             "withdrawn at the read"}
     else:
         sql = f"{base} ANTI JOIN ({objected}) AS o ON {subj}::VARCHAR = o.sid"
-        summary = {"mode": "deny", "purpose": purpose.name, "at": at_iso,
-                   "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)"}
     return sql, summary
+
+
+def subject_condition(rule: SubjectFilter, column: str, ids_relation: str) -> str:
+    """A DuckDB WHERE condition over ``column`` applying ``rule``, with ``ids_relation`` a registered
+    ``rule.ids_table()``: the SQL twin of ``SubjectFilter.apply_arrow``."""
+    from bulle.governance.subject_filter import ID_COLUMN, FilterMode
+
+    col, rel = ident(column), ident(ids_relation)
+    if rule.mode is FilterMode.ALL:
+        return "TRUE"
+    subquery = f"(SELECT {ident(ID_COLUMN)} FROM {rel})"
+    if rule.mode is FilterMode.ALLOW:
+        return f"{col} IN {subquery}"
+    return f"({col} IS NULL OR {col} NOT IN {subquery})"
