@@ -47,6 +47,8 @@ NO_PROTECTION = (
 
 
 def check_passphrase(passphrase: bytes, where: Where) -> None:
+    if b"\x00" in passphrase:  # scrypt's HMAC pads keys with NULs: "x" and "x\0" would both open it
+        raise InputError("the custodian passphrase holds a NUL character", where)
     if len(passphrase.decode("utf-8", "replace")) < MIN_PASSPHRASE:
         raise InputError(f"the custodian passphrase is too short: at least {MIN_PASSPHRASE} characters", where)
 
@@ -112,6 +114,8 @@ def seal(private, passphrase: bytes, log2_n: int | None = None) -> bytes:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    if b"\x00" in passphrase:  # see check_passphrase: it could never be told from a shorter one
+        raise InputError("the custodian passphrase holds a NUL character")
     raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -152,6 +156,9 @@ def unseal(data: bytes, passphrase: bytes | None, where: str):
     if passphrase is None:
         raise AccessDenied("the custodian's private key is sealed with a passphrase: give it with "
                            f"--custodian-passphrase-file FILE or the environment variable {ENV_PASSPHRASE}", w)
+    if b"\x00" in passphrase:  # never sealed with one (check_passphrase), and scrypt's HMAC would
+        # take "x\0" for "x": refused before deriving anything
+        raise AccessDenied("wrong passphrase for the custodian's private key (it holds a NUL character)", w)
     try:
         raw = AESGCM(_derive(passphrase, salt, log2_n, r, p)).decrypt(nonce, sealed, _aad(head))
     except InvalidTag:
