@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.governance import access
 from bulle.services.lineage import register
-from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
+from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
     ``drop`` names columns left out of the release. Every other column must be a generalized
     quasi-identifier, a sensitive attribute under a model, or dropped by its role.
     """
-    require_custodian(ws, "anonymize a dataset")
+    access.can_administer(ws.actor, "anonymize a dataset", scope="vault").require()
     source = _source_version(ws, ref)
     require_confirmed_roles(ws, source, "anonymize")
     if spec.needs_subset:

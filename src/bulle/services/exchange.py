@@ -22,17 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
-from bulle.domain.actor import Actor, Role
-from bulle.errors import AccessDenied, ConflictError, Where
+from bulle.domain.actor import Actor
+from bulle.errors import ConflictError, Where
+from bulle.governance import access
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
-
-
-def _require_custodian(actor: Actor, what: str) -> None:
-    if actor.role is not Role.CUSTODIAN:
-        raise AccessDenied(f"only a custodian may {what}: it carries every dataset of the workspace "
-                           f"({actor.name!r} acts as {actor.role.value})")
 
 
 def _check_destination(dest: Path) -> None:
@@ -74,7 +69,7 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
     """Write the whole workspace to ``out_dir`` (new or empty) in open formats."""
     from bulle.exchange.export import write_export
 
-    _require_custodian(ws.actor, "export a workspace")
+    access.can_administer(ws.actor, "export a workspace", scope="workspace").require()
     out = Path(out_dir).absolute()
     root = ws.root.resolve()
     if out.resolve() == root or root in out.resolve().parents:
@@ -127,7 +122,7 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
     from bulle.fsutil import private_umask
     from bulle.workspace import Workspace
 
-    _require_custodian(actor, "import a workspace")
+    access.can_administer(actor, "import a workspace", scope="workspace").require()
     dest = Path(new_dir).absolute()
     _check_destination(dest)
     checked = verify_export(export_dir)  # nothing is built from an export that fails a check

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
-from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
+from bulle.governance import access
+from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.storage.sqltext import lit
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
@@ -28,7 +29,7 @@ def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, r
     The columns replaced are chosen from the roles, so every role must be confirmed first: an
     identifier suggested as ``other`` would otherwise stay in clear beside the tokens.
     """
-    require_custodian(ws, "pseudonymize")
+    access.can_administer(ws.actor, "pseudonymize", scope="vault").require()
     source = resolve(ws, ref)
     require_confirmed_roles(ws, source, "pseudonymize")
     return _pseudonymize(ws, source, columns, reid_table, key_id)
@@ -142,7 +143,7 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
 
 def rotate_key(ws: Workspace) -> dict[str, Any]:
     """A new key; every dataset whose latest version is pseudonymized gets a new version under it."""
-    require_custodian(ws, "rotate keys")
+    access.can_administer(ws.actor, "rotate keys", scope="vault").require()
     old = ws.keys.current_pseudonym_key_id()
     new = ws.keys.new_pseudonym_key()
     ws.emit(ev.KeyRotated(actor=ws.actor, target="pseudonym-key", details={"old_key_id": old, "new_key_id": new}))
@@ -163,7 +164,7 @@ def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path |
                passphrase: bytes | None = None) -> dict[str, Any]:
     """Look tokens up; the custodian's key is sealed (``passphrase``, default from the environment)
     or given as a file outside the workspace (``custodian_key``)."""
-    require_custodian(ws, "re-identify")
+    access.can_administer(ws.actor, "re-identify", scope="vault").require()
     v = resolve(ws, ref)
     tables = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == "reid_table"]
     if not tables:

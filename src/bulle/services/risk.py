@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
 from bulle.errors import InputError, Problem, ValidationError, Where
-from bulle.services.vault import require_custodian, resolve
+from bulle.governance import access
+from bulle.services.vault import resolve
 from bulle.storage.sqltext import ident, lit
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], 
     """The re-identification risk of version ``ref`` (``population``: another version holding it)."""
     from bulle.anonymization.risk import check_parameters, measure_risk
 
-    require_custodian(ws, "measure the risk of a dataset")
+    access.can_administer(ws.actor, "measure the risk of a dataset", scope="vault").require()
     check_parameters(list(quasi_identifiers), threshold, subject_id, suppressed_column)
     v = resolve(ws, ref)
     pop = resolve(ws, population) if population is not None else None
@@ -94,7 +95,7 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
     """
     from bulle.fsutil import sha256_file
 
-    require_custodian(ws, "build a hierarchy from a dataset")
+    access.can_administer(ws.actor, "build a hierarchy from a dataset", scope="vault").require()
     v = resolve(ws, ref)
     problems = _missing(v, [column], "dataset")
     if problems:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, Where
+from bulle.governance import access
 from bulle.services.lineage import register
-from bulle.services.vault import require_custodian, resolve
+from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -34,7 +35,7 @@ def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = N
     """Replace the personal data in free-text columns (default: those whose role is free_text)."""
     from bulle.text.service import OPERATORS
 
-    require_custodian(ws, "de-identify text")
+    access.can_administer(ws.actor, "de-identify text", scope="vault").require()
     source = resolve(ws, ref)
     if operator not in OPERATORS:
         raise InputError(f"unknown operator {operator!r}: expected one of {', '.join(OPERATORS)}",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
-from bulle.domain.actor import Role
 from bulle.domain.datasets import (
     ColumnRole,
     ColumnRoleAssignment,
@@ -21,7 +20,8 @@ from bulle.domain.datasets import (
     VersionStatus,
     validate_dataset_name,
 )
-from bulle.errors import AccessDenied, InputError, Problem, ValidationError, Where, WithheldError
+from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
+from bulle.governance import access
 from bulle.storage.engine import CsvOptions
 from bulle.storage.sources import compression_of, inner_suffix
 from bulle.vault.classify import suggest_roles
@@ -33,13 +33,6 @@ if TYPE_CHECKING:
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-
-
-def require_custodian(ws: Workspace, what: str) -> None:
-    """The vault's raw data is the custodian's: analysts read only through projects."""
-    if ws.actor.role is not Role.CUSTODIAN:
-        raise AccessDenied(f"only a custodian may {what}; {ws.actor.name!r} acts as {ws.actor.role.value} "
-                           "(analysts read data through a project: `bulle read NAME --project P`)")
 
 
 def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
@@ -89,7 +82,7 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                  delimiter: str | None = None, header: bool | None = None, encoding: str = "utf-8",
                  progress: bool = False) -> DatasetVersion:
     """Import a file (CSV, Parquet, JSONL) or an in-memory table (pandas, Arrow) as a new version."""
-    require_custodian(ws, "import data")
+    access.can_administer(ws.actor, "import data", scope="vault").require()
     validate_dataset_name(dataset)
     tmp = ws.temp_path()
     try:
@@ -244,7 +237,7 @@ def refuse_if_erasure_pending(ws: Workspace, v: DatasetVersion) -> None:
 
 
 def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str, Any]:
-    require_custodian(ws, "profile a dataset")
+    access.can_administer(ws.actor, "profile a dataset", scope="vault").require()
     v = resolve(ws, ref)
     profile = None if refresh else ws.catalog.profile(v.dataset, v.number)
     roles = ws.catalog.roles(v.dataset, v.number)
@@ -271,7 +264,7 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str,
 def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
               roles_file: Path | None = None) -> list[ColumnRoleAssignment]:
     """Confirm suggested roles and/or override some; every problem is reported at once."""
-    require_custodian(ws, "set column roles")
+    access.can_administer(ws.actor, "set column roles", scope="vault").require()
     v = resolve(ws, ref)
     current = {r.column: r for r in ws.catalog.roles(v.dataset, v.number)}
     if not current:
@@ -340,7 +333,7 @@ def read_roles_file(path: Path) -> dict[str, tuple[str, Where]]:
 
 def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
                purpose: str = "custodian") -> pa.Table:
-    require_custodian(ws, "read a dataset directly")
+    access.can_administer(ws.actor, "read a dataset directly", scope="vault").require()
     v = resolve(ws, ref)
     if columns:
         names = {c["name"] for c in v.schema}
@@ -363,7 +356,7 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     from bulle.fsutil import sha256_file
     from bulle.outputs import atomic_output, check_output
 
-    require_custodian(ws, "export a dataset")
+    access.can_administer(ws.actor, "export a dataset", scope="vault").require()
     v = resolve(ws, ref)
     out = Path(out)
     check_output(out)
