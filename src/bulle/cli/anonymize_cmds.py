@@ -10,7 +10,9 @@ Stand-alone form (no workspace), used by checks and benchmarks::
 
 Every column with a hierarchy is a quasi-identifier unless it is named by --sensitive; with
 several sensitive columns each --l-diversity / --t-closeness is prefixed with ``COLUMN=``.
-Heavy imports happen inside the command so that ``bulle --help`` stays fast.
+The options become an ``AnonymizeRequest`` (``bulle.domain``); the release is
+``bulle.services.anonymization_file``'s. Heavy imports happen inside the command so that
+``bulle --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -21,137 +23,12 @@ import time
 import click
 
 from bulle.cli.common import emit, json_option
-from bulle.errors import InputError, Problem, UserError, ValidationError, Where
+from bulle.errors import InputError, UserError, Where
 from bulle.outputs import TABLE, OutputFile, keep_formulas_option
 
 METRIC_CHOICES = ["loss", "entropy", "entropy-nonmonotonic", "dm", "dmstar", "aecs", "precision",
                   "precision-monotonic", "height"]
 AGGREGATE_CHOICES = ["sum", "arithmetic-mean", "geometric-mean", "max", "rank"]
-
-
-def _pair(text: str, option: str, what: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
-    left, right = text.split("=", 1)
-    if not left or not right:
-        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
-    return left, right
-
-
-def _number(text: str, option: str, name: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}", Where(field=option)) from None
-
-
-def _target(spec: str, sensitive: list[str], option: str) -> tuple[str, str]:
-    """Split an optional ``COLUMN=`` prefix; without it the single sensitive column is meant."""
-    head = spec.split(":", 1)[0]
-    if "=" in head:
-        column, rest = spec.split("=", 1)
-        return column, rest
-    if len(sensitive) == 1:
-        return sensitive[0], spec
-    if not sensitive:
-        raise InputError(f"{option} needs a sensitive column: add --sensitive COLUMN", Where(field=option))
-    raise InputError(f"with several sensitive columns, prefix {option} with COLUMN= "
-                     f"(e.g. {option} {sensitive[0]}={spec})", Where(field=option))
-
-
-def parse_l_diversity(spec: str, sensitive: list[str]):
-    from bulle.anonymization.spec import ModelSpec
-
-    column, rest = _target(spec, sensitive, "--l-diversity")
-    parts = rest.split(":")
-    kind = parts[0].lower()
-    opt = "--l-diversity"
-    if kind == "distinct" and len(parts) == 2:
-        return ModelSpec("distinct-l-diversity", column, {"l": _number(parts[1], opt, "l")})
-    if kind == "entropy" and len(parts) in (2, 3):
-        est = parts[2].lower() if len(parts) == 3 else "shannon"
-        return ModelSpec("entropy-l-diversity", column, {"l": _number(parts[1], opt, "l"), "estimator": est})
-    if kind == "recursive" and len(parts) == 3:
-        return ModelSpec("recursive-cl-diversity", column,
-                         {"c": _number(parts[1], opt, "c"), "l": _number(parts[2], opt, "l")})
-    raise InputError(f"cannot read {spec!r}: use distinct:L, entropy:L[:shannon|grassberger] or "
-                     "recursive:C:L", Where(field=opt))
-
-
-def parse_t_closeness(spec: str, sensitive: list[str]):
-    from bulle.anonymization.spec import ModelSpec
-
-    column, rest = _target(spec, sensitive, "--t-closeness")
-    parts = rest.split(":")
-    kind = parts[0].lower()
-    opt = "--t-closeness"
-    if kind in ("equal", "hierarchical") and len(parts) == 2:
-        return ModelSpec(f"t-closeness-{kind}", column, {"t": _number(parts[1], opt, "t")})
-    if kind == "ordered" and len(parts) in (2, 3):
-        params = {"t": _number(parts[1], opt, "t")}
-        if len(parts) == 3:
-            params["order"] = parts[2].lower()
-        return ModelSpec("t-closeness-ordered", column, params)
-    raise InputError(f"cannot read {spec!r}: use equal:T, ordered:T or hierarchical:T", Where(field=opt))
-
-
-def build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
-               suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine):
-    """Read hierarchies (all problems at once) and assemble a validated AnonymizationSpec."""
-    from pathlib import Path
-
-    from bulle.anonymization.frequency import source_columns
-    from bulle.anonymization.hierarchy import read_hierarchy_csv
-    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
-
-    header = source_columns(engine, Path(input_path))
-    files: dict[str, str] = {}
-    for item in hierarchy:
-        column, file = _pair(item, "--hierarchy", "COLUMN=FILE")
-        if column in files:
-            raise InputError(f"two hierarchies for column {column!r}", Where(field="--hierarchy", column=column))
-        files[column] = file
-    unknown = [c for c in [*files, *sensitive] if c not in header]
-    if unknown:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in unknown)}; {input_path} has "
-                         f"{', '.join(repr(c) for c in header)}", Where(file=str(input_path), column=unknown[0]))
-    hierarchies = {}
-    problems: list[Problem] = []
-    for column, file in files.items():
-        try:
-            hierarchies[column] = read_hierarchy_csv(Path(file), column)
-        except ValidationError as exc:
-            problems.extend(exc.problems or [Problem(exc.message, exc.where)])
-        except InputError as exc:
-            problems.append(Problem(exc.message, exc.where))
-    if problems:
-        raise ValidationError.from_problems("hierarchies", problems)
-    qis = tuple(c for c in header if c in hierarchies and c not in sensitive)
-    models = []
-    if k is not None:
-        models.append(ModelSpec("k-anonymity", None, {"k": k}))
-    models += [parse_l_diversity(s, list(sensitive)) for s in l_diversity]
-    models += [parse_t_closeness(s, list(sensitive)) for s in t_closeness]
-    if delta_presence is not None:
-        parts = delta_presence.split(":")
-        if len(parts) != 2:
-            raise InputError(f"expected DMIN:DMAX, got {delta_presence!r}", Where(field="--delta-presence"))
-        models.append(ModelSpec("delta-presence", None, {
-            "dmin": _number(parts[0], "--delta-presence", "dmin"),
-            "dmax": _number(parts[1], "--delta-presence", "dmax")}))
-    elif subset is not None:
-        raise InputError("--subset is only used with --delta-presence", Where(field="--subset"))
-    weights = {}
-    for item in weight:
-        column, value = _pair(item, "--weight", "COLUMN=W")
-        if column not in header:
-            raise InputError(f"--weight names unknown column {column!r}", Where(field="--weight", column=column))
-        weights[column] = _number(value, "--weight", f"weight of {column}")
-    return AnonymizationSpec(
-        quasi_identifiers=qis, hierarchies=hierarchies, models=tuple(models),
-        sensitive=tuple(sensitive), suppression_limit=suppression, metric=metric,
-        gs_factor=gs_factor, aggregate=aggregate, weights=weights,
-        research_subset=Path(subset) if subset else None, suppressed_output=suppressed_records)
 
 
 @click.command("anonymize")
@@ -204,28 +81,30 @@ def anonymize(ctx, name, input_path, hierarchy, sensitive, k, l_diversity, t_clo
     if keep or drop:
         raise InputError("--keep and --drop apply to a workspace dataset (bulle -w DIR anonymize NAME)",
                          Where(field="--keep" if keep else "--drop"))
-    if not hierarchy:
-        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
     from pathlib import Path
 
-    from bulle.anonymization.service import anonymize_table
-    from bulle.outputs import atomic_output
-    from bulle.storage.engine import default_engine
+    from bulle.services.anonymization_file import anonymize_file
 
-    engine = default_engine()
-    spec = build_spec(input_path, hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-                      subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, engine)
-    result = anonymize_table(engine, Path(input_path), spec)
-    payload = result.to_dict()
-    if output is not None and result.anonymous:
-        payload["output"] = str(output)
-        with atomic_output(output, TABLE) as tmp:
-            payload["output_rows"] = result.write(engine, Path(input_path), tmp, suppressed_records,
-                                                  keep_formulas=keep_formulas)
-    elif output is not None:
-        payload["output"] = None
+    request = _request(hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
+                       suppression, metric, gs_factor, aggregate, weight, suppressed_records)
+    release = anonymize_file(Path(input_path), request, output=output, keep_formulas=keep_formulas)
+    payload = release.summary.to_dict()
+    if output is not None:
+        payload["output"] = release.output
+        if release.output_rows is not None:
+            payload["output_rows"] = release.output_rows
     payload["seconds"] = round(time.perf_counter() - started, 4)
     emit(payload, as_json, _render)
+
+
+def _request(hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset, suppression,
+             metric, gs_factor, aggregate, weight, suppressed_records):
+    from bulle.domain.anonymization_requests import AnonymizeRequest
+
+    return AnonymizeRequest.from_options(
+        hierarchy=hierarchy, sensitive=sensitive, k=k, l_diversity=l_diversity, t_closeness=t_closeness,
+        delta_presence=delta_presence, subset=subset, suppression=suppression, metric=metric,
+        gs_factor=gs_factor, aggregate=aggregate, weight=weight, suppressed_records=suppressed_records)
 
 
 def _render(p: dict) -> None:
@@ -251,16 +130,12 @@ def _workspace_form(ctx, name, hierarchy, sensitive, k, l_diversity, t_closeness
                     threshold, as_json) -> None:
     """`bulle --workspace DIR anonymize NAME ...`: the release becomes a new version."""
     from bulle.cli.common import console, workspace_from
-    from bulle.services.anonymization import anonymize_dataset
-    from bulle.services.vault import resolve
+    from bulle.services.anonymization_file import anonymize_version
 
-    if not hierarchy:
-        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
+    request = _request(hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence, subset,
+                       suppression, metric, gs_factor, aggregate, weight, suppressed_records)
     with workspace_from(ctx) as ws:
-        v = resolve(ws, name)
-        spec = build_spec(ws.path_of(v), hierarchy, sensitive, k, l_diversity, t_closeness, delta_presence,
-                          subset, suppression, metric, gs_factor, aggregate, weight, suppressed_records, ws.engine)
-        payload = anonymize_dataset(ws, name, spec, keep=list(keep), drop=list(drop), threshold=threshold)
+        payload = anonymize_version(ws, name, request, keep=list(keep), drop=list(drop), threshold=threshold)
 
     def render(p):
         out = console()

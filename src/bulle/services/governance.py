@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
@@ -33,6 +34,7 @@ from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Wh
 from bulle.governance import access
 from bulle.governance.consent_sql import Tokenization, filtered_select, snapshot
 from bulle.governance.limits import DEFAULT_TIMEOUT_S
+from bulle.services.results import Result
 from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
@@ -40,6 +42,18 @@ if TYPE_CHECKING:
 
     from bulle.governance.sql_lockdown import ResultStream
     from bulle.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class DatasetPurpose(Result):
+    dataset: str
+    collection_purpose: str
+
+
+@dataclass(frozen=True)
+class ChoicesRecorded(Result):
+    recorded: int
+    kinds: dict[str, int]
 
 
 def now_utc() -> dt.datetime:
@@ -67,7 +81,7 @@ def declare_purpose(ws: Workspace, name: str, description: str, legal_basis: str
     return purpose
 
 
-def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> dict[str, Any]:
+def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> DatasetPurpose:
     """Record the purpose ``dataset`` was collected for: reuse must be compatible with it."""
     access.can_administer(ws.actor, "set the purpose of a dataset").require()
     v = resolve(ws, dataset)
@@ -76,11 +90,11 @@ def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> dict[str, 
     with ws.write_lock(), ws.catalog.transaction():
         st.set_dataset_purpose(v.dataset, purpose)
         ws.emit(ev.PurposeDeclared(actor=ws.actor, target=v.dataset, details={"collection_purpose": purpose}))
-    return {"dataset": v.dataset, "collection_purpose": purpose}
+    return DatasetPurpose(v.dataset, purpose)
 
 
 # -- subject choices ---------------------------------------------------------------------------------------
-def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> dict[str, Any]:
+def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> ChoicesRecorded:
     """Record consents, withdrawals and objections (one audit event per batch, no ids in it)."""
     access.can_record_choices(ws.actor, (c.subject_id for c in choices)).require()
     st = store(ws)
@@ -99,7 +113,7 @@ def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> dict[st
             details["subject"] = subject_ref(ws, choices[0].subject_id)
         kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
         ws.emit(kind(actor=ws.actor, target="consents", details=details))
-    return {"recorded": n, "kinds": kinds}
+    return ChoicesRecorded(n, kinds)
 
 
 def read_choices_csv(path) -> list[Consent | Objection]:

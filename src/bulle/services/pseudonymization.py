@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,7 @@ from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
 from bulle.governance import access
+from bulle.services.results import Result
 from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.storage.sqltext import lit
 from bulle.vault import reid
@@ -125,6 +126,23 @@ def _esc(name: str) -> str:
     return name.replace('"', '""')
 
 
+@dataclass(frozen=True)
+class KeyRotation(Result):
+    """``versions``: one ``{from, source, new}`` per dataset pseudonymized again under the new key."""
+
+    old_key_id: str
+    new_key_id: str
+    versions: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Reidentification(Result):
+    """``tokens``: each token looked up, with its original values by column (None: not found)."""
+
+    ref: str
+    tokens: dict[str, dict[str, str] | None]
+
+
 def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, dict[str, Any] | None]:
     """Re-run ``version``'s pseudonymization on its (rewritten) parent, for erasure.
 
@@ -141,7 +159,7 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
     return tmp, ({"kind": "reid_table", "file": reid_file} if reid_file else None)
 
 
-def rotate_key(ws: Workspace) -> dict[str, Any]:
+def rotate_key(ws: Workspace) -> KeyRotation:
     """A new key; every dataset whose latest version is pseudonymized gets a new version under it."""
     access.can_administer(ws.actor, "rotate keys", scope="vault").require()
     old = ws.keys.current_pseudonym_key_id()
@@ -157,11 +175,11 @@ def rotate_key(ws: Workspace) -> dict[str, Any]:
         result = _pseudonymize(ws, parent, list(latest.operation["columns"]),
                                bool(latest.operation.get("reid_table")), new)
         produced.append({"from": latest.ref, "source": parent.ref, "new": result["ref"]})
-    return {"old_key_id": old, "new_key_id": new, "versions": produced}
+    return KeyRotation(old, new, produced)
 
 
 def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None, *,
-               passphrase: bytes | None = None) -> dict[str, Any]:
+               passphrase: bytes | None = None) -> Reidentification:
     """Look tokens up; the custodian's key is sealed (``passphrase``, default from the environment)
     or given as a file outside the workspace (``custodian_key``)."""
     access.can_administer(ws.actor, "re-identify", scope="vault").require()
@@ -179,4 +197,4 @@ def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path |
         found[t] = hits or None
     ws.emit(ev.ReidentificationLookup(actor=ws.actor, target=v.ref, details={"tokens": len(tokens),
                                                                              "found": sum(1 for x in found.values() if x)}))
-    return {"ref": v.ref, "tokens": found}
+    return Reidentification(v.ref, found)

@@ -7,7 +7,7 @@ its inputs, does the work through the workspace's engine and records one audit e
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from bulle.domain.datasets import (
 )
 from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
 from bulle.governance import access
+from bulle.services.results import Result
 from bulle.storage.engine import CsvOptions
 from bulle.storage.sources import compression_of, inner_suffix
 from bulle.vault.classify import suggest_roles
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+@dataclass(frozen=True)
+class TableExport(Result):
+    ref: str
+    path: str
+    format: str
+    rows: int
+    content_hash: str
+    formulas_neutralized: bool
 
 
 def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
@@ -347,7 +358,7 @@ def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, lim
 
 
 def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
-                 keep_formulas: bool = False) -> dict[str, Any]:
+                 keep_formulas: bool = False) -> TableExport:
     """Write a version to a file (``bulle.outputs`` rules: only a regular file is replaced, 0600).
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless ``keep_formulas``
@@ -371,5 +382,4 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     if fmt == "csv":
         details["keep_formulas"] = keep_formulas
     ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details=details))
-    return {"ref": v.ref, "path": str(out), "format": fmt, "rows": v.row_count, "content_hash": digest,
-            "formulas_neutralized": fmt == "csv" and not keep_formulas}
+    return TableExport(v.ref, str(out), fmt, v.row_count, digest, fmt == "csv" and not keep_formulas)
