@@ -45,19 +45,11 @@ def descendants(ws: Workspace, refs: set[str]) -> list[DatasetVersion]:
     return out
 
 
-@register("pseudonymize")
-def _pseudonymize(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
-    from bulle.services.pseudonymization import recompute
-
-    tmp, extra = recompute(ws, version, parent)
-    return tmp, [extra] if extra else []
-
-
 def _load_builtins() -> None:
     """Operations defined in other packages register their recomputers on import."""
     import importlib
 
-    for module in ("bulle.services.anonymization", "bulle.services.text"):
+    for module in ("bulle.services.anonymization", "bulle.services.pseudonymization", "bulle.services.text"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

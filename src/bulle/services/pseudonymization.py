@@ -10,6 +10,7 @@ from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
 from bulle.governance import access
+from bulle.services.lineage import register
 from bulle.services.results import Result
 from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.storage.sqltext import lit
@@ -141,6 +142,14 @@ class Reidentification(Result):
 
     ref: str
     tokens: dict[str, dict[str, str] | None]
+
+
+@register("pseudonymize")
+def recompute_for_lineage(ws: Workspace, version: DatasetVersion,
+                          parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
+    """The lineage recomputer of a pseudonymized version (registered like every operation's)."""
+    tmp, extra = recompute(ws, version, parent)
+    return tmp, [extra] if extra else []
 
 
 def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, dict[str, Any] | None]:
