@@ -88,7 +88,7 @@ class Workspace:
         return [v.to_dict() for v in self._ws.catalog.versions(name)]
 
     def profile(self, ref: str, refresh: bool = False) -> dict[str, Any]:
-        return vault.profile_dataset(self._ws, ref, refresh=refresh)
+        return vault.profile_dataset(self._ws, ref, refresh=refresh).to_dict()
 
     def set_roles(self, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
                   roles_file: str | Path | None = None) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def step_vault(ws, out) -> None:
     out.print("(patients_fr.csv: 1,000 fictitious French patients bundled with Bulle)\n")
 
     out.rule("2. Profile and classify columns")
-    render_profile(vault.profile_dataset(ws, v.ref))
+    render_profile(vault.profile_dataset(ws, v.ref).to_dict())
     vault.set_roles(ws, v.ref, confirm_all=True)
     out.print("The custodian confirms the suggested roles (`bulle roles patients --confirm`).\n")
 

@@ -46,6 +46,17 @@ class TableExport(Result):
     formulas_neutralized: bool
 
 
+@dataclass(frozen=True)
+class DatasetProfile(Result):
+    """``columns``: per column its statistics, suggested or confirmed role and the reason."""
+
+    dataset: str
+    version: int
+    ref: str
+    rows: int
+    columns: list[dict[str, Any]]
+
+
 def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
     """A release or a pseudonymization acts on roles: suggestions are not decisions.
 
@@ -247,7 +258,7 @@ def refuse_if_erasure_pending(ws: Workspace, v: DatasetVersion) -> None:
                             Where(field="dataset"))
 
 
-def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str, Any]:
+def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> DatasetProfile:
     access.can_administer(ws.actor, "profile a dataset", scope="vault").require()
     v = resolve(ws, ref)
     profile = None if refresh else ws.catalog.profile(v.dataset, v.number)
@@ -269,7 +280,7 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str,
         columns.append({**col, "role": r.role.value if r else None, "reason": r.reason if r else None,
                         "confirmed": r.confirmed if r else False,
                         "identifier_kind": r.identifier_kind if r else None})
-    return {"dataset": v.dataset, "version": v.number, "ref": v.ref, "rows": v.row_count, "columns": columns}
+    return DatasetProfile(v.dataset, v.number, v.ref, v.row_count, columns)
 
 
 def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
