@@ -14,14 +14,16 @@ audit events apply.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
-from bulle.services import governance, pseudonymization, subject_rights, vault
+from bulle.domain.anonymization_requests import AnonymizeRequest, HierarchyRecipe
+from bulle.services import audit, governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
-__all__ = ["Actor", "Role", "Workspace", "init_workspace", "open_workspace"]
+__all__ = ["Actor", "HierarchyRecipe", "Role", "Workspace", "init_workspace", "open_workspace"]
 
 
 def _pandas(table):
@@ -85,7 +87,7 @@ class Workspace:
         return [v.to_dict() for v in self._ws.catalog.versions(name)]
 
     def profile(self, ref: str, refresh: bool = False) -> dict[str, Any]:
-        return vault.profile_dataset(self._ws, ref, refresh=refresh)
+        return vault.profile_dataset(self._ws, ref, refresh=refresh).to_dict()
 
     def set_roles(self, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
                   roles_file: str | Path | None = None) -> list[dict[str, Any]]:
@@ -100,39 +102,59 @@ class Workspace:
 
     def export_table(self, ref: str, out: str | Path, fmt: str | None = None, *,
                      keep_formulas: bool = False) -> dict[str, Any]:
-        return vault.export_table(self._ws, ref, Path(out), fmt, keep_formulas=keep_formulas)
+        return vault.export_table(self._ws, ref, Path(out), fmt, keep_formulas=keep_formulas).to_dict()
 
     # -- pseudonymization ------------------------------------------------------------------------
     def pseudonymize(self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False) -> dict[str, Any]:
         return pseudonymization.pseudonymize(self._ws, ref, columns=columns, reid_table=reid_table)
 
     def rotate_key(self) -> dict[str, Any]:
-        return pseudonymization.rotate_key(self._ws)
+        return pseudonymization.rotate_key(self._ws).to_dict()
 
     def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None, *,
                    passphrase: bytes | None = None) -> dict[str, Any]:
         return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None,
-                                           passphrase=passphrase)
+                                           passphrase=passphrase).to_dict()
 
     # -- anonymization ---------------------------------------------------------------------------
-    def anonymize(self, ref: str, spec: Any, *, keep: list[str] | None = None, drop: list[str] | None = None,
-                  threshold: float | None = None) -> dict[str, Any]:
-        """Release ``ref`` under an :class:`bulle.anonymization.spec.AnonymizationSpec`, as a new version
-        (``threshold`` None: the workspace's ``anonymize.risk_threshold``)."""
-        from bulle.services.anonymization import anonymize_dataset
+    def anonymize(self, ref: str, *, hierarchies: Mapping[str, str | Path | HierarchyRecipe],
+                  sensitive: Sequence[str] = (), k: int | None = None, l_diversity: Sequence[str] = (),
+                  t_closeness: Sequence[str] = (), delta_presence: str | None = None,
+                  suppression: float = 0.0, metric: str = "loss", gs_factor: float = 0.5,
+                  aggregate: str | None = None, weights: Mapping[str, float] | None = None,
+                  suppressed_records: str = "star", keep: list[str] | None = None,
+                  drop: list[str] | None = None, threshold: float | None = None,
+                  **model_options: Any) -> dict[str, Any]:
+        """Release ``ref`` as a new version, as `bulle anonymize NAME` does.
 
-        return anonymize_dataset(self._ws, ref, spec, keep=keep, drop=drop, threshold=threshold)
+        ``hierarchies`` maps each generalized column to an ARX hierarchy file, or to a
+        :class:`~bulle.domain.anonymization_requests.HierarchyRecipe` built from the version's
+        values; models are written as on the command line (``l_diversity=["distinct:2"]``), a
+        plug-in model by its option's name (``min_size=4`` for ``--min-size``). ``threshold`` None:
+        the workspace's ``anonymize.risk_threshold``.
+        """
+        from bulle.services.anonymization_file import anonymize_version
+
+        files = [f"{c}={h}" for c, h in hierarchies.items() if not isinstance(h, HierarchyRecipe)]
+        recipes = {c: h for c, h in hierarchies.items() if isinstance(h, HierarchyRecipe)}
+        request = AnonymizeRequest.from_options(
+            hierarchy=files, recipes=recipes, sensitive=sensitive, k=k, l_diversity=l_diversity,
+            t_closeness=t_closeness, delta_presence=delta_presence, suppression=suppression, metric=metric,
+            gs_factor=gs_factor, aggregate=aggregate,
+            weight=[f"{c}={w}" for c, w in (weights or {}).items()], suppressed_records=suppressed_records,
+            **model_options)
+        return anonymize_version(self._ws, ref, request, keep=keep, drop=drop, threshold=threshold)
 
     # -- governance ------------------------------------------------------------------------------
     def declare_purpose(self, name: str, description: str, legal_basis: str, **options: Any) -> dict[str, Any]:
         return governance.declare_purpose(self._ws, name, description, legal_basis, **options).to_dict()
 
     def set_dataset_purpose(self, dataset: str, purpose: str) -> dict[str, Any]:
-        return governance.set_dataset_purpose(self._ws, dataset, purpose)
+        return governance.set_dataset_purpose(self._ws, dataset, purpose).to_dict()
 
     def record_choices(self, choices: list[Any]) -> dict[str, Any]:
         """Record :class:`~bulle.domain.consents.Consent` and :class:`~bulle.domain.consents.Objection` events."""
-        return governance.record_choices(self._ws, choices)
+        return governance.record_choices(self._ws, choices).to_dict()
 
     def create_project(self, name: str, purpose: str, datasets: dict[str, list[str]],
                        members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
@@ -177,25 +199,18 @@ class Workspace:
     # -- audit and exchange -----------------------------------------------------------------------
     def verify_audit_log(self, witnesses: list[str | Path] | None = None) -> dict[str, Any]:
         """Against the workspace's keys (every one the log may name) and its catalog head; with
-        ``witnesses``, against only the keys they pinned and their checkpoints."""
-        from bulle.services.audit import verify_log
-
-        return verify_log(self._ws, witnesses=witnesses or ()).to_dict()
+        ``witnesses``, against only the keys they pinned and their checkpoints (DPO, custodian;
+        recorded as ``audit.verify``)."""
+        return audit.verify_workspace_log(self._ws, witnesses=tuple(witnesses or ())).to_dict()
 
     def audit_log(self, *, from_seq: int | None = None, limit: int = 50,
                   kind: str | None = None) -> list[dict[str, Any]]:
         """Events of the log (the most recent ``limit``, or from ``from_seq``), for the DPO or a
-        custodian; the reading is itself recorded."""
-        from bulle.services.audit import read_log
-
-        return [e.to_dict() for e in read_log(self._ws, from_seq=from_seq, limit=limit, kind=kind)]
+        custodian; the reading is itself recorded (``audit.read``)."""
+        return audit.read_workspace_log(self._ws, from_seq=from_seq, limit=limit, kind=kind).entries
 
     def add_audit_witness(self, path: str | Path) -> dict[str, Any]:
-        from bulle.audit.witness import add_witness
-
-        return add_witness(self._ws, path, self.actor)
+        return audit.add_witness(self._ws, path, self.actor)
 
     def rotate_audit_key(self) -> dict[str, Any]:
-        from bulle.audit.witness import rotate_audit_key
-
-        return rotate_audit_key(self._ws, self.actor)
+        return audit.rotate_audit_key(self._ws, self.actor)

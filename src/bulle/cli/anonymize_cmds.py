@@ -10,9 +10,11 @@ Stand-alone form (no workspace), used by checks and benchmarks::
 
 Every column with a hierarchy is a quasi-identifier unless it is named by --sensitive; with
 several sensitive columns each --l-diversity / --t-closeness is prefixed with ``COLUMN=``.
-Heavy imports happen inside the command so that ``bulle --help`` stays fast; the model options and
-the metric choices come from the registries (built-ins and plug-ins alike), read when this module
-is loaded (``bulle anonymize ...``), never by ``bulle --help``.
+The options become an ``AnonymizeRequest`` (``bulle.domain``); the release is
+``bulle.services.anonymization_file``'s. Heavy imports happen inside the command so that
+``bulle --help`` stays fast; the model options and the metric choices come from the registries
+(built-ins and plug-ins alike), read when this module is loaded (``bulle anonymize ...``), never
+by ``bulle --help``.
 """
 
 from __future__ import annotations
@@ -24,80 +26,11 @@ import click
 
 from bulle.cli.common import RegistryChoice, emit, json_option
 from bulle.cli.model_options import add_model_options
-from bulle.errors import InputError, Problem, UserError, ValidationError, Where
+from bulle.errors import InputError, UserError, Where
 from bulle.outputs import TABLE, OutputFile, keep_formulas_option
 
 METRIC_CHOICES = RegistryChoice("bulle.anonymization.metrics:METRICS")
 AGGREGATE_CHOICES = ["sum", "arithmetic-mean", "geometric-mean", "max", "rank"]
-
-
-def _pair(text: str, option: str, what: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
-    left, right = text.split("=", 1)
-    if not left or not right:
-        raise InputError(f"expected {what}, got {text!r}", Where(field=option))
-    return left, right
-
-
-def _number(text: str, option: str, name: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{name} must be a number, got {text!r}", Where(field=option)) from None
-
-
-def build_spec(input_path, hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
-               aggregate, weight, suppressed_records, engine):
-    """Read hierarchies (all problems at once) and assemble a validated AnonymizationSpec.
-
-    ``model_values`` holds the privacy-model options' values, read by the models' declarations
-    (:mod:`bulle.cli.model_options`).
-    """
-    from pathlib import Path
-
-    from bulle.anonymization.frequency import source_columns
-    from bulle.anonymization.hierarchy import read_hierarchy_csv
-    from bulle.anonymization.spec import AnonymizationSpec
-    from bulle.cli.model_options import parse_models
-
-    header = source_columns(engine, Path(input_path))
-    files: dict[str, str] = {}
-    for item in hierarchy:
-        column, file = _pair(item, "--hierarchy", "COLUMN=FILE")
-        if column in files:
-            raise InputError(f"two hierarchies for column {column!r}", Where(field="--hierarchy", column=column))
-        files[column] = file
-    unknown = [c for c in [*files, *sensitive] if c not in header]
-    if unknown:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in unknown)}; {input_path} has "
-                         f"{', '.join(repr(c) for c in header)}", Where(file=str(input_path), column=unknown[0]))
-    hierarchies = {}
-    problems: list[Problem] = []
-    for column, file in files.items():
-        try:
-            hierarchies[column] = read_hierarchy_csv(Path(file), column)
-        except ValidationError as exc:
-            problems.extend(exc.problems or [Problem(exc.message, exc.where)])
-        except InputError as exc:
-            problems.append(Problem(exc.message, exc.where))
-    if problems:
-        raise ValidationError.from_problems("hierarchies", problems)
-    qis = tuple(c for c in header if c in hierarchies and c not in sensitive)
-    models = parse_models(model_values, list(sensitive))
-    if subset is not None and not any(m.kind == "delta-presence" for m in models):
-        raise InputError("--subset is only used with --delta-presence", Where(field="--subset"))
-    weights = {}
-    for item in weight:
-        column, value = _pair(item, "--weight", "COLUMN=W")
-        if column not in header:
-            raise InputError(f"--weight names unknown column {column!r}", Where(field="--weight", column=column))
-        weights[column] = _number(value, "--weight", f"weight of {column}")
-    return AnonymizationSpec(
-        quasi_identifiers=qis, hierarchies=hierarchies, models=tuple(models),
-        sensitive=tuple(sensitive), suppression_limit=suppression, metric=metric,
-        gs_factor=gs_factor, aggregate=aggregate, weights=weights,
-        research_subset=Path(subset) if subset else None, suppressed_output=suppressed_records)
 
 
 @click.command("anonymize")
@@ -145,28 +78,31 @@ def _anonymize(ctx, name, input_path, hierarchy, sensitive, subset, suppression,
     if keep or drop:
         raise InputError("--keep and --drop apply to a workspace dataset (bulle -w DIR anonymize NAME)",
                          Where(field="--keep" if keep else "--drop"))
-    if not hierarchy:
-        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
     from pathlib import Path
 
-    from bulle.anonymization.service import anonymize_table
-    from bulle.outputs import atomic_output
-    from bulle.storage.engine import default_engine
+    from bulle.services.anonymization_file import anonymize_file
 
-    engine = default_engine()
-    spec = build_spec(input_path, hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
-                      aggregate, weight, suppressed_records, engine)
-    result = anonymize_table(engine, Path(input_path), spec)
-    payload = result.to_dict()
-    if output is not None and result.anonymous:
-        payload["output"] = str(output)
-        with atomic_output(output, TABLE) as tmp:
-            payload["output_rows"] = result.write(engine, Path(input_path), tmp, suppressed_records,
-                                                  keep_formulas=keep_formulas)
-    elif output is not None:
-        payload["output"] = None
+    request = _request(hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
+                       aggregate, weight, suppressed_records)
+    release = anonymize_file(Path(input_path), request, output=output, keep_formulas=keep_formulas)
+    payload = release.summary.to_dict()
+    if output is not None:
+        payload["output"] = release.output
+        if release.output_rows is not None:
+            payload["output_rows"] = release.output_rows
     payload["seconds"] = round(time.perf_counter() - started, 4)
     emit(payload, as_json, _render)
+
+
+def _request(hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor, aggregate,
+             weight, suppressed_records):
+    """The options as a domain request; ``model_values``: the privacy-model options by name."""
+    from bulle.domain.anonymization_requests import AnonymizeRequest
+
+    return AnonymizeRequest.from_options(
+        hierarchy=hierarchy, sensitive=sensitive, subset=subset, suppression=suppression, metric=metric,
+        gs_factor=gs_factor, aggregate=aggregate, weight=weight, suppressed_records=suppressed_records,
+        **model_values)
 
 
 # The privacy-model options (--k, --l-diversity, --t-closeness, --delta-presence and any plug-in
@@ -196,16 +132,12 @@ def _workspace_form(ctx, name, hierarchy, sensitive, model_values, subset, suppr
                     aggregate, weight, suppressed_records, keep, drop, threshold, as_json) -> None:
     """`bulle --workspace DIR anonymize NAME ...`: the release becomes a new version."""
     from bulle.cli.common import console, workspace_from
-    from bulle.services.anonymization import anonymize_dataset
-    from bulle.services.vault import resolve
+    from bulle.services.anonymization_file import anonymize_version
 
-    if not hierarchy:
-        raise InputError("at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy"))
+    request = _request(hierarchy, sensitive, model_values, subset, suppression, metric, gs_factor,
+                       aggregate, weight, suppressed_records)
     with workspace_from(ctx) as ws:
-        v = resolve(ws, name)
-        spec = build_spec(ws.path_of(v), hierarchy, sensitive, model_values, subset, suppression, metric,
-                          gs_factor, aggregate, weight, suppressed_records, ws.engine)
-        payload = anonymize_dataset(ws, name, spec, keep=list(keep), drop=list(drop), threshold=threshold)
+        payload = anonymize_version(ws, name, request, keep=list(keep), drop=list(drop), threshold=threshold)
 
     def render(p):
         out = console()

@@ -2,7 +2,8 @@
 
 Every command works on a workspace (``bulle --workspace DIR audit ...``) or stand-alone on files
 handed over by someone else (``--log FILE --public-key FILE``), because the point of a signed log
-is that anyone can check it without trusting the workspace that wrote it.
+is that anyone can check it without trusting the workspace that wrote it. The work is
+``bulle.services.audit``'s; this module parses and renders.
 """
 
 from __future__ import annotations
@@ -39,32 +40,21 @@ def audit() -> None:
 def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...], head: str | None,
            witnesses: tuple[str, ...], quick: bool, workers: int | None, as_json: bool) -> None:
     """Exit 0 if the log is intact; otherwise exit 6 naming the first bad event."""
-    from bulle.audit.heads import parse_head
-    from bulle.audit.keys import KeyRing
-    from bulle.audit.verify import verify_log
+    from bulle.services.audit import verify_log_file, verify_workspace_log
 
     if public_keys and witnesses:
         raise InputError("--public-key and --witness exclude each other: with a witness the trusted "
                          "key is the one it pinned")
     if log_path:
-        expected = parse_head(head) if head else None
-        if witnesses:
-            from bulle.audit.witness_verify import verify_with_witnesses
-
-            report = verify_with_witnesses(log_path, witnesses, expected_head=expected,
-                                           quick=quick, workers=workers)
-        else:
-            if not public_keys:
-                raise InputError("--log needs at least one --public-key (or a --witness) to verify "
-                                 "the signatures with")
-            ring = KeyRing.from_files(public_keys)
-            report = verify_log(log_path, ring, expected_head=expected, quick=quick, workers=workers)
+        if not witnesses and not public_keys:
+            raise InputError("--log needs at least one --public-key (or a --witness) to verify "
+                             "the signatures with")
+        report = verify_log_file(log_path, public_keys=public_keys, head=head, witnesses=witnesses,
+                                 quick=quick, workers=workers)
     else:
         if public_keys or head:
             raise InputError("--public-key and --head go with --log: a workspace verifies with its "
                              "own keys and the chain head recorded in its catalog")
-        from bulle.services.audit import verify_log as verify_workspace_log
-
         ws = workspace_from(ctx)
         try:
             report = verify_workspace_log(ws, witnesses=witnesses, quick=quick, workers=workers)
@@ -103,21 +93,17 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
 def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: int,
         kind: str | None, as_json: bool) -> None:
     """Show audit events (not verified: use `audit verify` for that)."""
-    from bulle.audit.log import AuditLog
-    from bulle.services.audit import read_log, select, workspace_log
+    from bulle.services.audit import read_log_file, read_workspace_log
 
     if log_path:
-        entries = select(AuditLog.open(log_path), from_seq, limit, kind)
-        path = log_path
+        result = read_log_file(log_path, from_seq=from_seq, limit=limit, kind=kind)
     else:
         ws = workspace_from(ctx)
         try:
-            entries = read_log(ws, from_seq=from_seq, limit=limit, kind=kind)
-            path = str(workspace_log(ws).path)
+            result = read_workspace_log(ws, from_seq=from_seq, limit=limit, kind=kind)
         finally:
             ws.close()
-    payload = {"path": path, "count": len(entries), "entries": [e.to_dict() for e in entries]}
-    emit(payload, as_json, _render_entries)
+    emit(result.to_dict(), as_json, _render_entries)
 
 
 @audit.command("public-key")
@@ -131,7 +117,7 @@ def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: i
 def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: bool,
                as_json: bool) -> None:
     """Print the public key that checks this workspace's audit log (safe to hand out)."""
-    from bulle.audit.keys import workspace_key_ring, workspace_public_key
+    from bulle.services.audit import public_keys
 
     if keys_dir is None:
         ws = workspace_from(ctx)
@@ -139,10 +125,7 @@ def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: boo
             keys_dir = str(ws.keys_dir)
         finally:
             ws.close()
-    current = workspace_public_key(keys_dir)
-    ring = workspace_key_ring(keys_dir)
-    payload = {"current": _key_dict(current),
-               "trusted": [_key_dict(ring.get(kid)) for kid in ring] if show_all else None}
+    payload = public_keys(keys_dir, show_all=show_all).to_dict()
 
     def render(p: dict[str, Any]) -> None:
         keys = p["trusted"] if show_all else [p["current"]]
@@ -153,12 +136,6 @@ def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: boo
                 click.echo(k["pem"], nl=False)
 
     emit(payload, as_json, render)
-
-
-def _key_dict(key: Any) -> dict[str, str]:
-    from bulle.audit.keys import key_id, public_key_hex, public_key_pem
-
-    return {"key_id": key_id(key), "hex": public_key_hex(key), "pem": public_key_pem(key)}
 
 
 def _render_entries(p: dict[str, Any]) -> None:

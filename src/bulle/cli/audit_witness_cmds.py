@@ -25,7 +25,7 @@ def witness() -> None:
 @click.pass_context
 def add(ctx: click.Context, path: str, as_json: bool) -> None:
     """Register PATH as a witness, pinning the current public key, and write its first checkpoint."""
-    from bulle.audit.witness import add_witness
+    from bulle.services.audit import add_witness
 
     ws = workspace_from(ctx)
     try:
@@ -47,7 +47,7 @@ def add(ctx: click.Context, path: str, as_json: bool) -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """The registered witnesses: reachable or not, last checkpoint, last failure."""
-    from bulle.audit.witness import witness_status
+    from bulle.services.audit import witness_status
 
     ws = workspace_from(ctx)
     try:
@@ -75,7 +75,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def rotate_key(ctx: click.Context, as_json: bool) -> None:
     """Replace the audit signing key; the old key signs the new one for the witnesses."""
-    from bulle.audit.witness import rotate_audit_key
+    from bulle.services.audit import rotate_audit_key
 
     ws = workspace_from(ctx)
     try:

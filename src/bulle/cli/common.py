@@ -16,8 +16,11 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(f)
 
 
-def emit(payload: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
-    """Print a command's result: one JSON object, or the human rendering."""
+def emit(payload: Any, as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
+    """Print a command's result (a service's typed result, or a mapping): one JSON object, or the
+    human rendering of its plain mapping."""
+    if hasattr(payload, "to_dict"):
+        payload = payload.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
     else:

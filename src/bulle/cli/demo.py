@@ -70,7 +70,7 @@ def step_vault(ws, out) -> None:
     out.print("(patients_fr.csv: 1,000 fictitious French patients bundled with Bulle)\n")
 
     out.rule("2. Profile and classify columns")
-    render_profile(vault.profile_dataset(ws, v.ref))
+    render_profile(vault.profile_dataset(ws, v.ref).to_dict())
     vault.set_roles(ws, v.ref, confirm_all=True)
     out.print("The custodian confirms the suggested roles (`bulle roles patients --confirm`).\n")
 
@@ -84,7 +84,7 @@ def step_vault(ws, out) -> None:
     out.print(f"[italic]{result['note']}[/]\n")
     token = after.to_pylist()[0]["nom"]
     found = pseudonymization.reidentify(ws, result["ref"], [token], passphrase=DEMO_PASSPHRASE)
-    out.print(f"Custodian re-identifies {token[:24]}… -> {found['tokens'][token]}\n")
+    out.print(f"Custodian re-identifies {token[:24]}… -> {found.tokens[token]}\n")
 
 
 def step_text(ws, out) -> None:
@@ -92,7 +92,7 @@ def step_text(ws, out) -> None:
     from bulle.services.text import deidentify_columns
 
     out.rule("3b. De-identify the free-text notes")
-    result = deidentify_columns(ws, "patients@2", operator="pseudonym", progress=True)
+    result = deidentify_columns(ws, "patients@2", operator="pseudonym", progress=True).to_dict()
     before = vault.read_table(ws, "patients@1", columns=["commentaire"], limit=40).column("commentaire").to_pylist()
     after = vault.read_table(ws, result["ref"], columns=["commentaire"], limit=40).column("commentaire").to_pylist()
     shown = 0
@@ -105,32 +105,19 @@ def step_text(ws, out) -> None:
 
 
 def step_anonymize(ws, out) -> None:
-    from bulle.anonymization.builders import date_rows, flat_rows, mask_rows
-    from bulle.anonymization.hierarchy import Hierarchy
-    from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
-    from bulle.services import vault
-    from bulle.services.anonymization import anonymize_dataset
+    from bulle.domain.anonymization_requests import AnonymizeRequest, HierarchyRecipe
+    from bulle.services.anonymization_file import anonymize_version
 
     out.rule("5. Anonymize a release")
-    cols = vault.read_table(ws, "patients@2", columns=["date_naissance", "code_postal", "commune", "sexe",
-                                                      "diagnostic"])
-    values = {c: [str(v) for v in cols.column(c).to_pylist()] for c in cols.column_names}
-    hierarchies = {
-        "date_naissance": Hierarchy.from_rows(date_rows(values["date_naissance"], ("year", "decade")),
-                                              "date_naissance"),
-        "code_postal": Hierarchy.from_rows(mask_rows(values["code_postal"], keep=[4, 3, 2]), "code_postal"),
-        "commune": Hierarchy.from_rows(flat_rows(values["commune"]), "commune"),
-        "sexe": Hierarchy.from_rows(flat_rows(values["sexe"]), "sexe"),
-    }
-    spec = AnonymizationSpec(
-        quasi_identifiers=("date_naissance", "sexe", "code_postal", "commune"), hierarchies=hierarchies,
-        models=(ModelSpec("k-anonymity", None, {"k": 5}),
-                ModelSpec("distinct-l-diversity", "diagnostic", {"l": 2})),
-        sensitive=("diagnostic",), suppression_limit=0.05, metric="loss")
+    request = AnonymizeRequest.from_options(
+        recipes={"date_naissance": HierarchyRecipe("date", levels="year,decade"),
+                 "code_postal": HierarchyRecipe("mask", keep="4,3,2"),
+                 "commune": HierarchyRecipe("flat"), "sexe": HierarchyRecipe("flat")},
+        sensitive=["diagnostic"], k=5, l_diversity=["distinct:2"], suppression=0.05, metric="loss")
     out.print("Hierarchies built from the data: birth date → year → decade → *, postcode masked "
               "digit by digit, town and sex → *. Models: 5-anonymity and distinct 2-diversity of the diagnosis, at most "
               "5% of records suppressed, ARX's Loss metric.")
-    result = anonymize_dataset(ws, "patients@2", spec, drop=["libellé_diagnostic"])
+    result = anonymize_version(ws, "patients@2", request, drop=["libellé_diagnostic"])
     risk = result["risk"]["prosecutor"]
     html = next(a["path"] for a in result["artefacts"] if a["kind"] == "risk_report_html")
     out.print(f"Release [bold]{result['ref']}[/]: optimal transformation {result['transformation']}, loss "
@@ -200,9 +187,9 @@ def step_rights(ws, out) -> None:
     erased = sr.erase_subject(ws, subject)
     out.print(f"Erasure of {subject}: rewrote {', '.join(r['ref'] for r in erased['rewritten'])}, recomputed "
               f"{', '.join(r['ref'] for r in erased['recomputed']) or '-'} (receipt {erased['receipt_id'][:20]}…)")
-    from bulle.services.audit import verify_log
+    from bulle.services.audit import verify_workspace_log
 
-    report = verify_log(ws)  # checked and recorded like any verification
+    report = verify_workspace_log(ws)  # checked and recorded like any verification
     out.print(f"Audit log: {report.message()}\n")
 
 

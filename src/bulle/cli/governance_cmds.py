@@ -213,7 +213,7 @@ def read(ctx, ref, project_name, columns, output, keep_formulas, limit, as_json)
     """Read REF for a project: the version it is bound to, declared columns, people whose consent allows it."""
     from bulle.cli.result_output import output_format, write_table
     from bulle.services.governance import read_served
-    from bulle.storage.python_values import python_rows
+    from bulle.services.rows import json_rows as python_rows
 
     if output:
         output_format(output)
@@ -253,7 +253,7 @@ def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
     """
     from bulle.cli.result_output import output_format, write_batches
     from bulle.services.governance import stream_query_for_project
-    from bulle.storage.python_values import python_rows
+    from bulle.services.rows import json_rows as python_rows
 
     if output:
         output_format(output)

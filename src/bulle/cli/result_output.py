@@ -60,7 +60,8 @@ class _writer:
         self._close = lambda: None
 
     def __enter__(self):
-        from bulle.storage.python_values import python_rows, with_text_dates
+        from bulle.services.rows import json_rows as python_rows
+        from bulle.services.rows import text_dates as with_text_dates
 
         if self.fmt == "parquet":
             import pyarrow.parquet as pq

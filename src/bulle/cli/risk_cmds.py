@@ -38,47 +38,31 @@ from bulle.outputs import HTML, OutputFile
 @json_option
 @click.pass_context
 def risk(ctx: click.Context, name: str | None, input_: Path | None, qis: tuple[str, ...],
-         subject_id: str | None, population: str | None, threshold: float, suppressed_marker: str,
+         subject_id: str | None, population: str | None, threshold: float | None,
+         suppressed_marker: str,
          suppressed_column: str | None, delimiter: str | None, html_out: Path | None,
          as_json: bool) -> None:
     """Measure prosecutor, journalist and marketer risk and sample uniqueness of a table."""
-    import tempfile
-
-    from bulle.anonymization.risk import check_parameters, measure_risk
     from bulle.errors import InputError, UserError, Where
-    from bulle.storage.duckdb_engine import DuckDBEngine
+    from bulle.services.risk import check_risk_options, measure_file_risk, write_risk_html
 
     if (name is None) == (input_ is None):
         raise UserError("give either a workspace dataset NAME or --input FILE (exactly one)")
-    from bulle.anonymization.risk import DEFAULT_THRESHOLD
-
-    check_parameters(list(qis), DEFAULT_THRESHOLD if threshold is None else threshold, subject_id,
-                     suppressed_column)
+    check_risk_options(list(qis), threshold, subject_id, suppressed_column)
     if name is not None:
         if delimiter is not None:
             raise InputError("--delimiter applies to an --input CSV file", Where(field="--delimiter"))
         return _workspace_form(ctx, name, qis, subject_id, population, threshold, suppressed_marker,
                                suppressed_column, html_out, as_json)
     assert input_ is not None
-    engine = DuckDBEngine()
-    with tempfile.TemporaryDirectory(prefix="bulle-risk-") as tmp:
-        data = _as_parquet(engine, input_, Path(tmp) / "table.parquet", delimiter,
-                           [*qis, subject_id, suppressed_column])
-        pop = None
-        if population is not None:
-            pop = _as_parquet(engine, Path(population), Path(tmp) / "population.parquet", delimiter,
-                              list(qis))
-        report = measure_risk(data, list(qis), subject_id=subject_id, population=pop,
-                              threshold=DEFAULT_THRESHOLD if threshold is None else threshold, suppression_marker=suppressed_marker,
-                              suppressed_column=suppressed_column, engine=engine)
+    report = measure_file_risk(input_, list(qis), subject_id=subject_id,
+                               population=Path(population) if population is not None else None,
+                               threshold=threshold, suppressed_marker=suppressed_marker,
+                               suppressed_column=suppressed_column, delimiter=delimiter)
     payload = report.to_dict()
     payload["input"] = str(input_)
     if html_out is not None:
-        from bulle.anonymization.report_html import render_html
-        from bulle.outputs import write_text
-
-        write_text(html_out, render_html(report, source=input_.name), HTML)
-        payload["html"] = str(html_out)
+        payload["html"] = write_risk_html(report, input_.name, html_out)
     emit(payload, as_json, _render)
 
 
@@ -87,7 +71,7 @@ def _workspace_form(ctx: click.Context, name: str, qis: tuple[str, ...], subject
                     suppressed_column: str | None, html_out: Path | None, as_json: bool) -> None:
     """`bulle -w DIR risk NAME --qi ...`: measured on the version, nothing exported."""
     from bulle.cli.common import workspace_from
-    from bulle.services.risk import measure_version_risk
+    from bulle.services.risk import measure_version_risk, write_risk_html
 
     with workspace_from(ctx) as ws:
         report, v = measure_version_risk(ws, name, list(qis), subject_id=subject_id, population=population,
@@ -97,35 +81,8 @@ def _workspace_form(ctx: click.Context, name: str, qis: tuple[str, ...], subject
     payload["input"] = v.ref
     payload["dataset"] = v.ref
     if html_out is not None:
-        from bulle.anonymization.report_html import render_html
-        from bulle.outputs import write_text
-
-        write_text(html_out, render_html(report, source=v.ref), HTML)
-        payload["html"] = str(html_out)
+        payload["html"] = write_risk_html(report, v.ref, html_out)
     emit(payload, as_json, _render)
-
-
-def _as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
-                needed: list[str | None]) -> Path:
-    """A Parquet copy of the input (CSV read as text), checked to hold the needed columns."""
-    from bulle.errors import Problem, ValidationError, Where
-    from bulle.storage.csv_checks import check_regular_file
-    from bulle.storage.engine import CsvOptions
-
-    check_regular_file(src)
-    if src.suffix.lower() == ".parquet":
-        stats = engine.parquet_to_parquet(src, dest)
-    else:
-        stats = engine.csv_to_parquet(src, dest, CsvOptions(delimiter=delimiter, header=True,
-                                                            all_varchar=True))
-    names = [c["name"] for c in stats.schema]
-    missing = [n for n in needed if n is not None and n not in names]
-    if missing:
-        raise ValidationError.from_problems(
-            f"columns missing from {src}",
-            [Problem(f"no column named {n!r} (columns: {', '.join(names)})",
-                     Where(file=str(src), column=n)) for n in missing])
-    return dest
 
 
 def _pct(x: float | None) -> str:

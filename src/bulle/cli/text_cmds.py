@@ -1,10 +1,9 @@
-"""`bulle text`: find and replace personal data in French text (plain text or JSONL)."""
+"""`bulle text`: find and replace personal data in French text (plain text or JSONL).
+
+The work is ``bulle.services.text_files`` (files) and ``bulle.services.text`` (workspace columns).
+"""
 
 from __future__ import annotations
-
-import json
-from collections import Counter, deque
-from pathlib import Path
 
 import click
 
@@ -19,44 +18,6 @@ OPERATOR_NAMES = RegistryChoice("bulle.text.operators:OPERATORS")
 @click.group("text")
 def text() -> None:
     """Find and replace personal data in French text."""
-
-
-def _config(record_patterns: tuple[str, ...], model: str | None):
-    from bulle.text.config import DEFAULT_RECORD_PATTERNS, DetectorConfig
-
-    patterns = DEFAULT_RECORD_PATTERNS + tuple(record_patterns)
-    return DetectorConfig(record_patterns=patterns, **({"model": model} if model else {}))
-
-
-def _read_key(key_file: str | None) -> bytes | None:
-    from bulle.errors import InputError, Where
-
-    if key_file is None:
-        return None
-    p = Path(key_file)
-    if not p.is_file():
-        raise InputError(f"key file not found: {p}", where=Where(file=str(p)))
-    key = p.read_bytes().strip()
-    if len(key) < 16:
-        raise InputError("key file holds fewer than 16 bytes: too short to be a secret key",
-                         where=Where(file=str(p)))
-    return key
-
-
-def _documents_and_entities(inp: str, text_field: str, config, processes, progress):
-    """Yield (document, entities) in input order, streaming."""
-    from bulle.text.inputs import read_documents
-    from bulle.text.service import iter_detect
-
-    queue: deque = deque()
-
-    def texts():
-        for d in read_documents(inp, text_field=text_field):
-            queue.append(d)
-            yield d.text
-
-    for ents in iter_detect(texts(), config, processes, progress):
-        yield queue.popleft(), ents
 
 
 common_options = [
@@ -90,22 +51,11 @@ def detect_cmd(inp, out, text_field, record_patterns, processes, model, as_json)
     Existing "entities" in the input are ignored and replaced; offsets count Unicode code
     points, end exclusive.
     """
-    from bulle.text.inputs import atomic_output
+    from bulle.services.text_files import detect_file
 
-    _same_kind(out, "jsonl")
-    config = _config(record_patterns, model)
-    counts: Counter = Counter()
-    docs = 0
-    with atomic_output(out) as f:
-        for doc, ents in _documents_and_entities(inp, text_field, config, processes, not as_json):
-            record = dict(doc.record) if doc.record is not None else {"id": doc.id, "text": doc.text}
-            record["entities"] = [e.to_dict() for e in ents]
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            counts.update(e.label for e in ents)
-            docs += 1
-    payload = {"input": inp, "output": out, "documents": docs,
-               "entities": sum(counts.values()), "by_label": dict(sorted(counts.items()))}
-    emit(payload, as_json, _render_counts)
+    result = detect_file(_request(inp, out, text_field, record_patterns, processes, model),
+                         progress=not as_json)
+    emit(result.to_dict(), as_json, _render_counts)
 
 
 @text.command("deidentify")
@@ -120,36 +70,11 @@ def detect_cmd(inp, out, text_field, record_patterns, processes, model, as_json)
 def deidentify_cmd(inp, out, text_field, record_patterns, processes, model, operator, key_file,
                    subject_field, as_json):
     """Write the input with its personal data replaced (same format as the input)."""
-    from bulle.text.inputs import atomic_output, kind_of
-    from bulle.text.operators import get_operator
-    from bulle.text.surrogates import Keyed
+    from bulle.services.text_files import deidentify_file
 
-    config = _config(record_patterns, model)
-    keyed = Keyed(_read_key(key_file))
-    op = get_operator(operator)
-    counts: Counter = Counter()
-    docs = 0
-    jsonl = kind_of(Path(inp)) == "jsonl"
-    _same_kind(out, kind_of(Path(inp)))
-    with atomic_output(out) as f:
-        for doc, ents in _documents_and_entities(inp, text_field, config, processes, not as_json):
-            subject = None
-            if subject_field and doc.record is not None and doc.record.get(subject_field) is not None:
-                subject = str(doc.record[subject_field])
-            new = op.apply(doc.text, ents, subject=subject, keyed=keyed)
-            if jsonl:
-                record = dict(doc.record or {})
-                record[text_field] = new
-                record.pop("entities", None)
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                f.write(new)
-            counts.update(e.label for e in ents)
-            docs += 1
-    payload = {"input": inp, "output": out, "operator": operator, "documents": docs,
-               "entities": sum(counts.values()), "by_label": dict(sorted(counts.items())),
-               "keyed": key_file is not None}
-    emit(payload, as_json, _render_counts)
+    result = deidentify_file(_request(inp, out, text_field, record_patterns, processes, model), operator,
+                             key_file=key_file, subject_field=subject_field, progress=not as_json)
+    emit(result.to_dict(), as_json, _render_counts)
 
 
 @text.command("evaluate")
@@ -159,10 +84,16 @@ def deidentify_cmd(inp, out, text_field, record_patterns, processes, model, oper
 def evaluate_cmd(gold, pred, as_json):
     """Score predictions against a gold set: per label and micro P/R/F1 (exact and overlap),
     redaction recall and over-redaction."""
-    from bulle.text.evaluation import evaluate_files, render_report
+    from bulle.services.text_files import evaluate_files, render_evaluation
 
     report = evaluate_files(gold, pred)
-    emit(report, as_json, lambda r: click.echo(render_report(r)))
+    emit(report, as_json, lambda r: click.echo(render_evaluation(r)))
+
+
+def _request(inp, out, text_field, record_patterns, processes, model):
+    from bulle.domain.text_requests import TextFileRequest
+
+    return TextFileRequest(inp, out, text_field, record_patterns, processes, model)
 
 
 def _render_counts(p: dict) -> None:
@@ -188,13 +119,3 @@ def deidentify_column_cmd(ctx, ref, columns, operator, as_json):
                                      progress=not as_json)
     emit(payload, as_json, lambda p: console().print(
         f"De-identified {', '.join(p['columns'])} of {p['source']} with {p['operator']} -> [bold]{p['ref']}[/]"))
-
-
-def _same_kind(out: Path, kind: str) -> None:
-    """The output's extension says what it holds: JSON Lines, or plain text."""
-    from bulle.errors import InputError, Where
-    from bulle.text.inputs import kind_of
-
-    if kind_of(Path(out)) != kind:
-        raise InputError(f"this output is {'JSON Lines: use .jsonl' if kind == 'jsonl' else 'text: use .txt'}",
-                         Where(file=str(out), field="--output"))

@@ -90,8 +90,8 @@ def versions(ctx, name: str, as_json: bool) -> None:
 @click.pass_context
 def show(ctx, ref: str, limit: int, columns, as_json: bool) -> None:
     """Print the first rows of a version (a recorded read)."""
+    from bulle.services.rows import json_rows as python_rows
     from bulle.services.vault import read_table
-    from bulle.storage.python_values import python_rows
 
     with workspace_from(ctx) as ws:
         table = read_table(ws, ref, columns=list(columns) or None, limit=limit)

@@ -247,6 +247,42 @@ def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent]
     return SubjectFilter(mode, listed, purpose.name, at, reason, universe_size)
 
 
+# Custodian-only operations: every one of them is named here, so a reviewer sees the whole list of
+# what only the custodian does, and a role added later is refused until a rule here lets it in.
+CUSTODIAN_NOTES = {
+    "vault": " (analysts read data through a project: `bulle read NAME --project P`)",
+    "workspace": ": it carries every dataset of the workspace",
+}
+
+
+def can_administer(actor: Actor, what: str, *, scope: str | None = None) -> Decision:
+    """May ``actor`` do ``what``, an operation on the workspace that only a custodian does?
+
+    Deny by default: every role but the custodian's is refused, including any role added later.
+    ``scope`` ("vault", "workspace") adds why the operation is the custodian's to the refusal.
+    """
+    if actor.role is Role.CUSTODIAN:
+        return Decision.allow(f"custodian {actor.name!r} may {what}")
+    note = CUSTODIAN_NOTES.get(scope or "", "")
+    if scope == "workspace":
+        message = f"only a custodian may {what}{note} ({actor.name!r} acts as {actor.role.value})"
+    else:
+        message = f"only a custodian may {what}; {actor.name!r} acts as {actor.role.value}{note}"
+    return Decision.deny([Denial(Rule.ROLE, message)])
+
+
+def can_record_choices(actor: Actor, subject_ids: Iterable[str]) -> Decision:
+    """Consents, withdrawals and objections: a custodian, or the data subject for themself only."""
+    if actor.role is Role.CUSTODIAN:
+        return Decision.allow(f"custodian {actor.name!r} may record subjects' choices")
+    if actor.role is Role.SUBJECT:
+        if all(s == actor.name for s in subject_ids):
+            return Decision.allow("a data subject may record their own choices")
+        return Decision.deny([Denial(Rule.SUBJECT, "a data subject records only their own choices")])
+    return Decision.deny([Denial(Rule.ROLE, "consents are recorded by a custodian, or by the data "
+                                            "subject themselves")])
+
+
 def can_view_audit_log(actor: Actor) -> Decision:
     if actor.role in (Role.DPO, Role.CUSTODIAN):
         return Decision.allow(f"{actor.role.value} {actor.name!r} may read the audit log")

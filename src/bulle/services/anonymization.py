@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.governance import access
 from bulle.services.lineage import register
-from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
+from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.settings import default
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
     quasi-identifier, a sensitive attribute under a model, or dropped by its role. ``threshold``
     (None: the workspace's ``anonymize.risk_threshold``) is the risk report's, recorded.
     """
-    require_custodian(ws, "anonymize a dataset")
+    access.can_administer(ws.actor, "anonymize a dataset", scope="vault").require()
     if threshold is None:
         threshold = ws.settings["anonymize.risk_threshold"]
     source = _source_version(ws, ref)

@@ -34,7 +34,8 @@ from bulle.domain.actor import Actor
 from bulle.domain.datasets import DatasetVersion, VersionStatus
 from bulle.domain.governance_fields import iso
 from bulle.errors import BulleError, ConflictError, NotFoundError, Where
-from bulle.services.governance import now_utc, require_custodian, store, subject_ref
+from bulle.governance import access
+from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for
 from bulle.services.subject_links import (
     SUBJECT_ID,
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
     """Remove a person from every version holding them, recompute what derives from those."""
-    require_custodian(ws, "erase a data subject")
+    access.can_administer(ws.actor, "erase a data subject").require()
     ref = subject_ref(ws, subject_id)
     for pending in _claimable(ws, own=True):  # an interrupted erasure is finished first (this one or another)
         receipt = run(ws, pending["receipt_id"], ws.actor, resumed=True)

@@ -18,22 +18,28 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.catalog.governance_store import GovernanceStore
-from bulle.domain.actor import Actor, Role
-from bulle.errors import AccessDenied, ConflictError, Where
+from bulle.domain.actor import Actor
+from bulle.errors import ConflictError, Where
+from bulle.governance import access
+from bulle.services.results import Result
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
 
-def _require_custodian(actor: Actor, what: str) -> None:
-    if actor.role is not Role.CUSTODIAN:
-        raise AccessDenied(f"only a custodian may {what}: it carries every dataset of the workspace "
-                           f"({actor.name!r} acts as {actor.role.value})")
+@dataclass(frozen=True)
+class ExportChecked(Result):
+    """An export whose every file hash and manifest signature agree; ``signed_by``: the key's id."""
+
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    signed_by: str
 
 
 def _check_destination(dest: Path) -> None:
@@ -75,7 +81,7 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
     """Write the whole workspace to ``out_dir`` (new or empty) in open formats."""
     from bulle.exchange.export import write_export
 
-    _require_custodian(ws.actor, "export a workspace")
+    access.can_administer(ws.actor, "export a workspace", scope="workspace").require()
     out = Path(out_dir).absolute()
     root = ws.root.resolve()
     if out.resolve() == root or root in out.resolve().parents:
@@ -107,7 +113,7 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
             "audit_events": manifest["audit"]["head"]["seq"], "audit_key": manifest["audit"]["signing_key"]}
 
 
-def verify_export(export_dir: str | Path) -> dict[str, Any]:
+def verify_export(export_dir: str | Path) -> ExportChecked:
     """Check an export without importing it: every file's hash, nothing added, the signature."""
     from bulle.exchange import manifest as mf
 
@@ -115,7 +121,7 @@ def verify_export(export_dir: str | Path) -> dict[str, Any]:
     manifest, raw = mf.read_manifest(src)
     mf.verify_files(src, manifest)
     signer = mf.verify_signature(src, manifest, raw)
-    return {"manifest": manifest, "manifest_sha256": hashlib.sha256(raw).hexdigest(), "signed_by": signer}
+    return ExportChecked(manifest, hashlib.sha256(raw).hexdigest(), signer)
 
 
 def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
@@ -128,11 +134,11 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
     from bulle.fsutil import private_umask
     from bulle.workspace import Workspace
 
-    _require_custodian(actor, "import a workspace")
+    access.can_administer(actor, "import a workspace", scope="workspace").require()
     dest = Path(new_dir).absolute()
     _check_destination(dest)
     checked = verify_export(export_dir)  # nothing is built from an export that fails a check
-    manifest = checked["manifest"]
+    manifest = checked.manifest
     tmp = _temp_sibling(dest)
     try:
         with private_umask():  # the rebuilt folder is its owner's only, like one `init` makes
@@ -141,7 +147,7 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
         try:
             ws.emit(ev.WorkspaceImported(actor=actor, target=dest.name, details={
                 "source_workspace_id": manifest["workspace"]["id"],
-                "manifest_sha256": checked["manifest_sha256"], "export_created_at": manifest["created_at"],
+                "manifest_sha256": checked.manifest_sha256, "export_created_at": manifest["created_at"],
                 "export_bulle_version": manifest["bulle_version"], "keys_restored": built["keys"]["restored"],
                 "carried_events": built["audit"]["events"], "audit_key": built["keys"]["audit_key"],
                 "versions": built["versions"], "artefacts": built["artefacts"],
@@ -155,7 +161,7 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"workspace": str(dest), "id": manifest["workspace"]["id"],
-            "manifest_sha256": checked["manifest_sha256"], "signed_by": checked["signed_by"],
+            "manifest_sha256": checked.manifest_sha256, "signed_by": checked.signed_by,
             "versions": built["versions"], "artefacts": built["artefacts"], "bytes": built["bytes"],
             "catalog_tables": {t["name"]: t["rows"] for t in built["tables"]},
             "audit": {"carried_events": built["audit"]["events"], "events": head[0], "head": head[1],

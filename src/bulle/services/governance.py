@@ -19,11 +19,11 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.catalog.governance_store import GovernanceStore
-from bulle.domain.actor import Role
 from bulle.domain.consents import Consent, Objection
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind, VersionRef
 from bulle.domain.governance import GovernedDataset
@@ -32,6 +32,7 @@ from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
+from bulle.services.results import Result
 from bulle.services.vault import resolve
 from bulle.storage.consent_sql import Tokenization, VisibleRead, snapshot
 
@@ -42,17 +43,24 @@ if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
 
+@dataclass(frozen=True)
+class DatasetPurpose(Result):
+    dataset: str
+    collection_purpose: str
+
+
+@dataclass(frozen=True)
+class ChoicesRecorded(Result):
+    recorded: int
+    kinds: dict[str, int]
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
 def store(ws: Workspace) -> GovernanceStore:
     return GovernanceStore(ws.catalog)
-
-
-def require_custodian(ws: Workspace, what: str) -> None:
-    if ws.actor.role is not Role.CUSTODIAN:
-        raise AccessDenied(f"only a custodian may {what}; {ws.actor.name!r} acts as {ws.actor.role.value}")
 
 
 def subject_ref(ws: Workspace, subject_id: str) -> str:
@@ -64,7 +72,7 @@ def subject_ref(ws: Workspace, subject_id: str) -> str:
 def declare_purpose(ws: Workspace, name: str, description: str, legal_basis: str, *,
                     special_categories: bool = False, art9_condition: str | None = None,
                     compatible_with: Iterable[str] = ()) -> Purpose:
-    require_custodian(ws, "declare a purpose")
+    access.can_administer(ws.actor, "declare a purpose").require()
     purpose = Purpose(name, description, legal_basis, special_categories, art9_condition, frozenset(compatible_with))
     with ws.write_lock(), ws.catalog.transaction():
         store(ws).put_purpose(purpose, iso(now_utc()), ws.actor.to_dict())
@@ -72,30 +80,27 @@ def declare_purpose(ws: Workspace, name: str, description: str, legal_basis: str
     return purpose
 
 
-def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> dict[str, Any]:
+def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> DatasetPurpose:
     """Record the purpose ``dataset`` was collected for: reuse must be compatible with it."""
-    require_custodian(ws, "set the purpose of a dataset")
+    access.can_administer(ws.actor, "set the purpose of a dataset").require()
     v = resolve(ws, dataset)
     st = store(ws)
     st.purpose(purpose)
     with ws.write_lock(), ws.catalog.transaction():
         st.set_dataset_purpose(v.dataset, purpose)
         ws.emit(ev.PurposeDeclared(actor=ws.actor, target=v.dataset, details={"collection_purpose": purpose}))
-    return {"dataset": v.dataset, "collection_purpose": purpose}
+    return DatasetPurpose(v.dataset, purpose)
 
 
 # -- subject choices ---------------------------------------------------------------------------------------
-def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> dict[str, Any]:
+def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> ChoicesRecorded:
     """Record consents, withdrawals and objections (one audit event per batch, no ids in it)."""
-    if ws.actor.role not in (Role.CUSTODIAN, Role.SUBJECT):
-        raise AccessDenied("consents are recorded by a custodian, or by the data subject themselves")
+    access.can_record_choices(ws.actor, (c.subject_id for c in choices)).require()
     st = store(ws)
     known = st.purposes()
     problems = sorted({c.purpose for c in choices if c.purpose not in known})
     if problems:
         raise InputError(f"unknown purpose(s): {', '.join(problems)}", Where(field="purpose"))
-    if ws.actor.role is Role.SUBJECT and any(c.subject_id != ws.actor.name for c in choices):
-        raise AccessDenied("a data subject records only their own choices")
     with ws.write_lock(), ws.catalog.transaction():
         n = st.add_choices(choices, iso(now_utc()), ws.actor.name)
         kinds: dict[str, int] = {}
@@ -107,7 +112,7 @@ def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> dict[st
             details["subject"] = subject_ref(ws, choices[0].subject_id)
         kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
         ws.emit(kind(actor=ws.actor, target="consents", details=details))
-    return {"recorded": n, "kinds": kinds}
+    return ChoicesRecorded(n, kinds)
 
 
 def read_choices_csv(path) -> list[Consent | Objection]:
@@ -156,7 +161,7 @@ def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, l
     ``datasets`` maps ``NAME@N`` (that version) or ``NAME`` (bound to a kind) to columns; ``kind``
     is the kind for every bare ``NAME``, or a mapping from dataset name to kind.
     """
-    require_custodian(ws, "create a project")
+    access.can_administer(ws.actor, "create a project").require()
     st = store(ws)
     project = Project(
         name=name, purpose=st.purpose(purpose),

@@ -23,7 +23,7 @@ Recomputer = Callable[["Workspace", "DatasetVersion", "DatasetVersion"], tuple[P
 # Operations defined in other packages register their recomputers when imported.
 RECOMPUTERS: Registry[Recomputer] = Registry(
     "recomputers", "lineage recomputer",
-    ("bulle.services.lineage", "bulle.services.anonymization", "bulle.services.text"))
+    ("bulle.services.pseudonymization", "bulle.services.anonymization", "bulle.services.text"))
 
 
 def register(operation: str) -> Callable[[Recomputer], Recomputer]:
@@ -43,11 +43,3 @@ def descendants(ws: Workspace, refs: set[str]) -> list[DatasetVersion]:
             seen.add(v.ref)
             out.append(v)
     return out
-
-
-@register("pseudonymize")
-def _pseudonymize(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
-    from bulle.services.pseudonymization import recompute
-
-    tmp, extra = recompute(ws, version, parent)
-    return tmp, [extra] if extra else []

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
-from bulle.services.vault import require_confirmed_roles, require_custodian, resolve
+from bulle.governance import access
+from bulle.services.lineage import register
+from bulle.services.results import Result
+from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.vault import reid
 from bulle.vault.pseudonymize import Tokenizer
 
@@ -27,7 +30,7 @@ def pseudonymize(ws: Workspace, ref: str, *, columns: list[str] | None = None, r
     The columns replaced are chosen from the roles, so every role must be confirmed first: an
     identifier suggested as ``other`` would otherwise stay in clear beside the tokens.
     """
-    require_custodian(ws, "pseudonymize")
+    access.can_administer(ws.actor, "pseudonymize", scope="vault").require()
     source = resolve(ws, ref)
     require_confirmed_roles(ws, source, "pseudonymize")
     return _pseudonymize(ws, source, columns, reid_table, key_id)
@@ -103,6 +106,29 @@ def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any],
     return tmp, schema, mappings
 
 
+@dataclass(frozen=True)
+class KeyRotation(Result):
+    """``versions``: one ``{from, source, new}`` per dataset pseudonymized again under the new key."""
+
+    old_key_id: str
+    new_key_id: str
+    versions: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Reidentification(Result):
+    """``tokens``: each token looked up, with its original values by column (None: not found)."""
+
+    ref: str
+    tokens: dict[str, dict[str, str] | None]
+
+
+@register("pseudonymize")
+def recompute_for_lineage(ws: Workspace, version: DatasetVersion,
+                          parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
+    """The lineage recomputer of a pseudonymized version (registered like every operation's)."""
+    tmp, extra = recompute(ws, version, parent)
+    return tmp, [extra] if extra else []
 
 
 def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, dict[str, Any] | None]:
@@ -121,9 +147,9 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
     return tmp, ({"kind": "reid_table", "file": reid_file} if reid_file else None)
 
 
-def rotate_key(ws: Workspace) -> dict[str, Any]:
+def rotate_key(ws: Workspace) -> KeyRotation:
     """A new key; every dataset whose latest version is pseudonymized gets a new version under it."""
-    require_custodian(ws, "rotate keys")
+    access.can_administer(ws.actor, "rotate keys", scope="vault").require()
     old = ws.keys.current_pseudonym_key_id()
     new = ws.keys.new_pseudonym_key()
     ws.emit(ev.KeyRotated(actor=ws.actor, target="pseudonym-key", details={"old_key_id": old, "new_key_id": new}))
@@ -137,14 +163,14 @@ def rotate_key(ws: Workspace) -> dict[str, Any]:
         result = _pseudonymize(ws, parent, list(latest.operation["columns"]),
                                bool(latest.operation.get("reid_table")), new)
         produced.append({"from": latest.ref, "source": parent.ref, "new": result["ref"]})
-    return {"old_key_id": old, "new_key_id": new, "versions": produced}
+    return KeyRotation(old, new, produced)
 
 
 def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path | None = None, *,
-               passphrase: bytes | None = None) -> dict[str, Any]:
+               passphrase: bytes | None = None) -> Reidentification:
     """Look tokens up; the custodian's key is sealed (``passphrase``, default from the environment)
     or given as a file outside the workspace (``custodian_key``)."""
-    require_custodian(ws, "re-identify")
+    access.can_administer(ws.actor, "re-identify", scope="vault").require()
     v = resolve(ws, ref)
     tables = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == "reid_table"]
     if not tables:
@@ -159,4 +185,4 @@ def reidentify(ws: Workspace, ref: str, tokens: list[str], custodian_key: Path |
         found[t] = hits or None
     ws.emit(ev.ReidentificationLookup(actor=ws.actor, target=v.ref, details={"tokens": len(tokens),
                                                                              "found": sum(1 for x in found.values() if x)}))
-    return {"ref": v.ref, "tokens": found}
+    return Reidentification(v.ref, found)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
 from bulle.errors import InputError, Problem, ValidationError, Where
-from bulle.services.vault import require_custodian, resolve
+from bulle.governance import access
+from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
     from bulle.anonymization.risk import RiskReport
@@ -53,7 +54,7 @@ def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], 
     """The re-identification risk of version ``ref`` (``population``: another version holding it)."""
     from bulle.anonymization.risk import check_parameters, measure_risk
 
-    require_custodian(ws, "measure the risk of a dataset")
+    access.can_administer(ws.actor, "measure the risk of a dataset", scope="vault").require()
     if threshold is None:
         threshold = ws.settings["anonymize.risk_threshold"]
     check_parameters(list(quasi_identifiers), threshold, subject_id, suppressed_column)
@@ -90,7 +91,7 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
     """
     from bulle.fsutil import sha256_file
 
-    require_custodian(ws, "build a hierarchy from a dataset")
+    access.can_administer(ws.actor, "build a hierarchy from a dataset", scope="vault").require()
     v = resolve(ws, ref)
     problems = _missing(v, [column], "dataset")
     if problems:
@@ -106,3 +107,71 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
         "content_hash": sha256_file(output)}))
     return rows, v
 
+
+def check_risk_options(quasi_identifiers: list[str], threshold: float | None, subject_id: str | None,
+                       suppressed_column: str | None) -> None:
+    """The options of a risk measurement, checked before any file or version is opened
+    (``threshold`` None: the setting ``anonymize.risk_threshold``)."""
+    from bulle.anonymization.risk import DEFAULT_THRESHOLD, check_parameters
+
+    check_parameters(list(quasi_identifiers), DEFAULT_THRESHOLD if threshold is None else threshold,
+                     subject_id, suppressed_column)
+
+
+def measure_file_risk(input_path: Path, quasi_identifiers: list[str], *, subject_id: str | None = None,
+                      population: Path | None = None, threshold: float | None = None,
+                      suppressed_marker: str = "*", suppressed_column: str | None = None,
+                      delimiter: str | None = None) -> RiskReport:
+    """`bulle risk --input FILE`: CSV read as text (values compare as written), Parquet as it is.
+    ``threshold`` None: the setting ``anonymize.risk_threshold`` (no workspace, so from the
+    environment or the built-in default)."""
+    import tempfile
+
+    from bulle.anonymization.risk import DEFAULT_THRESHOLD, measure_risk
+    from bulle.storage.duckdb_engine import DuckDBEngine
+
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLD
+    check_risk_options(quasi_identifiers, threshold, subject_id, suppressed_column)
+    engine = DuckDBEngine()
+    with tempfile.TemporaryDirectory(prefix="bulle-risk-") as tmp:
+        data = _file_as_parquet(engine, input_path, Path(tmp) / "table.parquet", delimiter,
+                                [*quasi_identifiers, subject_id, suppressed_column])
+        pop = None
+        if population is not None:
+            pop = _file_as_parquet(engine, population, Path(tmp) / "population.parquet", delimiter,
+                                   list(quasi_identifiers))
+        return measure_risk(data, list(quasi_identifiers), subject_id=subject_id, population=pop,
+                            threshold=threshold, suppression_marker=suppressed_marker,
+                            suppressed_column=suppressed_column, engine=engine)
+
+
+def write_risk_html(report: RiskReport, source: str, output: Path) -> str:
+    """The self-contained HTML report, written mode 0600; returns where."""
+    from bulle.anonymization.report_html import render_html
+    from bulle.outputs import HTML, write_text
+
+    write_text(output, render_html(report, source=source), HTML)
+    return str(output)
+
+
+def _file_as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
+                     needed: list[str | None]) -> Path:
+    """A Parquet copy of the input (CSV read as text), checked to hold the needed columns."""
+    from bulle.storage.csv_checks import check_regular_file
+    from bulle.storage.engine import CsvOptions
+
+    check_regular_file(src)
+    if src.suffix.lower() == ".parquet":
+        stats = engine.parquet_to_parquet(src, dest)
+    else:
+        stats = engine.csv_to_parquet(src, dest, CsvOptions(delimiter=delimiter, header=True,
+                                                            all_varchar=True))
+    names = [c["name"] for c in stats.schema]
+    missing = [n for n in needed if n is not None and n not in names]
+    if missing:
+        raise ValidationError.from_problems(
+            f"columns missing from {src}",
+            [Problem(f"no column named {n!r} (columns: {', '.join(names)})",
+                     Where(file=str(src), column=n)) for n in missing])
+    return dest

@@ -11,17 +11,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, Where
+from bulle.governance import access
 from bulle.services.lineage import register
-from bulle.services.vault import require_custodian, resolve
+from bulle.services.results import Result
+from bulle.services.vault import resolve
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ColumnsDeidentified(Result):
+    source: str
+    ref: str
+    columns: list[str]
+    operator: str
+    rows: int
+    version: dict[str, Any]
 
 
 def text_key(ws: Workspace, key_id: str | None = None) -> tuple[str, bytes]:
@@ -30,11 +43,11 @@ def text_key(ws: Workspace, key_id: str | None = None) -> tuple[str, bytes]:
 
 
 def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = None,
-                       operator: str = "pseudonym", progress: bool = False) -> dict[str, Any]:
+                       operator: str = "pseudonym", progress: bool = False) -> ColumnsDeidentified:
     """Replace the personal data in free-text columns (default: those whose role is free_text)."""
     from bulle.text.operators import OPERATORS
 
-    require_custodian(ws, "de-identify text")
+    access.can_administer(ws.actor, "de-identify text", scope="vault").require()
     source = resolve(ws, ref)
     if operator not in OPERATORS:
         raise InputError(f"unknown operator {operator!r}: expected one of {', '.join(OPERATORS.names())}",
@@ -69,8 +82,8 @@ def deidentify_columns(ws: Workspace, ref: str, *, columns: list[str] | None = N
                 "source": source.ref, "columns": targets, "operator": operator, "content_hash": v.content_hash}))
     finally:
         tmp.unlink(missing_ok=True)
-    return {"source": source.ref, "ref": version.ref, "columns": targets, "operator": operator,
-            "rows": version.row_count, "version": version.to_dict()}
+    return ColumnsDeidentified(source.ref, version.ref, targets, operator, version.row_count,
+                               version.to_dict())
 
 
 def compute(ws: Workspace, source: DatasetVersion, operation: dict[str, Any], progress: bool = False) -> Path:

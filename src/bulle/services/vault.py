@@ -7,12 +7,11 @@ its inputs, does the work through the workspace's engine and records one audit e
 from __future__ import annotations
 
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
-from bulle.domain.actor import Role
 from bulle.domain.datasets import (
     ColumnRole,
     ColumnRoleAssignment,
@@ -21,7 +20,9 @@ from bulle.domain.datasets import (
     VersionStatus,
     validate_dataset_name,
 )
-from bulle.errors import AccessDenied, InputError, Problem, ValidationError, Where, WithheldError
+from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
+from bulle.governance import access
+from bulle.services.results import Result
 from bulle.storage.engine import CsvOptions
 from bulle.storage.sources import compression_of, inner_suffix
 from bulle.vault.classify import Thresholds, suggest_roles
@@ -35,11 +36,25 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", "
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
 
-def require_custodian(ws: Workspace, what: str) -> None:
-    """The vault's raw data is the custodian's: analysts read only through projects."""
-    if ws.actor.role is not Role.CUSTODIAN:
-        raise AccessDenied(f"only a custodian may {what}; {ws.actor.name!r} acts as {ws.actor.role.value} "
-                           "(analysts read data through a project: `bulle read NAME --project P`)")
+@dataclass(frozen=True)
+class TableExport(Result):
+    ref: str
+    path: str
+    format: str
+    rows: int
+    content_hash: str
+    formulas_neutralized: bool
+
+
+@dataclass(frozen=True)
+class DatasetProfile(Result):
+    """``columns``: per column its statistics, suggested or confirmed role and the reason."""
+
+    dataset: str
+    version: int
+    ref: str
+    rows: int
+    columns: list[dict[str, Any]]
 
 
 def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
@@ -89,7 +104,7 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
                  delimiter: str | None = None, header: bool | None = None, encoding: str = "utf-8",
                  progress: bool = False) -> DatasetVersion:
     """Import a file (CSV, Parquet, JSONL) or an in-memory table (pandas, Arrow) as a new version."""
-    require_custodian(ws, "import data")
+    access.can_administer(ws.actor, "import data", scope="vault").require()
     validate_dataset_name(dataset)
     tmp = ws.temp_path()
     try:
@@ -243,8 +258,8 @@ def refuse_if_erasure_pending(ws: Workspace, v: DatasetVersion) -> None:
                             Where(field="dataset"))
 
 
-def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str, Any]:
-    require_custodian(ws, "profile a dataset")
+def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> DatasetProfile:
+    access.can_administer(ws.actor, "profile a dataset", scope="vault").require()
     v = resolve(ws, ref)
     profile = None if refresh else ws.catalog.profile(v.dataset, v.number)
     roles = ws.catalog.roles(v.dataset, v.number)
@@ -265,13 +280,13 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> dict[str,
         columns.append({**col, "role": r.role.value if r else None, "reason": r.reason if r else None,
                         "confirmed": r.confirmed if r else False,
                         "identifier_kind": r.identifier_kind if r else None})
-    return {"dataset": v.dataset, "version": v.number, "ref": v.ref, "rows": v.row_count, "columns": columns}
+    return DatasetProfile(v.dataset, v.number, v.ref, v.row_count, columns)
 
 
 def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
               roles_file: Path | None = None) -> list[ColumnRoleAssignment]:
     """Confirm suggested roles and/or override some; every problem is reported at once."""
-    require_custodian(ws, "set column roles")
+    access.can_administer(ws.actor, "set column roles", scope="vault").require()
     v = resolve(ws, ref)
     current = {r.column: r for r in ws.catalog.roles(v.dataset, v.number)}
     if not current:
@@ -340,7 +355,7 @@ def read_roles_file(path: Path) -> dict[str, tuple[str, Where]]:
 
 def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
                purpose: str = "custodian") -> pa.Table:
-    require_custodian(ws, "read a dataset directly")
+    access.can_administer(ws.actor, "read a dataset directly", scope="vault").require()
     v = resolve(ws, ref)
     if columns:
         names = {c["name"] for c in v.schema}
@@ -354,7 +369,7 @@ def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, lim
 
 
 def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
-                 keep_formulas: bool = False) -> dict[str, Any]:
+                 keep_formulas: bool = False) -> TableExport:
     """Write a version to a file (``bulle.outputs`` rules: only a regular file is replaced, 0600).
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless ``keep_formulas``
@@ -363,7 +378,7 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     from bulle.fsutil import sha256_file
     from bulle.outputs import atomic_output, check_output
 
-    require_custodian(ws, "export a dataset")
+    access.can_administer(ws.actor, "export a dataset", scope="vault").require()
     v = resolve(ws, ref)
     out = Path(out)
     check_output(out)
@@ -378,5 +393,4 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     if fmt == "csv":
         details["keep_formulas"] = keep_formulas
     ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details=details))
-    return {"ref": v.ref, "path": str(out), "format": fmt, "rows": v.row_count, "content_hash": digest,
-            "formulas_neutralized": fmt == "csv" and not keep_formulas}
+    return TableExport(v.ref, str(out), fmt, v.row_count, digest, fmt == "csv" and not keep_formulas)

@@ -180,7 +180,7 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
             assert sum(t["receipt_id"] == receipt for t in v.tombstones) == 1  # each step done once
         assert not list((root / "data" / ".tmp").glob("*.parquet"))
         gone = [t for t in forbidden if t.startswith("bp1_")]
-        assert reidentify(ws, "patients@2", gone)["tokens"] == dict.fromkeys(gone)  # nor in its table
+        assert reidentify(ws, "patients@2", gone).tokens == dict.fromkeys(gone)  # nor in its table
         assert not any(str(top["value"]) in forbidden for col in ws.catalog.profile("patients", 2)
                        for top in col.get("top_values") or [])
         assert ws.audit_log.verify().ok

@@ -71,7 +71,7 @@ def _versions(w: Workspace) -> list[str]:
 
 
 def test_values_reveal_identifiers_under_opaque_names(ws):
-    roles = {c["name"]: c["role"] for c in profile_dataset(ws, "opaque")["columns"]}
+    roles = {c["name"]: c["role"] for c in profile_dataset(ws, "opaque").columns}
     assert roles == EXPECTED
 
 

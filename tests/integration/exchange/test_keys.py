@@ -55,7 +55,7 @@ def test_without_keys_new_keys_new_tokens_old_log_still_verifies(source, exporte
             reidentify(b, "patients@2", [token])
         # the custodian who kept the old private key can still read it
         found = reidentify(b, "patients@2", [token], custodian_key=a.keys_dir / "custodian.key")
-        assert found["tokens"][token] == reidentify(a, "patients@2", [token])["tokens"][token]
+        assert found.tokens[token] == reidentify(a, "patients@2", [token]).tokens[token]
 
 
 def test_with_keys_everything_restored(source, exported_with_keys, tmp_path):
@@ -72,8 +72,8 @@ def test_with_keys_everything_restored(source, exported_with_keys, tmp_path):
         again = pseudonymize(b, "patients@1")["ref"]
         assert _tokens(b, again) == _tokens(a, "patients@2")  # the same tokens as before the move
         token = _tokens(a, "patients@2")[0][1]
-        assert reidentify(b, "patients@2", [token])["tokens"][token] == \
-            reidentify(a, "patients@2", [token])["tokens"][token]
+        assert reidentify(b, "patients@2", [token]).tokens[token] == \
+            reidentify(a, "patients@2", [token]).tokens[token]
         report = b.audit_log.verify()
         assert report.ok and len(report.keys) == 1  # one key signed it all, the import included
     for p in (tmp_path / "new" / "keys").rglob("*"):

@@ -53,7 +53,7 @@ def test_exported_key_stays_sealed_and_opens_with_the_passphrase(source, tmp_pat
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         with pytest.raises(AccessDenied, match="passphrase"):
             reidentify(ws, "t@2", [token])
-        assert reidentify(ws, "t@2", [token], passphrase=passphrase)["tokens"][token] == {"nom": "Dupont"}
+        assert reidentify(ws, "t@2", [token], passphrase=passphrase).tokens[token] == {"nom": "Dupont"}
 
 
 def test_an_import_that_makes_a_new_key_protects_it_too(source, tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ def ws(tmp_path):
 
 def test_text_column_deidentified_consistently_in_new_version(ws):
     out = deidentify_columns(ws, "notes", operator="pseudonym")
-    assert out["ref"] == "notes@2" and out["columns"] == ["commentaire"]
+    assert out.ref == "notes@2" and out.columns == ["commentaire"]
     before = vault.read_table(ws, "notes@1").column("commentaire").to_pylist()
     after = vault.read_table(ws, "notes@2").column("commentaire").to_pylist()
     assert before[0].startswith("Vu par le Dr Jean Moreau")  # the source is untouched
@@ -45,7 +45,7 @@ def test_text_column_deidentified_consistently_in_new_version(ws):
 
 def test_placeholder_operator_and_unknown_column(ws):
     out = deidentify_columns(ws, "notes", operator="placeholder")
-    texts = vault.read_table(ws, out["ref"]).column("commentaire").to_pylist()
+    texts = vault.read_table(ws, out.ref).column("commentaire").to_pylist()
     assert "<PERSON_1>" in texts[0]
     with pytest.raises(InputError, match="unknown column"):
         deidentify_columns(ws, "notes", columns=["nope"])

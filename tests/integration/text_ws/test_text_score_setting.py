@@ -31,13 +31,13 @@ def _texts(ws, ref):
 
 def test_a_higher_score_threshold_keeps_weak_detections_and_a_recomputation_keeps_it(ws):
     first = deidentify_columns(ws, "notes", operator="placeholder")
-    assert all("06 " not in t for t in _texts(ws, first["ref"]))  # a phone number scores under 1
-    assert first["version"]["operation"]["score_threshold"] == 0.4
+    assert all("06 " not in t for t in _texts(ws, first.ref))  # a phone number scores under 1
+    assert first.version["operation"]["score_threshold"] == 0.4
     set_setting(ws, "text.score_threshold", "1.0")
     second = deidentify_columns(ws, "notes@1", operator="placeholder")
-    assert _texts(ws, second["ref"]) == _texts(ws, "notes@1")  # nothing scores above 1.0 here
-    assert second["version"]["operation"]["score_threshold"] == 1.0
+    assert _texts(ws, second.ref) == _texts(ws, "notes@1")  # nothing scores above 1.0 here
+    assert second.version["operation"]["score_threshold"] == 1.0
     set_setting(ws, "text.score_threshold", "0.4")
     sr.erase_subject(ws, "P1")  # recomputes both text versions, each with its recorded threshold
-    assert _texts(ws, second["ref"]) == ["Rappeler le 06 98 76 54 32."]
-    assert all("06 " not in t for t in _texts(ws, first["ref"]))
+    assert _texts(ws, second.ref) == ["Rappeler le 06 98 76 54 32."]
+    assert all("06 " not in t for t in _texts(ws, first.ref))

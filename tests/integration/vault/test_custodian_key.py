@@ -48,7 +48,7 @@ def test_the_key_at_rest_needs_the_passphrase(tmp_path, monkeypatch):
             reidentify(ws, ref, [tok])
         with pytest.raises(AccessDenied, match="wrong passphrase"):
             reidentify(ws, ref, [tok], passphrase=b"not the passphrase at all")
-        assert reidentify(ws, ref, [tok], passphrase=passphrase.encode())["tokens"][tok] == {"nom": "Martin"}
+        assert reidentify(ws, ref, [tok], passphrase=passphrase.encode()).tokens[tok] == {"nom": "Martin"}
         # the raw private key is nowhere in the file
         raw = ws.keys.custodian_private_key(passphrase=passphrase.encode()).private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
@@ -93,7 +93,7 @@ def test_the_key_can_live_outside_the_workspace(tmp_path, monkeypatch):
         ref, tok = _token(ws, tmp_path)
         with pytest.raises(Exception, match="--custodian-key FILE"):
             reidentify(ws, ref, [tok])
-        assert reidentify(ws, ref, [tok], custodian_key=out)["tokens"][tok] == {"nom": "Martin"}
+        assert reidentify(ws, ref, [tok], custodian_key=out).tokens[tok] == {"nom": "Martin"}
         os.chmod(out, 0o644)
         with pytest.raises(IntegrityError, match=f"chmod 600 {out}"):
             reidentify(ws, ref, [tok], custodian_key=out)

@@ -70,11 +70,11 @@ def test_key_rotation_makes_new_versions_with_new_tokens(ws, table):
     _imported(ws, table, "t")
     first = pseudonymize(ws, "t")
     rotated = rotate_key(ws)
-    assert rotated["old_key_id"] != rotated["new_key_id"]
-    assert rotated["versions"] == [{"from": "t@2", "source": "t@1", "new": "t@3"}]
+    assert rotated.old_key_id != rotated.new_key_id
+    assert rotated.versions == [{"from": "t@2", "source": "t@1", "new": "t@3"}]
     old = read_table(ws, first["ref"]).to_pylist()[0]["nom"]
     new = read_table(ws, "t@3").to_pylist()[0]["nom"]
-    assert old != new and rotated["new_key_id"] in new
+    assert old != new and rotated.new_key_id in new
     assert read_table(ws, "t@2").to_pylist()[0]["nom"] == old  # t@2 is immutable
 
 
@@ -82,7 +82,7 @@ def test_reidentification_needs_the_custodian_key(ws, table, tmp_path):
     _imported(ws, table, "t")
     out = pseudonymize(ws, "t", reid_table=True)
     tok = read_table(ws, out["ref"]).to_pylist()[1]["nom"]
-    assert reidentify(ws, out["ref"], [tok])["tokens"][tok] == {"nom": "Martin"}
+    assert reidentify(ws, out["ref"], [tok]).tokens[tok] == {"nom": "Martin"}
     # an attacker's key, or the key of another workspace, cannot read it
     with Workspace.init(tmp_path / "other", Actor("eve", Role.CUSTODIAN)) as other:
         with pytest.raises(AccessDenied):

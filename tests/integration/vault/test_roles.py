@@ -29,5 +29,5 @@ def test_roles_file_and_confirmation_carry_over(ws, tmp_path):
     f.write_text('[roles]\nx = "quasi_identifier"\n')
     set_roles(ws, "t", roles_file=f, confirm_all=True)
     import_table(ws, p, "t")  # a new version keeps confirmed roles
-    cols = {c["name"]: c for c in profile_dataset(ws, "t@2")["columns"]}
+    cols = {c["name"]: c for c in profile_dataset(ws, "t@2").columns}
     assert cols["x"]["role"] == "quasi_identifier" and cols["x"]["confirmed"]

@@ -24,7 +24,7 @@ def test_erasure_across_versions_recomputes_derived(world):
     vault.set_roles(c, "patients@2", confirm_all=True)
     p3 = pseudonymize(c, "patients@2", reid_table=True)  # patients@3, derived
     token = vault.read_table(c, p3["ref"]).to_pylist()[2]["id_patient"]
-    assert reidentify(c, p3["ref"], [token])["tokens"][token] == {"id_patient": "P3"}
+    assert reidentify(c, p3["ref"], [token]).tokens[token] == {"id_patient": "P3"}
     report = sr.access_report(c, "P3")
     assert [v["ref"] for v in report["versions"]] == ["patients@1", "patients@2", "patients@3"]
     old = {v.ref: v for v in c.catalog.versions("patients")}
@@ -44,7 +44,7 @@ def test_erasure_across_versions_recomputes_derived(world):
         assert stone["new_content_hash"] == v.content_hash != old[v.ref].content_hash
         assert not (c.root / old[v.ref].path).exists()
     # the re-identification table was rewritten too: the person is gone from it
-    assert reidentify(c, p3["ref"], [token])["tokens"][token] is None
+    assert reidentify(c, p3["ref"], [token]).tokens[token] is None
     # choices and index are gone; the audit log is intact and holds no id
     with pytest.raises(NotFoundError):
         sr.erase_subject(c, "P3")

@@ -50,7 +50,7 @@ def test_an_environment_override_of_the_risk_threshold_wins(root, monkeypatch):
 
 def _role(root, column: str) -> str:
     with Workspace.open(root, CUSTODIAN) as ws:
-        cols = profile_dataset(ws, "people", refresh=True)["columns"]
+        cols = profile_dataset(ws, "people", refresh=True).columns
     return {c["name"]: c["role"] for c in cols}[column]
 
 
@@ -63,7 +63,7 @@ def test_the_value_share_of_the_workspace_decides_a_suggested_role(root):
 
 def _reason(root, column: str) -> str:
     with Workspace.open(root, CUSTODIAN) as ws:
-        cols = profile_dataset(ws, "people", refresh=True)["columns"]
+        cols = profile_dataset(ws, "people", refresh=True).columns
     return {c["name"]: c["reason"] for c in cols}[column]
 
 
@@ -88,7 +88,7 @@ def test_the_value_kind_sample_of_the_workspace_bounds_the_recognizers_reading(t
 
     def reason() -> str:
         with Workspace.open(tmp_path / "ws", CUSTODIAN) as ws:
-            return profile_dataset(ws, "towns", refresh=True)["columns"][0]["reason"]
+            return profile_dataset(ws, "towns", refresh=True).columns[0]["reason"]
 
     assert "/10 sampled distinct values" in reason()
     monkeypatch.setenv("BULLE_SETTING_PROFILE_KIND_VALUES", "3")

@@ -1,8 +1,8 @@
 """What a privacy model declares about its parameters: name, type, range, choices, default.
 
 The declaration is the single source of the model's parameter checks (``PrivacyModel``'s default
-``param_problems``) and of how the CLI reads the model's option (``bulle.cli.model_options``), so a
-model, built-in or plug-in, is described once.
+``param_problems``) and of how its option is read (``bulle.domain.model_options``) and offered by
+the CLI (``bulle.cli.model_options``), so a model, built-in or plug-in, is described once.
 """
 
 from __future__ import annotations

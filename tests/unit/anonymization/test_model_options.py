@@ -1,5 +1,6 @@
 """`bulle anonymize`'s privacy-model options are read from the models' parameter declarations,
-with the spellings of docs/anonymization.md unchanged."""
+with the spellings of docs/anonymization.md unchanged (the reading is ``bulle.domain.model_options``'s,
+shared by the CLI and the Python API; a request's models become the specs compared here)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ import pytest
 
 from bulle.anonymization.models import MODELS
 from bulle.anonymization.spec import ModelSpec
-from bulle.cli.model_options import option_groups, parse_models
+from bulle.domain.model_options import option_groups
+from bulle.domain.model_options import parse_models as parse_requests
 from bulle.errors import InputError
+
+
+def parse_models(values, sensitive):
+    """The specs a release is built with (as ``services.anonymization_file.build_spec`` makes them)."""
+    return [ModelSpec(m.name, m.column, dict(m.params)) for m in parse_requests(values, sensitive)]
 
 
 @pytest.mark.parametrize(("values", "sensitive", "want"), [
