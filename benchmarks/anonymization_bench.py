@@ -75,37 +75,30 @@ def inputs(data: str, scratch: Path) -> tuple[Path, list[str]]:
     return replicate(ARX / "adult.csv", scratch / f"adult_x{times}.csv", times), hier
 
 
-def bulle_argv(data: str, model: dict, scratch: Path) -> list[str]:
+def _case_args(data: str, model: dict, scratch: Path, spellings: dict[str, str]) -> list[str]:
+    """Input, hierarchies and the model's options, in one tool's spellings (``{"t": "--t-equal"}``)."""
     path, hierarchies = inputs(data, scratch)
-    args = [sys.executable, "-m", "bulle", "anonymize", "--input", str(path)]
+    args = ["--input", str(path)]
     for h in hierarchies:
         args += ["--hierarchy", h]
-    if "sensitive" in model:
-        args += ["--sensitive", model["sensitive"]]
-    if "k" in model:
-        args += ["--k", str(model["k"])]
-    if "l" in model:
-        args += ["--l-diversity", f"distinct:{model['l']}"]
-    if "t" in model:
-        args += ["--t-closeness", f"equal:{model['t']}"]
-    return [*args, "--suppression", str(model["suppression"]), "--metric", "loss", "--json"]
+    for key in ("sensitive", "k", "l", "t"):
+        if key in model:
+            args += [spellings.get(key, f"--{key}"), str(model[key])]
+    return [*args, "--suppression", str(model["suppression"])]
+
+
+def bulle_argv(data: str, model: dict, scratch: Path) -> list[str]:
+    model = {**model, **({"l": f"distinct:{model['l']}"} if "l" in model else {}),
+             **({"t": f"equal:{model['t']}"} if "t" in model else {})}
+    args = _case_args(data, model, scratch, {"l": "--l-diversity", "t": "--t-closeness"})
+    return [sys.executable, "-m", "bulle", "anonymize", *args, "--metric", "loss", "--json"]
 
 
 def arx_argv(data: str, model: dict, scratch: Path) -> list[str] | None:
     """ARX's driver command for the same case, or None where the driver cannot express it."""
     if "l" in model or model.get("no_arx") or not ARX_TOOL.exists():
         return None
-    path, hierarchies = inputs(data, scratch)
-    args = [str(ARX_TOOL), "--input", str(path)]
-    for h in hierarchies:
-        args += ["--hierarchy", h]
-    if "sensitive" in model:
-        args += ["--sensitive", model["sensitive"]]
-    if "k" in model:
-        args += ["--k", str(model["k"])]
-    if "t" in model:
-        args += ["--t-equal", str(model["t"])]
-    return [*args, "--suppression", str(model["suppression"])]
+    return [str(ARX_TOOL), *_case_args(data, model, scratch, {"t": "--t-equal"})]
 
 
 def measured(argv: list[str], env: dict | None = None) -> dict:

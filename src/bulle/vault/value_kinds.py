@@ -76,6 +76,9 @@ def _covered(spans: Iterable[tuple[int, int]], start: int, end: int) -> int:
     return sum(marks)
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def kinds_of(value: str) -> set[str]:
     """The kinds one value is recognized as (a value can be several, e.g. a name and a place)."""
     v = value.strip()
@@ -84,6 +87,11 @@ def kinds_of(value: str) -> set[str]:
     found: set[str] = set()
     if is_french_postcode(v):
         found.add("postcode")
+    if _PLAIN_NUMBER.fullmatch(v):
+        # a plain number is no name, address, e-mail or place, and phone numbers are matched by
+        # their own pattern before this: the recognizers (and the text stack they import, which a
+        # 10,000-column numeric table could not afford under a 1 GiB address space) are not needed
+        return found
     text = NAME_FRAME + v
     start, end = len(NAME_FRAME), len(text)
     spans: dict[str, list[tuple[int, int]]] = {}
