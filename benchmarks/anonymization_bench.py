@@ -13,7 +13,7 @@ suppression and equal-distance t-closeness; a case it cannot run prints ``-`` in
 
 The replicated tables are generated once under benchmarks/out/ (git-ignored) or --scratch.
 ``--big`` adds adult replicated 400 times (12 M rows, k=2000, with ARX) and 1000 times (30 M
-rows, Bulle only: ARX's heap would not hold it on this machine).
+rows, Bulle only: ARX is not run on it, to bound the script's time).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ADULT_COLUMNS = ["sex", "age", "race", "marital-status", "education", "native-co
                  "occupation", "salary-class"]
 FARS_COLUMNS = ["iage", "irace", "ideathmon", "ideathday", "isex", "ihispanic", "istatenum", "iinjury"]
 
-# name, data, model: k, suppression, sensitive, t (equal distance), l (distinct); ARX heap
+# name, data, model: k, suppression, sensitive, t (equal distance), l (distinct)
 CASES = [
     ("adult k=5 supp 0%", "adult", {"k": 5, "suppression": 0}),
     ("adult k=5 supp 5%", "adult", {"k": 5, "suppression": 0.05}),
