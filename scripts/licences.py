@@ -16,7 +16,11 @@ def licence_of(name: str) -> str:
     expr = m.get("License-Expression") or ""
     if expr:
         return expr
-    classifiers = [c.split("::")[-1].strip() for c in m.get_all("Classifier") or [] if c.startswith("License ::")]
+    classifiers = [
+        c.split("::")[-1].strip()
+        for c in m.get_all("Classifier") or []
+        if c.startswith("License ::")
+    ]
     if classifiers:
         return "; ".join(classifiers)
     return (m.get("License") or "unknown").splitlines()[0][:60]

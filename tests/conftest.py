@@ -12,10 +12,12 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 ARX_DATA = SHARED / "data" / "arx"
 
-settings.register_profile("ci", max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("deep", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # `bulle init` seals the custodian's private key under a passphrase; tests (and the CLI processes
@@ -64,6 +66,6 @@ def detector():
 def detect(detector):
     def run(text: str) -> list[tuple[str, str]]:
         ents = next(detector.detect([text]))
-        return [(text[e.start:e.end], e.label) for e in ents]
+        return [(text[e.start : e.end], e.label) for e in ents]
 
     return run

@@ -37,18 +37,28 @@ def _actor(user: str | None, role: str | Role) -> Actor:
     return Actor.from_cli(user, Role(role).value)
 
 
-def init_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian",
-                   custodian_passphrase: bytes | None = None, custodian_key_out: str | Path | None = None) -> Workspace:
+def init_workspace(
+    path: str | Path,
+    *,
+    user: str | None = None,
+    role: str | Role = "custodian",
+    custodian_passphrase: bytes | None = None,
+    custodian_key_out: str | Path | None = None,
+) -> Workspace:
     """A new workspace; the custodian's private key is sealed with ``custodian_passphrase`` (default:
     ``BULLE_CUSTODIAN_PASSPHRASE``) or written to ``custodian_key_out``, outside the workspace."""
     from bulle.vault.custodian_key import CustodianKeySetup, passphrase_from_environment
 
-    setup = CustodianKeySetup(passphrase=custodian_passphrase or passphrase_from_environment(),
-                              key_out=Path(custodian_key_out) if custodian_key_out else None)
+    setup = CustodianKeySetup(
+        passphrase=custodian_passphrase or passphrase_from_environment(),
+        key_out=Path(custodian_key_out) if custodian_key_out else None,
+    )
     return Workspace(_Workspace.init(path, _actor(user, role), custodian=setup))
 
 
-def open_workspace(path: str | Path, *, user: str | None = None, role: str | Role = "custodian") -> Workspace:
+def open_workspace(
+    path: str | Path, *, user: str | None = None, role: str | Role = "custodian"
+) -> Workspace:
     return Workspace(_Workspace.open(path, _actor(user, role)))
 
 
@@ -89,42 +99,88 @@ class Workspace:
     def profile(self, ref: str, refresh: bool = False) -> dict[str, Any]:
         return vault.profile_dataset(self._ws, ref, refresh=refresh).to_dict()
 
-    def set_roles(self, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
-                  roles_file: str | Path | None = None) -> list[dict[str, Any]]:
-        result = vault.set_roles(self._ws, ref, changes, confirm_all=confirm_all,
-                                 roles_file=Path(roles_file) if roles_file else None)
+    def set_roles(
+        self,
+        ref: str,
+        changes: dict[str, str] | None = None,
+        *,
+        confirm_all: bool = False,
+        roles_file: str | Path | None = None,
+    ) -> list[dict[str, Any]]:
+        result = vault.set_roles(
+            self._ws,
+            ref,
+            changes,
+            confirm_all=confirm_all,
+            roles_file=Path(roles_file) if roles_file else None,
+        )
         return [r.to_dict() for r in result]
 
-    def read(self, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
-             as_pandas: bool = False):
+    def read(
+        self,
+        ref: str,
+        *,
+        columns: list[str] | None = None,
+        limit: int | None = None,
+        as_pandas: bool = False,
+    ):
         table = vault.read_table(self._ws, ref, columns=columns, limit=limit)
         return _pandas(table) if as_pandas else table
 
-    def export_table(self, ref: str, out: str | Path, fmt: str | None = None, *,
-                     keep_formulas: bool = False) -> dict[str, Any]:
-        return vault.export_table(self._ws, ref, Path(out), fmt, keep_formulas=keep_formulas).to_dict()
+    def export_table(
+        self, ref: str, out: str | Path, fmt: str | None = None, *, keep_formulas: bool = False
+    ) -> dict[str, Any]:
+        return vault.export_table(
+            self._ws, ref, Path(out), fmt, keep_formulas=keep_formulas
+        ).to_dict()
 
     # -- pseudonymization ------------------------------------------------------------------------
-    def pseudonymize(self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False) -> dict[str, Any]:
+    def pseudonymize(
+        self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False
+    ) -> dict[str, Any]:
         return pseudonymization.pseudonymize(self._ws, ref, columns=columns, reid_table=reid_table)
 
     def rotate_key(self) -> dict[str, Any]:
         return pseudonymization.rotate_key(self._ws).to_dict()
 
-    def reidentify(self, ref: str, tokens: list[str], custodian_key: str | Path | None = None, *,
-                   passphrase: bytes | None = None) -> dict[str, Any]:
-        return pseudonymization.reidentify(self._ws, ref, tokens, Path(custodian_key) if custodian_key else None,
-                                           passphrase=passphrase).to_dict()
+    def reidentify(
+        self,
+        ref: str,
+        tokens: list[str],
+        custodian_key: str | Path | None = None,
+        *,
+        passphrase: bytes | None = None,
+    ) -> dict[str, Any]:
+        return pseudonymization.reidentify(
+            self._ws,
+            ref,
+            tokens,
+            Path(custodian_key) if custodian_key else None,
+            passphrase=passphrase,
+        ).to_dict()
 
     # -- anonymization ---------------------------------------------------------------------------
-    def anonymize(self, ref: str, *, hierarchies: Mapping[str, str | Path | HierarchyRecipe],
-                  sensitive: Sequence[str] = (), k: int | None = None, l_diversity: Sequence[str] = (),
-                  t_closeness: Sequence[str] = (), delta_presence: str | None = None,
-                  suppression: float = 0.0, metric: str = "loss", gs_factor: float = 0.5,
-                  aggregate: str | None = None, weights: Mapping[str, float] | None = None,
-                  suppressed_records: str = "star", keep: list[str] | None = None,
-                  drop: list[str] | None = None, threshold: float | None = None,
-                  **model_options: Any) -> dict[str, Any]:
+    def anonymize(
+        self,
+        ref: str,
+        *,
+        hierarchies: Mapping[str, str | Path | HierarchyRecipe],
+        sensitive: Sequence[str] = (),
+        k: int | None = None,
+        l_diversity: Sequence[str] = (),
+        t_closeness: Sequence[str] = (),
+        delta_presence: str | None = None,
+        suppression: float = 0.0,
+        metric: str = "loss",
+        gs_factor: float = 0.5,
+        aggregate: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        suppressed_records: str = "star",
+        keep: list[str] | None = None,
+        drop: list[str] | None = None,
+        threshold: float | None = None,
+        **model_options: Any,
+    ) -> dict[str, Any]:
         """Release ``ref`` as a new version, as `bulle anonymize NAME` does.
 
         ``hierarchies`` maps each generalized column to an ARX hierarchy file, or to a
@@ -138,16 +194,30 @@ class Workspace:
         files = [f"{c}={h}" for c, h in hierarchies.items() if not isinstance(h, HierarchyRecipe)]
         recipes = {c: h for c, h in hierarchies.items() if isinstance(h, HierarchyRecipe)}
         request = AnonymizeRequest.from_options(
-            hierarchy=files, recipes=recipes, sensitive=sensitive, k=k, l_diversity=l_diversity,
-            t_closeness=t_closeness, delta_presence=delta_presence, suppression=suppression, metric=metric,
-            gs_factor=gs_factor, aggregate=aggregate,
-            weight=[f"{c}={w}" for c, w in (weights or {}).items()], suppressed_records=suppressed_records,
-            **model_options)
+            hierarchy=files,
+            recipes=recipes,
+            sensitive=sensitive,
+            k=k,
+            l_diversity=l_diversity,
+            t_closeness=t_closeness,
+            delta_presence=delta_presence,
+            suppression=suppression,
+            metric=metric,
+            gs_factor=gs_factor,
+            aggregate=aggregate,
+            weight=[f"{c}={w}" for c, w in (weights or {}).items()],
+            suppressed_records=suppressed_records,
+            **model_options,
+        )
         return anonymize_version(self._ws, ref, request, keep=keep, drop=drop, threshold=threshold)
 
     # -- governance ------------------------------------------------------------------------------
-    def declare_purpose(self, name: str, description: str, legal_basis: str, **options: Any) -> dict[str, Any]:
-        return governance.declare_purpose(self._ws, name, description, legal_basis, **options).to_dict()
+    def declare_purpose(
+        self, name: str, description: str, legal_basis: str, **options: Any
+    ) -> dict[str, Any]:
+        return governance.declare_purpose(
+            self._ws, name, description, legal_basis, **options
+        ).to_dict()
 
     def set_dataset_purpose(self, dataset: str, purpose: str) -> dict[str, Any]:
         return governance.set_dataset_purpose(self._ws, dataset, purpose).to_dict()
@@ -156,22 +226,43 @@ class Workspace:
         """Record :class:`~bulle.domain.consents.Consent` and :class:`~bulle.domain.consents.Objection` events."""
         return governance.record_choices(self._ws, choices).to_dict()
 
-    def create_project(self, name: str, purpose: str, datasets: dict[str, list[str]],
-                       members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
-                       description: str = "", *, kind: str | dict[str, str] | None = None) -> dict[str, Any]:
+    def create_project(
+        self,
+        name: str,
+        purpose: str,
+        datasets: dict[str, list[str]],
+        members: list[tuple[str, str]],
+        valid_from: Any,
+        valid_until: Any,
+        description: str = "",
+        *,
+        kind: str | dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """``datasets`` maps ``NAME@N`` (that version) or ``NAME`` (the latest of ``kind``) to columns."""
-        return governance.create_project(self._ws, name, purpose, datasets, members, valid_from, valid_until,
-                                         description, kind=kind).to_dict()
+        return governance.create_project(
+            self._ws,
+            name,
+            purpose,
+            datasets,
+            members,
+            valid_from,
+            valid_until,
+            description,
+            kind=kind,
+        ).to_dict()
 
     def approve_project(self, name: str, *, allow_raw: bool = False) -> dict[str, Any]:
         return governance.approve_project(self._ws, name, allow_raw=allow_raw).to_dict()
 
-    def read_for_project(self, project: str, ref: str, columns: list[str] | None = None, *,
-                         as_pandas: bool = False):
+    def read_for_project(
+        self, project: str, ref: str, columns: list[str] | None = None, *, as_pandas: bool = False
+    ):
         table = governance.read_for_project(self._ws, project, ref, columns)
         return _pandas(table) if as_pandas else table
 
-    def query(self, project: str, sql: str, *, timeout_s: float | None = None, as_pandas: bool = False):
+    def query(
+        self, project: str, sql: str, *, timeout_s: float | None = None, as_pandas: bool = False
+    ):
         """The result of ``sql`` for ``project`` within the workspace's ``query.*`` settings
         (``timeout_s`` None: ``query.timeout_default_s``)."""
         table = governance.query_for_project(self._ws, project, sql, timeout_s=timeout_s)
@@ -203,8 +294,9 @@ class Workspace:
         recorded as ``audit.verify``)."""
         return audit.verify_workspace_log(self._ws, witnesses=tuple(witnesses or ())).to_dict()
 
-    def audit_log(self, *, from_seq: int | None = None, limit: int = 50,
-                  kind: str | None = None) -> list[dict[str, Any]]:
+    def audit_log(
+        self, *, from_seq: int | None = None, limit: int = 50, kind: str | None = None
+    ) -> list[dict[str, Any]]:
         """Events of the log (the most recent ``limit``, or from ``from_seq``), for the DPO or a
         custodian; the reading is itself recorded (``audit.read``)."""
         return audit.read_workspace_log(self._ws, from_seq=from_seq, limit=limit, kind=kind).entries

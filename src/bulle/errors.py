@@ -54,7 +54,9 @@ class BulleError(Exception):
     exit_code = 1
     http_status = 500
 
-    def __init__(self, message: str, where: Where | None = None, problems: list[Problem] | None = None):
+    def __init__(
+        self, message: str, where: Where | None = None, problems: list[Problem] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.where = where or Where()
@@ -74,7 +76,9 @@ class BulleError(Exception):
             "where": self.where.to_dict() or None,
         }
         if self.problems:
-            d["problems"] = [{"message": p.message, "where": p.where.to_dict() or None} for p in self.problems]
+            d["problems"] = [
+                {"message": p.message, "where": p.where.to_dict() or None} for p in self.problems
+            ]
         return d
 
 
@@ -165,6 +169,17 @@ INTERNAL_EXIT_CODE = 70  # EX_SOFTWARE: a bug in Bulle
 
 EXIT_CODES = {
     cls.code: cls.exit_code
-    for cls in (BulleError, UserError, InputError, ValidationError, NotFoundError, ConflictError,
-                AccessDenied, IntegrityError, WithheldError, ResourceLimit, PluginError)
+    for cls in (
+        BulleError,
+        UserError,
+        InputError,
+        ValidationError,
+        NotFoundError,
+        ConflictError,
+        AccessDenied,
+        IntegrityError,
+        WithheldError,
+        ResourceLimit,
+        PluginError,
+    )
 }

@@ -40,8 +40,10 @@ def arrow_table(table: Any) -> Any:
     columns = []
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            hit = pc.and_(pc.match_substring_regex(col, r"^[=+\-@\t\r]"),
-                          pc.invert(pc.match_substring_regex(col, "^" + PLAIN_NUMBER + "$")))
+            hit = pc.and_(
+                pc.match_substring_regex(col, r"^[=+\-@\t\r]"),
+                pc.invert(pc.match_substring_regex(col, "^" + PLAIN_NUMBER + "$")),
+            )
             col = pc.if_else(hit, pc.binary_join_element_wise("'", col, ""), col)
         columns.append(col)
     return pa.table(columns, names=[neutralize(n) for n in table.column_names])

@@ -44,7 +44,9 @@ ROWS = (".csv", ".parquet", ".jsonl")  # a read's or a query's rows
 HTML = (".html", ".htm")
 
 
-def check_output(path: str | Path, extensions: tuple[str, ...] | None = None, field: str | None = None) -> Path:
+def check_output(
+    path: str | Path, extensions: tuple[str, ...] | None = None, field: str | None = None
+) -> Path:
     """``path`` as a Path if a command may write its output there; else a clear error."""
     p = Path(path)
     where = Where(file=str(p), field=field)
@@ -57,14 +59,26 @@ def check_output(path: str | Path, extensions: tuple[str, ...] | None = None, fi
     except OSError as exc:  # a name too long, a parent that is a file...
         raise InputError(f"cannot use this output path: {exc.strerror}", where) from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file")
-        raise InputError(f"the output exists and is {kind}: Bulle only replaces a regular file "
-                            "(it was left as it is)", where)
+        kind = (
+            "a symbolic link"
+            if stat.S_ISLNK(st.st_mode)
+            else "a directory"
+            if stat.S_ISDIR(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "not a regular file"
+        )
+        raise InputError(
+            f"the output exists and is {kind}: Bulle only replaces a regular file "
+            "(it was left as it is)",
+            where,
+        )
     if extensions is not None and p.suffix.lower() not in extensions:
-        raise InputError(f"unknown output extension {p.suffix or '(none)'!r}: use "
-                         f"{', '.join(extensions)}", where)
+        raise InputError(
+            f"unknown output extension {p.suffix or '(none)'!r}: use {', '.join(extensions)}", where
+        )
     parent = p.parent
     if not parent.is_dir():
         raise InputError("the output's directory does not exist", where)
@@ -76,7 +90,9 @@ def atomic_output(path: str | Path, extensions: tuple[str, ...] | None = None) -
     """Yield a private temporary path to write; on success it replaces ``path`` (a regular file
     or nothing), mode 0600. On failure nothing is left and ``path`` is unchanged."""
     dest = check_output(path, extensions)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=".bulle-out-", dir=dest.parent))  # 0700 whatever the umask
+    tmp_dir = Path(
+        tempfile.mkdtemp(prefix=".bulle-out-", dir=dest.parent)
+    )  # 0700 whatever the umask
     tmp = tmp_dir / ("out" + dest.suffix.lower())  # writers choose their format from the suffix
     try:
         yield tmp
@@ -100,8 +116,9 @@ def atomic_output(path: str | Path, extensions: tuple[str, ...] | None = None) -
 
 
 @contextmanager
-def open_output(path: str | Path, extensions: tuple[str, ...] | None = None, *,
-                newline: str | None = "\n") -> Iterator[Any]:
+def open_output(
+    path: str | Path, extensions: tuple[str, ...] | None = None, *, newline: str | None = "\n"
+) -> Iterator[Any]:
     """``atomic_output`` for a text file written as it goes (UTF-8)."""
     with atomic_output(path, extensions) as tmp:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -127,12 +144,16 @@ class OutputFile(click.ParamType):
         self.extensions = extensions
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
-        field = (param.opts[0] if param is not None and param.opts else None)
+        field = param.opts[0] if param is not None and param.opts else None
         return check_output(value, self.extensions, field)
 
 
 def keep_formulas_option(f: Any) -> Any:
     """``--keep-formulas``: every command with a CSV output of users' values takes it."""
-    return click.option("--keep-formulas", "keep_formulas", is_flag=True,
-                        help="Write CSV cells starting with =, +, -, @, tab or carriage return as they are "
-                             "(by default they are prefixed with ' so a spreadsheet does not run them).")(f)
+    return click.option(
+        "--keep-formulas",
+        "keep_formulas",
+        is_flag=True,
+        help="Write CSV cells starting with =, +, -, @, tab or carriage return as they are "
+        "(by default they are prefixed with ' so a spreadsheet does not run them).",
+    )(f)

@@ -66,16 +66,20 @@ class Registry(Generic[T]):
     def add(self, name: str, obj: T, origin: str | None = None) -> None:
         """Register ``obj`` under ``name``; the same object twice is a no-op, another one an error."""
         if not isinstance(name, str) or not name:
-            raise PluginError(f"{self.what} names must be non-empty strings, got {name!r} "
-                              f"from {origin or _origin_of(obj)}")
+            raise PluginError(
+                f"{self.what} names must be non-empty strings, got {name!r} "
+                f"from {origin or _origin_of(obj)}"
+            )
         with self._lock:
             origin = origin or self._origin_override or _origin_of(obj)
             present = self._items.get(name)
             if present is not None:
                 if present is obj:
                     return
-                raise PluginError(f"{self.what} {name!r} is registered twice: by "
-                                  f"{self._origins[name]} and by {origin}")
+                raise PluginError(
+                    f"{self.what} {name!r} is registered twice: by "
+                    f"{self._origins[name]} and by {origin}"
+                )
             self._items[name] = obj
             self._origins[name] = origin
 
@@ -101,8 +105,10 @@ class Registry(Generic[T]):
     def _order_builtins(self) -> None:
         """Built-ins in the order their modules are declared, whatever order imports ran in."""
         rank = {m: i for i, m in enumerate(self.builtins)}
-        names = sorted(self._items, key=lambda n: rank.get(getattr(self._items[n], "__module__", ""),
-                                                           len(rank)))
+        names = sorted(
+            self._items,
+            key=lambda n: rank.get(getattr(self._items[n], "__module__", ""), len(rank)),
+        )
         self._items = {n: self._items[n] for n in names}
 
     def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
@@ -136,8 +142,9 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except (KeyError, TypeError):
-            raise NotFoundError(f"unknown {self.what} {name!r}; known: "
-                                f"{', '.join(self._items) or 'none'}") from None
+            raise NotFoundError(
+                f"unknown {self.what} {name!r}; known: {', '.join(self._items) or 'none'}"
+            ) from None
 
     def find(self, name: str) -> T | None:
         """The factory under ``name``, or None (for callers where absence is a normal case)."""

@@ -62,8 +62,15 @@ class Setting:
         if self.type is str:
             return self.pattern_text or "text"
         kind = "a whole number" if self.type is int else "a number"
-        low = "" if self.minimum is None else (f"> {_show(self.minimum)}" if self.exclusive_minimum
-                                               else f">= {_show(self.minimum)}")
+        low = (
+            ""
+            if self.minimum is None
+            else (
+                f"> {_show(self.minimum)}"
+                if self.exclusive_minimum
+                else f">= {_show(self.minimum)}"
+            )
+        )
         high = "" if self.maximum is None else f"<= {_show(self.maximum)}"
         bounds = " and ".join(b for b in (low, high) if b)
         return f"{kind} {bounds}".strip()
@@ -79,12 +86,15 @@ class Setting:
             if not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"must be {self.allowed()}, got {value!r}")
             value = float(value)
-        elif not isinstance(value, str) or (self.pattern is not None and not self.pattern.fullmatch(value)):
+        elif not isinstance(value, str) or (
+            self.pattern is not None and not self.pattern.fullmatch(value)
+        ):
             raise ValueError(f"must be {self.allowed()}, got {value!r}")
         if self.type is not str:
             number: float = value  # type: ignore[assignment]
-            too_low = self.minimum is not None and (number <= self.minimum if self.exclusive_minimum
-                                                    else number < self.minimum)
+            too_low = self.minimum is not None and (
+                number <= self.minimum if self.exclusive_minimum else number < self.minimum
+            )
             too_high = self.maximum is not None and number > self.maximum
             if too_low or too_high:
                 raise ValueError(f"must be {self.allowed()}, got {value!r}")
@@ -105,40 +115,109 @@ def _show(number: float) -> str:
     return f"{int(number):,}".replace(",", "_") if float(number).is_integer() else f"{number:g}"
 
 
-_SIZE = dict(pattern=SIZE_RE, pattern_text="a size such as '512MB' or '2GB' (KB, MB, GB, TB, or KiB...)")
+_SIZE = dict(
+    pattern=SIZE_RE, pattern_text="a size such as '512MB' or '2GB' (KB, MB, GB, TB, or KiB...)"
+)
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("query.timeout_default_s", float, 60.0, unit="s", minimum=0, exclusive_minimum=True,
-            maximum=86_400,
-            description="Wall-clock time an analyst's query may run when it asks for no timeout. "
-                        "Set above query.timeout_max_s it is refused; left at its default it is "
-                        "lowered to the ceiling."),
-    Setting("query.timeout_max_s", float, 3600.0, unit="s", minimum=0, exclusive_minimum=True,
-            maximum=86_400,
-            description="Ceiling of the timeout an analyst may ask for: a larger (or infinite) "
-                        "timeout is refused."),
-    Setting("query.result_max_bytes", int, 256 * 1024 * 1024, unit="bytes", minimum=1, maximum=1 << 40,
-            description="Arrow bytes a query's result may hand back; a result growing past it stops "
-                        "with exit code 8 before it fills the memory."),
-    Setting("query.result_max_rows", int, 1_000_000, unit="rows", minimum=1, maximum=10**12,
-            description="Rows a query's result may hand back (the row cap)."),
-    Setting("query.memory_limit", str, "1GB", **_SIZE,  # type: ignore[arg-type]
-            description="Memory an analyst's query may use; no spilling to disk, so a query that "
-                        "needs more stops with exit code 8."),
-    Setting("anonymize.risk_threshold", float, 0.2, minimum=0, exclusive_minimum=True, maximum=1,
-            description="Default re-identification risk threshold of a release and of `bulle risk`: "
-                        "a record is at risk when 1 / (size of its class) is above it (0.2: classes "
-                        "under 5 records)."),
-    Setting("text.score_threshold", float, 0.4, minimum=0, maximum=1,
-            description="Text de-identification: detections scoring below this are dropped."),
-    Setting("profile.sample_rows", int, 2000, unit="values", minimum=1, maximum=1_000_000,
-            description="Non-null values sampled per column when a dataset is profiled."),
-    Setting("profile.kind_values", int, 200, unit="values", minimum=1, maximum=100_000,
-            description="Distinct sampled values per column read by the value-kind recognizers "
-                        "(e-mail, phone, NIR...) when a dataset is profiled."),
-    Setting("profile.value_share", float, 0.8, minimum=0, exclusive_minimum=True, maximum=1,
-            description="Share of a column's sampled values that must match a pattern for the "
-                        "column to be suggested the pattern's role."),
+    Setting(
+        "query.timeout_default_s",
+        float,
+        60.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=86_400,
+        description="Wall-clock time an analyst's query may run when it asks for no timeout. "
+        "Set above query.timeout_max_s it is refused; left at its default it is "
+        "lowered to the ceiling.",
+    ),
+    Setting(
+        "query.timeout_max_s",
+        float,
+        3600.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=86_400,
+        description="Ceiling of the timeout an analyst may ask for: a larger (or infinite) "
+        "timeout is refused.",
+    ),
+    Setting(
+        "query.result_max_bytes",
+        int,
+        256 * 1024 * 1024,
+        unit="bytes",
+        minimum=1,
+        maximum=1 << 40,
+        description="Arrow bytes a query's result may hand back; a result growing past it stops "
+        "with exit code 8 before it fills the memory.",
+    ),
+    Setting(
+        "query.result_max_rows",
+        int,
+        1_000_000,
+        unit="rows",
+        minimum=1,
+        maximum=10**12,
+        description="Rows a query's result may hand back (the row cap).",
+    ),
+    Setting(
+        "query.memory_limit",
+        str,
+        "1GB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Memory an analyst's query may use; no spilling to disk, so a query that "
+        "needs more stops with exit code 8.",
+    ),
+    Setting(
+        "anonymize.risk_threshold",
+        float,
+        0.2,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="Default re-identification risk threshold of a release and of `bulle risk`: "
+        "a record is at risk when 1 / (size of its class) is above it (0.2: classes "
+        "under 5 records).",
+    ),
+    Setting(
+        "text.score_threshold",
+        float,
+        0.4,
+        minimum=0,
+        maximum=1,
+        description="Text de-identification: detections scoring below this are dropped.",
+    ),
+    Setting(
+        "profile.sample_rows",
+        int,
+        2000,
+        unit="values",
+        minimum=1,
+        maximum=1_000_000,
+        description="Non-null values sampled per column when a dataset is profiled.",
+    ),
+    Setting(
+        "profile.kind_values",
+        int,
+        200,
+        unit="values",
+        minimum=1,
+        maximum=100_000,
+        description="Distinct sampled values per column read by the value-kind recognizers "
+        "(e-mail, phone, NIR...) when a dataset is profiled.",
+    ),
+    Setting(
+        "profile.value_share",
+        float,
+        0.8,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="Share of a column's sampled values that must match a pattern for the "
+        "column to be suggested the pattern's role.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -173,9 +252,16 @@ class Resolved:
 
     def to_dict(self) -> dict[str, Any]:
         s = self.setting
-        return {"name": s.name, "value": self.value, "source": self.source, "default": s.default,
-                "unit": s.unit, "allowed": s.allowed(), "changed_by": s.changed_by.value,
-                "description": s.description}
+        return {
+            "name": s.name,
+            "value": self.value,
+            "source": self.source,
+            "default": s.default,
+            "unit": s.unit,
+            "allowed": s.allowed(),
+            "changed_by": s.changed_by.value,
+            "description": s.description,
+        }
 
 
 class Settings(Mapping[str, Any]):
@@ -215,8 +301,9 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield name, value
 
 
-def resolve(file_table: Mapping[str, Any] | None, environ: Mapping[str, str], *,
-            file: str = "bulle.toml") -> Settings:
+def resolve(
+    file_table: Mapping[str, Any] | None, environ: Mapping[str, str], *, file: str = "bulle.toml"
+) -> Settings:
     """Each setting's value from ``environ``, then ``file_table`` (``[settings]``), then its default.
 
     Raises :class:`~bulle.errors.ValidationError` listing every problem: an unknown key or
@@ -225,13 +312,19 @@ def resolve(file_table: Mapping[str, Any] | None, environ: Mapping[str, str], *,
     problems: list[Problem] = []
     from_file: dict[str, Any] = {}
     if file_table is not None and not isinstance(file_table, Mapping):
-        problems.append(Problem("[settings] must be a table of name = value", Where(file=file, field="settings")))
+        problems.append(
+            Problem(
+                "[settings] must be a table of name = value", Where(file=file, field="settings")
+            )
+        )
         file_table = {}
     for key, value in flatten(file_table or {}):
         where = Where(file=file, field=f"settings.{key}")
         setting = BY_NAME.get(key)
         if setting is None:
-            problems.append(Problem(f"unknown setting {key!r} (known: {', '.join(BY_NAME)})", where))
+            problems.append(
+                Problem(f"unknown setting {key!r} (known: {', '.join(BY_NAME)})", where)
+            )
         elif key in from_file:
             problems.append(Problem(f"setting {key!r} is given twice", where))
         else:
@@ -244,7 +337,9 @@ def resolve(file_table: Mapping[str, Any] | None, environ: Mapping[str, str], *,
         setting = BY_ENV.get(var)
         where = Where(field=var)
         if setting is None:
-            problems.append(Problem(f"unknown setting variable {var} (known: {', '.join(BY_ENV)})", where))
+            problems.append(
+                Problem(f"unknown setting variable {var} (known: {', '.join(BY_ENV)})", where)
+            )
             continue
         try:
             from_env[setting.name] = (var, setting.parse(environ[var]))
@@ -260,7 +355,9 @@ def resolve(file_table: Mapping[str, Any] | None, environ: Mapping[str, str], *,
             resolved[s.name] = Resolved(s, s.default, "default")
     ceiling, timeout = resolved["query.timeout_max_s"], resolved["query.timeout_default_s"]
     if timeout.source == "default" and timeout.value > ceiling.value:  # type: ignore[operator]
-        resolved[timeout.setting.name] = Resolved(timeout.setting, ceiling.value, "default")  # capped
+        resolved[timeout.setting.name] = Resolved(
+            timeout.setting, ceiling.value, "default"
+        )  # capped
     if not problems:
         problems.extend(_cross_checks(resolved))
     if problems:
@@ -272,9 +369,13 @@ def _cross_checks(resolved: Mapping[str, Resolved]) -> list[Problem]:
     """Rules between settings (each names the sources, so the custodian knows what to change)."""
     default_t, max_t = resolved["query.timeout_default_s"], resolved["query.timeout_max_s"]
     if default_t.value > max_t.value:  # type: ignore[operator]
-        return [Problem(f"query.timeout_default_s ({default_t.value:g} s, from {default_t.source}) is "
-                        f"above query.timeout_max_s ({max_t.value:g} s, from {max_t.source})",
-                        Where(field="query.timeout_default_s"))]
+        return [
+            Problem(
+                f"query.timeout_default_s ({default_t.value:g} s, from {default_t.source}) is "
+                f"above query.timeout_max_s ({max_t.value:g} s, from {max_t.source})",
+                Where(field="query.timeout_default_s"),
+            )
+        ]
     return []
 
 
@@ -319,8 +420,10 @@ def markdown() -> str:
     ]
     for s in SETTINGS:
         unit = f" {s.unit}" if s.unit else ""
-        lines.append(f"| `{s.name}` | {s.type.__name__} | `{s.default!r}`{unit} | {s.allowed()} | "
-                     f"`{s.env_var}` | {s.changed_by.value} |")
+        lines.append(
+            f"| `{s.name}` | {s.type.__name__} | `{s.default!r}`{unit} | {s.allowed()} | "
+            f"`{s.env_var}` | {s.changed_by.value} |"
+        )
     lines.append("")
     for s in SETTINGS:
         lines += [f"## `{s.name}`", "", s.description, ""]

@@ -68,12 +68,16 @@ def now() -> str:
 
 
 class Workspace:
-    def __init__(self, root: Path, actor: Actor, config: dict[str, Any], engine: Engine | None = None):
+    def __init__(
+        self, root: Path, actor: Actor, config: dict[str, Any], engine: Engine | None = None
+    ):
         self.root = root
         self.actor = actor
         self.config = config
         self.id: str = config["workspace"]["id"]
-        self.settings = settings.resolve(config.get("settings"), os.environ, file=str(root / CONFIG))
+        self.settings = settings.resolve(
+            config.get("settings"), os.environ, file=str(root / CONFIG)
+        )
         self._engine = engine
         acquire_private_umask()  # until close(): files DuckDB and SQLite create are private too
         try:
@@ -119,8 +123,13 @@ class Workspace:
 
     # -- creation and opening -----------------------------------------------------------------------
     @classmethod
-    def init(cls, root: str | Path, actor: Actor, engine: Engine | None = None,
-             custodian: CustodianKeySetup | None = None) -> Workspace:
+    def init(
+        cls,
+        root: str | Path,
+        actor: Actor,
+        engine: Engine | None = None,
+        custodian: CustodianKeySetup | None = None,
+    ) -> Workspace:
         """Create a workspace; ``custodian`` says how the custodian's private key is protected
         (default: the passphrase in ``BULLE_CUSTODIAN_PASSPHRASE``, refused when there is none)."""
         root = Path(root)
@@ -129,8 +138,12 @@ class Workspace:
         if root.exists() and not root.is_dir():
             raise ConflictError("exists and is not a directory", Where(file=str(root)))
         if root.exists() and any(root.iterdir()):
-            raise ConflictError("directory is not empty: choose a new or empty directory", Where(file=str(root)))
-        settings.resolve(None, os.environ)  # a bad BULLE_SETTING_* is refused before anything is made
+            raise ConflictError(
+                "directory is not empty: choose a new or empty directory", Where(file=str(root))
+            )
+        settings.resolve(
+            None, os.environ
+        )  # a bad BULLE_SETTING_* is refused before anything is made
         setup = custodian or CustodianKeySetup.from_environment()
         setup.check(root)  # before anything is created
         with private_umask():
@@ -138,8 +151,14 @@ class Workspace:
             os.chmod(root, PRIVATE_DIR)
             for sub in ("data", "data/.tmp", "audit", "artefacts"):
                 (root / sub).mkdir(exist_ok=True, mode=PRIVATE_DIR)
-            config = {"workspace": {"format_version": FORMAT_VERSION, "id": str(uuid.uuid4()),
-                                    "created_at": now(), "engine": "duckdb"}}
+            config = {
+                "workspace": {
+                    "format_version": FORMAT_VERSION,
+                    "id": str(uuid.uuid4()),
+                    "created_at": now(),
+                    "engine": "duckdb",
+                }
+            }
             KeyStore(root / "keys").create(setup)
         ws = cls(root, actor, config, engine)
         with _closed_on_error(ws):
@@ -147,7 +166,11 @@ class Workspace:
             ws._install_audit_log(create=True)
         # the config file is written last: a folder without it is not a workspace
         atomic_write_text(root / CONFIG, _dump_config(config))
-        ws.emit(WorkspaceCreated(actor=actor, target=str(root.name), details={"format_version": FORMAT_VERSION}))
+        ws.emit(
+            WorkspaceCreated(
+                actor=actor, target=str(root.name), details={"format_version": FORMAT_VERSION}
+            )
+        )
         return ws
 
     @classmethod
@@ -155,20 +178,28 @@ class Workspace:
         root = Path(root)
         cfg_path = root / CONFIG
         if not cfg_path.exists():
-            raise NotFoundError("not a Bulle workspace (no bulle.toml): create one with `bulle init DIR`",
-                                Where(file=str(root)))
+            raise NotFoundError(
+                "not a Bulle workspace (no bulle.toml): create one with `bulle init DIR`",
+                Where(file=str(root)),
+            )
         with private_umask():
-            workspace_modes.check_keys(root / "keys")  # refused: a key others could read is disclosed
+            workspace_modes.check_keys(
+                root / "keys"
+            )  # refused: a key others could read is disclosed
             repaired = workspace_modes.repair(root)
         try:
             config = tomllib.loads(cfg_path.read_text())
             fmt = int(config["workspace"]["format_version"])
             config["workspace"]["id"]
         except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
-            raise IntegrityError(f"unreadable workspace configuration: {exc}", Where(file=str(cfg_path))) from None
+            raise IntegrityError(
+                f"unreadable workspace configuration: {exc}", Where(file=str(cfg_path))
+            ) from None
         if fmt > FORMAT_VERSION:
-            raise IntegrityError(f"workspace format {fmt} is newer than this Bulle supports ({FORMAT_VERSION})",
-                                 Where(file=str(cfg_path)))
+            raise IntegrityError(
+                f"workspace format {fmt} is newer than this Bulle supports ({FORMAT_VERSION})",
+                Where(file=str(cfg_path)),
+            )
         ws = cls(root, actor, config, engine)
         with _closed_on_error(ws), ws.write_lock():
             ws.catalog.migrate()
@@ -176,13 +207,18 @@ class Workspace:
         with _closed_on_error(ws):  # a failed open must not keep the umask (or the catalog) held
             ws._install_audit_log(create=False)
         if repaired:
-            ws.emit(WorkspacePermissionsRepaired(actor=actor, target=str(root.name),
-                                                 details=workspace_modes.shown(repaired)))
+            ws.emit(
+                WorkspacePermissionsRepaired(
+                    actor=actor, target=str(root.name), details=workspace_modes.shown(repaired)
+                )
+            )
         if ws.catalog.con.execute("SELECT 1 FROM erasure_journal LIMIT 1").fetchone():
             from bulle.services.erasure import resume_pending
 
             with _closed_on_error(ws):
-                resume_pending(ws)  # an erasure cut short by a crash is finished before anything reads
+                resume_pending(
+                    ws
+                )  # an erasure cut short by a crash is finished before anything reads
         return ws
 
     def close(self) -> None:
@@ -253,10 +289,20 @@ class Workspace:
     def path_of(self, version: DatasetVersion) -> Path:
         return self.root / version.path
 
-    def commit_version(self, tmp_file: Path, *, dataset: str, kind: VersionKind, parents: list[str],
-                       operation: dict[str, Any], row_count: int, schema: list[dict[str, str]],
-                       personal_data: bool = True, roles: list[ColumnRoleAssignment] | None = None,
-                       event: Callable[[DatasetVersion], AuditEvent] | None = None) -> DatasetVersion:
+    def commit_version(
+        self,
+        tmp_file: Path,
+        *,
+        dataset: str,
+        kind: VersionKind,
+        parents: list[str],
+        operation: dict[str, Any],
+        row_count: int,
+        schema: list[dict[str, str]],
+        personal_data: bool = True,
+        roles: list[ColumnRoleAssignment] | None = None,
+        event: Callable[[DatasetVersion], AuditEvent] | None = None,
+    ) -> DatasetVersion:
         """Turn a finished temporary Parquet file into the next version of ``dataset``, atomically."""
         validate_dataset_name(dataset)
         os.chmod(tmp_file, PRIVATE_FILE)  # DuckDB created it with the umask of its day
@@ -268,9 +314,18 @@ class Workspace:
             final = self.root / rel
             private_dirs(final.parent, self.root)
             version = DatasetVersion(
-                dataset=dataset, number=number, kind=kind, path=rel, content_hash=content_hash,
-                row_count=row_count, schema=schema, parents=parents, operation=operation,
-                created_at=now(), created_by=self.actor.to_dict(), personal_data=personal_data,
+                dataset=dataset,
+                number=number,
+                kind=kind,
+                path=rel,
+                content_hash=content_hash,
+                row_count=row_count,
+                schema=schema,
+                parents=parents,
+                operation=operation,
+                created_at=now(),
+                created_by=self.actor.to_dict(),
+                personal_data=personal_data,
             )
             os.replace(tmp_file, final)
             fsync_dir(final.parent)
@@ -286,8 +341,9 @@ class Workspace:
                 self.emit(event(version))
         return version
 
-    def rewrite_version(self, version: DatasetVersion, tmp_file: Path, row_count: int,
-                        tombstone: dict[str, Any]) -> DatasetVersion:
+    def rewrite_version(
+        self, version: DatasetVersion, tmp_file: Path, row_count: int, tombstone: dict[str, Any]
+    ) -> DatasetVersion:
         """Erasure only: replace a version's file, keeping its number, and record a tombstone.
 
         The new file is committed before the old one is deleted, so a crash leaves either version
@@ -302,12 +358,24 @@ class Workspace:
             final = self.root / rel
             os.replace(tmp_file, final)
             fsync_dir(final.parent)
-            stone = {**tombstone, "old_content_hash": current.content_hash, "new_content_hash": new_hash,
-                     "old_rows": current.row_count, "new_rows": row_count, "at": now()}
+            stone = {
+                **tombstone,
+                "old_content_hash": current.content_hash,
+                "new_content_hash": new_hash,
+                "old_rows": current.row_count,
+                "new_rows": row_count,
+                "at": now(),
+            }
             try:
                 with self.catalog.transaction():
-                    self.catalog.update_version_file(version.dataset, version.number, rel, new_hash, row_count,
-                                                     [*current.tombstones, stone])
+                    self.catalog.update_version_file(
+                        version.dataset,
+                        version.number,
+                        rel,
+                        new_hash,
+                        row_count,
+                        [*current.tombstones, stone],
+                    )
             except BaseException:
                 final.unlink(missing_ok=True)
                 raise
@@ -316,7 +384,11 @@ class Workspace:
 
     def replace_artefact(self, artefact: dict[str, Any], tmp_file: Path) -> dict[str, Any]:
         """Erasure only: replace an artefact's file (e.g. a re-identification table) in place."""
-        rel = str(Path(artefact["path"]).with_name(f"{uuid.uuid4().hex[:8]}-{Path(artefact['path']).name.split('-', 1)[-1]}"))
+        rel = str(
+            Path(artefact["path"]).with_name(
+                f"{uuid.uuid4().hex[:8]}-{Path(artefact['path']).name.split('-', 1)[-1]}"
+            )
+        )
         final = self.root / rel
         os.chmod(tmp_file, PRIVATE_FILE)
         content_hash = sha256_file(tmp_file)
@@ -324,12 +396,16 @@ class Workspace:
             os.replace(tmp_file, final)
             fsync_dir(final.parent)
             with self.catalog.transaction():
-                self.catalog.con.execute("UPDATE artefacts SET path=?, content_hash=? WHERE id=?",
-                                         (rel, content_hash, artefact["id"]))
+                self.catalog.con.execute(
+                    "UPDATE artefacts SET path=?, content_hash=? WHERE id=?",
+                    (rel, content_hash, artefact["id"]),
+                )
             (self.root / artefact["path"]).unlink(missing_ok=True)
         return {**artefact, "path": rel, "content_hash": content_hash}
 
-    def add_artefact(self, version: DatasetVersion, kind: str, tmp_file: Path, name: str) -> dict[str, Any]:
+    def add_artefact(
+        self, version: DatasetVersion, kind: str, tmp_file: Path, name: str
+    ) -> dict[str, Any]:
         """Store a report or table attached to a version (written to a temp file first)."""
         rel = f"artefacts/{version.dataset}/v{version.number}/{uuid.uuid4().hex[:8]}-{name}"
         final = self.root / rel
@@ -341,8 +417,9 @@ class Workspace:
             fsync_dir(final.parent)
             artefact_id = uuid.uuid4().hex
             with self.catalog.transaction():
-                self.catalog.add_artefact(artefact_id, version.dataset, version.number, kind, rel,
-                                          content_hash, now())
+                self.catalog.add_artefact(
+                    artefact_id, version.dataset, version.number, kind, rel, content_hash, now()
+                )
         return {"id": artefact_id, "kind": kind, "path": rel, "content_hash": content_hash}
 
 

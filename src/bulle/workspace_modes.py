@@ -51,8 +51,13 @@ def check_keys(keys_dir: Path) -> None:
     except FileNotFoundError:
         return  # a workspace whose keys were moved out: the key loaders say what is missing
     if _mode(st) & OPEN_BITS:
-        problems.append(Problem(f"the key folder is accessible to group or others (mode {_mode(st):04o}): "
-                                f"run `chmod 700 {keys_dir}`", Where(file=str(keys_dir))))
+        problems.append(
+            Problem(
+                f"the key folder is accessible to group or others (mode {_mode(st):04o}): "
+                f"run `chmod 700 {keys_dir}`",
+                Where(file=str(keys_dir)),
+            )
+        )
     for dirpath, _dirs, files in os.walk(keys_dir):
         for name in sorted(files):
             p = Path(dirpath) / name
@@ -63,13 +68,20 @@ def check_keys(keys_dir: Path) -> None:
             except FileNotFoundError:
                 continue
             if m & OPEN_BITS:
-                problems.append(Problem(f"this secret key is readable or writable by group or others "
-                                        f"(mode {m:04o}): treat it as disclosed, then run `chmod 600 {p}`",
-                                        Where(file=str(p))))
+                problems.append(
+                    Problem(
+                        f"this secret key is readable or writable by group or others "
+                        f"(mode {m:04o}): treat it as disclosed, then run `chmod 600 {p}`",
+                        Where(file=str(p)),
+                    )
+                )
     if problems:
-        raise IntegrityError(f"the workspace's keys are not private ({len(problems)} problem"
-                             f"{'s' if len(problems) != 1 else ''}); nothing was opened",
-                             Where(file=str(keys_dir)), problems)
+        raise IntegrityError(
+            f"the workspace's keys are not private ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}); nothing was opened",
+            Where(file=str(keys_dir)),
+            problems,
+        )
 
 
 def repair(root: Path) -> list[str]:
@@ -101,8 +113,12 @@ def repair(root: Path) -> list[str]:
                 _chmod(p, _mode(st) & ~OPEN_BITS | PRIVATE_FILE, _mode(st))
                 changed.append(str(p.relative_to(root)))
     if changed:
-        log.warning("%s: %d path(s) were accessible to group or others and were made owner-only "
-                    "(e.g. %s)", root, len(changed), ", ".join(changed[:3]))
+        log.warning(
+            "%s: %d path(s) were accessible to group or others and were made owner-only (e.g. %s)",
+            root,
+            len(changed),
+            ", ".join(changed[:3]),
+        )
     return sorted(changed)
 
 
@@ -110,9 +126,12 @@ def _chmod(path: Path, mode: int, was: int) -> None:
     try:
         os.chmod(path, mode)
     except PermissionError:
-        raise IntegrityError(f"accessible to group or others (mode {was:04o}) and this process may not "
-                             f"change it: its owner must run `chmod {mode:o} {path}` (or `chmod -R go-rwx` "
-                             "on the workspace)", Where(file=str(path))) from None
+        raise IntegrityError(
+            f"accessible to group or others (mode {was:04o}) and this process may not "
+            f"change it: its owner must run `chmod {mode:o} {path}` (or `chmod -R go-rwx` "
+            "on the workspace)",
+            Where(file=str(path)),
+        ) from None
 
 
 def shown(paths: list[str]) -> dict[str, object]:

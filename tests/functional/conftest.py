@@ -24,8 +24,14 @@ class Run:
 
 def _run(*args: str, input: str | None = None, env: dict | None = None) -> Run:
     e = {**os.environ, "BULLE_USER": "tester", **(env or {})}
-    p = subprocess.run([sys.executable, "-m", "bulle", *map(str, args)], capture_output=True, text=True,
-                       input=input, env=e, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "bulle", *map(str, args)],
+        capture_output=True,
+        text=True,
+        input=input,
+        env=e,
+        timeout=600,
+    )
     return Run(p.returncode, p.stdout, p.stderr)
 
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REFUSED_PACKAGES = {"sdv", "ctgan", "rdt", "copulas", "sdmetrics"}
-REFUSED_LICENCES = ("busl", "business source", "sspl", "server side public", "elastic license", "commons clause")
+REFUSED_LICENCES = (
+    "busl",
+    "business source",
+    "sspl",
+    "server side public",
+    "elastic license",
+    "commons clause",
+)
 
 
 def test_every_pinned_package_is_recorded_and_acceptable():

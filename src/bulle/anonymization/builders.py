@@ -64,8 +64,12 @@ class _Problems:
         raise err
 
 
-def distinct_values(values: Iterable[str | None], locate: Locate | None = None,
-                    what: str = "hierarchy", problems: _Problems | None = None) -> dict[str, int]:
+def distinct_values(
+    values: Iterable[str | None],
+    locate: Locate | None = None,
+    what: str = "hierarchy",
+    problems: _Problems | None = None,
+) -> dict[str, int]:
     """Distinct values -> index of their first occurrence; missing or unstorable values fail.
 
     With ``problems`` given, problems are added to it (so the caller reports them together with
@@ -83,8 +87,10 @@ def distinct_values(values: Iterable[str | None], locate: Locate | None = None,
             first[v] = i
             bad = [c for c in FORBIDDEN if c in v]
             if bad:
-                problems.add(f"value {v!r} contains {bad[0]!r}, which the hierarchy format "
-                             "cannot store", locate(i))
+                problems.add(
+                    f"value {v!r} contains {bad[0]!r}, which the hierarchy format cannot store",
+                    locate(i),
+                )
     if own:
         problems.raise_if_any(f"cannot build the {what} hierarchy")
     if not first and not problems.items:
@@ -96,6 +102,7 @@ def distinct_values(values: Iterable[str | None], locate: Locate | None = None,
 # flat
 # ------------------------------------------------------------------------------------------
 
+
 def flat_rows(values: Iterable[str | None], locate: Locate | None = None) -> list[list[str]]:
     """Value -> ``*``: the attribute is either kept or removed entirely."""
     leaves = sorted(distinct_values(values, locate, "flat"))
@@ -105,6 +112,7 @@ def flat_rows(values: Iterable[str | None], locate: Locate | None = None) -> lis
 # ------------------------------------------------------------------------------------------
 # numeric intervals
 # ------------------------------------------------------------------------------------------
+
 
 def fmt_decimal(d: Decimal) -> str:
     """A number as written by a person: no exponent, no trailing zeros, no '-0'."""
@@ -124,9 +132,13 @@ def _decimal(text: str) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def interval_rows(values: Iterable[str | None], width: float | str | Decimal,
-                  fanouts: Sequence[int] = (), origin: float | str | Decimal = 0,
-                  locate: Locate | None = None) -> list[list[str]]:
+def interval_rows(
+    values: Iterable[str | None],
+    width: float | str | Decimal,
+    fanouts: Sequence[int] = (),
+    origin: float | str | Decimal = 0,
+    locate: Locate | None = None,
+) -> list[list[str]]:
     """Numbers -> ``[lo, lo+width[`` -> intervals ``fanout`` times wider -> ... -> ``*``.
 
     Intervals are aligned on ``origin`` (0 by default, so labels are round numbers), and each
@@ -144,8 +156,9 @@ def interval_rows(values: Iterable[str | None], width: float | str | Decimal,
         params.add(f"origin must be a number, got {origin!r}", Where(field="origin"))
     for f in fanouts:
         if not isinstance(f, int) or isinstance(f, bool) or f < 2:
-            params.add(f"each fan-out must be an integer of at least 2, got {f!r}",
-                       Where(field="fanout"))
+            params.add(
+                f"each fan-out must be an integer of at least 2, got {f!r}", Where(field="fanout")
+            )
     params.raise_if_any("bad interval hierarchy parameters")
     assert w is not None and o is not None
     problems = _Problems()
@@ -154,8 +167,9 @@ def interval_rows(values: Iterable[str | None], width: float | str | Decimal,
     for v, i in first.items():
         d = _decimal(v)
         if d is None:
-            problems.add(f"not a number: {v!r} (an interval hierarchy needs numeric values)",
-                         locate(i))
+            problems.add(
+                f"not a number: {v!r} (an interval hierarchy needs numeric values)", locate(i)
+            )
         else:
             numbers[v] = d
     problems.raise_if_any("cannot build the interval hierarchy")
@@ -177,6 +191,7 @@ def interval_rows(values: Iterable[str | None], width: float | str | Decimal,
 # ------------------------------------------------------------------------------------------
 # dates
 # ------------------------------------------------------------------------------------------
+
 
 def _parse_date(text: str, formats: Sequence[str] | None) -> date | None:
     s = text.strip()
@@ -208,9 +223,12 @@ def _date_label(d: date, level: str) -> str:
     return f"[{lo}, {lo + 10}["
 
 
-def date_rows(values: Iterable[str | None], levels: Sequence[str] = ("month", "year", "decade"),
-              formats: Sequence[str] | None = None,
-              locate: Locate | None = None) -> list[list[str]]:
+def date_rows(
+    values: Iterable[str | None],
+    levels: Sequence[str] = ("month", "year", "decade"),
+    formats: Sequence[str] | None = None,
+    locate: Locate | None = None,
+) -> list[list[str]]:
     """Dates -> month (2021-03) -> [quarter (2021-Q1)] -> year (2021) -> decade -> ``*``.
 
     Values are ISO dates (or date-times) unless ``formats`` (``strptime`` patterns, tried in
@@ -220,11 +238,17 @@ def date_rows(values: Iterable[str | None], levels: Sequence[str] = ("month", "y
     params = _Problems()
     unknown = [lv for lv in levels if lv not in DATE_LEVELS]
     if unknown:
-        params.add(f"unknown date level(s): {', '.join(unknown)} (choose among "
-                   f"{', '.join(DATE_LEVELS)})", Where(field="levels"))
-    elif [DATE_LEVELS.index(lv) for lv in levels] != sorted({DATE_LEVELS.index(lv) for lv in levels}):
-        params.add("date levels must go from finer to coarser, each once "
-                   f"({' -> '.join(DATE_LEVELS)})", Where(field="levels"))
+        params.add(
+            f"unknown date level(s): {', '.join(unknown)} (choose among {', '.join(DATE_LEVELS)})",
+            Where(field="levels"),
+        )
+    elif [DATE_LEVELS.index(lv) for lv in levels] != sorted(
+        {DATE_LEVELS.index(lv) for lv in levels}
+    ):
+        params.add(
+            f"date levels must go from finer to coarser, each once ({' -> '.join(DATE_LEVELS)})",
+            Where(field="levels"),
+        )
     params.raise_if_any("bad date hierarchy parameters")
     problems = _Problems()
     first = distinct_values(values, locate, "date", problems)
@@ -237,20 +261,28 @@ def date_rows(values: Iterable[str | None], levels: Sequence[str] = ("month", "y
         else:
             parsed[v] = d
     problems.raise_if_any("cannot build the date hierarchy")
-    return [[v, *(_date_label(parsed[v], lv) for lv in levels), TOP]
-            for v in sorted(parsed, key=lambda s: (parsed[s], s))]
+    return [
+        [v, *(_date_label(parsed[v], lv) for lv in levels), TOP]
+        for v in sorted(parsed, key=lambda s: (parsed[s], s))
+    ]
 
 
 # ------------------------------------------------------------------------------------------
 # masking (postcodes, NIR)
 # ------------------------------------------------------------------------------------------
 
+
 def _mask(value: str, keep: int, char: str) -> str:
     return value if keep >= len(value) else value[:keep] + char * (len(value) - keep)
 
 
-def mask_rows(values: Iterable[str | None], keep: Sequence[int] | None = None, step: int = 1,
-              char: str = "*", locate: Locate | None = None) -> list[list[str]]:
+def mask_rows(
+    values: Iterable[str | None],
+    keep: Sequence[int] | None = None,
+    step: int = 1,
+    char: str = "*",
+    locate: Locate | None = None,
+) -> list[list[str]]:
     """Mask trailing characters, a few more at each level: 75011 -> 7501* -> 750** -> ... -> ``*``.
 
     ``keep`` lists how many leading characters each level keeps (strictly decreasing, > 0);
@@ -263,31 +295,38 @@ def mask_rows(values: Iterable[str | None], keep: Sequence[int] | None = None, s
         params.add(f"step must be at least 1, got {step}", Where(field="step"))
     if keep is not None:
         if any(k < 1 for k in keep):
-            params.add("kept prefix lengths must be at least 1 (the top level '*' masks all)",
-                       Where(field="keep"))
+            params.add(
+                "kept prefix lengths must be at least 1 (the top level '*' masks all)",
+                Where(field="keep"),
+            )
         if any(a <= b for a, b in pairwise(keep)):
-            params.add(f"kept prefix lengths must decrease strictly, got {list(keep)}",
-                       Where(field="keep"))
+            params.add(
+                f"kept prefix lengths must decrease strictly, got {list(keep)}", Where(field="keep")
+            )
     params.raise_if_any("bad mask hierarchy parameters")
     leaves = sorted(distinct_values(values, locate, "mask"))
     return _masked(leaves, leaves, keep, step, char)
 
 
-def _masked(leaves: list[str], normalized: list[str], keep: Sequence[int] | None, step: int,
-            char: str) -> list[list[str]]:
+def _masked(
+    leaves: list[str], normalized: list[str], keep: Sequence[int] | None, step: int, char: str
+) -> list[list[str]]:
     longest = max(len(v) for v in normalized)
     if keep is None:
         keep = list(range(longest - step, 0, -step))
-    return [[leaf, *(_mask(norm, k, char) for k in keep), TOP]
-            for leaf, norm in zip(leaves, normalized, strict=True)]
+    return [
+        [leaf, *(_mask(norm, k, char) for k in keep), TOP]
+        for leaf, norm in zip(leaves, normalized, strict=True)
+    ]
 
 
 NIR_RE = re.compile(r"^[1-8]\d{2}\d{2}(\d{2}|2[AB])\d{6}(\d{2})?$")
 NIR_KEEP = (5, 3, 1)  # sex + year + month, sex + year, sex
 
 
-def nir_rows(values: Iterable[str | None], keep: Sequence[int] = NIR_KEEP,
-             locate: Locate | None = None) -> list[list[str]]:
+def nir_rows(
+    values: Iterable[str | None], keep: Sequence[int] = NIR_KEEP, locate: Locate | None = None
+) -> list[list[str]]:
     """French social security numbers (NIR) masked by prefix: keep sex, birth year and month,
     then year, then sex, then nothing.
 
@@ -302,13 +341,18 @@ def nir_rows(values: Iterable[str | None], keep: Sequence[int] = NIR_KEEP,
     for v, i in first.items():
         n = re.sub(r"\s+", "", v).upper()
         if not NIR_RE.match(n):
-            problems.add(f"not a NIR: {v!r} (expected 13 or 15 characters: sex, year, month, "
-                         "department, commune, order[, key])", locate(i))
+            problems.add(
+                f"not a NIR: {v!r} (expected 13 or 15 characters: sex, year, month, "
+                "department, commune, order[, key])",
+                locate(i),
+            )
         else:
             norm[v] = n[:13]  # the key (2 last digits) says nothing more about the person
     if any(k < 1 for k in keep) or any(a <= b for a, b in pairwise(keep)):
-        problems.add(f"kept prefix lengths must be positive and decrease strictly, got "
-                     f"{list(keep)}", Where(field="keep"))
+        problems.add(
+            f"kept prefix lengths must be positive and decrease strictly, got {list(keep)}",
+            Where(field="keep"),
+        )
     problems.raise_if_any("cannot build the NIR hierarchy")
     leaves = sorted(norm)
     return _masked(leaves, [norm[v] for v in leaves], keep, 1, "*")
@@ -318,13 +362,17 @@ def nir_rows(values: Iterable[str | None], keep: Sequence[int] = NIR_KEEP,
 # ordered categories
 # ------------------------------------------------------------------------------------------
 
+
 def _group_label(members: list[str]) -> str:
     return members[0] if len(members) == 1 else f"[{members[0]}, {members[-1]}]"
 
 
-def ordered_rows(order: Sequence[str], group_sizes: Sequence[int],
-                 values: Iterable[str | None] | None = None,
-                 locate: Locate | None = None) -> list[list[str]]:
+def ordered_rows(
+    order: Sequence[str],
+    group_sizes: Sequence[int],
+    values: Iterable[str | None] | None = None,
+    locate: Locate | None = None,
+) -> list[list[str]]:
     """Ordered categories grouped by consecutive runs: level 1 groups ``group_sizes[0]``
     categories, level 2 groups ``group_sizes[1]`` level-1 groups, and so on, then ``*``.
 
@@ -341,12 +389,16 @@ def ordered_rows(order: Sequence[str], group_sizes: Sequence[int],
             problems.add(f"category {c!r} listed twice in the order", Where(field="order"))
         seen.add(c)
         if any(ch in c for ch in FORBIDDEN):
-            problems.add(f"category {c!r} contains a character the hierarchy format cannot "
-                         "store", Where(field="order"))
+            problems.add(
+                f"category {c!r} contains a character the hierarchy format cannot store",
+                Where(field="order"),
+            )
     for g in group_sizes:
         if not isinstance(g, int) or isinstance(g, bool) or g < 2:
-            problems.add(f"each group size must be an integer of at least 2, got {g!r}",
-                         Where(field="groups"))
+            problems.add(
+                f"each group size must be an integer of at least 2, got {g!r}",
+                Where(field="groups"),
+            )
     problems.raise_if_any("bad ordered hierarchy parameters")
     if values is not None:
         unknown = _Problems()
@@ -359,8 +411,9 @@ def ordered_rows(order: Sequence[str], group_sizes: Sequence[int],
     groups: list[list[list[str]]] = [[[c] for c in order]]
     for size in group_sizes:
         prev = groups[-1]
-        groups.append([[leaf for g in prev[j:j + size] for leaf in g]
-                       for j in range(0, len(prev), size)])
+        groups.append(
+            [[leaf for g in prev[j : j + size] for leaf in g] for j in range(0, len(prev), size)]
+        )
     label_of: list[dict[str, str]] = []
     for level in groups[1:]:
         m = {}

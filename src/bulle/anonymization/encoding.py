@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from bulle.anonymization.spec import AnonymizationSpec
 
-COUNT = "__bulle_n"          # records of the whole table in a combination
-SUBSET_COUNT = "__bulle_s"   # records of the research subset in a combination
+COUNT = "__bulle_n"  # records of the whole table in a combination
+SUBSET_COUNT = "__bulle_s"  # records of the research subset in a combination
 FIRST_ROW = "__bulle_first"  # 0-based file position of a combination's first row (when asked for)
 
 
@@ -32,9 +32,9 @@ class SensitiveColumn:
 
     name: str
     values: list[str]
-    codes: np.ndarray            # per base row
+    codes: np.ndarray  # per base row
     hierarchy: Hierarchy | None = None
-    arx_ids: np.ndarray | None = None   # per value: ARX's number (order of first appearance)
+    arx_ids: np.ndarray | None = None  # per value: ARX's number (order of first appearance)
 
     @property
     def size(self) -> int:
@@ -47,16 +47,16 @@ class Encoded:
 
     qis: list[str]
     hierarchies: list[Hierarchy]
-    heights: np.ndarray                       # (D,)
-    leaf_values: list[list[str]]              # [d][leaf code] -> data value
-    level_codes: list[list[np.ndarray]]       # [d][l][leaf code] -> level code
-    level_values: list[list[list[str]]]       # [d][l][level code] -> generalized value
-    shares: list[list[np.ndarray]]            # [d][l][level code] -> ARX domain share
-    rows: np.ndarray                          # (n, D) leaf codes of the distinct combinations
-    count: np.ndarray                         # (n,) records counted by models and metrics
-    pcount: np.ndarray | None                 # (n,) all records (δ-presence), else None
+    heights: np.ndarray  # (D,)
+    leaf_values: list[list[str]]  # [d][leaf code] -> data value
+    level_codes: list[list[np.ndarray]]  # [d][l][leaf code] -> level code
+    level_values: list[list[list[str]]]  # [d][l][level code] -> generalized value
+    shares: list[list[np.ndarray]]  # [d][l][level code] -> ARX domain share
+    rows: np.ndarray  # (n, D) leaf codes of the distinct combinations
+    count: np.ndarray  # (n,) records counted by models and metrics
+    pcount: np.ndarray | None  # (n,) all records (δ-presence), else None
     sensitive: list[SensitiveColumn]
-    first: np.ndarray | None = None           # (n,) first row of each combination, when read
+    first: np.ndarray | None = None  # (n,) first row of each combination, when read
     _row_codes: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _level_maps: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict, repr=False)
     _base_grouping: object = field(default=None, repr=False)
@@ -114,8 +114,16 @@ class Encoded:
         raise KeyError(name)
 
 
-_INT_TYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
-              "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
+_INT_TYPES = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+}
 
 
 def arrow_ints(column) -> np.ndarray:
@@ -137,8 +145,9 @@ def arrow_ints(column) -> np.ndarray:
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64)
     size = np.dtype(dtype).itemsize
-    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
-                         offset=arr.offset * size).astype(np.int64)
+    return np.frombuffer(
+        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * size
+    ).astype(np.int64)
 
 
 def _column_strings(column) -> tuple[np.ndarray, list[str]]:
@@ -164,8 +173,12 @@ def _column_strings(column) -> tuple[np.ndarray, list[str]]:
     return codes, values
 
 
-def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None,
-           value_orders: dict[str, list[str]] | None = None) -> Encoded:
+def encode(
+    freq: pa.Table,
+    spec: AnonymizationSpec,
+    data_file: str | None = None,
+    value_orders: dict[str, list[str]] | None = None,
+) -> Encoded:
     """Encode a base frequency table (QIs + sensitive columns + counts) for the search.
 
     ``value_orders`` gives, per sensitive column, its values in order of first appearance in the
@@ -174,8 +187,11 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
     qis = list(spec.quasi_identifiers)
     missing = [c for c in [*qis, *spec.sensitive] if c not in freq.column_names]
     if missing:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in missing)}; the table has "
-                         f"{', '.join(freq.column_names[:50])}", Where(file=data_file, column=missing[0]))
+        raise InputError(
+            f"unknown column(s) {', '.join(repr(c) for c in missing)}; the table has "
+            f"{', '.join(freq.column_names[:50])}",
+            Where(file=data_file, column=missing[0]),
+        )
     n_all = arrow_ints(freq.column(COUNT))
     if SUBSET_COUNT in freq.column_names:
         count = arrow_ints(freq.column(SUBSET_COUNT))
@@ -190,8 +206,11 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
         codes, values = _column_strings(freq.column(q))
         codes_per_qi.append(codes)
         leaf_values.append(values)
-    problems = coverage_problems(dict(zip(qis, hierarchies, strict=True)),
-                                 dict(zip(qis, leaf_values, strict=True)), data_file)
+    problems = coverage_problems(
+        dict(zip(qis, hierarchies, strict=True)),
+        dict(zip(qis, leaf_values, strict=True)),
+        data_file,
+    )
     sensitive: list[SensitiveColumn] = []
     for s in spec.sensitive:
         codes, values = _column_strings(freq.column(s))
@@ -205,9 +224,12 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
         arx_ids = None
         if value_orders and s in value_orders:
             position = {v: i for i, v in enumerate(value_orders[s])}
-            arx_ids = np.array([position.get(v, len(position) + j) for j, v in enumerate(ordered)],
-                               dtype=np.int64)
-        sensitive.append(SensitiveColumn(s, ordered, rank[codes] if len(codes) else codes, h, arx_ids))
+            arx_ids = np.array(
+                [position.get(v, len(position) + j) for j, v in enumerate(ordered)], dtype=np.int64
+            )
+        sensitive.append(
+            SensitiveColumn(s, ordered, rank[codes] if len(codes) else codes, h, arx_ids)
+        )
     if problems:
         raise ValidationError.from_problems("values not covered by their hierarchy", problems)
 
@@ -233,7 +255,17 @@ def encode(freq: pa.Table, spec: AnonymizationSpec, data_file: str | None = None
         shares.append(sh)
     rows = np.stack(codes_per_qi, axis=1) if codes_per_qi else np.zeros((len(count), 0), np.int64)
     first = arrow_ints(freq.column(FIRST_ROW)) if FIRST_ROW in freq.column_names else None
-    return Encoded(first=first, qis=qis, hierarchies=hierarchies,
-                   heights=np.array([h.height for h in hierarchies], dtype=np.int64),
-                   leaf_values=leaf_values, level_codes=level_codes, level_values=level_values,
-                   shares=shares, rows=rows, count=count, pcount=pcount, sensitive=sensitive)
+    return Encoded(
+        first=first,
+        qis=qis,
+        hierarchies=hierarchies,
+        heights=np.array([h.height for h in hierarchies], dtype=np.int64),
+        leaf_values=leaf_values,
+        level_codes=level_codes,
+        level_values=level_values,
+        shares=shares,
+        rows=rows,
+        count=count,
+        pcount=pcount,
+        sensitive=sensitive,
+    )

@@ -24,7 +24,7 @@ from bulle.anonymization.models import ClassView, PrivacyModel
 if TYPE_CHECKING:
     from bulle.anonymization.encoding import Encoded
 
-_CACHE_BYTES = 256 << 20   # class tables kept as roll-up sources
+_CACHE_BYTES = 256 << 20  # class tables kept as roll-up sources
 _CACHE_SLOTS = 2048
 _NONE = np.iinfo(np.int64).max
 
@@ -34,10 +34,10 @@ class NodeResult:
     node: tuple[int, ...]
     anonymous: bool
     monotone_failed: bool
-    suppressed: int                  # counted records in failing classes (complete if ``complete``)
+    suppressed: int  # counted records in failing classes (complete if ``complete``)
     complete: bool
     grouping: Grouping
-    violating: np.ndarray | None     # (C,) failing classes with counted records
+    violating: np.ndarray | None  # (C,) failing classes with counted records
 
     @property
     def suppressed_classes(self) -> int:
@@ -64,12 +64,17 @@ class Evaluator:
         sizes = [m.min_class_size for m in models if m.min_class_size is not None]
         self.min_size = max(sizes) if sizes else None
         self.first = [m for m in models if m.first]
-        self.monotone = [m for m in models if not m.first and m.monotonic_with_suppression
-                         and m.name != "k-anonymity"]
+        self.monotone = [
+            m
+            for m in models
+            if not m.first and m.monotonic_with_suppression and m.name != "k-anonymity"
+        ]
         self.others = [m for m in models if not m.first and not m.monotonic_with_suppression]
         self.has_dpresence = bool(self.first)
         # Failure certificates (see ``_certified``): every non-monotonic model bounds its failures.
-        self.certifies = bool(self.others) and not self.first and all(m.bounds_failures for m in self.others)
+        self.certifies = (
+            bool(self.others) and not self.first and all(m.bounds_failures for m in self.others)
+        )
         self.evaluations = 0
         self.rows_processed = 0
         self._cache: dict[tuple[int, ...], int] = {}
@@ -77,7 +82,7 @@ class Evaluator:
         self._slot_levels = np.full((_CACHE_SLOTS, enc.dims), 127, dtype=np.int8)
         self._slot_sizes = np.full(_CACHE_SLOTS, _NONE, dtype=np.int64)
         self._slot_bytes = np.zeros(_CACHE_SLOTS, dtype=np.int64)
-        self._slot_tick = np.zeros(_CACHE_SLOTS, dtype=np.int64)   # last use, for LRU eviction
+        self._slot_tick = np.zeros(_CACHE_SLOTS, dtype=np.int64)  # last use, for LRU eviction
         self._tick = 0
         self._used = 0
         self._inserted = 0
@@ -89,8 +94,14 @@ class Evaluator:
             shift += int(len(enc.level_values[d]) - 1).bit_length() + 1
         self._packed = shift <= 62
         self._offsets = offsets
-        self._guards = sum(1 << (o + int(len(enc.level_values[d]) - 1).bit_length())
-                           for d, o in enumerate(offsets)) if self._packed else 0
+        self._guards = (
+            sum(
+                1 << (o + int(len(enc.level_values[d]) - 1).bit_length())
+                for d, o in enumerate(offsets)
+            )
+            if self._packed
+            else 0
+        )
         self._slot_packed = np.zeros(_CACHE_SLOTS, dtype=np.int64)
         self._hub_min = max(256, enc.n_rows // 16)
         self._hub_requests: dict[tuple[int, ...], int] = {}
@@ -159,7 +170,7 @@ class Evaluator:
             j = self._used
             self._used += 1
         else:
-            j = int(np.argmin(self._slot_tick))   # least recently used (or a freed slot)
+            j = int(np.argmin(self._slot_tick))  # least recently used (or a freed slot)
         old = self._slot_groups[j]
         if old is not None:
             del self._cache[old.node]
@@ -175,7 +186,13 @@ class Evaluator:
         self._tick += 1
         self._slot_tick[j] = self._tick
         while self._cache_bytes > _CACHE_BYTES:
-            k = int(np.argmin(np.where(self._slot_bytes[:self._used] > 0, self._slot_tick[:self._used], _NONE)))
+            k = int(
+                np.argmin(
+                    np.where(
+                        self._slot_bytes[: self._used] > 0, self._slot_tick[: self._used], _NONE
+                    )
+                )
+            )
             victim = self._slot_groups[k]
             del self._cache[victim.node]
             self._cache_bytes -= self._slot_bytes[k]
@@ -193,8 +210,11 @@ class Evaluator:
             return
         psize = g.psize[todo] if g.psize is not None else None
         # C order whatever the stored layout: row sums then add up in the same order every time.
-        view = ClassView(g.size[todo], psize,
-                         lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo]))
+        view = ClassView(
+            g.size[todo],
+            psize,
+            lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo]),
+        )
         ok[todo] = model.check(view)
 
     def evaluate(self, node: tuple[int, ...], force: bool = False) -> NodeResult:
@@ -234,8 +254,12 @@ class Evaluator:
         for m in self.others:
             self._apply(g, ok, m)
             if not force and int(size[~ok & counted].sum()) > self.limit:
-                failed = monotone_failed or (base_ok is not None and self._certified(g, base_ok, sure))
-                return NodeResult(tuple(node), False, failed, int(size[~ok & counted].sum()), False, g, None)
+                failed = monotone_failed or (
+                    base_ok is not None and self._certified(g, base_ok, sure)
+                )
+                return NodeResult(
+                    tuple(node), False, failed, int(size[~ok & counted].sum()), False, g, None
+                )
         violating = ~ok & counted
         suppressed = int(size[violating].sum())
         anonymous = suppressed <= self.limit and not unsuppressible
@@ -255,7 +279,9 @@ class Evaluator:
         if todo.shape[0] == 0:
             return sure > self.limit
         sizes = g.size[todo]
-        view = ClassView(sizes, None, lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo]))
+        view = ClassView(
+            sizes, None, lambda attribute: np.ascontiguousarray(g.histogram(attribute)[todo])
+        )
         share = np.zeros(todo.shape[0])
         for m in self.others:
             np.maximum(share, m.failing_share(view), out=share)

@@ -31,8 +31,13 @@ def source_columns(engine: Engine, path: Path) -> list[str]:
     return engine.source_columns(Path(path))
 
 
-def base_frequencies(engine: Engine, data: Path, columns: list[str],
-                     subset: Path | None = None, first_row: bool = False) -> pa.Table:
+def base_frequencies(
+    engine: Engine,
+    data: Path,
+    columns: list[str],
+    subset: Path | None = None,
+    first_row: bool = False,
+) -> pa.Table:
     """Distinct combinations of ``columns`` with ``__bulle_n`` (and ``__bulle_s`` for a subset).
 
     ``first_row`` adds ``__bulle_first``, the 0-based position in the file of each combination's
@@ -45,15 +50,19 @@ def base_frequencies(engine: Engine, data: Path, columns: list[str],
     have = source_columns(engine, data)
     unknown = [c for c in columns if c not in have]
     if unknown:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in unknown)}; the data has "
-                         f"{', '.join(repr(c) for c in have[:60])}",
-                         Where(file=str(data), column=unknown[0]))
+        raise InputError(
+            f"unknown column(s) {', '.join(repr(c) for c in unknown)}; the data has "
+            f"{', '.join(repr(c) for c in have[:60])}",
+            Where(file=str(data), column=unknown[0]),
+        )
     if subset is not None:
         sub_cols = source_columns(engine, Path(subset))
         if sub_cols != have:
-            raise InputError("the research subset must have the same columns as the data, in the "
-                             f"same order (data: {', '.join(have)}; subset: {', '.join(sub_cols)})",
-                             Where(file=str(subset)))
+            raise InputError(
+                "the research subset must have the same columns as the data, in the "
+                f"same order (data: {', '.join(have)}; subset: {', '.join(sub_cols)})",
+                Where(file=str(subset)),
+            )
     if subset is not None:
         return _with_subset(engine, data, columns, have, Path(subset))
     freq = _group_counts(engine, data, columns, first_row)
@@ -62,13 +71,17 @@ def base_frequencies(engine: Engine, data: Path, columns: list[str],
     return freq
 
 
-def _group_counts(engine: Engine, data: Path, columns: list[str], first_row: bool) -> pa.Table | None:
+def _group_counts(
+    engine: Engine, data: Path, columns: list[str], first_row: bool
+) -> pa.Table | None:
     """The engine groups the file directly when it can (a CSV read as text, with no copy)."""
     from bulle.storage.engine import DIRECT_CSV
 
     if is_csv(data) and DIRECT_CSV not in engine.capabilities:
         return None
-    return engine.group_counts(data, columns, count=COUNT, first_row=FIRST_ROW if first_row else None)
+    return engine.group_counts(
+        data, columns, count=COUNT, first_row=FIRST_ROW if first_row else None
+    )
 
 
 def first_appearance(engine: Engine, data: Path, column: str) -> list[str]:
@@ -76,8 +89,9 @@ def first_appearance(engine: Engine, data: Path, column: str) -> list[str]:
     return engine.first_appearance(Path(data), column)
 
 
-def _with_subset(engine: Engine, data: Path, columns: list[str], all_columns: list[str],
-                 subset: Path) -> pa.Table:
+def _with_subset(
+    engine: Engine, data: Path, columns: list[str], all_columns: list[str], subset: Path
+) -> pa.Table:
     """Counts of the data and of the research subset; ARX matches every subset row to a distinct
     data row, so a subset row that cannot match is reported."""
     import numpy as np
@@ -90,7 +104,9 @@ def _with_subset(engine: Engine, data: Path, columns: list[str], all_columns: li
     if sub is None:
         sub = _via_parquet(engine, subset, all_columns)
     key_columns = [full.column(c).to_pylist() for c in all_columns]
-    data_index = dict(zip(zip(*key_columns, strict=True), full.column(COUNT).to_pylist(), strict=True))
+    data_index = dict(
+        zip(zip(*key_columns, strict=True), full.column(COUNT).to_pylist(), strict=True)
+    )
     sub_keys = zip(*[sub.column(c).to_pylist() for c in all_columns], strict=True)
     index = dict(zip(sub_keys, sub.column(COUNT).to_pylist(), strict=True))
     unmatched = [k for k in index if k not in data_index]
@@ -106,7 +122,8 @@ def _with_subset(engine: Engine, data: Path, columns: list[str], all_columns: li
     full = full.append_column(SUBSET_COUNT, pa.array(m))
     grouped = full.group_by(columns).aggregate([(COUNT, "sum"), (SUBSET_COUNT, "sum")])
     return grouped.select([*columns, f"{COUNT}_sum", f"{SUBSET_COUNT}_sum"]).rename_columns(
-        [*columns, COUNT, SUBSET_COUNT])
+        [*columns, COUNT, SUBSET_COUNT]
+    )
 
 
 def _via_parquet(engine: Engine, data: Path, columns: list[str]) -> pa.Table:

@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 _DENSE_MIN = 1 << 16
 _DENSE_MAX = 1 << 24
-_DENSE_FACTOR = 16      # a bitmap scan of 16 entries per row still beats sorting the rows
+_DENSE_FACTOR = 16  # a bitmap scan of 16 entries per row still beats sorting the rows
 _KEY_LIMIT = 1 << 62
-_COLUMN_HIST_MAX = 64    # sensitive values up to which histograms roll up one value at a time
+_COLUMN_HIST_MAX = 64  # sensitive values up to which histograms roll up one value at a time
 
 # Per-thread scratch for ``dense_ids``: an occupancy bitmap kept all False between calls and a
 # remap table whose stale entries are never read. Allocating and zeroing both for every node cost
@@ -36,15 +36,37 @@ _scratch = threading.local()
 class Grouping:
     """Classes of one node: per class its size, and on demand its codes, members, histograms."""
 
-    __slots__ = ("__weakref__", "_cls", "_cls_fn", "_columns", "_columns_fn", "_hist_fn", "enc", "hist",
-                 "hist_t", "is_base", "lazy_bytes", "node", "psize", "size")
+    __slots__ = (
+        "__weakref__",
+        "_cls",
+        "_cls_fn",
+        "_columns",
+        "_columns_fn",
+        "_hist_fn",
+        "enc",
+        "hist",
+        "hist_t",
+        "is_base",
+        "lazy_bytes",
+        "node",
+        "psize",
+        "size",
+    )
 
-    def __init__(self, node: tuple[int, ...], size: np.ndarray, psize: np.ndarray | None, enc: Encoded,
-                 columns_fn: Callable[[], list[np.ndarray]], cls_fn: Callable[[], np.ndarray],
-                 hist_fn: Callable[[str], np.ndarray], is_base: bool = False):
+    def __init__(
+        self,
+        node: tuple[int, ...],
+        size: np.ndarray,
+        psize: np.ndarray | None,
+        enc: Encoded,
+        columns_fn: Callable[[], list[np.ndarray]],
+        cls_fn: Callable[[], np.ndarray],
+        hist_fn: Callable[[str], np.ndarray],
+        is_base: bool = False,
+    ):
         self.node = node
-        self.size = size            # (C,) counted records (research-subset records)
-        self.psize = psize          # (C,) all records (δ-presence), else None
+        self.size = size  # (C,) counted records (research-subset records)
+        self.psize = psize  # (C,) all records (δ-presence), else None
         self.enc = enc
         self._columns: list[np.ndarray] | None = None
         self._columns_fn = columns_fn
@@ -52,9 +74,9 @@ class Grouping:
         self._cls_fn = cls_fn
         self._hist_fn = hist_fn
         self.hist: dict[str, np.ndarray] = {}
-        self.hist_t: dict[str, np.ndarray] = {}   # (values, C) copies, for rolling up by value
+        self.hist_t: dict[str, np.ndarray] = {}  # (values, C) copies, for rolling up by value
         self.is_base = is_base
-        self.lazy_bytes = 0         # held until the codes are materialized (the source's class map)
+        self.lazy_bytes = 0  # held until the codes are materialized (the source's class map)
 
     @property
     def n_classes(self) -> int:
@@ -90,7 +112,7 @@ class Grouping:
             h = self._hist_fn(attribute)
             self.hist[attribute] = h
             if h.flags.f_contiguous and not h.flags.c_contiguous:
-                self.hist_t[attribute] = h.T   # built transposed: keep that layout at hand
+                self.hist_t[attribute] = h.T  # built transposed: keep that layout at hand
         return h
 
     def histogram_t(self, attribute: str) -> np.ndarray:
@@ -105,8 +127,10 @@ class Grouping:
     def nbytes(self) -> int:
         total = self.size.nbytes * 2
         # A histogram and its transposed copy may share one buffer: count each buffer once.
-        buffers = {id(h if h.base is None else h.base): h.nbytes
-                   for h in (*self.hist.values(), *self.hist_t.values())}
+        buffers = {
+            id(h if h.base is None else h.base): h.nbytes
+            for h in (*self.hist.values(), *self.hist_t.values())
+        }
         total += sum(buffers.values())
         if self._columns is not None:
             total += sum(c.nbytes for c in self._columns)
@@ -125,10 +149,19 @@ def base_grouping(enc: Encoded) -> Grouping:
         col = enc.sensitive_column(attribute)
         flat = ident * col.size + col.codes
         return np.bincount(flat, weights=enc.count, minlength=enc.n_rows * col.size).reshape(
-            enc.n_rows, col.size)
+            enc.n_rows, col.size
+        )
 
-    g = Grouping(tuple([0] * enc.dims), enc.count, enc.pcount, enc, lambda: columns, lambda: ident,
-                 hist, is_base=True)
+    g = Grouping(
+        tuple([0] * enc.dims),
+        enc.count,
+        enc.pcount,
+        enc,
+        lambda: columns,
+        lambda: ident,
+        hist,
+        is_base=True,
+    )
     enc._base_grouping = g
     return g
 
@@ -255,8 +288,9 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
             # Built as (values, C), so that rolling this table up again reads contiguous rows; the
             # models get a view (and see their classes through a C-ordered selection).
             if source.is_base:
-                out = np.bincount(col.codes * n_classes + ids, weights=enc.count,
-                                  minlength=width * n_classes).reshape(width, n_classes)
+                out = np.bincount(
+                    col.codes * n_classes + ids, weights=enc.count, minlength=width * n_classes
+                ).reshape(width, n_classes)
             else:
                 # One bincount per value over a row of the source's transposed histogram: the
                 # same integer sums as one flat bincount, without building a (C*values) key.
@@ -271,7 +305,9 @@ def roll_up(enc: Encoded, source: Grouping, node: tuple[int, ...]) -> Grouping:
             h_src = source.histogram(attribute)
             flat = (ids[:, None] * width + np.arange(width, dtype=np.int64)[None, :]).ravel()
             weights = h_src.ravel()
-        return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(n_classes, width)
+        return np.bincount(flat, weights=weights, minlength=n_classes * width).reshape(
+            n_classes, width
+        )
 
     g = Grouping(node, size, psize, enc, columns_fn, cls_fn, hist_fn)
     g.lazy_bytes = ids.nbytes

@@ -37,8 +37,9 @@ class Hierarchy:
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
-    def from_rows(cls, rows: Iterable[Sequence[str]], name: str | None = None,
-                  source: str | None = None) -> Hierarchy:
+    def from_rows(
+        cls, rows: Iterable[Sequence[str]], name: str | None = None, source: str | None = None
+    ) -> Hierarchy:
         """Build and validate a hierarchy; raise one ValidationError listing every problem."""
         materialized = tuple(tuple(str(v) for v in row) for row in rows)
         problems, warnings = _structural_problems(materialized, name, source)
@@ -87,8 +88,9 @@ class Hierarchy:
         return [list(r) for r in self.rows]
 
 
-def _structural_problems(rows: tuple[tuple[str, ...], ...], name: str | None,
-                         source: str | None) -> tuple[list[Problem], list[str]]:
+def _structural_problems(
+    rows: tuple[tuple[str, ...], ...], name: str | None, source: str | None
+) -> tuple[list[Problem], list[str]]:
     problems: list[Problem] = []
     warnings: list[str] = []
     col = name
@@ -99,9 +101,13 @@ def _structural_problems(rows: tuple[tuple[str, ...], ...], name: str | None,
         problems.append(Problem("hierarchy row is empty", Where(file=source, line=1, column=col)))
     for i, row in enumerate(rows, start=1):
         if len(row) != width:
-            problems.append(Problem(
-                f"row has {len(row)} values but the first row has {width}: every row needs the "
-                f"same number of levels", Where(file=source, line=i, column=col)))
+            problems.append(
+                Problem(
+                    f"row has {len(row)} values but the first row has {width}: every row needs the "
+                    f"same number of levels",
+                    Where(file=source, line=i, column=col),
+                )
+            )
     if problems:
         return problems, warnings
     # A value at level i must have one parent at level i+1 (including level 0: the leaf).
@@ -116,15 +122,20 @@ def _structural_problems(rows: tuple[tuple[str, ...], ...], name: str | None,
             elif seen[0] != up and value not in reported:
                 reported.add(value)
                 what = "leaf" if level == 0 else f"value at level {level}"
-                problems.append(Problem(
-                    f"inconsistent hierarchy: {what} {value!r} generalizes to {seen[0]!r} "
-                    f"(line {seen[1]}) and to {up!r} (line {i}) at level {level + 1}",
-                    Where(file=source, line=i, column=col)))
+                problems.append(
+                    Problem(
+                        f"inconsistent hierarchy: {what} {value!r} generalizes to {seen[0]!r} "
+                        f"(line {seen[1]}) and to {up!r} (line {i}) at level {level + 1}",
+                        Where(file=source, line=i, column=col),
+                    )
+                )
     first_line: dict[tuple[str, ...], int] = {}
     for i, row in enumerate(rows, start=1):
         if row in first_line:
-            warnings.append(f"{source or 'hierarchy'}: line {i} repeats leaf {row[0]!r} of line "
-                            f"{first_line[row]} (kept: the Loss metric counts it in the domain size)")
+            warnings.append(
+                f"{source or 'hierarchy'}: line {i} repeats leaf {row[0]!r} of line "
+                f"{first_line[row]} (kept: the Loss metric counts it in the domain size)"
+            )
         else:
             first_line[row] = i
     return problems, warnings
@@ -146,7 +157,9 @@ def read_hierarchy_csv(path: Path | str, name: str | None = None) -> Hierarchy:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError("hierarchy file is not valid UTF-8", Where(file=str(p), line=line, column=name)) from None
+        raise InputError(
+            "hierarchy file is not valid UTF-8", Where(file=str(p), line=line, column=name)
+        ) from None
     lines = text.split("\n")
     while lines and lines[-1].strip("\r") == "":
         lines.pop()
@@ -154,7 +167,9 @@ def read_hierarchy_csv(path: Path | str, name: str | None = None) -> Hierarchy:
     for i, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if line == "":
-            raise InputError("empty line inside the hierarchy", Where(file=str(p), line=i, column=name))
+            raise InputError(
+                "empty line inside the hierarchy", Where(file=str(p), line=i, column=name)
+            )
         rows.append(line.split(SEPARATOR))
     return Hierarchy.from_rows(rows, name=name, source=str(p))
 
@@ -165,8 +180,11 @@ def write_hierarchy_csv(hierarchy: Hierarchy, path: Path | str) -> None:
     for row in hierarchy.rows:
         for value in row:
             if SEPARATOR in value or "\n" in value or "\r" in value:
-                raise InputError(f"value {value!r} cannot be written in ARX's hierarchy format "
-                                 f"(it contains {SEPARATOR!r} or a line break)", Where(file=str(p)))
+                raise InputError(
+                    f"value {value!r} cannot be written in ARX's hierarchy format "
+                    f"(it contains {SEPARATOR!r} or a line break)",
+                    Where(file=str(p)),
+                )
     body = "".join(SEPARATOR.join(row) + "\n" for row in hierarchy.rows).encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
@@ -180,14 +198,20 @@ def write_hierarchy_csv(hierarchy: Hierarchy, path: Path | str) -> None:
         raise
 
 
-def coverage_problems(hierarchies: dict[str, Hierarchy],
-                      values: dict[str, Iterable[str]], data_file: str | None = None) -> list[Problem]:
+def coverage_problems(
+    hierarchies: dict[str, Hierarchy],
+    values: dict[str, Iterable[str]],
+    data_file: str | None = None,
+) -> list[Problem]:
     """One problem per data value that its column's hierarchy does not cover."""
     problems: list[Problem] = []
     for column, hierarchy in hierarchies.items():
         for value in hierarchy.uncovered(values.get(column, ())):
-            problems.append(Problem(
-                f"value {value!r} of column {column!r} is not covered by its hierarchy"
-                + (f" ({hierarchy.source})" if hierarchy.source else ""),
-                Where(file=data_file, column=column)))
+            problems.append(
+                Problem(
+                    f"value {value!r} of column {column!r} is not covered by its hierarchy"
+                    + (f" ({hierarchy.source})" if hierarchy.source else ""),
+                    Where(file=data_file, column=column),
+                )
+            )
     return problems

@@ -22,13 +22,18 @@ class Lattice:
         for s in shape:
             size *= s
         if size > MAX_NODES:
-            raise InputError(f"the lattice has {size:,} transformations (more than {MAX_NODES:,}): "
-                             f"use fewer quasi-identifiers or hierarchies with fewer levels")
+            raise InputError(
+                f"the lattice has {size:,} transformations (more than {MAX_NODES:,}): "
+                f"use fewer quasi-identifiers or hierarchies with fewer levels"
+            )
         self.shape = shape
         self.size = size
         dims = len(shape)
-        self.levels = np.indices(shape).reshape(dims, -1).T.astype(np.int64) if dims else \
-            np.zeros((1, 0), np.int64)
+        self.levels = (
+            np.indices(shape).reshape(dims, -1).T.astype(np.int64)
+            if dims
+            else np.zeros((1, 0), np.int64)
+        )
         strides = []
         acc = 1
         for s in reversed(shape):

@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 SUPPRESSED_VALUE = SUPPRESSED
 
 
-def write_release(engine: Engine, result: AnonymizationResult, source: Path, dest: Path,
-                  suppressed: str = "star", *, keep_formulas: bool = False) -> int:
+def write_release(
+    engine: Engine,
+    result: AnonymizationResult,
+    source: Path,
+    dest: Path,
+    suppressed: str = "star",
+    *,
+    keep_formulas: bool = False,
+) -> int:
     """Write the release of ``source`` to ``dest`` (.csv or .parquet); return the rows written.
 
     In a CSV, text cells a spreadsheet would run as formulas are neutralised unless
@@ -41,8 +48,15 @@ def write_release(engine: Engine, result: AnonymizationResult, source: Path, des
         from bulle.storage.engine import CsvOptions
 
         delimiter = csv_checks.sniff(source, CsvOptions(all_varchar=True)).delimiter
-    engine.write_release(Path(source), Path(dest), Release(
-        maps={q: maps[q] for q in qis},
-        suppressed_classes=frozenset(tuple(r) for r in result.suppressed_class_values()),
-        remove_suppressed=suppressed == "remove", keep_formulas=keep_formulas, delimiter=delimiter))
+    engine.write_release(
+        Path(source),
+        Path(dest),
+        Release(
+            maps={q: maps[q] for q in qis},
+            suppressed_classes=frozenset(tuple(r) for r in result.suppressed_class_values()),
+            remove_suppressed=suppressed == "remove",
+            keep_formulas=keep_formulas,
+            delimiter=delimiter,
+        ),
+    )
     return result.records - (result.suppressed_records if suppressed == "remove" else 0)

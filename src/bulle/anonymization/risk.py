@@ -55,14 +55,35 @@ SUPPRESSION_MARKER = "*"
 
 # ARX's risk bands (RiskModelSampleRiskDistribution): band i holds risks in (low_i, high_i].
 RISK_BAND_HIGHS: tuple[float, ...] = (
-    1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09,
-    0.1, 0.125, 0.143, 0.167, 0.2, 0.25, 0.334, 0.5, 1.0,
+    1e-8,
+    1e-7,
+    1e-6,
+    1e-5,
+    1e-4,
+    1e-3,
+    0.01,
+    0.02,
+    0.03,
+    0.04,
+    0.05,
+    0.06,
+    0.07,
+    0.08,
+    0.09,
+    0.1,
+    0.125,
+    0.143,
+    0.167,
+    0.2,
+    0.25,
+    0.334,
+    0.5,
+    1.0,
 )
 RISK_BAND_LOWS: tuple[float, ...] = (0.0, *RISK_BAND_HIGHS[:-1])
 
 # Lower edges of the class-size histogram bins (the last bin is open above).
 SIZE_BIN_EDGES: tuple[int, ...] = (1, 2, 3, 4, 5, 10, 20, 50, 100, 500, 1000, 10000, 100000)
-
 
 
 @dataclass
@@ -105,15 +126,15 @@ class SubjectRisk:
     subjects: int
     subjects_with_several_rows: int
     max_rows_per_subject: int
-    suppressed_subjects: int          # every row of the subject is suppressed
-    partly_suppressed_subjects: int   # some rows suppressed, some not
+    suppressed_subjects: int  # every row of the subject is suppressed
+    partly_suppressed_subjects: int  # some rows suppressed, some not
     min_subjects_per_class: int
-    max_risk: float                   # 1 / fewest distinct subjects in a class
-    average_risk: float               # mean over subjects of their highest class risk
-    subjects_at_risk: int             # highest risk (1 / subjects in class) above the threshold
+    max_risk: float  # 1 / fewest distinct subjects in a class
+    average_risk: float  # mean over subjects of their highest class risk
+    subjects_at_risk: int  # highest risk (1 / subjects in class) above the threshold
     share_at_risk: float
-    subjects_in_risky_classes: int    # with a row in a class whose row-based risk is above it
-    unique_subjects: int              # alone (as a person) in at least one class
+    subjects_in_risky_classes: int  # with a row in a class whose row-based risk is above it
+    unique_subjects: int  # alone (as a person) in at least one class
     share_unique: float
 
 
@@ -154,10 +175,18 @@ class RiskReport:
 # Entry points
 # ------------------------------------------------------------------------------------------
 
-def measure_risk(path: Path, quasi_identifiers: list[str], *, subject_id: str | None = None,
-                 population: Path | None = None, threshold: float = DEFAULT_THRESHOLD,
-                 suppression_marker: str = SUPPRESSION_MARKER,
-                 suppressed_column: str | None = None, engine: Engine | None = None) -> RiskReport:
+
+def measure_risk(
+    path: Path,
+    quasi_identifiers: list[str],
+    *,
+    subject_id: str | None = None,
+    population: Path | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    suppression_marker: str = SUPPRESSION_MARKER,
+    suppressed_column: str | None = None,
+    engine: Engine | None = None,
+) -> RiskReport:
     """Measure the risk of the Parquet table at ``path`` (and optionally a population table).
 
     Both tables are reduced by the engine to frequency tables in one pass each; the rest runs on
@@ -173,9 +202,15 @@ def measure_risk(path: Path, quasi_identifiers: list[str], *, subject_id: str | 
     extras = [c for c in (subject_id, suppressed_column) if c is not None]
     freq = engine.frequency_table(path, [*quasi_identifiers, *extras])
     pop = engine.frequency_table(population, quasi_identifiers) if population is not None else None
-    return risk_from_frequencies(freq, quasi_identifiers, subject_id=subject_id, population=pop,
-                                 threshold=threshold, suppression_marker=suppression_marker,
-                                 suppressed_column=suppressed_column)
+    return risk_from_frequencies(
+        freq,
+        quasi_identifiers,
+        subject_id=subject_id,
+        population=pop,
+        threshold=threshold,
+        suppression_marker=suppression_marker,
+        suppressed_column=suppressed_column,
+    )
 
 
 def _check_columns(engine: Engine, path: Path, names: list[str | None], what: str) -> None:
@@ -184,38 +219,60 @@ def _check_columns(engine: Engine, path: Path, names: list[str | None], what: st
     if missing:
         raise ValidationError.from_problems(
             f"columns missing from the {what}",
-            [Problem(f"no column named {n!r} (columns: {', '.join(sorted(present))})",
-                     Where(column=n)) for n in missing])
+            [
+                Problem(
+                    f"no column named {n!r} (columns: {', '.join(sorted(present))})",
+                    Where(column=n),
+                )
+                for n in missing
+            ],
+        )
 
 
-def check_parameters(quasi_identifiers: list[str], threshold: float,
-                     subject_id: str | None = None, suppressed_column: str | None = None) -> None:
+def check_parameters(
+    quasi_identifiers: list[str],
+    threshold: float,
+    subject_id: str | None = None,
+    suppressed_column: str | None = None,
+) -> None:
     problems = []
     if not quasi_identifiers:
         problems.append(Problem("give at least one quasi-identifier", Where(field="qi")))
     dup = sorted({q for q in quasi_identifiers if quasi_identifiers.count(q) > 1})
     if dup:
-        problems.append(Problem(f"quasi-identifier named more than once: {', '.join(dup)}",
-                                Where(field="qi")))
+        problems.append(
+            Problem(f"quasi-identifier named more than once: {', '.join(dup)}", Where(field="qi"))
+        )
     for name, what in ((subject_id, "subject id"), (suppressed_column, "suppression flag")):
         if name is not None and name in quasi_identifiers:
-            problems.append(Problem(f"the {what} column {name!r} cannot also be a quasi-identifier",
-                                    Where(column=name)))
+            problems.append(
+                Problem(
+                    f"the {what} column {name!r} cannot also be a quasi-identifier",
+                    Where(column=name),
+                )
+            )
     if subject_id is not None and subject_id == suppressed_column:
-        problems.append(Problem("the subject id and the suppression flag must differ",
-                                Where(column=subject_id)))
+        problems.append(
+            Problem("the subject id and the suppression flag must differ", Where(column=subject_id))
+        )
     if not (0.0 < threshold <= 1.0):
-        problems.append(Problem(f"threshold must be in (0, 1], got {threshold}",
-                                Where(field="threshold")))
+        problems.append(
+            Problem(f"threshold must be in (0, 1], got {threshold}", Where(field="threshold"))
+        )
     if problems:
         raise ValidationError.from_problems("risk parameters", problems)
 
 
-def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
-                          subject_id: str | None = None, population: pa.Table | None = None,
-                          threshold: float = DEFAULT_THRESHOLD,
-                          suppression_marker: str = SUPPRESSION_MARKER,
-                          suppressed_column: str | None = None) -> RiskReport:
+def risk_from_frequencies(
+    freq: pa.Table,
+    quasi_identifiers: list[str],
+    *,
+    subject_id: str | None = None,
+    population: pa.Table | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    suppression_marker: str = SUPPRESSION_MARKER,
+    suppressed_column: str | None = None,
+) -> RiskReport:
     """Measure risk from a frequency table (QI columns, optional subject / flag, ``count``)."""
     import numpy as np
 
@@ -223,10 +280,12 @@ def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
     counts = np.asarray(freq.column("count").to_numpy(zero_copy_only=False), dtype=np.int64)
     pop_counts = None
     if population is not None:
-        pop_counts = np.asarray(population.column("count").to_numpy(zero_copy_only=False),
-                                dtype=np.int64)
-    all_keys, pop_keys, marked = _encode_keys(freq, population, quasi_identifiers,
-                                              suppression_marker)
+        pop_counts = np.asarray(
+            population.column("count").to_numpy(zero_copy_only=False), dtype=np.int64
+        )
+    all_keys, pop_keys, marked = _encode_keys(
+        freq, population, quasi_identifiers, suppression_marker
+    )
     suppressed = marked | _flagged(freq, suppressed_column)
     kept = ~suppressed
     keys = all_keys[kept]
@@ -237,16 +296,22 @@ def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
 
     pop_sizes = None
     if population is not None:
-        pop_sizes = _population_sizes(keys, class_of, n_classes, pop_keys, pop_counts,
-                                      sizes, quasi_identifiers)
+        pop_sizes = _population_sizes(
+            keys, class_of, n_classes, pop_keys, pop_counts, sizes, quasi_identifiers
+        )
 
-    report = summarize(sizes, threshold, suppressed_records=int(counts[suppressed].sum()),
-                       population_sizes=pop_sizes,
-                       population_records=int(pop_counts.sum()) if pop_counts is not None else None)
+    report = summarize(
+        sizes,
+        threshold,
+        suppressed_records=int(counts[suppressed].sum()),
+        population_sizes=pop_sizes,
+        population_records=int(pop_counts.sum()) if pop_counts is not None else None,
+    )
     report.quasi_identifiers = list(quasi_identifiers)
     if subject_id is not None:
-        _apply_subjects(report, subject_id, _codes(freq.column(subject_id)), counts,
-                        suppressed, class_of, sizes)
+        _apply_subjects(
+            report, subject_id, _codes(freq.column(subject_id)), counts, suppressed, class_of, sizes
+        )
         _subject_notes(report)
     return report
 
@@ -255,9 +320,15 @@ def risk_from_frequencies(freq: pa.Table, quasi_identifiers: list[str], *,
 # The figures, on class sizes alone (numpy; property-tested against brute force)
 # ------------------------------------------------------------------------------------------
 
-def summarize(sizes: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
-              suppressed_records: int = 0, population_sizes: np.ndarray | None = None,
-              population_records: int | None = None) -> RiskReport:
+
+def summarize(
+    sizes: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    suppressed_records: int = 0,
+    population_sizes: np.ndarray | None = None,
+    population_records: int | None = None,
+) -> RiskReport:
     """All row-based figures from class sizes (and, if given, the same classes' population sizes)."""
     import numpy as np
 
@@ -270,23 +341,38 @@ def summarize(sizes: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
         empty = RiskSummary(0.0, 0.0, 0, 0.0)
         notes.append("no record left outside suppression: every risk is reported as 0")
         return RiskReport(
-            quasi_identifiers=[], threshold=threshold, records=total,
+            quasi_identifiers=[],
+            threshold=threshold,
+            records=total,
             suppressed_records=int(suppressed_records),
-            suppressed_share=_share(suppressed_records, total), analysed_records=0,
-            equivalence_classes=0, min_class_size=0, max_class_size=0, mean_class_size=0.0,
-            prosecutor=empty, journalist=RiskSummary(0.0, 0.0, 0, 0.0),
+            suppressed_share=_share(suppressed_records, total),
+            analysed_records=0,
+            equivalence_classes=0,
+            min_class_size=0,
+            max_class_size=0,
+            mean_class_size=0.0,
+            prosecutor=empty,
+            journalist=RiskSummary(0.0, 0.0, 0, 0.0),
             journalist_uses_population=population_sizes is not None,
-            population_records=population_records, marketer_average_risk=0.0, unique_records=0,
+            population_records=population_records,
+            marketer_average_risk=0.0,
+            unique_records=0,
             sample_uniqueness=0.0,
             population_unique_records=0 if population_sizes is not None else None,
             population_uniqueness=0.0 if population_sizes is not None else None,
-            class_size_histogram=[], risk_distribution=_bands(sizes, n), notes=notes)
+            class_size_histogram=[],
+            risk_distribution=_bands(sizes, n),
+            notes=notes,
+        )
 
     risk = 1.0 / sizes
     risky = risk > threshold
-    prosecutor = RiskSummary(max_risk=float(1.0 / sizes.min()), average_risk=k / n,
-                             records_at_risk=int(sizes[risky].sum()),
-                             share_at_risk=float(sizes[risky].sum()) / n)
+    prosecutor = RiskSummary(
+        max_risk=float(1.0 / sizes.min()),
+        average_risk=k / n,
+        records_at_risk=int(sizes[risky].sum()),
+        share_at_risk=float(sizes[risky].sum()) / n,
+    )
     unique = int(sizes[sizes == 1].sum())
     if population_sizes is None:
         journalist = RiskSummary(**asdict(prosecutor))
@@ -297,27 +383,43 @@ def summarize(sizes: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
         big = np.asarray(population_sizes, dtype=np.int64)
         prisky = (1.0 / big) > threshold
         ratio = float((sizes / big).sum()) / n
-        journalist = RiskSummary(max_risk=float(1.0 / big.min()),
-                                 average_risk=max(k / float(big.sum()), ratio),
-                                 records_at_risk=int(sizes[prisky].sum()),
-                                 share_at_risk=float(sizes[prisky].sum()) / n)
+        journalist = RiskSummary(
+            max_risk=float(1.0 / big.min()),
+            average_risk=max(k / float(big.sum()), ratio),
+            records_at_risk=int(sizes[prisky].sum()),
+            share_at_risk=float(sizes[prisky].sum()) / n,
+        )
         marketer = ratio
         pop_unique = int(sizes[big == 1].sum())
     if suppressed_records:
-        notes.append(f"{suppressed_records} suppressed record(s) are in no class and not counted "
-                     "in the risks")
+        notes.append(
+            f"{suppressed_records} suppressed record(s) are in no class and not counted "
+            "in the risks"
+        )
     return RiskReport(
-        quasi_identifiers=[], threshold=threshold, records=total,
+        quasi_identifiers=[],
+        threshold=threshold,
+        records=total,
         suppressed_records=int(suppressed_records),
-        suppressed_share=_share(suppressed_records, total), analysed_records=n,
-        equivalence_classes=k, min_class_size=int(sizes.min()), max_class_size=int(sizes.max()),
-        mean_class_size=n / k, prosecutor=prosecutor, journalist=journalist,
+        suppressed_share=_share(suppressed_records, total),
+        analysed_records=n,
+        equivalence_classes=k,
+        min_class_size=int(sizes.min()),
+        max_class_size=int(sizes.max()),
+        mean_class_size=n / k,
+        prosecutor=prosecutor,
+        journalist=journalist,
         journalist_uses_population=population_sizes is not None,
-        population_records=population_records, marketer_average_risk=marketer,
-        unique_records=unique, sample_uniqueness=unique / n,
+        population_records=population_records,
+        marketer_average_risk=marketer,
+        unique_records=unique,
+        sample_uniqueness=unique / n,
         population_unique_records=pop_unique,
         population_uniqueness=None if pop_unique is None else pop_unique / n,
-        class_size_histogram=_histogram(sizes), risk_distribution=_bands(sizes, n), notes=notes)
+        class_size_histogram=_histogram(sizes),
+        risk_distribution=_bands(sizes, n),
+        notes=notes,
+    )
 
 
 def _share(part: float, whole: float) -> float:
@@ -351,13 +453,16 @@ def _bands(sizes: np.ndarray, n: int) -> list[RiskBand]:
     records = np.zeros(len(RISK_BAND_HIGHS), dtype=np.int64)
     if sizes.size:
         np.add.at(records, band_index(1.0 / sizes), sizes)
-    return [RiskBand(lo, hi, int(r), _share(r, n))
-            for lo, hi, r in zip(RISK_BAND_LOWS, RISK_BAND_HIGHS, records, strict=True)]
+    return [
+        RiskBand(lo, hi, int(r), _share(r, n))
+        for lo, hi, r in zip(RISK_BAND_LOWS, RISK_BAND_HIGHS, records, strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------
 # Frequency-table plumbing
 # ------------------------------------------------------------------------------------------
+
 
 def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Dense integer codes of a column's values (a missing value is a value of its own)."""
@@ -370,8 +475,9 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _encode_keys(freq: pa.Table, population: pa.Table | None, qis: list[str],
-                 marker: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def _encode_keys(
+    freq: pa.Table, population: pa.Table | None, qis: list[str], marker: str
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Integer codes per QI column, shared between table and population, and the rows whose
     every QI equals the suppression marker.
 
@@ -385,8 +491,9 @@ def _encode_keys(freq: pa.Table, population: pa.Table | None, qis: list[str],
 
     n = freq.num_rows
     keys = np.empty((n, len(qis)), dtype=np.int64)
-    pop_keys = None if population is None else np.empty((population.num_rows, len(qis)),
-                                                        dtype=np.int64)
+    pop_keys = (
+        None if population is None else np.empty((population.num_rows, len(qis)), dtype=np.int64)
+    )
     marked = np.ones(n, dtype=bool)
     for j, q in enumerate(qis):
         col = freq.column(q).combine_chunks()
@@ -400,10 +507,17 @@ def _encode_keys(freq: pa.Table, population: pa.Table | None, qis: list[str],
         keys[:, j] = codes[:n]
         if pop_keys is not None:
             pop_keys[:, j] = codes[n:]
-        words = enc.dictionary if pa.types.is_string(enc.dictionary.type) else pc.cast(
-            enc.dictionary, pa.string())
-        hit = np.flatnonzero(np.asarray(pc.fill_null(pc.equal(words, marker), False)
-                                        .to_numpy(zero_copy_only=False), dtype=bool))
+        words = (
+            enc.dictionary
+            if pa.types.is_string(enc.dictionary.type)
+            else pc.cast(enc.dictionary, pa.string())
+        )
+        hit = np.flatnonzero(
+            np.asarray(
+                pc.fill_null(pc.equal(words, marker), False).to_numpy(zero_copy_only=False),
+                dtype=bool,
+            )
+        )
         marked &= (codes[:n] == hit[0]) if hit.size else False
     return keys, pop_keys, marked
 
@@ -460,9 +574,15 @@ def _group_ids(keys: np.ndarray) -> np.ndarray:
     return inv.reshape(-1).astype(np.int64)
 
 
-def _population_sizes(keys: np.ndarray, class_of: np.ndarray, n_classes: int,
-                      pop_keys: np.ndarray, pop_counts: np.ndarray, sizes: np.ndarray,
-                      qis: list[str]) -> np.ndarray:
+def _population_sizes(
+    keys: np.ndarray,
+    class_of: np.ndarray,
+    n_classes: int,
+    pop_keys: np.ndarray,
+    pop_counts: np.ndarray,
+    sizes: np.ndarray,
+    qis: list[str],
+) -> np.ndarray:
     """Population size of each sample class; the population must contain the sample."""
     import numpy as np
 
@@ -481,7 +601,9 @@ def _population_sizes(keys: np.ndarray, class_of: np.ndarray, n_classes: int,
             "the population table does not contain the table: "
             f"{missing} combination(s) of {', '.join(qis)} are absent from it and {fewer} have "
             "fewer records in it than in the table (give the population generalized the same "
-            "way as the table)", Where(field="population"))
+            "way as the table)",
+            Where(field="population"),
+        )
     return big
 
 
@@ -489,8 +611,10 @@ def _population_sizes(keys: np.ndarray, class_of: np.ndarray, n_classes: int,
 # Subjects with several rows
 # ------------------------------------------------------------------------------------------
 
-def _subject_class_counts(subj_codes: np.ndarray, class_of: np.ndarray,
-                          n_classes: int) -> np.ndarray:
+
+def _subject_class_counts(
+    subj_codes: np.ndarray, class_of: np.ndarray, n_classes: int
+) -> np.ndarray:
     """Distinct subjects per class (each (class, subject) pair counted once)."""
     import numpy as np
 
@@ -501,8 +625,15 @@ def _subject_class_counts(subj_codes: np.ndarray, class_of: np.ndarray,
     return np.bincount(pairs // n_subj, minlength=n_classes)
 
 
-def _apply_subjects(report: RiskReport, column: str, codes: np.ndarray, counts: np.ndarray,
-                    suppressed: np.ndarray, class_of: np.ndarray, sizes: np.ndarray) -> None:
+def _apply_subjects(
+    report: RiskReport,
+    column: str,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    suppressed: np.ndarray,
+    class_of: np.ndarray,
+    sizes: np.ndarray,
+) -> None:
     """Count subjects: per class distinct subjects, per subject their highest class risk."""
     import numpy as np
 
@@ -510,8 +641,7 @@ def _apply_subjects(report: RiskReport, column: str, codes: np.ndarray, counts: 
     n_subj = int(codes.max()) + 1 if codes.size else 0
     rows_per = np.bincount(codes, weights=counts, minlength=n_subj).astype(np.int64)
     kcodes = codes[~suppressed]
-    kept_rows = np.bincount(kcodes, weights=counts[~suppressed],
-                            minlength=n_subj).astype(np.int64)
+    kept_rows = np.bincount(kcodes, weights=counts[~suppressed], minlength=n_subj).astype(np.int64)
     supp_rows = rows_per - kept_rows
     per_class = _subject_class_counts(kcodes, class_of, len(sizes))
     risk = np.zeros(n_subj)
@@ -524,7 +654,8 @@ def _apply_subjects(report: RiskReport, column: str, codes: np.ndarray, counts: 
     at_risk = int(np.count_nonzero(risk[present] > threshold))
     unique = int(np.count_nonzero(risk[present] == 1.0))
     report.subjects = SubjectRisk(
-        column=column, subjects=n_subj,
+        column=column,
+        subjects=n_subj,
         subjects_with_several_rows=int(np.count_nonzero(rows_per > 1)),
         max_rows_per_subject=int(rows_per.max()) if n_subj else 0,
         suppressed_subjects=int(np.count_nonzero((supp_rows > 0) & ~present)),
@@ -532,9 +663,12 @@ def _apply_subjects(report: RiskReport, column: str, codes: np.ndarray, counts: 
         min_subjects_per_class=int(per_class.min()) if per_class.size else 0,
         max_risk=float(1.0 / per_class.min()) if per_class.size else 0.0,
         average_risk=float(risk[present].mean()) if n_present else 0.0,
-        subjects_at_risk=at_risk, share_at_risk=_share(at_risk, n_present),
+        subjects_at_risk=at_risk,
+        share_at_risk=_share(at_risk, n_present),
         subjects_in_risky_classes=int(np.count_nonzero(row_risky)),
-        unique_subjects=unique, share_unique=_share(unique, n_present))
+        unique_subjects=unique,
+        share_unique=_share(unique, n_present),
+    )
     by_band = np.bincount(band_index(risk[present]), minlength=len(RISK_BAND_HIGHS))
     for band, c in zip(report.risk_distribution, by_band, strict=True):
         band.subjects = int(c)
@@ -548,6 +682,7 @@ def _subject_notes(report: RiskReport) -> None:
         report.notes.append(
             f"{s.subjects_with_several_rows} of {s.subjects} subjects have several rows (up to "
             f"{s.max_rows_per_subject}): a class's size counts rows, so risk is also given per "
-            "subject, with classes sized in distinct subjects")
+            "subject, with classes sized in distinct subjects"
+        )
     else:
         report.notes.append(f"each of the {s.subjects} subjects has one row")

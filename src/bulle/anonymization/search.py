@@ -61,7 +61,7 @@ class Search:
         self.class_monotone = all(m.monotonic_without_suppression for m in models)
         self.metric_monotone = metric.monotonic(suppression)
         n = self.lat.size
-        self.status = np.zeros(n, dtype=np.int8)      # 1 anonymous, -1 not anonymous, 0 unknown
+        self.status = np.zeros(n, dtype=np.int8)  # 1 anonymous, -1 not anonymous, 0 unknown
         self.evaluated = np.zeros(n, dtype=bool)
         self.dominated = np.zeros(n, dtype=bool)
         self.best_key: np.ndarray | None = None
@@ -197,12 +197,20 @@ class Search:
                 if row[d] > 0 and out[i - stride] > b:
                     b = out[i - stride]
             best = None if self.best_key is None else float(self.best_key[0])
-            if (best is not None and b >= best - _EPS * max(1.0, abs(best))) \
-                    or self.status[i] == -1 or self.dominated[i]:
+            if (
+                (best is not None and b >= best - _EPS * max(1.0, abs(best)))
+                or self.status[i] == -1
+                or self.dominated[i]
+            ):
                 out[i] = b
                 continue
-            if self.models_monotone and self.metric_monotone and any(
-                    row[d] > 0 and self.status[i - stride] == 1 for d, stride in enumerate(strides)):
+            if (
+                self.models_monotone
+                and self.metric_monotone
+                and any(
+                    row[d] > 0 and self.status[i - stride] == 1 for d, stride in enumerate(strides)
+                )
+            ):
                 out[i] = max(b, self.node_bound.get(i, -np.inf))
                 continue  # an anonymous predecessor is at least as good
             if not self.evaluated[i]:

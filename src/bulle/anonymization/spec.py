@@ -64,7 +64,9 @@ class AnonymizationSpec:
         object.__setattr__(self, "sensitive", tuple(self.sensitive))
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "hierarchies", MappingProxyType(dict(self.hierarchies)))
-        object.__setattr__(self, "weights", MappingProxyType({k: float(v) for k, v in self.weights.items()}))
+        object.__setattr__(
+            self, "weights", MappingProxyType({k: float(v) for k, v in self.weights.items()})
+        )
         problems = self._problems()
         if problems:
             raise ValidationError.from_problems("anonymization settings", problems)
@@ -80,14 +82,20 @@ class AnonymizationSpec:
             problems.append(Problem(msg, Where(field=fld, column=column)))
 
         if not self.quasi_identifiers:
-            bad("at least one quasi-identifier (a column with a hierarchy) is needed", "--hierarchy")
+            bad(
+                "at least one quasi-identifier (a column with a hierarchy) is needed", "--hierarchy"
+            )
         if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
             bad("a quasi-identifier is named twice", "--hierarchy")
         for q in self.quasi_identifiers:
             if q not in self.hierarchies:
                 bad(f"quasi-identifier {q!r} has no hierarchy", "--hierarchy", q)
             if q in self.sensitive:
-                bad(f"column {q!r} cannot be both a quasi-identifier and sensitive", "--sensitive", q)
+                bad(
+                    f"column {q!r} cannot be both a quasi-identifier and sensitive",
+                    "--sensitive",
+                    q,
+                )
         if len(set(self.sensitive)) != len(self.sensitive):
             bad("a sensitive column is named twice", "--sensitive")
         if not self.models:
@@ -96,7 +104,10 @@ class AnonymizationSpec:
         for m in self.models:
             cls = MODELS.find(m.kind)
             if cls is None:
-                bad(f"unknown privacy model {m.kind!r} (known: {', '.join(sorted(MODELS))})", "models")
+                bad(
+                    f"unknown privacy model {m.kind!r} (known: {', '.join(sorted(MODELS))})",
+                    "models",
+                )
                 continue
             for msg in cls.spec_problems(m, self):
                 bad(msg, cls.option, m.attribute)
@@ -106,21 +117,41 @@ class AnonymizationSpec:
         if kinds.count("delta-presence") > 1:
             bad("δ-presence is given twice", "--delta-presence")
         if not (0.0 <= self.suppression_limit <= 1.0):
-            bad(f"suppression limit must be a fraction in [0, 1], got {self.suppression_limit}", "--suppression")
+            bad(
+                f"suppression limit must be a fraction in [0, 1], got {self.suppression_limit}",
+                "--suppression",
+            )
         if self.metric not in METRICS:
             bad(f"unknown metric {self.metric!r} (known: {', '.join(sorted(METRICS))})", "--metric")
         if not (0.0 <= self.gs_factor <= 1.0):
             bad(f"gs-factor must be in [0, 1], got {self.gs_factor}", "--gs-factor")
         if self.aggregate is not None and self.aggregate not in AGGREGATES:
-            bad(f"unknown aggregate {self.aggregate!r} (known: {', '.join(AGGREGATES)})", "--aggregate")
-        if self.aggregate is not None and self.metric in METRICS and not METRICS[self.metric].multi_dimensional:
-            bad(f"metric {self.metric!r} has a single value: --aggregate does not apply", "--aggregate")
+            bad(
+                f"unknown aggregate {self.aggregate!r} (known: {', '.join(AGGREGATES)})",
+                "--aggregate",
+            )
+        if (
+            self.aggregate is not None
+            and self.metric in METRICS
+            and not METRICS[self.metric].multi_dimensional
+        ):
+            bad(
+                f"metric {self.metric!r} has a single value: --aggregate does not apply",
+                "--aggregate",
+            )
         for column, w in self.weights.items():
             # As in ARX, a weight given to a column that is not a quasi-identifier is ignored.
             if not (w >= 0.0) or w != w or w == float("inf"):
-                bad(f"weight of {column!r} must be a finite number >= 0, got {w}", "--weight", column)
+                bad(
+                    f"weight of {column!r} must be a finite number >= 0, got {w}",
+                    "--weight",
+                    column,
+                )
         if self.suppressed_output not in SUPPRESSED_OUTPUT:
-            bad(f"suppressed records are written as {' or '.join(SUPPRESSED_OUTPUT)}", "--suppressed-records")
+            bad(
+                f"suppressed records are written as {' or '.join(SUPPRESSED_OUTPUT)}",
+                "--suppressed-records",
+            )
         return problems
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -138,6 +169,9 @@ class AnonymizationSpec:
             "gs_factor": self.gs_factor,
             "aggregate": self.aggregate,
             "weights": dict(self.weights),
-            "hierarchy_heights": {q: self.hierarchies[q].height for q in self.quasi_identifiers
-                                  if q in self.hierarchies},
+            "hierarchy_heights": {
+                q: self.hierarchies[q].height
+                for q in self.quasi_identifiers
+                if q in self.hierarchies
+            },
         }

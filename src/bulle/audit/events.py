@@ -49,7 +49,9 @@ class AuditEvent:
         if not isinstance(self.actor, Actor):
             raise TypeError(f"{self.kind} event: actor must be an Actor")
         if self.target is not None and f.Name.problem(self.target):
-            raise TypeError(f"{self.kind} event: target must be a name, got {type(self.target).__name__}")
+            raise TypeError(
+                f"{self.kind} event: target must be a name, got {type(self.target).__name__}"
+            )
         if not isinstance(self.details, Mapping):
             raise TypeError(f"{self.kind} event: details must be a mapping of its declared fields")
         problem = f.check_fields(self.FIELDS, self.details)
@@ -78,88 +80,259 @@ _ACTOR_ROLE = f.Enum(*(r.value for r in Role))
 
 def _listed(key: str, item: f.FieldType) -> dict[str, f.FieldType]:
     """Per-column details, or for a wide table their count, tally and digest (``roles_details``)."""
-    return {key: item, f"{key}_count": f.Count, f"{key}_sha256": f.Hex, f"{key}_by_role": f.MapOf(f.Count)}
+    return {
+        key: item,
+        f"{key}_count": f.Count,
+        f"{key}_sha256": f.Hex,
+        f"{key}_by_role": f.MapOf(f.Count),
+    }
 
 
-_USE = f.Record("dataset use", {"dataset": f.Name, "columns": f.ListOf(f.Name),
-                                "version": f.Optional(f.OneOf(f.Count, f.Name)), "kind": f.Optional(f.Name)})
+_USE = f.Record(
+    "dataset use",
+    {
+        "dataset": f.Name,
+        "columns": f.ListOf(f.Name),
+        "version": f.Optional(f.OneOf(f.Count, f.Name)),
+        "kind": f.Optional(f.Name),
+    },
+)
 _PROJECT = {
-    "name": f.Name, "description": f.Text, "purpose": f.Name, "datasets": f.ListOf(_USE),
+    "name": f.Name,
+    "description": f.Text,
+    "purpose": f.Name,
+    "datasets": f.ListOf(_USE),
     "members": f.ListOf(f.Record("member", {"name": f.Name, "role": _ACTOR_ROLE})),
-    "valid_from": f.Time, "valid_until": f.Time,
-    "approval": f.Optional(f.Record("approval", {"by": f.ActorRecord, "at": f.Time, "allow_raw": f.Flag})),
+    "valid_from": f.Time,
+    "valid_until": f.Time,
+    "approval": f.Optional(
+        f.Record("approval", {"by": f.ActorRecord, "at": f.Time, "allow_raw": f.Flag})
+    ),
 }
-_CHOICES = {"events": f.Count, "kinds": f.MapOf(f.Count), "purposes": f.ListOf(f.Name),
-            "subject": f.SubjectRef}
-_VERIFIED = {"ok": f.Flag, "mode": f.Enum("full", "quick"), "entries": f.Count,
-             "first_bad": f.Optional(f.Count), "head_checked": f.Flag, "signatures_checked": f.Count,
-             "witnesses": f.Count, "keys": f.Count}
+_CHOICES = {
+    "events": f.Count,
+    "kinds": f.MapOf(f.Count),
+    "purposes": f.ListOf(f.Name),
+    "subject": f.SubjectRef,
+}
+_VERIFIED = {
+    "ok": f.Flag,
+    "mode": f.Enum("full", "quick"),
+    "entries": f.Count,
+    "first_bad": f.Optional(f.Count),
+    "head_checked": f.Flag,
+    "signatures_checked": f.Count,
+    "witnesses": f.Count,
+    "keys": f.Count,
+}
 
 WorkspaceCreated = _event("workspace.init", "A workspace was created.", {"format_version": f.Count})
-WorkspaceImported = _event("workspace.import", "A workspace was rebuilt from an export.", {
-    "source_workspace_id": f.Name, "manifest_sha256": f.Hex, "export_created_at": f.Time,
-    "export_bulle_version": f.Name, "keys_restored": f.Flag, "carried_events": f.Count,
-    "audit_key": f.Optional(f.Hex), "versions": f.Count, "artefacts": f.Count, "catalog_tables": f.Count})
-WorkspaceExported = _event("workspace.export", "A whole workspace was exported.", {
-    "manifest_sha256": f.Hex, "format_version": f.Count, "include_keys": f.Flag, "files": f.Count,
-    "bytes": f.Count, "versions": f.Count, "artefacts": f.Count, "catalog_tables": f.Count,
-    "audit_head_seq": f.Count})
+WorkspaceImported = _event(
+    "workspace.import",
+    "A workspace was rebuilt from an export.",
+    {
+        "source_workspace_id": f.Name,
+        "manifest_sha256": f.Hex,
+        "export_created_at": f.Time,
+        "export_bulle_version": f.Name,
+        "keys_restored": f.Flag,
+        "carried_events": f.Count,
+        "audit_key": f.Optional(f.Hex),
+        "versions": f.Count,
+        "artefacts": f.Count,
+        "catalog_tables": f.Count,
+    },
+)
+WorkspaceExported = _event(
+    "workspace.export",
+    "A whole workspace was exported.",
+    {
+        "manifest_sha256": f.Hex,
+        "format_version": f.Count,
+        "include_keys": f.Flag,
+        "files": f.Count,
+        "bytes": f.Count,
+        "versions": f.Count,
+        "artefacts": f.Count,
+        "catalog_tables": f.Count,
+        "audit_head_seq": f.Count,
+    },
+)
 WorkspacePermissionsRepaired = _event(
-    "workspace.permissions_repaired", "Paths open to group or others were made owner-only on opening.",
-    {"paths": f.Count, "examples": f.ListOf(f.Name)})
-DatasetImported = _event("dataset.import", "A table was imported as a new dataset version.", {
-    "format": f.Name, "rows": f.Count, "columns": f.Count, "content_hash": f.Hex})
-DatasetProfiled = _event("dataset.profile", "A dataset version was profiled and classified.",
-                         {"columns": f.Count, **_listed("suggested_roles", f.MapOf(_ROLE))})
-RolesConfirmed = _event("dataset.roles", "Column roles were confirmed or overridden by a custodian.",
-                        {**_listed("roles", f.MapOf(_ROLE)), **_listed("confirmed", f.ListOf(f.Name))})
-DatasetPseudonymized = _event("dataset.pseudonymize", "Direct identifiers were replaced by tokens.", {
-    "source": f.Ref, "columns": f.ListOf(f.Name), "key_id": f.Hex, "content_hash": f.Hex,
-    "reid_table": f.Flag})
-KeyRotated = _event("key.rotate", "The pseudonymization key was rotated.",
-                    {"old_key_id": f.Optional(f.Hex), "new_key_id": f.Hex})
-ReidentificationLookup = _event("key.reidentify", "Tokens were looked up in the re-identification table.",
-                                {"tokens": f.Count, "found": f.Count})
-DatasetAnonymized = _event("dataset.anonymize", "An anonymized release was made.", {
-    "source": f.Ref, "models": f.ListOf(f.ModelSpec), "transformation": f.Optional(f.OneOf(f.MapOf(f.Count), f.ListOf(f.Count))),
-    "information_loss": f.Optional(f.OneOf(f.Number, f.MapOf(f.Optional(f.Number)))),
-    "suppressed_records": f.Count, "dropped": f.ListOf(f.Name), "kept": f.ListOf(f.Name),
-    "personal_data": f.Flag, "content_hash": f.Hex})
-TextDeidentified = _event("dataset.text", "Free text was de-identified into a new version.", {
-    "source": f.Ref, "columns": f.ListOf(f.Name), "operator": f.Name, "content_hash": f.Hex})
-DatasetRead = _event("dataset.read", "A dataset version was read (by whom, for which project).", {
-    "project": f.Name, "purpose": f.Name, "allowed": f.Flag, "denials": f.ListOf(f.Name), "rows": f.Count,
-    "filter": f.Name, "columns": f.ListOf(f.Name), "population": f.Optional(f.Ref), "query": f.Flag,
-    "tables": f.ListOf(f.Name), "versions": f.ListOf(f.Ref), "stopped": f.Name})
-DatasetExported = _event("dataset.export", "A dataset version was written outside the workspace.", {
-    "format": f.Name, "content_hash": f.Hex, "keep_formulas": f.Flag, "kind": f.Name,
-    "columns": f.ListOf(f.Name), "leaves": f.Count})
-PurposeDeclared = _event("purpose.declare", "A purpose was declared or changed.", {
-    "name": f.Name, "description": f.Text, "legal_basis": f.Name, "special_categories": f.Flag,
-    "art9_condition": f.Optional(f.Name), "compatible_with": f.ListOf(f.Name), "collection_purpose": f.Name})
+    "workspace.permissions_repaired",
+    "Paths open to group or others were made owner-only on opening.",
+    {"paths": f.Count, "examples": f.ListOf(f.Name)},
+)
+DatasetImported = _event(
+    "dataset.import",
+    "A table was imported as a new dataset version.",
+    {"format": f.Name, "rows": f.Count, "columns": f.Count, "content_hash": f.Hex},
+)
+DatasetProfiled = _event(
+    "dataset.profile",
+    "A dataset version was profiled and classified.",
+    {"columns": f.Count, **_listed("suggested_roles", f.MapOf(_ROLE))},
+)
+RolesConfirmed = _event(
+    "dataset.roles",
+    "Column roles were confirmed or overridden by a custodian.",
+    {**_listed("roles", f.MapOf(_ROLE)), **_listed("confirmed", f.ListOf(f.Name))},
+)
+DatasetPseudonymized = _event(
+    "dataset.pseudonymize",
+    "Direct identifiers were replaced by tokens.",
+    {
+        "source": f.Ref,
+        "columns": f.ListOf(f.Name),
+        "key_id": f.Hex,
+        "content_hash": f.Hex,
+        "reid_table": f.Flag,
+    },
+)
+KeyRotated = _event(
+    "key.rotate",
+    "The pseudonymization key was rotated.",
+    {"old_key_id": f.Optional(f.Hex), "new_key_id": f.Hex},
+)
+ReidentificationLookup = _event(
+    "key.reidentify",
+    "Tokens were looked up in the re-identification table.",
+    {"tokens": f.Count, "found": f.Count},
+)
+DatasetAnonymized = _event(
+    "dataset.anonymize",
+    "An anonymized release was made.",
+    {
+        "source": f.Ref,
+        "models": f.ListOf(f.ModelSpec),
+        "transformation": f.Optional(f.OneOf(f.MapOf(f.Count), f.ListOf(f.Count))),
+        "information_loss": f.Optional(f.OneOf(f.Number, f.MapOf(f.Optional(f.Number)))),
+        "suppressed_records": f.Count,
+        "dropped": f.ListOf(f.Name),
+        "kept": f.ListOf(f.Name),
+        "personal_data": f.Flag,
+        "content_hash": f.Hex,
+    },
+)
+TextDeidentified = _event(
+    "dataset.text",
+    "Free text was de-identified into a new version.",
+    {"source": f.Ref, "columns": f.ListOf(f.Name), "operator": f.Name, "content_hash": f.Hex},
+)
+DatasetRead = _event(
+    "dataset.read",
+    "A dataset version was read (by whom, for which project).",
+    {
+        "project": f.Name,
+        "purpose": f.Name,
+        "allowed": f.Flag,
+        "denials": f.ListOf(f.Name),
+        "rows": f.Count,
+        "filter": f.Name,
+        "columns": f.ListOf(f.Name),
+        "population": f.Optional(f.Ref),
+        "query": f.Flag,
+        "tables": f.ListOf(f.Name),
+        "versions": f.ListOf(f.Ref),
+        "stopped": f.Name,
+    },
+)
+DatasetExported = _event(
+    "dataset.export",
+    "A dataset version was written outside the workspace.",
+    {
+        "format": f.Name,
+        "content_hash": f.Hex,
+        "keep_formulas": f.Flag,
+        "kind": f.Name,
+        "columns": f.ListOf(f.Name),
+        "leaves": f.Count,
+    },
+)
+PurposeDeclared = _event(
+    "purpose.declare",
+    "A purpose was declared or changed.",
+    {
+        "name": f.Name,
+        "description": f.Text,
+        "legal_basis": f.Name,
+        "special_categories": f.Flag,
+        "art9_condition": f.Optional(f.Name),
+        "compatible_with": f.ListOf(f.Name),
+        "collection_purpose": f.Name,
+    },
+)
 ConsentChanged = _event("consent.change", "A consent was given or withdrawn.", _CHOICES)
 ProjectChanged = _event("project.change", "A project was created or changed.", _PROJECT)
-ProjectApproved = _event("project.approve", "A project was approved by a custodian.", {
-    "purpose": f.Name, "approved_at": f.Time, "allow_raw": f.Flag, "datasets": f.ListOf(f.Name)})
-SubjectAccessReport = _event("subject.access", "A data-subject access report was produced.", {
-    "versions": f.Count, "reads": f.Count, "searched": f.Count, "not_searched": f.Count,
-    "identifiers_linked": f.MapOf(f.Count)})
-SubjectErased = _event("subject.erase", "A data subject was erased from every version holding them.", {
-    "receipt_id": f.ReceiptId, "rewritten": f.ListOf(f.Ref), "recomputed": f.ListOf(f.Ref),
-    "withheld": f.ListOf(f.Ref), "choices_deleted": f.Count, "searched": f.Count, "not_searched": f.Count,
-    "identifiers_linked": f.MapOf(f.Count), "resumed": f.Flag})
+ProjectApproved = _event(
+    "project.approve",
+    "A project was approved by a custodian.",
+    {"purpose": f.Name, "approved_at": f.Time, "allow_raw": f.Flag, "datasets": f.ListOf(f.Name)},
+)
+SubjectAccessReport = _event(
+    "subject.access",
+    "A data-subject access report was produced.",
+    {
+        "versions": f.Count,
+        "reads": f.Count,
+        "searched": f.Count,
+        "not_searched": f.Count,
+        "identifiers_linked": f.MapOf(f.Count),
+    },
+)
+SubjectErased = _event(
+    "subject.erase",
+    "A data subject was erased from every version holding them.",
+    {
+        "receipt_id": f.ReceiptId,
+        "rewritten": f.ListOf(f.Ref),
+        "recomputed": f.ListOf(f.Ref),
+        "withheld": f.ListOf(f.Ref),
+        "choices_deleted": f.Count,
+        "searched": f.Count,
+        "not_searched": f.Count,
+        "identifiers_linked": f.MapOf(f.Count),
+        "resumed": f.Flag,
+    },
+)
 SubjectObjected = _event("subject.object", "A data subject objected to a processing.", _CHOICES)
-VersionRecomputed = _event("version.recompute", "A derived version was recomputed from its lineage.",
-                           {"source": f.Ref, "content_hash": f.Hex})
-SettingChanged = _event("settings.change", "A workspace setting was changed (name, old and new value).", {
-    "name": f.Name, "old": f.OneOf(f.Number, f.Name), "new": f.OneOf(f.Number, f.Name), "source": f.Name})
-AuditVerified = _event("audit.verify", "The audit log was verified (the verdict, what was checked).",
-                       _VERIFIED)
-AuditRead = _event("audit.read", "Events of the audit log were read (which range, how many).", {
-    "first_seq": f.Optional(f.Count), "last_seq": f.Optional(f.Count), "entries": f.Count,
-    "total": f.Count, "kinds": f.ListOf(f.Name), "limit": f.Optional(f.Count)})
-AuditWitnessAdded = _event("audit.witness_add", "A witness outside the workspace was registered.",
-                           {"fingerprint": f.Hex, "reattached": f.Flag})
-AuditKeyRotated = _event("audit.key_rotate", "The audit signing key was rotated (the old key vouches "
-                         "for the new one to the witnesses).",
-                         {"old_key": f.Hex, "new_key": f.Hex, "at_seq": f.Count})
+VersionRecomputed = _event(
+    "version.recompute",
+    "A derived version was recomputed from its lineage.",
+    {"source": f.Ref, "content_hash": f.Hex},
+)
+SettingChanged = _event(
+    "settings.change",
+    "A workspace setting was changed (name, old and new value).",
+    {
+        "name": f.Name,
+        "old": f.OneOf(f.Number, f.Name),
+        "new": f.OneOf(f.Number, f.Name),
+        "source": f.Name,
+    },
+)
+AuditVerified = _event(
+    "audit.verify", "The audit log was verified (the verdict, what was checked).", _VERIFIED
+)
+AuditRead = _event(
+    "audit.read",
+    "Events of the audit log were read (which range, how many).",
+    {
+        "first_seq": f.Optional(f.Count),
+        "last_seq": f.Optional(f.Count),
+        "entries": f.Count,
+        "total": f.Count,
+        "kinds": f.ListOf(f.Name),
+        "limit": f.Optional(f.Count),
+    },
+)
+AuditWitnessAdded = _event(
+    "audit.witness_add",
+    "A witness outside the workspace was registered.",
+    {"fingerprint": f.Hex, "reattached": f.Flag},
+)
+AuditKeyRotated = _event(
+    "audit.key_rotate",
+    "The audit signing key was rotated (the old key vouches for the new one to the witnesses).",
+    {"old_key": f.Hex, "new_key": f.Hex, "at_seq": f.Count},
+)

@@ -56,7 +56,9 @@ class _Flag(FieldType):
     label = "flag"
 
     def problem(self, value: Any) -> str | None:
-        return None if isinstance(value, bool) else f"expected a boolean, got {type(value).__name__}"
+        return (
+            None if isinstance(value, bool) else f"expected a boolean, got {type(value).__name__}"
+        )
 
 
 class _Name(FieldType):
@@ -172,7 +174,9 @@ class MapOf(FieldType):
 class Record(FieldType):
     """A nested object with declared fields (an actor, a dataset use, a model spec)."""
 
-    def __init__(self, label: str, fields: Mapping[str, FieldType], *, extra: FieldType | None = None) -> None:
+    def __init__(
+        self, label: str, fields: Mapping[str, FieldType], *, extra: FieldType | None = None
+    ) -> None:
         self.label = label
         self.fields = dict(fields)
         self.extra = extra  # the type of any further field (a model's parameters), or None: refused
@@ -183,8 +187,9 @@ class Record(FieldType):
         return check_fields(self.fields, value, self.extra)
 
 
-def check_fields(fields: Mapping[str, FieldType], values: Mapping[str, Any],
-                 extra: FieldType | None = None) -> str | None:
+def check_fields(
+    fields: Mapping[str, FieldType], values: Mapping[str, Any], extra: FieldType | None = None
+) -> str | None:
     """The first problem of ``values`` against the declared ``fields`` (None: they fit)."""
     for key, value in values.items():
         t = fields.get(key, extra)

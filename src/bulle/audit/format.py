@@ -27,7 +27,9 @@ from bulle.errors import InputError, Where
 
 FORMAT_NAME = "bulle.audit-log"
 FORMAT_VERSION = 1
-SIG_CONTEXT = b"bulle.audit-log.v1\x00"  # domain separation: these signatures mean nothing elsewhere
+SIG_CONTEXT = (
+    b"bulle.audit-log.v1\x00"  # domain separation: these signatures mean nothing elsewhere
+)
 MAX_EVENT_BYTES = 64 * 1024  # an event is names, counts and hashes; more smells of row values
 BODY_FIELDS = ("event", "key", "prev", "seq")
 ENTRY_FIELDS = frozenset((*BODY_FIELDS, "hash", "sig"))
@@ -44,8 +46,9 @@ _HEX128 = re.compile(r"[0-9a-f]{128}\Z")
 _HEX256 = re.compile(r"[0-9a-f]{256}\Z")
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                              allow_nan=False)
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -63,6 +66,7 @@ def signed_message(entry_hash: str) -> bytes:
 
 # -- header ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Header:
     workspace_id: str
@@ -70,8 +74,12 @@ class Header:
     version: int = FORMAT_VERSION
 
     def body(self) -> dict[str, Any]:
-        return {"created_at": self.created_at, "format": FORMAT_NAME, "version": self.version,
-                "workspace_id": self.workspace_id}
+        return {
+            "created_at": self.created_at,
+            "format": FORMAT_NAME,
+            "version": self.version,
+            "workspace_id": self.workspace_id,
+        }
 
     @property
     def genesis(self) -> str:
@@ -96,8 +104,10 @@ def decode_header(line: bytes) -> Header:
     if data.get("format") != FORMAT_NAME:
         raise FormatError(f"not a Bulle audit log (format {data.get('format')!r})")
     if data.get("version") != FORMAT_VERSION:
-        raise FormatError(f"unsupported audit log format version {data.get('version')!r}: "
-                          f"this Bulle reads version {FORMAT_VERSION}")
+        raise FormatError(
+            f"unsupported audit log format version {data.get('version')!r}: "
+            f"this Bulle reads version {FORMAT_VERSION}"
+        )
     if set(data) != HEADER_FIELDS:
         raise FormatError(f"the header has fields {sorted(data)}, expected {sorted(HEADER_FIELDS)}")
     if not isinstance(data["workspace_id"], str) or not isinstance(data["created_at"], str):
@@ -109,6 +119,7 @@ def decode_header(line: bytes) -> Header:
 
 
 # -- entries --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -122,8 +133,14 @@ class Entry:
     sig: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "event": self.event, "prev": self.prev, "key": self.key_id,
-                "hash": self.hash, "sig": self.sig}
+        return {
+            "seq": self.seq,
+            "event": self.event,
+            "prev": self.prev,
+            "key": self.key_id,
+            "hash": self.hash,
+            "sig": self.sig,
+        }
 
 
 def encode_body(seq: int, event: dict[str, Any], prev: str, key_id: str) -> bytes:
@@ -135,21 +152,33 @@ def encode_body(seq: int, event: dict[str, Any], prev: str, key_id: str) -> byte
     try:
         body = canonical_json({"event": event, "key": key_id, "prev": prev, "seq": seq})
     except UnicodeEncodeError:  # a lone surrogate: no UTF-8 encoding exists
-        raise InputError(f"audit event {event['kind']!r} holds a string that is not valid Unicode",
-                         Where(field="details")) from None
+        raise InputError(
+            f"audit event {event['kind']!r} holds a string that is not valid Unicode",
+            Where(field="details"),
+        ) from None
     except (TypeError, ValueError) as exc:
-        raise InputError(f"audit event {event['kind']!r} is not plain JSON: {exc}",
-                         Where(field="details")) from None
+        raise InputError(
+            f"audit event {event['kind']!r} is not plain JSON: {exc}", Where(field="details")
+        ) from None
     if len(body) > MAX_EVENT_BYTES:
         raise InputError(
             f"audit event {event['kind']!r} is {len(body)} bytes, above the {MAX_EVENT_BYTES}-byte "
-            "limit: events hold names, counts and hashes, never row values", Where(field="details"))
+            "limit: events hold names, counts and hashes, never row values",
+            Where(field="details"),
+        )
     return body
 
 
 def encode_line(body: bytes, entry_hash: str, sig: bytes) -> bytes:
-    return (body[:-1] + _TAIL_OPEN + entry_hash.encode() + _TAIL_MID + sig.hex().encode()
-            + _TAIL_CLOSE + b"\n")
+    return (
+        body[:-1]
+        + _TAIL_OPEN
+        + entry_hash.encode()
+        + _TAIL_MID
+        + sig.hex().encode()
+        + _TAIL_CLOSE
+        + b"\n"
+    )
 
 
 def decode_entry(line: bytes) -> tuple[dict[str, Any], str]:
@@ -170,15 +199,24 @@ def decode_entry(line: bytes) -> tuple[dict[str, Any], str]:
     seq, h, sig, prev = data["seq"], data["hash"], data["sig"], data["prev"]
     if type(seq) is not int or seq < 1:
         raise FormatError("its seq is not a positive integer")
-    if not (type(h) is str and type(prev) is str and type(sig) is str
-            and len(h) == 64 and len(prev) == 64 and _HEX256.match(h + prev + sig)):  # one regex for the three: verification is hot
-        for name, value, pattern, n in (("hash", h, _HEX64, 64), ("prev", prev, _HEX64, 64),
-                                        ("sig", sig, _HEX128, 128)):
+    if not (
+        type(h) is str
+        and type(prev) is str
+        and type(sig) is str
+        and len(h) == 64
+        and len(prev) == 64
+        and _HEX256.match(h + prev + sig)
+    ):  # one regex for the three: verification is hot
+        for name, value, pattern, n in (
+            ("hash", h, _HEX64, 64),
+            ("prev", prev, _HEX64, 64),
+            ("sig", sig, _HEX128, 128),
+        ):
             if not (isinstance(value, str) and pattern.match(value)):
                 raise FormatError(f"its {name} is not {n} lowercase hex digits")
     if type(data["key"]) is not str or type(data["event"]) is not dict:
         raise FormatError("its key must be a string and its event an object")
-    if len(line) > TAIL_LEN and line[-TAIL_LEN:-TAIL_LEN + len(_TAIL_OPEN)] == _TAIL_OPEN:
+    if len(line) > TAIL_LEN and line[-TAIL_LEN : -TAIL_LEN + len(_TAIL_OPEN)] == _TAIL_OPEN:
         computed = sha256_hex(line[:-TAIL_LEN] + b"}")
         if computed == h:
             return data, computed
@@ -190,5 +228,11 @@ def decode_entry(line: bytes) -> tuple[dict[str, Any], str]:
 
 
 def entry_from(data: dict[str, Any]) -> Entry:
-    return Entry(seq=data["seq"], event=data["event"], prev=data["prev"], hash=data["hash"],
-                 key_id=data["key"], sig=data["sig"])
+    return Entry(
+        seq=data["seq"],
+        event=data["event"],
+        prev=data["prev"],
+        hash=data["hash"],
+        key_id=data["key"],
+        sig=data["sig"],
+    )

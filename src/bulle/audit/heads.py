@@ -89,6 +89,7 @@ def parse_head(text: str) -> Head:
     """Read a head written as ``SEQ:HASH`` (the CLI's ``--head``)."""
     seq_s, sep, h = text.strip().partition(":")
     if not sep or not seq_s.isdigit() or not _HEX64.match(h.lower()):
-        raise InputError(f"a chain head is written SEQ:HASH (64 hex digits), not {text!r}",
-                         Where(field="head"))
+        raise InputError(
+            f"a chain head is written SEQ:HASH (64 hex digits), not {text!r}", Where(field="head")
+        )
     return int(seq_s), h.lower()

@@ -52,8 +52,9 @@ def key_id(public_key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def public_key_hex(public_key: Ed25519PublicKey) -> str:
@@ -69,7 +70,9 @@ def parse_public_key(text: str | bytes, where: Where | None = None) -> Ed25519Pu
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError:
-        raise InputError("not an Ed25519 public key (expected PEM or 64 hex digits)", where) from None
+        raise InputError(
+            "not an Ed25519 public key (expected PEM or 64 hex digits)", where
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise InputError(f"not an Ed25519 public key but {type(key).__name__}", where)
     return key
@@ -92,15 +95,20 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     except FileNotFoundError:
         raise NotFoundError("audit signing key not found", Where(file=str(path))) from None
     if st.st_mode & 0o077:
-        raise InputError(f"the audit signing key is readable by others (mode {stat.S_IMODE(st.st_mode):04o}): "
-                         "run `chmod 600` on it", Where(file=str(path)))
+        raise InputError(
+            f"the audit signing key is readable by others (mode {stat.S_IMODE(st.st_mode):04o}): "
+            "run `chmod 600` on it",
+            Where(file=str(path)),
+        )
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError):
         raise InputError("not a PEM private key", Where(file=str(path))) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(f"the audit signing key must be Ed25519, not {type(key).__name__}",
-                         Where(file=str(path)))
+        raise InputError(
+            f"the audit signing key must be Ed25519, not {type(key).__name__}",
+            Where(file=str(path)),
+        )
     return key
 
 
@@ -109,8 +117,9 @@ def write_private_key(path: str | Path, key: Ed25519PrivateKey, *, replace: bool
     path = Path(path)
     if path.exists() and not replace:
         raise ConflictError("an audit signing key already exists here", Where(file=str(path)))
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     _atomic_write(path, pem, 0o600)
 
 
@@ -135,8 +144,13 @@ class KeyRing:
             self.add(k)
 
     @classmethod
-    def of(cls, keys: KeyRing | Ed25519PublicKey | Ed25519PrivateKey
-           | Iterable[Ed25519PublicKey | Ed25519PrivateKey]) -> KeyRing:
+    def of(
+        cls,
+        keys: KeyRing
+        | Ed25519PublicKey
+        | Ed25519PrivateKey
+        | Iterable[Ed25519PublicKey | Ed25519PrivateKey],
+    ) -> KeyRing:
         if isinstance(keys, KeyRing):
             return keys
         if isinstance(keys, Ed25519PublicKey | Ed25519PrivateKey):
@@ -174,6 +188,7 @@ class KeyRing:
 
 
 # -- the workspace's key folder -----------------------------------------------------------------
+
 
 def ensure_workspace_key(keys_dir: str | Path) -> Ed25519PrivateKey:
     """The workspace's signing key, created (with its public half) on first use."""
@@ -222,8 +237,9 @@ def workspace_key_ring(keys_dir: str | Path) -> KeyRing:
     return ring
 
 
-def rotate_workspace_key(keys_dir: str | Path,
-                         new: Ed25519PrivateKey | None = None) -> Ed25519PrivateKey:
+def rotate_workspace_key(
+    keys_dir: str | Path, new: Ed25519PrivateKey | None = None
+) -> Ed25519PrivateKey:
     """Replace the signing key; the old public key stays trusted so older entries still verify.
 
     The old private key is overwritten: entries it signed stay verifiable, and it can never sign

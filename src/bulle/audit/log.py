@@ -45,7 +45,9 @@ from bulle.audit.verify import VerifyReport, _Broken, read_header, verify_log
 from bulle.errors import ConflictError, InputError, IntegrityError, NotFoundError, Where
 from bulle.fsutil import fsync_dir
 
-FLUSH_BYTES = 1 << 20  # a long batch is written in pieces of about this size, synced once at its end
+FLUSH_BYTES = (
+    1 << 20
+)  # a long batch is written in pieces of about this size, synced once at its end
 _FROM_STORE = object()
 
 
@@ -56,8 +58,13 @@ def _now() -> str:
 class AuditLog:
     """One log file. Build it with ``create``, ``open`` or ``adopt``, not the constructor."""
 
-    def __init__(self, path: Path, header: Header, signing_key: Ed25519PrivateKey | None,
-                 head_store: HeadStore | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: Header,
+        signing_key: Ed25519PrivateKey | None,
+        head_store: HeadStore | None,
+    ) -> None:
         self.path = path
         self.header = header
         self._key = signing_key
@@ -79,8 +86,15 @@ class AuditLog:
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, signing_key: Ed25519PrivateKey | None, workspace_id: str,
-               head_store: HeadStore | None = None, *, created_at: str | None = None) -> AuditLog:
+    def create(
+        cls,
+        path: str | Path,
+        signing_key: Ed25519PrivateKey | None,
+        workspace_id: str,
+        head_store: HeadStore | None = None,
+        *,
+        created_at: str | None = None,
+    ) -> AuditLog:
         """Write a new log holding only its header; refuses to replace an existing file."""
         path = Path(path)
         if not workspace_id:
@@ -106,8 +120,12 @@ class AuditLog:
         return cls(path, header, signing_key, head_store)
 
     @classmethod
-    def open(cls, path: str | Path, signing_key: Ed25519PrivateKey | None = None,
-             head_store: HeadStore | None = None) -> AuditLog:
+    def open(
+        cls,
+        path: str | Path,
+        signing_key: Ed25519PrivateKey | None = None,
+        head_store: HeadStore | None = None,
+    ) -> AuditLog:
         """Open an existing log; without a signing key it can be read and verified, not appended."""
         path = Path(path)
         if not path.exists():
@@ -115,13 +133,20 @@ class AuditLog:
         try:
             header, _ = read_header(path)
         except _Broken as b:
-            raise IntegrityError(f"unreadable audit log header: {b.reason}",
-                                 Where(file=str(path), line=1)) from None
+            raise IntegrityError(
+                f"unreadable audit log header: {b.reason}", Where(file=str(path), line=1)
+            ) from None
         return cls(path, header, signing_key, head_store)
 
     @classmethod
-    def adopt(cls, path: str | Path, signing_key: Ed25519PrivateKey | None, head_store: HeadStore,
-              keys: Any, expected_head: Head | None = None) -> AuditLog:
+    def adopt(
+        cls,
+        path: str | Path,
+        signing_key: Ed25519PrivateKey | None,
+        head_store: HeadStore,
+        keys: Any,
+        expected_head: Head | None = None,
+    ) -> AuditLog:
         """Take over a log that came from elsewhere (an export): verify it, then record its head.
 
         This is the only way to give an existing log a head store; ``expected_head`` is the head
@@ -197,7 +222,7 @@ class AuditLog:
                 return [self._add(e) for e in events]
             except BaseException:
                 if self._flushes == mark[3]:
-                    del self._pending[mark[0]:]
+                    del self._pending[mark[0] :]
                     self._pending_bytes, self._last = mark[1], mark[2]
                 raise
 
@@ -239,8 +264,10 @@ class AuditLog:
 
     def _writer(self) -> int:
         if self._key is None:
-            raise ConflictError("this audit log was opened without a signing key: it is read-only",
-                                Where(file=str(self.path)))
+            raise ConflictError(
+                "this audit log was opened without a signing key: it is read-only",
+                Where(file=str(self.path)),
+            )
         if self._fd is None:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         return self._fd
@@ -248,8 +275,10 @@ class AuditLog:
     def _add(self, event: AuditEvent | dict[str, Any]) -> Entry:
         assert self._key is not None and self._kid is not None
         if self._last is None:
-            raise IntegrityError("a write to the audit log failed in this batch: end the batch and "
-                                 "start a new one", Where(file=str(self.path)))
+            raise IntegrityError(
+                "a write to the audit log failed in this batch: end the batch and start a new one",
+                Where(file=str(self.path)),
+            )
         ev = event.to_dict() if isinstance(event, AuditEvent) else event
         seq, prev = self._last[0] + 1, self._last[1]
         body = encode_body(seq, ev, prev, self._kid)
@@ -271,7 +300,7 @@ class AuditLog:
         self._pending, self._pending_bytes = [], 0
         try:
             while data:
-                data = data[os.write(fd, data):]
+                data = data[os.write(fd, data) :]
         except BaseException:
             self._size = self._last = None  # re-read the tail under the lock next time
             self._dirty = False
@@ -299,13 +328,20 @@ class AuditLog:
         """
         size = os.fstat(fd).st_size
         stored = self._heads.get() if self._heads is not None else None
-        if self._size == size and self._last is not None and (self._heads is None or stored == self._last):
+        if (
+            self._size == size
+            and self._last is not None
+            and (self._heads is None or stored == self._last)
+        ):
             return
         lines, frag_start, with_header = _tail_lines(self.path, size, 1)
         if not lines:
             raise IntegrityError("the audit log has lost its header", Where(file=str(self.path)))
-        last: Head = (0, self.genesis) if with_header and len(lines) == 1 else \
-            self._parse(lines[-1], None)[:2]  # type: ignore[assignment]
+        last: Head = (
+            (0, self.genesis)
+            if with_header and len(lines) == 1
+            else self._parse(lines[-1], None)[:2]
+        )  # type: ignore[assignment]
         if frag_start < size:
             last, size = self._repair_fragment(fd, frag_start, size, last, stored)
         if self._heads is not None:
@@ -313,19 +349,23 @@ class AuditLog:
                 if last[0] != 0:
                     raise IntegrityError(
                         f"no chain head is recorded outside the log for its {last[0]} events: "
-                        "verify the log and adopt it before appending", Where(file=str(self.path)))
+                        "verify the log and adopt it before appending",
+                        Where(file=str(self.path)),
+                    )
                 self._heads.set(*last)
             elif last != stored:
                 if last[0] <= stored[0]:
                     raise IntegrityError(
                         f"the log ends at event {last[0]} but its chain head is event {stored[0]}: "
                         "it was cut or rewritten (run `bulle audit verify`); nothing appended",
-                        Where(file=str(self.path)))
+                        Where(file=str(self.path)),
+                    )
                 self._roll_forward(size, stored, last)
         self._size, self._last = size, last
 
-    def _repair_fragment(self, fd: int, frag_start: int, size: int, last: Head,
-                         stored: Head | None) -> tuple[Head, int]:
+    def _repair_fragment(
+        self, fd: int, frag_start: int, size: int, last: Head, stored: Head | None
+    ) -> tuple[Head, int]:
         with open(self.path, "rb") as f:
             f.seek(frag_start)
             frag = f.read(size - frag_start)
@@ -339,8 +379,11 @@ class AuditLog:
             os.fdatasync(fd)
             return (data["seq"], data["hash"]), size + 1
         if stored is not None and stored[0] > last[0]:
-            raise IntegrityError(f"the last line of the log is damaged and its chain head is event "
-                                 f"{stored[0]}: run `bulle audit verify`", Where(file=str(self.path)))
+            raise IntegrityError(
+                f"the last line of the log is damaged and its chain head is event "
+                f"{stored[0]}: run `bulle audit verify`",
+                Where(file=str(self.path)),
+            )
         os.ftruncate(fd, frag_start)  # an interrupted append that was never acknowledged
         os.fdatasync(fd)
         return last, frag_start
@@ -351,17 +394,25 @@ class AuditLog:
         n = last[0] - stored[0]
         lines, _, with_header = _tail_lines(self.path, size, n)
         if with_header or len(lines) != n:
-            raise IntegrityError("the log is shorter than its chain head says", Where(file=str(self.path)))
+            raise IntegrityError(
+                "the log is shorter than its chain head says", Where(file=str(self.path))
+            )
         public = self._key.public_key()
         prev_seq, prev_hash = stored
         for line in lines:
             seq, h, data = self._parse(line, None)
-            ok = (seq == prev_seq + 1 and data["prev"] == prev_hash and data["key"] == self._kid
-                  and verify_signature(public, bytes.fromhex(data["sig"]), signed_message(h)))
+            ok = (
+                seq == prev_seq + 1
+                and data["prev"] == prev_hash
+                and data["key"] == self._kid
+                and verify_signature(public, bytes.fromhex(data["sig"]), signed_message(h))
+            )
             if not ok:
                 raise IntegrityError(
                     f"event {seq} after the recorded chain head (event {stored[0]}) does not continue "
-                    "the chain: run `bulle audit verify`", Where(file=str(self.path)))
+                    "the chain: run `bulle audit verify`",
+                    Where(file=str(self.path)),
+                )
             prev_seq, prev_hash = seq, h
         self._heads.set(*last)
 
@@ -369,11 +420,15 @@ class AuditLog:
         try:
             data, computed = decode_entry(line)
         except FormatError as exc:
-            raise IntegrityError(f"unreadable audit log entry: the line {exc}",
-                                 Where(file=str(self.path), line=where_line)) from None
+            raise IntegrityError(
+                f"unreadable audit log entry: the line {exc}",
+                Where(file=str(self.path), line=where_line),
+            ) from None
         if computed != data["hash"]:
-            raise IntegrityError("an audit log entry does not match its hash: run `bulle audit verify`",
-                                 Where(file=str(self.path), line=where_line))
+            raise IntegrityError(
+                "an audit log entry does not match its hash: run `bulle audit verify`",
+                Where(file=str(self.path), line=where_line),
+            )
         return data["seq"], data["hash"], data
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -394,8 +449,10 @@ class AuditLog:
                 try:
                     data, _ = decode_entry(line[:-1])
                 except FormatError as exc:
-                    raise IntegrityError(f"unreadable audit log entry: the line {exc}",
-                                         Where(file=str(self.path), line=number + 1)) from None
+                    raise IntegrityError(
+                        f"unreadable audit log entry: the line {exc}",
+                        Where(file=str(self.path), line=number + 1),
+                    ) from None
                 yield entry_from(data)
 
     def tail(self, n: int) -> list[Entry]:
@@ -410,16 +467,24 @@ class AuditLog:
             try:
                 data, _ = decode_entry(line)
             except FormatError as exc:
-                raise IntegrityError(f"unreadable audit log entry: the line {exc}",
-                                     Where(file=str(self.path))) from None
+                raise IntegrityError(
+                    f"unreadable audit log entry: the line {exc}", Where(file=str(self.path))
+                ) from None
             out.append(entry_from(data))
         return out
 
     # -- verifying --------------------------------------------------------------------------------------
-    def verify(self, keys: Any = None, expected_head: Any = _FROM_STORE, *, quick: bool = False,
-               workers: int | None = None, expected_workspace_id: str | None = None,
-               witnesses: Sequence[str | Path] = (), rotations: Path | None = None
-               ) -> VerifyReport:
+    def verify(
+        self,
+        keys: Any = None,
+        expected_head: Any = _FROM_STORE,
+        *,
+        quick: bool = False,
+        workers: int | None = None,
+        expected_workspace_id: str | None = None,
+        witnesses: Sequence[str | Path] = (),
+        rotations: Path | None = None,
+    ) -> VerifyReport:
         """Verify the log against trusted ``keys`` (default: this log's own key) and its head.
 
         ``expected_head`` defaults to the head store's, and then a missing head is a failure (it
@@ -433,17 +498,31 @@ class AuditLog:
             from bulle.audit.witness_verify import verify_with_witnesses
 
             size, head = self._locked_snapshot(expected_head)
-            return verify_with_witnesses(self.path, witnesses, expected_head=head, quick=quick,
-                                         workers=workers, upto=size, head_required=required,
-                                         rotations=rotations)
+            return verify_with_witnesses(
+                self.path,
+                witnesses,
+                expected_head=head,
+                quick=quick,
+                workers=workers,
+                upto=size,
+                head_required=required,
+                rotations=rotations,
+            )
         if keys is None:
             if self._key is None:
                 raise InputError("give the public keys to verify this audit log with")
             keys = KeyRing([self._key.public_key()])
         size, head = self._locked_snapshot(expected_head)
-        return verify_log(self.path, keys, expected_head=head, quick=quick, workers=workers,
-                          expected_workspace_id=expected_workspace_id, upto=size,
-                          head_required=required)
+        return verify_log(
+            self.path,
+            keys,
+            expected_head=head,
+            quick=quick,
+            workers=workers,
+            expected_workspace_id=expected_workspace_id,
+            upto=size,
+            head_required=required,
+        )
 
     def _locked_snapshot(self, expected_head: Any) -> tuple[int, Head | None]:
         with self._tlock:
@@ -454,8 +533,9 @@ class AuditLog:
             try:
                 rfd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
-                raise IntegrityError("the audit log is missing: it was deleted",
-                                     Where(file=str(self.path))) from None
+                raise IntegrityError(
+                    "the audit log is missing: it was deleted", Where(file=str(self.path))
+                ) from None
             try:
                 fcntl.flock(rfd, fcntl.LOCK_SH)
                 return self._snapshot(expected_head)

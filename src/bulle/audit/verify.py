@@ -32,7 +32,9 @@ from bulle.errors import IntegrityError, NotFoundError, Where
 
 MAX_HEADER_BYTES = 64 * 1024
 INLINE_CHUNK_BYTES = 4 << 20
-PARALLEL_MIN_BYTES = 8 << 20  # below ~25,000 entries starting worker processes costs more than it saves
+PARALLEL_MIN_BYTES = (
+    8 << 20
+)  # below ~25,000 entries starting worker processes costs more than it saves
 
 
 @dataclass
@@ -82,13 +84,20 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "path": self.path, "entries": self.entries, "first_bad": self.first_bad,
-            "reason": self.reason, "workspace_id": self.workspace_id,
+            "ok": self.ok,
+            "path": self.path,
+            "entries": self.entries,
+            "first_bad": self.first_bad,
+            "reason": self.reason,
+            "workspace_id": self.workspace_id,
             "last": None if self.last is None else {"seq": self.last[0], "hash": self.last[1]},
-            "expected_head": None if self.expected_head is None else
-            {"seq": self.expected_head[0], "hash": self.expected_head[1]},
-            "head_checked": self.head_checked, "mode": self.mode,
-            "signatures_checked": self.signatures_checked, "keys": self.keys,
+            "expected_head": None
+            if self.expected_head is None
+            else {"seq": self.expected_head[0], "hash": self.expected_head[1]},
+            "head_checked": self.head_checked,
+            "mode": self.mode,
+            "signatures_checked": self.signatures_checked,
+            "keys": self.keys,
             "witnesses": self.witnesses,
         }
 
@@ -100,11 +109,19 @@ class _Broken(Exception):
         self.reason = reason
 
 
-def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
-               expected_head: Head | None = None, expected_workspace_id: str | None = None,
-               quick: bool = False, workers: int | None = None,
-               parallel_min_bytes: int = PARALLEL_MIN_BYTES, chunk_bytes: int | None = None,
-               upto: int | None = None, head_required: bool = False) -> VerifyReport:
+def verify_log(
+    path: str | Path,
+    keys: KeyRing | Iterable[Any] | Any,
+    *,
+    expected_head: Head | None = None,
+    expected_workspace_id: str | None = None,
+    quick: bool = False,
+    workers: int | None = None,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+    chunk_bytes: int | None = None,
+    upto: int | None = None,
+    head_required: bool = False,
+) -> VerifyReport:
     """Check the log at ``path`` against trusted ``keys`` and, if given, the external head.
 
     ``upto`` limits the check to the file's first bytes: the size seen together with the head,
@@ -114,8 +131,14 @@ def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
     """
     path = Path(path)
     ring = KeyRing.of(keys)
-    report = VerifyReport(ok=False, path=str(path), entries=0, expected_head=expected_head,
-                          head_checked=expected_head is not None, mode="quick" if quick else "full")
+    report = VerifyReport(
+        ok=False,
+        path=str(path),
+        entries=0,
+        expected_head=expected_head,
+        head_checked=expected_head is not None,
+        mode="quick" if quick else "full",
+    )
     try:
         size = path.stat().st_size if upto is None else upto
     except FileNotFoundError:
@@ -128,10 +151,14 @@ def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
     report.workspace_id = header.workspace_id
     try:
         if expected_workspace_id is not None and header.workspace_id != expected_workspace_id:
-            raise _Broken(0, f"the log belongs to workspace {header.workspace_id!r}, "
-                             f"not {expected_workspace_id!r}")
-        results = _check_ranges(path, header_end, size, ring, quick, workers, parallel_min_bytes,
-                                chunk_bytes)
+            raise _Broken(
+                0,
+                f"the log belongs to workspace {header.workspace_id!r}, "
+                f"not {expected_workspace_id!r}",
+            )
+        results = _check_ranges(
+            path, header_end, size, ring, quick, workers, parallel_min_bytes, chunk_bytes
+        )
         _stitch(results, header, report)
         if expected_head is not None:
             _check_head(report, expected_head)
@@ -139,8 +166,10 @@ def verify_log(path: str | Path, keys: KeyRing | Iterable[Any] | Any, *,
         report.first_bad, report.reason = b.position, b.reason
         return report
     if expected_head is None and head_required:
-        report.reason = ("no chain head is recorded outside the log (it was deleted): a cut or "
-                         "rewritten tail cannot be ruled out")
+        report.reason = (
+            "no chain head is recorded outside the log (it was deleted): a cut or "
+            "rewritten tail cannot be ruled out"
+        )
         return report
     report.ok = True
     return report
@@ -159,9 +188,16 @@ def read_header(path: Path) -> tuple[Header, int]:
         raise _Broken(0, str(exc)) from None
 
 
-def _check_ranges(path: Path, start: int, size: int, ring: KeyRing, quick: bool,
-                  workers: int | None, parallel_min_bytes: int, chunk_bytes: int | None
-                  ) -> list[dict[str, Any]]:
+def _check_ranges(
+    path: Path,
+    start: int,
+    size: int,
+    ring: KeyRing,
+    quick: bool,
+    workers: int | None,
+    parallel_min_bytes: int,
+    chunk_bytes: int | None,
+) -> list[dict[str, Any]]:
     body = size - start
     workers = workers or _cpu_count()
     raw = ring.raw()
@@ -175,7 +211,9 @@ def _check_ranges(path: Path, start: int, size: int, ring: KeyRing, quick: bool,
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: the calling process may run DuckDB threads, which must not be forked
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    ) as ex:
         futures = [ex.submit(check_range, str(path), a, b, size, raw, quick) for a, b in bounds]
         return [f.result() for f in futures]
 
@@ -230,8 +268,9 @@ def _line_start_at_or_after(f: Any, pos: int, size: int) -> int:
             return f.tell() - len(block) + i + 1
 
 
-def check_range(path: str, start: int, end: int, size: int, raw_keys: dict[str, bytes],
-                quick: bool) -> dict[str, Any]:
+def check_range(
+    path: str, start: int, end: int, size: int, raw_keys: dict[str, bytes], quick: bool
+) -> dict[str, Any]:
     """Check the lines that begin in [start, end) on their own; the caller links the ranges.
 
     Returns the number of lines, the first line's (seq, prev), the last hash, the runs of
@@ -248,8 +287,14 @@ def check_range(path: str, start: int, end: int, size: int, raw_keys: dict[str, 
     partial = bool(data) and not data.endswith(b"\n")  # only at the end of the file
     if data and not partial:
         lines.pop()
-    result: dict[str, Any] = {"count": len(lines), "first": None, "last_hash": None, "runs": [],
-                              "bad": None, "signatures": 0}
+    result: dict[str, Any] = {
+        "count": len(lines),
+        "first": None,
+        "last_hash": None,
+        "runs": [],
+        "bad": None,
+        "signatures": 0,
+    }
     parsed: list[tuple[int, str, str, str]] = []  # seq, hash, key id, sig
     bad: tuple[int, str, Any] | None = None
     prev_seq, prev_hash = None, None
@@ -261,8 +306,12 @@ def check_range(path: str, start: int, end: int, size: int, raw_keys: dict[str, 
             entry, computed = decode_entry(line)
         except FormatError as exc:
             cut = partial and i == len(lines) - 1
-            bad = (i, "format", f"the line {exc}" + (" (the last line is incomplete: an "
-                                                       "interrupted write or a cut)" if cut else ""))
+            bad = (
+                i,
+                "format",
+                f"the line {exc}"
+                + (" (the last line is incomplete: an interrupted write or a cut)" if cut else ""),
+            )
             break
         if computed != entry["hash"]:
             bad = (i, "hash", "its content no longer matches its hash (the entry was modified)")
@@ -322,6 +371,7 @@ def check_range(path: str, start: int, end: int, size: int, raw_keys: dict[str, 
 
 # -- stitching the ranges -----------------------------------------------------------------------
 
+
 def _stitch(results: list[dict[str, Any]], header: Header, report: VerifyReport) -> None:
     base = 0
     prev_hash = header.genesis
@@ -347,8 +397,10 @@ def _stitch(results: list[dict[str, Any]], header: Header, report: VerifyReport)
         for kid, a, b in r["runs"]:
             if kid != current:
                 if kid in retired:
-                    raise _Broken(base + a + 1, f"it is signed by key {kid} again after that key "
-                                                "was superseded")
+                    raise _Broken(
+                        base + a + 1,
+                        f"it is signed by key {kid} again after that key was superseded",
+                    )
                 if current is not None:
                     retired.add(current)
                 current = kid
@@ -380,11 +432,17 @@ def _check_head(report: VerifyReport, head: Head) -> None:
     hs, hh = head
     if hs > n:
         cut = f"event {n + 1}" if hs == n + 1 else f"events {n + 1} to {hs}"
-        raise _Broken(n + 1, f"the log ends at event {n} but the chain head kept outside the log "
-                             f"is event {hs}: {cut} were cut off")
+        raise _Broken(
+            n + 1,
+            f"the log ends at event {n} but the chain head kept outside the log "
+            f"is event {hs}: {cut} were cut off",
+        )
     if hs < n:
-        raise _Broken(hs + 1, f"the log goes on after the chain head kept outside the log "
-                              f"(event {hs}): events {hs + 1} to {n} were added behind its back")
+        raise _Broken(
+            hs + 1,
+            f"the log goes on after the chain head kept outside the log "
+            f"(event {hs}): events {hs + 1} to {n} were added behind its back",
+        )
     if hh != last_hash and n == 0:
         raise _Broken(0, "the header does not match the chain head kept outside the log")
     if hh != last_hash:

@@ -68,6 +68,7 @@ class WitnessWriteError(Exception):
 
 # -- the registry -------------------------------------------------------------------------------------
 
+
 class WitnessRegistry:
     """``audit/witnesses.json``: the witnesses this workspace writes to, and their last failure."""
 
@@ -96,15 +97,22 @@ class WitnessRegistry:
         except (ValueError, UnicodeDecodeError):
             raise IntegrityError("the witness registry is not valid JSON", where) from None
         entries = obj.get("witnesses") if isinstance(obj, dict) else None
-        if (not isinstance(obj, dict) or obj.get("format") != REGISTRY_FORMAT
-                or not isinstance(entries, list)
-                or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in entries)):
+        if (
+            not isinstance(obj, dict)
+            or obj.get("format") != REGISTRY_FORMAT
+            or not isinstance(entries, list)
+            or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in entries)
+        ):
             raise IntegrityError("unreadable witness registry", where)
         return entries
 
     def save(self, entries: list[dict[str, Any]]) -> None:
-        data = json.dumps({"format": REGISTRY_FORMAT, "version": 1, "witnesses": entries},
-                          indent=2).encode() + b"\n"
+        data = (
+            json.dumps(
+                {"format": REGISTRY_FORMAT, "version": 1, "witnesses": entries}, indent=2
+            ).encode()
+            + b"\n"
+        )
         atomic_write_bytes(self.path, data, 0o600)
         self._stamp = None
 
@@ -120,6 +128,7 @@ class WitnessRegistry:
 
 
 # -- reading a witness ----------------------------------------------------------------------------------
+
 
 def read_info(directory: Path) -> WitnessInfo:
     path = directory / WITNESS_FILE
@@ -139,6 +148,7 @@ def last_record(tail: bytes) -> Record | None:
 
 
 # -- writing checkpoints --------------------------------------------------------------------------------
+
 
 class CheckpointWriter:
     """Called by the log after each durable batch, under the log's lock (``AuditLog.after_commit``)."""
@@ -182,7 +192,7 @@ class CheckpointWriter:
             out.append(make_record(key, self.genesis, head[0], head[1], _now()).encode())
             data = memoryview(b"".join(out))
             while data:
-                data = data[os.write(fd, data):]
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -213,8 +223,13 @@ class CheckpointWriter:
 
     def _failed(self, entry: dict[str, Any], head: Head, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc)
-        log.warning("audit witness %s did not take the checkpoint of event %d (%s): the event is "
-                    "logged locally and the witness is behind", entry["path"], head[0], message)
+        log.warning(
+            "audit witness %s did not take the checkpoint of event %d (%s): the event is "
+            "logged locally and the witness is behind",
+            entry["path"],
+            head[0],
+            message,
+        )
         if entry.get("error") is None:  # record the first failure; later ones only log
             self._record(entry["path"], {"message": message, "at": _now(), "since_seq": head[0]})
 
@@ -241,6 +256,7 @@ def read_rotations(path: Path) -> list[Record]:
 
 # -- the workspace operations ----------------------------------------------------------------------------
 
+
 def registry_of(ws: Workspace) -> WitnessRegistry:
     return WitnessRegistry(ws.audit_dir / REGISTRY_FILE)
 
@@ -257,8 +273,11 @@ def add_witness(ws: Workspace, directory: str | Path, actor: Actor) -> dict[str,
     path = Path(directory).absolute()
     root = ws.root.resolve()
     if path.resolve() == root or root in path.resolve().parents:
-        raise InputError("a witness inside the workspace protects nothing: give a directory on "
-                         "another machine or disk", Where(file=str(path)))
+        raise InputError(
+            "a witness inside the workspace protects nothing: give a directory on "
+            "another machine or disk",
+            Where(file=str(path)),
+        )
     if path.exists() and not path.is_dir():
         raise InputError("a witness is a directory", Where(file=str(path)))
     alog = ws.audit_log
@@ -266,35 +285,53 @@ def add_witness(ws: Workspace, directory: str | Path, actor: Actor) -> dict[str,
     registry = registry_of(ws)
     with ws.write_lock():
         if registry.find(path) is not None:
-            raise ConflictError("this directory is already a witness of this workspace",
-                                Where(file=str(path)))
+            raise ConflictError(
+                "this directory is already a witness of this workspace", Where(file=str(path))
+            )
         path.mkdir(parents=True, exist_ok=True)
         info_path, cp_path = path / WITNESS_FILE, path / CHECKPOINTS_FILE
         reattached = info_path.exists()
         if reattached:
             info = read_info(path)
             if info.log != alog.genesis:
-                raise ConflictError(f"this directory is the witness of another audit log (workspace "
-                                    f"{info.workspace_id})", Where(file=str(info_path)))
+                raise ConflictError(
+                    f"this directory is the witness of another audit log (workspace "
+                    f"{info.workspace_id})",
+                    Where(file=str(info_path)),
+                )
         else:
             if cp_path.exists():
-                raise ConflictError("this directory holds checkpoints but no witness.json",
-                                    Where(file=str(cp_path)))
-            info = WitnessInfo(workspace_id=ws.id, log=alog.genesis, public_key=key.public_key(),
-                               added_at=_now())
+                raise ConflictError(
+                    "this directory holds checkpoints but no witness.json", Where(file=str(cp_path))
+                )
+            info = WitnessInfo(
+                workspace_id=ws.id, log=alog.genesis, public_key=key.public_key(), added_at=_now()
+            )
             atomic_write_bytes(info_path, info.encode(), 0o644)
             fd = os.open(cp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
             os.fsync(fd)
             os.close(fd)
         entries = [dict(e) for e in registry.load()]
-        entries.append({"path": str(path), "fingerprint": info.fingerprint,
-                        "added_at": _now(), "error": None})
+        entries.append(
+            {"path": str(path), "fingerprint": info.fingerprint, "added_at": _now(), "error": None}
+        )
         registry.save(entries)
-    ws.emit(AuditWitnessAdded(actor=actor, target=str(path),
-                              details={"fingerprint": info.fingerprint, "reattached": reattached}))
-    return {"path": str(path), "workspace_id": info.workspace_id, "log": info.log,
-            "fingerprint": info.fingerprint, "pinned_at": info.added_at, "reattached": reattached,
-            "head": {"seq": alog.head()[0], "hash": alog.head()[1]}}
+    ws.emit(
+        AuditWitnessAdded(
+            actor=actor,
+            target=str(path),
+            details={"fingerprint": info.fingerprint, "reattached": reattached},
+        )
+    )
+    return {
+        "path": str(path),
+        "workspace_id": info.workspace_id,
+        "log": info.log,
+        "fingerprint": info.fingerprint,
+        "pinned_at": info.added_at,
+        "reattached": reattached,
+        "head": {"seq": alog.head()[0], "hash": alog.head()[1]},
+    }
 
 
 def witness_status(ws: Workspace) -> list[dict[str, Any]]:
@@ -302,9 +339,15 @@ def witness_status(ws: Workspace) -> list[dict[str, Any]]:
     out = []
     head = ws.audit_log.head()
     for e in registry_of(ws).load():
-        item: dict[str, Any] = {"path": e["path"], "fingerprint": e.get("fingerprint"),
-                                "added_at": e.get("added_at"), "error": e.get("error"),
-                                "reachable": False, "last_checkpoint": None, "behind": None}
+        item: dict[str, Any] = {
+            "path": e["path"],
+            "fingerprint": e.get("fingerprint"),
+            "added_at": e.get("added_at"),
+            "error": e.get("error"),
+            "reachable": False,
+            "last_checkpoint": None,
+            "behind": None,
+        }
         try:
             with open(Path(e["path"]) / CHECKPOINTS_FILE, "rb") as f:
                 size = f.seek(0, os.SEEK_END)
@@ -349,11 +392,20 @@ def rotate_audit_key(ws: Workspace, actor: Actor) -> dict[str, Any]:
             os.close(fd)
         rotate_workspace_key(ws.keys_dir, new)
         alog.use_signing_key(new)
-        ws.emit(AuditKeyRotated(actor=actor, target="audit",
-                                details={"old_key": key_id(old), "new_key": key_id(new),
-                                         "at_seq": seq}))
-    return {"old_key": key_id(old), "new_key": key_id(new), "at_seq": seq,
-            "old_fingerprint": fingerprint(old), "new_fingerprint": fingerprint(new)}
+        ws.emit(
+            AuditKeyRotated(
+                actor=actor,
+                target="audit",
+                details={"old_key": key_id(old), "new_key": key_id(new), "at_seq": seq},
+            )
+        )
+    return {
+        "old_key": key_id(old),
+        "new_key": key_id(new),
+        "at_seq": seq,
+        "old_fingerprint": fingerprint(old),
+        "new_fingerprint": fingerprint(new),
+    }
 
 
 def iter_checkpoints(directory: Path) -> Iterator[tuple[int, Record | str]]:

@@ -32,8 +32,9 @@ WITNESS_VERSION = 1
 WITNESS_FILE = "witness.json"
 CHECKPOINTS_FILE = "checkpoints.jsonl"
 SIG_CONTEXT = b"bulle.audit-witness.v1\x00"  # these signatures mean nothing in the log or elsewhere
-WITNESS_FIELDS = frozenset(("format", "version", "workspace_id", "log", "public_key", "fingerprint",
-                            "added_at"))
+WITNESS_FIELDS = frozenset(
+    ("format", "version", "workspace_id", "log", "public_key", "fingerprint", "added_at")
+)
 CHECKPOINT_FIELDS = frozenset(("type", "log", "seq", "hash", "at", "key", "sig"))
 ROTATION_FIELDS = CHECKPOINT_FIELDS | {"new_key"}
 
@@ -62,11 +63,21 @@ class WitnessInfo:
         return fingerprint(self.public_key)
 
     def encode(self) -> bytes:
-        return json.dumps({"format": WITNESS_FORMAT, "version": WITNESS_VERSION,
-                           "workspace_id": self.workspace_id, "log": self.log,
-                           "public_key": raw_public(self.public_key).hex(),
-                           "fingerprint": self.fingerprint, "added_at": self.added_at},
-                          indent=2).encode() + b"\n"
+        return (
+            json.dumps(
+                {
+                    "format": WITNESS_FORMAT,
+                    "version": WITNESS_VERSION,
+                    "workspace_id": self.workspace_id,
+                    "log": self.log,
+                    "public_key": raw_public(self.public_key).hex(),
+                    "fingerprint": self.fingerprint,
+                    "added_at": self.added_at,
+                },
+                indent=2,
+            ).encode()
+            + b"\n"
+        )
 
 
 def decode_witness(data: bytes, where: Where) -> WitnessInfo:
@@ -78,20 +89,27 @@ def decode_witness(data: bytes, where: Where) -> WitnessInfo:
     if not isinstance(obj, dict) or obj.get("format") != WITNESS_FORMAT:
         raise IntegrityError("not a Bulle audit witness file", where)
     if obj.get("version") != WITNESS_VERSION:
-        raise IntegrityError(f"unsupported audit witness version {obj.get('version')!r}: this Bulle "
-                             f"reads version {WITNESS_VERSION}", where)
+        raise IntegrityError(
+            f"unsupported audit witness version {obj.get('version')!r}: this Bulle "
+            f"reads version {WITNESS_VERSION}",
+            where,
+        )
     if set(obj) != WITNESS_FIELDS:
-        raise IntegrityError(f"the witness file has fields {sorted(obj)}, expected "
-                             f"{sorted(WITNESS_FIELDS)}", where)
+        raise IntegrityError(
+            f"the witness file has fields {sorted(obj)}, expected {sorted(WITNESS_FIELDS)}", where
+        )
     pub, fp, log = obj["public_key"], obj["fingerprint"], obj["log"]
     if not all(isinstance(v, str) and _HEX64.match(v) for v in (pub, fp, log)):
-        raise IntegrityError("the witness file's public_key, fingerprint and log must be 64 "
-                             "lowercase hex digits", where)
+        raise IntegrityError(
+            "the witness file's public_key, fingerprint and log must be 64 lowercase hex digits",
+            where,
+        )
     if not isinstance(obj["workspace_id"], str) or not isinstance(obj["added_at"], str):
         raise IntegrityError("the witness file's workspace_id and added_at must be strings", where)
     key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub))
-    info = WitnessInfo(workspace_id=obj["workspace_id"], log=log, public_key=key,
-                       added_at=obj["added_at"])
+    info = WitnessInfo(
+        workspace_id=obj["workspace_id"], log=log, public_key=key, added_at=obj["added_at"]
+    )
     if info.fingerprint != fp:
         raise IntegrityError("the witness file's fingerprint does not match its public key", where)
     return info
@@ -111,8 +129,14 @@ class Record:
     new_key: Ed25519PublicKey | None = None  # rotation only
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "log": self.log, "seq": self.seq,
-                               "hash": self.hash, "at": self.at, "key": self.key}
+        out: dict[str, Any] = {
+            "type": self.type,
+            "log": self.log,
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "key": self.key,
+        }
         if self.new_key is not None:
             out["new_key"] = raw_public(self.new_key).hex()
         return out
@@ -121,8 +145,9 @@ class Record:
         return canonical_json({**self.body(), "sig": self.sig}) + b"\n"
 
     def signed_by(self, public_key: Ed25519PublicKey) -> bool:
-        return (self.key == fingerprint(public_key)
-                and verify_signature(public_key, bytes.fromhex(self.sig), signed_message(self.body())))
+        return self.key == fingerprint(public_key) and verify_signature(
+            public_key, bytes.fromhex(self.sig), signed_message(self.body())
+        )
 
     @property
     def next_key(self) -> str:
@@ -134,10 +159,24 @@ def signed_message(body: dict[str, Any]) -> bytes:
     return SIG_CONTEXT + canonical_json(body)
 
 
-def make_record(signing_key: Ed25519PrivateKey, log: str, seq: int, hash: str, at: str,
-                new_key: Ed25519PublicKey | None = None) -> Record:
-    unsigned = Record(type="rotation" if new_key is not None else "checkpoint", log=log, seq=seq,
-                      hash=hash, at=at, key=fingerprint(signing_key), sig="", new_key=new_key)
+def make_record(
+    signing_key: Ed25519PrivateKey,
+    log: str,
+    seq: int,
+    hash: str,
+    at: str,
+    new_key: Ed25519PublicKey | None = None,
+) -> Record:
+    unsigned = Record(
+        type="rotation" if new_key is not None else "checkpoint",
+        log=log,
+        seq=seq,
+        hash=hash,
+        at=at,
+        key=fingerprint(signing_key),
+        sig="",
+        new_key=new_key,
+    )
     sig = signing_key.sign(signed_message(unsigned.body())).hex()
     return replace(unsigned, sig=sig)
 
@@ -169,7 +208,18 @@ def decode_record(line: bytes) -> Record:
         raise RecordError("its sig is not 128 lowercase hex digits")
     if not isinstance(obj["at"], str):
         raise RecordError("its at is not a string")
-    new_key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(obj["new_key"])) \
-        if kind == "rotation" else None
-    return Record(type=kind, log=obj["log"], seq=seq, hash=obj["hash"], at=obj["at"],
-                  key=obj["key"], sig=obj["sig"], new_key=new_key)
+    new_key = (
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(obj["new_key"]))
+        if kind == "rotation"
+        else None
+    )
+    return Record(
+        type=kind,
+        log=obj["log"],
+        seq=seq,
+        hash=obj["hash"],
+        at=obj["at"],
+        key=obj["key"],
+        sig=obj["sig"],
+        new_key=new_key,
+    )

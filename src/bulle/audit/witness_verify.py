@@ -71,21 +71,30 @@ class WitnessCheck:
             assert self.unwitnessed is not None
             a, b = self.unwitnessed
             span = f"event {a}: it is" if a == b else f"events {a} to {b}: they are"
-            return (f"witness {self.path} has not seen {span} not vouched for by it (it was "
-                    "unreachable or not registered when written)")
+            return (
+                f"witness {self.path} has not seen {span} not vouched for by it (it was "
+                "unreachable or not registered when written)"
+            )
         return f"witness {self.path}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         last = self.last
         return {
-            "path": self.path, "status": self.status, "reason": self.reason,
-            "message": self.message(), "workspace_id": self.info.workspace_id,
-            "pinned": self.info.fingerprint, "pinned_at": self.info.added_at,
-            "keys": [fingerprint(k) for k in self.keys], "checkpoints": self.trusted,
+            "path": self.path,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message(),
+            "workspace_id": self.info.workspace_id,
+            "pinned": self.info.fingerprint,
+            "pinned_at": self.info.added_at,
+            "keys": [fingerprint(k) for k in self.keys],
+            "checkpoints": self.trusted,
             "last": None if last is None else {"seq": last.seq, "hash": last.hash, "at": last.at},
-            "unwitnessed": None if self.unwitnessed is None else
-            {"first": self.unwitnessed[0], "last": self.unwitnessed[1]},
-            "damaged_lines": self.damaged, "rotations_not_yet_witnessed": self.handed_over,
+            "unwitnessed": None
+            if self.unwitnessed is None
+            else {"first": self.unwitnessed[0], "last": self.unwitnessed[1]},
+            "damaged_lines": self.damaged,
+            "rotations_not_yet_witnessed": self.handed_over,
         }
 
 
@@ -98,11 +107,15 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
     """
     directory = Path(directory)
     if not (directory / WITNESS_FILE).is_file():
-        raise NotFoundError("not a Bulle audit witness (no witness.json)", Where(file=str(directory)))
+        raise NotFoundError(
+            "not a Bulle audit witness (no witness.json)", Where(file=str(directory))
+        )
     info = read_info(directory)
     if not (directory / CHECKPOINTS_FILE).is_file():
-        raise IntegrityError("the witness has lost its checkpoints file",
-                             Where(file=str(directory / CHECKPOINTS_FILE)))
+        raise IntegrityError(
+            "the witness has lost its checkpoints file",
+            Where(file=str(directory / CHECKPOINTS_FILE)),
+        )
     check = WitnessCheck(path=str(directory), info=info, keys=[info.public_key])
     current = info.public_key
     for number, rec in iter_checkpoints(directory):
@@ -110,14 +123,18 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
             check.damaged.append(number)  # claims nothing; reported, not trusted
             continue
         if rec.log != info.log:
-            check.status, check.reason = "other_log", (
-                f"checkpoint line {number} belongs to another audit log")
+            check.status, check.reason = (
+                "other_log",
+                (f"checkpoint line {number} belongs to another audit log"),
+            )
             break
         if not rec.signed_by(current):
             check.status = "other_key"
-            check.reason = (f"checkpoint line {number} (event {rec.seq}) is signed by key "
-                            f"{rec.key[:16]}, not by key {fingerprint(current)[:16]} that the "
-                            "witness pinned or saw rotated to: the key pair was replaced")
+            check.reason = (
+                f"checkpoint line {number} (event {rec.seq}) is signed by key "
+                f"{rec.key[:16]}, not by key {fingerprint(current)[:16]} that the "
+                "witness pinned or saw rotated to: the key pair was replaced"
+            )
             break
         check.trusted, check.upto_line, check.last = check.trusted + 1, number, rec
         if rec.new_key is not None:
@@ -126,8 +143,12 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
     if check.status == "ok":
         known = {fingerprint(k) for k in check.keys}
         for rec in rotations:  # in the order they were made
-            if rec.log == info.log and rec.new_key is not None and rec.signed_by(current) \
-                    and rec.next_key not in known:
+            if (
+                rec.log == info.log
+                and rec.new_key is not None
+                and rec.signed_by(current)
+                and rec.next_key not in known
+            ):
                 current = rec.new_key
                 check.keys.append(current)
                 check.handed_over += 1
@@ -135,10 +156,17 @@ def read_witness(directory: str | Path, rotations: Sequence[Record] = ()) -> Wit
     return check
 
 
-def verify_with_witnesses(log_path: str | Path, witnesses: Sequence[str | Path], *,
-                          expected_head: Head | None = None, head_required: bool = False,
-                          quick: bool = False, workers: int | None = None,
-                          upto: int | None = None, rotations: Path | None = None) -> VerifyReport:
+def verify_with_witnesses(
+    log_path: str | Path,
+    witnesses: Sequence[str | Path],
+    *,
+    expected_head: Head | None = None,
+    head_required: bool = False,
+    quick: bool = False,
+    workers: int | None = None,
+    upto: int | None = None,
+    rotations: Path | None = None,
+) -> VerifyReport:
     """Verify ``log_path`` trusting only the witnesses' keys, then compare it with each witness.
 
     ``rotations``: the workspace's ``keys/audit-rotations.jsonl``, for witnesses that missed one.
@@ -150,11 +178,20 @@ def verify_with_witnesses(log_path: str | Path, witnesses: Sequence[str | Path],
     log_path = Path(log_path)
     if not log_path.exists():
         seen = max((c.last.seq for c in checks if c.last is not None), default=0)
-        raise IntegrityError(f"the audit log is missing (deleted): its witness recorded {seen} "
-                             "events", Where(file=str(log_path)))
+        raise IntegrityError(
+            f"the audit log is missing (deleted): its witness recorded {seen} events",
+            Where(file=str(log_path)),
+        )
     ring = KeyRing(k for c in checks for k in c.keys)
-    report = verify_log(log_path, ring, expected_head=expected_head, quick=quick, workers=workers,
-                        upto=upto, head_required=head_required)
+    report = verify_log(
+        log_path,
+        ring,
+        expected_head=expected_head,
+        quick=quick,
+        workers=workers,
+        upto=upto,
+        head_required=head_required,
+    )
     if not report.ok and report.reason and "not among the trusted keys" in report.reason:
         report.reason += " (neither pinned by the witness nor vouched for by a rotation it holds)"
     genesis = _genesis(log_path)
@@ -211,7 +248,7 @@ class _LogCursor:
 
 def _entry_hash(line: bytes) -> str:
     if len(line) > TAIL_LEN and line[-TAIL_LEN:-_HASH_AT] == b',"hash":"':
-        return line[-_HASH_AT:-_HASH_AT + 64].decode("ascii", "replace")
+        return line[-_HASH_AT : -_HASH_AT + 64].decode("ascii", "replace")
     return json.loads(line)["hash"]
 
 
@@ -220,8 +257,10 @@ def _compare(c: WitnessCheck, genesis: str | None, report: VerifyReport, log_pat
         return
     if genesis is not None and genesis != c.info.log:
         c.status, c.first_bad = "other_log", 0
-        c.reason = ("the log is not the one this witness was added for: its header (workspace id "
-                    "and creation time) was replaced")
+        c.reason = (
+            "the log is not the one this witness was added for: its header (workspace id "
+            "and creation time) was replaced"
+        )
         return
     if report.last is None:
         c.status, c.reason = "unchecked", "the log is broken before it can be compared"
@@ -237,16 +276,20 @@ def _compare(c: WitnessCheck, genesis: str | None, report: VerifyReport, log_pat
                 continue
             if rec.seq > n:
                 c.status, c.first_bad = "log_behind", n + 1
-                c.reason = (f"the log ends at event {n} but the witness recorded event {rec.seq} "
-                            f"at {rec.at} (checkpoint line {number}): the log was cut")
+                c.reason = (
+                    f"the log ends at event {n} but the witness recorded event {rec.seq} "
+                    f"at {rec.at} (checkpoint line {number}): the log was cut"
+                )
                 return
             if cursor.hash_at(rec.seq) != rec.hash:
                 lo = min(matched, rec.seq - 1) + 1 if rec.seq else 0
                 c.status, c.first_bad = "diverged", lo
                 span = f"event {rec.seq}" if lo == rec.seq else f"events {lo} to {rec.seq}"
-                c.reason = (f"the log diverges from the witness: event {rec.seq} is not the one it "
-                            f"recorded at {rec.at} (checkpoint line {number}): {span} were "
-                            "rewritten")
+                c.reason = (
+                    f"the log diverges from the witness: event {rec.seq} is not the one it "
+                    f"recorded at {rec.at} (checkpoint line {number}): {span} were "
+                    "rewritten"
+                )
                 return
             matched = max(matched, rec.seq)
     finally:

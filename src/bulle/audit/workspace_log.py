@@ -84,9 +84,11 @@ def install(ws: Workspace, create: bool) -> None:
         log = AuditLog.create(path, key, ws.id, heads)
     else:
         if not path.exists():  # a workspace always has its log: a missing one was deleted
-            raise IntegrityError("the audit log is missing: it was deleted (run `bulle audit verify "
-                                 "--witness DIR` against a witness to see what it held)",
-                                 Where(file=str(path)))
+            raise IntegrityError(
+                "the audit log is missing: it was deleted (run `bulle audit verify "
+                "--witness DIR` against a witness to see what it held)",
+                Where(file=str(path)),
+            )
         log = AuditLog.open(path, load_workspace_key(ws.keys_dir), heads)
     log.after_commit = writer_for(ws, log.genesis)
     log.key_source = KeyFileWatch(ws.keys_dir)

@@ -35,23 +35,32 @@ class GovernanceStore:
         )
 
     def purposes(self) -> dict[str, Purpose]:
-        return {name: Purpose.from_dict(json.loads(doc))
-                for name, doc in self.con.execute("SELECT name, doc_json FROM purposes ORDER BY name")}
+        return {
+            name: Purpose.from_dict(json.loads(doc))
+            for name, doc in self.con.execute("SELECT name, doc_json FROM purposes ORDER BY name")
+        }
 
     def purpose(self, name: str) -> Purpose:
         row = self.con.execute("SELECT doc_json FROM purposes WHERE name=?", (name,)).fetchone()
         if row is None:
             known = ", ".join(self.purposes()) or "none declared yet"
-            raise NotFoundError(f"unknown purpose {name!r} (declared: {known})", Where(field="purpose"))
+            raise NotFoundError(
+                f"unknown purpose {name!r} (declared: {known})", Where(field="purpose")
+            )
         return Purpose.from_dict(json.loads(row[0]))
 
     # -- the purpose a dataset was collected for ---------------------------------------------------------
     def set_dataset_purpose(self, dataset: str, purpose: str) -> None:
-        self.con.execute("INSERT INTO dataset_purposes(dataset, purpose) VALUES(?, ?) "
-                         "ON CONFLICT(dataset) DO UPDATE SET purpose=excluded.purpose", (dataset, purpose))
+        self.con.execute(
+            "INSERT INTO dataset_purposes(dataset, purpose) VALUES(?, ?) "
+            "ON CONFLICT(dataset) DO UPDATE SET purpose=excluded.purpose",
+            (dataset, purpose),
+        )
 
     def dataset_purpose(self, dataset: str) -> str | None:
-        row = self.con.execute("SELECT purpose FROM dataset_purposes WHERE dataset=?", (dataset,)).fetchone()
+        row = self.con.execute(
+            "SELECT purpose FROM dataset_purposes WHERE dataset=?", (dataset,)
+        ).fetchone()
         return row[0] if row else None
 
     # -- subject choices ------------------------------------------------------------------------------
@@ -62,17 +71,25 @@ class GovernanceStore:
             rows.append((e.subject_id, e.purpose, kind, iso(e.at), e.source, recorded_at, by))
         self.con.executemany(
             "INSERT INTO subject_events(subject_id, purpose, kind, at, source, recorded_at, recorded_by) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?)", rows)
+            "VALUES(?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         return len(rows)
 
     def last_seq(self) -> int:
-        return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0])
+        return int(
+            self.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0]
+        )
 
     def choices_of(self, subject_id: str) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "SELECT seq, purpose, kind, at, source, recorded_at FROM subject_events WHERE subject_id=? ORDER BY seq",
-            (subject_id,))
-        return [dict(zip(("seq", "purpose", "kind", "at", "source", "recorded_at"), r, strict=True)) for r in cur]
+            (subject_id,),
+        )
+        return [
+            dict(zip(("seq", "purpose", "kind", "at", "source", "recorded_at"), r, strict=True))
+            for r in cur
+        ]
 
     def ledger_for(self, subject_id: str) -> tuple[list[Consent], list[Objection]]:
         consents, objections = [], []
@@ -84,7 +101,9 @@ class GovernanceStore:
         return consents, objections
 
     def delete_choices_of(self, subject_id: str) -> int:
-        return self.con.execute("DELETE FROM subject_events WHERE subject_id=?", (subject_id,)).rowcount
+        return self.con.execute(
+            "DELETE FROM subject_events WHERE subject_id=?", (subject_id,)
+        ).rowcount
 
     # -- projects -----------------------------------------------------------------------------------------
     def put_project(self, project: Project, at: str) -> None:
@@ -97,70 +116,143 @@ class GovernanceStore:
     def project(self, name: str) -> Project:
         row = self.con.execute("SELECT doc_json FROM projects WHERE name=?", (name,)).fetchone()
         if row is None:
-            known = ", ".join(r[0] for r in self.con.execute("SELECT name FROM projects ORDER BY name")) or "none"
-            raise NotFoundError(f"unknown project {name!r} (projects: {known})", Where(field="project"))
+            known = (
+                ", ".join(r[0] for r in self.con.execute("SELECT name FROM projects ORDER BY name"))
+                or "none"
+            )
+            raise NotFoundError(
+                f"unknown project {name!r} (projects: {known})", Where(field="project")
+            )
         return Project.from_dict(json.loads(row[0]), self.purposes())
 
     def projects(self) -> list[Project]:
         purposes = self.purposes()
-        return [Project.from_dict(json.loads(doc), purposes)
-                for (doc,) in self.con.execute("SELECT doc_json FROM projects ORDER BY name")]
+        return [
+            Project.from_dict(json.loads(doc), purposes)
+            for (doc,) in self.con.execute("SELECT doc_json FROM projects ORDER BY name")
+        ]
 
     # -- the subject index ----------------------------------------------------------------------------------
     def index_version(self, dataset: str, number: int, counts: Iterable[tuple[str, int]]) -> int:
-        self.con.execute("DELETE FROM subject_index WHERE dataset=? AND number=?", (dataset, number))
+        self.con.execute(
+            "DELETE FROM subject_index WHERE dataset=? AND number=?", (dataset, number)
+        )
         rows = [(sid, dataset, number, n) for sid, n in counts if sid is not None]
-        self.con.executemany("INSERT INTO subject_index(subject_id, dataset, number, rows) VALUES(?, ?, ?, ?)", rows)
+        self.con.executemany(
+            "INSERT INTO subject_index(subject_id, dataset, number, rows) VALUES(?, ?, ?, ?)", rows
+        )
         return len(rows)
 
     def versions_of_subject(self, subject_id: str) -> list[tuple[str, int, int]]:
-        return [tuple(r) for r in self.con.execute(
-            "SELECT dataset, number, rows FROM subject_index WHERE subject_id=? ORDER BY dataset, number",
-            (subject_id,))]
+        return [
+            tuple(r)
+            for r in self.con.execute(
+                "SELECT dataset, number, rows FROM subject_index WHERE subject_id=? ORDER BY dataset, number",
+                (subject_id,),
+            )
+        ]
 
     def drop_subject_from_index(self, subject_id: str) -> None:
         self.con.execute("DELETE FROM subject_index WHERE subject_id=?", (subject_id,))
 
     # -- reads and erasures ---------------------------------------------------------------------------------
-    def record_read(self, project: str, purpose: str, dataset: str, number: int, actor: str, at: str,
-                    rows: int, filter_summary: dict[str, Any]) -> None:
+    def record_read(
+        self,
+        project: str,
+        purpose: str,
+        dataset: str,
+        number: int,
+        actor: str,
+        at: str,
+        rows: int,
+        filter_summary: dict[str, Any],
+    ) -> None:
         self.con.execute(
             "INSERT INTO project_reads(project, purpose, dataset, number, actor, at, rows, filter_json) "
             "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            (project, purpose, dataset, number, actor, at, rows, json.dumps(filter_summary, sort_keys=True)))
+            (
+                project,
+                purpose,
+                dataset,
+                number,
+                actor,
+                at,
+                rows,
+                json.dumps(filter_summary, sort_keys=True),
+            ),
+        )
 
     def reads_of(self, versions: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
         out = []
         for dataset, number in versions:
             cur = self.con.execute(
                 "SELECT project, purpose, dataset, number, actor, at, rows FROM project_reads "
-                "WHERE dataset=? AND number=? ORDER BY at", (dataset, number))
-            out += [dict(zip(("project", "purpose", "dataset", "number", "actor", "at", "rows"), r, strict=True))
-                    for r in cur]
+                "WHERE dataset=? AND number=? ORDER BY at",
+                (dataset, number),
+            )
+            out += [
+                dict(
+                    zip(
+                        ("project", "purpose", "dataset", "number", "actor", "at", "rows"),
+                        r,
+                        strict=True,
+                    )
+                )
+                for r in cur
+            ]
         return sorted(out, key=lambda r: r["at"])
 
-    def add_erasure(self, receipt_id: str, subject_ref: str, at: str, by: dict[str, str],
-                    summary: dict[str, Any]) -> None:
-        self.con.execute("INSERT INTO erasures(receipt_id, subject_ref, at, by_json, summary_json) VALUES(?,?,?,?,?)",
-                         (receipt_id, subject_ref, at, json.dumps(by), json.dumps(summary, sort_keys=True)))
+    def add_erasure(
+        self,
+        receipt_id: str,
+        subject_ref: str,
+        at: str,
+        by: dict[str, str],
+        summary: dict[str, Any],
+    ) -> None:
+        self.con.execute(
+            "INSERT INTO erasures(receipt_id, subject_ref, at, by_json, summary_json) VALUES(?,?,?,?,?)",
+            (receipt_id, subject_ref, at, json.dumps(by), json.dumps(summary, sort_keys=True)),
+        )
 
     # -- the erasure journal ----------------------------------------------------------------------------------
-    def journal_erasure(self, receipt_id: str, subject_ref: str, identifiers: dict[str, Any],
-                        plan: dict[str, Any], started_at: str, by: dict[str, str], owner_pid: int,
-                        affected: Iterable[tuple[str, int]]) -> None:
+    def journal_erasure(
+        self,
+        receipt_id: str,
+        subject_ref: str,
+        identifiers: dict[str, Any],
+        plan: dict[str, Any],
+        started_at: str,
+        by: dict[str, str],
+        owner_pid: int,
+        affected: Iterable[tuple[str, int]],
+    ) -> None:
         self.con.execute(
             "INSERT INTO erasure_journal(receipt_id, subject_ref, identifiers_json, plan_json, started_at, by_json, "
             "owner_pid) VALUES(?, ?, ?, ?, ?, ?, ?)",
-            (receipt_id, subject_ref, json.dumps(identifiers), json.dumps(plan), started_at, json.dumps(by),
-             owner_pid))
-        self.con.executemany("INSERT OR IGNORE INTO erasure_pending_versions(receipt_id, dataset, number) "
-                             "VALUES(?, ?, ?)", [(receipt_id, d, n) for d, n in affected])
+            (
+                receipt_id,
+                subject_ref,
+                json.dumps(identifiers),
+                json.dumps(plan),
+                started_at,
+                json.dumps(by),
+                owner_pid,
+            ),
+        )
+        self.con.executemany(
+            "INSERT OR IGNORE INTO erasure_pending_versions(receipt_id, dataset, number) "
+            "VALUES(?, ?, ?)",
+            [(receipt_id, d, n) for d, n in affected],
+        )
 
     def pending_erasures(self) -> list[dict[str, Any]]:
         cols = ("receipt_id", "subject_ref", "identifiers", "plan", "started_at", "by", "owner_pid")
         out = []
-        for r in self.con.execute("SELECT receipt_id, subject_ref, identifiers_json, plan_json, started_at, by_json, "
-                                  "owner_pid FROM erasure_journal ORDER BY started_at, receipt_id"):
+        for r in self.con.execute(
+            "SELECT receipt_id, subject_ref, identifiers_json, plan_json, started_at, by_json, "
+            "owner_pid FROM erasure_journal ORDER BY started_at, receipt_id"
+        ):
             d = dict(zip(cols, r, strict=True))
             for k in ("identifiers", "plan", "by"):
                 d[k] = json.loads(d[k])
@@ -169,12 +261,17 @@ class GovernanceStore:
 
     def pending_erasure_of(self, dataset: str, number: int) -> str | None:
         """The receipt id of a pending erasure affecting this version, if any."""
-        row = self.con.execute("SELECT receipt_id FROM erasure_pending_versions WHERE dataset=? AND number=? "
-                               "ORDER BY receipt_id LIMIT 1", (dataset, number)).fetchone()
+        row = self.con.execute(
+            "SELECT receipt_id FROM erasure_pending_versions WHERE dataset=? AND number=? "
+            "ORDER BY receipt_id LIMIT 1",
+            (dataset, number),
+        ).fetchone()
         return row[0] if row else None
 
     def claim_erasure(self, receipt_id: str, owner_pid: int) -> None:
-        self.con.execute("UPDATE erasure_journal SET owner_pid=? WHERE receipt_id=?", (owner_pid, receipt_id))
+        self.con.execute(
+            "UPDATE erasure_journal SET owner_pid=? WHERE receipt_id=?", (owner_pid, receipt_id)
+        )
 
     def end_erasure(self, receipt_id: str) -> None:
         """The journal row, and the identifiers it held, go when the receipt is stored (overwritten

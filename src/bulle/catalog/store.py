@@ -73,15 +73,19 @@ class Catalog:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                         (key, value))
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
 
     # -- datasets and versions ----------------------------------------------------------------
     def dataset_names(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT name FROM datasets ORDER BY name")]
 
     def next_number(self, dataset: str) -> int:
-        row = self.con.execute("SELECT max(number) FROM versions WHERE dataset=?", (dataset,)).fetchone()
+        row = self.con.execute(
+            "SELECT max(number) FROM versions WHERE dataset=?", (dataset,)
+        ).fetchone()
         return int(row[0] or 0) + 1
 
     def add_version(self, v: DatasetVersion) -> None:
@@ -94,9 +98,22 @@ class Catalog:
             "INSERT INTO versions(dataset, number, kind, path, content_hash, row_count, schema_json, "
             "parents_json, operation_json, created_at, created_by, personal_data, status, tombstones_json) "
             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (v.dataset, v.number, v.kind.value, v.path, v.content_hash, v.row_count, json.dumps(v.schema),
-             json.dumps(v.parents), json.dumps(v.operation, sort_keys=True), v.created_at,
-             json.dumps(v.created_by), int(v.personal_data), v.status.value, json.dumps(v.tombstones)),
+            (
+                v.dataset,
+                v.number,
+                v.kind.value,
+                v.path,
+                v.content_hash,
+                v.row_count,
+                json.dumps(v.schema),
+                json.dumps(v.parents),
+                json.dumps(v.operation, sort_keys=True),
+                v.created_at,
+                json.dumps(v.created_by),
+                int(v.personal_data),
+                v.status.value,
+                json.dumps(v.tombstones),
+            ),
         )
 
     def versions(self, dataset: str | None = None) -> list[DatasetVersion]:
@@ -116,19 +133,34 @@ class Catalog:
                 "SELECT * FROM versions WHERE dataset=? ORDER BY number DESC LIMIT 1", (r.dataset,)
             )
         else:
-            row = self.con.execute("SELECT * FROM versions WHERE dataset=? AND number=?", (r.dataset, r.number))
+            row = self.con.execute(
+                "SELECT * FROM versions WHERE dataset=? AND number=?", (r.dataset, r.number)
+            )
         cols = [d[0] for d in row.description]
         found = row.fetchone()
         if found is None:
             known = self.dataset_names()
             if r.dataset not in known:
-                hint = f"; known datasets: {', '.join(known)}" if known else "; the workspace has no datasets yet"
+                hint = (
+                    f"; known datasets: {', '.join(known)}"
+                    if known
+                    else "; the workspace has no datasets yet"
+                )
                 raise NotFoundError(f"unknown dataset {r.dataset!r}{hint}", Where(field="dataset"))
-            raise NotFoundError(f"dataset {r.dataset!r} has no version {r.number}", Where(field="dataset"))
+            raise NotFoundError(
+                f"dataset {r.dataset!r} has no version {r.number}", Where(field="dataset")
+            )
         return _version_from_row(dict(zip(cols, found, strict=True)))
 
-    def update_version_file(self, dataset: str, number: int, path: str, content_hash: str, row_count: int,
-                            tombstones: list[dict[str, Any]]) -> None:
+    def update_version_file(
+        self,
+        dataset: str,
+        number: int,
+        path: str,
+        content_hash: str,
+        row_count: int,
+        tombstones: list[dict[str, Any]],
+    ) -> None:
         """Only erasure rewrites a version: same number, new file, tombstone recorded."""
         self.con.execute(
             "UPDATE versions SET path=?, content_hash=?, row_count=?, tombstones_json=? WHERE dataset=? AND number=?",
@@ -136,7 +168,10 @@ class Catalog:
         )
 
     def set_status(self, dataset: str, number: int, status: VersionStatus) -> None:
-        self.con.execute("UPDATE versions SET status=? WHERE dataset=? AND number=?", (status.value, dataset, number))
+        self.con.execute(
+            "UPDATE versions SET status=? WHERE dataset=? AND number=?",
+            (status.value, dataset, number),
+        )
 
     def referenced_paths(self) -> set[str]:
         paths = {r[0] for r in self.con.execute("SELECT path FROM versions")}
@@ -149,15 +184,30 @@ class Catalog:
         self.con.executemany(
             "INSERT INTO column_roles(dataset, number, column_name, role, reason, confirmed, identifier_kind) "
             "VALUES(?, ?, ?, ?, ?, ?, ?)",
-            [(dataset, number, r.column, r.role.value, r.reason, int(r.confirmed), r.identifier_kind) for r in roles],
+            [
+                (
+                    dataset,
+                    number,
+                    r.column,
+                    r.role.value,
+                    r.reason,
+                    int(r.confirmed),
+                    r.identifier_kind,
+                )
+                for r in roles
+            ],
         )
 
     def roles(self, dataset: str, number: int) -> list[ColumnRoleAssignment]:
         rows = self.con.execute(
             "SELECT column_name, role, reason, confirmed, identifier_kind FROM column_roles "
-            "WHERE dataset=? AND number=?", (dataset, number)
+            "WHERE dataset=? AND number=?",
+            (dataset, number),
         ).fetchall()
-        return [ColumnRoleAssignment(c, ColumnRole(r), why, bool(ok), kind) for c, r, why, ok, kind in rows]
+        return [
+            ColumnRoleAssignment(c, ColumnRole(r), why, bool(ok), kind)
+            for c, r, why, ok, kind in rows
+        ]
 
     def set_profile(self, dataset: str, number: int, profile: list[dict[str, Any]]) -> None:
         self.con.execute(
@@ -174,20 +224,34 @@ class Catalog:
         self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def profile(self, dataset: str, number: int) -> list[dict[str, Any]] | None:
-        row = self.con.execute("SELECT profile_json FROM profiles WHERE dataset=? AND number=?",
-                               (dataset, number)).fetchone()
+        row = self.con.execute(
+            "SELECT profile_json FROM profiles WHERE dataset=? AND number=?", (dataset, number)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     # -- artefacts (reports, hierarchies, re-identification tables) -------------------------------
-    def add_artefact(self, artefact_id: str, dataset: str, number: int, kind: str, path: str,
-                     content_hash: str, created_at: str) -> None:
+    def add_artefact(
+        self,
+        artefact_id: str,
+        dataset: str,
+        number: int,
+        kind: str,
+        path: str,
+        content_hash: str,
+        created_at: str,
+    ) -> None:
         self.con.execute(
             "INSERT INTO artefacts(id, dataset, number, kind, path, content_hash, created_at) VALUES(?,?,?,?,?,?,?)",
             (artefact_id, dataset, number, kind, path, content_hash, created_at),
         )
 
-    def artefacts(self, dataset: str | None = None, number: int | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT id, dataset, number, kind, path, content_hash, created_at FROM artefacts", []
+    def artefacts(
+        self, dataset: str | None = None, number: int | None = None
+    ) -> list[dict[str, Any]]:
+        sql, args = (
+            "SELECT id, dataset, number, kind, path, content_hash, created_at FROM artefacts",
+            [],
+        )
         if dataset is not None:
             sql += " WHERE dataset=?"
             args.append(dataset)
@@ -195,15 +259,26 @@ class Catalog:
                 sql += " AND number=?"
                 args.append(number)
         cols = ["id", "dataset", "number", "kind", "path", "content_hash", "created_at"]
-        return [dict(zip(cols, r, strict=True)) for r in self.con.execute(sql + " ORDER BY created_at, id", args)]
+        return [
+            dict(zip(cols, r, strict=True))
+            for r in self.con.execute(sql + " ORDER BY created_at, id", args)
+        ]
 
 
 def _version_from_row(row: dict[str, Any]) -> DatasetVersion:
     return DatasetVersion(
-        dataset=row["dataset"], number=row["number"], kind=VersionKind(row["kind"]), path=row["path"],
-        content_hash=row["content_hash"], row_count=row["row_count"], schema=json.loads(row["schema_json"]),
-        parents=json.loads(row["parents_json"]), operation=json.loads(row["operation_json"]),
-        created_at=row["created_at"], created_by=json.loads(row["created_by"]),
-        personal_data=bool(row["personal_data"]), status=VersionStatus(row["status"]),
+        dataset=row["dataset"],
+        number=row["number"],
+        kind=VersionKind(row["kind"]),
+        path=row["path"],
+        content_hash=row["content_hash"],
+        row_count=row["row_count"],
+        schema=json.loads(row["schema_json"]),
+        parents=json.loads(row["parents_json"]),
+        operation=json.loads(row["operation_json"]),
+        created_at=row["created_at"],
+        created_by=json.loads(row["created_by"]),
+        personal_data=bool(row["personal_data"]),
+        status=VersionStatus(row["status"]),
         tombstones=json.loads(row["tombstones_json"]),
     )

@@ -22,39 +22,84 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Verify this log file, without a workspace (needs --public-key).")
-@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False),
-              help="A trusted public key (PEM or hex); repeat it for a log that spans several keys.")
-@click.option("--head", default=None, metavar="SEQ:HASH",
-              help="The chain head kept outside the log; without it a cut tail goes unseen.")
-@click.option("--witness", "witnesses", multiple=True, type=click.Path(file_okay=False),
-              help="A witness directory: trust only the key it pinned, and compare the log with "
-                   "its checkpoints (repeatable).")
-@click.option("--quick", is_flag=True,
-              help="Check every hash and link but only the last signature of each key's run.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes checking signatures (default: one per CPU).")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Verify this log file, without a workspace (needs --public-key).",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A trusted public key (PEM or hex); repeat it for a log that spans several keys.",
+)
+@click.option(
+    "--head",
+    default=None,
+    metavar="SEQ:HASH",
+    help="The chain head kept outside the log; without it a cut tail goes unseen.",
+)
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A witness directory: trust only the key it pinned, and compare the log with "
+    "its checkpoints (repeatable).",
+)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Check every hash and link but only the last signature of each key's run.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes checking signatures (default: one per CPU).",
+)
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...], head: str | None,
-           witnesses: tuple[str, ...], quick: bool, workers: int | None, as_json: bool) -> None:
+def verify(
+    ctx: click.Context,
+    log_path: str | None,
+    public_keys: tuple[str, ...],
+    head: str | None,
+    witnesses: tuple[str, ...],
+    quick: bool,
+    workers: int | None,
+    as_json: bool,
+) -> None:
     """Exit 0 if the log is intact; otherwise exit 6 naming the first bad event."""
     from bulle.services.audit import verify_log_file, verify_workspace_log
 
     if public_keys and witnesses:
-        raise InputError("--public-key and --witness exclude each other: with a witness the trusted "
-                         "key is the one it pinned")
+        raise InputError(
+            "--public-key and --witness exclude each other: with a witness the trusted "
+            "key is the one it pinned"
+        )
     if log_path:
         if not witnesses and not public_keys:
-            raise InputError("--log needs at least one --public-key (or a --witness) to verify "
-                             "the signatures with")
-        report = verify_log_file(log_path, public_keys=public_keys, head=head, witnesses=witnesses,
-                                 quick=quick, workers=workers)
+            raise InputError(
+                "--log needs at least one --public-key (or a --witness) to verify "
+                "the signatures with"
+            )
+        report = verify_log_file(
+            log_path,
+            public_keys=public_keys,
+            head=head,
+            witnesses=witnesses,
+            quick=quick,
+            workers=workers,
+        )
     else:
         if public_keys or head:
-            raise InputError("--public-key and --head go with --log: a workspace verifies with its "
-                             "own keys and the chain head recorded in its catalog")
+            raise InputError(
+                "--public-key and --head go with --log: a workspace verifies with its "
+                "own keys and the chain head recorded in its catalog"
+            )
         ws = workspace_from(ctx)
         try:
             report = verify_workspace_log(ws, witnesses=witnesses, quick=quick, workers=workers)
@@ -69,11 +114,16 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
         for run in report.keys:
             click.echo(f"  events {run['first']}-{run['last']} signed by key {run['key']}")
         if not report.head_checked and not witnesses:
-            click.echo("warning: no chain head given (--head SEQ:HASH): a cut tail would go unseen",
-                       err=True)
+            click.echo(
+                "warning: no chain head given (--head SEQ:HASH): a cut tail would go unseen",
+                err=True,
+            )
         if not witnesses:
-            click.echo("warning: no witness given (--witness DIR): whoever runs as the workspace's "
-                       "owner can rewrite and re-sign the log unseen", err=True)
+            click.echo(
+                "warning: no witness given (--witness DIR): whoever runs as the workspace's "
+                "owner can rewrite and re-sign the log unseen",
+                err=True,
+            )
         for w in report.witnesses:
             if w["status"] == "behind":
                 click.echo(f"warning: {w['message']}", err=True)
@@ -81,17 +131,37 @@ def verify(ctx: click.Context, log_path: str | None, public_keys: tuple[str, ...
 
 
 @audit.command("log")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Read this log file, without a workspace.")
-@click.option("--from", "from_seq", type=click.IntRange(min=1), default=None,
-              help="First event number to show (default: show the most recent events).")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="At most this many events (0: no limit).")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Read this log file, without a workspace.",
+)
+@click.option(
+    "--from",
+    "from_seq",
+    type=click.IntRange(min=1),
+    default=None,
+    help="First event number to show (default: show the most recent events).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many events (0: no limit).",
+)
 @click.option("--kind", default=None, help="Only events of this kind (e.g. dataset.read).")
 @json_option
 @click.pass_context
-def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: int,
-        kind: str | None, as_json: bool) -> None:
+def log(
+    ctx: click.Context,
+    log_path: str | None,
+    from_seq: int | None,
+    limit: int,
+    kind: str | None,
+    as_json: bool,
+) -> None:
     """Show audit events (not verified: use `audit verify` for that)."""
     from bulle.services.audit import read_log_file, read_workspace_log
 
@@ -107,15 +177,25 @@ def log(ctx: click.Context, log_path: str | None, from_seq: int | None, limit: i
 
 
 @audit.command("public-key")
-@click.option("--keys-dir", type=click.Path(file_okay=False),
-              help="Read the key folder directly, without a workspace.")
-@click.option("--format", "fmt", type=click.Choice(["pem", "hex"]), default="pem", show_default=True)
-@click.option("--all", "show_all", is_flag=True,
-              help="Also print the earlier and imported keys the log may still name.")
+@click.option(
+    "--keys-dir",
+    type=click.Path(file_okay=False),
+    help="Read the key folder directly, without a workspace.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["pem", "hex"]), default="pem", show_default=True
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also print the earlier and imported keys the log may still name.",
+)
 @json_option
 @click.pass_context
-def public_key(ctx: click.Context, keys_dir: str | None, fmt: str, show_all: bool,
-               as_json: bool) -> None:
+def public_key(
+    ctx: click.Context, keys_dir: str | None, fmt: str, show_all: bool, as_json: bool
+) -> None:
     """Print the public key that checks this workspace's audit log (safe to hand out)."""
     from bulle.services.audit import public_keys
 
@@ -144,10 +224,16 @@ def _render_entries(p: dict[str, Any]) -> None:
     for e in p["entries"]:
         ev = e["event"]
         actor = ev.get("actor")
-        who = f"{actor.get('name', '?')}({actor.get('role', '?')})" if isinstance(actor, dict) else "-"
+        who = (
+            f"{actor.get('name', '?')}({actor.get('role', '?')})"
+            if isinstance(actor, dict)
+            else "-"
+        )
         details = json.dumps(ev.get("details") or {}, ensure_ascii=False, sort_keys=True)
         target = ev.get("target") or "-"
-        click.echo(f"{e['seq']:>7}  {ev.get('at', '-')}  {who}  {ev.get('kind')}  {target}  {details}")
+        click.echo(
+            f"{e['seq']:>7}  {ev.get('at', '-')}  {who}  {ev.get('kind')}  {target}  {details}"
+        )
     if not p["entries"]:
         click.echo("no events")
 

@@ -58,12 +58,21 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     def render(p: dict[str, Any]) -> None:
         for w in p["witnesses"]:
             last = w["last_checkpoint"]
-            state = "unreachable" if not w["reachable"] else (
-                f"checkpoint of event {last['seq']}, {w['behind']} behind" if last else "no checkpoint")
+            state = (
+                "unreachable"
+                if not w["reachable"]
+                else (
+                    f"checkpoint of event {last['seq']}, {w['behind']} behind"
+                    if last
+                    else "no checkpoint"
+                )
+            )
             click.echo(f"{w['path']}  {state}")
             if w["error"]:
-                click.echo(f"  last failure {w['error']['at']} (from event {w['error']['since_seq']}): "
-                           f"{w['error']['message']}")
+                click.echo(
+                    f"  last failure {w['error']['at']} (from event {w['error']['since_seq']}): "
+                    f"{w['error']['message']}"
+                )
         if not p["witnesses"]:
             click.echo("no witnesses: add one with `bulle audit witness add DIR`")
 
@@ -82,5 +91,10 @@ def rotate_key(ctx: click.Context, as_json: bool) -> None:
         payload = rotate_audit_key(ws, actor_from(ctx))
     finally:
         ws.close()
-    emit(payload, as_json, lambda p: click.echo(
-        f"audit key rotated: {p['old_key']} -> {p['new_key']} (after event {p['at_seq']})"))
+    emit(
+        payload,
+        as_json,
+        lambda p: click.echo(
+            f"audit key rotated: {p['old_key']} -> {p['new_key']} (after event {p['at_seq']})"
+        ),
+    )

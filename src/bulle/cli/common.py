@@ -13,7 +13,9 @@ from bulle.errors import UserError
 
 
 def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(f)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(
+        f
+    )
 
 
 def emit(payload: Any, as_json: bool, render: Callable[[dict[str, Any]], None]) -> None:
@@ -41,7 +43,9 @@ def workspace_from(ctx: click.Context):
     obj = ctx.find_root().obj or {}
     path = obj.get("workspace")
     if not path:
-        raise UserError("no workspace given: use `bulle --workspace DIR ...` or set BULLE_WORKSPACE")
+        raise UserError(
+            "no workspace given: use `bulle --workspace DIR ...` or set BULLE_WORKSPACE"
+        )
     return Workspace.open(path, actor=actor_from(ctx))
 
 

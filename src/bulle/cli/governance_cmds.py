@@ -10,7 +10,14 @@ from bulle.cli.common import console, emit, json_option, workspace_from
 from bulle.errors import InputError, Where
 from bulle.outputs import ROWS, OutputFile, keep_formulas_option
 
-BASES = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
+BASES = [
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
 
 
 @click.group("purpose")
@@ -21,20 +28,46 @@ def purpose() -> None:
 @purpose.command("declare")
 @click.argument("name")
 @click.option("--description", required=True)
-@click.option("--legal-basis", required=True, type=click.Choice(BASES), help="GDPR art. 6(1) basis.")
+@click.option(
+    "--legal-basis", required=True, type=click.Choice(BASES), help="GDPR art. 6(1) basis."
+)
 @click.option("--special-categories", is_flag=True, help="The processing touches art. 9 data.")
-@click.option("--art9", "art9_condition", help="The art. 9(2) condition (e.g. health_care, explicit_consent).")
-@click.option("--compatible-with", multiple=True, help="A purpose that may reuse data collected for this one.")
+@click.option(
+    "--art9", "art9_condition", help="The art. 9(2) condition (e.g. health_care, explicit_consent)."
+)
+@click.option(
+    "--compatible-with", multiple=True, help="A purpose that may reuse data collected for this one."
+)
 @json_option
 @click.pass_context
-def declare(ctx, name, description, legal_basis, special_categories, art9_condition, compatible_with, as_json):
+def declare(
+    ctx,
+    name,
+    description,
+    legal_basis,
+    special_categories,
+    art9_condition,
+    compatible_with,
+    as_json,
+):
     """Declare (or redeclare) purpose NAME."""
     from bulle.services.governance import declare_purpose
 
     with workspace_from(ctx) as ws:
-        p = declare_purpose(ws, name, description, legal_basis, special_categories=special_categories,
-                            art9_condition=art9_condition, compatible_with=compatible_with)
-    emit(p.to_dict(), as_json, lambda d: console().print(f"Purpose [bold]{d['name']}[/] ({d['legal_basis']})"))
+        p = declare_purpose(
+            ws,
+            name,
+            description,
+            legal_basis,
+            special_categories=special_categories,
+            art9_condition=art9_condition,
+            compatible_with=compatible_with,
+        )
+    emit(
+        p.to_dict(),
+        as_json,
+        lambda d: console().print(f"Purpose [bold]{d['name']}[/] ({d['legal_basis']})"),
+    )
 
 
 @purpose.command("list")
@@ -45,9 +78,17 @@ def list_purposes(ctx, as_json):
 
     with workspace_from(ctx) as ws:
         items = [p.to_dict() for p in store(ws).purposes().values()]
-    emit({"purposes": items}, as_json, lambda d: [console().print(
-        f"{p['name']}: {p['legal_basis']}{' + art. 9 ' + p['art9_condition'] if p['art9_condition'] else ''} — "
-        f"{p['description']}") for p in d["purposes"]])
+    emit(
+        {"purposes": items},
+        as_json,
+        lambda d: [
+            console().print(
+                f"{p['name']}: {p['legal_basis']}{' + art. 9 ' + p['art9_condition'] if p['art9_condition'] else ''} — "
+                f"{p['description']}"
+            )
+            for p in d["purposes"]
+        ],
+    )
 
 
 @click.command("dataset-purpose")
@@ -61,7 +102,11 @@ def dataset_purpose(ctx, dataset, purpose_name, as_json):
 
     with workspace_from(ctx) as ws:
         out = set_dataset_purpose(ws, dataset, purpose_name)
-    emit(out, as_json, lambda d: console().print(f"{d['dataset']} was collected for {d['collection_purpose']}"))
+    emit(
+        out,
+        as_json,
+        lambda d: console().print(f"{d['dataset']} was collected for {d['collection_purpose']}"),
+    )
 
 
 @click.group("consent")
@@ -73,7 +118,9 @@ def _choice(kind: str):
     @click.argument("subject")
     @click.option("--purpose", "purpose_name", required=True)
     @click.option("--at", default=None, help="When (ISO 8601 with time zone; default: now).")
-    @click.option("--source", default="cli", show_default=True, help="Where the choice was expressed.")
+    @click.option(
+        "--source", default="cli", show_default=True, help="Where the choice was expressed."
+    )
     @json_option
     @click.pass_context
     def run(ctx, subject, purpose_name, at, source, as_json):
@@ -81,8 +128,11 @@ def _choice(kind: str):
         from bulle.services.governance import now_utc, record_choices
 
         when = at or now_utc()
-        choice = Objection(subject, purpose_name, when, source) if kind == "objected" else \
-            Consent(subject, purpose_name, kind, when, source)
+        choice = (
+            Objection(subject, purpose_name, when, source)
+            if kind == "objected"
+            else Consent(subject, purpose_name, kind, when, source)
+        )
         with workspace_from(ctx) as ws:
             out = record_choices(ws, [choice])
         emit(out, as_json, lambda d: console().print(f"Recorded: {kind} ({purpose_name})"))
@@ -91,8 +141,12 @@ def _choice(kind: str):
 
 
 consent.command("give", help="Record that SUBJECT gave consent to a purpose.")(_choice("given"))
-consent.command("withdraw", help="Record that SUBJECT withdrew consent (effective on the next read).")(_choice("withdrawn"))
-consent.command("object", help="Record that SUBJECT objects to a purpose (art. 21).")(_choice("objected"))
+consent.command(
+    "withdraw", help="Record that SUBJECT withdrew consent (effective on the next read)."
+)(_choice("withdrawn"))
+consent.command("object", help="Record that SUBJECT objects to a purpose (art. 21).")(
+    _choice("objected")
+)
 
 
 @consent.command("import")
@@ -106,7 +160,9 @@ def consent_import(ctx, path, as_json):
     choices = read_choices_csv(path)
     with workspace_from(ctx) as ws:
         out = record_choices(ws, choices)
-    emit(out, as_json, lambda d: console().print(f"Recorded {d['recorded']:,} choices: {d['kinds']}"))
+    emit(
+        out, as_json, lambda d: console().print(f"Recorded {d['recorded']:,} choices: {d['kinds']}")
+    )
 
 
 @click.group("project")
@@ -117,20 +173,41 @@ def project() -> None:
 @project.command("create")
 @click.argument("name")
 @click.option("--purpose", "purpose_name", required=True)
-@click.option("--dataset", "datasets", multiple=True, required=True, metavar="NAME[@N]=COL,COL",
-              help="A dataset, pinned to version N or bound by --kind, and the columns the project needs "
-                   "(repeat).")
-@click.option("--kind", "kinds", multiple=True, metavar="[NAME=]KIND",
-              help="Serve the latest version of this kind (pseudonymize, anonymize, text, import...) of "
-                   "every dataset given without @N, or of dataset NAME.")
-@click.option("--member", "members", multiple=True, required=True, metavar="USER:ROLE", help="analyst or custodian.")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    required=True,
+    metavar="NAME[@N]=COL,COL",
+    help="A dataset, pinned to version N or bound by --kind, and the columns the project needs "
+    "(repeat).",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="[NAME=]KIND",
+    help="Serve the latest version of this kind (pseudonymize, anonymize, text, import...) of "
+    "every dataset given without @N, or of dataset NAME.",
+)
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    required=True,
+    metavar="USER:ROLE",
+    help="analyst or custodian.",
+)
 @click.option("--from", "valid_from", required=True, help="Start (ISO 8601 with time zone).")
-@click.option("--until", "valid_until", required=True, help="End, excluded (ISO 8601 with time zone).")
+@click.option(
+    "--until", "valid_until", required=True, help="End, excluded (ISO 8601 with time zone)."
+)
 @click.option("--description", default="")
 @json_option
 @click.pass_context
-def project_create(ctx, name, purpose_name, datasets, kinds, members, valid_from, valid_until, description,
-                   as_json):
+def project_create(
+    ctx, name, purpose_name, datasets, kinds, members, valid_from, valid_until, description, as_json
+):
     """Create project NAME; each dataset is pinned (NAME@N) or bound to a kind (--kind)."""
     from bulle.services.governance import create_project
 
@@ -148,10 +225,17 @@ def project_create(ctx, name, purpose_name, datasets, kinds, members, valid_from
             raise InputError(f"expected USER:ROLE, got {item!r}", Where(field="--member"))
         people.append((user.strip(), role.strip()))
     with workspace_from(ctx) as ws:
-        p = create_project(ws, name, purpose_name, uses, people, valid_from, valid_until, description, kind=kind)
-    emit(p.to_dict(), as_json, lambda d: console().print(
-        f"Project [bold]{d['name']}[/] created for purpose {d['purpose']}, reading "
-        f"{'; '.join(u.binding for u in p.datasets)}; it needs a custodian's approval."))
+        p = create_project(
+            ws, name, purpose_name, uses, people, valid_from, valid_until, description, kind=kind
+        )
+    emit(
+        p.to_dict(),
+        as_json,
+        lambda d: console().print(
+            f"Project [bold]{d['name']}[/] created for purpose {d['purpose']}, reading "
+            f"{'; '.join(u.binding for u in p.datasets)}; it needs a custodian's approval."
+        ),
+    )
 
 
 def _kinds(items: tuple[str, ...]) -> str | dict[str, str] | None:
@@ -161,8 +245,10 @@ def _kinds(items: tuple[str, ...]) -> str | dict[str, str] | None:
     default = [i for i in items if "=" not in i]
     named = dict(i.partition("=")[::2] for i in items if "=" in i)
     if len(default) > 1 or (default and named):
-        raise InputError("give one --kind KIND for every dataset, or one --kind NAME=KIND per dataset",
-                         Where(field="--kind"))
+        raise InputError(
+            "give one --kind KIND for every dataset, or one --kind NAME=KIND per dataset",
+            Where(field="--kind"),
+        )
     if default:
         return default[0].strip()
     return {k.strip(): v.strip() for k, v in named.items()}
@@ -170,8 +256,11 @@ def _kinds(items: tuple[str, ...]) -> str | dict[str, str] | None:
 
 @project.command("approve")
 @click.argument("name")
-@click.option("--allow-raw", is_flag=True,
-              help="Allow the project to be served raw (not pseudonymized) versions it is bound to.")
+@click.option(
+    "--allow-raw",
+    is_flag=True,
+    help="Allow the project to be served raw (not pseudonymized) versions it is bound to.",
+)
 @json_option
 @click.pass_context
 def project_approve(ctx, name, allow_raw, as_json):
@@ -180,8 +269,14 @@ def project_approve(ctx, name, allow_raw, as_json):
 
     with workspace_from(ctx) as ws:
         p = approve_project(ws, name, allow_raw=allow_raw)
-    emit(p.to_dict(), as_json, lambda d: console().print(
-        f"Project [bold]{d['name']}[/] approved" + (" (raw data allowed)." if allow_raw else ".")))
+    emit(
+        p.to_dict(),
+        as_json,
+        lambda d: console().print(
+            f"Project [bold]{d['name']}[/] approved"
+            + (" (raw data allowed)." if allow_raw else ".")
+        ),
+    )
 
 
 @project.command("list")
@@ -192,21 +287,46 @@ def project_list(ctx, as_json):
 
     with workspace_from(ctx) as ws:
         items = [p.to_dict() for p in store(ws).projects()]
-    emit({"projects": items}, as_json, lambda d: [console().print(
-        f"{p['name']}: purpose {p['purpose']}, {'approved' if p['approval'] else 'not approved'}"
-        f"{' (raw data allowed)' if p['approval'] and p['approval'].get('allow_raw') else ''}, "
-        f"{p['valid_from']} → {p['valid_until']}; reads "
-        + ", ".join(f"{u['dataset']}@{u['version']}" if u.get("version") else f"{u['dataset']} (latest {u.get('kind')})"
-                    for u in p["datasets"])) for p in d["projects"]])
+    emit(
+        {"projects": items},
+        as_json,
+        lambda d: [
+            console().print(
+                f"{p['name']}: purpose {p['purpose']}, {'approved' if p['approval'] else 'not approved'}"
+                f"{' (raw data allowed)' if p['approval'] and p['approval'].get('allow_raw') else ''}, "
+                f"{p['valid_from']} → {p['valid_until']}; reads "
+                + ", ".join(
+                    f"{u['dataset']}@{u['version']}"
+                    if u.get("version")
+                    else f"{u['dataset']} (latest {u.get('kind')})"
+                    for u in p["datasets"]
+                )
+            )
+            for p in d["projects"]
+        ],
+    )
 
 
 @click.command("read")
 @click.argument("ref")
 @click.option("--project", "project_name", required=True)
-@click.option("--column", "columns", multiple=True, help="Only these columns (default: all the project declared).")
-@click.option("--output", type=OutputFile(ROWS), help="Write to .csv, .parquet or .jsonl (mode 0600).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="Only these columns (default: all the project declared).",
+)
+@click.option(
+    "--output", type=OutputFile(ROWS), help="Write to .csv, .parquet or .jsonl (mode 0600)."
+)
 @keep_formulas_option
-@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Rows shown (not written).")
+@click.option(
+    "--limit",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="Rows shown (not written).",
+)
 @json_option
 @click.pass_context
 def read(ctx, ref, project_name, columns, output, keep_formulas, limit, as_json):
@@ -219,16 +339,26 @@ def read(ctx, ref, project_name, columns, output, keep_formulas, limit, as_json)
         output_format(output)
     with workspace_from(ctx) as ws:
         table, v = read_served(ws, project_name, ref, list(columns) or None)
-    payload = {"ref": ref, "version": v.ref, "project": project_name, "rows": table.num_rows,
-               "columns": table.column_names}
+    payload = {
+        "ref": ref,
+        "version": v.ref,
+        "project": project_name,
+        "rows": table.num_rows,
+        "columns": table.column_names,
+    }
     if output:
         write_table(table, output, keep_formulas)
         payload["output"] = str(output)
     else:
         payload["data"] = python_rows(table.slice(0, limit))
-    emit(payload, as_json, lambda d: console().print(
-        f"{d['version']}: {d['rows']:,} rows, columns {', '.join(d['columns'])}"
-        + (f" -> {d['output']}" if output else "")))
+    emit(
+        payload,
+        as_json,
+        lambda d: console().print(
+            f"{d['version']}: {d['rows']:,} rows, columns {', '.join(d['columns'])}"
+            + (f" -> {d['output']}" if output else "")
+        ),
+    )
 
 
 JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is counted, not kept)
@@ -237,11 +367,17 @@ JSON_ROWS, TEXT_ROWS = 1000, 50  # rows of a query's result shown (the rest is c
 @click.command("query")
 @click.argument("sql")
 @click.option("--project", "project_name", required=True)
-@click.option("--timeout", default=None,
-              help="Seconds before the query is stopped (more than 0; default and ceiling: the "
-                   "workspace's settings query.timeout_default_s and query.timeout_max_s).")
-@click.option("--output", type=OutputFile(ROWS),
-              help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget, mode 0600).")
+@click.option(
+    "--timeout",
+    default=None,
+    help="Seconds before the query is stopped (more than 0; default and ceiling: the "
+    "workspace's settings query.timeout_default_s and query.timeout_max_s).",
+)
+@click.option(
+    "--output",
+    type=OutputFile(ROWS),
+    help="Write every row to .csv, .parquet or .jsonl (streamed, within the result budget, mode 0600).",
+)
 @keep_formulas_option
 @json_option
 @click.pass_context
@@ -259,8 +395,10 @@ def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
         output_format(output)
     keep = JSON_ROWS if as_json else TEXT_ROWS
     shown: list[dict] = []
-    with workspace_from(ctx) as ws, stream_query_for_project(
-            ws, project_name, sql, timeout_s=_timeout(ws, timeout)) as result:
+    with (
+        workspace_from(ctx) as ws,
+        stream_query_for_project(ws, project_name, sql, timeout_s=_timeout(ws, timeout)) as result,
+    ):
         columns = result.schema.names
         if output:
             write_batches(result, result.schema, output, keep_formulas)
@@ -279,7 +417,9 @@ def query(ctx, sql, project_name, timeout, output, keep_formulas, as_json):
         from rich.table import Table
 
         if output:
-            console().print(f"{d['rows']:,} rows, columns {', '.join(d['columns'])} -> {d['output']}")
+            console().print(
+                f"{d['rows']:,} rows, columns {', '.join(d['columns'])} -> {d['output']}"
+            )
             return
         more = f", first {len(d['data']):,} shown" if d["rows"] > len(d["data"]) else ""
         t = Table(*d["columns"], caption=f"{d['rows']:,} rows{more}")
@@ -294,7 +434,11 @@ def _timeout(ws, timeout: str | None) -> float | None:
     """``--timeout`` checked against the workspace's ceiling (None: the workspace's default)."""
     from bulle.governance.limits import check_timeout
 
-    return None if timeout is None else check_timeout(timeout, "--timeout", ws.settings["query.timeout_max_s"])
+    return (
+        None
+        if timeout is None
+        else check_timeout(timeout, "--timeout", ws.settings["query.timeout_max_s"])
+    )
 
 
 @click.group("subject")
@@ -317,12 +461,18 @@ def access_report(ctx, subject_id, as_json):
         out = console()
         out.print(f"[bold]Access report for {d['subject']}[/] ({d['generated_at']})")
         for v in d["versions"]:
-            how = f"by {', '.join(v['linked_by'])}" if v.get("linked_by") else f"derived from {', '.join(v['derived_from'])}"
+            how = (
+                f"by {', '.join(v['linked_by'])}"
+                if v.get("linked_by")
+                else f"derived from {', '.join(v['derived_from'])}"
+            )
             out.print(f"  holds data: {v['ref']} ({v['kind']}, {v['status']}, {how})", markup=False)
         for n in d["not_searched"]:
             out.print(f"  not searched: {n['ref']}: {n['reason']}", markup=False)
         for r in d["reads"]:
-            out.print(f"  read by project {r['project']} ({r['purpose']}) on {r['version']} at {r['at']} by {r['by']}")
+            out.print(
+                f"  read by project {r['project']} ({r['purpose']}) on {r['version']} at {r['at']} by {r['by']}"
+            )
         for c in d["choices"]:
             out.print(f"  choice: {c['kind']} for {c['purpose']} at {c['at']} ({c['source']})")
 
@@ -346,12 +496,19 @@ def erase(ctx, subject_id, yes, as_json):
 
     def render(d):
         con = console()
-        con.print(f"Erased (receipt {d['receipt_id']}{', resumed' if d['resumed'] else ''}): rewritten "
-                  + (", ".join(f"{r['ref']} (-{r['rows_removed']} rows, by {', '.join(r['linked_by'])})"
-                               for r in d["rewritten"]) or "-")
-                  + f"; recomputed {', '.join(r['ref'] for r in d['recomputed']) or '-'}"
-                  + f"; withheld {', '.join(d['withheld']) or '-'}; searched {len(d['searched'])} version(s)",
-                  markup=False)
+        con.print(
+            f"Erased (receipt {d['receipt_id']}{', resumed' if d['resumed'] else ''}): rewritten "
+            + (
+                ", ".join(
+                    f"{r['ref']} (-{r['rows_removed']} rows, by {', '.join(r['linked_by'])})"
+                    for r in d["rewritten"]
+                )
+                or "-"
+            )
+            + f"; recomputed {', '.join(r['ref'] for r in d['recomputed']) or '-'}"
+            + f"; withheld {', '.join(d['withheld']) or '-'}; searched {len(d['searched'])} version(s)",
+            markup=False,
+        )
         for n in d["not_searched"]:
             con.print(f"  not searched: {n['ref']}: {n['reason']}", markup=False)
 

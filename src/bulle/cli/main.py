@@ -20,32 +20,77 @@ from bulle.errors import INTERNAL_EXIT_CODE, BulleError
 # name -> (module:attribute, one-line help). One line per command group; add yours here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("bulle.cli.workspace_cmds:init", "Create a new workspace."),
-    "import": ("bulle.cli.vault_cmds:import_", "Import a table (CSV, Parquet, JSONL) as a dataset version."),
+    "import": (
+        "bulle.cli.vault_cmds:import_",
+        "Import a table (CSV, Parquet, JSONL) as a dataset version.",
+    ),
     "datasets": ("bulle.cli.vault_cmds:datasets", "List datasets and their versions."),
-    "versions": ("bulle.cli.vault_cmds:versions", "List the versions of one dataset, with lineage."),
+    "versions": (
+        "bulle.cli.vault_cmds:versions",
+        "List the versions of one dataset, with lineage.",
+    ),
     "show": ("bulle.cli.vault_cmds:show", "Show the first rows of a dataset version."),
     "profile": ("bulle.cli.vault_cmds:profile", "Profile a dataset and suggest a role per column."),
     "roles": ("bulle.cli.vault_cmds:roles", "Confirm or override column roles."),
-    "pseudonymize": ("bulle.cli.vault_cmds:pseudonymize", "Replace direct identifiers with keyed tokens."),
-    "rotate-key": ("bulle.cli.vault_cmds:rotate_key", "Rotate the pseudonymization key and re-pseudonymize."),
-    "reidentify": ("bulle.cli.vault_cmds:reidentify", "Look up tokens in the encrypted re-identification table."),
-    "export-table": ("bulle.cli.vault_cmds:export_table", "Write a dataset version to CSV, Parquet or JSONL."),
+    "pseudonymize": (
+        "bulle.cli.vault_cmds:pseudonymize",
+        "Replace direct identifiers with keyed tokens.",
+    ),
+    "rotate-key": (
+        "bulle.cli.vault_cmds:rotate_key",
+        "Rotate the pseudonymization key and re-pseudonymize.",
+    ),
+    "reidentify": (
+        "bulle.cli.vault_cmds:reidentify",
+        "Look up tokens in the encrypted re-identification table.",
+    ),
+    "export-table": (
+        "bulle.cli.vault_cmds:export_table",
+        "Write a dataset version to CSV, Parquet or JSONL.",
+    ),
     "demo": ("bulle.cli.demo:demo", "Run the end-to-end demo on bundled data."),
-    "anonymize": ("bulle.cli.anonymize_cmds:anonymize", "Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence)."),
+    "anonymize": (
+        "bulle.cli.anonymize_cmds:anonymize",
+        "Release an anonymized table (k-anonymity, l-diversity, t-closeness, δ-presence).",
+    ),
     "text": ("bulle.cli.text_cmds:text", "Find and replace personal data in French text."),
-    "purpose": ("bulle.cli.governance_cmds:purpose", "Declare and list purposes with their legal basis."),
-    "dataset-purpose": ("bulle.cli.governance_cmds:dataset_purpose", "Record the purpose a dataset was collected for."),
-    "consent": ("bulle.cli.governance_cmds:consent", "Record consents, withdrawals and objections."),
+    "purpose": (
+        "bulle.cli.governance_cmds:purpose",
+        "Declare and list purposes with their legal basis.",
+    ),
+    "dataset-purpose": (
+        "bulle.cli.governance_cmds:dataset_purpose",
+        "Record the purpose a dataset was collected for.",
+    ),
+    "consent": (
+        "bulle.cli.governance_cmds:consent",
+        "Record consents, withdrawals and objections.",
+    ),
     "project": ("bulle.cli.governance_cmds:project", "Create, approve and list projects."),
-    "read": ("bulle.cli.governance_cmds:read", "Read a dataset for a project (columns and people it may see)."),
-    "query": ("bulle.cli.governance_cmds:query", "Run an analyst's SQL over a project's datasets, locked down."),
-    "subject": ("bulle.cli.governance_cmds:subject", "Data-subject rights: access report, erasure."),
+    "read": (
+        "bulle.cli.governance_cmds:read",
+        "Read a dataset for a project (columns and people it may see).",
+    ),
+    "query": (
+        "bulle.cli.governance_cmds:query",
+        "Run an analyst's SQL over a project's datasets, locked down.",
+    ),
+    "subject": (
+        "bulle.cli.governance_cmds:subject",
+        "Data-subject rights: access report, erasure.",
+    ),
     "risk": ("bulle.cli.risk_cmds:risk", "Measure re-identification risk of a table."),
     "hierarchy": ("bulle.cli.hierarchy_cmds:hierarchy", "Build generalization hierarchies."),
     "audit": ("bulle.cli.audit_cmds:audit", "Verify and read the tamper-evident audit log."),
-    "settings": ("bulle.cli.settings_cmds:settings", "List the workspace's settings; change one (custodian)."),
+    "settings": (
+        "bulle.cli.settings_cmds:settings",
+        "List the workspace's settings; change one (custodian).",
+    ),
     "export": ("bulle.cli.exchange_cmds:export", "Export the whole workspace to open formats."),
-    "import-workspace": ("bulle.cli.exchange_cmds:import_workspace", "Rebuild a workspace from an export."),
+    "import-workspace": (
+        "bulle.cli.exchange_cmds:import_workspace",
+        "Rebuild a workspace from an export.",
+    ),
 }
 
 
@@ -67,11 +112,24 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--workspace", "-w", type=click.Path(file_okay=False), envvar="BULLE_WORKSPACE",
-              help="Workspace directory (or BULLE_WORKSPACE).")
-@click.option("--user", envvar="BULLE_USER", default=None, help="Acting user (default: login name).")
-@click.option("--role", envvar="BULLE_ROLE", default="custodian", show_default=True,
-              type=click.Choice(["custodian", "analyst", "dpo", "subject"]), help="Acting role.")
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False),
+    envvar="BULLE_WORKSPACE",
+    help="Workspace directory (or BULLE_WORKSPACE).",
+)
+@click.option(
+    "--user", envvar="BULLE_USER", default=None, help="Acting user (default: login name)."
+)
+@click.option(
+    "--role",
+    envvar="BULLE_ROLE",
+    default="custodian",
+    show_default=True,
+    type=click.Choice(["custodian", "analyst", "dpo", "subject"]),
+    help="Acting role.",
+)
 @click.version_option(package_name="bulle", prog_name="bulle")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, user: str | None, role: str) -> None:
@@ -132,11 +190,14 @@ def _resource_limit(exc: BaseException) -> BulleError | None:
     from bulle.errors import ResourceLimit
 
     name = type(exc).__name__
-    if isinstance(exc, MemoryError) or (type(exc).__module__.lstrip("_").startswith("duckdb")
-                                         and name == "OutOfMemoryException"):
-        return ResourceLimit("out of memory: the operation needed more memory than this process may "
-                             "use (its memory limit or address-space limit); free memory, raise the "
-                             "limit, or work on a smaller input")
+    if isinstance(exc, MemoryError) or (
+        type(exc).__module__.lstrip("_").startswith("duckdb") and name == "OutOfMemoryException"
+    ):
+        return ResourceLimit(
+            "out of memory: the operation needed more memory than this process may "
+            "use (its memory limit or address-space limit); free memory, raise the "
+            "limit, or work on a smaller input"
+        )
     return None
 
 

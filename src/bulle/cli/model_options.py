@@ -31,8 +31,10 @@ def add_model_options(command: click.Command, after: str) -> click.Command:
     for option, models in option_groups().items():
         if not option.startswith("--") or option in taken or dest(option) in taken:
             names = ", ".join(f"{m.name!r} ({MODELS.origin(m.name)})" for m in models)
-            raise PluginError(f"privacy model {names} declares option {option!r}, which is not a new "
-                              "long option of `bulle anonymize`")
+            raise PluginError(
+                f"privacy model {names} declares option {option!r}, which is not a new "
+                "long option of `bulle anonymize`"
+            )
         kwargs: dict[str, Any] = {"multiple": repeatable(models)}
         prefix = "[COLUMN=]" if repeatable(models) else ""
         if shared(models):

@@ -33,8 +33,9 @@ def output_format(output: Path) -> str:
     return fmt
 
 
-def write_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema, output: Path,
-                  keep_formulas: bool = False) -> int:
+def write_batches(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema, output: Path, keep_formulas: bool = False
+) -> int:
     """Write every batch to ``output`` (atomically); return the number of rows written."""
     from bulle.outputs import ROWS, atomic_output
 
@@ -54,7 +55,9 @@ def write_table(table: pa.Table, output: Path, keep_formulas: bool = False) -> i
 class _writer:
     """A context manager giving a function that appends one batch to ``path`` in ``fmt``."""
 
-    def __init__(self, fmt: str, path: Path, schema: pa.Schema, keep_formulas: bool = False) -> None:
+    def __init__(
+        self, fmt: str, path: Path, schema: pa.Schema, keep_formulas: bool = False
+    ) -> None:
         self.fmt, self.path, self.schema = fmt, path, schema
         self.keep_formulas = keep_formulas
         self._close = lambda: None
@@ -84,6 +87,7 @@ class _writer:
             text_schema = with_text_dates(cells(self.schema.empty_table()), always=True).schema
             w = pcsv.CSVWriter(self.path, text_schema)
             self._close = w.close
+
             def write(batch) -> None:
                 out = with_text_dates(cells(batch), always=True)
                 (w.write_table if isinstance(out, pa.Table) else w.write_batch)(out)

@@ -28,7 +28,13 @@ def list_(ctx, as_json):
         t = Table("setting", "value", "source", "default", "description")
         for r in d["settings"]:
             unit = f" {r['unit']}" if r["unit"] else ""
-            t.add_row(r["name"], f"{r['value']!r}{unit}", r["source"], repr(r["default"]), r["description"])
+            t.add_row(
+                r["name"],
+                f"{r['value']!r}{unit}",
+                r["source"],
+                repr(r["default"]),
+                r["description"],
+            )
         console().print(t)
 
     emit({"settings": rows}, as_json, render)

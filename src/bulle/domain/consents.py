@@ -66,13 +66,23 @@ class Consent:
         return self.status is ConsentStatus.GIVEN
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_id": self.subject_id, "purpose": self.purpose, "status": self.status.value,
-                "at": iso(self.at), "source": self.source}
+        return {
+            "subject_id": self.subject_id,
+            "purpose": self.purpose,
+            "status": self.status.value,
+            "at": iso(self.at),
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Consent:
-        return cls(data.get("subject_id"), data.get("purpose"), data.get("status"),  # type: ignore[arg-type]
-                   data.get("at"), data.get("source", ""))  # type: ignore[arg-type]
+        return cls(
+            data.get("subject_id"),
+            data.get("purpose"),
+            data.get("status"),  # type: ignore[arg-type]
+            data.get("at"),
+            data.get("source", ""),
+        )  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -94,17 +104,26 @@ class Objection:
         set_fields(self, at=at)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_id": self.subject_id, "purpose": self.purpose, "at": iso(self.at),
-                "source": self.source}
+        return {
+            "subject_id": self.subject_id,
+            "purpose": self.purpose,
+            "at": iso(self.at),
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Objection:
-        return cls(data.get("subject_id"), data.get("purpose"), data.get("at"),  # type: ignore[arg-type]
-                   data.get("source", ""))
+        return cls(
+            data.get("subject_id"),
+            data.get("purpose"),
+            data.get("at"),  # type: ignore[arg-type]
+            data.get("source", ""),
+        )
 
 
-def consent_state(events: Iterable[Consent], subject_id: str, purpose: str,
-                  at: dt.datetime) -> ConsentStatus | None:
+def consent_state(
+    events: Iterable[Consent], subject_id: str, purpose: str, at: dt.datetime
+) -> ConsentStatus | None:
     """The fold, stated plainly: the last of this subject's events for this purpose at or before ``at``.
 
     ``None`` means the person never expressed a choice by then (which, for a consent basis, means
@@ -116,7 +135,9 @@ def consent_state(events: Iterable[Consent], subject_id: str, purpose: str,
     for event in events:
         if event.subject_id != subject_id or event.purpose != purpose or event.at > at:
             continue
-        if best is None or event.at >= best:  # ">=": a later-recorded event at the same instant wins
+        if (
+            best is None or event.at >= best
+        ):  # ">=": a later-recorded event at the same instant wins
             best, state = event.at, event.status
     return state
 

@@ -58,7 +58,9 @@ class VersionRef:
         if not sep:
             return cls(name)
         if not num.isdigit() or int(num) < 1:
-            raise InputError(f"invalid version {text!r}: expected NAME@N with N >= 1", Where(field="dataset"))
+            raise InputError(
+                f"invalid version {text!r}: expected NAME@N with N >= 1", Where(field="dataset")
+            )
         return cls(name, int(num))
 
     def __str__(self) -> str:
@@ -71,11 +73,18 @@ class ColumnRoleAssignment:
     role: ColumnRole
     reason: str
     confirmed: bool = False  # True once a custodian confirmed or overrode it
-    identifier_kind: str | None = None  # normalization for pseudonyms: email, phone, nir, name, text
+    identifier_kind: str | None = (
+        None  # normalization for pseudonyms: email, phone, nir, name, text
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"column": self.column, "role": self.role.value, "reason": self.reason,
-                "confirmed": self.confirmed, "identifier_kind": self.identifier_kind}
+        return {
+            "column": self.column,
+            "role": self.role.value,
+            "reason": self.reason,
+            "confirmed": self.confirmed,
+            "identifier_kind": self.identifier_kind,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,10 +110,19 @@ class DatasetVersion:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "dataset": self.dataset, "version": self.number, "ref": self.ref, "kind": self.kind.value,
-            "path": self.path, "content_hash": self.content_hash, "row_count": self.row_count,
-            "schema": self.schema, "parents": self.parents, "operation": self.operation,
-            "created_at": self.created_at, "created_by": self.created_by,
-            "personal_data": self.personal_data, "status": self.status.value,
+            "dataset": self.dataset,
+            "version": self.number,
+            "ref": self.ref,
+            "kind": self.kind.value,
+            "path": self.path,
+            "content_hash": self.content_hash,
+            "row_count": self.row_count,
+            "schema": self.schema,
+            "parents": self.parents,
+            "operation": self.operation,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "personal_data": self.personal_data,
+            "status": self.status.value,
             "tombstones": self.tombstones,
         }

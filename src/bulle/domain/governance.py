@@ -72,14 +72,21 @@ class GovernedDataset:
             c.add("expected the purpose the data was collected for", "collection_purpose")
         columns = _columns(c, self.columns)
         if self.subject_column is not None and self.subject_column not in columns:
-            c.add(f"the subject column {self.subject_column!r} is not a column of the dataset", "subject_column")
+            c.add(
+                f"the subject column {self.subject_column!r} is not a column of the dataset",
+                "subject_column",
+            )
         special = frozenset(self.special_category_columns)
         for col in sorted(special - set(columns), key=str):
-            c.add(f"special-category column {col!r} is not a column of the dataset", "special_category_columns")
+            c.add(
+                f"special-category column {col!r} is not a column of the dataset",
+                "special_category_columns",
+            )
         if not isinstance(self.personal, bool):
             c.add("expected true or false", "personal")
-        if self.version is not None and (isinstance(self.version, bool) or not isinstance(self.version, int)
-                                         or self.version < 1):
+        if self.version is not None and (
+            isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1
+        ):
             c.add(f"{self.version!r} is not a version number", "version")
         kind = c.enum(VersionKind, self.kind, "kind", required=False)
         if not isinstance(self.raw, bool):

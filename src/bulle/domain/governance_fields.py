@@ -52,7 +52,10 @@ class Checker:
 
     def subject_id(self, value: Any, field: str) -> str:
         if not isinstance(value, str) or not value or value != value.strip():
-            self.add(f"{value!r} is not a valid subject id (non-empty text without surrounding spaces)", field)
+            self.add(
+                f"{value!r} is not a valid subject id (non-empty text without surrounding spaces)",
+                field,
+            )
         elif len(value) > MAX_SUBJECT_ID:
             self.add(f"subject id longer than {MAX_SUBJECT_ID} characters", field)
         return value

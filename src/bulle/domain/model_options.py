@@ -63,8 +63,9 @@ def repeatable(models: list[Any]) -> bool:
     return any(m.needs_attribute for m in models)
 
 
-def parse_models(values: Mapping[str, Any], sensitive: list[str],
-                 problems: list[Problem] | None = None) -> list[ModelRequest]:
+def parse_models(
+    values: Mapping[str, Any], sensitive: list[str], problems: list[Problem] | None = None
+) -> list[ModelRequest]:
     """Models from the options' values (``dest(option)`` → a value or a sequence of values).
 
     With ``problems`` every bad value is added to it and reading goes on; without, the first one
@@ -75,8 +76,12 @@ def parse_models(values: Mapping[str, Any], sensitive: list[str],
     known = {dest(o) for o in groups}
     for name in values:
         if name not in known:
-            collect.append(Problem(f"no privacy model is given with {name!r}; known: "
-                                   f"{', '.join(sorted(known))}", Where(field=name)))
+            collect.append(
+                Problem(
+                    f"no privacy model is given with {name!r}; known: {', '.join(sorted(known))}",
+                    Where(field=name),
+                )
+            )
     requests: list[ModelRequest] = []
     for option, models in groups.items():
         given = values.get(dest(option))
@@ -110,9 +115,14 @@ def _target(spec: str, sensitive: list[str], option: str) -> tuple[str, str]:
     if len(sensitive) == 1:
         return sensitive[0], spec
     if not sensitive:
-        raise InputError(f"{option} needs a sensitive column: add --sensitive COLUMN", Where(field=option))
-    raise InputError(f"with several sensitive columns, prefix {option} with COLUMN= "
-                     f"(e.g. {option} {sensitive[0]}={spec})", Where(field=option))
+        raise InputError(
+            f"{option} needs a sensitive column: add --sensitive COLUMN", Where(field=option)
+        )
+    raise InputError(
+        f"with several sensitive columns, prefix {option} with COLUMN= "
+        f"(e.g. {option} {sensitive[0]}={spec})",
+        Where(field=option),
+    )
 
 
 def _values(cls: Any, parts: list[str], option: str) -> dict[str, Any] | None:
@@ -124,7 +134,7 @@ def _values(cls: Any, parts: list[str], option: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for p, text in zip(params, parts, strict=False):
         out[p.name] = p.normalize(text) if p.choices else _number(text, option, p.name)
-    for p in params[len(parts):]:
+    for p in params[len(parts) :]:
         if p.recorded:
             out[p.name] = p.default
     return out
@@ -139,7 +149,9 @@ def _one(option: str, models: list[Any], text: Any, sensitive: list[str]) -> Mod
     if not shared(models):
         (cls,) = models
         if len(cls.parameters) == 1 and not isinstance(text, str):
-            return ModelRequest(cls.name, column, ((cls.parameters[0].name, text),))  # typed already
+            return ModelRequest(
+                cls.name, column, ((cls.parameters[0].name, text),)
+            )  # typed already
         values = _values(cls, str(text).split(":"), option)
         if values is None:
             raise InputError(f"expected {usage(cls)}, got {text!r}", Where(field=option))

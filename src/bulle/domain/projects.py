@@ -48,12 +48,17 @@ class DatasetUse:
         c.name(self.dataset, "dataset")
         columns = _column_names(c, self.columns, "columns")
         version = self.version
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or version < 1
+        ):
             c.add(f"{version!r} is not a version number (an integer from 1)", "version")
         kind = c.enum(VersionKind, self.kind, "kind", required=False)
         if version is None and self.kind is None:
-            c.add(f"bind {self.dataset!r} to a version ({self.dataset}@N) or to a kind of version "
-                  f"({', '.join(k.value for k in VersionKind)})", "version")
+            c.add(
+                f"bind {self.dataset!r} to a version ({self.dataset}@N) or to a kind of version "
+                f"({', '.join(k.value for k in VersionKind)})",
+                "version",
+            )
         elif version is not None and self.kind is not None:
             c.add("bind a dataset to a version or to a kind of version, not both", "kind")
         c.done()
@@ -67,8 +72,12 @@ class DatasetUse:
         return f"the latest {self.kind.value if self.kind else '?'} version of {self.dataset}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "columns": list(self.columns), "version": self.version,
-                "kind": self.kind.value if self.kind is not None else None}
+        return {
+            "dataset": self.dataset,
+            "columns": list(self.columns),
+            "version": self.version,
+            "kind": self.kind.value if self.kind is not None else None,
+        }
 
     @classmethod
     def parse(cls, ref: Any, columns: Any, kind: Any = None) -> DatasetUse:
@@ -114,7 +123,10 @@ class Approval:
         if not isinstance(self.by, Actor):
             c.add("expected the approving actor", "by")
         elif self.by.role is not Role.CUSTODIAN:
-            c.add(f"only a custodian approves a project; {self.by.name!r} is a {self.by.role.value}", "by")
+            c.add(
+                f"only a custodian approves a project; {self.by.name!r} is a {self.by.role.value}",
+                "by",
+            )
         at = c.instant(self.at, "at")
         if not isinstance(self.allow_raw, bool):
             c.add(f"expected true or false, got {self.allow_raw!r}", "allow_raw")
@@ -209,8 +221,11 @@ class Project:
             c.add(f"unknown purpose {data.get('purpose')!r}", "purpose")
         approval = data.get("approval")
         by = approval.get("by") if isinstance(approval, Mapping) else None
-        if approval is not None and not (isinstance(by, Mapping) and isinstance(by.get("name"), str)
-                                         and isinstance(by.get("role"), str)):
+        if approval is not None and not (
+            isinstance(by, Mapping)
+            and isinstance(by.get("name"), str)
+            and isinstance(by.get("role"), str)
+        ):
             c.add("expected the approval's fields: by (name and role), at, allow_raw", "approval")
         c.done()
         return cls(
@@ -220,9 +235,13 @@ class Project:
             members=data.get("members") or (),  # type: ignore[arg-type]
             valid_from=data.get("valid_from"),  # type: ignore[arg-type]
             valid_until=data.get("valid_until"),  # type: ignore[arg-type]
-            approval=Approval(Actor(by["name"], by["role"]), approval.get("at"),  # type: ignore[index]
-                              approval.get("allow_raw", False))
-            if approval is not None else None,
+            approval=Approval(
+                Actor(by["name"], by["role"]),
+                approval.get("at"),  # type: ignore[index]
+                approval.get("allow_raw", False),
+            )
+            if approval is not None
+            else None,
             description=data.get("description", ""),
         )
 
@@ -263,8 +282,12 @@ def _dataset_uses(c: Checker, value: Any) -> tuple[DatasetUse, ...]:
             elif isinstance(item, tuple) and len(item) in (2, 3):
                 use = DatasetUse.parse(*item)
             elif isinstance(item, Mapping):
-                use = DatasetUse(item.get("dataset"), item.get("columns"),  # type: ignore[arg-type]
-                                 item.get("version"), item.get("kind"))
+                use = DatasetUse(
+                    item.get("dataset"),
+                    item.get("columns"),  # type: ignore[arg-type]
+                    item.get("version"),
+                    item.get("kind"),
+                )
             else:
                 c.add(f"expected a dataset and its columns, got {item!r}", f"datasets[{i}]")
                 continue
@@ -276,7 +299,9 @@ def _dataset_uses(c: Checker, value: Any) -> tuple[DatasetUse, ...]:
             c.add(f"dataset {use.dataset!r} is listed twice", f"datasets[{i}]")
             continue
         uses.append(use)
-    if not uses and not any(p.where.field and p.where.field.startswith("datasets") for p in c.problems):
+    if not uses and not any(
+        p.where.field and p.where.field.startswith("datasets") for p in c.problems
+    ):
         c.add("a project reads at least one dataset", "datasets")
     return tuple(uses)
 
@@ -310,6 +335,8 @@ def _members(c: Checker, value: Any) -> tuple[Member, ...]:
             c.add(f"{member.name!r} is listed twice", f"members[{i}]")
             continue
         members.append(member)
-    if not members and not any(p.where.field and p.where.field.startswith("members") for p in c.problems):
+    if not members and not any(
+        p.where.field and p.where.field.startswith("members") for p in c.problems
+    ):
         c.add("a project has at least one member", "members")
     return tuple(members)

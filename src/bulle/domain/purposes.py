@@ -82,7 +82,9 @@ class Purpose:
         c.name(self.name, "name")
         c.text(self.description, "description")
         basis = c.enum(LegalBasis, self.legal_basis, "legal_basis")
-        condition = c.enum(SpecialCategoryCondition, self.art9_condition, "art9_condition", required=False)
+        condition = c.enum(
+            SpecialCategoryCondition, self.art9_condition, "art9_condition", required=False
+        )
         if not isinstance(self.special_categories, bool):
             c.add("expected true or false", "special_categories")
         elif self.special_categories and condition is None and self.art9_condition is None:
@@ -92,18 +94,29 @@ class Purpose:
                 "art9_condition",
             )
         elif not self.special_categories and self.art9_condition is not None:
-            c.add("an art. 9(2) condition is only declared for a purpose processing special categories "
-                  "(set special_categories)", "art9_condition")
-        compatible = c.names(sorted(self.compatible_with, key=str) if isinstance(self.compatible_with, (set, frozenset))
-                             else self.compatible_with, "compatible_with")
+            c.add(
+                "an art. 9(2) condition is only declared for a purpose processing special categories "
+                "(set special_categories)",
+                "art9_condition",
+            )
+        compatible = c.names(
+            sorted(self.compatible_with, key=str)
+            if isinstance(self.compatible_with, (set, frozenset))
+            else self.compatible_with,
+            "compatible_with",
+        )
         c.done()
-        set_fields(self, legal_basis=basis, art9_condition=condition, compatible_with=frozenset(compatible))
+        set_fields(
+            self, legal_basis=basis, art9_condition=condition, compatible_with=frozenset(compatible)
+        )
 
     @property
     def needs_consent(self) -> bool:
         """Only people with a live consent may be processed (art. 6(1)(a) or art. 9(2)(a))."""
-        return (self.legal_basis is LegalBasis.CONSENT
-                or self.art9_condition is SpecialCategoryCondition.EXPLICIT_CONSENT)
+        return (
+            self.legal_basis is LegalBasis.CONSENT
+            or self.art9_condition is SpecialCategoryCondition.EXPLICIT_CONSENT
+        )
 
     @property
     def objection_applies(self) -> bool:

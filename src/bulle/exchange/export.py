@@ -57,7 +57,9 @@ class _Writer:
 
     def _target(self, rel: str) -> Path:
         p = self.root / rel
-        missing = [d for d in p.parents if d != self.root and self.root in d.parents and not d.exists()]
+        missing = [
+            d for d in p.parents if d != self.root and self.root in d.parents and not d.exists()
+        ]
         for d in reversed(missing):  # mkdir(parents=True) would give the ancestors the default mode
             d.mkdir(mode=PRIVATE_DIR)
         return p
@@ -93,7 +95,9 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         dest.mkdir(mode=PRIVATE_DIR)
     os.chmod(dest, PRIVATE_DIR)
     w = _Writer(dest)
-    con = sqlite3.connect(f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None)
+    con = sqlite3.connect(
+        f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None
+    )
     try:
         con.execute("BEGIN")  # one snapshot for every table and the chain head
         schema_version = int(con.execute("PRAGMA user_version").fetchone()[0])
@@ -101,8 +105,10 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         if problems:  # an import would refuse it: say so now, and never carry foreign SQL along
             raise IntegrityError(
                 f"the catalog's schema is not Bulle's own at schema version {schema_version} (it was "
-                "changed outside Bulle's migrations): nothing exported", Where(file=str(ws.catalog.path)),
-                problems=problems)
+                "changed outside Bulle's migrations): nothing exported",
+                Where(file=str(ws.catalog.path)),
+                problems=problems,
+            )
         tables = table_list(con)
         for t in tables:
             rel = schema.table_file(t["name"])
@@ -119,11 +125,16 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     for rel, content_hash, kind in stored:
         src = ws.root / rel
         if not src.is_file():
-            raise IntegrityError("a file the catalog lists is missing from the workspace", Where(file=str(src)))
+            raise IntegrityError(
+                "a file the catalog lists is missing from the workspace", Where(file=str(src))
+            )
         entry = w.copy(src, rel, kind)
         if "sha256:" + entry["sha256"] != content_hash:
-            raise IntegrityError("the stored file no longer matches the content hash in the catalog: "
-                                 "it was modified or damaged; nothing exported", Where(file=str(src)))
+            raise IntegrityError(
+                "the stored file no longer matches the content hash in the catalog: "
+                "it was modified or damaged; nothing exported",
+                Where(file=str(src)),
+            )
         n_versions += kind == mf.KIND_VERSION
         n_artefacts += kind == mf.KIND_ARTEFACT
 
@@ -135,21 +146,37 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     manifest["contains_secret_keys"] = include_keys
     if include_keys:
         manifest["warning"] = mf.KEYS_WARNING
-    manifest.update({
-        "bulle_version": bulle_version(),
-        "created_at": _now(),
-        "workspace": {"id": ws.id, "created_at": cfg.get("created_at"),
-                      "format_version": cfg.get("format_version"), "engine": cfg.get("engine", "duckdb"),
-                      **_settings(ws)},
-        "catalog": {"schema_version": schema_version, "tables": tables, "objects": objects,
-                    "excluded_meta_keys": sorted(WORKSPACE_SPECIFIC_META)},
-        "data": {"versions": n_versions, "artefacts": n_artefacts,
-                 "bytes": sum(f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT)),
-                 "withheld_statuses": list(mf.WITHHELD_STATUSES), "withheld": withheld},
-        "audit": audit,
-        "keys": keys,
-        "files": w.files,
-    })
+    manifest.update(
+        {
+            "bulle_version": bulle_version(),
+            "created_at": _now(),
+            "workspace": {
+                "id": ws.id,
+                "created_at": cfg.get("created_at"),
+                "format_version": cfg.get("format_version"),
+                "engine": cfg.get("engine", "duckdb"),
+                **_settings(ws),
+            },
+            "catalog": {
+                "schema_version": schema_version,
+                "tables": tables,
+                "objects": objects,
+                "excluded_meta_keys": sorted(WORKSPACE_SPECIFIC_META),
+            },
+            "data": {
+                "versions": n_versions,
+                "artefacts": n_artefacts,
+                "bytes": sum(
+                    f["size"] for f in w.files if f["kind"] in (mf.KIND_VERSION, mf.KIND_ARTEFACT)
+                ),
+                "withheld_statuses": list(mf.WITHHELD_STATUSES),
+                "withheld": withheld,
+            },
+            "audit": audit,
+            "keys": keys,
+            "files": w.files,
+        }
+    )
     raw = mf.encode_manifest(manifest)
     mf.write_new(dest / mf.MANIFEST, raw, PRIVATE_FILE)
     from bulle.audit.keys import load_workspace_key
@@ -157,8 +184,12 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     signature = load_workspace_key(ws.keys_dir).sign(mf.signed_message(raw))
     mf.write_new(dest / mf.SIGNATURE, signature.hex().encode("ascii") + b"\n", PRIVATE_FILE)
     w.sync_dirs()
-    return {"manifest": manifest, "manifest_sha256": hashlib.sha256(raw).hexdigest(),
-            "files": len(w.files) + 2, "bytes": sum(f["size"] for f in w.files) + len(raw)}
+    return {
+        "manifest": manifest,
+        "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+        "files": len(w.files) + 2,
+        "bytes": sum(f["size"] for f in w.files) + len(raw),
+    }
 
 
 def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel: str) -> int:
@@ -185,13 +216,16 @@ def _head(con: sqlite3.Connection) -> tuple[int, str]:
 
     row = con.execute("SELECT value FROM meta WHERE key=?", (HEAD_KEY,)).fetchone()
     if row is None:
-        raise IntegrityError("the catalog records no audit chain head: the audit log cannot be exported "
-                             "verifiably")
+        raise IntegrityError(
+            "the catalog records no audit chain head: the audit log cannot be exported verifiably"
+        )
     seq, _, digest = row[0].partition(":")
     return int(seq), digest
 
 
-def _stored_files(con: sqlite3.Connection) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
+def _stored_files(
+    con: sqlite3.Connection,
+) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
     """(path, content hash, kind) of every file the catalog references (the ones ``recover`` keeps),
     and the files left out because their version is withheld.
 
@@ -200,11 +234,20 @@ def _stored_files(con: sqlite3.Connection) -> tuple[list[tuple[str, str, str]], 
     rebuilt workspace knows they need recomputation.
     """
     marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
-    withheld = {(d, n) for d, n in con.execute(
-        f"SELECT dataset, number FROM versions WHERE status IN ({marks})", mf.WITHHELD_STATUSES)}
+    withheld = {
+        (d, n)
+        for d, n in con.execute(
+            f"SELECT dataset, number FROM versions WHERE status IN ({marks})", mf.WITHHELD_STATUSES
+        )
+    }
     rows, left_out = [], []
-    for kind, sql in ((mf.KIND_VERSION, "SELECT path, content_hash, dataset, number FROM versions ORDER BY path"),
-                      (mf.KIND_ARTEFACT, "SELECT path, content_hash, dataset, number FROM artefacts ORDER BY path")):
+    for kind, sql in (
+        (mf.KIND_VERSION, "SELECT path, content_hash, dataset, number FROM versions ORDER BY path"),
+        (
+            mf.KIND_ARTEFACT,
+            "SELECT path, content_hash, dataset, number FROM artefacts ORDER BY path",
+        ),
+    ):
         for path, content_hash, dataset, number in con.execute(sql):
             if (dataset, number) in withheld:
                 left_out.append({"path": path, "kind": kind, "dataset": dataset, "number": number})
@@ -229,16 +272,21 @@ def _export_audit(ws: Workspace, w: _Writer, head: tuple[int, str]) -> dict[str,
         for _ in range(seq + 1):  # the header, then the entries up to the head
             line = f.readline()
             if not line.endswith(b"\n"):
-                raise IntegrityError(f"the audit log ends before its chain head (event {seq}): run "
-                                     "`bulle audit verify`", Where(file=str(src)))
+                raise IntegrityError(
+                    f"the audit log ends before its chain head (event {seq}): run "
+                    "`bulle audit verify`",
+                    Where(file=str(src)),
+                )
             out.write(line)
         out.flush()
         os.fsync(out.fileno())
     ring = workspace_key_ring(ws.keys_dir)
     report = verify_log(target, ring, expected_head=head, expected_workspace_id=ws.id)
     if not report.ok:
-        raise IntegrityError(f"the audit log is not intact, nothing exported: {report.message()}",
-                             Where(file=str(src), line=report.line))
+        raise IntegrityError(
+            f"the audit log is not intact, nothing exported: {report.message()}",
+            Where(file=str(src), line=report.line),
+        )
     hashed = mf.hash_file(target)
     w._add(rel, mf.KIND_AUDIT_LOG, *hashed)
     current = key_id(workspace_public_key(ws.keys_dir))
@@ -250,10 +298,17 @@ def _export_audit(ws: Workspace, w: _Writer, head: tuple[int, str]) -> dict[str,
     from bulle.audit.log import AuditLog
 
     header = AuditLog.open(target).header
-    return {"log": rel, "log_format_version": LOG_FORMAT, "workspace_id": header.workspace_id,
-            "genesis": header.genesis, "head": {"seq": seq, "hash": digest}, "events": report.entries,
-            "signing_key": current, "public_keys": public_keys,
-            "key_runs": report.keys}
+    return {
+        "log": rel,
+        "log_format_version": LOG_FORMAT,
+        "workspace_id": header.workspace_id,
+        "genesis": header.genesis,
+        "head": {"seq": seq, "hash": digest},
+        "events": report.entries,
+        "signing_key": current,
+        "public_keys": public_keys,
+        "key_runs": report.keys,
+    }
 
 
 def _export_keys(ws: Workspace, w: _Writer, include: bool) -> dict[str, Any]:
@@ -264,12 +319,14 @@ def _export_keys(ws: Workspace, w: _Writer, include: bool) -> dict[str, Any]:
         info["current_pseudonym_key_id"] = ws.keys.current_pseudonym_key_id()
     except NotFoundError:  # a workspace whose key was moved out still exports
         info["current_pseudonym_key_id"] = None
-    info["pseudonym_key_ids"] = sorted(p.name[len("pseudonym-"):-len(".key")]
-                                       for p in keys_dir.glob("pseudonym-*.key"))
+    info["pseudonym_key_ids"] = sorted(
+        p.name[len("pseudonym-") : -len(".key")] for p in keys_dir.glob("pseudonym-*.key")
+    )
     pub = keys_dir / "custodian.pub"
     if pub.is_file():
-        info["custodian_public_key"] = w.copy(pub, "public-keys/custodian.pub", mf.KIND_CUSTODIAN_PUBLIC,
-                                              0o644)["path"]
+        info["custodian_public_key"] = w.copy(
+            pub, "public-keys/custodian.pub", mf.KIND_CUSTODIAN_PUBLIC, 0o644
+        )["path"]
     if include:
         secret = []
         for p in sorted(keys_dir.rglob("*")):

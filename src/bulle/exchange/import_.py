@@ -31,7 +31,9 @@ from bulle.fsutil import fsync_dir
 from bulle.storage.sqltext import ident as quote
 
 
-def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:
+def build_workspace(
+    export_dir: Path, root: Path, manifest: dict[str, Any], custodian: Any = None
+) -> dict[str, Any]:
     """Create ``root`` (which must not exist) from a verified export; returns what it did."""
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
     from bulle.fsutil import atomic_write_text
@@ -39,7 +41,9 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], cust
     from bulle.workspace import CONFIG, FORMAT_VERSION, _dump_config
 
     config = _config(manifest, FORMAT_VERSION)
-    schema_version = manifest["catalog"]["schema_version"]  # checked by validation.manifest_problems
+    schema_version = manifest["catalog"][
+        "schema_version"
+    ]  # checked by validation.manifest_problems
     root.mkdir(exist_ok=True)  # the service makes it (marked as Bulle's temporary folder)
     for sub in ("data", "data/.tmp", "audit", "artefacts"):
         (root / sub).mkdir()
@@ -55,33 +59,57 @@ def build_workspace(export_dir: Path, root: Path, manifest: dict[str, Any], cust
     finally:
         catalog.close()
     text = _dump_config(config)
-    for name, value in (manifest["workspace"].get("settings") or {}).items():  # checked by validation
+    for name, value in (
+        manifest["workspace"].get("settings") or {}
+    ).items():  # checked by validation
         text = rewrite(text, name, value)
     atomic_write_text(root / CONFIG, text)
-    return {"tables": tables, **files, "audit": audit, "keys": keys,
-            "schema_version": {"exported": schema_version, "now": SCHEMA_VERSION}}
+    return {
+        "tables": tables,
+        **files,
+        "audit": audit,
+        "keys": keys,
+        "schema_version": {"exported": schema_version, "now": SCHEMA_VERSION},
+    }
 
 
 def _config(manifest: dict[str, Any], supported: int) -> dict[str, Any]:
     ws = manifest["workspace"]
-    problems = [k for k in ("id", "created_at", "engine") if not isinstance(ws.get(k), str) or not ws.get(k)]
+    problems = [
+        k for k in ("id", "created_at", "engine") if not isinstance(ws.get(k), str) or not ws.get(k)
+    ]
     fmt = ws.get("format_version")
     if problems or not isinstance(fmt, int):
-        raise InputError(f"the manifest's workspace section lacks {', '.join(problems) or 'format_version'}",
-                         Where(file=mf.MANIFEST, field="workspace"))
+        raise InputError(
+            f"the manifest's workspace section lacks {', '.join(problems) or 'format_version'}",
+            Where(file=mf.MANIFEST, field="workspace"),
+        )
     if fmt > supported:
-        raise InputError(f"the exported workspace has format {fmt}, newer than this Bulle supports ({supported})",
-                         Where(file=mf.MANIFEST, field="workspace.format_version"))
+        raise InputError(
+            f"the exported workspace has format {fmt}, newer than this Bulle supports ({supported})",
+            Where(file=mf.MANIFEST, field="workspace.format_version"),
+        )
     if any(c in ws["id"] for c in '"\\\n') or any(c in ws["created_at"] for c in '"\\\n'):
-        raise InputError("the workspace id or creation time holds characters a configuration cannot",
-                         Where(file=mf.MANIFEST, field="workspace"))
-    return {"workspace": {"format_version": fmt, "id": ws["id"], "created_at": ws["created_at"],
-                          "engine": ws["engine"]}}
+        raise InputError(
+            "the workspace id or creation time holds characters a configuration cannot",
+            Where(file=mf.MANIFEST, field="workspace"),
+        )
+    return {
+        "workspace": {
+            "format_version": fmt,
+            "id": ws["id"],
+            "created_at": ws["created_at"],
+            "engine": ws["engine"],
+        }
+    }
 
 
 # -- keys -------------------------------------------------------------------------------------------
 
-def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any], custodian: Any = None) -> dict[str, Any]:
+
+def _keys(
+    export_dir: Path, keys_dir: Path, manifest: dict[str, Any], custodian: Any = None
+) -> dict[str, Any]:
     from bulle.audit.keys import (
         ensure_workspace_key,
         key_id,
@@ -104,31 +132,46 @@ def _keys(export_dir: Path, keys_dir: Path, manifest: dict[str, Any], custodian:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             digest, _ = mf.copy_hashed(export_dir / f["path"], target, 0o600)
             if digest != f["sha256"]:
-                raise IntegrityError("the key file changed while it was imported", Where(file=f["path"]))
+                raise IntegrityError(
+                    "the key file changed while it was imported", Where(file=f["path"])
+                )
         signing = key_id(load_workspace_key(keys_dir))
         if signing != manifest["audit"]["signing_key"]:
-            raise IntegrityError(f"the exported audit signing key is key {signing}, not key "
-                                 f"{manifest['audit']['signing_key']} named by the manifest",
-                                 Where(file="keys/audit-ed25519.key"))
+            raise IntegrityError(
+                f"the exported audit signing key is key {signing}, not key "
+                f"{manifest['audit']['signing_key']} named by the manifest",
+                Where(file="keys/audit-ed25519.key"),
+            )
         ring = workspace_key_ring(keys_dir)
         for pub in exported:
             if key_id(pub) not in ring:
                 trust_public_key(keys_dir, pub)
         store = KeyStore(keys_dir)
-        return {"restored": True, "audit_key": signing, "pseudonym_key_id": store.current_pseudonym_key_id(),
-                "custodian_key": (keys_dir / "custodian.key").is_file()}
+        return {
+            "restored": True,
+            "audit_key": signing,
+            "pseudonym_key_id": store.current_pseudonym_key_id(),
+            "custodian_key": (keys_dir / "custodian.key").is_file(),
+        }
     KeyStore(keys_dir).create(custodian)  # a new custodian key: sealed or written outside
     new = ensure_workspace_key(keys_dir)
     for pub in exported:
         trust_public_key(keys_dir, pub)
-    return {"restored": False, "audit_key": key_id(new),
-            "pseudonym_key_id": KeyStore(keys_dir).current_pseudonym_key_id(),
-            "custodian_key": True, "trusted_audit_keys": sorted(key_id(p) for p in exported)}
+    return {
+        "restored": False,
+        "audit_key": key_id(new),
+        "pseudonym_key_id": KeyStore(keys_dir).current_pseudonym_key_id(),
+        "custodian_key": True,
+        "trusted_audit_keys": sorted(key_id(p) for p in exported),
+    }
 
 
 # -- catalog -----------------------------------------------------------------------------------------
 
-def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+
+def _load_catalog(
+    con: sqlite3.Connection, export_dir: Path, manifest: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Fill Bulle's own tables from the export's row files; every problem listed at once."""
     version = manifest["catalog"]["schema_version"]
     ref_tables, _ = schema.reference(version)
@@ -138,7 +181,9 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
     try:
         # Bulle's own triggers (this database was built by Bulle's migrations a moment ago): a
         # trigger firing on reload would derive its rows a second time
-        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND sql IS NOT NULL").fetchall()
+        triggers = con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND sql IS NOT NULL"
+        ).fetchall()
         for name, _ in triggers:
             con.execute(f"DROP TRIGGER {quote(name)}")
         problems: list[Problem] = []
@@ -147,19 +192,36 @@ def _load_catalog(con: sqlite3.Connection, export_dir: Path, manifest: dict[str,
             n, bad = load_rows(con, t, export_dir / t["file"], t["file"])
             problems += bad
             if not bad and n != counts[t["name"]]:
-                problems.append(Problem(f"{n} rows, but the manifest says {counts[t['name']]}", Where(file=t["file"])))
-            if n and t["name"] in ("erasure_journal", "erasure_pending_versions"):  # exports wait for erasures
-                problems.append(Problem("an export never carries a pending erasure: this one was not made by "
-                                        "Bulle", Where(file=t["file"])))
+                problems.append(
+                    Problem(
+                        f"{n} rows, but the manifest says {counts[t['name']]}",
+                        Where(file=t["file"]),
+                    )
+                )
+            if n and t["name"] in (
+                "erasure_journal",
+                "erasure_pending_versions",
+            ):  # exports wait for erasures
+                problems.append(
+                    Problem(
+                        "an export never carries a pending erasure: this one was not made by Bulle",
+                        Where(file=t["file"]),
+                    )
+                )
             loaded.append({"name": t["name"], "rows": n})
         if not problems:
             problems += _stored_path_problems(con)
             for table, rowid, parent, _ in con.execute("PRAGMA foreign_key_check").fetchmany(20):
-                problems.append(Problem(f"row {rowid} of table {table!r} refers to a missing row of {parent!r}",
-                                        Where(file=schema.table_file(table))))
+                problems.append(
+                    Problem(
+                        f"row {rowid} of table {table!r} refers to a missing row of {parent!r}",
+                        Where(file=schema.table_file(table)),
+                    )
+                )
         if problems:
-            raise ValidationError.from_problems("the export's catalog rows cannot be imported (nothing was "
-                                                "imported)", problems)
+            raise ValidationError.from_problems(
+                "the export's catalog rows cannot be imported (nothing was imported)", problems
+            )
         for _name, sql in triggers:
             con.execute(sql)
         con.execute("COMMIT")
@@ -179,21 +241,36 @@ def _stored_path_problems(con: sqlite3.Connection) -> list[Problem]:
         for rowid, path in con.execute(f"SELECT rowid, path FROM {table}"):
             why = path_problem(path)
             if why or not path.startswith(top) or path.startswith("data/.tmp/"):
-                problems.append(Problem(f"the stored-file path {why or f'must lie under {top}'}",
-                                        Where(file=schema.table_file(table), line=rowid, column="path")))
+                problems.append(
+                    Problem(
+                        f"the stored-file path {why or f'must lie under {top}'}",
+                        Where(file=schema.table_file(table), line=rowid, column="path"),
+                    )
+                )
     return problems[:20]
 
 
 # -- stored files -----------------------------------------------------------------------------------------
 
-def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sqlite3.Connection) -> dict[str, int]:
+
+def _place_files(
+    export_dir: Path, root: Path, manifest: dict[str, Any], con: sqlite3.Connection
+) -> dict[str, int]:
     """Copy versions and artefacts to their paths; each must be one the catalog references, with its hash."""
     marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
     live = f"(SELECT dataset, number FROM versions WHERE status NOT IN ({marks}))"
-    expected = dict(con.execute(f"SELECT path, content_hash FROM versions WHERE (dataset, number) IN {live}",
-                                mf.WITHHELD_STATUSES))
-    expected.update(con.execute(f"SELECT path, content_hash FROM artefacts WHERE (dataset, number) IN {live}",
-                                mf.WITHHELD_STATUSES))
+    expected = dict(
+        con.execute(
+            f"SELECT path, content_hash FROM versions WHERE (dataset, number) IN {live}",
+            mf.WITHHELD_STATUSES,
+        )
+    )
+    expected.update(
+        con.execute(
+            f"SELECT path, content_hash FROM artefacts WHERE (dataset, number) IN {live}",
+            mf.WITHHELD_STATUSES,
+        )
+    )
     counts = {"versions": 0, "artefacts": 0, "bytes": 0}
     placed = set()
     for f in manifest["files"]:
@@ -204,10 +281,14 @@ def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sq
         if not rel.startswith(top + "/") or rel.startswith("data/.tmp/"):
             raise InputError(f"a {f['kind']} must lie under {top}/", Where(file=rel))
         if rel not in expected:
-            raise IntegrityError("the export holds a stored file that no catalog row of a version in use "
-                                 "references", Where(file=rel))
+            raise IntegrityError(
+                "the export holds a stored file that no catalog row of a version in use references",
+                Where(file=rel),
+            )
         if expected[rel] != "sha256:" + f["sha256"]:
-            raise IntegrityError("the file's hash differs from the content hash in the catalog", Where(file=rel))
+            raise IntegrityError(
+                "the file's hash differs from the content hash in the catalog", Where(file=rel)
+            )
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         digest, size = mf.copy_hashed(export_dir / rel, target)
@@ -218,8 +299,10 @@ def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sq
         counts["bytes"] += size
     missing = sorted(set(expected) - placed)
     if missing:
-        raise IntegrityError(f"{len(missing)} file(s) the catalog references are not in the export",
-                             Where(file=missing[0]))
+        raise IntegrityError(
+            f"{len(missing)} file(s) the catalog references are not in the export",
+            Where(file=missing[0]),
+        )
     for d in {(root / p).parent for p in placed} | {root / "data", root / "artefacts"}:
         fsync_dir(d)
     return counts
@@ -227,7 +310,10 @@ def _place_files(export_dir: Path, root: Path, manifest: dict[str, Any], con: sq
 
 # -- audit log --------------------------------------------------------------------------------------------
 
-def _adopt_log(export_dir: Path, root: Path, manifest: dict[str, Any], catalog: Any) -> dict[str, Any]:
+
+def _adopt_log(
+    export_dir: Path, root: Path, manifest: dict[str, Any], catalog: Any
+) -> dict[str, Any]:
     from bulle.audit.heads import parse_head_json
     from bulle.audit.keys import KeyRing, load_public_key
     from bulle.audit.log import AuditLog
@@ -236,23 +322,38 @@ def _adopt_log(export_dir: Path, root: Path, manifest: dict[str, Any], catalog: 
     audit = manifest["audit"]
     logs = [f for f in manifest["files"] if f["kind"] == mf.KIND_AUDIT_LOG]
     if len(logs) != 1 or logs[0]["path"] != audit.get("log"):
-        raise InputError("the export must hold exactly one audit log, named in the audit section",
-                         Where(file=mf.MANIFEST, field="audit.log"))
-    head = parse_head_json(json.dumps(audit.get("head")), Where(file=mf.MANIFEST, field="audit.head"))
+        raise InputError(
+            "the export must hold exactly one audit log, named in the audit section",
+            Where(file=mf.MANIFEST, field="audit.log"),
+        )
+    head = parse_head_json(
+        json.dumps(audit.get("head")), Where(file=mf.MANIFEST, field="audit.head")
+    )
     ring = KeyRing(load_public_key(export_dir / rel) for _, rel in mf.public_key_files(manifest))
     target = root / "audit" / LOG_FILE
     digest, _ = mf.copy_hashed(export_dir / logs[0]["path"], target, 0o640)
     if digest != logs[0]["sha256"]:
-        raise IntegrityError("the audit log changed while it was imported", Where(file=logs[0]["path"]))
+        raise IntegrityError(
+            "the audit log changed while it was imported", Where(file=logs[0]["path"])
+        )
     fsync_dir(target.parent)
     found = AuditLog.open(target).workspace_id
     if found != manifest["workspace"]["id"]:
-        raise IntegrityError(f"the audit log belongs to workspace {found!r}, not to the exported workspace "
-                             f"{manifest['workspace']['id']!r}", Where(file=logs[0]["path"], line=1))
+        raise IntegrityError(
+            f"the audit log belongs to workspace {found!r}, not to the exported workspace "
+            f"{manifest['workspace']['id']!r}",
+            Where(file=logs[0]["path"], line=1),
+        )
     try:  # verifies every hash, link and signature, and the head the export recorded
         log = AuditLog.adopt(target, None, CatalogHeadStore(catalog), ring, expected_head=head)
     except IntegrityError as exc:
-        raise IntegrityError(f"the exported audit log is not intact: {exc.message}",
-                             Where(file=logs[0]["path"], line=exc.where.line)) from None
+        raise IntegrityError(
+            f"the exported audit log is not intact: {exc.message}",
+            Where(file=logs[0]["path"], line=exc.where.line),
+        ) from None
     log.close()
-    return {"events": head[0], "head": {"seq": head[0], "hash": head[1]}, "trusted_keys": ring.ids()}
+    return {
+        "events": head[0],
+        "head": {"seq": head[0], "hash": head[1]},
+        "trusted_keys": ring.ids(),
+    }

@@ -26,9 +26,11 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 SIG_CONTEXT = b"bulle.workspace-export.v1\x00"  # these signatures mean nothing elsewhere
-KEYS_WARNING = ("THIS EXPORT CONTAINS SECRET KEYS (pseudonymization keys, the custodian's private key, "
-                "the audit signing key): anyone holding it can re-identify pseudonymized data and sign "
-                "audit events. Store and move it like the keys themselves.")
+KEYS_WARNING = (
+    "THIS EXPORT CONTAINS SECRET KEYS (pseudonymization keys, the custodian's private key, "
+    "the audit signing key): anyone holding it can re-identify pseudonymized data and sign "
+    "audit events. Store and move it like the keys themselves."
+)
 
 # versions whose files (and artefacts) are withheld from any use, hence from exports
 WITHHELD_STATUSES = (VersionStatus.NEEDS_RECOMPUTE.value,)
@@ -41,8 +43,17 @@ KIND_AUDIT_LOG = "audit-log"
 KIND_PUBLIC_KEY = "audit-public-key"
 KIND_CUSTODIAN_PUBLIC = "custodian-public-key"
 KIND_SECRET = "secret-key"
-FILE_KINDS = frozenset((KIND_VERSION, KIND_ARTEFACT, KIND_CATALOG, KIND_AUDIT_LOG, KIND_PUBLIC_KEY,
-                        KIND_CUSTODIAN_PUBLIC, KIND_SECRET))
+FILE_KINDS = frozenset(
+    (
+        KIND_VERSION,
+        KIND_ARTEFACT,
+        KIND_CATALOG,
+        KIND_AUDIT_LOG,
+        KIND_PUBLIC_KEY,
+        KIND_CUSTODIAN_PUBLIC,
+        KIND_SECRET,
+    )
+)
 
 MAX_MANIFEST_BYTES = 256 << 20  # some hundred bytes per file listed: room for a million files
 
@@ -73,7 +84,7 @@ def write_new(dst: Path, data: bytes, mode: int = 0o644) -> tuple[str, int]:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -92,7 +103,9 @@ def hash_file(path: Path) -> tuple[str, int]:
 
 def encode_manifest(manifest: dict[str, Any]) -> bytes:
     """Stable, human-readable bytes: the signature and the audit event name these exact bytes."""
-    return (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode(
+        "utf-8"
+    )
 
 
 def signed_message(manifest_bytes: bytes) -> bytes:
@@ -107,29 +120,46 @@ def read_manifest(export_dir: Path) -> tuple[dict[str, Any], bytes]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NotFoundError("not a Bulle export: manifest.json is missing", Where(file=str(path))) from None
+        raise NotFoundError(
+            "not a Bulle export: manifest.json is missing", Where(file=str(path))
+        ) from None
     if len(raw) > MAX_MANIFEST_BYTES:
-        raise InputError(f"manifest.json is {len(raw):,} bytes: more than any export's manifest "
-                         f"({MAX_MANIFEST_BYTES:,})", Where(file=MANIFEST))
+        raise InputError(
+            f"manifest.json is {len(raw):,} bytes: more than any export's manifest "
+            f"({MAX_MANIFEST_BYTES:,})",
+            Where(file=MANIFEST),
+        )
     try:
         manifest = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise IntegrityError(f"manifest.json is not valid JSON: {str(exc)[:200]}", Where(file=MANIFEST)) from None
+        raise IntegrityError(
+            f"manifest.json is not valid JSON: {str(exc)[:200]}", Where(file=MANIFEST)
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         got = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise InputError(f"not a Bulle workspace export (format {str(got)[:60]!r})",
-                         Where(file=MANIFEST, field="format"))
+        raise InputError(
+            f"not a Bulle workspace export (format {str(got)[:60]!r})",
+            Where(file=MANIFEST, field="format"),
+        )
     version = manifest.get("format_version")
     if type(version) is not int or version < 1 or version > FORMAT_VERSION:
-        raise InputError(f"export format version {str(version)[:20]!r} is not supported: this Bulle reads "
-                         f"versions 1 to {FORMAT_VERSION}", Where(file=MANIFEST, field="format_version"))
+        raise InputError(
+            f"export format version {str(version)[:20]!r} is not supported: this Bulle reads "
+            f"versions 1 to {FORMAT_VERSION}",
+            Where(file=MANIFEST, field="format_version"),
+        )
     from bulle.exchange.validation import manifest_problems
 
     problems = manifest_problems(manifest)
     if len(problems) > 100:  # a hostile manifest may hold millions: the first hundred tell enough
-        problems = [*problems[:100], Problem(f"... and {len(problems) - 100} more problems", Where(file=MANIFEST))]
+        problems = [
+            *problems[:100],
+            Problem(f"... and {len(problems) - 100} more problems", Where(file=MANIFEST)),
+        ]
     if problems:
-        raise ValidationError.from_problems("malformed manifest.json (nothing was imported)", problems)
+        raise ValidationError.from_problems(
+            "malformed manifest.json (nothing was imported)", problems
+        )
     return manifest, raw
 
 
@@ -146,26 +176,44 @@ def verify_files(export_dir: Path, manifest: dict[str, Any]) -> None:
         rel = p.relative_to(export_dir).as_posix()
         if p.is_symlink():
             linked = True
-            problems.append(Problem("a symbolic link in the export (an export holds only files and folders)",
-                                    Where(file=rel)))
+            problems.append(
+                Problem(
+                    "a symbolic link in the export (an export holds only files and folders)",
+                    Where(file=rel),
+                )
+            )
         elif p.is_dir():
             continue
         elif rel not in listed and rel not in (MANIFEST, SIGNATURE):
-            problems.append(Problem("a file in the export is not listed in its manifest (added after the "
-                                    "export was made)", Where(file=rel)))
-    for rel, f in ([] if linked else listed.items()):
+            problems.append(
+                Problem(
+                    "a file in the export is not listed in its manifest (added after the "
+                    "export was made)",
+                    Where(file=rel),
+                )
+            )
+    for rel, f in [] if linked else listed.items():
         p = export_dir / rel
         if not p.is_file():
-            problems.append(Problem("a file listed in the manifest is missing from the export", Where(file=rel)))
+            problems.append(
+                Problem("a file listed in the manifest is missing from the export", Where(file=rel))
+            )
             continue
         digest, size = hash_file(p)
         if size != f["size"] or digest != f["sha256"]:
-            problems.append(Problem(f"the file does not match the manifest (size {size}, expected {f['size']}; "
-                                    "its SHA-256 differs): the export was modified or damaged", Where(file=rel)))
+            problems.append(
+                Problem(
+                    f"the file does not match the manifest (size {size}, expected {f['size']}; "
+                    "its SHA-256 differs): the export was modified or damaged",
+                    Where(file=rel),
+                )
+            )
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise IntegrityError(first.message + more, first.where, problems=problems[:100] if more else None)
+        raise IntegrityError(
+            first.message + more, first.where, problems=problems[:100] if more else None
+        )
 
 
 def public_key_files(manifest: dict[str, Any]) -> list[tuple[str, str]]:
@@ -174,12 +222,19 @@ def public_key_files(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     listed = {f["path"] for f in manifest["files"] if f["kind"] == KIND_PUBLIC_KEY}
     out = []
     for i, k in enumerate(keys if isinstance(keys, list) else [None]):
-        if not (isinstance(k, dict) and isinstance(k.get("key_id"), str) and k.get("file") in listed):
-            raise InputError("an audit public key needs a key_id and a file listed among the export's "
-                             "public keys", Where(file=MANIFEST, field=f"audit.public_keys[{i}]"))
+        if not (
+            isinstance(k, dict) and isinstance(k.get("key_id"), str) and k.get("file") in listed
+        ):
+            raise InputError(
+                "an audit public key needs a key_id and a file listed among the export's "
+                "public keys",
+                Where(file=MANIFEST, field=f"audit.public_keys[{i}]"),
+            )
         out.append((k["key_id"], k["file"]))
     if not out:
-        raise InputError("the export holds no audit public key", Where(file=MANIFEST, field="audit.public_keys"))
+        raise InputError(
+            "the export holds no audit public key", Where(file=MANIFEST, field="audit.public_keys")
+        )
     return out
 
 
@@ -191,8 +246,10 @@ def verify_signature(export_dir: Path, manifest: dict[str, Any], raw: bytes) -> 
     kid = manifest["audit"].get("signing_key")
     keys = dict(public_key_files(manifest))
     if not isinstance(kid, str) or kid not in keys:
-        raise IntegrityError("the manifest does not name the public key that signed it",
-                             Where(file=MANIFEST, field="audit.signing_key"))
+        raise IntegrityError(
+            "the manifest does not name the public key that signed it",
+            Where(file=MANIFEST, field="audit.signing_key"),
+        )
     public = load_public_key(export_dir / keys[kid])
     if key_id(public) != kid:
         raise IntegrityError(f"the public key file is not key {kid}", Where(file=keys[kid]))
@@ -200,11 +257,15 @@ def verify_signature(export_dir: Path, manifest: dict[str, Any], raw: bytes) -> 
     try:
         sig = bytes.fromhex(sig_path.read_text("ascii").strip())
     except FileNotFoundError:
-        raise IntegrityError("manifest.sig is missing: the manifest cannot be authenticated",
-                             Where(file=SIGNATURE)) from None
+        raise IntegrityError(
+            "manifest.sig is missing: the manifest cannot be authenticated", Where(file=SIGNATURE)
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise IntegrityError("manifest.sig is not a hex signature", Where(file=SIGNATURE)) from None
     if not check(public, sig, signed_message(raw)):
-        raise IntegrityError(f"manifest.sig is not a valid signature of manifest.json by key {kid}: "
-                             "the manifest was modified", Where(file=MANIFEST))
+        raise IntegrityError(
+            f"manifest.sig is not a valid signature of manifest.json by key {kid}: "
+            "the manifest was modified",
+            Where(file=MANIFEST),
+        )
     return kid

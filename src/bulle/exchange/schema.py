@@ -25,7 +25,17 @@ from bulle.errors import Problem, Where
 from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, other_objects, table_list
 
 MANIFEST = "manifest.json"
-TABLE_KEYS = ("name", "sql", "virtual", "without_rowid", "columns", "order", "primary_key", "file", "rows")
+TABLE_KEYS = (
+    "name",
+    "sql",
+    "virtual",
+    "without_rowid",
+    "columns",
+    "order",
+    "primary_key",
+    "file",
+    "rows",
+)
 OBJECT_KEYS = ("type", "name", "table", "sql")
 
 
@@ -103,8 +113,11 @@ def check_catalog(section: Any, version: int, catalog_files: set[str]) -> list[P
         name = t["name"]
         shown = name if len(name) <= 80 else name[:80] + "..."
         if name not in by_name:
-            bad(f"tables[{i}]", f"unknown catalog table {shown!r}: schema version {version} of Bulle's "
-                "catalog has no such table (an import creates only Bulle's own tables)")
+            bad(
+                f"tables[{i}]",
+                f"unknown catalog table {shown!r}: schema version {version} of Bulle's "
+                "catalog has no such table (an import creates only Bulle's own tables)",
+            )
             continue
         if name in seen:
             bad(f"tables[{i}]", f"table {name!r} is listed twice")
@@ -114,16 +127,28 @@ def check_catalog(section: Any, version: int, catalog_files: set[str]) -> list[P
             bad(f"tables[{i}].rows", "must be a non-negative integer")
         diff = _differences(t, by_name[name], TABLE_KEYS)
         if diff:
-            bad(f"tables[{i}]", f"table {name!r} differs from Bulle's own definition at schema version "
-                f"{version} in: {', '.join(diff)}")
+            bad(
+                f"tables[{i}]",
+                f"table {name!r} differs from Bulle's own definition at schema version "
+                f"{version} in: {', '.join(diff)}",
+            )
         if not isinstance(t.get("file"), str) or t["file"] not in catalog_files:
-            bad(f"tables[{i}].file", f"the file of table {name!r} is not among the export's catalog files")
+            bad(
+                f"tables[{i}].file",
+                f"the file of table {name!r} is not among the export's catalog files",
+            )
     for name in sorted(set(by_name) - seen):
-        bad("tables", f"the export lacks the catalog table {name!r} of its schema version {version}")
+        bad(
+            "tables", f"the export lacks the catalog table {name!r} of its schema version {version}"
+        )
     files_of_tables = {by_name[n]["file"] for n in seen}
     for rel in sorted(catalog_files - files_of_tables):
-        problems.append(Problem("a catalog file that is the file of no catalog table",
-                                Where(file=MANIFEST, field="files", column=rel)))
+        problems.append(
+            Problem(
+                "a catalog file that is the file of no catalog table",
+                Where(file=MANIFEST, field="files", column=rel),
+            )
+        )
 
     objects = section.get("objects")
     if not isinstance(objects, list):
@@ -132,19 +157,30 @@ def check_catalog(section: Any, version: int, catalog_files: set[str]) -> list[P
     ref_keys = {(o["type"], o["name"]): o for o in ref_objects}
     seen_objects: set[tuple[str, str]] = set()
     for i, o in enumerate(objects):
-        key = ((o["type"], o["name"]) if isinstance(o, dict) and isinstance(o.get("type"), str)
-               and isinstance(o.get("name"), str) else None)
+        key = (
+            (o["type"], o["name"])
+            if isinstance(o, dict)
+            and isinstance(o.get("type"), str)
+            and isinstance(o.get("name"), str)
+            else None
+        )
         if key is None or key not in ref_keys:
             what = f"{key[0]:.20} {key[1]:.80}" if key else "no type and name"
-            bad(f"objects[{i}]", f"unknown catalog object ({what}): an import creates only the indexes, "
-                f"triggers and views of Bulle's own schema version {version}")
+            bad(
+                f"objects[{i}]",
+                f"unknown catalog object ({what}): an import creates only the indexes, "
+                f"triggers and views of Bulle's own schema version {version}",
+            )
             continue
         if key in seen_objects:
             bad(f"objects[{i}]", f"{key[0]} {key[1]!r} is listed twice")
         seen_objects.add(key)
         diff = _differences(o, ref_keys[key], OBJECT_KEYS)
         if diff:
-            bad(f"objects[{i}]", f"{key[0]} {key[1]!r} differs from Bulle's own definition in: {', '.join(diff)}")
+            bad(
+                f"objects[{i}]",
+                f"{key[0]} {key[1]!r} differs from Bulle's own definition in: {', '.join(diff)}",
+            )
     for key in sorted(set(ref_keys) - seen_objects):
         bad("objects", f"the export lacks the {key[0]} {key[1]!r} of its schema version {version}")
     return problems
@@ -158,16 +194,23 @@ def live_schema_problems(con: sqlite3.Connection, version: int) -> list[Problem]
     want = {t["name"]: t for t in ref_tables}
     for name in sorted(set(tables) | set(want)):
         if name not in want:
-            problems.append(Problem("a table that Bulle's migrations do not create", Where(field=name)))
+            problems.append(
+                Problem("a table that Bulle's migrations do not create", Where(field=name))
+            )
         elif name not in tables:
             problems.append(Problem("a table of Bulle's schema is missing", Where(field=name)))
         elif _differences(tables[name], want[name], TABLE_KEYS[:-2]):
-            problems.append(Problem("the table differs from Bulle's own definition", Where(field=name)))
+            problems.append(
+                Problem("the table differs from Bulle's own definition", Where(field=name))
+            )
     objects = {(o["type"], o["name"]): o for o in other_objects(con)}
     ref = {(o["type"], o["name"]): o for o in ref_objects}
     for key in sorted(set(objects) | set(ref)):
         if objects.get(key) != ref.get(key):
-            what = "not created by Bulle's migrations" if key not in ref else (
-                "missing" if key not in objects else "differs from Bulle's own definition")
+            what = (
+                "not created by Bulle's migrations"
+                if key not in ref
+                else ("missing" if key not in objects else "differs from Bulle's own definition")
+            )
             problems.append(Problem(f"{key[0]} {what}", Where(field=key[1])))
     return problems

@@ -34,8 +34,11 @@ def make_temporary(tmp: Path) -> None:
     """Create the private folder ``tmp`` with Bulle's marker in it."""
     tmp.mkdir(mode=0o700)
     os.chmod(tmp, 0o700)
-    info = {"bulle": "partial export or import; removed by the next run once this process is gone",
-            "host": socket.gethostname(), "pid": os.getpid()}
+    info = {
+        "bulle": "partial export or import; removed by the next run once this process is gone",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
     fd = os.open(tmp / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(info, f)
@@ -69,8 +72,12 @@ def is_stale(path: Path) -> bool:
             info = json.loads(f.read(4096))
     except (OSError, ValueError):
         return False
-    return (isinstance(info, dict) and info.get("host") == socket.gethostname()
-            and info.get("pid") == int(m.group(1)) and not _alive(int(m.group(1))))
+    return (
+        isinstance(info, dict)
+        and info.get("host") == socket.gethostname()
+        and info.get("pid") == int(m.group(1))
+        and not _alive(int(m.group(1)))
+    )
 
 
 def remove_stale(parent: Path) -> list[str]:

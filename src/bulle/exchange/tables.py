@@ -63,27 +63,51 @@ def table_list(con: sqlite3.Connection) -> list[dict[str, Any]]:
     """
     kinds = {r[1]: (r[2], bool(r[4])) for r in con.execute("PRAGMA main.table_list")}
     out = []
-    for name, sql in con.execute("SELECT name, sql FROM sqlite_master WHERE type='table' ORDER BY name"):
+    for name, sql in con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='table' ORDER BY name"
+    ):
         kind, without_rowid = kinds.get(name, ("table", False))
         if name.startswith("sqlite_") or kind == "shadow":
             continue
         cols = []
-        for _cid, cname, ctype, notnull, default, pk, hidden in con.execute(f"PRAGMA table_xinfo({_q(name)})"):
+        for _cid, cname, ctype, notnull, default, pk, hidden in con.execute(
+            f"PRAGMA table_xinfo({_q(name)})"
+        ):
             if hidden:  # generated or hidden columns are recomputed, never stored
                 continue
-            cols.append({"name": cname, "type": ctype, "notnull": bool(notnull), "default": default, "pk": pk})
+            cols.append(
+                {
+                    "name": cname,
+                    "type": ctype,
+                    "notnull": bool(notnull),
+                    "default": default,
+                    "pk": pk,
+                }
+            )
         pk_cols = [c["name"] for c in sorted((c for c in cols if c["pk"]), key=lambda c: c["pk"])]
-        out.append({"name": name, "sql": sql, "virtual": kind == "virtual", "without_rowid": without_rowid,
-                    "columns": cols, "order": "primary key" if without_rowid else "rowid",
-                    "primary_key": pk_cols})
+        out.append(
+            {
+                "name": name,
+                "sql": sql,
+                "virtual": kind == "virtual",
+                "without_rowid": without_rowid,
+                "columns": cols,
+                "order": "primary key" if without_rowid else "rowid",
+                "primary_key": pk_cols,
+            }
+        )
     return out
 
 
 def other_objects(con: sqlite3.Connection) -> list[dict[str, Any]]:
     """Indexes, triggers and views (with SQL): a table unknown to the importer gets them back."""
-    return [{"type": t, "name": n, "table": tbl, "sql": sql} for t, n, tbl, sql in con.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') "
-        "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name")]
+    return [
+        {"type": t, "name": n, "table": tbl, "sql": sql}
+        for t, n, tbl, sql in con.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') "
+            "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        )
+    ]
 
 
 def dump_rows(con: sqlite3.Connection, table: dict[str, Any]) -> Iterator[bytes]:
@@ -119,7 +143,9 @@ MAX_PROBLEMS = 20  # per table file: enough to see the pattern, bounded for a ho
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: str) -> tuple[int, list[Problem]]:
+def load_rows(
+    con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: str
+) -> tuple[int, list[Problem]]:
     """Insert the rows of one exported table file into a table of Bulle's own schema.
 
     ``table`` is Bulle's own description of the table (never the export's): its name and column
@@ -128,8 +154,10 @@ def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: s
     Returns (number of lines, problems).
     """
     names = [c["name"] for c in table["columns"]]
-    sql = (f"INSERT INTO {_q(table['name'])}({', '.join(_q(n) for n in names)}) "
-           f"VALUES({', '.join('?' for _ in names)})")
+    sql = (
+        f"INSERT INTO {_q(table['name'])}({', '.join(_q(n) for n in names)}) "
+        f"VALUES({', '.join('?' for _ in names)})"
+    )
     skip_meta = table["name"] == "meta"
     problems: list[Problem] = []
     batch: list[tuple[int, tuple[Any, ...]]] = []
@@ -139,7 +167,9 @@ def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: s
         if len(problems) < MAX_PROBLEMS:
             problems.append(Problem(message, Where(file=rel, line=line)))
         elif len(problems) == MAX_PROBLEMS:
-            problems.append(Problem("... and more problems in this file, not listed", Where(file=rel)))
+            problems.append(
+                Problem("... and more problems in this file, not listed", Where(file=rel))
+            )
 
     with open(path, "rb") as f:
         for n, line in enumerate(f, start=1):
@@ -149,18 +179,27 @@ def load_rows(con: sqlite3.Connection, table: dict[str, Any], path: Path, rel: s
                 bad(n, "not a JSON object")
                 continue
             if type(obj) is not dict or list(obj) != names:
-                got = [str(k)[:40] for k in list(obj)[:20]] if isinstance(obj, dict) else type(obj).__name__
+                got = (
+                    [str(k)[:40] for k in list(obj)[:20]]
+                    if isinstance(obj, dict)
+                    else type(obj).__name__
+                )
                 bad(n, f"expected the columns {names}, got {got}")
                 continue
             values = tuple(obj.values())
             if b"{" in line[1:] or b"[" in line or b"true" in line or b"false" in line:
                 try:  # maybe an encoded value, or one SQLite would not store as written: look at each
-                    values = tuple(_checked(decode_value(v, Where(file=rel, line=n))) for v in values)
+                    values = tuple(
+                        _checked(decode_value(v, Where(file=rel, line=n))) for v in values
+                    )
                 except InputError as exc:
                     bad(n, exc.message)
                     continue
             if skip_meta and values[0] in WORKSPACE_SPECIFIC_META:
-                bad(n, f"the meta row {values[0]!r} belongs to one copy of a workspace and is never exported")
+                bad(
+                    n,
+                    f"the meta row {values[0]!r} belongs to one copy of a workspace and is never exported",
+                )
                 continue
             batch.append((n, values))
             if len(batch) >= 10_000:
@@ -186,7 +225,9 @@ def _checked(v: Any) -> Any:
 _DECODE = json.JSONDecoder().decode
 
 
-def _insert(con: sqlite3.Connection, sql: str, rows: list[tuple[int, tuple[Any, ...]]], bad: Any) -> None:
+def _insert(
+    con: sqlite3.Connection, sql: str, rows: list[tuple[int, tuple[Any, ...]]], bad: Any
+) -> None:
     """Insert a batch at once; if it fails, again row by row to name each refused line."""
     if not rows:
         return

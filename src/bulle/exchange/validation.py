@@ -26,14 +26,41 @@ _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*\Z")
 
-TOP_KEYS = ("format", "format_version", "contains_secret_keys", "warning", "bulle_version", "created_at",
-            "workspace", "catalog", "data", "audit", "keys", "files")
+TOP_KEYS = (
+    "format",
+    "format_version",
+    "contains_secret_keys",
+    "warning",
+    "bulle_version",
+    "created_at",
+    "workspace",
+    "catalog",
+    "data",
+    "audit",
+    "keys",
+    "files",
+)
 WORKSPACE_KEYS = ("id", "created_at", "format_version", "engine", "settings")
 DATA_KEYS = ("versions", "artefacts", "bytes", "withheld_statuses", "withheld")
-AUDIT_KEYS = ("log", "log_format_version", "workspace_id", "genesis", "head", "events", "signing_key",
-              "public_keys", "key_runs")
-KEYS_KEYS = ("included", "current_pseudonym_key_id", "pseudonym_key_ids", "custodian_public_key", "files",
-             "warning")
+AUDIT_KEYS = (
+    "log",
+    "log_format_version",
+    "workspace_id",
+    "genesis",
+    "head",
+    "events",
+    "signing_key",
+    "public_keys",
+    "key_runs",
+)
+KEYS_KEYS = (
+    "included",
+    "current_pseudonym_key_id",
+    "pseudonym_key_ids",
+    "custodian_public_key",
+    "files",
+    "warning",
+)
 
 
 class _Collector:
@@ -62,7 +89,9 @@ class _Collector:
             return False
         return True
 
-    def text(self, v: Any, field: str, pattern: re.Pattern[str] | None = None, limit: int = MAX_TEXT) -> bool:
+    def text(
+        self, v: Any, field: str, pattern: re.Pattern[str] | None = None, limit: int = MAX_TEXT
+    ) -> bool:
         if not isinstance(v, str) or not v or len(v) > limit or not v.isprintable():
             self.add(field, f"must be a non-empty printable string of at most {limit} characters")
             return False
@@ -92,10 +121,14 @@ def path_problem(rel: Any) -> str | None:
     except UnicodeEncodeError:
         return "is not valid UTF-8"
     if len(encoded) > MAX_PATH_BYTES:
-        return f"is {len(encoded)} bytes long: paths in an export are at most {MAX_PATH_BYTES} bytes"
+        return (
+            f"is {len(encoded)} bytes long: paths in an export are at most {MAX_PATH_BYTES} bytes"
+        )
     parts = rel.split("/")
     if rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        return f"{_short(rel)!r} is not a plain relative path (absolute, empty segment, '.' or '..')"
+        return (
+            f"{_short(rel)!r} is not a plain relative path (absolute, empty segment, '.' or '..')"
+        )
     if any(len(p.encode("utf-8")) > MAX_NAME_BYTES for p in parts):
         return f"a segment of {_short(rel)!r} is longer than {MAX_NAME_BYTES} bytes"
     if "\\" in rel or not rel.isprintable():
@@ -195,7 +228,9 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     if not isinstance(secret, bool):
         c.add("contains_secret_keys", "must be true or false")
     if ("warning" in m) != (secret is True) or ("warning" in m and m["warning"] != mf.KEYS_WARNING):
-        c.add("warning", "present, with Bulle's warning, exactly when the export contains secret keys")
+        c.add(
+            "warning", "present, with Bulle's warning, exactly when the export contains secret keys"
+        )
     c.text(m.get("bulle_version"), "bulle_version", _SAFE_ID, 64)
     c.time(m.get("created_at"), "created_at")
     files = _files(c, m.get("files"))
@@ -214,15 +249,21 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     cat = c.section(m, "catalog", ("schema_version", "tables", "objects", "excluded_meta_keys"))
     version = cat.get("schema_version")
     if type(version) is int and version > SCHEMA_VERSION:
-        c.add("catalog.schema_version", f"the export's catalog schema version {version} is newer than this "
-              f"Bulle ({SCHEMA_VERSION}): upgrade Bulle to import it")
+        c.add(
+            "catalog.schema_version",
+            f"the export's catalog schema version {version} is newer than this "
+            f"Bulle ({SCHEMA_VERSION}): upgrade Bulle to import it",
+        )
     elif c.integer(version, "catalog.schema_version", 1, SCHEMA_VERSION):
         c.problems += check_catalog(cat, version, set(kinds.get(mf.KIND_CATALOG, [])))
 
     data = c.section(m, "data", DATA_KEYS)
     for key, kind in (("versions", mf.KIND_VERSION), ("artefacts", mf.KIND_ARTEFACT)):
         if c.integer(data.get(key), f"data.{key}") and data[key] != len(kinds.get(kind, [])):
-            c.add(f"data.{key}", f"says {data[key]}, but the file list holds {len(kinds.get(kind, []))}")
+            c.add(
+                f"data.{key}",
+                f"says {data[key]}, but the file list holds {len(kinds.get(kind, []))}",
+            )
     c.integer(data.get("bytes"), "data.bytes")
     if data.get("withheld_statuses") != list(mf.WITHHELD_STATUSES):
         c.add("data.withheld_statuses", f"must be {list(mf.WITHHELD_STATUSES)}")
@@ -248,16 +289,35 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
         c.add("audit.workspace_id", "must be the workspace id")
     c.text(audit.get("genesis"), "audit.genesis")
     head = audit.get("head")
-    if not (isinstance(head, dict) and set(head) == {"seq", "hash"} and type(head["seq"]) is int
-            and head["seq"] >= 0 and isinstance(head["hash"], str) and _HEX64.match(head["hash"])):
-        c.add("audit.head", "must be {seq, hash}: a non-negative integer and 64 lowercase hex digits")
+    if not (
+        isinstance(head, dict)
+        and set(head) == {"seq", "hash"}
+        and type(head["seq"]) is int
+        and head["seq"] >= 0
+        and isinstance(head["hash"], str)
+        and _HEX64.match(head["hash"])
+    ):
+        c.add(
+            "audit.head", "must be {seq, hash}: a non-negative integer and 64 lowercase hex digits"
+        )
     c.integer(audit.get("events"), "audit.events")
     c.text(audit.get("signing_key"), "audit.signing_key", _KEY_ID)
-    _public_keys(c, audit.get("public_keys"), set(kinds.get(mf.KIND_PUBLIC_KEY, [])), audit.get("signing_key"))
+    _public_keys(
+        c,
+        audit.get("public_keys"),
+        set(kinds.get(mf.KIND_PUBLIC_KEY, [])),
+        audit.get("signing_key"),
+    )
     runs = audit.get("key_runs")
     if not isinstance(runs, list) or not all(
-            isinstance(r, dict) and set(r) == {"key", "first", "last"} and isinstance(r["key"], str)
-            and _KEY_ID.match(r["key"]) and type(r["first"]) is int and type(r["last"]) is int for r in runs):
+        isinstance(r, dict)
+        and set(r) == {"key", "first", "last"}
+        and isinstance(r["key"], str)
+        and _KEY_ID.match(r["key"])
+        and type(r["first"]) is int
+        and type(r["last"]) is int
+        for r in runs
+    ):
         c.add("audit.key_runs", "must be a list of {key, first, last}")
 
     keys = c.section(m, "keys", KEYS_KEYS)
@@ -267,17 +327,27 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     if pid is not None:
         c.text(pid, "keys.current_pseudonym_key_id", _SAFE_ID, 64)
     ids = keys.get("pseudonym_key_ids")
-    if not isinstance(ids, list) or not all(isinstance(k, str) and _SAFE_ID.match(k) and len(k) <= 64
-                                            for k in ids):
+    if not isinstance(ids, list) or not all(
+        isinstance(k, str) and _SAFE_ID.match(k) and len(k) <= 64 for k in ids
+    ):
         c.add("keys.pseudonym_key_ids", "must be a list of key ids")
     custodian = kinds.get(mf.KIND_CUSTODIAN_PUBLIC, [])
-    if keys.get("custodian_public_key") != (custodian[0] if custodian else None) or len(custodian) > 1:
-        c.add("keys.custodian_public_key", "must name the one custodian public key file the list holds")
+    if (
+        keys.get("custodian_public_key") != (custodian[0] if custodian else None)
+        or len(custodian) > 1
+    ):
+        c.add(
+            "keys.custodian_public_key",
+            "must name the one custodian public key file the list holds",
+        )
     secret_files = sorted(kinds.get(mf.KIND_SECRET, []))
     if secret is True:
         if keys.get("warning") != mf.KEYS_WARNING:
             c.add("keys.warning", "must be Bulle's warning when secret keys are included")
-        if not isinstance(keys.get("files"), list) or sorted(map(str, keys["files"])) != secret_files:
+        if (
+            not isinstance(keys.get("files"), list)
+            or sorted(map(str, keys["files"])) != secret_files
+        ):
             c.add("keys.files", "must list exactly the secret-key files of the file list")
     else:
         if "files" in keys or "warning" in keys:
@@ -294,13 +364,24 @@ def _public_keys(c: _Collector, keys: Any, listed: set[str], signing: Any) -> No
     seen = set()
     for i, k in enumerate(keys):
         field = f"audit.public_keys[{i}]"
-        if not (isinstance(k, dict) and set(k) == {"key_id", "file", "current"} and isinstance(k["key_id"], str)
-                and _KEY_ID.match(k["key_id"]) and isinstance(k["current"], bool)):
+        if not (
+            isinstance(k, dict)
+            and set(k) == {"key_id", "file", "current"}
+            and isinstance(k["key_id"], str)
+            and _KEY_ID.match(k["key_id"])
+            and isinstance(k["current"], bool)
+        ):
             c.add(field, "must be {key_id, file, current}")
             continue
-        if k["file"] != f"public-keys/audit-{k['key_id']}.pub" or not isinstance(k["file"], str) \
-                or k["file"] not in listed:
-            c.add(f"{field}.file", "must be public-keys/audit-<key_id>.pub, listed as an audit public key")
+        if (
+            k["file"] != f"public-keys/audit-{k['key_id']}.pub"
+            or not isinstance(k["file"], str)
+            or k["file"] not in listed
+        ):
+            c.add(
+                f"{field}.file",
+                "must be public-keys/audit-<key_id>.pub, listed as an audit public key",
+            )
         if k["key_id"] in seen:
             c.add(field, "key listed twice")
         seen.add(k["key_id"])

@@ -97,9 +97,15 @@ class Decision:
         }
 
 
-def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
-             columns: Iterable[str] | None = None, *, at: dt.datetime,
-             latest_of_kind: int | None = None) -> Decision:
+def can_read(
+    actor: Actor,
+    project: Project,
+    dataset: GovernedDataset,
+    columns: Iterable[str] | None = None,
+    *,
+    at: dt.datetime,
+    latest_of_kind: int | None = None,
+) -> Decision:
     """May ``actor`` read ``columns`` (default: all the project declared) of ``dataset`` at ``at``?
 
     ``dataset`` names the version read. ``latest_of_kind`` is the number of the newest version of
@@ -115,52 +121,107 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
     else:
         member = project.member(actor.name)
         if member is None:
-            denials.append(Denial(Rule.MEMBERSHIP, f"{actor.name!r} is not a member of project {project.name!r}"))
+            denials.append(
+                Denial(
+                    Rule.MEMBERSHIP, f"{actor.name!r} is not a member of project {project.name!r}"
+                )
+            )
         elif member.role is not actor.role:
-            denials.append(Denial(Rule.MEMBERSHIP, f"{actor.name!r} is a member of project {project.name!r} "
-                                                   f"as {member.role.value}, not as {actor.role.value}"))
+            denials.append(
+                Denial(
+                    Rule.MEMBERSHIP,
+                    f"{actor.name!r} is a member of project {project.name!r} "
+                    f"as {member.role.value}, not as {actor.role.value}",
+                )
+            )
 
     if project.approval is None:
-        denials.append(Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian"))
+        denials.append(
+            Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian")
+        )
     elif not project.is_approved_at(at):
-        denials.append(Denial(Rule.APPROVAL, f"project {project.name!r} was approved only at "
-                                             f"{project.approval.at.isoformat()}, after this read"))
+        denials.append(
+            Denial(
+                Rule.APPROVAL,
+                f"project {project.name!r} was approved only at "
+                f"{project.approval.at.isoformat()}, after this read",
+            )
+        )
     if at < project.valid_from:
-        denials.append(Denial(Rule.NOT_YET_VALID, f"project {project.name!r} is valid only from "
-                                                  f"{project.valid_from.isoformat()}"))
+        denials.append(
+            Denial(
+                Rule.NOT_YET_VALID,
+                f"project {project.name!r} is valid only from {project.valid_from.isoformat()}",
+            )
+        )
     elif at >= project.valid_until:
-        denials.append(Denial(Rule.EXPIRED, f"project {project.name!r} expired at {project.valid_until.isoformat()}"))
+        denials.append(
+            Denial(
+                Rule.EXPIRED,
+                f"project {project.name!r} expired at {project.valid_until.isoformat()}",
+            )
+        )
 
     granted: tuple[str, ...] = ()
     use = project.use_of(dataset.name)
     if use is None:
-        denials.append(Denial(Rule.DATASET, f"dataset {dataset.name!r} is not one of project {project.name!r}'s "
-                                            "datasets"))
+        denials.append(
+            Denial(
+                Rule.DATASET,
+                f"dataset {dataset.name!r} is not one of project {project.name!r}'s datasets",
+            )
+        )
     else:
         wanted = tuple(use.columns) if columns is None else tuple(dict.fromkeys(columns))
         undeclared = [c for c in wanted if c not in use.columns]
         if undeclared:
-            denials.append(Denial(Rule.COLUMN, f"project {project.name!r} did not declare column(s) "
-                                               f"{_names(undeclared)} of {dataset.name!r}"))
+            denials.append(
+                Denial(
+                    Rule.COLUMN,
+                    f"project {project.name!r} did not declare column(s) "
+                    f"{_names(undeclared)} of {dataset.name!r}",
+                )
+            )
         missing = [c for c in wanted if c in use.columns and c not in dataset.columns]
         if missing:
-            denials.append(Denial(Rule.COLUMN, f"dataset {dataset.name!r} has no column(s) {_names(missing)}"))
+            denials.append(
+                Denial(Rule.COLUMN, f"dataset {dataset.name!r} has no column(s) {_names(missing)}")
+            )
         if not wanted:
             denials.append(Denial(Rule.COLUMN, "no column requested"))
         special = [c for c in wanted if c in dataset.special_category_columns]
         if special and purpose.art9_condition is None:
-            denials.append(Denial(Rule.SPECIAL_CATEGORY, f"column(s) {_names(special)} of {dataset.name!r} are "
-                                  f"special categories and purpose {purpose.name!r} has no art. 9(2) condition"))
+            denials.append(
+                Denial(
+                    Rule.SPECIAL_CATEGORY,
+                    f"column(s) {_names(special)} of {dataset.name!r} are "
+                    f"special categories and purpose {purpose.name!r} has no art. 9(2) condition",
+                )
+            )
         granted = wanted
         denials += _version_denials(project, use, dataset, latest_of_kind)
 
     if not dataset.collection_purpose.allows_reuse_for(purpose.name):
-        denials.append(Denial(Rule.PURPOSE, f"dataset {dataset.name!r} was collected for purpose "
-                              f"{dataset.collection_purpose.name!r}, which does not declare "
-                              f"{purpose.name!r} compatible"))
-    if dataset.personal and dataset.subject_column is None and (purpose.needs_consent or purpose.objection_applies):
-        denials.append(Denial(Rule.SUBJECT_COLUMN, f"dataset {dataset.name!r} declares no subject-id column, so "
-                              f"consents and objections for {purpose.name!r} cannot be honoured"))
+        denials.append(
+            Denial(
+                Rule.PURPOSE,
+                f"dataset {dataset.name!r} was collected for purpose "
+                f"{dataset.collection_purpose.name!r}, which does not declare "
+                f"{purpose.name!r} compatible",
+            )
+        )
+    if (
+        dataset.personal
+        and dataset.subject_column is None
+        and (purpose.needs_consent or purpose.objection_applies)
+    ):
+        denials.append(
+            Denial(
+                Rule.SUBJECT_COLUMN,
+                f"dataset {dataset.name!r} declares no subject-id column, so "
+                f"consents and objections for {purpose.name!r} cannot be honoured",
+            )
+        )
 
     if denials:
         return Decision.deny(denials)
@@ -171,33 +232,60 @@ def can_read(actor: Actor, project: Project, dataset: GovernedDataset,
     )
 
 
-def _version_denials(project: Project, use: DatasetUse, dataset: GovernedDataset,
-                     latest_of_kind: int | None) -> list[Denial]:
+def _version_denials(
+    project: Project, use: DatasetUse, dataset: GovernedDataset, latest_of_kind: int | None
+) -> list[Denial]:
     """The version read must be the one the use is bound to, and raw only if the approval says so."""
     out: list[Denial] = []
     ref = dataset.ref
     if dataset.version is None:
-        out.append(Denial(Rule.VERSION, f"the version of {dataset.name!r} read for project {project.name!r} "
-                                        "is unknown"))
+        out.append(
+            Denial(
+                Rule.VERSION,
+                f"the version of {dataset.name!r} read for project {project.name!r} is unknown",
+            )
+        )
     elif use.version is not None:
         if dataset.version != use.version:
-            out.append(Denial(Rule.VERSION, f"{ref} is outside project {project.name!r}, which is bound to "
-                                            f"{use.binding}"))
+            out.append(
+                Denial(
+                    Rule.VERSION,
+                    f"{ref} is outside project {project.name!r}, which is bound to {use.binding}",
+                )
+            )
     elif dataset.kind is not use.kind or latest_of_kind != dataset.version:
-        now = f" ({dataset.name}@{latest_of_kind})" if latest_of_kind is not None else " (there is none)"
+        now = (
+            f" ({dataset.name}@{latest_of_kind})"
+            if latest_of_kind is not None
+            else " (there is none)"
+        )
         kind = dataset.kind.value if dataset.kind else "unknown kind"
-        out.append(Denial(Rule.VERSION, f"{ref} ({kind}) is outside project {project.name!r}, which is bound to "
-                                        f"{use.binding}{now}"))
+        out.append(
+            Denial(
+                Rule.VERSION,
+                f"{ref} ({kind}) is outside project {project.name!r}, which is bound to "
+                f"{use.binding}{now}",
+            )
+        )
     if dataset.raw and not project.allows_raw:
-        out.append(Denial(Rule.RAW, f"{ref} is raw data (no pseudonymization or anonymization in its lineage) "
-                                    f"and the approval of project {project.name!r} does not allow raw data"))
+        out.append(
+            Denial(
+                Rule.RAW,
+                f"{ref} is raw data (no pseudonymization or anonymization in its lineage) "
+                f"and the approval of project {project.name!r} does not allow raw data",
+            )
+        )
     return out
 
 
-def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent],
-                   objections: Iterable[Objection] | None = None, *, at: dt.datetime,
-                   subjects: SubjectIndex | pa.Array | pa.ChunkedArray | Iterable[str] | None = None,
-                   ) -> SubjectFilter:
+def subject_filter(
+    project: Project,
+    consents: ConsentLedger | Iterable[Consent],
+    objections: Iterable[Objection] | None = None,
+    *,
+    at: dt.datetime,
+    subjects: SubjectIndex | pa.Array | pa.ChunkedArray | Iterable[str] | None = None,
+) -> SubjectFilter:
     """Which people a read for ``project`` at ``at`` may see.
 
     Consent-based purposes see only people whose last consent event at or before ``at`` is a
@@ -214,8 +302,13 @@ def subject_filter(project: Project, consents: ConsentLedger | Iterable[Consent]
     purpose = project.purpose
     basis = purpose.legal_basis.article
     if not purpose.needs_consent and not purpose.objection_applies:
-        return SubjectFilter(FilterMode.ALL, (), purpose.name, at,
-                             f"{basis}: no consent needed and no right to object")
+        return SubjectFilter(
+            FilterMode.ALL,
+            (),
+            purpose.name,
+            at,
+            f"{basis}: no consent needed and no right to object",
+        )
     ledger = ConsentLedger.of(consents, objections)
     if purpose.objection_applies:
         objected = ledger.objection_mask(purpose.name, at)
@@ -278,26 +371,43 @@ def can_record_choices(actor: Actor, subject_ids: Iterable[str]) -> Decision:
     if actor.role is Role.SUBJECT:
         if all(s == actor.name for s in subject_ids):
             return Decision.allow("a data subject may record their own choices")
-        return Decision.deny([Denial(Rule.SUBJECT, "a data subject records only their own choices")])
-    return Decision.deny([Denial(Rule.ROLE, "consents are recorded by a custodian, or by the data "
-                                            "subject themselves")])
+        return Decision.deny(
+            [Denial(Rule.SUBJECT, "a data subject records only their own choices")]
+        )
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE, "consents are recorded by a custodian, or by the data subject themselves"
+            )
+        ]
+    )
 
 
 def can_view_audit_log(actor: Actor) -> Decision:
     if actor.role in (Role.DPO, Role.CUSTODIAN):
         return Decision.allow(f"{actor.role.value} {actor.name!r} may read the audit log")
-    return Decision.deny([Denial(Rule.ROLE, f"the audit log is read by the dpo and custodians, not by a "
-                                            f"{actor.role.value}")])
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                f"the audit log is read by the dpo and custodians, not by a {actor.role.value}",
+            )
+        ]
+    )
 
 
 def can_view_access_report(actor: Actor, subject_id: str) -> Decision:
     """A person sees their own report (a subject actor is named by their pseudonymous id)."""
     if actor.role in (Role.DPO, Role.CUSTODIAN):
-        return Decision.allow(f"{actor.role.value} {actor.name!r} may answer the access request of a subject")
+        return Decision.allow(
+            f"{actor.role.value} {actor.name!r} may answer the access request of a subject"
+        )
     if actor.role is Role.SUBJECT:
         if actor.name == subject_id:
             return Decision.allow("a data subject may read their own access report")
-        return Decision.deny([Denial(Rule.SUBJECT, "a data subject reads only their own access report")])
+        return Decision.deny(
+            [Denial(Rule.SUBJECT, "a data subject reads only their own access report")]
+        )
     return Decision.deny([Denial(Rule.ROLE, f"an access report is not for a {actor.role.value}")])
 
 
@@ -308,21 +418,36 @@ def can_act_for_subject(actor: Actor, subject_id: str) -> Decision:
     if actor.role is Role.SUBJECT and actor.name == subject_id:
         return Decision.allow("a data subject may exercise their own rights")
     rule = Rule.SUBJECT if actor.role is Role.SUBJECT else Rule.ROLE
-    return Decision.deny([Denial(rule, f"a {actor.role.value} may not exercise another person's rights")])
+    return Decision.deny(
+        [Denial(rule, f"a {actor.role.value} may not exercise another person's rights")]
+    )
 
 
 def can_approve(actor: Actor, project: Project) -> Decision:
     if actor.role is not Role.CUSTODIAN:
-        return Decision.deny([Denial(Rule.ROLE, f"only a custodian approves a project; {actor.name!r} is a "
-                                                f"{actor.role.value}")])
+        return Decision.deny(
+            [
+                Denial(
+                    Rule.ROLE,
+                    f"only a custodian approves a project; {actor.name!r} is a {actor.role.value}",
+                )
+            ]
+        )
     return Decision.allow(f"custodian {actor.name!r} may approve project {project.name!r}")
 
 
 def can_change_setting(actor: Actor, name: str, changed_by: Role) -> Decision:
     """A workspace setting (a threshold of :mod:`bulle.settings`) is changed by its declared role."""
     if actor.role is not changed_by:
-        return Decision.deny([Denial(Rule.ROLE, f"only a {changed_by.value} changes setting {name!r}; "
-                                                f"{actor.name!r} acts as {actor.role.value}")])
+        return Decision.deny(
+            [
+                Denial(
+                    Rule.ROLE,
+                    f"only a {changed_by.value} changes setting {name!r}; "
+                    f"{actor.name!r} acts as {actor.role.value}",
+                )
+            ]
+        )
     return Decision.allow(f"{actor.role.value} {actor.name!r} may change setting {name!r}")
 
 

@@ -25,10 +25,23 @@ from bulle.domain.consents import Consent, ConsentStatus, Objection
 from bulle.domain.governance_fields import NAME_RE, Checker
 from bulle.errors import Problem, ValidationError, Where
 
-CONSENT_SCHEMA = pa.schema([("subject_id", pa.string()), ("purpose", pa.string()), ("status", pa.string()),
-                            ("at", pa.timestamp("us", tz="UTC")), ("source", pa.string())])
-OBJECTION_SCHEMA = pa.schema([("subject_id", pa.string()), ("purpose", pa.string()),
-                              ("at", pa.timestamp("us", tz="UTC")), ("source", pa.string())])
+CONSENT_SCHEMA = pa.schema(
+    [
+        ("subject_id", pa.string()),
+        ("purpose", pa.string()),
+        ("status", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+    ]
+)
+OBJECTION_SCHEMA = pa.schema(
+    [
+        ("subject_id", pa.string()),
+        ("purpose", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,21 +68,31 @@ class _Track:
 
 
 class ConsentLedger:
-    def __init__(self, consents: Iterable[Consent] = (), objections: Iterable[Objection] = ()) -> None:
+    def __init__(
+        self, consents: Iterable[Consent] = (), objections: Iterable[Objection] = ()
+    ) -> None:
         self._init(_consent_table(tuple(consents)), _objection_table(tuple(objections)))
 
     @classmethod
     def from_arrow(cls, consents: pa.Table, objections: pa.Table | None = None) -> ConsentLedger:
         """Build from stored columns (see CONSENT_SCHEMA / OBJECTION_SCHEMA), checked as a whole."""
         ledger = cls.__new__(cls)
-        ledger._init(_checked(consents, CONSENT_SCHEMA, "consents"),
-                     _checked(objections if objections is not None else OBJECTION_SCHEMA.empty_table(),
-                              OBJECTION_SCHEMA, "objections"))
+        ledger._init(
+            _checked(consents, CONSENT_SCHEMA, "consents"),
+            _checked(
+                objections if objections is not None else OBJECTION_SCHEMA.empty_table(),
+                OBJECTION_SCHEMA,
+                "objections",
+            ),
+        )
         return ledger
 
     @classmethod
-    def of(cls, consents: ConsentLedger | Iterable[Consent] = (),
-           objections: Iterable[Objection] | None = None) -> ConsentLedger:
+    def of(
+        cls,
+        consents: ConsentLedger | Iterable[Consent] = (),
+        objections: Iterable[Objection] | None = None,
+    ) -> ConsentLedger:
         """Reuse a ledger as is, or index raw events (objections may come with the ledger)."""
         if isinstance(consents, ConsentLedger):
             if objections is None:
@@ -82,8 +105,10 @@ class ConsentLedger:
     def _init(self, consents: pa.Table, objections: pa.Table) -> None:
         self._consent_table = consents
         self._objection_table = objections
-        subjects = pa.chunked_array([consents["subject_id"].combine_chunks(),
-                                     objections["subject_id"].combine_chunks()], type=pa.string())
+        subjects = pa.chunked_array(
+            [consents["subject_id"].combine_chunks(), objections["subject_id"].combine_chunks()],
+            type=pa.string(),
+        )
         encoded = subjects.combine_chunks().dictionary_encode()
         self._dictionary: pa.Array = encoded.dictionary
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -106,7 +131,9 @@ class ConsentLedger:
             return mask
         cut = int(np.searchsorted(track.times, _micros(at), side="right"))
         last = np.full(len(self._dictionary), -1, dtype=np.int64)
-        np.maximum.at(last, track.codes[:cut], np.arange(cut, dtype=np.int64))  # last event per person
+        np.maximum.at(
+            last, track.codes[:cut], np.arange(cut, dtype=np.int64)
+        )  # last event per person
         seen = last >= 0
         mask[seen] = track.given[last[seen]]
         return mask
@@ -169,13 +196,25 @@ class ConsentLedger:
     def history(self, subject_id: str) -> tuple[Consent, ...]:
         """Every consent event of one person, in time order (recording order within an instant)."""
         rows = self._consent_table.filter(pc.equal(self._consent_table["subject_id"], subject_id))
-        events = [Consent(r["subject_id"], r["purpose"], r["status"], r["at"], r["source"]) for r in rows.to_pylist()]
+        events = [
+            Consent(r["subject_id"], r["purpose"], r["status"], r["at"], r["source"])
+            for r in rows.to_pylist()
+        ]
         return tuple(sorted(events, key=lambda e: e.at))
 
     def objections_of(self, subject_id: str) -> tuple[Objection, ...]:
-        rows = self._objection_table.filter(pc.equal(self._objection_table["subject_id"], subject_id))
-        return tuple(sorted((Objection(r["subject_id"], r["purpose"], r["at"], r["source"])
-                             for r in rows.to_pylist()), key=lambda o: o.at))
+        rows = self._objection_table.filter(
+            pc.equal(self._objection_table["subject_id"], subject_id)
+        )
+        return tuple(
+            sorted(
+                (
+                    Objection(r["subject_id"], r["purpose"], r["at"], r["source"])
+                    for r in rows.to_pylist()
+                ),
+                key=lambda o: o.at,
+            )
+        )
 
     def consent_table(self) -> pa.Table:
         """The consents as stored columns, in recording order."""
@@ -189,12 +228,19 @@ class ConsentLedger:
         return {s: i for i, s in enumerate(self._dictionary.to_pylist())}
 
 
-def _tracks(table: pa.Table, codes: np.ndarray, status: pa.ChunkedArray | None) -> dict[str, _Track]:
+def _tracks(
+    table: pa.Table, codes: np.ndarray, status: pa.ChunkedArray | None
+) -> dict[str, _Track]:
     if table.num_rows == 0:
         return {}
     times = table["at"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
-    given = (np.ones(table.num_rows, dtype=bool) if status is None
-             else pc.equal(status, ConsentStatus.GIVEN.value).combine_chunks().to_numpy(zero_copy_only=False))
+    given = (
+        np.ones(table.num_rows, dtype=bool)
+        if status is None
+        else pc.equal(status, ConsentStatus.GIVEN.value)
+        .combine_chunks()
+        .to_numpy(zero_copy_only=False)
+    )
     purposes = table["purpose"].combine_chunks().dictionary_encode()
     purpose_codes = purposes.indices.to_numpy(zero_copy_only=False)
     tracks: dict[str, _Track] = {}
@@ -206,22 +252,28 @@ def _tracks(table: pa.Table, codes: np.ndarray, status: pa.ChunkedArray | None) 
 
 
 def _consent_table(events: tuple[Consent, ...]) -> pa.Table:
-    return pa.table({
-        "subject_id": pa.array([e.subject_id for e in events], pa.string()),
-        "purpose": pa.array([e.purpose for e in events], pa.string()),
-        "status": pa.array([e.status.value for e in events], pa.string()),
-        "at": pa.array([e.at for e in events], pa.timestamp("us", tz="UTC")),
-        "source": pa.array([e.source for e in events], pa.string()),
-    }, schema=CONSENT_SCHEMA)
+    return pa.table(
+        {
+            "subject_id": pa.array([e.subject_id for e in events], pa.string()),
+            "purpose": pa.array([e.purpose for e in events], pa.string()),
+            "status": pa.array([e.status.value for e in events], pa.string()),
+            "at": pa.array([e.at for e in events], pa.timestamp("us", tz="UTC")),
+            "source": pa.array([e.source for e in events], pa.string()),
+        },
+        schema=CONSENT_SCHEMA,
+    )
 
 
 def _objection_table(objections: tuple[Objection, ...]) -> pa.Table:
-    return pa.table({
-        "subject_id": pa.array([o.subject_id for o in objections], pa.string()),
-        "purpose": pa.array([o.purpose for o in objections], pa.string()),
-        "at": pa.array([o.at for o in objections], pa.timestamp("us", tz="UTC")),
-        "source": pa.array([o.source for o in objections], pa.string()),
-    }, schema=OBJECTION_SCHEMA)
+    return pa.table(
+        {
+            "subject_id": pa.array([o.subject_id for o in objections], pa.string()),
+            "purpose": pa.array([o.purpose for o in objections], pa.string()),
+            "at": pa.array([o.at for o in objections], pa.timestamp("us", tz="UTC")),
+            "source": pa.array([o.source for o in objections], pa.string()),
+        },
+        schema=OBJECTION_SCHEMA,
+    )
 
 
 def _checked(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
@@ -232,7 +284,9 @@ def _checked(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
         raise ValidationError(f"{what}: missing column(s) {', '.join(missing)}")
     at_type = table.schema.field("at").type
     if not pa.types.is_timestamp(at_type) or at_type.tz is None:
-        raise ValidationError(f"{what}: column 'at' must be a timestamp with a time zone, not {at_type}")
+        raise ValidationError(
+            f"{what}: column 'at' must be a timestamp with a time zone, not {at_type}"
+        )
     try:
         table = table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -246,19 +300,39 @@ def _checked(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
             problems.append(Problem(f"... and {len(bad) - 10} more rows", Where(field=field)))
 
     sid = table["subject_id"]
-    report(pc.or_(pc.equal(pc.binary_length(sid), 0), pc.not_equal(pc.utf8_trim_whitespace(sid), sid)),
-           "subject_id", "not a valid subject id (non-empty text without surrounding spaces)")
-    purposes = table["purpose"].combine_chunks().dictionary_encode()  # few distinct names: check those
-    bad_names = [i for i, name in enumerate(purposes.dictionary.to_pylist()) if not NAME_RE.match(name)]
-    report(pc.or_(pc.is_null(purposes.indices),
-                  pc.is_in(purposes.indices, value_set=pa.array(bad_names, purposes.indices.type))), "purpose",
-           "not a valid name")
+    report(
+        pc.or_(pc.equal(pc.binary_length(sid), 0), pc.not_equal(pc.utf8_trim_whitespace(sid), sid)),
+        "subject_id",
+        "not a valid subject id (non-empty text without surrounding spaces)",
+    )
+    purposes = (
+        table["purpose"].combine_chunks().dictionary_encode()
+    )  # few distinct names: check those
+    bad_names = [
+        i for i, name in enumerate(purposes.dictionary.to_pylist()) if not NAME_RE.match(name)
+    ]
+    report(
+        pc.or_(
+            pc.is_null(purposes.indices),
+            pc.is_in(purposes.indices, value_set=pa.array(bad_names, purposes.indices.type)),
+        ),
+        "purpose",
+        "not a valid name",
+    )
     if "status" in schema.names:
-        report(pc.invert(pc.is_in(table["status"], value_set=pa.array([s.value for s in ConsentStatus]))),
-               "status", "must be 'given' or 'withdrawn'")
+        report(
+            pc.invert(
+                pc.is_in(table["status"], value_set=pa.array([s.value for s in ConsentStatus]))
+            ),
+            "status",
+            "must be 'given' or 'withdrawn'",
+        )
     report(pc.is_null(table["at"]), "at", "a date and time is required")
-    report(pc.or_(pc.is_null(table["source"]), pc.equal(pc.utf8_trim_whitespace(table["source"]), "")), "source",
-           "must not be empty")
+    report(
+        pc.or_(pc.is_null(table["source"]), pc.equal(pc.utf8_trim_whitespace(table["source"]), "")),
+        "source",
+        "must not be empty",
+    )
     if problems:
         raise ValidationError.from_problems(what, problems)
     return table

@@ -41,14 +41,18 @@ def check_timeout(value: object, field: str = "timeout_s", ceiling: float = MAX_
     except (TypeError, ValueError):
         seconds = math.nan
     if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0 or seconds > ceiling:
-        raise InputError(f"{field} must be a number of seconds greater than 0 and at most "
-                         f"{ceiling:g} (the ceiling, setting query.timeout_max_s), got {value!r}",
-                         Where(field=field))
+        raise InputError(
+            f"{field} must be a number of seconds greater than 0 and at most "
+            f"{ceiling:g} (the ceiling, setting query.timeout_max_s), got {value!r}",
+            Where(field=field),
+        )
     return seconds
 
 
 def check_budget(value: object, field: str = "max_result_bytes") -> int:
     """A positive whole number of bytes."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InputError(f"{field} must be a positive whole number of bytes, got {value!r}", Where(field=field))
+        raise InputError(
+            f"{field} must be a positive whole number of bytes, got {value!r}", Where(field=field)
+        )
     return value

@@ -53,7 +53,9 @@ class SubjectFilter:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", FilterMode(self.mode))
-        object.__setattr__(self, "ids", id_array(self.ids, unique=not isinstance(self.ids, pa.Array)))
+        object.__setattr__(
+            self, "ids", id_array(self.ids, unique=not isinstance(self.ids, pa.Array))
+        )
 
     @cached_property
     def subject_ids(self) -> frozenset[str]:
@@ -116,8 +118,14 @@ class SubjectFilter:
 
     def to_dict(self) -> dict[str, Any]:
         """For the audit log and reports: the rule and its size, never the ids themselves."""
-        return {"mode": self.mode.value, "count": self.count, "purpose": self.purpose,
-                "at": iso(self.at), "reason": self.reason, "universe": self.universe}
+        return {
+            "mode": self.mode.value,
+            "count": self.count,
+            "purpose": self.purpose,
+            "at": iso(self.at),
+            "reason": self.reason,
+            "universe": self.universe,
+        }
 
 
 def id_array(ids: pa.Array | pa.ChunkedArray | Iterable[str], *, unique: bool = True) -> pa.Array:
@@ -132,5 +140,3 @@ def id_array(ids: pa.Array | pa.ChunkedArray | Iterable[str], *, unique: bool = 
     if ids.null_count:
         ids = ids.drop_null()
     return pc.unique(ids) if unique else ids
-
-

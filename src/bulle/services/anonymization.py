@@ -33,15 +33,25 @@ if TYPE_CHECKING:
 
 # Free text is dropped too: a note can name anyone, and no hierarchy generalizes it.
 DROPPED_ROLES = (ColumnRole.DIRECT_IDENTIFIER, ColumnRole.SUBJECT_ID, ColumnRole.FREE_TEXT)
-LEGAL_NOTE = ("released under the declared privacy models; the risk report gives the residual risk the "
-              "custodian must judge before treating the release as anonymous (GDPR recital 26)")
-PERSONAL_NOTE = ("personal data: the release keeps {columns} as released, which identify people whatever "
-                 "the privacy models; it is not anonymous (GDPR recital 26)")
+LEGAL_NOTE = (
+    "released under the declared privacy models; the risk report gives the residual risk the "
+    "custodian must judge before treating the release as anonymous (GDPR recital 26)"
+)
+PERSONAL_NOTE = (
+    "personal data: the release keeps {columns} as released, which identify people whatever "
+    "the privacy models; it is not anonymous (GDPR recital 26)"
+)
 
 
-
-def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep: list[str] | None = None,
-                      drop: list[str] | None = None, threshold: float | None = None) -> dict[str, Any]:
+def anonymize_dataset(
+    ws: Workspace,
+    ref: str,
+    spec: AnonymizationSpec,
+    *,
+    keep: list[str] | None = None,
+    drop: list[str] | None = None,
+    threshold: float | None = None,
+) -> dict[str, Any]:
     """Release ``ref`` under ``spec``; returns the result, and the new version when one exists.
 
     ``keep`` names columns released as they are (recorded, and measured by the risk report);
@@ -55,22 +65,36 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
     source = _source_version(ws, ref)
     require_confirmed_roles(ws, source, "anonymize")
     if spec.needs_subset:
-        raise InputError("δ-presence needs a research subset: use the stand-alone form "
-                         "(bulle anonymize --input DATA --subset SUBSET.csv ...)", Where(field="--delta-presence"))
+        raise InputError(
+            "δ-presence needs a research subset: use the stand-alone form "
+            "(bulle anonymize --input DATA --subset SUBSET.csv ...)",
+            Where(field="--delta-presence"),
+        )
     plan = _plan(ws, source, spec, keep or [], drop or [])
     result, tmp_release, risk = _release(ws, source, spec, plan, threshold)
     if result is None or not result.anonymous:
-        return {"source": source.ref, "anonymous": False, **(result.to_dict() if result else {}),
-                "message": "no transformation satisfies the privacy models within the suppression limit"}
+        return {
+            "source": source.ref,
+            "anonymous": False,
+            **(result.to_dict() if result else {}),
+            "message": "no transformation satisfies the privacy models within the suppression limit",
+        }
     identifiers = plan["kept_identifiers"]
     personal = bool(identifiers)
     operation = {
-        "name": "anonymize", "spec": spec_to_dict(spec), "dropped": plan["dropped"], "kept": plan["kept"],
-        "kept_identifiers": identifiers, "subject_column": plan["subject"], "threshold": threshold,
+        "name": "anonymize",
+        "spec": spec_to_dict(spec),
+        "dropped": plan["dropped"],
+        "kept": plan["kept"],
+        "kept_identifiers": identifiers,
+        "subject_column": plan["subject"],
+        "threshold": threshold,
         "hierarchies": {c: _rows_hash(h.to_rows()) for c, h in spec.hierarchies.items()},
         "result": {k: v for k, v in result.to_dict().items() if k != "seconds"},
         "personal_data": personal,
-        "legal_status": PERSONAL_NOTE.format(columns=", ".join(identifiers)) if personal else LEGAL_NOTE,
+        "legal_status": PERSONAL_NOTE.format(columns=", ".join(identifiers))
+        if personal
+        else LEGAL_NOTE,
     }
     try:
         import pyarrow.parquet as pq
@@ -79,22 +103,47 @@ def anonymize_dataset(ws: Workspace, ref: str, spec: AnonymizationSpec, *, keep:
         schema = _schema(ws, tmp_release)
         roles = _release_roles(ws, source, spec, plan)
         version = ws.commit_version(
-            tmp_release, dataset=source.dataset, kind=VersionKind.ANONYMIZE, parents=[source.ref],
-            operation=operation, row_count=rows,
-            schema=schema, personal_data=personal, roles=roles,
-            event=lambda v: ev.DatasetAnonymized(actor=ws.actor, target=v.ref, details={
-                "source": source.ref, "models": [m.to_dict() for m in spec.models],
-                "transformation": result.transformation, "information_loss": result.information_loss,
-                "suppressed_records": result.suppressed_records, "dropped": plan["dropped"],
-                "kept": plan["kept"], "personal_data": personal, "content_hash": v.content_hash}),
+            tmp_release,
+            dataset=source.dataset,
+            kind=VersionKind.ANONYMIZE,
+            parents=[source.ref],
+            operation=operation,
+            row_count=rows,
+            schema=schema,
+            personal_data=personal,
+            roles=roles,
+            event=lambda v: ev.DatasetAnonymized(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    "source": source.ref,
+                    "models": [m.to_dict() for m in spec.models],
+                    "transformation": result.transformation,
+                    "information_loss": result.information_loss,
+                    "suppressed_records": result.suppressed_records,
+                    "dropped": plan["dropped"],
+                    "kept": plan["kept"],
+                    "personal_data": personal,
+                    "content_hash": v.content_hash,
+                },
+            ),
         )
     finally:
         tmp_release.unlink(missing_ok=True)
     artefacts = _store_artefacts(ws, version, spec, result, risk)
-    return {"source": source.ref, "ref": version.ref, "version": version.to_dict(), **result.to_dict(),
-            "dropped": plan["dropped"], "kept": plan["kept"], "kept_identifiers": identifiers,
-            "personal_data": personal, "legal_status": operation["legal_status"],
-            "risk": _risk_summary(risk), "artefacts": artefacts}
+    return {
+        "source": source.ref,
+        "ref": version.ref,
+        "version": version.to_dict(),
+        **result.to_dict(),
+        "dropped": plan["dropped"],
+        "kept": plan["kept"],
+        "kept_identifiers": identifiers,
+        "personal_data": personal,
+        "legal_status": operation["legal_status"],
+        "risk": _risk_summary(risk),
+        "artefacts": artefacts,
+    }
 
 
 def _source_version(ws: Workspace, ref: str) -> DatasetVersion:
@@ -103,12 +152,21 @@ def _source_version(ws: Workspace, ref: str) -> DatasetVersion:
     if "@" in ref:
         return resolve(ws, ref)
     latest = resolve(ws, ref, for_use=False)
-    candidates = [v for v in ws.catalog.versions(latest.dataset) if v.kind is not VersionKind.ANONYMIZE]
+    candidates = [
+        v for v in ws.catalog.versions(latest.dataset) if v.kind is not VersionKind.ANONYMIZE
+    ]
     return resolve(ws, candidates[-1].ref) if candidates else resolve(ws, ref)
 
 
-def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: list[str], drop: list[str],
-          *, every_column: bool = True) -> dict[str, Any]:
+def _plan(
+    ws: Workspace,
+    source: DatasetVersion,
+    spec: AnonymizationSpec,
+    keep: list[str],
+    drop: list[str],
+    *,
+    every_column: bool = True,
+) -> dict[str, Any]:
     """Which columns are generalized, protected, dropped or kept; every problem at once.
 
     With ``every_column`` (a new release), a column that is none of these is refused: released
@@ -117,21 +175,43 @@ def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: 
     """
     roles = {r.column: r for r in ws.catalog.roles(source.dataset, source.number)}
     columns = [c["name"] for c in source.schema]
-    problems = [Problem(f"unknown column {c!r} in --keep", Where(field="--keep")) for c in keep if c not in columns]
-    problems += [Problem(f"unknown column {c!r} in --drop", Where(field="--drop")) for c in drop if c not in columns]
-    problems += [Problem(f"column {c!r} is both kept and dropped", Where(field="--keep", column=c))
-                 for c in dict.fromkeys(keep) if c in drop]
+    problems = [
+        Problem(f"unknown column {c!r} in --keep", Where(field="--keep"))
+        for c in keep
+        if c not in columns
+    ]
+    problems += [
+        Problem(f"unknown column {c!r} in --drop", Where(field="--drop"))
+        for c in drop
+        if c not in columns
+    ]
+    problems += [
+        Problem(f"column {c!r} is both kept and dropped", Where(field="--keep", column=c))
+        for c in dict.fromkeys(keep)
+        if c in drop
+    ]
     used = set(spec.quasi_identifiers) | set(spec.sensitive)
     subject = next((c for c, r in roles.items() if r.role is ColumnRole.SUBJECT_ID), None)
-    dropped = [c for c in columns if c not in keep and (
-        c in drop or (c in roles and roles[c].role in DROPPED_ROLES))]
+    dropped = [
+        c
+        for c in columns
+        if c not in keep and (c in drop or (c in roles and roles[c].role in DROPPED_ROLES))
+    ]
     for c in dropped:
         if c in used:
-            what = "named by --drop" if c in drop else (
-                f"a {roles[c].role.value}: it is dropped from a release")
+            what = (
+                "named by --drop"
+                if c in drop
+                else (f"a {roles[c].role.value}: it is dropped from a release")
+            )
             hint = "" if c in drop else " (keep it with --keep, or change its role)"
-            problems.append(Problem(f"column {c!r} is {what}, so it cannot be a quasi-identifier or sensitive "
-                                    f"attribute{hint}", Where(column=c)))
+            problems.append(
+                Problem(
+                    f"column {c!r} is {what}, so it cannot be a quasi-identifier or sensitive "
+                    f"attribute{hint}",
+                    Where(column=c),
+                )
+            )
     protected = {m.attribute for m in spec.models if m.attribute is not None}
     for c in columns:
         if c in dropped or c in keep or c in spec.quasi_identifiers:
@@ -140,27 +220,48 @@ def _plan(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, keep: 
         if r is not None and r.role is ColumnRole.QUASI_IDENTIFIER and c not in used:
             # Released unchanged beside the generalized ones, the release's guarantee would not
             # cover it: it must be generalized, or kept as it is on purpose.
-            problems.append(Problem(f"column {c!r} is a quasi-identifier without a hierarchy: it would be "
-                                    "released unchanged and the privacy models would not cover it (give it "
-                                    f"--hierarchy {c}=FILE, --keep {c} to release it as it is, or --drop {c})",
-                                    Where(column=c)))
+            problems.append(
+                Problem(
+                    f"column {c!r} is a quasi-identifier without a hierarchy: it would be "
+                    "released unchanged and the privacy models would not cover it (give it "
+                    f"--hierarchy {c}=FILE, --keep {c} to release it as it is, or --drop {c})",
+                    Where(column=c),
+                )
+            )
         elif every_column and c not in protected:
             role = r.role.value if r is not None else "no role"
-            why = ("a sensitive attribute no privacy model protects" if c in spec.sensitive
-                   else f"a column ({role}) neither generalized nor protected by a privacy model")
-            problems.append(Problem(f"column {c!r} is {why}: say what the release does with it (--drop {c}, "
-                                    f"or --keep {c} to release it as it is, measured by the risk report)",
-                                    Where(column=c)))
+            why = (
+                "a sensitive attribute no privacy model protects"
+                if c in spec.sensitive
+                else f"a column ({role}) neither generalized nor protected by a privacy model"
+            )
+            problems.append(
+                Problem(
+                    f"column {c!r} is {why}: say what the release does with it (--drop {c}, "
+                    f"or --keep {c} to release it as it is, measured by the risk report)",
+                    Where(column=c),
+                )
+            )
     if problems:
         raise ValidationError.from_problems(f"cannot anonymize {source.ref}", problems)
     kept = [c for c in dict.fromkeys(keep) if c in columns]
     identifiers = [c for c in kept if c in roles and roles[c].role in DROPPED_ROLES]
-    return {"columns": columns, "dropped": dropped, "kept": kept, "kept_identifiers": identifiers,
-            "subject": subject}
+    return {
+        "columns": columns,
+        "dropped": dropped,
+        "kept": kept,
+        "kept_identifiers": identifiers,
+        "subject": subject,
+    }
 
 
-def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, plan: dict[str, Any],
-             threshold: float) -> tuple[AnonymizationResult | None, Path, Any]:
+def _release(
+    ws: Workspace,
+    source: DatasetVersion,
+    spec: AnonymizationSpec,
+    plan: dict[str, Any],
+    threshold: float,
+) -> tuple[AnonymizationResult | None, Path, Any]:
     """Anonymize a text projection of the source; measure the release's risk (per subject too)."""
     from bulle.anonymization.risk import measure_risk
     from bulle.anonymization.service import anonymize_table
@@ -181,11 +282,18 @@ def _release(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, pla
         kept = [c for c in plan["kept"] if c in visible and c not in spec.quasi_identifiers]
         # A kept subject id is then a quasi-identifier itself: every subject is singled out.
         risk_subject = None if subject in kept else subject
-        risk = measure_risk(released, [*spec.quasi_identifiers, *kept], subject_id=risk_subject,
-                            threshold=threshold, engine=ws.engine)
+        risk = measure_risk(
+            released,
+            [*spec.quasi_identifiers, *kept],
+            subject_id=risk_subject,
+            threshold=threshold,
+            engine=ws.engine,
+        )
         if kept:
-            risk.notes.append(f"kept as released: {', '.join(kept)}; measured with the quasi-identifiers, "
-                              "since a kept identifier or pseudonym singles records out")
+            risk.notes.append(
+                f"kept as released: {', '.join(kept)}; measured with the quasi-identifiers, "
+                "since a kept identifier or pseudonym singles records out"
+            )
         drop = [c for c in (subject,) if c is not None and c in plan["dropped"]]
         ws.engine.write_projection(released, final, drop=drop)
         return result, final, risk
@@ -198,8 +306,9 @@ def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
     return ws.engine.schema(path)
 
 
-def _release_roles(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec,
-                   plan: dict[str, Any]) -> list[ColumnRoleAssignment]:
+def _release_roles(
+    ws: Workspace, source: DatasetVersion, spec: AnonymizationSpec, plan: dict[str, Any]
+) -> list[ColumnRoleAssignment]:
     from dataclasses import replace
 
     roles = {r.column: r for r in ws.catalog.roles(source.dataset, source.number)}
@@ -209,7 +318,9 @@ def _release_roles(ws: Workspace, source: DatasetVersion, spec: AnonymizationSpe
             continue
         r = roles[c]
         if c in spec.quasi_identifiers:
-            out.append(replace(r, role=ColumnRole.QUASI_IDENTIFIER, reason="generalized quasi-identifier"))
+            out.append(
+                replace(r, role=ColumnRole.QUASI_IDENTIFIER, reason="generalized quasi-identifier")
+            )
         else:
             out.append(r)
     return out
@@ -221,8 +332,13 @@ def _rows_hash(rows: list[list[str]]) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
-def _store_artefacts(ws: Workspace, version: DatasetVersion, spec: AnonymizationSpec, result: AnonymizationResult,
-                     risk: Any) -> list[dict[str, Any]]:
+def _store_artefacts(
+    ws: Workspace,
+    version: DatasetVersion,
+    spec: AnonymizationSpec,
+    result: AnonymizationResult,
+    risk: Any,
+) -> list[dict[str, Any]]:
     from bulle.anonymization.hierarchy import write_hierarchy_csv
     from bulle.anonymization.report_html import render_html
 
@@ -230,15 +346,24 @@ def _store_artefacts(ws: Workspace, version: DatasetVersion, spec: Anonymization
     for column, h in spec.hierarchies.items():
         tmp = ws.temp_path(".csv")
         write_hierarchy_csv(h, tmp)
-        stored.append(ws.add_artefact(version, f"hierarchy:{column}", tmp, f"hierarchy-{_safe(column)}.csv"))
+        stored.append(
+            ws.add_artefact(version, f"hierarchy:{column}", tmp, f"hierarchy-{_safe(column)}.csv")
+        )
     report = risk.to_dict()
     tmp = ws.temp_path(".json")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     stored.append(ws.add_artefact(version, "risk_report", tmp, "risk.json"))
     info = release_info(spec, result)
     tmp = ws.temp_path(".html")
-    tmp.write_text(render_html(risk, info, title=f"Release {version.ref}: re-identification risk",
-                               source=f"{version.parents[0]} → {version.ref}"), encoding="utf-8")
+    tmp.write_text(
+        render_html(
+            risk,
+            info,
+            title=f"Release {version.ref}: re-identification risk",
+            source=f"{version.parents[0]} → {version.ref}",
+        ),
+        encoding="utf-8",
+    )
     stored.append(ws.add_artefact(version, "risk_report_html", tmp, "risk.html"))
     return stored
 
@@ -263,15 +388,27 @@ def release_info(spec: AnonymizationSpec, result: AnonymizationResult) -> dict[s
 
 def _risk_summary(risk: Any) -> dict[str, Any]:
     d = risk.to_dict()
-    return {k: d[k] for k in ("records", "prosecutor", "sample_uniqueness", "subjects", "notes") if k in d}
+    return {
+        k: d[k]
+        for k in ("records", "prosecutor", "sample_uniqueness", "subjects", "notes")
+        if k in d
+    }
 
 
 def spec_to_dict(spec: AnonymizationSpec) -> dict[str, Any]:
     return {
-        "quasi_identifiers": list(spec.quasi_identifiers), "sensitive": list(spec.sensitive),
-        "models": [{"kind": m.kind, "attribute": m.attribute, "params": dict(m.params)} for m in spec.models],
-        "suppression_limit": spec.suppression_limit, "metric": spec.metric, "gs_factor": spec.gs_factor,
-        "aggregate": spec.aggregate, "weights": dict(spec.weights), "suppressed_output": spec.suppressed_output,
+        "quasi_identifiers": list(spec.quasi_identifiers),
+        "sensitive": list(spec.sensitive),
+        "models": [
+            {"kind": m.kind, "attribute": m.attribute, "params": dict(m.params)}
+            for m in spec.models
+        ],
+        "suppression_limit": spec.suppression_limit,
+        "metric": spec.metric,
+        "gs_factor": spec.gs_factor,
+        "aggregate": spec.aggregate,
+        "weights": dict(spec.weights),
+        "suppressed_output": spec.suppressed_output,
     }
 
 
@@ -287,20 +424,30 @@ def spec_from_operation(ws: Workspace, version: DatasetVersion) -> Anonymization
             column = a["kind"].split(":", 1)[1]
             hierarchies[column] = read_hierarchy_csv(ws.root / a["path"], column)
     return AnonymizationSpec(
-        quasi_identifiers=tuple(d["quasi_identifiers"]), hierarchies=hierarchies,
+        quasi_identifiers=tuple(d["quasi_identifiers"]),
+        hierarchies=hierarchies,
         models=tuple(ModelSpec(m["kind"], m["attribute"], m["params"]) for m in d["models"]),
-        sensitive=tuple(d["sensitive"]), suppression_limit=d["suppression_limit"], metric=d["metric"],
-        gs_factor=d["gs_factor"], aggregate=d["aggregate"], weights=d["weights"],
-        suppressed_output=d["suppressed_output"])
+        sensitive=tuple(d["sensitive"]),
+        suppression_limit=d["suppression_limit"],
+        metric=d["metric"],
+        gs_factor=d["gs_factor"],
+        aggregate=d["aggregate"],
+        weights=d["weights"],
+        suppressed_output=d["suppressed_output"],
+    )
 
 
 @register("anonymize")
-def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) -> tuple[Path, list[dict[str, Any]]]:
+def recompute(
+    ws: Workspace, version: DatasetVersion, parent: DatasetVersion
+) -> tuple[Path, list[dict[str, Any]]]:
     """After an erasure: the same spec and hierarchies on the rewritten parent; a new risk report."""
     spec = spec_from_operation(ws, version)
     op = version.operation
     plan = _plan(ws, parent, spec, op["kept"], op["dropped"], every_column="kept_identifiers" in op)
-    result, tmp, risk = _release(ws, parent, spec, plan, op.get("threshold", default("anonymize.risk_threshold")))
+    result, tmp, risk = _release(
+        ws, parent, spec, plan, op.get("threshold", default("anonymize.risk_threshold"))
+    )
     if result is None or not result.anonymous:
         tmp.unlink(missing_ok=True)
         raise InputError(f"{version.ref} cannot be recomputed: no anonymous transformation remains")
@@ -311,7 +458,13 @@ def recompute(ws: Workspace, version: DatasetVersion, parent: DatasetVersion) ->
     from bulle.anonymization.report_html import render_html
 
     page = ws.temp_path(".html")
-    page.write_text(render_html(risk, release_info(spec, result), title=f"Release {version.ref}: re-identification "
-                                "risk (recomputed after an erasure)"), encoding="utf-8")
+    page.write_text(
+        render_html(
+            risk,
+            release_info(spec, result),
+            title=f"Release {version.ref}: re-identification risk (recomputed after an erasure)",
+        ),
+        encoding="utf-8",
+    )
     extras.append({"kind": "risk_report_html", "file": page})
     return tmp, extras

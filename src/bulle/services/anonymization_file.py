@@ -62,8 +62,9 @@ class FileRelease(Result):
     output_rows: int | None
 
 
-def build_spec(engine: Engine, table: Path, request: AnonymizeRequest,
-               values_of: ValuesOf | None = None) -> AnonymizationSpec:
+def build_spec(
+    engine: Engine, table: Path, request: AnonymizeRequest, values_of: ValuesOf | None = None
+) -> AnonymizationSpec:
     """Read the hierarchies (all problems at once) and assemble a validated specification."""
     from bulle.anonymization.frequency import source_columns
     from bulle.anonymization.hierarchy import Hierarchy, read_hierarchy_csv
@@ -74,8 +75,11 @@ def build_spec(engine: Engine, table: Path, request: AnonymizeRequest,
     sensitive = list(request.sensitive)
     unknown = [c for c in [*request.hierarchy_columns, *sensitive] if c not in header]
     if unknown:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in unknown)}; {table} has "
-                         f"{', '.join(repr(c) for c in header)}", Where(file=str(table), column=unknown[0]))
+        raise InputError(
+            f"unknown column(s) {', '.join(repr(c) for c in unknown)}; {table} has "
+            f"{', '.join(repr(c) for c in header)}",
+            Where(file=str(table), column=unknown[0]),
+        )
     hierarchies: dict[str, Hierarchy] = {}
     problems: list[Problem] = []
     for column, file in request.hierarchy_files:
@@ -87,11 +91,14 @@ def build_spec(engine: Engine, table: Path, request: AnonymizeRequest,
             problems.append(Problem(exc.message, exc.where))
     for column, recipe in request.hierarchy_recipes:
         if values_of is None:
-            raise InputError("a hierarchy built from the data needs the table's values",
-                             Where(column=column))
+            raise InputError(
+                "a hierarchy built from the data needs the table's values", Where(column=column)
+            )
         values = values_of(column)
         try:
-            rows = hierarchy_rows(recipe, values, lambda i, c=column: Where(file=str(table), line=i + 1, column=c))
+            rows = hierarchy_rows(
+                recipe, values, lambda i, c=column: Where(file=str(table), line=i + 1, column=c)
+            )
             hierarchies[column] = Hierarchy.from_rows(rows, column)
         except ValidationError as exc:
             problems.extend(exc.problems or [Problem(exc.message, exc.where)])
@@ -101,19 +108,33 @@ def build_spec(engine: Engine, table: Path, request: AnonymizeRequest,
         raise ValidationError.from_problems("hierarchies", problems)
     for column, _ in request.weights:
         if column not in header:
-            raise InputError(f"--weight names unknown column {column!r}", Where(field="--weight", column=column))
+            raise InputError(
+                f"--weight names unknown column {column!r}", Where(field="--weight", column=column)
+            )
     qis = tuple(c for c in header if c in hierarchies and c not in sensitive)
     models = tuple(ModelSpec(m.name, m.column, dict(m.params)) for m in request.models)
     return AnonymizationSpec(
-        quasi_identifiers=qis, hierarchies=hierarchies, models=models,
-        sensitive=tuple(sensitive), suppression_limit=request.suppression, metric=request.metric,
-        gs_factor=request.gs_factor, aggregate=request.aggregate, weights=dict(request.weights),
+        quasi_identifiers=qis,
+        hierarchies=hierarchies,
+        models=models,
+        sensitive=tuple(sensitive),
+        suppression_limit=request.suppression,
+        metric=request.metric,
+        gs_factor=request.gs_factor,
+        aggregate=request.aggregate,
+        weights=dict(request.weights),
         research_subset=Path(request.subset) if request.subset else None,
-        suppressed_output=request.suppressed_records)
+        suppressed_output=request.suppressed_records,
+    )
 
 
-def anonymize_file(input_path: Path, request: AnonymizeRequest, *, output: Path | None = None,
-                   keep_formulas: bool = False) -> FileRelease:
+def anonymize_file(
+    input_path: Path,
+    request: AnonymizeRequest,
+    *,
+    output: Path | None = None,
+    keep_formulas: bool = False,
+) -> FileRelease:
     """`bulle anonymize --input FILE`: the optimal release of a table, written if anonymous."""
     from bulle.anonymization.service import anonymize_table
     from bulle.outputs import TABLE, atomic_output
@@ -125,15 +146,22 @@ def anonymize_file(input_path: Path, request: AnonymizeRequest, *, output: Path 
     rows = None
     if output is not None and result.anonymous:
         with atomic_output(output, TABLE) as tmp:
-            rows = result.write(engine, input_path, tmp, request.suppressed_records,
-                                keep_formulas=keep_formulas)
+            rows = result.write(
+                engine, input_path, tmp, request.suppressed_records, keep_formulas=keep_formulas
+            )
     written = str(output) if output is not None and result.anonymous else None
     return FileRelease(ReleaseSummary.of(result), written, rows)
 
 
-def anonymize_version(ws: Workspace, ref: str, request: AnonymizeRequest, *,
-                      keep: list[str] | None = None, drop: list[str] | None = None,
-                      threshold: float | None = None) -> dict[str, Any]:
+def anonymize_version(
+    ws: Workspace,
+    ref: str,
+    request: AnonymizeRequest,
+    *,
+    keep: list[str] | None = None,
+    drop: list[str] | None = None,
+    threshold: float | None = None,
+) -> dict[str, Any]:
     """`bulle -w DIR anonymize NAME`: the release becomes a new version (see ``anonymize_dataset``;
     ``threshold`` None: the workspace's ``anonymize.risk_threshold``)."""
     from bulle.services.anonymization import anonymize_dataset

@@ -49,9 +49,15 @@ class PublicKeys(Result):
     trusted: list[PublicKey] | None
 
 
-def verify_log_file(log_path: str | Path, *, public_keys: tuple[str, ...] = (), head: str | None = None,
-                    witnesses: tuple[str, ...] = (), quick: bool = False,
-                    workers: int | None = None) -> VerifyReport:
+def verify_log_file(
+    log_path: str | Path,
+    *,
+    public_keys: tuple[str, ...] = (),
+    head: str | None = None,
+    witnesses: tuple[str, ...] = (),
+    quick: bool = False,
+    workers: int | None = None,
+) -> VerifyReport:
     """A log file checked against the public keys given, or only the key its witnesses pinned."""
     from bulle.audit.heads import parse_head
     from bulle.audit.keys import KeyRing
@@ -61,14 +67,20 @@ def verify_log_file(log_path: str | Path, *, public_keys: tuple[str, ...] = (), 
     if witnesses:
         from bulle.audit.witness_verify import verify_with_witnesses
 
-        return verify_with_witnesses(str(log_path), witnesses, expected_head=expected, quick=quick,
-                                     workers=workers)
+        return verify_with_witnesses(
+            str(log_path), witnesses, expected_head=expected, quick=quick, workers=workers
+        )
     ring = KeyRing.from_files(public_keys)
     return verify_log(str(log_path), ring, expected_head=expected, quick=quick, workers=workers)
 
 
-def verify_workspace_log(ws: Workspace, *, witnesses: Iterable[str | Path] = (), quick: bool = False,
-                         workers: int | None = None) -> VerifyReport:
+def verify_workspace_log(
+    ws: Workspace,
+    *,
+    witnesses: Iterable[str | Path] = (),
+    quick: bool = False,
+    workers: int | None = None,
+) -> VerifyReport:
     """Verify the workspace's log against its keys, head and ``witnesses``, for the DPO or a
     custodian; ``audit.verify`` records the verdict. A broken log is reported as it is found (the
     caller raises): the event is added when the log still takes one, after the check, so it never
@@ -78,12 +90,27 @@ def verify_workspace_log(ws: Workspace, *, witnesses: Iterable[str | Path] = (),
 
     access.can_view_audit_log(ws.actor).require()
     alog = _workspace_log(ws)
-    report = alog.verify(workspace_key_ring(ws.keys_dir), quick=quick, workers=workers,
-                         witnesses=tuple(witnesses), rotations=ws.keys_dir / ROTATIONS_FILE)
-    event = ev.AuditVerified(actor=ws.actor, target="audit", details={
-        "ok": report.ok, "mode": report.mode, "entries": report.entries, "first_bad": report.first_bad,
-        "head_checked": report.head_checked, "signatures_checked": report.signatures_checked,
-        "witnesses": len(report.witnesses), "keys": len(report.keys)})
+    report = alog.verify(
+        workspace_key_ring(ws.keys_dir),
+        quick=quick,
+        workers=workers,
+        witnesses=tuple(witnesses),
+        rotations=ws.keys_dir / ROTATIONS_FILE,
+    )
+    event = ev.AuditVerified(
+        actor=ws.actor,
+        target="audit",
+        details={
+            "ok": report.ok,
+            "mode": report.mode,
+            "entries": report.entries,
+            "first_bad": report.first_bad,
+            "head_checked": report.head_checked,
+            "signatures_checked": report.signatures_checked,
+            "witnesses": len(report.witnesses),
+            "keys": len(report.keys),
+        },
+    )
     if report.ok:
         ws.emit(event)
     else:
@@ -92,8 +119,9 @@ def verify_workspace_log(ws: Workspace, *, witnesses: Iterable[str | Path] = (),
     return report
 
 
-def read_log_file(log_path: str | Path, *, from_seq: int | None = None, limit: int = 50,
-                  kind: str | None = None) -> AuditEntries:
+def read_log_file(
+    log_path: str | Path, *, from_seq: int | None = None, limit: int = 50, kind: str | None = None
+) -> AuditEntries:
     """Events of a log file (not verified)."""
     from bulle.audit.log import AuditLog
 
@@ -101,18 +129,29 @@ def read_log_file(log_path: str | Path, *, from_seq: int | None = None, limit: i
     return AuditEntries(str(log_path), len(entries), [e.to_dict() for e in entries])
 
 
-def read_workspace_log(ws: Workspace, *, from_seq: int | None = None, limit: int = 50,
-                       kind: str | None = None) -> AuditEntries:
+def read_workspace_log(
+    ws: Workspace, *, from_seq: int | None = None, limit: int = 50, kind: str | None = None
+) -> AuditEntries:
     """Events of the workspace's log (not verified), for the DPO or a custodian; ``audit.read``
     records the range read."""
     access.can_view_audit_log(ws.actor).require()
     alog = _workspace_log(ws)
     entries = _select(alog, from_seq, limit, kind)
     total = alog.head()[0]
-    ws.emit(ev.AuditRead(actor=ws.actor, target="audit", details={
-        "first_seq": entries[0].seq if entries else None, "last_seq": entries[-1].seq if entries else None,
-        "entries": len(entries), "total": total, "kinds": sorted({str(e.event.get("kind")) for e in entries}),
-        "limit": limit or None}))
+    ws.emit(
+        ev.AuditRead(
+            actor=ws.actor,
+            target="audit",
+            details={
+                "first_seq": entries[0].seq if entries else None,
+                "last_seq": entries[-1].seq if entries else None,
+                "entries": len(entries),
+                "total": total,
+                "kinds": sorted({str(e.event.get("kind")) for e in entries}),
+                "limit": limit or None,
+            },
+        )
+    )
     return AuditEntries(str(alog.path), len(entries), [e.to_dict() for e in entries])
 
 

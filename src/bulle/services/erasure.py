@@ -54,7 +54,9 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
     """Remove a person from every version holding them, recompute what derives from those."""
     access.can_administer(ws.actor, "erase a data subject").require()
     ref = subject_ref(ws, subject_id)
-    for pending in _claimable(ws, own=True):  # an interrupted erasure is finished first (this one or another)
+    for pending in _claimable(
+        ws, own=True
+    ):  # an interrupted erasure is finished first (this one or another)
         receipt = run(ws, pending["receipt_id"], ws.actor, resumed=True)
         if pending["subject_ref"] == ref:
             return receipt
@@ -63,14 +65,24 @@ def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
     found = search(ws, subject_id)
     linked_ids = sorted(found.identifiers.values[SUBJECT_ID])
     if not found.holders and not any(st.choices_of(s) for s in linked_ids):
-        raise NotFoundError("no version and no recorded choice holds this subject id", Where(field="subject"))
+        raise NotFoundError(
+            "no version and no recorded choice holds this subject id", Where(field="subject")
+        )
     receipt_id = "erasure-" + uuid.uuid4().hex
     plan = _plan(ws, found)
     affected = [r.rpartition("@")[::2] for r in [*plan["roots"], *plan["derived"]]]
     with ws.write_lock(), ws.catalog.transaction():
         refuse_while_pending(ws)  # again, under the lock: two erasures never interleave
-        st.journal_erasure(receipt_id, ref, found.identifiers.to_dict(), plan, iso(now_utc()), ws.actor.to_dict(),
-                           os.getpid(), [(d, int(n)) for d, n in affected])
+        st.journal_erasure(
+            receipt_id,
+            ref,
+            found.identifiers.to_dict(),
+            plan,
+            iso(now_utc()),
+            ws.actor.to_dict(),
+            os.getpid(),
+            [(d, int(n)) for d, n in affected],
+        )
     return run(ws, receipt_id, ws.actor)
 
 
@@ -78,8 +90,10 @@ def refuse_while_pending(ws: Workspace) -> None:
     """Searches read every version: not while another process is rewriting them."""
     busy = store(ws).pending_erasures()
     if busy:
-        raise ConflictError(f"erasure {busy[0]['receipt_id']} is in progress (process {busy[0]['owner_pid']}): "
-                            "try again once it has finished")
+        raise ConflictError(
+            f"erasure {busy[0]['receipt_id']} is in progress (process {busy[0]['owner_pid']}): "
+            "try again once it has finished"
+        )
 
 
 def _plan(ws: Workspace, found: SearchResult) -> dict[str, Any]:
@@ -95,13 +109,19 @@ def _plan(ws: Workspace, found: SearchResult) -> dict[str, Any]:
                 todo += parents.get(p, [])
         return out
 
-    roots = [r for r in holders if not ancestors(r) & set(holders)]  # a holder's descendants are recomputed
+    roots = [
+        r for r in holders if not ancestors(r) & set(holders)
+    ]  # a holder's descendants are recomputed
     derived = [d.ref for d in descendants(ws, set(roots))]
-    return {"roots": roots, "derived": derived,
-            "links": {r: [x.to_dict() for x in holders[r].links] for r in roots},
-            "linked_by": {r: sorted(holders[r].matched) for r in roots},
-            "searched": found.searched_list(), "not_searched": found.not_searched_list(),
-            "identifier_counts": found.identifiers.counts()}
+    return {
+        "roots": roots,
+        "derived": derived,
+        "links": {r: [x.to_dict() for x in holders[r].links] for r in roots},
+        "linked_by": {r: sorted(holders[r].matched) for r in roots},
+        "searched": found.searched_list(),
+        "not_searched": found.not_searched_list(),
+        "identifier_counts": found.identifiers.counts(),
+    }
 
 
 def _claimable(ws: Workspace, *, own: bool) -> list[dict[str, Any]]:
@@ -115,7 +135,9 @@ def _claimable(ws: Workspace, *, own: bool) -> list[dict[str, Any]]:
     with ws.write_lock(), ws.catalog.transaction():
         st = store(ws)
         for p in st.pending_erasures():
-            if (own and p["owner_pid"] == me) or (p["owner_pid"] != me and not _alive(p["owner_pid"])):
+            if (own and p["owner_pid"] == me) or (
+                p["owner_pid"] != me and not _alive(p["owner_pid"])
+            ):
                 st.claim_erasure(p["receipt_id"], me)
                 out.append(p)
     return out
@@ -145,17 +167,35 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
     ids = Identifiers.from_dict(job["identifiers"])
     plan = job["plan"]
     for ref in plan["roots"]:
-        _rewrite(ws, ws.catalog.resolve(ref), [Link(x["column"], x["link"]) for x in plan["links"][ref]], ids,
-                 receipt_id)
+        _rewrite(
+            ws,
+            ws.catalog.resolve(ref),
+            [Link(x["column"], x["link"]) for x in plan["links"][ref]],
+            ids,
+            receipt_id,
+        )
     for ref in plan["derived"]:
         _recompute(ws, ws.catalog.resolve(ref), receipt_id)
     rewritten, recomputed, withheld = [], [], []
     for ref in [*plan["roots"], *plan["derived"]]:
-        stone = next(t for t in reversed(ws.catalog.resolve(ref).tombstones) if t.get("receipt_id") == receipt_id)
-        hashes = {"old_content_hash": stone["old_content_hash"], "new_content_hash": stone["new_content_hash"]}
+        stone = next(
+            t
+            for t in reversed(ws.catalog.resolve(ref).tombstones)
+            if t.get("receipt_id") == receipt_id
+        )
+        hashes = {
+            "old_content_hash": stone["old_content_hash"],
+            "new_content_hash": stone["new_content_hash"],
+        }
         if stone["kind"] == "erasure":
-            rewritten.append({"ref": ref, "rows_removed": stone["rows_removed"],
-                              "linked_by": plan["linked_by"][ref], **hashes})
+            rewritten.append(
+                {
+                    "ref": ref,
+                    "rows_removed": stone["rows_removed"],
+                    "linked_by": plan["linked_by"][ref],
+                    **hashes,
+                }
+            )
         elif stone["kind"] == "recompute":
             recomputed.append({"ref": ref, **hashes})
         else:
@@ -164,17 +204,37 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
         choices = sum(st.delete_choices_of(s) for s in ids.values[SUBJECT_ID])
         for s in ids.values[SUBJECT_ID]:
             st.drop_subject_from_index(s)
-        summary = {"started_at": job["started_at"], "started_by": job["by"], "resumed": resumed,
-                   "identifiers_linked": plan["identifier_counts"], "searched": plan["searched"],
-                   "not_searched": plan["not_searched"], "rewritten": rewritten, "recomputed": recomputed,
-                   "withheld": withheld, "choices_deleted": choices}
+        summary = {
+            "started_at": job["started_at"],
+            "started_by": job["by"],
+            "resumed": resumed,
+            "identifiers_linked": plan["identifier_counts"],
+            "searched": plan["searched"],
+            "not_searched": plan["not_searched"],
+            "rewritten": rewritten,
+            "recomputed": recomputed,
+            "withheld": withheld,
+            "choices_deleted": choices,
+        }
         st.add_erasure(receipt_id, job["subject_ref"], iso(now_utc()), actor.to_dict(), summary)
         st.end_erasure(receipt_id)
-        ws.emit(ev.SubjectErased(actor=actor, target=job["subject_ref"], details={
-            "receipt_id": receipt_id, "rewritten": [r["ref"] for r in rewritten],
-            "recomputed": [r["ref"] for r in recomputed], "withheld": withheld, "choices_deleted": choices,
-            "searched": len(plan["searched"]), "not_searched": len(plan["not_searched"]),
-            "identifiers_linked": plan["identifier_counts"], "resumed": resumed}))
+        ws.emit(
+            ev.SubjectErased(
+                actor=actor,
+                target=job["subject_ref"],
+                details={
+                    "receipt_id": receipt_id,
+                    "rewritten": [r["ref"] for r in rewritten],
+                    "recomputed": [r["ref"] for r in recomputed],
+                    "withheld": withheld,
+                    "choices_deleted": choices,
+                    "searched": len(plan["searched"]),
+                    "not_searched": len(plan["not_searched"]),
+                    "identifiers_linked": plan["identifier_counts"],
+                    "resumed": resumed,
+                },
+            )
+        )
     for old in (ws.root / "cache").glob("*.parquet"):
         old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
     ws.catalog.checkpoint()  # older page images held the journal
@@ -185,15 +245,21 @@ def _done(v: DatasetVersion, receipt_id: str) -> dict[str, Any] | None:
     return next((t for t in v.tombstones if t.get("receipt_id") == receipt_id), None)
 
 
-def _rewrite(ws: Workspace, v: DatasetVersion, links: list[Link], ids: Identifiers, receipt_id: str) -> None:
+def _rewrite(
+    ws: Workspace, v: DatasetVersion, links: list[Link], ids: Identifiers, receipt_id: str
+) -> None:
     if _done(v, receipt_id):
         return
     tmp = ws.temp_path()
     try:
         stats = ws.engine.write_without(ws.path_of(v), tmp, matches(links, ids))
         _set_profile(ws, v, tmp)
-        ws.rewrite_version(v, tmp, stats.rows, {"kind": "erasure", "receipt_id": receipt_id,
-                                                "rows_removed": v.row_count - stats.rows})
+        ws.rewrite_version(
+            v,
+            tmp,
+            stats.rows,
+            {"kind": "erasure", "receipt_id": receipt_id, "rows_removed": v.row_count - stats.rows},
+        )
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -217,7 +283,9 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
     try:
         _set_profile(ws, d, tmp)
         for extra in artefacts:
-            for a in [a for a in ws.catalog.artefacts(d.dataset, d.number) if a["kind"] == extra["kind"]]:
+            for a in [
+                a for a in ws.catalog.artefacts(d.dataset, d.number) if a["kind"] == extra["kind"]
+            ]:
                 ws.replace_artefact(a, extra["file"])
         ws.rewrite_version(d, tmp, _row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
     finally:
@@ -230,10 +298,16 @@ def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
     """No recomputer: the version is withheld and its file (which holds the person) removed."""
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_status(v.dataset, v.number, VersionStatus.NEEDS_RECOMPUTE)
-        stone = {"kind": "withheld", "receipt_id": receipt_id, "old_content_hash": v.content_hash,
-                 "new_content_hash": None, "at": iso(dt.datetime.now(dt.UTC))}
-        ws.catalog.update_version_file(v.dataset, v.number, v.path, v.content_hash, v.row_count,
-                                       [*v.tombstones, stone])
+        stone = {
+            "kind": "withheld",
+            "receipt_id": receipt_id,
+            "old_content_hash": v.content_hash,
+            "new_content_hash": None,
+            "at": iso(dt.datetime.now(dt.UTC)),
+        }
+        ws.catalog.update_version_file(
+            v.dataset, v.number, v.path, v.content_hash, v.row_count, [*v.tombstones, stone]
+        )
         ws.catalog.delete_profile(v.dataset, v.number)
     ws.path_of(v).unlink(missing_ok=True)
 

@@ -46,7 +46,9 @@ def _check_destination(dest: Path) -> None:
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise ConflictError("exists and is not a directory", Where(file=str(dest)))
     if dest.exists() and any(dest.iterdir()):
-        raise ConflictError("directory is not empty: choose a new or empty directory", Where(file=str(dest)))
+        raise ConflictError(
+            "directory is not empty: choose a new or empty directory", Where(file=str(dest))
+        )
 
 
 def _temp_sibling(dest: Path) -> Path:
@@ -77,7 +79,9 @@ def _put_in_place(tmp: Path, dest: Path) -> None:
         os.close(fd)
 
 
-def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool = False) -> dict[str, Any]:
+def export_workspace(
+    ws: Workspace, out_dir: str | Path, *, include_keys: bool = False
+) -> dict[str, Any]:
     """Write the whole workspace to ``out_dir`` (new or empty) in open formats."""
     from bulle.exchange.export import write_export
 
@@ -85,32 +89,56 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
     out = Path(out_dir).absolute()
     root = ws.root.resolve()
     if out.resolve() == root or root in out.resolve().parents:
-        raise ConflictError("the export cannot go inside the workspace it exports", Where(file=str(out)))
+        raise ConflictError(
+            "the export cannot go inside the workspace it exports", Where(file=str(out))
+        )
     _check_destination(out)
     tmp = _temp_sibling(out)
     try:
         with ws.write_lock():  # no version, role or artefact changes while the snapshot is taken
             pending = GovernanceStore(ws.catalog).pending_erasures()
             if pending:  # its versions still hold the person, and its journal what locates them
-                raise ConflictError(f"erasure {pending[0]['receipt_id']} is pending: export once it has completed")
+                raise ConflictError(
+                    f"erasure {pending[0]['receipt_id']} is pending: export once it has completed"
+                )
             result = write_export(ws, tmp, include_keys=include_keys)
             manifest = result["manifest"]
-            ws.emit(ev.WorkspaceExported(actor=ws.actor, target=out.name, details={
-                "manifest_sha256": result["manifest_sha256"], "format_version": manifest["format_version"],
-                "include_keys": include_keys, "files": result["files"], "bytes": result["bytes"],
-                "versions": manifest["data"]["versions"], "artefacts": manifest["data"]["artefacts"],
-                "catalog_tables": len(manifest["catalog"]["tables"]),
-                "audit_head_seq": manifest["audit"]["head"]["seq"]}))
+            ws.emit(
+                ev.WorkspaceExported(
+                    actor=ws.actor,
+                    target=out.name,
+                    details={
+                        "manifest_sha256": result["manifest_sha256"],
+                        "format_version": manifest["format_version"],
+                        "include_keys": include_keys,
+                        "files": result["files"],
+                        "bytes": result["bytes"],
+                        "versions": manifest["data"]["versions"],
+                        "artefacts": manifest["data"]["artefacts"],
+                        "catalog_tables": len(manifest["catalog"]["tables"]),
+                        "audit_head_seq": manifest["audit"]["head"]["seq"],
+                    },
+                )
+            )
         _put_in_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"export": str(out), "workspace_id": ws.id, "manifest_sha256": result["manifest_sha256"],
-            "format_version": manifest["format_version"], "contains_secret_keys": include_keys,
-            "warning": manifest.get("warning"), "files": result["files"], "bytes": result["bytes"],
-            "versions": manifest["data"]["versions"], "artefacts": manifest["data"]["artefacts"],
-            "catalog_tables": {t["name"]: t["rows"] for t in manifest["catalog"]["tables"]},
-            "audit_events": manifest["audit"]["head"]["seq"], "audit_key": manifest["audit"]["signing_key"]}
+    return {
+        "export": str(out),
+        "workspace_id": ws.id,
+        "manifest_sha256": result["manifest_sha256"],
+        "format_version": manifest["format_version"],
+        "contains_secret_keys": include_keys,
+        "warning": manifest.get("warning"),
+        "files": result["files"],
+        "bytes": result["bytes"],
+        "versions": manifest["data"]["versions"],
+        "artefacts": manifest["data"]["artefacts"],
+        "catalog_tables": {t["name"]: t["rows"] for t in manifest["catalog"]["tables"]},
+        "audit_events": manifest["audit"]["head"]["seq"],
+        "audit_key": manifest["audit"]["signing_key"],
+    }
 
 
 def verify_export(export_dir: str | Path) -> ExportChecked:
@@ -124,8 +152,9 @@ def verify_export(export_dir: str | Path) -> ExportChecked:
     return ExportChecked(manifest, hashlib.sha256(raw).hexdigest(), signer)
 
 
-def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
-                     custodian: Any = None) -> dict[str, Any]:
+def import_workspace(
+    export_dir: str | Path, new_dir: str | Path, actor: Actor, custodian: Any = None
+) -> dict[str, Any]:
     """Rebuild a workspace from a verified export into ``new_dir`` (new or empty).
 
     ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of an export without keys.
@@ -145,13 +174,24 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
             built = build_workspace(Path(export_dir), tmp, manifest, custodian)
         ws = Workspace.open(tmp, actor)
         try:
-            ws.emit(ev.WorkspaceImported(actor=actor, target=dest.name, details={
-                "source_workspace_id": manifest["workspace"]["id"],
-                "manifest_sha256": checked.manifest_sha256, "export_created_at": manifest["created_at"],
-                "export_bulle_version": manifest["bulle_version"], "keys_restored": built["keys"]["restored"],
-                "carried_events": built["audit"]["events"], "audit_key": built["keys"]["audit_key"],
-                "versions": built["versions"], "artefacts": built["artefacts"],
-                "catalog_tables": len(built["tables"])}))
+            ws.emit(
+                ev.WorkspaceImported(
+                    actor=actor,
+                    target=dest.name,
+                    details={
+                        "source_workspace_id": manifest["workspace"]["id"],
+                        "manifest_sha256": checked.manifest_sha256,
+                        "export_created_at": manifest["created_at"],
+                        "export_bulle_version": manifest["bulle_version"],
+                        "keys_restored": built["keys"]["restored"],
+                        "carried_events": built["audit"]["events"],
+                        "audit_key": built["keys"]["audit_key"],
+                        "versions": built["versions"],
+                        "artefacts": built["artefacts"],
+                        "catalog_tables": len(built["tables"]),
+                    },
+                )
+            )
             head = ws.audit_log.head()
             reid_tables = sum(1 for a in ws.catalog.artefacts() if a["kind"] == "reid_table")
         finally:
@@ -160,20 +200,34 @@ def import_workspace(export_dir: str | Path, new_dir: str | Path, actor: Actor,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"workspace": str(dest), "id": manifest["workspace"]["id"],
-            "manifest_sha256": checked.manifest_sha256, "signed_by": checked.signed_by,
-            "versions": built["versions"], "artefacts": built["artefacts"], "bytes": built["bytes"],
-            "catalog_tables": {t["name"]: t["rows"] for t in built["tables"]},
-            "audit": {"carried_events": built["audit"]["events"], "events": head[0], "head": head[1],
-                      "trusted_keys": built["audit"]["trusted_keys"]},
-            "keys": built["keys"], "schema_version": built["schema_version"],
-            "reid_tables": reid_tables, "notes": _notes(manifest, built, reid_tables)}
+    return {
+        "workspace": str(dest),
+        "id": manifest["workspace"]["id"],
+        "manifest_sha256": checked.manifest_sha256,
+        "signed_by": checked.signed_by,
+        "versions": built["versions"],
+        "artefacts": built["artefacts"],
+        "bytes": built["bytes"],
+        "catalog_tables": {t["name"]: t["rows"] for t in built["tables"]},
+        "audit": {
+            "carried_events": built["audit"]["events"],
+            "events": head[0],
+            "head": head[1],
+            "trusted_keys": built["audit"]["trusted_keys"],
+        },
+        "keys": built["keys"],
+        "schema_version": built["schema_version"],
+        "reid_tables": reid_tables,
+        "notes": _notes(manifest, built, reid_tables),
+    }
 
 
 def _notes(manifest: dict[str, Any], built: dict[str, Any], reid_tables: int) -> list[str]:
     """What a custodian must know about a workspace rebuilt without the original keys."""
     if built["keys"]["restored"]:
-        return ["keys restored from the export: pseudonyms, re-identification and the audit key are as before"]
+        return [
+            "keys restored from the export: pseudonyms, re-identification and the audit key are as before"
+        ]
     keys = manifest["keys"]
     notes = [
         f"new audit signing key {built['keys']['audit_key']}; the exported public keys "
@@ -183,10 +237,14 @@ def _notes(manifest: dict[str, Any], built: dict[str, Any], reid_tables: int) ->
     ]
     old = keys.get("pseudonym_key_ids") or []
     if old:
-        notes.append(f"pseudonymized versions made with key(s) {', '.join(old)} cannot be recomputed "
-                     "(e.g. after an erasure) without those keys")
+        notes.append(
+            f"pseudonymized versions made with key(s) {', '.join(old)} cannot be recomputed "
+            "(e.g. after an erasure) without those keys"
+        )
     if reid_tables:
-        notes.append(f"new custodian key pair: the {reid_tables} re-identification table(s) carried over are "
-                     "encrypted to the old custodian key and unreadable without it "
-                     "(`bulle reidentify --custodian-key OLD_KEY`)")
+        notes.append(
+            f"new custodian key pair: the {reid_tables} re-identification table(s) carried over are "
+            "encrypted to the old custodian key and unreadable without it "
+            "(`bulle reidentify --custodian-key OLD_KEY`)"
+        )
     return notes

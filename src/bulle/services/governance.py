@@ -65,18 +65,37 @@ def store(ws: Workspace) -> GovernanceStore:
 
 def subject_ref(ws: Workspace, subject_id: str) -> str:
     """How audit events and receipts name a person: a workspace-bound hash, never the id itself."""
-    return "subj_" + hashlib.sha256(f"bulle-subject-v1\x00{ws.id}\x00{subject_id}".encode()).hexdigest()[:24]
+    return (
+        "subj_"
+        + hashlib.sha256(f"bulle-subject-v1\x00{ws.id}\x00{subject_id}".encode()).hexdigest()[:24]
+    )
 
 
 # -- purposes -------------------------------------------------------------------------------------------
-def declare_purpose(ws: Workspace, name: str, description: str, legal_basis: str, *,
-                    special_categories: bool = False, art9_condition: str | None = None,
-                    compatible_with: Iterable[str] = ()) -> Purpose:
+def declare_purpose(
+    ws: Workspace,
+    name: str,
+    description: str,
+    legal_basis: str,
+    *,
+    special_categories: bool = False,
+    art9_condition: str | None = None,
+    compatible_with: Iterable[str] = (),
+) -> Purpose:
     access.can_administer(ws.actor, "declare a purpose").require()
-    purpose = Purpose(name, description, legal_basis, special_categories, art9_condition, frozenset(compatible_with))
+    purpose = Purpose(
+        name,
+        description,
+        legal_basis,
+        special_categories,
+        art9_condition,
+        frozenset(compatible_with),
+    )
     with ws.write_lock(), ws.catalog.transaction():
         store(ws).put_purpose(purpose, iso(now_utc()), ws.actor.to_dict())
-        ws.emit(ev.PurposeDeclared(actor=ws.actor, target=f"purpose:{name}", details=purpose.to_dict()))
+        ws.emit(
+            ev.PurposeDeclared(actor=ws.actor, target=f"purpose:{name}", details=purpose.to_dict())
+        )
     return purpose
 
 
@@ -88,7 +107,11 @@ def set_dataset_purpose(ws: Workspace, dataset: str, purpose: str) -> DatasetPur
     st.purpose(purpose)
     with ws.write_lock(), ws.catalog.transaction():
         st.set_dataset_purpose(v.dataset, purpose)
-        ws.emit(ev.PurposeDeclared(actor=ws.actor, target=v.dataset, details={"collection_purpose": purpose}))
+        ws.emit(
+            ev.PurposeDeclared(
+                actor=ws.actor, target=v.dataset, details={"collection_purpose": purpose}
+            )
+        )
     return DatasetPurpose(v.dataset, purpose)
 
 
@@ -107,7 +130,11 @@ def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> Choices
         for c in choices:
             k = c.status.value if isinstance(c, Consent) else "objected"
             kinds[k] = kinds.get(k, 0) + 1
-        details: dict[str, Any] = {"events": n, "kinds": kinds, "purposes": sorted({c.purpose for c in choices})}
+        details: dict[str, Any] = {
+            "events": n,
+            "kinds": kinds,
+            "purposes": sorted({c.purpose for c in choices}),
+        }
         if n == 1:
             details["subject"] = subject_ref(ws, choices[0].subject_id)
         kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
@@ -132,7 +159,10 @@ def read_choices_csv(path) -> list[Consent | Objection]:
             reader = csv.DictReader(f)
             missing = {"subject_id", "purpose", "status", "at"} - set(reader.fieldnames or [])
             if missing:
-                raise InputError(f"missing column(s): {', '.join(sorted(missing))}", Where(file=str(path), line=1))
+                raise InputError(
+                    f"missing column(s): {', '.join(sorted(missing))}",
+                    Where(file=str(path), line=1),
+                )
             for row in reader:
                 where = Where(file=str(path), line=reader.line_num)
                 try:
@@ -140,9 +170,17 @@ def read_choices_csv(path) -> list[Consent | Objection]:
                     if row["status"] == "objected":
                         out.append(Objection(row["subject_id"], row["purpose"], row["at"], source))
                     else:
-                        out.append(Consent(row["subject_id"], row["purpose"], row["status"], row["at"], source))
+                        out.append(
+                            Consent(
+                                row["subject_id"], row["purpose"], row["status"], row["at"], source
+                            )
+                        )
                 except InputError as exc:
-                    problems.append(Problem(exc.message + "".join(f"; {p.message}" for p in exc.problems), where))
+                    problems.append(
+                        Problem(
+                            exc.message + "".join(f"; {p.message}" for p in exc.problems), where
+                        )
+                    )
                 if len(problems) >= 50:
                     break
     except UnicodeDecodeError:
@@ -153,9 +191,18 @@ def read_choices_csv(path) -> list[Consent | Objection]:
 
 
 # -- projects ----------------------------------------------------------------------------------------------
-def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, list[str]],
-                   members: list[tuple[str, str]], valid_from: Any, valid_until: Any,
-                   description: str = "", *, kind: str | dict[str, str] | None = None) -> Project:
+def create_project(
+    ws: Workspace,
+    name: str,
+    purpose: str,
+    datasets: dict[str, list[str]],
+    members: list[tuple[str, str]],
+    valid_from: Any,
+    valid_until: Any,
+    description: str = "",
+    *,
+    kind: str | dict[str, str] | None = None,
+) -> Project:
     """Create (or replace, unapproved) a project.
 
     ``datasets`` maps ``NAME@N`` (that version) or ``NAME`` (bound to a kind) to columns; ``kind``
@@ -164,21 +211,28 @@ def create_project(ws: Workspace, name: str, purpose: str, datasets: dict[str, l
     access.can_administer(ws.actor, "create a project").require()
     st = store(ws)
     project = Project(
-        name=name, purpose=st.purpose(purpose),
+        name=name,
+        purpose=st.purpose(purpose),
         datasets=tuple(_use(ref, cols, kind) for ref, cols in datasets.items()),
         members=tuple(Member(n, r) for n, r in members),
-        valid_from=valid_from, valid_until=valid_until, description=description,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        description=description,
     )
     if isinstance(kind, dict):
         stray = sorted(set(kind) - {u.dataset for u in project.datasets})
         if stray:
-            raise InputError(f"--kind names dataset(s) the project does not read: {', '.join(stray)}",
-                             Where(field="kind"))
+            raise InputError(
+                f"--kind names dataset(s) the project does not read: {', '.join(stray)}",
+                Where(field="kind"),
+            )
     for use in project.datasets:  # every dataset, and every pinned version, exists
         resolve(ws, use.dataset if use.version is None else use.binding, for_use=False)
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(project, iso(now_utc()))
-        ws.emit(ev.ProjectChanged(actor=ws.actor, target=f"project:{name}", details=project.to_dict()))
+        ws.emit(
+            ev.ProjectChanged(actor=ws.actor, target=f"project:{name}", details=project.to_dict())
+        )
     return project
 
 
@@ -200,16 +254,26 @@ def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Pro
     decision.require()
     raw = raw_bindings(ws, project)
     if raw and not allow_raw:
-        raise InputError(f"project {name!r} is bound to raw data ({'; '.join(raw)}): approve it with --allow-raw "
-                         "to serve raw data, or bind it to pseudonymized or anonymized versions",
-                         Where(field="allow_raw"))
+        raise InputError(
+            f"project {name!r} is bound to raw data ({'; '.join(raw)}): approve it with --allow-raw "
+            "to serve raw data, or bind it to pseudonymized or anonymized versions",
+            Where(field="allow_raw"),
+        )
     approved = project.approve(ws.actor, now_utc(), allow_raw=allow_raw)
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(approved, iso(now_utc()))
-        ws.emit(ev.ProjectApproved(actor=ws.actor, target=f"project:{name}",
-                                   details={"purpose": project.purpose.name, "approved_at": iso(approved.approval.at),
-                                            "allow_raw": allow_raw,
-                                            "datasets": [u.binding for u in project.datasets]}))
+        ws.emit(
+            ev.ProjectApproved(
+                actor=ws.actor,
+                target=f"project:{name}",
+                details={
+                    "purpose": project.purpose.name,
+                    "approved_at": iso(approved.approval.at),
+                    "allow_raw": allow_raw,
+                    "datasets": [u.binding for u in project.datasets],
+                },
+            )
+        )
     return approved
 
 
@@ -263,24 +327,47 @@ def governed(ws: Workspace, v: DatasetVersion) -> GovernedDataset:
     st = store(ws)
     purpose_name = st.dataset_purpose(v.dataset)
     if purpose_name is None:
-        raise AccessDenied(f"dataset {v.dataset!r} has no declared collection purpose: a custodian sets it with "
-                           f"`bulle dataset-purpose {v.dataset} PURPOSE`")
+        raise AccessDenied(
+            f"dataset {v.dataset!r} has no declared collection purpose: a custodian sets it with "
+            f"`bulle dataset-purpose {v.dataset} PURPOSE`"
+        )
     roles = ws.catalog.roles(v.dataset, v.number)
     subject = next((r.column for r in roles if r.role is ColumnRole.SUBJECT_ID), None)
     special = frozenset(r.column for r in roles if r.role is ColumnRole.SPECIAL_CATEGORY)
     names = tuple(c["name"] for c in v.schema)
-    return GovernedDataset(v.dataset, st.purpose(purpose_name), names, subject, special & set(names),
-                           personal=v.personal_data, version=v.number, kind=v.kind, raw=is_raw(ws, v))
+    return GovernedDataset(
+        v.dataset,
+        st.purpose(purpose_name),
+        names,
+        subject,
+        special & set(names),
+        personal=v.personal_data,
+        version=v.number,
+        kind=v.kind,
+        raw=is_raw(ws, v),
+    )
 
 
-def read_for_project(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
-                     at: dt.datetime | None = None) -> pa.Table:
+def read_for_project(
+    ws: Workspace,
+    project_name: str,
+    ref: str,
+    columns: list[str] | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> pa.Table:
     """Rows of ``ref`` that ``project_name`` may see now: declared columns, visible people only."""
     return read_served(ws, project_name, ref, columns, at=at)[0]
 
 
-def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
-                at: dt.datetime | None = None) -> tuple[pa.Table, DatasetVersion]:
+def read_served(
+    ws: Workspace,
+    project_name: str,
+    ref: str,
+    columns: list[str] | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> tuple[pa.Table, DatasetVersion]:
     """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
     from bulle.storage.engine import ANALYST_SQL
 
@@ -292,8 +379,14 @@ def read_served(ws: Workspace, project_name: str, ref: str, columns: list[str] |
     return table, v
 
 
-def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | None = None, *,
-              at: dt.datetime | None = None) -> tuple[VisibleRead, DatasetVersion, Project]:
+def plan_read(
+    ws: Workspace,
+    project_name: str,
+    ref: str,
+    columns: list[str] | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> tuple[VisibleRead, DatasetVersion, Project]:
     """Decide a read and return it, for the engine to perform (refusals are audited and raised)."""
     at = at or now_utc()
     st = store(ws)
@@ -303,28 +396,66 @@ def plan_read(ws: Workspace, project_name: str, ref: str, columns: list[str] | N
     bound = bound_version(ws, use) if use is not None else None
     v = resolve(ws, bound.ref if wanted.number is None and bound is not None else ref)
     gd = governed(ws, v)
-    latest = bound.number if use is not None and use.kind is not None and bound is not None else None
+    latest = (
+        bound.number if use is not None and use.kind is not None and bound is not None else None
+    )
     decision = access.can_read(ws.actor, project, gd, columns, at=at, latest_of_kind=latest)
     if not decision.allowed:
-        ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
-            "project": project.name, "allowed": False, "denials": [d.rule.value for d in decision.denials]}))
+        ws.emit(
+            ev.DatasetRead(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    "project": project.name,
+                    "allowed": False,
+                    "denials": [d.rule.value for d in decision.denials],
+                },
+            )
+        )
         decision.require()
     choices = None
     if gd.subject_column and gd.personal:
         choices = snapshot(ws.catalog, ws.root / "cache", _tokenization(ws, v, gd.subject_column))
     id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
-    read = VisibleRead(ws.path_of(v), tuple(decision.columns), gd.subject_column if gd.personal else None,
-                       project.purpose, iso(at), choices, id_column)
+    read = VisibleRead(
+        ws.path_of(v),
+        tuple(decision.columns),
+        gd.subject_column if gd.personal else None,
+        project.purpose,
+        iso(at),
+        choices,
+        id_column,
+    )
     return read, v, project
 
 
-def record_read(ws: Workspace, project: Project, v: DatasetVersion, rows: int, summary: dict[str, Any]) -> None:
+def record_read(
+    ws: Workspace, project: Project, v: DatasetVersion, rows: int, summary: dict[str, Any]
+) -> None:
     with ws.write_lock(), ws.catalog.transaction():
-        store(ws).record_read(project.name, project.purpose.name, v.dataset, v.number, ws.actor.name,
-                              summary["at"], rows, summary)
-        ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
-            "project": project.name, "purpose": project.purpose.name, "allowed": True, "rows": rows,
-            "filter": summary["mode"]}))
+        store(ws).record_read(
+            project.name,
+            project.purpose.name,
+            v.dataset,
+            v.number,
+            ws.actor.name,
+            summary["at"],
+            rows,
+            summary,
+        )
+        ws.emit(
+            ev.DatasetRead(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    "project": project.name,
+                    "purpose": project.purpose.name,
+                    "allowed": True,
+                    "rows": rows,
+                    "filter": summary["mode"],
+                },
+            )
+        )
 
 
 def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Tokenization | None:
@@ -339,7 +470,9 @@ def _tokenization(ws: Workspace, v: DatasetVersion, subject_column: str) -> Toke
     return None
 
 
-def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: float | None = None) -> pa.Table:
+def query_for_project(
+    ws: Workspace, project_name: str, sql: str, *, timeout_s: float | None = None
+) -> pa.Table:
     """Run an analyst's SQL over the project's filtered views and return the whole result.
 
     The result is bounded by the workspace's result budget and row cap (``query.*`` settings);
@@ -350,8 +483,9 @@ def query_for_project(ws: Workspace, project_name: str, sql: str, *, timeout_s: 
 
 
 @contextmanager
-def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
-                             timeout_s: float | None = None) -> Iterator[ResultStream]:
+def stream_query_for_project(
+    ws: Workspace, project_name: str, sql: str, *, timeout_s: float | None = None
+) -> Iterator[ResultStream]:
     """Run an analyst's SQL over the project's filtered views, on a locked-down connection.
 
     Each dataset of the project is read for the project (declared columns, visible people only)
@@ -373,8 +507,11 @@ def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
         tables[name], v = read_served(ws, project_name, use.dataset)
         served.append(v.ref)
     with LockedSession(tables, limits) as session, session.stream(sql) as result:
-        details: dict[str, Any] = {"query": True, "tables": sorted(tables),
-                                   "versions": sorted(served)}
+        details: dict[str, Any] = {
+            "query": True,
+            "tables": sorted(tables),
+            "versions": sorted(served),
+        }
         try:
             yield result
         except BulleError as exc:
@@ -382,4 +519,6 @@ def stream_query_for_project(ws: Workspace, project_name: str, sql: str, *,
             raise
         finally:
             details["rows"] = result.rows
-            ws.emit(ev.DatasetRead(actor=ws.actor, target=f"project:{project_name}", details=details))
+            ws.emit(
+                ev.DatasetRead(actor=ws.actor, target=f"project:{project_name}", details=details)
+            )

@@ -33,43 +33,69 @@ class HierarchyBuilt(Result):
     example: list[str]
 
     @classmethod
-    def of(cls, rows: list[list[str]], output: Path, recipe: HierarchyRecipe, column: str,
-           source: str) -> HierarchyBuilt:
+    def of(
+        cls, rows: list[list[str]], output: Path, recipe: HierarchyRecipe, column: str, source: str
+    ) -> HierarchyBuilt:
         height = len(rows[0]) - 1
-        return cls(str(output), recipe.kind, column, source, len(rows), height,
-                   [len({r[i] for r in rows}) for i in range(height + 1)], rows[len(rows) // 2])
+        return cls(
+            str(output),
+            recipe.kind,
+            column,
+            source,
+            len(rows),
+            height,
+            [len({r[i] for r in rows}) for i in range(height + 1)],
+            rows[len(rows) // 2],
+        )
 
 
-def build_file_hierarchy(input_path: Path, column: str, output: Path, recipe: HierarchyRecipe,
-                         delimiter: str | None = None) -> HierarchyBuilt:
+def build_file_hierarchy(
+    input_path: Path,
+    column: str,
+    output: Path,
+    recipe: HierarchyRecipe,
+    delimiter: str | None = None,
+) -> HierarchyBuilt:
     """`bulle hierarchy build --input FILE`: a hierarchy of ``column`` of a CSV file."""
     from bulle.outputs import write_text
 
     values, lines = column_values(input_path, column, delimiter)
-    rows = hierarchy_rows(recipe, values, lambda i: Where(file=str(input_path), line=lines[i], column=column))
+    rows = hierarchy_rows(
+        recipe, values, lambda i: Where(file=str(input_path), line=lines[i], column=column)
+    )
     write_text(output, "".join(";".join(r) + "\n" for r in rows), (".csv",))
     return HierarchyBuilt.of(rows, output, recipe, column, str(input_path))
 
 
-def build_version_hierarchy(ws: Workspace, ref: str, column: str, output: Path,
-                            recipe: HierarchyRecipe) -> HierarchyBuilt:
+def build_version_hierarchy(
+    ws: Workspace, ref: str, column: str, output: Path, recipe: HierarchyRecipe
+) -> HierarchyBuilt:
     """`bulle -w DIR hierarchy build NAME`: read where it is, as text, with no clear-text export."""
     from bulle.services.risk import build_hierarchy
 
-    rows, v = build_hierarchy(ws, ref, column, output, recipe.kind,
-                              lambda values, locate: hierarchy_rows(recipe, values, locate))
+    rows, v = build_hierarchy(
+        ws,
+        ref,
+        column,
+        output,
+        recipe.kind,
+        lambda values, locate: hierarchy_rows(recipe, values, locate),
+    )
     return HierarchyBuilt.of(rows, output, recipe, column, v.ref)
 
 
-def hierarchy_rows(recipe: HierarchyRecipe, values: list[str | None],
-                   locate: Callable[[int], Where]) -> list[list[str]]:
+def hierarchy_rows(
+    recipe: HierarchyRecipe, values: list[str | None], locate: Callable[[int], Where]
+) -> list[list[str]]:
     from bulle.anonymization import builders
 
     r = recipe
     if r.kind == "interval":
         if r.width is None:
             raise InputError("an interval hierarchy needs --width", Where(field="--width"))
-        return builders.interval_rows(values, r.width, _ints(r.fanout, "--fanout"), r.origin, locate)
+        return builders.interval_rows(
+            values, r.width, _ints(r.fanout, "--fanout"), r.origin, locate
+        )
     if r.kind == "date":
         return builders.date_rows(values, _names(r.levels), list(r.formats) or None, locate)
     if r.kind == "mask":
@@ -88,8 +114,9 @@ def _ints(text: str | None, option: str) -> list[int]:
     try:
         return [int(x) for x in text.replace(" ", "").split(",") if x]
     except ValueError:
-        raise InputError(f"expected comma-separated integers, got {text!r}",
-                         Where(field=option)) from None
+        raise InputError(
+            f"expected comma-separated integers, got {text!r}", Where(field=option)
+        ) from None
 
 
 def _names(text: str | None) -> list[str]:
@@ -102,8 +129,10 @@ def _order(order: str | None, order_file: str | None) -> list[str]:
     from bulle.storage.csv_checks import check_regular_file
 
     if (order is None) == (order_file is None):
-        raise InputError("an ordered hierarchy needs exactly one of --order or --order-file",
-                         Where(field="--order"))
+        raise InputError(
+            "an ordered hierarchy needs exactly one of --order or --order-file",
+            Where(field="--order"),
+        )
     if order is not None:
         return _names(order)
     assert order_file is not None
@@ -116,8 +145,9 @@ def _order(order: str | None, order_file: str | None) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
-def column_values(path: Path, column: str,
-                  delimiter: str | None) -> tuple[list[str | None], list[int]]:
+def column_values(
+    path: Path, column: str, delimiter: str | None
+) -> tuple[list[str | None], list[int]]:
     """The column's values and the file line where each record starts (for exact errors)."""
     import csv
 
@@ -126,28 +156,35 @@ def column_values(path: Path, column: str,
 
     dialect = sniff(path, CsvOptions(delimiter=delimiter, header=True))
     if column not in dialect.columns:
-        raise InputError(f"no column named {column!r} (columns: {', '.join(dialect.columns)})",
-                         Where(file=str(path), column=column))
+        raise InputError(
+            f"no column named {column!r} (columns: {', '.join(dialect.columns)})",
+            Where(file=str(path), column=column),
+        )
     index = dialect.columns.index(column)
     values: list[str | None] = []
     lines: list[int] = []
     encoding = "utf-8-sig" if dialect.encoding.lower() in ("utf-8", "utf8") else dialect.encoding
     try:
         with open(path, encoding=encoding, newline="") as f:
-            reader = csv.reader(f, delimiter=dialect.delimiter, quotechar=dialect.quote,
-                                strict=True)
+            reader = csv.reader(
+                f, delimiter=dialect.delimiter, quotechar=dialect.quote, strict=True
+            )
             next(reader, None)  # header
             start = reader.line_num + 1
             for record in reader:
                 if record:
                     if index >= len(record):
-                        raise InputError(f"{len(record)} fields, expected {len(dialect.columns)}",
-                                         Where(file=str(path), line=start))
+                        raise InputError(
+                            f"{len(record)} fields, expected {len(dialect.columns)}",
+                            Where(file=str(path), line=start),
+                        )
                     values.append(record[index])
                     lines.append(start)
                 start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", Where(file=str(path), line=reader.line_num)) from None
+        raise InputError(
+            f"malformed CSV: {exc}", Where(file=str(path), line=reader.line_num)
+        ) from None
     except UnicodeDecodeError:
         raise InputError(f"bytes invalid in {dialect.encoding}", Where(file=str(path))) from None
     return values, lines

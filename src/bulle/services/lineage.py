@@ -19,11 +19,15 @@ if TYPE_CHECKING:
     from bulle.domain.datasets import DatasetVersion
     from bulle.workspace import Workspace
 
-Recomputer = Callable[["Workspace", "DatasetVersion", "DatasetVersion"], tuple[Path, list[dict[str, Any]]]]
+Recomputer = Callable[
+    ["Workspace", "DatasetVersion", "DatasetVersion"], tuple[Path, list[dict[str, Any]]]
+]
 # Operations defined in other packages register their recomputers when imported.
 RECOMPUTERS: Registry[Recomputer] = Registry(
-    "recomputers", "lineage recomputer",
-    ("bulle.services.pseudonymization", "bulle.services.anonymization", "bulle.services.text"))
+    "recomputers",
+    "lineage recomputer",
+    ("bulle.services.pseudonymization", "bulle.services.anonymization", "bulle.services.text"),
+)
 
 
 def register(operation: str) -> Callable[[Recomputer], Recomputer]:

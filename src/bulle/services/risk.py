@@ -32,8 +32,14 @@ RowsBuilder = Callable[[list[str | None], Callable[[int], Where]], list[list[str
 
 def _missing(v: DatasetVersion, names: list[str | None], what: str) -> list[Problem]:
     present = [c["name"] for c in v.schema]
-    return [Problem(f"no column named {n!r} in the {what} {v.ref} (columns: {', '.join(present)})",
-                    Where(file=v.ref, column=n)) for n in names if n is not None and n not in present]
+    return [
+        Problem(
+            f"no column named {n!r} in the {what} {v.ref} (columns: {', '.join(present)})",
+            Where(file=v.ref, column=n),
+        )
+        for n in names
+        if n is not None and n not in present
+    ]
 
 
 def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]) -> Path:
@@ -47,10 +53,17 @@ def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]
     return dest
 
 
-def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], *,
-                         subject_id: str | None = None, population: str | None = None,
-                         threshold: float | None = None, suppressed_marker: str = "*",
-                         suppressed_column: str | None = None) -> tuple[RiskReport, DatasetVersion]:
+def measure_version_risk(
+    ws: Workspace,
+    ref: str,
+    quasi_identifiers: list[str],
+    *,
+    subject_id: str | None = None,
+    population: str | None = None,
+    threshold: float | None = None,
+    suppressed_marker: str = "*",
+    suppressed_column: str | None = None,
+) -> tuple[RiskReport, DatasetVersion]:
     """The re-identification risk of version ``ref`` (``population``: another version holding it)."""
     from bulle.anonymization.risk import check_parameters, measure_risk
 
@@ -69,21 +82,38 @@ def measure_version_risk(ws: Workspace, ref: str, quasi_identifiers: list[str], 
     table = _as_text(ws, v, text, [suppressed_column] if suppressed_column else [])
     pop_table = _as_text(ws, pop, list(quasi_identifiers), []) if pop is not None else None
     try:
-        report = measure_risk(table, list(quasi_identifiers), subject_id=subject_id, population=pop_table,
-                              threshold=threshold, suppression_marker=suppressed_marker,
-                              suppressed_column=suppressed_column, engine=ws.engine)
+        report = measure_risk(
+            table,
+            list(quasi_identifiers),
+            subject_id=subject_id,
+            population=pop_table,
+            threshold=threshold,
+            suppression_marker=suppressed_marker,
+            suppressed_column=suppressed_column,
+            engine=ws.engine,
+        )
     finally:
         table.unlink(missing_ok=True)
         if pop_table is not None:
             pop_table.unlink(missing_ok=True)
-    ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
-        "columns": [c for c in (*text, suppressed_column) if c], "rows": v.row_count,
-        "purpose": "risk measurement", "population": pop.ref if pop is not None else None}))
+    ws.emit(
+        ev.DatasetRead(
+            actor=ws.actor,
+            target=v.ref,
+            details={
+                "columns": [c for c in (*text, suppressed_column) if c],
+                "rows": v.row_count,
+                "purpose": "risk measurement",
+                "population": pop.ref if pop is not None else None,
+            },
+        )
+    )
     return report, v
 
 
-def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: str,
-                    make_rows: RowsBuilder) -> tuple[list[list[str]], DatasetVersion]:
+def build_hierarchy(
+    ws: Workspace, ref: str, column: str, output: Path, kind: str, make_rows: RowsBuilder
+) -> tuple[list[list[str]], DatasetVersion]:
     """Build a hierarchy from ``column`` of version ``ref`` and write it (ARX format) to ``output``.
 
     Bad values are located by row: ``Where(file=REF, line=ROW, column=COLUMN)``, ROW from 1 in
@@ -102,26 +132,51 @@ def build_hierarchy(ws: Workspace, ref: str, column: str, output: Path, kind: st
     from bulle.outputs import write_text  # only a regular file is replaced, mode 0600
 
     write_text(output, "".join(";".join(r) + "\n" for r in rows), (".csv",))
-    ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details={
-        "format": "hierarchy", "kind": kind, "columns": [column], "leaves": len(rows),
-        "content_hash": sha256_file(output)}))
+    ws.emit(
+        ev.DatasetExported(
+            actor=ws.actor,
+            target=v.ref,
+            details={
+                "format": "hierarchy",
+                "kind": kind,
+                "columns": [column],
+                "leaves": len(rows),
+                "content_hash": sha256_file(output),
+            },
+        )
+    )
     return rows, v
 
 
-def check_risk_options(quasi_identifiers: list[str], threshold: float | None, subject_id: str | None,
-                       suppressed_column: str | None) -> None:
+def check_risk_options(
+    quasi_identifiers: list[str],
+    threshold: float | None,
+    subject_id: str | None,
+    suppressed_column: str | None,
+) -> None:
     """The options of a risk measurement, checked before any file or version is opened
     (``threshold`` None: the setting ``anonymize.risk_threshold``)."""
     from bulle.anonymization.risk import DEFAULT_THRESHOLD, check_parameters
 
-    check_parameters(list(quasi_identifiers), DEFAULT_THRESHOLD if threshold is None else threshold,
-                     subject_id, suppressed_column)
+    check_parameters(
+        list(quasi_identifiers),
+        DEFAULT_THRESHOLD if threshold is None else threshold,
+        subject_id,
+        suppressed_column,
+    )
 
 
-def measure_file_risk(input_path: Path, quasi_identifiers: list[str], *, subject_id: str | None = None,
-                      population: Path | None = None, threshold: float | None = None,
-                      suppressed_marker: str = "*", suppressed_column: str | None = None,
-                      delimiter: str | None = None) -> RiskReport:
+def measure_file_risk(
+    input_path: Path,
+    quasi_identifiers: list[str],
+    *,
+    subject_id: str | None = None,
+    population: Path | None = None,
+    threshold: float | None = None,
+    suppressed_marker: str = "*",
+    suppressed_column: str | None = None,
+    delimiter: str | None = None,
+) -> RiskReport:
     """`bulle risk --input FILE`: CSV read as text (values compare as written), Parquet as it is.
     ``threshold`` None: the setting ``anonymize.risk_threshold`` (no workspace, so from the
     environment or the built-in default)."""
@@ -135,15 +190,32 @@ def measure_file_risk(input_path: Path, quasi_identifiers: list[str], *, subject
     check_risk_options(quasi_identifiers, threshold, subject_id, suppressed_column)
     engine = DuckDBEngine()
     with tempfile.TemporaryDirectory(prefix="bulle-risk-") as tmp:
-        data = _file_as_parquet(engine, input_path, Path(tmp) / "table.parquet", delimiter,
-                                [*quasi_identifiers, subject_id, suppressed_column])
+        data = _file_as_parquet(
+            engine,
+            input_path,
+            Path(tmp) / "table.parquet",
+            delimiter,
+            [*quasi_identifiers, subject_id, suppressed_column],
+        )
         pop = None
         if population is not None:
-            pop = _file_as_parquet(engine, population, Path(tmp) / "population.parquet", delimiter,
-                                   list(quasi_identifiers))
-        return measure_risk(data, list(quasi_identifiers), subject_id=subject_id, population=pop,
-                            threshold=threshold, suppression_marker=suppressed_marker,
-                            suppressed_column=suppressed_column, engine=engine)
+            pop = _file_as_parquet(
+                engine,
+                population,
+                Path(tmp) / "population.parquet",
+                delimiter,
+                list(quasi_identifiers),
+            )
+        return measure_risk(
+            data,
+            list(quasi_identifiers),
+            subject_id=subject_id,
+            population=pop,
+            threshold=threshold,
+            suppression_marker=suppressed_marker,
+            suppressed_column=suppressed_column,
+            engine=engine,
+        )
 
 
 def write_risk_html(report: RiskReport, source: str, output: Path) -> str:
@@ -155,8 +227,9 @@ def write_risk_html(report: RiskReport, source: str, output: Path) -> str:
     return str(output)
 
 
-def _file_as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
-                     needed: list[str | None]) -> Path:
+def _file_as_parquet(
+    engine, src: Path, dest: Path, delimiter: str | None, needed: list[str | None]
+) -> Path:
     """A Parquet copy of the input (CSV read as text), checked to hold the needed columns."""
     from bulle.storage.csv_checks import check_regular_file
     from bulle.storage.engine import CsvOptions
@@ -165,13 +238,20 @@ def _file_as_parquet(engine, src: Path, dest: Path, delimiter: str | None,
     if src.suffix.lower() == ".parquet":
         stats = engine.parquet_to_parquet(src, dest)
     else:
-        stats = engine.csv_to_parquet(src, dest, CsvOptions(delimiter=delimiter, header=True,
-                                                            all_varchar=True))
+        stats = engine.csv_to_parquet(
+            src, dest, CsvOptions(delimiter=delimiter, header=True, all_varchar=True)
+        )
     names = [c["name"] for c in stats.schema]
     missing = [n for n in needed if n is not None and n not in names]
     if missing:
         raise ValidationError.from_problems(
             f"columns missing from {src}",
-            [Problem(f"no column named {n!r} (columns: {', '.join(names)})",
-                     Where(file=str(src), column=n)) for n in missing])
+            [
+                Problem(
+                    f"no column named {n!r} (columns: {', '.join(names)})",
+                    Where(file=str(src), column=n),
+                )
+                for n in missing
+            ],
+        )
     return dest

@@ -19,7 +19,9 @@ def json_rows(table: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
     return python_rows(table)
 
 
-def text_dates(table: pa.Table | pa.RecordBatch, *, always: bool = False) -> pa.Table | pa.RecordBatch:
+def text_dates(
+    table: pa.Table | pa.RecordBatch, *, always: bool = False
+) -> pa.Table | pa.RecordBatch:
     """Temporal columns as text (all of them with ``always``, else those Python cannot hold)."""
     from bulle.storage.python_values import with_text_dates
 

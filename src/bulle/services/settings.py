@@ -38,8 +38,13 @@ class SettingChange:
     source: str  # where the value in force now comes from
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "old": self.old, "new": self.new, "effective": self.effective,
-                "source": self.source}
+        return {
+            "name": self.name,
+            "old": self.old,
+            "new": self.new,
+            "effective": self.effective,
+            "source": self.source,
+        }
 
 
 def list_settings(ws: Workspace) -> list[table.Resolved]:
@@ -56,7 +61,9 @@ def set_setting(ws: Workspace, name: str, value: str) -> SettingChange:
     """
     setting = table.BY_NAME.get(name)
     if setting is None:
-        raise NotFoundError(f"unknown setting {name!r} (known: {', '.join(table.BY_NAME)})", Where(field=name))
+        raise NotFoundError(
+            f"unknown setting {name!r} (known: {', '.join(table.BY_NAME)})", Where(field=name)
+        )
     decision = can_change_setting(ws.actor, name, setting.changed_by)
     if not decision.allowed:
         raise AccessDenied(decision.reason)
@@ -74,23 +81,35 @@ def set_setting(ws: Workspace, name: str, value: str) -> SettingChange:
         new_config = tomllib.loads(rewritten)
         expected = dict(file_values, **{name: new})
         others = {k: v for k, v in config.items() if k != "settings"}
-        if (dict(table.flatten(new_config.get("settings") or {})) != expected
-                or {k: v for k, v in new_config.items() if k != "settings"} != others):
-            raise ConflictError(f"the [settings] table of {CONFIG} is written in a form Bulle cannot "
-                                f"rewrite safely: set {name} by editing the file", Where(file=str(path)))
+        if (
+            dict(table.flatten(new_config.get("settings") or {})) != expected
+            or {k: v for k, v in new_config.items() if k != "settings"} != others
+        ):
+            raise ConflictError(
+                f"the [settings] table of {CONFIG} is written in a form Bulle cannot "
+                f"rewrite safely: set {name} by editing the file",
+                Where(file=str(path)),
+            )
         resolved = table.resolve(new_config.get("settings"), os.environ, file=str(path))
         atomic_write_text(path, rewritten)
     ws.config = new_config
     ws.settings = resolved
     now = resolved.resolved(name)
-    ws.emit(SettingChanged(actor=ws.actor, target=f"setting:{name}",
-                           details={"name": name, "old": old, "new": new, "source": now.source}))
+    ws.emit(
+        SettingChanged(
+            actor=ws.actor,
+            target=f"setting:{name}",
+            details={"name": name, "old": old, "new": new, "source": now.source},
+        )
+    )
     return SettingChange(name, old, new, now.source == "bulle.toml", now.source)
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 _ARRAY_HEADER = re.compile(r"^\s*\[\[")
-_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
+_KEY = re.compile(
+    r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
+)
 
 
 def _key_name(raw: str) -> str:
@@ -118,9 +137,12 @@ def rewrite(text: str, name: str, value: int | float | str) -> str:
             if current == "settings" and settings_at is None:
                 settings_at = len(out)
             continue
-        if current is not None and (current == "settings" or current.startswith("settings.")) \
-                and (k := _KEY.match(line)):
-            full = f"{current}.{_key_name(k.group(1))}"[len("settings."):]
+        if (
+            current is not None
+            and (current == "settings" or current.startswith("settings."))
+            and (k := _KEY.match(line))
+        ):
+            full = f"{current}.{_key_name(k.group(1))}"[len("settings.") :]
             if full == name:
                 continue
         out.append(line)
@@ -140,4 +162,3 @@ def _toml_value(value: int | float | str) -> str:
     if isinstance(value, str):
         return json.dumps(value)  # a TOML basic string for the values settings allow
     return repr(value)
-

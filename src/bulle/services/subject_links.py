@@ -58,8 +58,12 @@ class Identifiers:
     """What locates the person: per kind, the normalized values; the raw values of each kind give
     the pseudonyms (a pseudonymized column was normalized by its own kind, or as plain text)."""
 
-    values: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in (SUBJECT_ID, *LINK_KINDS)})
-    raw: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in (SUBJECT_ID, *LINK_KINDS)})
+    values: dict[str, set[str]] = field(
+        default_factory=lambda: {k: set() for k in (SUBJECT_ID, *LINK_KINDS)}
+    )
+    raw: dict[str, set[str]] = field(
+        default_factory=lambda: {k: set() for k in (SUBJECT_ID, *LINK_KINDS)}
+    )
     tokens: set[str] = field(default_factory=set)
 
     def add(self, kind: str, raw: str | None, normalized: str | None) -> bool:
@@ -68,7 +72,9 @@ class Identifiers:
         if not _usable(kind, normalized) or raw in self.raw[kind]:
             return False
         self.values[kind].add(normalized)  # type: ignore[arg-type]
-        self.raw[kind].add(raw)  # another spelling: a copy pseudonymized as plain text has its own token
+        self.raw[kind].add(
+            raw
+        )  # another spelling: a copy pseudonymized as plain text has its own token
         return True
 
     def compute_tokens(self, keys: dict[str, bytes]) -> None:
@@ -84,13 +90,19 @@ class Identifiers:
         return {**{k: len(v) for k, v in self.values.items()}, PSEUDONYM: len(self.tokens)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"values": {k: sorted(v) for k, v in self.values.items()},
-                "raw": {k: sorted(v) for k, v in self.raw.items()}, "tokens": sorted(self.tokens)}
+        return {
+            "values": {k: sorted(v) for k, v in self.values.items()},
+            "raw": {k: sorted(v) for k, v in self.raw.items()},
+            "tokens": sorted(self.tokens),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Identifiers:
-        return cls({k: set(v) for k, v in d["values"].items()}, {k: set(v) for k, v in d["raw"].items()},
-                   set(d["tokens"]))
+        return cls(
+            {k: set(v) for k, v in d["values"].items()},
+            {k: set(v) for k, v in d["raw"].items()},
+            set(d["tokens"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,8 +117,14 @@ class Link:
 def matches(links: list[Link], ids: Identifiers) -> list[ValueIn]:
     """What the engine matches: the rows holding one of the person's identifiers, one predicate
     per link (compared after the normalization of the link's kind)."""
-    return [ValueIn(link.column, frozenset(ids.tokens if link.kind == PSEUDONYM else ids.values[link.kind]),
-                    link.kind if link.kind in LINK_KINDS else None) for link in links]
+    return [
+        ValueIn(
+            link.column,
+            frozenset(ids.tokens if link.kind == PSEUDONYM else ids.values[link.kind]),
+            link.kind if link.kind in LINK_KINDS else None,
+        )
+        for link in links
+    ]
 
 
 @dataclass
@@ -129,10 +147,16 @@ class SearchResult:
         return [s for s in self.searched.values() if s.rows]
 
     def searched_list(self) -> list[dict[str, Any]]:
-        return [{"ref": s.version.ref, "columns": [x.to_dict() for x in s.links], "rows_matched": s.rows,
-                 "linked_by": sorted(s.matched),
-                 **({"columns_not_searched": s.unsearchable} if s.unsearchable else {})}
-                for s in self.searched.values()]
+        return [
+            {
+                "ref": s.version.ref,
+                "columns": [x.to_dict() for x in s.links],
+                "rows_matched": s.rows,
+                "linked_by": sorted(s.matched),
+                **({"columns_not_searched": s.unsearchable} if s.unsearchable else {}),
+            }
+            for s in self.searched.values()
+        ]
 
     def not_searched_list(self) -> list[dict[str, str]]:
         return [{"ref": ref, "reason": why} for ref, why in self.not_searched.items()]
@@ -142,7 +166,7 @@ def pseudonym_keys(ws: Workspace) -> dict[str, bytes]:
     """Every pseudonym key still in the key folder, by id (old keys stay after a rotation)."""
     out = {}
     for p in sorted(ws.keys.dir.glob("pseudonym-*.key")):
-        key_id = p.name[len("pseudonym-"):-len(".key")]
+        key_id = p.name[len("pseudonym-") : -len(".key")]
         out[key_id] = ws.keys.pseudonym_key(key_id)[1]
     return out
 
@@ -167,9 +191,14 @@ def links_of(ws: Workspace, v: DatasetVersion) -> tuple[list[Link], str | None]:
     if v.kind is VersionKind.ANONYMIZE or not v.personal_data:
         return [], "anonymized release: the person cannot be located in it (no identifying column)"
     if weak:
-        return [], (f"only names, addresses or other non-unique identifiers ({', '.join(weak)}) identify "
-                    "people here: rows are never matched on them alone; review by hand")
-    return [], "no column links rows to a person (no subject id, NIR, e-mail, telephone or pseudonym)"
+        return [], (
+            f"only names, addresses or other non-unique identifiers ({', '.join(weak)}) identify "
+            "people here: rows are never matched on them alone; review by hand"
+        )
+    return (
+        [],
+        "no column links rows to a person (no subject id, NIR, e-mail, telephone or pseudonym)",
+    )
 
 
 def search(ws: Workspace, subject_id: str) -> SearchResult:
@@ -181,7 +210,9 @@ def search(ws: Workspace, subject_id: str) -> SearchResult:
     not_searched: dict[str, str] = {}
     for v in ws.catalog.versions():
         if v.status is VersionStatus.NEEDS_RECOMPUTE:
-            not_searched[v.ref] = "withheld (needs recomputation): its file was removed by an earlier erasure"
+            not_searched[v.ref] = (
+                "withheld (needs recomputation): its file was removed by an earlier erasure"
+            )
             continue
         links, why = links_of(ws, v)
         if why:
@@ -221,6 +252,12 @@ def _missing_keys(ws: Workspace, searched: dict[str, VersionSearch], known: set[
         for col in [x.column for x in s.links if x.kind == PSEUDONYM]:
             gone = sorted(ws.engine.token_key_ids(ws.path_of(s.version), col, TOKEN_PREFIX) - known)
             if gone:
-                s.unsearchable.append({"column": col, "reason": (
-                    f"pseudonyms under key {', '.join(gone)}, which is no longer in the key folder: "
-                    "the person's pseudonym cannot be computed")})
+                s.unsearchable.append(
+                    {
+                        "column": col,
+                        "reason": (
+                            f"pseudonyms under key {', '.join(gone)}, which is no longer in the key folder: "
+                            "the person's pseudonym cannot be computed"
+                        ),
+                    }
+                )

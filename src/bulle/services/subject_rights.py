@@ -35,7 +35,14 @@ __all__ = ["access_report", "erase_subject", "index_version", "subject_column", 
 
 
 def subject_column(ws: Workspace, v: DatasetVersion) -> str | None:
-    return next((r.column for r in ws.catalog.roles(v.dataset, v.number) if r.role is ColumnRole.SUBJECT_ID), None)
+    return next(
+        (
+            r.column
+            for r in ws.catalog.roles(v.dataset, v.number)
+            if r.role is ColumnRole.SUBJECT_ID
+        ),
+        None,
+    )
 
 
 def index_version(ws: Workspace, v: DatasetVersion) -> int:
@@ -74,31 +81,69 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
     for v in ws.catalog.versions():
         if v.ref in holders:
             s = holders[v.ref]
-            versions.append({"ref": v.ref, "kind": v.kind.value, "rows": s.rows, "status": v.status.value,
-                             "linked_by": sorted(s.matched),
-                             **({"derived_from": v.parents} if v.ref in derived else {})})
+            versions.append(
+                {
+                    "ref": v.ref,
+                    "kind": v.kind.value,
+                    "rows": s.rows,
+                    "status": v.status.value,
+                    "linked_by": sorted(s.matched),
+                    **({"derived_from": v.parents} if v.ref in derived else {}),
+                }
+            )
         elif v.ref in derived:
-            versions.append({"ref": v.ref, "kind": v.kind.value, "rows": None, "status": v.status.value,
-                             "derived_from": v.parents})
+            versions.append(
+                {
+                    "ref": v.ref,
+                    "kind": v.kind.value,
+                    "rows": None,
+                    "status": v.status.value,
+                    "derived_from": v.parents,
+                }
+            )
     reads = []
-    for r in st.reads_of([(x["ref"].rpartition("@")[0], int(x["ref"].rpartition("@")[2])) for x in versions]):
+    for r in st.reads_of(
+        [(x["ref"].rpartition("@")[0], int(x["ref"].rpartition("@")[2])) for x in versions]
+    ):
         purpose = purposes.get(r["purpose"])
         at = dt.datetime.fromisoformat(r["at"])
-        if purpose is None or any(visible_at(purpose, led, s, at) for led, s in zip(ledgers, linked_ids, strict=True)):
-            reads.append({"project": r["project"], "purpose": r["purpose"], "version": f"{r['dataset']}@{r['number']}",
-                          "at": r["at"], "by": r["actor"]})
+        if purpose is None or any(
+            visible_at(purpose, led, s, at) for led, s in zip(ledgers, linked_ids, strict=True)
+        ):
+            reads.append(
+                {
+                    "project": r["project"],
+                    "purpose": r["purpose"],
+                    "version": f"{r['dataset']}@{r['number']}",
+                    "at": r["at"],
+                    "by": r["actor"],
+                }
+            )
     report = {
         "subject": subject_id,
         "versions": versions,
         "reads": reads,
         "choices": [c for s in linked_ids for c in st.choices_of(s)],
-        "searched": [s for s in found.searched_list()  # a person is told where they are, not every dataset
-                     if s["rows_matched"] or ws.actor.role is not Role.SUBJECT],
+        "searched": [
+            s
+            for s in found.searched_list()  # a person is told where they are, not every dataset
+            if s["rows_matched"] or ws.actor.role is not Role.SUBJECT
+        ],
         "not_searched": found.not_searched_list(),
         "identifiers_linked": found.identifiers.counts(),
         "generated_at": iso(now_utc()),
     }
-    ws.emit(ev.SubjectAccessReport(actor=ws.actor, target=subject_ref(ws, subject_id), details={
-        "versions": len(versions), "reads": len(reads), "searched": len(report["searched"]),
-        "not_searched": len(report["not_searched"]), "identifiers_linked": report["identifiers_linked"]}))
+    ws.emit(
+        ev.SubjectAccessReport(
+            actor=ws.actor,
+            target=subject_ref(ws, subject_id),
+            details={
+                "versions": len(versions),
+                "reads": len(reads),
+                "searched": len(report["searched"]),
+                "not_searched": len(report["not_searched"]),
+                "identifiers_linked": report["identifiers_linked"],
+            },
+        )
+    )
     return report

@@ -50,17 +50,26 @@ def detect_file(request: TextFileRequest, *, progress: bool = False) -> TextDete
     docs = 0
     with atomic_output(request.output) as f:
         for doc, ents in _documents_and_entities(request, config, progress):
-            record = dict(doc.record) if doc.record is not None else {"id": doc.id, "text": doc.text}
+            record = (
+                dict(doc.record) if doc.record is not None else {"id": doc.id, "text": doc.text}
+            )
             record["entities"] = [e.to_dict() for e in ents]
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             counts.update(e.label for e in ents)
             docs += 1
-    return TextDetection(request.input, request.output, docs, sum(counts.values()),
-                         dict(sorted(counts.items())))
+    return TextDetection(
+        request.input, request.output, docs, sum(counts.values()), dict(sorted(counts.items()))
+    )
 
 
-def deidentify_file(request: TextFileRequest, operator: str, *, key_file: str | None = None,
-                    subject_field: str | None = None, progress: bool = False) -> TextDeidentification:
+def deidentify_file(
+    request: TextFileRequest,
+    operator: str,
+    *,
+    key_file: str | None = None,
+    subject_field: str | None = None,
+    progress: bool = False,
+) -> TextDeidentification:
     """Write the input with its personal data replaced by ``operator`` (same format as the input)."""
     from bulle.text.inputs import atomic_output, kind_of
     from bulle.text.operators import get_operator
@@ -76,7 +85,11 @@ def deidentify_file(request: TextFileRequest, operator: str, *, key_file: str | 
     with atomic_output(request.output) as f:
         for doc, ents in _documents_and_entities(request, config, progress):
             subject = None
-            if subject_field and doc.record is not None and doc.record.get(subject_field) is not None:
+            if (
+                subject_field
+                and doc.record is not None
+                and doc.record.get(subject_field) is not None
+            ):
                 subject = str(doc.record[subject_field])
             new = op.apply(doc.text, ents, subject=subject, keyed=keyed)
             if jsonl:
@@ -88,8 +101,15 @@ def deidentify_file(request: TextFileRequest, operator: str, *, key_file: str | 
                 f.write(new)
             counts.update(e.label for e in ents)
             docs += 1
-    return TextDeidentification(request.input, request.output, operator, docs, sum(counts.values()),
-                                dict(sorted(counts.items())), key_file is not None)
+    return TextDeidentification(
+        request.input,
+        request.output,
+        operator,
+        docs,
+        sum(counts.values()),
+        dict(sorted(counts.items())),
+        key_file is not None,
+    )
 
 
 def evaluate_files(gold: str, pred: str) -> dict[str, Any]:
@@ -115,8 +135,10 @@ def read_key(key_file: str | None) -> bytes | None:
         raise InputError(f"key file not found: {p}", where=Where(file=str(p)))
     key = p.read_bytes().strip()
     if len(key) < 16:
-        raise InputError("key file holds fewer than 16 bytes: too short to be a secret key",
-                         where=Where(file=str(p)))
+        raise InputError(
+            "key file holds fewer than 16 bytes: too short to be a secret key",
+            where=Where(file=str(p)),
+        )
     return key
 
 
@@ -125,19 +147,24 @@ def same_kind(out: str | Path, kind: str) -> None:
     from bulle.text.inputs import kind_of
 
     if kind_of(Path(out)) != kind:
-        raise InputError(f"this output is {'JSON Lines: use .jsonl' if kind == 'jsonl' else 'text: use .txt'}",
-                         Where(file=str(out), field="--output"))
+        raise InputError(
+            f"this output is {'JSON Lines: use .jsonl' if kind == 'jsonl' else 'text: use .txt'}",
+            Where(file=str(out), field="--output"),
+        )
 
 
 def _config(request: TextFileRequest) -> Any:
     from bulle.text.config import DEFAULT_RECORD_PATTERNS, DetectorConfig
 
     patterns = DEFAULT_RECORD_PATTERNS + tuple(request.record_patterns)
-    return DetectorConfig(record_patterns=patterns, **({"model": request.model} if request.model else {}))
+    return DetectorConfig(
+        record_patterns=patterns, **({"model": request.model} if request.model else {})
+    )
 
 
-def _documents_and_entities(request: TextFileRequest, config: Any,
-                            progress: bool) -> Iterator[tuple[Any, list[Any]]]:
+def _documents_and_entities(
+    request: TextFileRequest, config: Any, progress: bool
+) -> Iterator[tuple[Any, list[Any]]]:
     """Yield (document, entities) in input order, streaming."""
     from bulle.text.inputs import read_documents
     from bulle.text.service import iter_detect

@@ -32,8 +32,16 @@ if TYPE_CHECKING:
 
     from bulle.workspace import Workspace
 
-FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
-           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,9 @@ class DatasetProfile(Result):
     columns: list[dict[str, Any]]
 
 
-def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list[ColumnRoleAssignment]:
+def require_confirmed_roles(
+    ws: Workspace, v: DatasetVersion, what: str
+) -> list[ColumnRoleAssignment]:
     """A release or a pseudonymization acts on roles: suggestions are not decisions.
 
     Roles are suggested from names and sampled values and can be wrong (an opaque column of names
@@ -71,38 +81,60 @@ def require_confirmed_roles(ws: Workspace, v: DatasetVersion, what: str) -> list
         if r is None:
             problems.append(Problem(f"column {c['name']!r} has no role", Where(column=c["name"])))
         elif not r.confirmed:
-            problems.append(Problem(f"role not confirmed (suggested {r.role.value}: {r.reason})",
-                                    Where(column=c["name"])))
+            problems.append(
+                Problem(
+                    f"role not confirmed (suggested {r.role.value}: {r.reason})",
+                    Where(column=c["name"]),
+                )
+            )
     if problems:
         raise ValidationError.from_problems(
             f"cannot {what} {v.ref} before its column roles are confirmed (check them with "
             f"`bulle profile {v.dataset}`, then `bulle roles {v.dataset} --confirm` or "
-            "`--set COLUMN=ROLE`)", problems)
+            "`--set COLUMN=ROLE`)",
+            problems,
+        )
     return list(roles.values())
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
     if fmt:
         if fmt not in ("csv", "parquet", "jsonl"):
-            raise InputError(f"unknown format {fmt!r}: expected csv, parquet or jsonl", Where(field="--format"))
+            raise InputError(
+                f"unknown format {fmt!r}: expected csv, parquet or jsonl", Where(field="--format")
+            )
         return fmt
     found = FORMATS.get(inner_suffix(path))
     if found is None:
-        raise InputError(f"cannot tell the format from the extension {path.suffix!r}: use --format "
-                         "csv|parquet|jsonl", Where(file=str(path)))
+        raise InputError(
+            f"cannot tell the format from the extension {path.suffix!r}: use --format "
+            "csv|parquet|jsonl",
+            Where(file=str(path)),
+        )
     return found
 
 
 def _check_compression(path: Path, kind: str) -> None:
     """Only CSV is read through a decompressing stream (Parquet compresses inside the file)."""
     if compression_of(path) and kind != "csv":
-        raise InputError(f"a compressed {kind} file cannot be imported: decompress it, or use CSV "
-                         "(.csv.gz, .csv.zst)", Where(file=str(path)))
+        raise InputError(
+            f"a compressed {kind} file cannot be imported: decompress it, or use CSV "
+            "(.csv.gz, .csv.zst)",
+            Where(file=str(path)),
+        )
 
 
-def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: str | None = None,
-                 delimiter: str | None = None, header: bool | None = None, encoding: str = "utf-8",
-                 progress: bool = False) -> DatasetVersion:
+def import_table(
+    ws: Workspace,
+    source: str | Path | Any,
+    dataset: str,
+    *,
+    fmt: str | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    encoding: str = "utf-8",
+    progress: bool = False,
+) -> DatasetVersion:
     """Import a file (CSV, Parquet, JSONL) or an in-memory table (pandas, Arrow) as a new version."""
     access.can_administer(ws.actor, "import data", scope="vault").require()
     validate_dataset_name(dataset)
@@ -114,10 +146,17 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
             _check_compression(src, kind)
             if kind == "csv":
                 options = CsvOptions(delimiter=delimiter, header=header, encoding=encoding)
-                stats = _with_spinner(progress, f"importing {src.name}",
-                                      lambda: ws.engine.csv_to_parquet(src, tmp, options))
-                operation = {"name": "import", "format": "csv", "source": src.name,
-                             "options": {"delimiter": delimiter, "header": header, "encoding": encoding}}
+                stats = _with_spinner(
+                    progress,
+                    f"importing {src.name}",
+                    lambda: ws.engine.csv_to_parquet(src, tmp, options),
+                )
+                operation = {
+                    "name": "import",
+                    "format": "csv",
+                    "source": src.name,
+                    "options": {"delimiter": delimiter, "header": header, "encoding": encoding},
+                }
             elif kind == "parquet":
                 stats = ws.engine.parquet_to_parquet(src, tmp)
                 operation = {"name": "import", "format": "parquet", "source": src.name}
@@ -135,18 +174,41 @@ def import_table(ws: Workspace, source: str | Path | Any, dataset: str, *, fmt: 
         if stats.rows == 0:
             raise InputError("no rows to import", where)
         profile = ws.engine.profile(tmp, sample_rows=ws.settings["profile.sample_rows"])
-        roles = _carry_over(ws, dataset, suggest_roles(profile, Thresholds.from_settings(ws.settings)))
+        roles = _carry_over(
+            ws, dataset, suggest_roles(profile, Thresholds.from_settings(ws.settings))
+        )
         version = ws.commit_version(
-            tmp, dataset=dataset, kind=VersionKind.IMPORT, parents=[], operation=operation,
-            row_count=stats.rows, schema=stats.schema, roles=roles,
-            event=lambda v: ev.DatasetImported(actor=ws.actor, target=v.ref, details={
-                "format": operation["format"], "rows": v.row_count, "columns": len(v.schema),
-                "content_hash": v.content_hash}),
+            tmp,
+            dataset=dataset,
+            kind=VersionKind.IMPORT,
+            parents=[],
+            operation=operation,
+            row_count=stats.rows,
+            schema=stats.schema,
+            roles=roles,
+            event=lambda v: ev.DatasetImported(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    "format": operation["format"],
+                    "rows": v.row_count,
+                    "columns": len(v.schema),
+                    "content_hash": v.content_hash,
+                },
+            ),
         )
         with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_profile(dataset, version.number, _public_profile(profile))
-            ws.emit(ev.DatasetProfiled(actor=ws.actor, target=version.ref, details={
-                "columns": len(profile), **roles_details("suggested_roles", {r.column: r.role.value for r in roles})}))
+            ws.emit(
+                ev.DatasetProfiled(
+                    actor=ws.actor,
+                    target=version.ref,
+                    details={
+                        "columns": len(profile),
+                        **roles_details("suggested_roles", {r.column: r.role.value for r in roles}),
+                    },
+                )
+            )
         if any(r.role is ColumnRole.SUBJECT_ID for r in roles):
             from bulle.services.subject_rights import index_version
 
@@ -203,7 +265,9 @@ def _to_arrow(obj: Any) -> pa.Table:
             return pa.Table.from_pandas(obj, preserve_index=False)
     except ImportError:  # pragma: no cover - pandas is a dependency
         pass
-    raise InputError(f"cannot import a {type(obj).__name__}: give a file path, a pandas DataFrame or an Arrow table")
+    raise InputError(
+        f"cannot import a {type(obj).__name__}: give a file path, a pandas DataFrame or an Arrow table"
+    )
 
 
 def _public_profile(profile: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,7 +275,9 @@ def _public_profile(profile: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in col.items() if k != "sample"} for col in profile]
 
 
-def _carry_over(ws: Workspace, dataset: str, suggested: list[ColumnRoleAssignment]) -> list[ColumnRoleAssignment]:
+def _carry_over(
+    ws: Workspace, dataset: str, suggested: list[ColumnRoleAssignment]
+) -> list[ColumnRoleAssignment]:
     """A custodian's confirmed roles carry over to the next version for columns of the same name."""
     if dataset not in ws.catalog.dataset_names():
         return suggested
@@ -225,22 +291,38 @@ def list_datasets(ws: Workspace) -> list[dict[str, Any]]:
     for name in ws.catalog.dataset_names():
         versions = ws.catalog.versions(name)
         latest = versions[-1]
-        out.append({"name": name, "latest": latest.number, "versions": [_version_summary(v) for v in versions]})
+        out.append(
+            {
+                "name": name,
+                "latest": latest.number,
+                "versions": [_version_summary(v) for v in versions],
+            }
+        )
     return out
 
 
 def _version_summary(v: DatasetVersion) -> dict[str, Any]:
-    return {"ref": v.ref, "version": v.number, "kind": v.kind.value, "rows": v.row_count,
-            "columns": len(v.schema), "content_hash": v.content_hash, "parents": v.parents,
-            "created_at": v.created_at, "personal_data": v.personal_data, "status": v.status.value,
-            "pseudonymized": bool(v.operation.get("pseudonymized"))}
+    return {
+        "ref": v.ref,
+        "version": v.number,
+        "kind": v.kind.value,
+        "rows": v.row_count,
+        "columns": len(v.schema),
+        "content_hash": v.content_hash,
+        "parents": v.parents,
+        "created_at": v.created_at,
+        "personal_data": v.personal_data,
+        "status": v.status.value,
+        "pseudonymized": bool(v.operation.get("pseudonymized")),
+    }
 
 
 def resolve(ws: Workspace, ref: str, *, for_use: bool = True) -> DatasetVersion:
     v = ws.catalog.resolve(ref)
     if for_use and v.status is VersionStatus.NEEDS_RECOMPUTE:
-        raise WithheldError(f"{v.ref} is withheld: it needs recomputation after an erasure",
-                            Where(field="dataset"))
+        raise WithheldError(
+            f"{v.ref} is withheld: it needs recomputation after an erasure", Where(field="dataset")
+        )
     if for_use:
         refuse_if_erasure_pending(ws, v)
     return v
@@ -253,9 +335,11 @@ def refuse_if_erasure_pending(ws: Workspace, v: DatasetVersion) -> None:
 
     receipt = GovernanceStore(ws.catalog).pending_erasure_of(v.dataset, v.number)
     if receipt is not None:
-        raise WithheldError(f"{v.ref} is withheld while erasure {receipt} is pending: it is completed by the "
-                            "process running it or, if that process stopped, when the workspace is next opened",
-                            Where(field="dataset"))
+        raise WithheldError(
+            f"{v.ref} is withheld while erasure {receipt} is pending: it is completed by the "
+            "process running it or, if that process stopped, when the workspace is next opened",
+            Where(field="dataset"),
+        )
 
 
 def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> DatasetProfile:
@@ -272,19 +356,33 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> DatasetPr
         with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_profile(v.dataset, v.number, profile)
             ws.catalog.set_roles(v.dataset, v.number, roles)
-            ws.emit(ev.DatasetProfiled(actor=ws.actor, target=v.ref, details={"columns": len(profile)}))
+            ws.emit(
+                ev.DatasetProfiled(actor=ws.actor, target=v.ref, details={"columns": len(profile)})
+            )
     by_col = {r.column: r for r in roles}
     columns = []
     for col in profile:
         r = by_col.get(col["name"])
-        columns.append({**col, "role": r.role.value if r else None, "reason": r.reason if r else None,
-                        "confirmed": r.confirmed if r else False,
-                        "identifier_kind": r.identifier_kind if r else None})
+        columns.append(
+            {
+                **col,
+                "role": r.role.value if r else None,
+                "reason": r.reason if r else None,
+                "confirmed": r.confirmed if r else False,
+                "identifier_kind": r.identifier_kind if r else None,
+            }
+        )
     return DatasetProfile(v.dataset, v.number, v.ref, v.row_count, columns)
 
 
-def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *, confirm_all: bool = False,
-              roles_file: Path | None = None) -> list[ColumnRoleAssignment]:
+def set_roles(
+    ws: Workspace,
+    ref: str,
+    changes: dict[str, str] | None = None,
+    *,
+    confirm_all: bool = False,
+    roles_file: Path | None = None,
+) -> list[ColumnRoleAssignment]:
     """Confirm suggested roles and/or override some; every problem is reported at once."""
     access.can_administer(ws.actor, "set column roles", scope="vault").require()
     v = resolve(ws, ref)
@@ -301,30 +399,51 @@ def set_roles(ws: Workspace, ref: str, changes: dict[str, str] | None = None, *,
     valid = {r.value for r in ColumnRole}
     for col, (role, where) in wanted.items():
         if col not in current:
-            problems.append(Problem(f"unknown column {col!r} (columns: {', '.join(current)})", where))
+            problems.append(
+                Problem(f"unknown column {col!r} (columns: {', '.join(current)})", where)
+            )
         if role not in valid:
-            problems.append(Problem(f"unknown role {role!r} for {col!r}: expected one of {', '.join(sorted(valid))}",
-                                    where))
+            problems.append(
+                Problem(
+                    f"unknown role {role!r} for {col!r}: expected one of {', '.join(sorted(valid))}",
+                    where,
+                )
+            )
     result = []
     for col, r in current.items():
         if col in wanted and wanted[col][0] in valid:
             role = ColumnRole(wanted[col][0])
-            reason = r.reason if role is r.role else f"set by {ws.actor.name} (suggested {r.role.value}: {r.reason})"
+            reason = (
+                r.reason
+                if role is r.role
+                else f"set by {ws.actor.name} (suggested {r.role.value}: {r.reason})"
+            )
             result.append(replace(r, role=role, reason=reason, confirmed=True))
         else:
             result.append(replace(r, confirmed=r.confirmed or confirm_all))
     subject_ids = [r.column for r in result if r.role is ColumnRole.SUBJECT_ID]
     if len(subject_ids) > 1:
-        problems.append(Problem(f"at most one subject_id column per dataset, got {', '.join(subject_ids)}",
-                                Where(field="roles")))
+        problems.append(
+            Problem(
+                f"at most one subject_id column per dataset, got {', '.join(subject_ids)}",
+                Where(field="roles"),
+            )
+        )
     if problems:
         raise ValidationError.from_problems(f"roles for {v.ref} not changed", problems)
     old_subject = [c for c, r in current.items() if r.role is ColumnRole.SUBJECT_ID]
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_roles(v.dataset, v.number, result)
-        ws.emit(ev.RolesConfirmed(actor=ws.actor, target=v.ref, details={
-            **roles_details("roles", {r.column: r.role.value for r in result}),
-            **roles_details("confirmed", [r.column for r in result if r.confirmed])}))
+        ws.emit(
+            ev.RolesConfirmed(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    **roles_details("roles", {r.column: r.role.value for r in result}),
+                    **roles_details("confirmed", [r.column for r in result if r.confirmed]),
+                },
+            )
+        )
     if subject_ids != old_subject and v.kind is VersionKind.IMPORT:
         from bulle.services.subject_rights import index_version
 
@@ -346,30 +465,52 @@ def read_roles_file(path: Path) -> dict[str, tuple[str, Where]]:
     roles = doc.get("roles")
     if not isinstance(roles, dict):
         raise InputError("expected a [roles] table mapping column names to roles", where)
-    bad = [Problem(f"role of {k!r} must be a string", Where(file=str(path), field=k))
-           for k, val in roles.items() if not isinstance(val, str)]
+    bad = [
+        Problem(f"role of {k!r} must be a string", Where(file=str(path), field=k))
+        for k, val in roles.items()
+        if not isinstance(val, str)
+    ]
     if bad:
         raise ValidationError.from_problems(f"invalid roles file {path}", bad)
     return {k: (val, Where(file=str(path), field=k)) for k, val in roles.items()}
 
 
-def read_table(ws: Workspace, ref: str, *, columns: list[str] | None = None, limit: int | None = None,
-               purpose: str = "custodian") -> pa.Table:
+def read_table(
+    ws: Workspace,
+    ref: str,
+    *,
+    columns: list[str] | None = None,
+    limit: int | None = None,
+    purpose: str = "custodian",
+) -> pa.Table:
     access.can_administer(ws.actor, "read a dataset directly", scope="vault").require()
     v = resolve(ws, ref)
     if columns:
         names = {c["name"] for c in v.schema}
         missing = [c for c in columns if c not in names]
         if missing:
-            raise InputError(f"unknown column(s) {', '.join(map(repr, missing))} in {v.ref}", Where(field="columns"))
+            raise InputError(
+                f"unknown column(s) {', '.join(map(repr, missing))} in {v.ref}",
+                Where(field="columns"),
+            )
     table = ws.engine.read_table(ws.path_of(v), columns, limit)
-    ws.emit(ev.DatasetRead(actor=ws.actor, target=v.ref, details={
-        "columns": columns or [c["name"] for c in v.schema], "rows": table.num_rows, "purpose": purpose}))
+    ws.emit(
+        ev.DatasetRead(
+            actor=ws.actor,
+            target=v.ref,
+            details={
+                "columns": columns or [c["name"] for c in v.schema],
+                "rows": table.num_rows,
+                "purpose": purpose,
+            },
+        )
+    )
     return table
 
 
-def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
-                 keep_formulas: bool = False) -> TableExport:
+def export_table(
+    ws: Workspace, ref: str, out: Path, fmt: str | None = None, *, keep_formulas: bool = False
+) -> TableExport:
     """Write a version to a file (``bulle.outputs`` rules: only a regular file is replaced, 0600).
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless ``keep_formulas``
@@ -384,8 +525,10 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     check_output(out)
     fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}.get(out.suffix.lower())
     if fmt not in ("csv", "parquet", "jsonl"):
-        raise InputError("cannot tell the output format: use a .csv, .parquet or .jsonl name, or --format",
-                         Where(file=str(out)))
+        raise InputError(
+            "cannot tell the output format: use a .csv, .parquet or .jsonl name, or --format",
+            Where(file=str(out)),
+        )
     with atomic_output(out) as tmp:
         ws.engine.export(ws.path_of(v), tmp, fmt, keep_formulas=keep_formulas)
     digest = sha256_file(out)
@@ -393,4 +536,6 @@ def export_table(ws: Workspace, ref: str, out: Path, fmt: str | None = None, *,
     if fmt == "csv":
         details["keep_formulas"] = keep_formulas
     ws.emit(ev.DatasetExported(actor=ws.actor, target=v.ref, details=details))
-    return TableExport(v.ref, str(out), fmt, v.row_count, digest, fmt == "csv" and not keep_formulas)
+    return TableExport(
+        v.ref, str(out), fmt, v.row_count, digest, fmt == "csv" and not keep_formulas
+    )

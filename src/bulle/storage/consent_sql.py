@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from bulle.governance.subject_filter import SubjectFilter
 
 
-
-
 @dataclass(frozen=True)
 class Tokenization:
     """How the subject column of a pseudonymized version was made from raw ids."""
@@ -48,21 +46,27 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    last = int(catalog.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0])
+    last = int(
+        catalog.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0]
+    )
     prefix = f"choices-tok-{tokens.key_id}-{tokens.kind or 'text'}-" if tokens else "choices-raw-"
     path = cache_dir / f"{prefix}{last}.parquet"  # seq only grows; an erasure empties the cache
     if path.exists():
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
-    rows = catalog.con.execute("SELECT seq, subject_id, purpose, kind, at FROM subject_events").fetchall()
+    rows = catalog.con.execute(
+        "SELECT seq, subject_id, purpose, kind, at FROM subject_events"
+    ).fetchall()
     cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
-    table = pa.table({
-        "seq": pa.array(cols[0], pa.int64()),
-        "subject_id": pa.array(cols[1], pa.string()),
-        "purpose": pa.array(cols[2], pa.string()),
-        "kind": pa.array(cols[3], pa.string()),
-        "event_at": pa.array(cols[4], pa.string()),
-    })
+    table = pa.table(
+        {
+            "seq": pa.array(cols[0], pa.int64()),
+            "subject_id": pa.array(cols[1], pa.string()),
+            "purpose": pa.array(cols[2], pa.string()),
+            "kind": pa.array(cols[3], pa.string()),
+            "event_at": pa.array(cols[4], pa.string()),
+        }
+    )
     if tokens is not None:
         from bulle.vault.pseudonymize import normalize, token
 
@@ -78,8 +82,11 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
     pq.write_table(table, tmp)
     _write_state(tmp, state_path(path), "token" if tokens else "subject_id")
     tmp.replace(path)
-    stale = [*cache_dir.glob(f"{prefix}*.parquet"), *cache_dir.glob(f"state-{prefix}*.parquet"),
-             *cache_dir.glob("hidden-*.parquet")]
+    stale = [
+        *cache_dir.glob(f"{prefix}*.parquet"),
+        *cache_dir.glob(f"state-{prefix}*.parquet"),
+        *cache_dir.glob("hidden-*.parquet"),
+    ]
     for old in stale:  # built from older snapshots
         if old not in (path, state_path(path)):
             old.unlink(missing_ok=True)
@@ -116,13 +123,17 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     tmp.replace(dest)
 
 
-def _hidden_list(data: Path, subject_column: str, consenting: str, choices: Path, purpose: Purpose) -> Path:
+def _hidden_list(
+    data: Path, subject_column: str, consenting: str, choices: Path, purpose: Purpose
+) -> Path:
     """People present in ``data`` who may not be seen (the complement of the consenting set)."""
     import hashlib
 
     import duckdb
 
-    key = hashlib.sha256(f"{data}\x00{choices.name}\x00{purpose.name}\x00{purpose.objection_applies}".encode())
+    key = hashlib.sha256(
+        f"{data}\x00{choices.name}\x00{purpose.name}\x00{purpose.objection_applies}".encode()
+    )
     path = choices.parent / f"hidden-{key.hexdigest()[:32]}.parquet"
     if path.exists():
         return path
@@ -163,30 +174,62 @@ class VisibleRead:
         """Which people the read keeps and why (for the audit trail): no SQL, no row."""
         purpose, at_iso = self.purpose, self.at_iso
         if not _filters(self.subject_column, self.choices, purpose):
-            return {"mode": "all", "purpose": purpose.name, "at": at_iso,
-                    "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
-                    if self.subject_column else "no subject column: not personal data"}
+            return {
+                "mode": "all",
+                "purpose": purpose.name,
+                "at": at_iso,
+                "reason": f"{purpose.legal_basis.article}: no consent needed and no right to object"
+                if self.subject_column
+                else "no subject column: not personal data",
+            }
         if purpose.needs_consent:
-            return {"mode": "allow", "purpose": purpose.name, "at": at_iso,
-                    "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
-                              "withdrawn at the read"}
-        return {"mode": "deny", "purpose": purpose.name, "at": at_iso,
-                "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)"}
+            return {
+                "mode": "allow",
+                "purpose": purpose.name,
+                "at": at_iso,
+                "reason": f"{purpose.legal_basis.article}: only people whose consent is given and not "
+                "withdrawn at the read",
+            }
+        return {
+            "mode": "deny",
+            "purpose": purpose.name,
+            "at": at_iso,
+            "reason": f"{purpose.legal_basis.article}: everyone except people who objected (art. 21)",
+        }
 
     def sql(self) -> str:
-        return filtered_select(self.data, list(self.columns), self.subject_column, self.purpose,
-                               self.at_iso, self.choices, self.id_column)[0]
+        return filtered_select(
+            self.data,
+            list(self.columns),
+            self.subject_column,
+            self.purpose,
+            self.at_iso,
+            self.choices,
+            self.id_column,
+        )[0]
 
 
 def _filters(subject_column: str | None, choices: Path | None, purpose: Purpose) -> bool:
-    return not (subject_column is None or choices is None
-                or not (purpose.needs_consent or purpose.objection_applies))
+    return not (
+        subject_column is None
+        or choices is None
+        or not (purpose.needs_consent or purpose.objection_applies)
+    )
 
 
-def filtered_select(data: Path, columns: list[str], subject_column: str | None, purpose: Purpose, at_iso: str,
-                    choices: Path | None, id_column: str = "subject_id") -> tuple[str, dict[str, Any]]:
+def filtered_select(
+    data: Path,
+    columns: list[str],
+    subject_column: str | None,
+    purpose: Purpose,
+    at_iso: str,
+    choices: Path | None,
+    id_column: str = "subject_id",
+) -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` of ``data`` visible for ``purpose`` at ``at_iso``, and its summary."""
-    summary = VisibleRead(data, tuple(columns), subject_column, purpose, at_iso, choices, id_column).summary()
+    summary = VisibleRead(
+        data, tuple(columns), subject_column, purpose, at_iso, choices, id_column
+    ).summary()
     cols = ", ".join(f"t.{ident(c)}" for c in columns)
     base = f"SELECT {cols} FROM read_parquet({lit(data)}) AS t"
     if not _filters(subject_column, choices, purpose):
@@ -204,8 +247,10 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         if purpose.objection_applies:
             consenting += " AND NOT objected"
     else:
-        objected = (f"SELECT DISTINCT {sid} AS sid FROM {ev} WHERE purpose = {p} AND event_at <= {at} "
-                    "AND kind = 'objected'")
+        objected = (
+            f"SELECT DISTINCT {sid} AS sid FROM {ev} WHERE purpose = {p} AND event_at <= {at} "
+            "AND kind = 'objected'"
+        )
         consenting = (
             f"SELECT sid FROM (SELECT {sid} AS sid, arg_max(kind, struct_pack(a := event_at, b := seq)) AS last_kind "
             f"FROM {ev} WHERE purpose = {p} AND event_at <= {at} AND kind IN ('given', 'withdrawn') GROUP BY 1) "
@@ -217,8 +262,10 @@ def filtered_select(data: Path, columns: list[str], subject_column: str | None, 
         # Most people consent: the short list is of those hidden. It depends only on this version
         # and this snapshot, so it is computed once and reused until a choice is recorded.
         hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
-        sql = (f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
-               f"WHERE {subj} IS NOT NULL")
+        sql = (
+            f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
+            f"WHERE {subj} IS NOT NULL"
+        )
     elif purpose.needs_consent:
         sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
     else:

@@ -37,15 +37,23 @@ def _batches(path: Path, dialect: Dialect) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(column_names=dialect.columns, skip_rows=1 if dialect.header else 0,
-                            block_size=BLOCK_BYTES)
-    parse = pcsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote, double_quote=True,
-                              newlines_in_values=True)
-    convert = pcsv.ConvertOptions(column_types={c: pa.string() for c in dialect.columns},
-                                  strings_can_be_null=True)
+    read = pcsv.ReadOptions(
+        column_names=dialect.columns, skip_rows=1 if dialect.header else 0, block_size=BLOCK_BYTES
+    )
+    parse = pcsv.ParseOptions(
+        delimiter=dialect.delimiter,
+        quote_char=dialect.quote,
+        double_quote=True,
+        newlines_in_values=True,
+    )
+    convert = pcsv.ConvertOptions(
+        column_types={c: pa.string() for c in dialect.columns}, strings_can_be_null=True
+    )
     stream = pa.input_stream(str(path))  # decompresses .gz and .zst by extension
     try:
-        yield from pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        yield from pcsv.open_csv(
+            stream, read_options=read, parse_options=parse, convert_options=convert
+        )
     finally:
         stream.close()
 
@@ -84,8 +92,12 @@ def csv_to_parquet(path: Path, dest: Path, dialect: Dialect) -> None:
     schema = pa.schema([pa.field(c, t) for c, t in zip(dialect.columns, types, strict=True)])
     with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
         for batch in _batches(path, dialect):
-            writer.write_batch(pa.record_batch([col.cast(t) for col, t in zip(batch.columns, types, strict=True)],
-                                               schema=schema))
+            writer.write_batch(
+                pa.record_batch(
+                    [col.cast(t) for col, t in zip(batch.columns, types, strict=True)],
+                    schema=schema,
+                )
+            )
 
 
 def read_text(path: Path, dialect: Dialect) -> pa.Table:

@@ -53,8 +53,9 @@ def check_delimiter(delimiter: str | None, quote: str = '"') -> None:
     if len(delimiter) != 1:
         raise InputError(f"--delimiter must be exactly one character, got {delimiter!r}", where)
     if delimiter in "\r\n" or delimiter == quote or delimiter == "\0":
-        raise InputError(f"--delimiter {delimiter!r} cannot be used: it is a line end, the quote or NUL",
-                         where)
+        raise InputError(
+            f"--delimiter {delimiter!r} cannot be used: it is a line end, the quote or NUL", where
+        )
 
 
 def utf16_without_bom(raw: bytes) -> str | None:
@@ -86,13 +87,20 @@ def sniff(path: Path, options) -> Dialect:
         raise InputError("empty file: no header and no rows", where)
     encoding = options.encoding or "utf-8"
     if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
-        encoding = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
+        raw = raw[len(codecs.BOM_UTF8) :]
+        encoding = (
+            "utf-8"
+            if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+            else encoding
+        )
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif _is_utf8(encoding) and (wide := utf16_without_bom(raw)):
-        raise InputError(f"the file looks like UTF-16 text without a byte-order mark (NUL bytes every "
-                         f"other byte): import it with --encoding {wide}", where)
+        raise InputError(
+            f"the file looks like UTF-16 text without a byte-order mark (NUL bytes every "
+            f"other byte): import it with --encoding {wide}",
+            where,
+        )
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:
@@ -109,7 +117,9 @@ def sniff(path: Path, options) -> Dialect:
         raise InputError("empty file: no header and no rows", where)
     delimiter = options.delimiter or _sniff_delimiter(lines[:200])
     first = next(csv.reader([lines[0]], delimiter=delimiter))
-    header = options.header if options.header is not None else not any(_NUMBER.match(v) for v in first)
+    header = (
+        options.header if options.header is not None else not any(_NUMBER.match(v) for v in first)
+    )
     if header:
         columns = [unicodedata.normalize("NFC", c.strip()) for c in first]
         problems = column_name_problems(columns, path)
@@ -156,8 +166,12 @@ def column_name_problems(columns: list[str], path: Path | str) -> list[Problem]:
         # (NFC and NFD) that look alike: both would be two columns no one can tell apart.
         key = unicodedata.normalize("NFC", name).lower()
         if key in seen:
-            problems.append(Problem(f"duplicate column name {name!r} (also column {seen[key]})",
-                                    Where(file=str(path), line=1, column=i)))
+            problems.append(
+                Problem(
+                    f"duplicate column name {name!r} (also column {seen[key]})",
+                    Where(file=str(path), line=1, column=i),
+                )
+            )
         else:
             seen[key] = i
     return problems
@@ -199,8 +213,10 @@ def locate_problem(path: Path, dialect: Dialect) -> InputError | None:
                 if not row:
                     continue
                 if len(row) != expected:
-                    return InputError(f"expected {expected} fields, found {len(row)}",
-                                      Where(file=str(path), line=reader.line_num))
+                    return InputError(
+                        f"expected {expected} fields, found {len(row)}",
+                        Where(file=str(path), line=reader.line_num),
+                    )
         except csv.Error as exc:
             return InputError(f"malformed CSV: {exc}", Where(file=str(path), line=reader.line_num))
     return None
@@ -216,7 +232,8 @@ def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError:
                 raise locate_problem(src, Dialect(",", False, [], encoding)) or InputError(
-                    f"bytes invalid in {encoding}", Where(file=str(src), line=lineno)) from None
+                    f"bytes invalid in {encoding}", Where(file=str(src), line=lineno)
+                ) from None
             lineno += text.count("\n")
             fout.write(text)
         fout.write(decoder.decode(b"", final=True))

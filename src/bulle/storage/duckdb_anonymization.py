@@ -38,10 +38,16 @@ def csv_relation(path: Path) -> str:
     dialect = csv_checks.sniff(path, CsvOptions(all_varchar=True))
     if dialect.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise NotDirect()
-    args = [lit(path), f"delim={lit(dialect.delimiter)}", f"header={'true' if dialect.header else 'false'}",
-            f"quote={lit(dialect.quote)}", f"escape={lit(dialect.quote)}", "strict_mode=true",
-            "all_varchar=true",
-            "sample_size=-1" if os.path.getsize(path) < 64 * 1024 * 1024 else "sample_size=200000"]
+    args = [
+        lit(path),
+        f"delim={lit(dialect.delimiter)}",
+        f"header={'true' if dialect.header else 'false'}",
+        f"quote={lit(dialect.quote)}",
+        f"escape={lit(dialect.quote)}",
+        "strict_mode=true",
+        "all_varchar=true",
+        "sample_size=-1" if os.path.getsize(path) < 64 * 1024 * 1024 else "sample_size=200000",
+    ]
     if not dialect.header:
         args.append("names=[" + ", ".join(lit(c) for c in dialect.columns) + "]")
     return f"read_csv({', '.join(args)})"
@@ -51,8 +57,9 @@ def relation(path: Path) -> str:
     return csv_relation(path) if is_csv(path) else f"read_parquet({lit(path)})"
 
 
-def group_counts(con, source: Path, columns: Sequence[str], count: str,
-                 first_row: str | None) -> pa.Table | None:
+def group_counts(
+    con, source: Path, columns: Sequence[str], count: str, first_row: str | None
+) -> pa.Table | None:
     import duckdb
 
     cols = ", ".join(ident(c) for c in columns)
@@ -61,9 +68,11 @@ def group_counts(con, source: Path, columns: Sequence[str], count: str,
     except NotDirect:
         return None
     if first_row:
-        sql = (f"SELECT {cols}, count(*)::BIGINT AS {ident(count)}, "
-               f"(min(__bulle_rn) - 1)::BIGINT AS {ident(first_row)} "
-               f"FROM (SELECT {cols}, row_number() OVER () AS __bulle_rn FROM {rel}) GROUP BY ALL")
+        sql = (
+            f"SELECT {cols}, count(*)::BIGINT AS {ident(count)}, "
+            f"(min(__bulle_rn) - 1)::BIGINT AS {ident(first_row)} "
+            f"FROM (SELECT {cols}, row_number() OVER () AS __bulle_rn FROM {rel}) GROUP BY ALL"
+        )
     elif columns:
         sql = f"SELECT {cols}, count(*)::BIGINT AS {ident(count)} FROM {rel} GROUP BY ALL"
     else:
@@ -95,15 +104,22 @@ def write_release(con, source: Path, dest: Path, release: Release) -> None:
     columns = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
     for i, q in enumerate(qis):
         leaves = list(release.maps[q])
-        con.register(f"__bulle_map{i}", pa.table({"v": strings(leaves),
-                                                  "g": strings([release.maps[q][v] for v in leaves])}))
-    joins = [f"LEFT JOIN __bulle_map{i} m{i} ON coalesce(d.{ident(q)}::VARCHAR, '') = m{i}.v"
-             for i, q in enumerate(qis)]
+        con.register(
+            f"__bulle_map{i}",
+            pa.table({"v": strings(leaves), "g": strings([release.maps[q][v] for v in leaves])}),
+        )
+    joins = [
+        f"LEFT JOIN __bulle_map{i} m{i} ON coalesce(d.{ident(q)}::VARCHAR, '') = m{i}.v"
+        for i, q in enumerate(qis)
+    ]
     sup_join = ""
     flag = "FALSE"
     if release.suppressed_classes and qis:
         rows = sorted(release.suppressed_classes)
-        con.register("__bulle_sup", pa.table({f"s{i}": strings([r[i] for r in rows]) for i in range(len(qis))}))
+        con.register(
+            "__bulle_sup",
+            pa.table({f"s{i}": strings([r[i] for r in rows]) for i in range(len(qis))}),
+        )
         cond = " AND ".join(f"m{i}.g = s.s{i}" for i in range(len(qis)))
         sup_join = f"LEFT JOIN (SELECT DISTINCT *, TRUE AS hit FROM __bulle_sup) s ON {cond}"
         flag = "coalesce(s.hit, FALSE)"
@@ -115,8 +131,10 @@ def write_release(con, source: Path, dest: Path, release: Release) -> None:
         else:
             select.append(f"d.{ident(c)}")
     where = f"WHERE NOT {flag}" if release.remove_suppressed else ""
-    sql = (f"SELECT {', '.join(select)} FROM (SELECT *, row_number() OVER () AS __bulle_rn "
-           f"FROM {rel}) d {' '.join(joins)} {sup_join} {where} ORDER BY d.__bulle_rn")
+    sql = (
+        f"SELECT {', '.join(select)} FROM (SELECT *, row_number() OVER () AS __bulle_rn "
+        f"FROM {rel}) d {' '.join(joins)} {sup_join} {where} ORDER BY d.__bulle_rn"
+    )
     dest = Path(dest)
     tmp = dest.with_name(f".{dest.name}.tmp")
     if dest.suffix.lower() == ".parquet":
@@ -134,4 +152,6 @@ def write_release(con, source: Path, dest: Path, release: Release) -> None:
         os.replace(tmp, dest)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write the release: {exc.strerror or exc}", Where(file=str(dest))) from None
+        raise InputError(
+            f"cannot write the release: {exc.strerror or exc}", Where(file=str(dest))
+        ) from None

@@ -29,18 +29,37 @@ if TYPE_CHECKING:
     from bulle.storage.consent_sql import VisibleRead
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
-NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1",
-                    "latin1": "latin-1", "iso-8859-1": "latin-1"}
+NATIVE_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
 
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    capabilities = caps.CORE | {caps.INGEST_CSV, caps.INGEST_PARQUET, caps.INGEST_JSONL, caps.PROFILE,
-                                caps.EXPORT, caps.DIRECT_CSV, caps.ANALYST_SQL}
+    capabilities = caps.CORE | {
+        caps.INGEST_CSV,
+        caps.INGEST_PARQUET,
+        caps.INGEST_JSONL,
+        caps.PROFILE,
+        caps.EXPORT,
+        caps.DIRECT_CSV,
+        caps.ANALYST_SQL,
+    }
 
-    def __init__(self, memory_limit: str | None = None, threads: int | None = None,
-                 temp_directory: Path | None = None):
-        self.memory_limit = memory_limit or os.environ.get("BULLE_MEMORY_LIMIT") or _default_memory_limit()
+    def __init__(
+        self,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        temp_directory: Path | None = None,
+    ):
+        self.memory_limit = (
+            memory_limit or os.environ.get("BULLE_MEMORY_LIMIT") or _default_memory_limit()
+        )
         self.threads = threads
         self.temp_directory = temp_directory
 
@@ -48,8 +67,9 @@ class DuckDBEngine(Engine):
     def connect(self) -> duckdb.DuckDBPyConnection:
         import duckdb
 
-        con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                     "autoload_known_extensions": False})
+        con = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        )
         con.execute(f"SET memory_limit={lit(self.memory_limit)}")
         if self.threads:
             con.execute(f"SET threads={int(self.threads)}")
@@ -76,8 +96,9 @@ class DuckDBEngine(Engine):
             try:
                 max_line = None
                 while True:  # a line over DuckDB's limit (2 MB by default) is legal CSV: read it
-                    reader = self._read_csv_sql(source, dialect, encoding, options.all_varchar,
-                                                max_line_size=max_line)
+                    reader = self._read_csv_sql(
+                        source, dialect, encoding, options.all_varchar, max_line_size=max_line
+                    )
                     try:
                         self._copy(con, reader, dest, on_error=lambda exc: _LongLine(exc))
                         break
@@ -97,8 +118,9 @@ class DuckDBEngine(Engine):
             if transcoded is not None:
                 transcoded.unlink(missing_ok=True)
 
-    def _wide_csv_to_parquet(self, src: Path, source: Path, dest: Path,
-                             dialect: csv_checks.Dialect) -> WriteStats:
+    def _wide_csv_to_parquet(
+        self, src: Path, source: Path, dest: Path, dialect: csv_checks.Dialect
+    ) -> WriteStats:
         import pyarrow as pa
 
         try:
@@ -107,20 +129,30 @@ class DuckDBEngine(Engine):
             Path(dest).unlink(missing_ok=True)
             found = csv_checks.locate_problem(src, dialect)
             if found is None and ("straddl" in str(exc) or "larger than block size" in str(exc)):
-                found = InputError(f"a row is longer than the {csv_arrow.BLOCK_BYTES >> 20} MB read at once "
-                                   f"for files of more than {csv_arrow.WIDE_COLUMNS} columns",
-                                   Where(file=str(src)))
+                found = InputError(
+                    f"a row is longer than the {csv_arrow.BLOCK_BYTES >> 20} MB read at once "
+                    f"for files of more than {csv_arrow.WIDE_COLUMNS} columns",
+                    Where(file=str(src)),
+                )
             # Arrow's messages quote the row: never show cells, only where the reading stopped.
-            raise found or InputError(f"malformed CSV ({type(exc).__name__})", Where(file=str(src))) from None
+            raise found or InputError(
+                f"malformed CSV ({type(exc).__name__})", Where(file=str(src))
+            ) from None
         con = self.connect()
         try:
             return self._stats(con, dest)
         finally:
             con.close()
 
-    def _read_csv_sql(self, path: Path, dialect: csv_checks.Dialect, encoding: str,
-                      all_varchar: bool, types: dict[str, str] | None = None,
-                      max_line_size: int | None = None) -> str:
+    def _read_csv_sql(
+        self,
+        path: Path,
+        dialect: csv_checks.Dialect,
+        encoding: str,
+        all_varchar: bool,
+        types: dict[str, str] | None = None,
+        max_line_size: int | None = None,
+    ) -> str:
         args = [
             lit(path),
             f"delim={lit(dialect.delimiter)}",
@@ -138,7 +170,9 @@ class DuckDBEngine(Engine):
         if all_varchar:
             args.append("all_varchar=true")
         elif types:
-            args.append("types={" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in types.items()) + "}")
+            args.append(
+                "types={" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in types.items()) + "}"
+            )
         return f"SELECT * FROM read_csv({', '.join(args)})"
 
     def _copy(self, con, select_sql: str, dest: Path, on_error) -> None:
@@ -150,26 +184,35 @@ class DuckDBEngine(Engine):
             Path(dest).unlink(missing_ok=True)
             raise on_error(exc) from None
 
-    def _csv_error(self, src: Path, dialect: csv_checks.Dialect, exc: Exception,
-                   line_bytes: int | None = None) -> InputError:
+    def _csv_error(
+        self, src: Path, dialect: csv_checks.Dialect, exc: Exception, line_bytes: int | None = None
+    ) -> InputError:
         found = csv_checks.locate_problem(src, dialect)
         if found is not None:
             return found
         if line_bytes is not None:
-            return InputError(f"a row of {line_bytes:,} bytes is longer than the {MAX_LINE_BYTES:,} bytes "
-                              "Bulle reads in one row", Where(file=str(src)))
+            return InputError(
+                f"a row of {line_bytes:,} bytes is longer than the {MAX_LINE_BYTES:,} bytes "
+                "Bulle reads in one row",
+                Where(file=str(src)),
+            )
         return InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
     def parquet_to_parquet(self, src: Path, dest: Path) -> WriteStats:
         csv_checks.check_regular_file(src)
         if src.stat().st_size < 12:
-            raise InputError("not a Parquet file (too small to hold a Parquet footer)", Where(file=str(src)))
+            raise InputError(
+                "not a Parquet file (too small to hold a Parquet footer)", Where(file=str(src))
+            )
         schema = parquet_input.read_schema(src)
         convert = parquet_input.check_schema(src, schema)  # before DuckDB renames anything
         con = self.connect()
         try:
+
             def err(exc: Exception) -> InputError:
-                return InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src)))
+                return InputError(
+                    f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src))
+                )
 
             if convert:
                 import pyarrow as pa
@@ -193,20 +236,32 @@ class DuckDBEngine(Engine):
         array = json_checks.is_array_file(src)
         con = self.connect()
         try:
-            def err(exc: Exception) -> InputError:
-                found = (json_checks.locate_array_problem(src) if array
-                         else json_checks.locate_lines_problem(src))
-                return found or InputError(_first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc))))
 
-            sql = (f"SELECT * FROM read_json({lit(src)}, format={lit('array' if array else 'newline_delimited')}, "
-                   "records='true', sample_size=-1, maximum_object_size=67108864)")
+            def err(exc: Exception) -> InputError:
+                found = (
+                    json_checks.locate_array_problem(src)
+                    if array
+                    else json_checks.locate_lines_problem(src)
+                )
+                return found or InputError(
+                    _first_line(str(exc)), Where(file=str(src), line=_line_of(str(exc)))
+                )
+
+            sql = (
+                f"SELECT * FROM read_json({lit(src)}, format={lit('array' if array else 'newline_delimited')}, "
+                "records='true', sample_size=-1, maximum_object_size=67108864)"
+            )
             self._copy(con, sql, dest, err)
             names = [c["name"] for c in self._schema(con, dest)]
             csv_checks.check_column_names(names, src)
             if any(unicodedata.normalize("NFC", n) != n for n in names):  # keys spelled in NFD
                 renamed = dest.with_suffix(".nfc.parquet")
-                self._copy(con, f"SELECT {parquet_input.nfc_select(names)} FROM read_parquet({lit(dest)})",
-                           renamed, err)
+                self._copy(
+                    con,
+                    f"SELECT {parquet_input.nfc_select(names)} FROM read_parquet({lit(dest)})",
+                    renamed,
+                    err,
+                )
                 renamed.replace(dest)
             return self._stats(con, dest)
         except BaseException:
@@ -229,7 +284,9 @@ class DuckDBEngine(Engine):
         return [{"name": r[0], "type": str(r[1])} for r in rows]
 
     # -- read ----------------------------------------------------------------------------------
-    def read_table(self, path: Path, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    def read_table(
+        self, path: Path, columns: list[str] | None = None, limit: int | None = None
+    ) -> pa.Table:
         con = self.connect()
         try:
             cols = ", ".join(ident(c) for c in columns) if columns else "*"
@@ -248,7 +305,9 @@ class DuckDBEngine(Engine):
             import duckdb
 
             try:
-                return con.sql(self._read_csv_sql(src, dialect, encoding, options.all_varchar)).to_arrow_table()
+                return con.sql(
+                    self._read_csv_sql(src, dialect, encoding, options.all_varchar)
+                ).to_arrow_table()
             except (duckdb.Error, RuntimeError) as exc:
                 raise self._csv_error(src, dialect, exc) from None
         finally:
@@ -260,7 +319,9 @@ class DuckDBEngine(Engine):
             con.register("__bulle_src", table)
             con.execute(f"COPY (SELECT * FROM __bulle_src) TO {lit(dest)} ({PARQUET_OPTIONS})")
             con.unregister("__bulle_src")
-            return WriteStats(rows=table.num_rows, schema=self._schema(con, dest), bytes=dest.stat().st_size)
+            return WriteStats(
+                rows=table.num_rows, schema=self._schema(con, dest), bytes=dest.stat().st_size
+            )
         finally:
             con.close()
 
@@ -312,8 +373,9 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def read_text(self, path: Path, columns: Sequence[str], *,
-                  where_not: Sequence[ValueIn] = ()) -> pa.Table:
+    def read_text(
+        self, path: Path, columns: Sequence[str], *, where_not: Sequence[ValueIn] = ()
+    ) -> pa.Table:
         cols = ", ".join(f"{ident(c)}::VARCHAR AS {ident(c)}" for c in columns)
         where = f" WHERE NOT {_matches(where_not)}" if where_not else ""
         return self._arrow(f"SELECT {cols} FROM read_parquet({lit(path)}){where}")
@@ -321,16 +383,29 @@ class DuckDBEngine(Engine):
     def value_counts(self, path: Path, column: str) -> list[tuple[str, int]]:
         con = self.connect()
         try:
-            return [(v, int(n)) for v, n in con.execute(
-                f"SELECT {ident(column)}::VARCHAR, count(*) FROM read_parquet({lit(path)}) "
-                f"WHERE {ident(column)} IS NOT NULL GROUP BY 1").fetchall()]
+            return [
+                (v, int(n))
+                for v, n in con.execute(
+                    f"SELECT {ident(column)}::VARCHAR, count(*) FROM read_parquet({lit(path)}) "
+                    f"WHERE {ident(column)} IS NOT NULL GROUP BY 1"
+                ).fetchall()
+            ]
         finally:
             con.close()
 
-    def write_projection(self, path: Path, dest: Path, *, text: Sequence[str] = (),
-                         keep: Sequence[str] = (), drop: Sequence[str] = ()) -> WriteStats:
+    def write_projection(
+        self,
+        path: Path,
+        dest: Path,
+        *,
+        text: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+    ) -> WriteStats:
         if text or keep:
-            cols = ", ".join([f"{ident(c)}::VARCHAR AS {ident(c)}" for c in text] + [ident(c) for c in keep])
+            cols = ", ".join(
+                [f"{ident(c)}::VARCHAR AS {ident(c)}" for c in text] + [ident(c) for c in keep]
+            )
         else:
             cols = "*" + (f" EXCLUDE ({', '.join(ident(c) for c in drop)})" if drop else "")
         return self.write_sql(f"SELECT {cols} FROM read_parquet({lit(path)})", dest)
@@ -342,7 +417,12 @@ class DuckDBEngine(Engine):
     def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
         con = self.connect()
         try:
-            return [r[0] for r in con.execute(f"SELECT {_norm(normal, column)} FROM read_parquet({lit(path)})").fetchall()]
+            return [
+                r[0]
+                for r in con.execute(
+                    f"SELECT {_norm(normal, column)} FROM read_parquet({lit(path)})"
+                ).fetchall()
+            ]
         finally:
             con.close()
 
@@ -350,21 +430,28 @@ class DuckDBEngine(Engine):
         per = "".join(f", count(*) FILTER (WHERE {_matches([m])})" for m in match)
         con = self.connect()
         try:
-            row = con.execute(f"SELECT count(*) FILTER (WHERE {_matches(match)}){per} "
-                              f"FROM read_parquet({lit(path)})").fetchone()
+            row = con.execute(
+                f"SELECT count(*) FILTER (WHERE {_matches(match)}){per} "
+                f"FROM read_parquet({lit(path)})"
+            ).fetchone()
         finally:
             con.close()
         return int(row[0]), [int(n) for n in row[1:]]
 
-    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
-                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+    def distinct_matches(
+        self, path: Path, match: Sequence[ValueIn], columns: Sequence[tuple[str, str | None]]
+    ) -> set[tuple[str | None, ...]]:
         if not columns:
             return set()
         select = ", ".join(f"{ident(c)}::VARCHAR, {_norm(n, c)}" for c, n in columns)
         con = self.connect()
         try:
-            return set(con.execute(f"SELECT DISTINCT {select} FROM read_parquet({lit(path)}) "
-                                   f"WHERE {_matches(match)}").fetchall())
+            return set(
+                con.execute(
+                    f"SELECT DISTINCT {select} FROM read_parquet({lit(path)}) "
+                    f"WHERE {_matches(match)}"
+                ).fetchall()
+            )
         finally:
             con.close()
 
@@ -373,8 +460,10 @@ class DuckDBEngine(Engine):
         pattern = lit(prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%")
         con = self.connect()
         try:
-            found = con.execute(f"SELECT list(DISTINCT split_part({c}, '_', 2)) FILTER (WHERE {c} LIKE "
-                                f"{pattern} ESCAPE '\\') FROM read_parquet({lit(path)})").fetchone()
+            found = con.execute(
+                f"SELECT list(DISTINCT split_part({c}, '_', 2)) FILTER (WHERE {c} LIKE "
+                f"{pattern} ESCAPE '\\') FROM read_parquet({lit(path)})"
+            ).fetchone()
         finally:
             con.close()
         return set(found[0] or ())
@@ -386,8 +475,9 @@ class DuckDBEngine(Engine):
             return list(csv_checks.sniff(source, CsvOptions(all_varchar=True)).columns)
         return list(self.read_table(source, limit=0).column_names)
 
-    def group_counts(self, source: Path, columns: Sequence[str], *, count: str,
-                     first_row: str | None = None) -> pa.Table | None:
+    def group_counts(
+        self, source: Path, columns: Sequence[str], *, count: str, first_row: str | None = None
+    ) -> pa.Table | None:
         from bulle.storage import duckdb_anonymization
 
         con = self.connect()
@@ -414,21 +504,32 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def pseudonymize(self, path: Path, dest: Path,
-                     tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]) -> WriteStats:
+    def pseudonymize(
+        self, path: Path, dest: Path, tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]
+    ) -> WriteStats:
         from duckdb import sqltypes
 
         con = self.connect()
         try:
             exprs = []
             for i, (col, fn) in enumerate(tokenizers.items()):
-                con.create_function(f"bulle_token_{i}", fn, [sqltypes.VARCHAR], sqltypes.VARCHAR,
-                                    type="arrow", side_effects=False)
+                con.create_function(
+                    f"bulle_token_{i}",
+                    fn,
+                    [sqltypes.VARCHAR],
+                    sqltypes.VARCHAR,
+                    type="arrow",
+                    side_effects=False,
+                )
                 exprs.append(f"bulle_token_{i}({ident(col)}::VARCHAR) AS {ident(col)}")
             replace = f" REPLACE ({', '.join(exprs)})" if exprs else ""
-            con.execute("SET threads=1")  # one UDF instance: a tokenizer's cache and mapping stay consistent
-            con.execute(f"COPY (SELECT *{replace} FROM read_parquet({lit(path)})) TO {lit(dest)} "
-                        "(FORMAT parquet, COMPRESSION zstd)")
+            con.execute(
+                "SET threads=1"
+            )  # one UDF instance: a tokenizer's cache and mapping stay consistent
+            con.execute(
+                f"COPY (SELECT *{replace} FROM read_parquet({lit(path)})) TO {lit(dest)} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
             return self._stats(con, dest)
         finally:
             con.close()
@@ -445,7 +546,9 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
+    def profile(
+        self, path: Path, top: int = 5, sample_rows: int | None = None
+    ) -> list[dict[str, Any]]:
         from bulle.storage.profiling_sql import SAMPLE_ROWS, profile_parquet
 
         con = self.connect()
@@ -453,16 +556,24 @@ class DuckDBEngine(Engine):
             # Profiling reads one file many times (a batch of columns per query): parse its footer
             # once, or a wide file's footer is parsed once per batch (quadratic in the columns).
             con.execute("SET parquet_metadata_cache=true")
-            return profile_parquet(con, lit(path), self._schema(con, path), top,
-                                   SAMPLE_ROWS if sample_rows is None else sample_rows)
+            return profile_parquet(
+                con,
+                lit(path),
+                self._schema(con, path),
+                top,
+                SAMPLE_ROWS if sample_rows is None else sample_rows,
+            )
         finally:
             con.close()
 
 
 def _matches(match: Sequence[ValueIn]) -> str:
     """A condition true exactly on the rows matching one of ``match`` (never NULL)."""
-    parts = [f"coalesce({_norm(m.normal, m.column)} IN ({', '.join(lit(v) for v in sorted(m.values))}), FALSE)"
-             for m in match if m.values]
+    parts = [
+        f"coalesce({_norm(m.normal, m.column)} IN ({', '.join(lit(v) for v in sorted(m.values))}), FALSE)"
+        for m in match
+        if m.values
+    ]
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
@@ -477,9 +588,11 @@ def _norm(normal: str | None, column: str) -> str:
     if normal == "email":
         return f"lower(trim(regexp_replace({c}, '\\s+', ' ', 'g')))"
     digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
-    return (f"(CASE WHEN starts_with({digits}, '0033') THEN '0' || {digits}[5:] "
-            f"WHEN starts_with({digits}, '33') AND length({digits}) = 11 THEN '0' || {digits}[3:] "
-            f"ELSE {digits} END)")
+    return (
+        f"(CASE WHEN starts_with({digits}, '0033') THEN '0' || {digits}[5:] "
+        f"WHEN starts_with({digits}, '33') AND length({digits}) = 11 THEN '0' || {digits}[3:] "
+        f"ELSE {digits} END)"
+    )
 
 
 MAX_LINE_BYTES = 256 << 20

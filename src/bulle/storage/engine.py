@@ -110,8 +110,9 @@ class Engine(ABC):
 
     # --- read ----------------------------------------------------------------------------------
     @abstractmethod
-    def read_table(self, path: Path, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
-        ...
+    def read_table(
+        self, path: Path, columns: list[str] | None = None, limit: int | None = None
+    ) -> pa.Table: ...
 
     @abstractmethod
     def read_csv_table(self, src: Path, options: CsvOptions) -> pa.Table:
@@ -123,7 +124,9 @@ class Engine(ABC):
         """One pass: the distinct combinations of ``columns`` with a ``count`` column (int64)."""
 
     @abstractmethod
-    def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
+    def profile(
+        self, path: Path, top: int = 5, sample_rows: int | None = None
+    ) -> list[dict[str, Any]]:
         """Per-column statistics: type, distinct, nulls, min, max, top values, and a sample of
         ``sample_rows`` values per column (None: the default of setting ``profile.sample_rows``)."""
 
@@ -143,8 +146,9 @@ class Engine(ABC):
         """``[{"name", "type"}]`` of a stored Parquet file, in column order."""
 
     @abstractmethod
-    def read_text(self, path: Path, columns: Sequence[str], *,
-                  where_not: Sequence[ValueIn] = ()) -> pa.Table:
+    def read_text(
+        self, path: Path, columns: Sequence[str], *, where_not: Sequence[ValueIn] = ()
+    ) -> pa.Table:
         """``columns`` of ``path`` as text (NULL stays NULL), in row order, without the rows that
         match any of ``where_not``."""
 
@@ -153,8 +157,15 @@ class Engine(ABC):
         """The distinct non-NULL values of ``column`` as text with their row counts (any order)."""
 
     @abstractmethod
-    def write_projection(self, path: Path, dest: Path, *, text: Sequence[str] = (),
-                         keep: Sequence[str] = (), drop: Sequence[str] = ()) -> WriteStats:
+    def write_projection(
+        self,
+        path: Path,
+        dest: Path,
+        *,
+        text: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+    ) -> WriteStats:
         """Write ``text`` columns cast to text then ``keep`` columns as they are; or, when both are
         empty, every column but ``drop`` (row order kept; the caller makes it atomic)."""
 
@@ -171,8 +182,9 @@ class Engine(ABC):
         """The rows matching any of ``match``, and for each predicate the rows matching it."""
 
     @abstractmethod
-    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
-                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+    def distinct_matches(
+        self, path: Path, match: Sequence[ValueIn], columns: Sequence[tuple[str, str | None]]
+    ) -> set[tuple[str | None, ...]]:
         """For the rows matching any of ``match``: the distinct tuples of, for each ``(column,
         normal)``, the column as text then normalized (so two entries per column)."""
 
@@ -185,8 +197,9 @@ class Engine(ABC):
         """Column names of a Parquet file, or of a CSV file read as text."""
 
     @abstractmethod
-    def group_counts(self, source: Path, columns: Sequence[str], *, count: str,
-                     first_row: str | None = None) -> pa.Table | None:
+    def group_counts(
+        self, source: Path, columns: Sequence[str], *, count: str, first_row: str | None = None
+    ) -> pa.Table | None:
         """The base frequency table of a Parquet file or a CSV file read as text: the distinct
         combinations of ``columns`` (NULLs kept as a value) with their row count in ``count``
         (int64) and, with ``first_row``, the 0-based position of each combination's first row.
@@ -202,8 +215,9 @@ class Engine(ABC):
         column, row order kept, atomically (temporary file, fsync, rename)."""
 
     @abstractmethod
-    def pseudonymize(self, path: Path, dest: Path,
-                     tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]) -> WriteStats:
+    def pseudonymize(
+        self, path: Path, dest: Path, tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]
+    ) -> WriteStats:
         """Rewrite ``path`` with each column of ``tokenizers`` replaced by its tokens (the column
         is read as text and given to its tokenizer in row order, one call at a time)."""
 

@@ -51,7 +51,8 @@ def _record_problem(value, where: Where) -> InputError | None:
 
 def _kind(value) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number")
+        type(value), "a number"
+    )
 
 
 def _loads(text: str, where: Where):
@@ -60,8 +61,9 @@ def _loads(text: str, where: Where):
     except RecursionError:
         return None, InputError(f"JSON nested more than {MAX_DEPTH} levels deep", where)
     except json.JSONDecodeError as exc:
-        return None, InputError(f"malformed JSON: {exc.msg}", Where(file=where.file, line=where.line,
-                                                                        column=exc.colno))
+        return None, InputError(
+            f"malformed JSON: {exc.msg}", Where(file=where.file, line=where.line, column=exc.colno)
+        )
 
 
 def locate_lines_problem(path: Path) -> InputError | None:
@@ -73,8 +75,10 @@ def locate_lines_problem(path: Path) -> InputError | None:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return InputError("bytes invalid in utf-8",
-                                  Where(file=str(path), line=lineno, column=exc.start + 1))
+                return InputError(
+                    "bytes invalid in utf-8",
+                    Where(file=str(path), line=lineno, column=exc.start + 1),
+                )
             if not line.strip():
                 continue
             where = Where(file=str(path), line=lineno)
@@ -93,7 +97,7 @@ def locate_array_problem(path: Path) -> InputError | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         return InputError("bytes invalid in utf-8", Where(file=str(path), line=line))
     decoder = json.JSONDecoder()
     pos = _skip(text, 0) + 1  # after "["
@@ -107,8 +111,10 @@ def locate_array_problem(path: Path) -> InputError | None:
         except RecursionError:
             return InputError(f"JSON nested more than {MAX_DEPTH} levels deep", where)
         except json.JSONDecodeError as exc:
-            return InputError(f"malformed JSON: {exc.msg}",
-                              Where(file=str(path), line=exc.lineno, column=exc.colno))
+            return InputError(
+                f"malformed JSON: {exc.msg}",
+                Where(file=str(path), line=exc.lineno, column=exc.colno),
+            )
         err = _record_problem(value, where)
         if err is not None:
             return err
@@ -116,8 +122,10 @@ def locate_array_problem(path: Path) -> InputError | None:
         if pos < len(text) and text[pos] == ",":
             pos += 1
         elif pos >= len(text) or text[pos] != "]":
-            return InputError("malformed JSON: expected ',' or ']' after an element",
-                              Where(file=str(path), line=text.count("\n", 0, pos) + 1))
+            return InputError(
+                "malformed JSON: expected ',' or ']' after an element",
+                Where(file=str(path), line=text.count("\n", 0, pos) + 1),
+            )
 
 
 def _skip(text: str, pos: int) -> int:

@@ -40,7 +40,9 @@ def read_schema(src: Path) -> pa.Schema:
     try:
         return pq.read_schema(src)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src))) from None
+        raise InputError(
+            f"cannot read as Parquet: {_first_line(str(exc))}", Where(file=str(src))
+        ) from None
 
 
 def check_schema(src: Path | str, schema: pa.Schema) -> bool:
@@ -55,9 +57,13 @@ def check_schema(src: Path | str, schema: pa.Schema) -> bool:
         if pa.types.is_decimal(t) and t.precision > MAX_DECIMAL_DIGITS:
             convert = True
             if t.scale > MAX_DECIMAL_DIGITS or t.scale < 0:
-                problems.append(Problem(
-                    f"column {field.name!r} is DECIMAL({t.precision},{t.scale}): a scale outside 0..38 "
-                    "cannot be stored exactly", Where(file=str(src), column=i)))
+                problems.append(
+                    Problem(
+                        f"column {field.name!r} is DECIMAL({t.precision},{t.scale}): a scale outside 0..38 "
+                        "cannot be stored exactly",
+                        Where(file=str(src), column=i),
+                    )
+                )
         elif pa.types.is_duration(t):
             convert = True
     if problems:
@@ -84,11 +90,18 @@ def _target(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _batch(src: Path | str, schema: pa.Schema, target: pa.Schema, batch: pa.RecordBatch) -> pa.RecordBatch:
+def _batch(
+    src: Path | str, schema: pa.Schema, target: pa.Schema, batch: pa.RecordBatch
+) -> pa.RecordBatch:
     import pyarrow as pa
 
-    return pa.record_batch([_convert(src, schema.field(i), col, target.field(i).type, i + 1)
-                            for i, col in enumerate(batch.columns)], schema=target)
+    return pa.record_batch(
+        [
+            _convert(src, schema.field(i), col, target.field(i).type, i + 1)
+            for i, col in enumerate(batch.columns)
+        ],
+        schema=target,
+    )
 
 
 def converted_reader(src: Path, schema: pa.Schema) -> pa.RecordBatchReader:
@@ -115,11 +128,14 @@ def faithful_table(table: pa.Table, name: str) -> pa.Table:
 
     check_schema(name, table.schema)
     target = _target(table.schema)
-    return pa.Table.from_batches([_batch(name, table.schema, target, b) for b in table.to_batches()],
-                                 schema=target)
+    return pa.Table.from_batches(
+        [_batch(name, table.schema, target, b) for b in table.to_batches()], schema=target
+    )
 
 
-def _convert(src: Path | str, field: pa.Field, col: pa.Array, target: pa.DataType, position: int) -> pa.Array:
+def _convert(
+    src: Path | str, field: pa.Field, col: pa.Array, target: pa.DataType, position: int
+) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -128,20 +144,28 @@ def _convert(src: Path | str, field: pa.Field, col: pa.Array, target: pa.DataTyp
         try:
             return pc.cast(col, target)  # a safe cast: refuses a value that does not fit
         except pa.ArrowInvalid:
-            raise InputError(f"column {field.name!r} holds values with more than {MAX_DECIMAL_DIGITS} "
-                             "digits: it cannot be stored exactly as DECIMAL(38)", where) from None
+            raise InputError(
+                f"column {field.name!r} holds values with more than {MAX_DECIMAL_DIGITS} "
+                "digits: it cannot be stored exactly as DECIMAL(38)",
+                where,
+            ) from None
     if pa.types.is_duration(field.type):
         raw = col.cast(pa.int64())
         if (pc.min(raw).as_py() or 0) < 0:
-            raise InputError(f"column {field.name!r} holds negative durations, which a Parquet "
-                             "INTERVAL cannot store", where)
+            raise InputError(
+                f"column {field.name!r} holds negative durations, which a Parquet "
+                "INTERVAL cannot store",
+                where,
+            )
         per_ms = _UNIT_PER_MS[field.type.unit]
         if per_ms is not None:
             whole = pc.multiply(pc.divide(raw, per_ms), per_ms)
             if pc.any(pc.not_equal(whole, raw)).as_py():
-                raise InputError(f"column {field.name!r} holds {_UNIT_NAMES[field.type.unit]} durations "
-                                 "finer than a millisecond, which a Parquet INTERVAL cannot store",
-                                 where)
+                raise InputError(
+                    f"column {field.name!r} holds {_UNIT_NAMES[field.type.unit]} durations "
+                    "finer than a millisecond, which a Parquet INTERVAL cannot store",
+                    where,
+                )
     return col
 
 

@@ -39,11 +39,12 @@ def batches(schema: list[dict[str, str]], rows: int) -> list[list[int]]:
     by_type: dict[str, list[int]] = {}
     for i, col in enumerate(schema):
         by_type.setdefault(col["type"], []).append(i)
-    return [idx[s:s + width] for idx in by_type.values() for s in range(0, len(idx), width)]
+    return [idx[s : s + width] for idx in by_type.values() for s in range(0, len(idx), width)]
 
 
-def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int,
-                    sample_rows: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+def profile_parquet(
+    con, qpath: str, schema: list[dict[str, str]], top: int, sample_rows: int = SAMPLE_ROWS
+) -> list[dict[str, Any]]:
     if not schema:
         return []
     n = int(con.execute(f"SELECT count(*) FROM read_parquet({qpath})").fetchone()[0])
@@ -54,40 +55,50 @@ def profile_parquet(con, qpath: str, schema: list[dict[str, str]], top: int,
     for i, col in enumerate(schema):
         s = stats.get(i, {})
         non_null, distinct = s.get("non_null", 0), s.get("distinct", 0)
-        out.append({
-            "name": col["name"],
-            "type": col["type"],
-            "rows": n,
-            "non_null": non_null,
-            "null_rate": (n - non_null) / n if n else 0.0,
-            "distinct": distinct,
-            "uniqueness": distinct / non_null if non_null else 0.0,
-            "min": _jsonable(s.get("min")),
-            "max": _jsonable(s.get("max")),
-            "mean_length": s.get("mean_length"),
-            "max_length": s.get("max_length"),
-            "top_values": s.get("top_values", []),
-            "sample": s.get("sample", []),
-        })
+        out.append(
+            {
+                "name": col["name"],
+                "type": col["type"],
+                "rows": n,
+                "non_null": non_null,
+                "null_rate": (n - non_null) / n if n else 0.0,
+                "distinct": distinct,
+                "uniqueness": distinct / non_null if non_null else 0.0,
+                "min": _jsonable(s.get("min")),
+                "max": _jsonable(s.get("max")),
+                "mean_length": s.get("mean_length"),
+                "max_length": s.get("max_length"),
+                "top_values": s.get("top_values", []),
+                "sample": s.get("sample", []),
+            }
+        )
     return out
 
 
-def _profile_batch(con, qpath: str, schema: list[dict[str, str]], batch: list[int],
-                   top: int, sample_rows: int) -> dict[int, dict[str, Any]]:
+def _profile_batch(
+    con, qpath: str, schema: list[dict[str, str]], batch: list[int], top: int, sample_rows: int
+) -> dict[int, dict[str, Any]]:
     # Positional aliases: a user's column names never reach the UNPIVOT's name column.
     select = ", ".join(f"{ident(schema[i]['name'])} AS {ident(str(i))}" for i in batch)
-    long = (f"(UNPIVOT (SELECT file_row_number AS __row, {select} FROM read_parquet({qpath}, "
-            "file_row_number=true)) ON COLUMNS(* EXCLUDE (__row)) INTO NAME k VALUE v)")
+    long = (
+        f"(UNPIVOT (SELECT file_row_number AS __row, {select} FROM read_parquet({qpath}, "
+        "file_row_number=true)) ON COLUMNS(* EXCLUDE (__row)) INTO NAME k VALUE v)"
+    )
     stats: dict[int, dict[str, Any]] = {}
     for k, count, mn, mx, avg_len, max_len, sample in con.execute(
         f"SELECT CAST(k AS INTEGER), count(*), min(v)::VARCHAR, max(v)::VARCHAR, "
         f"avg(length(v::VARCHAR)), max(length(v::VARCHAR)), "
         f"min_by(v::VARCHAR, hash(__row, 42), {sample_rows}) FROM {long} GROUP BY k"
     ).fetchall():  # UNPIVOT drops NULLs: a column with no value has no row here
-        stats[k] = {"non_null": int(count), "min": mn, "max": mx,
-                    "mean_length": float(avg_len) if avg_len is not None else None,
-                    "max_length": int(max_len) if max_len is not None else None,
-                    "sample": list(sample or []), "top_values": []}
+        stats[k] = {
+            "non_null": int(count),
+            "min": mn,
+            "max": mx,
+            "mean_length": float(avg_len) if avg_len is not None else None,
+            "max_length": int(max_len) if max_len is not None else None,
+            "sample": list(sample or []),
+            "top_values": [],
+        }
     for k, v, count, distinct in con.execute(
         f"WITH g AS (SELECT k, v, count(*) AS n FROM {long} GROUP BY k, v), "
         "r AS (SELECT k, v::VARCHAR AS v, n, "

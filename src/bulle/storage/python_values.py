@@ -95,7 +95,11 @@ def _python_range(t: pa.DataType) -> tuple[int, int, tuple[int, ...]]:
     if pt.is_time(t):
         return 0, SECONDS_PER_DAY * per_s - 1, ()
     # timestamps: an infinite nanosecond value falls in Python's range (in 2262), so name it
-    return MIN_DAY * SECONDS_PER_DAY * per_s, (MAX_DAY + 1) * SECONDS_PER_DAY * per_s - 1, (INT64_MAX, -INT64_MAX)
+    return (
+        MIN_DAY * SECONDS_PER_DAY * per_s,
+        (MAX_DAY + 1) * SECONDS_PER_DAY * per_s - 1,
+        (INT64_MAX, -INT64_MAX),
+    )
 
 
 # -- converting ------------------------------------------------------------------------------------
@@ -110,11 +114,16 @@ def python_rows(table: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
     """``table.to_pylist()`` that never fails on a date: see the module's rule."""
     names = table.column_names
     columns = [python_values(table.column(i)) for i in range(table.num_columns)]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)] if columns else \
-        [{} for _ in range(table.num_rows)]
+    return (
+        [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        if columns
+        else [{} for _ in range(table.num_rows)]
+    )
 
 
-def with_text_dates(table: pa.Table | pa.RecordBatch, *, always: bool = False) -> pa.Table | pa.RecordBatch:
+def with_text_dates(
+    table: pa.Table | pa.RecordBatch, *, always: bool = False
+) -> pa.Table | pa.RecordBatch:
     """``table`` with every column that needs text replaced by its strings (for pandas).
 
     With ``always``, every column holding dates, timestamps or times is replaced, whatever its
@@ -126,7 +135,9 @@ def with_text_dates(table: pa.Table | pa.RecordBatch, *, always: bool = False) -
         column = table.column(i)
         if (always and has_temporal(column.type)) or needs_text(column):
             kind = _text_type(table.schema.field(i).type)
-            table = table.set_column(i, pa.field(name, kind), pa.array(_text_values(table.column(i)), kind))
+            table = table.set_column(
+                i, pa.field(name, kind), pa.array(_text_values(table.column(i)), kind)
+            )
     return table
 
 

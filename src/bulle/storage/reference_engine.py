@@ -25,10 +25,21 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # DuckDB's names for the Arrow types a stored version holds, so that schemas compare equal.
-_TYPE_NAMES = {"string": "VARCHAR", "large_string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER",
-               "int16": "SMALLINT", "int8": "TINYINT", "uint64": "UBIGINT", "uint32": "UINTEGER",
-               "double": "DOUBLE", "float": "FLOAT", "bool": "BOOLEAN", "date32[day]": "DATE",
-               "null": '"NULL"'}
+_TYPE_NAMES = {
+    "string": "VARCHAR",
+    "large_string": "VARCHAR",
+    "int64": "BIGINT",
+    "int32": "INTEGER",
+    "int16": "SMALLINT",
+    "int8": "TINYINT",
+    "uint64": "UBIGINT",
+    "uint32": "UINTEGER",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+    "null": '"NULL"',
+}
 
 
 class ReferenceEngine(Engine):
@@ -48,7 +59,9 @@ class ReferenceEngine(Engine):
         self.require(caps.INGEST_JSONL)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def profile(self, path: Path, top: int = 5, sample_rows: int | None = None) -> list[dict[str, Any]]:
+    def profile(
+        self, path: Path, top: int = 5, sample_rows: int | None = None
+    ) -> list[dict[str, Any]]:
         self.require(caps.PROFILE)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -56,7 +69,9 @@ class ReferenceEngine(Engine):
         self.require(caps.EXPORT)
 
     # -- read and write ------------------------------------------------------------------------
-    def read_table(self, path: Path, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    def read_table(
+        self, path: Path, columns: list[str] | None = None, limit: int | None = None
+    ) -> pa.Table:
         import pyarrow.parquet as pq
 
         table = pq.read_table(path, columns=columns)
@@ -71,7 +86,9 @@ class ReferenceEngine(Engine):
         import pyarrow.parquet as pq
 
         pq.write_table(table, dest, compression="zstd")
-        return WriteStats(rows=table.num_rows, schema=self.schema(dest), bytes=Path(dest).stat().st_size)
+        return WriteStats(
+            rows=table.num_rows, schema=self.schema(dest), bytes=Path(dest).stat().st_size
+        )
 
     def schema(self, path: Path) -> list[dict[str, str]]:
         import pyarrow.parquet as pq
@@ -82,27 +99,48 @@ class ReferenceEngine(Engine):
         return self._group(self.read_table(path), columns, "count", None)
 
     # -- typed row operations --------------------------------------------------------------------
-    def read_text(self, path: Path, columns: Sequence[str], *,
-                  where_not: Sequence[ValueIn] = ()) -> pa.Table:
+    def read_text(
+        self, path: Path, columns: Sequence[str], *, where_not: Sequence[ValueIn] = ()
+    ) -> pa.Table:
         import pyarrow as pa
 
         table = self.read_table(path)
         keep = _keep(table, where_not)
-        return pa.table({c: pa.array([v for v, k in zip(_texts(table.column(c)), keep, strict=True) if k],
-                                     type=pa.string()) for c in columns})
+        return pa.table(
+            {
+                c: pa.array(
+                    [v for v, k in zip(_texts(table.column(c)), keep, strict=True) if k],
+                    type=pa.string(),
+                )
+                for c in columns
+            }
+        )
 
     def value_counts(self, path: Path, column: str) -> list[tuple[str, int]]:
-        counts = Counter(v for v in _texts(self.read_table(path, [column]).column(column)) if v is not None)
+        counts = Counter(
+            v for v in _texts(self.read_table(path, [column]).column(column)) if v is not None
+        )
         return list(counts.items())
 
-    def write_projection(self, path: Path, dest: Path, *, text: Sequence[str] = (),
-                         keep: Sequence[str] = (), drop: Sequence[str] = ()) -> WriteStats:
+    def write_projection(
+        self,
+        path: Path,
+        dest: Path,
+        *,
+        text: Sequence[str] = (),
+        keep: Sequence[str] = (),
+        drop: Sequence[str] = (),
+    ) -> WriteStats:
         import pyarrow as pa
 
         table = self.read_table(path)
         if text or keep:
-            out = pa.table({**{c: pa.array(_texts(table.column(c)), type=pa.string()) for c in text},
-                            **{c: table.column(c) for c in keep}})
+            out = pa.table(
+                {
+                    **{c: pa.array(_texts(table.column(c)), type=pa.string()) for c in text},
+                    **{c: table.column(c) for c in keep},
+                }
+            )
         else:
             out = table.drop_columns(list(drop))
         return self.write_table(out, dest)
@@ -114,15 +152,18 @@ class ReferenceEngine(Engine):
         return self.write_table(table.filter(pa.array(_keep(table, match), type=pa.bool_())), dest)
 
     def normalized_text(self, path: Path, column: str, normal: str | None) -> list[str | None]:
-        return [_normalize(v, normal) for v in _texts(self.read_table(path, [column]).column(column))]
+        return [
+            _normalize(v, normal) for v in _texts(self.read_table(path, [column]).column(column))
+        ]
 
     def count_matches(self, path: Path, match: Sequence[ValueIn]) -> tuple[int, list[int]]:
         table = self.read_table(path)
         per = [_keep(table, [m]).count(False) for m in match]
         return _keep(table, match).count(False), per
 
-    def distinct_matches(self, path: Path, match: Sequence[ValueIn],
-                         columns: Sequence[tuple[str, str | None]]) -> set[tuple[str | None, ...]]:
+    def distinct_matches(
+        self, path: Path, match: Sequence[ValueIn], columns: Sequence[tuple[str, str | None]]
+    ) -> set[tuple[str | None, ...]]:
         table = self.read_table(path)
         if not columns:
             return set()
@@ -147,8 +188,9 @@ class ReferenceEngine(Engine):
             return list(_dialect(source).columns)
         return list(pq.read_schema(source).names)
 
-    def group_counts(self, source: Path, columns: Sequence[str], *, count: str,
-                     first_row: str | None = None) -> pa.Table:
+    def group_counts(
+        self, source: Path, columns: Sequence[str], *, count: str, first_row: str | None = None
+    ) -> pa.Table:
         return self._group(self._source(source), list(columns), count, first_row)
 
     def first_appearance(self, source: Path, column: str) -> list[str]:
@@ -162,11 +204,15 @@ class ReferenceEngine(Engine):
 
         table = self._source(source)
         qis = list(release.maps)
-        generalized = {q: [release.maps[q].get("" if v is None else v) for v in _texts(table.column(q))]
-                       for q in qis}
+        generalized = {
+            q: [release.maps[q].get("" if v is None else v) for v in _texts(table.column(q))]
+            for q in qis
+        }
         rows = range(table.num_rows)
-        suppressed = [bool(qis) and tuple(generalized[q][i] for q in qis) in release.suppressed_classes
-                      for i in rows]
+        suppressed = [
+            bool(qis) and tuple(generalized[q][i] for q in qis) in release.suppressed_classes
+            for i in rows
+        ]
         kept = [i for i in rows if not (release.remove_suppressed and suppressed[i])]
         columns = {}
         for name in table.column_names:
@@ -190,17 +236,21 @@ class ReferenceEngine(Engine):
                     from bulle.formulas import arrow_table
 
                     out = arrow_table(out)
-                pcsv.write_csv(out, tmp, pcsv.WriteOptions(delimiter=release.delimiter,
-                                                           quoting_style="needed"))
+                pcsv.write_csv(
+                    out, tmp, pcsv.WriteOptions(delimiter=release.delimiter, quoting_style="needed")
+                )
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, dest)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise InputError(f"cannot write the release: {exc.strerror or exc}", Where(file=str(dest))) from None
+            raise InputError(
+                f"cannot write the release: {exc.strerror or exc}", Where(file=str(dest))
+            ) from None
 
-    def pseudonymize(self, path: Path, dest: Path,
-                     tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]) -> WriteStats:
+    def pseudonymize(
+        self, path: Path, dest: Path, tokenizers: Mapping[str, Callable[[pa.Array], pa.Array]]
+    ) -> WriteStats:
         import pyarrow as pa
 
         table = self.read_table(path)
@@ -230,8 +280,10 @@ class ReferenceEngine(Engine):
             counts[key] = counts.get(key, 0) + 1
             first.setdefault(key, i)
         keys = list(counts)
-        out = {c: pa.array([k[j] for k in keys], type=table.schema.field(c).type)
-               for j, c in enumerate(columns)}
+        out = {
+            c: pa.array([k[j] for k in keys], type=table.schema.field(c).type)
+            for j, c in enumerate(columns)
+        }
         out[count] = pa.array([counts[k] for k in keys], type=pa.int64())
         if first_row:
             out[first_row] = pa.array([first[k] for k in keys], type=pa.int64())
@@ -265,8 +317,11 @@ def _texts(column: pa.ChunkedArray) -> list[str | None]:
         elif isinstance(v, bool):
             out.append("true" if v else "false")
         elif isinstance(v, float):
-            out.append(repr(v) if v == v and v not in (float("inf"), float("-inf")) else
-                       {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(v)])
+            out.append(
+                repr(v)
+                if v == v and v not in (float("inf"), float("-inf"))
+                else {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(v)]
+            )
         else:
             out.append(str(v))
     return out

@@ -51,10 +51,23 @@ if TYPE_CHECKING:
 TABLE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 # Statement kinds an analysis may use. Everything else is refused before DuckDB sees it.
-ALLOWED_STATEMENTS = frozenset({
-    "SELECT", "EXPLAIN", "CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "PREPARE",
-    "EXECUTE", "TRANSACTION", "MULTI", "MERGE_INTO",
-})
+ALLOWED_STATEMENTS = frozenset(
+    {
+        "SELECT",
+        "EXPLAIN",
+        "CREATE",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "DROP",
+        "ALTER",
+        "PREPARE",
+        "EXECUTE",
+        "TRANSACTION",
+        "MULTI",
+        "MERGE_INTO",
+    }
+)
 REFUSED_HINTS = {
     "COPY": "COPY reads or writes files",
     "EXPORT": "EXPORT DATABASE writes files",
@@ -72,7 +85,9 @@ REFUSED_HINTS = {
 }
 # Secrets hold credentials for external storage; with external access off they are useless, and a
 # persistent one would be written to disk. Refused by name as CREATE cannot tell them apart.
-SECRET_RE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((PERSISTENT|TEMP|TEMPORARY)\s+)?SECRET\b", re.I)
+SECRET_RE = re.compile(
+    r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((PERSISTENT|TEMP|TEMPORARY)\s+)?SECRET\b", re.I
+)
 
 
 BATCH_ROWS = 8192  # rows per streamed batch: small enough that one batch never dominates the budget
@@ -90,11 +105,15 @@ class Limits:
     timeout_max_s: float = MAX_TIMEOUT_S  # the ceiling ``timeout_s`` is checked against
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "timeout_s", check_timeout(self.timeout_s, ceiling=self.timeout_max_s))
+        object.__setattr__(
+            self, "timeout_s", check_timeout(self.timeout_s, ceiling=self.timeout_max_s)
+        )
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError(f"threads must be a positive integer, got {self.threads!r}")
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", self.memory_limit, re.I):
-            raise InputError(f"memory limit {self.memory_limit!r} is not a size such as '512MB' or '2GB'")
+            raise InputError(
+                f"memory limit {self.memory_limit!r} is not a size such as '512MB' or '2GB'"
+            )
         if self.max_rows is not None and self.max_rows < 0:
             raise InputError(f"max_rows must be positive, got {self.max_rows}")
         check_budget(self.max_result_bytes)
@@ -102,11 +121,13 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], timeout_s: float | None = None) -> Limits:
         """A workspace's limits (``query.*`` of :mod:`bulle.settings`); ``timeout_s`` None: its default."""
-        return cls(timeout_s=settings["query.timeout_default_s"] if timeout_s is None else timeout_s,
-                   timeout_max_s=settings["query.timeout_max_s"],
-                   memory_limit=settings["query.memory_limit"],
-                   max_rows=settings["query.result_max_rows"],
-                   max_result_bytes=settings["query.result_max_bytes"])
+        return cls(
+            timeout_s=settings["query.timeout_default_s"] if timeout_s is None else timeout_s,
+            timeout_max_s=settings["query.timeout_max_s"],
+            memory_limit=settings["query.memory_limit"],
+            max_rows=settings["query.result_max_rows"],
+            max_result_bytes=settings["query.result_max_bytes"],
+        )
 
 
 class ResultStream:
@@ -117,7 +138,9 @@ class ResultStream:
     what was handed out before stays within the budget.
     """
 
-    def __init__(self, reader: pa.RecordBatchReader | None, limits: Limits, watchdog: _Watchdog) -> None:
+    def __init__(
+        self, reader: pa.RecordBatchReader | None, limits: Limits, watchdog: _Watchdog
+    ) -> None:
         import pyarrow as pa
 
         self._reader = reader
@@ -141,11 +164,15 @@ class ResultStream:
             except (duckdb.Error, OSError) as exc:  # OSError: an interrupt surfacing through Arrow
                 raise _translate(exc, self._watchdog, limits) from None
             if limits.max_rows is not None and self.rows + batch.num_rows > limits.max_rows:
-                raise ResourceLimit(f"the result has more than {limits.max_rows:,} rows (the row cap): "
-                                    "aggregate, or add a LIMIT")
+                raise ResourceLimit(
+                    f"the result has more than {limits.max_rows:,} rows (the row cap): "
+                    "aggregate, or add a LIMIT"
+                )
             if self.nbytes + batch.nbytes > limits.max_result_bytes:
-                raise ResourceLimit(f"the result is larger than the {_size(limits.max_result_bytes)} "
-                                    "result budget: aggregate, select fewer columns, or add a LIMIT")
+                raise ResourceLimit(
+                    f"the result is larger than the {_size(limits.max_result_bytes)} "
+                    "result budget: aggregate, select fewer columns, or add a LIMIT"
+                )
             self.rows += batch.num_rows
             self.nbytes += batch.nbytes
             yield batch
@@ -155,7 +182,11 @@ class ResultStream:
         import pyarrow as pa
 
         batches = list(self)
-        return pa.Table.from_batches(batches, schema=self.schema) if self._reader is not None else pa.table({})
+        return (
+            pa.Table.from_batches(batches, schema=self.schema)
+            if self._reader is not None
+            else pa.table({})
+        )
 
 
 def _size(n: int) -> str:
@@ -218,13 +249,24 @@ class LockedSession:
         self.close()
 
 
-def run_analyst_sql(sql: str, tables: Mapping[str, pa.Table], *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 1,
-                    max_rows: int | None = DEFAULT_MAX_ROWS,
-                    max_result_bytes: int = DEFAULT_RESULT_BYTES) -> pa.Table:
+def run_analyst_sql(
+    sql: str,
+    tables: Mapping[str, pa.Table],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int = 1,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    max_result_bytes: int = DEFAULT_RESULT_BYTES,
+) -> pa.Table:
     """Run ``sql`` on a fresh locked connection holding only ``tables``; return the result."""
-    limits = Limits(timeout_s=timeout_s, memory_limit=memory_limit, threads=threads, max_rows=max_rows,
-                    max_result_bytes=max_result_bytes)
+    limits = Limits(
+        timeout_s=timeout_s,
+        memory_limit=memory_limit,
+        threads=threads,
+        max_rows=max_rows,
+        max_result_bytes=max_result_bytes,
+    )
     with LockedSession(tables, limits) as session:
         return session.query(sql)
 
@@ -238,21 +280,26 @@ def _open_locked(tables: Mapping[str, pa.Table], limits: Limits) -> duckdb.DuckD
     seen: set[str] = set()
     for name, table in tables.items():
         if not isinstance(name, str) or not TABLE_NAME_RE.match(name):
-            raise InputError(f"{name!r} is not a usable table name (letters, digits, '_', not starting with a digit)")
+            raise InputError(
+                f"{name!r} is not a usable table name (letters, digits, '_', not starting with a digit)"
+            )
         if name.lower() in seen:
             raise InputError(f"table name {name!r} is given twice (SQL names ignore case)")
         seen.add(name.lower())
         if not isinstance(table, pa.Table):
             raise InputError(f"table {name!r} must be an Arrow table, got {type(table).__name__}")
-    con = duckdb.connect(":memory:", config={
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "allow_community_extensions": False,
-        "python_enable_replacements": False,
-        "memory_limit": limits.memory_limit,
-        "threads": limits.threads,
-        "temp_directory": "",  # no spilling to disk: a memory blow-up is an error, not a file
-    })
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "python_enable_replacements": False,
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "temp_directory": "",  # no spilling to disk: a memory blow-up is an error, not a file
+        },
+    )
     try:
         con.execute("SET enable_progress_bar = false")  # it would draw on the caller's terminal
         for name, table in tables.items():
@@ -268,21 +315,30 @@ def _open_locked(tables: Mapping[str, pa.Table], limits: Limits) -> duckdb.DuckD
 
 def _check_locked(con: duckdb.DuckDBPyConnection) -> None:
     """Refuse to hand out a connection whose lock did not take (a changed DuckDB default, say)."""
-    settings = dict(con.execute(
-        "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', "
-        "'lock_configuration', 'autoload_known_extensions', 'autoinstall_known_extensions', "
-        "'allow_community_extensions', 'python_enable_replacements')").fetchall())
-    expected = {"enable_external_access": "false", "lock_configuration": "true",
-                "autoload_known_extensions": "false", "autoinstall_known_extensions": "false",
-                "allow_community_extensions": "false", "python_enable_replacements": "false"}
+    settings = dict(
+        con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', "
+            "'lock_configuration', 'autoload_known_extensions', 'autoinstall_known_extensions', "
+            "'allow_community_extensions', 'python_enable_replacements')"
+        ).fetchall()
+    )
+    expected = {
+        "enable_external_access": "false",
+        "lock_configuration": "true",
+        "autoload_known_extensions": "false",
+        "autoinstall_known_extensions": "false",
+        "allow_community_extensions": "false",
+        "python_enable_replacements": "false",
+    }
     wrong = {k: settings.get(k) for k, v in expected.items() if str(settings.get(k)).lower() != v}
     if wrong:
         raise RuntimeError(f"the analyst connection did not lock down: {wrong}")
 
 
 # --- running ---------------------------------------------------------------------------------
-def _execute(con: duckdb.DuckDBPyConnection, statements: list[Any], limits: Limits,
-             watchdog: _Watchdog) -> pa.RecordBatchReader | None:
+def _execute(
+    con: duckdb.DuckDBPyConnection, statements: list[Any], limits: Limits, watchdog: _Watchdog
+) -> pa.RecordBatchReader | None:
     """Run every statement; the last one's result is returned as a stream, not fetched."""
     import duckdb
 
@@ -313,13 +369,17 @@ def _gate(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     for statement in statements:
         try:
             kind = statement.type.name
-        except ValueError:  # a statement kind the Python binding cannot even name (UPDATE EXTENSIONS)
+        except (
+            ValueError
+        ):  # a statement kind the Python binding cannot even name (UPDATE EXTENSIONS)
             raise AccessDenied("this kind of statement is not allowed in analyst SQL") from None
         if kind not in ALLOWED_STATEMENTS:
             hint = REFUSED_HINTS.get(kind, "this kind of statement is not available")
             raise AccessDenied(f"{kind} is not allowed in analyst SQL: {hint}")
         if kind == "CREATE" and SECRET_RE.match(statement.query):
-            raise AccessDenied("CREATE SECRET is not allowed in analyst SQL: no external storage is reachable")
+            raise AccessDenied(
+                "CREATE SECRET is not allowed in analyst SQL: no external storage is reachable"
+            )
     return statements
 
 
@@ -328,13 +388,20 @@ def _translate(exc: BaseException, watchdog: _Watchdog, limits: Limits) -> Excep
 
     message = _first_line(exc)
     if watchdog.fired or isinstance(exc, duckdb.InterruptException) or "INTERRUPT" in message:
-        return ResourceLimit(f"the query ran longer than the {limits.timeout_s:g} s limit and was stopped")
-    if isinstance(exc, duckdb.PermissionException) or "file system operations are disabled" in message:
+        return ResourceLimit(
+            f"the query ran longer than the {limits.timeout_s:g} s limit and was stopped"
+        )
+    if (
+        isinstance(exc, duckdb.PermissionException)
+        or "file system operations are disabled" in message
+    ):
         return AccessDenied(f"not allowed in analyst SQL: {message}")
     if "configuration has been locked" in message or "configuration option" in message:
         return AccessDenied(f"settings are fixed by Bulle: {message}")
     if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in message:
-        return ResourceLimit(f"the query needs more than the {limits.memory_limit} memory limit: {message}")
+        return ResourceLimit(
+            f"the query needs more than the {limits.memory_limit} memory limit: {message}"
+        )
     if isinstance(exc, duckdb.ParserException):
         return InputError(f"SQL syntax error: {message}")
     if isinstance(exc, duckdb.CatalogException):

@@ -97,8 +97,11 @@ class Detector:
             per_doc[k].extend(e.shifted(off) for e in self._analyze_doc(doc))
         for (text, pieces), ents in zip(pending, per_doc, strict=True):
             if self.config.propagate and text.strip():
-                ents = propagate(text, ents) if len(pieces) == 1 else \
-                    _propagate_long(text, ents, self.config.chunk_chars)
+                ents = (
+                    propagate(text, ents)
+                    if len(pieces) == 1
+                    else _propagate_long(text, ents, self.config.chunk_chars)
+                )
             yield [e for e in ents if e.label in LABELS]
 
 

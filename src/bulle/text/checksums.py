@@ -54,7 +54,9 @@ def nir_valid(value: str) -> bool:
     body = v[:13]
     if v[0] not in "12345678":
         return False
-    if not (body.isdigit() or (body[:5].isdigit() and body[5:7] in ("2A", "2B") and body[7:].isdigit())):
+    if not (
+        body.isdigit() or (body[:5].isdigit() and body[5:7] in ("2A", "2B") and body[7:].isdigit())
+    ):
         return False
     return nir_key(body) == int(v[13:])
 

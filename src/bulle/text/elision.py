@@ -23,7 +23,9 @@ import regex
 VOWELS = frozenset("aeiouyhàâäéèêëîïôöûüÿœæ")
 
 # the elided word (with its apostrophe) at the very end of the text before the surrogate
-ELIDED = regex.compile(r"(?<![\p{L}\p{M}])(?P<prep>(?:[àÀ]|[dD]e)\s+)?(?P<w>[dDlL]|[qQ]u|[jJ]usqu)['’]$")
+ELIDED = regex.compile(
+    r"(?<![\p{L}\p{M}])(?P<prep>(?:[àÀ]|[dD]e)\s+)?(?P<w>[dDlL]|[qQ]u|[jJ]usqu)['’]$"
+)
 # a full word before a space at the end of the text before the surrogate
 FULL = regex.compile(r"(?<![\p{L}\p{M}])(?P<w>[dD]e|[lL][ea]|[qQ]ue|[jJ]usque)(?P<sp>[ \u00a0])$")
 
@@ -52,10 +54,10 @@ def reelide(before: str, surrogate: str) -> str:
         if full.lower() == "le" and prep:
             p = prep.strip()
             contracted = "au" if p.lower() == "à" else "du"
-            return before[:m.start()] + _case_like(p, contracted) + " "
-        return before[:m.start("w")] + full + " "
+            return before[: m.start()] + _case_like(p, contracted) + " "
+        return before[: m.start("w")] + full + " "
     m = FULL.search(before)
     if m and vowel:
         w = m["w"]
-        return before[:m.start("w")] + _case_like(w, ELIDE[w.lower()]) + "'"
+        return before[: m.start("w")] + _case_like(w, ELIDE[w.lower()]) + "'"
     return before

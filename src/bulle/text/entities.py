@@ -10,8 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LABELS: tuple[str, ...] = (
-    "PERSON", "LOCATION", "ORGANIZATION", "DATE", "EMAIL", "PHONE", "NIR", "IBAN", "SIREN",
-    "SIRET", "CREDIT_CARD", "IP_ADDRESS", "URL", "LICENSE_PLATE", "RECORD_ID",
+    "PERSON",
+    "LOCATION",
+    "ORGANIZATION",
+    "DATE",
+    "EMAIL",
+    "PHONE",
+    "NIR",
+    "IBAN",
+    "SIREN",
+    "SIRET",
+    "CREDIT_CARD",
+    "IP_ADDRESS",
+    "URL",
+    "LICENSE_PLATE",
+    "RECORD_ID",
 )
 
 

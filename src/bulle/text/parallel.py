@@ -35,7 +35,9 @@ def _work(config: DetectorConfig, texts: list[str]) -> list[Packed]:
     from bulle.text.analyzer import get_detector
 
     det = get_detector(config)
-    return [[(e.start, e.end, e.label, e.score, e.source) for e in ents] for ents in det.detect(texts)]
+    return [
+        [(e.start, e.end, e.label, e.score, e.source) for e in ents] for ents in det.detect(texts)
+    ]
 
 
 def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
@@ -51,9 +53,12 @@ def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
         yield batch
 
 
-def detect_stream(texts: Iterable[str], config: DetectorConfig | None = None,
-                  n_process: int | None = None,
-                  on_done: Callable[[int], None] | None = None) -> Iterator[list[Entity]]:
+def detect_stream(
+    texts: Iterable[str],
+    config: DetectorConfig | None = None,
+    n_process: int | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> Iterator[list[Entity]]:
     """Entities of each text, in input order. ``on_done(chars)`` reports progress."""
     config = config or DetectorConfig()
     n = available_cores() if n_process is None else max(1, n_process)
@@ -99,8 +104,9 @@ def worker_pool(config: DetectorConfig, n: int) -> ProcessPoolExecutor:
     pool = _pools.get((config, n))
     if pool is None:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm,
-                                   initargs=(config,))
+        pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=_warm, initargs=(config,)
+        )
         _pools[(config, n)] = pool
         if len(_pools) == 1:
             atexit.register(_shutdown)

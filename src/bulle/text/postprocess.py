@@ -33,31 +33,89 @@ from bulle.text.matcher import PhraseTable, tokens
 from bulle.text.patterns import ROLE_WORDS, TITLE, TITLE_WORDS
 
 TIERS: dict[str, int] = {
-    "bulle_email": 100, "bulle_nir": 99, "bulle_iban": 99, "bulle_credit_card": 98,
-    "bulle_siret": 97, "bulle_siren": 96, "bulle_ip_address": 95, "bulle_url": 94,
-    "bulle_phone": 90, "bulle_phone_fr": 90, "bulle_license_plate": 89, "bulle_record_id": 88,
-    "bulle_handle": 85, "bulle_date": 80, "bulle_speaker_label": 76, "bulle_person_title": 75,
-    "bulle_loc_address": 74, "bulle_org_patterns": 72, "bulle_public_figure": 66,
-    "bulle_org_gazetteer": 62, "bulle_loc_gazetteer": 62, "bulle_first_name": 58,
-    "propagated_person": 52, "bulle_spacy_ner": 50, "propagated": 45, "bulle_surname": 44,
+    "bulle_email": 100,
+    "bulle_nir": 99,
+    "bulle_iban": 99,
+    "bulle_credit_card": 98,
+    "bulle_siret": 97,
+    "bulle_siren": 96,
+    "bulle_ip_address": 95,
+    "bulle_url": 94,
+    "bulle_phone": 90,
+    "bulle_phone_fr": 90,
+    "bulle_license_plate": 89,
+    "bulle_record_id": 88,
+    "bulle_handle": 85,
+    "bulle_date": 80,
+    "bulle_speaker_label": 76,
+    "bulle_person_title": 75,
+    "bulle_loc_address": 74,
+    "bulle_org_patterns": 72,
+    "bulle_public_figure": 66,
+    "bulle_org_gazetteer": 62,
+    "bulle_loc_gazetteer": 62,
+    "bulle_first_name": 58,
+    "propagated_person": 52,
+    "bulle_spacy_ner": 50,
+    "propagated": 45,
+    "bulle_surname": 44,
 }
 NAME_LABELS = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 DEFAULT_TIER = 60
-EPONYM_BEFORE = regex.compile(r"(?:maladie|signe|syndrome|test|manœuvre|manoeuvre|score|"
-                              r"classification|échelle|loi|théorème|principe|effet|méthode|"
-                              r"fracture|sonde|réflexe)s?[ \u00a0](?:de|d['’])[ \u00a0]?$", regex.I)
+EPONYM_BEFORE = regex.compile(
+    r"(?:maladie|signe|syndrome|test|manœuvre|manoeuvre|score|"
+    r"classification|échelle|loi|théorème|principe|effet|méthode|"
+    r"fracture|sonde|réflexe)s?[ \u00a0](?:de|d['’])[ \u00a0]?$",
+    regex.I,
+)
 
 LEAD_STRIP = " \t\r\n«»“”\"'’([{–—-,;:."
 TRAIL_STRIP = " \t\r\n«»“”\"'’)]},;:!?.–—-"
 TITLE_PREFIX = regex.compile(rf"(?:{TITLE})(?:[ \u00a0]+|(?<=\.))")
 ARTICLE_PREFIX = regex.compile(r"(?:l['’]|d['’]|la |le |les |du |des |de la |de |au |aux |en )")
 RECORD_PREFIX = regex.compile(r"(?:(?:RG|IPP|NDA|NIP|RPPS|PV|No)\b|N°|n°)[ \u00a0]*:?[ \u00a0]*")
-ORG_HEADS_OUTSIDE = frozenset({"société", "association", "groupe", "entreprise", "parti",
-                               "syndicat", "mouvement", "cabinet", "enseigne", "marque", "usine",
-                               "journal", "quotidien", "chaîne", "club", "l'association",
-                               "l'entreprise", "l'usine"})
-PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "der", "d'", "ben", "el", "al",
-                       "di", "da", "dos", "et"})
+ORG_HEADS_OUTSIDE = frozenset(
+    {
+        "société",
+        "association",
+        "groupe",
+        "entreprise",
+        "parti",
+        "syndicat",
+        "mouvement",
+        "cabinet",
+        "enseigne",
+        "marque",
+        "usine",
+        "journal",
+        "quotidien",
+        "chaîne",
+        "club",
+        "l'association",
+        "l'entreprise",
+        "l'usine",
+    }
+)
+PARTICLES = frozenset(
+    {
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "d'",
+        "ben",
+        "el",
+        "al",
+        "di",
+        "da",
+        "dos",
+        "et",
+    }
+)
 
 
 def tier(e: Entity) -> int:
@@ -73,11 +131,13 @@ def tier(e: Entity) -> int:
 # Boundaries
 # ---------------------------------------------------------------------------------------------
 
+
 def fix_boundaries(text: str, e: Entity) -> Entity | None:
     start, end = e.start, e.end
     keep_dot = e.label in ("DATE", "RECORD_ID")
     while (start < end and text[start] in LEAD_STRIP and e.label not in ("PERSON",)) or (
-            start < end and text[start].isspace()):
+        start < end and text[start].isspace()
+    ):
         if e.label == "PERSON" and text[start] == "@":
             break
         start += 1
@@ -88,7 +148,7 @@ def fix_boundaries(text: str, e: Entity) -> Entity | None:
         if nl >= 0 and not (e.label == "LOCATION" and e.source == "bulle_loc_address"):
             # keep the part of the span that has a capital (a name does not cross lines)
             first, second = (start, nl), (nl + 1, end)
-            part = first if any(c.isupper() for c in text[first[0]:first[1]]) else second
+            part = first if any(c.isupper() for c in text[first[0] : first[1]]) else second
             start, end = part
             while start < end and text[start].isspace():
                 start += 1
@@ -147,10 +207,15 @@ def _person_bounds(text: str, start: int, end: int) -> tuple[int, int]:
         # leading lower-case words (articles, offices) and trailing ones are not the name
         words = list(NON_SPACE.finditer(span))
         i, j = 0, len(words)
-        while i < j - 1 and not words[i].group()[:1].isupper() and not words[i].group().startswith("@"):
+        while (
+            i < j - 1
+            and not words[i].group()[:1].isupper()
+            and not words[i].group().startswith("@")
+        ):
             i += 1
-        while j - 1 > i and (not words[j - 1].group()[:1].isupper()
-                             or fold(words[j - 1].group()) in PARTICLES):
+        while j - 1 > i and (
+            not words[j - 1].group()[:1].isupper() or fold(words[j - 1].group()) in PARTICLES
+        ):
             j -= 1
         if words:
             start, end = start + words[i].start(), start + words[j - 1].end()
@@ -179,6 +244,7 @@ def _strip_articles(text: str, start: int, end: int, label: str) -> int:
 # Filtering the statistical model
 # ---------------------------------------------------------------------------------------------
 
+
 def _stop_words() -> frozenset[str]:
     from spacy.lang.fr.stop_words import STOP_WORDS as SW
 
@@ -193,13 +259,49 @@ def is_eponym(text: str, e: Entity) -> bool:
     return e.label == "PERSON" and bool(EPONYM_BEFORE.search(text, max(0, e.start - 30), e.start))
 
 
-ORG_WORDS = frozenset({
-    "conseil", "tribunal", "cour", "ministere", "commission", "caisse", "agence", "direction",
-    "association", "federation", "confederation", "syndicat", "universite", "hopital", "clinique",
-    "banque", "mutuelle", "societe", "groupe", "parti", "mouvement", "comite", "institut",
-    "fondation", "office", "autorite", "chambre", "prefecture", "mairie", "gendarmerie", "police",
-    "assemblee", "senat", "parlement", "union", "habitat", "assurances", "chu", "ehpad",
-})
+ORG_WORDS = frozenset(
+    {
+        "conseil",
+        "tribunal",
+        "cour",
+        "ministere",
+        "commission",
+        "caisse",
+        "agence",
+        "direction",
+        "association",
+        "federation",
+        "confederation",
+        "syndicat",
+        "universite",
+        "hopital",
+        "clinique",
+        "banque",
+        "mutuelle",
+        "societe",
+        "groupe",
+        "parti",
+        "mouvement",
+        "comite",
+        "institut",
+        "fondation",
+        "office",
+        "autorite",
+        "chambre",
+        "prefecture",
+        "mairie",
+        "gendarmerie",
+        "police",
+        "assemblee",
+        "senat",
+        "parlement",
+        "union",
+        "habitat",
+        "assurances",
+        "chu",
+        "ehpad",
+    }
+)
 
 
 def relabel_ner(text: str, e: Entity) -> Entity:
@@ -208,9 +310,12 @@ def relabel_ner(text: str, e: Entity) -> Entity:
     is tagged LOC); a span holding an institution word is an organisation."""
     if e.source != "bulle_spacy_ner":
         return e
-    span = text[e.start:e.end]
-    if e.label in ("PERSON", "LOCATION") and " " in span and \
-            any(fold(w) in ORG_WORDS for w in span.split()):
+    span = text[e.start : e.end]
+    if (
+        e.label in ("PERSON", "LOCATION")
+        and " " in span
+        and any(fold(w) in ORG_WORDS for w in span.split())
+    ):
         return e.with_label("ORGANIZATION")
     if e.label == "ORGANIZATION" and fold(span.split()[0]) in ROLE_WORDS:
         return e.with_label("MISC")  # "ministre de l'Intérieur": an office, dropped below
@@ -229,12 +334,14 @@ def keep_ner(text: str, e: Entity) -> bool:
         return True
     if e.label == "MISC":
         return False
-    span = text[e.start:e.end]
+    span = text[e.start : e.end]
     if not any(c.isupper() for c in span) or not any(c.isalpha() for c in span):
         return False
     words = [fold(w.strip(".,;:!?'’-")) for w in span.split()]
-    if all(w in not_names() or w in PARTICLES or w in TITLE_WORDS or w in STOP_WORDS or not w
-           for w in words):
+    if all(
+        w in not_names() or w in PARTICLES or w in TITLE_WORDS or w in STOP_WORDS or not w
+        for w in words
+    ):
         return False
     if len(words) == 1 and (len(words[0]) < 2 or span in not_org_acronyms()):
         return False
@@ -244,6 +351,7 @@ def keep_ner(text: str, e: Entity) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Conflicts
 # ---------------------------------------------------------------------------------------------
+
 
 def resolve(entities: list[Entity]) -> list[Entity]:
     """One label per character, by tier then length; same labels merge."""
@@ -261,8 +369,11 @@ def resolve(entities: list[Entity]) -> list[Entity]:
             kept.insert(i, cand)
             starts.insert(i, cand.start)
             continue
-        if all(o.label == cand.label for o in over) and cand.label in NAME_LABELS | {"DATE"} \
-                and tier(cand) >= 45:
+        if (
+            all(o.label == cand.label for o in over)
+            and cand.label in NAME_LABELS | {"DATE"}
+            and tier(cand) >= 45
+        ):
             s = min([cand.start] + [o.start for o in over])
             e = max([cand.end] + [o.end for o in over])
             best = max(over, key=tier)
@@ -271,11 +382,16 @@ def resolve(entities: list[Entity]) -> list[Entity]:
             kept.insert(lo, merged)
             starts.insert(lo, s)
             continue
-        contains = all(cand.start <= o.start and o.end <= cand.end for o in over) and \
-            any((o.end - o.start) < (cand.end - cand.start) for o in over)
+        contains = all(cand.start <= o.start and o.end <= cand.end for o in over) and any(
+            (o.end - o.start) < (cand.end - cand.start) for o in over
+        )
         street = cand.source == "bulle_loc_address"  # "rue du Docteur Gabriel Péry"
-        if contains and cand.label in ("LOCATION", "ORGANIZATION") and tier(cand) >= 50 and all(
-                o.label in NAME_LABELS and (tier(o) <= 66 or street) for o in over):
+        if (
+            contains
+            and cand.label in ("LOCATION", "ORGANIZATION")
+            and tier(cand) >= 50
+            and all(o.label in NAME_LABELS and (tier(o) <= 66 or street) for o in over)
+        ):
             del kept[lo:hi], starts[lo:hi]
             kept.insert(lo, cand)
             starts.insert(lo, cand.start)
@@ -286,7 +402,9 @@ def resolve(entities: list[Entity]) -> list[Entity]:
 # Merging pieces
 # ---------------------------------------------------------------------------------------------
 
-ADDRESS_GAP = regex.compile(r"^(?:,?[ \u00a0]*\n?[ \u00a0]*|[ \u00a0]+(?:à|a)[ \u00a0]+|,[ \u00a0]*)$")
+ADDRESS_GAP = regex.compile(
+    r"^(?:,?[ \u00a0]*\n?[ \u00a0]*|[ \u00a0]+(?:à|a)[ \u00a0]+|,[ \u00a0]*)$"
+)
 NAME_GAP = regex.compile(r"^[ \u00a0]$")
 
 
@@ -295,13 +413,22 @@ def merge_adjacent(text: str, ents: list[Entity]) -> list[Entity]:
     for e in ents:
         if out:
             prev = out[-1]
-            gap = text[prev.end:e.start]
-            if prev.label == e.label == "LOCATION" and prev.source == "bulle_loc_address" \
-                    and len(gap) <= 4 and ADDRESS_GAP.match(gap):
+            gap = text[prev.end : e.start]
+            if (
+                prev.label == e.label == "LOCATION"
+                and prev.source == "bulle_loc_address"
+                and len(gap) <= 4
+                and ADDRESS_GAP.match(gap)
+            ):
                 out[-1] = Entity(prev.start, e.end, "LOCATION", prev.score, prev.source)
                 continue
-            if prev.label == e.label == "PERSON" and NAME_GAP.match(gap) and (
-                    text[prev.start:prev.end][:1].isupper() == text[e.start:e.end][:1].isupper()):
+            if (
+                prev.label == e.label == "PERSON"
+                and NAME_GAP.match(gap)
+                and (
+                    text[prev.start : prev.end][:1].isupper() == text[e.start : e.end][:1].isupper()
+                )
+            ):
                 out[-1] = Entity(prev.start, e.end, "PERSON", max(prev.score, e.score), prev.source)
                 continue
         out.append(e)
@@ -318,8 +445,12 @@ def _proper_nouns(text: str) -> set[str]:
     out = set()
     for i in range(1, len(toks)):
         t = toks[i]
-        if t.text[:1].isupper() and not t.text.isupper() and toks[i - 1].text not in (".", "!", "?", ":", "…", "»", "«", "-") \
-                and "\n" not in text[toks[i - 1].end:t.start]:
+        if (
+            t.text[:1].isupper()
+            and not t.text.isupper()
+            and toks[i - 1].text not in (".", "!", "?", ":", "…", "»", "«", "-")
+            and "\n" not in text[toks[i - 1].end : t.start]
+        ):
             out.add(t.key)
     return out
 
@@ -329,17 +460,20 @@ def unsupported_sentence_start(text: str, e: Entity, proper: set[str]) -> bool:
     "Domicile :") is a common word unless the text or a list says it is a proper noun."""
     if e.source != "bulle_spacy_ner":
         return False
-    span = text[e.start:e.end]
+    span = text[e.start : e.end]
     caps = span.isupper() and len(span) > 3  # a word of a heading ("DÉBAT DU SECOND TOUR")
-    if " " in span or not (caps or SENTENCE_START_BEFORE.search(text, max(0, e.start - 12), e.start)):
+    if " " in span or not (
+        caps or SENTENCE_START_BEFORE.search(text, max(0, e.start - 12), e.start)
+    ):
         return False
     if LINE_LABEL_AFTER.match(text, e.end):
         return True  # a field or speaker label: the speaker rule decides for names
     key = fold(span)
     if caps and e.label == "ORGANIZATION":
         return False  # an acronym: organisations are written so
-    return not (key in proper or key in first_names() or key in folded_surnames()
-                or key in place_keys())
+    return not (
+        key in proper or key in first_names() or key in folded_surnames() or key in place_keys()
+    )
 
 
 def clean(text: str, raw: list[Entity]) -> list[Entity]:
@@ -364,11 +498,12 @@ def clean(text: str, raw: list[Entity]) -> list[Entity]:
 LOCAL_OFFICE = regex.compile(
     r"(?:(?:[Hh][ôo]pital|[Mm]airie|[Pp]réfecture|[Ss]ous-préfecture|[Cc]ommissariat|"
     r"[Gg]endarmerie|[Aa]gence|[Bb]rigade|[Rr]ectorat|[Mm]aternité|[Pp]harmacie|[Cc]aserne|"
-    r"[Pp]oste|[Gg]are|[Mm]aison[ ]de[ ]santé)[ \u00a0](?:de[ \u00a0]la[ \u00a0]|de[ \u00a0]|du[ \u00a0]|des[ \u00a0]|d['’]))")
+    r"[Pp]oste|[Gg]are|[Mm]aison[ ]de[ ]santé)[ \u00a0](?:de[ \u00a0]la[ \u00a0]|de[ \u00a0]|du[ \u00a0]|des[ \u00a0]|d['’]))"
+)
 
 
 def local_office(text: str, e: Entity) -> Entity:
-    """"l'hôpital de Guéret", "la mairie du 7e": a local office is named by its place; the place
+    """ "l'hôpital de Guéret", "la mairie du 7e": a local office is named by its place; the place
     is the entity (a LOCATION), not an organisation."""
     if e.label != "ORGANIZATION":
         return e
@@ -380,18 +515,24 @@ def local_office(text: str, e: Entity) -> Entity:
     return Entity(m.end(), e.end, "LOCATION", e.score, e.source)
 
 
-COORDINATION = regex.compile(r"[ \u00a0]+(?:ou|et|ni)[ \u00a0]+(?:de[ \u00a0]+|d['’]|à[ \u00a0]+|en[ \u00a0]+|au[ \u00a0]+)?$")
+COORDINATION = regex.compile(
+    r"[ \u00a0]+(?:ou|et|ni)[ \u00a0]+(?:de[ \u00a0]+|d['’]|à[ \u00a0]+|en[ \u00a0]+|au[ \u00a0]+)?$"
+)
 
 
 def coordinated_places(text: str, ents: list[Entity]) -> list[Entity]:
-    """"les femmes d'Alençon ou de Domfront": a single word joined to a place by "ou"/"et" with
+    """ "les femmes d'Alençon ou de Domfront": a single word joined to a place by "ou"/"et" with
     the same preposition is a place too, whatever the model said."""
     out = list(ents)
     for k in range(1, len(out)):
         prev, cur = out[k - 1], out[k]
-        if cur.label in ("PERSON", "ORGANIZATION") and prev.label == "LOCATION" \
-                and cur.source == "bulle_spacy_ner" and " " not in text[cur.start:cur.end] \
-                and COORDINATION.match(text[prev.end:cur.start]):
+        if (
+            cur.label in ("PERSON", "ORGANIZATION")
+            and prev.label == "LOCATION"
+            and cur.source == "bulle_spacy_ner"
+            and " " not in text[cur.start : cur.end]
+            and COORDINATION.match(text[prev.end : cur.start])
+        ):
             out[k] = cur.with_label("LOCATION")
     return out
 
@@ -399,6 +540,7 @@ def coordinated_places(text: str, ents: list[Entity]) -> list[Entity]:
 # ---------------------------------------------------------------------------------------------
 # Propagation
 # ---------------------------------------------------------------------------------------------
+
 
 def propagate(text: str, ents: list[Entity]) -> list[Entity]:
     """Mark the other mentions of names found in the document (full forms and surnames)."""
@@ -415,7 +557,7 @@ def propagate_forms(text: str, ents: list[Entity]) -> Forms:
     for e in ents:
         if e.label not in forms or tier(e) < 50:
             continue
-        surface = text[e.start:e.end]
+        surface = text[e.start : e.end]
         if e.label == "PERSON":
             if surface.startswith("@"):
                 continue
@@ -427,15 +569,29 @@ def propagate_forms(text: str, ents: list[Entity]) -> Forms:
                 firsts = [w for w in words if fold(w) in first_names()]
                 rest = [w for w in words if w not in firsts and fold(w) not in PARTICLES]
                 for w in rest:
-                    if len(w) > 2 and w[:1].isupper() and fold(w) not in not_names() \
-                            and fold(w).rstrip(".") not in TITLE_WORDS and fold(w) not in STOP_WORDS:
+                    if (
+                        len(w) > 2
+                        and w[:1].isupper()
+                        and fold(w) not in not_names()
+                        and fold(w).rstrip(".") not in TITLE_WORDS
+                        and fold(w) not in STOP_WORDS
+                    ):
                         forms["PERSON"].add(w)
                 # a surname with its particle ("Le Pen", "de Gaulle")
                 if len(words) >= 3 and fold(words[-2]) in PARTICLES:
                     forms["PERSON"].add(" ".join(words[-2:]))
-        elif e.source in ("bulle_spacy_ner", "bulle_loc_gazetteer", "bulle_org_gazetteer",
-                          "bulle_org_patterns") and "\n" not in surface \
-                and fold(surface) not in not_names() and len(surface) > 2:
+        elif (
+            e.source
+            in (
+                "bulle_spacy_ner",
+                "bulle_loc_gazetteer",
+                "bulle_org_gazetteer",
+                "bulle_org_patterns",
+            )
+            and "\n" not in surface
+            and fold(surface) not in not_names()
+            and len(surface) > 2
+        ):
             forms[e.label].add(surface)
     return forms, lower_ok
 
@@ -450,7 +606,10 @@ def propagate_with(text: str, ents: list[Entity], known: Forms) -> list[Entity]:
         table = PhraseTable(surfaces)
         for i, j in table.find(toks):
             first = toks[i]
-            if not first.text[:1].isupper() and fold(text[first.start:toks[j - 1].end]) not in lower_ok:
+            if (
+                not first.text[:1].isupper()
+                and fold(text[first.start : toks[j - 1].end]) not in lower_ok
+            ):
                 continue
             if is_eponym(text, Entity(first.start, toks[j - 1].end, label)):
                 continue

@@ -17,14 +17,34 @@ from bulle.registry import Registry
 Factory = Callable[[Any], Any]  # DetectorConfig -> EntityRecognizer | list[EntityRecognizer]
 
 BUILTIN_MODULES: tuple[str, ...] = (
-    "spacy_ner", "email", "url", "ip_address", "iban", "credit_card", "phone", "nir", "siren",
-    "siret", "license_plate", "record_id", "date", "person_title", "speaker_label", "handle",
-    "first_name", "surname", "public_figure", "org_patterns", "org_gazetteer", "loc_address",
+    "spacy_ner",
+    "email",
+    "url",
+    "ip_address",
+    "iban",
+    "credit_card",
+    "phone",
+    "nir",
+    "siren",
+    "siret",
+    "license_plate",
+    "record_id",
+    "date",
+    "person_title",
+    "speaker_label",
+    "handle",
+    "first_name",
+    "surname",
+    "public_figure",
+    "org_patterns",
+    "org_gazetteer",
+    "loc_address",
     "loc_gazetteer",
 )
 
 RECOGNIZERS: Registry[Factory] = Registry(
-    "recognizers", "recognizer", tuple(f"bulle.text.recognizers.{m}" for m in BUILTIN_MODULES))
+    "recognizers", "recognizer", tuple(f"bulle.text.recognizers.{m}" for m in BUILTIN_MODULES)
+)
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
@@ -46,8 +66,7 @@ def build(config: Any) -> list[Any]:
     wanted = list(known) if config.recognizers is None else list(config.recognizers)
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise InputError(f"unknown recognizer(s): {', '.join(unknown)}; "
-                         f"known: {', '.join(known)}")
+        raise InputError(f"unknown recognizer(s): {', '.join(unknown)}; known: {', '.join(known)}")
     out: list[Any] = []
     for name in wanted:
         made = RECOGNIZERS.get(name)(config)

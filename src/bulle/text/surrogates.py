@@ -68,7 +68,11 @@ def gender_of_first_name(word: str) -> str | None:
 
 def first_name(keyed: Keyed, original: str, gender: str | None) -> str:
     pools = first_names_by_gender()
-    g = gender if gender in ("m", "f") else ("m" if keyed.number("gender", fold(original)) % 2 else "f")
+    g = (
+        gender
+        if gender in ("m", "f")
+        else ("m" if keyed.number("gender", fold(original)) % 2 else "f")
+    )
     return match_case(original, keyed.pick(f"first:{g}", fold(original), pools[g]))
 
 

@@ -45,41 +45,128 @@ def _r(role: ColumnRole, regex: str, what: str, kind: str | None = None) -> Name
     return NameRule(role, re.compile(regex), what, kind)
 
 
-S, D, Q, SC, FT = (ColumnRole.SUBJECT_ID, ColumnRole.DIRECT_IDENTIFIER, ColumnRole.QUASI_IDENTIFIER,
-                   ColumnRole.SPECIAL_CATEGORY, ColumnRole.FREE_TEXT)
+S, D, Q, SC, FT = (
+    ColumnRole.SUBJECT_ID,
+    ColumnRole.DIRECT_IDENTIFIER,
+    ColumnRole.QUASI_IDENTIFIER,
+    ColumnRole.SPECIAL_CATEGORY,
+    ColumnRole.FREE_TEXT,
+)
 
 # Order matters: the first matching rule wins.
 NAME_RULES: list[NameRule] = [
-    _r(D, r"\b(nir|nss|insee|secu|securite sociale|social security|ssn|num(ero)? secu)\b", "a social security number (NIR)", "nir"),
-    _r(S, r"^(id|ipp|nip|ident|identifiant|subject|sujet|person|personne|patient|individu|pseudo)( ?(id|num|numero|number|identifiant|patient|sujet|personne))?$|^(id|num|numero|identifiant) (patient|personne|sujet|individu|usager|client|beneficiaire)$|^(patient|subject|person|client|user) ?id$",
-       "an identifier that links rows to a person"),
-    _r(D, r"\b(e ?mail|courriel|mail|adresse electronique|email address)\b", "an e-mail address", "email"),
+    _r(
+        D,
+        r"\b(nir|nss|insee|secu|securite sociale|social security|ssn|num(ero)? secu)\b",
+        "a social security number (NIR)",
+        "nir",
+    ),
+    _r(
+        S,
+        r"^(id|ipp|nip|ident|identifiant|subject|sujet|person|personne|patient|individu|pseudo)( ?(id|num|numero|number|identifiant|patient|sujet|personne))?$|^(id|num|numero|identifiant) (patient|personne|sujet|individu|usager|client|beneficiaire)$|^(patient|subject|person|client|user) ?id$",
+        "an identifier that links rows to a person",
+    ),
+    _r(
+        D,
+        r"\b(e ?mail|courriel|mail|adresse electronique|email address)\b",
+        "an e-mail address",
+        "email",
+    ),
     _r(D, r"\b(tel|telephone|phone|portable|mobile|gsm|fax)\b", "a telephone number", "phone"),
-    _r(D, r"\b(iban|rib|bic|numero de compte|account number|carte bancaire|card number)\b", "a bank identifier", "text"),
-    _r(D, r"^(nom|name|surname|lastname|last name|family name|nom de famille|nom naissance|nom de naissance|nom usage|nom d usage|patronyme)\b|\b(nom|name) (patient|personne|client|usager|medecin|beneficiaire)\b",
-       "a person's name", "name"),
-    _r(D, r"^(prenom|prenoms|firstname|first name|given name|forename)s?\b|\bprenom\b", "a first name", "name"),
+    _r(
+        D,
+        r"\b(iban|rib|bic|numero de compte|account number|carte bancaire|card number)\b",
+        "a bank identifier",
+        "text",
+    ),
+    _r(
+        D,
+        r"^(nom|name|surname|lastname|last name|family name|nom de famille|nom naissance|nom de naissance|nom usage|nom d usage|patronyme)\b|\b(nom|name) (patient|personne|client|usager|medecin|beneficiaire)\b",
+        "a person's name",
+        "name",
+    ),
+    _r(
+        D,
+        r"^(prenom|prenoms|firstname|first name|given name|forename)s?\b|\bprenom\b",
+        "a first name",
+        "name",
+    ),
     _r(D, r"\b(adresse|address|rue|street|voie|domicile)\b", "a postal address", "text"),
-    _r(D, r"\b(passeport|passport|permis|driving licence|carte d identite|cni|immatriculation|plaque)\b", "an identity document number", "text"),
+    _r(
+        D,
+        r"\b(passeport|passport|permis|driving licence|carte d identite|cni|immatriculation|plaque)\b",
+        "an identity document number",
+        "text",
+    ),
     _r(D, r"\b(ip|adresse ip|ip address|mac address)\b", "a network identifier", "text"),
-    _r(Q, r"\b(date (de )?naissance|ddn|naissance|birth ?date|date of birth|dob|birthday|ne le|annee (de )?naissance|year of birth)\b", "a birth date", None),
-    _r(Q, r"\b(code postal|cp|postcode|postal code|zip|zip code|code commune|insee commune)\b", "a postcode", None),
-    _r(Q, r"\b(commune|ville|city|town|localite|lieu (de )?naissance|lieu de residence|departement|dept|region|pays|country|native country|nationalite|nationality)\b", "a place", None),
-    _r(SC, r"\b(diagnostic|diagnosis|diag|cim ?10|icd ?10|icd|pathologie|maladie|disease|affection|traitement|treatment|medicament|medication|drug|ordonnance|prescription|symptome|handicap|disability|sante|health|hiv|vih|grossesse|pregnan|allergie|antecedents?|acte medical|ccam|ghm|gir)\b",
-       "health data (GDPR art. 9)"),
-    _r(SC, r"\b(race|ethnie|ethnic|ethnicity|origine ethnique|origine raciale)\b", "ethnic or racial origin (GDPR art. 9)"),
+    _r(
+        Q,
+        r"\b(date (de )?naissance|ddn|naissance|birth ?date|date of birth|dob|birthday|ne le|annee (de )?naissance|year of birth)\b",
+        "a birth date",
+        None,
+    ),
+    _r(
+        Q,
+        r"\b(code postal|cp|postcode|postal code|zip|zip code|code commune|insee commune)\b",
+        "a postcode",
+        None,
+    ),
+    _r(
+        Q,
+        r"\b(commune|ville|city|town|localite|lieu (de )?naissance|lieu de residence|departement|dept|region|pays|country|native country|nationalite|nationality)\b",
+        "a place",
+        None,
+    ),
+    _r(
+        SC,
+        r"\b(diagnostic|diagnosis|diag|cim ?10|icd ?10|icd|pathologie|maladie|disease|affection|traitement|treatment|medicament|medication|drug|ordonnance|prescription|symptome|handicap|disability|sante|health|hiv|vih|grossesse|pregnan|allergie|antecedents?|acte medical|ccam|ghm|gir)\b",
+        "health data (GDPR art. 9)",
+    ),
+    _r(
+        SC,
+        r"\b(race|ethnie|ethnic|ethnicity|origine ethnique|origine raciale)\b",
+        "ethnic or racial origin (GDPR art. 9)",
+    ),
     _r(SC, r"\b(religion|confession|culte|croyance|belief)\b", "religious belief (GDPR art. 9)"),
-    _r(SC, r"\b(orientation sexuelle|sexual orientation|vie sexuelle|sex life)\b", "sex life or sexual orientation (GDPR art. 9)"),
-    _r(SC, r"\b(opinion politique|political|parti|party affiliation|vote)\b", "political opinion (GDPR art. 9)"),
-    _r(SC, r"\b(syndicat|syndical|union membership|trade union)\b", "trade-union membership (GDPR art. 9)"),
-    _r(SC, r"\b(genetique|genetic|genome|adn|dna|biometri|empreinte|fingerprint)\b", "genetic or biometric data (GDPR art. 9)"),
+    _r(
+        SC,
+        r"\b(orientation sexuelle|sexual orientation|vie sexuelle|sex life)\b",
+        "sex life or sexual orientation (GDPR art. 9)",
+    ),
+    _r(
+        SC,
+        r"\b(opinion politique|political|parti|party affiliation|vote)\b",
+        "political opinion (GDPR art. 9)",
+    ),
+    _r(
+        SC,
+        r"\b(syndicat|syndical|union membership|trade union)\b",
+        "trade-union membership (GDPR art. 9)",
+    ),
+    _r(
+        SC,
+        r"\b(genetique|genetic|genome|adn|dna|biometri|empreinte|fingerprint)\b",
+        "genetic or biometric data (GDPR art. 9)",
+    ),
     _r(Q, r"^(age|ages|tranche d age|age group)$|\bage\b", "an age", None),
     _r(Q, r"^(sexe|sex|genre|gender|civilite|titre)$", "sex or gender", None),
-    _r(Q, r"\b(profession|occupation|metier|emploi|job|employeur|employer|workclass|csp|categorie socio|education|diplome|niveau d etudes|situation familiale|marital|statut marital|etat civil)\b",
-       "a socio-demographic attribute"),
-    _r(Q, r"\b(date (d )?(entree|admission|sortie|deces|hospitalisation|consultation|sejour)|admission date|discharge date|date of death)\b", "an event date tied to the person", None),
-    _r(FT, r"\b(commentaire|comment|comments|remarque|note|notes|observation|observations|texte|text|compte rendu|cr|description|motif|resume|narrative|libelle libre|free text)\b",
-       "free text", None),
+    _r(
+        Q,
+        r"\b(profession|occupation|metier|emploi|job|employeur|employer|workclass|csp|categorie socio|education|diplome|niveau d etudes|situation familiale|marital|statut marital|etat civil)\b",
+        "a socio-demographic attribute",
+    ),
+    _r(
+        Q,
+        r"\b(date (d )?(entree|admission|sortie|deces|hospitalisation|consultation|sejour)|admission date|discharge date|date of death)\b",
+        "an event date tied to the person",
+        None,
+    ),
+    _r(
+        FT,
+        r"\b(commentaire|comment|comments|remarque|note|notes|observation|observations|texte|text|compte rendu|cr|description|motif|resume|narrative|libelle libre|free text)\b",
+        "free text",
+        None,
+    ),
 ]
 
 VALUE_CHECKS = [
@@ -89,7 +176,9 @@ VALUE_CHECKS = [
     (is_french_phone, D, "values are French telephone numbers", "phone"),
     (is_icd10, SC, "values are ICD-10 diagnosis codes (health data, GDPR art. 9)", None),
 ]
-VALUE_SHARE: float = default("profile.value_share")  # share of sampled values that must match a pattern
+VALUE_SHARE: float = default(
+    "profile.value_share"
+)  # share of sampled values that must match a pattern
 
 
 @dataclass(frozen=True)
@@ -104,7 +193,9 @@ class Thresholds:
         return cls(settings["profile.value_share"], settings["profile.kind_values"])
 
 
-def suggest_roles(profile: list[dict[str, Any]], thresholds: Thresholds | None = None) -> list[ColumnRoleAssignment]:
+def suggest_roles(
+    profile: list[dict[str, Any]], thresholds: Thresholds | None = None
+) -> list[ColumnRoleAssignment]:
     t = thresholds or Thresholds()
     suggestions = [_suggest(col, t) for col in profile]
     return _one_subject_id(suggestions, profile)
@@ -112,8 +203,13 @@ def suggest_roles(profile: list[dict[str, Any]], thresholds: Thresholds | None =
 
 # What the recognizers' kinds make of a column: role and identifier kind (for pseudonymization).
 VALUE_KIND_ROLES = {
-    "email": (D, "email"), "phone": (D, "phone"), "address": (D, "text"), "name": (D, "name"),
-    "date": (Q, None), "postcode": (Q, None), "place": (Q, None),
+    "email": (D, "email"),
+    "phone": (D, "phone"),
+    "address": (D, "text"),
+    "name": (D, "name"),
+    "date": (Q, None),
+    "postcode": (Q, None),
+    "place": (Q, None),
 }
 DATE_TYPES = ("DATE", "TIMESTAMP")
 CODE_MIN_ROWS, CODE_UNIQUENESS, CODE_MAX_LENGTH = 20, 0.99, 32
@@ -137,17 +233,29 @@ def _suggest(col: dict[str, Any], t: Thresholds) -> ColumnRoleAssignment:
         return by_value
     is_text = col["type"].upper().startswith("VARCHAR")
     if is_text and (col.get("mean_length") or 0) >= 40 and col.get("uniqueness", 0) > 0.5:
-        return ColumnRoleAssignment(name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})")
+        return ColumnRoleAssignment(
+            name, FT, f"long, mostly distinct text (mean length {col['mean_length']:.0f})"
+        )
     if is_text and _distinct_codes(col, t):
-        return ColumnRoleAssignment(name, D, f"distinct short codes with digits ({col['uniqueness']:.0%} of values "
-                                    "distinct): a record or person identifier", identifier_kind="text")
-    return ColumnRoleAssignment(name, ColumnRole.OTHER, "no identifying pattern in its name or values")
+        return ColumnRoleAssignment(
+            name,
+            D,
+            f"distinct short codes with digits ({col['uniqueness']:.0%} of values "
+            "distinct): a record or person identifier",
+            identifier_kind="text",
+        )
+    return ColumnRoleAssignment(
+        name, ColumnRole.OTHER, "no identifying pattern in its name or values"
+    )
 
 
 def _distinct_codes(col: dict[str, Any], t: Thresholds) -> bool:
     """``P100000``, ``IPP-2024-0042``: one distinct code per row singles every row out."""
     sample = _sample(col)
-    if col.get("non_null", col.get("rows", 0)) < CODE_MIN_ROWS or col.get("uniqueness", 0) < CODE_UNIQUENESS:
+    if (
+        col.get("non_null", col.get("rows", 0)) < CODE_MIN_ROWS
+        or col.get("uniqueness", 0) < CODE_UNIQUENESS
+    ):
         return False
     if not sample or (col.get("mean_length") or 0) > CODE_MAX_LENGTH:
         return False
@@ -158,10 +266,18 @@ def _by_name(col: dict[str, Any]) -> ColumnRoleAssignment | None:
     name, folded = col["name"], fold(col["name"])
     for rule in NAME_RULES:
         if rule.pattern.search(folded):
-            if rule.role is ColumnRole.SUBJECT_ID and col.get("uniqueness", 0) < 0.05 and col["rows"] > 100:
+            if (
+                rule.role is ColumnRole.SUBJECT_ID
+                and col.get("uniqueness", 0) < 0.05
+                and col["rows"] > 100
+            ):
                 continue  # an 'id' column with few distinct values is a code, not a person's id
-            return ColumnRoleAssignment(name, rule.role, f"column name {name!r} suggests {rule.what}",
-                                        identifier_kind=rule.identifier_kind)
+            return ColumnRoleAssignment(
+                name,
+                rule.role,
+                f"column name {name!r} suggests {rule.what}",
+                identifier_kind=rule.identifier_kind,
+            )
     return None
 
 
@@ -187,15 +303,18 @@ def _date_reason(col: dict[str, Any], memo: dict[str, Any], t: Thresholds) -> st
 _MISSING = object()
 
 
-def _value_kind(col: dict[str, Any], memo: dict[str, Any],
-                t: Thresholds) -> tuple[value_kinds.ValueKind, int, int] | None:
+def _value_kind(
+    col: dict[str, Any], memo: dict[str, Any], t: Thresholds
+) -> tuple[value_kinds.ValueKind, int, int] | None:
     """The recognizers' verdict on the column's values, computed at most once per suggestion."""
     if memo.get("kind", _MISSING) is _MISSING:
         memo["kind"] = value_kinds.detect(_sample(col), t.kind_values)
     return memo["kind"]
 
 
-def _by_value(col: dict[str, Any], memo: dict[str, Any], t: Thresholds) -> ColumnRoleAssignment | None:
+def _by_value(
+    col: dict[str, Any], memo: dict[str, Any], t: Thresholds
+) -> ColumnRoleAssignment | None:
     name = col["name"]
     sample = _sample(col)
     if not sample:
@@ -203,18 +322,25 @@ def _by_value(col: dict[str, Any], memo: dict[str, Any], t: Thresholds) -> Colum
     for check, role, what, kind in VALUE_CHECKS:
         hits = sum(1 for v in sample if check(v))
         if hits / len(sample) >= t.value_share:
-            return ColumnRoleAssignment(name, role, f"{what} ({hits}/{len(sample)} sampled values)",
-                                        identifier_kind=kind)
+            return ColumnRoleAssignment(
+                name, role, f"{what} ({hits}/{len(sample)} sampled values)", identifier_kind=kind
+            )
     found = _value_kind(col, memo, t)
     if found is None:
         return None
     kind, hits, n = found
     role, identifier_kind = VALUE_KIND_ROLES[kind.name]
-    return ColumnRoleAssignment(name, role, f"values are {kind.what} ({hits}/{n} sampled distinct values)",
-                                identifier_kind=identifier_kind)
+    return ColumnRoleAssignment(
+        name,
+        role,
+        f"values are {kind.what} ({hits}/{n} sampled distinct values)",
+        identifier_kind=identifier_kind,
+    )
 
 
-def _one_subject_id(suggestions: list[ColumnRoleAssignment], profile: list[dict[str, Any]]) -> list[ColumnRoleAssignment]:
+def _one_subject_id(
+    suggestions: list[ColumnRoleAssignment], profile: list[dict[str, Any]]
+) -> list[ColumnRoleAssignment]:
     """Keep at most one subject id: the most distinct candidate; others become direct identifiers."""
     candidates = [i for i, s in enumerate(suggestions) if s.role is ColumnRole.SUBJECT_ID]
     if len(candidates) <= 1:
@@ -224,5 +350,7 @@ def _one_subject_id(suggestions: list[ColumnRoleAssignment], profile: list[dict[
     for i in candidates:
         if i != best:
             s = out[i]
-            out[i] = ColumnRoleAssignment(s.column, D, s.reason + f"; {suggestions[best].column!r} is the subject id")
+            out[i] = ColumnRoleAssignment(
+                s.column, D, s.reason + f"; {suggestions[best].column!r} is the subject id"
+            )
     return out

@@ -43,14 +43,17 @@ NO_PROTECTION = (
     "the custodian's private key opens every re-identification table and must not sit usable in "
     "the workspace: give a passphrase to seal it (--custodian-passphrase-file FILE, or the "
     f"environment variable {ENV_PASSPHRASE}) or write it outside the workspace "
-    "(--custodian-key-out FILE)")
+    "(--custodian-key-out FILE)"
+)
 
 
 def check_passphrase(passphrase: bytes, where: Where) -> None:
     if b"\x00" in passphrase:  # scrypt's HMAC pads keys with NULs: "x" and "x\0" would both open it
         raise InputError("the custodian passphrase holds a NUL character", where)
     if len(passphrase.decode("utf-8", "replace")) < MIN_PASSPHRASE:
-        raise InputError(f"the custodian passphrase is too short: at least {MIN_PASSPHRASE} characters", where)
+        raise InputError(
+            f"the custodian passphrase is too short: at least {MIN_PASSPHRASE} characters", where
+        )
 
 
 def passphrase_from_environment() -> bytes | None:
@@ -69,8 +72,11 @@ def read_passphrase_file(path: str | Path) -> bytes:
     except IsADirectoryError:
         raise InputError("the passphrase file is a directory", Where(file=str(path))) from None
     if stat.S_IMODE(st.st_mode) & 0o077:
-        raise InputError(f"the passphrase file is readable or writable by group or others "
-                         f"(mode {stat.S_IMODE(st.st_mode):04o}): run `chmod 600 {path}`", Where(file=str(path)))
+        raise InputError(
+            f"the passphrase file is readable or writable by group or others "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}): run `chmod 600 {path}`",
+            Where(file=str(path)),
+        )
     if data.endswith(b"\r\n"):
         data = data[:-2]
     elif data.endswith(b"\n"):
@@ -103,11 +109,17 @@ class CustodianKeySetup:
             if workspace_root is not None:
                 root = Path(workspace_root).absolute()
                 if out == root or root in out.parents:
-                    raise InputError("the custodian key output file must lie outside the workspace", where)
+                    raise InputError(
+                        "the custodian key output file must lie outside the workspace", where
+                    )
             if out.exists() or out.is_symlink():
-                raise InputError("the custodian key output file already exists: choose a new path", where)
+                raise InputError(
+                    "the custodian key output file already exists: choose a new path", where
+                )
             if not out.parent.is_dir():
-                raise InputError("the folder of the custodian key output file does not exist", where)
+                raise InputError(
+                    "the folder of the custodian key output file does not exist", where
+                )
 
 
 def seal(private, passphrase: bytes, log2_n: int | None = None) -> bytes:
@@ -116,18 +128,35 @@ def seal(private, passphrase: bytes, log2_n: int | None = None) -> bytes:
 
     if b"\x00" in passphrase:  # see check_passphrase: it could never be told from a shorter one
         raise InputError("the custodian passphrase holds a NUL character")
-    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                serialization.NoEncryption())
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     salt, nonce = os.urandom(16), os.urandom(12)
     log2_n = log2_n or SCRYPT_LOG2_N
-    head = {"format": FORMAT, "version": 1, "algorithm": "X25519", "public_key": public.hex(),
-            "kdf": {"name": "scrypt", "log2_n": log2_n, "r": SCRYPT_R, "p": SCRYPT_P, "salt": salt.hex()},
-            "cipher": "AES-256-GCM", "nonce": nonce.hex()}
+    head = {
+        "format": FORMAT,
+        "version": 1,
+        "algorithm": "X25519",
+        "public_key": public.hex(),
+        "kdf": {
+            "name": "scrypt",
+            "log2_n": log2_n,
+            "r": SCRYPT_R,
+            "p": SCRYPT_P,
+            "salt": salt.hex(),
+        },
+        "cipher": "AES-256-GCM",
+        "nonce": nonce.hex(),
+    }
     key = _derive(passphrase, salt, log2_n, SCRYPT_R, SCRYPT_P)
     sealed = AESGCM(key).encrypt(nonce, raw, _aad(head))
-    return (json.dumps({**head, "ciphertext": base64.b64encode(sealed).decode("ascii")}, indent=1)
-            + "\n").encode("ascii")
+    return (
+        json.dumps({**head, "ciphertext": base64.b64encode(sealed).decode("ascii")}, indent=1)
+        + "\n"
+    ).encode("ascii")
 
 
 def is_sealed(data: bytes) -> bool:
@@ -143,31 +172,46 @@ def unseal(data: bytes, passphrase: bytes | None, where: str):
     w = Where(file=where)
     try:
         doc = json.loads(data)
-        head = {k: doc[k] for k in ("format", "version", "algorithm", "public_key", "kdf", "cipher", "nonce")}
+        head = {
+            k: doc[k]
+            for k in ("format", "version", "algorithm", "public_key", "kdf", "cipher", "nonce")
+        }
         kdf = head["kdf"]
         salt, nonce = bytes.fromhex(kdf["salt"]), bytes.fromhex(head["nonce"])
         log2_n, r, p = int(kdf["log2_n"]), int(kdf["r"]), int(kdf["p"])
         sealed = base64.b64decode(doc["ciphertext"], validate=True)
     except (ValueError, KeyError, TypeError):
         raise IntegrityError("unreadable sealed custodian key", w) from None
-    if (head["format"], head["version"], head["cipher"], kdf.get("name")) != (FORMAT, 1, "AES-256-GCM", "scrypt") \
-            or not (10 <= log2_n <= MAX_LOG2_N and 1 <= r <= 32 and 1 <= p <= 16):
+    if (head["format"], head["version"], head["cipher"], kdf.get("name")) != (
+        FORMAT,
+        1,
+        "AES-256-GCM",
+        "scrypt",
+    ) or not (10 <= log2_n <= MAX_LOG2_N and 1 <= r <= 32 and 1 <= p <= 16):
         raise IntegrityError("a sealed custodian key of an unknown version or out-of-range cost", w)
     if passphrase is None:
-        raise AccessDenied("the custodian's private key is sealed with a passphrase: give it with "
-                           f"--custodian-passphrase-file FILE or the environment variable {ENV_PASSPHRASE}", w)
+        raise AccessDenied(
+            "the custodian's private key is sealed with a passphrase: give it with "
+            f"--custodian-passphrase-file FILE or the environment variable {ENV_PASSPHRASE}",
+            w,
+        )
     if b"\x00" in passphrase:  # never sealed with one (check_passphrase), and scrypt's HMAC would
         # take "x\0" for "x": refused before deriving anything
-        raise AccessDenied("wrong passphrase for the custodian's private key (it holds a NUL character)", w)
+        raise AccessDenied(
+            "wrong passphrase for the custodian's private key (it holds a NUL character)", w
+        )
     try:
         raw = AESGCM(_derive(passphrase, salt, log2_n, r, p)).decrypt(nonce, sealed, _aad(head))
     except InvalidTag:
-        raise AccessDenied("wrong passphrase for the custodian's private key (or the key file was altered)",
-                           w) from None
+        raise AccessDenied(
+            "wrong passphrase for the custodian's private key (or the key file was altered)", w
+        ) from None
     private = X25519PrivateKey.from_private_bytes(raw)
     from cryptography.hazmat.primitives import serialization
 
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     if public.hex() != head["public_key"]:
         raise IntegrityError("the sealed custodian key does not match its recorded public key", w)
     return private

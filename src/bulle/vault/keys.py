@@ -33,8 +33,11 @@ def require_private(path: Path, what: str) -> None:
     """Refuse a secret file that its group or others may read or write."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise IntegrityError(f"{what} is readable or writable by group or others (mode {mode:04o}): treat it "
-                             f"as disclosed, then run `chmod 600 {path}`", Where(file=str(path)))
+        raise IntegrityError(
+            f"{what} is readable or writable by group or others (mode {mode:04o}): treat it "
+            f"as disclosed, then run `chmod 600 {path}`",
+            Where(file=str(path)),
+        )
 
 
 class KeyStore:
@@ -60,14 +63,18 @@ class KeyStore:
     def current_pseudonym_key_id(self) -> str:
         pointer = self.dir / "pseudonym.current"
         if not pointer.exists():
-            raise NotFoundError("the workspace has no pseudonymization key", Where(file=str(pointer)))
+            raise NotFoundError(
+                "the workspace has no pseudonymization key", Where(file=str(pointer))
+            )
         return pointer.read_text().strip()
 
     def pseudonym_key(self, key_id: str | None = None) -> tuple[str, bytes]:
         key_id = key_id or self.current_pseudonym_key_id()
         path = self.dir / f"pseudonym-{key_id}.key"
         if not path.exists():
-            raise NotFoundError(f"pseudonymization key {key_id} is not in the key folder", Where(file=str(path)))
+            raise NotFoundError(
+                f"pseudonymization key {key_id} is not in the key folder", Where(file=str(path))
+            )
         require_private(path, "the pseudonymization key")
         return key_id, bytes.fromhex(path.read_text().strip())
 
@@ -81,11 +88,20 @@ class KeyStore:
         if setup.passphrase is not None:
             data = custodian_key.seal(private, setup.passphrase)
         else:
-            data = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption())
+            data = private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
         write_secret(setup.key_out or self.dir / "custodian.key", data)
-        atomic_write_text(self.dir / "custodian.pub", private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+        atomic_write_text(
+            self.dir / "custodian.pub",
+            private.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode(),
+        )
 
     def custodian_public_key(self):
         from cryptography.hazmat.primitives import serialization
@@ -104,8 +120,10 @@ class KeyStore:
         inside = path is None
         path = path or self.dir / "custodian.key"
         if not path.exists():
-            raise NotFoundError("the custodian's private key is not here: pass --custodian-key FILE",
-                                Where(file=str(path)))
+            raise NotFoundError(
+                "the custodian's private key is not here: pass --custodian-key FILE",
+                Where(file=str(path)),
+            )
         require_private(path, "the custodian's private key")
         if passphrase is None:
             passphrase = custodian_key.passphrase_from_environment()
@@ -116,12 +134,20 @@ class KeyStore:
             raise IntegrityError(
                 "the custodian's private key lies unsealed in the workspace, where any copy of it carries "
                 f"it: move it out (`mv {path} SAFE_PLACE/`) and pass --custodian-key SAFE_PLACE/custodian.key",
-                Where(file=str(path)))
+                Where(file=str(path)),
+            )
         try:
-            key = serialization.load_pem_private_key(data, password=passphrase if b"ENCRYPTED" in data else None)
+            key = serialization.load_pem_private_key(
+                data, password=passphrase if b"ENCRYPTED" in data else None
+            )
         except (ValueError, TypeError):
-            raise InputError("not a custodian private key (a sealed Bulle key, or PEM X25519), or a wrong "
-                             "passphrase for an encrypted PEM key", Where(file=str(path))) from None
+            raise InputError(
+                "not a custodian private key (a sealed Bulle key, or PEM X25519), or a wrong "
+                "passphrase for an encrypted PEM key",
+                Where(file=str(path)),
+            ) from None
         if not isinstance(key, X25519PrivateKey):
-            raise InputError(f"the custodian key must be X25519, not {type(key).__name__}", Where(file=str(path)))
+            raise InputError(
+                f"the custodian key must be X25519, not {type(key).__name__}", Where(file=str(path))
+            )
         return key

@@ -8,7 +8,10 @@ from bulle.text.checksums import iban_valid, nir_valid
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^(?:(?:\+|00)33[\s.-]?(?:\(0\))?|0)[1-9](?:[\s.-]?\d{2}){4}$")
-_NIR = re.compile(r"^[12378]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}\s?(\d{2})$", re.I)
+_NIR = re.compile(
+    r"^[12378]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}\s?(\d{2})$",
+    re.I,
+)
 _ICD10 = re.compile(r"^[A-TV-Z]\d{2}(?:\.?\d{1,2})?$")
 
 

@@ -22,7 +22,9 @@ def _derive(shared: bytes) -> bytes:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"bulle-reid-v1").derive(shared)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"bulle-reid-v1").derive(
+        shared
+    )
 
 
 def _raw_public(key) -> bytes:
@@ -31,7 +33,9 @@ def _raw_public(key) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def encrypt_table(columns: dict[str, dict[str, str]], custodian_public, workspace_id: str, ref: str) -> bytes:
+def encrypt_table(
+    columns: dict[str, dict[str, str]], custodian_public, workspace_id: str, ref: str
+) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -39,25 +43,32 @@ def encrypt_table(columns: dict[str, dict[str, str]], custodian_public, workspac
     key = _derive(ephemeral.exchange(custodian_public))
     nonce = os.urandom(12)
     eph_pub = _raw_public(ephemeral.public_key())
-    plaintext = json.dumps({"version": 1, "dataset": ref, "columns": columns}, ensure_ascii=False).encode()
+    plaintext = json.dumps(
+        {"version": 1, "dataset": ref, "columns": columns}, ensure_ascii=False
+    ).encode()
     aad = MAGIC + eph_pub + workspace_id.encode() + b"\x00" + ref.encode()
     return MAGIC + eph_pub + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def decrypt_table(blob: bytes, custodian_private, workspace_id: str, ref: str, where: str) -> dict[str, dict[str, str]]:
+def decrypt_table(
+    blob: bytes, custodian_private, workspace_id: str, ref: str, where: str
+) -> dict[str, dict[str, str]]:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 44:
         raise InputError("not a Bulle re-identification table", Where(file=where))
-    body = blob[len(MAGIC):]
+    body = blob[len(MAGIC) :]
     eph_pub, nonce, ciphertext = body[:32], body[32:44], body[44:]
     key = _derive(custodian_private.exchange(X25519PublicKey.from_public_bytes(eph_pub)))
     aad = MAGIC + eph_pub + workspace_id.encode() + b"\x00" + ref.encode()
     try:
         plaintext = AESGCM(key).decrypt(nonce, ciphertext, aad)
     except InvalidTag:
-        raise AccessDenied("the re-identification table cannot be read with this custodian key "
-                           "(wrong key, or the table was altered or moved)", Where(file=where)) from None
+        raise AccessDenied(
+            "the re-identification table cannot be read with this custodian key "
+            "(wrong key, or the table was altered or moved)",
+            Where(file=where),
+        ) from None
     return json.loads(plaintext)["columns"]

@@ -24,7 +24,7 @@ from typing import Any
 from bulle.settings import default
 
 MAX_VALUES: int = default("profile.kind_values")  # distinct sampled values read per column
-MAX_LENGTH = 100          # longer cells are text (notes), not one value of a kind
+MAX_LENGTH = 100  # longer cells are text (notes), not one value of a kind
 RECOGNIZERS = ("email", "phone", "date", "loc_address", "loc_gazetteer", "first_name", "surname")
 # A bare name has no sentence around it; the surname list only fires inside a sentence, so the
 # value is read after a neutral lower-case word, as it would appear in a note.
@@ -99,8 +99,14 @@ def kinds_of(value: str) -> set[str]:
         for r in recognizer.analyze(text, [], None):
             spans.setdefault(_kind(recognizer.name, r.entity_type), []).append((r.start, r.end))
     length = end - start
-    for kind, need in (("email", 1.0), ("phone", 1.0), ("date", 1.0), ("place", 1.0),
-                       ("address", 0.5), ("name", 0.5)):
+    for kind, need in (
+        ("email", 1.0),
+        ("phone", 1.0),
+        ("date", 1.0),
+        ("place", 1.0),
+        ("address", 0.5),
+        ("name", 0.5),
+    ):
         if kind in spans and _covered(spans[kind], start, end) >= need * length:
             found.add(kind)
     return found
@@ -120,10 +126,14 @@ def _kind(recognizer: str, entity: str) -> str:
     return entity.lower()
 
 
-def detect(sample: Iterable[Any], max_values: int = MAX_VALUES) -> tuple[ValueKind, int, int] | None:
+def detect(
+    sample: Iterable[Any], max_values: int = MAX_VALUES
+) -> tuple[ValueKind, int, int] | None:
     """The kind most sampled distinct values share, with (hits, distinct values read); at most
     ``max_values`` distinct values are read (the workspace's ``profile.kind_values``)."""
-    distinct = list(dict.fromkeys(str(s).strip() for s in sample if s is not None and str(s).strip()))
+    distinct = list(
+        dict.fromkeys(str(s).strip() for s in sample if s is not None and str(s).strip())
+    )
     distinct = distinct[:max_values]
     if not distinct:
         return None

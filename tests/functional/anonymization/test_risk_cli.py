@@ -10,13 +10,22 @@ from pathlib import Path
 
 import pytest
 
-QIS = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass",
-       "occupation"]
+QIS = [
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+]
 
 
 def bulle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bulle", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def qi_args(qis: list[str]) -> list[str]:
@@ -27,17 +36,33 @@ def qi_args(qis: list[str]) -> list[str]:
 def visits(tmp_path: Path) -> Path:
     """Several rows per patient; one suppressed row."""
     path = tmp_path / "visits.csv"
-    path.write_text("patient,age,zip,diagnosis\n"
-                    "p1,30,75011,flu\np1,30,75011,cold\np2,30,75011,flu\n"
-                    "p3,40,75012,flu\np4,40,75012,flu\np5,50,13001,asthma\n*,*,*,flu\n"
-                    .replace("*,*,*", "p6,*,*"), encoding="utf-8")
+    path.write_text(
+        "patient,age,zip,diagnosis\n"
+        "p1,30,75011,flu\np1,30,75011,cold\np2,30,75011,flu\n"
+        "p3,40,75012,flu\np4,40,75012,flu\np5,50,13001,asthma\n*,*,*,flu\n".replace(
+            "*,*,*", "p6,*,*"
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_risk_json_and_html(visits: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    proc = bulle("risk", "--input", str(visits), "--qi", "age", "--qi", "zip",
-                 "--subject-id", "patient", "--html", str(out), "--json")
+    proc = bulle(
+        "risk",
+        "--input",
+        str(visits),
+        "--qi",
+        "age",
+        "--qi",
+        "zip",
+        "--subject-id",
+        "patient",
+        "--html",
+        str(out),
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     p = json.loads(proc.stdout)
     assert p["records"] == 7 and p["suppressed_records"] == 1
@@ -65,10 +90,21 @@ def test_risk_human_output(visits: Path) -> None:
 
 def test_population(visits: Path, tmp_path: Path) -> None:
     pop = tmp_path / "pop.csv"
-    pop.write_text("age,zip\n" + "30,75011\n" * 5 + "40,75012\n" * 2 + "50,13001\n" * 4,
-                   encoding="utf-8")
-    proc = bulle("risk", "--input", str(visits), "--qi", "age", "--qi", "zip",
-                 "--population", str(pop), "--json")
+    pop.write_text(
+        "age,zip\n" + "30,75011\n" * 5 + "40,75012\n" * 2 + "50,13001\n" * 4, encoding="utf-8"
+    )
+    proc = bulle(
+        "risk",
+        "--input",
+        str(visits),
+        "--qi",
+        "age",
+        "--qi",
+        "zip",
+        "--population",
+        str(pop),
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     p = json.loads(proc.stdout)
     assert p["journalist_uses_population"] and p["population_records"] == 11
@@ -84,12 +120,15 @@ def test_adult(arx_data: Path) -> None:
     assert p["unique_records"] == 14021 and p["prosecutor"]["records_at_risk"] == 21977
 
 
-@pytest.mark.parametrize("args, code, needle", [
-    (["--qi", "nope"], 2, "no column named 'nope'"),
-    (["--qi", "age", "--subject-id", "who"], 2, "no column named 'who'"),
-    (["--qi", "age", "--threshold", "0"], 2, "threshold must be in (0, 1]"),
-    (["--qi", "age", "--qi", "age"], 2, "named more than once"),
-])
+@pytest.mark.parametrize(
+    "args, code, needle",
+    [
+        (["--qi", "nope"], 2, "no column named 'nope'"),
+        (["--qi", "age", "--subject-id", "who"], 2, "no column named 'who'"),
+        (["--qi", "age", "--threshold", "0"], 2, "threshold must be in (0, 1]"),
+        (["--qi", "age", "--qi", "age"], 2, "named more than once"),
+    ],
+)
 def test_bad_arguments(visits: Path, args: list[str], code: int, needle: str) -> None:
     proc = bulle("risk", "--input", str(visits), *args, "--json")
     assert proc.returncode == code
@@ -103,15 +142,32 @@ def test_missing_file_and_bad_output(tmp_path: Path, visits: Path) -> None:
     proc = bulle("risk", "--input", str(tmp_path / "absent.csv"), "--qi", "a")
     assert proc.returncode == 2 and "no such file" in proc.stderr
     assert "Traceback" not in proc.stderr
-    proc = bulle("risk", "--input", str(visits), "--qi", "age", "--html",
-                 str(tmp_path / "no" / "dir" / "r.html"))
+    proc = bulle(
+        "risk",
+        "--input",
+        str(visits),
+        "--qi",
+        "age",
+        "--html",
+        str(tmp_path / "no" / "dir" / "r.html"),
+    )
     assert proc.returncode == 2 and "directory does not exist" in proc.stderr
 
 
 def test_population_not_holding_the_table(visits: Path, tmp_path: Path) -> None:
     pop = tmp_path / "pop.csv"
     pop.write_text("age,zip\n30,75011\n", encoding="utf-8")
-    proc = bulle("risk", "--input", str(visits), "--qi", "age", "--qi", "zip",
-                 "--population", str(pop), "--json")
+    proc = bulle(
+        "risk",
+        "--input",
+        str(visits),
+        "--qi",
+        "age",
+        "--qi",
+        "zip",
+        "--population",
+        str(pop),
+        "--json",
+    )
     assert proc.returncode == 2
     assert "does not contain the table" in json.loads(proc.stderr)["error"]["message"]

@@ -28,11 +28,29 @@ def ws(bulle, tmp_path):
     _ok(bulle("-w", ws, "import", PATIENTS, "--dataset", "patients", "--json"))
     _ok(bulle("-w", ws, "roles", "patients", "--confirm", "--json"))
     hier = {}
-    for column, kind, extra in (("sexe", "flat", []), ("commune", "flat", []), ("code_postal", "mask", []),
-                                ("date_naissance", "date", ["--levels", "year,decade"])):
+    for column, kind, extra in (
+        ("sexe", "flat", []),
+        ("commune", "flat", []),
+        ("code_postal", "mask", []),
+        ("date_naissance", "date", ["--levels", "year,decade"]),
+    ):
         out = tmp_path / f"h_{column}.csv"
-        _ok(bulle("hierarchy", "build", "--kind", kind, "--input", PATIENTS, "--column", column,
-                  "--output", out, *extra, "--json"))
+        _ok(
+            bulle(
+                "hierarchy",
+                "build",
+                "--kind",
+                kind,
+                "--input",
+                PATIENTS,
+                "--column",
+                column,
+                "--output",
+                out,
+                *extra,
+                "--json",
+            )
+        )
         hier[column] = out
     return ws, hier
 
@@ -48,22 +66,51 @@ def _hierarchy_args(hier, columns):
 def test_release_is_a_new_version_with_its_parameters_hierarchies_and_risk(bulle, ws):
     ws, hier = ws
     before = _versions(bulle, ws, "patients")["patients@1"]
-    run = bulle("-w", ws, "anonymize", "patients", *_hierarchy_args(hier, hier), "--sensitive", "diagnostic",
-                "--k", "5", "--l-diversity", "distinct:2", "--suppression", "0.05", "--drop", "libellé_diagnostic",
-                "--json")
+    run = bulle(
+        "-w",
+        ws,
+        "anonymize",
+        "patients",
+        *_hierarchy_args(hier, hier),
+        "--sensitive",
+        "diagnostic",
+        "--k",
+        "5",
+        "--l-diversity",
+        "distinct:2",
+        "--suppression",
+        "0.05",
+        "--drop",
+        "libellé_diagnostic",
+        "--json",
+    )
     out = _ok(run)
     assert out["anonymous"] and out["ref"] == "patients@2" and out["source"] == "patients@1"
     assert set(out["transformation"]) == {"sexe", "commune", "code_postal", "date_naissance"}
     # Direct identifiers, the subject id and free text are dropped, and the column dropped by
     # --drop; the diagnosis stays (protected by l-diversity).
-    assert set(out["dropped"]) == {"id_patient", "nom", "prénom", "NIR", "téléphone", "courriel", "commentaire",
-                                   "libellé_diagnostic"}
+    assert set(out["dropped"]) == {
+        "id_patient",
+        "nom",
+        "prénom",
+        "NIR",
+        "téléphone",
+        "courriel",
+        "commentaire",
+        "libellé_diagnostic",
+    }
     assert out["kept"] == [] and out["personal_data"] is False
     released = [c["name"] for c in out["version"]["schema"]]
     assert "diagnostic" in released and not set(out["dropped"]) & set(released)
     kinds = {a["kind"] for a in out["artefacts"]}
-    assert kinds == {"hierarchy:sexe", "hierarchy:commune", "hierarchy:code_postal", "hierarchy:date_naissance",
-                     "risk_report", "risk_report_html"}
+    assert kinds == {
+        "hierarchy:sexe",
+        "hierarchy:commune",
+        "hierarchy:code_postal",
+        "hierarchy:date_naissance",
+        "risk_report",
+        "risk_report_html",
+    }
     assert out["risk"]["subjects"]["subjects"] == 1000
     assert out["risk"]["prosecutor"]["max_risk"] <= 1 / 5
 
@@ -79,15 +126,32 @@ def test_release_is_a_new_version_with_its_parameters_hierarchies_and_risk(bulle
     # The stored risk report is the release's, in JSON and in HTML.
     root = Path(ws)
     report = next(a for a in out["artefacts"] if a["kind"] == "risk_report")
-    assert json.loads((root / report["path"]).read_text())["records"] == out["records"] - out["suppressed_records"]
+    assert (
+        json.loads((root / report["path"]).read_text())["records"]
+        == out["records"] - out["suppressed_records"]
+    )
     html = next(a for a in out["artefacts"] if a["kind"] == "risk_report_html")
     assert "<svg" in (root / html["path"]).read_text()
 
 
 def test_a_quasi_identifier_without_hierarchy_is_refused_unless_kept(bulle, ws):
     ws, hier = ws
-    args = ["-w", ws, "anonymize", "patients", *_hierarchy_args(hier, ["sexe", "code_postal", "date_naissance"]),
-            "--k", "5", "--suppression", "0.05", "--drop", "diagnostic", "--drop", "libellé_diagnostic", "--json"]
+    args = [
+        "-w",
+        ws,
+        "anonymize",
+        "patients",
+        *_hierarchy_args(hier, ["sexe", "code_postal", "date_naissance"]),
+        "--k",
+        "5",
+        "--suppression",
+        "0.05",
+        "--drop",
+        "diagnostic",
+        "--drop",
+        "libellé_diagnostic",
+        "--json",
+    ]
     run = bulle(*args)
     assert run.code == 2
     err = run.error()
@@ -103,9 +167,24 @@ def test_uncovered_value_names_the_dataset_not_a_temporary_file(bulle, ws, tmp_p
     with hier["code_postal"].open() as f:
         rows = list(csv.reader(f, delimiter=";"))
     partial.write_text("\n".join(";".join(r) for r in rows[1:]) + "\n")
-    run = bulle("-w", ws, "anonymize", "patients", "--hierarchy", f"code_postal={partial}",
-                *_hierarchy_args(hier, ["sexe", "commune", "date_naissance"]), "--k", "5",
-                "--suppression", "0.05", "--drop", "diagnostic", "--drop", "libellé_diagnostic", "--json")
+    run = bulle(
+        "-w",
+        ws,
+        "anonymize",
+        "patients",
+        "--hierarchy",
+        f"code_postal={partial}",
+        *_hierarchy_args(hier, ["sexe", "commune", "date_naissance"]),
+        "--k",
+        "5",
+        "--suppression",
+        "0.05",
+        "--drop",
+        "diagnostic",
+        "--drop",
+        "libellé_diagnostic",
+        "--json",
+    )
     assert run.code == 2
     text = run.err
     assert "patients@1" in text and ".parquet" not in text and rows[0][0] in text
@@ -125,10 +204,43 @@ def test_subjects_with_several_rows_are_counted(bulle, tmp_path):
     sexes.write_text("M;*\nF;*\n")
     _ok(bulle("init", ws, "--json"))
     _ok(bulle("-w", ws, "import", visits, "--dataset", "visits", "--json"))
-    _ok(bulle("-w", ws, "roles", "visits", "--set", "id_patient=subject_id", "--set", "age=quasi_identifier",
-              "--set", "sexe=quasi_identifier", "--set", "diagnostic=special_category", "--confirm", "--json"))
-    out = _ok(bulle("-w", ws, "anonymize", "visits", "--hierarchy", f"age={ages}", "--hierarchy", f"sexe={sexes}",
-                    "--k", "3", "--suppression", "0.1", "--drop", "diagnostic", "--json"))
+    _ok(
+        bulle(
+            "-w",
+            ws,
+            "roles",
+            "visits",
+            "--set",
+            "id_patient=subject_id",
+            "--set",
+            "age=quasi_identifier",
+            "--set",
+            "sexe=quasi_identifier",
+            "--set",
+            "diagnostic=special_category",
+            "--confirm",
+            "--json",
+        )
+    )
+    out = _ok(
+        bulle(
+            "-w",
+            ws,
+            "anonymize",
+            "visits",
+            "--hierarchy",
+            f"age={ages}",
+            "--hierarchy",
+            f"sexe={sexes}",
+            "--k",
+            "3",
+            "--suppression",
+            "0.1",
+            "--drop",
+            "diagnostic",
+            "--json",
+        )
+    )
     subjects = out["risk"]["subjects"]
     assert subjects["subjects"] <= 60 and subjects["subjects_with_several_rows"] > 0
     assert subjects["max_rows_per_subject"] == 3
@@ -136,10 +248,30 @@ def test_subjects_with_several_rows_are_counted(bulle, tmp_path):
     assert any("row" in n for n in out["risk"]["notes"])
 
     # A bare NAME is the data, not the previous release.
-    kept = _ok(bulle("-w", ws, "anonymize", "visits", "--hierarchy", f"age={ages}", "--hierarchy",
-                     f"sexe={sexes}", "--k", "3", "--suppression", "0.1", "--keep", "id_patient",
-                     "--drop", "diagnostic", "--json"))
-    assert "id_patient" in kept["kept"] and kept["source"] == "visits@1" and kept["ref"] == "visits@3"
+    kept = _ok(
+        bulle(
+            "-w",
+            ws,
+            "anonymize",
+            "visits",
+            "--hierarchy",
+            f"age={ages}",
+            "--hierarchy",
+            f"sexe={sexes}",
+            "--k",
+            "3",
+            "--suppression",
+            "0.1",
+            "--keep",
+            "id_patient",
+            "--drop",
+            "diagnostic",
+            "--json",
+        )
+    )
+    assert (
+        "id_patient" in kept["kept"] and kept["source"] == "visits@1" and kept["ref"] == "visits@3"
+    )
     # A kept identifier: the release is personal data, and recorded so.
     assert kept["personal_data"] is True and kept["kept_identifiers"] == ["id_patient"]
     assert _versions(bulle, ws, "visits")["visits@3"]["personal_data"] is True

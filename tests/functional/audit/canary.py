@@ -21,10 +21,18 @@ def _variants(value: str) -> set[bytes]:
 
 def found_in_log(path: Path, values: list[str]) -> list[str]:
     raw = path.read_bytes()
-    decoded = "\n".join(json.dumps(json.loads(line), ensure_ascii=False)
-                        for line in raw.decode("utf-8").splitlines() if line.strip())
-    return [v for v in values
-            if any(b in raw or b in raw.lower() for b in _variants(v)) or v in decoded or v.lower() in decoded.lower()]
+    decoded = "\n".join(
+        json.dumps(json.loads(line), ensure_ascii=False)
+        for line in raw.decode("utf-8").splitlines()
+        if line.strip()
+    )
+    return [
+        v
+        for v in values
+        if any(b in raw or b in raw.lower() for b in _variants(v))
+        or v in decoded
+        or v.lower() in decoded.lower()
+    ]
 
 
 def found_in_catalog(path: Path, values: list[str]) -> list[str]:
@@ -40,5 +48,7 @@ def found_in_catalog(path: Path, values: list[str]) -> list[str]:
 
 
 def found(root: Path, values: list[str]) -> list[str]:
-    return sorted(set(found_in_log(root / "audit" / "log.jsonl", values))
-                  | set(found_in_catalog(root / "catalog.sqlite", values)))
+    return sorted(
+        set(found_in_log(root / "audit" / "log.jsonl", values))
+        | set(found_in_catalog(root / "catalog.sqlite", values))
+    )

@@ -29,8 +29,10 @@ def _csv(path):
     rows = ["id_patient,nom,nir,email,date_naissance,sexe,age,compte_rendu"]
     rows.append(f'{SUBJECT},{NAME},{NIR},{EMAIL},{BIRTH},F,41,"{SENTENCE}."')
     for i in range(23):
-        rows.append(f"P{i:03d},Martin{i},2{i:02d}0375116237{i % 10}{i % 7},m{i}@exemple.fr,"
-                    f"19{60 + i % 20}-0{1 + i % 9}-1{i % 9},{'MF'[i % 2]},{40 + i % 3},Consultation de routine.")
+        rows.append(
+            f"P{i:03d},Martin{i},2{i:02d}0375116237{i % 10}{i % 7},m{i}@exemple.fr,"
+            f"19{60 + i % 20}-0{1 + i % 9}-1{i % 9},{'MF'[i % 2]},{40 + i % 3},Consultation de routine."
+        )
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -41,11 +43,19 @@ def _clean(root, after):
 
 
 def test_the_canary_search_finds_a_value_written_into_the_log(tmp_path):
-    ws = bulle_api.init_workspace(tmp_path / "ws", user="carol", custodian_key_out=tmp_path / "c.pem")
+    ws = bulle_api.init_workspace(
+        tmp_path / "ws", user="carol", custodian_key_out=tmp_path / "c.pem"
+    )
     assert found(tmp_path / "ws", CANARIES) == []
     # A raw event, as a bug bypassing the typed events would write it.
-    ws._ws.audit_log.append({"kind": "dataset.read", "actor": Actor("x", "custodian").to_dict(),
-                             "target": "t@1", "details": {"oops": f"{NAME} {EMAIL}", "sentence": SENTENCE}})
+    ws._ws.audit_log.append(
+        {
+            "kind": "dataset.read",
+            "actor": Actor("x", "custodian").to_dict(),
+            "target": "t@1",
+            "details": {"oops": f"{NAME} {EMAIL}", "sentence": SENTENCE},
+        }
+    )
     ws.close()
     assert found(tmp_path / "ws", CANARIES) == sorted([NAME, EMAIL, SENTENCE])
 
@@ -57,10 +67,20 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
     ws.import_table(csv, dataset="patients")
     _clean(root, "import")
     ws.profile("patients")
-    ws.set_roles("patients", {"id_patient": "subject_id", "nom": "direct_identifier", "nir": "direct_identifier",
-                              "email": "direct_identifier", "date_naissance": "quasi_identifier",
-                              "sexe": "quasi_identifier", "age": "quasi_identifier", "compte_rendu": "free_text"},
-                 confirm_all=True)
+    ws.set_roles(
+        "patients",
+        {
+            "id_patient": "subject_id",
+            "nom": "direct_identifier",
+            "nir": "direct_identifier",
+            "email": "direct_identifier",
+            "date_naissance": "quasi_identifier",
+            "sexe": "quasi_identifier",
+            "age": "quasi_identifier",
+            "compte_rendu": "free_text",
+        },
+        confirm_all=True,
+    )
     _clean(root, "profile and roles")
     p = ws.pseudonymize("patients@1", reid_table=True)
     token = ws.read(p["ref"], columns=["nom"]).column("nom").to_pylist()[0]
@@ -76,27 +96,99 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
     ws.set_dataset_purpose("patients", "soins")
     now = dt.datetime.now(dt.UTC)
     ws.record_choices([Consent(SUBJECT, "etude", "given", now, "formulaire")])
-    ws.record_choices([Consent("P001", "etude", "given", now, "formulaire"),
-                       Consent("P002", "etude", "withdrawn", now, "formulaire")])
-    ws.create_project("cohorte", "etude", {"patients@1": ["id_patient", "age", "compte_rendu"]},
-                      [("bob", "analyst")], now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    ws.record_choices(
+        [
+            Consent("P001", "etude", "given", now, "formulaire"),
+            Consent("P002", "etude", "withdrawn", now, "formulaire"),
+        ]
+    )
+    ws.create_project(
+        "cohorte",
+        "etude",
+        {"patients@1": ["id_patient", "age", "compte_rendu"]},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=1),
+    )
     ws.approve_project("cohorte", allow_raw=True)
     ws.close()
     _clean(root, "export, purposes, consents and projects")
     with bulle_api.open_workspace(root, user="bob", role="analyst") as bob:
-        assert SUBJECT in bob.read_for_project("cohorte", "patients@1").column("id_patient").to_pylist()
-        bob.query("cohorte", "SELECT id_patient, compte_rendu FROM patients WHERE id_patient = 'PX-CANARI-7731'")
+        assert (
+            SUBJECT
+            in bob.read_for_project("cohorte", "patients@1").column("id_patient").to_pylist()
+        )
+        bob.query(
+            "cohorte",
+            "SELECT id_patient, compte_rendu FROM patients WHERE id_patient = 'PX-CANARI-7731'",
+        )
         with pytest.raises(AccessDenied):
             bob.audit_log()
     _clean(root, "an analyst's read and query")
     w = ["-w", root]
     hier = tmp_path / "h.csv"
-    ok(bulle(*w, "hierarchy", "build", "patients@1", "--kind", "flat", "--column", "sexe", "--output", hier))
-    ok(bulle(*w, "hierarchy", "build", "patients@1", "--kind", "interval", "--width", "5", "--column", "age",
-             "--output", tmp_path / "age.csv"))
-    ok(bulle(*w, "risk", "patients@1", "--qi", "sexe", "--qi", "age", "--subject-id", "id_patient", "--json"))
-    ok(bulle(*w, "anonymize", "patients@1", "--hierarchy", f"sexe={hier}", "--hierarchy", f"age={tmp_path / 'age.csv'}",
-             "--drop", "date_naissance", "--k", "2", "--suppression", "0.5", "--json"))
+    ok(
+        bulle(
+            *w,
+            "hierarchy",
+            "build",
+            "patients@1",
+            "--kind",
+            "flat",
+            "--column",
+            "sexe",
+            "--output",
+            hier,
+        )
+    )
+    ok(
+        bulle(
+            *w,
+            "hierarchy",
+            "build",
+            "patients@1",
+            "--kind",
+            "interval",
+            "--width",
+            "5",
+            "--column",
+            "age",
+            "--output",
+            tmp_path / "age.csv",
+        )
+    )
+    ok(
+        bulle(
+            *w,
+            "risk",
+            "patients@1",
+            "--qi",
+            "sexe",
+            "--qi",
+            "age",
+            "--subject-id",
+            "id_patient",
+            "--json",
+        )
+    )
+    ok(
+        bulle(
+            *w,
+            "anonymize",
+            "patients@1",
+            "--hierarchy",
+            f"sexe={hier}",
+            "--hierarchy",
+            f"age={tmp_path / 'age.csv'}",
+            "--drop",
+            "date_naissance",
+            "--k",
+            "2",
+            "--suppression",
+            "0.5",
+            "--json",
+        )
+    )
     _clean(root, "hierarchy, risk and anonymize")
     with bulle_api.open_workspace(root, user="dora", role="dpo") as dpo:
         dpo.access_report(SUBJECT)
@@ -111,7 +203,23 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
     ok(bulle(*w, "audit", "log", "--limit", "0", "--json"))
     _clean(root, "erasure and audit verify/log")
     kinds = {e.event["kind"] for e in AuditLog.open(root / "audit" / "log.jsonl").read()}
-    assert {"dataset.import", "dataset.profile", "dataset.roles", "dataset.pseudonymize", "key.reidentify",
-            "dataset.text", "dataset.export", "purpose.declare", "consent.change", "project.change",
-            "project.approve", "dataset.read", "dataset.anonymize", "subject.access", "workspace.export",
-            "subject.erase", "audit.verify", "audit.read"} <= kinds
+    assert {
+        "dataset.import",
+        "dataset.profile",
+        "dataset.roles",
+        "dataset.pseudonymize",
+        "key.reidentify",
+        "dataset.text",
+        "dataset.export",
+        "purpose.declare",
+        "consent.change",
+        "project.change",
+        "project.approve",
+        "dataset.read",
+        "dataset.anonymize",
+        "subject.access",
+        "workspace.export",
+        "subject.erase",
+        "audit.verify",
+        "audit.read",
+    } <= kinds

@@ -13,7 +13,9 @@ from bulle.errors import AccessDenied
 
 @pytest.fixture
 def root(tmp_path):
-    api.init_workspace(tmp_path / "ws", user="carol", custodian_key_out=tmp_path / "custodian.pem").close()
+    api.init_workspace(
+        tmp_path / "ws", user="carol", custodian_key_out=tmp_path / "custodian.pem"
+    ).close()
     return tmp_path / "ws"
 
 
@@ -49,8 +51,9 @@ def test_reading_records_the_range_read(root):
     assert [e["seq"] for e in entries] == [1]
     last = _events(root)[-1]
     assert last["kind"] == "audit.read" and last["actor"]["role"] == "custodian"
-    assert {k: last["details"][k] for k in ("first_seq", "last_seq", "entries", "total", "limit")} == \
-        {"first_seq": 1, "last_seq": 1, "entries": 1, "total": 2, "limit": 1}
+    assert {
+        k: last["details"][k] for k in ("first_seq", "last_seq", "entries", "total", "limit")
+    } == {"first_seq": 1, "last_seq": 1, "entries": 1, "total": 2, "limit": 1}
 
 
 @pytest.mark.parametrize("command", [["audit", "log"], ["audit", "verify"]])

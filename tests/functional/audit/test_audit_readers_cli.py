@@ -12,7 +12,9 @@ def ws(tmp_path_factory):
     import sys
 
     root = tmp_path_factory.mktemp("readers") / "ws"
-    r = subprocess.run([sys.executable, "-m", "bulle", "init", str(root)], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "bulle", "init", str(root)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     return root
 
@@ -23,7 +25,10 @@ def test_refused_to_other_roles(bulle, ws, role, command):
     r = bulle("--workspace", ws, "--role", role, "audit", *command, "--json")
     assert r.code == 5, r.err
     err = r.error()
-    assert err["code"] == "access_denied" and "the audit log is read by the dpo and custodians" in err["message"]
+    assert (
+        err["code"] == "access_denied"
+        and "the audit log is read by the dpo and custodians" in err["message"]
+    )
 
 
 @pytest.mark.parametrize("role", ["dpo", "custodian"])

@@ -70,7 +70,9 @@ def test_verify_with_a_witness_fails_on_a_cut_log_with_its_head_moved_back(bulle
     last = json.loads(kept[-1])
     con = sqlite3.connect(ws / "catalog.sqlite")
     with con:
-        con.execute("UPDATE meta SET value=? WHERE key='audit_head'", (f"{last['seq']}:{last['hash']}",))
+        con.execute(
+            "UPDATE meta SET value=? WHERE key='audit_head'", (f"{last['seq']}:{last['hash']}",)
+        )
     con.close()
     r = verify(bulle, ws, "--witness", w)
     assert r.code == 6
@@ -123,6 +125,15 @@ def test_verify_witness_usage_errors(bulle, ws, tmp_path):
     assert r.code == 3 and "not a Bulle audit witness" in r.error()["message"]
     pub = tmp_path / "k.pub"
     pub.write_text(bulle("--workspace", ws, "audit", "public-key").out)
-    r = bulle("audit", "verify", "--log", ws / "audit" / "log.jsonl", "--public-key", pub,
-              "--witness", tmp_path / "empty", "--json")
+    r = bulle(
+        "audit",
+        "verify",
+        "--log",
+        ws / "audit" / "log.jsonl",
+        "--public-key",
+        pub,
+        "--witness",
+        tmp_path / "empty",
+        "--json",
+    )
     assert r.code == 2 and "exclude each other" in r.error()["message"]

@@ -18,9 +18,17 @@ CSV = "id;nom;age\n1;Dupont;34\n2;Martin;35\n"
 def ws(tmp_path_factory):
     base = tmp_path_factory.mktemp("outputs")
     (base / "t.csv").write_text(CSV)
-    for args in (("init", base / "ws"), ("-w", base / "ws", "import", base / "t.csv", "--dataset", "t")):
-        p = subprocess.run([sys.executable, "-m", "bulle", *map(str, args)], capture_output=True, text=True,
-                           env={**os.environ, "BULLE_USER": "tester"}, timeout=300)
+    for args in (
+        ("init", base / "ws"),
+        ("-w", base / "ws", "import", base / "t.csv", "--dataset", "t"),
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "bulle", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BULLE_USER": "tester"},
+            timeout=300,
+        )
         assert p.returncode == 0, p.stderr
     return base
 
@@ -58,7 +66,9 @@ def test_export_table_refuses_a_non_regular_output(bulle, ws, tmp_path, kind):
     target, before = _special(tmp_path, kind)
     r = bulle("-w", ws / "ws", "export-table", "t", target, "--json")
     assert r.code == 2, r.err
-    assert "Bulle only replaces a regular file" in r.error()["message"] and r.error()["where"]["file"] == str(target)
+    assert "Bulle only replaces a regular file" in r.error()["message"] and r.error()["where"][
+        "file"
+    ] == str(target)
     assert _same(target, before)
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]  # no temporary left either
 
@@ -70,9 +80,29 @@ def test_every_other_output_option_refuses_it_before_any_work(bulle, ws, tmp_pat
     html = tmp_path / f"r-{kind}.html"
     os.symlink(target, html)
     runs = [
-        ("anonymize", "--input", ws / "t.csv", "--hierarchy", f"age={tmp_path / 'h.csv'}", "--k", "2",
-         "--output", target),
-        ("hierarchy", "build", "--kind", "flat", "--input", ws / "t.csv", "--column", "nom", "--output", target),
+        (
+            "anonymize",
+            "--input",
+            ws / "t.csv",
+            "--hierarchy",
+            f"age={tmp_path / 'h.csv'}",
+            "--k",
+            "2",
+            "--output",
+            target,
+        ),
+        (
+            "hierarchy",
+            "build",
+            "--kind",
+            "flat",
+            "--input",
+            ws / "t.csv",
+            "--column",
+            "nom",
+            "--output",
+            target,
+        ),
         ("risk", "--input", ws / "t.csv", "--qi", "age", "--html", html),
         ("text", "detect", "--input", ws / "t.csv", "--output", target),
         ("-w", ws / "ws", "read", "t", "--project", "p", "--output", target),
@@ -86,12 +116,33 @@ def test_every_other_output_option_refuses_it_before_any_work(bulle, ws, tmp_pat
 
 
 def test_unknown_extensions_refused(bulle, ws, tmp_path):
-    for args in (("-w", ws / "ws", "export-table", "t", tmp_path / "x.xlsx"),
-                 ("anonymize", "--input", ws / "t.csv", "--hierarchy", "age=h.csv", "--k", "2",
-                  "--output", tmp_path / "x.xlsx"),
-                 ("hierarchy", "build", "--kind", "flat", "--input", ws / "t.csv", "--column", "nom",
-                  "--output", tmp_path / "h.txt"),
-                 ("risk", "--input", ws / "t.csv", "--qi", "age", "--html", tmp_path / "r.pdf")):
+    for args in (
+        ("-w", ws / "ws", "export-table", "t", tmp_path / "x.xlsx"),
+        (
+            "anonymize",
+            "--input",
+            ws / "t.csv",
+            "--hierarchy",
+            "age=h.csv",
+            "--k",
+            "2",
+            "--output",
+            tmp_path / "x.xlsx",
+        ),
+        (
+            "hierarchy",
+            "build",
+            "--kind",
+            "flat",
+            "--input",
+            ws / "t.csv",
+            "--column",
+            "nom",
+            "--output",
+            tmp_path / "h.txt",
+        ),
+        ("risk", "--input", ws / "t.csv", "--qi", "age", "--html", tmp_path / "r.pdf"),
+    ):
         r = bulle(*args, "--json")
         assert r.code == 2, (args, r.err)
         assert "output" in r.error()["message"], r.err
@@ -101,12 +152,29 @@ def test_unknown_extensions_refused(bulle, ws, tmp_path):
 def test_outputs_are_private_whatever_the_umask(ws, tmp_path):
     """Mode 0600 even under umask 000, and an unprivileged local account cannot read the file."""
     outs = [tmp_path / "t.csv", tmp_path / "h.csv"]
-    for args in (("-w", ws / "ws", "export-table", "t", outs[0]),
-                 ("hierarchy", "build", "--kind", "flat", "--input", ws / "t.csv", "--column", "nom",
-                  "--output", outs[1])):
-        p = subprocess.run([sys.executable, "-m", "bulle", *map(str, args)], capture_output=True, text=True,
-                           env={**os.environ, "BULLE_USER": "tester"}, timeout=300,
-                           preexec_fn=lambda: os.umask(0))
+    for args in (
+        ("-w", ws / "ws", "export-table", "t", outs[0]),
+        (
+            "hierarchy",
+            "build",
+            "--kind",
+            "flat",
+            "--input",
+            ws / "t.csv",
+            "--column",
+            "nom",
+            "--output",
+            outs[1],
+        ),
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "bulle", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BULLE_USER": "tester"},
+            timeout=300,
+            preexec_fn=lambda: os.umask(0),
+        )
         assert p.returncode == 0, p.stderr
     os.chmod(tmp_path, 0o755)  # the folder is open: only the file's own mode protects it
     for out in outs:

@@ -8,10 +8,37 @@ import sys
 import pytest
 
 IMPORT_KEYS = {"dataset", "version", "ref", "rows", "columns", "content_hash", "path", "roles"}
-VERSION_KEYS = {"ref", "version", "kind", "rows", "columns", "content_hash", "parents", "created_at",
-                "personal_data", "status", "pseudonymized"}
-PROFILE_COLUMN_KEYS = {"name", "type", "rows", "non_null", "null_rate", "distinct", "uniqueness", "min", "max",
-                       "mean_length", "max_length", "top_values", "role", "reason", "confirmed", "identifier_kind"}
+VERSION_KEYS = {
+    "ref",
+    "version",
+    "kind",
+    "rows",
+    "columns",
+    "content_hash",
+    "parents",
+    "created_at",
+    "personal_data",
+    "status",
+    "pseudonymized",
+}
+PROFILE_COLUMN_KEYS = {
+    "name",
+    "type",
+    "rows",
+    "non_null",
+    "null_rate",
+    "distinct",
+    "uniqueness",
+    "min",
+    "max",
+    "mean_length",
+    "max_length",
+    "top_values",
+    "role",
+    "reason",
+    "confirmed",
+    "identifier_kind",
+}
 ERROR_KEYS = {"code", "message", "where"}
 
 
@@ -51,7 +78,12 @@ def test_pseudonymize_form(ws, bulle, tmp_path):
     assert r.code == 2 and r.out == ""
     err = r.error()
     assert err["code"] == "invalid" and "confirm" in err["message"]
-    assert {p["where"]["column"] for p in err["problems"]} == {"nom", "prénom", "NIR", "code_postal"}
+    assert {p["where"]["column"] for p in err["problems"]} == {
+        "nom",
+        "prénom",
+        "NIR",
+        "code_postal",
+    }
     assert bulle("--workspace", ws, "roles", "p", "--confirm", "--json").code == 0
     r = bulle("--workspace", ws, "pseudonymize", "p", "--json")
     assert r.code == 0, r.err
@@ -64,7 +96,11 @@ def test_errors_are_one_json_object_with_exit_code(ws, bulle, tmp_path):
     r = bulle("--workspace", ws, "import", tmp_path / "missing.csv", "--dataset", "x", "--json")
     assert r.code == 2 and r.out == ""
     err = r.error()
-    assert set(err) == ERROR_KEYS and err["code"] == "bad_input" and err["where"]["file"].endswith("missing.csv")
+    assert (
+        set(err) == ERROR_KEYS
+        and err["code"] == "bad_input"
+        and err["where"]["file"].endswith("missing.csv")
+    )
     r = bulle("--workspace", ws, "profile", "nope", "--json")
     assert r.code == 3 and r.error()["code"] == "not_found"
 
@@ -89,11 +125,15 @@ def test_no_workspace(bulle, tmp_path):
 
 
 def test_help_imports_no_heavy_library():
-    code = ("import sys; from bulle.cli.main import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('duckdb', 'pandas', 'pyarrow', 'numpy', 'spacy', 'presidio_analyzer') "
-            "if m in sys.modules]\nprint(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; from bulle.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('duckdb', 'pandas', 'pyarrow', 'numpy', 'spacy', 'presidio_analyzer') "
+        "if m in sys.modules]\nprint(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 
@@ -102,7 +142,9 @@ def test_demo_runs(bulle, tmp_path):
     assert r.code == 0, r.err
     assert "patients@2" in r.out and "Done" in r.out
     said = " ".join(r.out.split())  # the console wraps long lines
-    assert "bob reads patients: served patients@2 (pseudonymize)" in said  # the project's bound version
+    assert (
+        "bob reads patients: served patients@2 (pseudonymize)" in said
+    )  # the project's bound version
     assert "bob asks for the raw import patients@1: refused" in said
     assert "locked-down view of patients@2" in said  # query reads the version read serves
     again = bulle("demo", "--workspace-dir", tmp_path / "demo")  # re-runs over its own workspace

@@ -19,11 +19,19 @@ def prepared(tmp_path_factory) -> Path:
     """One workspace built through the CLI, copied by each test (the commands are slow to repeat)."""
     ws = tmp_path_factory.mktemp("cli") / "ws"
     env = {**os.environ, "BULLE_USER": "tester"}
-    for args in (("init", ws), ("-w", ws, "import", PATIENTS, "--dataset", "patients"),
-                 ("-w", ws, "roles", "patients", "--confirm"),
-                 ("-w", ws, "pseudonymize", "patients", "--reid-table")):
-        p = subprocess.run([sys.executable, "-m", "bulle", *map(str, args)], capture_output=True, text=True,
-                           env=env, timeout=600)
+    for args in (
+        ("init", ws),
+        ("-w", ws, "import", PATIENTS, "--dataset", "patients"),
+        ("-w", ws, "roles", "patients", "--confirm"),
+        ("-w", ws, "pseudonymize", "patients", "--reid-table"),
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "bulle", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert p.returncode == 0, p.stderr
     return ws
 
@@ -40,8 +48,16 @@ def test_round_trip_through_the_cli(bulle, ws, tmp_path):
     exp = out.json()
     assert exp["contains_secret_keys"] is False and exp["warning"] is None
     assert exp["versions"] == 2 and exp["artefacts"] == 1
-    assert set(exp) >= {"export", "workspace_id", "manifest_sha256", "files", "bytes", "catalog_tables",
-                        "audit_events", "audit_key"}
+    assert set(exp) >= {
+        "export",
+        "workspace_id",
+        "manifest_sha256",
+        "files",
+        "bytes",
+        "catalog_tables",
+        "audit_events",
+        "audit_key",
+    }
 
     imp = bulle("import-workspace", tmp_path / "out", tmp_path / "new", "--json")  # no --workspace
     assert imp.code == 0, imp.err
@@ -58,8 +74,17 @@ def test_round_trip_through_the_cli(bulle, ws, tmp_path):
     b = bulle("-w", tmp_path / "new", "versions", "patients", "--json").json()
     assert a == b
 
-    last = bulle("-w", tmp_path / "new", "audit", "log", "--limit", "1", "--kind", "workspace.import",
-                 "--json").json()["entries"][0]
+    last = bulle(
+        "-w",
+        tmp_path / "new",
+        "audit",
+        "log",
+        "--limit",
+        "1",
+        "--kind",
+        "workspace.import",
+        "--json",
+    ).json()["entries"][0]
     assert last["event"]["kind"] == "workspace.import"
     assert last["event"]["details"]["manifest_sha256"] == exp["manifest_sha256"]
 
@@ -90,8 +115,11 @@ def test_errors_exit_codes_and_json(bulle, ws, tmp_path):
     assert r.code == 3 and "manifest.json" in r.error()["message"]
 
     assert bulle("-w", ws, "export", tmp_path / "out").code == 0
-    rel = next(f["path"] for f in json.loads((tmp_path / "out" / "manifest.json").read_text())["files"]
-               if f["kind"] == "dataset-version")
+    rel = next(
+        f["path"]
+        for f in json.loads((tmp_path / "out" / "manifest.json").read_text())["files"]
+        if f["kind"] == "dataset-version"
+    )
     data = bytearray((tmp_path / "out" / rel).read_bytes())
     data[-20] ^= 0x01
     (tmp_path / "out" / rel).write_bytes(bytes(data))

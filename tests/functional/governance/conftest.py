@@ -23,13 +23,20 @@ DATES_SQL = """SELECT * FROM (VALUES
     (3, '294247-01-10'::DATE, '12000-01-01 00:00:01.5'::TIMESTAMP, '12000-01-01 00:00:00+00'::TIMESTAMPTZ),
     (4, '2020-05-01'::DATE, '2020-05-01 10:00:00'::TIMESTAMP, '2020-05-01 10:00:00+00'::TIMESTAMPTZ)
 ) AS t(id, d, ts, tz)"""
-DATES_CSV = ("id,d,ts\n1,infinity,infinity\n2,-infinity,-infinity\n3,294247-01-10,12000-01-01 00:00:01.5\n"
-             "4,2020-05-01,2020-05-01 10:00:00\n")
+DATES_CSV = (
+    "id,d,ts\n1,infinity,infinity\n2,-infinity,-infinity\n3,294247-01-10,12000-01-01 00:00:01.5\n"
+    "4,2020-05-01,2020-05-01 10:00:00\n"
+)
 # What each row's dates read as, in text and JSON (ISO 8601; infinity spelled as DuckDB does).
 EXPECTED = [
     {"id": 1, "d": "infinity", "ts": "infinity", "tz": "infinity"},
     {"id": 2, "d": "-infinity", "ts": "-infinity", "tz": "-infinity"},
-    {"id": 3, "d": "294247-01-10", "ts": "12000-01-01 00:00:01.500000", "tz": "12000-01-01 00:00:00+00:00"},
+    {
+        "id": 3,
+        "d": "294247-01-10",
+        "ts": "12000-01-01 00:00:01.500000",
+        "tz": "12000-01-01 00:00:00+00:00",
+    },
     {"id": 4, "d": "2020-05-01", "ts": "2020-05-01 10:00:00", "tz": "2020-05-01 10:00:00+00:00"},
 ]
 
@@ -56,8 +63,15 @@ def project_ws(tmp_path_factory):
         gov.declare_purpose(ws, "care", "Soins", "public_task")
         gov.set_dataset_purpose(ws, "dates", "care")
         gov.set_dataset_purpose(ws, "datescsv", "care")
-        gov.create_project(ws, "p", "care", {"dates@1": ["id", "d", "ts", "tz"], "datescsv@1": ["id", "d", "ts"]},
-                           [("bob", "analyst")], NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+        gov.create_project(
+            ws,
+            "p",
+            "care",
+            {"dates@1": ["id", "d", "ts", "tz"], "datescsv@1": ["id", "d", "ts"]},
+            [("bob", "analyst")],
+            NOW - dt.timedelta(days=1),
+            NOW + dt.timedelta(days=30),
+        )
         gov.approve_project(ws, "p", allow_raw=True)  # the dates are the point, not the people
     finally:
         ws.close()

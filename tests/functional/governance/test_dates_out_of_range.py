@@ -32,7 +32,13 @@ def test_show_prints_them(bulle, project_ws):
     out = _ok(bulle("-w", project_ws, "show", "dates", "--json")).json()
     assert out["rows"] == EXPECTED
     text = _ok(bulle("-w", project_ws, "show", "dates")).out
-    for value in ("infinity", "-infinity", "294247-01-10", "12000-01-01 00:00:01.500000", "2020-05-01"):
+    for value in (
+        "infinity",
+        "-infinity",
+        "294247-01-10",
+        "12000-01-01 00:00:01.500000",
+        "2020-05-01",
+    ):
         assert value in text
     csv_rows = _ok(bulle("-w", project_ws, "show", "datescsv", "--json")).json()["rows"]
     assert _sub(csv_rows, ["id", "d"]) == _sub(EXPECTED, ["id", "d"])
@@ -41,11 +47,25 @@ def test_show_prints_them(bulle, project_ws):
 def test_read_prints_and_writes_them(bulle, project_ws, tmp_path):
     out = _ok(bulle("-w", project_ws, *ANALYST, "read", "dates", "--project", "p", "--json")).json()
     assert out["data"] == EXPECTED
-    _ok(bulle("-w", project_ws, *ANALYST, "read", "dates", "--project", "p", "--output", tmp_path / "r.csv"))
+    _ok(
+        bulle(
+            "-w",
+            project_ws,
+            *ANALYST,
+            "read",
+            "dates",
+            "--project",
+            "p",
+            "--output",
+            tmp_path / "r.csv",
+        )
+    )
     lines = (tmp_path / "r.csv").read_text().splitlines()
     assert lines[1] == '1,"infinity","infinity","infinity"'
     assert lines[3] == '3,"294247-01-10","12000-01-01 00:00:01.500000","12000-01-01 00:00:00+00:00"'
-    csv_rows = _ok(bulle("-w", project_ws, *ANALYST, "read", "datescsv", "--project", "p", "--json")).json()
+    csv_rows = _ok(
+        bulle("-w", project_ws, *ANALYST, "read", "datescsv", "--project", "p", "--json")
+    ).json()
     assert _sub(csv_rows["data"], ["id", "d"]) == _sub(EXPECTED, ["id", "d"])
 
 
@@ -56,19 +76,65 @@ def test_query_prints_and_writes_them(bulle, project_ws, tmp_path):
     text = _ok(bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql)).out
     for value in ("infinity", "-infinity", "294247-01-10", "12000-01-01 00:00:01.500000"):
         assert value in text
-    _ok(bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--output", tmp_path / "q.jsonl"))
+    _ok(
+        bulle(
+            "-w",
+            project_ws,
+            *ANALYST,
+            "query",
+            "--project",
+            "p",
+            sql,
+            "--output",
+            tmp_path / "q.jsonl",
+        )
+    )
     assert [json.loads(x) for x in (tmp_path / "q.jsonl").read_text().splitlines()] == EXPECTED
-    _ok(bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--output", tmp_path / "q.csv"))
-    assert (tmp_path / "q.csv").read_text().splitlines()[2] == '2,"-infinity","-infinity","-infinity"'
-    _ok(bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--output", tmp_path / "q.parquet"))
+    _ok(
+        bulle(
+            "-w",
+            project_ws,
+            *ANALYST,
+            "query",
+            "--project",
+            "p",
+            sql,
+            "--output",
+            tmp_path / "q.csv",
+        )
+    )
+    assert (tmp_path / "q.csv").read_text().splitlines()[
+        2
+    ] == '2,"-infinity","-infinity","-infinity"'
+    _ok(
+        bulle(
+            "-w",
+            project_ws,
+            *ANALYST,
+            "query",
+            "--project",
+            "p",
+            sql,
+            "--output",
+            tmp_path / "q.parquet",
+        )
+    )
     raw = pq.read_table(tmp_path / "q.parquet")
     assert raw.column("d").cast("int32").to_pylist()[:3] == [2**31 - 1, -(2**31 - 1), 106751991]
     # values made inside the query, nested ones and the time 24:00:00 too
-    sql = ("SELECT ['infinity'::DATE, DATE '2020-01-01'] AS l, {'a': '-infinity'::TIMESTAMP} AS s, "
-           "'24:00:00'::TIME AS t, 'infinity'::TIMESTAMP_NS AS ns")
+    sql = (
+        "SELECT ['infinity'::DATE, DATE '2020-01-01'] AS l, {'a': '-infinity'::TIMESTAMP} AS s, "
+        "'24:00:00'::TIME AS t, 'infinity'::TIMESTAMP_NS AS ns"
+    )
     out = _ok(bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--json")).json()
-    assert out["data"] == [{"l": ["infinity", "2020-01-01"], "s": {"a": "-infinity"}, "t": "24:00:00",
-                            "ns": "infinity"}]
+    assert out["data"] == [
+        {
+            "l": ["infinity", "2020-01-01"],
+            "s": {"a": "-infinity"},
+            "t": "24:00:00",
+            "ns": "infinity",
+        }
+    ]
 
 
 def test_python_api_pandas_gives_text_and_arrow_keeps_the_values(project_ws):

@@ -11,7 +11,12 @@ import sys
 import pytest
 
 NOW = dt.datetime.now(dt.UTC)
-WINDOW = ("--from", (NOW - dt.timedelta(days=1)).isoformat(), "--until", (NOW + dt.timedelta(days=30)).isoformat())
+WINDOW = (
+    "--from",
+    (NOW - dt.timedelta(days=1)).isoformat(),
+    "--until",
+    (NOW + dt.timedelta(days=30)).isoformat(),
+)
 ROWS = "id_patient,nom,age\n" + "".join(f"P{i},Nom{i},{30 + i}\n" for i in range(1, 5))
 
 
@@ -22,22 +27,63 @@ def ws(tmp_path_factory):
     src = d / "patients.csv"
     src.write_text(ROWS)
     root = d / "ws"
-    for args in (("init", root), ("-w", root, "import", src, "--dataset", "patients"),
-                 ("-w", root, "roles", "patients", "--confirm"), ("-w", root, "pseudonymize", "patients"),
-                 ("-w", root, "purpose", "declare", "care", "--description", "Soins", "--legal-basis",
-                  "public_task", "--compatible-with", "research"),
-                 ("-w", root, "purpose", "declare", "research", "--description", "Recherche", "--legal-basis",
-                  "public_task"),
-                 ("-w", root, "dataset-purpose", "patients", "care")):
-        p = subprocess.run([sys.executable, "-m", "bulle", *map(str, args)], capture_output=True, text=True,
-                           env={**os.environ, "BULLE_USER": "tester"}, timeout=600)
+    for args in (
+        ("init", root),
+        ("-w", root, "import", src, "--dataset", "patients"),
+        ("-w", root, "roles", "patients", "--confirm"),
+        ("-w", root, "pseudonymize", "patients"),
+        (
+            "-w",
+            root,
+            "purpose",
+            "declare",
+            "care",
+            "--description",
+            "Soins",
+            "--legal-basis",
+            "public_task",
+            "--compatible-with",
+            "research",
+        ),
+        (
+            "-w",
+            root,
+            "purpose",
+            "declare",
+            "research",
+            "--description",
+            "Recherche",
+            "--legal-basis",
+            "public_task",
+        ),
+        ("-w", root, "dataset-purpose", "patients", "care"),
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "bulle", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BULLE_USER": "tester"},
+            timeout=600,
+        )
         assert p.returncode == 0, p.stderr
     return root
 
 
 def create(bulle, ws, name, *options):
-    return bulle("-w", ws, "project", "create", name, "--purpose", "research", "--member", "bob:analyst",
-                 *WINDOW, *options, "--json")
+    return bulle(
+        "-w",
+        ws,
+        "project",
+        "create",
+        name,
+        "--purpose",
+        "research",
+        "--member",
+        "bob:analyst",
+        *WINDOW,
+        *options,
+        "--json",
+    )
 
 
 def problems(r) -> str:
@@ -52,27 +98,58 @@ def test_a_dataset_without_a_binding_or_with_an_unknown_kind_is_refused(bulle, w
     r = create(bulle, ws, "loose", "--dataset", "patients=id_patient,age")
     assert r.code == 2 and "bind 'patients' to a version (patients@N) or to a kind" in problems(r)
     r = create(bulle, ws, "typo", "--dataset", "patients=age", "--kind", "synthetic")
-    assert r.code == 2 and "'synthetic' is not one of: import, pseudonymize, anonymize" in problems(r)
-    r = create(bulle, ws, "twice", "--dataset", "patients=age", "--kind", "pseudonymize", "--kind", "anonymize")
+    assert r.code == 2 and "'synthetic' is not one of: import, pseudonymize, anonymize" in problems(
+        r
+    )
+    r = create(
+        bulle,
+        ws,
+        "twice",
+        "--dataset",
+        "patients=age",
+        "--kind",
+        "pseudonymize",
+        "--kind",
+        "anonymize",
+    )
     assert r.code == 2 and r.error()["where"]["field"] == "--kind"
 
 
 def test_a_kind_bound_project_serves_the_pseudonymized_version_to_read_and_query(bulle, ws):
     r = create(bulle, ws, "etude", "--dataset", "patients=id_patient,age", "--kind", "pseudonymize")
     assert r.code == 0, r.err
-    assert r.json()["datasets"] == [{"dataset": "patients", "columns": ["id_patient", "age"], "version": None,
-                                     "kind": "pseudonymize"}]
+    assert r.json()["datasets"] == [
+        {
+            "dataset": "patients",
+            "columns": ["id_patient", "age"],
+            "version": None,
+            "kind": "pseudonymize",
+        }
+    ]
     r = bulle("-w", ws, "project", "approve", "etude", "--json")
     assert r.code == 0 and r.json()["approval"]["allow_raw"] is False
     r = as_bob(bulle, ws, "read", "patients", "--project", "etude")
     assert r.code == 0, r.err
     read = r.json()
-    assert read["version"] == "patients@2" and not {row["id_patient"] for row in read["data"]} & {"P1", "P2"}
+    assert read["version"] == "patients@2" and not {row["id_patient"] for row in read["data"]} & {
+        "P1",
+        "P2",
+    }
     r = as_bob(bulle, ws, "read", "patients@1", "--project", "etude")
     assert r.code == 5
     message = r.error()["message"]
-    assert "patients@1 (import) is outside project 'etude'" in message and "does not allow raw data" in message
-    r = as_bob(bulle, ws, "query", "SELECT id_patient, age FROM patients ORDER BY age", "--project", "etude")
+    assert (
+        "patients@1 (import) is outside project 'etude'" in message
+        and "does not allow raw data" in message
+    )
+    r = as_bob(
+        bulle,
+        ws,
+        "query",
+        "SELECT id_patient, age FROM patients ORDER BY age",
+        "--project",
+        "etude",
+    )
     assert r.code == 0, r.err
     assert r.json()["data"] == sorted(read["data"], key=lambda row: row["age"])
 
@@ -91,7 +168,12 @@ def test_a_pinned_raw_version_needs_allow_raw(bulle, ws):
 
 
 def test_bindings_survive_export_and_import_workspace(bulle, ws, tmp_path):
-    assert create(bulle, ws, "moved", "--dataset", "patients=age", "--kind", "patients=pseudonymize").code == 0
+    assert (
+        create(
+            bulle, ws, "moved", "--dataset", "patients=age", "--kind", "patients=pseudonymize"
+        ).code
+        == 0
+    )
     assert bulle("-w", ws, "export", tmp_path / "out", "--include-keys", "--json").code == 0
     r = bulle("import-workspace", tmp_path / "out", tmp_path / "new", "--json")
     assert r.code == 0, r.err

@@ -39,16 +39,35 @@ def _run_measured(tmp_path, *args: str) -> tuple[int, str, str, int]:
     """Run ``bulle ARGS``; return the exit code, stdout, stderr and its peak RSS in bytes."""
     env = {**os.environ, "BULLE_USER": "bob"}
     rss_file = tmp_path / "rss.txt"
-    p = subprocess.run([sys.executable, "-c", MEASURE, str(rss_file), *args], capture_output=True, text=True,
-                       env=env, stdin=subprocess.DEVNULL, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(rss_file), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
     rss = int(rss_file.read_text()) * 1024  # ru_maxrss is in KiB
     rss_file.unlink()
     return p.returncode, p.stdout, p.stderr, rss
 
 
 @pytest.mark.parametrize("bad", ["inf", "1e308", "nan", "0", str(MAX_TIMEOUT_S + 1)])
-def test_a_timeout_outside_the_range_is_refused_naming_the_option_and_the_ceiling(bulle, project_ws, bad):
-    run = bulle("-w", project_ws, *ANALYST, "query", "--project", "p", "SELECT 1", "--timeout", bad, "--json")
+def test_a_timeout_outside_the_range_is_refused_naming_the_option_and_the_ceiling(
+    bulle, project_ws, bad
+):
+    run = bulle(
+        "-w",
+        project_ws,
+        *ANALYST,
+        "query",
+        "--project",
+        "p",
+        "SELECT 1",
+        "--timeout",
+        bad,
+        "--json",
+    )
     assert run.code == 2, run.err
     assert "Traceback" not in run.err
     error = run.error()
@@ -59,7 +78,9 @@ def test_a_timeout_outside_the_range_is_refused_naming_the_option_and_the_ceilin
 def test_a_query_that_would_run_for_minutes_is_stopped_at_the_timeout(bulle, project_ws):
     sql = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range = -1"
     start = time.monotonic()
-    run = bulle("-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--timeout", "2", "--json")
+    run = bulle(
+        "-w", project_ws, *ANALYST, "query", "--project", "p", sql, "--timeout", "2", "--json"
+    )
     elapsed = time.monotonic() - start
     assert run.code == 8, run.err
     assert run.error()["code"] == "resource_limit" and "2 s limit" in run.error()["message"]
@@ -67,7 +88,9 @@ def test_a_query_that_would_run_for_minutes_is_stopped_at_the_timeout(bulle, pro
 
 
 def test_a_huge_result_stops_at_the_budget_without_filling_the_memory(project_ws, tmp_path):
-    code, out, err, rss = _run_measured(tmp_path, "-w", str(project_ws), *ANALYST, "query", "--project", "p", HUGE, "--json")
+    code, out, err, rss = _run_measured(
+        tmp_path, "-w", str(project_ws), *ANALYST, "query", "--project", "p", HUGE, "--json"
+    )
     assert rss < RSS_BOUND, f"peak RSS {rss / 2**20:.0f} MiB"
     assert code == 8, err
     error = json.loads(err)["error"]
@@ -78,8 +101,18 @@ def test_a_huge_result_stops_at_the_budget_without_filling_the_memory(project_ws
 def test_a_streamed_output_stopped_by_the_budget_leaves_no_file(project_ws, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    code, _, err, rss = _run_measured(tmp_path, "-w", str(project_ws), *ANALYST, "query", "--project", "p", HUGE,
-                                      "--output", str(out_dir / "all.parquet"))
+    code, _, err, rss = _run_measured(
+        tmp_path,
+        "-w",
+        str(project_ws),
+        *ANALYST,
+        "query",
+        "--project",
+        "p",
+        HUGE,
+        "--output",
+        str(out_dir / "all.parquet"),
+    )
     assert rss < RSS_BOUND, f"peak RSS {rss / 2**20:.0f} MiB"
     assert code == 8, err
     assert "result budget" in err and "Traceback" not in err
@@ -88,12 +121,32 @@ def test_a_streamed_output_stopped_by_the_budget_leaves_no_file(project_ws, tmp_
 
 def test_a_result_within_the_limits_is_written_whole(bulle, project_ws, tmp_path):
     target = tmp_path / "n.jsonl"
-    run = bulle("-w", project_ws, *ANALYST, "query", "--project", "p", "SELECT range AS n FROM range(20000)",
-                "--output", target, "--json")
+    run = bulle(
+        "-w",
+        project_ws,
+        *ANALYST,
+        "query",
+        "--project",
+        "p",
+        "SELECT range AS n FROM range(20000)",
+        "--output",
+        target,
+        "--json",
+    )
     assert run.code == 0, run.err
     assert run.json()["rows"] == 20000
     lines = target.read_text().splitlines()
     assert len(lines) == 20000 and json.loads(lines[-1]) == {"n": 19999}
-    shown = bulle("-w", project_ws, *ANALYST, "query", "--project", "p", "SELECT range AS n FROM range(20000)",
-                  "--json").json()
-    assert shown["rows"] == 20000 and len(shown["data"]) == 1000  # shown rows are kept, the rest counted
+    shown = bulle(
+        "-w",
+        project_ws,
+        *ANALYST,
+        "query",
+        "--project",
+        "p",
+        "SELECT range AS n FROM range(20000)",
+        "--json",
+    ).json()
+    assert (
+        shown["rows"] == 20000 and len(shown["data"]) == 1000
+    )  # shown rows are kept, the rest counted

@@ -19,15 +19,22 @@ def install(root: Path, dist: str, module: str, source: str, entry_points: str) 
     (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     info = root / f"{dist}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n", encoding="utf-8"
+    )
     (info / "entry_points.txt").write_text(textwrap.dedent(entry_points), encoding="utf-8")
     return root
 
 
 def bulle(plugins: Path, *args: str) -> subprocess.CompletedProcess:
     path = os.pathsep.join(p for p in (str(plugins), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": path}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "bulle", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=600,
+    )
 
 
 UPPER = """
@@ -42,12 +49,29 @@ UPPER = """
 
 
 def test_a_plugin_operator_is_used_by_text_deidentify(tmp_path):
-    plugins = install(tmp_path / "site", "bulle-upper", "myplugin", UPPER,
-                      "[bulle.operators]\nupper = myplugin:Upper\n")
+    plugins = install(
+        tmp_path / "site",
+        "bulle-upper",
+        "myplugin",
+        UPPER,
+        "[bulle.operators]\nupper = myplugin:Upper\n",
+    )
     inp, out = tmp_path / "in.txt", tmp_path / "out.txt"
     inp.write_text("Contact : jean.dupont@example.org pour le dossier.", encoding="utf-8")
-    r = bulle(plugins, "text", "deidentify", "--input", str(inp), "--output", str(out),
-              "--operator", "upper", "--processes", "1", "--json")
+    r = bulle(
+        plugins,
+        "text",
+        "deidentify",
+        "--input",
+        str(inp),
+        "--output",
+        str(out),
+        "--operator",
+        "upper",
+        "--processes",
+        "1",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["operator"] == "upper"
     assert out.read_text(encoding="utf-8") == "Contact : JEAN.DUPONT@EXAMPLE.ORG pour le dossier."
@@ -65,28 +89,62 @@ BADGE = """
 
 
 def test_a_plugin_recognizer_runs_with_the_builtins(tmp_path):
-    plugins = install(tmp_path / "site", "bulle-badge", "badgeplugin", BADGE,
-                      "[bulle.recognizers]\nbadge = badgeplugin:badge\n")
+    plugins = install(
+        tmp_path / "site",
+        "bulle-badge",
+        "badgeplugin",
+        BADGE,
+        "[bulle.recognizers]\nbadge = badgeplugin:badge\n",
+    )
     inp, out = tmp_path / "in.txt", tmp_path / "out.txt"
     inp.write_text("Le mot de passe reste quetzalcoatl ce soir.", encoding="utf-8")
-    r = bulle(plugins, "text", "deidentify", "--input", str(inp), "--output", str(out),
-              "--operator", "redact", "--processes", "1", "--json")
+    r = bulle(
+        plugins,
+        "text",
+        "deidentify",
+        "--input",
+        str(inp),
+        "--output",
+        str(out),
+        "--operator",
+        "redact",
+        "--processes",
+        "1",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     assert out.read_text(encoding="utf-8") == "Le mot de passe reste […] ce soir."
 
 
 def test_a_broken_plugin_stops_the_command_with_its_name(tmp_path):
-    plugins = install(tmp_path / "site", "bulle-broken", "brokenplugin",
-                      "raise RuntimeError('the licence server is unreachable')\n",
-                      "[bulle.operators]\nupper = brokenplugin:Upper\n")
+    plugins = install(
+        tmp_path / "site",
+        "bulle-broken",
+        "brokenplugin",
+        "raise RuntimeError('the licence server is unreachable')\n",
+        "[bulle.operators]\nupper = brokenplugin:Upper\n",
+    )
     inp = tmp_path / "in.txt"
     inp.write_text("Bonjour.", encoding="utf-8")
-    r = bulle(plugins, "text", "deidentify", "--input", str(inp), "--output", str(tmp_path / "o.txt"),
-              "--operator", "redact", "--json")
+    r = bulle(
+        plugins,
+        "text",
+        "deidentify",
+        "--input",
+        str(inp),
+        "--output",
+        str(tmp_path / "o.txt"),
+        "--operator",
+        "redact",
+        "--json",
+    )
     assert r.returncode == 9, r.stderr
     error = json.loads(r.stderr)["error"]
     assert error["code"] == "plugin"
-    assert "plug-in 'bulle-broken'" in error["message"] and "upper = brokenplugin:Upper" in error["message"]
+    assert (
+        "plug-in 'bulle-broken'" in error["message"]
+        and "upper = brokenplugin:Upper" in error["message"]
+    )
     assert "RuntimeError: the licence server is unreachable" in error["message"]
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "o.txt").exists()
@@ -134,18 +192,48 @@ MIN_SIZE = """
             return float(res.released_classes)
 """
 
-ROWS = ["age,zip,disease", "34,75011,flu", "35,75012,flu", "36,75013,cold", "37,75014,cold",
-        "51,69001,flu", "52,69002,cold", "53,69003,flu", "54,69004,cold"]
-AGE = ["34;30-39;*", "35;30-39;*", "36;30-39;*", "37;30-39;*", "51;50-59;*", "52;50-59;*",
-       "53;50-59;*", "54;50-59;*"]
-ZIP = ["75011;7501*;*", "75012;7501*;*", "75013;7501*;*", "75014;7501*;*", "69001;6900*;*",
-       "69002;6900*;*", "69003;6900*;*", "69004;6900*;*"]
+ROWS = [
+    "age,zip,disease",
+    "34,75011,flu",
+    "35,75012,flu",
+    "36,75013,cold",
+    "37,75014,cold",
+    "51,69001,flu",
+    "52,69002,cold",
+    "53,69003,flu",
+    "54,69004,cold",
+]
+AGE = [
+    "34;30-39;*",
+    "35;30-39;*",
+    "36;30-39;*",
+    "37;30-39;*",
+    "51;50-59;*",
+    "52;50-59;*",
+    "53;50-59;*",
+    "54;50-59;*",
+]
+ZIP = [
+    "75011;7501*;*",
+    "75012;7501*;*",
+    "75013;7501*;*",
+    "75014;7501*;*",
+    "69001;6900*;*",
+    "69002;6900*;*",
+    "69003;6900*;*",
+    "69004;6900*;*",
+]
 
 
 @pytest.fixture
 def model_plugin(tmp_path):
-    return install(tmp_path / "site", "bulle-min-size", "minsize", MIN_SIZE,
-                   "[bulle.models]\nmin-size = minsize:MinSize\n\n[bulle.metrics]\nclasses = minsize:Classes\n")
+    return install(
+        tmp_path / "site",
+        "bulle-min-size",
+        "minsize",
+        MIN_SIZE,
+        "[bulle.models]\nmin-size = minsize:MinSize\n\n[bulle.metrics]\nclasses = minsize:Classes\n",
+    )
 
 
 def test_a_plugin_model_and_metric_appear_in_anonymize_help(model_plugin):
@@ -160,8 +248,18 @@ def test_a_plugin_model_is_usable(model_plugin, tmp_path):
     data.write_text("\n".join(ROWS) + "\n", encoding="utf-8")
     (tmp_path / "age.csv").write_text("\n".join(AGE) + "\n", encoding="utf-8")
     (tmp_path / "zip.csv").write_text("\n".join(ZIP) + "\n", encoding="utf-8")
-    args = ["anonymize", "--input", str(data), "--hierarchy", f"age={tmp_path / 'age.csv'}",
-            "--hierarchy", f"zip={tmp_path / 'zip.csv'}", "--metric", "height", "--json"]
+    args = [
+        "anonymize",
+        "--input",
+        str(data),
+        "--hierarchy",
+        f"age={tmp_path / 'age.csv'}",
+        "--hierarchy",
+        f"zip={tmp_path / 'zip.csv'}",
+        "--metric",
+        "height",
+        "--json",
+    ]
     plugged = bulle(model_plugin, *args, "--min-size", "4")
     assert plugged.returncode == 0, plugged.stderr
     builtin = bulle(model_plugin, *args, "--k", "4")
@@ -170,6 +268,8 @@ def test_a_plugin_model_is_usable(model_plugin, tmp_path):
     assert got["anonymous"] and got["transformation"] == want["transformation"]
     counted = bulle(model_plugin, *args[:-3], "--metric", "classes", "--min-size", "4", "--json")
     assert counted.returncode == 0, counted.stderr
-    assert json.loads(counted.stdout)["information_loss"] == 1.0  # everything generalized: one class
+    assert (
+        json.loads(counted.stdout)["information_loss"] == 1.0
+    )  # everything generalized: one class
     refused = bulle(model_plugin, *args, "--min-size", "0")
     assert refused.returncode == 2 and "parameter n must be >= 1" in refused.stderr

@@ -73,28 +73,52 @@ def build(root: Path, tmp: Path) -> None:
     """patients (subject id + NIR) and admissions (NIR and name only), each pseudonymized; an
     approved project lets bob read patients."""
     with Workspace.init(root, ALICE) as ws:
-        (tmp / "patients.csv").write_text("id_patient,nir,diagnostic,age\n" + "".join(
-            f"P{i},{nir(i)},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7)))
-        (tmp / "admissions.csv").write_text("nir,nom,service\n" + "".join(
-            f"{nir(i)},Nom{i},{'cardio' if i % 2 else 'urgences'}\n" for i in (3, 1, 3, 2, 5)))
+        (tmp / "patients.csv").write_text(
+            "id_patient,nir,diagnostic,age\n"
+            + "".join(f"P{i},{nir(i)},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7))
+        )
+        (tmp / "admissions.csv").write_text(
+            "nir,nom,service\n"
+            + "".join(
+                f"{nir(i)},Nom{i},{'cardio' if i % 2 else 'urgences'}\n" for i in (3, 1, 3, 2, 5)
+            )
+        )
         vault.import_table(ws, tmp / "patients.csv", "patients")
         vault.import_table(ws, tmp / "admissions.csv", "admissions")
         set_roles(ws, "patients@1", confirm_all=True)
         pseudonymize(ws, "patients@1", reid_table=True)  # patients@2
         set_roles(ws, "admissions@1", confirm_all=True)
         pseudonymize(ws, "admissions@1")  # admissions@2
-        gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
-                            art9_condition="health_care")
+        gov.declare_purpose(
+            ws,
+            "care",
+            "Soins",
+            "public_task",
+            special_categories=True,
+            art9_condition="health_care",
+        )
         gov.set_dataset_purpose(ws, "patients", "care")
         gov.record_choices(ws, [Consent("P3", "care", "given", NOW - dt.timedelta(days=1), "form")])
-        gov.create_project(ws, "suivi", "care", {"patients@2": ["id_patient", "diagnostic", "age"]},
-                           [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
+        gov.create_project(
+            ws,
+            "suivi",
+            "care",
+            {"patients@2": ["id_patient", "diagnostic", "age"]},
+            [("bob", "analyst")],
+            NOW - dt.timedelta(days=10),
+            NOW + dt.timedelta(days=30),
+        )
         gov.approve_project(ws, "suivi")
 
 
 def p3_values(ws: Workspace) -> set[str]:
     key_id, key = ws.keys.pseudonym_key()
-    return {"P3", nir(3), token(key, key_id, normalize("P3", "text")), token(key, key_id, normalize(nir(3), "nir"))}
+    return {
+        "P3",
+        nir(3),
+        token(key, key_id, normalize("P3", "text")),
+        token(key, key_id, normalize(nir(3), "nir")),
+    }
 
 
 def cells(ws: Workspace, ref: str) -> set[str]:
@@ -113,13 +137,18 @@ def wait_for(marker: Path, child: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("stop", [
-    "after:1",  # one holder rewritten, the derived versions still hold the person
-    "before:1",  # journaled, nothing rewritten yet
-    pytest.param("after:3", marks=pytest.mark.slow),  # holders rewritten, one derived version recomputed
-    # a derived version recomputed, its profile and re-identification table replaced, not committed
-    pytest.param("before:3", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "stop",
+    [
+        "after:1",  # one holder rewritten, the derived versions still hold the person
+        "before:1",  # journaled, nothing rewritten yet
+        pytest.param(
+            "after:3", marks=pytest.mark.slow
+        ),  # holders rewritten, one derived version recomputed
+        # a derived version recomputed, its profile and re-identification table replaced, not committed
+        pytest.param("before:3", marks=pytest.mark.slow),
+    ],
+)
 def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
     root = tmp_path / "ws"
     build(root, tmp_path)
@@ -129,8 +158,13 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
     env = {**os.environ, "ERASURE_TEST_STOP": stop, "ERASURE_TEST_MARKER": str(marker)}
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    child = subprocess.Popen([sys.executable, str(script), str(root)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(root)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(marker, child)
         # pending: the erasing process is alive, so opening does not take the erasure over, and
@@ -138,12 +172,16 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
         with Workspace.open(root, BOB) as bob, Workspace.open(root, ALICE) as alice:
             with pytest.raises(WithheldError) as refused:
                 gov.read_for_project(bob, "suivi", "patients@2")
-            (pending,) = alice.catalog.con.execute("SELECT receipt_id, owner_pid FROM erasure_journal").fetchall()
+            (pending,) = alice.catalog.con.execute(
+                "SELECT receipt_id, owner_pid FROM erasure_journal"
+            ).fetchall()
             receipt, owner = pending
             assert owner == child.pid
             assert f"erasure {receipt} is pending" in refused.value.message
             for ref in ("patients@1", "patients@2", "admissions@1", "admissions@2"):
-                with pytest.raises(WithheldError, match=f"{ref} is withheld while erasure {receipt}"):
+                with pytest.raises(
+                    WithheldError, match=f"{ref} is withheld while erasure {receipt}"
+                ):
                     vault.read_table(alice, ref)
             # one erasure at a time; and no export carries the person (or the journal) out
             with pytest.raises(ConflictError, match=f"erasure {receipt} is in progress"):
@@ -152,9 +190,25 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
                 export_workspace(alice, tmp_path / "out")
             with pytest.raises(ConflictError, match=f"erasure {receipt} is in progress"):
                 sr.access_report(alice, "P3")
-        cli = subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(root), "--user", "alice",
-                              "--role", "custodian", "show", "admissions@2", "--json"],
-                             capture_output=True, text=True, timeout=120)
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bulle",
+                "--workspace",
+                str(root),
+                "--user",
+                "alice",
+                "--role",
+                "custodian",
+                "show",
+                "admissions@2",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert cli.returncode == 7 and json.loads(cli.stderr)["error"]["code"] == "withheld"
         assert receipt in json.loads(cli.stderr)["error"]["message"]
     finally:
@@ -165,9 +219,13 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
         assert gov.read_for_project(bob, "suivi", "patients@2").num_rows == 5
     with Workspace.open(root, ALICE) as ws:
         assert ws.catalog.con.execute("SELECT count(*) FROM erasure_journal").fetchone()[0] == 0
-        assert ws.catalog.con.execute("SELECT count(*) FROM erasure_pending_versions").fetchone()[0] == 0
+        assert (
+            ws.catalog.con.execute("SELECT count(*) FROM erasure_pending_versions").fetchone()[0]
+            == 0
+        )
         (summary, by) = ws.catalog.con.execute(
-            "SELECT summary_json, by_json FROM erasures WHERE receipt_id=?", (receipt,)).fetchone()
+            "SELECT summary_json, by_json FROM erasures WHERE receipt_id=?", (receipt,)
+        ).fetchone()
         summary = json.loads(summary)
         assert summary["resumed"] is True and json.loads(by)["role"] == "system"
         assert summary["started_by"] == {"name": "alice", "role": "custodian"}
@@ -181,12 +239,18 @@ def test_killed_erasure_blocks_reads_then_resumes_at_open(tmp_path, stop):
         assert not list((root / "data" / ".tmp").glob("*.parquet"))
         gone = [t for t in forbidden if t.startswith("bp1_")]
         assert reidentify(ws, "patients@2", gone).tokens == dict.fromkeys(gone)  # nor in its table
-        assert not any(str(top["value"]) in forbidden for col in ws.catalog.profile("patients", 2)
-                       for top in col.get("top_values") or [])
+        assert not any(
+            str(top["value"]) in forbidden
+            for col in ws.catalog.profile("patients", 2)
+            for top in col.get("top_values") or []
+        )
         assert ws.audit_log.verify().ok
         log = (root / "audit" / "log.jsonl").read_text()
         assert nir(3) not in log and '"P3"' not in log
-        (event,) = [e for e in (json.loads(line).get("event") for line in log.splitlines()[1:])
-                    if e["kind"] == "subject.erase"]
+        (event,) = [
+            e
+            for e in (json.loads(line).get("event") for line in log.splitlines()[1:])
+            if e["kind"] == "subject.erase"
+        ]
         assert event["kind"] == "subject.erase" and event["actor"]["role"] == "system"
         assert event["details"]["receipt_id"] == receipt and event["details"]["resumed"] is True

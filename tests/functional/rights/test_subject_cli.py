@@ -10,8 +10,12 @@ def nir(i: int) -> str:
 
 
 def test_subject_commands_reach_a_copy_held_by_nir(tmp_path, bulle):
-    (tmp_path / "p.csv").write_text("id_patient,nir,age\n" + "".join(f"P{i},{nir(i)},{30 + i}\n" for i in (1, 2, 3)))
-    (tmp_path / "a.csv").write_text("nir,nom\n" + "".join(f"{nir(i)},Nom{i}\n" for i in (1, 2, 2, 3)))
+    (tmp_path / "p.csv").write_text(
+        "id_patient,nir,age\n" + "".join(f"P{i},{nir(i)},{30 + i}\n" for i in (1, 2, 3))
+    )
+    (tmp_path / "a.csv").write_text(
+        "nir,nom\n" + "".join(f"{nir(i)},Nom{i}\n" for i in (1, 2, 2, 3))
+    )
     (tmp_path / "n.csv").write_text("nom,prenom\nNom2,Luc\n")
     ws = str(tmp_path / "ws")
     assert bulle("init", ws).code == 0

@@ -16,8 +16,13 @@ GOLD = Path(__file__).resolve().parents[2] / "fixtures" / "text" / "dev_gold.jso
 
 
 def bulle(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bulle", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def registered(*path: str) -> bool:
@@ -38,8 +43,9 @@ def gold_records() -> list[dict]:
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     return path
 
 
@@ -57,8 +63,9 @@ def test_gold_against_itself_is_perfect(cli_ready: None) -> None:
     assert report["redaction"]["recall"] == 1.0
 
 
-def test_degraded_prediction_gives_the_hand_computed_figures(cli_ready: None,
-                                                             tmp_path: Path) -> None:
+def test_degraded_prediction_gives_the_hand_computed_figures(
+    cli_ready: None, tmp_path: Path
+) -> None:
     # Keep every other PERSON, drop everything else: PERSON recall is the kept share, precision 1.
     records = gold_records()
     kept = total = 0
@@ -103,8 +110,9 @@ def test_malformed_prediction_line_is_named(cli_ready: None, tmp_path: Path) -> 
 
 
 def test_missing_gold_file(cli_ready: None, tmp_path: Path) -> None:
-    result = bulle("text", "evaluate", "--gold", str(tmp_path / "absent.jsonl"),
-                   "--pred", str(GOLD), "--json")
+    result = bulle(
+        "text", "evaluate", "--gold", str(tmp_path / "absent.jsonl"), "--pred", str(GOLD), "--json"
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
 

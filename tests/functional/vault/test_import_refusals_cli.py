@@ -25,7 +25,9 @@ def test_refusals_exit_2_with_where(ws, bulle, tmp_path):
     utf16.write_bytes("nom,age\nDupont,42\n".encode("utf-16-le"))
     r = bulle("--workspace", ws, "import", utf16, "--dataset", "t", "--json")
     assert r.code == 2, r.err
-    assert "--encoding utf-16-le" in r.error()["message"] and r.error()["where"]["file"].endswith("u.csv")
+    assert "--encoding utf-16-le" in r.error()["message"] and r.error()["where"]["file"].endswith(
+        "u.csv"
+    )
 
     deep = tmp_path / "deep.jsonl"
     deep.write_text('{"a": 1}\n{"a": ' + "[" * 10_000 + "]" * 10_000 + "}\n")

@@ -30,12 +30,30 @@ def _wide_csv(path, columns: int, rows: int = 3) -> None:
 def _import(tmp_path, columns: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "BULLE_USER": "tester", "MALLOC_ARENA_MAX": "2"}
     ws = tmp_path / "ws"
-    subprocess.run([sys.executable, "-m", "bulle", "init", str(ws)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bulle", "init", str(ws)], env=env, check=True, capture_output=True
+    )
     src = tmp_path / "wide.csv"
     _wide_csv(src, columns)
-    return subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(ws), "import", str(src), "--json",
-                           "--dataset", "wide"], env=env, capture_output=True, text=True, timeout=600,
-                          preexec_fn=_limit_address_space)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bulle",
+            "--workspace",
+            str(ws),
+            "import",
+            str(src),
+            "--json",
+            "--dataset",
+            "wide",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=_limit_address_space,
+    )
 
 
 def _check(proc: subprocess.CompletedProcess, columns: int) -> None:

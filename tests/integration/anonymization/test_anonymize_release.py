@@ -14,12 +14,20 @@ from bulle.anonymization.spec import AnonymizationSpec, ModelSpec
 from bulle.errors import InputError, ValidationError
 from bulle.storage.duckdb_engine import DuckDBEngine
 
-AGE = Hierarchy.from_rows([[str(a), f"{a // 10 * 10}-{a // 10 * 10 + 9}", "*"] for a in range(20, 60)], name="age")
-ZIP = Hierarchy.from_rows([[z, z[:3] + "**", "*"] for z in ("75001", "75002", "75011", "75012")], name="zip")
+AGE = Hierarchy.from_rows(
+    [[str(a), f"{a // 10 * 10}-{a // 10 * 10 + 9}", "*"] for a in range(20, 60)], name="age"
+)
+ZIP = Hierarchy.from_rows(
+    [[z, z[:3] + "**", "*"] for z in ("75001", "75002", "75011", "75012")], name="zip"
+)
 
 ROWS = [
-    ("id1", "23", "75001", "flu"), ("id2", "27", "75002", "cold"), ("id3", "25", "75001", "flu"),
-    ("id4", "41", "75011", "asthma"), ("id5", "45", "75012", "flu"), ("id6", "47", "75011", "cold"),
+    ("id1", "23", "75001", "flu"),
+    ("id2", "27", "75002", "cold"),
+    ("id3", "25", "75001", "flu"),
+    ("id4", "41", "75011", "asthma"),
+    ("id5", "45", "75012", "flu"),
+    ("id6", "47", "75011", "cold"),
     ("id7", "58", "75012", "asthma"),
 ]
 
@@ -35,9 +43,14 @@ def data(tmp_path) -> Path:
 
 
 def spec(**kw) -> AnonymizationSpec:
-    base = dict(quasi_identifiers=("age", "zip"), hierarchies={"age": AGE, "zip": ZIP},
-                models=(ModelSpec("k-anonymity", None, {"k": 2}),), sensitive=("disease",),
-                suppression_limit=0.2, metric="loss")
+    base = dict(
+        quasi_identifiers=("age", "zip"),
+        hierarchies={"age": AGE, "zip": ZIP},
+        models=(ModelSpec("k-anonymity", None, {"k": 2}),),
+        sensitive=("disease",),
+        suppression_limit=0.2,
+        metric="loss",
+    )
     base.update(kw)
     return AnonymizationSpec(**base)
 
@@ -53,19 +66,19 @@ def check_release(rows, result, removed: bool) -> None:
     kept, starred = [], []
     for r in rows[1:]:
         o = originals[r[0]]
-        assert r[3] == o[3]                                      # other columns untouched
+        assert r[3] == o[3]  # other columns untouched
         expected = [AGE.generalize(o[1], levels["age"]), ZIP.generalize(o[2], levels["zip"])]
         if r[1:3] == expected:
             kept.append(r)
         else:
-            assert r[1:3] == ["*", "*"]                          # suppressed: starred
+            assert r[1:3] == ["*", "*"]  # suppressed: starred
             starred.append(r)
     assert len(starred) == (0 if removed else result.suppressed_records)
     assert len(kept) == len(ROWS) - result.suppressed_records
     sizes: dict[tuple, int] = {}
     for r in kept:
         sizes[(r[1], r[2])] = sizes.get((r[1], r[2]), 0) + 1
-    assert all(n >= 2 for n in sizes.values())                  # k = 2 holds in the release
+    assert all(n >= 2 for n in sizes.values())  # k = 2 holds in the release
 
 
 def test_csv_in_release_out_with_stars(data, tmp_path):
@@ -112,8 +125,11 @@ def test_uncovered_values_are_all_listed(data):
 
 def test_unknown_column(data):
     with pytest.raises(InputError, match="unknown column"):
-        anonymize_table(DuckDBEngine(), data, spec(quasi_identifiers=("age", "postcode"),
-                                                   hierarchies={"age": AGE, "postcode": ZIP}))
+        anonymize_table(
+            DuckDBEngine(),
+            data,
+            spec(quasi_identifiers=("age", "postcode"), hierarchies={"age": AGE, "postcode": ZIP}),
+        )
 
 
 def test_research_subset_must_match_the_data(data, tmp_path):
@@ -122,7 +138,7 @@ def test_research_subset_must_match_the_data(data, tmp_path):
         w = csv.writer(f, delimiter=";")
         w.writerow(["pid", "age", "zip", "disease"])
         w.writerow(ROWS[0])
-        w.writerow(("id9", "23", "75001", "flu"))   # in no record of the data
+        w.writerow(("id9", "23", "75001", "flu"))  # in no record of the data
     dp = (ModelSpec("delta-presence", None, {"dmin": 0.0, "dmax": 0.9}),)
     with pytest.raises(InputError, match="match no record"):
         anonymize_table(DuckDBEngine(), data, spec(models=dp, research_subset=sub))
@@ -136,7 +152,9 @@ def test_delta_presence_releases_the_research_subset(data, tmp_path):
         w.writerows([ROWS[0], ROWS[3]])
     dp = (ModelSpec("delta-presence", None, {"dmin": 0.0, "dmax": 0.5}),)
     engine = DuckDBEngine()
-    result = anonymize_table(engine, data, spec(models=dp, research_subset=sub, suppression_limit=0.0))
+    result = anonymize_table(
+        engine, data, spec(models=dp, research_subset=sub, suppression_limit=0.0)
+    )
     assert result.anonymous and result.records == 2
     out = tmp_path / "r.csv"
     assert result.write(engine, data, out) == 2
@@ -150,12 +168,30 @@ def test_grassberger_release_on_adult_is_arxs(arx_data, tmp_path):
     from bulle.anonymization.hierarchy import read_hierarchy_csv
     from bulle.anonymization.models.entropy_l_diversity import grassberger_g
 
-    qis = ("sex", "age", "race", "marital-status", "education", "native-country", "workclass", "salary-class")
-    hierarchies = {c: read_hierarchy_csv(arx_data / f"adult_hierarchy_{c}.csv", c) for c in (*qis, "occupation")}
-    spec = AnonymizationSpec(quasi_identifiers=qis, hierarchies=hierarchies, sensitive=("occupation",),
-                             models=(ModelSpec("entropy-l-diversity", "occupation",
-                                               {"l": 5, "estimator": "grassberger"}),),
-                             suppression_limit=0.04, metric="entropy-nonmonotonic")
+    qis = (
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "salary-class",
+    )
+    hierarchies = {
+        c: read_hierarchy_csv(arx_data / f"adult_hierarchy_{c}.csv", c)
+        for c in (*qis, "occupation")
+    }
+    spec = AnonymizationSpec(
+        quasi_identifiers=qis,
+        hierarchies=hierarchies,
+        sensitive=("occupation",),
+        models=(
+            ModelSpec("entropy-l-diversity", "occupation", {"l": 5, "estimator": "grassberger"}),
+        ),
+        suppression_limit=0.04,
+        metric="entropy-nonmonotonic",
+    )
     result = anonymize_table(DuckDBEngine(), arx_data / "adult.csv", spec)
     assert list(result.transformation.values()) == [1, 0, 1, 0, 3, 2, 2, 0]
     assert result.information_loss == pytest.approx(216092.124036387, rel=1e-9)

@@ -31,23 +31,44 @@ MODELS = {
     "distinct3": [ModelSpec("distinct-l-diversity", "occupation", {"l": 3})],
     "entropy3": [ModelSpec("entropy-l-diversity", "occupation", {"l": 3, "estimator": "shannon"})],
     "recursive": [ModelSpec("recursive-cl-diversity", "occupation", {"c": 4, "l": 3})],
-    "t-equal": [ModelSpec("k-anonymity", None, {"k": 5}),
-                ModelSpec("t-closeness-equal", "occupation", {"t": 0.2})],
+    "t-equal": [
+        ModelSpec("k-anonymity", None, {"k": 5}),
+        ModelSpec("t-closeness-equal", "occupation", {"t": 0.2}),
+    ],
     "t-ordered": [ModelSpec("t-closeness-ordered", "occupation", {"t": 0.15})],
     "t-hier": [ModelSpec("t-closeness-hierarchical", "occupation", {"t": 0.15})],
-    "two-sensitive": [ModelSpec("t-closeness-equal", "occupation", {"t": 0.25}),
-                      ModelSpec("entropy-l-diversity", "salary-class", {"l": 1.6, "estimator": "shannon"})],
+    "two-sensitive": [
+        ModelSpec("t-closeness-equal", "occupation", {"t": 0.25}),
+        ModelSpec("entropy-l-diversity", "salary-class", {"l": 1.6, "estimator": "shannon"}),
+    ],
 }
-CASES = [(m, s, metric, None, 0.5) for m in MODELS for s in (0.0, 0.02, 0.1)
-         for metric in ("loss", "entropy", "dm", "aecs", "precision")]
+CASES = [
+    (m, s, metric, None, 0.5)
+    for m in MODELS
+    for s in (0.0, 0.02, 0.1)
+    for metric in ("loss", "entropy", "dm", "aecs", "precision")
+]
 # Aggregates, gs-factors and the other metrics on the models that prune least.
-CASES += [(m, 0.05, metric, aggregate, gs) for m in ("t-equal", "entropy3", "k5")
-          for metric, aggregate in (("loss", "rank"), ("loss", "max"), ("loss", "sum"),
-                                    ("precision", "arithmetic-mean"), ("entropy-nonmonotonic", None),
-                                    ("dmstar", None), ("height", None))
-          for gs in (0.2, 0.8)]
-FAST = {("t-equal", 0.02, "loss", None, 0.5), ("entropy3", 0.1, "entropy", None, 0.5),
-        ("two-sensitive", 0.02, "dm", None, 0.5), ("t-equal", 0.05, "loss", "rank", 0.8)}
+CASES += [
+    (m, 0.05, metric, aggregate, gs)
+    for m in ("t-equal", "entropy3", "k5")
+    for metric, aggregate in (
+        ("loss", "rank"),
+        ("loss", "max"),
+        ("loss", "sum"),
+        ("precision", "arithmetic-mean"),
+        ("entropy-nonmonotonic", None),
+        ("dmstar", None),
+        ("height", None),
+    )
+    for gs in (0.2, 0.8)
+]
+FAST = {
+    ("t-equal", 0.02, "loss", None, 0.5),
+    ("entropy3", 0.1, "entropy", None, 0.5),
+    ("two-sensitive", 0.02, "dm", None, 0.5),
+    ("t-equal", 0.05, "loss", "rank", 0.8),
+}
 
 
 @lru_cache(maxsize=1)
@@ -65,10 +86,19 @@ def _params():
 
 @pytest.mark.parametrize(("models", "suppression", "metric", "aggregate", "gs"), _params())
 def test_search_finds_the_exhaustive_minimum(arx_data, models, suppression, metric, aggregate, gs):
-    hierarchies = {c: read_hierarchy_csv(arx_data / f"adult_hierarchy_{c}.csv", c) for c in (*QIS, *SENSITIVE)}
-    spec = AnonymizationSpec(quasi_identifiers=QIS, hierarchies=hierarchies, models=tuple(MODELS[models]),
-                             sensitive=SENSITIVE, suppression_limit=suppression, metric=metric,
-                             aggregate=aggregate, gs_factor=gs)
+    hierarchies = {
+        c: read_hierarchy_csv(arx_data / f"adult_hierarchy_{c}.csv", c) for c in (*QIS, *SENSITIVE)
+    }
+    spec = AnonymizationSpec(
+        quasi_identifiers=QIS,
+        hierarchies=hierarchies,
+        models=tuple(MODELS[models]),
+        sensitive=SENSITIVE,
+        suppression_limit=suppression,
+        metric=metric,
+        aggregate=aggregate,
+        gs_factor=gs,
+    )
     freq = _frequencies(str(arx_data / "adult.csv"))
     enc, evaluator, metric_obj, aggregate = prepare(freq, spec)
     found = Search(evaluator, metric_obj, aggregate).run()
@@ -80,7 +110,11 @@ def test_search_finds_the_exhaustive_minimum(arx_data, models, suppression, metr
         if not res.anonymous:
             continue
         values = metric_obj.value(res)
-        key = aggregate.score(np.asarray(values)) if metric_obj.multi_dimensional else np.array([values])
+        key = (
+            aggregate.score(np.asarray(values))
+            if metric_obj.multi_dimensional
+            else np.array([values])
+        )
         if best is None or is_less(key, best):
             best = key
     if best is None:

@@ -52,10 +52,12 @@ def exported_with_keys(source, tmp_path_factory) -> Path:
 @pytest.fixture
 def copy_of(tmp_path):
     """A private copy of an export, to tamper with."""
+
     def make(export: Path) -> Path:
         dest = tmp_path / f"copy-{export.parent.name}"
         shutil.copytree(export, dest)
         return dest
+
     return make
 
 
@@ -64,8 +66,10 @@ def catalog_rows(root: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(root / "catalog.sqlite")
     try:
         out = {}
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-                                   "ORDER BY name"):
+        for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        ):
             cols = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")')]
             typed = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
             try:
@@ -81,9 +85,12 @@ def catalog_rows(root: Path) -> dict[str, list[tuple]]:
 
 
 def file_hashes(root: Path, *tops: str) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for top in tops for p in sorted((root / top).rglob("*"))
-            if p.is_file() and ".tmp" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for top in tops
+        for p in sorted((root / top).rglob("*"))
+        if p.is_file() and ".tmp" not in p.relative_to(root).parts
+    }
 
 
 def resign(export: Path, keys_dir: Path) -> None:
@@ -98,13 +105,16 @@ def resign(export: Path, keys_dir: Path) -> None:
         f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
     raw = mf.encode_manifest(manifest)
     (export / mf.MANIFEST).write_bytes(raw)
-    (export / mf.SIGNATURE).write_text(load_workspace_key(keys_dir).sign(mf.signed_message(raw)).hex() + "\n")
+    (export / mf.SIGNATURE).write_text(
+        load_workspace_key(keys_dir).sign(mf.signed_message(raw)).hex() + "\n"
+    )
 
 
 @pytest.fixture
 def helpers():
     class H:
         pass
+
     h = H()
     h.catalog_rows = catalog_rows
     h.file_hashes = file_hashes

@@ -18,8 +18,10 @@ from bulle.services.vault import import_table
 from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
-PLANT = ("CREATE TRIGGER drop_withdrawals AFTER INSERT ON subject_events WHEN NEW.kind = 'withdrawn' "
-         "BEGIN DELETE FROM subject_events WHERE seq = NEW.seq; END")
+PLANT = (
+    "CREATE TRIGGER drop_withdrawals AFTER INSERT ON subject_events WHEN NEW.kind = 'withdrawn' "
+    "BEGIN DELETE FROM subject_events WHERE seq = NEW.seq; END"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +42,18 @@ def _resign(export, manifest):
     from bulle.exchange import manifest as mf
 
     for f in manifest["files"]:
-        if isinstance(f.get("path"), str) and len(f["path"]) < 200 and (export / f["path"]).is_file():
+        if (
+            isinstance(f.get("path"), str)
+            and len(f["path"]) < 200
+            and (export / f["path"]).is_file()
+        ):
             data = (export / f["path"]).read_bytes()
             f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
     raw = mf.encode_manifest(manifest)
     (export / mf.MANIFEST).write_bytes(raw)
-    (export / mf.SIGNATURE).write_text(load_workspace_key(export / "keys").sign(mf.signed_message(raw)).hex())
+    (export / mf.SIGNATURE).write_text(
+        load_workspace_key(export / "keys").sign(mf.signed_message(raw)).hex()
+    )
 
 
 @pytest.fixture
@@ -61,6 +69,7 @@ def crafted(small_export, tmp_path):
         edit(manifest, export)
         _resign(export, manifest)
         return export
+
     return make
 
 
@@ -77,17 +86,32 @@ def _add_table(m, export, name, sql, objects=()):
     rel = f"catalog/{name}.jsonl"
     (export / rel).write_text("")
     m["files"].append({"path": rel, "kind": "catalog-table", "sha256": "", "size": 0})
-    m["catalog"]["tables"].append({"name": name, "sql": sql, "virtual": False, "without_rowid": False,
-                                   "columns": [{"name": "x", "type": "TEXT", "notnull": False, "default": None,
-                                                "pk": 0}],
-                                   "order": "rowid", "primary_key": [], "file": rel, "rows": 0})
+    m["catalog"]["tables"].append(
+        {
+            "name": name,
+            "sql": sql,
+            "virtual": False,
+            "without_rowid": False,
+            "columns": [{"name": "x", "type": "TEXT", "notnull": False, "default": None, "pk": 0}],
+            "order": "rowid",
+            "primary_key": [],
+            "file": rel,
+            "rows": 0,
+        }
+    )
     m["catalog"]["objects"].extend(objects)
 
 
 def test_a_trigger_on_subject_events_cannot_be_planted(crafted, tmp_path):
     def edit(m, export):
-        _add_table(m, export, "notes", "CREATE TABLE notes (x TEXT)",
-                   [{"type": "trigger", "name": "drop_withdrawals", "table": "notes", "sql": PLANT}])
+        _add_table(
+            m,
+            export,
+            "notes",
+            "CREATE TABLE notes (x TEXT)",
+            [{"type": "trigger", "name": "drop_withdrawals", "table": "notes", "sql": PLANT}],
+        )
+
     err, text = _refused(crafted(edit), tmp_path)
     assert "unknown catalog table 'notes'" in text
     assert "unknown catalog object (trigger drop_withdrawals)" in text
@@ -95,16 +119,41 @@ def test_a_trigger_on_subject_events_cannot_be_planted(crafted, tmp_path):
     assert len(err.problems) == 3
 
 
-@pytest.mark.parametrize("obj", [
-    {"type": "view", "name": "v", "table": "versions", "sql": "CREATE VIEW v AS SELECT * FROM versions"},
-    {"type": "index", "name": "i", "table": "versions", "sql": "CREATE INDEX i ON versions(kind)"},
-    {"type": "trigger", "name": "subject_events_subject", "table": "subject_events", "sql": PLANT},
-    {"type": "index", "name": "subject_events_subject", "table": "subject_events",
-     "sql": "CREATE INDEX subject_events_subject ON subject_events(subject_id, purpose)\n;ATTACH 'x' AS y"},
-])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {
+            "type": "view",
+            "name": "v",
+            "table": "versions",
+            "sql": "CREATE VIEW v AS SELECT * FROM versions",
+        },
+        {
+            "type": "index",
+            "name": "i",
+            "table": "versions",
+            "sql": "CREATE INDEX i ON versions(kind)",
+        },
+        {
+            "type": "trigger",
+            "name": "subject_events_subject",
+            "table": "subject_events",
+            "sql": PLANT,
+        },
+        {
+            "type": "index",
+            "name": "subject_events_subject",
+            "table": "subject_events",
+            "sql": "CREATE INDEX subject_events_subject ON subject_events(subject_id, purpose)\n;ATTACH 'x' AS y",
+        },
+    ],
+)
 def test_objects_other_than_bulles_own_are_refused(crafted, tmp_path, obj):
     def edit(m, export):
-        m["catalog"]["objects"] = [o for o in m["catalog"]["objects"] if o["name"] != obj["name"]] + [obj]
+        m["catalog"]["objects"] = [
+            o for o in m["catalog"]["objects"] if o["name"] != obj["name"]
+        ] + [obj]
+
     _, text = _refused(crafted(edit), tmp_path)
     assert "unknown catalog object" in text or "differs from Bulle's own definition in: sql" in text
 
@@ -116,10 +165,17 @@ def test_a_known_table_with_other_sql_or_columns_is_refused(crafted, tmp_path):
                 t["sql"] = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); " + PLANT
             if t["name"] == "datasets":
                 t["columns"].append(copy.deepcopy(t["columns"][0]) | {"name": "extra"})
+
     _, text = _refused(crafted(edit), tmp_path)
     version = len(MIGRATIONS)
-    assert f"table 'meta' differs from Bulle's own definition at schema version {version} in: sql" in text
-    assert f"table 'datasets' differs from Bulle's own definition at schema version {version} in: columns" in text
+    assert (
+        f"table 'meta' differs from Bulle's own definition at schema version {version} in: sql"
+        in text
+    )
+    assert (
+        f"table 'datasets' differs from Bulle's own definition at schema version {version} in: columns"
+        in text
+    )
 
 
 def test_a_5000_character_path_and_every_other_bad_field_listed_at_once(crafted, tmp_path):
@@ -127,19 +183,27 @@ def test_a_5000_character_path_and_every_other_bad_field_listed_at_once(crafted,
 
     def edit(m, export):
         appended.append(len(m["files"]))
-        m["files"].append({"path": "data/" + "a" * 5000, "kind": "dataset-version", "sha256": "0" * 64,
-                           "size": 1})
-        m["files"].append({"path": "../../etc/passwd", "kind": "artefact", "sha256": "x", "size": True})
+        m["files"].append(
+            {"path": "data/" + "a" * 5000, "kind": "dataset-version", "sha256": "0" * 64, "size": 1}
+        )
+        m["files"].append(
+            {"path": "../../etc/passwd", "kind": "artefact", "sha256": "x", "size": True}
+        )
         m["workspace"]["id"] = 'x"\n[evil]'
         m["audit"]["head"] = {"seq": -1, "hash": "zz"}
         m["keys"]["unexpected"] = 1
         m["catalog"]["schema_version"] = "2"
+
     err, text = _refused(crafted(edit), tmp_path)
     assert "5005 bytes long: paths in an export are at most 1024 bytes" in text
     assert "'../../etc/passwd' is not a plain relative path" in text
     assert "files[" in text and ".sha256: must be 64 lowercase hex digits" in text
     assert ".size: must be an integer" in text
-    assert "field workspace.id" in text and "field audit.head" in text and "field keys.unexpected" in text
+    assert (
+        "field workspace.id" in text
+        and "field audit.head" in text
+        and "field keys.unexpected" in text
+    )
     assert "field catalog.schema_version: must be an integer" in text
     assert len(err.problems) == 9
 
@@ -148,13 +212,19 @@ def test_hostile_rows_are_listed_by_line_not_crashed_on(crafted, tmp_path):
     def edit(m, export):
         rows = export / "catalog" / "datasets.jsonl"
         good = rows.read_text()
-        rows.write_text(good
-                        + '{"name":"b","created_at":true,"created_by":"x"}\n'
-                        + '{"name":"c","created_at":"t","created_by":' + "9" * 30 + "}\n"
-                        + '{"name":"d","created_at":"t","created_by":"\\ud800"}\n'
-                        + "[" * 100_000 + "\n"
-                        + '{"name":"e"}\n')
+        rows.write_text(
+            good
+            + '{"name":"b","created_at":true,"created_by":"x"}\n'
+            + '{"name":"c","created_at":"t","created_by":'
+            + "9" * 30
+            + "}\n"
+            + '{"name":"d","created_at":"t","created_by":"\\ud800"}\n'
+            + "[" * 100_000
+            + "\n"
+            + '{"name":"e"}\n'
+        )
         (export / "catalog" / "meta.jsonl").write_text('{"key":"audit_head","value":"0:00"}\n')
+
     _, text = _refused(crafted(edit), tmp_path)
     assert "catalog/datasets.jsonl, line 2: true and false are not catalog values" in text
     assert "catalog/datasets.jsonl, line 3" in text and "line 4" in text
@@ -167,20 +237,28 @@ def test_a_stored_path_outside_its_folder_is_refused_even_for_a_withheld_version
     def edit(m, export):
         rows = export / "catalog" / "versions.jsonl"
         row = json.loads(rows.read_text().splitlines()[0])
-        row.update({"number": 2, "path": "data/../../../escape.parquet", "status": "needs_recompute"})
+        row.update(
+            {"number": 2, "path": "data/../../../escape.parquet", "status": "needs_recompute"}
+        )
         rows.write_text(rows.read_text() + json.dumps(row, separators=(",", ":")) + "\n")
         for t in m["catalog"]["tables"]:
             if t["name"] == "versions":
                 t["rows"] += 1
+
     _, text = _refused(crafted(edit), tmp_path)
-    assert "catalog/versions.jsonl, line 2, column path" in text and "not a plain relative path" in text
+    assert (
+        "catalog/versions.jsonl, line 2, column path" in text
+        and "not a plain relative path" in text
+    )
 
 
 def test_the_untouched_export_still_imports_without_any_object_but_bulles(small_export, tmp_path):
     import_workspace(small_export, tmp_path / "new", ALICE)
     con = sqlite3.connect(tmp_path / "new" / "catalog.sqlite")
     try:
-        objects = con.execute("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall()
+        objects = con.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')"
+        ).fetchall()
     finally:
         con.close()
     assert objects == []
@@ -196,13 +274,30 @@ def test_a_5000_character_path_alone_is_a_clear_error_through_the_cli(crafted, t
 
     def edit(m, export):
         appended.append(len(m["files"]))
-        m["files"].append({"path": "artefacts/" + "a" * 5000, "kind": "artefact", "sha256": "0" * 64, "size": 1})
+        m["files"].append(
+            {"path": "artefacts/" + "a" * 5000, "kind": "artefact", "sha256": "0" * 64, "size": 1}
+        )
+
     export = crafted(edit)
-    p = subprocess.run([sys.executable, "-m", "bulle", "import-workspace", str(export), str(tmp_path / "new"),
-                        "--json"], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "BULLE_USER": "alice", "BULLE_ROLE": "custodian"})
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bulle",
+            "import-workspace",
+            str(export),
+            str(tmp_path / "new"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "BULLE_USER": "alice", "BULLE_ROLE": "custodian"},
+    )
     assert p.returncode == 2, p.stderr
     err = json.loads(p.stderr)["error"]
-    assert err["code"] == "invalid" and [q["where"]["field"] for q in err["problems"]] == [f"files[{appended[0]}].path"]
+    assert err["code"] == "invalid" and [q["where"]["field"] for q in err["problems"]] == [
+        f"files[{appended[0]}].path"
+    ]
     assert "is 5010 bytes long" in err["problems"][0]["message"]
     assert not (tmp_path / "new").exists()

@@ -94,6 +94,8 @@ def test_two_exports_of_one_workspace_differ_only_where_documented(small, tmp_pa
     fa = {f["path"]: f["sha256"] for f in a["files"]}
     fb = {f["path"]: f["sha256"] for f in b["files"]}
     assert fa.keys() == fb.keys()
-    assert {p for p in fa if fa[p] != fb[p]} == {"audit/log.jsonl"}  # b's log holds a's export event
+    assert {p for p in fa if fa[p] != fb[p]} == {
+        "audit/log.jsonl"
+    }  # b's log holds a's export event
     assert a["created_at"] != b["created_at"]
     assert b["audit"]["head"]["seq"] == a["audit"]["head"]["seq"] + 1

@@ -25,7 +25,7 @@ ALICE = Actor("alice", Role.CUSTODIAN)
 
 ROWS = [
     (1, "c-1", "subject-42", 1, 0.5, None, b"\x00\x01\xffbytes"),
-    (2, "c-2", "sujet «é»", 0, float("inf"), "retrait: \"guillemets\"\nligne", b""),
+    (2, "c-2", "sujet «é»", 0, float("inf"), 'retrait: "guillemets"\nligne', b""),
     (3, "c-3", "s-3", 1, 1.0, "", None),
     (4, "c-4", "s-4", 0, -0.0, "x", None),
     (5, "c-5", "s-5", 1, 2**62, "big int in a REAL column stays what SQLite stored", None),
@@ -84,7 +84,9 @@ def _typed(root, table):
         con.close()
 
 
-def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(governed, tmp_path, helpers):
+def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(
+    governed, tmp_path, helpers
+):
     with Workspace.open(governed, ALICE) as ws:
         export_workspace(ws, tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -102,14 +104,25 @@ def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(gover
     assert helpers.catalog_rows(new) == helpers.catalog_rows(governed)  # every table, meta included
     # the trigger did not fire while the rows went back in (counts equal the source's, not doubled)
     assert helpers.catalog_rows(new)["consent_counts"] == [
-        ("s-3", "text", 1, "integer"), ("s-4", "text", 1, "integer"), ("s-5", "text", 1, "integer"),
-        ("subject-42", "text", 1, "integer"), ("sujet «é»", "text", 1, "integer")]
+        ("s-3", "text", 1, "integer"),
+        ("s-4", "text", 1, "integer"),
+        ("s-5", "text", 1, "integer"),
+        ("subject-42", "text", 1, "integer"),
+        ("sujet «é»", "text", 1, "integer"),
+    ]
     con = sqlite3.connect(new / "catalog.sqlite")
     try:
-        objects = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')")}
+        objects = {
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')"
+            )
+        }
         assert {"consents_test_subject", "consents_test_count"} <= objects
         # the rebuilt table keeps working as before: AUTOINCREMENT continues after the largest id
-        con.execute("INSERT INTO consents_test(consent_id, subject, given) VALUES ('c-6', 's-3', 1)")
+        con.execute(
+            "INSERT INTO consents_test(consent_id, subject, given) VALUES ('c-6', 's-3', 1)"
+        )
         assert con.execute("SELECT max(id) FROM consents_test").fetchone()[0] == 6
         assert con.execute("SELECT n FROM consent_counts WHERE subject='s-3'").fetchone()[0] == 2
         con.rollback()
@@ -119,8 +132,9 @@ def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(gover
         assert ws.catalog.get_meta("governance_note") == "carried as any other meta row"
         export_workspace(ws, tmp_path / "again")
     for t in ("consents_test", "consent_counts", "meta", "versions"):
-        assert (tmp_path / "again" / "catalog" / f"{t}.jsonl").read_bytes() == \
-            (tmp_path / "out" / "catalog" / f"{t}.jsonl").read_bytes()
+        assert (tmp_path / "again" / "catalog" / f"{t}.jsonl").read_bytes() == (
+            tmp_path / "out" / "catalog" / f"{t}.jsonl"
+        ).read_bytes()
 
 
 def test_a_catalog_changed_outside_the_migrations_is_not_exported(tmp_path):

@@ -35,17 +35,48 @@ def governed(tmp_path_factory, arx_data):
         import_table(ws, patients, "patients")
         set_roles(ws, "patients@1", confirm_all=True)
         pseudonymize(ws, "patients@1", reid_table=True)
-        ids = [r["id_patient"] for r in read_table(ws, "patients@1", columns=["id_patient"], limit=12).to_pylist()]
-        gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
-                            art9_condition="health_care", compatible_with=["research"])
-        gov.declare_purpose(ws, "research", "Recherche", "consent", special_categories=True,
-                            art9_condition="explicit_consent")
+        ids = [
+            r["id_patient"]
+            for r in read_table(ws, "patients@1", columns=["id_patient"], limit=12).to_pylist()
+        ]
+        gov.declare_purpose(
+            ws,
+            "care",
+            "Soins",
+            "public_task",
+            special_categories=True,
+            art9_condition="health_care",
+            compatible_with=["research"],
+        )
+        gov.declare_purpose(
+            ws,
+            "research",
+            "Recherche",
+            "consent",
+            special_categories=True,
+            art9_condition="explicit_consent",
+        )
         gov.set_dataset_purpose(ws, "patients", "care")
-        gov.record_choices(ws, [Consent(i, "research", "given", NOW - dt.timedelta(days=3), "form") for i in ids[:10]])
-        gov.record_choices(ws, [Consent(i, "research", "withdrawn", NOW - dt.timedelta(days=1), "letter")
-                                for i in ids[8:10]])
-        gov.create_project(ws, "cohorte", "research", {"patients@1": ["id_patient", "diagnostic", "sexe"]},
-                           [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30))
+        gov.record_choices(
+            ws,
+            [Consent(i, "research", "given", NOW - dt.timedelta(days=3), "form") for i in ids[:10]],
+        )
+        gov.record_choices(
+            ws,
+            [
+                Consent(i, "research", "withdrawn", NOW - dt.timedelta(days=1), "letter")
+                for i in ids[8:10]
+            ],
+        )
+        gov.create_project(
+            ws,
+            "cohorte",
+            "research",
+            {"patients@1": ["id_patient", "diagnostic", "sexe"]},
+            [("bob", "analyst")],
+            NOW - dt.timedelta(days=10),
+            NOW + dt.timedelta(days=30),
+        )
         gov.approve_project(ws, "cohorte", allow_raw=True)
     with Workspace.open(root, BOB) as analyst:
         seen = gov.read_for_project(analyst, "cohorte", "patients@1")
@@ -65,8 +96,15 @@ def test_governed_workspace_round_trip(governed, tmp_path, helpers):
     with Workspace.open(root, ALICE) as ws:
         out = export_workspace(ws, tmp_path / "out")
     tables = out["catalog_tables"]
-    for name in ("purposes", "subject_events", "projects", "dataset_purposes", "subject_index",
-                 "project_reads", "erasures"):
+    for name in (
+        "purposes",
+        "subject_events",
+        "projects",
+        "dataset_purposes",
+        "subject_index",
+        "project_reads",
+        "erasures",
+    ):
         assert tables.get(name), f"governance table {name} not exported with its rows"
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [(w["dataset"], w["number"]) for w in manifest["data"]["withheld"]] == [("patients", 3)]
@@ -75,11 +113,17 @@ def test_governed_workspace_round_trip(governed, tmp_path, helpers):
     result = import_workspace(tmp_path / "out", tmp_path / "new", ALICE)
     new = tmp_path / "new"
     assert helpers.catalog_rows(new) == helpers.catalog_rows(root)
-    assert helpers.file_hashes(new, "data", "artefacts") == helpers.file_hashes(root, "data", "artefacts")
+    assert helpers.file_hashes(new, "data", "artefacts") == helpers.file_hashes(
+        root, "data", "artefacts"
+    )
     with Workspace.open(root, ALICE) as a, Workspace.open(new, ALICE) as b:
-        assert [v.to_dict() for v in b.catalog.versions()] == [v.to_dict() for v in a.catalog.versions()]
-        assert b.catalog.resolve("patients@1").tombstones[0]["receipt_id"] == \
-            a.catalog.resolve("patients@1").tombstones[0]["receipt_id"]
+        assert [v.to_dict() for v in b.catalog.versions()] == [
+            v.to_dict() for v in a.catalog.versions()
+        ]
+        assert (
+            b.catalog.resolve("patients@1").tombstones[0]["receipt_id"]
+            == a.catalog.resolve("patients@1").tombstones[0]["receipt_id"]
+        )
         with pytest.raises(WithheldError):
             read_table(b, "patients@3")
         report = b.audit_log.verify(workspace_key_ring(b.keys_dir))

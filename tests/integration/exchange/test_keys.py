@@ -29,8 +29,11 @@ def test_no_secret_leaves_without_the_flag(source, exported):
     assert not (exported / "keys").exists()
     assert all(f["kind"] != "secret-key" for f in manifest["files"])
     assert manifest["keys"]["included"] is False
-    secrets = [p.read_bytes().strip() for p in (source / "keys").iterdir()
-               if p.is_file() and (p.suffix == ".key")]
+    secrets = [
+        p.read_bytes().strip()
+        for p in (source / "keys").iterdir()
+        if p.is_file() and (p.suffix == ".key")
+    ]
     assert len(secrets) >= 3  # pseudonym, custodian, audit signing key
     blob = b"".join(p.read_bytes() for p in exported.rglob("*") if p.is_file())
     for s in secrets:
@@ -61,7 +64,12 @@ def test_without_keys_new_keys_new_tokens_old_log_still_verifies(source, exporte
 def test_with_keys_everything_restored(source, exported_with_keys, tmp_path):
     manifest = json.loads((exported_with_keys / "manifest.json").read_text())
     assert manifest["contains_secret_keys"] is True and "SECRET KEYS" in manifest["warning"]
-    assert list(manifest)[:4] == ["format", "format_version", "contains_secret_keys", "warning"]  # loud, on top
+    assert list(manifest)[:4] == [
+        "format",
+        "format_version",
+        "contains_secret_keys",
+        "warning",
+    ]  # loud, on top
     for p in (exported_with_keys / "keys").rglob("*"):
         assert stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600), p
     result = import_workspace(exported_with_keys, tmp_path / "new", ALICE)
@@ -72,8 +80,10 @@ def test_with_keys_everything_restored(source, exported_with_keys, tmp_path):
         again = pseudonymize(b, "patients@1")["ref"]
         assert _tokens(b, again) == _tokens(a, "patients@2")  # the same tokens as before the move
         token = _tokens(a, "patients@2")[0][1]
-        assert reidentify(b, "patients@2", [token]).tokens[token] == \
-            reidentify(a, "patients@2", [token]).tokens[token]
+        assert (
+            reidentify(b, "patients@2", [token]).tokens[token]
+            == reidentify(a, "patients@2", [token]).tokens[token]
+        )
         report = b.audit_log.verify()
         assert report.ok and len(report.keys) == 1  # one key signed it all, the import included
     for p in (tmp_path / "new" / "keys").rglob("*"):

@@ -51,7 +51,9 @@ def ws(tmp_path):
 
 
 def _kill_an_export(ws, out):
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(ws), str(out)], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(ws), str(out)], stdout=subprocess.PIPE, text=True
+    )
     try:
         line = p.stdout.readline()
         assert line.startswith("copied"), line
@@ -67,7 +69,9 @@ def _kill_an_export(ws, out):
 def test_the_next_export_removes_what_a_killed_export_left(ws, tmp_path):
     exports = tmp_path / "exports"
     left = _kill_an_export(ws, exports / "monday")
-    assert left.is_dir() and any(p.suffix == ".parquet" for p in left.rglob("*"))  # a copy of the data
+    assert left.is_dir() and any(
+        p.suffix == ".parquet" for p in left.rglob("*")
+    )  # a copy of the data
     assert not (exports / "monday").exists()
 
     # what must survive: not Bulle's marker, a live process, another host, a file, a symlink
@@ -87,8 +91,15 @@ def test_the_next_export_removes_what_a_killed_export_left(ws, tmp_path):
         export_workspace(w, exports / "tuesday")
     assert not left.exists()
     assert sorted(p.name for p in exports.iterdir()) == sorted(
-        ["tuesday", "mine.tmp-99999999", live.name, "nfs.tmp-99999998", "file.tmp-99999997",
-         "link.tmp-99999996"])
+        [
+            "tuesday",
+            "mine.tmp-99999999",
+            live.name,
+            "nfs.tmp-99999998",
+            "file.tmp-99999997",
+            "link.tmp-99999996",
+        ]
+    )
     assert (lookalike / "notes.txt").read_text() == "not Bulle's"
     assert not (exports / "tuesday" / MARKER).exists()  # a finished export carries no marker
 

@@ -12,11 +12,19 @@ from bulle.errors import InputError
 from bulle.services.exchange import import_workspace
 
 
-def test_an_export_with_an_erasure_journal_is_refused(exported_with_keys, copy_of, tmp_path, helpers):
+def test_an_export_with_an_erasure_journal_is_refused(
+    exported_with_keys, copy_of, tmp_path, helpers
+):
     export = copy_of(exported_with_keys)
-    row = {"receipt_id": "erasure-0", "subject_ref": "subj_x", "identifiers_json": "{}",
-           "plan_json": '{"roots": ["patients@1"]}', "started_at": "2026-01-01T00:00:00+00:00",
-           "by_json": '{"name": "mallory", "role": "custodian"}', "owner_pid": 1}
+    row = {
+        "receipt_id": "erasure-0",
+        "subject_ref": "subj_x",
+        "identifiers_json": "{}",
+        "plan_json": '{"roots": ["patients@1"]}',
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "by_json": '{"name": "mallory", "role": "custodian"}',
+        "owner_pid": 1,
+    }
     (export / "catalog" / "erasure_journal.jsonl").write_text(json.dumps(row) + "\n")
     manifest = json.loads((export / "manifest.json").read_text())
     for t in manifest["catalog"]["tables"]:

@@ -31,10 +31,20 @@ def test_bindings_and_allow_raw_round_trip(tmp_path):
         gov.declare_purpose(ws, "care", "Soins", "public_task", compatible_with=["research"])
         gov.declare_purpose(ws, "research", "Recherche", "public_task")
         gov.set_dataset_purpose(ws, "patients", "care")
-        for name, datasets, kind, raw in (("latest", {"patients": ["id_patient", "age"]}, "pseudonymize", False),
-                                          ("brut", {"patients@1": ["age"]}, None, True)):
-            gov.create_project(ws, name, "research", datasets, [("bob", "analyst")], NOW - dt.timedelta(days=1),
-                               NOW + dt.timedelta(days=30), kind=kind)
+        for name, datasets, kind, raw in (
+            ("latest", {"patients": ["id_patient", "age"]}, "pseudonymize", False),
+            ("brut", {"patients@1": ["age"]}, None, True),
+        ):
+            gov.create_project(
+                ws,
+                name,
+                "research",
+                datasets,
+                [("bob", "analyst")],
+                NOW - dt.timedelta(days=1),
+                NOW + dt.timedelta(days=30),
+                kind=kind,
+            )
             gov.approve_project(ws, name, allow_raw=raw)
         before = [p.to_dict() for p in gov.store(ws).projects()]
         export_workspace(ws, tmp_path / "out", include_keys=True)
@@ -43,10 +53,14 @@ def test_bindings_and_allow_raw_round_trip(tmp_path):
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         after = [p.to_dict() for p in gov.store(ws).projects()]
     assert after == before
-    assert [(d["datasets"][0]["version"], d["datasets"][0]["kind"], d["approval"]["allow_raw"]) for d in after] == [
-        (1, None, True), (None, "pseudonymize", False)]
+    assert [
+        (d["datasets"][0]["version"], d["datasets"][0]["kind"], d["approval"]["allow_raw"])
+        for d in after
+    ] == [(1, None, True), (None, "pseudonymize", False)]
     with Workspace.open(tmp_path / "new", BOB) as bob:
         assert gov.read_served(bob, "latest", "patients")[1].ref == "patients@2"
-        with pytest.raises(AccessDenied, match="patients@1 \\(import\\) is outside project 'latest'"):
+        with pytest.raises(
+            AccessDenied, match="patients@1 \\(import\\) is outside project 'latest'"
+        ):
             gov.read_for_project(bob, "latest", "patients@1")
         assert gov.read_for_project(bob, "brut", "patients@1").num_rows == 4

@@ -17,7 +17,9 @@ def _log_lines(path):
     return path.read_bytes().splitlines(keepends=True)
 
 
-def test_same_versions_hashes_roles_profiles_artefacts_and_rows(source, exported, tmp_path, helpers):
+def test_same_versions_hashes_roles_profiles_artefacts_and_rows(
+    source, exported, tmp_path, helpers
+):
     result = import_workspace(exported, tmp_path / "new", ALICE)
     new = tmp_path / "new"
     assert result["workspace"] == str(new)
@@ -35,7 +37,9 @@ def test_same_versions_hashes_roles_profiles_artefacts_and_rows(source, exported
         assert b.catalog.artefacts() == a.catalog.artefacts()
         assert [x["kind"] for x in b.catalog.artefacts()] == ["reid_table"]
     assert helpers.catalog_rows(new) == helpers.catalog_rows(source)
-    assert helpers.file_hashes(new, "data", "artefacts") == helpers.file_hashes(source, "data", "artefacts")
+    assert helpers.file_hashes(new, "data", "artefacts") == helpers.file_hashes(
+        source, "data", "artefacts"
+    )
     assert result["versions"] == 3 and result["artefacts"] == 1
     assert not list(tmp_path.glob("new.tmp-*"))
 
@@ -53,7 +57,10 @@ def test_audit_log_carried_over_with_exactly_one_import_event(source, exported, 
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         report = ws.audit_log.verify(workspace_key_ring(ws.keys_dir))
         assert report.ok and report.head_checked and report.entries == len(exported_log)
-        assert [k["key"] for k in report.keys] == [exported_key_id(exported), result["keys"]["audit_key"]]
+        assert [k["key"] for k in report.keys] == [
+            exported_key_id(exported),
+            result["keys"]["audit_key"],
+        ]
     # the source's own log names the same manifest in its export event: the two logs are linked
     with Workspace.open(source, ALICE) as ws:
         exports = [e for e in ws.audit_log.read() if e.event["kind"] == "workspace.export"]
@@ -70,7 +77,9 @@ def test_export_event_recorded_after_the_snapshot(source, tmp_path):
         out = export_workspace(ws, tmp_path / "e")
         entries = list(ws.audit_log.read(before + 1))
     manifest = json.loads((tmp_path / "e" / "manifest.json").read_text())
-    assert manifest["audit"]["head"]["seq"] == before  # the exported log ends before its export event
+    assert (
+        manifest["audit"]["head"]["seq"] == before
+    )  # the exported log ends before its export event
     assert [e.event["kind"] for e in entries] == ["workspace.export"]
     assert entries[0].event["details"]["manifest_sha256"] == out["manifest_sha256"]
     assert entries[0].event["details"]["include_keys"] is False
@@ -84,8 +93,10 @@ def test_exporting_the_imported_workspace_gives_the_same_files(exported, tmp_pat
     # Parquet, artefacts and every catalog table: byte-identical at the same paths
     same = ("data", "artefacts", "catalog")
     assert helpers.file_hashes(again, *same) == helpers.file_hashes(exported, *same)
-    assert helpers.file_hashes(again, "public-keys")["public-keys/custodian.pub"] != \
-        helpers.file_hashes(exported, "public-keys")["public-keys/custodian.pub"]  # new keys
+    assert (
+        helpers.file_hashes(again, "public-keys")["public-keys/custodian.pub"]
+        != helpers.file_hashes(exported, "public-keys")["public-keys/custodian.pub"]
+    )  # new keys
     # the log: the first export's log plus the import event
     first, second = _log_lines(exported / "audit/log.jsonl"), _log_lines(again / "audit/log.jsonl")
     assert second[:-1] == first and json.loads(second[-1])["event"]["kind"] == "workspace.import"
@@ -94,7 +105,9 @@ def test_exporting_the_imported_workspace_gives_the_same_files(exported, tmp_pat
     assert m2["workspace"] == m1["workspace"]
     assert m2["data"] == m1["data"]
     assert m2["audit"]["head"]["seq"] == m1["audit"]["head"]["seq"] + 1
-    assert {k["key_id"] for k in m1["audit"]["public_keys"]} < {k["key_id"] for k in m2["audit"]["public_keys"]}
+    assert {k["key_id"] for k in m1["audit"]["public_keys"]} < {
+        k["key_id"] for k in m2["audit"]["public_keys"]
+    }
 
 
 def test_manifest_lists_every_file_with_hash_and_size(exported):
@@ -105,15 +118,23 @@ def test_manifest_lists_every_file_with_hash_and_size(exported):
     on_disk = {p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()}
     assert on_disk == listed | {"manifest.json", "manifest.sig"}
     kinds = {f["kind"] for f in manifest["files"]}
-    assert kinds == {"dataset-version", "artefact", "catalog-table", "audit-log", "audit-public-key",
-                     "custodian-public-key"}
+    assert kinds == {
+        "dataset-version",
+        "artefact",
+        "catalog-table",
+        "audit-log",
+        "audit-public-key",
+        "custodian-public-key",
+    }
     tables = {t["name"]: t for t in manifest["catalog"]["tables"]}
     assert {"meta", "datasets", "versions", "column_roles", "profiles", "artefacts"} <= set(tables)
     assert [c["name"] for c in tables["versions"]["columns"]][:3] == ["dataset", "number", "kind"]
     first = json.loads((exported / "catalog" / "versions.jsonl").read_text().splitlines()[0])
     assert list(first) == [c["name"] for c in tables["versions"]["columns"]]  # column order kept
     assert isinstance(first["number"], int) and isinstance(first["row_count"], int)
-    assert (exported / "catalog" / "meta.jsonl").read_text() == ""  # the chain head is in the manifest
+    assert (
+        exported / "catalog" / "meta.jsonl"
+    ).read_text() == ""  # the chain head is in the manifest
     assert manifest["workspace"]["id"] == manifest["audit"]["workspace_id"]
 
 

@@ -43,7 +43,9 @@ def test_exported_key_stays_sealed_and_opens_with_the_passphrase(source, tmp_pat
     try:
         with Workspace.open(root, ALICE) as ws:
             export_workspace(ws, tmp_path / "export", include_keys=True)
-        assert b"bulle-custodian-key" in (tmp_path / "export" / "keys" / "custodian.key").read_bytes()
+        assert (
+            b"bulle-custodian-key" in (tmp_path / "export" / "keys" / "custodian.key").read_bytes()
+        )
         import_workspace(tmp_path / "export", tmp_path / "new", ALICE)
     finally:
         os.umask(old)
@@ -53,7 +55,9 @@ def test_exported_key_stays_sealed_and_opens_with_the_passphrase(source, tmp_pat
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         with pytest.raises(AccessDenied, match="passphrase"):
             reidentify(ws, "t@2", [token])
-        assert reidentify(ws, "t@2", [token], passphrase=passphrase).tokens[token] == {"nom": "Dupont"}
+        assert reidentify(ws, "t@2", [token], passphrase=passphrase).tokens[token] == {
+            "nom": "Dupont"
+        }
 
 
 def test_an_import_that_makes_a_new_key_protects_it_too(source, tmp_path, monkeypatch):

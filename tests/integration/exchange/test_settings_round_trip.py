@@ -30,7 +30,10 @@ def export(tmp_path_factory):
 
 def test_the_settings_of_bulle_toml_come_back_with_an_imported_workspace(export, tmp_path):
     manifest = json.loads((export / "manifest.json").read_text())
-    assert manifest["workspace"]["settings"] == {"query.timeout_max_s": 90.0, "query.memory_limit": "512MB"}
+    assert manifest["workspace"]["settings"] == {
+        "query.timeout_max_s": 90.0,
+        "query.memory_limit": "512MB",
+    }
     import_workspace(export, tmp_path / "new", ALICE)
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         assert ws.settings["query.timeout_max_s"] == 90.0
@@ -42,8 +45,12 @@ def test_a_crafted_export_with_bad_settings_is_refused_listing_every_problem(exp
     crafted = tmp_path / "crafted"
     shutil.copytree(export, crafted)
     manifest = json.loads((crafted / "manifest.json").read_text())
-    manifest["workspace"]["settings"] = {"query.timeout_max_s": 1e300, "query.result_max_rows": 0,
-                                         "x" * 5000: 1, "query.memory_limit": "9" * 100}
+    manifest["workspace"]["settings"] = {
+        "query.timeout_max_s": 1e300,
+        "query.result_max_rows": 0,
+        "x" * 5000: 1,
+        "query.memory_limit": "9" * 100,
+    }
     _resign(crafted, manifest)
     with pytest.raises(ValidationError) as err:
         import_workspace(crafted, tmp_path / "new", ALICE)

@@ -23,8 +23,11 @@ def _refused(export, tmp_path, exc=IntegrityError):
 
 
 def _a_version(export):
-    return next(f["path"] for f in json.loads((export / "manifest.json").read_text())["files"]
-                if f["kind"] == "dataset-version")
+    return next(
+        f["path"]
+        for f in json.loads((export / "manifest.json").read_text())["files"]
+        if f["kind"] == "dataset-version"
+    )
 
 
 def test_one_parquet_byte_changed(exported, copy_of, tmp_path):
@@ -39,8 +42,11 @@ def test_one_parquet_byte_changed(exported, copy_of, tmp_path):
 
 def test_file_removed(exported, copy_of, tmp_path):
     export = copy_of(exported)
-    rel = next(f["path"] for f in json.loads((export / "manifest.json").read_text())["files"]
-               if f["kind"] == "artefact")
+    rel = next(
+        f["path"]
+        for f in json.loads((export / "manifest.json").read_text())["files"]
+        if f["kind"] == "artefact"
+    )
     (export / rel).unlink()
     err = _refused(export, tmp_path)
     assert err.where.file == rel and "missing" in err.message
@@ -93,8 +99,9 @@ def test_signature_removed(exported, copy_of, tmp_path):
     assert err.where.file == "manifest.sig"
 
 
-def test_cut_log_with_a_resigned_manifest_still_refused_by_the_head(exported_with_keys, copy_of, tmp_path,
-                                                                    helpers):
+def test_cut_log_with_a_resigned_manifest_still_refused_by_the_head(
+    exported_with_keys, copy_of, tmp_path, helpers
+):
     """Even someone holding the audit key cannot cut the log unseen: the head recorded at export
     time is inside the signed manifest, and the chain is checked against it."""
     export = copy_of(exported_with_keys)
@@ -148,14 +155,17 @@ def test_a_whole_catalog_table_left_out_is_refused(exported_with_keys, copy_of, 
 
     export = copy_of(exported_with_keys)
     manifest = json.loads((export / "manifest.json").read_text())
-    manifest["catalog"]["tables"] = [t for t in manifest["catalog"]["tables"] if t["name"] != "column_roles"]
+    manifest["catalog"]["tables"] = [
+        t for t in manifest["catalog"]["tables"] if t["name"] != "column_roles"
+    ]
     manifest["files"] = [f for f in manifest["files"] if f["path"] != "catalog/column_roles.jsonl"]
     (export / "catalog" / "column_roles.jsonl").unlink()
     (export / "manifest.json").write_text(json.dumps(manifest))
     helpers.resign(export, export / "keys")
     err = _refused(export, tmp_path, ValidationError)
     assert [p.message for p in err.problems] == [
-        f"the export lacks the catalog table 'column_roles' of its schema version {len(MIGRATIONS)}"]
+        f"the export lacks the catalog table 'column_roles' of its schema version {len(MIGRATIONS)}"
+    ]
 
 
 def test_every_file_problem_named_at_once_and_links_not_followed(exported, copy_of, tmp_path):
@@ -166,7 +176,9 @@ def test_every_file_problem_named_at_once_and_links_not_followed(exported, copy_
     (export / versions[1]).unlink()
     (export / "extra.txt").write_text("added")
     err = _refused(export, tmp_path)
-    assert sorted(p.where.file for p in err.problems) == sorted([versions[0], versions[1], "extra.txt"])
+    assert sorted(p.where.file for p in err.problems) == sorted(
+        [versions[0], versions[1], "extra.txt"]
+    )
     assert "2 more problem(s)" in err.message
 
     import shutil
@@ -174,6 +186,8 @@ def test_every_file_problem_named_at_once_and_links_not_followed(exported, copy_
     linked = tmp_path / "linked"
     shutil.copytree(exported, linked)
     (linked / "catalog").rename(tmp_path / "outside")
-    (linked / "catalog").symlink_to(tmp_path / "outside")  # the catalog files now read from elsewhere
+    (linked / "catalog").symlink_to(
+        tmp_path / "outside"
+    )  # the catalog files now read from elsewhere
     err = _refused(linked, tmp_path)
     assert err.where.file == "catalog" and "symbolic link" in err.message

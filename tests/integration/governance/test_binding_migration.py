@@ -24,10 +24,18 @@ BINDING = next(m for m in MIGRATIONS if "'$.approval.allow_raw'" in m)
 
 def old_doc(name: str, datasets: list[dict], approval: dict | None) -> str:
     """A project as Bulle stored it before bindings: datasets are names and columns only."""
-    return json.dumps({"name": name, "description": "", "purpose": "research", "datasets": datasets,
-                       "members": [{"name": "bob", "role": "analyst"}],
-                       "valid_from": (NOW - dt.timedelta(days=10)).isoformat(),
-                       "valid_until": (NOW + dt.timedelta(days=30)).isoformat(), "approval": approval})
+    return json.dumps(
+        {
+            "name": name,
+            "description": "",
+            "purpose": "research",
+            "datasets": datasets,
+            "members": [{"name": "bob", "role": "analyst"}],
+            "valid_from": (NOW - dt.timedelta(days=10)).isoformat(),
+            "valid_until": (NOW + dt.timedelta(days=30)).isoformat(),
+            "approval": approval,
+        }
+    )
 
 
 @pytest.fixture
@@ -46,21 +54,41 @@ def old_catalog(tmp_path):
         gov.declare_purpose(ws, "care", "Soins", "public_task", compatible_with=["research"])
         gov.declare_purpose(ws, "research", "Recherche", "public_task")
         gov.set_dataset_purpose(ws, "patients", "care")
-    approval = {"by": {"name": "alice", "role": "custodian"}, "at": (NOW - dt.timedelta(days=5)).isoformat()}
+    approval = {
+        "by": {"name": "alice", "role": "custodian"},
+        "at": (NOW - dt.timedelta(days=5)).isoformat(),
+    }
     con = sqlite3.connect(root / "catalog.sqlite")
     with con:
         # the release's newest de-identified version is an anonymized one (made here by relabelling)
         con.execute("UPDATE versions SET kind='anonymize' WHERE dataset='release' AND number=2")
         rows = [
-            ("etude", old_doc("etude", [{"dataset": "patients", "columns": ["id_patient", "age"]},
-                                        {"dataset": "release", "columns": ["age"]},
-                                        {"dataset": "stays", "columns": ["age"]}], approval)),
-            ("sly", old_doc("sly", [{"dataset": "patients", "columns": ["age"]}],
-                            {**approval, "allow_raw": True})),
+            (
+                "etude",
+                old_doc(
+                    "etude",
+                    [
+                        {"dataset": "patients", "columns": ["id_patient", "age"]},
+                        {"dataset": "release", "columns": ["age"]},
+                        {"dataset": "stays", "columns": ["age"]},
+                    ],
+                    approval,
+                ),
+            ),
+            (
+                "sly",
+                old_doc(
+                    "sly",
+                    [{"dataset": "patients", "columns": ["age"]}],
+                    {**approval, "allow_raw": True},
+                ),
+            ),
             ("draft", old_doc("draft", [{"dataset": "patients", "columns": ["age"]}], None)),
         ]
-        con.executemany("INSERT INTO projects(name, doc_json, updated_at) VALUES(?, ?, ?)",
-                        [(n, d, NOW.isoformat()) for n, d in rows])
+        con.executemany(
+            "INSERT INTO projects(name, doc_json, updated_at) VALUES(?, ?, ?)",
+            [(n, d, NOW.isoformat()) for n, d in rows],
+        )
     con.executescript(f"BEGIN IMMEDIATE;\n{BINDING}\nCOMMIT;")  # what opening an old catalog runs
     con.close()
     return root
@@ -69,7 +97,9 @@ def old_catalog(tmp_path):
 def stored(root, name: str) -> dict:
     con = sqlite3.connect(root / "catalog.sqlite")
     try:
-        return json.loads(con.execute("SELECT doc_json FROM projects WHERE name=?", (name,)).fetchone()[0])
+        return json.loads(
+            con.execute("SELECT doc_json FROM projects WHERE name=?", (name,)).fetchone()[0]
+        )
     finally:
         con.close()
 
@@ -77,15 +107,22 @@ def stored(root, name: str) -> dict:
 def test_old_projects_are_bound_to_de_identified_kinds_and_lose_raw_access(old_catalog):
     with Workspace.open(old_catalog, Actor("alice", Role.CUSTODIAN)) as ws:
         etude = gov.store(ws).project("etude")
-        assert [(u.dataset, u.version, u.kind.value if u.kind else None) for u in etude.datasets] == [
-            ("patients", None, "pseudonymize"), ("release", None, "anonymize"), ("stays", None, "pseudonymize")]
+        assert [
+            (u.dataset, u.version, u.kind.value if u.kind else None) for u in etude.datasets
+        ] == [
+            ("patients", None, "pseudonymize"),
+            ("release", None, "anonymize"),
+            ("stays", None, "pseudonymize"),
+        ]
         assert etude.approval is not None and etude.approval.allow_raw is False
         assert gov.store(ws).project("sly").approval.allow_raw is False  # type: ignore[union-attr]
         assert gov.store(ws).project("draft").approval is None
     assert stored(old_catalog, "etude")["approval"]["allow_raw"] is False
     with Workspace.open(old_catalog, Actor("bob", Role.ANALYST)) as bob:
         served, v = gov.read_served(bob, "etude", "patients")
-        assert v.ref == "patients@2" and not {"P1", "P2"} & set(served.column("id_patient").to_pylist())
+        assert v.ref == "patients@2" and not {"P1", "P2"} & set(
+            served.column("id_patient").to_pylist()
+        )
         for project in ("etude", "sly"):
             with pytest.raises(AccessDenied, match="patients@1 \\(import\\) is outside project"):
                 gov.read_for_project(bob, project, "patients@1")

@@ -15,19 +15,29 @@ from bulle.workspace import Workspace
 def root(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("api")
     csv = tmp / "p.csv"
-    csv.write_text("id,age,ville\n" + "".join(f"{i},{20 + i % 3},{'Lyon' if i % 2 else 'Paris'}\n"
-                                              for i in range(40)))
-    with api.init_workspace(tmp / "ws", user="alice", custodian_passphrase=b"a long passphrase!") as ws:
+    csv.write_text(
+        "id,age,ville\n"
+        + "".join(f"{i},{20 + i % 3},{'Lyon' if i % 2 else 'Paris'}\n" for i in range(40))
+    )
+    with api.init_workspace(
+        tmp / "ws", user="alice", custodian_passphrase=b"a long passphrase!"
+    ) as ws:
         ws.import_table(csv, "p")
-        ws.set_roles("p", {"id": "subject_id", "age": "quasi_identifier", "ville": "quasi_identifier"},
-                     confirm_all=True)
+        ws.set_roles(
+            "p",
+            {"id": "subject_id", "age": "quasi_identifier", "ville": "quasi_identifier"},
+            confirm_all=True,
+        )
     return tmp
 
 
 def test_anonymize_takes_plain_arguments(root):
     with api.open_workspace(root / "ws", user="alice") as ws:
-        out = ws.anonymize("p", hierarchies={"age": api.HierarchyRecipe("flat"),
-                                             "ville": api.HierarchyRecipe("flat")}, k=5)
+        out = ws.anonymize(
+            "p",
+            hierarchies={"age": api.HierarchyRecipe("flat"), "ville": api.HierarchyRecipe("flat")},
+            k=5,
+        )
     assert out["anonymous"] is True
     assert out["transformation"] == {"age": 0, "ville": 0}  # 6 classes of 6 or 7 people: kept as is
     assert out["dropped"] == ["id"]
@@ -61,8 +71,13 @@ def test_anonymize_reports_every_bad_option_at_once(root):
     from bulle.errors import ValidationError
 
     with api.open_workspace(root / "ws", user="alice") as ws, pytest.raises(ValidationError) as err:
-        ws.anonymize("p", hierarchies={"age": "/nonexistent.csv"}, l_diversity=["distinct:x"],
-                     delta_presence="1", weights={"age": 1.0})
+        ws.anonymize(
+            "p",
+            hierarchies={"age": "/nonexistent.csv"},
+            l_diversity=["distinct:x"],
+            delta_presence="1",
+            weights={"age": 1.0},
+        )
     fields = sorted(p.where.field for p in err.value.problems)
     assert fields == ["--delta-presence", "--l-diversity"]
 
@@ -74,7 +89,10 @@ def test_the_log_is_not_for_every_reader(root, role):
             with pytest.raises(AccessDenied) as err:
                 call(ws)
             assert [p.where.field for p in err.value.problems] == ["role"]
-    with api.open_workspace(root / "ws", user="bob", role=role) as handle, pytest.raises(AccessDenied):
+    with (
+        api.open_workspace(root / "ws", user="bob", role=role) as handle,
+        pytest.raises(AccessDenied),
+    ):
         handle.verify_audit_log()
 
 

@@ -31,13 +31,24 @@ CALLS = [
     ("re-identify", lambda ws, tmp: pseudonymization.reidentify(ws, "t", ["x"])),
     ("anonymize a dataset", lambda ws, tmp: anon.anonymize_dataset(ws, "t", None)),
     ("de-identify text", lambda ws, tmp: text.deidentify_columns(ws, "t")),
-    ("measure the risk of a dataset", lambda ws, tmp: risk.measure_version_risk(ws, "t", ["ville"])),
-    ("build a hierarchy from a dataset",
-     lambda ws, tmp: risk.build_hierarchy(ws, "t", "ville", tmp / "h.csv", "flat", lambda v, w: [])),
+    (
+        "measure the risk of a dataset",
+        lambda ws, tmp: risk.measure_version_risk(ws, "t", ["ville"]),
+    ),
+    (
+        "build a hierarchy from a dataset",
+        lambda ws, tmp: risk.build_hierarchy(
+            ws, "t", "ville", tmp / "h.csv", "flat", lambda v, w: []
+        ),
+    ),
     ("declare a purpose", lambda ws, tmp: governance.declare_purpose(ws, "p", "d", "public_task")),
     ("set the purpose of a dataset", lambda ws, tmp: governance.set_dataset_purpose(ws, "t", "p")),
-    ("create a project", lambda ws, tmp: governance.create_project(
-        ws, "pr", "p", {"t": ["ville"]}, [("bob", "analyst")], "2026-01-01", "2027-01-01")),
+    (
+        "create a project",
+        lambda ws, tmp: governance.create_project(
+            ws, "pr", "p", {"t": ["ville"]}, [("bob", "analyst")], "2026-01-01", "2027-01-01"
+        ),
+    ),
     ("erase a data subject", lambda ws, tmp: erasure.erase_subject(ws, "1")),
     ("export a workspace", lambda ws, tmp: exchange.export_workspace(ws, tmp / "out")),
 ]

@@ -63,8 +63,24 @@ def test_cli_workspace_form(ws):
     import subprocess
     import sys
 
-    p = subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(ws.root), "text", "deidentify-column",
-                        "notes", "--operator", "placeholder", "--json"], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bulle",
+            "--workspace",
+            str(ws.root),
+            "text",
+            "deidentify-column",
+            "notes",
+            "--operator",
+            "placeholder",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["ref"] == "notes@2" and out["columns"] == ["commentaire"]

@@ -26,8 +26,11 @@ def snapshot():
 def _snapshot(ws: Workspace) -> tuple:
     """What a failed operation must leave unchanged: catalog rows and files under data/."""
     versions = [v.to_dict() for v in ws.catalog.versions()]
-    files = sorted(str(p.relative_to(ws.root)) for p in (ws.root / "data").rglob("*")
-                   if p.is_file() and ".tmp" not in p.parts)
+    files = sorted(
+        str(p.relative_to(ws.root))
+        for p in (ws.root / "data").rglob("*")
+        if p.is_file() and ".tmp" not in p.parts
+    )
     return versions, files
 
 
@@ -36,8 +39,10 @@ def _snapshot(ws: Workspace) -> tuple:
 # process that has dropped to an unprivileged uid, in a folder that uid may traverse.
 
 NOBODY = 65534
-_PROBE = ('for p in "$@"; do if [ -d "$p" ]; then ls "$p" >/dev/null 2>&1 && echo "$p"; '
-          'else cat "$p" >/dev/null 2>&1 && echo "$p"; fi; done; exit 0')
+_PROBE = (
+    'for p in "$@"; do if [ -d "$p" ]; then ls "$p" >/dev/null 2>&1 && echo "$p"; '
+    'else cat "$p" >/dev/null 2>&1 && echo "$p"; fi; done; exit 0'
+)
 
 
 def readable_by_nobody(paths) -> set[str]:
@@ -45,8 +50,17 @@ def readable_by_nobody(paths) -> set[str]:
     import subprocess
 
     paths = [str(p) for p in paths]
-    done = subprocess.run(["/bin/sh", "-c", _PROBE, "probe", *paths], user=NOBODY, group=NOBODY,
-                          extra_groups=[], cwd="/", capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        ["/bin/sh", "-c", _PROBE, "probe", *paths],
+        user=NOBODY,
+        group=NOBODY,
+        extra_groups=[],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return set(done.stdout.splitlines())
 
 
@@ -66,7 +80,9 @@ def open_dir():
     control = d / "control.txt"
     control.write_text("public\n")
     os.chmod(control, 0o644)
-    assert readable_by_nobody([control, d]) == {str(control), str(d)}, "the probe cannot read at all"
+    assert readable_by_nobody([control, d]) == {str(control), str(d)}, (
+        "the probe cannot read at all"
+    )
     yield d
     shutil.rmtree(d, ignore_errors=True)
 

@@ -22,8 +22,21 @@ def test_sigkill_during_import(tmp_path):
         row = "".join(f"{i};nom{i % 997};ville{i % 101}\n" for i in range(100_000))
         for _ in range(40):  # 4 M rows: long enough to be killed half-way
             f.write(row)
-    proc = subprocess.Popen([sys.executable, "-m", "bulle", "--workspace", str(ws_dir), "import", str(big),
-                             "--dataset", "big"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bulle",
+            "--workspace",
+            str(ws_dir),
+            "import",
+            str(big),
+            "--dataset",
+            "big",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     tmp_dir = ws_dir / "data" / ".tmp"
     deadline = time.time() + 60
     while time.time() < deadline and not any(p.suffix == ".parquet" for p in tmp_dir.iterdir()):

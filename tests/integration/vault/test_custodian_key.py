@@ -48,11 +48,18 @@ def test_the_key_at_rest_needs_the_passphrase(tmp_path, monkeypatch):
             reidentify(ws, ref, [tok])
         with pytest.raises(AccessDenied, match="wrong passphrase"):
             reidentify(ws, ref, [tok], passphrase=b"not the passphrase at all")
-        assert reidentify(ws, ref, [tok], passphrase=passphrase.encode()).tokens[tok] == {"nom": "Martin"}
+        assert reidentify(ws, ref, [tok], passphrase=passphrase.encode()).tokens[tok] == {
+            "nom": "Martin"
+        }
         # the raw private key is nowhere in the file
         raw = ws.keys.custodian_private_key(passphrase=passphrase.encode()).private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-        assert raw.hex().encode() not in data and base64.b64encode(raw) not in data and raw not in data
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        assert (
+            raw.hex().encode() not in data and base64.b64encode(raw) not in data and raw not in data
+        )
     finally:
         ws.close()
 
@@ -85,7 +92,9 @@ def test_the_key_can_live_outside_the_workspace(tmp_path, monkeypatch):
     out = tmp_path / "offline" / "custodian.key"
     out.parent.mkdir()
     with pytest.raises(InputError, match="outside the workspace"):
-        Workspace.init(tmp_path / "ws", ALICE, custodian=CustodianKeySetup(key_out=tmp_path / "ws" / "k.key"))
+        Workspace.init(
+            tmp_path / "ws", ALICE, custodian=CustodianKeySetup(key_out=tmp_path / "ws" / "k.key")
+        )
     ws = Workspace.init(tmp_path / "ws", ALICE, custodian=CustodianKeySetup(key_out=out))
     try:
         assert not (ws.keys_dir / "custodian.key").exists()
@@ -109,8 +118,13 @@ def test_an_unsealed_key_inside_the_workspace_is_refused(tmp_path):
         ref, tok = _token(ws, tmp_path)
         old = X25519PrivateKey.generate()
         path = ws.keys_dir / "custodian.key"
-        path.write_bytes(old.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+        path.write_bytes(
+            old.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
         with pytest.raises(IntegrityError, match="unsealed in the workspace"):
             reidentify(ws, ref, [tok])
         moved = tmp_path / "moved.key"
@@ -128,8 +142,13 @@ def test_cli_passphrase_from_a_private_file_never_logged(tmp_path):
     root = tmp_path / "ws"
 
     def bulle(*args):
-        return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True, env=env,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "bulle", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
 
     refused = bulle("init", str(root), "--custodian-passphrase-file", str(pf), "--json")
     assert refused.returncode == 2 and f"chmod 600 {pf}" in refused.stderr and not root.exists()
@@ -147,7 +166,16 @@ def test_cli_passphrase_from_a_private_file_never_logged(tmp_path):
     tok = shown["rows"][0]["nom"]
     without = bulle("--workspace", str(root), "reidentify", ref, tok, "--json")
     assert without.returncode == 5 and "--custodian-passphrase-file" in without.stderr
-    found = bulle("--workspace", str(root), "reidentify", ref, tok, "--custodian-passphrase-file", str(pf), "--json")
+    found = bulle(
+        "--workspace",
+        str(root),
+        "reidentify",
+        ref,
+        tok,
+        "--custodian-passphrase-file",
+        str(pf),
+        "--json",
+    )
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["tokens"][tok] == {"nom": "Dupont"}
     for p in root.rglob("*"):

@@ -16,8 +16,17 @@ def test_import_adult_types_and_rows(ws, arx_data):
     assert v.ref == "adult@1"
     assert v.row_count == 30162
     types = {c["name"]: c["type"] for c in v.schema}
-    assert list(types) == ["sex", "age", "race", "marital-status", "education", "native-country",
-                           "workclass", "occupation", "salary-class"]
+    assert list(types) == [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ]
     assert types["age"] == "BIGINT"
     assert types["sex"] == "VARCHAR"
     assert pq.read_metadata(ws.path_of(v)).num_rows == 30162
@@ -111,8 +120,20 @@ def _bad_inputs(tmp_path):
     }
 
 
-@pytest.mark.parametrize("case", ["missing file", "empty file", "header only", "ragged rows", "invalid utf-8",
-                                  "duplicate columns", "0-byte parquet", "directory", "malformed jsonl"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "empty file",
+        "header only",
+        "ragged rows",
+        "invalid utf-8",
+        "duplicate columns",
+        "0-byte parquet",
+        "directory",
+        "malformed jsonl",
+    ],
+)
 def test_bad_input_clear_error_and_catalog_unchanged(ws, tmp_path, arx_data, case, snapshot):
     import_table(ws, arx_data / "adult_subset.csv", "adult")
     before = snapshot(ws)

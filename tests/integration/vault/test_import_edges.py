@@ -39,6 +39,7 @@ def _rows(ws, v, column):
 
 # -- CSV -------------------------------------------------------------------------------------
 
+
 def test_field_longer_than_python_csv_limit_imports(ws, tmp_path):
     note = "compte rendu " * 20_000  # 260,000 characters: a long clinical note is legal CSV
     src = tmp_path / "notes.csv"
@@ -104,10 +105,15 @@ def test_nfd_header_is_stored_in_nfc_and_collisions_are_refused(ws, tmp_path, sn
 
 # -- JSON ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 @pytest.mark.parametrize("shape", ["array", "object"])
 def test_json_nested_10000_deep_is_refused_with_the_line(ws, tmp_path, snapshot, suffix, shape):
-    deep = ("[" * 10_000 + "]" * 10_000) if shape == "array" else ('{"a":' * 10_000 + "1" + "}" * 10_000)
+    deep = (
+        ("[" * 10_000 + "]" * 10_000)
+        if shape == "array"
+        else ('{"a":' * 10_000 + "1" + "}" * 10_000)
+    )
     src = tmp_path / f"deep{suffix}"
     src.write_text('{"a": 1}\n{"a": ' + deep + "}\n")
     err = _refused(ws, snapshot, src, "nested", str(src))
@@ -122,18 +128,23 @@ def test_json_nested_within_the_limit_still_imports(ws, tmp_path):
 
 def test_json_array_file_imports_one_row_per_element(ws, tmp_path):
     src = tmp_path / "t.json"
-    src.write_text(json.dumps([{"id": 1, "nom": "a"}, {"id": 2, "nom": "b"}, {"id": 3, "nom": "c"}], indent=2))
+    src.write_text(
+        json.dumps([{"id": 1, "nom": "a"}, {"id": 2, "nom": "b"}, {"id": 3, "nom": "c"}], indent=2)
+    )
     v = import_table(ws, src, "t")
     assert v.row_count == 3
     assert [c["name"] for c in v.schema] == ["id", "nom"]
     assert _rows(ws, v, "nom") == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("content, text", [
-    ("[1, 2, 3]", "must be a JSON object"),
-    ('{"a": 1}\n[{"a": 2}]\n', "must be a JSON object"),
-    ('{"a": 1}\n"text"\n', "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "content, text",
+    [
+        ("[1, 2, 3]", "must be a JSON object"),
+        ('{"a": 1}\n[{"a": 2}]\n', "must be a JSON object"),
+        ('{"a": 1}\n"text"\n', "must be a JSON object"),
+    ],
+)
 def test_json_values_that_are_not_records_are_refused(ws, tmp_path, snapshot, content, text):
     src = tmp_path / "t.json"
     src.write_text(content)
@@ -148,12 +159,16 @@ def test_json_keys_in_nfc_and_nfd_are_one_name_and_refused(ws, tmp_path, snapsho
 
 # -- Parquet -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("names, text", [
-    (["a", "a"], "duplicate column name 'a'"),
-    (["a", "A"], "duplicate column name 'A'"),
-    (["a", ""], "empty column name"),
-    ([f"caf{NFC}", f"caf{NFD}"], "duplicate column name"),
-])
+
+@pytest.mark.parametrize(
+    "names, text",
+    [
+        (["a", "a"], "duplicate column name 'a'"),
+        (["a", "A"], "duplicate column name 'A'"),
+        (["a", ""], "empty column name"),
+        ([f"caf{NFC}", f"caf{NFD}"], "duplicate column name"),
+    ],
+)
 def test_parquet_bad_column_names_are_refused_not_renamed(ws, tmp_path, snapshot, names, text):
     src = tmp_path / "t.parquet"
     pq.write_table(pa.Table.from_arrays([pa.array([1, 2]), pa.array([3, 4])], names=names), src)
@@ -193,26 +208,42 @@ def test_parquet_duration_becomes_interval(ws, tmp_path):
 
     src = tmp_path / "t.parquet"
     durations = [dt.timedelta(days=200, seconds=5), dt.timedelta(milliseconds=7), None]
-    pq.write_table(pa.table({"duree": pa.array(durations, pa.duration("us")),
-                             "s": pa.array([1, 2, 3], pa.duration("s"))}), src)
+    pq.write_table(
+        pa.table(
+            {
+                "duree": pa.array(durations, pa.duration("us")),
+                "s": pa.array([1, 2, 3], pa.duration("s")),
+            }
+        ),
+        src,
+    )
     v = import_table(ws, src, "t")
     assert v.schema == [{"name": "duree", "type": "INTERVAL"}, {"name": "s", "type": "INTERVAL"}]
     con = ws.engine.connect()
     try:
-        got = con.execute(f"SELECT epoch_us(duree), epoch(s) FROM read_parquet('{ws.path_of(v)}')").fetchall()
+        got = con.execute(
+            f"SELECT epoch_us(duree), epoch(s) FROM read_parquet('{ws.path_of(v)}')"
+        ).fetchall()
     finally:
         con.close()
     assert got == [(200 * 86_400_000_000 + 5_000_000, 1.0), (7_000, 2.0), (None, 3.0)]
 
 
-@pytest.mark.parametrize("values, unit, text", [
-    ([1_000_000, 1_000_001], "ns", "nanosecond durations finer than a millisecond"),
-    ([7], "us", "microsecond durations finer than a millisecond"),
-    ([5, -1], "s", "negative durations"),
-])
-def test_parquet_duration_an_interval_cannot_hold_is_refused(ws, tmp_path, snapshot, values, unit, text):
+@pytest.mark.parametrize(
+    "values, unit, text",
+    [
+        ([1_000_000, 1_000_001], "ns", "nanosecond durations finer than a millisecond"),
+        ([7], "us", "microsecond durations finer than a millisecond"),
+        ([5, -1], "s", "negative durations"),
+    ],
+)
+def test_parquet_duration_an_interval_cannot_hold_is_refused(
+    ws, tmp_path, snapshot, values, unit, text
+):
     src = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"ok": [1] * len(values), "duree": pa.array(values, pa.duration(unit))}), src)
+    pq.write_table(
+        pa.table({"ok": [1] * len(values), "duree": pa.array(values, pa.duration(unit))}), src
+    )
     err = _refused(ws, snapshot, src, "'duree'", text)
     assert err.where.column == 2
 
@@ -237,8 +268,16 @@ def test_arrow_table_decimals_and_durations_follow_the_parquet_rules(ws, snapsho
     from decimal import Decimal
 
     exact = Decimal("1234567890123456789012345678901.5")
-    v = import_table(ws, pa.table({"montant": pa.array([exact], pa.decimal256(45, 1)),
-                                   "duree": pa.array([dt.timedelta(seconds=3)], pa.duration("ms"))}), "t")
+    v = import_table(
+        ws,
+        pa.table(
+            {
+                "montant": pa.array([exact], pa.decimal256(45, 1)),
+                "duree": pa.array([dt.timedelta(seconds=3)], pa.duration("ms")),
+            }
+        ),
+        "t",
+    )
     assert [c["type"] for c in v.schema] == ["DECIMAL(38,1)", "INTERVAL"]
     assert _rows(ws, v, "montant") == [exact]
     before = snapshot(ws)

@@ -10,8 +10,10 @@ from bulle.services.pseudonymization import pseudonymize, reidentify, rotate_key
 from bulle.services.vault import import_table, read_table, resolve, set_roles
 from bulle.workspace import Workspace
 
-CSV = "id_patient,nom,courriel,téléphone,ville\nP1,Dupont,Jean.Dupont@exemple.fr,06 12 34 56 78,Lyon\n" \
-      "P2,Martin,marie@exemple.fr,+33 7 11 22 33 44,Paris\n"
+CSV = (
+    "id_patient,nom,courriel,téléphone,ville\nP1,Dupont,Jean.Dupont@exemple.fr,06 12 34 56 78,Lyon\n"
+    "P2,Martin,marie@exemple.fr,+33 7 11 22 33 44,Paris\n"
+)
 
 
 @pytest.fixture
@@ -36,10 +38,14 @@ def test_tokens_replace_identifiers_in_new_version(ws, table):
     rows = read_table(ws, out["ref"]).to_pylist()
     assert rows[0]["ville"] == "Lyon"
     assert all(rows[0][c].startswith("bp1_") for c in out["columns"])
-    assert read_table(ws, "patients@1").to_pylist()[0]["nom"] == "Dupont"  # the original is untouched
+    assert (
+        read_table(ws, "patients@1").to_pylist()[0]["nom"] == "Dupont"
+    )  # the original is untouched
     new = resolve(ws, out["ref"])
     assert new.parents == ["patients@1"] and new.personal_data
-    assert new.operation["pseudonymized"] is True and "personal data" in new.operation["legal_status"]
+    assert (
+        new.operation["pseudonymized"] is True and "personal data" in new.operation["legal_status"]
+    )
 
 
 def test_same_input_same_token_across_datasets_with_normalization(ws, tmp_path, table):

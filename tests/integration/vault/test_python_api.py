@@ -12,11 +12,21 @@ from bulle.domain.consents import Consent
 
 def test_python_api_end_to_end(tmp_path):
     ws = bulle.init_workspace(tmp_path / "ws", user="alice")
-    df = pd.DataFrame({"id_patient": ["P1", "P2", "P3"], "nom": ["Dupont", "Martin", "Petit"], "age": [30, 40, 50]})
+    df = pd.DataFrame(
+        {
+            "id_patient": ["P1", "P2", "P3"],
+            "nom": ["Dupont", "Martin", "Petit"],
+            "age": [30, 40, 50],
+        }
+    )
     v = ws.import_table(df, dataset="patients")
     assert v["ref"] == "patients@1"
     roles = {c["name"]: c["role"] for c in ws.profile("patients")["columns"]}
-    assert roles == {"id_patient": "subject_id", "nom": "direct_identifier", "age": "quasi_identifier"}
+    assert roles == {
+        "id_patient": "subject_id",
+        "nom": "direct_identifier",
+        "age": "quasi_identifier",
+    }
     ws.set_roles("patients", confirm_all=True)
     p = ws.pseudonymize("patients")
     assert ws.read(p["ref"], as_pandas=True)["nom"].str.startswith("bp1_").all()
@@ -25,8 +35,14 @@ def test_python_api_end_to_end(tmp_path):
     ws.set_dataset_purpose("patients", "care")
     now = dt.datetime.now(dt.UTC)
     ws.record_choices([Consent("P1", "study", "given", now, "form")])
-    ws.create_project("s", "study", {"patients@1": ["id_patient", "age"]}, [("bob", "analyst")],
-                      now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    ws.create_project(
+        "s",
+        "study",
+        {"patients@1": ["id_patient", "age"]},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=1),
+    )
     ws.approve_project("s", allow_raw=True)
     ws.close()
     with bulle.open_workspace(tmp_path / "ws", user="bob", role="analyst") as bob:

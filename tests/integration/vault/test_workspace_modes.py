@@ -36,7 +36,9 @@ def _mode(p) -> int:
 
 @pytest.mark.parametrize("key", ["pseudonym", "custodian.key", "audit-ed25519.key"])
 def test_a_key_others_can_read_is_refused(made, key):
-    path = next((made / "keys").glob("pseudonym-*.key")) if key == "pseudonym" else made / "keys" / key
+    path = (
+        next((made / "keys").glob("pseudonym-*.key")) if key == "pseudonym" else made / "keys" / key
+    )
     os.chmod(path, 0o644)
     with pytest.raises(IntegrityError) as err:
         Workspace.open(made, ALICE)
@@ -82,12 +84,19 @@ def test_data_open_to_others_is_repaired_and_audited(made):
         assert _mode(made) == 0o700 and _mode(made / "data") == 0o700
         assert _mode(data) == 0o600 and _mode(made / "catalog.sqlite") == 0o600
         assert _mode(made / "keys" / "custodian.pub") == 0o600
-        events = [e for e in ws.audit_log.read() if e.event["kind"] == "workspace.permissions_repaired"]
+        events = [
+            e for e in ws.audit_log.read() if e.event["kind"] == "workspace.permissions_repaired"
+        ]
     assert len(events) == 1
     details = events[0].event["details"]
     assert details["paths"] == 5
-    assert set(details["examples"]) == {".", "data", str(data.relative_to(made)), "catalog.sqlite",
-                                        "keys/custodian.pub"}
+    assert set(details["examples"]) == {
+        ".",
+        "data",
+        str(data.relative_to(made)),
+        "catalog.sqlite",
+        "keys/custodian.pub",
+    }
     with Workspace.open(made, ALICE) as ws:  # nothing left to repair: no second event
         kinds = [e.event["kind"] for e in ws.audit_log.read()]
     assert kinds.count("workspace.permissions_repaired") == 1
@@ -96,8 +105,12 @@ def test_data_open_to_others_is_repaired_and_audited(made):
 def test_cli_refuses_with_exit_6_and_the_fix(made):
     path = made / "keys" / "custodian.key"
     os.chmod(path, 0o644)
-    done = subprocess.run([sys.executable, "-m", "bulle", "--workspace", str(made), "datasets", "--json"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bulle", "--workspace", str(made), "datasets", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 6
     error = json.loads(done.stderr)["error"]
     assert error["code"] == "integrity"

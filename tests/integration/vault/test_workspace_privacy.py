@@ -27,7 +27,8 @@ from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
 
 PATIENTS = "id_patient,nom,NIR,diagnostic,age\n" + "".join(
-    f"P{i},Nom{i},1840{i}75123456,{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7))
+    f"P{i},Nom{i},1840{i}75123456,{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7)
+)
 NOW = dt.datetime.now(dt.UTC)
 
 
@@ -41,22 +42,53 @@ def _use(root, tmp):
     import_table(ws, src, "patients")
     set_roles(ws, "patients@1", confirm_all=True)
     pseudonymize(ws, "patients@1", reid_table=True)
-    gov.declare_purpose(ws, "care", "Soins", "public_task", special_categories=True,
-                        art9_condition="health_care", compatible_with=["research"])
-    gov.declare_purpose(ws, "research", "Recherche", "consent", special_categories=True,
-                        art9_condition="explicit_consent")
+    gov.declare_purpose(
+        ws,
+        "care",
+        "Soins",
+        "public_task",
+        special_categories=True,
+        art9_condition="health_care",
+        compatible_with=["research"],
+    )
+    gov.declare_purpose(
+        ws,
+        "research",
+        "Recherche",
+        "consent",
+        special_categories=True,
+        art9_condition="explicit_consent",
+    )
     gov.set_dataset_purpose(ws, "patients", "care")
-    gov.record_choices(ws, [Consent(f"P{i}", "research", "given", NOW - dt.timedelta(days=3), "form")
-                            for i in range(1, 5)])
-    gov.create_project(ws, "diabete", "research", {"patients": ["id_patient", "diagnostic"]},
-                       [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30),
-                       kind="pseudonymize")
+    gov.record_choices(
+        ws,
+        [
+            Consent(f"P{i}", "research", "given", NOW - dt.timedelta(days=3), "form")
+            for i in range(1, 5)
+        ],
+    )
+    gov.create_project(
+        ws,
+        "diabete",
+        "research",
+        {"patients": ["id_patient", "diagnostic"]},
+        [("bob", "analyst")],
+        NOW - dt.timedelta(days=10),
+        NOW + dt.timedelta(days=30),
+        kind="pseudonymize",
+    )
     gov.approve_project(ws, "diabete")
     ages = [str(30 + i) for i in range(1, 7)]
     spec = AnonymizationSpec(
-        quasi_identifiers=("age",), hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age")},
-        models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
-    anonymize_dataset(ws, "patients@1", spec, drop=["diagnostic"])  # a release with hierarchy and risk reports
+        quasi_identifiers=("age",),
+        hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age")},
+        models=(ModelSpec("k-anonymity", None, {"k": 2}),),
+        suppression_limit=0.5,
+        metric="loss",
+    )
+    anonymize_dataset(
+        ws, "patients@1", spec, drop=["diagnostic"]
+    )  # a release with hierarchy and risk reports
     subject_rights.erase_subject(ws, "P2")
     analyst = Workspace.open(root, Actor("bob", Role.ANALYST))
     try:
@@ -81,12 +113,22 @@ def test_another_local_user_reads_nothing(open_dir, nobody_reads, umask):
         ws = _use(root, open_dir)
         try:
             names = {os.path.relpath(p, root) for p in _everything(root)}
-            for expected in ("catalog.sqlite", "catalog.sqlite-wal", "audit/log.jsonl", "keys/custodian.key",
-                             "keys/audit-ed25519.key", "lock", "bulle.toml", "cache"):
+            for expected in (
+                "catalog.sqlite",
+                "catalog.sqlite-wal",
+                "audit/log.jsonl",
+                "keys/custodian.key",
+                "keys/audit-ed25519.key",
+                "lock",
+                "bulle.toml",
+                "cache",
+            ):
                 assert expected in names, expected
             assert any(n.startswith("data/patients/") for n in names)
             assert any(n.endswith("reid.bin") for n in names)
-            assert any(n.endswith("risk.html") for n in names) and any("hierarchy-age" in n for n in names)
+            assert any(n.endswith("risk.html") for n in names) and any(
+                "hierarchy-age" in n for n in names
+            )
             assert any(n.startswith("keys/pseudonym-") for n in names)
             assert any(n.startswith("cache/") and n.endswith(".parquet") for n in names)
             assert nobody_reads(_everything(root)) == set()  # open: -wal and -shm included

@@ -37,7 +37,7 @@ def hierarchies(draw, prefix: str):
         merged, i = [], 0
         while i < len(groups):
             take = draw(st.integers(1, 2))
-            merged.append([leaf for g in groups[i:i + take] for leaf in g])
+            merged.append([leaf for g in groups[i : i + take] for leaf in g])
             i += take
         groups = merged
         col = [""] * m
@@ -74,24 +74,49 @@ def problems(draw):
         models.append(ModelSpec("distinct-l-diversity", "s", {"l": draw(st.integers(1, 3))}))
     elif kind in ("entropy", "grassberger"):
         est = "shannon" if kind == "entropy" else "grassberger"
-        models.append(ModelSpec("entropy-l-diversity", "s",
-                                {"l": draw(st.sampled_from([1.3, 2.0, 2.6])), "estimator": est}))
+        models.append(
+            ModelSpec(
+                "entropy-l-diversity",
+                "s",
+                {"l": draw(st.sampled_from([1.3, 2.0, 2.6])), "estimator": est},
+            )
+        )
     elif kind == "recursive":
-        models.append(ModelSpec("recursive-cl-diversity", "s",
-                                {"c": draw(st.sampled_from([1.5, 2.5, 3.3])), "l": draw(st.integers(1, 3))}))
+        models.append(
+            ModelSpec(
+                "recursive-cl-diversity",
+                "s",
+                {"c": draw(st.sampled_from([1.5, 2.5, 3.3])), "l": draw(st.integers(1, 3))},
+            )
+        )
     tkind = draw(st.sampled_from(["none", "equal", "ordered", "hierarchical"]))
     if tkind != "none":
-        models.append(ModelSpec(f"t-closeness-{tkind}", "s", {"t": draw(st.sampled_from(T_VALUES))}))
+        models.append(
+            ModelSpec(f"t-closeness-{tkind}", "s", {"t": draw(st.sampled_from(T_VALUES))})
+        )
     subset = None
     if draw(st.booleans()) or not models:
         subset = [draw(st.booleans()) for _ in rows]
         subset[draw(st.integers(0, len(rows) - 1))] = True  # the research subset is never empty
-        models.append(ModelSpec("delta-presence", None, {"dmin": draw(st.sampled_from([0.0, 0.13, 0.27])),
-                                                         "dmax": draw(st.sampled_from([0.61, 0.83, 1.0]))}))
+        models.append(
+            ModelSpec(
+                "delta-presence",
+                None,
+                {
+                    "dmin": draw(st.sampled_from([0.0, 0.13, 0.27])),
+                    "dmax": draw(st.sampled_from([0.61, 0.83, 1.0])),
+                },
+            )
+        )
     return {
-        "hierarchies": hs, "sens_h": sens_h, "rows": rows, "models": models, "subset": subset,
+        "hierarchies": hs,
+        "sens_h": sens_h,
+        "rows": rows,
+        "models": models,
+        "subset": subset,
         "suppression": draw(st.sampled_from([0.0, 0.1, 0.3, 1.0])),
-        "metric": draw(st.sampled_from(METRICS)), "gs": draw(st.sampled_from([0.5, 0.5, 0.2, 0.8])),
+        "metric": draw(st.sampled_from(METRICS)),
+        "gs": draw(st.sampled_from([0.5, 0.5, 0.2, 0.8])),
     }
 
 
@@ -107,10 +132,16 @@ def to_inputs(p):
     data[COUNT] = pa.array([counts[k] for k in keys], pa.int64())
     if p["subset"] is not None:
         data[SUBSET_COUNT] = pa.array([sub.get(k, 0) for k in keys], pa.int64())
-    spec = AnonymizationSpec(quasi_identifiers=tuple(qis), hierarchies=hier, models=tuple(p["models"]),
-                             sensitive=("s",), suppression_limit=p["suppression"], metric=p["metric"],
-                             gs_factor=p["gs"],
-                             research_subset="subset.csv" if p["subset"] is not None else None)
+    spec = AnonymizationSpec(
+        quasi_identifiers=tuple(qis),
+        hierarchies=hier,
+        models=tuple(p["models"]),
+        sensitive=("s",),
+        suppression_limit=p["suppression"],
+        metric=p["metric"],
+        gs_factor=p["gs"],
+        research_subset="subset.csv" if p["subset"] is not None else None,
+    )
     return pa.table(data), spec
 
 
@@ -216,7 +247,7 @@ def judge_class(p, members, counted_sizes, all_dist, n_counted):
         if kind == "recursive-cl-diversity":
             ordered = sorted(freq.values(), reverse=True)
             l_ = int(m.params["l"])
-            if len(ordered) < l_ or not ordered[0] < m.params["c"] * sum(ordered[l_ - 1:]):
+            if len(ordered) < l_ or not ordered[0] < m.params["c"] * sum(ordered[l_ - 1 :]):
                 return False, kind
         if kind.startswith("t-closeness"):
             if size == 0:
@@ -309,7 +340,10 @@ def metric_value(p, node, classes, n):
             gen = Counter()
             for v, c in leaf.items():
                 gen[level_value(rows, v, level)] += c
-            e = -sum(c * math.log2(c / gen[level_value(rows, v, level)]) for v, c in leaf.items()) * gf
+            e = (
+                -sum(c * math.log2(c / gen[level_value(rows, v, level)]) for v, c in leaf.items())
+                * gf
+            )
             if metric == "entropy-nonmonotonic":
                 sup = Counter()
                 for key, m, ok in counted_classes:
@@ -340,9 +374,17 @@ def metric_value(p, node, classes, n):
 GRASSBERGER_NOT_MONOTONIC = {  # found by hypothesis: the top node fails 2-diversity, the bottom passes
     "hierarchies": {"q0": [["q0_0", "*"], ["q0_1", "*"]], "q1": [["q1_0", "*"], ["q1_1", "*"]]},
     "sens_h": [["s_0", "*"], ["s_1", "*"]],
-    "rows": [("q0_0", "q1_0", "s_0"), ("q0_0", "q1_0", "s_1"), ("q0_0", "q1_1", "s_0"), ("q0_0", "q1_1", "s_1")],
+    "rows": [
+        ("q0_0", "q1_0", "s_0"),
+        ("q0_0", "q1_0", "s_1"),
+        ("q0_0", "q1_1", "s_0"),
+        ("q0_0", "q1_1", "s_1"),
+    ],
     "models": [ModelSpec("entropy-l-diversity", "s", {"l": 2.0, "estimator": "grassberger"})],
-    "subset": None, "suppression": 0.0, "metric": "loss", "gs": 0.5,
+    "subset": None,
+    "suppression": 0.0,
+    "metric": "loss",
+    "gs": 0.5,
 }
 
 

@@ -28,19 +28,45 @@ def problems(draw):
     if draw(st.booleans()):
         models.append(ModelSpec("distinct-l-diversity", "s", {"l": draw(st.integers(1, 2))}))
     if draw(st.booleans()):
-        models.append(ModelSpec("entropy-l-diversity", "s",
-                                {"l": draw(st.sampled_from([1.3, 2.0, 2.6])), "estimator": "shannon"}))
+        models.append(
+            ModelSpec(
+                "entropy-l-diversity",
+                "s",
+                {"l": draw(st.sampled_from([1.3, 2.0, 2.6])), "estimator": "shannon"},
+            )
+        )
     if draw(st.booleans()):
-        models.append(ModelSpec("recursive-cl-diversity", "s",
-                                {"c": draw(st.sampled_from([0.5, 1.5, 2.5, 3.3])), "l": draw(st.integers(1, 3))}))
-    tkinds = draw(st.lists(st.sampled_from(["equal", "ordered", "hierarchical"]), min_size=0, max_size=2,
-                           unique=True))
+        models.append(
+            ModelSpec(
+                "recursive-cl-diversity",
+                "s",
+                {"c": draw(st.sampled_from([0.5, 1.5, 2.5, 3.3])), "l": draw(st.integers(1, 3))},
+            )
+        )
+    tkinds = draw(
+        st.lists(
+            st.sampled_from(["equal", "ordered", "hierarchical"]),
+            min_size=0,
+            max_size=2,
+            unique=True,
+        )
+    )
     for tkind in tkinds:
-        models.append(ModelSpec(f"t-closeness-{tkind}", "s", {"t": draw(st.sampled_from(T_VALUES))}))
+        models.append(
+            ModelSpec(f"t-closeness-{tkind}", "s", {"t": draw(st.sampled_from(T_VALUES))})
+        )
     if not any(m.kind.startswith(("t-closeness", "entropy", "recursive")) for m in models):
         models.append(ModelSpec("t-closeness-equal", "s", {"t": draw(st.sampled_from(T_VALUES))}))
-    return {"hierarchies": hs, "sens_h": sens_h, "rows": rows, "models": models, "subset": None,
-            "suppression": draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])), "metric": "loss", "gs": 0.5}
+    return {
+        "hierarchies": hs,
+        "sens_h": sens_h,
+        "rows": rows,
+        "models": models,
+        "subset": None,
+        "suppression": draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])),
+        "metric": "loss",
+        "gs": 0.5,
+    }
 
 
 @settings(deadline=None)
@@ -61,4 +87,6 @@ def test_certified_nodes_have_no_anonymous_predecessor(p):
             event("certified by failing shares alone, above the bottom")
         for other in nodes:
             if all(a <= b for a, b in zip(other, node, strict=True)):
-                assert not anonymous[other], f"{node} certified, but its predecessor {other} is anonymous"
+                assert not anonymous[other], (
+                    f"{node} certified, but its predecessor {other} is anonymous"
+                )

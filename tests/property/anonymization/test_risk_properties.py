@@ -40,8 +40,9 @@ def test_prosecutor_and_marketer_identities(sizes: list[int], t: float) -> None:
     assert r.risk_distribution[-1].high == RISK_BAND_HIGHS[-1]
 
 
-@given(st.lists(st.tuples(st.integers(1, 20), st.integers(0, 20)), min_size=1, max_size=40),
-       THRESHOLD)
+@given(
+    st.lists(st.tuples(st.integers(1, 20), st.integers(0, 20)), min_size=1, max_size=40), THRESHOLD
+)
 def test_journalist_with_population(pairs: list[tuple[int, int]], t: float) -> None:
     sizes = [f for f, _ in pairs]
     pop = [f + extra for f, extra in pairs]
@@ -51,8 +52,9 @@ def test_journalist_with_population(pairs: list[tuple[int, int]], t: float) -> N
     assert r.journalist.max_risk == pytest.approx(1 / min(pop))
     assert r.journalist.average_risk == pytest.approx(max(len(sizes) / sum(pop), ratio))
     assert r.marketer_average_risk == pytest.approx(ratio)
-    assert r.journalist.records_at_risk == sum(f for f, big in zip(sizes, pop, strict=True)
-                                               if 1 / big > t)
+    assert r.journalist.records_at_risk == sum(
+        f for f, big in zip(sizes, pop, strict=True) if 1 / big > t
+    )
     # a population never makes the worst case worse than the sample alone
     assert r.journalist.max_risk <= r.prosecutor.max_risk + 1e-12
     assert r.marketer_average_risk <= r.prosecutor.average_risk + 1e-12
@@ -60,8 +62,9 @@ def test_journalist_with_population(pairs: list[tuple[int, int]], t: float) -> N
 
 @given(st.lists(ROW, min_size=1, max_size=40), THRESHOLD)
 def test_subject_counts_match_brute_force(rows: list[tuple[str, str, str]], t: float) -> None:
-    r = risk_from_frequencies(freq(rows, ["a", "b", "sid"]), ["a", "b"], subject_id="sid",
-                              threshold=t)
+    r = risk_from_frequencies(
+        freq(rows, ["a", "b", "sid"]), ["a", "b"], subject_id="sid", threshold=t
+    )
     kept = [row for row in rows if not (row[0] == "*" and row[1] == "*")]
     classes: dict[tuple, list[str]] = defaultdict(list)
     for a, b, s in kept:
@@ -83,8 +86,9 @@ def test_subject_counts_match_brute_force(rows: list[tuple[str, str, str]], t: f
     assert s.suppressed_subjects == len(suppressed_any - present)
     assert s.partly_suppressed_subjects == len(suppressed_any & present)
     subj_per_class = {key: len(set(v)) for key, v in classes.items()}
-    risk = {p: max(1 / subj_per_class[key] for key, v in classes.items() if p in v)
-            for p in present}
+    risk = {
+        p: max(1 / subj_per_class[key] for key, v in classes.items() if p in v) for p in present
+    }
     assert s.subjects_at_risk == sum(1 for v in risk.values() if v > t)
     assert s.unique_subjects == sum(1 for v in risk.values() if v == 1.0)
     row_risky = {p for key, v in classes.items() if 1 / len(v) > t for p in v}
@@ -98,14 +102,16 @@ def test_subject_counts_match_brute_force(rows: list[tuple[str, str, str]], t: f
 
 
 @given(st.lists(ROW, min_size=1, max_size=30), st.lists(ROW, max_size=30), THRESHOLD)
-def test_population_matching_by_combination(rows: list[tuple], extra: list[tuple],
-                                            t: float) -> None:
+def test_population_matching_by_combination(
+    rows: list[tuple], extra: list[tuple], t: float
+) -> None:
     sample = [row[:2] for row in rows if row[:2] != ("*", "*")]
     pop_rows = sample + [row[:2] for row in extra]
     if not sample:
         return
-    r = risk_from_frequencies(freq(sample, ["a", "b"]), ["a", "b"],
-                              population=freq(pop_rows, ["a", "b"]), threshold=t)
+    r = risk_from_frequencies(
+        freq(sample, ["a", "b"]), ["a", "b"], population=freq(pop_rows, ["a", "b"]), threshold=t
+    )
     f, big = Counter(sample), Counter(pop_rows)
     n = len(sample)
     assert r.journalist.max_risk == pytest.approx(max(1 / big[k] for k in f))

@@ -15,8 +15,11 @@ from bulle.audit.log import AuditLog
 from bulle.audit.verify import verify_log
 
 SIZE = 30
-MODES = {"full": {"workers": 1}, "quick": {"workers": 1, "quick": True},
-         "ranges": {"workers": 1, "chunk_bytes": 300}}
+MODES = {
+    "full": {"workers": 1},
+    "quick": {"workers": 1, "quick": True},
+    "ranges": {"workers": 1, "chunk_bytes": 300},
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +27,16 @@ def base(tmp_path_factory):
     key = generate_signing_key()
     folder = tmp_path_factory.mktemp("audit-prop")
     log = AuditLog.create(folder / "base.jsonl", key, "ws-prop", MemoryHeadStore())
-    log.append_many({"kind": ("dataset.read", "consent.change", "project.approve")[i % 3],
-                     "actor": {"name": f"user{i % 4}", "role": "analyst"},
-                     "at": f"2026-01-01T00:00:{i:02d}.000000+00:00", "target": f"t@{i}",
-                     "details": {"i": i, "note": "é" * (i % 5)}} for i in range(SIZE))
+    log.append_many(
+        {
+            "kind": ("dataset.read", "consent.change", "project.approve")[i % 3],
+            "actor": {"name": f"user{i % 4}", "role": "analyst"},
+            "at": f"2026-01-01T00:00:{i:02d}.000000+00:00",
+            "target": f"t@{i}",
+            "details": {"i": i, "note": "é" * (i % 5)},
+        }
+        for i in range(SIZE)
+    )
     lines = log.path.read_bytes().split(b"\n")[:-1]
     heads = [(0, log.genesis)] + [(i, json.loads(lines[i])["hash"]) for i in range(1, SIZE + 1)]
     return folder, key, lines, heads
@@ -43,7 +52,9 @@ def run(base, lines: list[bytes], n: int, mode: str):
 hex64 = st.binary(min_size=32, max_size=32).map(bytes.hex)
 FIELDS = {
     "details": st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
-    "actor": st.fixed_dictionaries({"name": st.text(min_size=1, max_size=8), "role": st.just("analyst")}),
+    "actor": st.fixed_dictionaries(
+        {"name": st.text(min_size=1, max_size=8), "role": st.just("analyst")}
+    ),
     "kind": st.text(min_size=1, max_size=12),
     "at": st.text(max_size=30),
     "target": st.one_of(st.none(), st.text(max_size=10)),
@@ -66,7 +77,7 @@ def test_any_edit_of_one_field_names_the_edited_event(base, data, n, mode, field
     where = e if field in ("seq", "prev", "key", "hash", "sig") else e["event"]
     assume(where[field] != value)
     where[field] = value
-    lines = [*lines[:i], encode(e), *lines[i + 1:]]
+    lines = [*lines[:i], encode(e), *lines[i + 1 :]]
     report = run(base, lines, n, mode)
     assert (report.ok, report.first_bad) == (False, i), report.reason
 

@@ -28,17 +28,27 @@ def base(tmp_path_factory):
     log = AuditLog.create(folder / "base.jsonl", key, "ws-prop", MemoryHeadStore())
     witness = folder / "witness"
     witness.mkdir()
-    info = WitnessInfo(workspace_id="ws-prop", log=log.genesis, public_key=key.public_key(),
-                       added_at="2026-01-01T00:00:00+00:00")
+    info = WitnessInfo(
+        workspace_id="ws-prop",
+        log=log.genesis,
+        public_key=key.public_key(),
+        added_at="2026-01-01T00:00:00+00:00",
+    )
     (witness / WITNESS_FILE).write_bytes(info.encode())
     (witness / CHECKPOINTS_FILE).write_bytes(b"")
     registry = WitnessRegistry(folder / "witnesses.json")
     registry.save([{"path": str(witness), "fingerprint": info.fingerprint, "error": None}])
     log.after_commit = CheckpointWriter(registry, log.genesis, folder / "rotations.jsonl")
     for i in range(SIZE):
-        log.append({"kind": "dataset.read", "actor": {"name": f"u{i % 3}", "role": "analyst"},
-                    "at": f"2026-01-01T00:00:{i:02d}.000000+00:00", "target": f"t@{i}",
-                    "details": {"i": i}})
+        log.append(
+            {
+                "kind": "dataset.read",
+                "actor": {"name": f"u{i % 3}", "role": "analyst"},
+                "at": f"2026-01-01T00:00:{i:02d}.000000+00:00",
+                "target": f"t@{i}",
+                "details": {"i": i},
+            }
+        )
     return folder, key, log.path.read_bytes().split(b"\n")[:-1], witness
 
 
@@ -71,7 +81,7 @@ def test_any_rewrite_re_signed_with_the_log_key_is_named(base, k, rows):
     _, key, lines, _ = base
     e = json.loads(lines[k])
     e["event"]["details"] = {"i": rows, "edited": True}
-    report = check(base, resign([*lines[:k], encode(e, key=key), *lines[k + 1:]], k, key))
+    report = check(base, resign([*lines[:k], encode(e, key=key), *lines[k + 1 :]], k, key))
     assert not report.ok and report.first_bad == k
     assert report.witnesses[0]["status"] == "diverged"
 
@@ -80,7 +90,7 @@ def test_any_rewrite_re_signed_with_the_log_key_is_named(base, k, rows):
 @given(cut=st.integers(1, SIZE))
 def test_any_cut_tail_is_named(base, cut):
     lines = base[2]
-    report = check(base, lines[:len(lines) - cut])
+    report = check(base, lines[: len(lines) - cut])
     n = SIZE - cut
     assert not report.ok and report.first_bad == n + 1
     assert report.witnesses[0]["status"] == "log_behind"

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from bulle import formulas
 from bulle.storage import formulas_sql
 
-TEXT = st.text(alphabet=st.sampled_from(list("=+-@\t\r'0123456789.eE ab|(\"")), max_size=8) | st.text(max_size=8)
+TEXT = st.text(
+    alphabet=st.sampled_from(list("=+-@\t\r'0123456789.eE ab|(\"")), max_size=8
+) | st.text(max_size=8)
 
 
 _CON: list = []
@@ -39,7 +41,18 @@ def test_python_sql_and_arrow_agree_and_nothing_left_runs(values):
 
 
 def test_the_cases_by_name():
-    for cell in ("=1+2", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "+", "=", "-cmd|' /C calc'!A0"):
+    for cell in (
+        "=1+2",
+        "+cmd",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "-",
+        "+",
+        "=",
+        "-cmd|' /C calc'!A0",
+    ):
         assert formulas.neutralize(cell) == "'" + cell
     for cell in ("-5", "+33612345678", "-1.5e3", ".5", "Dupont", "", "'=already", " =1"):
         assert formulas.neutralize(cell) == cell

@@ -25,12 +25,21 @@ PURPOSES = {
     "contract": Purpose("p", "d", "contract"),
 }
 
-event = st.tuples(st.sampled_from(SUBJECTS), st.sampled_from(["given", "withdrawn", "objected"]),
-                  st.integers(0, 10), st.sampled_from(["p", "other"]))
+event = st.tuples(
+    st.sampled_from(SUBJECTS),
+    st.sampled_from(["given", "withdrawn", "objected"]),
+    st.integers(0, 10),
+    st.sampled_from(["p", "other"]),
+)
 
 
-@given(st.lists(event, max_size=25), st.sampled_from(sorted(PURPOSES)), st.integers(0, 11),
-       st.lists(st.sampled_from([*SUBJECTS, None]), min_size=1, max_size=12), st.booleans())
+@given(
+    st.lists(event, max_size=25),
+    st.sampled_from(sorted(PURPOSES)),
+    st.integers(0, 11),
+    st.lists(st.sampled_from([*SUBJECTS, None]), min_size=1, max_size=12),
+    st.booleans(),
+)
 def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, rows, with_state):
     """Both paths: the fold over events, and (for reads after the last event) the standing table."""
     import pyarrow as pa
@@ -39,7 +48,11 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
     d = tmp_path_factory.mktemp("fold")
     purpose = PURPOSES[basis]
     at = T0 + dt.timedelta(days=read_day)
-    consents, objections, table = [], [], {"seq": [], "subject_id": [], "purpose": [], "kind": [], "event_at": []}
+    consents, objections, table = (
+        [],
+        [],
+        {"seq": [], "subject_id": [], "purpose": [], "kind": [], "event_at": []},
+    )
     for seq, (sid, kind, day, p) in enumerate(events, start=1):
         when = T0 + dt.timedelta(days=day)
         if kind == "objected":
@@ -49,19 +62,37 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
         for k, v in zip(table, (seq, sid, p, kind, iso(when)), strict=True):
             table[k].append(v)
     choices = d / "choices.parquet"
-    pq.write_table(pa.table({**table, "seq": pa.array(table["seq"], pa.int64()),
-                             **{k: pa.array(table[k], pa.string()) for k in ("subject_id", "purpose", "kind", "event_at")}}),
-                   choices)
+    pq.write_table(
+        pa.table(
+            {
+                **table,
+                "seq": pa.array(table["seq"], pa.int64()),
+                **{
+                    k: pa.array(table[k], pa.string())
+                    for k in ("subject_id", "purpose", "kind", "event_at")
+                },
+            }
+        ),
+        choices,
+    )
     if with_state:
         _write_state(choices, state_path(choices), "subject_id")
     data = d / "data.parquet"
-    pq.write_table(pa.table({"sid": pa.array(rows, pa.string()), "n": list(range(len(rows)))}), data)
+    pq.write_table(
+        pa.table({"sid": pa.array(rows, pa.string()), "n": list(range(len(rows)))}), data
+    )
 
     sql, _ = filtered_select(data, ["sid", "n"], "sid", purpose, iso(at), choices)
     got = sorted(r[1] for r in duckdb.connect().execute(sql).fetchall())
 
-    project = Project("x", purpose, (DatasetUse("d", ("sid",), version=1),), (Member("a", Role.ANALYST),),
-                      T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=100))
+    project = Project(
+        "x",
+        purpose,
+        (DatasetUse("d", ("sid",), version=1),),
+        (Member("a", Role.ANALYST),),
+        T0 - dt.timedelta(days=1),
+        T0 + dt.timedelta(days=100),
+    )
     rule = subject_filter(project, consents, objections, at=at)
     expected = sorted(i for i, sid in enumerate(rows) if rule.admits(sid))
     assert got == expected

@@ -21,11 +21,28 @@ from bulle.workspace import Workspace
 
 ALICE = Actor("alice", Role.CUSTODIAN)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False)
-    | st.sampled_from(["", "../x", "/etc/passwd", "x" * 5000, "a\x00b", "\ud800", "data/t/v1.parquet",
-                       "CREATE TRIGGER t AFTER INSERT ON subject_events BEGIN SELECT 1; END"]) | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=5)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(
+        [
+            "",
+            "../x",
+            "/etc/passwd",
+            "x" * 5000,
+            "a\x00b",
+            "\ud800",
+            "data/t/v1.parquet",
+            "CREATE TRIGGER t AFTER INSERT ON subject_events BEGIN SELECT 1; END",
+        ]
+    )
+    | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +71,9 @@ def _resign(export: Path, raw: bytes) -> None:
     from bulle.exchange import manifest as mf
 
     (export / mf.MANIFEST).write_bytes(raw)
-    (export / mf.SIGNATURE).write_text(load_workspace_key(export / "keys").sign(mf.signed_message(raw)).hex())
+    (export / mf.SIGNATURE).write_text(
+        load_workspace_key(export / "keys").sign(mf.signed_message(raw)).hex()
+    )
 
 
 def _import_never_crashes(export: Path, work: Path) -> None:
@@ -65,7 +84,9 @@ def _import_never_crashes(export: Path, work: Path) -> None:
 
 
 @given(data=st.data())
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_manifest_field_replaced(export, data):
     manifest = json.loads((export / "manifest.json").read_text())
     paths = list(_paths(manifest))
@@ -86,7 +107,9 @@ def test_any_manifest_field_replaced(export, data):
 
 
 @given(data=st.data())
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_catalog_line_replaced(export, data):
     import hashlib
 

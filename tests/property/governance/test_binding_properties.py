@@ -18,7 +18,9 @@ CARE = Purpose("care", "Care", "public_task", compatible_with={"study"})
 STUDY = Purpose("study", "Study", "contract")
 ANA = Actor("ana", Role.ANALYST)
 
-versions = st.lists(st.tuples(st.sampled_from(list(VersionKind)), st.booleans()), min_size=1, max_size=8)
+versions = st.lists(
+    st.tuples(st.sampled_from(list(VersionKind)), st.booleans()), min_size=1, max_size=8
+)
 
 
 @st.composite
@@ -34,8 +36,9 @@ def cases(draw):
 @given(cases())
 def test_a_binding_admits_exactly_its_version_and_raw_only_when_allowed(case):
     series, use, allow_raw = case
-    project = Project("p", STUDY, (use,), {"ana": "analyst"}, T0, T0 + dt.timedelta(days=9)).approve(
-        Actor("cus", Role.CUSTODIAN), T0, allow_raw=allow_raw)
+    project = Project(
+        "p", STUDY, (use,), {"ana": "analyst"}, T0, T0 + dt.timedelta(days=9)
+    ).approve(Actor("cus", Role.CUSTODIAN), T0, allow_raw=allow_raw)
     of_kind = [n for n, (kind, _) in enumerate(series, 1) if kind is use.kind]
     latest = max(of_kind) if of_kind else None
     bound = use.version if use.version is not None else latest

@@ -38,7 +38,12 @@ phones = st.from_regex(r"[1-9][0-9]{8}", fullmatch=True)  # the national number 
 
 
 @settings(max_examples=60, deadline=None)
-@given(nirs, nirs, st.lists(SEPARATORS, min_size=1, max_size=4), st.lists(SEPARATORS, min_size=1, max_size=4))
+@given(
+    nirs,
+    nirs,
+    st.lists(SEPARATORS, min_size=1, max_size=4),
+    st.lists(SEPARATORS, min_size=1, max_size=4),
+)
 def test_nir_spellings(a, b, s1, s2):
     x, y, z = norm("nir", [spell(a, s1), spell(a, s2), spell(b, s1)])
     assert x == y == a and _usable("nir", x)
@@ -47,7 +52,12 @@ def test_nir_spellings(a, b, s1, s2):
 
 
 @settings(max_examples=60, deadline=None)
-@given(phones, phones, st.sampled_from(["0", "+33", "0033", "+33 ", "33"]), st.lists(SEPARATORS, min_size=1, max_size=3))
+@given(
+    phones,
+    phones,
+    st.sampled_from(["0", "+33", "0033", "+33 ", "33"]),
+    st.lists(SEPARATORS, min_size=1, max_size=3),
+)
 def test_phone_spellings(a, b, prefix, seps):
     x, y, z = norm("phone", ["0" + a, prefix + spell(a, seps), "0" + b])
     assert x == y == "0" + a and _usable("phone", x)
@@ -56,7 +66,10 @@ def test_phone_spellings(a, b, prefix, seps):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.from_regex(r"[a-z0-9.]{1,12}@[a-z]{1,8}\.fr", fullmatch=True), st.sampled_from(["", " ", "  "]))
+@given(
+    st.from_regex(r"[a-z0-9.]{1,12}@[a-z]{1,8}\.fr", fullmatch=True),
+    st.sampled_from(["", " ", "  "]),
+)
 def test_email_spellings(address, pad):
     x, y = norm("email", [address, pad + address.upper() + pad])
     assert x == y == address and x == normalize(pad + address.upper() + pad, "email")

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from bulle.services.results import Result, result_types
 
 TYPES = result_types()
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5),
-                    st.floats(allow_nan=False))
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False)
+)
 
 
 def strategy(tp: typing.Any) -> st.SearchStrategy:
@@ -44,8 +45,15 @@ def strategy(tp: typing.Any) -> st.SearchStrategy:
 
 def test_the_services_define_results():
     names = {t.__name__ for t in TYPES}
-    assert {"ReleaseSummary", "FileRelease", "HierarchyBuilt", "TextDetection",
-            "TextDeidentification", "AuditEntries", "PublicKeys"} <= names
+    assert {
+        "ReleaseSummary",
+        "FileRelease",
+        "HierarchyBuilt",
+        "TextDetection",
+        "TextDeidentification",
+        "AuditEntries",
+        "PublicKeys",
+    } <= names
 
 
 @pytest.mark.parametrize("cls", TYPES, ids=lambda c: c.__name__)

@@ -20,8 +20,12 @@ INTS = st.one_of(st.none(), st.integers(-3, 3))
 @st.composite
 def tables(draw) -> pa.Table:
     n = draw(st.integers(0, 12))
-    return pa.table({"t": pa.array(draw(st.lists(TEXT, min_size=n, max_size=n)), type=pa.string()),
-                     'x"y': pa.array(draw(st.lists(INTS, min_size=n, max_size=n)), type=pa.int64())})
+    return pa.table(
+        {
+            "t": pa.array(draw(st.lists(TEXT, min_size=n, max_size=n)), type=pa.string()),
+            'x"y': pa.array(draw(st.lists(INTS, min_size=n, max_size=n)), type=pa.int64()),
+        }
+    )
 
 
 def _canon(table: pa.Table) -> list[tuple]:
@@ -37,11 +41,14 @@ def test_engines_agree(table: pa.Table, erase: frozenset[str]) -> None:
         for name in ENGINES:
             eng = make_engine(name)
             kept = eng.write_without(path, Path(tmp) / f"{name}.parquet", [ValueIn("t", erase)])
-            answers.append((
-                _canon(eng.group_counts(path, ["t", 'x"y'], count="n", first_row="f")),
-                sorted(eng.value_counts(path, 'x"y')),
-                eng.first_appearance(path, "t"),
-                eng.read_text(path, ["t", 'x"y'], where_not=[ValueIn("t", erase)]).to_pylist(),
-                kept.rows, pq.read_table(Path(tmp) / f"{name}.parquet").to_pylist(),
-            ))
+            answers.append(
+                (
+                    _canon(eng.group_counts(path, ["t", 'x"y'], count="n", first_row="f")),
+                    sorted(eng.value_counts(path, 'x"y')),
+                    eng.first_appearance(path, "t"),
+                    eng.read_text(path, ["t", 'x"y'], where_not=[ValueIn("t", erase)]).to_pylist(),
+                    kept.rows,
+                    pq.read_table(Path(tmp) / f"{name}.parquet").to_pylist(),
+                )
+            )
         assert answers[0] == answers[1]

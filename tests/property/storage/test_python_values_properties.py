@@ -63,8 +63,10 @@ def test_no_raw_date_value_makes_rows_fail(values):
         assert to_pandas(table)["d"].dropna().map(type).eq(str).all()
 
 
-@given(st.lists(st.one_of(st.none(), st.integers(-INT64_MAX, INT64_MAX)), min_size=1, max_size=20),
-       st.sampled_from(["s", "ms", "us", "ns"]))
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-INT64_MAX, INT64_MAX)), min_size=1, max_size=20),
+    st.sampled_from(["s", "ms", "us", "ns"]),
+)
 def test_no_raw_timestamp_value_makes_rows_fail(values, unit):
     table = pa.table({"t": pa.array(values, pa.int64()).cast(pa.timestamp(unit))})
     python_rows(table)
@@ -72,14 +74,22 @@ def test_no_raw_timestamp_value_makes_rows_fail(values, unit):
     with_text_dates(table, always=True)
 
 
-@pytest.mark.parametrize(("sql", "text"), [
-    ("'infinity'::DATE", "infinity"), ("'-infinity'::DATE", "-infinity"),
-    ("'infinity'::TIMESTAMP", "infinity"), ("'-infinity'::TIMESTAMP_S", "-infinity"),
-    ("'infinity'::TIMESTAMP_MS", "infinity"), ("'infinity'::TIMESTAMP_NS", "infinity"),
-    ("'infinity'::TIMESTAMPTZ", "infinity"), ("'24:00:00'::TIME", "24:00:00"),
-    ("'0044-03-15 (BC)'::DATE", "-0043-03-15"), ("'0001-01-01 (BC)'::DATE", "0000-01-01"),
-    ("'294247-01-10 04:00:54.775806'::TIMESTAMP", "294247-01-10 04:00:54.775806"),
-])
+@pytest.mark.parametrize(
+    ("sql", "text"),
+    [
+        ("'infinity'::DATE", "infinity"),
+        ("'-infinity'::DATE", "-infinity"),
+        ("'infinity'::TIMESTAMP", "infinity"),
+        ("'-infinity'::TIMESTAMP_S", "-infinity"),
+        ("'infinity'::TIMESTAMP_MS", "infinity"),
+        ("'infinity'::TIMESTAMP_NS", "infinity"),
+        ("'infinity'::TIMESTAMPTZ", "infinity"),
+        ("'24:00:00'::TIME", "24:00:00"),
+        ("'0044-03-15 (BC)'::DATE", "-0043-03-15"),
+        ("'0001-01-01 (BC)'::DATE", "0000-01-01"),
+        ("'294247-01-10 04:00:54.775806'::TIMESTAMP", "294247-01-10 04:00:54.775806"),
+    ],
+)
 def test_values_python_cannot_hold(sql, text):
     table = duckdb.sql(f"SELECT {sql} AS v").to_arrow_table()
     assert needs_text(table["v"])
@@ -88,7 +98,9 @@ def test_values_python_cannot_hold(sql, text):
 
 
 def test_columns_python_holds_are_left_alone():
-    table = duckdb.sql("SELECT DATE '2020-01-01' AS d, TIMESTAMP '2020-01-01 10:00:00' AS t, "
-                       "'2262-04-11 23:47:16'::TIMESTAMP_NS AS ns").to_arrow_table()
+    table = duckdb.sql(
+        "SELECT DATE '2020-01-01' AS d, TIMESTAMP '2020-01-01 10:00:00' AS t, "
+        "'2262-04-11 23:47:16'::TIMESTAMP_NS AS ns"
+    ).to_arrow_table()
     assert not any(needs_text(c) for c in table.columns)
     assert python_rows(table) == table.to_pylist()

@@ -12,18 +12,23 @@ from bulle.vault import custodian_key as ck
 
 
 def _raw(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(passphrase=st.text(st.characters(blacklist_characters="\x00"), min_size=12, max_size=40),
-       other=st.text(min_size=1, max_size=5))
+@given(
+    passphrase=st.text(st.characters(blacklist_characters="\x00"), min_size=12, max_size=40),
+    other=st.text(min_size=1, max_size=5),
+)
 def test_only_the_sealing_passphrase_opens_it(passphrase, other):
     """Any longer passphrase fails, NUL characters included (scrypt's HMAC pads keys with NULs)."""
     key = X25519PrivateKey.generate()
     sealed = ck.seal(key, passphrase.encode(), log2_n=10)
-    assert ck.is_sealed(sealed) and _raw(key) not in sealed and _raw(key).hex().encode() not in sealed
+    assert (
+        ck.is_sealed(sealed) and _raw(key) not in sealed and _raw(key).hex().encode() not in sealed
+    )
     assert _raw(ck.unseal(sealed, passphrase.encode(), "k")) == _raw(key)
     try:
         ck.unseal(sealed, (passphrase + other).encode(), "k")

@@ -24,9 +24,14 @@ METRIC_BY_CLASS = {
     "MetricMDNMPrecision": "precision",
     "MetricMDPrecision": "precision-monotonic",
 }
-AGGREGATE = {"Sum": "sum", "Rank": "rank", "Arithmetric mean": "arithmetic-mean",
-             "Arithmetic mean": "arithmetic-mean", "Geometric mean": "geometric-mean",
-             "Maximum": "max"}
+AGGREGATE = {
+    "Sum": "sum",
+    "Rank": "rank",
+    "Arithmetric mean": "arithmetic-mean",
+    "Arithmetic mean": "arithmetic-mean",
+    "Geometric mean": "geometric-mean",
+    "Maximum": "max",
+}
 
 
 def load_cases(arx_dir: Path) -> list[dict]:
@@ -44,7 +49,9 @@ def hierarchy_file(arx_dir: Path, case: dict, column: str) -> Path:
 
 def to_spec(arx_dir: Path, case: dict) -> AnonymizationSpec:
     qis = case["quasi_identifiers"]
-    sensitive = [case["sensitive_attribute"]] if case["sensitive_attribute_role"] == "sensitive" else []
+    sensitive = (
+        [case["sensitive_attribute"]] if case["sensitive_attribute_role"] == "sensitive" else []
+    )
     hierarchies = {q: _hierarchy(str(hierarchy_file(arx_dir, case, q)), q) for q in qis}
     models = []
     subset = None
@@ -55,7 +62,9 @@ def to_spec(arx_dir: Path, case: dict) -> AnonymizationSpec:
         elif kind == "distinct-l-diversity":
             models.append(ModelSpec(kind, c["attribute"], {"l": c["l"]}))
         elif kind == "entropy-l-diversity":
-            models.append(ModelSpec(kind, c["attribute"], {"l": c["l"], "estimator": c["estimator"].lower()}))
+            models.append(
+                ModelSpec(kind, c["attribute"], {"l": c["l"], "estimator": c["estimator"].lower()})
+            )
         elif kind == "recursive-cl-diversity":
             models.append(ModelSpec(kind, c["attribute"], {"c": c["c"], "l": c["l"]}))
         elif kind == "t-closeness":
@@ -74,10 +83,17 @@ def to_spec(arx_dir: Path, case: dict) -> AnonymizationSpec:
 
     aggregate = AGGREGATE[m["aggregate_function"]] if METRICS[metric].multi_dimensional else None
     return AnonymizationSpec(
-        quasi_identifiers=tuple(qis), hierarchies=hierarchies, models=tuple(models),
-        sensitive=tuple(sensitive), suppression_limit=case["suppression_limit"], metric=metric,
-        gs_factor=m["gs_factor"], aggregate=aggregate, weights=m["attribute_weights"] or {},
-        research_subset=subset)
+        quasi_identifiers=tuple(qis),
+        hierarchies=hierarchies,
+        models=tuple(models),
+        sensitive=tuple(sensitive),
+        suppression_limit=case["suppression_limit"],
+        metric=metric,
+        gs_factor=m["gs_factor"],
+        aggregate=aggregate,
+        weights=m["attribute_weights"] or {},
+        research_subset=subset,
+    )
 
 
 def relative_difference(a, b) -> float:

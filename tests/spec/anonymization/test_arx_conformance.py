@@ -45,23 +45,36 @@ HASH_ORDER_CASES = {"TestAnonymizationEntropyLDiversity#0", "TestAnonymizationEn
 
 # Quick, representative cases run by default (the others are in the slow run).
 DEFAULT = {
-    "TestAnonymizationKAnonymity#1", "TestAnonymizationKAnonymity#3",
-    "TestAnonymizationLDiversity#0", "TestAnonymizationLDiversity#1", "TestAnonymizationLDiversity#2",
-    "TestAnonymizationEntropyLDiversity#0", "TestAnonymizationEntropyLDiversity#1",
-    "TestAnonymizationTCloseness#1", "TestAnonymizationTCloseness#2",
+    "TestAnonymizationKAnonymity#1",
+    "TestAnonymizationKAnonymity#3",
+    "TestAnonymizationLDiversity#0",
+    "TestAnonymizationLDiversity#1",
+    "TestAnonymizationLDiversity#2",
+    "TestAnonymizationEntropyLDiversity#0",
+    "TestAnonymizationEntropyLDiversity#1",
+    "TestAnonymizationTCloseness#1",
+    "TestAnonymizationTCloseness#2",
     "TestAnonymizationOrderedDistanceTCloseness#0",
-    "TestAnonymizationDPresence#0", "TestAnonymizationDPresence#1",
-    "TestAnonymizationCombinations#0", "TestAnonymizationCombinations#1",
-    "TestUtilityMetricsLoss#1", "TestUtilityMetricsLoss#11", "TestUtilityMetricsLoss#21",
-    *(f"TestUtilityMetrics#{i}" for i in range(0, 144, 12)), "TestUtilityMetrics#125",
+    "TestAnonymizationDPresence#0",
+    "TestAnonymizationDPresence#1",
+    "TestAnonymizationCombinations#0",
+    "TestAnonymizationCombinations#1",
+    "TestUtilityMetricsLoss#1",
+    "TestUtilityMetricsLoss#11",
+    "TestUtilityMetricsLoss#21",
+    *(f"TestUtilityMetrics#{i}" for i in range(0, 144, 12)),
+    "TestUtilityMetrics#125",
 }
 
 
 def _cases() -> list:
     if not ARX_DIR.is_dir():  # never an empty list, which would pass unseen
         # in CI, ../shared is beside the checkout: the arx_data fixture fails the placeholder
-        marks = [] if os.environ.get("CI") else [
-            pytest.mark.skip(reason=f"{ARX_DIR} is absent: ARX conformance not checked")]
+        marks = (
+            []
+            if os.environ.get("CI")
+            else [pytest.mark.skip(reason=f"{ARX_DIR} is absent: ARX conformance not checked")]
+        )
         return [pytest.param(None, id="arx-data-missing", marks=marks)]
     out = []
     for case in load_cases(ARX_DIR):
@@ -76,15 +89,24 @@ def _cases() -> list:
 
 @lru_cache(maxsize=16)
 def _frequencies(data: str, columns: tuple[str, ...], subset: str | None, first_row: bool = False):
-    return base_frequencies(DuckDBEngine(), ARX_DIR / data, list(columns),
-                            Path(subset) if subset else None, first_row=first_row)
+    return base_frequencies(
+        DuckDBEngine(),
+        ARX_DIR / data,
+        list(columns),
+        Path(subset) if subset else None,
+        first_row=first_row,
+    )
 
 
 @pytest.mark.parametrize("case", _cases())
 def test_arx_case(case, arx_data):
     spec = to_spec(arx_data, case)
-    freq = _frequencies(case["shared_data_file"], (*spec.quasi_identifiers, *spec.sensitive),
-                        str(spec.research_subset) if spec.research_subset else None, needs_first_row(spec))
+    freq = _frequencies(
+        case["shared_data_file"],
+        (*spec.quasi_identifiers, *spec.sensitive),
+        str(spec.research_subset) if spec.research_subset else None,
+        needs_first_row(spec),
+    )
     orders = value_orders_for(DuckDBEngine(), ARX_DIR / case["shared_data_file"], spec)
     kind = case["kind"]
     if kind == "loss_at_transformations":
@@ -101,8 +123,9 @@ def test_arx_case(case, arx_data):
                 exp = sorted(round(v, 9) for v in expected["info_loss_value"])
                 assert sum(1 for a, b in zip(got, exp, strict=True) if a != b) <= 2
                 continue
-            assert relative_difference(loss, expected["info_loss_value"]) <= TOLERANCE, \
+            assert relative_difference(loss, expected["info_loss_value"]) <= TOLERANCE, (
                 f"{node}: {loss} != {expected['info_loss']}"
+            )
         return
     result = anonymize_frequencies(freq, spec, value_orders=orders)
     if kind == "no_solution":
@@ -112,6 +135,9 @@ def test_arx_case(case, arx_data):
     if case["id"] in HASH_ORDER_CASES:
         # ARX's own search is replayed there (arx/replay.py): its very transformation is found.
         assert list(result.transformation.values()) == case["expected_transformation"]
-    assert relative_difference(result.information_loss, case["expected_info_loss_value"]) <= TOLERANCE, \
-        (f"{result.information_loss} at {list(result.transformation.values())}; ARX "
-         f"{case['expected_info_loss']} at {case['expected_transformation']}")
+    assert (
+        relative_difference(result.information_loss, case["expected_info_loss_value"]) <= TOLERANCE
+    ), (
+        f"{result.information_loss} at {list(result.transformation.values())}; ARX "
+        f"{case['expected_info_loss']} at {case['expected_transformation']}"
+    )

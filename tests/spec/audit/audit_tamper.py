@@ -18,8 +18,11 @@ N = 10
 
 
 def event(i: int) -> DatasetRead:
-    return DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}",
-                       details={"project": "cohort-2026", "rows": 100 + i})
+    return DatasetRead(
+        actor=Actor("alice", "analyst"),
+        target=f"patients@{i}",
+        details={"project": "cohort-2026", "rows": 100 + i},
+    )
 
 
 def lines(path: Path) -> list[bytes]:

@@ -13,8 +13,9 @@ from bulle.audit.keys import ensure_workspace_key, key_id, public_key_hex, write
 
 
 def bulle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bulle", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -72,7 +73,9 @@ def test_verify_json_failure_gives_the_report_and_the_error(files):
 
 def test_verify_quick_mode(files):
     _, log, pub, head = files
-    r = bulle("audit", "verify", "--log", log, "--public-key", pub, "--head", head, "--quick", "--json")
+    r = bulle(
+        "audit", "verify", "--log", log, "--public-key", pub, "--head", head, "--quick", "--json"
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["mode"] == "quick" and out["signatures_checked"] == 1

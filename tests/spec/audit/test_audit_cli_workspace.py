@@ -15,8 +15,9 @@ from bulle.workspace import Workspace
 
 
 def bulle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulle", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bulle", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -24,8 +25,13 @@ def ws_dir(tmp_path):
     root = tmp_path / "ws"
     ws = Workspace.init(root, Actor("carol", "custodian"))
     for i in range(5):
-        ws.emit(DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}",
-                            details={"project": "cohort", "rows": i}))
+        ws.emit(
+            DatasetRead(
+                actor=Actor("alice", "analyst"),
+                target=f"patients@{i}",
+                details={"project": "cohort", "rows": i},
+            )
+        )
     log_path = ws.audit_log.path
     ws.close()
     return root, log_path
@@ -56,7 +62,9 @@ def test_an_edited_workspace_log_fails_naming_the_edited_event(ws_dir):
     r = bulle("--workspace", str(root), "audit", "verify", "--json")
     assert r.returncode == 6
     report = json.loads(r.stdout)
-    edited = next(i for i, line in enumerate(text.splitlines()) if '"rows":4,' in line or '"rows":4}' in line)
+    edited = next(
+        i for i, line in enumerate(text.splitlines()) if '"rows":4,' in line or '"rows":4}' in line
+    )
     assert report["first_bad"] == edited
 
 
@@ -64,7 +72,9 @@ def test_workspace_log_and_public_key(ws_dir):
     root, _ = ws_dir
     r = bulle("--workspace", str(root), "audit", "log", "--kind", "dataset.read", "--json")
     assert r.returncode == 0, r.stderr
-    assert [e["event"]["target"] for e in json.loads(r.stdout)["entries"]] == [f"patients@{i}" for i in range(5)]
+    assert [e["event"]["target"] for e in json.loads(r.stdout)["entries"]] == [
+        f"patients@{i}" for i in range(5)
+    ]
     r = bulle("--workspace", str(root), "audit", "public-key", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["current"]["key_id"] == key_id(load_workspace_key(root / "keys"))

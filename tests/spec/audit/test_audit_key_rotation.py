@@ -29,8 +29,10 @@ def test_a_log_signed_by_two_keys_verifies_with_both(env, other_key):
     log.append_many(event(i) for i in range(N + 1, N + 6))
     report = log.verify(KeyRing([env.key, other_key]))
     assert report.ok, report.reason
-    assert report.keys == [{"key": key_id(env.key), "first": 1, "last": N},
-                           {"key": key_id(other_key), "first": N + 1, "last": N + 5}]
+    assert report.keys == [
+        {"key": key_id(env.key), "first": 1, "last": N},
+        {"key": key_id(other_key), "first": N + 1, "last": N + 5},
+    ]
 
 
 def test_each_key_alone_leaves_the_other_keys_events_unproven(env, other_key):
@@ -87,10 +89,20 @@ def test_an_import_with_new_keys_keeps_the_old_log_verifiable_with_the_exported_
     trust_public_key(new_keys, old_public)
     shutil.copy(export / "audit.jsonl", tmp_path / "new" / "audit.jsonl")
     heads = FileHeadStore(tmp_path / "new" / "head.json")
-    log = AuditLog.adopt(tmp_path / "new" / "audit.jsonl", new_key, heads, workspace_key_ring(new_keys),
-                         expected_head=exported_head)
-    log.append(WorkspaceImported(actor=Actor("bob", "custodian"), target="ws-0001",
-                                 details={"carried_events": exported_head[0]}))
+    log = AuditLog.adopt(
+        tmp_path / "new" / "audit.jsonl",
+        new_key,
+        heads,
+        workspace_key_ring(new_keys),
+        expected_head=exported_head,
+    )
+    log.append(
+        WorkspaceImported(
+            actor=Actor("bob", "custodian"),
+            target="ws-0001",
+            details={"carried_events": exported_head[0]},
+        )
+    )
 
     report = log.verify(workspace_key_ring(new_keys))
     assert report.ok, report.reason

@@ -46,20 +46,24 @@ def test_an_untouched_log_is_intact(env, mode):
 
 # -- modification ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, value", [
-    (("event", "details", "rows"), 999),
-    (("event", "details", "project"), "another-project"),
-    (("event", "actor", "name"), "mallory"),
-    (("event", "actor", "role"), "custodian"),
-    (("event", "kind"), "dataset.export"),
-    (("event", "at"), "2020-01-01T00:00:00.000000+00:00"),
-    (("event", "target"), "patients@99"),
-    (("seq",), 40),
-    (("prev",), "0" * 64),
-    (("key",), "0123456789abcdef"),
-    (("hash",), "f" * 64),
-    (("sig",), "0" * 128),
-])
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("event", "details", "rows"), 999),
+        (("event", "details", "project"), "another-project"),
+        (("event", "actor", "name"), "mallory"),
+        (("event", "actor", "role"), "custodian"),
+        (("event", "kind"), "dataset.export"),
+        (("event", "at"), "2020-01-01T00:00:00.000000+00:00"),
+        (("event", "target"), "patients@99"),
+        (("seq",), 40),
+        (("prev",), "0" * 64),
+        (("key",), "0123456789abcdef"),
+        (("hash",), "f" * 64),
+        (("sig",), "0" * 128),
+    ],
+)
 def test_modifying_any_field_names_that_event(env, mode, path, value):
     if path == ("sig",) and mode.get("quick"):
         pytest.skip("quick mode checks one signature per run: see the test of its documented limit")
@@ -125,7 +129,9 @@ def test_quick_mode_does_not_check_a_signature_inside_a_run_whose_content_is_int
     assert bad(env.verify()) == (False, 5)
 
 
-def test_a_signature_made_by_an_untrusted_key_names_that_event(env, every_signature_mode, other_key):
+def test_a_signature_made_by_an_untrusted_key_names_that_event(
+    env, every_signature_mode, other_key
+):
     entries = env.lines()
     e = json.loads(entries[8])
     entries[8] = encode(e, key=other_key)  # keeps the key id: the signature is simply wrong
@@ -134,6 +140,7 @@ def test_a_signature_made_by_an_untrusted_key_names_that_event(env, every_signat
 
 
 # -- deletion ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("victim", [1, 4, N - 1])
 def test_deleting_an_event_names_the_missing_number(env, mode, victim):
@@ -160,6 +167,7 @@ def test_deleting_an_event_and_renumbering_the_rest_is_caught(env, mode):
 
 
 # -- insertion ---------------------------------------------------------------------------------
+
 
 def test_inserting_an_event_signed_by_another_key_names_its_place(env, mode, other_key):
     entries = env.lines()
@@ -208,6 +216,7 @@ def test_entries_added_by_a_trusted_key_behind_the_heads_back_are_reported(env, 
 
 # -- reordering --------------------------------------------------------------------------------
 
+
 def test_swapping_two_neighbours_names_the_first(env, mode):
     entries = env.lines()
     entries[4], entries[5] = entries[5], entries[4]
@@ -230,6 +239,7 @@ def test_reordering_and_renumbering_is_caught(env, mode):
 
 
 # -- truncation --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("keep", [0, 1, 7, N - 1])
 def test_a_cut_tail_names_the_first_event_cut_off(env, mode, keep):
@@ -255,6 +265,7 @@ def test_a_cut_and_a_forged_replacement_tail_is_caught(env, mode, other_key):
 
 
 # -- damaged lines -------------------------------------------------------------------------------
+
 
 def test_a_partial_last_line_names_the_last_event(env, mode):
     entries = env.lines()
@@ -285,6 +296,7 @@ def test_a_whole_last_line_missing_only_its_newline_is_intact(env, mode):
 
 
 # -- the header ------------------------------------------------------------------------------------
+
 
 def test_an_altered_header_is_reported_as_event_zero(env, mode):
     entries = env.lines()

@@ -28,7 +28,9 @@ CUSTODIAN = Actor("carol", "custodian")
 
 
 def read(ws: Workspace, i: int) -> None:
-    ws.emit(DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}", details={"rows": i}))
+    ws.emit(
+        DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}", details={"rows": i})
+    )
 
 
 @pytest.fixture
@@ -93,8 +95,14 @@ def test_a_rotation_record_signed_by_a_key_the_witness_does_not_trust_is_refused
     root, witness = witnessed
     intruder = generate_signing_key()
     last = records(witness)[-1]
-    forged = make_record(intruder, last.log, last.seq, last.hash, last.at,
-                         new_key=generate_signing_key().public_key())
+    forged = make_record(
+        intruder,
+        last.log,
+        last.seq,
+        last.hash,
+        last.at,
+        new_key=generate_signing_key().public_key(),
+    )
     with open(witness / CHECKPOINTS_FILE, "ab") as f:
         f.write(forged.encode())
     code, report = verdict(root, witness)
@@ -132,7 +140,9 @@ def test_a_checkpoint_appended_for_a_rewritten_log_does_not_hide_the_earlier_one
     set_head(root, last_head(entries))
     seq, h = last_head(entries)
     with open(witness / CHECKPOINTS_FILE, "ab") as f:
-        f.write(make_record(key, records(witness)[-1].log, seq, h, "2026-12-07T00:00:00+00:00").encode())
+        f.write(
+            make_record(key, records(witness)[-1].log, seq, h, "2026-12-07T00:00:00+00:00").encode()
+        )
     code, report = verdict(root, witness)
     assert code == 6 and report.witnesses[0]["status"] == "diverged"
     assert report.first_bad == 3

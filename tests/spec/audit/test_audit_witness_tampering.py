@@ -51,8 +51,13 @@ def case(request, tmp_path):
         witness = tmp_path / "dpo-witness"
         add_witness(ws, witness, CUSTODIAN)
     for i in range(EVENTS):
-        ws.emit(DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}",
-                            details={"project": "cohort", "rows": i}))
+        ws.emit(
+            DatasetRead(
+                actor=Actor("alice", "analyst"),
+                target=f"patients@{i}",
+                details={"project": "cohort", "rows": i},
+            )
+        )
     ws.close()
     return root, witness
 
@@ -64,8 +69,11 @@ def verdict(root: Path, witness: Path | None):
     except BulleError as exc:
         return exc.exit_code, None
     try:
-        kw = {"witnesses": [witness], "rotations": root / "keys" / "audit-rotations.jsonl"} \
-            if witness is not None else {}
+        kw = (
+            {"witnesses": [witness], "rotations": root / "keys" / "audit-rotations.jsonl"}
+            if witness is not None
+            else {}
+        )
         report = ws.audit_log.verify(workspace_key_ring(ws.keys_dir), **kw)
     except BulleError as exc:
         return exc.exit_code, None
@@ -230,10 +238,16 @@ def test_a_log_replaced_by_a_new_one_signed_with_the_workspace_key(case, tmp_pat
 
     root, witness = case
     heads = MemoryHeadStore()
-    fresh = AuditLog.create(tmp_path / "fresh.jsonl", load_workspace_key(root / "keys"),
-                            json.loads(lines(log_path(root))[0])["workspace_id"], heads)
-    fresh.append_many(DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}",
-                                  details={}) for i in range(8))
+    fresh = AuditLog.create(
+        tmp_path / "fresh.jsonl",
+        load_workspace_key(root / "keys"),
+        json.loads(lines(log_path(root))[0])["workspace_id"],
+        heads,
+    )
+    fresh.append_many(
+        DatasetRead(actor=Actor("alice", "analyst"), target=f"patients@{i}", details={})
+        for i in range(8)
+    )
     fresh.close()
     shutil.move(tmp_path / "fresh.jsonl", log_path(root))
     set_head(root, heads.get())

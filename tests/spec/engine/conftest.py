@@ -30,4 +30,6 @@ def engine(request: pytest.FixtureRequest):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requires_capabilities(*names): engine capabilities a test needs")
+    config.addinivalue_line(
+        "markers", "requires_capabilities(*names): engine capabilities a test needs"
+    )

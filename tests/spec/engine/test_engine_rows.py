@@ -19,7 +19,9 @@ def _sorted_rows(table: pa.Table) -> list[tuple]:
 
 def test_capabilities_are_declared_by_name(engine) -> None:
     assert engine.capabilities >= caps.CORE
-    assert engine.capabilities <= {v for k, v in vars(caps).items() if k.isupper() and isinstance(v, str)}
+    assert engine.capabilities <= {
+        v for k, v in vars(caps).items() if k.isupper() and isinstance(v, str)
+    }
 
 
 def test_only_duckdb_runs_analysts_sql() -> None:
@@ -35,8 +37,12 @@ def test_an_undeclared_capability_is_refused_by_name(tmp_path: Path) -> None:
 
 def test_schema_names_and_types(engine, tmp_path: Path) -> None:
     schema = engine.schema(write(people(), tmp_path / "t.parquet"))
-    assert schema == [{"name": "id", "type": "VARCHAR"}, {"name": UNICODE, "type": "BIGINT"},
-                      {"name": HOSTILE, "type": "VARCHAR"}, {"name": "score", "type": "DOUBLE"}]
+    assert schema == [
+        {"name": "id", "type": "VARCHAR"},
+        {"name": UNICODE, "type": "BIGINT"},
+        {"name": HOSTILE, "type": "VARCHAR"},
+        {"name": "score", "type": "DOUBLE"},
+    ]
 
 
 def test_read_text_casts_and_keeps_row_order_and_nulls(engine, tmp_path: Path) -> None:
@@ -49,16 +55,22 @@ def test_read_text_casts_and_keeps_row_order_and_nulls(engine, tmp_path: Path) -
 
 def test_read_text_without_matching_rows(engine, tmp_path: Path) -> None:
     path = write(people(), tmp_path / "t.parquet")
-    got = engine.read_text(path, ["id"], where_not=[ValueIn("id", frozenset({"p1", "p4"})),
-                                                    ValueIn(UNICODE, frozenset({"51"}))])
+    got = engine.read_text(
+        path,
+        ["id"],
+        where_not=[ValueIn("id", frozenset({"p1", "p4"})), ValueIn(UNICODE, frozenset({"51"}))],
+    )
     assert got.column("id").to_pylist() == ["p2", "p3", None]  # a NULL id matches no set
 
 
 @pytest.mark.parametrize("column", ["id", UNICODE, HOSTILE])
 def test_value_counts(engine, tmp_path: Path, column: str) -> None:
     path = write(people(), tmp_path / "t.parquet")
-    expected = {"id": {"p1": 1, "p2": 1, "p3": 1, "p4": 1, "p6": 1}, UNICODE: {"34": 3, "51": 2},
-                HOSTILE: {"Zoé": 2, "zoé": 1, "": 1, "🙂": 1}}[column]
+    expected = {
+        "id": {"p1": 1, "p2": 1, "p3": 1, "p4": 1, "p6": 1},
+        UNICODE: {"34": 3, "51": 2},
+        HOSTILE: {"Zoé": 2, "zoé": 1, "": 1, "🙂": 1},
+    }[column]
     assert dict(engine.value_counts(path, column)) == expected
     assert engine.value_counts(write(empty(), tmp_path / "e.parquet"), column) == []
 
@@ -67,21 +79,39 @@ def test_write_projection_text_keep_and_drop(engine, tmp_path: Path) -> None:
     path = write(people(), tmp_path / "t.parquet")
     stats = engine.write_projection(path, tmp_path / "p.parquet", text=[UNICODE], keep=["score"])
     assert stats.rows == 6
-    assert stats.schema == [{"name": UNICODE, "type": "VARCHAR"}, {"name": "score", "type": "DOUBLE"}]
-    assert engine.read_table(tmp_path / "p.parquet").column(UNICODE).to_pylist()[:3] == ["34", "34", None]
+    assert stats.schema == [
+        {"name": UNICODE, "type": "VARCHAR"},
+        {"name": "score", "type": "DOUBLE"},
+    ]
+    assert engine.read_table(tmp_path / "p.parquet").column(UNICODE).to_pylist()[:3] == [
+        "34",
+        "34",
+        None,
+    ]
     dropped = engine.write_projection(path, tmp_path / "d.parquet", drop=[HOSTILE])
     assert [c["name"] for c in dropped.schema] == ["id", UNICODE, "score"]
-    assert engine.read_table(tmp_path / "d.parquet").to_pylist() == people().drop_columns([HOSTILE]).to_pylist()
+    assert (
+        engine.read_table(tmp_path / "d.parquet").to_pylist()
+        == people().drop_columns([HOSTILE]).to_pylist()
+    )
 
 
 def test_write_without_removes_exactly_the_matching_rows(engine, tmp_path: Path) -> None:
     path = write(people(), tmp_path / "t.parquet")
-    stats = engine.write_without(path, tmp_path / "w.parquet", [ValueIn(HOSTILE, frozenset({"Zoé", "🙂"}))])
+    stats = engine.write_without(
+        path, tmp_path / "w.parquet", [ValueIn(HOSTILE, frozenset({"Zoé", "🙂"}))]
+    )
     assert stats.rows == 3
     assert engine.read_table(tmp_path / "w.parquet").column("id").to_pylist() == ["p2", "p3", None]
     assert engine.write_without(path, tmp_path / "n.parquet", []).rows == 6
-    assert engine.write_without(write(empty(), tmp_path / "e.parquet"), tmp_path / "e2.parquet",
-                                [ValueIn("id", frozenset({"p1"}))]).rows == 0
+    assert (
+        engine.write_without(
+            write(empty(), tmp_path / "e.parquet"),
+            tmp_path / "e2.parquet",
+            [ValueIn("id", frozenset({"p1"}))],
+        ).rows
+        == 0
+    )
 
 
 @requires(caps.FREQUENCY_TABLE)
@@ -89,18 +119,32 @@ def test_group_counts_keep_nulls_as_a_value(engine, tmp_path: Path) -> None:
     path = write(people(), tmp_path / "t.parquet")
     got = engine.group_counts(path, [UNICODE, HOSTILE], count="n", first_row="first")
     assert got.column_names == [UNICODE, HOSTILE, "n", "first"]
-    assert _sorted_rows(got) == sorted([(34, "Zoé", 1, 0), (34, "zoé", 1, 1), (None, None, 1, 2),
-                                        (51, "Zoé", 1, 3), (34, "", 1, 4), (51, "🙂", 1, 5)], key=repr)
+    assert _sorted_rows(got) == sorted(
+        [
+            (34, "Zoé", 1, 0),
+            (34, "zoé", 1, 1),
+            (None, None, 1, 2),
+            (51, "Zoé", 1, 3),
+            (34, "", 1, 4),
+            (51, "🙂", 1, 5),
+        ],
+        key=repr,
+    )
     by_age = engine.group_counts(path, [UNICODE], count="n")
     assert by_age.schema.field("n").type == pa.int64()
     assert _sorted_rows(by_age) == sorted([(34, 3), (51, 2), (None, 1)], key=repr)
-    assert engine.group_counts(write(empty(), tmp_path / "e.parquet"), [UNICODE], count="n").num_rows == 0
+    assert (
+        engine.group_counts(write(empty(), tmp_path / "e.parquet"), [UNICODE], count="n").num_rows
+        == 0
+    )
 
 
 @requires(caps.FREQUENCY_TABLE, caps.DIRECT_CSV)
 def test_group_counts_read_a_csv_as_text(engine, tmp_path: Path) -> None:
     src = tmp_path / "d.csv"
-    src.write_text(f'age;"{HOSTILE.replace(chr(34), chr(34) * 2)}"\n007;a\n7;a\n007;b\n', encoding="utf-8")
+    src.write_text(
+        f'age;"{HOSTILE.replace(chr(34), chr(34) * 2)}"\n007;a\n7;a\n007;b\n', encoding="utf-8"
+    )
     got = engine.group_counts(src, ["age", HOSTILE], count="n", first_row="first")
     assert _sorted_rows(got) == [("007", "a", 1, 0), ("007", "b", 1, 2), ("7", "a", 1, 1)]
     assert engine.source_columns(src) == ["age", HOSTILE]
@@ -122,8 +166,9 @@ def test_pseudonymize_gives_the_same_tokens_on_every_engine(tmp_path: Path) -> N
     for name in ENGINES:
         eng = make_engine(name)
         tok = Tokenizer(b"k" * 32, "key1", "text", False)
-        stats = eng.pseudonymize(path, tmp_path / f"{name}.parquet", {"id": tok.arrow_udf(),
-                                                                        HOSTILE: tok.arrow_udf()})
+        stats = eng.pseudonymize(
+            path, tmp_path / f"{name}.parquet", {"id": tok.arrow_udf(), HOSTILE: tok.arrow_udf()}
+        )
         assert stats.rows == 6
         table = eng.read_table(tmp_path / f"{name}.parquet")
         assert table.column_names == people().column_names

@@ -29,30 +29,56 @@ DAY = dt.timedelta(days=1)
 ANA = Actor("ana", Role.ANALYST)
 CUS = Actor("cus", Role.CUSTODIAN)
 
-CARE = Purpose("care", "Treating patients at the hospital", "public_task", special_categories=True,
-               art9_condition="health_care", compatible_with={"research", "quality"})
+CARE = Purpose(
+    "care",
+    "Treating patients at the hospital",
+    "public_task",
+    special_categories=True,
+    art9_condition="health_care",
+    compatible_with={"research", "quality"},
+)
 RESEARCH = Purpose("research", "Readmission cohort study", "consent")
 QUALITY = Purpose("quality", "Quality of care indicators", "legitimate_interests")
 MARKETING = Purpose("marketing", "Selling health insurance", "legitimate_interests")
 BILLING = Purpose("billing", "Billing the insurer", "contract")
 
-PATIENTS = GovernedDataset("patients", CARE, ("sid", "name", "age", "zip", "diagnosis"), subject_column="sid",
-                           special_category_columns=frozenset({"diagnosis"}), version=2, kind="pseudonymize",
-                           raw=False)
-ROWS = pa.table({
-    "sid": ["s1", "s2", "s3", "s4"],
-    "name": ["Alice Martin", "Bruno Petit", "Chloé Durand", "David Moreau"],
-    "age": [34, 51, 67, 29],
-    "zip": ["75011", "69003", "13005", "31000"],
-    "diagnosis": ["I10", "E11", "C50", "J45"],
-})
+PATIENTS = GovernedDataset(
+    "patients",
+    CARE,
+    ("sid", "name", "age", "zip", "diagnosis"),
+    subject_column="sid",
+    special_category_columns=frozenset({"diagnosis"}),
+    version=2,
+    kind="pseudonymize",
+    raw=False,
+)
+ROWS = pa.table(
+    {
+        "sid": ["s1", "s2", "s3", "s4"],
+        "name": ["Alice Martin", "Bruno Petit", "Chloé Durand", "David Moreau"],
+        "age": [34, 51, 67, 29],
+        "zip": ["75011", "69003", "13005", "31000"],
+        "diagnosis": ["I10", "E11", "C50", "J45"],
+    }
+)
 
 
-def make_project(purpose: Purpose = RESEARCH, *, columns: tuple[str, ...] = ("sid", "age", "zip"),
-                 approved: bool = True, days: int = 365, **overrides: object) -> Project:
-    values: dict[str, object] = dict(name="cohort", purpose=purpose, datasets={"patients@2": list(columns)},
-                                     members={"ana": "analyst", "cus": "custodian"}, valid_from=T0,
-                                     valid_until=T0 + days * DAY)
+def make_project(
+    purpose: Purpose = RESEARCH,
+    *,
+    columns: tuple[str, ...] = ("sid", "age", "zip"),
+    approved: bool = True,
+    days: int = 365,
+    **overrides: object,
+) -> Project:
+    values: dict[str, object] = dict(
+        name="cohort",
+        purpose=purpose,
+        datasets={"patients@2": list(columns)},
+        members={"ana": "analyst", "cus": "custodian"},
+        valid_from=T0,
+        valid_until=T0 + days * DAY,
+    )
     values.update(overrides)
     project = Project(**values)  # type: ignore[arg-type]
     return project.approve(CUS, T0) if approved else project
@@ -62,8 +88,13 @@ def rules(decision: Decision) -> list[Rule]:
     return [d.rule for d in decision.denials]
 
 
-def read(project: Project, consents: list[Consent], objections: list[Objection], at: dt.datetime,
-         sql: str = "SELECT sid FROM patients ORDER BY sid") -> list[str]:
+def read(
+    project: Project,
+    consents: list[Consent],
+    objections: list[Objection],
+    at: dt.datetime,
+    sql: str = "SELECT sid FROM patients ORDER BY sid",
+) -> list[str]:
     """What an analyst sees through Bulle: decision, minimised columns, subject filter, locked SQL."""
     decision = can_read(ANA, project, PATIENTS, at=at).require()
     rule = subject_filter(project, consents, objections, at=at)
@@ -82,9 +113,14 @@ def test_an_approved_member_reads_the_declared_columns_for_a_compatible_purpose(
 
 def test_the_view_holds_only_declared_columns() -> None:
     consents = [Consent(s, "research", "given", T0, "form") for s in ("s1", "s2", "s3", "s4")]
-    cols = read(make_project(), consents, [], T0 + DAY,
-                sql="SELECT string_agg(column_name, ',' ORDER BY column_index) FROM duckdb_columns() "
-                    "WHERE table_name = 'patients'")
+    cols = read(
+        make_project(),
+        consents,
+        [],
+        T0 + DAY,
+        sql="SELECT string_agg(column_name, ',' ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE table_name = 'patients'",
+    )
     assert cols == ["sid,age,zip"]
 
 
@@ -101,16 +137,20 @@ def test_consent_withdrawn_between_two_reads_excludes_the_subject_from_the_secon
 
 def test_a_withdrawal_takes_effect_at_its_own_instant() -> None:
     project = make_project()
-    consents = [Consent("s1", "research", "given", T0, "form"),
-                Consent("s1", "research", "withdrawn", T0 + DAY, "portal")]
+    consents = [
+        Consent("s1", "research", "given", T0, "form"),
+        Consent("s1", "research", "withdrawn", T0 + DAY, "portal"),
+    ]
     assert read(project, consents, [], T0 + DAY - dt.timedelta(microseconds=1)) == ["s1"]
     assert read(project, consents, [], T0 + DAY) == []
 
 
 def test_consent_given_again_after_a_withdrawal_counts_again() -> None:
-    consents = [Consent("s4", "research", "given", T0, "form"),
-                Consent("s4", "research", "withdrawn", T0 + DAY, "portal"),
-                Consent("s4", "research", "given", T0 + 5 * DAY, "form v2")]
+    consents = [
+        Consent("s4", "research", "given", T0, "form"),
+        Consent("s4", "research", "withdrawn", T0 + DAY, "portal"),
+        Consent("s4", "research", "given", T0 + 5 * DAY, "form v2"),
+    ]
     assert read(make_project(), consents, [], T0 + 2 * DAY) == []
     assert read(make_project(), consents, [], T0 + 6 * DAY) == ["s4"]
 
@@ -137,11 +177,23 @@ def test_an_objection_excludes_the_subject_where_objection_applies() -> None:
 
 
 def test_a_contract_basis_needs_no_consent_and_ignores_objections() -> None:
-    care_billing = GovernedDataset("patients", Purpose("care", "Care", "public_task", special_categories=True,
-                                                       art9_condition="health_care",
-                                                       compatible_with={"billing"}),
-                                   PATIENTS.columns, "sid", PATIENTS.special_category_columns, version=2,
-                                   kind="pseudonymize", raw=False)
+    care_billing = GovernedDataset(
+        "patients",
+        Purpose(
+            "care",
+            "Care",
+            "public_task",
+            special_categories=True,
+            art9_condition="health_care",
+            compatible_with={"billing"},
+        ),
+        PATIENTS.columns,
+        "sid",
+        PATIENTS.special_category_columns,
+        version=2,
+        kind="pseudonymize",
+        raw=False,
+    )
     project = make_project(BILLING)
     assert can_read(ANA, project, care_billing, at=T0 + DAY).allowed
     rule = subject_filter(project, [], [Objection("s1", "billing", T0, "letter")], at=T0 + DAY)
@@ -149,11 +201,21 @@ def test_a_contract_basis_needs_no_consent_and_ignores_objections() -> None:
 
 
 def test_explicit_consent_under_article_9_requires_consent_even_on_a_public_task() -> None:
-    purpose = Purpose("registry", "Cancer registry", "public_task", special_categories=True,
-                      art9_condition="explicit_consent")
+    purpose = Purpose(
+        "registry",
+        "Cancer registry",
+        "public_task",
+        special_categories=True,
+        art9_condition="explicit_consent",
+    )
     project = make_project(purpose, name="registry")
-    consents = [Consent("s1", "registry", "given", T0, "form"), Consent("s2", "registry", "given", T0, "form")]
-    rule = subject_filter(project, consents, [Objection("s2", "registry", T0, "letter")], at=T0 + DAY)
+    consents = [
+        Consent("s1", "registry", "given", T0, "form"),
+        Consent("s2", "registry", "given", T0, "form"),
+    ]
+    rule = subject_filter(
+        project, consents, [Objection("s2", "registry", T0, "letter")], at=T0 + DAY
+    )
     assert rule.mode is FilterMode.ALLOW and rule.subject_ids == {"s1"}
 
 
@@ -164,7 +226,10 @@ def test_given_the_subjects_present_the_shorter_list_is_used_with_the_same_resul
     plain = subject_filter(make_project(), consents, at=T0 + 2 * DAY)
     short = subject_filter(make_project(), consents, at=T0 + 2 * DAY, subjects=present)
     assert plain.mode is FilterMode.ALLOW and len(plain.subject_ids) == 99
-    assert short.mode is FilterMode.DENY and short.subject_ids == {"s7", *(f"s{i}" for i in range(100, 120))}
+    assert short.mode is FilterMode.DENY and short.subject_ids == {
+        "s7",
+        *(f"s{i}" for i in range(100, 120)),
+    }
     assert plain.visible(present) == short.visible(present)
     assert short.to_dict()["count"] == 21 and "s7" not in str(short.to_dict())
 
@@ -178,15 +243,20 @@ def test_a_purpose_not_declared_compatible_is_refused() -> None:
 
 
 def test_compatibility_declared_by_the_reusing_purpose_does_not_count() -> None:
-    sneaky = Purpose("marketing", "Selling insurance", "legitimate_interests", compatible_with={"care"})
+    sneaky = Purpose(
+        "marketing", "Selling insurance", "legitimate_interests", compatible_with={"care"}
+    )
     assert rules(can_read(ANA, make_project(sneaky), PATIENTS, at=T0 + DAY)) == [Rule.PURPOSE]
 
 
-@pytest.mark.parametrize(("at", "rule"), [
-    (T0 + 30 * DAY, Rule.EXPIRED),
-    (T0 + 400 * DAY, Rule.EXPIRED),
-    (T0 - DAY, Rule.NOT_YET_VALID),
-])
+@pytest.mark.parametrize(
+    ("at", "rule"),
+    [
+        (T0 + 30 * DAY, Rule.EXPIRED),
+        (T0 + 400 * DAY, Rule.EXPIRED),
+        (T0 - DAY, Rule.NOT_YET_VALID),
+    ],
+)
 def test_a_project_outside_its_validity_is_refused(at: dt.datetime, rule: Rule) -> None:
     project = make_project(days=30)
     decision = can_read(ANA, project, PATIENTS, at=at)
@@ -216,12 +286,16 @@ def test_a_non_member_is_refused() -> None:
 
 def test_a_member_acting_under_another_role_is_refused() -> None:
     decision = can_read(Actor("ana", Role.CUSTODIAN), make_project(), PATIENTS, at=T0 + DAY)
-    assert rules(decision) == [Rule.MEMBERSHIP] and "as analyst, not as custodian" in decision.reason
+    assert (
+        rules(decision) == [Rule.MEMBERSHIP] and "as analyst, not as custodian" in decision.reason
+    )
     assert can_read(CUS, make_project(), PATIENTS, at=T0 + DAY).allowed
 
 
 def test_a_custodian_outside_the_project_reads_nothing_through_it() -> None:
-    assert rules(can_read(Actor("boss", Role.CUSTODIAN), make_project(), PATIENTS, at=T0 + DAY)) == [Rule.MEMBERSHIP]
+    assert rules(
+        can_read(Actor("boss", Role.CUSTODIAN), make_project(), PATIENTS, at=T0 + DAY)
+    ) == [Rule.MEMBERSHIP]
 
 
 def test_an_undeclared_column_is_refused() -> None:
@@ -243,26 +317,51 @@ def test_a_dataset_outside_the_project_is_refused() -> None:
 def test_special_categories_need_an_article_9_condition_on_the_reading_purpose() -> None:
     decision = can_read(ANA, make_project(columns=("sid", "diagnosis")), PATIENTS, at=T0 + DAY)
     assert rules(decision) == [Rule.SPECIAL_CATEGORY]
-    study = Purpose("research", "Cohort study", "consent", special_categories=True,
-                    art9_condition="research_statistics")
-    assert can_read(ANA, make_project(study, columns=("sid", "diagnosis")), PATIENTS, at=T0 + DAY).allowed
+    study = Purpose(
+        "research",
+        "Cohort study",
+        "consent",
+        special_categories=True,
+        art9_condition="research_statistics",
+    )
+    assert can_read(
+        ANA, make_project(study, columns=("sid", "diagnosis")), PATIENTS, at=T0 + DAY
+    ).allowed
 
 
 def test_personal_data_without_a_subject_column_cannot_serve_a_consent_purpose() -> None:
-    no_ids = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None, version=2,
-                             kind="pseudonymize", raw=False)
+    no_ids = GovernedDataset(
+        "patients",
+        CARE,
+        ("age", "zip"),
+        subject_column=None,
+        version=2,
+        kind="pseudonymize",
+        raw=False,
+    )
     decision = can_read(ANA, make_project(columns=("age",)), no_ids, at=T0 + DAY)
     assert rules(decision) == [Rule.SUBJECT_COLUMN]
-    released = GovernedDataset("patients", CARE, ("age", "zip"), subject_column=None, personal=False,
-                               version=2, kind="pseudonymize", raw=False)
+    released = GovernedDataset(
+        "patients",
+        CARE,
+        ("age", "zip"),
+        subject_column=None,
+        personal=False,
+        version=2,
+        kind="pseudonymize",
+        raw=False,
+    )
     assert can_read(ANA, make_project(columns=("age",)), released, at=T0 + DAY).allowed
 
 
-@pytest.mark.parametrize(("role", "words"), [
-    (Role.DPO, "reads the audit log"),
-    (Role.SUBJECT, "own access report"),
-    (Role.SYSTEM, "lineage"),
-])
+@pytest.mark.parametrize(
+    ("role", "words"),
+    [
+        (Role.DPO, "reads the audit log"),
+        (Role.SUBJECT, "own access report"),
+        (Role.SYSTEM, "lineage"),
+    ],
+)
 def test_roles_that_do_not_read_data_are_refused(role: Role, words: str) -> None:
     project = make_project(members={"ana": "analyst", "dora": "custodian"})
     decision = can_read(Actor("dora", role), project, PATIENTS, at=T0 + DAY)

@@ -23,8 +23,23 @@ VIEW = {"t": pa.table({"x": [1, 2, 3]})}
 RUNAWAY = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range = -1"
 
 
-@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan, 1e308, 0, -1, MAX_TIMEOUT_S + 0.001, "inf",
-                                 "1e308", "abc", None, True])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        math.inf,
+        -math.inf,
+        math.nan,
+        1e308,
+        0,
+        -1,
+        MAX_TIMEOUT_S + 0.001,
+        "inf",
+        "1e308",
+        "abc",
+        None,
+        True,
+    ],
+)
 def test_timeouts_outside_the_range_are_refused_with_the_ceiling_named(bad) -> None:
     with pytest.raises(InputError, match=f"at most {MAX_TIMEOUT_S:g}") as err:
         Limits(timeout_s=bad)  # type: ignore[arg-type]
@@ -63,9 +78,15 @@ def test_a_result_past_the_byte_budget_stops_and_hands_over_no_more_than_the_bud
         # the session stays usable, and a result within the budget comes back whole
         assert session.query("SELECT count(*) AS n FROM range(1000)").to_pylist() == [{"n": 1000}]
     with pytest.raises(ResourceLimit, match="2 MiB result budget"):
-        run_analyst_sql("SELECT repeat('x', 1000) AS s FROM range(1000000)", VIEW, max_result_bytes=budget)
-    assert run_analyst_sql("SELECT repeat('x', 100) AS s FROM range(1000)", VIEW,
-                           max_result_bytes=budget).num_rows == 1000
+        run_analyst_sql(
+            "SELECT repeat('x', 1000) AS s FROM range(1000000)", VIEW, max_result_bytes=budget
+        )
+    assert (
+        run_analyst_sql(
+            "SELECT repeat('x', 100) AS s FROM range(1000)", VIEW, max_result_bytes=budget
+        ).num_rows
+        == 1000
+    )
 
 
 def test_the_budget_must_be_a_positive_number_of_bytes() -> None:

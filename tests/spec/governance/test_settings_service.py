@@ -9,10 +9,18 @@ from bulle.errors import AccessDenied, NotFoundError, ValidationError
 from bulle.services.settings import list_settings, set_setting
 from bulle.workspace import Workspace
 
-BAD = [("query.timeout_max_s", "inf"), ("query.timeout_max_s", "ten"), ("query.timeout_max_s", "-1"),
-       ("query.result_max_rows", "0"), ("query.result_max_rows", "1.5"), ("query.memory_limit", "lots"),
-       ("anonymize.risk_threshold", "0"), ("text.score_threshold", "2"), ("profile.value_share", "nan"),
-       ("query.timeout_default_s", "4000")]
+BAD = [
+    ("query.timeout_max_s", "inf"),
+    ("query.timeout_max_s", "ten"),
+    ("query.timeout_max_s", "-1"),
+    ("query.result_max_rows", "0"),
+    ("query.result_max_rows", "1.5"),
+    ("query.memory_limit", "lots"),
+    ("anonymize.risk_threshold", "0"),
+    ("text.score_threshold", "2"),
+    ("profile.value_share", "nan"),
+    ("query.timeout_default_s", "4000"),
+]
 
 
 @pytest.fixture
@@ -35,7 +43,10 @@ def test_a_value_outside_its_declaration_is_refused_and_nothing_is_written(root,
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.DPO, Role.SUBJECT, Role.SYSTEM])
 def test_only_the_custodian_changes_a_setting(root, role):
     before = (root / "bulle.toml").read_bytes()
-    with Workspace.open(root, Actor("bob", role)) as ws, pytest.raises(AccessDenied, match="only a custodian"):
+    with (
+        Workspace.open(root, Actor("bob", role)) as ws,
+        pytest.raises(AccessDenied, match="only a custodian"),
+    ):
         set_setting(ws, "query.timeout_max_s", "90000")
     assert (root / "bulle.toml").read_bytes() == before
 
@@ -77,8 +88,12 @@ def test_the_python_api_lists_and_sets_settings_like_the_command_line(root):
     ws = open_workspace(root, user="alice", role="custodian")
     try:
         assert ws.set_setting("query.result_max_rows", "500") == {
-            "name": "query.result_max_rows", "old": 1_000_000, "new": 500, "effective": True,
-            "source": "bulle.toml"}
+            "name": "query.result_max_rows",
+            "old": 1_000_000,
+            "new": 500,
+            "effective": True,
+            "source": "bulle.toml",
+        }
         row = {r["name"]: r for r in ws.settings()}["query.result_max_rows"]
         assert (row["value"], row["source"], row["default"]) == (500, "bulle.toml", 1_000_000)
     finally:

@@ -27,24 +27,29 @@ def test_no_direct_read_export_or_profile(world, tmp_path):
 
 
 def test_sql_sees_only_the_project_view(world):
-    t = gov.query_for_project(world["analyst"], "diabete", "SELECT count(*) AS n, max(age) AS m FROM patients")
+    t = gov.query_for_project(
+        world["analyst"], "diabete", "SELECT count(*) AS n, max(age) AS m FROM patients"
+    )
     assert t.to_pylist() == [{"n": 4, "m": 34}]
     with pytest.raises(BulleError):
         gov.query_for_project(world["analyst"], "diabete", "SELECT nom FROM patients")
 
 
-@pytest.mark.parametrize("attack", [
-    "SELECT * FROM read_parquet('{raw}')",
-    "SELECT * FROM '{raw}'",
-    "SELECT * FROM read_csv_auto('/etc/passwd')",
-    "COPY patients TO '{raw}' (FORMAT parquet)",
-    "ATTACH '{catalog}' AS c",
-    "SET enable_external_access=true",
-    "INSTALL httpfs",
-    "WITH x AS (SELECT * FROM read_parquet('{raw}')) SELECT * FROM x",
-    "SELECT * FROM query('SELECT * FROM read_parquet(''{raw}'')')",
-    "CREATE VIEW v AS SELECT * FROM read_parquet('{raw}')",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "SELECT * FROM read_parquet('{raw}')",
+        "SELECT * FROM '{raw}'",
+        "SELECT * FROM read_csv_auto('/etc/passwd')",
+        "COPY patients TO '{raw}' (FORMAT parquet)",
+        "ATTACH '{catalog}' AS c",
+        "SET enable_external_access=true",
+        "INSTALL httpfs",
+        "WITH x AS (SELECT * FROM read_parquet('{raw}')) SELECT * FROM x",
+        "SELECT * FROM query('SELECT * FROM read_parquet(''{raw}'')')",
+        "CREATE VIEW v AS SELECT * FROM read_parquet('{raw}')",
+    ],
+)
 def test_sql_escape_routes_refused_and_raw_file_untouched(world, attack):
     c = world["custodian"]
     v = c.catalog.resolve("patients")

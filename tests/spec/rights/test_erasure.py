@@ -49,7 +49,9 @@ def test_erasure_across_versions_recomputes_derived(world):
     with pytest.raises(NotFoundError):
         sr.erase_subject(c, "P3")
     assert c.audit_log.verify().ok
-    assert "P3" not in (c.root / "audit" / "log.jsonl").read_text()  # events name people by hash only
+    assert (
+        "P3" not in (c.root / "audit" / "log.jsonl").read_text()
+    )  # events name people by hash only
 
 
 def test_derived_version_without_recomputer_is_withheld(world):
@@ -60,9 +62,18 @@ def test_derived_version_without_recomputer_is_withheld(world):
     c = world["custodian"]
     parent = c.catalog.resolve("patients")
     tmp = c.temp_path()
-    stats = c.engine.write_sql(f"SELECT id_patient, age FROM read_parquet('{c.path_of(parent)}')", tmp)
-    extract = c.commit_version(tmp, dataset="extract", kind=VersionKind.DERIVED, parents=[parent.ref],
-                               operation={"name": "manual-extract"}, row_count=stats.rows, schema=stats.schema)
+    stats = c.engine.write_sql(
+        f"SELECT id_patient, age FROM read_parquet('{c.path_of(parent)}')", tmp
+    )
+    extract = c.commit_version(
+        tmp,
+        dataset="extract",
+        kind=VersionKind.DERIVED,
+        parents=[parent.ref],
+        operation={"name": "manual-extract"},
+        row_count=stats.rows,
+        schema=stats.schema,
+    )
     out = sr.erase_subject(c, "P1")
     assert out["withheld"] == [extract.ref]
     v = c.catalog.resolve(extract.ref)
@@ -95,9 +106,14 @@ def test_erasure_across_three_versions_and_an_anonymized_release(world):
     ages = [str(30 + i) for i in range(1, 7)]
     spec = AnonymizationSpec(
         quasi_identifiers=("age",),
-        hierarchies={"age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age"),
-                     "diagnostic": Hierarchy.from_rows(flat_rows(["E11", "I10"]), "diagnostic")},
-        models=(ModelSpec("k-anonymity", None, {"k": 2}),), suppression_limit=0.5, metric="loss")
+        hierarchies={
+            "age": Hierarchy.from_rows(interval_rows(ages, 5, [2]), "age"),
+            "diagnostic": Hierarchy.from_rows(flat_rows(["E11", "I10"]), "diagnostic"),
+        },
+        models=(ModelSpec("k-anonymity", None, {"k": 2}),),
+        suppression_limit=0.5,
+        metric="loss",
+    )
     release = anonymize_dataset(c, "patients@3", spec, keep=["diagnostic"])
     assert release["ref"] == "patients@4" and release["dropped"] == ["id_patient", "nom"]
     rel = c.catalog.resolve("patients@4")

@@ -22,22 +22,34 @@ from bulle.workspace import Workspace
 
 NOW = dt.datetime.now(dt.UTC)
 ROWS = "id_patient,nom,diagnostic,age\n" + "".join(
-    f"P{i},Nom{i},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7))
+    f"P{i},Nom{i},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7)
+)
 RAW_IDS = {f"P{i}" for i in range(1, 7)}
 
 
 def store_project(ws: Workspace, name: str, use: dict, *, allow_raw: bool = False) -> None:
     """Write an approved project into the catalog as its stored JSON document."""
-    doc = {"name": name, "description": "", "purpose": "research",
-           "datasets": [{"columns": ["id_patient", "diagnostic", "age"], "version": None, "kind": None, **use}],
-           "members": [{"name": "bob", "role": "analyst"}],
-           "valid_from": (NOW - dt.timedelta(days=10)).isoformat(),
-           "valid_until": (NOW + dt.timedelta(days=30)).isoformat(),
-           "approval": {"by": {"name": "alice", "role": "custodian"},
-                        "at": (NOW - dt.timedelta(days=5)).isoformat(), "allow_raw": allow_raw}}
+    doc = {
+        "name": name,
+        "description": "",
+        "purpose": "research",
+        "datasets": [
+            {"columns": ["id_patient", "diagnostic", "age"], "version": None, "kind": None, **use}
+        ],
+        "members": [{"name": "bob", "role": "analyst"}],
+        "valid_from": (NOW - dt.timedelta(days=10)).isoformat(),
+        "valid_until": (NOW + dt.timedelta(days=30)).isoformat(),
+        "approval": {
+            "by": {"name": "alice", "role": "custodian"},
+            "at": (NOW - dt.timedelta(days=5)).isoformat(),
+            "allow_raw": allow_raw,
+        },
+    }
     with ws.catalog.transaction():
-        ws.catalog.con.execute("INSERT INTO projects(name, doc_json, updated_at) VALUES(?, ?, ?)",
-                               (name, json.dumps(doc, sort_keys=True), NOW.isoformat()))
+        ws.catalog.con.execute(
+            "INSERT INTO projects(name, doc_json, updated_at) VALUES(?, ?, ?)",
+            (name, json.dumps(doc, sort_keys=True), NOW.isoformat()),
+        )
 
 
 @pytest.fixture
@@ -51,10 +63,23 @@ def bound(tmp_path):
     set_roles(alice, "patients@1", confirm_all=True)
     pseudonymize(alice, "patients@1")
     import_table(alice, src, "patients")
-    gov.declare_purpose(alice, "care", "Soins", "public_task", special_categories=True,
-                        art9_condition="health_care", compatible_with=["research"])
-    gov.declare_purpose(alice, "research", "Recherche", "public_task", special_categories=True,
-                        art9_condition="research_statistics")
+    gov.declare_purpose(
+        alice,
+        "care",
+        "Soins",
+        "public_task",
+        special_categories=True,
+        art9_condition="health_care",
+        compatible_with=["research"],
+    )
+    gov.declare_purpose(
+        alice,
+        "research",
+        "Recherche",
+        "public_task",
+        special_categories=True,
+        art9_condition="research_statistics",
+    )
     gov.set_dataset_purpose(alice, "patients", "care")
     store_project(alice, "etude", {"dataset": "patients", "kind": "pseudonymize"})
     bob = Workspace.open(root, Actor("bob", Role.ANALYST))
@@ -80,11 +105,16 @@ def test_the_raw_import_is_refused_while_the_pseudonymized_version_is_served(bou
     assert {p.where.field for p in info.value.problems} == {"version", "raw"}
     refusal = reads_in_log(bound["alice"])[-1]
     assert refusal["target"] == "patients@1" and refusal["details"]["allowed"] is False
-    assert refusal["details"]["project"] == "etude" and set(refusal["details"]["denials"]) == {"version", "raw"}
+    assert refusal["details"]["project"] == "etude" and set(refusal["details"]["denials"]) == {
+        "version",
+        "raw",
+    }
 
 
 def test_reading_the_dataset_by_name_serves_the_bound_version_not_the_newest(bound):
-    served = gov.read_for_project(bound["bob"], "etude", "patients")  # patients@3 is a newer raw import
+    served = gov.read_for_project(
+        bound["bob"], "etude", "patients"
+    )  # patients@3 is a newer raw import
     assert not ids(served) & RAW_IDS
     assert reads_in_log(bound["alice"])[-1]["target"] == "patients@2"
     with pytest.raises(AccessDenied, match="patients@3"):
@@ -94,7 +124,9 @@ def test_reading_the_dataset_by_name_serves_the_bound_version_not_the_newest(bou
 def test_query_reads_exactly_the_versions_read_serves(bound):
     served = gov.read_for_project(bound["bob"], "etude", "patients@2")
     queried = gov.query_for_project(bound["bob"], "etude", "SELECT id_patient, age FROM patients")
-    assert sorted(queried.to_pylist(), key=str) == sorted(served.select(["id_patient", "age"]).to_pylist(), key=str)
+    assert sorted(queried.to_pylist(), key=str) == sorted(
+        served.select(["id_patient", "age"]).to_pylist(), key=str
+    )
     assert not ids(queried) & RAW_IDS
     assert reads_in_log(bound["alice"])[-1]["details"]["versions"] == ["patients@2"]
 
@@ -104,7 +136,9 @@ def test_a_pinned_version_is_served_and_no_other(bound):
     gov.read_for_project(bound["bob"], "pinned", "patients")
     assert reads_in_log(bound["alice"])[-1]["target"] == "patients@2"
     for other in ("patients@1", "patients@3"):
-        with pytest.raises(AccessDenied, match=f"{other} is outside project 'pinned', which is bound to patients@2"):
+        with pytest.raises(
+            AccessDenied, match=f"{other} is outside project 'pinned', which is bound to patients@2"
+        ):
             gov.read_for_project(bound["bob"], "pinned", other)
 
 

@@ -18,7 +18,8 @@ from bulle.workspace import Workspace
 
 NOW = dt.datetime.now(dt.UTC)
 ROWS = "id_patient,nom,diagnostic,age\n" + "".join(
-    f"P{i},Nom{i},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7))
+    f"P{i},Nom{i},{'E11' if i % 2 else 'I10'},{30 + i}\n" for i in range(1, 7)
+)
 RAW_IDS = {f"P{i}" for i in range(1, 7)}
 COLUMNS = ["id_patient", "diagnostic", "age"]
 
@@ -32,10 +33,23 @@ def ws(tmp_path):
     import_table(alice, src, "patients")
     set_roles(alice, "patients@1", confirm_all=True)
     pseudonymize(alice, "patients@1")
-    gov.declare_purpose(alice, "care", "Soins", "public_task", special_categories=True,
-                        art9_condition="health_care", compatible_with=["research"])
-    gov.declare_purpose(alice, "research", "Recherche", "public_task", special_categories=True,
-                        art9_condition="research_statistics")
+    gov.declare_purpose(
+        alice,
+        "care",
+        "Soins",
+        "public_task",
+        special_categories=True,
+        art9_condition="health_care",
+        compatible_with=["research"],
+    )
+    gov.declare_purpose(
+        alice,
+        "research",
+        "Recherche",
+        "public_task",
+        special_categories=True,
+        art9_condition="research_statistics",
+    )
     gov.set_dataset_purpose(alice, "patients", "care")
     bob = Workspace.open(root, Actor("bob", Role.ANALYST))
     yield {"root": root, "alice": alice, "bob": bob}
@@ -44,8 +58,16 @@ def ws(tmp_path):
 
 
 def create(ws, name: str, datasets: dict, kind=None):
-    return gov.create_project(ws["alice"], name, "research", datasets, [("bob", "analyst")],
-                              NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30), kind=kind)
+    return gov.create_project(
+        ws["alice"],
+        name,
+        "research",
+        datasets,
+        [("bob", "analyst")],
+        NOW - dt.timedelta(days=1),
+        NOW + dt.timedelta(days=30),
+        kind=kind,
+    )
 
 
 def served(ws, project: str, ref: str = "patients") -> str:
@@ -57,14 +79,23 @@ def last_event(ws, kind: str) -> dict:
 
 
 def test_every_dataset_is_bound_to_a_version_or_a_kind(ws):
-    with pytest.raises(ValidationError, match=r"bind 'patients' to a version \(patients@N\) or to a kind"):
+    with pytest.raises(
+        ValidationError, match=r"bind 'patients' to a version \(patients@N\) or to a kind"
+    ):
         create(ws, "loose", {"patients": COLUMNS})
-    with pytest.raises(ValidationError, match="'synthetic' is not one of: import, pseudonymize, anonymize"):
+    with pytest.raises(
+        ValidationError, match="'synthetic' is not one of: import, pseudonymize, anonymize"
+    ):
         create(ws, "typo", {"patients": COLUMNS}, kind="synthetic")
     with pytest.raises(ValidationError, match="not both"):
         create(ws, "both", {"patients@2": COLUMNS}, kind={"patients": "pseudonymize"})
     with pytest.raises(InputError, match="does not read: stays"):
-        create(ws, "stray", {"patients": COLUMNS}, kind={"patients": "pseudonymize", "stays": "anonymize"})
+        create(
+            ws,
+            "stray",
+            {"patients": COLUMNS},
+            kind={"patients": "pseudonymize", "stays": "anonymize"},
+        )
     with pytest.raises(Exception, match="has no version 9"):
         create(ws, "absent", {"patients@9": COLUMNS})
 
@@ -79,7 +110,10 @@ def test_raw_data_needs_allow_raw_in_the_approval_and_its_event(ws):
     assert approved.approval is not None and approved.approval.allow_raw
     event = last_event(ws, "project.approve")
     assert event["details"]["allow_raw"] is True and event["details"]["datasets"] == ["patients@1"]
-    assert set(gov.read_for_project(ws["bob"], "brut", "patients@1").column("id_patient").to_pylist()) == RAW_IDS
+    assert (
+        set(gov.read_for_project(ws["bob"], "brut", "patients@1").column("id_patient").to_pylist())
+        == RAW_IDS
+    )
     create(ws, "imports", {"patients": COLUMNS}, kind="import")
     with pytest.raises(InputError, match="--allow-raw"):
         gov.approve_project(ws["alice"], "imports")
@@ -96,10 +130,15 @@ def test_key_rotation_moves_a_kind_binding_to_the_new_version_but_not_a_pinned_o
     assert served(ws, "latest") == served(ws, "pinned") == "patients@2"
     rotate_key(ws["alice"])  # patients@3: pseudonymized again under the new key
     assert served(ws, "latest") == "patients@3" and served(ws, "pinned") == "patients@2"
-    with pytest.raises(AccessDenied, match=r"patients@2 \(pseudonymize\) is outside project 'latest', which is bound "
-                       r"to the latest pseudonymize version of patients \(patients@3\)"):
+    with pytest.raises(
+        AccessDenied,
+        match=r"patients@2 \(pseudonymize\) is outside project 'latest', which is bound "
+        r"to the latest pseudonymize version of patients \(patients@3\)",
+    ):
         gov.read_for_project(ws["bob"], "latest", "patients@2")
-    new = set(gov.read_for_project(ws["bob"], "latest", "patients").column("id_patient").to_pylist())
+    new = set(
+        gov.read_for_project(ws["bob"], "latest", "patients").column("id_patient").to_pylist()
+    )
     queried = gov.query_for_project(ws["bob"], "latest", "SELECT id_patient FROM patients")
     assert set(queried.column("id_patient").to_pylist()) == new and not new & RAW_IDS
     assert last_event(ws, "dataset.read")["details"]["versions"] == ["patients@3"]
@@ -110,15 +149,22 @@ def test_after_an_erasure_the_recomputed_version_is_served_and_a_withheld_one_is
     gov.approve_project(ws["alice"], "latest")
     before = gov.read_for_project(ws["bob"], "latest", "patients").num_rows
     erased = sr.erase_subject(ws["alice"], "P3")
-    assert [r["ref"] for r in erased["recomputed"]] == ["patients@2"]  # rewritten in place: same number
+    assert [r["ref"] for r in erased["recomputed"]] == [
+        "patients@2"
+    ]  # rewritten in place: same number
     assert served(ws, "latest") == "patients@2"
     assert gov.read_for_project(ws["bob"], "latest", "patients").num_rows == before - 1
     set_roles(ws["alice"], "patients@1", confirm_all=True)
-    pseudonymize(ws["alice"], "patients@1")  # patients@3, then withheld as if it could not be recomputed
+    pseudonymize(
+        ws["alice"], "patients@1"
+    )  # patients@3, then withheld as if it could not be recomputed
     sr._withhold(ws["alice"], ws["alice"].catalog.resolve("patients@3"), erased["receipt_id"])
     with pytest.raises(WithheldError, match="patients@3 is withheld"):
         gov.read_for_project(ws["bob"], "latest", "patients")
-    with pytest.raises(AccessDenied, match=r"patients@2 \(pseudonymize\) is outside project 'latest'.*\(patients@3\)"):
+    with pytest.raises(
+        AccessDenied,
+        match=r"patients@2 \(pseudonymize\) is outside project 'latest'.*\(patients@3\)",
+    ):
         gov.read_for_project(ws["bob"], "latest", "patients@2")
     with pytest.raises(WithheldError):
         gov.query_for_project(ws["bob"], "latest", "SELECT count(*) FROM patients")
@@ -130,15 +176,28 @@ def test_text_de_identification_alone_does_not_make_raw_data_pseudonymous(ws, tm
     raw = alice.catalog.resolve("patients@1")
     tmp = tmp_path / "text.parquet"
     shutil.copyfile(alice.path_of(raw), tmp)
-    text = alice.commit_version(tmp, dataset="patients", kind=VersionKind.TEXT, parents=[raw.ref],
-                                operation={"name": "text", "columns": ["nom"]}, row_count=raw.row_count,
-                                schema=raw.schema, roles=alice.catalog.roles("patients", 1))
+    text = alice.commit_version(
+        tmp,
+        dataset="patients",
+        kind=VersionKind.TEXT,
+        parents=[raw.ref],
+        operation={"name": "text", "columns": ["nom"]},
+        row_count=raw.row_count,
+        schema=raw.schema,
+        roles=alice.catalog.roles("patients", 1),
+    )
     assert gov.is_raw(alice, text) and not gov.is_raw(alice, alice.catalog.resolve("patients@2"))
     pseudo = alice.catalog.resolve("patients@2")
     tmp.write_bytes(alice.path_of(pseudo).read_bytes())
-    joined = alice.commit_version(tmp, dataset="patients", kind=VersionKind.DERIVED,
-                                  parents=[pseudo.ref, raw.ref], operation={"name": "join"},
-                                  row_count=pseudo.row_count, schema=pseudo.schema)
+    joined = alice.commit_version(
+        tmp,
+        dataset="patients",
+        kind=VersionKind.DERIVED,
+        parents=[pseudo.ref, raw.ref],
+        operation={"name": "join"},
+        row_count=pseudo.row_count,
+        schema=pseudo.schema,
+    )
     assert gov.is_raw(alice, joined)  # one raw parent is enough
     create(ws, "notes", {"patients": COLUMNS}, kind="text")
     with pytest.raises(InputError, match="patients@3 is raw"):

@@ -26,7 +26,10 @@ def test_analyst_sees_declared_columns_and_consenting_people_only(world):
 def test_consent_withdrawn_between_two_reads(world):
     first = gov.read_for_project(world["analyst"], "diabete", "patients")
     between = dt.datetime.now(dt.UTC)
-    gov.record_choices(world["custodian"], [Consent("P2", "research", "withdrawn", dt.datetime.now(dt.UTC), "mail")])
+    gov.record_choices(
+        world["custodian"],
+        [Consent("P2", "research", "withdrawn", dt.datetime.now(dt.UTC), "mail")],
+    )
     second = gov.read_for_project(world["analyst"], "diabete", "patients")
     assert "P2" in ids(first) and "P2" not in ids(second)
     # a read dated before the withdrawal still sees P2: the fold is "at read time"
@@ -35,7 +38,9 @@ def test_consent_withdrawn_between_two_reads(world):
 
 
 def test_consent_given_later_takes_effect_on_next_read(world):
-    gov.record_choices(world["custodian"], [Consent("P6", "research", "given", dt.datetime.now(dt.UTC), "form")])
+    gov.record_choices(
+        world["custodian"], [Consent("P6", "research", "given", dt.datetime.now(dt.UTC), "form")]
+    )
     assert "P6" in ids(gov.read_for_project(world["analyst"], "diabete", "patients"))
 
 
@@ -47,8 +52,15 @@ def test_undeclared_column_refused_with_reason(world):
 def test_incompatible_purpose_refused(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "pub", "marketing", {"patients@1": ["age"]}, [("bob", "analyst")],
-                       now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    gov.create_project(
+        c,
+        "pub",
+        "marketing",
+        {"patients@1": ["age"]},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=1),
+    )
     gov.approve_project(c, "pub", allow_raw=True)
     with pytest.raises(AccessDenied, match="does not declare 'marketing' compatible"):
         gov.read_for_project(world["analyst"], "pub", "patients")
@@ -57,14 +69,23 @@ def test_incompatible_purpose_refused(world):
 def test_expired_and_unapproved_projects_refused(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "court", "research", {"patients@1": ["age"]}, [("bob", "analyst")],
-                       now - dt.timedelta(days=1), now + dt.timedelta(seconds=30))
+    gov.create_project(
+        c,
+        "court",
+        "research",
+        {"patients@1": ["age"]},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(seconds=30),
+    )
     with pytest.raises(AccessDenied, match="has not been approved"):
         gov.read_for_project(world["analyst"], "court", "patients")
     gov.approve_project(c, "court", allow_raw=True)
     assert gov.read_for_project(world["analyst"], "court", "patients").num_rows == 4
     with pytest.raises(AccessDenied, match="expired"):
-        gov.read_for_project(world["analyst"], "court", "patients", at=now + dt.timedelta(minutes=1))
+        gov.read_for_project(
+            world["analyst"], "court", "patients", at=now + dt.timedelta(minutes=1)
+        )
 
 
 def test_non_member_and_dpo_refused(world):
@@ -93,10 +114,19 @@ def test_refusals_and_reads_are_audited_without_row_values(world):
 def test_objection_under_public_task(world):
     c = world["custodian"]
     now = dt.datetime.now(dt.UTC)
-    gov.create_project(c, "suivi", "care", {"patients@1": ["id_patient", "age"]}, [("bob", "analyst")],
-                       now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    gov.create_project(
+        c,
+        "suivi",
+        "care",
+        {"patients@1": ["id_patient", "age"]},
+        [("bob", "analyst")],
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=1),
+    )
     gov.approve_project(c, "suivi", allow_raw=True)
-    assert len(ids(gov.read_for_project(world["analyst"], "suivi", "patients"))) == 6  # no consent needed
+    assert (
+        len(ids(gov.read_for_project(world["analyst"], "suivi", "patients"))) == 6
+    )  # no consent needed
     gov.record_choices(c, [Objection("P5", "care", dt.datetime.now(dt.UTC), "letter")])
     assert "P5" not in ids(gov.read_for_project(world["analyst"], "suivi", "patients"))
 
@@ -108,9 +138,16 @@ def test_pseudonymized_version_filtered_on_tokens(world):
     c = world["custodian"]
     set_roles(c, "patients", confirm_all=True)
     out = pseudonymize(c, "patients")
-    gov.create_project(c, "diabete-p", "research", {"patients": ["id_patient", "diagnostic", "age"]},
-                       [("bob", "analyst")], NOW - dt.timedelta(days=10), NOW + dt.timedelta(days=30),
-                       kind="pseudonymize")
+    gov.create_project(
+        c,
+        "diabete-p",
+        "research",
+        {"patients": ["id_patient", "diagnostic", "age"]},
+        [("bob", "analyst")],
+        NOW - dt.timedelta(days=10),
+        NOW + dt.timedelta(days=30),
+        kind="pseudonymize",
+    )
     gov.approve_project(c, "diabete-p")
     t = gov.read_for_project(world["analyst"], "diabete-p", out["ref"])
     assert t.num_rows == 4

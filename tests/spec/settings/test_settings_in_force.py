@@ -21,7 +21,10 @@ CUSTODIAN = Actor("alice", Role.CUSTODIAN)
 def root(tmp_path):
     data = tmp_path / "people.csv"
     # classes of 3 and 8 records on "age"; "contact" holds 7 e-mail addresses in 10 values
-    rows = [f"{i},{'30' if i < 3 else '40'},{f'p{i}@example.org' if i < 7 else f'code-{i}'}" for i in range(11)]
+    rows = [
+        f"{i},{'30' if i < 3 else '40'},{f'p{i}@example.org' if i < 7 else f'code-{i}'}"
+        for i in range(11)
+    ]
     data.write_text("id,age,contact\n" + "\n".join(rows[:10]) + "\n")
     with Workspace.init(tmp_path / "ws", CUSTODIAN) as ws:
         import_table(ws, data, "people")
@@ -72,16 +75,32 @@ def test_the_sample_size_of_the_workspace_bounds_what_the_classifier_reads(root,
     assert "(7/10 sampled values)" in _reason(root, "contact")
     monkeypatch.setenv("BULLE_SETTING_PROFILE_SAMPLE_ROWS", "1")
     reason = _reason(root, "contact")
-    assert "/10 sampled" not in reason and ("(1/1 sampled values)" in reason or "e-mail" not in reason)
+    assert "/10 sampled" not in reason and (
+        "(1/1 sampled values)" in reason or "e-mail" not in reason
+    )
     with Workspace.open(root, CUSTODIAN) as ws:
-        raw = ws.engine.profile(ws.path_of(ws.catalog.resolve("people")),
-                                sample_rows=ws.settings["profile.sample_rows"])
+        raw = ws.engine.profile(
+            ws.path_of(ws.catalog.resolve("people")), sample_rows=ws.settings["profile.sample_rows"]
+        )
         assert {len(c["sample"]) for c in raw} == {1}
 
 
-def test_the_value_kind_sample_of_the_workspace_bounds_the_recognizers_reading(tmp_path, monkeypatch):
+def test_the_value_kind_sample_of_the_workspace_bounds_the_recognizers_reading(
+    tmp_path, monkeypatch
+):
     data = tmp_path / "towns.csv"
-    towns = ["Lyon", "Paris", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux", "Nice", "Rennes", "Brest"]
+    towns = [
+        "Lyon",
+        "Paris",
+        "Marseille",
+        "Toulouse",
+        "Nantes",
+        "Lille",
+        "Bordeaux",
+        "Nice",
+        "Rennes",
+        "Brest",
+    ]
     data.write_text("c1\n" + "\n".join(towns) + "\n")
     with Workspace.init(tmp_path / "ws", CUSTODIAN) as ws:
         import_table(ws, data, "towns")

@@ -24,14 +24,20 @@ ROWS = ["x", "x", "y", "z"]
 def table(values: list[str]) -> pa.Table:
     counts = Counter(values)
     keys = sorted(counts)
-    return pa.table({"a": pa.array(keys, pa.string()),
-                     COUNT: pa.array([counts[k] for k in keys], pa.int64())})
+    return pa.table(
+        {"a": pa.array(keys, pa.string()), COUNT: pa.array([counts[k] for k in keys], pa.int64())}
+    )
 
 
 def spec(metric: str, k: int = 2, suppression: float = 1.0, **kw) -> AnonymizationSpec:
-    return AnonymizationSpec(quasi_identifiers=("a",), hierarchies={"a": H_A},
-                             models=(ModelSpec("k-anonymity", None, {"k": k}),),
-                             suppression_limit=suppression, metric=metric, **kw)
+    return AnonymizationSpec(
+        quasi_identifiers=("a",),
+        hierarchies={"a": H_A},
+        models=(ModelSpec("k-anonymity", None, {"k": k}),),
+        suppression_limit=suppression,
+        metric=metric,
+        **kw,
+    )
 
 
 def at(metric: str, level: int, **kw):
@@ -108,7 +114,9 @@ def test_aggregates():
     assert Aggregate("sum", w).score(v)[0] == pytest.approx(0.7)
     assert Aggregate("arithmetic-mean", w).score(v)[0] == pytest.approx(0.7 / 3)
     assert Aggregate("max", w).score(v)[0] == pytest.approx(0.4)
-    assert Aggregate("geometric-mean", w).score(v)[0] == pytest.approx((1.1 * 1.4 * 1.2) ** (1 / 3) - 1)
+    assert Aggregate("geometric-mean", w).score(v)[0] == pytest.approx(
+        (1.1 * 1.4 * 1.2) ** (1 / 3) - 1
+    )
     assert Aggregate("rank", w).report(Aggregate("rank", w).score(v)) == [0.4, 0.2, 0.1]
 
 
@@ -116,4 +124,6 @@ def test_weights_are_divided_by_the_largest():
     w = normalized_weights(["a", "b", "c"], {"a": 1.0, "b": 4.0})
     assert w.tolist() == [0.25, 1.0, 0.125]  # c keeps ARX's default weight 0.5
     v = np.array([0.4, 0.1, 0.8])
-    assert Aggregate("rank", w).report(Aggregate("rank", w).score(v)) == pytest.approx([0.1, 0.1, 0.1])
+    assert Aggregate("rank", w).report(Aggregate("rank", w).score(v)) == pytest.approx(
+        [0.1, 0.1, 0.1]
+    )

@@ -18,15 +18,19 @@ from bulle.errors import ValidationError
 
 # QI "g" with a single level-1 value per group; sensitive "s".
 H_G = Hierarchy.from_rows([["g1", "*"], ["g2", "*"]], name="g")
-H_S = Hierarchy.from_rows([["a", "ab", "*"], ["b", "ab", "*"], ["c", "cd", "*"], ["d", "cd", "*"]], name="s")
+H_S = Hierarchy.from_rows(
+    [["a", "ab", "*"], ["b", "ab", "*"], ["c", "cd", "*"], ["d", "cd", "*"]], name="s"
+)
 
 
 def table(rows: list[tuple[str, str]], subset: list[tuple[str, str]] | None = None) -> pa.Table:
     counts = Counter(rows)
     keys = sorted(counts)
-    data = {"g": pa.array([k[0] for k in keys], pa.string()),
-            "s": pa.array([k[1] for k in keys], pa.string()),
-            COUNT: pa.array([counts[k] for k in keys], pa.int64())}
+    data = {
+        "g": pa.array([k[0] for k in keys], pa.string()),
+        "s": pa.array([k[1] for k in keys], pa.string()),
+        COUNT: pa.array([counts[k] for k in keys], pa.int64()),
+    }
     if subset is not None:
         sub = Counter(subset)
         data[SUBSET_COUNT] = pa.array([sub.get(k, 0) for k in keys], pa.int64())
@@ -34,10 +38,15 @@ def table(rows: list[tuple[str, str]], subset: list[tuple[str, str]] | None = No
 
 
 def judge(rows, models, level=0, suppression=0.0, subset_rows=None):
-    spec = AnonymizationSpec(quasi_identifiers=("g",), hierarchies={"g": H_G, "s": H_S},
-                             models=tuple(models), sensitive=("s",), suppression_limit=suppression,
-                             metric="dmstar",
-                             research_subset=None if subset_rows is None else "subset.csv")
+    spec = AnonymizationSpec(
+        quasi_identifiers=("g",),
+        hierarchies={"g": H_G, "s": H_S},
+        models=tuple(models),
+        sensitive=("s",),
+        suppression_limit=suppression,
+        metric="dmstar",
+        research_subset=None if subset_rows is None else "subset.csv",
+    )
     anonymous, _, suppressed = loss_at(table(rows, subset_rows), spec, [level])
     return anonymous, suppressed
 
@@ -95,9 +104,15 @@ def test_grassberger_values_match_arx():
 
 def test_recursive_cl_diversity():
     rows = rows_of("g1", "aaabc")  # r = 3, 1, 1
-    assert judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 2, "l": 2})])[0] is True   # 3 < 2*(1+1)
-    assert judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 1.5, "l": 2})])[0] is False  # 3 < 3 fails
-    assert judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 9, "l": 4})])[0] is False  # 3 values < 4
+    assert (
+        judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 2, "l": 2})])[0] is True
+    )  # 3 < 2*(1+1)
+    assert (
+        judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 1.5, "l": 2})])[0] is False
+    )  # 3 < 3 fails
+    assert (
+        judge(rows, [ModelSpec("recursive-cl-diversity", "s", {"c": 9, "l": 4})])[0] is False
+    )  # 3 values < 4
 
 
 def test_t_closeness_equal_distance():
@@ -129,7 +144,7 @@ def test_t_closeness_hierarchical_distance():
 
 def test_delta_presence_and_unsuppressible_classes():
     rows = rows_of("g1", "aaaa") + rows_of("g2", "cc")
-    subset = rows_of("g1", "a")            # g1: 1 of 4 in the subset; g2: none
+    subset = rows_of("g1", "a")  # g1: 1 of 4 in the subset; g2: none
     dp = [ModelSpec("delta-presence", None, {"dmin": 0.2, "dmax": 0.3})]
     # g2 has no subset record and delta 0 < dmin: cannot be suppressed, so no solution at level 0
     assert judge(rows, dp, subset_rows=subset, suppression=1.0) == (False, 0)
@@ -142,21 +157,41 @@ def test_delta_presence_and_unsuppressible_classes():
 
 def test_spec_reports_every_problem_at_once():
     with pytest.raises(ValidationError) as err:
-        AnonymizationSpec(quasi_identifiers=("g", "x"), hierarchies={"g": H_G},
-                          models=(ModelSpec("k-anonymity", None, {"k": 0}),
-                                  ModelSpec("distinct-l-diversity", "zz", {"l": 2}),
-                                  ModelSpec("delta-presence", None, {"dmin": 0.5, "dmax": 0.1})),
-                          suppression_limit=2.0, metric="nope", gs_factor=-1, weights={"q": -1})
+        AnonymizationSpec(
+            quasi_identifiers=("g", "x"),
+            hierarchies={"g": H_G},
+            models=(
+                ModelSpec("k-anonymity", None, {"k": 0}),
+                ModelSpec("distinct-l-diversity", "zz", {"l": 2}),
+                ModelSpec("delta-presence", None, {"dmin": 0.5, "dmax": 0.1}),
+            ),
+            suppression_limit=2.0,
+            metric="nope",
+            gs_factor=-1,
+            weights={"q": -1},
+        )
     messages = " | ".join(p.message for p in err.value.problems)
-    for fragment in ("'x' has no hierarchy", "k must be >= 1", "'zz'", "dmin <= dmax",
-                     "research subset", "suppression limit", "unknown metric", "gs-factor",
-                     "weight of 'q'"):
+    for fragment in (
+        "'x' has no hierarchy",
+        "k must be >= 1",
+        "'zz'",
+        "dmin <= dmax",
+        "research subset",
+        "suppression limit",
+        "unknown metric",
+        "gs-factor",
+        "weight of 'q'",
+    ):
         assert fragment in messages
 
 
 def test_no_solution_is_reported():
     rows = rows_of("g1", "a")
-    spec = AnonymizationSpec(quasi_identifiers=("g",), hierarchies={"g": H_G},
-                             models=(ModelSpec("k-anonymity", None, {"k": 5}),), sensitive=("s",))
+    spec = AnonymizationSpec(
+        quasi_identifiers=("g",),
+        hierarchies={"g": H_G},
+        models=(ModelSpec("k-anonymity", None, {"k": 5}),),
+        sensitive=("s",),
+    )
     result = anonymize_frequencies(table(rows), spec)
     assert result.anonymous is False and result.transformation is None

@@ -10,10 +10,14 @@ from bulle.errors import InputError, ValidationError
 
 def test_every_problem_at_once():
     with pytest.raises(ValidationError) as err:
-        AnonymizeRequest.from_options(hierarchy=["age", "ville=v.csv", "ville=w.csv"],
-                                      sensitive=["a", "b"], l_diversity=["distinct:2"],
-                                      t_closeness=["a=equal:x"], delta_presence="0.1",
-                                      weight=["age=heavy"])
+        AnonymizeRequest.from_options(
+            hierarchy=["age", "ville=v.csv", "ville=w.csv"],
+            sensitive=["a", "b"],
+            l_diversity=["distinct:2"],
+            t_closeness=["a=equal:x"],
+            delta_presence="0.1",
+            weight=["age=heavy"],
+        )
     messages = [p.message for p in err.value.problems]
     assert messages == [
         "expected COLUMN=FILE, got 'age'",
@@ -24,7 +28,13 @@ def test_every_problem_at_once():
         "weight of age must be a number, got 'heavy'",
     ]
     assert [p.where.field for p in err.value.problems] == [
-        "--hierarchy", "--hierarchy", "--l-diversity", "--t-closeness", "--delta-presence", "--weight"]
+        "--hierarchy",
+        "--hierarchy",
+        "--l-diversity",
+        "--t-closeness",
+        "--delta-presence",
+        "--weight",
+    ]
 
 
 def test_one_problem_is_the_input_error_it_was():
@@ -36,23 +46,37 @@ def test_one_problem_is_the_input_error_it_was():
 
 
 def test_models_and_recipes_are_plain_values():
-    r = AnonymizeRequest.from_options(hierarchy=["age=a.csv"], recipes={"ville": HierarchyRecipe("flat")},
-                                      sensitive=["diag"], k=3, l_diversity=["entropy:2"],
-                                      delta_presence="0.1:0.9", subset="s.csv")
+    r = AnonymizeRequest.from_options(
+        hierarchy=["age=a.csv"],
+        recipes={"ville": HierarchyRecipe("flat")},
+        sensitive=["diag"],
+        k=3,
+        l_diversity=["entropy:2"],
+        delta_presence="0.1:0.9",
+        subset="s.csv",
+    )
     assert r.hierarchy_columns == ("age", "ville")
-    assert r.models == (ModelRequest("k-anonymity", None, (("k", 3),)),
-                        ModelRequest("entropy-l-diversity", "diag", (("l", 2.0), ("estimator", "shannon"))),
-                        ModelRequest("delta-presence", None, (("dmin", 0.1), ("dmax", 0.9))))
+    assert r.models == (
+        ModelRequest("k-anonymity", None, (("k", 3),)),
+        ModelRequest("entropy-l-diversity", "diag", (("l", 2.0), ("estimator", "shannon"))),
+        ModelRequest("delta-presence", None, (("dmin", 0.1), ("dmax", 0.9))),
+    )
     with pytest.raises(InputError, match="unknown hierarchy kind 'spiral'"):
         HierarchyRecipe("spiral")
 
 
 def test_models_are_read_from_the_registered_models_options():
-    r = AnonymizeRequest.from_options(hierarchy=["age=a.csv"], sensitive=["d", "e"],
-                                      t_closeness=("d=ordered:0.2:numeric", "e=hierarchical:0.3"),
-                                      l_diversity=(), k=None)
-    assert r.models == (ModelRequest("t-closeness-ordered", "d", (("t", 0.2), ("order", "numeric"))),
-                        ModelRequest("t-closeness-hierarchical", "e", (("t", 0.3),)))
+    r = AnonymizeRequest.from_options(
+        hierarchy=["age=a.csv"],
+        sensitive=["d", "e"],
+        t_closeness=("d=ordered:0.2:numeric", "e=hierarchical:0.3"),
+        l_diversity=(),
+        k=None,
+    )
+    assert r.models == (
+        ModelRequest("t-closeness-ordered", "d", (("t", 0.2), ("order", "numeric"))),
+        ModelRequest("t-closeness-hierarchical", "e", (("t", 0.3),)),
+    )
     with pytest.raises(InputError) as err:
         AnonymizeRequest.from_options(hierarchy=["age=a.csv"], l_diversty=["distinct:2"])
     assert err.value.message.startswith("no privacy model is given with 'l_diversty'; known: ")

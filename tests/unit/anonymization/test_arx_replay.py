@@ -24,16 +24,16 @@ def test_capacity_is_the_next_power_of_two():
 
 def test_values_probe_linearly_from_their_home_bucket():
     t = Layout()
-    t.add_all([9, 1, 3, 9])          # 9 and 1 share bucket 1; 9 again changes nothing
+    t.add_all([9, 1, 3, 9])  # 9 and 1 share bucket 1; 9 again changes nothing
     assert t.slots == [-1, 9, 1, 3, -1, -1, -1, -1]
     assert t.packed() == [9, 1, 3]
 
 
 def test_table_doubles_past_three_quarters_and_reinserts_in_bucket_order():
     t = Layout()
-    t.add_all([9, 1, 2, 3, 4, 5])    # 6 values: still 8 buckets (threshold 6)
+    t.add_all([9, 1, 2, 3, 4, 5])  # 6 values: still 8 buckets (threshold 6)
     assert len(t.slots) == 8
-    t.add(6)                         # 7 > 6: 16 buckets, 9 and 1 no longer collide
+    t.add(6)  # 7 > 6: 16 buckets, 9 and 1 no longer collide
     assert len(t.slots) == 16
     assert t.packed() == [1, 2, 3, 4, 5, 6, 9]
 
@@ -43,11 +43,11 @@ def test_roll_up_reuses_the_table_a_snapshot_rebuilds_it():
     grown.add_all([9, 1, 2, 3, 4, 5, 6])
     grown_order = [v for v in grown.packed() if v in (1, 9)]
     reused = grown.copy()
-    rebuilt = Layout.from_packed([1, 9])     # sized for two values: 1 and 9 collide again
+    rebuilt = Layout.from_packed([1, 9])  # sized for two values: 1 and 9 collide again
     assert grown_order == [1, 9]
     assert reused.packed() == grown.packed()
     assert rebuilt.packed() == [9, 1]
-    assert len(Layout.from_packed([5]).slots) == 2   # capacity 1, doubled by its first value
+    assert len(Layout.from_packed([5]).slots) == 2  # capacity 1, doubled by its first value
 
 
 @pytest.fixture
@@ -68,14 +68,20 @@ def test_first_row_column_only_when_asked(csv_table):
 
 
 H_G = Hierarchy.from_rows([["g1", "*"], ["g2", "*"], ["g3", "*"]], name="g")
-H_H = Hierarchy.from_rows([["h1", "h12", "*"], ["h2", "h12", "*"], ["h3", "h34", "*"],
-                           ["h4", "h34", "*"]], name="h")
+H_H = Hierarchy.from_rows(
+    [["h1", "h12", "*"], ["h2", "h12", "*"], ["h3", "h34", "*"], ["h4", "h34", "*"]], name="h"
+)
 
 
 def _spec(suppression=0.1, estimator="grassberger", metric="entropy-nonmonotonic", l=2):  # noqa: E741
-    return AnonymizationSpec(quasi_identifiers=("g", "h"), hierarchies={"g": H_G, "h": H_H},
-                             models=(ModelSpec("entropy-l-diversity", "s", {"l": l, "estimator": estimator}),),
-                             sensitive=("s",), suppression_limit=suppression, metric=metric)
+    return AnonymizationSpec(
+        quasi_identifiers=("g", "h"),
+        hierarchies={"g": H_G, "h": H_H},
+        models=(ModelSpec("entropy-l-diversity", "s", {"l": l, "estimator": estimator}),),
+        sensitive=("s",),
+        suppression_limit=suppression,
+        metric=metric,
+    )
 
 
 def _doubled_csv(path):
@@ -101,12 +107,14 @@ def test_replay_applies_only_to_its_configuration(tmp_path):
     assert needs_first_row(_spec()) and applies(_spec())
     assert not applies(_spec(), first_row=False)
     assert not needs_first_row(_spec(suppression=0.0)) and not applies(_spec(suppression=0.0))
-    assert not needs_first_row(_spec(estimator="shannon")) and not applies(_spec(estimator="shannon"))
-    assert not applies(_spec(metric="entropy"))          # monotonic: ARX runs another FLASH
-    assert applies(_spec(metric="loss"))                 # replayed without level bounds
-    assert applies(_spec(metric="dm"))                   # bounded by DM* once checked
-    assert not applies(_spec(metric="aecs"))             # ARX's AECS bound not replayed
-    assert not applies(_spec(l=1))                       # no minimal class size
+    assert not needs_first_row(_spec(estimator="shannon")) and not applies(
+        _spec(estimator="shannon")
+    )
+    assert not applies(_spec(metric="entropy"))  # monotonic: ARX runs another FLASH
+    assert applies(_spec(metric="loss"))  # replayed without level bounds
+    assert applies(_spec(metric="dm"))  # bounded by DM* once checked
+    assert not applies(_spec(metric="aecs"))  # ARX's AECS bound not replayed
+    assert not applies(_spec(l=1))  # no minimal class size
 
 
 @pytest.mark.parametrize("l", [2, 3])

@@ -10,8 +10,9 @@ from bulle.anonymization import builders, hierarchy
 
 CASES = {
     "interval": lambda: builders.interval_rows([str(a) for a in range(17, 91)], 5, [2, 5]),
-    "date": lambda: builders.date_rows(["2021-03-15", "1999-12-31", "2003-07-04"],
-                                       ["month", "quarter", "year", "decade"]),
+    "date": lambda: builders.date_rows(
+        ["2021-03-15", "1999-12-31", "2003-07-04"], ["month", "quarter", "year", "decade"]
+    ),
     "mask": lambda: builders.mask_rows(["75011", "75012", "13001", "2A004"]),
     "nir": lambda: builders.nir_rows(["1850575111222", "2850575111222"]),
     "ordered": lambda: builders.ordered_rows(["a", "b", "c", "d", "e"], [2, 2]),

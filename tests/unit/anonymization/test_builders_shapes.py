@@ -33,12 +33,14 @@ def check_shape(rows: list[list[str]], values: Sequence[str]) -> None:
         parent: dict[str, str] = {}
         for r in rows:
             assert parent.setdefault(r[level], r[level + 1]) == r[level + 1], (
-                f"level {level} label {r[level]!r} has two parents")
+                f"level {level} label {r[level]!r} has two parents"
+            )
     for r in rows:
         assert all(cell and ";" not in cell and "\n" not in cell for cell in r)
 
 
 # -- exact rows --------------------------------------------------------------------------------
+
 
 def test_interval_rows_arx_labels() -> None:
     rows = interval_rows(["23", "0", "99", "23", "7.5", "-3"], 5, [2, 5])
@@ -53,21 +55,25 @@ def test_interval_rows_arx_labels() -> None:
 
 def test_interval_origin_and_decimal_width() -> None:
     rows = interval_rows(["1.25", "1.3", "2"], "0.5", [2], origin="0.25")
-    assert rows == [["1.25", "[1.25, 1.75[", "[1.25, 2.25[", "*"],
-                    ["1.3", "[1.25, 1.75[", "[1.25, 2.25[", "*"],
-                    ["2", "[1.75, 2.25[", "[1.25, 2.25[", "*"]]
+    assert rows == [
+        ["1.25", "[1.25, 1.75[", "[1.25, 2.25[", "*"],
+        ["1.3", "[1.25, 1.75[", "[1.25, 2.25[", "*"],
+        ["2", "[1.75, 2.25[", "[1.25, 2.25[", "*"],
+    ]
 
 
 def test_date_rows() -> None:
-    rows = date_rows(["2021-03-15", "1999-12-31", "2021-03-01T10:00"],
-                     ["month", "quarter", "year", "decade"])
+    rows = date_rows(
+        ["2021-03-15", "1999-12-31", "2021-03-01T10:00"], ["month", "quarter", "year", "decade"]
+    )
     assert rows == [
         ["1999-12-31", "1999-12", "1999-Q4", "1999", "[1990, 2000[", "*"],
         ["2021-03-01T10:00", "2021-03", "2021-Q1", "2021", "[2020, 2030[", "*"],
         ["2021-03-15", "2021-03", "2021-Q1", "2021", "[2020, 2030[", "*"],
     ]
     assert date_rows(["15/03/2021"], ["year"], formats=["%d/%m/%Y"]) == [
-        ["15/03/2021", "2021", "*"]]
+        ["15/03/2021", "2021", "*"]
+    ]
 
 
 def test_mask_postcodes() -> None:
@@ -76,8 +82,10 @@ def test_mask_postcodes() -> None:
         ["75011", "7501*", "750**", "75***", "7****", "*"],
         ["75012", "7501*", "750**", "75***", "7****", "*"],
     ]
-    assert mask_rows(["75011", "2A004"], keep=[2]) == [["2A004", "2A***", "*"],
-                                                       ["75011", "75***", "*"]]
+    assert mask_rows(["75011", "2A004"], keep=[2]) == [
+        ["2A004", "2A***", "*"],
+        ["75011", "75***", "*"],
+    ]
     assert mask_rows(["75011"], step=2) == [["75011", "750**", "7****", "*"]]
 
 
@@ -92,9 +100,13 @@ def test_nir_prefixes() -> None:
 
 def test_ordered_groups() -> None:
     rows = ordered_rows(["a", "b", "c", "d", "e"], [2, 2], values=["a", "e", "a"])
-    assert rows == [["a", "[a, b]", "[a, d]", "*"], ["b", "[a, b]", "[a, d]", "*"],
-                    ["c", "[c, d]", "[a, d]", "*"], ["d", "[c, d]", "[a, d]", "*"],
-                    ["e", "e", "e", "*"]]
+    assert rows == [
+        ["a", "[a, b]", "[a, d]", "*"],
+        ["b", "[a, b]", "[a, d]", "*"],
+        ["c", "[c, d]", "[a, d]", "*"],
+        ["d", "[c, d]", "[a, d]", "*"],
+        ["e", "e", "e", "*"],
+    ]
 
 
 def test_flat() -> None:
@@ -102,6 +114,7 @@ def test_flat() -> None:
 
 
 # -- errors ------------------------------------------------------------------------------------
+
 
 def test_non_numeric_values_are_all_named_with_their_place() -> None:
     where = {}
@@ -128,10 +141,15 @@ def test_empty_input() -> None:
         ordered_rows([], [2])
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"width": 0}, "width"), ({"width": "x"}, "width"), ({"width": 5, "fanouts": [1]}, "fanout"),
-    ({"width": 5, "origin": "o"}, "origin"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"width": 0}, "width"),
+        ({"width": "x"}, "width"),
+        ({"width": 5, "fanouts": [1]}, "fanout"),
+        ({"width": 5, "origin": "o"}, "origin"),
+    ],
+)
 def test_interval_parameters(kwargs, field) -> None:
     with pytest.raises(ValidationError) as err:
         interval_rows(["1"], **kwargs)
@@ -168,48 +186,78 @@ def test_ordered_errors() -> None:
 
 # -- shape on random inputs ----------------------------------------------------------------------
 
-NUMBERS = st.lists(st.one_of(st.integers(-1000, 1000).map(str),
-                             st.decimals(-500, 500, places=2, allow_nan=False).map(str)),
-                   min_size=1, max_size=40)
+NUMBERS = st.lists(
+    st.one_of(
+        st.integers(-1000, 1000).map(str),
+        st.decimals(-500, 500, places=2, allow_nan=False).map(str),
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
-@given(NUMBERS, st.sampled_from(["1", "2.5", "5", "10", "0.1"]),
-       st.lists(st.integers(2, 4), max_size=3), st.sampled_from(["0", "3", "-7.5"]))
+@given(
+    NUMBERS,
+    st.sampled_from(["1", "2.5", "5", "10", "0.1"]),
+    st.lists(st.integers(2, 4), max_size=3),
+    st.sampled_from(["0", "3", "-7.5"]),
+)
 def test_interval_shape(values, width, fanouts, origin) -> None:
     rows = interval_rows(values, width, fanouts, origin)
     check_shape(rows, values)
     assert len(rows[0]) == len(fanouts) + 3
 
 
-@given(st.lists(st.dates().map(lambda d: d.isoformat()), min_size=1, max_size=30),
-       st.sampled_from([["month"], ["month", "year"], ["quarter", "decade"],
-                        ["month", "quarter", "year", "decade"]]))
+@given(
+    st.lists(st.dates().map(lambda d: d.isoformat()), min_size=1, max_size=30),
+    st.sampled_from(
+        [
+            ["month"],
+            ["month", "year"],
+            ["quarter", "decade"],
+            ["month", "quarter", "year", "decade"],
+        ]
+    ),
+)
 def test_date_shape(values, levels) -> None:
     check_shape(date_rows(values, levels), values)
 
 
-@given(st.lists(st.text("0123456789AB", min_size=1, max_size=7), min_size=1, max_size=30),
-       st.integers(1, 3))
+@given(
+    st.lists(st.text("0123456789AB", min_size=1, max_size=7), min_size=1, max_size=30),
+    st.integers(1, 3),
+)
 def test_mask_shape(values, step) -> None:
     check_shape(mask_rows(values, step=step), values)
 
 
-@given(st.lists(st.from_regex(r"[12][0-9]{2}(0[1-9]|1[0-2])[0-9]{2}[0-9]{6}", fullmatch=True),
-                min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.from_regex(r"[12][0-9]{2}(0[1-9]|1[0-2])[0-9]{2}[0-9]{6}", fullmatch=True),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_nir_shape(values) -> None:
     check_shape(nir_rows(values), values)
 
 
-@given(st.lists(st.text("abcdefgh", min_size=1, max_size=3), min_size=1, max_size=25,
-                unique=True),
-       st.lists(st.integers(2, 4), max_size=3))
+@given(
+    st.lists(st.text("abcdefgh", min_size=1, max_size=3), min_size=1, max_size=25, unique=True),
+    st.lists(st.integers(2, 4), max_size=3),
+)
 def test_ordered_shape(order, groups) -> None:
     rows = ordered_rows(order, groups, values=order[::2])
     check_shape(rows, order)
     assert [r[0] for r in rows] == order
 
 
-@given(st.lists(st.text(st.characters(exclude_characters=";\n\r"), min_size=1, max_size=5),
-                min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.text(st.characters(exclude_characters=";\n\r"), min_size=1, max_size=5),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_flat_shape(values) -> None:
     check_shape(flat_rows(values), values)

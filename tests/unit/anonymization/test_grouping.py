@@ -31,16 +31,29 @@ def test_histograms_rolled_up_through_a_chain_equal_those_from_the_base():
     a = [f"a{i}" for i in range(12)]
     b = [f"b{i}" for i in range(9)]
     s = [f"s{i}" for i in range(5)]
-    ha = Hierarchy.from_rows([[v, f"A{i // 3}", f"AA{i // 6}", "*"] for i, v in enumerate(a)], name="a")
+    ha = Hierarchy.from_rows(
+        [[v, f"A{i // 3}", f"AA{i // 6}", "*"] for i, v in enumerate(a)], name="a"
+    )
     hb = Hierarchy.from_rows([[v, f"B{i // 3}", "*"] for i, v in enumerate(b)], name="b")
     hs = Hierarchy.from_rows([[v, "*"] for v in s], name="s")
     rows = {(a[rng.integers(12)], b[rng.integers(9)], s[rng.integers(5)]) for _ in range(n)}
     rows = sorted(rows)
-    freq = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "s": [r[2] for r in rows],
-                     COUNT: pa.array(rng.integers(1, 5, len(rows)), pa.int64())})
-    spec = AnonymizationSpec(quasi_identifiers=("a", "b"), hierarchies={"a": ha, "b": hb, "s": hs},
-                             models=(ModelSpec("t-closeness-equal", "s", {"t": 0.5}),), sensitive=("s",),
-                             suppression_limit=0.0, metric="dmstar")
+    freq = pa.table(
+        {
+            "a": [r[0] for r in rows],
+            "b": [r[1] for r in rows],
+            "s": [r[2] for r in rows],
+            COUNT: pa.array(rng.integers(1, 5, len(rows)), pa.int64()),
+        }
+    )
+    spec = AnonymizationSpec(
+        quasi_identifiers=("a", "b"),
+        hierarchies={"a": ha, "b": hb, "s": hs},
+        models=(ModelSpec("t-closeness-equal", "s", {"t": 0.5}),),
+        sensitive=("s",),
+        suppression_limit=0.0,
+        metric="dmstar",
+    )
     enc = encode(freq, spec)
     base = base_grouping(enc)
     for chain in [[(1, 0), (2, 1), (3, 2)], [(0, 1), (1, 1), (2, 2)]]:
@@ -63,15 +76,31 @@ def test_histograms_rolled_up_through_a_chain_equal_those_from_the_base():
 def test_packed_source_lookup_picks_the_same_predecessor_as_the_plain_comparison():
     rng = np.random.default_rng(5)
     a = [f"a{i}" for i in range(8)]
-    ha = Hierarchy.from_rows([[v, f"A{i // 2}", f"AA{i // 4}", "*"] for i, v in enumerate(a)], name="a")
+    ha = Hierarchy.from_rows(
+        [[v, f"A{i // 2}", f"AA{i // 4}", "*"] for i, v in enumerate(a)], name="a"
+    )
     hb = Hierarchy.from_rows([[v, f"B{i // 2}", "*"] for i, v in enumerate(a)], name="b")
     hs = Hierarchy.from_rows([["x", "*"], ["y", "*"]], name="s")
-    rows = sorted({(a[rng.integers(8)], a[rng.integers(8)], "xy"[rng.integers(2)]) for _ in range(200)})
-    freq = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "s": [r[2] for r in rows],
-                     COUNT: pa.array(np.ones(len(rows), dtype=np.int64))})
+    rows = sorted(
+        {(a[rng.integers(8)], a[rng.integers(8)], "xy"[rng.integers(2)]) for _ in range(200)}
+    )
+    freq = pa.table(
+        {
+            "a": [r[0] for r in rows],
+            "b": [r[1] for r in rows],
+            "s": [r[2] for r in rows],
+            COUNT: pa.array(np.ones(len(rows), dtype=np.int64)),
+        }
+    )
     model = ModelSpec("t-closeness-equal", "s", {"t": 0.3})
-    spec = AnonymizationSpec(quasi_identifiers=("a", "b"), hierarchies={"a": ha, "b": hb, "s": hs},
-                             models=(model,), sensitive=("s",), suppression_limit=0.1, metric="dmstar")
+    spec = AnonymizationSpec(
+        quasi_identifiers=("a", "b"),
+        hierarchies={"a": ha, "b": hb, "s": hs},
+        models=(model,),
+        sensitive=("s",),
+        suppression_limit=0.1,
+        metric="dmstar",
+    )
     enc = encode(freq, spec)
     ev = Evaluator(enc, [MODELS["t-closeness-equal"](model, enc)], limit=20)
     assert ev._packed
@@ -96,14 +125,29 @@ def test_class_numbers_do_not_depend_on_the_source_and_a_freed_source_is_not_nee
     a = [f"a{i}" for i in range(12)]
     b = [f"b{i}" for i in range(9)]
     s = [f"s{i}" for i in range(5)]
-    ha = Hierarchy.from_rows([[v, f"A{i // 3}", f"AA{i // 6}", "*"] for i, v in enumerate(a)], name="a")
+    ha = Hierarchy.from_rows(
+        [[v, f"A{i // 3}", f"AA{i // 6}", "*"] for i, v in enumerate(a)], name="a"
+    )
     hb = Hierarchy.from_rows([[v, f"B{i // 3}", "*"] for i, v in enumerate(b)], name="b")
-    rows = sorted({(a[rng.integers(12)], b[rng.integers(9)], s[rng.integers(5)]) for _ in range(400)})
-    freq = pa.table({"a": [r[0] for r in rows], "b": [r[1] for r in rows], "s": [r[2] for r in rows],
-                     COUNT: pa.array(rng.integers(1, 5, len(rows)), pa.int64())})
-    spec = AnonymizationSpec(quasi_identifiers=("a", "b"), hierarchies={"a": ha, "b": hb},
-                             models=(ModelSpec("t-closeness-equal", "s", {"t": 0.5}),), sensitive=("s",),
-                             suppression_limit=0.0, metric="dmstar")
+    rows = sorted(
+        {(a[rng.integers(12)], b[rng.integers(9)], s[rng.integers(5)]) for _ in range(400)}
+    )
+    freq = pa.table(
+        {
+            "a": [r[0] for r in rows],
+            "b": [r[1] for r in rows],
+            "s": [r[2] for r in rows],
+            COUNT: pa.array(rng.integers(1, 5, len(rows)), pa.int64()),
+        }
+    )
+    spec = AnonymizationSpec(
+        quasi_identifiers=("a", "b"),
+        hierarchies={"a": ha, "b": hb},
+        models=(ModelSpec("t-closeness-equal", "s", {"t": 0.5}),),
+        sensitive=("s",),
+        suppression_limit=0.0,
+        metric="dmstar",
+    )
     enc = encode(freq, spec)
     base = base_grouping(enc)
     direct = roll_up(enc, base, (2, 1))
@@ -113,5 +157,5 @@ def test_class_numbers_do_not_depend_on_the_source_and_a_freed_source_is_not_nee
     assert all(np.array_equal(x, y) for x, y in zip(g.columns, direct.columns, strict=True))
     del middle
     gc.collect()
-    assert np.array_equal(g.cls, direct.cls)                      # rebuilt from the base rows
+    assert np.array_equal(g.cls, direct.cls)  # rebuilt from the base rows
     assert np.array_equal(g.histogram("s"), direct.histogram("s"))

@@ -60,7 +60,9 @@ def test_duplicated_leaf_row_is_a_warning_and_counts_in_the_domain():
 def test_coverage_lists_every_missing_value_with_its_column():
     h1 = Hierarchy.from_rows([["a", "*"], ["b", "*"]], name="c1")
     h2 = Hierarchy.from_rows([["1", "*"]], name="c2")
-    problems = coverage_problems({"c1": h1, "c2": h2}, {"c1": ["a", "z", "y"], "c2": ["1", "2"]}, "d.csv")
+    problems = coverage_problems(
+        {"c1": h1, "c2": h2}, {"c1": ["a", "z", "y"], "c2": ["1", "2"]}, "d.csv"
+    )
     found = sorted((p.where.column, p.message.split("'")[1]) for p in problems)
     assert found == [("c1", "y"), ("c1", "z"), ("c2", "2")]
 

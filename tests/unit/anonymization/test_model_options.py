@@ -18,37 +18,91 @@ def parse_models(values, sensitive):
     return [ModelSpec(m.name, m.column, dict(m.params)) for m in parse_requests(values, sensitive)]
 
 
-@pytest.mark.parametrize(("values", "sensitive", "want"), [
-    ({"k": 5}, [], [ModelSpec("k-anonymity", None, {"k": 5})]),
-    ({"l_diversity": ("distinct:3",)}, ["disease"], [ModelSpec("distinct-l-diversity", "disease", {"l": 3.0})]),
-    ({"l_diversity": ("entropy:2.5",)}, ["disease"],
-     [ModelSpec("entropy-l-diversity", "disease", {"l": 2.5, "estimator": "shannon"})]),
-    ({"l_diversity": ("d=Entropy:2:GRASSBERGER",)}, ["d", "e"],
-     [ModelSpec("entropy-l-diversity", "d", {"l": 2.0, "estimator": "grassberger"})]),
-    ({"l_diversity": ("recursive:0.5:3",)}, ["d"], [ModelSpec("recursive-cl-diversity", "d", {"c": 0.5, "l": 3.0})]),
-    ({"t_closeness": ("d=equal:0.2", "e=hierarchical:0.3")}, ["d", "e"],
-     [ModelSpec("t-closeness-equal", "d", {"t": 0.2}), ModelSpec("t-closeness-hierarchical", "e", {"t": 0.3})]),
-    ({"t_closeness": ("ordered:0.2",)}, ["d"], [ModelSpec("t-closeness-ordered", "d", {"t": 0.2})]),
-    ({"t_closeness": ("ordered:0.2:numeric",)}, ["d"],
-     [ModelSpec("t-closeness-ordered", "d", {"t": 0.2, "order": "numeric"})]),
-    ({"delta_presence": "0:0.5"}, [], [ModelSpec("delta-presence", None, {"dmin": 0.0, "dmax": 0.5})]),
-    ({"k": 2, "l_diversity": ("distinct:2",), "delta_presence": "0.1:0.9"}, ["d"],
-     [ModelSpec("k-anonymity", None, {"k": 2}), ModelSpec("distinct-l-diversity", "d", {"l": 2.0}),
-      ModelSpec("delta-presence", None, {"dmin": 0.1, "dmax": 0.9})]),
-])
+@pytest.mark.parametrize(
+    ("values", "sensitive", "want"),
+    [
+        ({"k": 5}, [], [ModelSpec("k-anonymity", None, {"k": 5})]),
+        (
+            {"l_diversity": ("distinct:3",)},
+            ["disease"],
+            [ModelSpec("distinct-l-diversity", "disease", {"l": 3.0})],
+        ),
+        (
+            {"l_diversity": ("entropy:2.5",)},
+            ["disease"],
+            [ModelSpec("entropy-l-diversity", "disease", {"l": 2.5, "estimator": "shannon"})],
+        ),
+        (
+            {"l_diversity": ("d=Entropy:2:GRASSBERGER",)},
+            ["d", "e"],
+            [ModelSpec("entropy-l-diversity", "d", {"l": 2.0, "estimator": "grassberger"})],
+        ),
+        (
+            {"l_diversity": ("recursive:0.5:3",)},
+            ["d"],
+            [ModelSpec("recursive-cl-diversity", "d", {"c": 0.5, "l": 3.0})],
+        ),
+        (
+            {"t_closeness": ("d=equal:0.2", "e=hierarchical:0.3")},
+            ["d", "e"],
+            [
+                ModelSpec("t-closeness-equal", "d", {"t": 0.2}),
+                ModelSpec("t-closeness-hierarchical", "e", {"t": 0.3}),
+            ],
+        ),
+        (
+            {"t_closeness": ("ordered:0.2",)},
+            ["d"],
+            [ModelSpec("t-closeness-ordered", "d", {"t": 0.2})],
+        ),
+        (
+            {"t_closeness": ("ordered:0.2:numeric",)},
+            ["d"],
+            [ModelSpec("t-closeness-ordered", "d", {"t": 0.2, "order": "numeric"})],
+        ),
+        (
+            {"delta_presence": "0:0.5"},
+            [],
+            [ModelSpec("delta-presence", None, {"dmin": 0.0, "dmax": 0.5})],
+        ),
+        (
+            {"k": 2, "l_diversity": ("distinct:2",), "delta_presence": "0.1:0.9"},
+            ["d"],
+            [
+                ModelSpec("k-anonymity", None, {"k": 2}),
+                ModelSpec("distinct-l-diversity", "d", {"l": 2.0}),
+                ModelSpec("delta-presence", None, {"dmin": 0.1, "dmax": 0.9}),
+            ],
+        ),
+    ],
+)
 def test_documented_spellings_give_the_same_specs(values, sensitive, want):
     assert parse_models({"l_diversity": (), "t_closeness": (), **values}, sensitive) == want
 
 
-@pytest.mark.parametrize(("values", "sensitive", "message"), [
-    ({"l_diversity": ("distinct",)}, ["d"],
-     "cannot read 'distinct': use distinct:L, entropy:L[:shannon|grassberger] or recursive:C:L"),
-    ({"l_diversity": ("gini:2",)}, ["d"], "cannot read 'gini:2'"),
-    ({"t_closeness": ("equal:x",)}, ["d"], "t must be a number, got 'x'"),
-    ({"t_closeness": ("equal:0.2",)}, [], "--t-closeness needs a sensitive column: add --sensitive COLUMN"),
-    ({"t_closeness": ("equal:0.2",)}, ["d", "e"], "with several sensitive columns, prefix --t-closeness"),
-    ({"delta_presence": "0.5"}, [], "expected DMIN:DMAX, got '0.5'"),
-])
+@pytest.mark.parametrize(
+    ("values", "sensitive", "message"),
+    [
+        (
+            {"l_diversity": ("distinct",)},
+            ["d"],
+            "cannot read 'distinct': use distinct:L, entropy:L[:shannon|grassberger] or recursive:C:L",
+        ),
+        ({"l_diversity": ("gini:2",)}, ["d"], "cannot read 'gini:2'"),
+        ({"t_closeness": ("equal:x",)}, ["d"], "t must be a number, got 'x'"),
+        (
+            {"t_closeness": ("equal:0.2",)},
+            [],
+            "--t-closeness needs a sensitive column: add --sensitive COLUMN",
+        ),
+        (
+            {"t_closeness": ("equal:0.2",)},
+            ["d", "e"],
+            "with several sensitive columns, prefix --t-closeness",
+        ),
+        ({"delta_presence": "0.5"}, [], "expected DMIN:DMAX, got '0.5'"),
+    ],
+)
 def test_bad_values_are_named(values, sensitive, message):
     with pytest.raises(InputError) as err:
         parse_models(values, sensitive)
@@ -70,7 +124,9 @@ def test_declared_ranges_are_checked():
     assert k.param_problems({"k": 2.5}, None, None) == ["parameter k must be an integer, got 2.5"]
     ordered = MODELS.get("t-closeness-ordered")
     assert ordered.param_problems({"t": 0.1, "order": "random"}, None, None) == [
-        "order must be one of lexical, numeric, got 'random'"]
+        "order must be one of lexical, numeric, got 'random'"
+    ]
     entropy = MODELS.get("entropy-l-diversity")
     assert entropy.param_problems({"l": 2, "estimator": "x"}, None, None) == [
-        "entropy estimator must be one of shannon, grassberger, got 'x'"]
+        "entropy estimator must be one of shannon, grassberger, got 'x'"
+    ]

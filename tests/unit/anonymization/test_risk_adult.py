@@ -12,8 +12,16 @@ from bulle.anonymization.risk import measure_risk
 from bulle.storage.duckdb_engine import DuckDBEngine
 from bulle.storage.engine import CsvOptions
 
-QIS = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass",
-       "occupation"]
+QIS = [
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+]
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -50,8 +58,9 @@ def parquet(arx_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 
 @pytest.mark.parametrize("t", [0.2, 0.1, 0.5])
-def test_adult_matches_independent_computation(arx_data: Path, parquet: dict[str, Path],
-                                               t: float) -> None:
+def test_adult_matches_independent_computation(
+    arx_data: Path, parquet: dict[str, Path], t: float
+) -> None:
     expected = independent(read_rows(arx_data / "adult.csv"), t)
     r = measure_risk(parquet["adult"], QIS, threshold=t)
     assert r.records == r.analysed_records == 30162

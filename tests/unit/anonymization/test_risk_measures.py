@@ -21,10 +21,14 @@ from bulle.storage.duckdb_engine import DuckDBEngine
 
 # (a, b, subject): classes (x,1)=3 rows, (x,2)=1, (y,1)=2, and 2 suppressed rows.
 ROWS = [
-    ("x", "1", "s1"), ("x", "1", "s1"), ("x", "1", "s2"),
+    ("x", "1", "s1"),
+    ("x", "1", "s1"),
+    ("x", "1", "s2"),
     ("x", "2", "s3"),
-    ("y", "1", "s1"), ("y", "1", "s4"),
-    ("*", "*", "s5"), ("*", "*", "s3"),
+    ("y", "1", "s1"),
+    ("y", "1", "s4"),
+    ("*", "*", "s5"),
+    ("*", "*", "s3"),
 ]
 POPULATION = [("x", "1")] * 6 + [("x", "2")] + [("y", "1")] * 4 + [("z", "3")] * 10
 
@@ -37,8 +41,9 @@ def freq_table(rows: list[tuple], names: list[str]) -> pa.Table:
 
 
 def test_prosecutor_marketer_uniqueness_by_hand() -> None:
-    r = risk_from_frequencies(freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"],
-                              threshold=0.4)
+    r = risk_from_frequencies(
+        freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"], threshold=0.4
+    )
     assert (r.records, r.suppressed_records, r.analysed_records) == (8, 2, 6)
     assert r.suppressed_share == pytest.approx(2 / 8)
     assert r.equivalence_classes == 3
@@ -63,8 +68,12 @@ def test_default_threshold_counts_classes_under_five() -> None:
 
 
 def test_journalist_with_population_by_hand() -> None:
-    r = risk_from_frequencies(freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"],
-                              population=freq_table(POPULATION, ["a", "b"]), threshold=0.4)
+    r = risk_from_frequencies(
+        freq_table([row[:2] for row in ROWS], ["a", "b"]),
+        ["a", "b"],
+        population=freq_table(POPULATION, ["a", "b"]),
+        threshold=0.4,
+    )
     assert r.journalist_uses_population and r.population_records == 21
     assert r.journalist.max_risk == 1.0  # (x, 2) is unique in the population too
     # population risks: 1/6, 1, 1/4 -> only the (x,2) record is above 0.4
@@ -81,8 +90,9 @@ def test_journalist_with_population_by_hand() -> None:
 def test_population_that_does_not_hold_the_table_is_refused() -> None:
     pop = freq_table([("x", "1")] * 2 + [("y", "1")] * 5, ["a", "b"])
     with pytest.raises(InputError, match=r"1 combination.*absent.*1 have fewer"):
-        risk_from_frequencies(freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"],
-                              population=pop)
+        risk_from_frequencies(
+            freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"], population=pop
+        )
 
 
 def test_subjects_by_hand() -> None:
@@ -103,8 +113,12 @@ def test_subjects_by_hand() -> None:
     r5 = risk_from_frequencies(freq, ["a", "b"], subject_id="sid", threshold=0.5)
     assert r5.subjects.subjects_at_risk == 1 and r5.subjects.subjects_in_risky_classes == 1
     # the row-based figures do not change with a subject column
-    assert r5.prosecutor == risk_from_frequencies(
-        freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"], threshold=0.5).prosecutor
+    assert (
+        r5.prosecutor
+        == risk_from_frequencies(
+            freq_table([row[:2] for row in ROWS], ["a", "b"]), ["a", "b"], threshold=0.5
+        ).prosecutor
+    )
 
 
 def test_risk_bands_follow_arx() -> None:
@@ -133,8 +147,9 @@ def test_everything_suppressed_reports_zero() -> None:
 
 def test_suppressed_flag_column_and_partial_star() -> None:
     rows = [("x", "*", "false"), ("x", "*", "false"), ("x", "1", "true"), ("*", "*", "false")]
-    r = risk_from_frequencies(freq_table(rows, ["a", "b", "gone"]), ["a", "b"],
-                              suppressed_column="gone")
+    r = risk_from_frequencies(
+        freq_table(rows, ["a", "b", "gone"]), ["a", "b"], suppressed_column="gone"
+    )
     # ('x','*') is a class (only some QIs generalized); the flagged row and ('*','*') are out
     assert r.suppressed_records == 2 and r.equivalence_classes == 1 and r.min_class_size == 2
 
@@ -147,18 +162,21 @@ def test_missing_values_form_their_own_class() -> None:
 
 def test_parameters_are_checked_together() -> None:
     with pytest.raises(ValidationError) as err:
-        risk_from_frequencies(freq_table([("x",)], ["a"]), ["a", "a"], subject_id="a",
-                              threshold=1.5)
+        risk_from_frequencies(
+            freq_table([("x",)], ["a"]), ["a", "a"], subject_id="a", threshold=1.5
+        )
     assert len(err.value.problems) == 3
 
 
 def test_report_is_json_with_schema(tmp_path: Path) -> None:
     engine = DuckDBEngine()
-    table = pa.table({"a": [r[0] for r in ROWS], "b": [r[1] for r in ROWS],
-                      "sid": [r[2] for r in ROWS]})
+    table = pa.table(
+        {"a": [r[0] for r in ROWS], "b": [r[1] for r in ROWS], "sid": [r[2] for r in ROWS]}
+    )
     engine.write_table(table, tmp_path / "t.parquet")
-    r = measure_risk(tmp_path / "t.parquet", ["a", "b"], subject_id="sid", threshold=0.4,
-                     engine=engine)
+    r = measure_risk(
+        tmp_path / "t.parquet", ["a", "b"], subject_id="sid", threshold=0.4, engine=engine
+    )
     d = json.loads(json.dumps(r.to_dict()))
     assert d["schema"] == SCHEMA and d["quasi_identifiers"] == ["a", "b"]
     assert d["prosecutor"]["records_at_risk"] == 3 and d["subjects"]["subjects"] == 5
@@ -183,8 +201,12 @@ def test_group_ids_same_with_huge_key_space() -> None:
     big = small * (2**40)  # same grouping, key space too large to fold into one int64
     a, b = _group_ids(small), _group_ids(big)
     # same partition of the rows (group numbers may differ)
-    assert len(set(zip(a.tolist(), b.tolist(), strict=True))) == len(set(a.tolist())) \
-        == len(set(b.tolist())) == len({tuple(r) for r in small.tolist()})
+    assert (
+        len(set(zip(a.tolist(), b.tolist(), strict=True)))
+        == len(set(a.tolist()))
+        == len(set(b.tolist()))
+        == len({tuple(r) for r in small.tolist()})
+    )
 
 
 def test_population_with_other_column_types_is_compared_as_text() -> None:

@@ -29,8 +29,9 @@ class Checker(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.tags[tag] += 1
         for name, value in attrs:
-            if name in ("src", "href") or (value and ("http://" in value or "https://" in value)
-                                           and name != "xmlns"):
+            if name in ("src", "href") or (
+                value and ("http://" in value or "https://" in value) and name != "xmlns"
+            ):
                 self.external.append(f"{tag} {name}={value}")
         if tag not in VOID:
             self.stack.append(tag)
@@ -57,8 +58,14 @@ def parse(page: str) -> Checker:
 def report_with_subjects():
     rows = [("x", "1", "s1"), ("x", "1", "s2"), ("y", "2", "s1"), ("*", "*", "s3")]
     counts = Counter(rows)
-    freq = pa.table({"a": [k[0] for k in counts], "b": [k[1] for k in counts],
-                     "sid": [k[2] for k in counts], "count": list(counts.values())})
+    freq = pa.table(
+        {
+            "a": [k[0] for k in counts],
+            "b": [k[1] for k in counts],
+            "sid": [k[2] for k in counts],
+            "count": list(counts.values()),
+        }
+    )
     return risk_from_frequencies(freq, ["a", "b"], subject_id="sid")
 
 
@@ -77,9 +84,16 @@ def test_every_value_is_escaped() -> None:
     evil = '<script>alert("x")</script>'
     freq = pa.table({evil: ["a", "b"], "count": [1, 4]})
     r = risk_from_frequencies(freq, [evil])
-    info = {"transformation": {evil: 1}, "heights": {evil: 2},
-            "examples": {evil: [[evil, "<b>"]]}, "privacy_models": [evil], "metric": evil,
-            "information_loss": 0.5, "suppressed_records": 0, "anonymous": True}
+    info = {
+        "transformation": {evil: 1},
+        "heights": {evil: 2},
+        "examples": {evil: [[evil, "<b>"]]},
+        "privacy_models": [evil],
+        "metric": evil,
+        "information_loss": 0.5,
+        "suppressed_records": 0,
+        "anonymous": True,
+    }
     page = render_html(r, info, title=evil, source=evil)
     assert "<script>" not in page and "<b>" not in page.replace("<b>&lt;b&gt;</b>", "")
     c = parse(page)
@@ -91,10 +105,17 @@ def test_release_section_shows_levels_examples_and_suppression() -> None:
     r = summarize([5, 7, 10], suppressed_records=3)
     r.quasi_identifiers = ["age", "sex"]
     hier = [[str(a), f"[{a - a % 5}, {a - a % 5 + 5}[", "*"] for a in range(20, 60)]
-    info = {"transformation": {"age": 1, "sex": 0}, "heights": {"age": 2, "sex": 1},
-            "hierarchies": {"age": hier}, "suppressed_records": 3, "records": 25,
-            "privacy_models": ["5-anonymity"], "metric": "loss", "information_loss": 0.25,
-            "anonymous": True}
+    info = {
+        "transformation": {"age": 1, "sex": 0},
+        "heights": {"age": 2, "sex": 1},
+        "hierarchies": {"age": hier},
+        "suppressed_records": 3,
+        "records": 25,
+        "privacy_models": ["5-anonymity"],
+        "metric": "loss",
+        "information_loss": 0.25,
+        "anonymous": True,
+    }
     page = render_html(r, info)
     c = parse(page)
     text = " ".join(c.text)
@@ -105,13 +126,16 @@ def test_release_section_shows_levels_examples_and_suppression() -> None:
     assert c.tags["svg"] == 4  # two plots and one level bar per quasi-identifier
 
 
-@pytest.mark.parametrize("info, where", [
-    ("nope", "release_info"),
-    ({"transformation": {"age": "2"}}, "transformation"),
-    ({"suppressed_records": 1.5}, "suppressed_records"),
-    ({"colour": 1}, "release_info"),
-    ({"examples": {"age": "x"}}, "examples"),
-])
+@pytest.mark.parametrize(
+    "info, where",
+    [
+        ("nope", "release_info"),
+        ({"transformation": {"age": "2"}}, "transformation"),
+        ({"suppressed_records": 1.5}, "suppressed_records"),
+        ({"colour": 1}, "release_info"),
+        ({"examples": {"age": "x"}}, "examples"),
+    ],
+)
 def test_release_info_shape_is_checked(info, where) -> None:
     with pytest.raises(InputError) as err:
         check_release_info(info)

@@ -22,7 +22,12 @@ ALICE = Actor("alice", "analyst")
 
 
 def ev(i: int) -> dict:
-    return {"kind": "dataset.read", "actor": ALICE.to_dict(), "target": f"t@{i}", "details": {"i": i}}
+    return {
+        "kind": "dataset.read",
+        "actor": ALICE.to_dict(),
+        "target": f"t@{i}",
+        "details": {"i": i},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,9 @@ def test_appends_are_numbered_chained_and_move_the_head(log, heads, key):
 
 def test_the_log_is_the_hooks_sink(log):
     hook = AuditHook([log])
-    hook.emit(ConsentChanged(actor=Actor("dpo1", "dpo"), target="subject:42", details={"events": 1}))
+    hook.emit(
+        ConsentChanged(actor=Actor("dpo1", "dpo"), target="subject:42", details={"events": 1})
+    )
     [entry] = list(log.read())
     assert entry.event["kind"] == "consent.change" and entry.event["details"] == {"events": 1}
 
@@ -140,6 +147,7 @@ def test_verify_inside_a_batch_sees_the_batch(log):
 
 
 # -- recovery --------------------------------------------------------------------------------------
+
 
 def test_an_interrupted_append_is_removed_by_the_next_writer(log, key, heads):
     log.append_many(ev(i) for i in range(3))
@@ -242,15 +250,30 @@ def test_two_processes_appending_never_interleave(log, key, heads, tmp_path: Pat
     key_file = tmp_path / "k.pem"
     write_private_key(key_file, key)
     log.close()
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(log.path), str(key_file),
-                               str(heads.path), name, "60"]) for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                str(log.path),
+                str(key_file),
+                str(heads.path),
+                name,
+                "60",
+            ]
+        )
+        for name in ("a", "b")
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     reader = AuditLog.open(log.path, head_store=heads)
     report = reader.verify(key.public_key())
     assert report.ok, report.reason
     assert report.entries == 120
     for name in ("a", "b"):
-        mine = [e.event["details"]["i"] for e in reader.read() if e.event["details"]["writer"] == name]
+        mine = [
+            e.event["details"]["i"] for e in reader.read() if e.event["details"]["writer"] == name
+        ]
         assert mine == list(range(60))
 
 

@@ -21,7 +21,9 @@ def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("par") / "audit.jsonl"
     heads = MemoryHeadStore()
     log = AuditLog.create(path, key, "ws-par", heads)
-    log.append_many({"kind": "dataset.read", "details": {"i": i, "pad": "x" * (i % 17)}} for i in range(N))
+    log.append_many(
+        {"kind": "dataset.read", "details": {"i": i, "pad": "x" * (i % 17)}} for i in range(N)
+    )
     return path, key, heads.get(), path.read_bytes()
 
 

@@ -24,8 +24,12 @@ def setup(tmp_path):
     log = AuditLog.create(tmp_path / "audit.jsonl", key, "ws-1", heads)
     witness = tmp_path / "w"
     witness.mkdir()
-    info = WitnessInfo(workspace_id="ws-1", log=log.genesis, public_key=key.public_key(),
-                       added_at="2026-12-07T00:00:00+00:00")
+    info = WitnessInfo(
+        workspace_id="ws-1",
+        log=log.genesis,
+        public_key=key.public_key(),
+        added_at="2026-12-07T00:00:00+00:00",
+    )
     (witness / WITNESS_FILE).write_bytes(info.encode())
     (witness / CHECKPOINTS_FILE).write_bytes(b"")
     registry = WitnessRegistry(tmp_path / "witnesses.json")
@@ -42,8 +46,9 @@ def test_a_checkpoint_holds_the_head_after_the_batch(setup):
     assert rec.signed_by(log.public_key)
 
 
-@pytest.mark.parametrize("breakage", ["checkpoints is a directory", "witness of another log",
-                                      "witness.json gone"])
+@pytest.mark.parametrize(
+    "breakage", ["checkpoints is a directory", "witness of another log", "witness.json gone"]
+)
 def test_a_broken_witness_never_costs_the_event(setup, breakage, caplog):
     log, heads, witness, registry = setup
     if breakage == "checkpoints is a directory":
@@ -52,9 +57,14 @@ def test_a_broken_witness_never_costs_the_event(setup, breakage, caplog):
     elif breakage == "witness of another log":
         info = json.loads((witness / WITNESS_FILE).read_text())
         other = generate_signing_key()
-        (witness / WITNESS_FILE).write_bytes(WitnessInfo(
-            workspace_id="x", log="ab" * 32, public_key=other.public_key(),
-            added_at=info["added_at"]).encode())
+        (witness / WITNESS_FILE).write_bytes(
+            WitnessInfo(
+                workspace_id="x",
+                log="ab" * 32,
+                public_key=other.public_key(),
+                added_at=info["added_at"],
+            ).encode()
+        )
     else:
         (witness / WITNESS_FILE).unlink()
     with caplog.at_level(logging.WARNING, "bulle.audit.witness"):

@@ -33,17 +33,20 @@ def test_a_string_in_a_count_is_refused():
         ev.DatasetRead(actor=ALICE, target="patients@1", details={"rows": "Jean Dupont"})
 
 
-@pytest.mark.parametrize("kind, details", [
-    (ev.DatasetImported, {"content_hash": "Jean Dupont, né le 12/03/1961"}),
-    (ev.SubjectErased, {"rewritten": ["1 61 03 75 123 456 78"]}),
-    (ev.ConsentChanged, {"subject": "jean.dupont@example.fr"}),
-    (ev.ProjectChanged, {"valid_from": "Jean Dupont"}),
-    (ev.RolesConfirmed, {"roles": {"nom": "Dupont"}}),  # a role is one of the declared roles
-    (ev.DatasetAnonymized, {"models": [{"model": "k-anonymity", "k": {"cell": "Dupont"}}]}),
-    (ev.DatasetRead, {"columns": [{"nom": "Dupont"}]}),
-    (ev.WorkspaceExported, {"include_keys": "yes"}),
-    (ev.DatasetRead, {"rows": True}),
-])
+@pytest.mark.parametrize(
+    "kind, details",
+    [
+        (ev.DatasetImported, {"content_hash": "Jean Dupont, né le 12/03/1961"}),
+        (ev.SubjectErased, {"rewritten": ["1 61 03 75 123 456 78"]}),
+        (ev.ConsentChanged, {"subject": "jean.dupont@example.fr"}),
+        (ev.ProjectChanged, {"valid_from": "Jean Dupont"}),
+        (ev.RolesConfirmed, {"roles": {"nom": "Dupont"}}),  # a role is one of the declared roles
+        (ev.DatasetAnonymized, {"models": [{"model": "k-anonymity", "k": {"cell": "Dupont"}}]}),
+        (ev.DatasetRead, {"columns": [{"nom": "Dupont"}]}),
+        (ev.WorkspaceExported, {"include_keys": "yes"}),
+        (ev.DatasetRead, {"rows": True}),
+    ],
+)
 def test_values_that_do_not_fit_their_declared_type_are_refused(kind, details):
     with pytest.raises(TypeError):
         kind(actor=ALICE, target="x", details=details)
@@ -54,24 +57,49 @@ def test_only_a_hex_digest_fits_a_hash_field(text):
     import re
 
     if re.fullmatch(r"(sha256:)?[0-9a-f]{8,128}", text):
-        assert ev.DatasetImported(actor=ALICE, details={"content_hash": text}).details["content_hash"] == text
+        assert (
+            ev.DatasetImported(actor=ALICE, details={"content_hash": text}).details["content_hash"]
+            == text
+        )
     else:
         with pytest.raises(TypeError):
             ev.DatasetImported(actor=ALICE, details={"content_hash": text})
 
 
 def test_declared_fields_serialize_as_before():
-    e = ev.DatasetAnonymized(actor=ALICE, target="patients@4", at="2026-01-01T00:00:00+00:00", details={
-        "source": "patients@3", "models": [{"model": "k-anonymity", "k": 5}],
-        "transformation": {"age": 1, "zip": 2}, "information_loss": 0.25, "suppressed_records": 2,
-        "dropped": ["nom"], "kept": ["diagnostic"], "personal_data": False, "content_hash": "sha256:" + "ab" * 32})
-    assert e.to_dict() == {"kind": "dataset.anonymize", "at": "2026-01-01T00:00:00+00:00",
-                           "actor": {"name": "alice", "role": "custodian"}, "target": "patients@4",
-                           "details": e.details}
-    project = {"name": "cohort", "description": "Cohorte 2026", "purpose": "research",
-               "datasets": [{"dataset": "patients", "columns": ["age"], "version": 2, "kind": None}],
-               "members": [{"name": "bob", "role": "analyst"}], "valid_from": "2026-01-01T00:00:00+00:00",
-               "valid_until": "2027-01-01T00:00:00+00:00", "approval": None}
+    e = ev.DatasetAnonymized(
+        actor=ALICE,
+        target="patients@4",
+        at="2026-01-01T00:00:00+00:00",
+        details={
+            "source": "patients@3",
+            "models": [{"model": "k-anonymity", "k": 5}],
+            "transformation": {"age": 1, "zip": 2},
+            "information_loss": 0.25,
+            "suppressed_records": 2,
+            "dropped": ["nom"],
+            "kept": ["diagnostic"],
+            "personal_data": False,
+            "content_hash": "sha256:" + "ab" * 32,
+        },
+    )
+    assert e.to_dict() == {
+        "kind": "dataset.anonymize",
+        "at": "2026-01-01T00:00:00+00:00",
+        "actor": {"name": "alice", "role": "custodian"},
+        "target": "patients@4",
+        "details": e.details,
+    }
+    project = {
+        "name": "cohort",
+        "description": "Cohorte 2026",
+        "purpose": "research",
+        "datasets": [{"dataset": "patients", "columns": ["age"], "version": 2, "kind": None}],
+        "members": [{"name": "bob", "role": "analyst"}],
+        "valid_from": "2026-01-01T00:00:00+00:00",
+        "valid_until": "2027-01-01T00:00:00+00:00",
+        "approval": None,
+    }
     assert ev.ProjectChanged(actor=ALICE, details=project).details == project
 
 

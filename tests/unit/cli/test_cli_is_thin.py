@@ -16,7 +16,9 @@ import bulle.cli
 
 CLI = Path(bulle.cli.__file__).parent
 FORBIDDEN = ("bulle.anonymization", "bulle.text", "bulle.audit", "bulle.storage")
-REGISTRY_NAME = re.compile(r"(?i)registr(y|ies)|^(METRICS|MODELS|OPERATORS|RECOGNIZERS|AGGREGATES)$")
+REGISTRY_NAME = re.compile(
+    r"(?i)registr(y|ies)|^(METRICS|MODELS|OPERATORS|RECOGNIZERS|AGGREGATES)$"
+)
 
 
 def imports(path: Path) -> list[tuple[int, str, list[str]]]:
@@ -54,6 +56,9 @@ def test_the_scan_sees_imports_inside_functions(tmp_path):
         "    import bulle.audit.log\n"
         "    from bulle.text.registry import RECOGNIZERS\n"
         "    from bulle.anonymization.metrics import METRICS\n"
-        "    from bulle.services.risk import measure_file_risk\n")
-    assert offences(tmp_path) == ["cmd.py:3: bulle.storage.engine ['default_engine']",
-                                  "cmd.py:4: bulle.audit.log []"]
+        "    from bulle.services.risk import measure_file_risk\n"
+    )
+    assert offences(tmp_path) == [
+        "cmd.py:3: bulle.storage.engine ['default_engine']",
+        "cmd.py:4: bulle.audit.log []",
+    ]

@@ -27,18 +27,23 @@ def test_only_the_custodian_administers_deny_by_default(role):
 
 def test_workspace_scope_says_why():
     d = access.can_administer(Actor("bob", Role.ANALYST), "export a workspace", scope="workspace")
-    assert d.reason == ("only a custodian may export a workspace: it carries every dataset of the "
-                        "workspace ('bob' acts as analyst)")
+    assert d.reason == (
+        "only a custodian may export a workspace: it carries every dataset of the "
+        "workspace ('bob' acts as analyst)"
+    )
 
 
-@pytest.mark.parametrize(("actor", "ids", "allowed", "rule"), [
-    (Actor("alice", Role.CUSTODIAN), ["s1", "s2"], True, None),
-    (Actor("s1", Role.SUBJECT), ["s1", "s1"], True, None),
-    (Actor("s1", Role.SUBJECT), ["s1", "s2"], False, access.Rule.SUBJECT),
-    (Actor("bob", Role.ANALYST), ["s1"], False, access.Rule.ROLE),
-    (Actor("dora", Role.DPO), ["s1"], False, access.Rule.ROLE),
-    (Actor("bulle", Role.SYSTEM), ["s1"], False, access.Rule.ROLE),
-])
+@pytest.mark.parametrize(
+    ("actor", "ids", "allowed", "rule"),
+    [
+        (Actor("alice", Role.CUSTODIAN), ["s1", "s2"], True, None),
+        (Actor("s1", Role.SUBJECT), ["s1", "s1"], True, None),
+        (Actor("s1", Role.SUBJECT), ["s1", "s2"], False, access.Rule.SUBJECT),
+        (Actor("bob", Role.ANALYST), ["s1"], False, access.Rule.ROLE),
+        (Actor("dora", Role.DPO), ["s1"], False, access.Rule.ROLE),
+        (Actor("bulle", Role.SYSTEM), ["s1"], False, access.Rule.ROLE),
+    ],
+)
 def test_choices_are_the_custodians_or_the_subjects_own(actor, ids, allowed, rule):
     d = access.can_record_choices(actor, ids)
     assert d.allowed is allowed

@@ -45,15 +45,29 @@ def test_legal_bases_and_conditions_name_their_articles() -> None:
 
 def test_purpose_collects_every_problem() -> None:
     with pytest.raises(ValidationError) as info:
-        Purpose("bad name!", "  ", "friendship", special_categories=True, compatible_with=["ok", "no way"])
-    assert fields_of(info.value) == ["name", "description", "legal_basis", "art9_condition", "compatible_with[1]"]
+        Purpose(
+            "bad name!",
+            "  ",
+            "friendship",
+            special_categories=True,
+            compatible_with=["ok", "no way"],
+        )
+    assert fields_of(info.value) == [
+        "name",
+        "description",
+        "legal_basis",
+        "art9_condition",
+        "compatible_with[1]",
+    ]
     assert "4 problems" not in info.value.message and "5 problems" in info.value.message
 
 
 def test_special_categories_need_an_article_9_condition() -> None:
     with pytest.raises(ValidationError, match=r"art\. 9"):
         Purpose("care", "Care", "public_task", special_categories=True)
-    purpose = Purpose("care", "Care", "public_task", special_categories=True, art9_condition="health_care")
+    purpose = Purpose(
+        "care", "Care", "public_task", special_categories=True, art9_condition="health_care"
+    )
     assert purpose.art9_condition is SpecialCategoryCondition.HEALTH_CARE
 
 
@@ -62,18 +76,25 @@ def test_a_condition_without_special_categories_is_a_mistake() -> None:
         Purpose("care", "Care", "public_task", art9_condition="health_care")
 
 
-@pytest.mark.parametrize(("basis", "condition", "consent", "objection"), [
-    ("consent", None, True, False),
-    ("contract", None, False, False),
-    ("legal_obligation", None, False, False),
-    ("vital_interests", None, False, False),
-    ("public_task", None, False, True),
-    ("legitimate_interests", None, False, True),
-    ("public_task", "explicit_consent", True, True),
-    ("consent", "research_statistics", True, False),
-])
-def test_what_a_legal_basis_implies(basis: str, condition: str | None, consent: bool, objection: bool) -> None:
-    purpose = Purpose("p", "d", basis, special_categories=condition is not None, art9_condition=condition)
+@pytest.mark.parametrize(
+    ("basis", "condition", "consent", "objection"),
+    [
+        ("consent", None, True, False),
+        ("contract", None, False, False),
+        ("legal_obligation", None, False, False),
+        ("vital_interests", None, False, False),
+        ("public_task", None, False, True),
+        ("legitimate_interests", None, False, True),
+        ("public_task", "explicit_consent", True, True),
+        ("consent", "research_statistics", True, False),
+    ],
+)
+def test_what_a_legal_basis_implies(
+    basis: str, condition: str | None, consent: bool, objection: bool
+) -> None:
+    purpose = Purpose(
+        "p", "d", basis, special_categories=condition is not None, art9_condition=condition
+    )
     assert purpose.needs_consent is consent
     assert purpose.objection_applies is objection
 
@@ -86,8 +107,14 @@ def test_compatibility_is_declared_by_the_collecting_purpose() -> None:
 
 
 def test_purpose_round_trips_through_its_stored_form() -> None:
-    care = Purpose("care", "Care", "public_task", special_categories=True, art9_condition="health_care",
-                   compatible_with=["research"])
+    care = Purpose(
+        "care",
+        "Care",
+        "public_task",
+        special_categories=True,
+        art9_condition="health_care",
+        compatible_with=["research"],
+    )
     assert Purpose.from_dict(care.to_dict()) == care
     assert care.to_dict()["compatible_with"] == ["research"]
 
@@ -125,8 +152,12 @@ def test_objection_and_subject_round_trip() -> None:
 # --- projects ----------------------------------------------------------------------------------
 def project(**overrides: object) -> Project:
     values: dict[str, object] = dict(
-        name="cohort", purpose=research(), datasets={"patients@2": ["sid", "age"]},
-        members={"ana": "analyst", "cus": "custodian"}, valid_from=T0, valid_until=T0 + 365 * DAY,
+        name="cohort",
+        purpose=research(),
+        datasets={"patients@2": ["sid", "age"]},
+        members={"ana": "analyst", "cus": "custodian"},
+        valid_from=T0,
+        valid_until=T0 + 365 * DAY,
     )
     values.update(overrides)
     return Project(**values)  # type: ignore[arg-type]
@@ -142,17 +173,30 @@ def test_project_accepts_plain_mappings_and_normalises_them() -> None:
 
 def test_project_collects_every_problem_including_nested_ones() -> None:
     with pytest.raises(ValidationError) as info:
-        project(name="", datasets=[{"dataset": "p", "columns": ["a", "a"], "kind": "anonymize"}, ("p@1", ["b"])],
-                members=[("ana", "subject"), ("ana", "analyst")], valid_until=T0 - DAY)
+        project(
+            name="",
+            datasets=[{"dataset": "p", "columns": ["a", "a"], "kind": "anonymize"}, ("p@1", ["b"])],
+            members=[("ana", "subject"), ("ana", "analyst")],
+            valid_until=T0 - DAY,
+        )
     assert fields_of(info.value) == [
-        "name", "datasets[0].columns[1]", "members[0].role", "valid_until",
+        "name",
+        "datasets[0].columns[1]",
+        "members[0].role",
+        "valid_until",
     ]
 
 
 def test_duplicates_and_empty_projects_are_refused() -> None:
     with pytest.raises(ValidationError) as info:
-        project(datasets=[("p@1", ["a"]), ("p@2", ["b"])], members=[("ana", "analyst"), ("ana", "custodian")])
-    assert [p.message for p in info.value.problems] == ["dataset 'p' is listed twice", "'ana' is listed twice"]
+        project(
+            datasets=[("p@1", ["a"]), ("p@2", ["b"])],
+            members=[("ana", "analyst"), ("ana", "custodian")],
+        )
+    assert [p.message for p in info.value.problems] == [
+        "dataset 'p' is listed twice",
+        "'ana' is listed twice",
+    ]
     with pytest.raises(ValidationError) as info:
         project(datasets={}, members={})
     assert fields_of(info.value) == ["datasets", "members"]
@@ -195,26 +239,40 @@ def test_project_round_trips_with_its_purpose_resolved_by_name() -> None:
 
 def test_a_stored_binding_and_raw_flag_round_trip_and_bad_stored_approvals_are_named() -> None:
     p = project(
-        datasets=[DatasetUse("patients", ("sid",), kind="pseudonymize"), DatasetUse("stays", ("sid",), version=3)])
+        datasets=[
+            DatasetUse("patients", ("sid",), kind="pseudonymize"),
+            DatasetUse("stays", ("sid",), version=3),
+        ]
+    )
     approved = p.approve(Actor("cus", Role.CUSTODIAN), T0, allow_raw=True)
     stored = approved.to_dict()
-    assert [(u["version"], u["kind"]) for u in stored["datasets"]] == [(None, "pseudonymize"), (3, None)]
+    assert [(u["version"], u["kind"]) for u in stored["datasets"]] == [
+        (None, "pseudonymize"),
+        (3, None),
+    ]
     assert stored["approval"]["allow_raw"] is True
     assert Project.from_dict(stored, {"research": research()}) == approved
     for bad in ({"at": "2026-01-01T00:00:00+00:00"}, {"by": "cus", "at": "x"}, ["cus"]):
         with pytest.raises(ValidationError, match="approval's fields"):
             Project.from_dict({**stored, "approval": bad}, {"research": research()})
     with pytest.raises(ValidationError, match="expected true or false"):
-        Project.from_dict({**stored, "approval": {**stored["approval"], "allow_raw": "yes"}},
-                          {"research": research()})
+        Project.from_dict(
+            {**stored, "approval": {**stored["approval"], "allow_raw": "yes"}},
+            {"research": research()},
+        )
 
 
 # --- datasets ----------------------------------------------------------------------------------
 def test_governed_dataset_checks_its_columns() -> None:
     care = Purpose("care", "Care", "public_task")
     with pytest.raises(ValidationError) as info:
-        GovernedDataset("patients", care, ("sid", "age", "age"), subject_column="id",
-                        special_category_columns=frozenset({"diag"}))
+        GovernedDataset(
+            "patients",
+            care,
+            ("sid", "age", "age"),
+            subject_column="id",
+            special_category_columns=frozenset({"diag"}),
+        )
     assert fields_of(info.value) == ["columns", "subject_column", "special_category_columns"]
     ds = GovernedDataset("patients", care, ["sid", "diag"], "sid", {"diag"})  # type: ignore[arg-type]
     assert ds.columns == ("sid", "diag") and ds.special_category_columns == frozenset({"diag"})

@@ -21,7 +21,9 @@ def plugin(root: Path, dist: str, module: str, source: str, entry_points: str) -
     (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     info = root / f"{dist}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n", encoding="utf-8"
+    )
     (info / "entry_points.txt").write_text(textwrap.dedent(entry_points), encoding="utf-8")
 
 
@@ -73,7 +75,8 @@ def test_duplicate_name_is_refused_naming_both_origins():
 
 def test_builtins_are_imported_like_plugins(kind):
     name, root = kind
-    (root / f"plug_{name}_builtin.py").write_text(textwrap.dedent(f"""
+    (root / f"plug_{name}_builtin.py").write_text(
+        textwrap.dedent(f"""
         from bulle.registry import Registry
         import sys
         REG = sys.modules["__reg_{name}__"]
@@ -81,7 +84,9 @@ def test_builtins_are_imported_like_plugins(kind):
         @REG.register("shipped")
         class Shipped:
             pass
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     reg: Registry[type] = Registry(name, "thing", (f"plug_{name}_builtin",))
     sys.modules[f"__reg_{name}__"] = reg  # type: ignore[assignment]
     try:
@@ -94,19 +99,27 @@ def test_builtins_are_imported_like_plugins(kind):
 
 def test_entry_point_plugin_is_loaded_once(kind):
     name, root = kind
-    plugin(root, "widgets", f"plug_{name}", """
+    plugin(
+        root,
+        "widgets",
+        f"plug_{name}",
+        """
         LOADS = []
         LOADS.append(1)
 
         class Upper:
             pass
-    """, f"[bulle.{name}]\nupper = plug_{name}:Upper\n")
+    """,
+        f"[bulle.{name}]\nupper = plug_{name}:Upper\n",
+    )
     reg: Registry[type] = Registry(name, "operator")
     reg.add("redact", str)
     assert reg.names() == ["redact", "upper"]
     module = sys.modules[f"plug_{name}"]
     assert reg.get("upper") is module.Upper
-    assert "plug-in 'widgets'" in reg.origin("upper") and f"bulle.{name}: upper = plug_{name}:Upper" in reg.origin("upper")
+    assert "plug-in 'widgets'" in reg.origin(
+        "upper"
+    ) and f"bulle.{name}: upper = plug_{name}:Upper" in reg.origin("upper")
     reg.names(), reg.get("upper"), "x" in reg
     assert module.LOADS == [1]
 
@@ -115,14 +128,20 @@ def test_entry_point_naming_a_module_that_registers_itself(kind):
     name, root = kind
     reg: Registry[type] = Registry(name, "recognizer")
     sys.modules[f"__reg_{name}__"] = reg  # type: ignore[assignment]
-    plugin(root, "recs", f"plug_{name}_mod", f"""
+    plugin(
+        root,
+        "recs",
+        f"plug_{name}_mod",
+        f"""
         import sys
         REG = sys.modules["__reg_{name}__"]
 
         @REG.register("badge")
         def badge(config):
             return []
-    """, f"[bulle.{name}]\nbadge = plug_{name}_mod\n")
+    """,
+        f"[bulle.{name}]\nbadge = plug_{name}_mod\n",
+    )
     try:
         assert reg.names() == ["badge"]
         assert "plug-in 'recs'" in reg.origin("badge")
@@ -132,9 +151,15 @@ def test_entry_point_naming_a_module_that_registers_itself(kind):
 
 def test_a_broken_plugin_is_reported_by_name_not_skipped(kind):
     name, root = kind
-    plugin(root, "broken-ops", f"plug_{name}_broken", """
+    plugin(
+        root,
+        "broken-ops",
+        f"plug_{name}_broken",
+        """
         import a_module_that_does_not_exist  # noqa: F401
-    """, f"[bulle.{name}]\nupper = plug_{name}_broken:Upper\n")
+    """,
+        f"[bulle.{name}]\nupper = plug_{name}_broken:Upper\n",
+    )
     reg: Registry[type] = Registry(name, "operator")
     reg.add("redact", str)
     with pytest.raises(PluginError) as err:
@@ -148,10 +173,16 @@ def test_a_broken_plugin_is_reported_by_name_not_skipped(kind):
 
 def test_a_plugin_cannot_replace_a_builtin(kind):
     name, root = kind
-    plugin(root, "shadow", f"plug_{name}_shadow", """
+    plugin(
+        root,
+        "shadow",
+        f"plug_{name}_shadow",
+        """
         class Redact:
             pass
-    """, f"[bulle.{name}]\nredact = plug_{name}_shadow:Redact\n")
+    """,
+        f"[bulle.{name}]\nredact = plug_{name}_shadow:Redact\n",
+    )
     reg: Registry[type] = Registry(name, "operator")
     reg.add("redact", str, origin="bulle.text.operators.redact")
     with pytest.raises(PluginError) as err:
@@ -170,8 +201,14 @@ def test_every_extension_kind_uses_the_registry_type():
     from bulle.text.registry import RECOGNIZERS
 
     groups = {r.group for r in (METRICS, MODELS, EVENT_KINDS, RECOMPUTERS, OPERATORS, RECOGNIZERS)}
-    assert groups == {"bulle.metrics", "bulle.models", "bulle.events", "bulle.recomputers",
-                      "bulle.operators", "bulle.recognizers"}
+    assert groups == {
+        "bulle.metrics",
+        "bulle.models",
+        "bulle.events",
+        "bulle.recomputers",
+        "bulle.operators",
+        "bulle.recognizers",
+    }
     assert "k-anonymity" in MODELS and "loss" in METRICS and "dataset.import" in EVENT_KINDS
     assert {"pseudonymize", "anonymize", "text"} <= set(RECOMPUTERS.names())
     assert OPERATORS.names() == ["redact", "mask", "placeholder", "pseudonym", "shift-dates"]

@@ -21,7 +21,9 @@ def test_a_file_without_settings_gets_the_table_at_its_end_and_nothing_else_chan
 
 
 def test_every_spelling_of_the_setting_is_replaced_by_one_line_and_other_settings_stay():
-    text = BASE + """
+    text = (
+        BASE
+        + """
 [settings]
 "query.result_max_rows" = 10
 anonymize.risk_threshold = 0.3  # dotted
@@ -33,6 +35,7 @@ timeout_default_s = 5
 [other]
 x = 1
 """
+    )
     out = rewrite(text, "query.timeout_default_s", 7.5)
     doc = tomllib.loads(out)
     assert doc["other"] == {"x": 1} and doc["workspace"]["id"] == "abc"

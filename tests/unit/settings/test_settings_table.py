@@ -26,11 +26,16 @@ def test_with_nothing_set_every_setting_is_its_default():
 
 
 def test_the_environment_wins_over_bulle_toml_which_wins_over_the_default():
-    s = table.resolve({"query.timeout_max_s": 600, "query.result_max_rows": 10},
-                      {"BULLE_SETTING_QUERY_TIMEOUT_MAX_S": "120", "PATH": "/bin"})
+    s = table.resolve(
+        {"query.timeout_max_s": 600, "query.result_max_rows": 10},
+        {"BULLE_SETTING_QUERY_TIMEOUT_MAX_S": "120", "PATH": "/bin"},
+    )
     assert s["query.timeout_max_s"] == 120.0
     assert s.resolved("query.timeout_max_s").source == "BULLE_SETTING_QUERY_TIMEOUT_MAX_S"
-    assert s["query.result_max_rows"] == 10 and s.resolved("query.result_max_rows").source == "bulle.toml"
+    assert (
+        s["query.result_max_rows"] == 10
+        and s.resolved("query.result_max_rows").source == "bulle.toml"
+    )
     assert s["query.memory_limit"] == "1GB" and s.resolved("query.memory_limit").source == "default"
 
 
@@ -42,10 +47,17 @@ def test_dotted_keys_and_sub_tables_name_the_same_setting():
 
 def test_every_problem_is_reported_at_once_naming_the_file_the_key_and_the_range():
     with pytest.raises(ValidationError) as err:
-        table.resolve({"query.timeout_max_s": "abc", "query.result_max_rows": 0, "query.timout_max_s": 5,
-                       "query.memory_limit": "lots", "anonymize.risk_threshold": True},
-                      {"BULLE_SETTING_TEXT_SCORE_THRESHOLD": "1.5", "BULLE_SETTING_NOPE": "1"},
-                      file="/w/bulle.toml")
+        table.resolve(
+            {
+                "query.timeout_max_s": "abc",
+                "query.result_max_rows": 0,
+                "query.timout_max_s": 5,
+                "query.memory_limit": "lots",
+                "anonymize.risk_threshold": True,
+            },
+            {"BULLE_SETTING_TEXT_SCORE_THRESHOLD": "1.5", "BULLE_SETTING_NOPE": "1"},
+            file="/w/bulle.toml",
+        )
     problems = err.value.problems
     assert len(problems) == 7, problems
     by_field = {p.where.field: p for p in problems}
@@ -77,8 +89,9 @@ NUMERIC = [s for s in table.SETTINGS if s.type is not str]
 @given(st.sampled_from(NUMERIC), st.floats(allow_nan=True, allow_infinity=True))
 def test_a_number_is_accepted_exactly_when_it_is_within_the_declared_bounds(setting, x):
     value = int(x) if setting.type is int and math.isfinite(x) else x
-    low_ok = setting.minimum is None or (value > setting.minimum if setting.exclusive_minimum
-                                         else value >= setting.minimum)
+    low_ok = setting.minimum is None or (
+        value > setting.minimum if setting.exclusive_minimum else value >= setting.minimum
+    )
     inside = math.isfinite(x) and low_ok and (setting.maximum is None or value <= setting.maximum)
     try:
         setting.check(value)
@@ -90,9 +103,13 @@ def test_a_number_is_accepted_exactly_when_it_is_within_the_declared_bounds(sett
 
 
 def test_limits_keeps_its_names_as_the_declared_defaults():
-    names = {"DEFAULT_TIMEOUT_S": "query.timeout_default_s", "MAX_TIMEOUT_S": "query.timeout_max_s",
-             "DEFAULT_RESULT_BYTES": "query.result_max_bytes", "DEFAULT_MAX_ROWS": "query.result_max_rows",
-             "DEFAULT_MEMORY_LIMIT": "query.memory_limit"}
+    names = {
+        "DEFAULT_TIMEOUT_S": "query.timeout_default_s",
+        "MAX_TIMEOUT_S": "query.timeout_max_s",
+        "DEFAULT_RESULT_BYTES": "query.result_max_bytes",
+        "DEFAULT_MAX_ROWS": "query.result_max_rows",
+        "DEFAULT_MEMORY_LIMIT": "query.memory_limit",
+    }
     for constant, name in names.items():
         assert getattr(limits, constant) == table.default(name), constant
 
@@ -103,12 +120,17 @@ def test_every_setting_is_changed_by_the_custodian_for_now():
 
 def test_the_committed_settings_page_is_the_generated_one():
     assert DOC.read_text(encoding="utf-8") == table.markdown(), (
-        "docs/settings.md differs from the table: run `python -m bulle.settings --markdown > docs/settings.md`")
+        "docs/settings.md differs from the table: run `python -m bulle.settings --markdown > docs/settings.md`"
+    )
 
 
 def test_the_page_is_printed_by_the_module_and_names_every_setting():
-    out = subprocess.run([sys.executable, "-m", "bulle.settings", "--markdown"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bulle.settings", "--markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out == table.markdown()
     for s in table.SETTINGS:
         assert f"`{s.name}`" in out and s.env_var in out and s.description in out

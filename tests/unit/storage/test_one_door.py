@@ -34,9 +34,20 @@ ANALYST_TEXT = {
     "cli/demo.py": "the demo's analyst types two queries, one of them refused",
 }
 
-CALLS = {"connect", "execute", "executemany", "executescript", "sql", "create_function", "write_sql"}
-SQL_TEXT = re.compile(r"\b(read_parquet|read_csv|read_json)\s*\(|\bCOPY\s*\(|\bSELECT\b.*\bFROM\b|"
-                      r"\bPRAGMA\b|\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b", re.S)
+CALLS = {
+    "connect",
+    "execute",
+    "executemany",
+    "executescript",
+    "sql",
+    "create_function",
+    "write_sql",
+}
+SQL_TEXT = re.compile(
+    r"\b(read_parquet|read_csv|read_json)\s*\(|\bCOPY\s*\(|\bSELECT\b.*\bFROM\b|"
+    r"\bPRAGMA\b|\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b",
+    re.S,
+)
 
 
 def _texts(node: ast.AST) -> list[str]:
@@ -64,10 +75,18 @@ def violations(source: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
-            if any(n and (n == "duckdb" or n.startswith("duckdb.") or n == "sqlite3") for n in names):
+            names = [a.name for a in node.names] + (
+                [node.module] if isinstance(node, ast.ImportFrom) else []
+            )
+            if any(
+                n and (n == "duckdb" or n.startswith("duckdb.") or n == "sqlite3") for n in names
+            ):
                 found.append(f"line {node.lineno}: imports a database driver")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CALLS:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CALLS
+        ):
             found.append(f"line {node.lineno}: calls .{node.func.attr}()")
         elif id(node) not in docs and any(SQL_TEXT.search(t) for t in _texts(node)):
             found.append(f"line {node.lineno}: SQL text")
@@ -79,15 +98,23 @@ def quoting_helpers(source: str) -> list[str]:
     tree = ast.parse(source)
     found = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace"
-                and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
-                and (node.args[0].value, node.args[1].value) in {('"', '""'), ("'", "''")}):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "replace"
+            and len(node.args) == 2
+            and all(isinstance(a, ast.Constant) for a in node.args)
+            and (node.args[0].value, node.args[1].value) in {('"', '""'), ("'", "''")}
+        ):
             found.append(f"line {node.lineno}: doubles quotes")
     return found
 
 
 def _modules() -> dict[str, str]:
-    return {p.relative_to(SRC).as_posix(): p.read_text(encoding="utf-8") for p in sorted(SRC.rglob("*.py"))}
+    return {
+        p.relative_to(SRC).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(SRC.rglob("*.py"))
+    }
 
 
 def test_no_module_outside_storage_touches_rows_with_sql() -> None:
@@ -102,22 +129,33 @@ def test_no_module_outside_storage_touches_rows_with_sql() -> None:
 
 def test_the_list_of_modules_still_to_move_only_shrinks() -> None:
     modules = _modules()
-    stale = [rel for rel in (*STILL_TO_MOVE, *ANALYST_TEXT) if rel not in modules or not violations(modules[rel])]
+    stale = [
+        rel
+        for rel in (*STILL_TO_MOVE, *ANALYST_TEXT)
+        if rel not in modules or not violations(modules[rel])
+    ]
     assert stale == [], "these modules no longer hold SQL: remove them from STILL_TO_MOVE"
 
 
 def test_one_quoting_module() -> None:
-    offenders = {rel: found for rel, source in _modules().items()
-                 if rel != QUOTING_MODULE and (found := quoting_helpers(source))}
+    offenders = {
+        rel: found
+        for rel, source in _modules().items()
+        if rel != QUOTING_MODULE and (found := quoting_helpers(source))
+    }
     assert offenders == {}, "quote SQL names and literals with bulle.storage.sqltext only"
 
 
 def test_the_scan_sees_what_it_forbids() -> None:
-    bad = ('def f(engine, path):\n    con = engine.connect()\n'
-           '    return con.execute(f"SELECT * FROM read_parquet({path})")\n')
+    bad = (
+        "def f(engine, path):\n    con = engine.connect()\n"
+        '    return con.execute(f"SELECT * FROM read_parquet({path})")\n'
+    )
     assert len(violations(bad)) == 3
     assert violations("import duckdb\n") and violations("from duckdb import sqltypes\n")
-    assert violations('SQL = "COPY (SELECT 1) TO \'x\'"\n')
-    assert violations('def f():\n    """SELECT x FROM y, read_parquet(z), in a docstring."""\n') == []
+    assert violations("SQL = \"COPY (SELECT 1) TO 'x'\"\n")
+    assert (
+        violations('def f():\n    """SELECT x FROM y, read_parquet(z), in a docstring."""\n') == []
+    )
     assert violations("def f(engine, p):\n    return engine.read_text(p, ['a'])\n") == []
     assert quoting_helpers("def q(n):\n    return '\"' + n.replace('\"', '\"\"') + '\"'\n")

@@ -37,8 +37,9 @@ def unique(entities: list[dict]) -> list[dict]:
 @given(spans(), spans())
 def test_matches_naive_counts(gold: list[dict], pred: list[dict]) -> None:
     text = "x" * N
-    report = evaluate([{"id": 1, "text": text, "entities": gold}],
-                      [{"id": 1, "text": text, "entities": pred}])
+    report = evaluate(
+        [{"id": 1, "text": text, "entities": gold}], [{"id": 1, "text": text, "entities": pred}]
+    )
     gold, pred = unique(gold), unique(pred)
     g_chars, p_chars = chars(gold), chars(pred)
     red = report["redaction"]
@@ -59,8 +60,9 @@ def test_matches_naive_counts(gold: list[dict], pred: list[dict]) -> None:
         g = [e for e in gold if e["label"] == label]
         masked = sum(set(range(e["start"], e["end"])) <= p_chars for e in g)
         assert row["fully_masked"] == masked
-        assert row["covered_chars"] == sum(len(set(range(e["start"], e["end"])) & p_chars)
-                                           for e in g)
+        assert row["covered_chars"] == sum(
+            len(set(range(e["start"], e["end"])) & p_chars) for e in g
+        )
 
 
 @given(spans())

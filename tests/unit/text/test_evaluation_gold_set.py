@@ -16,8 +16,23 @@ from bulle.text.evaluation import evaluate_files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "text"
 GOLD = FIXTURES / "dev_gold.jsonl"
-LABELS = {"PERSON", "LOCATION", "ORGANIZATION", "DATE", "EMAIL", "PHONE", "NIR", "IBAN", "SIREN",
-          "SIRET", "CREDIT_CARD", "IP_ADDRESS", "URL", "LICENSE_PLATE", "RECORD_ID"}
+LABELS = {
+    "PERSON",
+    "LOCATION",
+    "ORGANIZATION",
+    "DATE",
+    "EMAIL",
+    "PHONE",
+    "NIR",
+    "IBAN",
+    "SIREN",
+    "SIRET",
+    "CREDIT_CARD",
+    "IP_ADDRESS",
+    "URL",
+    "LICENSE_PLATE",
+    "RECORD_ID",
+}
 TITLES = ("M.", "Mme", "Mlle", "Dr", "Pr", "Me", "Docteur", "Madame", "Monsieur", "Maître")
 
 
@@ -26,8 +41,12 @@ def records() -> list[dict]:
 
 
 def surfaces(label: str) -> list[str]:
-    return [r["text"][e["start"]:e["end"]] for r in records() for e in r["entities"]
-            if e["label"] == label]
+    return [
+        r["text"][e["start"] : e["end"]]
+        for r in records()
+        for e in r["entities"]
+        if e["label"] == label
+    ]
 
 
 def compact(s: str) -> str:
@@ -100,13 +119,16 @@ def test_titles_are_outside_person_spans() -> None:
         assert not name.startswith(tuple(t + " " for t in TITLES)), name
 
 
-@pytest.mark.parametrize(("label", "check"), [
-    ("NIR", nir_shaped),
-    ("IBAN", iban_ok),
-    ("SIREN", lambda s: len(compact(s)) == 9 and luhn(compact(s))),
-    ("SIRET", lambda s: len(compact(s)) == 14 and luhn(compact(s))),
-    ("CREDIT_CARD", lambda s: len(compact(s)) == 16 and luhn(compact(s))),
-])
+@pytest.mark.parametrize(
+    ("label", "check"),
+    [
+        ("NIR", nir_shaped),
+        ("IBAN", iban_ok),
+        ("SIREN", lambda s: len(compact(s)) == 9 and luhn(compact(s))),
+        ("SIRET", lambda s: len(compact(s)) == 14 and luhn(compact(s))),
+        ("CREDIT_CARD", lambda s: len(compact(s)) == 16 and luhn(compact(s))),
+    ],
+)
 def test_identifiers_have_valid_checksums(label: str, check) -> None:
     values = surfaces(label)
     assert values
@@ -118,11 +140,14 @@ def test_corsican_nirs_are_present() -> None:
     assert any(d in compact(v) for v in surfaces("NIR") for d in ("2A", "2B"))
 
 
-@pytest.mark.parametrize("decoy", [
-    "4970 1010 7488 7527",  # Luhn fails: a batch reference, not a card
-    "3400935955838",  # a drug's CIP code
-    "10.4.2.17",  # a software version
-])
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        "4970 1010 7488 7527",  # Luhn fails: a batch reference, not a card
+        "3400935955838",  # a drug's CIP code
+        "10.4.2.17",  # a software version
+    ],
+)
 def test_decoys_are_present_and_not_annotated(decoy: str) -> None:
     hits = 0
     for r in records():

@@ -33,44 +33,76 @@ def with_entity(**fields: object) -> dict:
 
 BAD_PRED = [
     pytest.param(['{"id": "a", "text": '], 1, "malformed JSON", id="malformed-json"),
-    pytest.param([b'{"id": "a", "text": "caf\xe9", "entities": []}'], 1, "invalid UTF-8",
-                 id="invalid-utf8"),
+    pytest.param(
+        [b'{"id": "a", "text": "caf\xe9", "entities": []}'], 1, "invalid UTF-8", id="invalid-utf8"
+    ),
     pytest.param(["[1, 2]"], 1, "expected a JSON object", id="not-an-object"),
     pytest.param([{"id": "a", "entities": []}], 1, "missing field 'text'", id="missing-text"),
     pytest.param([{"text": TEXT, "entities": []}], 1, "missing field 'id'", id="missing-id"),
     pytest.param([{"id": "a", "text": TEXT}], 1, "missing field 'entities'", id="missing-entities"),
-    pytest.param([{"id": "a", "text": 3, "entities": []}], 1, "'text' must be a string",
-                 id="text-not-string"),
-    pytest.param([{"id": 1.5, "text": TEXT, "entities": []}], 1, "'id' must be a string",
-                 id="id-float"),
-    pytest.param([{"id": "a", "text": TEXT, "entities": {}}], 1, "'entities' must be a list",
-                 id="entities-not-list"),
-    pytest.param([with_entity(start=-1, end=3, label="PERSON")], 1, "negative", id="start-negative"),
-    pytest.param([with_entity(start=4, end=99, label="PERSON")], 1, "beyond the text length",
-                 id="end-beyond-text"),
-    pytest.param([with_entity(start=5, end=5, label="PERSON")], 1, "not before its end",
-                 id="empty-span"),
-    pytest.param([with_entity(start=6, end=5, label="PERSON")], 1, "not before its end",
-                 id="reversed-span"),
-    pytest.param([with_entity(start="4", end=16, label="PERSON")], 1, "start must be an integer",
-                 id="start-string"),
+    pytest.param(
+        [{"id": "a", "text": 3, "entities": []}], 1, "'text' must be a string", id="text-not-string"
+    ),
+    pytest.param(
+        [{"id": 1.5, "text": TEXT, "entities": []}], 1, "'id' must be a string", id="id-float"
+    ),
+    pytest.param(
+        [{"id": "a", "text": TEXT, "entities": {}}],
+        1,
+        "'entities' must be a list",
+        id="entities-not-list",
+    ),
+    pytest.param(
+        [with_entity(start=-1, end=3, label="PERSON")], 1, "negative", id="start-negative"
+    ),
+    pytest.param(
+        [with_entity(start=4, end=99, label="PERSON")],
+        1,
+        "beyond the text length",
+        id="end-beyond-text",
+    ),
+    pytest.param(
+        [with_entity(start=5, end=5, label="PERSON")], 1, "not before its end", id="empty-span"
+    ),
+    pytest.param(
+        [with_entity(start=6, end=5, label="PERSON")], 1, "not before its end", id="reversed-span"
+    ),
+    pytest.param(
+        [with_entity(start="4", end=16, label="PERSON")],
+        1,
+        "start must be an integer",
+        id="start-string",
+    ),
     pytest.param([with_entity(start=4, end=16)], 1, "misses label", id="entity-without-label"),
-    pytest.param([with_entity(start=4, end=16, label="")], 1, "non-empty string",
-                 id="empty-label"),
-    pytest.param([{"id": "a", "text": TEXT, "entities": ["PERSON"]}], 1, "must be an object",
-                 id="entity-not-object"),
-    pytest.param([GOOD, "", dict(GOOD)], 3, "duplicate id 'a' (first seen at line 1)",
-                 id="duplicate-id"),
-    pytest.param([{"id": "zz", "text": TEXT, "entities": []}], 1, "id 'zz' is not in the gold set",
-                 id="unknown-id"),
-    pytest.param([{"id": "a", "text": TEXT.replace("Rose", "Rosa"), "entities": []}], 1,
-                 "differs from the gold text (first difference at character 7)", id="text-differs"),
+    pytest.param([with_entity(start=4, end=16, label="")], 1, "non-empty string", id="empty-label"),
+    pytest.param(
+        [{"id": "a", "text": TEXT, "entities": ["PERSON"]}],
+        1,
+        "must be an object",
+        id="entity-not-object",
+    ),
+    pytest.param(
+        [GOOD, "", dict(GOOD)], 3, "duplicate id 'a' (first seen at line 1)", id="duplicate-id"
+    ),
+    pytest.param(
+        [{"id": "zz", "text": TEXT, "entities": []}],
+        1,
+        "id 'zz' is not in the gold set",
+        id="unknown-id",
+    ),
+    pytest.param(
+        [{"id": "a", "text": TEXT.replace("Rose", "Rosa"), "entities": []}],
+        1,
+        "differs from the gold text (first difference at character 7)",
+        id="text-differs",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("lines", "line", "message"), BAD_PRED)
-def test_bad_prediction_file_names_file_and_line(tmp_path: Path, lines: list, line: int,
-                                                 message: str) -> None:
+def test_bad_prediction_file_names_file_and_line(
+    tmp_path: Path, lines: list, line: int, message: str
+) -> None:
     gold = write(tmp_path / "gold.jsonl", [GOOD])
     pred = write(tmp_path / "pred.jsonl", lines)
     with pytest.raises(InputError) as info:

@@ -13,19 +13,24 @@ from bulle.text.inputs import atomic_output, read_documents
 
 def test_jsonl_documents_are_read_with_their_records(tmp_path):
     p = tmp_path / "in.jsonl"
-    p.write_text('{"id": 1, "text": "Bonjour"}\n\n{"id": 2, "body": "x", "text": ""}\n', encoding="utf-8")
+    p.write_text(
+        '{"id": 1, "text": "Bonjour"}\n\n{"id": 2, "body": "x", "text": ""}\n', encoding="utf-8"
+    )
     docs = list(read_documents(p))
     assert [(d.id, d.text, d.line) for d in docs] == [(1, "Bonjour", 1), (2, "", 3)]
     assert docs[1].record["body"] == "x"
 
 
-@pytest.mark.parametrize(("content", "line", "words"), [
-    (b'{"id": 1, "text": "ok"}\n{"id": 2, "text": \n', 2, "malformed JSON"),
-    (b'{"id": 1, "text": "ok"}\n{"id": 2, "texte": "x"}\n', 2, "missing text field 'text'"),
-    (b'{"id": 1, "text": 3}\n', 1, "must be a string"),
-    (b'[1, 2]\n', 1, "expected a JSON object"),
-    (b'{"id": 1, "text": "ok"}\n{"id": 2, "text": "caf\xe9"}\n', 2, "not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "line", "words"),
+    [
+        (b'{"id": 1, "text": "ok"}\n{"id": 2, "text": \n', 2, "malformed JSON"),
+        (b'{"id": 1, "text": "ok"}\n{"id": 2, "texte": "x"}\n', 2, "missing text field 'text'"),
+        (b'{"id": 1, "text": 3}\n', 1, "must be a string"),
+        (b"[1, 2]\n", 1, "expected a JSON object"),
+        (b'{"id": 1, "text": "ok"}\n{"id": 2, "text": "caf\xe9"}\n', 2, "not valid UTF-8"),
+    ],
+)
 def test_bad_jsonl_names_the_line(tmp_path, content, line, words):
     p = tmp_path / "bad.jsonl"
     p.write_bytes(content)
@@ -69,4 +74,4 @@ def test_chunks_cover_the_text_exactly_on_boundaries(limit):
     pieces = list(chunks(text, limit))
     assert "".join(p for _, p in pieces) == text
     assert all(len(p) <= limit for _, p in pieces)
-    assert all(text[off:off + len(p)] == p for off, p in pieces)
+    assert all(text[off : off + len(p)] == p for off, p in pieces)

@@ -15,10 +15,14 @@ def small_pieces():
 
 def test_offsets_are_remapped_and_names_propagated_across_pieces(small_pieces):
     para = "Le patient est suivi pour une insuffisance cardiaque sans complication récente.\n\n"
-    text = "M. Jean Dupont est venu à Lyon.\n\n" + para * 80 + "Puis Dupont est reparti le 27 mars 2025.\n"
+    text = (
+        "M. Jean Dupont est venu à Lyon.\n\n"
+        + para * 80
+        + "Puis Dupont est reparti le 27 mars 2025.\n"
+    )
     assert len(text) > 6_000
     ents = next(small_pieces.detect([text]))
-    found = [(text[e.start:e.end], e.label) for e in ents]
+    found = [(text[e.start : e.end], e.label) for e in ents]
     assert ("Jean Dupont", "PERSON") in found
     assert ("27 mars 2025", "DATE") in found
     assert ("Dupont", "PERSON") in found  # the surname alone, thousands of characters later

@@ -14,11 +14,20 @@ from bulle.text.operators import get_operator, names
 from bulle.text.surrogates import Keyed
 
 KEY = b"k" * 32
-TEXT = ("M. Jean Dupont, né le 27 mars 1961, a vu Mme Claire Lefèvre à Lyon le 14/03/2025. "
-        "Dupont a appelé le 06 12 34 56 78 ; sortie le 20/03/2025.")
-SPANS = [("Jean Dupont", "PERSON"), ("27 mars 1961", "DATE"), ("Claire Lefèvre", "PERSON"),
-         ("Lyon", "LOCATION"), ("14/03/2025", "DATE"), ("Dupont", "PERSON"),
-         ("06 12 34 56 78", "PHONE"), ("20/03/2025", "DATE")]
+TEXT = (
+    "M. Jean Dupont, né le 27 mars 1961, a vu Mme Claire Lefèvre à Lyon le 14/03/2025. "
+    "Dupont a appelé le 06 12 34 56 78 ; sortie le 20/03/2025."
+)
+SPANS = [
+    ("Jean Dupont", "PERSON"),
+    ("27 mars 1961", "DATE"),
+    ("Claire Lefèvre", "PERSON"),
+    ("Lyon", "LOCATION"),
+    ("14/03/2025", "DATE"),
+    ("Dupont", "PERSON"),
+    ("06 12 34 56 78", "PHONE"),
+    ("20/03/2025", "DATE"),
+]
 
 
 def entities(text: str = TEXT, spans=SPANS) -> list[Entity]:
@@ -60,8 +69,9 @@ def test_pseudonyms_are_consistent_within_a_document_and_keep_gender():
     assert m, out
     first, last = m.groups()
     assert (first, last) != ("Jean", "Dupont")
-    assert f". {last} a appelé" in out                      # surname alone: same surrogate
+    assert f". {last} a appelé" in out  # surname alone: same surrogate
     from bulle.text.surrogates import gender_of_first_name
+
     assert gender_of_first_name(first) == "m"
     female = re.search(r"Mme (\S+) ", out).group(1)
     assert gender_of_first_name(female) == "f"
@@ -97,23 +107,28 @@ def test_shift_dates_preserves_intervals_and_leaves_other_entities():
 
 
 def test_shift_is_the_same_for_the_same_person_across_documents():
-    a = get_operator("shift-dates").apply("Le 14/03/2025.", [Entity(3, 13, "DATE")], key=KEY,
-                                           subject="patient-42")
-    b = get_operator("shift-dates").apply("Vu le 14/03/2025 !", [Entity(6, 16, "DATE")], key=KEY,
-                                           subject="patient-42")
+    a = get_operator("shift-dates").apply(
+        "Le 14/03/2025.", [Entity(3, 13, "DATE")], key=KEY, subject="patient-42"
+    )
+    b = get_operator("shift-dates").apply(
+        "Vu le 14/03/2025 !", [Entity(6, 16, "DATE")], key=KEY, subject="patient-42"
+    )
     assert a[3:13] == b[6:16] != "14/03/2025"
 
 
-@pytest.mark.parametrize(("text", "days", "expected"), [
-    ("27 mars 2025", 7, "3 avril 2025"),
-    ("1er janvier", 31, "1er février"),
-    ("mardi 15 octobre 2024", 1, "mercredi 16 octobre 2024"),
-    ("14/03/1958", -14, "28/02/1958"),
-    ("2024-03-01", -1, "2024-02-29"),
-    ("27 MARS 2025", 1, "28 MARS 2025"),
-    ("mars 2024", 31, "avril 2024"),
-    ("deux mille vingt-cinq", 3, None),
-])
+@pytest.mark.parametrize(
+    ("text", "days", "expected"),
+    [
+        ("27 mars 2025", 7, "3 avril 2025"),
+        ("1er janvier", 31, "1er février"),
+        ("mardi 15 octobre 2024", 1, "mercredi 16 octobre 2024"),
+        ("14/03/1958", -14, "28/02/1958"),
+        ("2024-03-01", -1, "2024-02-29"),
+        ("27 MARS 2025", 1, "28 MARS 2025"),
+        ("mars 2024", 31, "avril 2024"),
+        ("deux mille vingt-cinq", 3, None),
+    ],
+)
 def test_dates_are_shifted_and_written_like_the_original(text, days, expected):
     assert shift(text, days) == expected
 
@@ -131,8 +146,12 @@ def test_keyed_choices_are_deterministic():
 
 # -- touching spans, elisions ----------------------------------------------------------------------
 TOUCHING = "Adressé par Crédit Agricole Banque Populaire puis vu par Jean Dupont Marie Curie."
-TOUCHING_SPANS = [("Crédit Agricole", "ORGANIZATION"), ("Banque Populaire", "ORGANIZATION"),
-                  ("Jean Dupont", "PERSON"), ("Marie Curie", "PERSON")]
+TOUCHING_SPANS = [
+    ("Crédit Agricole", "ORGANIZATION"),
+    ("Banque Populaire", "ORGANIZATION"),
+    ("Jean Dupont", "PERSON"),
+    ("Marie Curie", "PERSON"),
+]
 
 
 @pytest.mark.parametrize("operator", ["pseudonym", "placeholder"])
@@ -155,12 +174,29 @@ def test_overlapping_spans_are_replaced_once():
     assert out == "Vu à <LOCATION_1> hier."
 
 
-@pytest.mark.parametrize(("text", "surface", "label", "pattern"), [
-    ("Il est venu d'Orléans hier.", "Orléans", "LOCATION", r"venu (d'[AEIOUYHÉÈÂÎ]|de [^AEIOUYHÉÈÂÎ])"),
-    ("Il est venu de Paris hier.", "Paris", "LOCATION", r"venu (d'[AEIOUYHÉÈÂÎ]|de [^AEIOUYHÉÈÂÎ])"),
-    ("Il est allé à l'Hôtel-Dieu hier.", "Hôtel-Dieu", "ORGANIZATION",
-     r"allé (à l'[AEIOUYHÉÈÂÎ]|au [^AEIOUYHÉÈÂÎ])"),
-])
+@pytest.mark.parametrize(
+    ("text", "surface", "label", "pattern"),
+    [
+        (
+            "Il est venu d'Orléans hier.",
+            "Orléans",
+            "LOCATION",
+            r"venu (d'[AEIOUYHÉÈÂÎ]|de [^AEIOUYHÉÈÂÎ])",
+        ),
+        (
+            "Il est venu de Paris hier.",
+            "Paris",
+            "LOCATION",
+            r"venu (d'[AEIOUYHÉÈÂÎ]|de [^AEIOUYHÉÈÂÎ])",
+        ),
+        (
+            "Il est allé à l'Hôtel-Dieu hier.",
+            "Hôtel-Dieu",
+            "ORGANIZATION",
+            r"allé (à l'[AEIOUYHÉÈÂÎ]|au [^AEIOUYHÉÈÂÎ])",
+        ),
+    ],
+)
 def test_pseudonyms_redo_french_elisions(text, surface, label, pattern):
     """Whatever letter the surrogate starts with, the article before it fits: never "d'Colmar",
     "de Orléans" or "à l'Bonnet" (which would also tell the original's first letter). Checked
@@ -168,8 +204,9 @@ def test_pseudonyms_redo_french_elisions(text, surface, label, pattern):
     i = text.index(surface)
     seen = set()
     for n in range(40):
-        out = get_operator("pseudonym").apply(text, [Entity(i, i + len(surface), label)],
-                                              key=bytes([n]) * 32)
+        out = get_operator("pseudonym").apply(
+            text, [Entity(i, i + len(surface), label)], key=bytes([n]) * 32
+        )
         assert re.search(pattern, out), out
         seen.add(re.search(pattern, out).group(1)[:2])
     assert len(seen) == 2, seen  # both forms were exercised

@@ -9,8 +9,14 @@ from bulle.vault.classify import fold, suggest_roles
 
 
 def col(name, type_="VARCHAR", sample=(), uniqueness=0.5, mean_length=8.0, rows=1000):
-    return {"name": name, "type": type_, "sample": list(sample), "uniqueness": uniqueness,
-            "mean_length": mean_length, "rows": rows}
+    return {
+        "name": name,
+        "type": type_,
+        "sample": list(sample),
+        "uniqueness": uniqueness,
+        "mean_length": mean_length,
+        "rows": rows,
+    }
 
 
 FRENCH_TABLE = [
@@ -32,7 +38,9 @@ FRENCH_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("column", "expected"), FRENCH_TABLE, ids=[c["name"] for c, _ in FRENCH_TABLE])
+@pytest.mark.parametrize(
+    ("column", "expected"), FRENCH_TABLE, ids=[c["name"] for c, _ in FRENCH_TABLE]
+)
 def test_french_column_names(column, expected):
     (suggestion,) = suggest_roles([column])
     assert suggestion.role is expected
@@ -45,13 +53,20 @@ def test_whole_french_table_has_one_subject_id_and_reasons():
     assert sum(s.role is ColumnRole.SUBJECT_ID for s in suggestions) == 1
 
 
-@pytest.mark.parametrize(("sample", "expected", "kind"), [
-    (["jean.dupont@exemple.fr", "a.b@c.org"], ColumnRole.DIRECT_IDENTIFIER, "email"),
-    (["06 12 34 56 78", "+33 7 12 34 56 78", "01.23.45.67.89"], ColumnRole.DIRECT_IDENTIFIER, "phone"),
-    (["184127645108946", "2 84 12 2A 451 089 80"], ColumnRole.DIRECT_IDENTIFIER, "nir"),
-    (["E11.9", "I10", "C50.9"], ColumnRole.SPECIAL_CATEGORY, None),
-    (["rouge", "vert"], ColumnRole.OTHER, None),
-])
+@pytest.mark.parametrize(
+    ("sample", "expected", "kind"),
+    [
+        (["jean.dupont@exemple.fr", "a.b@c.org"], ColumnRole.DIRECT_IDENTIFIER, "email"),
+        (
+            ["06 12 34 56 78", "+33 7 12 34 56 78", "01.23.45.67.89"],
+            ColumnRole.DIRECT_IDENTIFIER,
+            "phone",
+        ),
+        (["184127645108946", "2 84 12 2A 451 089 80"], ColumnRole.DIRECT_IDENTIFIER, "nir"),
+        (["E11.9", "I10", "C50.9"], ColumnRole.SPECIAL_CATEGORY, None),
+        (["rouge", "vert"], ColumnRole.OTHER, None),
+    ],
+)
 def test_values_classify_columns_with_opaque_names(sample, expected, kind):
     (s,) = suggest_roles([col("x1", sample=sample)])
     assert s.role is expected

@@ -11,49 +11,164 @@ import pytest
 from bulle.domain.datasets import ColumnRole
 from bulle.vault.classify import suggest_roles
 
-SURNAMES = ["DUPONT", "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS",
-            "MOREAU", "LAURENT", "SIMON", "MICHEL", "LEFEBVRE", "LEROY", "ROUX", "FOURNIER", "GIRARD",
-            "BONNET", "LAMBERT", "FONTAINE", "ROUSSEAU", "VINCENT", "MULLER", "KERGOAT"]
-FIRST_NAMES = ["Jean", "Marie", "Pierre", "Sophie", "Nicolas", "Isabelle", "Philippe", "Nathalie",
-               "Michel", "Sylvie", "Antoine", "Hélène", "Mehdi", "Fatima", "Julien", "Aurélie",
-               "Thomas", "Céline", "Karim", "Émilie", "Camille", "Léa"]
-ADDRESSES = [f"{n} {street}" for n, street in zip(range(1, 30, 3), [
-    "rue des Lilas", "avenue Jean-Jaurès", "boulevard Voltaire", "place de la République",
-    "impasse des Acacias", "chemin du Moulin", "allée des Tilleuls", "rue Victor Hugo",
-    "quai de la Loire", "route de Lyon"], strict=False)] + ["3 bis rue Pasteur, 69003 Lyon"]
-PHONES = ["06 12 34 56 78", "+33 7 11 22 33 44", "01.23.45.67.89", "0498765432", "+33 (0)6 55 44 33 22"]
+SURNAMES = [
+    "DUPONT",
+    "MARTIN",
+    "BERNARD",
+    "THOMAS",
+    "PETIT",
+    "ROBERT",
+    "RICHARD",
+    "DURAND",
+    "DUBOIS",
+    "MOREAU",
+    "LAURENT",
+    "SIMON",
+    "MICHEL",
+    "LEFEBVRE",
+    "LEROY",
+    "ROUX",
+    "FOURNIER",
+    "GIRARD",
+    "BONNET",
+    "LAMBERT",
+    "FONTAINE",
+    "ROUSSEAU",
+    "VINCENT",
+    "MULLER",
+    "KERGOAT",
+]
+FIRST_NAMES = [
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Sophie",
+    "Nicolas",
+    "Isabelle",
+    "Philippe",
+    "Nathalie",
+    "Michel",
+    "Sylvie",
+    "Antoine",
+    "Hélène",
+    "Mehdi",
+    "Fatima",
+    "Julien",
+    "Aurélie",
+    "Thomas",
+    "Céline",
+    "Karim",
+    "Émilie",
+    "Camille",
+    "Léa",
+]
+ADDRESSES = [
+    f"{n} {street}"
+    for n, street in zip(
+        range(1, 30, 3),
+        [
+            "rue des Lilas",
+            "avenue Jean-Jaurès",
+            "boulevard Voltaire",
+            "place de la République",
+            "impasse des Acacias",
+            "chemin du Moulin",
+            "allée des Tilleuls",
+            "rue Victor Hugo",
+            "quai de la Loire",
+            "route de Lyon",
+        ],
+        strict=False,
+    )
+] + ["3 bis rue Pasteur, 69003 Lyon"]
+PHONES = [
+    "06 12 34 56 78",
+    "+33 7 11 22 33 44",
+    "01.23.45.67.89",
+    "0498765432",
+    "+33 (0)6 55 44 33 22",
+]
 EMAILS = ["jean.dupont@exemple.fr", "m.martin@hopital.example.org", "contact+1@mairie-exemple.fr"]
 POSTCODES = ["75011", "69003", "13008", "33000", "01000", "97411", "20090", "59000"]
 FR_DATES = ["20/11/1979", "05/06/1966", "25/08/1942", "23/03/1982", "01/01/2001"]
-ADULT = ["Never-married", "Married-civ-spouse", "Bachelors", "HS-grad", "United-States",
-         "Adm-clerical", "Exec-managerial", "Private", "Self-emp-not-inc", "White", "Male", "<=50K"]
+ADULT = [
+    "Never-married",
+    "Married-civ-spouse",
+    "Bachelors",
+    "HS-grad",
+    "United-States",
+    "Adm-clerical",
+    "Exec-managerial",
+    "Private",
+    "Self-emp-not-inc",
+    "White",
+    "Male",
+    "<=50K",
+]
 
 
 def col(name, sample, type_="VARCHAR", uniqueness=0.5):
-    return {"name": name, "type": type_, "sample": list(sample), "uniqueness": uniqueness,
-            "mean_length": 10.0, "rows": 1000}
+    return {
+        "name": name,
+        "type": type_,
+        "sample": list(sample),
+        "uniqueness": uniqueness,
+        "mean_length": 10.0,
+        "rows": 1000,
+    }
 
 
-@pytest.mark.parametrize(("sample", "type_", "role", "kind"), [
-    (SURNAMES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
-    ([s.title() for s in SURNAMES], "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
-    (FIRST_NAMES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
-    ([f"{f} {s.title()}" for f, s in zip(FIRST_NAMES, SURNAMES, strict=False)], "VARCHAR",
-     ColumnRole.DIRECT_IDENTIFIER, "name"),
-    (ADDRESSES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "text"),
-    (PHONES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "phone"),
-    (EMAILS, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "email"),
-    (POSTCODES, "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
-    # Read as numbers, postcodes of the Ain (01xxx) lost their leading zero.
-    ([p.lstrip("0") for p in POSTCODES], "BIGINT", ColumnRole.QUASI_IDENTIFIER, None),
-    (FR_DATES, "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
-    (["12 mars 1980", "3 janvier 1975", "28 février 1990"], "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
-    (["1979-11-20", "1966-06-05"], "DATE", ColumnRole.QUASI_IDENTIFIER, None),
-    (["2024-01-03 10:00:00"], "TIMESTAMP", ColumnRole.QUASI_IDENTIFIER, None),
-    (["Lyon", "Marseille", "Bordeaux", "Brest", "Lille", "Nantes"], "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
-], ids=["surnames", "surnames-title", "first-names", "full-names", "addresses", "phones", "emails",
-        "postcodes", "postcodes-as-numbers", "dates-fr", "dates-words", "date-type", "timestamp-type",
-        "towns"])
+@pytest.mark.parametrize(
+    ("sample", "type_", "role", "kind"),
+    [
+        (SURNAMES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
+        ([s.title() for s in SURNAMES], "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
+        (FIRST_NAMES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "name"),
+        (
+            [f"{f} {s.title()}" for f, s in zip(FIRST_NAMES, SURNAMES, strict=False)],
+            "VARCHAR",
+            ColumnRole.DIRECT_IDENTIFIER,
+            "name",
+        ),
+        (ADDRESSES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "text"),
+        (PHONES, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "phone"),
+        (EMAILS, "VARCHAR", ColumnRole.DIRECT_IDENTIFIER, "email"),
+        (POSTCODES, "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
+        # Read as numbers, postcodes of the Ain (01xxx) lost their leading zero.
+        ([p.lstrip("0") for p in POSTCODES], "BIGINT", ColumnRole.QUASI_IDENTIFIER, None),
+        (FR_DATES, "VARCHAR", ColumnRole.QUASI_IDENTIFIER, None),
+        (
+            ["12 mars 1980", "3 janvier 1975", "28 février 1990"],
+            "VARCHAR",
+            ColumnRole.QUASI_IDENTIFIER,
+            None,
+        ),
+        (["1979-11-20", "1966-06-05"], "DATE", ColumnRole.QUASI_IDENTIFIER, None),
+        (["2024-01-03 10:00:00"], "TIMESTAMP", ColumnRole.QUASI_IDENTIFIER, None),
+        (
+            ["Lyon", "Marseille", "Bordeaux", "Brest", "Lille", "Nantes"],
+            "VARCHAR",
+            ColumnRole.QUASI_IDENTIFIER,
+            None,
+        ),
+    ],
+    ids=[
+        "surnames",
+        "surnames-title",
+        "first-names",
+        "full-names",
+        "addresses",
+        "phones",
+        "emails",
+        "postcodes",
+        "postcodes-as-numbers",
+        "dates-fr",
+        "dates-words",
+        "date-type",
+        "timestamp-type",
+        "towns",
+    ],
+)
 def test_opaque_column_is_classified_by_its_values(sample, type_, role, kind):
     (s,) = suggest_roles([col("c1", sample, type_)])
     assert s.role is role, s.reason
@@ -61,10 +176,17 @@ def test_opaque_column_is_classified_by_its_values(sample, type_, role, kind):
     assert "sampled" in s.reason or "date column" in s.reason
 
 
-@pytest.mark.parametrize("sample", [
-    ADULT, ["rouge", "vert", "bleu"], ["12.5", "130", "7"], ["oui", "non"],
-    [str(n) for n in range(17, 90)], ["<=50K", ">50K"],
-])
+@pytest.mark.parametrize(
+    "sample",
+    [
+        ADULT,
+        ["rouge", "vert", "bleu"],
+        ["12.5", "130", "7"],
+        ["oui", "non"],
+        [str(n) for n in range(17, 90)],
+        ["<=50K", ">50K"],
+    ],
+)
 def test_ordinary_values_are_not_identifiers(sample):
     (s,) = suggest_roles([col("c1", sample)])
     assert s.role is ColumnRole.OTHER, s.reason
@@ -105,5 +227,7 @@ def test_distinct_codes_are_record_identifiers():
     words = [f"valeur {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(50)]
     (s,) = suggest_roles([col("c1", words, uniqueness=1.0)])
     assert s.role is ColumnRole.OTHER
-    (s,) = suggest_roles([col("c1", [str(123456 + 7 * i) for i in range(50)], "BIGINT", uniqueness=1.0)])
+    (s,) = suggest_roles(
+        [col("c1", [str(123456 + 7 * i) for i in range(50)], "BIGINT", uniqueness=1.0)]
+    )
     assert s.role is ColumnRole.OTHER

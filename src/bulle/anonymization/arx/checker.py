@@ -21,9 +21,9 @@ from bulle.anonymization.metrics import Metric
 from bulle.anonymization.metrics.aggregate import Aggregate, single
 from bulle.anonymization.models.entropy_l_diversity import grassberger_g
 
-HISTORY_SIZE = 200          # ARX's default history size
-SNAPSHOT_DATASET = 0.2      # a snapshot holds at most this share of the rows (as classes)
-SNAPSHOT_SNAPSHOT = 0.8     # ... and at most this share of the snapshot it was built from
+HISTORY_SIZE = 200  # ARX's default history size
+SNAPSHOT_DATASET = 0.2  # a snapshot holds at most this share of the rows (as classes)
+SNAPSHOT_SNAPSHOT = 0.8  # ... and at most this share of the snapshot it was built from
 _TOL = 1e-9
 ROWS, ROLLUP, SNAPSHOT = 0, 1, 2
 
@@ -63,7 +63,7 @@ class Layout:
 
     def add(self, value: int) -> None:
         if value in self.present:
-            return   # only its frequency changes
+            return  # only its frequency changes
         self.present.add(value)
         self._place(self.slots, value)
         if len(self.present) > int(len(self.slots) * 0.75):
@@ -102,8 +102,14 @@ class _Check:
 class Checker:
     """``TransformationChecker`` with its ``History``: builds, verdicts and layouts."""
 
-    def __init__(self, evaluator: Evaluator, metric: Metric, aggregate: Aggregate | None,
-                 lattice: Lattice, history_size: int = HISTORY_SIZE):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        metric: Metric,
+        aggregate: Aggregate | None,
+        lattice: Lattice,
+        history_size: int = HISTORY_SIZE,
+    ):
         self.ev, self.metric, self.aggregate, self.lat = evaluator, metric, aggregate, lattice
         enc = self.enc = evaluator.enc
         model = (evaluator.first + evaluator.monotone + evaluator.others)[0]
@@ -117,15 +123,15 @@ class Checker:
         np.minimum.at(value_first, col.codes, enc.first)
         self.arx_id = np.empty(col.size, dtype=np.int64)
         self.arx_id[np.argsort(value_first, kind="stable")] = np.arange(col.size)
-        self.row_value = self.arx_id[col.codes]      # ARX id of each base row's value
-        self.code_of = np.argsort(self.arx_id)       # ARX id -> Bulle's value code
+        self.row_value = self.arx_id[col.codes]  # ARX id of each base row's value
+        self.code_of = np.argsort(self.arx_id)  # ARX id -> Bulle's value code
         self.g_table = grassberger_g(np.maximum(np.arange(enc.n_records + 2), 1)).tolist()
         self.history_size = history_size
         self.dataset_limit = int(enc.n_records * SNAPSHOT_DATASET)
-        self.cache: list[int] = []                   # LRU order, least recent first
-        self.snap_classes: dict[int, int] = {}       # stored node -> its number of classes
-        self.groupings: dict[int, Grouping] = {}     # stored snapshots (small by construction)
-        self.built: dict[int, tuple[int, int | None]] = {}   # checked node -> (how, from which)
+        self.cache: list[int] = []  # LRU order, least recent first
+        self.snap_classes: dict[int, int] = {}  # stored node -> its number of classes
+        self.groupings: dict[int, Grouping] = {}  # stored snapshots (small by construction)
+        self.built: dict[int, tuple[int, int | None]] = {}  # checked node -> (how, from which)
         self.results: dict[int, _Check] = {}
         self.kept: dict[int, _Check] = {}
         self.last: int | None = None
@@ -170,8 +176,11 @@ class Checker:
         level = int(node.sum())
         best = None
         for c in self.cache:
-            if int(levels[c].sum()) < level and (best is None or self.snap_classes[c] < self.snap_classes[best]) \
-                    and bool((levels[c] <= node).all()):
+            if (
+                int(levels[c].sum()) < level
+                and (best is None or self.snap_classes[c] < self.snap_classes[best])
+                and bool((levels[c] <= node).all())
+            ):
                 best = c
         if best is not None:
             self.cache.remove(best)
@@ -203,7 +212,9 @@ class Checker:
         self.last, self.last_grouping, self.last_snapshot = i, g, snapshot
         result = self._judge(i, g)
         # Only the loss is read later: keeping the class tables of every check would hold them all.
-        self.results[i] = _Check(result.kanon, result.anonymous, result.loss, result.bound, None, None)
+        self.results[i] = _Check(
+            result.kanon, result.anonymous, result.loss, result.bound, None, None
+        )
         return result
 
     def _judge(self, i: int, g: Grouping, force: bool = False) -> _Check:
@@ -267,10 +278,12 @@ class Checker:
         return self.static_key(i)
 
     def static_key(self, i: int) -> tuple[float, ...]:
-        if self._static_keys is None:   # every node's at once: a metric's bound may cost a pass
+        if self._static_keys is None:  # every node's at once: a metric's bound may cost a pass
             bounds = self.metric.static_bound(self.lat.levels)
             if self.metric.multi_dimensional:
-                self._static_keys = [tuple(float(x) for x in row) for row in self.aggregate.scores(bounds)]
+                self._static_keys = [
+                    tuple(float(x) for x in row) for row in self.aggregate.scores(bounds)
+                ]
             else:
                 self._static_keys = [(float(x),) for x in np.asarray(bounds).reshape(-1)]
         return self._static_keys[i]
@@ -282,8 +295,13 @@ class Checker:
         rows = np.flatnonzero(member & (self.enc.count > 0))
         self._resolve(i, rows)
         firsts = self._group(i, rows)[1]
-        by_class = dict(zip(g.cls[rows[[f[0] for f in firsts]]].tolist(),
-                            [(i, int(self.enc.first[rows[f[0]]])) for f in firsts], strict=True))
+        by_class = dict(
+            zip(
+                g.cls[rows[[f[0] for f in firsts]]].tolist(),
+                [(i, int(self.enc.first[rows[f[0]]])) for f in firsts],
+                strict=True,
+            )
+        )
         return [self.layouts[by_class[int(c)]] for c in classes]
 
     def _group(self, i: int, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -301,7 +319,7 @@ class Checker:
         labels = rank[inv]
         sorted_labels = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[sorted_labels], np.arange(start.shape[0] + 1))
-        groups = [order[sorted_labels[bounds[c]:bounds[c + 1]]] for c in range(start.shape[0])]
+        groups = [order[sorted_labels[bounds[c] : bounds[c + 1]]] for c in range(start.shape[0])]
         return labels, groups
 
     def _resolve(self, i: int, rows: np.ndarray) -> None:
@@ -327,8 +345,10 @@ class Checker:
                 if how == ROWS:
                     self.layouts[k] = self._from_rows(rows[grp])
                     continue
-                parts = [self.layouts[(src, int(self.enc.first[rows[grp][sub[0]]]))]
-                         for sub in self._group(src, rows[grp])[1]]
+                parts = [
+                    self.layouts[(src, int(self.enc.first[rows[grp][sub[0]]]))]
+                    for sub in self._group(src, rows[grp])[1]
+                ]
                 # A roll-up reuses the first merged class's own table; a snapshot rebuilds it.
                 out = parts[0].copy() if how == ROLLUP else Layout.from_packed(parts[0].packed())
                 for p in parts[1:]:

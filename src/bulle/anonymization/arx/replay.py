@@ -53,10 +53,17 @@ def replays(evaluator: Evaluator, metric: Metric) -> bool:
     """Whether ARX runs, for this configuration, the search that this module replays."""
     enc = evaluator.enc
     models = evaluator.first + evaluator.monotone + evaluator.others
-    return (enc.first is not None and enc.pcount is None and evaluator.limit > 0
-            and len(models) == 1 and isinstance(models[0], EntropyLDiversity)
-            and models[0].estimator == "grassberger" and models[0].min_class_size > 1
-            and metric.name in ARX_LEVEL_BOUND | ARX_CHECKED_BOUND and not metric.monotonic(True))
+    return (
+        enc.first is not None
+        and enc.pcount is None
+        and evaluator.limit > 0
+        and len(models) == 1
+        and isinstance(models[0], EntropyLDiversity)
+        and models[0].estimator == "grassberger"
+        and models[0].min_class_size > 1
+        and metric.name in ARX_LEVEL_BOUND | ARX_CHECKED_BOUND
+        and not metric.monotonic(True)
+    )
 
 
 class _Queue:
@@ -103,16 +110,29 @@ class _Queue:
 class FlashReplay:
     """``FLASHAlgorithmImpl`` for a partially monotonic model and a non-monotonic metric."""
 
-    def __init__(self, evaluator: Evaluator, metric: Metric, aggregate: Aggregate | None,
-                 history_size: int = HISTORY_SIZE):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        metric: Metric,
+        aggregate: Aggregate | None,
+        history_size: int = HISTORY_SIZE,
+    ):
         self.ev = evaluator
         lat = self.lat = Lattice(evaluator.enc.heights)
         self.checker = Checker(evaluator, metric, aggregate, lat, history_size)
         self.checker.pruned_of = lambda i: bool(self.pruned[i])
         self.checker.forced = lambda i: bool(self.forced[i])
         n = lat.size
-        for name in ("anonymous", "checked", "forced", "visited", "kanon", "not_kanon", "pruned",
-                     "insufficient"):
+        for name in (
+            "anonymous",
+            "checked",
+            "forced",
+            "visited",
+            "kanon",
+            "not_kanon",
+            "pruned",
+            "insufficient",
+        ):
             setattr(self, name, np.zeros(n, dtype=bool))
         self.level = lat.level_sum.tolist()
         self.crit = self._strategy()
@@ -128,8 +148,9 @@ class FlashReplay:
         (distinct values counted in the hierarchies, as ARX does)."""
         enc, lat = self.ev.enc, self.lat
         dims = enc.dims
-        distinct = [[len(set(h.levels[lv].values())) for lv in range(h.height + 1)]
-                    for h in enc.hierarchies]
+        distinct = [
+            [len(set(h.levels[lv].values())) for lv in range(h.height + 1)] for h in enc.hierarchies
+        ]
         heights = [int(h) for h in enc.heights]
         top = max(1, sum(heights))
         crit = []
@@ -150,8 +171,11 @@ class FlashReplay:
         out = self._successors.get(i)
         if out is None:
             row = self.lat.levels[i]
-            cand = [(i + int(self.lat.strides[d]), d) for d in range(self.ev.enc.dims)
-                    if row[d] < self.lat.heights[d]]
+            cand = [
+                (i + int(self.lat.strides[d]), d)
+                for d in range(self.ev.enc.dims)
+                if row[d] < self.lat.heights[d]
+            ]
             out = [j for j, _ in sorted(cand, key=lambda c: (self.crit[c[0]], c[1]))]
             self._successors[i] = out
         return out
@@ -191,8 +215,11 @@ class FlashReplay:
         return False
 
     def _check_and_tag(self, i: int, linear: bool) -> None:
-        todo = (not self.checked[i] and not self.not_kanon[i]) if linear else \
-            not (self.kanon[i] or self.not_kanon[i])
+        todo = (
+            (not self.checked[i] and not self.not_kanon[i])
+            if linear
+            else not (self.kanon[i] or self.not_kanon[i])
+        )
         if todo:
             r = self.checker.check(i)
             self.checked[i] = True
@@ -204,8 +231,11 @@ class FlashReplay:
             self.bounds[i] = r.bound
         if self.anonymous[i]:
             loss = self.checker.results[i].loss
-            if self.optimum is None or loss < self.best or (
-                    loss == self.best and self.level[i] < self.level[self.optimum]):
+            if (
+                self.optimum is None
+                or loss < self.best
+                or (loss == self.best and self.level[i] < self.level[self.optimum])
+            ):
                 self.optimum, self.best = i, loss
         if linear:
             self.visited[i] = True
@@ -299,5 +329,6 @@ class FlashReplay:
         if self.optimum is None:
             return SearchResult(None, None, None, None, evaluations, self.lat.size)
         res = self.checker.release_result(self.optimum)
-        return SearchResult(self.lat.node(self.optimum), np.array(self.best), None, res, evaluations,
-                            self.lat.size)
+        return SearchResult(
+            self.lat.node(self.optimum), np.array(self.best), None, res, evaluations, self.lat.size
+        )

@@ -25,11 +25,21 @@ if TYPE_CHECKING:
     from bulle.anonymization.encoding import Encoded
     from bulle.anonymization.evaluate import NodeResult
 
-BUILTIN = ("loss", "entropy", "entropy_nonmonotonic", "dm", "dmstar", "aecs", "precision",
-           "precision_monotonic", "height")
+BUILTIN = (
+    "loss",
+    "entropy",
+    "entropy_nonmonotonic",
+    "dm",
+    "dmstar",
+    "aecs",
+    "precision",
+    "precision_monotonic",
+    "height",
+)
 # Entry-point group ``bulle.metrics``: a plug-in metric is a Metric subclass.
 METRICS: Registry[type[Metric]] = Registry(
-    "metrics", "metric", tuple(f"bulle.anonymization.metrics.{m}" for m in BUILTIN))
+    "metrics", "metric", tuple(f"bulle.anonymization.metrics.{m}" for m in BUILTIN)
+)
 
 _PRECISION = 1e10
 
@@ -107,8 +117,10 @@ def max_classes(enc: Encoded, levels: np.ndarray) -> np.ndarray:
     per = np.ones((levels.shape[0], dims))
     m: list[np.ndarray] = []
     for d in range(dims):
-        counts = [float(np.unique(enc.row_codes(d, lv)[counted]).shape[0])
-                  for lv in range(int(enc.heights[d]) + 1)]
+        counts = [
+            float(np.unique(enc.row_codes(d, lv)[counted]).shape[0])
+            for lv in range(int(enc.heights[d]) + 1)
+        ]
         m.append(np.array(counts))
         per[:, d] = m[d][levels[:, d]]
     log_per = np.log(per)
@@ -123,7 +135,12 @@ def max_classes(enc: Encoded, levels: np.ndarray) -> np.ndarray:
                 for l2 in range(h2):
                     b = enc.row_codes(d2, l2)[counted]
                     pairs[l1, l2] = np.unique(a * (int(b.max(initial=0)) + 1) + b).shape[0]
-            est = total - log_per[:, d1] - log_per[:, d2] + np.log(pairs[levels[:, d1], levels[:, d2]])
+            est = (
+                total
+                - log_per[:, d1]
+                - log_per[:, d2]
+                + np.log(pairs[levels[:, d1], levels[:, d2]])
+            )
             best = np.minimum(best, est)
     return np.exp(best)
 

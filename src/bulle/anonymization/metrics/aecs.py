@@ -22,7 +22,9 @@ class AECS(Metric):
     has_static_bound = True
 
     def static_bound(self, levels: np.ndarray) -> np.ndarray:
-        return self.N / (max_classes(self.enc, levels) * self.s_factor + self.g_factor) * (1 - 1e-12)
+        return (
+            self.N / (max_classes(self.enc, levels) * self.s_factor + self.g_factor) * (1 - 1e-12)
+        )
 
     def value(self, res) -> float:
         a, b = self.s_factor, self.g_factor

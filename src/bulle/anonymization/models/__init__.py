@@ -22,11 +22,20 @@ if TYPE_CHECKING:
 
 __all__ = ["MODELS", "ClassView", "Param", "PrivacyModel", "positive_number", "register"]
 
-BUILTIN = ("k_anonymity", "distinct_l_diversity", "entropy_l_diversity", "recursive_cl_diversity",
-           "t_closeness_equal", "t_closeness_ordered", "t_closeness_hierarchical", "delta_presence")
+BUILTIN = (
+    "k_anonymity",
+    "distinct_l_diversity",
+    "entropy_l_diversity",
+    "recursive_cl_diversity",
+    "t_closeness_equal",
+    "t_closeness_ordered",
+    "t_closeness_hierarchical",
+    "delta_presence",
+)
 # Entry-point group ``bulle.models``: a plug-in model is a PrivacyModel subclass.
 MODELS: Registry[type[PrivacyModel]] = Registry(
-    "models", "privacy model", tuple(f"bulle.anonymization.models.{m}" for m in BUILTIN))
+    "models", "privacy model", tuple(f"bulle.anonymization.models.{m}" for m in BUILTIN)
+)
 
 
 class ClassView:
@@ -51,15 +60,15 @@ class PrivacyModel:
     """Base of every model. Subclasses set the class attributes and implement ``check``."""
 
     name: ClassVar[str]
-    option: ClassVar[str] = "models"          # the CLI option that declares it
-    variant: ClassVar[str | None] = None       # its head word in that option (``distinct`` in
+    option: ClassVar[str] = "models"  # the CLI option that declares it
+    variant: ClassVar[str | None] = None  # its head word in that option (``distinct`` in
     #                                            ``--l-diversity distinct:L``), when it shares it
     parameters: ClassVar[tuple[Param, ...]] = ()  # in the order the option's value lists them
-    summary: ClassVar[str] = ""                # the option's help when the model has it alone
-    needs_attribute: ClassVar[bool] = True     # protects a sensitive attribute
+    summary: ClassVar[str] = ""  # the option's help when the model has it alone
+    needs_attribute: ClassVar[bool] = True  # protects a sensitive attribute
     monotonic_with_suppression: ClassVar[bool] = False
     monotonic_without_suppression: ClassVar[bool] = True
-    first: ClassVar[bool] = False              # ARX checks δ-presence before the other models
+    first: ClassVar[bool] = False  # ARX checks δ-presence before the other models
 
     def __init__(self, spec: ModelSpec, enc: Encoded):
         self.spec = spec
@@ -74,13 +83,17 @@ class PrivacyModel:
             if spec.attribute is None:
                 problems.append(f"{cls.name} needs a sensitive attribute (--sensitive COLUMN)")
             elif spec.attribute not in full.sensitive:
-                problems.append(f"{cls.name} protects {spec.attribute!r}, which is not a sensitive "
-                                f"column (declare it with --sensitive)")
+                problems.append(
+                    f"{cls.name} protects {spec.attribute!r}, which is not a sensitive "
+                    f"column (declare it with --sensitive)"
+                )
         problems += cls.param_problems(dict(spec.params), full, spec)
         return problems
 
     @classmethod
-    def param_problems(cls, params: dict[str, Any], full: AnonymizationSpec, spec: ModelSpec) -> list[str]:
+    def param_problems(
+        cls, params: dict[str, Any], full: AnonymizationSpec, spec: ModelSpec
+    ) -> list[str]:
         """Problems with the parameters' values, from the declared :attr:`parameters`."""
         return [msg for p in cls.parameters for msg in p.problems(params)]
 
@@ -90,7 +103,9 @@ class PrivacyModel:
         return None
 
     def is_monotonic(self, suppression: bool) -> bool:
-        return self.monotonic_with_suppression if suppression else self.monotonic_without_suppression
+        return (
+            self.monotonic_with_suppression if suppression else self.monotonic_without_suppression
+        )
 
     def check(self, view: ClassView) -> np.ndarray:
         """One boolean per class: does the class satisfy the model?"""

@@ -20,7 +20,10 @@ from bulle.anonymization.models import ClassView, Param, PrivacyModel, register
 class DeltaPresence(PrivacyModel):
     name = "delta-presence"
     option = "--delta-presence"
-    parameters = (Param("dmin", float, minimum=0, maximum=1), Param("dmax", float, minimum=0, maximum=1))
+    parameters = (
+        Param("dmin", float, minimum=0, maximum=1),
+        Param("dmax", float, minimum=0, maximum=1),
+    )
     summary = "δ-presence bounds."
     needs_attribute = False
     monotonic_with_suppression = False

@@ -55,8 +55,9 @@ class EMDTCloseness(PrivacyModel):
         the largest EMD of a single value of D (a convex function peaks at a vertex of the
         simplex). Hence the failing parts hold at least (EMD(D) - t) / (max - t) of D's records."""
         if self._vertex is None:
-            self._vertex = self.distance(ClassView(np.ones(self.width, dtype=np.int64), None,
-                                                   lambda _a: np.eye(self.width)))
+            self._vertex = self.distance(
+                ClassView(np.ones(self.width, dtype=np.int64), None, lambda _a: np.eye(self.width))
+            )
         hist = view.histogram(self.attribute)
         emd = self.distance(view)
         peak = np.max(np.where(hist > 0, self._vertex[None, :], 0.0), axis=1, initial=0.0)

@@ -37,7 +37,9 @@ def grassberger_g(n: np.ndarray) -> np.ndarray:
         prod = np.where(prod >= 1 << 31, prod - (1 << 32), prod).astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             m = 1.0 / prod
-            out[big] = np.log(even.astype(np.float64)) + m * (1.0 / 24 - m * (7.0 / 960 - m * (31.0 / 8064)))
+            out[big] = np.log(even.astype(np.float64)) + m * (
+                1.0 / 24 - m * (7.0 / 960 - m * (31.0 / 8064))
+            )
     return out
 
 
@@ -59,9 +61,17 @@ class EntropyLDiversity(PrivacyModel):
     name = "entropy-l-diversity"
     option = "--l-diversity"
     variant = "entropy"
-    parameters = (Param("l", float, minimum=1),
-                  Param("estimator", str, choices=ESTIMATORS, default="shannon", label="entropy estimator",
-                        recorded=True))
+    parameters = (
+        Param("l", float, minimum=1),
+        Param(
+            "estimator",
+            str,
+            choices=ESTIMATORS,
+            default="shannon",
+            label="entropy estimator",
+            recorded=True,
+        ),
+    )
     monotonic_with_suppression = False
     monotonic_without_suppression = True
 
@@ -112,7 +122,6 @@ class EntropyLDiversity(PrivacyModel):
             for r in np.flatnonzero(ok & np.any(counts == 1, axis=1)):
                 ok[r] = not _aborts(self.arx_ids, terms[r], present[r], bound[r])
         return ok
-
 
     @property
     def bounds_failures(self) -> bool:

@@ -17,14 +17,14 @@ class Param:
     """One parameter. ``default is None`` means required; numbers are finite and bounded."""
 
     name: str
-    type: type = float                  # int, float or str
+    type: type = float  # int, float or str
     minimum: float | None = None
-    strict: bool = False                # the minimum itself is refused
+    strict: bool = False  # the minimum itself is refused
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     default: Any = None
-    label: str | None = None            # how messages name it (default: "parameter NAME")
-    recorded: bool = False              # the default is written into the spec when not given
+    label: str | None = None  # how messages name it (default: "parameter NAME")
+    recorded: bool = False  # the default is written into the spec when not given
 
     @property
     def required(self) -> bool:
@@ -46,13 +46,18 @@ class Param:
         if self.choices:
             got = self.normalize(v)
             if got not in self.choices:
-                return [f"{self.label or self.name} must be one of {', '.join(self.choices)}, got {got!r}"]
+                return [
+                    f"{self.label or self.name} must be one of {', '.join(self.choices)}, got {got!r}"
+                ]
             return []
-        return _number_problems(self.name, v, self.type is int, self.minimum, self.strict, self.maximum)
+        return _number_problems(
+            self.name, v, self.type is int, self.minimum, self.strict, self.maximum
+        )
 
 
-def _number_problems(key: str, v: Any, integer: bool, minimum: float | None, strict: bool,
-                     maximum: float | None) -> list[str]:
+def _number_problems(
+    key: str, v: Any, integer: bool, minimum: float | None, strict: bool, maximum: float | None
+) -> list[str]:
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -68,7 +73,12 @@ def _number_problems(key: str, v: Any, integer: bool, minimum: float | None, str
     return []
 
 
-def positive_number(params: Mapping[str, Any], key: str, integer: bool = False, minimum: float = 0.0,
-                    strict: bool = True) -> list[str]:
+def positive_number(
+    params: Mapping[str, Any],
+    key: str,
+    integer: bool = False,
+    minimum: float = 0.0,
+    strict: bool = True,
+) -> list[str]:
     """Shared parameter check: present, numeric, above a minimum, integral when required."""
     return Param(key, int if integer else float, minimum=minimum, strict=strict).problems(params)

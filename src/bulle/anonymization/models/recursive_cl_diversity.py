@@ -34,8 +34,12 @@ class RecursiveCLDiversity(PrivacyModel):
     def check(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         distinct = np.count_nonzero(hist, axis=1)
-        ordered = -np.sort(-hist, axis=1)          # descending frequencies
-        tail = ordered[:, self.l - 1:].sum(axis=1) if self.l - 1 < hist.shape[1] else np.zeros(len(hist))
+        ordered = -np.sort(-hist, axis=1)  # descending frequencies
+        tail = (
+            ordered[:, self.l - 1 :].sum(axis=1)
+            if self.l - 1 < hist.shape[1]
+            else np.zeros(len(hist))
+        )
         return (distinct >= self.l) & (ordered[:, 0] < self.c * tail)
 
     @property
@@ -49,7 +53,11 @@ class RecursiveCLDiversity(PrivacyModel):
         hist = view.histogram(self.attribute).astype(np.float64)
         n = hist.sum(axis=1)
         ordered = -np.sort(-hist, axis=1)
-        tail = ordered[:, self.l - 1:].sum(axis=1) if self.l - 1 < hist.shape[1] else np.zeros(len(hist))
+        tail = (
+            ordered[:, self.l - 1 :].sum(axis=1)
+            if self.l - 1 < hist.shape[1]
+            else np.zeros(len(hist))
+        )
         deficit = ordered[:, 0] - self.c * tail - 1e-9 * n
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(n > 0, np.clip(deficit / n, 0.0, 1.0), 0.0)

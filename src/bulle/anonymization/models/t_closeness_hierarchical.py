@@ -49,16 +49,20 @@ class HierarchicalDistanceTCloseness(EMDTCloseness):
     def param_problems(cls, params: dict[str, Any], full, spec) -> list[str]:
         problems = super().param_problems(params, full, spec)
         if spec.attribute is not None and spec.attribute not in full.hierarchies:
-            problems.append(f"hierarchical t-closeness needs a hierarchy for {spec.attribute!r} "
-                            f"(--hierarchy {spec.attribute}=FILE)")
+            problems.append(
+                f"hierarchical t-closeness needs a hierarchy for {spec.attribute!r} "
+                f"(--hierarchy {spec.attribute}=FILE)"
+            )
         return problems
 
     def distance(self, view: ClassView) -> np.ndarray:
         hist = view.histogram(self.attribute)
         q_size = view.size.astype(np.float64)
-        extra = self.overall[None, :] * q_size[:, None] - hist * self.total   # exact integers
+        extra = self.overall[None, :] * q_size[:, None] - hist * self.total  # exact integers
         cost = np.zeros(hist.shape[0], dtype=np.float64)
-        for level, (parent, n_nodes) in enumerate(zip(self.parents, self.sizes, strict=True), start=1):
+        for level, (parent, n_nodes) in enumerate(
+            zip(self.parents, self.sizes, strict=True), start=1
+        ):
             onehot = np.zeros((parent.shape[0], n_nodes))
             onehot[np.arange(parent.shape[0]), parent] = 1.0
             pos = np.maximum(extra, 0.0) @ onehot

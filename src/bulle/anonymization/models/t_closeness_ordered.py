@@ -18,7 +18,10 @@ ORDERS = ("lexical", "numeric")
 class OrderedDistanceTCloseness(EMDTCloseness):
     name = "t-closeness-ordered"
     variant = "ordered"
-    parameters = (Param("t", float, minimum=0), Param("order", str, choices=ORDERS, default="lexical"))
+    parameters = (
+        Param("t", float, minimum=0),
+        Param("order", str, choices=ORDERS, default="lexical"),
+    )
 
     def __init__(self, spec, enc):
         super().__init__(spec, enc)
@@ -28,7 +31,9 @@ class OrderedDistanceTCloseness(EMDTCloseness):
         self.q = counts / total if total > 0 else counts
         self.order = np.arange(col.size)
         if self.params.get("order", "lexical") == "numeric":
-            self.order = np.array(sorted(range(col.size), key=lambda i: float(col.values[i])), dtype=np.int64)
+            self.order = np.array(
+                sorted(range(col.size), key=lambda i: float(col.values[i])), dtype=np.int64
+            )
 
     def _unscaled(self, view: ClassView) -> np.ndarray:
         """sum_i |sum_{j<=i} (p_j - q_j)|, summed as ARX sums it (before dividing by m - 1)."""

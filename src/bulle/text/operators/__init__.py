@@ -16,7 +16,8 @@ from bulle.registry import Registry
 BUILTIN_MODULES = ("redact", "mask", "placeholder", "pseudonym", "shift_dates")
 
 OPERATORS: Registry[type] = Registry(
-    "operators", "operator", tuple(f"bulle.text.operators.{m}" for m in BUILTIN_MODULES))
+    "operators", "operator", tuple(f"bulle.text.operators.{m}" for m in BUILTIN_MODULES)
+)
 
 
 def register_operator(name: str) -> Callable[[type], type]:

@@ -23,14 +23,17 @@ class DocumentContext:
     all_entities: list[Entity] = field(default_factory=list)
 
     def surface(self, e: Entity) -> str:
-        return self.text[e.start:e.end]
+        return self.text[e.start : e.end]
 
     def person_subject(self) -> str:
         """Whose dates these are: the given subject, else the most mentioned surname."""
         if self.subject:
             return self.subject
-        names = Counter(fold(self.surface(e).split()[-1]) for e in self.all_entities or self.entities
-                        if e.label == "PERSON" and self.surface(e).split())
+        names = Counter(
+            fold(self.surface(e).split()[-1])
+            for e in self.all_entities or self.entities
+            if e.label == "PERSON" and self.surface(e).split()
+        )
         if names:
             return max(sorted(names), key=lambda n: names[n])
         return "document:" + fold(self.text[:200])
@@ -56,10 +59,17 @@ class Operator:
     def presidio_operator(self, label: str):
         return None
 
-    def apply(self, text: str, entities: list[Entity], key: bytes | None = None,
-              subject: str | None = None, keyed: Keyed | None = None) -> str:
-        todo = _non_overlapping(e for e in entities
-                                if self.labels is None or e.label in self.labels)
+    def apply(
+        self,
+        text: str,
+        entities: list[Entity],
+        key: bytes | None = None,
+        subject: str | None = None,
+        keyed: Keyed | None = None,
+    ) -> str:
+        todo = _non_overlapping(
+            e for e in entities if self.labels is None or e.label in self.labels
+        )
         if not todo:
             return text
         native = {label: self.presidio_operator(label) for label in {e.label for e in todo}}
@@ -71,8 +81,11 @@ class Operator:
             k = (e.label, ctx.surface(e))
             if k not in table:
                 table[k] = self.replacement(ctx, e)
-        return splice(text, [(e.start, e.end, table[(e.label, ctx.surface(e))]) for e in todo],
-                      elide=self.writes_words)
+        return splice(
+            text,
+            [(e.start, e.end, table[(e.label, ctx.surface(e))]) for e in todo],
+            elide=self.writes_words,
+        )
 
     #: True when replacements are words of running French text (pseudonyms), so articles and
     #: prepositions before them are elided or expanded again ("d'Orléans" -> "de Colmar").

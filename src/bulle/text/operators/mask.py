@@ -17,5 +17,6 @@ class Mask(Operator):
     def presidio_operator(self, label: str):
         from presidio_anonymizer.entities import OperatorConfig
 
-        return OperatorConfig("mask", {"masking_char": MASK_CHAR, "chars_to_mask": 10**9,
-                                       "from_end": False})
+        return OperatorConfig(
+            "mask", {"masking_char": MASK_CHAR, "chars_to_mask": 10**9, "from_end": False}
+        )

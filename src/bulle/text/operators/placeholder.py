@@ -29,7 +29,11 @@ def _person_key(ctx: DocumentContext, e: Entity) -> str:
     words = fold(ctx.surface(e)).split()
     if len(words) != 1:
         return " ".join(words)
-    fulls = {fold(ctx.surface(o)) for o in ctx.entities
-             if o.label == "PERSON" and len(ctx.surface(o).split()) > 1
-             and words[0] in fold(ctx.surface(o)).split()}
+    fulls = {
+        fold(ctx.surface(o))
+        for o in ctx.entities
+        if o.label == "PERSON"
+        and len(ctx.surface(o).split()) > 1
+        and words[0] in fold(ctx.surface(o)).split()
+    }
     return fulls.pop() if len(fulls) == 1 else words[0]

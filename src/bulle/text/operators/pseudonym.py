@@ -26,22 +26,100 @@ from bulle.text.surrogates import (
     surname,
 )
 
-PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "der", "d'", "ben", "el", "al",
-                       "di", "da", "dos", "et"})
+PARTICLES = frozenset(
+    {
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "d'",
+        "ben",
+        "el",
+        "al",
+        "di",
+        "da",
+        "dos",
+        "et",
+    }
+)
 TITLE_BEFORE = regex.compile(r"(?:^|[\s(\[])([A-Za-zé]+)\.?[ \u00a0]+$")
 WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’]*(?:-[\p{L}\p{M}'’]+)*")
-ORG_SUFFIXES = ("Conseil", "Services", "Associés", "Groupe", "Industries", "Santé", "Habitat",
-                "Distribution", "Partenaires", "Solutions")
+ORG_SUFFIXES = (
+    "Conseil",
+    "Services",
+    "Associés",
+    "Groupe",
+    "Industries",
+    "Santé",
+    "Habitat",
+    "Distribution",
+    "Partenaires",
+    "Solutions",
+)
 STREETS = ("rue", "avenue", "boulevard", "impasse", "allée", "place", "chemin")
 
 
-CITIES = ("Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes", "Montpellier", "Strasbourg",
-          "Bordeaux", "Lille", "Rennes", "Reims", "Toulon", "Grenoble", "Dijon", "Angers", "Nîmes",
-          "Villeurbanne", "Clermont-Ferrand", "Aix-en-Provence", "Brest", "Tours", "Amiens",
-          "Limoges", "Annecy", "Perpignan", "Metz", "Besançon", "Orléans", "Rouen", "Mulhouse",
-          "Caen", "Nancy", "Argenteuil", "Montreuil", "Roubaix", "Avignon", "Poitiers", "Pau",
-          "Calais", "La Rochelle", "Colmar", "Quimper", "Vannes", "Chartres", "Niort", "Albi",
-          "Bayonne", "Valence", "Troyes", "Chambéry", "Lorient", "Béziers", "Cholet", "Laval")
+CITIES = (
+    "Paris",
+    "Marseille",
+    "Lyon",
+    "Toulouse",
+    "Nice",
+    "Nantes",
+    "Montpellier",
+    "Strasbourg",
+    "Bordeaux",
+    "Lille",
+    "Rennes",
+    "Reims",
+    "Toulon",
+    "Grenoble",
+    "Dijon",
+    "Angers",
+    "Nîmes",
+    "Villeurbanne",
+    "Clermont-Ferrand",
+    "Aix-en-Provence",
+    "Brest",
+    "Tours",
+    "Amiens",
+    "Limoges",
+    "Annecy",
+    "Perpignan",
+    "Metz",
+    "Besançon",
+    "Orléans",
+    "Rouen",
+    "Mulhouse",
+    "Caen",
+    "Nancy",
+    "Argenteuil",
+    "Montreuil",
+    "Roubaix",
+    "Avignon",
+    "Poitiers",
+    "Pau",
+    "Calais",
+    "La Rochelle",
+    "Colmar",
+    "Quimper",
+    "Vannes",
+    "Chartres",
+    "Niort",
+    "Albi",
+    "Bayonne",
+    "Valence",
+    "Troyes",
+    "Chambéry",
+    "Lorient",
+    "Béziers",
+    "Cholet",
+    "Laval",
+)
 
 
 def _cities() -> tuple[str, ...]:
@@ -73,7 +151,9 @@ class Pseudonym(Operator):
                 return k.letters("acronym", fold(s), max(2, min(len(s), 6)))
             return f"{surname(k, s)} {k.pick('org', fold(s), ORG_SUFFIXES)}"
         if label == "EMAIL":
-            return f"{fold(first_name(k, s, None))}.{fold(surname(k, s))}@exemple.fr".replace(" ", "")
+            return f"{fold(first_name(k, s, None))}.{fold(surname(k, s))}@exemple.fr".replace(
+                " ", ""
+            )
         if label == "URL":
             return f"https://www.exemple.fr/{k.letters('url', s, 8, 'abcdefghijklmnopqrstuvwxyz')}"
         if label == "IP_ADDRESS":
@@ -99,7 +179,7 @@ def person(ctx: DocumentContext, e: Entity) -> str:
     gender = _title_gender(ctx, e)
     out, pos = [], 0
     for m in WORD.finditer(s):
-        out.append(s[pos:m.start()])
+        out.append(s[pos : m.start()])
         w = m.group()
         if fold(w) in PARTICLES:
             out.append(w)

@@ -25,14 +25,21 @@ class Rule:
     flags: int = regex.MULTILINE
 
 
-def make_result(recognizer: LocalRecognizer, entity: str, start: int, end: int,
-                score: float) -> RecognizerResult:
+def make_result(
+    recognizer: LocalRecognizer, entity: str, start: int, end: int, score: float
+) -> RecognizerResult:
     """A result carrying what Presidio's context enhancer needs (explanation, recognizer id)."""
     return RecognizerResult(
-        entity, start, end, score,
+        entity,
+        start,
+        end,
+        score,
         analysis_explanation=AnalysisExplanation(recognizer=recognizer.name, original_score=score),
-        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
-                              RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id})
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )
 
 
 class RegexRecognizer(LocalRecognizer):
@@ -42,12 +49,19 @@ class RegexRecognizer(LocalRecognizer):
     score) or a score of its own (a number that has the shape but fails its checksum).
     """
 
-    def __init__(self, name: str, entity: str, rules: Sequence[Rule], context: Sequence[str] = (),
-                 check: Callable[[str], bool | float | None] | None = None):
+    def __init__(
+        self,
+        name: str,
+        entity: str,
+        rules: Sequence[Rule],
+        context: Sequence[str] = (),
+        check: Callable[[str], bool | float | None] | None = None,
+    ):
         self._rules = [(r, regex.compile(r.pattern, r.flags)) for r in rules]
         self._check = check
-        super().__init__(supported_entities=[entity], supported_language="fr", name=name,
-                         context=list(context))
+        super().__init__(
+            supported_entities=[entity], supported_language="fr", name=name, context=list(context)
+        )
 
     def load(self) -> None:
         pass
@@ -60,8 +74,11 @@ class RegexRecognizer(LocalRecognizer):
         seen: set[tuple[int, int]] = set()
         for rule, rx in self._rules:
             for m in rx.finditer(text):
-                group = SPAN_GROUP if SPAN_GROUP in rx.groupindex else (
-                    "id" if "id" in rx.groupindex else 0)
+                group = (
+                    SPAN_GROUP
+                    if SPAN_GROUP in rx.groupindex
+                    else ("id" if "id" in rx.groupindex else 0)
+                )
                 start, end = m.span(group)
                 if start < 0 or end <= start or (start, end) in seen:
                     continue

@@ -16,8 +16,16 @@ def build(config):
         """Presidio's recognizer, run only where a match is possible (see ``windows``)."""
 
         def analyze(self, text, entities, nlp_artifacts=None):
-            return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: "@" in w, by_line=False, quick="@")
+            return run_windowed(
+                super().analyze,
+                text,
+                entities,
+                nlp_artifacts,
+                lambda w: "@" in w,
+                by_line=False,
+                quick="@",
+            )
 
-    return WindowedEmailRecognizer(supported_language="fr", supported_entity="EMAIL", context=CONTEXT,
-                           name="bulle_email")
+    return WindowedEmailRecognizer(
+        supported_language="fr", supported_entity="EMAIL", context=CONTEXT, name="bulle_email"
+    )

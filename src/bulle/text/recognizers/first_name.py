@@ -15,11 +15,46 @@ from bulle.text.matcher import Token, tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
-PARTICLES = frozenset({"de", "du", "des", "le", "la", "van", "von", "der", "d'", "ben", "el", "al",
-                       "di", "da", "dos"})
-STOP = frozenset({"le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "en", "a", "au",
-                  "ce", "se", "sa", "son", "mais", "donc", "car", "ni", "or", "que", "qui", "il",
-                  "elle", "on", "je", "tu", "nous", "vous", "ils", "elles"})
+PARTICLES = frozenset(
+    {"de", "du", "des", "le", "la", "van", "von", "der", "d'", "ben", "el", "al", "di", "da", "dos"}
+)
+STOP = frozenset(
+    {
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "et",
+        "ou",
+        "en",
+        "a",
+        "au",
+        "ce",
+        "se",
+        "sa",
+        "son",
+        "mais",
+        "donc",
+        "car",
+        "ni",
+        "or",
+        "que",
+        "qui",
+        "il",
+        "elle",
+        "on",
+        "je",
+        "tu",
+        "nous",
+        "vous",
+        "ils",
+        "elles",
+    }
+)
 
 
 def is_first_name(tok: Token) -> bool:
@@ -40,14 +75,17 @@ def extend_surname(toks: list[Token], j: int, n: int) -> int:
     end = j
     k = j
     words = 0
-    while k < n and words < 3 and toks[k].start - toks[k - 1].end <= 1 \
-            and "\n" not in toks[k].text:
+    while k < n and words < 3 and toks[k].start - toks[k - 1].end <= 1 and "\n" not in toks[k].text:
         if name_word(toks[k]):
             k += 1
             end = k
             words += 1
-        elif toks[k].key in PARTICLES and k + 1 < n and name_word(toks[k + 1]) \
-                and toks[k + 1].start - toks[k].end <= 1:
+        elif (
+            toks[k].key in PARTICLES
+            and k + 1 < n
+            and name_word(toks[k + 1])
+            and toks[k + 1].start - toks[k].end <= 1
+        ):
             k += 2
             end = k
             words += 1
@@ -58,8 +96,12 @@ def extend_surname(toks: list[Token], j: int, n: int) -> int:
 
 class FirstNameRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["PERSON"], supported_language="fr",
-                         name="bulle_first_name", context=["prénom", "prénommé", "prénommée"])
+        super().__init__(
+            supported_entities=["PERSON"],
+            supported_language="fr",
+            name="bulle_first_name",
+            context=["prénom", "prénommé", "prénommée"],
+        )
 
     def load(self) -> None:
         pass

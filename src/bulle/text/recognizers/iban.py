@@ -11,5 +11,6 @@ CONTEXT = ["iban", "rib", "compte", "bancaire", "banque", "virement", "prélève
 def build(config):
     from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
-    return IbanRecognizer(supported_language="fr", supported_entity="IBAN", context=CONTEXT,
-                          name="bulle_iban")
+    return IbanRecognizer(
+        supported_language="fr", supported_entity="IBAN", context=CONTEXT, name="bulle_iban"
+    )

@@ -18,19 +18,34 @@ def build(config):
         """Presidio's recognizer, run only where a match is possible (see ``windows``)."""
 
         def analyze(self, text, entities, nlp_artifacts=None):
-            found = run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: ("." in w and sum(c.isdigit() for c in w) >= 4) or w.count(":") >= 2, by_line=False, quick=r"\d\.\d|:\w*:")
+            found = run_windowed(
+                super().analyze,
+                text,
+                entities,
+                nlp_artifacts,
+                lambda w: ("." in w and sum(c.isdigit() for c in w) >= 4) or w.count(":") >= 2,
+                by_line=False,
+                quick=r"\d\.\d|:\w*:",
+            )
             return [r for r in found if not _version_like(text, r.start, r.end)]
 
-    return WindowedIpRecognizer(supported_language="fr", supported_entity="IP_ADDRESS", context=CONTEXT,
-                        name="bulle_ip_address")
+    return WindowedIpRecognizer(
+        supported_language="fr",
+        supported_entity="IP_ADDRESS",
+        context=CONTEXT,
+        name="bulle_ip_address",
+    )
 
 
-VERSION_BEFORE = regex.compile(r"\b(?:version|v\.|release|build|firmware|logiciel)[^\n]{0,12}$", regex.I)
+VERSION_BEFORE = regex.compile(
+    r"\b(?:version|v\.|release|build|firmware|logiciel)[^\n]{0,12}$", regex.I
+)
 
 
 def _version_like(text: str, start: int, end: int) -> bool:
     """A dotted number inside a longer one, or announced as a version, is not an address."""
-    if regex.match(r"\.\d", text[end:end + 2]) or regex.search(r"\d\.$", text[max(0, start - 2):start]):
+    if regex.match(r"\.\d", text[end : end + 2]) or regex.search(
+        r"\d\.$", text[max(0, start - 2) : start]
+    ):
         return True
-    return bool(VERSION_BEFORE.search(text[max(0, start - 30):start]))
+    return bool(VERSION_BEFORE.search(text[max(0, start - 30) : start]))

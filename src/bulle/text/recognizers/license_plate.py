@@ -9,15 +9,32 @@ from __future__ import annotations
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.registry import register
 
-CONTEXT = ["immatriculation", "immatriculé", "immatriculée", "plaque", "véhicule", "voiture",
-           "auto", "moto", "scooter", "camion", "fourgon", "carte", "grise", "stationné"]
+CONTEXT = [
+    "immatriculation",
+    "immatriculé",
+    "immatriculée",
+    "plaque",
+    "véhicule",
+    "voiture",
+    "auto",
+    "moto",
+    "scooter",
+    "camion",
+    "fourgon",
+    "carte",
+    "grise",
+    "stationné",
+]
 
 L = "[A-HJ-NP-TV-Z]"
 RULES = [
     Rule("siv_dashed", rf"(?<![\w-]){L}{{2}}-\d{{3}}-{L}{{2}}(?![\w-])", 0.8),
     Rule("siv_spaced", rf"(?<![\w-]){L}{{2}}[ ]?\d{{3}}[ ]?{L}{{2}}(?![\w-])", 0.35),
-    Rule("fni", r"(?<![\w-])\d{1,4}[ -]?[A-Z]{1,3}[ -]?(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])(?![\w-])",
-         0.3),
+    Rule(
+        "fni",
+        r"(?<![\w-])\d{1,4}[ -]?[A-Z]{1,3}[ -]?(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])(?![\w-])",
+        0.3,
+    ),
 ]
 
 

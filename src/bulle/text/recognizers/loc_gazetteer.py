@@ -14,23 +14,154 @@ from bulle.text.matcher import PhraseTable, lowercase_text, tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
-COMMON_WORD_PLACES = frozenset({
-    "cher", "lot", "var", "nord", "manche", "tours", "vienne", "somme", "orange", "nice", "ain",
-    "gard", "marne", "seine", "loire", "aude", "orne", "eure", "indre", "jura", "creuse", "charente",
-    "dordogne", "garonne", "rhone", "saone", "meuse", "oise", "vosges", "landes", "gers", "tarn",
-    "doubs", "drome", "isere", "allier", "cantal", "correze", "lozere", "sarthe", "yonne",
-    "valence", "lens", "sete", "pau", "agen", "gap", "foix", "auch", "laval", "niort", "vannes",
-    "nancy", "florence", "lorraine", "moulins", "vichy", "alpes", "pyrenees", "atlantique",
-    "pacifique", "reunion", "paris", "saint-paul", "saint-pierre", "saint-denis", "saint-martin",
-    "bercy", "matignon", "elysee", "provence", "champagne", "savoie", "bourgogne", "la reunion", "europe", "france", "est", "ouest", "sud", "centre", "marche", "mans", "le mans",
-})
-ANNOUNCE = frozenset({"a", "à", "en", "de", "d'", "du", "dans", "la", "le", "au", "aux", "vers",
-                     "sur", "pres", "depuis", "pour", "habite", "l'", "entre", "et", "par"})
-LOWER_ANNOUNCE = frozenset({"a", "à", "en", "de", "d'", "du", "depuis", "vers", "l'", "region",
-                            "ville", "departement", "commune", "pays"})
-ALWAYS_OK = frozenset({"paris", "saint-denis", "saint-pierre", "saint-paul", "saint-martin",
-                       "provence", "champagne", "savoie", "bourgogne", "lorraine", "bercy",
-                       "matignon", "elysee"})
+COMMON_WORD_PLACES = frozenset(
+    {
+        "cher",
+        "lot",
+        "var",
+        "nord",
+        "manche",
+        "tours",
+        "vienne",
+        "somme",
+        "orange",
+        "nice",
+        "ain",
+        "gard",
+        "marne",
+        "seine",
+        "loire",
+        "aude",
+        "orne",
+        "eure",
+        "indre",
+        "jura",
+        "creuse",
+        "charente",
+        "dordogne",
+        "garonne",
+        "rhone",
+        "saone",
+        "meuse",
+        "oise",
+        "vosges",
+        "landes",
+        "gers",
+        "tarn",
+        "doubs",
+        "drome",
+        "isere",
+        "allier",
+        "cantal",
+        "correze",
+        "lozere",
+        "sarthe",
+        "yonne",
+        "valence",
+        "lens",
+        "sete",
+        "pau",
+        "agen",
+        "gap",
+        "foix",
+        "auch",
+        "laval",
+        "niort",
+        "vannes",
+        "nancy",
+        "florence",
+        "lorraine",
+        "moulins",
+        "vichy",
+        "alpes",
+        "pyrenees",
+        "atlantique",
+        "pacifique",
+        "reunion",
+        "paris",
+        "saint-paul",
+        "saint-pierre",
+        "saint-denis",
+        "saint-martin",
+        "bercy",
+        "matignon",
+        "elysee",
+        "provence",
+        "champagne",
+        "savoie",
+        "bourgogne",
+        "la reunion",
+        "europe",
+        "france",
+        "est",
+        "ouest",
+        "sud",
+        "centre",
+        "marche",
+        "mans",
+        "le mans",
+    }
+)
+ANNOUNCE = frozenset(
+    {
+        "a",
+        "à",
+        "en",
+        "de",
+        "d'",
+        "du",
+        "dans",
+        "la",
+        "le",
+        "au",
+        "aux",
+        "vers",
+        "sur",
+        "pres",
+        "depuis",
+        "pour",
+        "habite",
+        "l'",
+        "entre",
+        "et",
+        "par",
+    }
+)
+LOWER_ANNOUNCE = frozenset(
+    {
+        "a",
+        "à",
+        "en",
+        "de",
+        "d'",
+        "du",
+        "depuis",
+        "vers",
+        "l'",
+        "region",
+        "ville",
+        "departement",
+        "commune",
+        "pays",
+    }
+)
+ALWAYS_OK = frozenset(
+    {
+        "paris",
+        "saint-denis",
+        "saint-pierre",
+        "saint-paul",
+        "saint-martin",
+        "provence",
+        "champagne",
+        "savoie",
+        "bourgogne",
+        "lorraine",
+        "bercy",
+        "matignon",
+        "elysee",
+    }
+)
 
 
 @cache
@@ -42,8 +173,12 @@ def _table() -> PhraseTable:
 
 class PlaceGazetteerRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["LOCATION"], supported_language="fr",
-                         name="bulle_loc_gazetteer", context=["ville", "pays", "région", "habite"])
+        super().__init__(
+            supported_entities=["LOCATION"],
+            supported_language="fr",
+            name="bulle_loc_gazetteer",
+            context=["ville", "pays", "région", "habite"],
+        )
 
     def load(self) -> None:
         pass
@@ -59,7 +194,8 @@ class PlaceGazetteerRecognizer(LocalRecognizer):
                 prev = toks[i - 1].key if i else ""
                 prev2 = toks[i - 2].key if i > 1 else ""
                 announced = prev in LOWER_ANNOUNCE or (
-                    prev in ("la", "le", "l'") and prev2 in ("de", "dans", "a", "à", "vers", "sur"))
+                    prev in ("la", "le", "l'") and prev2 in ("de", "dans", "a", "à", "vers", "sur")
+                )
                 if first.key in COMMON_WORD_PLACES or (j - i == 1 and len(first.key) < 4):
                     if not (announced and lower):
                         continue

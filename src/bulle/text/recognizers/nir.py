@@ -13,13 +13,27 @@ from bulle.text.checksums import nir_valid
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.registry import register
 
-CONTEXT = ["sécurité", "sociale", "nir", "insee", "vitale", "sécu", "immatriculation",
-           "assuré", "numéro", "ss"]
+CONTEXT = [
+    "sécurité",
+    "sociale",
+    "nir",
+    "insee",
+    "vitale",
+    "sécu",
+    "immatriculation",
+    "assuré",
+    "numéro",
+    "ss",
+]
 
 S = r"[ .\u00a0]?"
 RULES = [
-    Rule("nir", rf"(?<![\dA-Za-z])[1-478]{S}\d\d{S}(?:0[1-9]|1[0-2]|[2-9]\d){S}(?:\d\d|2[AaBb]){S}"
-                rf"\d{{3}}{S}\d{{3}}{S}\d\d(?![\dA-Za-z])", 0.5),
+    Rule(
+        "nir",
+        rf"(?<![\dA-Za-z])[1-478]{S}\d\d{S}(?:0[1-9]|1[0-2]|[2-9]\d){S}(?:\d\d|2[AaBb]){S}"
+        rf"\d{{3}}{S}\d{{3}}{S}\d\d(?![\dA-Za-z])",
+        0.5,
+    ),
 ]
 
 

@@ -35,8 +35,11 @@ ROMAN = regex.compile(r"[IVXLCDM]+")
 def _lower_acronyms() -> frozenset[str]:
     from bulle.text.postprocess import STOP_WORDS
 
-    return frozenset(a.lower() for a in org_acronyms()
-                     if len(a) >= 3 and a.lower() not in STOP_WORDS and a.lower() not in not_names())
+    return frozenset(
+        a.lower()
+        for a in org_acronyms()
+        if len(a) >= 3 and a.lower() not in STOP_WORDS and a.lower() not in not_names()
+    )
 
 
 @cache
@@ -46,8 +49,9 @@ def _table() -> PhraseTable:
 
 class OrgGazetteerRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["ORGANIZATION"], supported_language="fr",
-                         name="bulle_org_gazetteer")
+        super().__init__(
+            supported_entities=["ORGANIZATION"], supported_language="fr", name="bulle_org_gazetteer"
+        )
 
     def load(self) -> None:
         pass
@@ -60,7 +64,8 @@ class OrgGazetteerRecognizer(LocalRecognizer):
         lower_known = _lower_acronyms()
         for i, j in _table().find(toks):
             if not any(t.text[:1].isupper() for t in toks[i:j]) and not (
-                    lower and (j - i >= 2 or len(toks[i].key) >= 4)):
+                lower and (j - i >= 2 or len(toks[i].key) >= 4)
+            ):
                 continue
             out.append(make_result(self, "ORGANIZATION", toks[i].start, toks[j - 1].end, 0.8))
         if lower:  # "la sncf", "le giec" in automatic transcripts
@@ -88,7 +93,7 @@ def _all_caps_line(text: str, start: int, end: int) -> bool:
     # In a heading or a shouted line every word is in capitals: not an acronym.
     ls = text.rfind("\n", 0, start) + 1
     le = text.find("\n", end)
-    line = text[ls:le if le >= 0 else len(text)]
+    line = text[ls : le if le >= 0 else len(text)]
     letters = [c for c in line if c.isalpha()]
     return len(letters) > 12 and sum(c.isupper() for c in letters) / len(letters) > 0.8
 

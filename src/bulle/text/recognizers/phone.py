@@ -13,16 +13,32 @@ from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.recognizers.windows import run_windowed
 from bulle.text.registry import register
 
-CONTEXT = ["téléphone", "tél", "tel", "portable", "mobile", "fixe", "numéro", "appeler",
-           "joindre", "contacter", "fax", "standard", "joignable"]
+CONTEXT = [
+    "téléphone",
+    "tél",
+    "tel",
+    "portable",
+    "mobile",
+    "fixe",
+    "numéro",
+    "appeler",
+    "joindre",
+    "contacter",
+    "fax",
+    "standard",
+    "joignable",
+]
 
 SEP = r"[ .\-\u00a0]?"
 # Lines worth handing to phonenumbers: a run of 8+ digits in a phone-like layout.
 PHONE_LIKE = regex.compile(r"(?<!\w)(?:\+|00|0)\(?\d(?:[ .\-()\u00a0]{0,2}\d){7,14}(?!\d)")
 RULES = [
     Rule("fr_national", rf"(?<![\d+])0[1-9](?:{SEP}\d\d){{4}}(?!\d)", 0.6),
-    Rule("fr_international",
-         rf"(?<![\d+])(?:\+|00){SEP}33{SEP}(?:\(0\){SEP})?[1-9](?:{SEP}\d\d){{4}}(?!\d)", 0.7),
+    Rule(
+        "fr_international",
+        rf"(?<![\d+])(?:\+|00){SEP}33{SEP}(?:\(0\){SEP})?[1-9](?:{SEP}\d\d){{4}}(?!\d)",
+        0.7,
+    ),
 ]
 
 
@@ -34,11 +50,23 @@ def build(config):
         """Presidio's recognizer, run only where a match is possible (see ``windows``)."""
 
         def analyze(self, text, entities, nlp_artifacts=None):
-            return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda line: PHONE_LIKE.search(line) is not None, by_line=True, quick=r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d")
+            return run_windowed(
+                super().analyze,
+                text,
+                entities,
+                nlp_artifacts,
+                lambda line: PHONE_LIKE.search(line) is not None,
+                by_line=True,
+                quick=r"\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d\D{0,3}\d",
+            )
 
     return [
-        WindowedPhoneRecognizer(supported_language="fr", supported_entity="PHONE", context=CONTEXT,
-                        supported_regions=("FR",), name="bulle_phone"),
+        WindowedPhoneRecognizer(
+            supported_language="fr",
+            supported_entity="PHONE",
+            context=CONTEXT,
+            supported_regions=("FR",),
+            name="bulle_phone",
+        ),
         RegexRecognizer("bulle_phone_fr", "PHONE", RULES, CONTEXT),
     ]

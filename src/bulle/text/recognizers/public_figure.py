@@ -18,13 +18,54 @@ from bulle.text.registry import register
 
 # Surnames that are also places or common words: alone, they need a capital and must not follow
 # a word that announces a place or a thing ("la Hollande", "en Hollande", "une borne").
-PLACE_LIKE = frozenset({"hollande", "borne", "royal", "breton", "poutine", "faure", "hue", "joly",
-                        "philippe", "bertrand", "ferrand", "castex", "larcher", "lagarde",
-                        "delors", "veil", "hamon", "aubry", "glucksmann", "mamere", "placé"})
+PLACE_LIKE = frozenset(
+    {
+        "hollande",
+        "borne",
+        "royal",
+        "breton",
+        "poutine",
+        "faure",
+        "hue",
+        "joly",
+        "philippe",
+        "bertrand",
+        "ferrand",
+        "castex",
+        "larcher",
+        "lagarde",
+        "delors",
+        "veil",
+        "hamon",
+        "aubry",
+        "glucksmann",
+        "mamere",
+        "placé",
+    }
+)
 # Surnames that are also an office or a common phrase: only the full name is taken.
 ROLE_LIKE = frozenset({"le maire", "maire", "le roux"})
-BEFORE_THING = frozenset({"la", "en", "une", "un", "les", "des", "aux", "de", "l'", "d'", "du",
-                          "au", "cette", "sa", "son", "ma", "ta"})
+BEFORE_THING = frozenset(
+    {
+        "la",
+        "en",
+        "une",
+        "un",
+        "les",
+        "des",
+        "aux",
+        "de",
+        "l'",
+        "d'",
+        "du",
+        "au",
+        "cette",
+        "sa",
+        "son",
+        "ma",
+        "ta",
+    }
+)
 
 
 @cache
@@ -59,8 +100,9 @@ def _spellings() -> dict[tuple[str, ...], str]:
 
 class PublicFigureRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["PERSON"], supported_language="fr",
-                         name="bulle_public_figure")
+        super().__init__(
+            supported_entities=["PERSON"], supported_language="fr", name="bulle_public_figure"
+        )
 
     def load(self) -> None:
         pass
@@ -78,7 +120,7 @@ class PublicFigureRecognizer(LocalRecognizer):
             if any(k in taken for k in range(i, j)):
                 continue
             first = toks[i]
-            key = fold(text[first.start:toks[j - 1].end])
+            key = fold(text[first.start : toks[j - 1].end])
             capital = first.text[:1].isupper() or toks[j - 1].text[:1].isupper()
             prev = toks[i - 1].key if i else ""
             if key in ROLE_LIKE:
@@ -87,12 +129,14 @@ class PublicFigureRecognizer(LocalRecognizer):
                 if not capital or prev in BEFORE_THING:
                     continue
             elif not capital:
-                exact = text[first.start:toks[j - 1].end].lower() == surname_lower(i, j, toks)
-                if key in not_names() or not ((exact and len(key) >= 5) or len(key) >= 6
-                                              or (lower and len(key) >= 4)):
+                exact = text[first.start : toks[j - 1].end].lower() == surname_lower(i, j, toks)
+                if key in not_names() or not (
+                    (exact and len(key) >= 5) or len(key) >= 6 or (lower and len(key) >= 4)
+                ):
                     continue
-            out.append(make_result(self, "PERSON", first.start, toks[j - 1].end,
-                                        0.8 if capital else 0.55))
+            out.append(
+                make_result(self, "PERSON", first.start, toks[j - 1].end, 0.8 if capital else 0.55)
+            )
         return out
 
 

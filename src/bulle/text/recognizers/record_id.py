@@ -23,9 +23,13 @@ def build(config):
         try:
             rx = regex.compile(pattern)
         except regex.error as exc:
-            raise InputError(f"record pattern {pattern!r} is not a valid regular expression: {exc}") from None
+            raise InputError(
+                f"record pattern {pattern!r} is not a valid regular expression: {exc}"
+            ) from None
         if "id" not in rx.groupindex:
-            raise InputError(f"record pattern {pattern!r} has no group named 'id' (the span to keep)")
+            raise InputError(
+                f"record pattern {pattern!r} has no group named 'id' (the span to keep)"
+            )
         rules.append(Rule(f"record_{i}", pattern, 0.7))
     if not rules:
         return []
@@ -33,7 +37,7 @@ def build(config):
 
 
 def _not_a_date(span: str) -> bool | None:
-    """"Date de l'entretien : 12/06/2024" is a date, not a record number."""
+    """ "Date de l'entretien : 12/06/2024" is a date, not a record number."""
     from bulle.text.dates import parse
 
     return False if parse(span) is not None and not span.isdigit() else None

@@ -10,13 +10,33 @@ from bulle.text.checksums import siren_valid
 from bulle.text.recognizers.base import RegexRecognizer, Rule
 from bulle.text.registry import register
 
-CONTEXT = ["siren", "rcs", "société", "sociétés", "entreprise", "immatriculée", "immatriculé",
-           "immatriculation", "sas", "sarl", "sa", "employeur", "raison", "sociale", "greffe",
-           "registre", "commerce"]
+CONTEXT = [
+    "siren",
+    "rcs",
+    "société",
+    "sociétés",
+    "entreprise",
+    "immatriculée",
+    "immatriculé",
+    "immatriculation",
+    "sas",
+    "sarl",
+    "sa",
+    "employeur",
+    "raison",
+    "sociale",
+    "greffe",
+    "registre",
+    "commerce",
+]
 
 RULES = [
-    Rule("siren_keyword", r"\b(?:SIREN|RCS(?:\s+[A-Z][\w-]+)?)\s*(?:n°|no|:)?\s*:?\s*"
-                          r"(?P<e>\d{3}[ \u00a0.]?\d{3}[ \u00a0.]?\d{3})(?![\d ]?\d)", 0.6),
+    Rule(
+        "siren_keyword",
+        r"\b(?:SIREN|RCS(?:\s+[A-Z][\w-]+)?)\s*(?:n°|no|:)?\s*:?\s*"
+        r"(?P<e>\d{3}[ \u00a0.]?\d{3}[ \u00a0.]?\d{3})(?![\d ]?\d)",
+        0.6,
+    ),
     Rule("siren_grouped", r"(?<![\d.,])\d{3}[ \u00a0]\d{3}[ \u00a0]\d{3}(?![\d]|[ \u00a0]\d)", 0.3),
     Rule("siren_plain", r"(?<![\d.,])\d{9}(?![\d])", 0.3),
 ]

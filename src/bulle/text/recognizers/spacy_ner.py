@@ -22,12 +22,21 @@ def build(config):
         def analyze(self, text, entities, nlp_artifacts=None):
             if not nlp_artifacts:
                 return []
-            meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
-            return [RecognizerResult(ent.label_, ent.start_char, ent.end_char, score,
-                                     recognition_metadata=dict(meta))
-                    for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=True)
-                    if ent.label_ in self.supported_entities]
+            meta = {
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            }
+            return [
+                RecognizerResult(
+                    ent.label_, ent.start_char, ent.end_char, score, recognition_metadata=dict(meta)
+                )
+                for ent, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=True)
+                if ent.label_ in self.supported_entities
+            ]
 
-    return BulleSpacyRecognizer(supported_language="fr", supported_entities=NER_ENTITIES,
-                                ner_strength=0.6, name="bulle_spacy_ner")
+    return BulleSpacyRecognizer(
+        supported_language="fr",
+        supported_entities=NER_ENTITIES,
+        ner_strength=0.6,
+        name="bulle_spacy_ner",
+    )

@@ -25,21 +25,58 @@ STAMP = r"(?:\[?\(?\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\)?\]?[ \t]*(?:-[ \t]*)?)"
 WORD = r"[\p{L}][\p{L}\p{M}'’.-]*"
 LOWER_NAME = rf"{WORD}(?:[ \u00a0]{WORD}){{0,4}}"
 CAP_WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
-CAP_NAME = (rf"(?:\p{{Lu}}\.[ \u00a0]?(?:-?\p{{Lu}}\.[ \u00a0]?)?)?{CAP_WORD}"
-            rf"(?:[ \u00a0](?:(?:de|du|des|de la|d'|van|von|der|le|la|ben|el|al)[ \u00a0]?)?{CAP_WORD}){{0,3}}")
+CAP_NAME = (
+    rf"(?:\p{{Lu}}\.[ \u00a0]?(?:-?\p{{Lu}}\.[ \u00a0]?)?)?{CAP_WORD}"
+    rf"(?:[ \u00a0](?:(?:de|du|des|de la|d'|van|von|der|le|la|ben|el|al)[ \u00a0]?)?{CAP_WORD}){{0,3}}"
+)
 CAPS = r"\p{Lu}[\p{Lu}'’-]*\p{Lu}"
 
 PATTERNS = [
-    ("bracket", regex.compile(rf"^[ \t]*{STAMP}?\[(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>[^\]\n:]{{2,60}}?)\]", regex.M)),
-    ("stamp", regex.compile(rf"^[ \t]*{STAMP}(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{LOWER_NAME})[ \t]*"
-                            rf"(?:\([^)\n]{{0,60}}\)[ \t]*)?:", regex.M)),
-    ("colon", regex.compile(rf"^[ \t>*-]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?!{ROLE})(?P<e>{CAP_NAME})[ \t]*"
-                            rf"(?:\([^)\n]{{0,60}}\)[ \t]*)?(?::|-{{1,2}}>)[ \t]", regex.M)),
-    ("caps_dash", regex.compile(rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{0,3}})"
-                                rf"[ \t]*[.,]?[ \t]*[-–—][ \t]", regex.M)),
-    ("caps_line", regex.compile(rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{1,3}})[ \t]*$(?=\n)", regex.M)),
-    ("title_dash", regex.compile(rf"^[ \t]*(?P<t>{TITLE})[ \u00a0]+(?!{ROLE})(?P<e>{CAP_NAME})"
-                                 rf"[ \t]*[.,][ \t]*[-–—][ \t]", regex.M)),
+    (
+        "bracket",
+        regex.compile(
+            rf"^[ \t]*{STAMP}?\[(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>[^\]\n:]{{2,60}}?)\]", regex.M
+        ),
+    ),
+    (
+        "stamp",
+        regex.compile(
+            rf"^[ \t]*{STAMP}(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{LOWER_NAME})[ \t]*"
+            rf"(?:\([^)\n]{{0,60}}\)[ \t]*)?:",
+            regex.M,
+        ),
+    ),
+    (
+        "colon",
+        regex.compile(
+            rf"^[ \t>*-]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?!{ROLE})(?P<e>{CAP_NAME})[ \t]*"
+            rf"(?:\([^)\n]{{0,60}}\)[ \t]*)?(?::|-{{1,2}}>)[ \t]",
+            regex.M,
+        ),
+    ),
+    (
+        "caps_dash",
+        regex.compile(
+            rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{0,3}})"
+            rf"[ \t]*[.,]?[ \t]*[-–—][ \t]",
+            regex.M,
+        ),
+    ),
+    (
+        "caps_line",
+        regex.compile(
+            rf"^[ \t]*(?:(?P<t>{TITLE})[ \u00a0]+)?(?P<e>{CAPS}(?:[ '’-]{CAPS}){{1,3}})[ \t]*$(?=\n)",
+            regex.M,
+        ),
+    ),
+    (
+        "title_dash",
+        regex.compile(
+            rf"^[ \t]*(?P<t>{TITLE})[ \u00a0]+(?!{ROLE})(?P<e>{CAP_NAME})"
+            rf"[ \t]*[.,][ \t]*[-–—][ \t]",
+            regex.M,
+        ),
+    ),
 ]
 
 PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "der", "d'", "ben", "el", "al"})
@@ -52,9 +89,11 @@ def field_labels() -> frozenset[str]:
 
 def _content_words(span: str) -> list[str]:
     words = [w.strip(".,") for w in span.replace("’", "'").split()]
-    return [w for w in words if w and fold(w) not in PARTICLES and fold(w).rstrip(".") not in TITLE_WORDS]
-
-
+    return [
+        w
+        for w in words
+        if w and fold(w) not in PARTICLES and fold(w).rstrip(".") not in TITLE_WORDS
+    ]
 
 
 @cache
@@ -68,8 +107,9 @@ def _refused(span: str) -> bool:
     words = _content_words(span)
     if not words or len(words) > 5 or fold(span) in _org_and_place_names():
         return True
-    return any(fold(w) in not_names() or fold(w) in field_labels() or fold(w) in ROLE_WORDS
-               for w in words) or any(c.isdigit() for c in span)
+    return any(
+        fold(w) in not_names() or fold(w) in field_labels() or fold(w) in ROLE_WORDS for w in words
+    ) or any(c.isdigit() for c in span)
 
 
 def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
@@ -78,8 +118,9 @@ def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
         return True
     if kind == "caps_line":  # a name alone on its line, in capitals, before what it says
         keys = [fold(w) for w in words]
-        return repeats >= 2 or any(k in first_names() or k.split("-")[0] in first_names()
-                                   for k in keys)
+        return repeats >= 2 or any(
+            k in first_names() or k.split("-")[0] in first_names() for k in keys
+        )
     keys = [fold(w) for w in words]
     if any(k in first_names() or k.split("-")[0] in first_names() for k in keys):
         return True
@@ -95,8 +136,9 @@ def _supported(span: str, kind: str, has_title: bool, repeats: int) -> bool:
 
 class SpeakerLabelRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["PERSON"], supported_language="fr",
-                         name="bulle_speaker_label")
+        super().__init__(
+            supported_entities=["PERSON"], supported_language="fr", name="bulle_speaker_label"
+        )
 
     def load(self) -> None:
         pass

@@ -13,13 +13,17 @@ from bulle.text.matcher import tokens
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
 
-SENTENCE_END = frozenset({".", "!", "?", ":", "\n", "«", "\"", "-", "—", "–", "(", "["})
+SENTENCE_END = frozenset({".", "!", "?", ":", "\n", "«", '"', "-", "—", "–", "(", "["})
 
 
 class SurnameRecognizer(LocalRecognizer):
     def __init__(self):
-        super().__init__(supported_entities=["PERSON"], supported_language="fr",
-                         name="bulle_surname", context=["nom", "famille", "épouse", "époux"])
+        super().__init__(
+            supported_entities=["PERSON"],
+            supported_language="fr",
+            name="bulle_surname",
+            context=["nom", "famille", "épouse", "époux"],
+        )
 
     def load(self) -> None:
         pass
@@ -32,7 +36,11 @@ class SurnameRecognizer(LocalRecognizer):
         for i, tok in enumerate(toks):
             if tok.key not in names or not tok.text[:1].isupper() or tok.key in stop:
                 continue
-            if i == 0 or toks[i - 1].text in SENTENCE_END or "\n" in text[toks[i - 1].end:tok.start]:
+            if (
+                i == 0
+                or toks[i - 1].text in SENTENCE_END
+                or "\n" in text[toks[i - 1].end : tok.start]
+            ):
                 continue
             out.append(make_result(self, "PERSON", tok.start, tok.end, 0.45))
         return out

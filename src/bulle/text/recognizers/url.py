@@ -16,8 +16,19 @@ def build(config):
         """Presidio's recognizer, run only where a match is possible (see ``windows``)."""
 
         def analyze(self, text, entities, nlp_artifacts=None):
-            return run_windowed(super().analyze, text, entities, nlp_artifacts,
-                                lambda w: "." in w.strip(".,;:!?)»]") and any(c.isalpha() for c in w.strip(".,;:!?)»]").split(".")[-1]), by_line=False, quick=r"\w\.[A-Za-z]")
+            return run_windowed(
+                super().analyze,
+                text,
+                entities,
+                nlp_artifacts,
+                lambda w: (
+                    "." in w.strip(".,;:!?)»]")
+                    and any(c.isalpha() for c in w.strip(".,;:!?)»]").split(".")[-1])
+                ),
+                by_line=False,
+                quick=r"\w\.[A-Za-z]",
+            )
 
-    return WindowedUrlRecognizer(supported_language="fr", supported_entity="URL", context=CONTEXT,
-                         name="bulle_url")
+    return WindowedUrlRecognizer(
+        supported_language="fr", supported_entity="URL", context=CONTEXT, name="bulle_url"
+    )

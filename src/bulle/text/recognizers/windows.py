@@ -16,8 +16,13 @@ WORD = regex.compile(r"\S+")
 _QUICK: dict[str, regex.Pattern] = {}
 
 
-def windows(text: str, keep: Callable[[str], bool], by_line: bool = False, pad: int = 0,
-            quick: regex.Pattern | None = None):
+def windows(
+    text: str,
+    keep: Callable[[str], bool],
+    by_line: bool = False,
+    pad: int = 0,
+    quick: regex.Pattern | None = None,
+):
     """Yield (offset, piece) of the pieces that pass ``keep``, adjacent ones joined; ``quick``,
     a pattern every candidate contains, skips the text when absent."""
     if quick is not None and not quick.search(text):
@@ -44,8 +49,15 @@ def windows(text: str, keep: Callable[[str], bool], by_line: bool = False, pad: 
         yield cur_s, text[cur_s:cur_e]
 
 
-def run_windowed(analyze, text: str, entities, nlp_artifacts, keep, by_line: bool = False,
-                 quick: str | None = None):
+def run_windowed(
+    analyze,
+    text: str,
+    entities,
+    nlp_artifacts,
+    keep,
+    by_line: bool = False,
+    quick: str | None = None,
+):
     out = []
     rx = _QUICK.get(quick) if quick else None
     if quick and rx is None:
