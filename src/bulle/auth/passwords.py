@@ -11,6 +11,7 @@ an event built by mistake from one shows ``Password(***)`` and never the secret.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher, Type
@@ -34,9 +35,14 @@ _HASHER = PasswordHasher(
     salt_len=SALT_LEN,
     type=Type.ID,
 )
-# Verified against when the account is unknown or has no password: the answer then takes as long
-# as a real check, so the time of a refusal does not tell which names are accounts.
-_DUMMY_HASH = _HASHER.hash("bulle: no such account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account is unknown or has no password: the answer then takes as
+    long as a real check, so the time of a refusal does not tell which names are accounts. Made
+    on first use (hashing costs a quarter of a second: not at import)."""
+    return _HASHER.hash("bulle: no such account")
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
     if not isinstance(password, str) or len(password) > MAX_LENGTH:
         password = ""
     try:
-        _HASHER.verify(stored if stored is not None else _DUMMY_HASH, password)
+        _HASHER.verify(stored if stored is not None else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, False
     if stored is None:
