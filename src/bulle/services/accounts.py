@@ -5,7 +5,7 @@ Locally, whoever opens the workspace files acts as the custodian by default (``b
 without ``--role``): file access to the vault is the root of trust, and that is how the first
 custodian account is made (``bulle -w DIR user add alice --role custodian --password-file F``).
 Over HTTP the actor is the authenticated principal (``Principal.actor_for``), so only a signed-in
-custodian administers accounts, and a person changes their own password with the old one.
+custodian administers accounts, and a person changes their own password with the old one (all their sessions end).
 
 Interface for the server and the CLI (stable; results are :class:`bulle.services.results.Result`):
 
@@ -242,7 +242,7 @@ def change_password(
     *,
     at: dt.datetime | None = None,
 ) -> PasswordSet:
-    """A person changes their own password, proving the old one; their other sessions end."""
+    """A person changes their own password, proving the old one; all their sessions end."""
     access.can_change_own_password(ws.actor, name).require()
     old_value = old.value if isinstance(old, Password) else old
     ok, _ = verify_password(store(ws).password_hash(name), old_value)
