@@ -371,7 +371,13 @@ TotpEnrolled = _event(
 LoginSucceeded = _event(
     "auth.login",
     "An account signed in and a browser session began (the session named by its hash prefix).",
-    {"session": f.Hex, "address": f.Optional(f.Name), "totp": f.Flag, "expires_at": f.Time},
+    {
+        "session": f.Hex,
+        "method": f.Enum("password", "identity_provider"),
+        "address": f.Optional(f.Name),
+        "totp": f.Flag,
+        "expires_at": f.Time,
+    },
 )
 LoggedOut = _event(
     "auth.logout",

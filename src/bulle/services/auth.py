@@ -11,6 +11,9 @@ Interface for the server (stable; every function takes ``at`` so tests inject th
   and the session's CSRF token, which state-changing requests must echo.
 * ``lookup_session(ws, session_id, *, at=None) -> Principal`` (and touches the session),
   ``check_csrf(principal, presented)``, ``logout(ws, session_id, *, at=None)``.
+* ``account_for_identity(ws, issuer, subject) -> Account``: the account an identity provider's
+  verified identity (OpenID Connect ``iss`` and ``sub``) maps to, for single sign-on; the caller
+  has verified the ID token, then begins a session with ``begin_session(ws, account, ...)``.
 
 Rate limiting. Every refused sign-in is recorded (the typed name hashed, the address) and counts:
 ``auth.lockout_failures`` failures on one name within ``auth.lockout_window_s`` and since its last
@@ -270,6 +273,22 @@ def login(
     """Authenticate, then begin a browser session (audited as ``auth.login``)."""
     at = utc(at or now_utc())
     account = authenticate(ws, username, password, address=address, totp_code=totp_code, at=at)
+    return begin_session(ws, account, address=address, at=at, method="password")
+
+
+def begin_session(
+    ws: Workspace,
+    account: Account,
+    *,
+    address: str | None = None,
+    at: dt.datetime | None = None,
+    method: str = "identity_provider",
+) -> SignIn:
+    """A new browser session for an account already authenticated (by password or by an identity
+    provider); audited as ``auth.login``."""
+    at = utc(at or now_utc())
+    if account.disabled:
+        raise Unauthenticated(f"account {account.name!r} is disabled", Where(field="username"))
     session_id = credentials.new_session_id()
     digest = credentials.sha256_hex(session_id)
     expires = at + dt.timedelta(seconds=float(ws.settings["auth.session_max_s"]))
@@ -282,7 +301,8 @@ def login(
             details={
                 "session": digest[:SESSION_PREFIX],
                 "address": address,
-                "totp": account.needs_totp(totp_roles(ws)),
+                "method": method,
+                "totp": method == "password" and account.needs_totp(totp_roles(ws)),
                 "expires_at": iso(expires),
             },
         )
@@ -296,6 +316,18 @@ def login(
         expires_at=iso(expires),
         idle_timeout_s=float(ws.settings["auth.session_idle_s"]),
     )
+
+
+def account_for_identity(ws: Workspace, issuer: str, subject: str) -> Account:
+    """The enabled account bound to an external identity; refused (401) when there is none."""
+    account = store(ws).by_external(issuer, subject)
+    if account is None or account.disabled:
+        raise Unauthenticated(
+            "this identity is not bound to an enabled account of this workspace: a custodian "
+            "creates one with its issuer and subject",
+            Where(field="identity"),
+        )
+    return account
 
 
 def lookup_session(
