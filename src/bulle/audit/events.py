@@ -358,6 +358,9 @@ AccountDisabled = _event(
     "An account was disabled: its sessions end and its tokens are refused.",
     {"sessions_ended": f.Count},
 )
+AccountEnabled = _event(
+    "account.enable", "A disabled account was enabled again by a custodian.", {}
+)
 PasswordChanged = _event(
     "account.password",
     "A password was set: reset by a custodian, or changed by its owner (never the password).",

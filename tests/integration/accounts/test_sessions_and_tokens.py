@@ -241,3 +241,31 @@ def test_an_external_identity_maps_to_its_account_for_single_sign_on(ws):
     accounts.disable_user(ws, "zoe")
     with pytest.raises(Unauthenticated):
         auth.account_for_identity(ws, idp, "f81d4fae-7dec")
+
+
+def test_once_there_are_accounts_project_members_name_them(ws, bob, tmp_path):
+    from bulle.errors import ValidationError
+    from bulle.services import governance, vault
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("id,age\n1,40\n2,50\n")
+    vault.import_table(ws, csv, dataset="t")
+    governance.declare_purpose(ws, "etude", "Étude", "public_task")
+    window = (T0, later(days=30))
+    with pytest.raises(ValidationError) as err:
+        governance.create_project(
+            ws, "p", "etude", {"t@1": ["age"]}, [("bob", "custodian"), ("bbo", "analyst")], *window
+        )
+    messages = [p.message for p in err.value.problems]
+    assert messages == [
+        "account 'bob' does not hold role custodian (it holds analyst, checker)",
+        "'bbo' is not an account of this workspace (`bulle user add`)",
+    ]
+    p = governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "checker")], *window)
+    assert [(m.name, m.role.value) for m in p.members] == [("bob", "checker")]
+    accounts.disable_user(ws, "bob")
+    with pytest.raises(ValidationError, match="1 problem"):
+        governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "analyst")], *window)
+    accounts.enable_user(ws, "bob")
+    assert [e["kind"] for e in events(ws)][-1] == "account.enable"
+    governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "analyst")], *window)
