@@ -236,7 +236,13 @@ def enable_user(ws: Workspace, name: str) -> AccountView:
         account = st.get(name)
         if account.disabled:
             st.set_disabled(name, False, now_utc())
-            ws.emit(ev.AccountEnabled(actor=ws.actor, target=f"account:{name}"))
+            at = now_utc()
+            active = sum(1 for t in st.tokens(name) if t.refusal_at(at) is None)
+            ws.emit(
+                ev.AccountEnabled(
+                    actor=ws.actor, target=f"account:{name}", details={"active_tokens": active}
+                )
+            )
     return view(ws, st.get(name))
 
 
