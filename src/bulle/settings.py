@@ -218,6 +218,46 @@ SETTINGS: tuple[Setting, ...] = (
         description="Share of a column's sampled values that must match a pattern for the "
         "column to be suggested the pattern's role.",
     ),
+    Setting(
+        "server.upload_max_bytes",
+        int,
+        2 * 1024**3,
+        unit="bytes",
+        minimum=1,
+        description="Largest file `bulle serve` accepts in one upload (an import); a longer "
+        "upload is cut off and refused with HTTP 413, leaving nothing behind.",
+    ),
+    Setting(
+        "server.request_max_bytes",
+        int,
+        1024**2,
+        unit="bytes",
+        minimum=1024,
+        maximum=1024**3,
+        description="Largest request body other than an upload (JSON: consents, projects, SQL) "
+        "that `bulle serve` reads; a larger one is refused with HTTP 413.",
+    ),
+    Setting(
+        "server.request_timeout_s",
+        float,
+        120.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=3600,
+        description="Seconds a request may take before `bulle serve` answers 503; long "
+        "operations (import, anonymize, erasure, export) run as background tasks instead.",
+    ),
+    Setting(
+        "server.task_workers",
+        int,
+        2,
+        unit="threads",
+        minimum=1,
+        maximum=64,
+        description="Background tasks (imports, anonymizations, erasures, exports) that "
+        "`bulle serve` runs at once; the others wait in the queue.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -91,6 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
+    "serve": ("bulle.cli.serve_cmds:serve", "Serve the workspace's HTTP API (bulle serve)."),
 }
 
 
