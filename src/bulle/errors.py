@@ -165,14 +165,6 @@ class PluginError(BulleError):
     http_status = 500
 
 
-class Unauthenticated(AccessDenied):
-    """No valid credentials: a missing, bad, expired or revoked token or session."""
-
-    code = "unauthenticated"
-    exit_code = 5
-    http_status = 401
-
-
 class ServerUnreachable(BulleError):
     """The Bulle server named by ``--server`` (or BULLE_SERVER) could not be reached."""
 
@@ -197,7 +189,6 @@ EXIT_CODES = {
         WithheldError,
         ResourceLimit,
         PluginError,
-        Unauthenticated,
         ServerUnreachable,
     )
 }
@@ -220,3 +211,34 @@ def as_resource_limit(exc: BaseException) -> ResourceLimit | None:
             "limit, or work on a smaller input"
         )
     return None
+
+
+class Unauthenticated(AccessDenied):
+    """No valid credential: a missing, bad, expired or revoked token or session, a failed sign-in.
+
+    An ``AccessDenied`` (same exit code) so that scripts testing for a refusal keep working; its
+    HTTP status is 401, which tells a client to authenticate rather than to ask for less.
+    """
+
+    code = "unauthenticated"
+    exit_code = 5
+    http_status = 401
+
+
+class SecondFactorRequired(Unauthenticated):
+    """The password was not enough: this account signs in with a one-time code (TOTP) as well."""
+
+    code = "totp_required"
+    http_status = 401
+
+
+class RateLimited(Unauthenticated):
+    """Too many failed sign-ins for this account or from this address: wait before trying again."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+EXIT_CODES.update(
+    {cls.code: cls.exit_code for cls in (Unauthenticated, SecondFactorRequired, RateLimited)}
+)

@@ -115,6 +115,8 @@ def _show(number: float) -> str:
     return f"{int(number):,}".replace(",", "_") if float(number).is_integer() else f"{number:g}"
 
 
+_ROLE = "(custodian|analyst|checker|dpo)"
+_ROLE_LIST = rf"\s*({_ROLE}(\s*,\s*{_ROLE})*)?\s*"
 _SIZE = dict(
     pattern=SIZE_RE, pattern_text="a size such as '512MB' or '2GB' (KB, MB, GB, TB, or KiB...)"
 )
@@ -217,6 +219,115 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1,
         description="Share of a column's sampled values that must match a pattern for the "
         "column to be suggested the pattern's role.",
+    ),
+    Setting(
+        "auth.password_min_length",
+        int,
+        12,
+        unit="characters",
+        minimum=8,
+        maximum=1024,
+        description="Shortest password an account may be given (by `bulle user add`, `user "
+        "password` or a change of one's own password).",
+    ),
+    Setting(
+        "auth.lockout_failures",
+        int,
+        5,
+        unit="attempts",
+        minimum=1,
+        maximum=1000,
+        description="Failed sign-ins on one account name, within auth.lockout_window_s and since "
+        "its last successful sign-in, that lock the name for auth.lockout_s (an `auth.lockout` "
+        "audit event). Unknown names are counted alike, so a lockout does not tell which names "
+        "are accounts.",
+    ),
+    Setting(
+        "auth.lockout_window_s",
+        float,
+        900.0,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="Window over which failed sign-ins are counted, per account name and per "
+        "address.",
+    ),
+    Setting(
+        "auth.lockout_s",
+        float,
+        900.0,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="How long a locked account name refuses every sign-in, even with the right "
+        "password.",
+    ),
+    Setting(
+        "auth.address_failures",
+        int,
+        30,
+        unit="attempts",
+        minimum=1,
+        maximum=100_000,
+        description="Failed sign-ins from one network address within auth.lockout_window_s after "
+        "which that address is refused (whatever name it tries) until older failures leave the "
+        "window.",
+    ),
+    Setting(
+        "auth.session_idle_s",
+        float,
+        1800.0,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="A browser session unused for this long has expired.",
+    ),
+    Setting(
+        "auth.session_max_s",
+        float,
+        43_200.0,
+        unit="s",
+        minimum=1,
+        maximum=30 * 86_400,
+        description="A browser session ends this long after its sign-in, however active.",
+    ),
+    Setting(
+        "auth.token_default_days",
+        int,
+        90,
+        unit="days",
+        minimum=1,
+        maximum=3650,
+        description="Lifetime of an API token created without --expires-days (lowered to "
+        "auth.token_max_days when above it).",
+    ),
+    Setting(
+        "auth.token_max_days",
+        int,
+        365,
+        unit="days",
+        minimum=1,
+        maximum=3650,
+        description="Longest lifetime an API token may be given.",
+    ),
+    Setting(
+        "auth.totp_roles",
+        str,
+        "custodian",
+        pattern=re.compile(_ROLE_LIST),
+        pattern_text="a comma-separated list of custodian, analyst, checker, dpo (or empty: none)",
+        description="Roles whose accounts must sign in with a one-time code (TOTP, RFC 6238) as "
+        "well as a password; an account that enrolled one always needs it.",
+    ),
+    Setting(
+        "auth.totp_window",
+        int,
+        1,
+        unit="steps",
+        minimum=0,
+        maximum=10,
+        description="30-second steps either side of the server's clock in which a one-time code "
+        "is accepted (clock drift between the phone and the server).",
     ),
     Setting(
         "server.upload_max_bytes",

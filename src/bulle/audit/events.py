@@ -346,3 +346,82 @@ AuditKeyRotated = _event(
     "The audit signing key was rotated (the old key vouches for the new one to the witnesses).",
     {"old_key": f.Hex, "new_key": f.Hex, "at_seq": f.Count},
 )
+
+# -- accounts and sign-in: names, roles, token ids, hashes of session ids; never a secret ---------
+_ACCOUNT_ROLES = f.ListOf(f.Enum("custodian", "analyst", "checker", "dpo"))
+_LOGIN_REFUSALS = f.Enum(
+    "bad_credentials",  # unknown name, no password set, or a wrong password
+    "disabled",
+    "totp_missing",
+    "totp_bad",
+    "totp_not_enrolled",
+    "locked",
+    "address_limited",
+)
+AccountCreated = _event(
+    "account.create",
+    "An account was created (its name, roles, and whether a password was set).",
+    {"roles": _ACCOUNT_ROLES, "password_set": f.Flag, "external_issuer": f.Optional(f.Name)},
+)
+AccountDisabled = _event(
+    "account.disable",
+    "An account was disabled: its sessions end and its tokens are refused.",
+    {"sessions_ended": f.Count},
+)
+PasswordChanged = _event(
+    "account.password",
+    "A password was set: reset by a custodian, or changed by its owner (never the password).",
+    {"reset": f.Flag, "sessions_ended": f.Count},
+)
+TotpEnrolled = _event(
+    "account.totp_enrol",
+    "A one-time-code (TOTP) secret was issued for an account (never the secret).",
+    {"replaced": f.Flag},
+)
+LoginSucceeded = _event(
+    "auth.login",
+    "An account signed in and a browser session began (the session named by its hash prefix).",
+    {"session": f.Hex, "address": f.Optional(f.Name), "totp": f.Flag, "expires_at": f.Time},
+)
+LoggedOut = _event(
+    "auth.logout",
+    "A browser session ended: by logout, or found expired (idle or absolute).",
+    {"session": f.Hex, "reason": f.Enum("logout", "idle", "absolute")},
+)
+LoginFailed = _event(
+    "auth.login_failed",
+    "A sign-in was refused. An unknown name is recorded as a hash (it may be a mistyped password).",
+    {
+        "reason": _LOGIN_REFUSALS,
+        "known": f.Flag,
+        "username_sha256": f.Optional(f.Hex),
+        "address": f.Optional(f.Name),
+        "failures": f.Count,
+    },
+)
+AccountLocked = _event(
+    "auth.lockout",
+    "Too many failed sign-ins: the account name refuses every sign-in until the given instant.",
+    {
+        "known": f.Flag,
+        "username_sha256": f.Optional(f.Hex),
+        "failures": f.Count,
+        "window_s": f.Number,
+        "until": f.Time,
+        "address": f.Optional(f.Name),
+    },
+)
+TokenCreated = _event(
+    "auth.token_create",
+    "An API token was created (its id, roles, project and expiry; never the token).",
+    {
+        "token_id": f.Hex,
+        "account": f.Name,
+        "roles": _ACCOUNT_ROLES,
+        "project": f.Optional(f.Name),
+        "expires_at": f.Time,
+    },
+)
+TokenRevoked = _event(
+    "auth.token_revoke", "An API token was revoked.", {"token_id": f.Hex, "account": f.Name}
+)

@@ -155,6 +155,65 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (dataset, number, receipt_id)
     ) WITHOUT ROWID;
     """,
+    # accounts: people who sign in, their roles, API tokens and browser sessions (only hashes of
+    #    those), and recent sign-in attempts with lockouts (rate limiting per account and address;
+    #    the name typed is kept hashed: people sometimes type their password into that field)
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        totp_ref TEXT,
+        totp_last_step INTEGER,
+        oidc_issuer TEXT,
+        oidc_subject TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        password_changed_at TEXT,
+        disabled_at TEXT,
+        UNIQUE (oidc_issuer, oidc_subject)
+    );
+    CREATE TABLE account_roles (
+        account TEXT NOT NULL REFERENCES accounts(name),
+        role TEXT NOT NULL CHECK (role IN ('custodian', 'analyst', 'checker', 'dpo')),
+        PRIMARY KEY (account, role)
+    ) WITHOUT ROWID;
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts(name),
+        token_sha256 TEXT NOT NULL,
+        roles_json TEXT NOT NULL,
+        project TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+    );
+    CREATE INDEX api_tokens_account ON api_tokens(account);
+    CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts(name),
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_account ON sessions(account);
+    CREATE TABLE login_attempts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        username_sha256 TEXT NOT NULL,
+        address TEXT,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX login_attempts_username ON login_attempts(username_sha256, at);
+    CREATE INDEX login_attempts_address ON login_attempts(address, at);
+    CREATE TABLE login_lockouts (
+        username_sha256 TEXT PRIMARY KEY,
+        locked_at TEXT NOT NULL,
+        until TEXT NOT NULL
+    );
+    """,
     # tasks: the server's background operations (import, anonymize, erasure, export), their
     #    progress and result; a server that stops mid-task marks it `interrupted` on start-up
     """

@@ -196,7 +196,7 @@ def project() -> None:
     multiple=True,
     required=True,
     metavar="USER:ROLE",
-    help="analyst or custodian.",
+    help="analyst, checker or custodian.",
 )
 @click.option("--from", "valid_from", required=True, help="Start (ISO 8601 with time zone).")
 @click.option(

@@ -91,6 +91,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
+    "user": ("bulle.cli.account_cmds:user", "User accounts: add, list, disable, password, totp."),
+    "token": ("bulle.cli.account_cmds:token", "API tokens: create (shown once), list, revoke."),
     "serve": ("bulle.cli.serve_cmds:serve", "Serve the workspace's HTTP API (bulle serve)."),
 }
 
@@ -128,7 +130,7 @@ class LazyGroup(click.Group):
     envvar="BULLE_ROLE",
     default="custodian",
     show_default=True,
-    type=click.Choice(["custodian", "analyst", "dpo", "subject"]),
+    type=click.Choice(["custodian", "analyst", "checker", "dpo", "subject"]),
     help="Acting role.",
 )
 @click.version_option(package_name="bulle", prog_name="bulle")

@@ -27,7 +27,7 @@ from bulle.domain.governance_fields import Checker, iso, set_fields
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, ValidationError
 
-MEMBER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
+MEMBER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN, Role.CHECKER})
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,10 @@ class Member:
         c.text(self.name, "name")
         role = c.enum(Role, self.role, "role")
         if role is not None and role not in MEMBER_ROLES:
-            c.add(f"a project member is an analyst or a custodian, not a {role.value}", "role")
+            c.add(
+                f"a project member is an analyst, a custodian or an output checker, not a {role.value}",
+                "role",
+            )
         c.done()
         set_fields(self, role=role)
 

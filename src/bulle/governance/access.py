@@ -33,6 +33,7 @@ from bulle.governance.subject_filter import FilterMode, SubjectFilter
 READER_ROLES = frozenset({Role.ANALYST, Role.CUSTODIAN})
 ROLE_LIMITS = {
     Role.DPO: "the dpo (auditor) role reads the audit log and reviews projects; it does not read data",
+    Role.CHECKER: "an output checker reviews the outputs of a project's jobs; it does not read data",
     Role.SUBJECT: "a data subject reads only their own access report, not datasets",
     Role.SYSTEM: "Bulle's own operations (recomputation after erasure) follow lineage, not projects",
 }
@@ -487,6 +488,32 @@ def can_change_setting(actor: Actor, name: str, changed_by: Role) -> Decision:
             ]
         )
     return Decision.allow(f"{actor.role.value} {actor.name!r} may change setting {name!r}")
+
+
+def can_manage_tokens(actor: Actor, owner: str) -> Decision:
+    """API tokens: a custodian for any account, anyone else for their own account only."""
+    if actor.role is Role.CUSTODIAN:
+        return Decision.allow(f"custodian {actor.name!r} may manage the tokens of {owner!r}")
+    if actor.name == owner and actor.role not in (Role.SUBJECT, Role.SYSTEM):
+        return Decision.allow(f"{actor.name!r} may manage their own tokens")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                f"only a custodian manages the tokens of another account ({actor.name!r} acts "
+                f"as {actor.role.value}, the tokens are {owner!r}'s)",
+            )
+        ]
+    )
+
+
+def can_change_own_password(actor: Actor, account: str) -> Decision:
+    """A person changes only their own password (a custodian resets others': ``can_administer``)."""
+    if actor.name == account and actor.role not in (Role.SUBJECT, Role.SYSTEM):
+        return Decision.allow(f"{actor.name!r} may change their own password")
+    return Decision.deny(
+        [Denial(Rule.ROLE, f"{actor.name!r} may not change the password of {account!r}")]
+    )
 
 
 def _instant(at: dt.datetime) -> dt.datetime:

@@ -1,7 +1,8 @@
-"""The bridge from HTTP credentials to the accounts service (``bulle.services.accounts``).
+"""The bridge from HTTP credentials to the accounts service (``bulle.services.auth``, ``tokens``).
 
-Until that service is part of this Bulle, every credential is refused: the server denies by
-default rather than letting anyone in.
+Each check opens a workspace session acting as the system (the accounts service records sign-ins,
+failures and lockouts in the catalog and the audit log itself) and returns the service's
+``Principal``; a session's CSRF token is the principal's.
 """
 
 from __future__ import annotations
@@ -9,37 +10,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bulle.errors import Unauthenticated
 from bulle.server.auth import SignedIn
-
-NO_ACCOUNTS = (
-    "this Bulle has no accounts service: create accounts and tokens with `bulle user` and "
-    "`bulle token` in a version that has them"
-)
 
 
 class AccountsAuthenticator:
     def __init__(self, root: Path):
         self.root = root
 
-    def _service(self) -> Any:
-        try:
-            from bulle.services import accounts  # type: ignore[attr-defined]
-        except ImportError:
-            raise Unauthenticated(NO_ACCOUNTS) from None
-        return accounts
+    def _session(self) -> Any:
+        from bulle.domain.actor import Actor
+        from bulle.workspace import Workspace
+
+        return Workspace.open(self.root, Actor.system())
 
     def from_token(self, token: str, address: str) -> Any:
-        return self._service().authenticate_token(self.root, token, address)
+        from bulle.services.tokens import verify_token
+
+        with self._session() as ws:
+            return verify_token(ws, token)
 
     def from_session(self, session_id: str, address: str) -> tuple[Any, str]:
-        return self._service().authenticate_session(self.root, session_id, address)
+        from bulle.services.auth import lookup_session
+
+        with self._session() as ws:
+            principal = lookup_session(ws, session_id)
+        return principal, principal.csrf_token or ""
 
     def sign_in(self, username: str, password: str, totp: str | None, address: str) -> SignedIn:
-        session_id, csrf, max_age = self._service().sign_in(
-            self.root, username, password, totp, address
-        )
-        return SignedIn(session_id, csrf, max_age)
+        from bulle.services.auth import login
+
+        with self._session() as ws:
+            signed = login(ws, username, password, address=address, totp_code=totp)
+            max_age = int(ws.settings["auth.session_max_s"])
+        return SignedIn(signed.session_id, signed.csrf_token, max_age)
 
     def sign_out(self, session_id: str) -> None:
-        self._service().sign_out(self.root, session_id)
+        from bulle.services.auth import logout
+
+        with self._session() as ws:
+            logout(ws, session_id)
