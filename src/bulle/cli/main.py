@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
-    "user": ("bulle.cli.account_cmds:user", "User accounts: add, list, disable, password, totp."),
+    "user": ("bulle.cli.account_cmds:user", "Accounts: add, list, disable, password, totp."),
     "token": ("bulle.cli.account_cmds:token", "API tokens: create (shown once), list, revoke."),
     "serve": ("bulle.cli.serve_cmds:serve", "Serve the workspace's HTTP API (bulle serve)."),
 }
