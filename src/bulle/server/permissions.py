@@ -115,3 +115,11 @@ def check(routes: Iterable[tuple[str, str]]) -> None:
                 + [f"permission for a missing route {m} {p}" for m, p in stale]
             )
         )
+
+
+def markdown() -> str:
+    """The permission table as docs/server.md shows it (a test keeps the page equal to it)."""
+    lines = ["| Method | Path | Who may call it | Why |", "|---|---|---|---|"]
+    for (method, path), perm in PERMISSIONS.items():
+        lines.append(f"| {method} | `{path}` | {perm.describe()} | {perm.why} |")
+    return "\n".join(lines) + "\n"
