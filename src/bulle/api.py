@@ -251,8 +251,13 @@ class Workspace:
             kind=kind,
         ).to_dict()
 
-    def approve_project(self, name: str, *, allow_raw: bool = False) -> dict[str, Any]:
-        return governance.approve_project(self._ws, name, allow_raw=allow_raw).to_dict()
+    def approve_project(
+        self, name: str, *, allow_raw: bool = False, row_access: str | None = None
+    ) -> dict[str, Any]:
+        """``row_access``: none, view or export (None: none for personal data, else export)."""
+        return governance.approve_project(
+            self._ws, name, allow_raw=allow_raw, row_access=row_access
+        ).to_dict()
 
     def read_for_project(
         self, project: str, ref: str, columns: list[str] | None = None, *, as_pandas: bool = False

@@ -165,6 +165,14 @@ class PluginError(BulleError):
     http_status = 500
 
 
+class ServerUnreachable(BulleError):
+    """The Bulle server named by ``--server`` (or BULLE_SERVER) could not be reached."""
+
+    code = "server_unreachable"
+    exit_code = 10
+    http_status = 502
+
+
 INTERNAL_EXIT_CODE = 70  # EX_SOFTWARE: a bug in Bulle
 
 EXIT_CODES = {
@@ -181,8 +189,28 @@ EXIT_CODES = {
         WithheldError,
         ResourceLimit,
         PluginError,
+        ServerUnreachable,
     )
 }
+
+
+def as_resource_limit(exc: BaseException) -> ResourceLimit | None:
+    """Running out of memory is the machine's limit, not a bug: a ResourceLimit saying what to do.
+
+    DuckDB raises its own ``OutOfMemoryException`` when its memory limit is reached; Python raises
+    ``MemoryError`` when the process's address space is exhausted. Matched by name so that this
+    module does not import DuckDB.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, MemoryError) or (
+        type(exc).__module__.lstrip("_").startswith("duckdb") and name == "OutOfMemoryException"
+    ):
+        return ResourceLimit(
+            "out of memory: the operation needed more memory than this process may "
+            "use (its memory limit or address-space limit); free memory, raise the "
+            "limit, or work on a smaller input"
+        )
+    return None
 
 
 class Unauthenticated(AccessDenied):

@@ -329,6 +329,46 @@ SETTINGS: tuple[Setting, ...] = (
         description="30-second steps either side of the server's clock in which a one-time code "
         "is accepted (clock drift between the phone and the server).",
     ),
+    Setting(
+        "server.upload_max_bytes",
+        int,
+        2 * 1024**3,
+        unit="bytes",
+        minimum=1,
+        description="Largest file `bulle serve` accepts in one upload (an import); a longer "
+        "upload is cut off and refused with HTTP 413, leaving nothing behind.",
+    ),
+    Setting(
+        "server.request_max_bytes",
+        int,
+        1024**2,
+        unit="bytes",
+        minimum=1024,
+        maximum=1024**3,
+        description="Largest request body other than an upload (JSON: consents, projects, SQL) "
+        "that `bulle serve` reads; a larger one is refused with HTTP 413.",
+    ),
+    Setting(
+        "server.request_timeout_s",
+        float,
+        120.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=3600,
+        description="Seconds a request may take before `bulle serve` answers 503; long "
+        "operations (import, anonymize, erasure, export) run as background tasks instead.",
+    ),
+    Setting(
+        "server.task_workers",
+        int,
+        2,
+        unit="threads",
+        minimum=1,
+        maximum=64,
+        description="Background tasks (imports, anonymizations, erasures, exports) that "
+        "`bulle serve` runs at once; the others wait in the queue.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

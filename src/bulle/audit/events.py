@@ -97,6 +97,7 @@ _USE = f.Record(
         "kind": f.Optional(f.Name),
     },
 )
+_ROW_ACCESS = f.Enum("none", "view", "export")
 _PROJECT = {
     "name": f.Name,
     "description": f.Text,
@@ -106,7 +107,10 @@ _PROJECT = {
     "valid_from": f.Time,
     "valid_until": f.Time,
     "approval": f.Optional(
-        f.Record("approval", {"by": f.ActorRecord, "at": f.Time, "allow_raw": f.Flag})
+        f.Record(
+            "approval",
+            {"by": f.ActorRecord, "at": f.Time, "allow_raw": f.Flag, "row_access": _ROW_ACCESS},
+        )
     ),
 }
 _CHOICES = {
@@ -267,7 +271,13 @@ ProjectChanged = _event("project.change", "A project was created or changed.", _
 ProjectApproved = _event(
     "project.approve",
     "A project was approved by a custodian.",
-    {"purpose": f.Name, "approved_at": f.Time, "allow_raw": f.Flag, "datasets": f.ListOf(f.Name)},
+    {
+        "purpose": f.Name,
+        "approved_at": f.Time,
+        "allow_raw": f.Flag,
+        "row_access": _ROW_ACCESS,
+        "datasets": f.ListOf(f.Name),
+    },
 )
 SubjectAccessReport = _event(
     "subject.access",

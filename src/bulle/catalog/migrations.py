@@ -214,4 +214,24 @@ MIGRATIONS: list[str] = [
         until TEXT NOT NULL
     );
     """,
+    # tasks: the server's background operations (import, anonymize, erasure, export), their
+    #    progress and result; a server that stops mid-task marks it `interrupted` on start-up
+    """
+    CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL
+            CHECK (state IN ('queued', 'running', 'done', 'failed', 'interrupted')),
+        owner TEXT NOT NULL,
+        role TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT '',
+        rows_done INTEGER,
+        result_json TEXT,
+        error_json TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        server_pid INTEGER NOT NULL
+    );
+    CREATE INDEX tasks_state ON tasks(state);
+    """,
 ]

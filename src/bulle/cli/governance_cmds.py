@@ -261,14 +261,21 @@ def _kinds(items: tuple[str, ...]) -> str | dict[str, str] | None:
     is_flag=True,
     help="Allow the project to be served raw (not pseudonymized) versions it is bound to.",
 )
+@click.option(
+    "--row-access",
+    type=click.Choice(["none", "view", "export"]),
+    default=None,
+    help="What the project may do with rows through the server: none, view (on screen) or "
+    "export (files, anonymized versions only). Default: none for personal data, else export.",
+)
 @json_option
 @click.pass_context
-def project_approve(ctx, name, allow_raw, as_json):
+def project_approve(ctx, name, allow_raw, row_access, as_json):
     """Approve project NAME (a custodian); raw data needs --allow-raw."""
     from bulle.services.governance import approve_project
 
     with workspace_from(ctx) as ws:
-        p = approve_project(ws, name, allow_raw=allow_raw)
+        p = approve_project(ws, name, allow_raw=allow_raw, row_access=row_access)
     emit(
         p.to_dict(),
         as_json,

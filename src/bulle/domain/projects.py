@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bulle.domain.actor import Actor, Role
@@ -109,6 +110,26 @@ class Member:
         return {"name": self.name, "role": self.role.value}
 
 
+class RowAccess(StrEnum):
+    """What an approved project may do with rows, decided at approval.
+
+    ``none``: no rows leave (analyses run where the data is, and only their checked outputs do);
+    ``view``: rows shown on screen, page by page, every view audited, no file; ``export``: files
+    too, and only of anonymized versions. Until the analysis bubble lands, ``view`` is the most a
+    project reading personal data gets.
+    """
+
+    NONE = "none"
+    VIEW = "view"
+    EXPORT = "export"
+
+    def allows(self, delivery: str) -> bool:
+        """``show`` (rows on screen) needs view or export; ``file`` needs export."""
+        if delivery == "file":
+            return self is RowAccess.EXPORT
+        return self is not RowAccess.NONE
+
+
 @dataclass(frozen=True)
 class Approval:
     """Who approved the project, when, and whether raw (not pseudonymized) versions may be served.
@@ -120,6 +141,7 @@ class Approval:
     by: Actor
     at: dt.datetime
     allow_raw: bool = False
+    row_access: RowAccess = RowAccess.VIEW  # approvals recorded before row access: shown rows
 
     def __post_init__(self) -> None:
         c = Checker("approval")
@@ -133,11 +155,24 @@ class Approval:
         at = c.instant(self.at, "at")
         if not isinstance(self.allow_raw, bool):
             c.add(f"expected true or false, got {self.allow_raw!r}", "allow_raw")
+        try:
+            row_access = RowAccess(self.row_access)
+        except ValueError:
+            c.add(
+                f"expected one of {', '.join(r.value for r in RowAccess)}, got {self.row_access!r}",
+                "row_access",
+            )
+            row_access = RowAccess.NONE
         c.done()
-        set_fields(self, at=at)
+        set_fields(self, at=at, row_access=row_access)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"by": self.by.to_dict(), "at": iso(self.at), "allow_raw": self.allow_raw}
+        return {
+            "by": self.by.to_dict(),
+            "at": iso(self.at),
+            "allow_raw": self.allow_raw,
+            "row_access": self.row_access.value,
+        }
 
 
 @dataclass(frozen=True)
@@ -186,11 +221,25 @@ class Project:
         return self.approval is not None and self.approval.at <= at
 
     # --- changes -------------------------------------------------------------------------------
-    def approve(self, by: Actor, at: dt.datetime, *, allow_raw: bool = False) -> Project:
+    def approve(
+        self,
+        by: Actor,
+        at: dt.datetime,
+        *,
+        allow_raw: bool = False,
+        row_access: RowAccess | str = RowAccess.VIEW,
+    ) -> Project:
         if not isinstance(by, Actor) or by.role is not Role.CUSTODIAN:
             who = getattr(by, "name", by)
             raise AccessDenied(f"only a custodian approves a project; {who!r} is not one")
-        return dataclasses.replace(self, approval=Approval(by, at, allow_raw))
+        return dataclasses.replace(
+            self,
+            approval=Approval(by, at, allow_raw, row_access),  # type: ignore[arg-type]
+        )
+
+    @property
+    def row_access(self) -> RowAccess:
+        return self.approval.row_access if self.approval is not None else RowAccess.NONE
 
     @property
     def allows_raw(self) -> bool:
@@ -242,6 +291,7 @@ class Project:
                 Actor(by["name"], by["role"]),
                 approval.get("at"),  # type: ignore[index]
                 approval.get("allow_raw", False),
+                approval.get("row_access", RowAccess.VIEW.value),
             )
             if approval is not None
             else None,

@@ -55,6 +55,7 @@ class Rule(StrEnum):
     SPECIAL_CATEGORY = "special_category"
     SUBJECT_COLUMN = "subject_column"
     SUBJECT = "subject"
+    ROW_ACCESS = "row_access"
 
 
 @dataclass(frozen=True)
@@ -422,6 +423,43 @@ def can_act_for_subject(actor: Actor, subject_id: str) -> Decision:
     return Decision.deny(
         [Denial(rule, f"a {actor.role.value} may not exercise another person's rights")]
     )
+
+
+def can_receive_rows(actor: Actor, project: Project, version: Any, delivery: str) -> Decision:
+    """May rows of ``version`` leave ``project`` as ``delivery`` (``show`` or ``file``)?
+
+    The project's approval decided its row access: ``none`` lets no rows out, ``view`` shows them
+    (no file), ``export`` also gives files, and only of anonymized versions (checked again here:
+    a binding to the newest anonymized version could one day serve another kind).
+    """
+    from bulle.domain.datasets import VersionKind
+
+    access = project.row_access
+    denials = []
+    if not access.allows(delivery):
+        how = "downloaded as a file" if delivery == "file" else "shown"
+        denials.append(
+            Denial(
+                Rule.ROW_ACCESS,
+                f"project {project.name!r} was approved with row access {access.value!r}: its rows "
+                f"cannot be {how}"
+                + (
+                    "; aggregates go through analyst SQL within the bubble"
+                    if delivery != "file"
+                    else ""
+                ),
+            )
+        )
+    elif delivery == "file" and version.kind is not VersionKind.ANONYMIZE:
+        denials.append(
+            Denial(
+                Rule.ROW_ACCESS,
+                f"{version.ref} is not anonymized: only anonymized versions leave as files",
+            )
+        )
+    if denials:
+        return Decision.deny(denials)
+    return Decision.allow(f"row access {access.value} allows this delivery ({delivery})")
 
 
 def can_approve(actor: Actor, project: Project) -> Decision:

@@ -28,7 +28,7 @@ from bulle.domain.consents import Consent, Objection
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind, VersionRef
 from bulle.domain.governance import GovernedDataset
 from bulle.domain.governance_fields import iso
-from bulle.domain.projects import DatasetUse, Member, Project
+from bulle.domain.projects import DatasetUse, Member, Project, RowAccess
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
@@ -248,8 +248,15 @@ def _use(ref: str, columns: list[str], kind: str | dict[str, str] | None) -> dic
     return {"dataset": name, "columns": tuple(columns), "version": version, "kind": k}
 
 
-def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Project:
-    """Approve ``name``; raw data (an import, or a binding reaching one) needs ``allow_raw``."""
+def approve_project(
+    ws: Workspace, name: str, *, allow_raw: bool = False, row_access: str | None = None
+) -> Project:
+    """Approve ``name``; raw data (an import, or a binding reaching one) needs ``allow_raw``.
+
+    ``row_access`` (none, view, export) is the project's decision on rows; None: ``none`` when a
+    binding reaches personal data that is not anonymized, ``export`` otherwise. ``export`` is
+    refused for such a binding: files leave only from anonymized versions.
+    """
     st = store(ws)
     project = st.project(name)
     decision = access.can_approve(ws.actor, project)
@@ -261,7 +268,24 @@ def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Pro
             "to serve raw data, or bind it to pseudonymized or anonymized versions",
             Where(field="allow_raw"),
         )
-    approved = project.approve(ws.actor, now_utc(), allow_raw=allow_raw)
+    personal = personal_bindings(ws, project)
+    if row_access is None:
+        rows = RowAccess.NONE if personal else RowAccess.EXPORT
+    else:
+        try:
+            rows = RowAccess(row_access)
+        except ValueError:
+            raise InputError(
+                f"unknown row access {row_access!r}: use none, view or export",
+                Where(field="row_access"),
+            ) from None
+    if rows is RowAccess.EXPORT and personal:
+        raise InputError(
+            f"project {name!r} reads personal data that is not anonymized ({'; '.join(personal)}): "
+            "row access `export` is only for anonymized versions; use view or none",
+            Where(field="row_access"),
+        )
+    approved = project.approve(ws.actor, now_utc(), allow_raw=allow_raw, row_access=rows)
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(approved, iso(now_utc()))
         ws.emit(
@@ -272,6 +296,7 @@ def approve_project(ws: Workspace, name: str, *, allow_raw: bool = False) -> Pro
                     "purpose": project.purpose.name,
                     "approved_at": iso(approved.approval.at),
                     "allow_raw": allow_raw,
+                    "row_access": rows.value,
                     "datasets": [u.binding for u in project.datasets],
                 },
             )
@@ -290,6 +315,25 @@ def raw_bindings(ws: Workspace, project: Project) -> list[str]:
         if v is not None and is_raw(ws, v):
             out.append(f"{use.binding}: {v.ref} is raw" if use.version is None else use.binding)
     return out
+
+
+def personal_bindings(ws: Workspace, project: Project) -> list[str]:
+    """The uses of ``project`` that may serve personal data that is not anonymized."""
+    out = []
+    for use in project.datasets:
+        v = bound_version(ws, use)
+        kind = use.kind if v is None else v.kind
+        if kind is not VersionKind.ANONYMIZE and (v is None or v.personal_data):
+            out.append(use.binding)
+    return out
+
+
+def list_purposes(ws: Workspace) -> list[Purpose]:
+    return list(store(ws).purposes().values())
+
+
+def list_projects(ws: Workspace) -> list[Project]:
+    return store(ws).projects()
 
 
 def bound_version(ws: Workspace, use: DatasetUse) -> DatasetVersion | None:
@@ -369,12 +413,20 @@ def read_served(
     columns: list[str] | None = None,
     *,
     at: dt.datetime | None = None,
+    delivery: str | None = None,
 ) -> tuple[pa.Table, DatasetVersion]:
-    """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
+    """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one).
+
+    ``delivery`` is how the rows leave: ``show`` (on screen) or ``file`` (a download), checked
+    against the approval's row access; None is the local caller holding the workspace's files
+    (custodian-equivalent), to whom a project's row access does not apply.
+    """
     from bulle.storage.engine import ANALYST_SQL
 
     ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
     read, v, project = plan_read(ws, project_name, ref, columns, at=at)
+    if delivery is not None:
+        require_row_access(ws, project, v, delivery)
     table = ws.engine.read_visible(read)
     summary = read.summary()
     record_read(ws, project, v, table.num_rows, summary)
@@ -429,6 +481,24 @@ def plan_read(
         id_column,
     )
     return read, v, project
+
+
+def require_row_access(ws: Workspace, project: Project, v: DatasetVersion, delivery: str) -> None:
+    """Refuse (and record) rows leaving a project in a way its approval's row access does not allow."""
+    decision = access.can_receive_rows(ws.actor, project, v, delivery)
+    if not decision.allowed:
+        ws.emit(
+            ev.DatasetRead(
+                actor=ws.actor,
+                target=v.ref,
+                details={
+                    "project": project.name,
+                    "allowed": False,
+                    "denials": [d.rule.value for d in decision.denials],
+                },
+            )
+        )
+        decision.require()
 
 
 def record_read(
@@ -486,7 +556,12 @@ def query_for_project(
 
 @contextmanager
 def stream_query_for_project(
-    ws: Workspace, project_name: str, sql: str, *, timeout_s: float | None = None
+    ws: Workspace,
+    project_name: str,
+    sql: str,
+    *,
+    timeout_s: float | None = None,
+    delivery: str | None = None,
 ) -> Iterator[ResultStream]:
     """Run an analyst's SQL over the project's filtered views, on a locked-down connection.
 
@@ -506,7 +581,7 @@ def stream_query_for_project(
     tables, served = {}, []
     for use in project.datasets:  # exactly the versions `read NAME` serves: the project's bindings
         name = use.dataset.replace("-", "_").replace(".", "_")
-        tables[name], v = read_served(ws, project_name, use.dataset)
+        tables[name], v = read_served(ws, project_name, use.dataset, delivery=delivery)
         served.append(v.ref)
     with LockedSession(tables, limits) as session, session.stream(sql) as result:
         details: dict[str, Any] = {

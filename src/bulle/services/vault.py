@@ -317,6 +317,12 @@ def _version_summary(v: DatasetVersion) -> dict[str, Any]:
     }
 
 
+def dataset_versions(ws: Workspace, name: str) -> list[DatasetVersion]:
+    """Every version of the dataset ``name`` (or of ``NAME@N``'s dataset), oldest first."""
+    ws.catalog.resolve(name)
+    return ws.catalog.versions(name.partition("@")[0])
+
+
 def resolve(ws: Workspace, ref: str, *, for_use: bool = True) -> DatasetVersion:
     v = ws.catalog.resolve(ref)
     if for_use and v.status is VersionStatus.NEEDS_RECOMPUTE:

@@ -1,0 +1,125 @@
+"""Who may call each route: ONE table, deny by default.
+
+Each entry maps a route (method and path template, as FastAPI declares it) to the roles that may
+call it, in the order in which the server picks the role a request acts as: a principal holding
+several of them acts as the first one it holds (a custodian who is also an analyst reads a
+project as the analyst listed first there, so that the project's membership rules apply). The
+actor of the request is that role and the principal's name: nothing in the request names an actor
+or a role.
+
+``PUBLIC`` routes need no authentication (health, the OpenAPI document, the docs, the sign-in
+page). A route missing from the table is refused with 403 at request time, and the application
+refuses to start (:func:`check`), so that a route added without a permission fails every test.
+The services still make their own access decisions (``governance/access.py``): the table is the
+first gate, never the only one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bulle.domain.actor import Role
+
+C, A, D = Role.CUSTODIAN, Role.ANALYST, Role.DPO
+CHECKER = next((r for r in Role if r.value == "checker"), None)
+EVERYONE: tuple[Role, ...] = tuple(
+    r for r in (C, A, D, CHECKER) if r is not None
+)  # any authenticated account
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The roles that may call a route (empty and ``public``: no authentication at all)."""
+
+    roles: tuple[Role, ...] = ()
+    public: bool = False
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if self.public == bool(self.roles):
+            raise TypeError("a permission is either public or names at least one role")
+
+    def describe(self) -> str:
+        return "public" if self.public else ", ".join(r.value for r in self.roles)
+
+
+PUBLIC = Permission(public=True)
+
+
+def roles(*allowed: Role | None, why: str = "") -> Permission:
+    return Permission(tuple(r for r in allowed if r is not None), why=why)
+
+
+V1 = "/api/v1"
+
+PERMISSIONS: dict[tuple[str, str], Permission] = {
+    # -- public ---------------------------------------------------------------------------------
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/static/{name}"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    # -- any account ----------------------------------------------------------------------------
+    ("POST", "/logout"): roles(*EVERYONE, why="ends the caller's own session"),
+    ("GET", f"{V1}/whoami"): roles(*EVERYONE, why="the caller's own name and roles"),
+    ("GET", f"{V1}/tasks/{{task_id}}"): roles(*EVERYONE, why="own tasks only (custodian: all)"),
+    ("GET", f"{V1}/tasks/{{task_id}}/events"): roles(*EVERYONE, why="own tasks only"),
+    ("GET", f"{V1}/legal-bases"): roles(*EVERYONE, why="the GDPR's list, no workspace data"),
+    # -- vault: the custodian ---------------------------------------------------------------------
+    ("GET", f"{V1}/datasets"): roles(C),
+    ("GET", f"{V1}/datasets/{{name}}/versions"): roles(C),
+    ("GET", f"{V1}/datasets/{{ref}}/profile"): roles(C),
+    ("POST", f"{V1}/datasets/{{ref}}/roles"): roles(C),
+    ("GET", f"{V1}/datasets/{{ref}}/preview"): roles(C, why="rows in clear: custodian only"),
+    ("POST", f"{V1}/datasets/{{name}}/import"): roles(C),
+    ("POST", f"{V1}/datasets/{{ref}}/pseudonymize"): roles(C),
+    ("PUT", f"{V1}/datasets/{{name}}/purpose"): roles(C),
+    # -- governance -------------------------------------------------------------------------------
+    ("GET", f"{V1}/purposes"): roles(C, D),
+    ("POST", f"{V1}/purposes"): roles(C),
+    ("POST", f"{V1}/consents"): roles(C),
+    ("GET", f"{V1}/projects"): roles(C, D),
+    ("POST", f"{V1}/projects"): roles(C),
+    ("POST", f"{V1}/projects/{{project}}/approve"): roles(C),
+    ("GET", f"{V1}/projects/{{project}}/datasets/{{ref}}/rows"): roles(
+        A, C, why="members only, as the project's row access allows"
+    ),
+    ("POST", f"{V1}/projects/{{project}}/query"): roles(A, C, why="members only"),
+    ("GET", f"{V1}/subjects/{{subject_id}}/access-report"): roles(C, D),
+    ("POST", f"{V1}/subjects/{{subject_id}}/erasure"): roles(C),
+    # -- audit and exchange -----------------------------------------------------------------------
+    ("GET", f"{V1}/audit/log"): roles(D, C),
+    ("POST", f"{V1}/audit/verify"): roles(D, C),
+    ("POST", f"{V1}/export"): roles(C),
+    ("GET", f"{V1}/export/{{task_id}}"): roles(C),
+}
+
+
+def permission_of(method: str, path: str) -> Permission | None:
+    return PERMISSIONS.get((method.upper(), path))
+
+
+def check(routes: Iterable[tuple[str, str]]) -> None:
+    """Refuse an application whose routes and table differ (a route without a permission, or a
+    permission for a route that no longer exists)."""
+    declared = {(m.upper(), p) for m, p in routes}
+    missing = sorted(declared - set(PERMISSIONS))
+    stale = sorted(set(PERMISSIONS) - declared)
+    if missing or stale:
+        raise RuntimeError(
+            "the permission table and the routes differ: "
+            + "; ".join(
+                [f"no permission for {m} {p}" for m, p in missing]
+                + [f"permission for a missing route {m} {p}" for m, p in stale]
+            )
+        )
+
+
+def markdown() -> str:
+    """The permission table as docs/server.md shows it (a test keeps the page equal to it)."""
+    lines = ["| Method | Path | Who may call it | Why |", "|---|---|---|---|"]
+    for (method, path), perm in PERMISSIONS.items():
+        lines.append(f"| {method} | `{path}` | {perm.describe()} | {perm.why} |")
+    return "\n".join(lines) + "\n"

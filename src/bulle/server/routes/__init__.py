@@ -1,0 +1,1 @@
+"""The routes, one module per area; each route takes :func:`bulle.server.context.authorize`."""
