@@ -17,6 +17,7 @@ from bulle.governance import access
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
+    from bulle.domain.datasets import DatasetVersion
     from bulle.domain.projects import Project
     from bulle.workspace import Workspace
 
@@ -76,16 +77,20 @@ class ProcessingRegister(Result):
     activities: list[ProcessingActivity]
 
 
-def _categories(ws: Workspace, dataset: str, columns: tuple[str, ...] | None) -> set[str]:
-    versions = ws.catalog.versions(dataset)
-    if not versions:
+def _categories(ws: Workspace, v: DatasetVersion | None, columns: tuple[str, ...] | None) -> set[str]:
+    """What the roles of ``v``'s columns (those named, or all) say about the data."""
+    if v is None:
         return set()
-    latest = versions[-1]
     return {
         CATEGORY_OF_ROLE[r.role.value]
-        for r in ws.catalog.roles(latest.dataset, latest.number)
+        for r in ws.catalog.roles(v.dataset, v.number)
         if columns is None or r.column in columns
     }
+
+
+def _latest(ws: Workspace, dataset: str) -> DatasetVersion | None:
+    versions = ws.catalog.versions(dataset)
+    return versions[-1] if versions else None
 
 
 def _approved(project: Project) -> bool:
@@ -94,7 +99,7 @@ def _approved(project: Project) -> bool:
 
 def public_register(ws: Workspace) -> list[PublicProject]:
     """Approved projects as the public may see them (no personal data: see the module's note)."""
-    from bulle.services.governance import list_projects
+    from bulle.services.governance import bound_version, list_projects
 
     out = []
     for p in list_projects(ws):
@@ -103,7 +108,7 @@ def public_register(ws: Workspace) -> list[PublicProject]:
         assert p.approval is not None
         categories: set[str] = set()
         for use in p.datasets:
-            categories |= _categories(ws, use.dataset, use.columns)
+            categories |= _categories(ws, bound_version(ws, use), use.columns)
         out.append(
             PublicProject(
                 name=p.name,
@@ -140,7 +145,7 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
         using = [p for p in projects if p.purpose.name == purpose.name]
         categories: set[str] = set()
         for d in held:
-            categories |= _categories(ws, d, None)
+            categories |= _categories(ws, _latest(ws, d), None)
         recipients = sorted(
             {f"{m.role.value} of project {p.name}" for p in using if _approved(p) for m in p.members}
         )
