@@ -12,6 +12,10 @@ _API = {"Workspace", "open_workspace", "init_workspace", "Actor", "Role"}
 
 
 def __getattr__(name: str):
+    if name == "connect":  # a client of a Bulle server (bulle.client)
+        from bulle.client import connect
+
+        return connect
     if name in _API:
         from bulle import api
 

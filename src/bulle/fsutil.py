@@ -82,6 +82,22 @@ def write_secret(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing, so a library opening it keeps that mode.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, and SQLite's locks on an open catalog (a server's other
+    connections) would go with it, letting another process delete the WAL index in use.
+    """
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def acquire_private_umask() -> None:
     """Set the process umask to 0o077 until the matching ``release_private_umask``.
 

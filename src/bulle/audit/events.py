@@ -368,6 +368,9 @@ AccountDisabled = _event(
     "An account was disabled: its sessions end and its tokens are refused.",
     {"sessions_ended": f.Count},
 )
+AccountEnabled = _event(
+    "account.enable", "A disabled account was enabled again by a custodian.", {}
+)
 PasswordChanged = _event(
     "account.password",
     "A password was set: reset by a custodian, or changed by its owner (never the password).",
@@ -381,7 +384,13 @@ TotpEnrolled = _event(
 LoginSucceeded = _event(
     "auth.login",
     "An account signed in and a browser session began (the session named by its hash prefix).",
-    {"session": f.Hex, "address": f.Optional(f.Name), "totp": f.Flag, "expires_at": f.Time},
+    {
+        "session": f.Hex,
+        "method": f.Enum("password", "identity_provider"),
+        "address": f.Optional(f.Name),
+        "totp": f.Flag,
+        "expires_at": f.Time,
+    },
 )
 LoggedOut = _event(
     "auth.logout",

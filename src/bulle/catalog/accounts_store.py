@@ -60,6 +60,9 @@ class AccountsStore:
             [(account.name, r) for r in sorted_roles(account.roles)],
         )
 
+    def has_accounts(self) -> bool:
+        return self.con.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+
     def find(self, name: str) -> Account | None:
         row = self.con.execute(
             "SELECT name, password_hash IS NOT NULL, disabled, totp_ref, oidc_issuer, oidc_subject, "

@@ -17,7 +17,7 @@ ROLE_CHOICE = click.Choice(["custodian", "analyst", "checker", "dpo"])
 
 @click.group("user")
 def user() -> None:
-    """User accounts: add, list, disable, reset a password, enrol a one-time-code app."""
+    """User accounts: add, list, disable, enable, reset a password, enrol a one-time-code app."""
 
 
 @user.command("add")
@@ -99,6 +99,19 @@ def disable(ctx, name, as_json):
         as_json,
         lambda d: console().print(f"{d['name']} disabled ({d['sessions_ended']} session(s) ended)"),
     )
+
+
+@user.command("enable")
+@click.argument("name")
+@json_option
+@click.pass_context
+def enable(ctx, name, as_json):
+    """Enable NAME again after `user disable` (custodian)."""
+    from bulle.services.accounts import enable_user
+
+    with workspace_from(ctx) as ws:
+        result = enable_user(ws, name)
+    emit(result, as_json, lambda d: console().print(f"{d['name']} enabled"))
 
 
 @user.command("password")

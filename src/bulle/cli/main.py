@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
-    "user": ("bulle.cli.account_cmds:user", "User accounts: add, list, disable, password, totp."),
+    "user": ("bulle.cli.account_cmds:user", "Accounts: add, list, disable, password, totp."),
     "token": ("bulle.cli.account_cmds:token", "API tokens: create (shown once), list, revoke."),
     "serve": ("bulle.cli.serve_cmds:serve", "Serve the workspace's HTTP API (bulle serve)."),
 }
@@ -102,6 +102,17 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if ctx.params.get("server"):  # the CLI as a client of a server (cli/remote.py)
+            from bulle.cli.remote import REMOTE
+            from bulle.errors import InputError, Where
+
+            if cmd_name not in REMOTE:
+                raise InputError(
+                    f"`{cmd_name}` is not available with --server: remotely, "
+                    f"{', '.join(sorted(REMOTE))}",
+                    Where(field="--server"),
+                )
+            return REMOTE[cmd_name]
         if cmd_name not in COMMANDS:
             return None
         target, _ = COMMANDS[cmd_name]
@@ -133,14 +144,57 @@ class LazyGroup(click.Group):
     type=click.Choice(["custodian", "analyst", "checker", "dpo", "subject"]),
     help="Acting role.",
 )
+@click.option(
+    "--server",
+    envvar="BULLE_SERVER",
+    default=None,
+    help="Send the command to this Bulle server (URL) instead of opening a workspace.",
+)
+@click.option(
+    "--token", envvar="BULLE_TOKEN", default=None, help="API token for --server (or BULLE_TOKEN)."
+)
 @click.version_option(package_name="bulle", prog_name="bulle")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None, user: str | None, role: str) -> None:
+def cli(
+    ctx: click.Context,
+    workspace: str | None,
+    user: str | None,
+    role: str,
+    server: str | None,
+    token: str | None,
+) -> None:
     """Bulle: a trusted data environment for personal data."""
     ctx.ensure_object(dict)
+    if server:
+        _refuse_local_options(ctx, workspace, user)
     ctx.obj["workspace"] = workspace
     ctx.obj["user"] = user
     ctx.obj["role"] = role
+    ctx.obj["server"] = server
+    ctx.obj["token"] = token
+
+
+def _refuse_local_options(ctx: click.Context, workspace: str | None, user: str | None) -> None:
+    """With --server the server's account is the actor: nothing local may name one."""
+    from bulle.errors import InputError, Where
+
+    named = [
+        opt
+        for opt, given in (
+            ("--workspace (or BULLE_WORKSPACE)", workspace is not None),
+            ("--user (or BULLE_USER)", user is not None),
+            (
+                "--role (or BULLE_ROLE)",
+                ctx.get_parameter_source("role") is not click.core.ParameterSource.DEFAULT,
+            ),
+        )
+        if given
+    ]
+    if named:
+        raise InputError(
+            f"--server cannot go with {', '.join(named)}: the server acts as the token's account",
+            Where(field="--server"),
+        )
 
 
 def _json_requested(argv: list[str]) -> bool:

@@ -1,27 +1,25 @@
 """The bridge from HTTP credentials to the accounts service (``bulle.services.auth``, ``tokens``).
 
-Each check opens a workspace session acting as the system (the accounts service records sign-ins,
+Each check makes a session of the server's store acting as the system (the accounts service records sign-ins,
 failures and lockouts in the catalog and the audit log itself) and returns the service's
 ``Principal``; a session's CSRF token is the principal's.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from bulle.server.auth import SignedIn
 
 
 class AccountsAuthenticator:
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, store: Any):
+        self.store = store
 
     def _session(self) -> Any:
         from bulle.domain.actor import Actor
-        from bulle.workspace import Workspace
 
-        return Workspace.open(self.root, Actor.system())
+        return self.store.session(Actor.system())
 
     def from_token(self, token: str, address: str) -> Any:
         from bulle.services.tokens import verify_token

@@ -51,19 +51,18 @@ def create_app(
 ) -> Any:
     """The application for the workspace at ``root`` (wrapped in its header and limit layers)."""
     from bulle import __version__
-    from bulle.domain.actor import Actor
     from bulle.server.routes import audit, governance, meta, vault
     from bulle.server.tasks import TaskRunner
-    from bulle.workspace import Workspace
+    from bulle.store import Store
 
     root = Path(root)
-    with Workspace.open(root, Actor.system()) as ws:  # migrations, recover(), pending erasures
-        settings = ws.settings
+    store = Store.open(root, recover=True)  # migrations, recover(), pending erasures: once
+    settings = store.settings
     if authenticator is None:
         from bulle.server.accounts import AccountsAuthenticator
 
-        authenticator = AccountsAuthenticator(root)
-    state = ServerState(root, authenticator, settings, tls, tasks=None)  # type: ignore[arg-type]
+        authenticator = AccountsAuthenticator(store)
+    state = ServerState(root, store, authenticator, settings, tls, tasks=None)  # type: ignore[arg-type]
     state.tasks = TaskRunner(root, settings["server.task_workers"], state.session)
     state.tasks.recover()
 
@@ -71,6 +70,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         yield
         state.tasks.close()
+        store.close()
 
     app = FastAPI(
         title="Bulle",

@@ -32,6 +32,7 @@ class ServerState:
     """What the server holds for its lifetime: the workspace folder, settings, accounts, tasks."""
 
     root: Path
+    store: Any  # the one bulle.store.Store the server holds for its lifetime
     authenticator: auth.Authenticator
     settings: Any
     tls: bool
@@ -39,10 +40,8 @@ class ServerState:
 
     @contextmanager
     def session(self, actor: Actor) -> Iterator[Workspace]:
-        """A workspace session acting as ``actor``, for one request or one task."""
-        from bulle.workspace import Workspace
-
-        ws = Workspace.open(self.root, actor)
+        """A session acting as ``actor`` over the server's store, for one request or one task."""
+        ws = self.store.session(actor)
         try:
             yield ws
         finally:

@@ -50,7 +50,7 @@ def negotiate(fmt: str | None, accept: str | None) -> str:
 def stream_table(table: pa.Table, fmt: str, tmp_dir: Path, filename: str) -> StreamingResponse:
     headers = {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
     if fmt == "arrow":
-        return StreamingResponse(_arrow(table), media_type=MEDIA[fmt], headers=headers)
+        return StreamingResponse(arrow_chunks(table), media_type=MEDIA[fmt], headers=headers)
     from bulle.cli.result_output import write_table
 
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,7 @@ class _Drain:
         return out
 
 
-def _arrow(table: pa.Table) -> Iterator[bytes]:
+def arrow_chunks(table: pa.Table) -> Iterator[bytes]:
     import pyarrow as pa
 
     drain = _Drain()

@@ -5,13 +5,14 @@ Locally, whoever opens the workspace files acts as the custodian by default (``b
 without ``--role``): file access to the vault is the root of trust, and that is how the first
 custodian account is made (``bulle -w DIR user add alice --role custodian --password-file F``).
 Over HTTP the actor is the authenticated principal (``Principal.actor_for``), so only a signed-in
-custodian administers accounts, and a person changes their own password with the old one.
+custodian administers accounts, and a person changes their own password with the old one (all their sessions end).
 
 Interface for the server and the CLI (stable; results are :class:`bulle.services.results.Result`):
 
 * ``create_user(ws, name, roles, password=None, external=None) -> AccountView``
 * ``list_users(ws) -> list[AccountView]`` and ``get_user(ws, name) -> AccountView``
-* ``disable_user(ws, name) -> AccountDisabling`` (ends its sessions; its tokens are refused)
+* ``disable_user(ws, name) -> AccountDisabling`` (ends its sessions; its tokens are refused),
+  ``enable_user(ws, name) -> AccountView``
 * ``reset_password(ws, name, password) -> PasswordSet`` (a custodian, ends the user's sessions)
 * ``change_password(ws, name, old, new) -> PasswordSet`` (the owner, with the old password)
 * ``enrol_totp(ws, name) -> TotpEnrolment`` (the otpauth URI, shown once)
@@ -36,6 +37,7 @@ from bulle.auth import totp
 from bulle.auth.passwords import Password, hash_password, verify_password
 from bulle.catalog.accounts_store import AccountsStore
 from bulle.domain.accounts import (
+    LEAST_POWERFUL_FIRST,
     Account,
     ExternalIdentity,
     account_roles,
@@ -45,12 +47,13 @@ from bulle.domain.accounts import (
     utc,
 )
 from bulle.domain.actor import Actor, Role
-from bulle.errors import InputError, Unauthenticated, Where
+from bulle.errors import InputError, Problem, Unauthenticated, ValidationError, Where
 from bulle.fsutil import write_secret
 from bulle.governance import access
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
+    from bulle.domain.projects import Member
     from bulle.workspace import Workspace
 
 TOTP_ISSUER = "Bulle"
@@ -225,6 +228,18 @@ def disable_user(ws: Workspace, name: str, *, at: dt.datetime | None = None) -> 
     return AccountDisabling(name, ended, account.disabled)
 
 
+def enable_user(ws: Workspace, name: str) -> AccountView:
+    """Enable a disabled account again (its old sessions stay ended; its tokens work again)."""
+    access.can_administer(ws.actor, "enable a user account").require()
+    st = store(ws)
+    with ws.write_lock(), ws.catalog.transaction():
+        account = st.get(name)
+        if account.disabled:
+            st.set_disabled(name, False, now_utc())
+            ws.emit(ev.AccountEnabled(actor=ws.actor, target=f"account:{name}"))
+    return view(ws, st.get(name))
+
+
 def reset_password(
     ws: Workspace, name: str, password: Password | str, *, at: dt.datetime | None = None
 ) -> PasswordSet:
@@ -242,7 +257,7 @@ def change_password(
     *,
     at: dt.datetime | None = None,
 ) -> PasswordSet:
-    """A person changes their own password, proving the old one; their other sessions end."""
+    """A person changes their own password, proving the old one; all their sessions end."""
     access.can_change_own_password(ws.actor, name).require()
     old_value = old.value if isinstance(old, Password) else old
     ok, _ = verify_password(store(ws).password_hash(name), old_value)
@@ -322,9 +337,39 @@ def totp_secret(ws: Workspace, account: Account) -> bytes | None:
         return None
 
 
+def check_members(ws: Workspace, members: Iterable[Member]) -> None:
+    """Once a workspace has accounts, a project's members name enabled accounts holding the role.
+
+    A workspace without accounts (worked on locally only) keeps naming members freely; from the
+    first account on, a member who is not an account could never sign in to use the project, and
+    a typo would silently grant nothing, so both are refused with every problem listed.
+    """
+    st = store(ws)
+    if not st.has_accounts():
+        return
+    problems: list[Problem] = []
+    for i, m in enumerate(members):
+        where = Where(field=f"members[{i}]")
+        account = st.find(m.name)
+        if account is None:
+            problems.append(
+                Problem(f"{m.name!r} is not an account of this workspace (`bulle user add`)", where)
+            )
+        elif account.disabled:
+            problems.append(Problem(f"account {m.name!r} is disabled", where))
+        elif m.role not in account.roles:
+            problems.append(
+                Problem(
+                    f"account {m.name!r} does not hold role {m.role.value} "
+                    f"(it holds {', '.join(sorted_roles(account.roles))})",
+                    where,
+                )
+            )
+    if problems:
+        raise ValidationError.from_problems("project members", problems)
+
+
 def principal_actor(account: Account) -> Actor:
     """The actor an account's own sign-in events name: its least powerful role."""
-    from bulle.domain.accounts import LEAST_POWERFUL_FIRST
-
     role = next(r for r in LEAST_POWERFUL_FIRST if r in account.roles)
     return Actor(account.name, role)

@@ -1,4 +1,4 @@
-"""Signing in: passwords and one-time codes, rate limits and lockout, browser sessions.
+"""Signing in: passwords and one-time codes, rate limits and lockout; then a browser session.
 
 Interface for the server (stable; every function takes ``at`` so tests inject the clock):
 
@@ -10,7 +10,11 @@ Interface for the server (stable; every function takes ``at`` so tests inject th
   holds the session id, to be set as an HttpOnly, SameSite=Strict cookie and never shown again,
   and the session's CSRF token, which state-changing requests must echo.
 * ``lookup_session(ws, session_id, *, at=None) -> Principal`` (and touches the session),
-  ``check_csrf(principal, presented)``, ``logout(ws, session_id, *, at=None)``.
+  ``check_csrf(principal, presented)``, ``logout(ws, session_id, *, at=None)``: defined in
+  :mod:`bulle.services.sessions`, re-exported here.
+* ``account_for_identity(ws, issuer, subject) -> Account``: the account an identity provider's
+  verified identity (OpenID Connect ``iss`` and ``sub``) maps to, for single sign-on; the caller
+  has verified the ID token, then begins a session with ``begin_session(ws, account, ...)``.
 
 Rate limiting. Every refused sign-in is recorded (the typed name hashed, the address) and counts:
 ``auth.lockout_failures`` failures on one name within ``auth.lockout_window_s`` and since its last
@@ -25,23 +29,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
-from bulle.auth import credentials, totp
+from bulle.auth import totp
 from bulle.auth.passwords import MAX_LENGTH, Password, hash_password, verify_password
 from bulle.domain.accounts import (
     Account,
-    AuthMethod,
-    BrowserSession,
-    Principal,
     iso,
     sorted_roles,
     utc,
 )
 from bulle.domain.actor import Actor
-from bulle.errors import AccessDenied, RateLimited, SecondFactorRequired, Unauthenticated, Where
+from bulle.errors import RateLimited, SecondFactorRequired, Unauthenticated, Where
 from bulle.services.accounts import (
     now_utc,
     principal_actor,
@@ -49,7 +49,25 @@ from bulle.services.accounts import (
     totp_roles,
     totp_secret,
 )
-from bulle.services.results import Result
+from bulle.services.sessions import (  # re-exported: the server signs in and out through here
+    SignIn,
+    begin_session,
+    check_csrf,
+    logout,
+    lookup_session,
+)
+
+__all__ = [
+    "SignIn",
+    "account_for_identity",
+    "authenticate",
+    "begin_session",
+    "check_csrf",
+    "login",
+    "logout",
+    "lookup_session",
+    "username_hash",
+]
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -58,18 +76,6 @@ if TYPE_CHECKING:
 # it would keep a lockout going forever for the account's owner).
 FAILURES = ("bad_credentials", "disabled", "totp_missing", "totp_bad", "totp_not_enrolled")
 BAD_CREDENTIALS = "bad user name or password"
-SESSION_PREFIX = 16  # hex digits of a session's hash that name it in events and lists
-
-
-@dataclass(frozen=True)
-class SignIn(Result):
-    session_id: str  # the cookie's value: returned once, never stored, never logged
-    csrf_token: str
-    name: str
-    roles: list[str]
-    session: str  # the session's public name (its hash prefix, as audit events show it)
-    expires_at: str
-    idle_timeout_s: float
 
 
 def username_hash(ws: Workspace, username: str) -> str:
@@ -270,111 +276,16 @@ def login(
     """Authenticate, then begin a browser session (audited as ``auth.login``)."""
     at = utc(at or now_utc())
     account = authenticate(ws, username, password, address=address, totp_code=totp_code, at=at)
-    session_id = credentials.new_session_id()
-    digest = credentials.sha256_hex(session_id)
-    expires = at + dt.timedelta(seconds=float(ws.settings["auth.session_max_s"]))
-    with ws.catalog.transaction():
-        store(ws).add_session(BrowserSession(digest, account.name, at, at, expires))
-    ws.emit(
-        ev.LoginSucceeded(
-            actor=principal_actor(account),
-            target=f"account:{account.name}",
-            details={
-                "session": digest[:SESSION_PREFIX],
-                "address": address,
-                "totp": account.needs_totp(totp_roles(ws)),
-                "expires_at": iso(expires),
-            },
-        )
-    )
-    return SignIn(
-        session_id=session_id,
-        csrf_token=credentials.csrf_token(session_id),
-        name=account.name,
-        roles=sorted_roles(account.roles),
-        session=digest[:SESSION_PREFIX],
-        expires_at=iso(expires),
-        idle_timeout_s=float(ws.settings["auth.session_idle_s"]),
-    )
+    return begin_session(ws, account, address=address, at=at, method="password")
 
 
-def lookup_session(
-    ws: Workspace, session_id: str | None, *, at: dt.datetime | None = None, touch: bool = True
-) -> Principal:
-    """The principal of a session cookie; an unknown, expired or disabled one is refused (401).
-
-    An expired session is deleted (and its end audited) when it is found; ``touch`` moves its
-    idle deadline (a request's use of it).
-    """
-    at = utc(at or now_utc())
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 256:
-        raise Unauthenticated("not signed in", Where(field="session"))
-    digest = credentials.sha256_hex(session_id)
-    st = store(ws)
-    session = st.session(digest)
-    if session is None:
-        raise Unauthenticated("not signed in, or the session has ended", Where(field="session"))
-    idle = dt.timedelta(seconds=float(ws.settings["auth.session_idle_s"]))
-    expired = session.refusal_at(at, idle)
-    account = st.find(session.account)
-    if expired is not None or account is None or account.disabled:
-        with ws.catalog.transaction():
-            st.end_session(digest)
-        if expired is not None and account is not None:
-            ws.emit(
-                ev.LoggedOut(
-                    actor=principal_actor(account),
-                    target=f"account:{account.name}",
-                    details={"session": digest[:SESSION_PREFIX], "reason": expired},
-                )
-            )
-        why = {"idle": "the session expired (idle)", "absolute": "the session expired"}
+def account_for_identity(ws: Workspace, issuer: str, subject: str) -> Account:
+    """The enabled account bound to an external identity; refused (401) when there is none."""
+    account = store(ws).by_external(issuer, subject)
+    if account is None or account.disabled:
         raise Unauthenticated(
-            why.get(expired or "", "the account is disabled"), Where(field="session")
+            "this identity is not bound to an enabled account of this workspace: a custodian "
+            "creates one with its issuer and subject",
+            Where(field="identity"),
         )
-    if touch:
-        with ws.catalog.transaction():
-            st.touch_session(digest, at)
-    return Principal(
-        account.name,
-        account.roles,
-        AuthMethod.SESSION,
-        credential=digest[:SESSION_PREFIX],
-        csrf_token=credentials.csrf_token(session_id),
-    )
-
-
-def check_csrf(principal: Principal, presented: str | None) -> None:
-    """A state-changing request authenticated by a session cookie must echo its CSRF token."""
-    if principal.method is not AuthMethod.SESSION:
-        return  # a bearer token is not sent by browsers on their own: nothing to forge
-    expected = principal.csrf_token or ""
-    if not presented or not credentials.same_hash(
-        credentials.sha256_hex(expected), credentials.sha256_hex(presented)
-    ):
-        raise AccessDenied(
-            "missing or wrong CSRF token: a change made with a session cookie must echo the "
-            "session's CSRF token",
-            Where(field="csrf"),
-        )
-
-
-def logout(ws: Workspace, session_id: str, *, at: dt.datetime | None = None) -> bool:
-    """End a session (audited); False when there was no such session (already ended)."""
-    digest = credentials.sha256_hex(session_id or "")
-    st = store(ws)
-    session = st.session(digest)
-    if session is None:
-        return False
-    with ws.catalog.transaction():
-        st.end_session(digest)
-    account = st.find(session.account)
-    actor = principal_actor(account) if account else Actor.system()
-    ws.emit(
-        ev.LoggedOut(
-            actor=actor,
-            target=f"account:{session.account}",
-            details={"session": digest[:SESSION_PREFIX], "reason": "logout"},
-        )
-    )
-    return True
+    return account

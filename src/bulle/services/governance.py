@@ -32,6 +32,7 @@ from bulle.domain.projects import DatasetUse, Member, Project, RowAccess
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
+from bulle.services.accounts import check_members
 from bulle.services.results import Result
 from bulle.services.vault import resolve
 from bulle.storage.consent_sql import Tokenization, VisibleRead, snapshot
@@ -228,6 +229,7 @@ def create_project(
             )
     for use in project.datasets:  # every dataset, and every pinned version, exists
         resolve(ws, use.dataset if use.version is None else use.binding, for_use=False)
+    check_members(ws, project.members)  # once there are accounts, members name them
     with ws.write_lock(), ws.catalog.transaction():
         st.put_project(project, iso(now_utc()))
         ws.emit(

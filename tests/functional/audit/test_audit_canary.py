@@ -223,3 +223,59 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
         "audit.verify",
         "audit.read",
     } <= kinds
+
+
+def test_no_account_secret_reaches_the_audit_trail(tmp_path, bulle):
+    """Passwords (right, wrong, typed in the name field), tokens, session ids, CSRF tokens and
+    TOTP secrets never reach the log or the catalog's audit tables, through the CLI and the
+    sign-in services alike; each account operation leaves its typed event."""
+    from bulle.auth import totp
+    from bulle.errors import Unauthenticated
+    from bulle.services import auth
+
+    root = tmp_path / "ws"
+    bulle_api.init_workspace(root, user="carol", custodian_key_out=tmp_path / "c.pem").close()
+    ok = lambda r: r.code == 0 or pytest.fail(r.err)  # noqa: E731
+    passwords = ["Canari-mot-de-passe-4417", "Canari-nouveau-9921", "Canari-faux-0032"]
+    for i, p in enumerate(passwords[:2]):
+        (tmp_path / f"pw{i}").write_text(p + "\n")
+    w = ["-w", root]
+    ok(
+        bulle(
+            *w, "user", "add", "alice", "--role", "custodian", "--password-file", tmp_path / "pw0"
+        )
+    )
+    ok(bulle(*w, "user", "add", "bob", "--role", "analyst", "--password-file", tmp_path / "pw0"))
+    uri = bulle(*w, "user", "totp", "alice")
+    ok(uri)
+    secret = uri.out.split("secret=")[1].split("&")[0]
+    token = bulle(*w, "token", "create", "bob", "--json")
+    ok(token)
+    ok(bulle(*w, "token", "revoke", token.json()["id"]))
+    ok(bulle(*w, "user", "password", "bob", "--password-file", tmp_path / "pw1"))
+    with bulle_api.open_workspace(root, user="carol") as api:
+        ws = api._ws
+        s = auth.login(ws, "bob", passwords[1], address="192.0.2.44")
+        for name, pw in (("bob", passwords[2]), (passwords[2], passwords[0])):
+            with pytest.raises(Unauthenticated):
+                auth.login(ws, name, pw, address="192.0.2.44")
+        code = totp.totp(totp.decode_secret(secret), dt.datetime.now(dt.UTC))
+        a = auth.login(ws, "alice", passwords[0], totp_code=code)
+        auth.lookup_session(ws, s.session_id)
+        auth.logout(ws, s.session_id)
+    ok(bulle(*w, "user", "disable", "bob"))
+    secrets = [*passwords, secret, token.json()["token"], s.session_id, s.csrf_token, a.session_id]
+    leaked = found(root, secrets)
+    assert not leaked, f"{leaked} found in the audit trail"
+    kinds = {e.event["kind"] for e in AuditLog.open(root / "audit" / "log.jsonl").read()}
+    assert {
+        "account.create",
+        "account.totp_enrol",
+        "account.password",
+        "account.disable",
+        "auth.token_create",
+        "auth.token_revoke",
+        "auth.login",
+        "auth.login_failed",
+        "auth.logout",
+    } <= kinds

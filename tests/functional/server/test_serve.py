@@ -41,10 +41,11 @@ def server(tmp_path):
     bulle("-w", str(ws), "user", "add", "alice", "--role", "custodian", "--password-file", str(pw))
     token = json.loads(bulle("-w", str(ws), "token", "create", "alice", "--json").stdout)["token"]
     port = free_port()
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "bulle", "-w", str(ws), "serve", "--port", str(port)],
         env=ENV,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -56,13 +57,13 @@ def server(tmp_path):
     else:
         proc.kill()
         proc.wait()
-        err = proc.stderr.read().decode()
-        proc.stderr.close()
-        raise AssertionError(err)
+        log.close()
+        raise AssertionError((tmp_path / "server.log").read_text())
     yield url, token, ws
     proc.terminate()
     proc.wait(timeout=20)
-    proc.stderr.close()
+    log.close()
+    sys.stderr.write((tmp_path / "server.log").read_text())
 
 
 def test_a_token_made_by_the_cli_reaches_the_api_and_a_revoked_one_does_not(server):
@@ -100,3 +101,74 @@ def test_a_browser_session_needs_its_csrf_token_for_changes(server):
         )
         c.post("/logout", headers={"X-CSRF-Token": csrf})
         assert c.get("/api/v1/datasets").status_code == 401
+
+
+CSV = "patient_id,age,zip\n" + "".join(
+    f"P{i:03d},{20 + i % 50},{75000 + i % 7}\n" for i in range(40)
+)
+
+
+def test_the_cli_as_a_client_gives_the_local_json_and_exit_codes(server, tmp_path):
+    url, token, ws = server
+    data = tmp_path / "patients.csv"
+    data.write_text(CSV)
+    remote = ("--server", url, "--token", token)
+    imported = json.loads(
+        bulle(*remote, "import", str(data), "--dataset", "patients", "--json").stdout
+    )
+    assert imported["ref"] == "patients@1" and imported["rows"] == 40
+    here = json.loads(bulle("-w", str(ws), "datasets", "--json").stdout)
+    there = json.loads(bulle(*remote, "datasets", "--json").stdout)
+    assert there == here
+    confirmed = json.loads(bulle(*remote, "roles", "patients", "--confirm", "--json").stdout)
+    assert all(r["confirmed"] for r in confirmed["roles"])
+    verified = json.loads(bulle(*remote, "audit", "verify", "--json").stdout)
+    assert verified["ok"] is True
+    log = json.loads(bulle(*remote, "audit", "log", "--limit", "3", "--json").stdout)
+    assert log["count"] == 3
+    # a refusal: the same error code and exit code as the local refusal
+    pw = tmp_path / "pw2"
+    pw.write_text("another long password for bob\n")
+    pw.chmod(0o600)
+    bulle("-w", str(ws), "user", "add", "bob", "--role", "analyst", "--password-file", str(pw))
+    bob = json.loads(bulle("-w", str(ws), "token", "create", "bob", "--json").stdout)["token"]
+    far = bulle(
+        "--server", url, "--token", bob, "roles", "patients", "--confirm", "--json", check=False
+    )
+    near = bulle(
+        "-w",
+        str(ws),
+        "--user",
+        "bob",
+        "--role",
+        "analyst",
+        "roles",
+        "patients",
+        "--confirm",
+        "--json",
+        check=False,
+    )
+    assert far.returncode == near.returncode == 5
+    assert json.loads(far.stderr)["error"]["code"] == json.loads(near.stderr)["error"]["code"]
+    bad = bulle("--server", url, "--token", "not-a-token", "datasets", "--json", check=False)
+    assert bad.returncode == 5 and json.loads(bad.stderr)["error"]["code"] == "unauthenticated"
+
+
+def test_an_unreachable_server_exits_10_and_local_options_are_refused(tmp_path):
+    gone = bulle(
+        "--server",
+        f"http://127.0.0.1:{free_port()}",
+        "--token",
+        "t",
+        "datasets",
+        "--json",
+        check=False,
+    )
+    assert gone.returncode == 10
+    assert json.loads(gone.stderr)["error"]["code"] == "server_unreachable"
+    for extra in (("-w", str(tmp_path)), ("--user", "x"), ("--role", "analyst")):
+        mixed = bulle(*extra, "--server", "http://127.0.0.1:1", "datasets", "--json", check=False)
+        assert mixed.returncode == 2, mixed.stderr
+        assert "--server cannot go with" in json.loads(mixed.stderr)["error"]["message"]
+    local_only = bulle("--server", "http://127.0.0.1:1", "rotate-key", "--json", check=False)
+    assert local_only.returncode == 2

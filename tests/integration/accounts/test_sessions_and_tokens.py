@@ -218,3 +218,54 @@ def test_no_password_token_session_id_or_totp_secret_in_the_catalog_or_the_log(w
     assert key_file.stat().st_mode & 0o777 == 0o600 and key_file.read_text() == secret
     # the search would find them: the session id's hash and the token's id are there
     assert t.id.encode() in raw and s.session.encode() in raw
+
+
+def test_an_external_identity_maps_to_its_account_for_single_sign_on(ws):
+    from bulle.domain.accounts import ExternalIdentity
+    from bulle.errors import ConflictError
+
+    idp = "https://idp.chu.example/realms/bulle"
+    accounts.create_user(ws, "zoe", ["dpo"], external=ExternalIdentity(idp, "f81d4fae-7dec"))
+    account = auth.account_for_identity(ws, idp, "f81d4fae-7dec")
+    s = auth.begin_session(ws, account, at=T0)
+    assert auth.lookup_session(ws, s.session_id, at=T0).name == "zoe"
+    assert events(ws, "auth.login")[-1]["details"]["method"] == "identity_provider"
+    with pytest.raises(Unauthenticated):
+        auth.account_for_identity(ws, idp, "another-subject")
+    with pytest.raises(Unauthenticated):
+        auth.account_for_identity(ws, "https://evil.example", "f81d4fae-7dec")
+    with pytest.raises(ConflictError):
+        accounts.create_user(ws, "zoe2", ["dpo"], external=ExternalIdentity(idp, "f81d4fae-7dec"))
+    with pytest.raises(Unauthenticated):  # no password: a password sign-in is refused
+        auth.authenticate(ws, "zoe", "", at=T0)
+    accounts.disable_user(ws, "zoe")
+    with pytest.raises(Unauthenticated):
+        auth.account_for_identity(ws, idp, "f81d4fae-7dec")
+
+
+def test_once_there_are_accounts_project_members_name_them(ws, bob, tmp_path):
+    from bulle.errors import ValidationError
+    from bulle.services import governance, vault
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("id,age\n1,40\n2,50\n")
+    vault.import_table(ws, csv, dataset="t")
+    governance.declare_purpose(ws, "etude", "Étude", "public_task")
+    window = (T0, later(days=30))
+    with pytest.raises(ValidationError) as err:
+        governance.create_project(
+            ws, "p", "etude", {"t@1": ["age"]}, [("bob", "custodian"), ("bbo", "analyst")], *window
+        )
+    messages = [p.message for p in err.value.problems]
+    assert messages == [
+        "account 'bob' does not hold role custodian (it holds analyst, checker)",
+        "'bbo' is not an account of this workspace (`bulle user add`)",
+    ]
+    p = governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "checker")], *window)
+    assert [(m.name, m.role.value) for m in p.members] == [("bob", "checker")]
+    accounts.disable_user(ws, "bob")
+    with pytest.raises(ValidationError, match="1 problem"):
+        governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "analyst")], *window)
+    accounts.enable_user(ws, "bob")
+    assert [e["kind"] for e in events(ws)][-1] == "account.enable"
+    governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "analyst")], *window)

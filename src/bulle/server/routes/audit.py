@@ -29,7 +29,7 @@ POLL_S = 0.2
 def audit_log(
     ctx: Ctx,
     from_seq: Annotated[int | None, Query(ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    limit: Annotated[int, Query(ge=0, le=100_000)] = 50,
     kind: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     """A page of the log: the most recent ``limit`` events, or from ``from_seq`` on."""

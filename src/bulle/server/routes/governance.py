@@ -241,7 +241,9 @@ def query(project: str, request: QueryRequest, ctx: Ctx) -> dict[str, Any]:
                 str(request.timeout_s), "timeout_s", ws.settings["query.timeout_max_s"]
             )
         )
-        with stream_query_for_project(ws, project, request.sql, timeout_s=timeout) as result:
+        with stream_query_for_project(
+            ws, project, request.sql, timeout_s=timeout, delivery="show"
+        ) as result:
             columns = result.schema.names
             for batch in result:
                 if len(shown) < JSON_ROWS:

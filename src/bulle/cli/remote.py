@@ -1,0 +1,154 @@
+"""The CLI as a client: ``bulle --server URL --token T COMMAND ...`` sends COMMAND to a server.
+
+The commands here take the same arguments and print the same ``--json`` as their local
+counterparts; a refusal comes back as the same error class (``bulle.client``), so `cli/main.py`
+exits with the same code and prints the same JSON error. Commands that only make sense on the
+custodian's machine (``export --include-keys``, ``reidentify``, ``rotate-key``,
+``import-workspace``, account administration) are not offered remotely.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bulle.cli.common import emit, json_option
+from bulle.errors import InputError, Where
+
+
+def client_from(ctx: click.Context):
+    from bulle.client import Client
+
+    obj = ctx.find_root().obj or {}
+    return Client(obj["server"], obj.get("token"))
+
+
+def _show(payload) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+@click.command("datasets")
+@json_option
+@click.pass_context
+def datasets(ctx, as_json: bool) -> None:
+    """List datasets with their versions (on the server)."""
+    with client_from(ctx) as c:
+        emit(c.datasets(), as_json, _show)
+
+
+@click.command("versions")
+@click.argument("name")
+@json_option
+@click.pass_context
+def versions(ctx, name: str, as_json: bool) -> None:
+    """Show every version of NAME with its lineage (on the server)."""
+    with client_from(ctx) as c:
+        emit(c.versions(name), as_json, _show)
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dataset", "-d", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]))
+@click.option("--delimiter")
+@click.option("--header/--no-header", default=None)
+@click.option("--encoding", default="utf-8", show_default=True)
+@json_option
+@click.pass_context
+def import_(ctx, path: Path, dataset: str, fmt, delimiter, header, encoding, as_json: bool) -> None:
+    """Upload PATH (streamed) and import it on the server as a new version of DATASET."""
+    if delimiter is not None and delimiter in ("\\t", "tab"):
+        delimiter = "\t"
+    with client_from(ctx) as c:
+        payload = c.import_table(
+            path, dataset, format=fmt, delimiter=delimiter, header=header, encoding=encoding
+        )
+    emit(payload, as_json, lambda p: click.echo(f"Imported {p['ref']}: {p['rows']:,} rows"))
+
+
+@click.command("roles")
+@click.argument("ref")
+@click.option("--set", "sets", multiple=True, metavar="COLUMN=ROLE")
+@click.option("--confirm", is_flag=True)
+@json_option
+@click.pass_context
+def roles(ctx, ref: str, sets, confirm: bool, as_json: bool) -> None:
+    """Confirm or override column roles (on the server)."""
+    changes = {}
+    for item in sets:
+        col, sep, role = item.partition("=")
+        if not sep:
+            raise InputError(f"expected COLUMN=ROLE, got {item!r}", Where(field="--set"))
+        changes[col.strip()] = role.strip()
+    with client_from(ctx) as c:
+        emit(c.set_roles(ref, changes, confirm_all=confirm), as_json, _show)
+
+
+@click.command("read")
+@click.argument("ref")
+@click.option("--project", "project_name", required=True)
+@click.option("--column", "columns", multiple=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True)
+@json_option
+@click.pass_context
+def read(ctx, ref, project_name, columns, output, limit, as_json) -> None:
+    """Read REF for a project, as the project's row access allows (on the server)."""
+    with client_from(ctx) as c:
+        payload = c.read(project_name, ref, columns=list(columns) or None, limit=limit)
+        if output:
+            c.read_file(project_name, ref, output, columns=list(columns) or None)
+            payload.pop("data", None)
+            payload["output"] = str(output)
+    emit(payload, as_json, _show)
+
+
+@click.command("query")
+@click.argument("sql")
+@click.option("--project", "project_name", required=True)
+@click.option("--timeout", type=float, default=None)
+@json_option
+@click.pass_context
+def query(ctx, sql, project_name, timeout, as_json) -> None:
+    """Run SQL over a project's datasets on the server's locked-down connection."""
+    with client_from(ctx) as c:
+        emit(c.query(project_name, sql, timeout_s=timeout), as_json, _show)
+
+
+@click.group("audit")
+def audit() -> None:
+    """Read and verify the server's audit log (DPO, custodian)."""
+
+
+@audit.command("log")
+@click.option("--from", "from_seq", type=click.IntRange(min=1), default=None)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option("--kind", default=None)
+@json_option
+@click.pass_context
+def audit_log(ctx, from_seq, limit, kind, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.audit_log(from_seq=from_seq, limit=limit, kind=kind), as_json, _show)
+
+
+@audit.command("verify")
+@click.option("--quick", is_flag=True)
+@json_option
+@click.pass_context
+def audit_verify(ctx, quick, as_json) -> None:
+    with client_from(ctx) as c:
+        payload = c.verify_audit_log(quick=quick)
+    emit(payload, as_json, lambda p: click.echo(p["message"]))
+
+
+REMOTE = {
+    "datasets": datasets,
+    "versions": versions,
+    "import": import_,
+    "roles": roles,
+    "read": read,
+    "query": query,
+    "audit": audit,
+}

@@ -1,0 +1,247 @@
+"""The API through the real application: formats, row access, limits, headers, error shape, tasks."""
+
+from __future__ import annotations
+
+import json
+import time
+
+
+def wait(served, task, who="custodian"):
+    for _ in range(300):
+        if task["state"] in ("done", "failed", "interrupted"):
+            return task
+        time.sleep(0.05)
+        task = served.client.get(f"/api/v1/tasks/{task['id']}", headers=served.as_(who)).json()
+    raise AssertionError(task)
+
+
+def test_project_rows_in_every_format_agree(served):
+    h = served.as_("analyst")
+    url = "/api/v1/projects/study/datasets/patients/rows"
+    shown = served.client.get(url, headers=h, params={"limit": 1000})
+    assert shown.status_code == 200
+    rows = shown.json()["data"]
+    assert len(rows) == shown.json()["rows"] == 60
+
+
+def test_row_access_view_refuses_files_and_none_refuses_rows(served):
+    h = served.as_("analyst")
+    url = "/api/v1/projects/study/datasets/patients/rows"
+    for fmt in ("csv", "parquet", "arrow", "jsonl"):
+        r = served.client.get(url, headers=h, params={"format": fmt})
+        assert r.status_code == 403, fmt
+        assert r.json()["error"]["problems"][0]["where"]["field"] == "row_access"
+    accept = served.client.get(url, headers={**h, "Accept": "text/csv"})
+    assert accept.status_code == 403
+    # the custodian re-approves the project with no row access: rows and SQL are refused
+    c = served.as_("custodian")
+    approve = "/api/v1/projects/other/approve"
+    assert (
+        served.client.post(
+            approve, headers=c, json={"allow_raw": True, "row_access": "none"}
+        ).status_code
+        == 200
+    )
+    carol = served.as_("other_analyst")
+    assert (
+        served.client.get(
+            "/api/v1/projects/other/datasets/patients/rows", headers=carol
+        ).status_code
+        == 403
+    )
+    q = served.client.post(
+        "/api/v1/projects/other/query", headers=carol, json={"sql": "SELECT count(*) FROM patients"}
+    )
+    assert q.status_code == 403 and "row access" in q.json()["error"]["message"]
+    # export is refused at approval for personal data that is not anonymized
+    bad = served.client.post(approve, headers=c, json={"allow_raw": True, "row_access": "export"})
+    assert bad.status_code == 400 and bad.json()["error"]["where"]["field"] == "row_access"
+    # without saying, personal data gets none
+    served.client.post(approve, headers=c, json={"allow_raw": True})
+    projects = served.client.get("/api/v1/projects", headers=c).json()["projects"]
+    assert {p["name"]: p["approval"]["row_access"] for p in projects}["other"] == "none"
+    served.client.post(approve, headers=c, json={"allow_raw": True, "row_access": "view"})
+
+
+def test_row_access_decisions_for_each_delivery(served):
+    """export lets files out only of anonymized versions; view shows rows; none lets none out."""
+    import dataclasses
+
+    from bulle.domain.actor import Actor, Role
+    from bulle.domain.datasets import VersionKind
+    from bulle.domain.projects import RowAccess
+    from bulle.governance.access import can_receive_rows
+    from bulle.services import governance as gov
+    from bulle.workspace import Workspace
+
+    ws = Workspace.open(served.root, Actor("alice", Role.CUSTODIAN))
+    try:
+        project = gov.store(ws).project("study")
+        raw = ws.catalog.resolve("patients@1")
+    finally:
+        ws.close()
+    anonymized = dataclasses.replace(raw, kind=VersionKind.ANONYMIZE)
+    bob = Actor("bob", Role.ANALYST)
+
+    def under(access):
+        return dataclasses.replace(
+            project, approval=dataclasses.replace(project.approval, row_access=access)
+        )
+
+    allowed = {
+        (access, kind, delivery): can_receive_rows(bob, under(access), v, delivery).allowed
+        for access in RowAccess
+        for kind, v in (("raw", raw), ("anonymized", anonymized))
+        for delivery in ("show", "file")
+    }
+    assert {k for k, ok in allowed.items() if ok} == {
+        (RowAccess.VIEW, "raw", "show"),
+        (RowAccess.VIEW, "anonymized", "show"),
+        (RowAccess.EXPORT, "raw", "show"),
+        (RowAccess.EXPORT, "anonymized", "show"),
+        (RowAccess.EXPORT, "anonymized", "file"),
+    }
+
+
+def test_analyst_sql_answers_the_cli_shape(served):
+    r = served.client.post(
+        "/api/v1/projects/study/query",
+        headers=served.as_("analyst"),
+        json={"sql": "SELECT diagnosis, count(*) AS n FROM patients GROUP BY 1 ORDER BY 1"},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["columns"] == ["diagnosis", "n"] and body["rows"] == 3
+    assert sum(row["n"] for row in body["data"]) == 60
+
+
+def test_upload_import_runs_as_a_task_and_commits_one_version(served):
+    c = served.as_("custodian")
+    r = served.client.post(
+        "/api/v1/datasets/uploaded/import",
+        headers={**c, "Content-Type": "text/csv"},
+        content=b"id,x\n1,a\n2,b\n",
+    )
+    assert r.status_code == 202 and r.headers["location"].startswith("/api/v1/tasks/")
+    task = wait(served, r.json())
+    assert task["state"] == "done", task
+    assert task["result"]["ref"] == "uploaded@1" and task["result"]["rows"] == 2
+    # another account cannot see the task at all
+    other = served.client.get(f"/api/v1/tasks/{task['id']}", headers=served.as_("dpo"))
+    assert other.status_code == 404
+    events = served.client.get(f"/api/v1/tasks/{task['id']}/events", headers=c)
+    assert events.headers["content-type"].startswith("text/event-stream")
+    last = [line for line in events.text.splitlines() if line.startswith("data: ")][-1]
+    assert json.loads(last[6:])["state"] == "done"
+
+
+def test_a_bad_upload_fails_its_task_with_the_error_and_leaves_nothing(served):
+    c = served.as_("custodian")
+    before = served.client.get("/api/v1/datasets", headers=c).json()
+    r = served.client.post(
+        "/api/v1/datasets/broken/import?format=parquet", headers=c, content=b"not parquet"
+    )
+    task = wait(served, r.json())
+    assert task["state"] == "failed" and task["error"]["code"] in ("bad_input", "invalid")
+    assert served.client.get("/api/v1/datasets", headers=c).json() == before
+    assert not list((served.root / "data" / ".tmp").glob("*/upload*"))
+
+
+def test_body_limits_refuse_large_requests_with_413(served, monkeypatch):
+    c = served.as_("custodian")
+    big = {"sql": "SELECT 1 -- " + "x" * (2 * 1024 * 1024)}
+    r = served.client.post("/api/v1/projects/study/query", headers=served.as_("analyst"), json=big)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    assert served.client.get("/api/v1/datasets", headers=c).status_code == 200
+
+
+def test_security_headers_on_every_answer(served):
+    for url, headers in (
+        ("/health", {}),
+        ("/api/v1/datasets", served.as_("custodian")),
+        ("/nope", {}),
+    ):
+        r = served.client.get(url, headers=headers)
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert "strict-transport-security" not in r.headers  # only under TLS
+    assert (
+        served.client.get("/api/v1/datasets", headers=served.as_("custodian")).headers[
+            "cache-control"
+        ]
+        == "no-store"
+    )
+
+
+def test_errors_keep_one_shape(served):
+    c = served.as_("custodian")
+    cases = [
+        served.client.get("/nope"),
+        served.client.get("/api/v1/datasets/missing/versions", headers=c),
+        served.client.post("/api/v1/purposes", headers=c, json={"name": 3}),
+        served.client.get("/api/v1/datasets", headers={"Authorization": "Basic abc"}),
+    ]
+    assert [r.status_code for r in cases] == [404, 404, 400, 401]
+    for r in cases:
+        assert set(r.json()["error"]) == {"code", "message", "where", "problems"}
+    invalid = cases[2].json()["error"]
+    assert invalid["code"] == "invalid" and invalid["problems"]
+
+
+def test_docs_are_served_from_bulle_itself(served):
+    page = served.client.get("/docs")
+    assert page.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # no CDN
+    assert served.client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
+    assert served.client.get("/docs/static/..%2Fapp.py").status_code == 404
+    login = served.client.get("/login").text
+    assert 'name="username"' in login and 'autocomplete="username"' in login
+    assert 'name="password"' in login and 'autocomplete="current-password"' in login
+
+
+def test_a_project_scoped_token_reaches_only_its_project(served):
+    h = served.as_("scoped_analyst")
+    assert (
+        served.client.get("/api/v1/projects/study/datasets/patients/rows", headers=h).status_code
+        == 200
+    )
+    assert (
+        served.client.get("/api/v1/projects/other/datasets/patients/rows", headers=h).status_code
+        == 403
+    )
+    assert served.client.get("/api/v1/whoami", headers=h).json()["project"] == "study"
+
+
+def test_the_actor_is_the_token_never_the_request(served):
+    r = served.client.get(
+        "/api/v1/datasets",
+        headers={**served.as_("analyst"), "X-Bulle-User": "alice", "X-Bulle-Role": "custodian"},
+        params={"user": "alice", "role": "custodian"},
+    )
+    assert r.status_code == 403
+    log = served.client.get("/api/v1/audit/log", headers=served.as_("dpo"), params={"limit": 5})
+    assert {e["event"]["actor"]["name"] for e in log.json()["entries"]} <= {
+        "alice",
+        "bob",
+        "dora",
+        "carol",
+    }
+    again = served.client.get("/api/v1/audit/log", headers=served.as_("dpo"), params={"limit": 1})
+    assert again.json()["entries"][-1]["event"]["actor"] == {"name": "dora", "role": "dpo"}
+
+
+def test_arrow_stream_chunks_are_one_valid_ipc_stream(tmp_path):
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from bulle.server.formats import arrow_chunks, negotiate
+
+    table = pa.table({"a": list(range(200_000)), "b": [str(i) for i in range(200_000)]})
+    data = b"".join(arrow_chunks(table))
+    assert ipc.open_stream(data).read_all().equals(table)
+    assert negotiate(None, "application/vnd.apache.arrow.stream") == "arrow"
+    assert negotiate(None, "text/html, text/csv;q=0.9") == "csv"
+    assert negotiate("parquet", "text/csv") == "parquet"
+    assert negotiate(None, None) == "json"
