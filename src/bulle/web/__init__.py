@@ -23,3 +23,16 @@ def mount(app: Any) -> None:
     for module in (pages_common, pages_custodian, pages_anonymize, pages_analyst, pages_dpo):
         app.include_router(module.router)
     app.add_middleware(forms.WebForms)
+
+
+def page_routes() -> set[tuple[str, str]]:
+    """(method, path) of every page route, for the tests that cover them as a family."""
+    from bulle.web import pages_analyst, pages_anonymize, pages_common, pages_custodian, pages_dpo
+
+    out = set()
+    for module in (pages_common, pages_custodian, pages_anonymize, pages_analyst, pages_dpo):
+        for route in module.router.routes:
+            for method in getattr(route, "methods", ()):
+                if method != "HEAD":
+                    out.add((method, route.path))
+    return out
