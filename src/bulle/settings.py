@@ -369,6 +369,23 @@ SETTINGS: tuple[Setting, ...] = (
         description="Background tasks (imports, anonymizations, erasures, exports) that "
         "`bulle serve` runs at once; the others wait in the queue.",
     ),
+    Setting(
+        "register.controller",
+        str,
+        "(not named yet: set register.controller)",
+        description="The controller named at the head of the record of processing activities "
+        "(GDPR art. 30(1)(a)): the body's name, address and its DPO's contact.",
+    ),
+    Setting(
+        "web.page_rows",
+        int,
+        50,
+        unit="rows",
+        minimum=1,
+        maximum=1000,
+        description="Rows per page in the web UI's paged tables (the audit log, a project's "
+        "preview); a page never shows more.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -87,6 +87,9 @@ def create_app(
     app.state.bulle = state
     for module in (meta, vault, governance, audit):
         app.include_router(module.router)
+    from bulle import web
+
+    web.mount(app)  # the web UI's pages (their permissions are in the same table)
     problems.install(app)
     permissions.check(_routes(app))
     _check_gated(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bulle.server.permissions import PERMISSIONS
+from bulle.web import page_routes
 
 CALLERS = {
     "anonymous": None,
@@ -53,10 +54,11 @@ BODIES = {
 RAW_BODY = {("POST", "/api/v1/datasets/{name}/import"): b"a,b\n1,2\n"}
 MEMBER_ROUTES = {k for k in PERMISSIONS if k[1].startswith("/api/v1/projects/{project}/") and
                  not k[1].endswith("/approve")}  # fmt: skip
+PAGES = page_routes()  # the web UI's pages have their own matrix (test_web_pages_matrix.py)
 CASES = [
     (method, path, caller)
     for (method, path), perm in sorted(PERMISSIONS.items())
-    if not perm.public
+    if not perm.public and (method, path) not in PAGES
     for caller in CALLERS
 ]
 

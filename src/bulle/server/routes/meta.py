@@ -75,8 +75,10 @@ def docs_static(name: str, ctx: Ctx) -> Response:
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(ctx: Ctx) -> HTMLResponse:
-    return HTMLResponse(LOGIN_PAGE.format(message=""))
+def login_page(request: Request, ctx: Ctx, next: str | None = None) -> HTMLResponse:
+    from bulle.web.errors import login_page as web_login
+
+    return HTMLResponse(web_login(request.scope, next), headers={"cache-control": "no-store"})
 
 
 @router.post("/login", tags=["session"])
@@ -86,6 +88,7 @@ def login(
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
     totp: Annotated[str | None, Form(max_length=20)] = None,
+    next: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     """Open a browser session: an HttpOnly, SameSite=Strict cookie and the CSRF token to send
     back in ``X-CSRF-Token`` with every change."""
@@ -95,7 +98,9 @@ def login(
         username, password, totp or None, auth.address_of(request)
     )
     if "text/html" in request.headers.get("accept", ""):
-        response: Response = RedirectResponse("/docs", status_code=303)
+        from bulle.web.errors import safe_next
+
+        response: Response = RedirectResponse(safe_next(next), status_code=303)
     else:
         response = JSONResponse({"user": username, "csrf_token": signed.csrf})
     auth.set_session_cookie(response, signed, ctx.state.tls)
