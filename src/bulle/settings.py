@@ -218,6 +218,100 @@ SETTINGS: tuple[Setting, ...] = (
         description="Share of a column's sampled values that must match a pattern for the "
         "column to be suggested the pattern's role.",
     ),
+    Setting(
+        "sandbox.user",
+        str,
+        "bulle-job",
+        pattern=re.compile(r"[a-z_][a-z0-9_-]{0,31}"),
+        pattern_text="a system user name",
+        description="The unprivileged system user jobs run as when Bulle runs as root "
+        "(created by `make sandbox`); never root.",
+    ),
+    Setting(
+        "sandbox.python",
+        str,
+        "/opt/bulle/job-env/bin/python",
+        pattern=re.compile(r"/[^\x00]*"),
+        pattern_text="an absolute path",
+        description="The Python interpreter of the fixed, read-only job environment (pandas, "
+        "numpy, polars, pyarrow, duckdb, statsmodels, scikit-learn, matplotlib), built by "
+        "`make sandbox`.",
+    ),
+    Setting(
+        "sandbox.root",
+        str,
+        "",
+        pattern=re.compile(r"(/[^\x00]*)?"),
+        pattern_text="an absolute path, or empty for the system's temporary folder",
+        description="Where jobs' folders are made (the data view, the code, the outputs); "
+        "empty: a folder of Bulle's own in the system's temporary folder.",
+    ),
+    Setting(
+        "sandbox.cpu_seconds",
+        int,
+        600,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="CPU time a job may use (all its processes).",
+    ),
+    Setting(
+        "sandbox.wall_seconds",
+        float,
+        900.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=7 * 86_400,
+        description="Wall-clock time a job may run before it is killed.",
+    ),
+    Setting(
+        "sandbox.memory",
+        str,
+        "4GB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Address space a job's process may map (the limit a Python job meets as a "
+        "MemoryError).",
+    ),
+    Setting(
+        "sandbox.processes",
+        int,
+        128,
+        unit="processes",
+        minimum=4,
+        maximum=100_000,
+        description="Processes and threads the job user may have at once (stops fork bombs).",
+    ),
+    Setting(
+        "sandbox.file_size",
+        str,
+        "1GB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Largest file a job may write.",
+    ),
+    Setting(
+        "sandbox.tmp_size",
+        str,
+        "512MB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Size of the job's private /tmp (memory-backed).",
+    ),
+    Setting(
+        "sandbox.output_size",
+        str,
+        "256MB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Total size of a job's outputs folder; past it the job is stopped.",
+    ),
+    Setting(
+        "sandbox.output_files",
+        int,
+        1000,
+        unit="files",
+        minimum=1,
+        maximum=1_000_000,
+        description="Files a job's outputs folder may hold; past it the job is stopped.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
