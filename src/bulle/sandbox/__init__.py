@@ -37,9 +37,9 @@ not a virtual machine), covert timing channels between jobs, and disclosure thro
 themselves, which is what the disclosure checks and the two reviewers are for.
 """
 
+from bulle.sandbox.folders import JobFolders, make_folders, remove
 from bulle.sandbox.host import SandboxHost, probe
 from bulle.sandbox.limits import SandboxLimits
-from bulle.sandbox.folders import JobFolders, make_folders, remove
 from bulle.sandbox.runner import SandboxResult, SandboxSpec, run
 
 __all__ = [

@@ -46,7 +46,7 @@ def hand_over(host: SandboxHost, folders: JobFolders) -> None:
         for path in (folders.root, folders.data, folders.code, folders.outputs):
             os.chmod(path, 0o700)
         return
-    for top, writable in ((folders.data, False), (folders.code, False)):
+    for top in (folders.data, folders.code):
         for path in [top, *top.rglob("*")]:
             info = os.lstat(path)
             if stat.S_ISLNK(info.st_mode):

@@ -8,6 +8,7 @@ bare (property 7 in :mod:`bulle.sandbox`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -147,10 +148,8 @@ def _python_binds(python: Path) -> tuple[str, ...]:
 
 def _own_dir(root: Path) -> None:
     """Make ``root`` ours, 0711; refuse one somebody else made (a shared temp folder)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         root.mkdir(mode=ROOT_DIR_MODE)
-    except FileExistsError:
-        pass
     info = os.lstat(root)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise OSError(f"{root} is not a directory of its own (a link or a file is in the way)")

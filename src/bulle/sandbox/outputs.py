@@ -8,6 +8,7 @@ are copied, into a folder the job never sees, where they are hashed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -46,10 +47,8 @@ def measure(folder: Path, max_files: int) -> tuple[int, int]:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        try:
+                        with contextlib.suppress(FileNotFoundError):
                             size += entry.stat(follow_symlinks=False).st_size
-                        except FileNotFoundError:
-                            pass
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
     return size, count

@@ -8,6 +8,7 @@ capped so that a chatty job cannot fill the server's memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -161,10 +162,8 @@ def _kill(pid: int) -> None:
     """SIGKILL bubblewrap's process group; ``--die-with-parent`` and the PID namespace take the
     rest of the job's processes down with it."""
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             target()
-        except ProcessLookupError:
-            pass
 
 
 def _decode(code: int) -> tuple[int | None, str | None]:
