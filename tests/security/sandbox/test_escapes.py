@@ -83,10 +83,12 @@ def test_udp_to_the_host_never_arrives_and_the_outside_is_unreachable(run_job):
         print("ESCAPED")
         """
     )
-    _blocked(result, "unreachable")
-    with pytest.raises(TimeoutError):
-        listener.recvfrom(100)
-    listener.close()
+    try:
+        _blocked(result, "unreachable")
+        with pytest.raises(TimeoutError):
+            listener.recvfrom(100)
+    finally:
+        listener.close()
 
 
 def test_names_do_not_resolve(run_job):
