@@ -312,6 +312,94 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1_000_000,
         description="Files a job's outputs folder may hold; past it the job is stopped.",
     ),
+    Setting(
+        "disclosure.threshold",
+        int,
+        10,
+        unit="records",
+        minimum=1,
+        maximum=1_000_000,
+        description="Disclosure checks: minimum records behind a published cell (rule "
+        "`threshold`); also the records a minimum or maximum must share (`min-max`), the records "
+        "each side of a quantile (`quantile`) and the differencing window (`differencing`). "
+        "SACRO's default.",
+    ),
+    Setting(
+        "disclosure.zeros_disclosive",
+        int,
+        1,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: 1 if a cell counting zero records is disclosive (rule "
+        "`zeros`), 0 if not. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.check_missing",
+        int,
+        0,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: 1 to send cells whose statistic left out missing values "
+        "to a reviewer (rule `missing`), 0 not to check. ACRO's default.",
+    ),
+    Setting(
+        "disclosure.nk_n",
+        int,
+        2,
+        unit="contributions",
+        minimum=1,
+        maximum=100,
+        description="Disclosure checks: n of the (n, k) dominance rule (`nk-rule`), the number "
+        "of largest contributions compared with a cell's total. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.nk_k",
+        float,
+        0.9,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="Disclosure checks: k of the (n, k) dominance rule (`nk-rule`): a cell fails "
+        "when its n largest contributions make k or more of its total. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.p_ratio",
+        float,
+        0.1,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: p of the p-ratio rule (`p-ratio`): a cell fails when its "
+        "total less its two largest contributions is under p times the largest. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.dof",
+        int,
+        10,
+        minimum=0,
+        maximum=1_000_000,
+        description="Disclosure checks: minimum residual degrees of freedom of a model or of a "
+        "standard deviation's cell (rule `dof`). SACRO's default.",
+    ),
+    Setting(
+        "disclosure.round_base",
+        int,
+        5,
+        minimum=2,
+        maximum=1000,
+        description="Disclosure mitigations: the base counts are rounded to (`round`, and "
+        "`opensafely` after redaction). OpenSAFELY's default.",
+    ),
+    Setting(
+        "disclosure.redact_max",
+        int,
+        7,
+        unit="records",
+        minimum=0,
+        maximum=1_000_000,
+        description="Disclosure mitigations: `opensafely` shows counts up to this as 0 before "
+        "rounding (and any rounded count still under `disclosure.threshold` as 0). "
+        "OpenSAFELY's default.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
