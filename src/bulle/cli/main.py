@@ -91,6 +91,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
+    "job": ("bulle.cli.job_cmds:job", "Run analysts' code in the sandbox, by a project's data."),
+    "output": ("bulle.cli.job_cmds:output", "Review, mitigate and download jobs' outputs."),
 }
 
 

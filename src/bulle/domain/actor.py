@@ -14,6 +14,7 @@ class Role(StrEnum):
     CUSTODIAN = "custodian"  # holds the data and the keys, approves projects and releases
     ANALYST = "analyst"  # works inside a project, sees only what the project allows
     DPO = "dpo"  # data protection officer / auditor: reads the audit log, reviews
+    CHECKER = "checker"  # output checker: reviews outputs leaving the analysis bubble
     SUBJECT = "subject"  # a data subject exercising their rights
     SYSTEM = "system"  # Bulle itself (migrations, recomputation after erasure)
 
