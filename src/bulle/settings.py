@@ -218,6 +218,17 @@ SETTINGS: tuple[Setting, ...] = (
         description="Share of a column's sampled values that must match a pattern for the "
         "column to be suggested the pattern's role.",
     ),
+    Setting(
+        "synthesis.privacy_attacks",
+        int,
+        1000,
+        unit="attacks",
+        minimum=10,
+        maximum=1_000_000,
+        description="Attacks of each kind run by a synthetic table's privacy report (singling "
+        "out, linkability, inference per column), and records sampled for its distances to the "
+        "closest record: more narrows the risks' confidence intervals and costs time.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
