@@ -219,6 +219,17 @@ SETTINGS: tuple[Setting, ...] = (
         "column to be suggested the pattern's role.",
     ),
     Setting(
+        "synthesis.privacy_attacks",
+        int,
+        1000,
+        unit="attacks",
+        minimum=10,
+        maximum=1_000_000,
+        description="Attacks of each kind run by a synthetic table's privacy report (singling "
+        "out, linkability, inference per column), and records sampled for its distances to the "
+        "closest record: more narrows the risks' confidence intervals and costs time.",
+    ),
+    Setting(
         "synthesis.control_share",
         float,
         0.2,
