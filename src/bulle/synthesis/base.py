@@ -46,7 +46,17 @@ class Synthesizer(ABC):
                 f"{', '.join(self.PARAMS) or 'none'}",
                 Where(field="--param"),
             )
-        self.params = {k: typ(params.get(k, d)) for k, (typ, d, _) in self.PARAMS.items()}
+        self.params = {}
+        for k, (typ, d, _) in self.PARAMS.items():
+            value = params.get(k, d)
+            try:
+                self.params[k] = typ(value)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"option {k} of synthesizer {self.name!r} must be a {typ.__name__}, got "
+                    f"{value!r}",
+                    Where(field=k),
+                ) from None
         self.codec: Codec | None = None
 
     def fit(self, frame: pd.DataFrame, seed: int) -> Synthesizer:
@@ -144,8 +154,10 @@ class Codec:
         for name in frame.columns:
             s = frame[name]
             dtype = s.dtype
-            if t.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype) or not (
-                t.is_numeric_dtype(dtype) or t.is_datetime64_any_dtype(dtype)
+            if (
+                t.is_bool_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype)
+                or not (t.is_numeric_dtype(dtype) or t.is_datetime64_any_dtype(dtype))
             ):
                 values = s.dropna().unique().tolist()
                 values.sort(key=str)

@@ -103,7 +103,7 @@ def _made_up(col: dict[str, Any], kind: str, n: int, rng: np.random.Generator) -
     if kind == "boolean":
         return list(rng.random(n) < 0.5)
     if kind == "text":
-        length = max(1, min(int(round(col.get("mean_length") or 6)), 40))
+        length = max(1, min(round(col.get("mean_length") or 6), 40))
         letters = np.array(list(string.ascii_lowercase))
         return ["".join(letters[rng.integers(0, 26, length)]) for _ in range(n)]
     lo, hi = col.get("min"), col.get("max")
@@ -119,7 +119,7 @@ def _made_up(col: dict[str, Any], kind: str, n: int, rng: np.random.Generator) -
         return [start + pd.Timedelta(days=int(x)) for x in days]
     low, high = _rounded_in(float(lo), float(hi))
     x = low + rng.random(n) * (high - low)
-    return [int(round(v)) for v in x] if kind == "integer" else [round(float(v), 2) for v in x]
+    return [round(v) for v in x] if kind == "integer" else [round(float(v), 2) for v in x]
 
 
 def _rounded_in(lo: float, hi: float) -> tuple[float, float]:
@@ -190,9 +190,9 @@ def profile_frame(frame: pd.DataFrame, top: int = PROFILE_TOP) -> list[dict[str,
                 "name": name,
                 "type": type_name,
                 "rows": len(s),
-                "non_null": int(len(present)),
+                "non_null": len(present),
                 "null_rate": float(1 - len(present) / len(s)) if len(s) else 0.0,
-                "distinct": int(len(counts)),
+                "distinct": len(counts),
                 "min": str(present.min()) if numeric and len(present) else None,
                 "max": str(present.max()) if numeric and len(present) else None,
                 "mean_length": float(lengths.mean()) if len(present) else None,

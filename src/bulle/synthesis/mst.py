@@ -79,8 +79,12 @@ class MstSynthesizer(Synthesizer):
             else:
                 x = encoded[c].to_numpy(dtype=float)
                 lo, hi = float(x.min()), float(x.max())
-                edges = np.linspace(lo, hi, self.params["bins"] + 1) if hi > lo else np.array([lo, lo])
-                codes[:, j] = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+                edges = (
+                    np.linspace(lo, hi, self.params["bins"] + 1) if hi > lo else np.array([lo, lo])
+                )
+                codes[:, j] = np.clip(
+                    np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2
+                )
                 self.domain[c] = ("numeric", edges)
         return codes
 
@@ -91,7 +95,9 @@ class MstSynthesizer(Synthesizer):
         codes = self._discretize(encoded)
         d = len(self.columns)
         sizes = [
-            len(self.domain[c][1]) if self.domain[c][0] == "categorical" else len(self.domain[c][1]) - 1
+            len(self.domain[c][1])
+            if self.domain[c][0] == "categorical"
+            else len(self.domain[c][1]) - 1
             for c in self.columns
         ]
         eps, delta = self.params["epsilon"], self.params["delta"]
@@ -229,7 +235,13 @@ class MstSynthesizer(Synthesizer):
             # a bucket of merged values draws one of them uniformly (MST's undo of compression)
             sizes = np.array([len(g) for g in groups])
             member = np.floor(rng.random(n) * sizes[out[:, j]]).astype(np.int64)
-            value = np.array([groups[g][m] for g, m in zip(out[:, j], member, strict=True)], dtype=np.int64) if n else np.zeros(0, np.int64)
+            value = (
+                np.array(
+                    [groups[g][m] for g, m in zip(out[:, j], member, strict=True)], dtype=np.int64
+                )
+                if n
+                else np.zeros(0, np.int64)
+            )
             if kind == "categorical":
                 frame[c] = dom[value].astype(object)
             else:
