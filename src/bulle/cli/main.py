@@ -93,6 +93,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "job": ("bulle.cli.job_cmds:job", "Run analysts' code in the sandbox, by a project's data."),
     "output": ("bulle.cli.job_cmds:output", "Review, mitigate and download jobs' outputs."),
+    "synthesize": (
+        "bulle.cli.synthesis_cmds:synthesize",
+        "Synthetic data with privacy and utility reports.",
+    ),
+    "synthetic": (
+        "bulle.cli.synthesis_cmds:synthetic",
+        "Mark a synthetic version as not personal data.",
+    ),
 }
 
 
