@@ -137,7 +137,7 @@ class LazyGroup(click.Group):
     envvar="BULLE_ROLE",
     default="custodian",
     show_default=True,
-    type=click.Choice(["custodian", "analyst", "dpo", "subject"]),
+    type=click.Choice(["custodian", "analyst", "checker", "dpo", "subject"]),
     help="Acting role.",
 )
 @click.version_option(package_name="bulle", prog_name="bulle")

@@ -276,8 +276,11 @@ def pivot_table(
     stat = _statistic(aggfunc, values is not None)
     names = [] if index is None else (index if isinstance(index, list) else [index])
     cnames = [] if columns is None else (columns if isinstance(columns, list) else [columns])
-    missing = [c for c in [*names, *cnames, *([values] if values is not None else [])]
-               if c not in data.columns]
+    missing = [
+        c
+        for c in [*names, *cnames, *([values] if values is not None else [])]
+        if c not in data.columns
+    ]
     if missing:
         raise InputError(f"pivot_table: no column {', '.join(map(repr, missing))} in the data")
     if not names:

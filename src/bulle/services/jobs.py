@@ -43,7 +43,10 @@ def jobs_store(ws: Workspace) -> JobsStore:
 
 
 def job_dir(ws: Workspace, jid: str) -> Path:
-    return ws.artefacts_dir / "jobs" / job_id(jid)
+    """``jobs/<id>/`` in the workspace: code, logs, output revisions. Outside ``artefacts/``,
+    whose files the start-up recovery removes unless the catalog lists them; a job's rows in the
+    catalog (jobs, job_outputs, output_releases) are what vouch for these files."""
+    return ws.root / "jobs" / job_id(jid)
 
 
 def _now() -> str:

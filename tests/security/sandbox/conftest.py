@@ -11,20 +11,6 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(scope="session")
-def sandbox_host():
-    from bulle import settings
-    from bulle.errors import SandboxUnavailable
-    from bulle.sandbox import probe
-
-    try:
-        return probe(settings.defaults())
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"the sandbox must be available in CI (make sandbox): {exc}")
-        pytest.skip(f"no sandbox on this machine (run make sandbox): {exc}")
-
-
 @pytest.fixture
 def run_job(sandbox_host, tmp_path):
     """Run Python source in a fresh job; returns the result (outputs copied under tmp_path)."""

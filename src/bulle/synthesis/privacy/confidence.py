@@ -39,7 +39,10 @@ class Rate:
             "successes": _round(self.successes),
             "attempts": self.attempts,
             "rate": _round(self.value),
-            "ci": [_round(max(0.0, self.value - self.error)), _round(min(1.0, self.value + self.error))],
+            "ci": [
+                _round(max(0.0, self.value - self.error)),
+                _round(min(1.0, self.value + self.error)),
+            ],
         }
 
 
