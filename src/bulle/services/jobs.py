@@ -254,9 +254,9 @@ def _materialise(ws: Workspace, job: Job, data: Path) -> tuple[list[str], dict[s
 def _dummy(ws: Workspace, project: str, dataset: str):
     """Dummy rows with the project's exact schema, from the profile of its view (no rare value)."""
     import pyarrow as pa
-    from bulle.synthesis.dummy import dummy_from_profile, profile_frame
 
     from bulle.storage.python_values import to_pandas
+    from bulle.synthesis.dummy import dummy_from_profile, profile_frame
 
     read, served, _ = governance.plan_read(ws, project, dataset)
     view = ws.engine.read_visible(read)

@@ -96,7 +96,7 @@ def bulle(root, user, role, *args, ok=True):
 
 
 def test_develop_on_dummy_data_then_release_through_two_checkers(bubble, tmp_path):
-    d, root = bubble
+    _, root = bubble
     # 1. on dummy data: runs, and its outputs may be downloaded at once
     dummy = bulle(
         root, "bob", "analyst", "job", "submit", "--project", "study", d / "job.py", "--dummy"
@@ -272,7 +272,7 @@ def test_develop_on_dummy_data_then_release_through_two_checkers(bubble, tmp_pat
 
 
 def test_a_member_of_no_project_cannot_submit(bubble):
-    d, root = bubble
+    _, root = bubble
     done = bulle(
         root, "eve", "analyst", "job", "submit", "--project", "study", d / "job.py", ok=False
     )
@@ -280,7 +280,7 @@ def test_a_member_of_no_project_cannot_submit(bubble):
 
 
 def test_a_failing_job_says_why(bubble, tmp_path):
-    d, root = bubble
+    _, root = bubble
     (tmp_path / "bad.py").write_text(
         "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)\n"
     )
@@ -289,7 +289,7 @@ def test_a_failing_job_says_why(bubble, tmp_path):
 
 
 def test_an_sql_job_declares_tables_as_outputs(bubble, tmp_path):
-    d, root = bubble
+    _, root = bubble
     (tmp_path / "counts.sql").write_text(
         "CREATE TABLE by_band AS SELECT band, count(*) AS n FROM cohort GROUP BY band ORDER BY band;\n"
         "-- kind: magnitude\nCREATE TABLE mean_by_band AS SELECT band, count(*) AS n FROM cohort GROUP BY band;\n"
