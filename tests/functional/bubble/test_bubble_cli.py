@@ -96,7 +96,7 @@ def bulle(root, user, role, *args, ok=True):
 
 
 def test_develop_on_dummy_data_then_release_through_two_checkers(bubble, tmp_path):
-    _, root = bubble
+    d, root = bubble
     # 1. on dummy data: runs, and its outputs may be downloaded at once
     dummy = bulle(
         root, "bob", "analyst", "job", "submit", "--project", "study", d / "job.py", "--dummy"
@@ -272,7 +272,7 @@ def test_develop_on_dummy_data_then_release_through_two_checkers(bubble, tmp_pat
 
 
 def test_a_member_of_no_project_cannot_submit(bubble):
-    _, root = bubble
+    d, root = bubble
     done = bulle(
         root, "eve", "analyst", "job", "submit", "--project", "study", d / "job.py", ok=False
     )
