@@ -26,7 +26,7 @@ from bulle.sandbox.limits import SandboxLimits
 from bulle.sandbox.outputs import CollectedFile, OutputProblem, collect, measure
 
 LOG_CAP = 256 * 1024  # bytes of stdout and of stderr kept from a job
-POLL_S = 0.05
+POLL_S = 0.1  # how often the wall clock and the outputs folder are looked at
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,16 @@ def run(
     out.start()
     err.start()
     stopped_for = ""
-    status = rusage = None
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
+    waited: dict[str, object] = {}
+    ended = threading.Event()
+
+    def wait() -> None:  # a blocking wait: the job's end is seen at once, not at the next poll
+        _, waited["status"], waited["rusage"] = os.wait4(proc.pid, 0)
+        ended.set()
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    while not ended.wait(POLL_S):
         elapsed = time.monotonic() - start
         if elapsed > spec.limits.wall_seconds:
             stopped_for = f"wall-clock limit: ran past {spec.limits.wall_seconds:g} s"
@@ -124,9 +129,10 @@ def run(
                 stopped_for = f"outputs limit: more than {spec.limits.output_files:,} files"
         if stopped_for:
             _kill(proc.pid)
-            _, status, rusage = os.wait4(proc.pid, 0)
+            ended.wait()
             break
-        time.sleep(POLL_S)
+    waiter.join()
+    status, rusage = waited["status"], waited["rusage"]
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.join(5)
     err.join(5)

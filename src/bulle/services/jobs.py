@@ -27,7 +27,7 @@ from typing import Any
 from bulle.audit import events as ev
 from bulle.catalog.jobs_store import JobsStore
 from bulle.domain.jobs import Job, JobState, Language, job_id
-from bulle.errors import ConflictError, InputError, Where
+from bulle.errors import BulleError, ConflictError, InputError, Where
 from bulle.governance import access
 from bulle.services import governance
 from bulle.workspace import Workspace
@@ -172,7 +172,11 @@ def run_job(ws: Workspace, jid: str) -> Job:
         store.update_job(jid, state=JobState.RUNNING, started_at=_now())
     folders = make_folders(host, jid)
     try:
-        versions, consent = _materialise(ws, job, folders.data)
+        try:
+            versions, consent = _materialise(ws, job, folders.data)
+        except BulleError as exc:  # refused now (a consent withdrawn, the project expired...)
+            _finish(ws, job, JobState.FAILED, f"refused: {exc.message}")
+            raise
         shutil.copytree(job_dir(ws, jid) / "code", folders.code, dirs_exist_ok=True)
         hand_over(host, folders)
         argv = (
@@ -233,6 +237,27 @@ def run_job(ws: Workspace, jid: str) -> Job:
             )
         )
     return store.job(jid)
+
+
+def _finish(ws: Workspace, job: Job, state: JobState, reason: str) -> None:
+    with ws.write_lock(), ws.catalog.transaction():
+        jobs_store(ws).update_job(job.id, state=state, reason=reason, finished_at=_now())
+        ws.emit(
+            ev.JobFinished(
+                actor=ws.actor,
+                target=f"project:{job.project}",
+                details={
+                    "job": job.id,
+                    "state": state.value,
+                    "reason": reason[:2000],
+                    "versions": [],
+                    "cpu_seconds": 0.0,
+                    "wall_seconds": 0.0,
+                    "max_rss_bytes": 0,
+                    "outputs": 0,
+                },
+            )
+        )
 
 
 def _materialise(ws: Workspace, job: Job, data: Path) -> tuple[list[str], dict[str, Any]]:
