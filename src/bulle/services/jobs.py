@@ -330,3 +330,17 @@ def cancel_job(ws: Workspace, jid: str) -> Job:
     else:
         _CANCEL.setdefault(job.id, threading.Event()).set()
     return jobs_store(ws).job(job.id)
+
+
+def recover_jobs(ws: Workspace) -> list[str]:
+    """At start-up: jobs left ``queued`` or ``running`` by a stopped server end as failed.
+
+    Their sandbox died with the server (``--die-with-parent``); nothing they wrote was taken in,
+    since outputs are taken only after a job ends. Returns the ids it closed.
+    """
+    closed = []
+    for job in jobs_store(ws).jobs():
+        if job.state in (JobState.QUEUED, JobState.RUNNING):
+            _finish(ws, job, JobState.FAILED, "interrupted: the server stopped while it ran")
+            closed.append(job.id)
+    return closed
