@@ -227,7 +227,7 @@ def run_job(ws: Workspace, jid: str) -> Job:
                 details={
                     "job": jid,
                     "state": state.value,
-                    "reason": reason[:2000],
+                    "reason": _reason_kind(reason),
                     "versions": list(versions),
                     "cpu_seconds": float(result.cpu_seconds),
                     "wall_seconds": float(result.wall_seconds),
@@ -237,6 +237,12 @@ def run_job(ws: Workspace, jid: str) -> Job:
             )
         )
     return store.job(jid)
+
+
+def _reason_kind(reason: str) -> str:
+    """What the audit log keeps of a job's end: the kind of reason, never what the job printed
+    (a job's error message may quote a cell; the full reason stays with the job, for its analyst)."""
+    return reason.split(":", 1)[0][:200]
 
 
 def _finish(ws: Workspace, job: Job, state: JobState, reason: str) -> None:
@@ -249,7 +255,7 @@ def _finish(ws: Workspace, job: Job, state: JobState, reason: str) -> None:
                 details={
                     "job": job.id,
                     "state": state.value,
-                    "reason": reason[:2000],
+                    "reason": _reason_kind(reason),
                     "versions": [],
                     "cpu_seconds": 0.0,
                     "wall_seconds": 0.0,
