@@ -82,6 +82,12 @@ def write_secret(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it is missing, so a library opening it keeps that mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    os.close(fd)
+
+
 def acquire_private_umask() -> None:
     """Set the process umask to 0o077 until the matching ``release_private_umask``.
 

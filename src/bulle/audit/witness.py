@@ -48,6 +48,7 @@ from bulle.fsutil import atomic_write_bytes
 
 if TYPE_CHECKING:
     from bulle.domain.actor import Actor
+    from bulle.store import Store
     from bulle.workspace import Workspace
 
 REGISTRY_FILE = "witnesses.json"  # in the workspace's audit/ folder
@@ -257,11 +258,11 @@ def read_rotations(path: Path) -> list[Record]:
 # -- the workspace operations ----------------------------------------------------------------------------
 
 
-def registry_of(ws: Workspace) -> WitnessRegistry:
+def registry_of(ws: Workspace | Store) -> WitnessRegistry:
     return WitnessRegistry(ws.audit_dir / REGISTRY_FILE)
 
 
-def writer_for(ws: Workspace, genesis: str) -> CheckpointWriter:
+def writer_for(ws: Workspace | Store, genesis: str) -> CheckpointWriter:
     return CheckpointWriter(registry_of(ws), genesis, ws.keys_dir / ROTATIONS_FILE)
 
 

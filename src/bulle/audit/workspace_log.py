@@ -20,17 +20,30 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from bulle.catalog.store import Catalog
-    from bulle.workspace import Workspace
+    from bulle.store import Store
 
 LOG_FILE = "log.jsonl"
 HEAD_KEY = "audit_head"
 
 
 class CatalogHeadStore:
-    """The chain head as a row of the catalog: durable with the catalog's own fsync policy."""
+    """The chain head as a row of the catalog: durable with the catalog's own fsync policy.
 
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+    Given the store rather than one connection, it writes through the appending thread's own
+    catalog connection: an event emitted inside a catalog transaction moves the head in that same
+    transaction, as it would with a single connection.
+    """
+
+    def __init__(self, catalog: Catalog | None = None, *, store: Store | None = None):
+        self._catalog = catalog
+        self._store = store
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._store is not None:
+            return self._store.catalog
+        assert self._catalog is not None
+        return self._catalog
 
     def get(self) -> Head | None:
         value = self.catalog.get_meta(HEAD_KEY)
@@ -71,14 +84,14 @@ class KeyFileWatch:
         return load_private_key(self.path)
 
 
-def install(ws: Workspace, create: bool) -> None:
+def install(ws: Store, create: bool) -> None:
     from bulle.audit.keys import ensure_workspace_key, load_workspace_key
     from bulle.audit.log import AuditLog
     from bulle.audit.witness import writer_for
 
     ws.audit_dir.mkdir(exist_ok=True)
     path = ws.audit_dir / LOG_FILE
-    heads = CatalogHeadStore(ws.catalog)
+    heads = CatalogHeadStore(store=ws)
     if create:
         key = ensure_workspace_key(ws.keys_dir)
         log = AuditLog.create(path, key, ws.id, heads)

@@ -180,6 +180,10 @@ class Catalog:
             (status.value, dataset, number),
         )
 
+    def has_erasure_journal(self) -> bool:
+        """Whether an erasure is journaled (pending or being finished): opening must finish it."""
+        return self.con.execute("SELECT 1 FROM erasure_journal LIMIT 1").fetchone() is not None
+
     def referenced_paths(self) -> set[str]:
         paths = {r[0] for r in self.con.execute("SELECT path FROM versions")}
         paths |= {r[0] for r in self.con.execute("SELECT path FROM artefacts")}
@@ -250,6 +254,13 @@ class Catalog:
         self.con.execute(
             "INSERT INTO artefacts(id, dataset, number, kind, path, content_hash, created_at) VALUES(?,?,?,?,?,?,?)",
             (artefact_id, dataset, number, kind, path, content_hash, created_at),
+        )
+
+    def update_artefact_file(self, artefact_id: str, path: str, content_hash: str) -> None:
+        """Only erasure replaces an artefact's file (a re-identification table rewritten)."""
+        self.con.execute(
+            "UPDATE artefacts SET path=?, content_hash=? WHERE id=?",
+            (path, content_hash, artefact_id),
         )
 
     def artefacts(

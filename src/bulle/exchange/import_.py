@@ -38,7 +38,8 @@ def build_workspace(
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
     from bulle.fsutil import atomic_write_text
     from bulle.services.settings import rewrite
-    from bulle.workspace import CONFIG, FORMAT_VERSION, _dump_config
+    from bulle.store import CONFIG, FORMAT_VERSION
+    from bulle.store_files import dump_config
 
     config = _config(manifest, FORMAT_VERSION)
     schema_version = manifest["catalog"][
@@ -58,7 +59,7 @@ def build_workspace(
         audit = _adopt_log(export_dir, root, manifest, catalog)
     finally:
         catalog.close()
-    text = _dump_config(config)
+    text = dump_config(config)
     for name, value in (
         manifest["workspace"].get("settings") or {}
     ).items():  # checked by validation

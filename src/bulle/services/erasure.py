@@ -128,7 +128,7 @@ def _claimable(ws: Workspace, *, own: bool) -> list[dict[str, Any]]:
     """Pending erasures whose process is gone, claimed for this process; with ``own``, also those
     this process started and left pending (an error stopped them): only an explicit erasure takes
     those back, never an open (another thread of this process may be running it)."""
-    from bulle.workspace import _alive
+    from bulle.store_files import alive
 
     me = os.getpid()
     out = []
@@ -136,7 +136,7 @@ def _claimable(ws: Workspace, *, own: bool) -> list[dict[str, Any]]:
         st = store(ws)
         for p in st.pending_erasures():
             if (own and p["owner_pid"] == me) or (
-                p["owner_pid"] != me and not _alive(p["owner_pid"])
+                p["owner_pid"] != me and not alive(p["owner_pid"])
             ):
                 st.claim_erasure(p["receipt_id"], me)
                 out.append(p)

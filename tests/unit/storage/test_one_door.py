@@ -22,7 +22,6 @@ QUOTING_MODULE = "storage/sqltext.py"
 # Modules outside storage/ and catalog/ that still run or write SQL, with the reason (to move).
 STILL_TO_MOVE = {
     # SQLite catalog SQL (not a row engine) that belongs in catalog/
-    "workspace.py": "erasure journal and artefact rows with catalog SQL",
     "exchange/export.py": "copies the SQLite catalog into an export",
     "exchange/import_.py": "rebuilds the SQLite catalog from an export",
     "exchange/tables.py": "SQLite catalog tables dumped and loaded",
