@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow test-all lint bench install clean
+.PHONY: demo test test-slow test-all lint bench install sandbox clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,19 +15,24 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The analysis sandbox: bubblewrap and util-linux from Debian, the job user, the fixed job
+# environment (requirements-job.lock) in /opt/bulle/job-env (as root) or ./.venv-job.
+sandbox:
+	bash scripts/setup_sandbox.sh
+
+demo: $(STAMP) sandbox
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
 
-test: $(STAMP)
+test: $(STAMP) sandbox
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
 
 # The slow suite alone: ARX's whole conformance suite, the exhaustive optimum checks, crash tests at
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
-test-slow: $(STAMP)
+test-slow: $(STAMP) sandbox
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
 
-test-all: $(STAMP)
+test-all: $(STAMP) sandbox
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)

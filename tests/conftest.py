@@ -69,3 +69,18 @@ def detect(detector):
         return [(text[e.start : e.end], e.label) for e in ents]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sandbox_host():
+    """The sandbox of this machine (``make sandbox``); CI fails rather than skip without it."""
+    from bulle import settings
+    from bulle.errors import SandboxUnavailable
+    from bulle.sandbox import probe
+
+    try:
+        return probe(settings.defaults())
+    except SandboxUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"the sandbox must be available in CI (make sandbox): {exc}")
+        pytest.skip(f"no sandbox on this machine (run make sandbox): {exc}")

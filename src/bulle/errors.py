@@ -173,6 +173,15 @@ class ServerUnreachable(BulleError):
     http_status = 502
 
 
+class SandboxUnavailable(BulleError):
+    """Jobs cannot run on this machine: the sandbox cannot be built (no bubblewrap, no user
+    namespaces, no job user or job Python). Jobs are refused, never run unconfined."""
+
+    code = "sandbox_unavailable"
+    exit_code = 11
+    http_status = 503
+
+
 INTERNAL_EXIT_CODE = 70  # EX_SOFTWARE: a bug in Bulle
 
 EXIT_CODES = {
@@ -190,6 +199,7 @@ EXIT_CODES = {
         ResourceLimit,
         PluginError,
         ServerUnreachable,
+        SandboxUnavailable,
     )
 }
 

@@ -386,6 +386,259 @@ SETTINGS: tuple[Setting, ...] = (
         description="Rows per page in the web UI's paged tables (the audit log, a project's "
         "preview); a page never shows more.",
     ),
+    Setting(
+        "sandbox.user",
+        str,
+        "bulle-job",
+        pattern=re.compile(r"[a-z_][a-z0-9_-]{0,31}"),
+        pattern_text="a system user name",
+        description="The unprivileged system user jobs run as when Bulle runs as root "
+        "(created by `make sandbox`); never root.",
+    ),
+    Setting(
+        "sandbox.python",
+        str,
+        "/opt/bulle/job-env/bin/python",
+        pattern=re.compile(r"/[^\x00]*"),
+        pattern_text="an absolute path",
+        description="The Python interpreter of the fixed, read-only job environment (pandas, "
+        "numpy, polars, pyarrow, duckdb, statsmodels, scikit-learn, matplotlib), built by "
+        "`make sandbox`.",
+    ),
+    Setting(
+        "sandbox.root",
+        str,
+        "",
+        pattern=re.compile(r"(/[^\x00]*)?"),
+        pattern_text="an absolute path, or empty for the system's temporary folder",
+        description="Where jobs' folders are made (the data view, the code, the outputs); "
+        "empty: a folder of Bulle's own in the system's temporary folder.",
+    ),
+    Setting(
+        "sandbox.cpu_seconds",
+        int,
+        600,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="CPU time a job may use (all its processes).",
+    ),
+    Setting(
+        "sandbox.wall_seconds",
+        float,
+        900.0,
+        unit="s",
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=7 * 86_400,
+        description="Wall-clock time a job may run before it is killed.",
+    ),
+    Setting(
+        "sandbox.memory",
+        str,
+        "4GB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Address space a job's process may map (the limit a Python job meets as a "
+        "MemoryError).",
+    ),
+    Setting(
+        "sandbox.processes",
+        int,
+        128,
+        unit="processes",
+        minimum=4,
+        maximum=100_000,
+        description="Processes and threads the job user may have at once (stops fork bombs).",
+    ),
+    Setting(
+        "sandbox.file_size",
+        str,
+        "1GB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Largest file a job may write.",
+    ),
+    Setting(
+        "sandbox.tmp_size",
+        str,
+        "512MB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Size of the job's private /tmp (memory-backed).",
+    ),
+    Setting(
+        "sandbox.output_size",
+        str,
+        "256MB",
+        **_SIZE,  # type: ignore[arg-type]
+        description="Total size of a job's outputs folder; past it the job is stopped.",
+    ),
+    Setting(
+        "sandbox.output_files",
+        int,
+        1000,
+        unit="files",
+        minimum=1,
+        maximum=1_000_000,
+        description="Files a job's outputs folder may hold; past it the job is stopped.",
+    ),
+    Setting(
+        "disclosure.threshold",
+        int,
+        10,
+        unit="records",
+        minimum=1,
+        maximum=1_000_000,
+        description="Disclosure checks: minimum records behind a published cell (rule "
+        "`threshold`); also the records a minimum or maximum must share (`min-max`), the records "
+        "each side of a quantile (`quantile`) and the differencing window (`differencing`). "
+        "SACRO's default.",
+    ),
+    Setting(
+        "disclosure.zeros_disclosive",
+        int,
+        1,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: 1 if a cell counting zero records is disclosive (rule "
+        "`zeros`), 0 if not. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.check_missing",
+        int,
+        0,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: 1 to send cells whose statistic left out missing values "
+        "to a reviewer (rule `missing`), 0 not to check. ACRO's default.",
+    ),
+    Setting(
+        "disclosure.nk_n",
+        int,
+        2,
+        unit="contributions",
+        minimum=1,
+        maximum=100,
+        description="Disclosure checks: n of the (n, k) dominance rule (`nk-rule`), the number "
+        "of largest contributions compared with a cell's total. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.nk_k",
+        float,
+        0.9,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="Disclosure checks: k of the (n, k) dominance rule (`nk-rule`): a cell fails "
+        "when its n largest contributions make k or more of its total. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.p_ratio",
+        float,
+        0.1,
+        minimum=0,
+        maximum=1,
+        description="Disclosure checks: p of the p-ratio rule (`p-ratio`): a cell fails when its "
+        "total less its two largest contributions is under p times the largest. SACRO's default.",
+    ),
+    Setting(
+        "disclosure.dof",
+        int,
+        10,
+        minimum=0,
+        maximum=1_000_000,
+        description="Disclosure checks: minimum residual degrees of freedom of a model or of a "
+        "standard deviation's cell (rule `dof`). SACRO's default.",
+    ),
+    Setting(
+        "disclosure.round_base",
+        int,
+        5,
+        minimum=2,
+        maximum=1000,
+        description="Disclosure mitigations: the base counts are rounded to (`round`, and "
+        "`opensafely` after redaction). OpenSAFELY's default.",
+    ),
+    Setting(
+        "disclosure.redact_max",
+        int,
+        7,
+        unit="records",
+        minimum=0,
+        maximum=1_000_000,
+        description="Disclosure mitigations: `opensafely` shows counts up to this as 0 before "
+        "rounding (and any rounded count still under `disclosure.threshold` as 0). "
+        "OpenSAFELY's default.",
+    ),
+    Setting(
+        "synthesis.privacy_attacks",
+        int,
+        1000,
+        unit="attacks",
+        minimum=10,
+        maximum=1_000_000,
+        description="Attacks of each kind run by a synthetic table's privacy report (singling "
+        "out, linkability, inference per column), and records sampled for its distances to the "
+        "closest record: more narrows the risks' confidence intervals and costs time.",
+    ),
+    Setting(
+        "synthesis.control_share",
+        float,
+        0.2,
+        minimum=0.05,
+        maximum=0.5,
+        description="Share of a table's records held out as the control part when it is "
+        "synthesized: never used to fit, they are the baseline of the privacy report's attacks "
+        "(a fifth leaves four fifths to learn from and a few thousand controls on a table of "
+        "tens of thousands).",
+    ),
+    Setting(
+        "synthesis.max_singling_out_risk",
+        float,
+        0.1,
+        minimum=0,
+        maximum=1,
+        description="Highest singling-out risk (upper end of its 95 % confidence interval, "
+        "worst of univariate and multivariate) with which a custodian may mark a synthetic "
+        "version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_linkability_risk",
+        float,
+        0.1,
+        minimum=0,
+        maximum=1,
+        description="Highest linkability risk (upper end of its 95 % confidence interval) with "
+        "which a custodian may mark a synthetic version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_inference_risk",
+        float,
+        0.1,
+        minimum=0,
+        maximum=1,
+        description="Highest attribute-inference risk (upper end of the 95 % confidence "
+        "interval of the worst sensitive column) with which a custodian may mark a synthetic "
+        "version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_exact_copy_excess",
+        float,
+        0.01,
+        minimum=0,
+        maximum=1,
+        description="How far the share of synthetic records equal to a training record may "
+        "exceed the natural share (control records equal to a training record) for a custodian "
+        "to mark a synthetic version as not personal data.",
+    ),
+    Setting(
+        "synthesis.dummy_min_count",
+        int,
+        10,
+        unit="records",
+        minimum=2,
+        maximum=1_000_000,
+        description="Dummy data uses a real value of a column only if it occurs at least this "
+        "many times (the small-cell rule of health data releases); every other value is made up.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -19,7 +19,8 @@ REFUSED_LICENCES = (
 def test_every_pinned_package_is_recorded_and_acceptable():
     doc = (ROOT / "docs" / "licences.md").read_text().lower()
     rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| ")}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
+    locks = (ROOT / "requirements.lock", ROOT / "requirements-job.lock")
+    for line in "\n".join(p.read_text() for p in locks).splitlines():
         if "==" not in line:
             continue
         name = line.split("==")[0].strip().lower()

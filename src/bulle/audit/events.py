@@ -436,3 +436,114 @@ TokenCreated = _event(
 TokenRevoked = _event(
     "auth.token_revoke", "An API token was revoked.", {"token_id": f.Hex, "account": f.Name}
 )
+
+
+# -- the analysis bubble: jobs, outputs, reviews, releases ------------------------------------
+_OUTPUT = {"job": f.Name, "output": f.Name, "revision": f.Count}
+
+
+JobSubmitted = _event(
+    "job.submit",
+    "An analyst submitted a job to a project (its code's hash, the data versions it will see).",
+    {
+        "job": f.Name,
+        "project": f.Name,
+        "language": f.Enum("python", "sql"),
+        "dummy": f.Flag,
+        "code_sha256": f.Hex,
+        "code_files": f.Count,
+    },
+)
+
+
+JobFinished = _event(
+    "job.finish",
+    "A job ended (state, the limit or error that stopped it, resources used, outputs declared).",
+    {
+        "job": f.Name,
+        "state": f.Enum("succeeded", "failed", "cancelled"),
+        "reason": f.Text,
+        "versions": f.ListOf(f.Name),
+        "cpu_seconds": f.Number,
+        "wall_seconds": f.Number,
+        "max_rss_bytes": f.Count,
+        "outputs": f.Count,
+    },
+)
+
+
+OutputChecked = _event(
+    "output.check",
+    "The disclosure checks ran on an output revision (its status and the rules it failed).",
+    {**_OUTPUT, "kind": f.Name, "status": f.Name, "failed_rules": f.ListOf(f.Name)},
+)
+
+
+OutputMitigated = _event(
+    "output.mitigate",
+    "An analyst applied an offered mitigation, making a new revision of an output.",
+    {**_OUTPUT, "method": f.Enum("suppress", "round", "opensafely"), "from_revision": f.Count},
+)
+
+
+OutputExceptionRequested = _event(
+    "output.exception",
+    "An analyst asked for an exception for a blocked output, with a written justification.",
+    {**_OUTPUT, "reason": f.Text},
+)
+
+
+OutputReviewed = _event(
+    "output.review",
+    "A checker approved or rejected an output revision, with a comment.",
+    {**_OUTPUT, "decision": f.Enum("approve", "reject"), "comment": f.Text, "approvals": f.Count},
+)
+
+
+OutputReleased = _event(
+    "output.release",
+    "An output revision left the bubble: its release record (files and checksums).",
+    {
+        **_OUTPUT,
+        "files": f.ListOf(f.Record("released file", {"name": f.Name, "sha256": f.Hex})),
+        "approved_by": f.ListOf(f.Name),
+    },
+)
+
+
+OutputDownloaded = _event(
+    "output.download",
+    "An analyst downloaded a released output (or an output of a job run on dummy data).",
+    {**_OUTPUT, "dummy": f.Flag},
+)
+
+
+DatasetSynthesized = _event(
+    "dataset.synthesize",
+    "A synthetic version was made (method, parameters, the report's risks; never a row).",
+    {
+        "source": f.Ref,
+        "method": f.Name,
+        "params": f.MapOf(f.Param),
+        "seed": f.Count,
+        "rows": f.Count,
+        "training_rows": f.Count,
+        "control_rows": f.Count,
+        "dropped": f.ListOf(f.Name),
+        "risks": f.MapOf(f.Optional(f.Number)),
+        "content_hash": f.Hex,
+    },
+)
+
+
+SyntheticMarked = _event(
+    "dataset.synthetic_mark",
+    "A custodian marked a synthetic version as not personal data (or the mark was refused).",
+    {
+        "allowed": f.Flag,
+        "reason": f.Text,
+        "risks": f.MapOf(f.Optional(f.Number)),
+        "thresholds": f.MapOf(f.Number),
+        "exceeded": f.ListOf(f.Name),
+    },
+)

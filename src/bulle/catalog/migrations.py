@@ -234,4 +234,55 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX tasks_state ON tasks(state);
     """,
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        analyst TEXT NOT NULL,
+        language TEXT NOT NULL,
+        dummy INTEGER NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        versions_json TEXT NOT NULL DEFAULT '[]',
+        consent_json TEXT NOT NULL DEFAULT '{}',
+        usage_json TEXT NOT NULL DEFAULT '{}',
+        submitted_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_by_project ON jobs(project);
+    CREATE TABLE job_outputs (
+        job TEXT NOT NULL REFERENCES jobs(id),
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        checks_json TEXT NOT NULL,
+        files_json TEXT NOT NULL,
+        mitigation TEXT NOT NULL DEFAULT '',
+        exception_reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (job, name, revision)
+    ) WITHOUT ROWID;
+    CREATE TABLE output_reviews (
+        job TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        checker TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (job, name, revision, checker)
+    ) WITHOUT ROWID;
+    CREATE TABLE output_releases (
+        job TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        released_at TEXT NOT NULL,
+        record_json TEXT NOT NULL,
+        PRIMARY KEY (job, name)
+    ) WITHOUT ROWID;
+    """,
 ]

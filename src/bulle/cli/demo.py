@@ -319,4 +319,14 @@ def step_summary(ws, out) -> None:
     out.print(t)
 
 
-STEPS = [step_vault, step_text, step_governance, step_anonymize, step_rights, step_summary]
+from bulle.cli.demo_bubble import step_bubble  # noqa: E402
+
+STEPS = [
+    step_vault,
+    step_text,
+    step_governance,
+    step_bubble,
+    step_anonymize,
+    step_rights,
+    step_summary,
+]

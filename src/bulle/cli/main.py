@@ -94,6 +94,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("bulle.cli.account_cmds:user", "Accounts: add, list, disable, password, totp."),
     "token": ("bulle.cli.account_cmds:token", "API tokens: create (shown once), list, revoke."),
     "serve": ("bulle.cli.serve_cmds:serve", "Serve the workspace's HTTP API (bulle serve)."),
+    "job": ("bulle.cli.job_cmds:job", "Run analysts' code in the sandbox, by a project's data."),
+    "output": ("bulle.cli.job_cmds:output", "Review, mitigate and download jobs' outputs."),
+    "synthesize": (
+        "bulle.cli.synthesis_cmds:synthesize",
+        "Synthetic data with privacy and utility reports.",
+    ),
+    "synthetic": (
+        "bulle.cli.synthesis_cmds:synthetic",
+        "Mark a synthetic version as not personal data.",
+    ),
 }
 
 

@@ -516,6 +516,118 @@ def can_change_own_password(actor: Actor, account: str) -> Decision:
     )
 
 
+# -- the analysis bubble ------------------------------------------------------------------------
+def can_submit_job(actor: Actor, project: Project, *, at: dt.datetime) -> Decision:
+    """A job runs for an analyst member of an approved project, within its validity."""
+    at = _instant(at)
+    denials: list[Denial] = []
+    if actor.role is not Role.ANALYST:
+        denials.append(
+            Denial(
+                Rule.ROLE,
+                f"jobs are submitted by analysts; {actor.name!r} acts as {actor.role.value}",
+            )
+        )
+    else:
+        member = project.member(actor.name)
+        if member is None or member.role is not Role.ANALYST:
+            denials.append(
+                Denial(
+                    Rule.MEMBERSHIP,
+                    f"{actor.name!r} is not an analyst member of project {project.name!r}",
+                )
+            )
+    if project.approval is None or not project.is_approved_at(at):
+        denials.append(
+            Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian")
+        )
+    if at < project.valid_from:
+        denials.append(
+            Denial(
+                Rule.NOT_YET_VALID,
+                f"project {project.name!r} is valid only from {project.valid_from.isoformat()}",
+            )
+        )
+    elif at >= project.valid_until:
+        denials.append(
+            Denial(
+                Rule.EXPIRED,
+                f"project {project.name!r} expired at {project.valid_until.isoformat()}",
+            )
+        )
+    if denials:
+        return Decision.deny(denials)
+    return Decision.allow(f"analyst {actor.name!r} may run jobs in project {project.name!r}")
+
+
+def can_see_job(actor: Actor, analyst: str) -> Decision:
+    """A job, its code, logs and outputs: its analyst, the checkers who review it, custodians."""
+    if actor.role in (Role.CUSTODIAN, Role.CHECKER):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} may see jobs")
+    if actor.role is Role.ANALYST and actor.name == analyst:
+        return Decision.allow("an analyst sees their own jobs")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                f"a job is seen by its analyst, checkers and custodians, not {actor.name!r}",
+            )
+        ]
+    )
+
+
+def can_change_output(actor: Actor, analyst: str) -> Decision:
+    """Mitigations and exception requests: the output's own analyst only."""
+    if actor.role is Role.ANALYST and actor.name == analyst:
+        return Decision.allow("an analyst mitigates their own outputs")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                f"only the job's analyst ({analyst!r}) mitigates or justifies its outputs",
+            )
+        ]
+    )
+
+
+def can_review_output(actor: Actor, analyst: str, reviewers: Iterable[str]) -> Decision:
+    """Two different checkers, neither of them the output's analyst, each once per revision."""
+    if actor.role is not Role.CHECKER:
+        return Decision.deny(
+            [
+                Denial(
+                    Rule.ROLE,
+                    f"outputs are reviewed by checkers; {actor.name!r} acts as {actor.role.value}",
+                )
+            ]
+        )
+    if actor.name == analyst:
+        return Decision.deny([Denial(Rule.ROLE, "a checker never reviews their own outputs")])
+    if actor.name in set(reviewers):
+        return Decision.deny(
+            [
+                Denial(
+                    Rule.ROLE,
+                    f"{actor.name!r} already reviewed this revision: a second checker must",
+                )
+            ]
+        )
+    return Decision.allow(f"checker {actor.name!r} may review this output")
+
+
+def can_download_output(actor: Actor, analyst: str, *, released: bool, dummy: bool) -> Decision:
+    """Only released outputs leave, to their analyst; outputs of dummy-data jobs at once."""
+    if actor.role is not Role.ANALYST or actor.name != analyst:
+        return Decision.deny(
+            [Denial(Rule.ROLE, f"an output is downloaded by its analyst ({analyst!r}) only")]
+        )
+    if not (released or dummy):
+        return Decision.deny(
+            [Denial(Rule.APPROVAL, "this output has not been released (checks and two approvals)")]
+        )
+    return Decision.allow("the analyst downloads a released output")
+
+
 def _instant(at: dt.datetime) -> dt.datetime:
     c = Checker("instant of the access")
     value = c.instant(at, "at")

@@ -60,7 +60,7 @@ def test_the_canary_search_finds_a_value_written_into_the_log(tmp_path):
     assert found(tmp_path / "ws", CANARIES) == sorted([NAME, EMAIL, SENTENCE])
 
 
-def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
+def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle, sandbox_host):
     root, csv = tmp_path / "ws", _csv(tmp_path / "patients.csv")
     ok = lambda r: r.code == 0 or pytest.fail(r.err)  # noqa: E731
     ws = bulle_api.init_workspace(root, user="carol", custodian_key_out=tmp_path / "c.pem")
@@ -113,6 +113,30 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
     ws.approve_project("cohorte", allow_raw=True)
     ws.close()
     _clean(root, "export, purposes, consents and projects")
+    (tmp_path / "job.py").write_text(
+        "from bulle.job import read, crosstab\n"
+        "df = read('patients')\n"
+        "crosstab(df['age'], df['age'] > 40, name='ages')\n"
+        "print(df['compte_rendu'].iloc[0])\n"
+    )
+    (tmp_path / "leaky.py").write_text(
+        "from bulle.job import read\nraise ValueError(read('patients')['id_patient'].tolist())\n"
+    )
+    from bulle.services import job_outputs, jobs
+
+    with bulle_api.open_workspace(root, user="bob", role="analyst") as bob:
+        job = jobs.submit_job(bob._ws, "cohorte", tmp_path / "job.py")
+        assert job.state.value == "succeeded", job.reason
+        failed = jobs.submit_job(bob._ws, "cohorte", tmp_path / "leaky.py")
+        assert SUBJECT in failed.reason  # the analyst sees their own error...
+        job_outputs.mitigate_output(bob._ws, job.id, "ages", "suppress")
+    with bulle_api.open_workspace(root, user="cleo", role="checker") as cleo:
+        job_outputs.review_output(cleo._ws, job.id, "ages", approve=True, comment="ok")
+    with bulle_api.open_workspace(root, user="cyd", role="checker") as cyd:
+        job_outputs.review_output(cyd._ws, job.id, "ages", approve=True, comment="ok too")
+    with bulle_api.open_workspace(root, user="bob", role="analyst") as bob:
+        job_outputs.download_output(bob._ws, job.id, "ages", tmp_path / "released")
+    _clean(root, "jobs in the bubble, their outputs, reviews and release")  # ...the log does not
     with bulle_api.open_workspace(root, user="bob", role="analyst") as bob:
         assert (
             SUBJECT
@@ -222,6 +246,12 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
         "subject.erase",
         "audit.verify",
         "audit.read",
+        "job.submit",
+        "job.finish",
+        "output.check",
+        "output.review",
+        "output.release",
+        "output.download",
     } <= kinds
 
 

@@ -31,6 +31,7 @@ STILL_TO_MOVE = {
 # Not Bulle's SQL: analysts' queries, text the lock-down (storage/sql_lockdown.py) receives.
 ANALYST_TEXT = {
     "cli/demo.py": "the demo's analyst types two queries, one of them refused",
+    "job_sql.py": "runs an analyst's SQL job inside the sandbox, over the job's own copy",
 }
 
 CALLS = {

@@ -1,0 +1,236 @@
+"""Singling out: can the synthetic data tell an attacker a predicate that isolates one person?
+
+Giomi et al. (PETS 2023), section 4.1. The attacker reads the synthetic table and writes
+predicates that match exactly one synthetic record, hoping they also match exactly one record
+of the training part ("there is exactly one person who is 37, divorced and from Peru"):
+
+* *univariate* predicates use one column: a value seen once, the minimum or maximum of a number,
+  a missing value seen once;
+* *multivariate* predicates take a random synthetic record and a random set of columns (three by
+  default, as in the paper) and describe the record on them: equality for a category, ``<=`` or
+  ``>=`` towards the column's median for a number (so the predicate reaches out to the tail the
+  record sits in), "is missing" for a missing value.
+
+A predicate succeeds when it matches exactly one distinct record of the target table. The same
+predicates are tried on the control part; because a predicate singles out more easily in a
+smaller table, the control count is rescaled to the training part's size with the paper's model
+(Cohen and Nissim: a predicate of weight w singles out of n records with probability
+``n w (1 - w)^(n - 1)``; its integral over weights is fitted to success counts measured on
+sub-samples of the control part). The naive baseline writes predicates at random (random columns,
+values and comparison operators) without looking at records.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from bulle.synthesis.privacy.confidence import AttackResult, attack_result
+from bulle.synthesis.privacy.encoding import Encoded
+
+EQ, NE, LE, GE, LT, GT, ISNULL, NOTNULL = range(8)
+MULTIVARIATE_COLUMNS = 3  # the paper's default number of columns per predicate
+MAX_BATCHES = 40  # batches of candidate predicates drawn before giving up on reaching n_attacks
+QUERY_CELLS = 8_000_000  # predicates x rows evaluated at once (memory bound)
+
+
+def distinct(rows: np.ndarray) -> np.ndarray:
+    """Distinct records (NaN equal to NaN): the attack speaks of people, not of duplicate rows."""
+    return pd.DataFrame(rows).drop_duplicates().to_numpy()
+
+
+def _compare(op: int, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    if op == EQ:
+        return x == v
+    if op == NE:
+        return (x != v) & ~np.isnan(x)
+    if op == LE:
+        return x <= v
+    if op == GE:
+        return x >= v
+    if op == LT:
+        return x < v
+    if op == GT:
+        return x > v
+    if op == ISNULL:
+        return np.isnan(x)
+    return ~np.isnan(x)
+
+
+def evaluate(cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Boolean matrix: predicate i (a conjunction over its columns) matches row r of ``data``."""
+    n_q, width = cols.shape
+    out = np.empty((n_q, len(data)), dtype=bool)
+    step = max(1, QUERY_CELLS // max(1, len(data)))
+    for start in range(0, n_q, step):
+        sl = slice(start, min(n_q, start + step))
+        acc = np.ones((sl.stop - sl.start, len(data)), dtype=bool)
+        for k in range(width):
+            op_k = ops[sl, k]
+            for op in np.unique(op_k):
+                rows = np.flatnonzero(op_k == op)
+                x = data[:, cols[sl, k][rows]].T  # (predicates, records)
+                with np.errstate(invalid="ignore"):
+                    acc[rows] &= _compare(int(op), x, vals[sl, k][rows][:, None])
+        out[sl] = acc
+    return out
+
+
+def _unique_singling(
+    cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarray, seen: set[bytes]
+) -> list[int]:
+    """Indices of the predicates that match exactly one row of ``data`` and were not seen."""
+    counts = evaluate(cols, ops, vals, data).sum(axis=1)
+    keep = []
+    for i in np.flatnonzero(counts == 1):
+        key = cols[i].tobytes() + ops[i].tobytes() + np.nan_to_num(vals[i], nan=-2.0).tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep.append(int(i))
+    return keep
+
+
+def univariate_queries(
+    enc: Encoded, syn: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cols, ops, vals = [], [], []
+    for j in range(syn.shape[1]):
+        x = syn[:, j]
+        if enc.numeric[j]:
+            present = x[~np.isnan(x)]
+            if np.isnan(x).sum() == 1:
+                cols.append(j), ops.append(ISNULL), vals.append(np.nan)
+            if len(present):
+                cols += [j, j]
+                ops += [LE, GE]
+                vals += [float(present.min()), float(present.max())]
+        else:
+            present = x
+        values, counts = np.unique(present, return_counts=True)
+        for v in values[counts == 1]:
+            cols.append(j), ops.append(EQ), vals.append(float(v))
+    order = rng.permutation(len(cols))
+    c = np.asarray(cols, dtype=np.int64)[order][:, None]
+    o = np.asarray(ops, dtype=np.int64)[order][:, None]
+    v = np.asarray(vals, dtype=np.float64)[order][:, None]
+    keep = _unique_singling(c, o, v, syn, set())[:n]
+    return c[keep], o[keep], v[keep]
+
+
+def multivariate_queries(
+    enc: Encoded, syn: np.ndarray, n: int, width: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    p = syn.shape[1]
+    width = min(width, p)
+    medians = np.array(
+        [
+            np.nanmedian(syn[:, j]) if enc.numeric[j] and np.isfinite(syn[:, j]).any() else 0.0
+            for j in range(p)
+        ]
+    )
+    seen: set[bytes] = set()
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    total = 0
+    batch = max(n, 200)
+    for _ in range(MAX_BATCHES):
+        rows = rng.integers(0, len(syn), size=batch)
+        cols = np.sort(np.argsort(rng.random((batch, p)), axis=1)[:, :width], axis=1)
+        vals = syn[rows[:, None], cols]
+        numeric = enc.numeric[cols]
+        ops = np.where(
+            numeric,
+            np.where(np.isnan(vals), ISNULL, np.where(vals > medians[cols], GE, LE)),
+            EQ,
+        )
+        keep = _unique_singling(cols, ops, vals, syn, seen)[: n - total]
+        found.append((cols[keep], ops[keep], vals[keep]))
+        total += len(keep)
+        if total >= n:
+            break
+    return (
+        np.concatenate([f[0] for f in found]),
+        np.concatenate([f[1] for f in found]),
+        np.concatenate([f[2] for f in found]),
+    )
+
+
+def random_queries(
+    enc: Encoded, syn: np.ndarray, n: int, width: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The naive attacker: random columns, a random value of each, a random comparison."""
+    p = syn.shape[1]
+    width = min(width, p)
+    uniques = [np.unique(syn[:, j]) for j in range(p)]  # np.unique keeps one NaN at the end
+    cols = np.sort(np.argsort(rng.random((n, p)), axis=1)[:, :width], axis=1)
+    vals = np.empty(cols.shape)
+    ops = np.empty(cols.shape, dtype=np.int64)
+    for i in range(n):
+        for k in range(width):
+            j = cols[i, k]
+            v = uniques[j][rng.integers(len(uniques[j]))]
+            vals[i, k] = v
+            if np.isnan(v):
+                ops[i, k] = rng.choice([ISNULL, NOTNULL])
+            elif enc.numeric[j]:
+                ops[i, k] = rng.choice([EQ, NE, LE, GE, LT, GT])
+            else:
+                ops[i, k] = rng.choice([EQ, NE])
+    return cols, ops, vals
+
+
+def _model(n: np.ndarray, w: float, scale: float) -> np.ndarray:
+    """Expected singling-out successes out of n records, for weights uniform on [0, w]."""
+    n = np.asarray(n, dtype=np.float64)
+    return scale * (1.0 - (n * w + 1.0) * (1.0 - w) ** n) / (n + 1.0)
+
+
+def size_correction(mask: np.ndarray, n_target: int, rng: np.random.Generator) -> float:
+    """Factor turning a success count on the control part into one on ``n_target`` records."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    n_c = mask.shape[1]
+    if n_c == n_target or not mask.any():
+        return 1.0
+    weights = mask.astype(np.float32)
+    sizes, successes = [], []
+    for size in np.linspace(min(1000, n_c), n_c, 10).astype(int):
+        for _ in range(5):
+            pick = np.zeros(n_c, dtype=np.float32)
+            pick[rng.choice(n_c, size=size, replace=False)] = 1.0
+            sizes.append(size)
+            successes.append(float(np.sum(weights @ pick == 1.0)))
+    x, y = np.asarray(sizes, dtype=np.float64), np.asarray(successes)
+    w0 = 1.0 / x.max()
+    s0 = max(y.max(), 1.0) / float(_model(x.max(), w0, 1.0))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            (w, s), _ = curve_fit(_model, x, y, p0=(w0, s0), bounds=(0, (1, np.inf)))
+        factor = float(_model(n_target, w, s) / _model(n_c, w, s))
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return 1.0
+    return factor if np.isfinite(factor) and factor > 0 else 1.0
+
+
+def singling_out(
+    enc: Encoded, n_attacks: int, rng: np.random.Generator, *, multivariate: bool
+) -> AttackResult:
+    syn, train, control = distinct(enc.synthetic), distinct(enc.train), distinct(enc.control)
+    width = MULTIVARIATE_COLUMNS if multivariate else 1
+    if multivariate:
+        cols, ops, vals = multivariate_queries(enc, syn, n_attacks, width, rng)
+    else:
+        cols, ops, vals = univariate_queries(enc, syn, n_attacks, rng)
+    attempts = len(cols)
+    main = int((evaluate(cols, ops, vals, train).sum(axis=1) == 1).sum()) if attempts else 0
+    mask = evaluate(cols, ops, vals, control) if attempts else np.zeros((0, len(control)), bool)
+    on_control = float((mask.sum(axis=1) == 1).sum())
+    if on_control:
+        on_control = min(float(attempts), on_control * size_correction(mask, len(train), rng))
+    baseline = 0
+    if attempts:
+        rc, ro, rv = random_queries(enc, syn, attempts, width, rng)
+        baseline = int((evaluate(rc, ro, rv, train).sum(axis=1) == 1).sum())
+    return attack_result(main, on_control, baseline, attempts)
