@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from bulle.disclosure.evidence import STATE_CODES, STATES, STATISTICS, CellState, Kind, TableEvidence
+from bulle.disclosure.evidence import (
+    STATE_CODES,
+    STATES,
+    STATISTICS,
+    CellState,
+    Kind,
+    TableEvidence,
+)
 from bulle.errors import Problem, ValidationError, Where
 from bulle.fsutil import atomic_write_bytes
 
@@ -30,8 +37,20 @@ MAX_TEXT = 1_000
 INT_FIELDS = ("count", "negatives", "missing", "below", "above", "ties")
 FLOAT_FIELDS = ("total", "value", "published")
 META_KEYS = {
-    "format", "version", "name", "kind", "statistic", "row_vars", "col_vars", "row_labels",
-    "col_labels", "has_values", "dof", "has_table", "round_base", "mitigation",
+    "format",
+    "version",
+    "name",
+    "kind",
+    "statistic",
+    "row_vars",
+    "col_vars",
+    "row_labels",
+    "col_labels",
+    "has_values",
+    "dof",
+    "has_table",
+    "round_base",
+    "mitigation",
 }
 CELL_KEYS = {*INT_FIELDS, *FLOAT_FIELDS, "top", "state"}
 PARQUET_META = b"bulle.evidence"
@@ -311,10 +330,16 @@ def _consistent(ck: _Checker, a: dict[str, np.ndarray], stat: str, has_values: b
     checks = [
         (filled < 0, "cells.missing", "more missing values than records"),
         (a["negatives"] > filled, "cells.negatives", "more negative values than values"),
-        (a["below"] + a["above"] + a["ties"] > filled, "cells.below",
-         "more records around the value than values"),
-        ((~np.isnan(top)).sum(axis=1) > filled if top.size else np.zeros(len(count), bool),
-         "cells.top", "more contributions than values"),
+        (
+            a["below"] + a["above"] + a["ties"] > filled,
+            "cells.below",
+            "more records around the value than values",
+        ),
+        (
+            (~np.isnan(top)).sum(axis=1) > filled if top.size else np.zeros(len(count), bool),
+            "cells.top",
+            "more contributions than values",
+        ),
     ]
     if top.shape[1] > 1:
         with np.errstate(invalid="ignore"):
@@ -332,8 +357,13 @@ def _consistent(ck: _Checker, a: dict[str, np.ndarray], stat: str, has_values: b
     if stat == "count":
         checks.append((a["value"] != count, "cells.value", "a count differs from its records"))
     if not has_values:
-        checks.append((a["missing"] + a["negatives"] > 0, "cells.missing",
-                       "missing or negative values in a table without values"))
+        checks.append(
+            (
+                a["missing"] + a["negatives"] > 0,
+                "cells.missing",
+                "missing or negative values in a table without values",
+            )
+        )
     for bad, field, what in checks:
         if np.any(bad):
             first = int(np.flatnonzero(bad)[0])

@@ -91,8 +91,14 @@ def mitigate(
     raise InputError(f"unknown mitigation {method!r}; known: {', '.join(METHODS)}")
 
 
-def _with(table: pd.DataFrame, ev: TableEvidence, shown: np.ndarray, state: np.ndarray,
-          method: str, base: int = 0) -> tuple[pd.DataFrame, TableEvidence]:
+def _with(
+    table: pd.DataFrame,
+    ev: TableEvidence,
+    shown: np.ndarray,
+    state: np.ndarray,
+    method: str,
+    base: int = 0,
+) -> tuple[pd.DataFrame, TableEvidence]:
     import pandas as pd
 
     grid = shown.reshape(table.shape)
@@ -137,7 +143,9 @@ def _round(method: str, table, ev: TableEvidence, params) -> Mitigated:
     mitigates: tuple[str, ...] = ("zeros", "differencing")
     if method == "opensafely":
         t = params["disclosure.threshold"]
-        redact = exact & ((count <= params["disclosure.redact_max"]) | ((rounded > 0) & (rounded < t)))
+        redact = exact & (
+            (count <= params["disclosure.redact_max"]) | ((rounded > 0) & (rounded < t))
+        )
         shown[redact] = 0.0
         state[redact] = STATE_CODES[CellState.REDACTED]
         mitigates = ("threshold", "zeros", "differencing")

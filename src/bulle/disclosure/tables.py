@@ -12,7 +12,8 @@ guidelines and are refused or forced rather than silently changed:
 * the aggregation must be named (``"count"``, ``"sum"``, ``"mean"``, ``"median"``, ``"min"``,
   ``"max"``, ``"std"``, ``"var"``): a Python function is opaque, its evidence cannot be known.
 
-Records whose keys are missing are left out, as pandas leaves them out of the table.
+Records whose key is missing form a group of their own (labelled ``nan``), as pandas (with
+``dropna=False``) shows them: they are published, so they are checked.
 """
 
 from __future__ import annotations
@@ -82,8 +83,12 @@ def _levels(s: pd.Series) -> tuple[list[Any], np.ndarray]:
     import pandas as pd
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return list(s.cat.categories), s.cat.codes.to_numpy().astype(np.int64)
-    codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
+        cats, codes = list(s.cat.categories), s.cat.codes.to_numpy().astype(np.int64)
+        if (codes < 0).any():  # missing keys are a group of their own, as pandas shows them
+            cats.append(np.nan)
+            codes = np.where(codes < 0, len(cats) - 1, codes)
+        return cats, codes
+    codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=False)
     return list(uniques), codes.astype(np.int64)
 
 
@@ -136,8 +141,8 @@ def build_evidence(
     cell = (row_code * n_cols + col_code)[keep]
     count = np.bincount(cell, minlength=n_cells).astype(np.int64)
     value = np.asarray(table_values, dtype=float).reshape(-1)
-    if stat == "count":
-        value = np.where(np.isnan(value), 0.0, value)
+    if stat == "count":  # the records counted here are the published counts, by construction
+        value = count.astype(float)
     evidence: dict[str, Any] = {"count": count, "value": value}
     if values is not None:
         v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
@@ -244,7 +249,9 @@ def crosstab(
     table = _align(table, rows, cols, n)
     ev = build_evidence(name, rows, cols, vals, stat, table.to_numpy(dtype=float), n_top)
     if stat == "count":
-        table = table.fillna(0).astype(np.int64)
+        table = pd.DataFrame(
+            ev.count.reshape(table.shape), index=table.index, columns=table.columns
+        )
     return table, ev
 
 
@@ -276,8 +283,11 @@ def pivot_table(
     stat = _statistic(aggfunc, values is not None)
     names = [] if index is None else (index if isinstance(index, list) else [index])
     cnames = [] if columns is None else (columns if isinstance(columns, list) else [columns])
-    missing = [c for c in [*names, *cnames, *([values] if values is not None else [])]
-               if c not in data.columns]
+    missing = [
+        c
+        for c in [*names, *cnames, *([values] if values is not None else [])]
+        if c not in data.columns
+    ]
     if missing:
         raise InputError(f"pivot_table: no column {', '.join(map(repr, missing))} in the data")
     if not names:

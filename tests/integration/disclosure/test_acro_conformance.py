@@ -212,5 +212,3 @@ def test_oracle_sees_a_difference_when_bulle_is_wrong(oracle: dict) -> None:
         if bulle_verdicts(case)["threshold"] != item["acro"]["MinimumThresholdCheck"]:
             differs += 1
     assert differs > 0
-
-

@@ -39,8 +39,7 @@ class Differencing(Rule):
         same = [
             r
             for r in ctx.released
-            if r.statistic in COUNT_STATS
-            and (r.row_vars, r.col_vars) == (ev.row_vars, ev.col_vars)
+            if r.statistic in COUNT_STATS and (r.row_vars, r.col_vars) == (ev.row_vars, ev.col_vars)
         ]
         if not same:
             return RuleResult(

@@ -25,7 +25,9 @@ class Missing(Rule):
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         if not ctx.params["disclosure.check_missing"]:
             return RuleResult(
-                cls.name, PASS, "missing values are not checked (disclosure.check_missing)",
+                cls.name,
+                PASS,
+                "missing values are not checked (disclosure.check_missing)",
                 evidence=ev,
             )
         mask = ev.shown() & ((ev.missing > 0) | (ev.count == 0))

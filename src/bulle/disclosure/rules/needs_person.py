@@ -22,7 +22,9 @@ class NeedsPerson(Rule):
     @classmethod
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         if ev.kind == Kind.FILE:
-            return RuleResult(cls.name, REVIEW, "a free file is always read by a person", evidence=ev)
+            return RuleResult(
+                cls.name, REVIEW, "a free file is always read by a person", evidence=ev
+            )
         if not ev.has_table:
             return RuleResult(
                 cls.name, REVIEW, "a figure without its table is read by a person", evidence=ev

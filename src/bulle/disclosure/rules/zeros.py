@@ -35,5 +35,3 @@ class Zeros(Rule):
         if not ctx.params["disclosure.zeros_disclosive"]:
             return RuleResult(cls.name, PASS, "zeros are not considered disclosive", evidence=ev)
         return cls.from_mask(ev, ev.exact() & (ev.count == 0), "counting zero records")
-
-
