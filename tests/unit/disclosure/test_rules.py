@@ -103,3 +103,12 @@ def test_missing_asks_a_person_when_turned_on() -> None:
     on = verdicts(ev, check_missing=1)["missing"]
     assert on.outcome == "review" and [c["row_label"][0] for c in on.cells] == ["a"]
     assert on.to_dict()["passed"] is False
+
+
+def test_rules_are_a_registry_with_their_own_entry_point_group() -> None:
+    from bulle.registry import Registry
+
+    assert isinstance(DISCLOSURE_RULES, Registry)
+    assert DISCLOSURE_RULES.group == "bulle.disclosure_rules"
+    for name, rule in DISCLOSURE_RULES.items():
+        assert rule.name == name and rule.source, name

@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from bulle.disclosure.evidence import Kind
-from bulle.disclosure.tables import crosstab, output_other, output_regression, output_table
-from bulle.disclosure.tables import pivot_table
+from bulle.disclosure.tables import (
+    crosstab,
+    output_other,
+    output_regression,
+    output_table,
+    pivot_table,
+)
 from bulle.errors import InputError
 
 
@@ -114,7 +119,7 @@ def test_what_the_checks_cannot_judge_is_refused(df: pd.DataFrame, call) -> None
 
 
 def test_output_table_regression_figure_and_file() -> None:
-    table, ev = output_table("t", pd.DataFrame({"k": ["a", "b"], "n": [3, 12]}))
+    _table, ev = output_table("t", pd.DataFrame({"k": ["a", "b"], "n": [3, 12]}))
     assert list(ev.count) == [3, 12] and ev.row_labels == (("a",), ("b",))
     assert output_regression("m", 42).dof == 42
     fig = output_other("fig", "figure", ev)

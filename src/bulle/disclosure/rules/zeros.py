@@ -8,7 +8,6 @@ rounding or redaction may stand for a few records, so only exact zeros are flagg
 
 from __future__ import annotations
 
-
 from bulle.disclosure.evidence import (
     COUNT_STATS,
     EXTREME_STATS,
