@@ -4,7 +4,8 @@
   to it (exact counts, or the output of a mitigation);
 * a mitigation's output passes every rule the mitigation says it mitigates, for any table and any
   settings (the threshold, the rounding base, the redaction limit), released tables included;
-* evidence survives JSON and Parquet unchanged.
+* evidence survives JSON and Parquet unchanged, a mitigation's too, and a mitigation's table is
+  exactly what its evidence says is published.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bulle.disclosure import evidence_io
 from bulle.disclosure.mitigations import METHODS, mitigate, offered
 from bulle.disclosure.status import run_checks
 from bulle.disclosure.tables import crosstab, pivot_table
+from bulle.disclosure.verify import require_published
 from bulle.errors import InputError
 from bulle.settings import defaults
 
@@ -92,7 +94,10 @@ def test_a_mitigation_passes_every_rule_it_mitigates(df, other, p, stat) -> None
             assert after[rule].passed, (method, rule, after[rule].detail)
         # a mitigation never changes what the checks were told about the records
         assert np.array_equal(m.evidence.count, ev.count)
-        assert m.table.shape == table.shape
+        # the new revision's table is what its evidence says, and its evidence reads back
+        require_published(m.evidence, m.table)
+        back = evidence_io.from_json(evidence_io.to_json(m.evidence))
+        assert evidence_io.to_dict(back) == evidence_io.to_dict(m.evidence)
 
 
 @given(frames(), st.sampled_from(["count", "sum", "mean", "median", "min", "std"]))

@@ -121,3 +121,46 @@ def test_json_and_parquet_garbage(tmp_path: Path, plain: dict) -> None:
     huge = dict(plain, row_labels=[[str(i)] for i in range(3_000_000)], col_labels=[["a"], ["b"]])
     refused(huge, "row_labels")
     json.dumps(plain)  # the plain form is JSON as it is
+
+
+def _counts() -> tuple:
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"a": rng.choice(["x", "y", "z"], 40), "b": rng.choice(["p", "q"], 40)})
+    return crosstab(df.a, df.b)
+
+
+@pytest.mark.parametrize(
+    "state, published, round_base",
+    [
+        ("suppressed", 7.0, 0),  # claims to hide a cell it shows
+        ("redacted", 5.0, 0),  # a redacted cell is shown as 0
+        ("rounded", 3.0, 5),  # not a multiple of the base
+        ("rounded", 50.0, 5),  # a multiple, but not the count rounded
+        ("rounded", 0.0, 0),  # rounded to no base
+    ],
+)
+def test_a_cell_state_must_match_what_is_shown(state: str, published: float, round_base) -> None:
+    d = evidence_io.to_dict(_counts()[1])
+    d["cells"]["state"][0] = state
+    d["cells"]["published"][0] = published
+    d["round_base"] = round_base
+    refused(d, "cells.published")
+
+
+def test_the_published_table_must_be_the_checked_one() -> None:
+    from bulle.disclosure.mitigations import mitigate
+    from bulle.disclosure.verify import require_published
+
+    table, ev = _counts()
+    require_published(ev, table)
+    m = mitigate("opensafely", table, ev)
+    require_published(m.evidence, m.table)
+    with pytest.raises(ValidationError):
+        require_published(m.evidence, table)  # the exact counts instead of the rounded ones
+    forged = table.copy()
+    forged.iloc[0, 0] += 1
+    with pytest.raises(ValidationError) as err:
+        require_published(ev, forged)
+    assert "1 cells differ" in str(err.value.problems[0])
+    with pytest.raises(ValidationError):
+        require_published(ev, table.iloc[:, :1])
