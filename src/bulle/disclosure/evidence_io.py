@@ -394,8 +394,9 @@ def _consistent(ck: _Checker, a: dict[str, np.ndarray], stat: str, has_values: b
                 (np.mod(shown, base) != 0) | (np.abs(shown - count) > base / 2) | (base < 2)
             )
         checks.append((off, "cells.published", "a rounded cell is not its count rounded"))
-    if stat == "count":
-        checks.append((a["value"] != count, "cells.value", "a count differs from its records"))
+    if stat == "count":  # records, or the values present when a values column is counted
+        counted = filled if has_values else count
+        checks.append((a["value"] != counted, "cells.value", "a count differs from its records"))
     if not has_values:
         checks.append(
             (

@@ -141,9 +141,7 @@ def build_evidence(
     cell = (row_code * n_cols + col_code)[keep]
     count = np.bincount(cell, minlength=n_cells).astype(np.int64)
     value = np.asarray(table_values, dtype=float).reshape(-1)
-    if stat == "count":  # the records counted here are the published counts, by construction
-        value = count.astype(float)
-    evidence: dict[str, Any] = {"count": count, "value": value}
+    evidence: dict[str, Any] = {"count": count}
     if values is not None:
         v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
         ok = ~np.isnan(v)
@@ -153,12 +151,16 @@ def build_evidence(
         evidence["top"] = top_contributions(v, cell, n_cells, n_top)
         evidence["negatives"] = np.bincount(cell[ok & (v < 0)], minlength=n_cells)
         evidence["missing"] = np.bincount(cell[~ok], minlength=n_cells)
+        if stat == "count":  # pandas counts the values present, computed here the same way
+            value = (count - evidence["missing"]).astype(float)
         ref = value[cell]
         with np.errstate(invalid="ignore"):
             evidence["below"] = np.bincount(cell[ok & (v < ref)], minlength=n_cells)
             evidence["above"] = np.bincount(cell[ok & (v > ref)], minlength=n_cells)
             evidence["ties"] = np.bincount(cell[ok & (v == ref)], minlength=n_cells)
     else:
+        if stat == "count":  # the records counted here are the published counts
+            value = count.astype(float)
         z = np.zeros(n_cells, np.int64)
         evidence.update(
             total=np.full(n_cells, np.nan),
@@ -169,6 +171,7 @@ def build_evidence(
             above=z,
             ties=z,
         )
+    evidence["value"] = value
     for key in ("negatives", "missing", "below", "above", "ties"):
         evidence[key] = np.asarray(evidence[key], dtype=np.int64)
     return TableEvidence(
@@ -272,6 +275,8 @@ def pivot_table(
     n_top: int = DEFAULT_TOP,
 ) -> tuple[pd.DataFrame, TableEvidence]:
     """``pandas.pivot_table`` (with ``dropna=False``, one values column) and its evidence."""
+    import pandas as pd
+
     _ = (margins_name, dropna, observed, sort)
     _check_plain(margins)
     if fill_value is not None:
@@ -308,6 +313,10 @@ def pivot_table(
     )
     table = _align(table, rows, cols, len(data))
     ev = build_evidence(name, rows, cols, vals, stat, table.to_numpy(dtype=float), n_top)
+    if stat == "count":  # whole numbers, 0 for an empty cell, as the evidence counted them
+        table = pd.DataFrame(
+            ev.value.astype(np.int64).reshape(table.shape), index=table.index, columns=table.columns
+        )
     return table, ev
 
 

@@ -69,11 +69,13 @@ def make_case(seed: int) -> dict:
     if rng.random() < 0.3:
         v[rng.random(n) < 0.1] = 0.0
     values: list = [float(x) for x in v]
-    if rng.random() < 0.25:
-        values = [None if rng.random() < 0.1 else x for x in values]
-    data["v"] = values
     stat = str(rng.choice(STATS, p=[0.3, 0.2, 0.2, 0.08, 0.08, 0.07, 0.07]))
     method = "crosstab" if rng.random() < 0.5 else "pivot_table"
+    # Missing values, except under a pivot table counting them: there the table shows the values
+    # present, ACRO judges the records and Bulle both (stricter on purpose: docs/disclosure_rules.md)
+    if rng.random() < 0.25 and not (method == "pivot_table" and stat == "count"):
+        values = [None if rng.random() < 0.1 else x for x in values]
+    data["v"] = values
     index = ["r1"] if rng.random() < 0.6 else ["r1", "r2"]
     columns = ["c1"] if rng.random() < 0.6 else ["c1", "c2"]
     if method == "pivot_table" and stat != "count" and rng.random() < 0.2:

@@ -112,3 +112,13 @@ def test_rules_are_a_registry_with_their_own_entry_point_group() -> None:
     assert DISCLOSURE_RULES.group == "bulle.disclosure_rules"
     for name, rule in DISCLOSURE_RULES.items():
         assert rule.name == name and rule.source, name
+
+
+def test_a_count_of_values_is_judged_on_the_values_shown_too() -> None:
+    """pivot_table(aggfunc="count") shows the values present: 12 records but 3 values is a 3."""
+    df = frame({"few": [1.0, 2.0, 3.0] + [np.nan] * 9, "none": [np.nan] * 12, "many": [1.0] * 12})
+    table, ev = pivot_table(df, values="v", index="g", columns="h", aggfunc="count")
+    assert table.to_dict()["all"] == {"few": 3, "many": 12, "none": 0}
+    v = verdicts(ev)
+    assert [c["row_label"][0] for c in v["threshold"].cells] == ["few"]  # ACRO: none
+    assert [c["row_label"][0] for c in v["zeros"].cells] == ["none"]  # shown 0, 12 records
