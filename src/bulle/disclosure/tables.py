@@ -387,11 +387,27 @@ def output_table(
     return flat, ev
 
 
-def output_regression(name: str, dof: int) -> TableEvidence:
-    """Evidence of a regression: its residual degrees of freedom (``results.df_resid``)."""
-    if isinstance(dof, bool) or not float(dof).is_integer():
+def output_regression(name: str, dof: Any) -> TableEvidence:
+    """Evidence of a regression: its residual degrees of freedom, given as a number or as a fitted
+    model's results (statsmodels' ``df_resid``), as ACRO reads them."""
+    dof = getattr(dof, "df_resid", dof)
+    if isinstance(dof, bool) or not isinstance(dof, int | float | np.integer | np.floating):
+        raise InputError(f"regression {name!r}: give the residual degrees of freedom")
+    if not np.isfinite(dof) or not float(dof).is_integer():
         raise InputError(f"regression {name!r}: degrees of freedom must be a whole number")
     return TableEvidence(name=name, kind=Kind.REGRESSION, statistic="", dof=int(dof))
+
+
+def regression_dof(exog: Any) -> int:
+    """Residual degrees of freedom of a linear model on the design matrix ``exog`` (records x
+    regressors, constant included if wanted): records less the matrix's rank, as statsmodels
+    defines ``df_resid`` (collinear regressors count once)."""
+    x = np.asarray(exog, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise InputError("regression: the design matrix must be a finite 2-d array of numbers")
+    return int(x.shape[0] - np.linalg.matrix_rank(x))
 
 
 def output_other(name: str, kind: str, table: TableEvidence | None = None) -> TableEvidence:

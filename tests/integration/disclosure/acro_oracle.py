@@ -2,7 +2,7 @@
 
 Runs in .venv-acro (ACRO needs pandas <= 2.3.3, Bulle's environment has pandas 3), never in
 Bulle's. Each case names its data, keys, values and aggregation and ACRO's risk appetite; the
-table is made by ACRO's own ``crosstab`` or ``pivot_table``. The verdicts are read where ACRO makes
+table is made by ACRO's own ``crosstab`` or ``pivot_table``. Regressions go through ACRO's ``ols``. The verdicts are read where ACRO makes
 them: each ``run_checks_for_analysis`` call is observed (its result returned unchanged) to keep
 the per-check status and the mask of cells it flagged. ``MinimumDoFCheck`` returns the dof table
 itself rather than a mask; its cells are the ones ``check_model_dof`` compares as failing
@@ -67,7 +67,9 @@ def run(case: dict) -> dict:
     for col, kind in case.get("dtypes", {}).items():
         df[col] = df[col].astype(kind)
     has_columns = bool(case["columns"])
-    if case["method"] == "crosstab":
+    if case["method"] == "ols":
+        session.ols(df[case["values"]], df[case["index"]])
+    elif case["method"] == "crosstab":
         session.crosstab(
             [df[c] for c in case["index"]],
             [df[c] for c in case["columns"]],
@@ -92,7 +94,8 @@ def run(case: dict) -> dict:
                 outcome = outcome < case["params"]["safe_dof_threshold"]
             checks[name] = {
                 "status": result.fair_dict["check_status"][name],
-                "cells": _cells(outcome, has_columns),
+                # a model's dof is one number: no cells
+                "cells": _cells(outcome, has_columns) if isinstance(outcome, pd.DataFrame) else [],
             }
     return {"id": case["id"], "version": __version__, "checks": checks}
 

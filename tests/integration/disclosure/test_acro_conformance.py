@@ -4,7 +4,8 @@ verdict equals ACRO's with the same parameters.
 ACRO runs as the oracle in its own environment (.venv-acro, ``make acro-venv``: it needs pandas
 <= 2.3.3) in one subprocess for all the cases (tests/integration/disclosure/acro_oracle.py). The
 cases are seeded: crosstabs and pivot tables of counts, sums, means, medians, minima, maxima and
-standard deviations over one or two keys per axis, with sparse keys (small and zero cells),
+standard deviations over one or two keys per axis, and OLS regressions (ACRO's ``ols``, some with
+collinear regressors), with sparse keys (small and zero cells),
 dominant contributors, negative and missing values, and ACRO's parameters drawn around SACRO's
 defaults. Under CI a missing environment fails the test rather than skipping it.
 """
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 
 from bulle.disclosure.status import run_checks
-from bulle.disclosure.tables import crosstab, pivot_table
+from bulle.disclosure.tables import crosstab, output_regression, pivot_table, regression_dof
 from bulle.settings import defaults
 
 REPO = Path(__file__).resolve().parents[3]
@@ -102,6 +103,36 @@ def make_case(seed: int) -> dict:
     }
 
 
+def make_regression(seed: int) -> dict:
+    """An OLS fit of y on a few regressors, some collinear, with few records to many."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(4, 40)), int(rng.integers(1, 7))
+    x = rng.normal(size=(n, k))
+    if k > 1 and rng.random() < 0.4:  # a repeated regressor does not use a degree of freedom
+        x[:, -1] = x[:, 0] * 2.0
+    data = {f"x{j}": [float(v) for v in x[:, j]] for j in range(k)}
+    data["const"] = [1.0] * n
+    data["y"] = [float(v) for v in x.sum(axis=1) + rng.normal(size=n)]
+    return {
+        "id": f"ols-{seed}",
+        "method": "ols",
+        "data": data,
+        "index": ["const"] + [f"x{j}" for j in range(k)],
+        "columns": [],
+        "values": "y",
+        "aggfunc": None,
+        "params": {
+            "safe_threshold": 10,
+            "safe_nk_n": 2,
+            "safe_nk_k": 0.9,
+            "safe_pratio_p": 0.1,
+            "safe_dof_threshold": int(rng.integers(1, 30)),
+            "zeros_are_disclosive": True,
+            "check_missing_values": False,
+        },
+    }
+
+
 def bulle_params(acro_params: dict) -> dict:
     out = dict(defaults())
     out.update(
@@ -120,9 +151,12 @@ def bulle_params(acro_params: dict) -> dict:
 
 def bulle_verdicts(case: dict) -> dict[str, dict]:
     df = pd.DataFrame(case["data"])
-    df["v"] = df["v"].astype(float)
+    if "v" in df:
+        df["v"] = df["v"].astype(float)
     n_top = max(case["params"]["safe_nk_n"], 2)
-    if case["method"] == "crosstab":
+    if case["method"] == "ols":
+        ev = output_regression(case["id"], regression_dof(df[case["index"]]))
+    elif case["method"] == "crosstab":
         _, ev = crosstab(
             [df[c] for c in case["index"]],
             [df[c] for c in case["columns"]],
@@ -149,6 +183,7 @@ def bulle_verdicts(case: dict) -> dict[str, dict]:
 def run_oracle(seeds: range) -> dict[str, dict]:
     python = acro_python()
     cases = [make_case(seed) for seed in seeds]
+    cases += [make_regression(seed) for seed in seeds[: max(len(seeds) // 4, 4)]]
     proc = subprocess.run(
         [str(python), str(ORACLE)],
         input=json.dumps(cases),

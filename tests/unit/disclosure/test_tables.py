@@ -125,3 +125,13 @@ def test_output_table_regression_figure_and_file() -> None:
     fig = output_other("fig", "figure", ev)
     assert fig.kind is Kind.FIGURE and fig.has_table and list(fig.count) == [3, 12]
     assert not output_other("fig", "figure").has_table
+
+
+def test_regression_evidence_from_fitted_results() -> None:
+    class Fitted:  # the one attribute read from a statsmodels results object
+        df_resid = 37.0
+
+    assert output_regression("m", Fitted()).dof == 37
+    for bad in ("many", 2.5, float("nan"), True):
+        with pytest.raises(InputError):
+            output_regression("m", bad)
