@@ -238,7 +238,7 @@ def from_dict(data: Any, file: str = "evidence") -> TableEvidence:
     name = ck.text(data.get("name"), "name")
     kind = _enum(ck, Kind, data.get("kind"), "kind")
     stat = data.get("statistic")
-    if stat not in STATISTICS | {""}:
+    if not isinstance(stat, str) or stat not in STATISTICS | {""}:
         ck.add(f"must be one of {', '.join(sorted(STATISTICS))} or empty", "statistic")
     row_vars = ck.texts(data.get("row_vars"), "row_vars")
     col_vars = ck.texts(data.get("col_vars"), "col_vars")
@@ -262,7 +262,7 @@ def from_dict(data: Any, file: str = "evidence") -> TableEvidence:
         ck.add("must be a whole number >= 0", "round_base")
         round_base = 0
     mitigation = data.get("mitigation")
-    if mitigation not in ("", "suppress", "round", "opensafely"):
+    if not isinstance(mitigation, str) or mitigation not in ("", "suppress", "round", "opensafely"):
         ck.add("must be empty, suppress, round or opensafely", "mitigation")
     cells = data.get("cells")
     if not isinstance(cells, dict) or set(cells) != CELL_KEYS:
@@ -304,7 +304,7 @@ def _raise(ck: _Checker) -> None:
 def _enum(ck: _Checker, enum: Any, value: Any, field: str) -> Any:
     try:
         return enum(value)
-    except ValueError:
+    except (ValueError, TypeError):
         ck.add(f"must be one of {', '.join(e.value for e in enum)}", field)
         return None
 
@@ -333,7 +333,11 @@ def _top(ck: _Checker, value: Any, n: int) -> np.ndarray:
 
 def _states(ck: _Checker, value: Any, n: int) -> np.ndarray:
     names = {s.value: STATE_CODES[s] for s in CellState}
-    if not isinstance(value, list) or len(value) != n or any(v not in names for v in value):
+    if (
+        not isinstance(value, list)
+        or len(value) != n
+        or any(not isinstance(v, str) or v not in names for v in value)
+    ):
         ck.add(f"must be a list of {n} of {', '.join(names)}", "cells.state")
         return np.zeros(n, np.int8)
     return np.asarray([names[v] for v in value], dtype=np.int8)
