@@ -143,7 +143,13 @@ def build_evidence(
     value = np.asarray(table_values, dtype=float).reshape(-1)
     evidence: dict[str, Any] = {"count": count}
     if values is not None:
-        v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
+        try:
+            v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"output {name!r}: the values column {values.name!r} must hold numbers "
+                "(count categories with crosstab)"
+            ) from None
         ok = ~np.isnan(v)
         total = np.bincount(cell[ok], weights=v[ok], minlength=n_cells)
         filled = np.bincount(cell[ok], minlength=n_cells)

@@ -111,6 +111,7 @@ def test_pivot_table_without_columns(df: pd.DataFrame) -> None:
         lambda d: output_table("t", pd.DataFrame({"k": ["a"], "n": [2.5]})),
         lambda d: output_table("t", pd.DataFrame({"k": ["a"], "n": [1]}), kind="magnitude"),
         lambda d: output_other("f", "spreadsheet"),
+        lambda d: pivot_table(d, values="a", index="b", aggfunc="count"),  # text values
     ],
 )
 def test_what_the_checks_cannot_judge_is_refused(df: pd.DataFrame, call) -> None:
