@@ -3,7 +3,9 @@
 Source: SACRO guidelines (minimum cell count, default 10), as ACRO's ``MinimumThresholdCheck``:
 a cell counting fewer records fails, zero included. A rounded cell (a mitigation) shows only its
 rounded value, so that value is what must not be a small non-zero count; a redacted or suppressed
-cell shows nothing of its count. Spread statistics (std, var) are judged by ``dof`` instead, as in
+cell shows nothing of its count. A count of a values column (``pivot_table(aggfunc="count")``)
+shows the values present, fewer than the records when some are missing: ACRO judges the records
+only, Bulle the value shown too (stricter, on purpose). Spread statistics (std, var) are judged by ``dof`` instead, as in
 ACRO.
 """
 
@@ -32,8 +34,9 @@ class Threshold(Rule):
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         t = ctx.params["disclosure.threshold"]
         rounded = ev.state == STATE_CODES[CellState.ROUNDED]
+        shown_small = (ev.published != 0) & (ev.published < t)
+        if ev.statistic != "count":
+            shown_small = np.zeros(ev.n_cells, bool)  # a mean of 3.2 is not a count of 3
         with np.errstate(invalid="ignore"):
-            mask = (ev.exact() & (ev.count < t)) | (
-                rounded & (ev.published != 0) & (ev.published < t)
-            )
+            mask = (ev.exact() & ((ev.count < t) | shown_small)) | (rounded & shown_small)
         return cls.from_mask(ev, mask, f"below {t} records")
