@@ -67,7 +67,7 @@ def _successes(
     return found
 
 
-def inference(
+def inference_attack(
     enc: Encoded,
     secrets: Sequence[str],
     known: dict[str, list[str]],

@@ -192,7 +192,7 @@ def size_correction(mask: np.ndarray, n_target: int, rng: np.random.Generator) -
         return 1.0
     weights = mask.astype(np.float32)
     sizes, successes = [], []
-    for size in np.linspace(min(1000, n_c), n_c, 10).astype(int):
+    for size in np.linspace(max(1, n_c // 5), n_c, 10).astype(int):
         for _ in range(5):
             pick = np.zeros(n_c, dtype=np.float32)
             pick[rng.choice(n_c, size=size, replace=False)] = 1.0
@@ -211,7 +211,7 @@ def size_correction(mask: np.ndarray, n_target: int, rng: np.random.Generator) -
     return factor if np.isfinite(factor) and factor > 0 else 1.0
 
 
-def singling_out(
+def singling_out_attack(
     enc: Encoded, n_attacks: int, rng: np.random.Generator, *, multivariate: bool
 ) -> AttackResult:
     syn, train, control = distinct(enc.synthetic), distinct(enc.train), distinct(enc.control)
