@@ -34,6 +34,7 @@ EQ, NE, LE, GE, LT, GT, ISNULL, NOTNULL = range(8)
 MULTIVARIATE_COLUMNS = 3  # the paper's default number of columns per predicate
 MAX_BATCHES = 40  # batches of candidate predicates drawn before giving up on reaching n_attacks
 QUERY_CELLS = 8_000_000  # predicates x rows evaluated at once (memory bound)
+PREFILTER_ROWS = 2000  # rows of the cheap first pass that rules out predicates matching two
 
 
 def distinct(rows: np.ndarray) -> np.ndarray:
@@ -81,8 +82,15 @@ def evaluate(cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarr
 def _unique_singling(
     cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarray, seen: set[bytes]
 ) -> list[int]:
-    """Indices of the predicates that match exactly one row of ``data`` and were not seen."""
-    counts = evaluate(cols, ops, vals, data).sum(axis=1)
+    """Indices of the predicates that match exactly one row of ``data`` and were not seen.
+
+    Most candidate predicates match many rows: two matches among the first rows already rule
+    one out, so only the survivors of that cheap pass are counted over the whole table.
+    """
+    counts = evaluate(cols, ops, vals, data[:PREFILTER_ROWS]).sum(axis=1)
+    alive = np.flatnonzero(counts <= 1)
+    if len(data) > PREFILTER_ROWS and len(alive):
+        counts[alive] = evaluate(cols[alive], ops[alive], vals[alive], data).sum(axis=1)
     keep = []
     for i in np.flatnonzero(counts == 1):
         key = cols[i].tobytes() + ops[i].tobytes() + np.nan_to_num(vals[i], nan=-2.0).tobytes()
