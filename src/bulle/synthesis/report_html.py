@@ -96,7 +96,9 @@ def _privacy(p: PrivacyReport) -> str:
             "<h2>Privacy</h2><p class='note'>Risk = (success on training − success on control) / "
             "(1 − success on control), Giomi et al. (PETS 2023); control records never reached "
             "the synthesizer.</p>",
-            risk_chart("risks and their confidence intervals", [(a, r.risk, *r.ci) for a, r in attacks]),
+            risk_chart(
+                "risks and their confidence intervals", [(a, r.risk, *r.ci) for a, r in attacks]
+            ),
             f"<table>{head}{''.join(_attack_row(a, r) for a, r in attacks)}</table>",
             f"<p class='note'>Linkability joins the column groups {groups}.</p>",
             "<table><tr><th>distance figure</th><th>synthetic → training</th>"
@@ -129,7 +131,9 @@ def _utility(u: UtilityReport, train: pd.DataFrame, synthetic: pd.DataFrame) -> 
                 _num(u.model.real),
             )
         )
-    table = "".join(f"<tr><td>{e(a)}</td><td class='n'>{b}</td><td class='n'>{c}</td></tr>" for a, b, c in rows)
+    table = "".join(
+        f"<tr><td>{e(a)}</td><td class='n'>{b}</td><td class='n'>{c}</td></tr>" for a, b, c in rows
+    )
     per_col = "".join(
         f"<tr><td>{e(c.name)}</td><td>{e(c.kind)}</td><td class='n'>{_num(c.tvd)}</td>"
         f"<td class='n'>{_num(c.tvd_natural)}</td><td class='n'>{_num(c.ks)}</td>"

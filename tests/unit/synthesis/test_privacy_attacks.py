@@ -64,6 +64,7 @@ def test_fresh_sample_of_the_population_is_no_risk(split, people) -> None:
 def test_a_population_rule_is_not_a_personal_risk(people) -> None:
     """The secret follows from a known column for everybody: an attacker guesses it from any
     sample, so the training success is high but so is control's, and the risk is ~0."""
+
     def with_rule(seed: int) -> pd.DataFrame:
         df = people(600, seed)
         df["band"] = np.where(df["age"] >= 50, "senior", "junior")
@@ -71,7 +72,13 @@ def test_a_population_rule_is_not_a_personal_risk(people) -> None:
 
     train, control, synthetic = with_rule(1), with_rule(2), with_rule(3)
     d = privacy_report(
-        train, control, synthetic, quasi_identifiers=["age", "sex"], sensitive=["band"], seed=0, n_attacks=300
+        train,
+        control,
+        synthetic,
+        quasi_identifiers=["age", "sex"],
+        sensitive=["band"],
+        seed=0,
+        n_attacks=300,
     ).to_dict()
     band = d["inference"]["columns"]["band"]
     assert band["success_rate"]["training"]["rate"] > 0.9
@@ -83,7 +90,13 @@ def test_a_population_rule_is_not_a_personal_risk(people) -> None:
 def test_inference_defaults_to_every_non_quasi_identifier(split) -> None:
     train, control = split
     d = privacy_report(
-        train, control, train, quasi_identifiers=["age", "zip", "sex"], sensitive=None, seed=0, n_attacks=50
+        train,
+        control,
+        train,
+        quasi_identifiers=["age", "zip", "sex"],
+        sensitive=None,
+        seed=0,
+        n_attacks=50,
     ).to_dict()
     assert list(d["inference"]["columns"]) == ["job", "income", "diagnosis"]
     assert d["linkability"]["groups"] == [["age", "sex"], ["zip"]]
@@ -130,7 +143,9 @@ def test_missing_values_and_types(people) -> None:
     enc = encode(train, control, train)
     assert enc.numeric.tolist() == [True, False, False, False, True, False]
     assert np.isnan(enc.train[0, 4]) and enc.train[0, 3] == -1.0
-    d = privacy_report(train, control, train, quasi_identifiers=None, sensitive=None, seed=1, n_attacks=100).to_dict()
+    d = privacy_report(
+        train, control, train, quasi_identifiers=None, sensitive=None, seed=1, n_attacks=100
+    ).to_dict()
     assert d["exact_copies"] == 1.0  # a missing value equals a missing value
 
 

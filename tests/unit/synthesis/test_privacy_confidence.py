@@ -31,10 +31,16 @@ def test_residual_risk_is_excess_over_control_normalised() -> None:
     assert residual_risk(wilson(100, 1000), wilson(300, 1000))[0] == 0.0
 
 
-def test_worst_picks_the_highest_risk() -> None:
+def test_worst_picks_the_highest_risk_known_with_confidence() -> None:
     low = attack_result(100, 100, 0, 1000)
     high = attack_result(900, 100, 0, 1000)
     assert worst({"a": low, "b": high}) == ("b", high)
+    # two predicates, one success: a point estimate of 0.5 that means nothing
+    tiny = attack_result(1, 0, 0, 2)
+    moderate = attack_result(300, 100, 0, 1000)  # risk about 0.22, surely above 0
+    assert tiny.risk > moderate.risk and tiny.ci == (0.0, pytest.approx(0.96, abs=0.01))
+    assert worst({"tiny": tiny, "moderate": moderate})[0] == "moderate"
+    assert worst({"tiny": tiny, "high": high})[0] == "high"
 
 
 def test_intervals_cover_the_true_risk() -> None:

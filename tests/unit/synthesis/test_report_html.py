@@ -67,7 +67,11 @@ def test_hostile_names_and_values_are_escaped_and_the_page_is_self_contained() -
     )
     utility = utility_report(train, control, synthetic, target="label", seed=0)
     page = render_html(
-        privacy, utility, train=train, synthetic=synthetic, meta={"method": "test", HOSTILE_META: HOSTILE_META}
+        privacy,
+        utility,
+        train=train,
+        synthetic=synthetic,
+        meta={"method": "test", HOSTILE_META: HOSTILE_META},
     )
     checker = Checker()
     checker.feed(page)

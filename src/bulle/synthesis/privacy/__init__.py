@@ -155,13 +155,13 @@ def privacy_report(
     secrets = _names(sensitive, columns, "sensitive")
     if not secrets:
         secrets = [c for c in columns if not qis or c not in qis] or columns
-    known = {
-        s: tuple(c for c in (qis if qis else columns) if c != s) for s in secrets
-    }
+    known = {s: tuple(c for c in (qis if qis else columns) if c != s) for s in secrets}
     groups = column_groups(columns, qis)
     return PrivacyReport(
         univariate=singling_out_attack(enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False),
-        multivariate=singling_out_attack(enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True),
+        multivariate=singling_out_attack(
+            enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True
+        ),
         linkability=linkability_attack(enc, groups, n_attacks, _rng(seed, _LINKABILITY)),
         link_groups=(tuple(groups[0]), tuple(groups[1])),
         inference=inference_attack(

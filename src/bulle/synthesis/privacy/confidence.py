@@ -38,7 +38,10 @@ class Rate:
             "successes": _round(self.successes),
             "attempts": self.attempts,
             "rate": _round(self.value),
-            "ci": [_round(max(0.0, self.value - self.error)), _round(min(1.0, self.value + self.error))],
+            "ci": [
+                _round(max(0.0, self.value - self.error)),
+                _round(min(1.0, self.value + self.error)),
+            ],
         }
 
 
@@ -130,6 +133,13 @@ def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]
 
 
 def worst(results: dict[str, AttackResult]) -> tuple[str, AttackResult]:
-    """The attack (or column) with the highest risk, its upper bound breaking ties."""
-    name = max(results, key=lambda k: (results[k].risk, results[k].ci[1], k))
+    """The attack (or column) whose risk is highest *with confidence*: the highest lower bound
+    of the interval, then the highest risk.
+
+    An attack that could write only a handful of predicates (univariate singling out on a table
+    with few rare values) has an interval spanning nearly [0, 1] and a point estimate that
+    means nothing; ranking by the lower bound keeps it from deciding the headline, while it
+    stays in the details. Among attacks of equal size this is the ranking by risk.
+    """
+    name = max(results, key=lambda k: (results[k].ci[0], results[k].risk, k))
     return name, results[name]

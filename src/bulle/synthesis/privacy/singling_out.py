@@ -133,7 +133,10 @@ def multivariate_queries(
     p = syn.shape[1]
     width = min(width, p)
     medians = np.array(
-        [np.nanmedian(syn[:, j]) if enc.numeric[j] and np.isfinite(syn[:, j]).any() else 0.0 for j in range(p)]
+        [
+            np.nanmedian(syn[:, j]) if enc.numeric[j] and np.isfinite(syn[:, j]).any() else 0.0
+            for j in range(p)
+        ]
     )
     seen: set[bytes] = set()
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
