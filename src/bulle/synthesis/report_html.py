@@ -22,6 +22,7 @@ from bulle.synthesis.utility import UtilityReport
 
 MAX_CATEGORIES = 12  # categories drawn per column; the rest are summed as "other"
 HIST_BINS = 10
+MISSING = "(missing)"
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;color:#1d2733;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -55,13 +56,15 @@ def _shares(train: pd.Series, synthetic: pd.Series) -> tuple[list[str], list[flo
         hs = np.histogram(np.clip(s, lo, edges[-1]), edges)[0] / max(1, len(synthetic))
         labels = [f"{edges[i]:.4g}–{edges[i + 1]:.4g}" for i in range(HIST_BINS)]
         return labels, ht.tolist(), hs.tolist()
-    rt = train.astype("string").fillna("(missing)").value_counts(normalize=True)
-    rs = synthetic.astype("string").fillna("(missing)").value_counts(normalize=True)
+    rt = train.astype("string").fillna(MISSING).value_counts(normalize=True)
+    rs = synthetic.astype("string").fillna(MISSING).value_counts(normalize=True)
     top = list(rt.index[:MAX_CATEGORIES])
+    if MISSING not in top and (MISSING in rt.index or MISSING in rs.index):
+        top.append(MISSING)  # a table with missing values the other lacks: always shown
     labels = [str(v) for v in top]
     real = [float(rt.get(v, 0.0)) for v in top]
     syn = [float(rs.get(v, 0.0)) for v in top]
-    if len(rt) > MAX_CATEGORIES or set(rs.index) - set(top):
+    if set(rt.index) - set(top) or set(rs.index) - set(top):
         labels.append("(other)")
         real.append(max(0.0, 1.0 - sum(real)))
         syn.append(max(0.0, 1.0 - sum(syn)))
