@@ -76,7 +76,9 @@ def _attack_row(label: str, r: AttackResult) -> str:
         f"<tr><td>{e(label)}</td><td class='n'>{_pct(r.risk)}</td>"
         f"<td class='n'>{_pct(r.ci[0])} – {_pct(r.ci[1])}</td>"
         f"<td class='n'>{_pct(r.main.value)}</td><td class='n'>{_pct(r.control.value)}</td>"
-        f"<td class='n'>{_pct(r.baseline.value)}</td><td class='n'>{r.attempts}</td>"
+        f"<td class='n'>{_pct(r.baseline.value)}</td><td class='n'>{r.attempts}"
+        + ("" if r.predicates is None else f" ({r.predicates} predicates written)")
+        + "</td>"
         f"<td>{'yes' if r.weaker_than_baseline else ''}</td></tr>"
     )
 

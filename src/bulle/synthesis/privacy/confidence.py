@@ -76,6 +76,7 @@ class AttackResult:
     baseline: Rate
     risk: float
     ci: tuple[float, float]
+    predicates: int | None = None  # singling out: predicates the attacker managed to write
 
     @property
     def weaker_than_baseline(self) -> bool:
@@ -93,7 +94,7 @@ class AttackResult:
                 "baseline": self.baseline.to_dict(),
             },
             "weaker_than_baseline": self.weaker_than_baseline,
-        }
+        } | ({} if self.predicates is None else {"predicates": self.predicates})
 
 
 def attack_result(
@@ -105,6 +106,7 @@ def attack_result(
     control_attempts: int | None = None,
     baseline_attempts: int | None = None,
     confidence: float = CONFIDENCE,
+    predicates: int | None = None,
 ) -> AttackResult:
     main = wilson(main_successes, attempts, confidence)
     control = wilson(
@@ -116,7 +118,7 @@ def attack_result(
         confidence,
     )
     risk, ci = residual_risk(main, control)
-    return AttackResult(attempts, main, control, baseline, risk, ci)
+    return AttackResult(attempts, main, control, baseline, risk, ci, predicates)
 
 
 def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]]:
@@ -132,14 +134,20 @@ def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]
     return clip(value), (clip(value - error), clip(value + error))
 
 
-def worst(results: dict[str, AttackResult]) -> tuple[str, AttackResult]:
-    """The attack (or column) whose risk is highest *with confidence*: the highest lower bound
-    of the interval, then the highest risk.
+def worst_case(results: dict[str, AttackResult]) -> tuple[str, dict[str, Any]]:
+    """The worst case over several attacks (or columns): each figure is the maximum over them.
 
-    An attack that could write only a handful of predicates (univariate singling out on a table
-    with few rare values) has an interval spanning nearly [0, 1] and a point estimate that
-    means nothing; ranking by the lower bound keeps it from deciding the headline, while it
-    stays in the details. Among attacks of equal size this is the ranking by risk.
+    The risk is the highest risk, the interval runs from the highest lower bound to the highest
+    upper bound: the true worst risk is at least every attack's and, at the interval's level,
+    no attack's risk exceeds the upper end. Also names the attack with the highest risk (the
+    highest upper bound, then the name, breaking ties).
     """
-    name = max(results, key=lambda k: (results[k].ci[0], results[k].risk, k))
-    return name, results[name]
+    name = max(results, key=lambda k: (results[k].risk, results[k].ci[1], k))
+    head = {
+        "risk": _round(max(r.risk for r in results.values())),
+        "ci": [
+            _round(max(r.ci[0] for r in results.values())),
+            _round(max(r.ci[1] for r in results.values())),
+        ],
+    }
+    return name, head
