@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
-
-from scipy.stats import norm
 
 CONFIDENCE = 0.95  # the paper's level; a convention of the report, not a custodian's threshold
 
@@ -51,7 +50,7 @@ def _round(x: float) -> float:
 
 
 def z_value(confidence: float = CONFIDENCE) -> float:
-    return float(norm.ppf(0.5 * (1.0 + confidence)))
+    return NormalDist().inv_cdf(0.5 * (1.0 + confidence))
 
 
 def wilson(successes: float, attempts: int, confidence: float = CONFIDENCE) -> Rate:
@@ -77,6 +76,7 @@ class AttackResult:
     baseline: Rate
     risk: float
     ci: tuple[float, float]
+    predicates: int | None = None  # singling out: predicates the attacker managed to write
 
     @property
     def weaker_than_baseline(self) -> bool:
@@ -94,7 +94,7 @@ class AttackResult:
                 "baseline": self.baseline.to_dict(),
             },
             "weaker_than_baseline": self.weaker_than_baseline,
-        }
+        } | ({} if self.predicates is None else {"predicates": self.predicates})
 
 
 def attack_result(
@@ -106,6 +106,7 @@ def attack_result(
     control_attempts: int | None = None,
     baseline_attempts: int | None = None,
     confidence: float = CONFIDENCE,
+    predicates: int | None = None,
 ) -> AttackResult:
     main = wilson(main_successes, attempts, confidence)
     control = wilson(
@@ -117,7 +118,7 @@ def attack_result(
         confidence,
     )
     risk, ci = residual_risk(main, control)
-    return AttackResult(attempts, main, control, baseline, risk, ci)
+    return AttackResult(attempts, main, control, baseline, risk, ci, predicates)
 
 
 def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]]:
@@ -133,7 +134,20 @@ def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]
     return clip(value), (clip(value - error), clip(value + error))
 
 
-def worst(results: dict[str, AttackResult]) -> tuple[str, AttackResult]:
-    """The attack (or column) with the highest risk, its upper bound breaking ties."""
+def worst_case(results: dict[str, AttackResult]) -> tuple[str, dict[str, Any]]:
+    """The worst case over several attacks (or columns): each figure is the maximum over them.
+
+    The risk is the highest risk, the interval runs from the highest lower bound to the highest
+    upper bound: the true worst risk is at least every attack's and, at the interval's level,
+    no attack's risk exceeds the upper end. Also names the attack with the highest risk (the
+    highest upper bound, then the name, breaking ties).
+    """
     name = max(results, key=lambda k: (results[k].risk, results[k].ci[1], k))
-    return name, results[name]
+    head = {
+        "risk": _round(max(r.risk for r in results.values())),
+        "ci": [
+            _round(max(r.ci[0] for r in results.values())),
+            _round(max(r.ci[1] for r in results.values())),
+        ],
+    }
+    return name, head

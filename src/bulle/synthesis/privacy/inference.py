@@ -52,8 +52,9 @@ def _successes(
         block = targets[start : start + step]
         total = np.zeros((len(block), len(cand)), dtype=np.float32)
         parts: dict[int, np.ndarray] = {}
+        buf = np.empty_like(total)
         for j in base:
-            d = column_distances(enc, block, cand, j)
+            d = column_distances(enc, block, cand, j, None if j in kept else buf)
             total += d
             if j in kept:
                 parts[j] = d
@@ -67,7 +68,7 @@ def _successes(
     return found
 
 
-def inference(
+def inference_attack(
     enc: Encoded,
     secrets: Sequence[str],
     known: dict[str, list[str]],
@@ -85,7 +86,7 @@ def inference(
     main = _successes(enc, main_targets, sec, kn, order)
     control = _successes(enc, control_targets, sec, kn, order)
     results = {}
-    for name, s in zip(secrets, sec):
+    for name, s in zip(secrets, sec, strict=True):
         guesses = enc.synthetic[rng.integers(len(enc.synthetic), size=n_main), s]
         baseline = int(np.sum(correct(enc, s, guesses, main_targets[:, s])))
         results[name] = attack_result(
