@@ -74,6 +74,8 @@ class Synthesizer(ABC):
             raise RuntimeError("sample() before fit()")
         if n < 0:
             raise InputError(f"cannot sample {n} rows", Where(field="--rows"))
+        if n == 0:
+            return self.codec.decode(self.codec.empty())
         return self.codec.decode(self._sample(n, _rng(seed, 1)))
 
     def info(self) -> dict[str, Any]:
@@ -143,6 +145,19 @@ class Codec:
                 out[c.null_column] = "categorical"
             out[c.name] = c.kind
         return out
+
+    def empty(self) -> pd.DataFrame:
+        """An encoded frame without rows (a request for zero rows)."""
+        import numpy as np
+        import pandas as pd
+
+        kinds = self.kinds()
+        return pd.DataFrame(
+            {
+                c: np.array([], dtype=float if kinds[c] == "numeric" else object)
+                for c in self.encoded_columns
+            }
+        )
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> Codec:
