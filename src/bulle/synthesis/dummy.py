@@ -235,9 +235,8 @@ class DummySynthesizer(Synthesizer):
         raise NotImplementedError  # ``sample`` is overridden: the codec is not used
 
     def sample(self, n: int, seed: int) -> pd.DataFrame:
-        import pandas as pd
-
         import numpy as np
+        import pandas as pd
 
         frame = dummy_from_profile(self.profile, n, seed, min_count=self.params["min_count"])
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 8])
