@@ -129,6 +129,8 @@ def check_columns(
         )
     if len(set(columns)) != len(columns):
         problems.append(Problem(f"{source} has duplicate column names", Where(file=source)))
+    if len(problems) == 1:
+        raise InputError(problems[0].message, problems[0].where)
     if problems:
         raise ValidationError.from_problems("cannot synthesize", problems)
 
