@@ -30,9 +30,9 @@ from bulle.errors import InputError, Where
 from bulle.synthesis.privacy.confidence import CONFIDENCE, AttackResult, worst
 from bulle.synthesis.privacy.distances import DistanceFigures, distance_figures
 from bulle.synthesis.privacy.encoding import encode
-from bulle.synthesis.privacy.inference import inference
-from bulle.synthesis.privacy.linkability import column_groups, linkability
-from bulle.synthesis.privacy.singling_out import singling_out
+from bulle.synthesis.privacy.inference import inference_attack
+from bulle.synthesis.privacy.linkability import column_groups, linkability_attack
+from bulle.synthesis.privacy.singling_out import singling_out_attack
 
 ATTACKS_SETTING = "synthesis.privacy_attacks"
 # stream numbers of the attacks' random generators (fixed: a new attack takes a new number)
@@ -160,11 +160,11 @@ def privacy_report(
     }
     groups = column_groups(columns, qis)
     return PrivacyReport(
-        univariate=singling_out(enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False),
-        multivariate=singling_out(enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True),
-        linkability=linkability(enc, groups, n_attacks, _rng(seed, _LINKABILITY)),
+        univariate=singling_out_attack(enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False),
+        multivariate=singling_out_attack(enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True),
+        linkability=linkability_attack(enc, groups, n_attacks, _rng(seed, _LINKABILITY)),
         link_groups=(tuple(groups[0]), tuple(groups[1])),
-        inference=inference(
+        inference=inference_attack(
             enc, secrets, {s: list(k) for s, k in known.items()}, n_attacks, _rng(seed, _INFERENCE)
         ),
         known=known,

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
-
-from scipy.stats import norm
 
 CONFIDENCE = 0.95  # the paper's level; a convention of the report, not a custodian's threshold
 
@@ -48,7 +47,7 @@ def _round(x: float) -> float:
 
 
 def z_value(confidence: float = CONFIDENCE) -> float:
-    return float(norm.ppf(0.5 * (1.0 + confidence)))
+    return NormalDist().inv_cdf(0.5 * (1.0 + confidence))
 
 
 def wilson(successes: float, attempts: int, confidence: float = CONFIDENCE) -> Rate:

@@ -122,19 +122,27 @@ def encode(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame) 
 def column_distances(
     enc: Encoded, a: np.ndarray, b: np.ndarray, j: int, out: np.ndarray | None = None
 ) -> np.ndarray:
-    """Per-cell distance of column ``j`` between every row of ``a`` and every row of ``b``."""
-    x = a[:, j][:, None]
-    y = b[:, j][None, :]
+    """Per-cell distance of column ``j`` between every row of ``a`` and every row of ``b``.
+
+    Written into ``out`` (float32, rows of ``a`` by rows of ``b``) when given: these blocks
+    are the bulk of the report's time, so they are computed in place, in single precision.
+    """
+    if out is None:
+        out = np.empty((len(a), len(b)), dtype=np.float32)
+    x = a[:, j].astype(np.float32)[:, None]
+    y = b[:, j].astype(np.float32)[None, :]
     if not enc.numeric[j]:
-        return np.not_equal(x, y, out=out).astype(np.float32, copy=False)
-    d = np.abs(x - y, dtype=np.float64) / enc.scale[j]
-    d = np.minimum(d, 1.0).astype(np.float32)
+        np.not_equal(x, y, out=out)
+        return out
+    np.subtract(x, y, out=out)
+    np.abs(out, out=out)
+    np.multiply(out, np.float32(1.0 / enc.scale[j]), out=out)
+    np.minimum(out, np.float32(1.0), out=out)
     nan_x, nan_y = np.isnan(x), np.isnan(y)
     if nan_x.any() or nan_y.any():
-        one_missing = nan_x ^ nan_y
-        both_missing = nan_x & nan_y
-        d = np.where(one_missing, np.float32(1.0), np.where(both_missing, np.float32(0.0), d))
-    return d
+        out[nan_x ^ nan_y] = 1.0
+        out[nan_x & nan_y] = 0.0
+    return out
 
 
 def chunks(n_rows: int, n_candidates: int) -> Iterator[slice]:
@@ -165,8 +173,9 @@ def nearest(
     dist2 = np.empty(len(queries), dtype=np.float64) if second else None
     for block in chunks(len(queries), len(cand)):
         total = np.zeros((block.stop - block.start, len(cand)), dtype=np.float32)
+        buf = np.empty_like(total)
         for j in cols:
-            total += column_distances(enc, queries[block], cand, j)
+            total += column_distances(enc, queries[block], cand, j, buf)
         total /= max(1, len(cols))
         best = np.argmin(total, axis=1)
         rows = np.arange(len(best))

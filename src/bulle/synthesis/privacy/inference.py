@@ -52,8 +52,9 @@ def _successes(
         block = targets[start : start + step]
         total = np.zeros((len(block), len(cand)), dtype=np.float32)
         parts: dict[int, np.ndarray] = {}
+        buf = np.empty_like(total)
         for j in base:
-            d = column_distances(enc, block, cand, j)
+            d = column_distances(enc, block, cand, j, None if j in kept else buf)
             total += d
             if j in kept:
                 parts[j] = d
@@ -67,7 +68,7 @@ def _successes(
     return found
 
 
-def inference(
+def inference_attack(
     enc: Encoded,
     secrets: Sequence[str],
     known: dict[str, list[str]],

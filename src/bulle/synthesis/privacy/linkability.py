@@ -39,7 +39,7 @@ def _links(enc: Encoded, targets: np.ndarray, a: list[int], b: list[int], seed: 
     return int(np.sum(ia == ib))
 
 
-def linkability(
+def linkability_attack(
     enc: Encoded, groups: tuple[list[str], list[str]], n_attacks: int, rng: np.random.Generator
 ) -> AttackResult:
     a, b = enc.index(groups[0]), enc.index(groups[1])
