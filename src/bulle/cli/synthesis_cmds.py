@@ -20,7 +20,7 @@ import click
 
 from bulle.cli.common import RegistryChoice, emit, json_option
 from bulle.errors import InputError, UserError, Where
-from bulle.outputs import HTML, TABLE, OutputFile
+from bulle.outputs import HTML, TABLE, OutputFile, keep_formulas_option
 
 METHODS = RegistryChoice("bulle.synthesis.base:SYNTHESIZERS")
 
@@ -72,6 +72,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     "--report", type=OutputFile((".json",)), help="Write the run and both reports as JSON."
 )
 @click.option("--html", type=OutputFile(HTML), help="Write the HTML report (plots).")
+@keep_formulas_option
 @json_option
 @click.pass_context
 def synthesize(
@@ -88,6 +89,7 @@ def synthesize(
     output,
     report,
     html,
+    keep_formulas,
     as_json,
 ):
     """Synthetic data with a measured privacy and utility report."""
@@ -125,6 +127,7 @@ def synthesize(
         rows=rows,
         report=report,
         html=html,
+        keep_formulas=keep_formulas,
     )
     emit(result, as_json, _render)
 

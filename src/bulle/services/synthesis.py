@@ -239,8 +239,11 @@ def arrow_to_pandas(table: Any) -> pd.DataFrame:
     return frame
 
 
-def write_frame(frame: pd.DataFrame, output: Path, *, delimiter: str = ",") -> None:
-    """Write a frame as CSV or Parquet, atomically and privately (``bulle.outputs``)."""
+def write_frame(
+    frame: pd.DataFrame, output: Path, *, delimiter: str = ",", keep_formulas: bool = False
+) -> None:
+    """Write a frame as CSV or Parquet, atomically and privately (``bulle.outputs``); CSV text
+    cells a spreadsheet would run are neutralised unless ``keep_formulas`` (``bulle.formulas``)."""
     import pyarrow as pa
 
     from bulle.outputs import TABLE, atomic_output
@@ -255,7 +258,7 @@ def write_frame(frame: pd.DataFrame, output: Path, *, delimiter: str = ",") -> N
         staged = tmp.with_name(tmp.name + ".parquet")
         try:
             engine.write_table(table, staged)
-            engine.export(staged, tmp, "csv", delimiter=delimiter)
+            engine.export(staged, tmp, "csv", delimiter=delimiter, keep_formulas=keep_formulas)
         finally:
             staged.unlink(missing_ok=True)
 
@@ -274,6 +277,7 @@ def synthesize_file(
     rows: int | None = None,
     report: Path | None = None,
     html: Path | None = None,
+    keep_formulas: bool = False,
 ) -> FileSynthesis:
     """``bulle synthesize --input FILE``: the synthetic table and the report files."""
     from bulle.outputs import HTML, write_text
@@ -291,7 +295,7 @@ def synthesize_file(
         rows=rows,
         source=str(input_path),
     )
-    write_frame(done.synthetic, output, delimiter=delimiter or ",")
+    write_frame(done.synthetic, output, delimiter=delimiter or ",", keep_formulas=keep_formulas)
     run = done.run
     if html is not None:
         write_text(

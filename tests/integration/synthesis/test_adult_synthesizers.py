@@ -60,7 +60,9 @@ def test_mst_honours_its_budget(adult):
     r = run(adult, "mst", epsilon=1.0, delta=1e-9)
     u, p = r["utility"], r["privacy"]
     acc = r["synthesizer"]["accounting"]
-    assert acc["epsilon_spent"] <= 1.0 + 1e-9 and acc["rho_spent"] <= acc["rho_budget"] * (1 + 1e-12)
+    assert acc["epsilon_spent"] <= 1.0 + 1e-9 and acc["rho_spent"] <= acc["rho_budget"] * (
+        1 + 1e-12
+    )
     assert len(acc["tree"]) == adult.shape[1] - 1
     assert 0.65 <= u["auc_synthetic"] <= u["auc_real"]
     assert u["tvd_2way"] < 0.08
