@@ -23,13 +23,17 @@ def adult_split(arx_data):
     train = df.iloc[order[:cut]].reset_index(drop=True)
     control = df.iloc[order[cut:]].reset_index(drop=True)
     rng = np.random.default_rng(1)
-    independent = pd.DataFrame({c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns})
+    independent = pd.DataFrame(
+        {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
+    )
     return train, control, independent
 
 
 def test_copy_of_adult(adult_split) -> None:
     train, control, _ = adult_split
-    p = privacy_report(train, control, train, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=N_ATTACKS).to_dict()
+    p = privacy_report(
+        train, control, train, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=N_ATTACKS
+    ).to_dict()
     assert p["singling_out"]["risk"] > 0.9
     assert p["inference"]["risk"] > 0.6
     assert p["exact_copies"] == 1.0
@@ -40,7 +44,13 @@ def test_copy_of_adult(adult_split) -> None:
 def test_independent_columns_of_adult(adult_split) -> None:
     train, control, independent = adult_split
     p = privacy_report(
-        train, control, independent, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=N_ATTACKS
+        train,
+        control,
+        independent,
+        quasi_identifiers=None,
+        sensitive=None,
+        seed=0,
+        n_attacks=N_ATTACKS,
     ).to_dict()
     assert p["singling_out"]["multivariate"]["risk"] < 0.1
     assert p["linkability"]["risk"] < 0.05

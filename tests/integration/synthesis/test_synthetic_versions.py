@@ -124,3 +124,17 @@ def test_bad_requests_name_the_problem(ws):
     with pytest.raises(InputError, match="unknown option"):
         synthesize_version(ws, "patients", "avatar", params={"kk": "3"})
     assert [v.kind.value for v in ws.catalog.versions("patients")] == ["import"]
+
+
+def test_erasure_withdraws_a_mark_the_new_report_does_not_support(ws):
+    from bulle.services.subject_rights import erase_subject
+
+    out = synthesize_version(ws, "patients", "cart", seed=2)
+    for name in ("singling_out", "linkability", "inference"):
+        set_setting(ws, f"synthesis.max_{name}_risk", "1")
+    set_setting(ws, "synthesis.max_exact_copy_excess", "1")
+    mark_anonymous(ws, out.ref, "reviewed")
+    assert not ws.catalog.resolve(out.ref).personal_data
+    set_setting(ws, "synthesis.max_exact_copy_excess", "0")  # the custodian tightens the rule
+    erase_subject(ws, "P100001")
+    assert ws.catalog.resolve(out.ref).personal_data
