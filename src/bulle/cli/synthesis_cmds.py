@@ -61,7 +61,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--rows",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=1),
     default=None,
     help="Rows to sample (default: as many as the training part).",
 )

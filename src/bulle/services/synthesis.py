@@ -162,6 +162,11 @@ def synthesize_frame(
         quasi_identifiers=quasi_identifiers,
         source=source,
     )
+    if rows is not None and int(rows) < 1:
+        raise InputError(
+            f"--rows must be at least 1 (got {rows}): the reports measure synthetic rows",
+            Where(field="--rows"),
+        )
     synthesizer = make(method, **(params or {}))
     share = default("synthesis.control_share") if control_share is None else control_share
     timings: dict[str, float] = {}
