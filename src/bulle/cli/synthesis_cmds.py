@@ -42,7 +42,13 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--delimiter", default=None, help="CSV field separator (default: sniffed).")
 @click.option("--method", type=METHODS, required=True, help="Synthesizer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw.",
+)
 @click.option(
     "--target", default=None, metavar="COLUMN", help="Column the utility report predicts (AUC)."
 )

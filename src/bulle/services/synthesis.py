@@ -162,6 +162,10 @@ def synthesize_frame(
         quasi_identifiers=quasi_identifiers,
         source=source,
     )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(
+            f"the seed must be a whole number >= 0, got {seed!r}", Where(field="--seed")
+        )
     if rows is not None and int(rows) < 1:
         raise InputError(
             f"--rows must be at least 1 (got {rows}): the reports measure synthetic rows",

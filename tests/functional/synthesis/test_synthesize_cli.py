@@ -98,6 +98,9 @@ def test_bad_input_is_exit_2_and_writes_nothing(bulle, table, tmp_path):
     r = bulle("synthesize", "--input", tmp_path / "missing.csv", "--method", "cart",
               "--output", out, "--json")  # fmt: skip
     assert r.code == 2 and not out.exists()
+    r = bulle("synthesize", "--input", table, "--method", "cart", "--seed", "-1",
+              "--output", out, "--json")  # fmt: skip
+    assert r.code == 2 and not out.exists()
     r = bulle("synthesize", "--input", table, "--method", "cart", "--json")
     assert r.code == 2 and "--output" in r.error()["message"]
 
