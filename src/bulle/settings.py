@@ -593,7 +593,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_singling_out_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest singling-out risk (upper end of its 95 % confidence interval, "
@@ -603,7 +603,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_linkability_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest linkability risk (upper end of its 95 % confidence interval) with "
@@ -612,7 +612,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_inference_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest attribute-inference risk (upper end of the 95 % confidence "

@@ -20,7 +20,7 @@ import click
 
 from bulle.cli.common import RegistryChoice, emit, json_option
 from bulle.errors import InputError, UserError, Where
-from bulle.outputs import HTML, TABLE, OutputFile
+from bulle.outputs import HTML, TABLE, OutputFile, keep_formulas_option
 
 METHODS = RegistryChoice("bulle.synthesis.base:SYNTHESIZERS")
 
@@ -42,7 +42,13 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--delimiter", default=None, help="CSV field separator (default: sniffed).")
 @click.option("--method", type=METHODS, required=True, help="Synthesizer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of every random draw.",
+)
 @click.option(
     "--target", default=None, metavar="COLUMN", help="Column the utility report predicts (AUC)."
 )
@@ -61,7 +67,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--rows",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=1),
     default=None,
     help="Rows to sample (default: as many as the training part).",
 )
@@ -72,6 +78,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     "--report", type=OutputFile((".json",)), help="Write the run and both reports as JSON."
 )
 @click.option("--html", type=OutputFile(HTML), help="Write the HTML report (plots).")
+@keep_formulas_option
 @json_option
 @click.pass_context
 def synthesize(
@@ -88,6 +95,7 @@ def synthesize(
     output,
     report,
     html,
+    keep_formulas,
     as_json,
 ):
     """Synthetic data with a measured privacy and utility report."""
@@ -125,6 +133,7 @@ def synthesize(
         rows=rows,
         report=report,
         html=html,
+        keep_formulas=keep_formulas,
     )
     emit(result, as_json, _render)
 

@@ -129,6 +129,8 @@ def check_columns(
         )
     if len(set(columns)) != len(columns):
         problems.append(Problem(f"{source} has duplicate column names", Where(file=source)))
+    if len(problems) == 1:
+        raise InputError(problems[0].message, problems[0].where)
     if problems:
         raise ValidationError.from_problems("cannot synthesize", problems)
 
@@ -160,6 +162,15 @@ def synthesize_frame(
         quasi_identifiers=quasi_identifiers,
         source=source,
     )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(
+            f"the seed must be a whole number >= 0, got {seed!r}", Where(field="--seed")
+        )
+    if rows is not None and int(rows) < 1:
+        raise InputError(
+            f"--rows must be at least 1 (got {rows}): the reports measure synthetic rows",
+            Where(field="--rows"),
+        )
     synthesizer = make(method, **(params or {}))
     share = default("synthesis.control_share") if control_share is None else control_share
     timings: dict[str, float] = {}
@@ -237,8 +248,11 @@ def arrow_to_pandas(table: Any) -> pd.DataFrame:
     return frame
 
 
-def write_frame(frame: pd.DataFrame, output: Path, *, delimiter: str = ",") -> None:
-    """Write a frame as CSV or Parquet, atomically and privately (``bulle.outputs``)."""
+def write_frame(
+    frame: pd.DataFrame, output: Path, *, delimiter: str = ",", keep_formulas: bool = False
+) -> None:
+    """Write a frame as CSV or Parquet, atomically and privately (``bulle.outputs``); CSV text
+    cells a spreadsheet would run are neutralised unless ``keep_formulas`` (``bulle.formulas``)."""
     import pyarrow as pa
 
     from bulle.outputs import TABLE, atomic_output
@@ -253,7 +267,7 @@ def write_frame(frame: pd.DataFrame, output: Path, *, delimiter: str = ",") -> N
         staged = tmp.with_name(tmp.name + ".parquet")
         try:
             engine.write_table(table, staged)
-            engine.export(staged, tmp, "csv", delimiter=delimiter)
+            engine.export(staged, tmp, "csv", delimiter=delimiter, keep_formulas=keep_formulas)
         finally:
             staged.unlink(missing_ok=True)
 
@@ -272,6 +286,7 @@ def synthesize_file(
     rows: int | None = None,
     report: Path | None = None,
     html: Path | None = None,
+    keep_formulas: bool = False,
 ) -> FileSynthesis:
     """``bulle synthesize --input FILE``: the synthetic table and the report files."""
     from bulle.outputs import HTML, write_text
@@ -289,7 +304,7 @@ def synthesize_file(
         rows=rows,
         source=str(input_path),
     )
-    write_frame(done.synthetic, output, delimiter=delimiter or ",")
+    write_frame(done.synthetic, output, delimiter=delimiter or ",", keep_formulas=keep_formulas)
     run = done.run
     if html is not None:
         write_text(

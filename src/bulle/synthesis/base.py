@@ -74,6 +74,8 @@ class Synthesizer(ABC):
             raise RuntimeError("sample() before fit()")
         if n < 0:
             raise InputError(f"cannot sample {n} rows", Where(field="--rows"))
+        if n == 0:
+            return self.codec.decode(self.codec.empty())
         return self.codec.decode(self._sample(n, _rng(seed, 1)))
 
     def info(self) -> dict[str, Any]:
@@ -144,6 +146,19 @@ class Codec:
             out[c.name] = c.kind
         return out
 
+    def empty(self) -> pd.DataFrame:
+        """An encoded frame without rows (a request for zero rows)."""
+        import numpy as np
+        import pandas as pd
+
+        kinds = self.kinds()
+        return pd.DataFrame(
+            {
+                c: np.array([], dtype=float if kinds[c] == "numeric" else object)
+                for c in self.encoded_columns
+            }
+        )
+
     @classmethod
     def of(cls, frame: pd.DataFrame) -> Codec:
         import pandas as pd
@@ -192,10 +207,8 @@ class Codec:
         for c in self.columns:
             s = frame[c.name]
             if c.kind == "categorical":
-                text = {v: str(v) for v in c.categories}
-                out[c.name] = np.array(
-                    [NULL if _isna(v) else text.get(v, str(v)) for v in s.tolist()], dtype=object
-                )
+                text = s.astype(object).astype(str).to_numpy(dtype=object)
+                out[c.name] = np.where(s.isna().to_numpy(), NULL, text).astype(object)
                 continue
             if c.datetime_unit:
                 num = pd.Series(
@@ -224,8 +237,8 @@ class Codec:
             col = encoded[c.name].to_numpy()
             if c.kind == "categorical":
                 back = {str(v): v for v in c.categories}
-                values = [None if x == NULL else back.get(x) for x in col]
-                out[c.name] = _as_dtype(pd.Series(values, dtype=object), c.dtype)
+                values = pd.Series(col, dtype=object).map(back)  # NULL (and nothing else) -> NaN
+                out[c.name] = _as_dtype(values.astype(object), c.dtype)
                 continue
             num = col.astype(float)
             if c.integer or c.datetime_unit:
@@ -243,15 +256,6 @@ class Codec:
             series = pd.Series(np.where(missing, np.nan, num))
             out[c.name] = _as_dtype(series, c.dtype)
         return pd.DataFrame(out, columns=[c.name for c in self.columns])
-
-
-def _isna(v: Any) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def _as_dtype(series: pd.Series, dtype: Any) -> pd.Series:

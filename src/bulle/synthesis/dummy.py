@@ -8,9 +8,10 @@ pandas frame) and nothing else, so what it can reveal is bounded by what the pro
 * **Values.** A value from the profile's frequent values is used only if it occurs at least
   ``min_count`` times (setting ``synthesis.dummy_min_count``): a value shared by that many people
   points at none of them. Other text is random letters of the column's mean length; other
-  numbers are drawn uniformly from the column's range *rounded inward* to the leading digit of its
-  width (ages 17-90 give 20-90, amounts 1 234-987 654 give 100 000-900 000), so an extreme value,
-  which usually belongs to one person, is not reproduced; dates are drawn between the first
+  numbers are drawn uniformly from the column's range *clipped* by 5 % of its width at each end
+  and *rounded inward* to a tenth of the width's leading digit (ages 17-93 give 21-89, amounts
+  0.5-1 234.5 give 100-1 100), so an extreme value, which usually belongs to one person, is not
+  reproduced; dates are drawn between the first
   1 January after the minimum and the 1 January of the maximum's year.
 * **Nulls** at the profile's null rate; **types** from the profile (DuckDB or pandas names).
 * **No relationship** between columns: each column is drawn on its own. Dummy data is for writing
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+CLIP = 0.05  # share of a numeric range cut at each end: the extremes are single people
 PROFILE_TOP = 50  # frequent values kept by profile_frame (only those over the threshold are used)
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
            "UINTEGER", "UBIGINT", "INT", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16",
@@ -123,12 +125,14 @@ def _made_up(col: dict[str, Any], kind: str, n: int, rng: np.random.Generator) -
 
 
 def _rounded_in(lo: float, hi: float) -> tuple[float, float]:
-    """``[lo, hi]`` shrunk to multiples of the leading digit of its width; a point if empty."""
+    """``[lo, hi]`` clipped by ``CLIP`` of its width at each end, then rounded inward to a tenth
+    of the leading digit of the width; a single point if nothing is left."""
     width = hi - lo
     if width <= 0:
         return lo, hi
-    step = 10 ** math.floor(math.log10(width))
-    low, high = math.ceil(lo / step) * step, math.floor(hi / step) * step
+    step = 10 ** (math.floor(math.log10(width)) - 1)
+    low = math.ceil((lo + CLIP * width) / step) * step
+    high = math.floor((hi - CLIP * width) / step) * step
     if high <= low:
         mid = round((lo + hi) / 2 / step) * step
         return mid, mid
@@ -158,7 +162,7 @@ def _typed(values: list[Any], missing: np.ndarray, kind: str) -> pd.Series:
     if kind == "boolean":
         return pd.Series(values, dtype="boolean")
     if kind == "date":
-        return pd.Series(pd.to_datetime(values))
+        return pd.Series(pd.to_datetime(values)).astype("datetime64[ns]")
     return pd.Series(values, dtype=object)
 
 
@@ -231,10 +235,25 @@ class DummySynthesizer(Synthesizer):
         raise NotImplementedError  # ``sample`` is overridden: the codec is not used
 
     def sample(self, n: int, seed: int) -> pd.DataFrame:
+        import numpy as np
         import pandas as pd
 
         frame = dummy_from_profile(self.profile, n, seed, min_count=self.params["min_count"])
-        return pd.DataFrame(
-            {c: _as_dtype(frame[c].astype(object), self.dtypes[c]) for c in frame.columns},
-            columns=list(frame.columns),
-        )
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 8])
+        out = {}
+        for c in frame.columns:
+            values = frame[c].astype(object)
+            dtype = self.dtypes[c]
+            if isinstance(dtype, pd.CategoricalDtype) and len(dtype.categories):
+                # the dtype declares its categories (schema, not rows): made-up text takes one
+                known = set(dtype.categories)
+                cats = list(dtype.categories)
+                values = pd.Series(
+                    [
+                        v if v is None or v in known else cats[rng.integers(len(cats))]
+                        for v in values
+                    ],
+                    dtype=object,
+                )
+            out[c] = _as_dtype(values, dtype)
+        return pd.DataFrame(out, columns=list(frame.columns))
