@@ -93,7 +93,10 @@ def test_the_audit_page_is_self_contained_escaped_and_plots_on_log_axes():
     assert page.count("<polyline") == 2 and "1e-3" in page and "1e-4" in page
     first = re.search(r'<polyline points="([^"]+)"', page).group(1).split()
     xs = [float(p.split(",")[0]) for p in first]
+    ys = [float(p.split(",")[1]) for p in first]
     assert xs == sorted(xs) and len(xs) > 20
+    assert all(60 <= v <= 460 for v in xs) and all(60 <= v <= 360 for v in ys)  # in the frame
+    assert ys == sorted(ys, reverse=True)  # TPR grows upward (SVG y runs down)
 
 
 def test_the_page_says_when_no_reference_was_audited():

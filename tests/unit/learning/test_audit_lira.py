@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,7 +125,9 @@ def test_the_reference_is_audited_on_the_same_members_and_reported_beside():
     assert (
         d["ci"]["tpr_at_0_1pct_fpr"][0] <= d["tpr_at_0_1pct_fpr"] <= d["ci"]["tpr_at_0_1pct_fpr"][1]
     )
+    json.dumps(d, allow_nan=False)  # stored with the model as JSON: no NaN or infinity
     decision = release_decision(audit, defaults())
+    json.dumps(decision.to_dict(), allow_nan=False)
     assert decision.ratios is not None and decision.ratios["tpr_at_1pct_fpr"] > 2
     assert any("reference" in w for w in decision.warnings)
 
