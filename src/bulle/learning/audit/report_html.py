@@ -107,6 +107,8 @@ def _svg(curves: Sequence[tuple[str, PipelineAudit | None]]) -> str:
         out.append(
             f'<line x1="{x(budget):.1f}" y1="{MARGIN}" x2="{x(budget):.1f}" '
             f'y2="{HEIGHT - MARGIN}" stroke="#888" stroke-dasharray="4 3"/>'
+            f'<text x="{x(budget) + 3:.1f}" y="{HEIGHT - MARGIN - 6}" font-size="10" '
+            f'fill="#555">{100 * budget:g} % FPR</text>'
         )
     out.append(
         f'<line x1="{x(lo):.1f}" y1="{y(lo):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
