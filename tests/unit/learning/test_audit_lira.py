@@ -103,6 +103,16 @@ def test_scores_are_the_target_confidence_against_the_out_shadows_with_one_varia
         stats.norm.sf(r.score)
     )
     assert r.member == bool(audit.members[5]) and audit.record_scores()[5] == r.score
+    outside = expected[~audit.members]
+    assert r.flag_fpr == pytest.approx(np.mean(outside >= expected[5]))
+
+
+def test_a_record_flagged_at_0_1pct_fpr_has_a_flag_fpr_within_that_budget():
+    audit = membership_audit(X, Y, fit=memorising_fit, reference_fit=None, n_shadows=16, seed=6)
+    point = audit.target.figures.point(0.01)
+    for i in np.flatnonzero(audit.members)[:50]:
+        flagged = audit.target.scores[i] > point.threshold
+        assert flagged == (audit.record(int(i)).flag_fpr <= 0.01)
 
 
 def test_the_same_seed_gives_the_same_audit_and_another_seed_another():

@@ -46,7 +46,8 @@ class RecordScore:
     position: int
     member: bool  # in the audit's target training set (not the released model's)
     score: float  # standard deviations above the record's out-mean
-    p_value: float  # chance a non-member's confidence is as high
+    p_value: float  # chance a non-member's confidence is as high, by the shadows' Gaussian
+    flag_fpr: float  # share of the audit's non-members scoring as high: the FPR that flags it
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -109,7 +110,11 @@ class MembershipAudit:
                 Where(field="position"),
             )
         z = float(self.target.scores[position])
-        return RecordScore(position, bool(self.members[position]), z, float(stats.norm.sf(z)))
+        outside = self.target.scores[~self.members]
+        flag_fpr = float(np.count_nonzero(outside >= z) / len(outside))
+        return RecordScore(
+            position, bool(self.members[position]), z, float(stats.norm.sf(z)), flag_fpr
+        )
 
     def record_scores(self) -> dict[int, float]:
         """Every record's score, keyed by row position."""
