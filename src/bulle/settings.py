@@ -219,7 +219,7 @@ SETTINGS: tuple[Setting, ...] = (
         "column to be suggested the pattern's role.",
     ),
     Setting(
-        "models.audit.min_shadows",
+        "model.audit.min_shadows",
         int,
         16,
         unit="models",
@@ -231,7 +231,7 @@ SETTINGS: tuple[Setting, ...] = (
         "shadows, so too few would understate the leak and let a leaking model through.",
     ),
     Setting(
-        "models.audit.max_tpr_at_0_1pct_lower",
+        "model.audit.max_tpr_at_0_1pct_lower",
         float,
         0.01,
         minimum=0,
@@ -244,7 +244,7 @@ SETTINGS: tuple[Setting, ...] = (
         "the threshold, and a gate on that noise would block at random.",
     ),
     Setting(
-        "models.audit.max_tpr_at_1pct",
+        "model.audit.max_tpr_at_1pct",
         float,
         0.05,
         minimum=0,
@@ -254,7 +254,7 @@ SETTINGS: tuple[Setting, ...] = (
         "enough for the point estimate to be stable.",
     ),
     Setting(
-        "models.audit.reference_ratio_warning",
+        "model.audit.reference_ratio_warning",
         float,
         2.0,
         minimum=1,

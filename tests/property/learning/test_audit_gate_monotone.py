@@ -53,13 +53,13 @@ def test_stricter_thresholds_never_release_what_looser_ones_blocked(
     is_member = np.r_[np.ones(800, bool), np.zeros(1500, bool)]
     loose = {
         **defaults(),
-        "models.audit.max_tpr_at_0_1pct_lower": low,
-        "models.audit.max_tpr_at_1pct": one,
+        "model.audit.max_tpr_at_0_1pct_lower": low,
+        "model.audit.max_tpr_at_1pct": one,
     }
     strict = {
         **loose,
-        "models.audit.max_tpr_at_0_1pct_lower": low * tighten,
-        "models.audit.max_tpr_at_1pct": one * tighten,
+        "model.audit.max_tpr_at_0_1pct_lower": low * tighten,
+        "model.audit.max_tpr_at_1pct": one * tighten,
     }
     if gate(scores, is_member, strict):
         assert gate(scores, is_member, loose)

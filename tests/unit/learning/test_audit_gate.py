@@ -43,9 +43,9 @@ def test_a_tpr_at_0_1pct_whose_lower_bound_exceeds_one_percent_blocks():
     a = audit(members, NEG)
     d = release_decision(a, defaults())
     assert not d.released and len(d.reasons) == 1
-    assert "models.audit.max_tpr_at_0_1pct_lower" in d.reasons[0] and "40 of 2000" in d.reasons[0]
+    assert "model.audit.max_tpr_at_0_1pct_lower" in d.reasons[0] and "40 of 2000" in d.reasons[0]
     low = a.target.figures.point(0.001).ci[0]
-    at_bound = {**defaults(), "models.audit.max_tpr_at_0_1pct_lower": low}
+    at_bound = {**defaults(), "model.audit.max_tpr_at_0_1pct_lower": low}
     assert release_decision(a, at_bound).released  # the bound must be *above* the setting
 
 
@@ -62,9 +62,9 @@ def test_a_tpr_at_1pct_above_five_percent_blocks():
     assert a.tpr_at_0_1pct_fpr == 0 and a.tpr_at_1pct_fpr == 0.06
     d = release_decision(a, defaults())
     assert not d.released and d.reasons == (
-        "TPR at 1 % FPR is 6.00 %, above 5.00 % (models.audit.max_tpr_at_1pct)",
+        "TPR at 1 % FPR is 6.00 %, above 5.00 % (model.audit.max_tpr_at_1pct)",
     )
-    assert release_decision(a, {**defaults(), "models.audit.max_tpr_at_1pct": 0.07}).released
+    assert release_decision(a, {**defaults(), "model.audit.max_tpr_at_1pct": 0.07}).released
 
 
 def test_too_few_shadows_block_whatever_the_figures():
@@ -78,7 +78,7 @@ def test_leaking_more_than_the_reference_warns_but_does_not_block():
     d = release_decision(audit(members, NEG, reference=reference), defaults())
     assert d.released and d.ratios == {"tpr_at_0_1pct_fpr": 0.0, "tpr_at_1pct_fpr": 4.0}
     assert len(d.warnings) == 1 and "4.0 times the reference" in d.warnings[0]
-    quiet = {**defaults(), "models.audit.reference_ratio_warning": 5.0}
+    quiet = {**defaults(), "model.audit.reference_ratio_warning": 5.0}
     assert release_decision(audit(members, NEG, reference=reference), quiet).warnings == ()
 
 
@@ -105,7 +105,7 @@ def test_the_page_says_when_no_reference_was_audited():
     assert "not audited" in page and page.count("<polyline") == 1
 
 
-@pytest.mark.parametrize("name", ["models.audit.max_tpr_at_1pct", "models.audit.min_shadows"])
+@pytest.mark.parametrize("name", ["model.audit.max_tpr_at_1pct", "model.audit.min_shadows"])
 def test_the_gate_reads_its_thresholds_from_the_settings_it_is_given(name):
     settings = dict(defaults())
     del settings[name]

@@ -5,7 +5,7 @@ at 0.1 % FPR (its 95 % lower bound, so that a handful of lucky non-members at th
 block a model by chance) and at 1 % FPR. The comparison with the regularised reference is reported
 and warned about, never gated on: on adult both TPRs at 0.1 % rest on about fifteen non-members,
 so their ratio is too noisy to refuse a model with. Every threshold comes from the settings table
-(``models.audit.*``), read from the mapping the caller passes (a workspace's ``ws.settings``).
+(``model.audit.*``), read from the mapping the caller passes (a workspace's ``ws.settings``).
 Worse figures can never turn a block into a release (a property test checks it).
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 
 from bulle.learning.audit.lira import MembershipAudit
 
-MIN_SHADOWS = "models.audit.min_shadows"
-MAX_LOW_LOWER = "models.audit.max_tpr_at_0_1pct_lower"
-MAX_ONE = "models.audit.max_tpr_at_1pct"
-RATIO_WARNING = "models.audit.reference_ratio_warning"
+MIN_SHADOWS = "model.audit.min_shadows"
+MAX_LOW_LOWER = "model.audit.max_tpr_at_0_1pct_lower"
+MAX_ONE = "model.audit.max_tpr_at_1pct"
+RATIO_WARNING = "model.audit.reference_ratio_warning"
 
 
 @dataclass(frozen=True)
