@@ -1,0 +1,142 @@
+"""Forgetting is exact: after forgetting a person, the model is byte for byte the one trained
+from scratch without them, and only their shard changed.
+
+The from-scratch model is trained in the same workspace (same model key) on a second dataset
+holding everyone but that person, read by a second project of the same purpose. If anything in
+training depended on the person outside their shard (a placement by row number, a vocabulary or a
+scaler fitted on all rows), the other shards would differ and these tests would fail.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bulle.learning.sharding import HELD_OUT, model_key, place
+from bulle.services import forgetting, models
+from bulle.services import governance as gov
+from bulle.services.vault import import_table
+
+from .conftest import NOW, make_world, people_csv
+
+N = 150
+
+
+def a_trained_person(ws, shards: int, rng: random.Random) -> int:
+    """A person in a training shard (not held out): their forget must change predictions."""
+    key = model_key(ws.keys_dir)
+    share = float(ws.settings["model.held_out_share"])
+    while True:
+        i = rng.randrange(N)
+        if place(key, f"P{i}", shards, models.SEED, share) != HELD_OUT:
+            return i
+
+
+def from_scratch_without(ws, tmp_path, i: int, shards: int, algorithm: str) -> dict:
+    src = tmp_path / "without.csv"
+    src.write_text(people_csv(N, skip=frozenset({i})))
+    import_table(ws, src, "without")
+    gov.set_dataset_purpose(ws, "without", "care")
+    gov.create_project(
+        ws,
+        "study2",
+        "research",
+        {"without": ["id_patient", "age", "job", "dose", "outcome"]},
+        [("bob", "analyst")],
+        NOW.replace(year=NOW.year - 1),
+        NOW.replace(year=NOW.year + 1),
+        kind="import",
+    )
+    gov.approve_project(ws, "study2", allow_raw=True)
+    models.train(
+        ws, "study2", "without", "outcome", algorithm=algorithm, shards=shards, name="scratch"
+    )
+    return models.mstore(ws).version("scratch")
+
+
+@pytest.mark.parametrize(
+    ("shards", "algorithm", "seed"),
+    [(1, "lightgbm", 1), (3, "lightgbm", 2), (8, "lightgbm", 3), (4, "logistic", 4)],
+)
+def test_forgotten_model_is_the_model_trained_without_the_person(
+    tmp_path, shards, algorithm, seed
+):
+    ws = make_world(tmp_path / "ws", people_csv(N), N)
+    try:
+        models.train(ws, "study", "people", "outcome", algorithm=algorithm, shards=shards)
+        st = models.mstore(ws)
+        before = st.version("people-outcome")
+        p_before = np.asarray(models.predict(ws, "people-outcome").predictions)
+        i = a_trained_person(ws, shards, random.Random(seed))
+
+        [done] = forgetting.forget(ws, [f"P{i}"], "people-outcome")
+
+        after = st.version("people-outcome")
+        assert after["version"] == before["version"] + 1 and done.shard is not None
+        assert done.shards_retrained == [done.shard] and done.full_retrain == (shards == 1)
+        changed = [
+            s
+            for s, (a, b) in enumerate(
+                zip(before["lineage"]["shard_hashes"], after["lineage"]["shard_hashes"], strict=True)
+            )
+            if a != b
+        ]
+        assert changed == [done.shard]  # untouched shards keep their hashes
+        scratch = from_scratch_without(ws, tmp_path, i, shards, algorithm)
+        assert scratch["lineage"]["shard_hashes"] == after["lineage"]["shard_hashes"]
+        for a, b in zip(
+            st.shards("people-outcome", after["version"]),
+            st.shards("scratch", scratch["version"]),
+            strict=True,
+        ):
+            assert (ws.root / a["path"]).read_bytes() == (ws.root / b["path"]).read_bytes()
+        p_after = np.asarray(models.predict(ws, "people-outcome").predictions)
+        assert len(p_after) == len(p_before) and not np.array_equal(p_before, p_after)
+        assert forgetting.verify_forget(ws, done.receipt).identical
+    finally:
+        ws.close()
+
+
+def test_old_shard_state_is_destroyed_and_the_old_version_not_served(world):
+    models.train(world, "study", "people", "outcome", shards=4)
+    st = models.mstore(world)
+    old = st.shards("people-outcome", 1)
+    i = a_trained_person(world, 4, random.Random(9))
+    [done] = forgetting.forget(world, [f"P{i}"], "people-outcome")
+    gone = old[done.shard]
+    assert not (world.root / gone["path"]).exists()
+    assert all((world.root / s["path"]).exists() for s in old if s["shard"] != done.shard)
+    receipt = forgetting.receipt(world, done.receipt)["body"]
+    assert receipt["destroyed"] == [gone["hash"]]
+    assert receipt["old_model_hash"] != receipt["new_model_hash"]
+    from bulle.errors import WithheldError
+
+    with pytest.raises(WithheldError, match="replaces it"):
+        models.served(world, "people-outcome@1")
+    assert st.version("people-outcome", 1)["status"] == "forgotten"
+
+
+def test_a_batch_touching_most_shards_retrains_everything(world):
+    models.train(world, "study", "people", "outcome", shards=2)
+    [done] = forgetting.forget(world, [f"P{i}" for i in range(40)], "people-outcome")
+    assert done.full_retrain and done.shards_retrained == [0, 1]
+
+
+def test_a_tampered_shard_fails_verification(world):
+    models.train(world, "study", "people", "outcome", shards=3)
+    i = a_trained_person(world, 3, random.Random(5))
+    [done] = forgetting.forget(world, [f"P{i}"], "people-outcome")
+    st = models.mstore(world)
+    row = st.shards("people-outcome", 2)[done.shard]
+    world.catalog.con.execute(
+        "UPDATE model_shards SET hash=? WHERE model=? AND version=2 AND shard=?",
+        ("0" * 64, "people-outcome", done.shard),
+    )
+    assert not forgetting.verify_forget(world, done.receipt).identical
+    world.catalog.con.execute(
+        "UPDATE model_shards SET hash=? WHERE model=? AND version=2 AND shard=?",
+        (row["hash"], "people-outcome", done.shard),
+    )
+    assert forgetting.verify_forget(world, done.receipt).identical
