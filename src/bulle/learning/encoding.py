@@ -56,33 +56,36 @@ class Encoding:
 
     def encode(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         """The numeric matrix (NaN missing) and the bucket matrix (-1 missing) of ``table``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         n = table.num_rows
         num = np.empty((n, len(self.numeric)), dtype=np.float64)
         for j, c in enumerate(self.numeric):
-            col = table.column(c).to_numpy(zero_copy_only=False)
-            num[:, j] = np.asarray(
-                [np.nan if v is None else v for v in col] if col.dtype == object else col,
-                dtype=np.float64,
-            )
+            col = pc.cast(table.column(c), pa.float64())
+            num[:, j] = col.to_numpy(zero_copy_only=False) if n else []
         cat = np.empty((n, len(self.hashed)), dtype=np.int64)
         for j, c in enumerate(self.hashed):
-            cat[:, j] = _buckets(c, table.column(c).to_pylist())
+            cat[:, j] = _buckets(c, table.column(c))
         return num, cat
 
     def labels(self, table: pa.Table) -> np.ndarray:
         values = table.column(self.target).to_pylist()
-        return np.asarray([v == self.positive for v in values], dtype=np.int8)
+        memo: dict[Any, int] = {}
+        return np.asarray(
+            [memo.setdefault(v, int(v == self.positive)) for v in values], dtype=np.int8
+        )
 
 
-def _buckets(column: str, values: list[Any]) -> np.ndarray:
-    memo: dict[Any, int] = {}
-    out = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        b = memo.get(v)
-        if b is None:
-            b = memo[v] = -1 if v is None else bucket(column, v)
-        out[i] = b
-    return out
+def _buckets(column: str, values) -> np.ndarray:
+    """Bucket of each value, hashing each distinct value once (dictionary-encoded)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(pc.cast(values, pa.string())).combine_chunks()
+    lookup = np.asarray([bucket(column, v) for v in enc.dictionary.to_pylist()] + [-1])
+    idx = enc.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
+    return lookup[idx] if len(idx) else np.empty(0, dtype=np.int64)
 
 
 def bucket(column: str, value: Any) -> int:

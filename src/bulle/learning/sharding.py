@@ -10,7 +10,6 @@ who trained a model in clear.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from pathlib import Path
@@ -36,7 +35,7 @@ def model_key(keys_dir: Path) -> bytes:
 
 
 def _mac(key: bytes, label: str, subject_id: str) -> bytes:
-    return hmac.new(key, f"bulle-model-{label}\x00{subject_id}".encode(), hashlib.sha256).digest()
+    return hmac.digest(key, f"bulle-model-{label}\x00{subject_id}".encode(), "sha256")
 
 
 def subject_key(key: bytes, subject_id: str) -> str:
@@ -44,9 +43,17 @@ def subject_key(key: bytes, subject_id: str) -> str:
     return _mac(key, "subject", subject_id)[:16].hex()
 
 
-def place(key: bytes, subject_id: str, shards: int, seed: int, held_out_share: float) -> int:
-    """The person's shard, or ``HELD_OUT`` when the seeded split keeps them for evaluation."""
+def placement(
+    key: bytes, subject_id: str, shards: int, seed: int, held_out_share: float
+) -> tuple[str, int]:
+    """The person's manifest reference and their shard (``HELD_OUT`` when the seeded split keeps
+    them for evaluation); the reference and the shard come from one keyed hash."""
+    mac = _mac(key, "subject", subject_id)
     u = int.from_bytes(_mac(key, f"holdout-{seed}", subject_id)[:8], "big") / 2.0**64
     if u < held_out_share:
-        return HELD_OUT
-    return int.from_bytes(_mac(key, "shard", subject_id)[:8], "big") % shards
+        return mac[:16].hex(), HELD_OUT
+    return mac[:16].hex(), int.from_bytes(mac[16:24], "big") % shards
+
+
+def place(key: bytes, subject_id: str, shards: int, seed: int, held_out_share: float) -> int:
+    return placement(key, subject_id, shards, seed, held_out_share)[1]

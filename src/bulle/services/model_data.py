@@ -19,7 +19,7 @@ from bulle.domain.actor import Role
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionRef
 from bulle.errors import AccessDenied, InputError, Where
 from bulle.learning.encoding import Encoding
-from bulle.learning.sharding import model_key, place, subject_key
+from bulle.learning.sharding import model_key, placement, subject_key
 from bulle.learning.sisa import Rows
 
 if TYPE_CHECKING:
@@ -144,10 +144,7 @@ def placed_rows(
     keep = np.asarray([s is not None for s in ids], dtype=bool)
     table = pr.table.filter(keep) if not keep.all() else pr.table
     kept = [s for s in ids if s is not None]
-    by_id: dict[str, tuple[str, int]] = {}
-    for s in kept:
-        if s not in by_id:
-            by_id[s] = (subject_key(key, s), place(key, s, shards, seed, held_out_share))
+    by_id = {s: placement(key, s, shards, seed, held_out_share) for s in dict.fromkeys(kept)}
     num, cat = enc.encode(table)
     rows = Rows(
         num,
