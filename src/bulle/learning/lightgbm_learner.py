@@ -66,7 +66,9 @@ class LightGBMLearner:
             params={"verbosity": -1, "max_bin": 255},
             free_raw_data=True,
         )
-        booster = lgb.train(self._lgb_params(seed), data, num_boost_round=self.rounds)
+        booster = lgb.train(
+            self._lgb_params(seed), data, num_boost_round=self.rounds, keep_training_booster=True
+        )
         return booster.model_to_string().encode("utf-8")
 
     def predict(self, state: bytes, num: np.ndarray, cat: np.ndarray) -> np.ndarray:

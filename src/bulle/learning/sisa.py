@@ -41,20 +41,22 @@ def state_hash(state: bytes) -> str:
     return hashlib.sha256(state).hexdigest()
 
 
-def train_shard(learner: Learner, rows: Rows, shard: int, members: set[str], seed: int) -> bytes:
-    """Train ``shard`` on the rows of its ``members`` (manifest keys), in the rows' order."""
-    idx = np.flatnonzero(rows.placement == shard)
-    part = rows.take(idx[np.isin(rows.keys[idx], np.asarray(sorted(members), dtype=rows.keys.dtype))])
-    return learner.fit(part.num, part.cat, part.y, shard_seed(seed, shard))
+def shard_of_rows(rows: Rows, manifest: Mapping[str, int]) -> np.ndarray:
+    """Each row's shard in ``manifest`` (-2: its person is not in it), in one pass."""
+    absent = -2
+    return np.fromiter((manifest.get(k, absent) for k in rows.keys.tolist()), np.int64, len(rows.keys))
 
 
 def train_shards(
     learner: Learner, rows: Rows, manifest: Mapping[str, int], shards: Iterable[int], seed: int
 ) -> dict[int, bytes]:
-    members: dict[int, set[str]] = {}
-    for key, s in manifest.items():
-        members.setdefault(s, set()).add(key)
-    return {s: train_shard(learner, rows, s, members.get(s, set()), seed) for s in shards}
+    """Train each of ``shards`` on the rows of its people in ``manifest``, in the rows' order."""
+    where = shard_of_rows(rows, manifest)
+    out = {}
+    for s in shards:
+        part = rows.take(where == s)
+        out[s] = learner.fit(part.num, part.cat, part.y, shard_seed(seed, s))
+    return out
 
 
 def predict(learner: Learner, states: Iterable[bytes], num: np.ndarray, cat: np.ndarray):

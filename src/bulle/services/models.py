@@ -28,11 +28,10 @@ from bulle.fsutil import PRIVATE_FILE, fsync_dir, private_dirs
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding, plan
 from bulle.learning.learners import learner
+from bulle.learning.sharding import HELD_OUT
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from bulle.services.model_data import ProjectRows
     from bulle.workspace import Workspace
 
@@ -204,6 +203,7 @@ def commit_version(
         )
 
     algo = learner(spec["algorithm"], **spec["params"])
+    where = sisa.shard_of_rows(rows, manifest)
     shard_rows = []
     for s, state in sorted(states.items()):
         members = sum(1 for p in manifest.values() if p == s)
@@ -212,7 +212,7 @@ def commit_version(
                 "shard": s,
                 "hash": sisa.state_hash(state),
                 "path": write_state(ws, name, state),
-                "rows": int((_in(rows.keys, _members(manifest, s))).sum()),
+                "rows": int((where == s).sum()),
                 "subjects": members,
             }
         )
@@ -220,9 +220,8 @@ def commit_version(
         shard_rows.append({**old, "subjects": sum(1 for p in manifest.values() if p == s)})
     shard_rows.sort(key=lambda r: r["shard"])
     loaded = [states[r["shard"]] if r["shard"] in states else read_state(ws, r) for r in shard_rows]
-    held = rows.placement == -1
-    held_keys = set(k for k, p in manifest.items() if p == -1)
-    held = held & _in(rows.keys, held_keys)
+    held = where == HELD_OUT
+    held_keys = {k for k, p in manifest.items() if p == HELD_OUT}
     auc = sisa.auc(rows.y[held], sisa.predict(algo, loaded, rows.num[held], rows.cat[held]))
     digest = spec_digest(spec)
     hashes = {r["shard"]: r["hash"] for r in shard_rows}
@@ -257,20 +256,10 @@ def commit_version(
         auc,
         spec["shards"],
         sum(1 for p in manifest.values() if p >= 0),
-        int((rows.placement >= 0).sum()),
+        int((where >= 0).sum()),
         len(held_keys),
         model_hash,
     ), number
-
-
-def _members(manifest: dict[str, int], shard: int) -> set[str]:
-    return {k for k, p in manifest.items() if p == shard}
-
-
-def _in(keys: np.ndarray, members: set[str]) -> np.ndarray:
-    import numpy as np
-
-    return np.isin(keys, np.asarray(sorted(members), dtype=keys.dtype))
 
 
 def _now():
