@@ -184,6 +184,12 @@ class ModelStore:
                 out.append((model, row[0]))
         return out
 
+    def consent_seq(self) -> int:
+        """The last recorded subject choice: the consent snapshot a training saw."""
+        return int(
+            self.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0]
+        )
+
     # -- receipts and audits ---------------------------------------------------------------------
     def add_receipt(self, receipt: dict[str, Any], signature: str, key_id: str) -> None:
         self.con.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bulle.cli.common import RegistryChoice, console, emit, json_option, workspace_from
+from bulle.outputs import HTML, OutputFile
 
 
 @click.group("model")
@@ -159,7 +160,7 @@ def predict(ctx, model_name, dataset, as_json):
 
 @model.command("card")
 @click.argument("model_name")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None)
+@click.option("--html", "html_out", type=OutputFile(HTML), default=None, help="Also write HTML.")
 @json_option
 @click.pass_context
 def card(ctx, model_name, html_out, as_json):
@@ -170,9 +171,10 @@ def card(ctx, model_name, html_out, as_json):
     with workspace_from(ctx) as ws:
         c = run(ws, model_name)
     if html_out:
-        from pathlib import Path
+        from bulle.outputs import atomic_output
 
-        Path(html_out).write_text(card_html(c))
+        with atomic_output(html_out, HTML) as tmp:
+            tmp.write_text(card_html(c), encoding="utf-8")
 
     def render(d):
         console().print_json(data=d)

@@ -195,7 +195,7 @@ def export(ws: Workspace, model: str, out_dir: str | Path) -> dict[str, Any]:
     """Write the released model to ``out_dir``: each shard in its open format and ``model.json``."""
     access.can_administer(ws.actor, "export a model").require()
     out = Path(out_dir)
-    if out.exists():
+    if os.path.lexists(out):
         raise ConflictError("the export folder already exists", Where(file=str(out)))
     v, states = served(ws, model)
     audit_row = mstore(ws).audit(v["model"], v["version"])

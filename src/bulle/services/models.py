@@ -227,9 +227,7 @@ def commit_version(
     hashes = {r["shard"]: r["hash"] for r in shard_rows}
     model_hash = sisa.model_hash(hashes, digest)
     v = pr.version
-    seq = int(
-        ws.catalog.con.execute("SELECT coalesce(max(seq), 0) FROM subject_events").fetchone()[0]
-    )
+    seq = mstore(ws).consent_seq()
     lineage = {
         "data": [v.ref],
         "data_hashes": [v.content_hash],
