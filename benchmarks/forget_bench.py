@@ -131,8 +131,10 @@ def case(label: str, copies: int, scratch: Path) -> None:
     print(f"warm       forget one person {t_forget:.2f} s (shard {done.shard})   full retrain "
           f"{t_retrain:.2f} s (first training {t_train:.2f} s)   ratio {t_retrain / t_forget:.1f}x"
           f"   (reference {ref.get('forget', '-')} s vs {ref.get('retrain', '-')} s)")  # fmt: skip
-    print(f"process    forget {p_forget:.2f} s   retrain {p_retrain:.2f} s   (reference "
-          f"{ref.get('process_forget', '-')} s vs {ref.get('process_retrain', '-')} s)")
+    print(
+        f"process    forget {p_forget:.2f} s   retrain {p_retrain:.2f} s   (reference "
+        f"{ref.get('process_forget', '-')} s vs {ref.get('process_retrain', '-')} s)"
+    )
     if copies == 1:
         audit(root)
 

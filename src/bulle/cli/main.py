@@ -91,7 +91,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
-    "model": ("bulle.cli.model_cmds:model", "Models that can forget: train, forget, verify, audit."),
+    "model": (
+        "bulle.cli.model_cmds:model",
+        "Models that can forget: train, forget, verify, audit.",
+    ),
 }
 
 

@@ -118,7 +118,9 @@ def plan(
     if features:
         bad = [f for f in features if f not in types]
         if bad:
-            raise InputError(f"no column(s) {', '.join(bad)} in the dataset", Where(field="feature"))
+            raise InputError(
+                f"no column(s) {', '.join(bad)} in the dataset", Where(field="feature")
+            )
         barred = [f for f in features if f in excluded or f == target]
         if barred:
             raise InputError(

@@ -10,6 +10,7 @@ who trained a model in clear.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from pathlib import Path
@@ -26,10 +27,9 @@ def model_key(keys_dir: Path) -> bytes:
 
     path = keys_dir / KEY_FILE
     if not path.exists():
-        try:
+        # another process may have made it first (callers hold the write lock)
+        with contextlib.suppress(FileExistsError):
             write_secret(path, secrets.token_bytes(32).hex().encode())
-        except FileExistsError:  # another process made it first (callers hold the write lock)
-            pass
     require_private(path, "the model key")
     return bytes.fromhex(path.read_text().strip())
 

@@ -44,7 +44,9 @@ def state_hash(state: bytes) -> str:
 def shard_of_rows(rows: Rows, manifest: Mapping[str, int]) -> np.ndarray:
     """Each row's shard in ``manifest`` (-2: its person is not in it), in one pass."""
     absent = -2
-    return np.fromiter((manifest.get(k, absent) for k in rows.keys.tolist()), np.int64, len(rows.keys))
+    return np.fromiter(
+        (manifest.get(k, absent) for k in rows.keys.tolist()), np.int64, len(rows.keys)
+    )
 
 
 def train_shards(

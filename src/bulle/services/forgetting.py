@@ -72,10 +72,9 @@ def forget_in(
     ws: Workspace, name: str, subject_ids: list[str], cause: str | None = None
 ) -> Forgotten | None:
     """One model's forget (None when it holds none of the people and nobody lost their basis)."""
+    from bulle.domain.datasets import VersionStatus
     from bulle.services.governance import subject_ref
     from bulle.services.model_data import keys_of, placed_rows, read_rows
-
-    from bulle.domain.datasets import VersionStatus
 
     st = mstore(ws)
     v = st.version(name)
@@ -103,7 +102,6 @@ def forget_in(
     reuse = {s: old[s] for s in range(shards) if s not in retrain}
     receipt_id = "unlearn-" + uuid.uuid4().hex
     first = next(iter(asked.values()), None)
-    made: dict[str, Any] = {}
 
     def on_commit(store, number: int, model_hash: str, lineage: dict[str, Any]) -> None:
         new_hashes = lineage["shard_hashes"]
@@ -117,8 +115,7 @@ def forget_in(
             "subjects": sorted(subject_ref(ws, s) for s in asked),
             "lost_basis": len(lost),
             "shards": [
-                {"shard": s, "old_hash": old[s]["hash"], "new_hash": new_hashes[s]}
-                for s in retrain
+                {"shard": s, "old_hash": old[s]["hash"], "new_hash": new_hashes[s]} for s in retrain
             ],
             "held_out": sum(1 for k in drop if manifest[k] == HELD_OUT),
             "full_retrain": full,
@@ -135,7 +132,6 @@ def forget_in(
         }
         signature, key_id = _sign(ws, body)
         store.add_receipt(body, signature, key_id)
-        made.update(body)
         ws.emit(
             ev.ModelForgotten(
                 actor=ws.actor,
@@ -157,7 +153,7 @@ def forget_in(
             )
         )
 
-    trained, number = commit_version(
+    trained, _ = commit_version(
         ws, name, spec, pr, rows, kept, states, parent=v, reuse=reuse, on_commit=on_commit
     )
     return Forgotten(
@@ -211,9 +207,7 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
     manifest = st.manifest(body["model"], v["version"])
     pr = read_rows(ws, spec["project"], spec["dataset"])
     enc = Encoding.from_dict(spec["encoding"])
-    rows, _, _ = placed_rows(
-        ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"]
-    )
+    rows, _, _ = placed_rows(ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"])
     recorded = {s["shard"]: s for s in st.shards(body["model"], v["version"])}
     algo = learner(spec["algorithm"], **spec["params"])
     checks = []
@@ -233,7 +227,7 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
                 and stored in (None, again),
             }
         )
-    identical = bool(checks) and all(c["identical"] for c in checks) or not body["shards"]
+    identical = (bool(checks) and all(c["identical"] for c in checks)) or not body["shards"]
     ws.emit(
         ev.ModelForgetVerified(
             actor=ws.actor,

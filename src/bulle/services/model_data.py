@@ -88,7 +88,9 @@ def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.T
     else:
         bound = gov.bound_version(ws, use)
         if bound is None:
-            raise InputError(f"no version of {wanted.dataset!r} is bound to project {project.name!r}")
+            raise InputError(
+                f"no version of {wanted.dataset!r} is bound to project {project.name!r}"
+            )
         v = bound
     gd = gov.governed(ws, v)
     at = gov.now_utc()
@@ -193,7 +195,5 @@ def visible_keys(ws: Workspace, project_name: str, dataset_ref: str) -> set[str]
         choices,
         id_column,
     )
-    ids = _subject_ids(
-        ws, v, gd.subject_column, ws.engine.read_visible(read).column(0).to_pylist()
-    )
+    ids = _subject_ids(ws, v, gd.subject_column, ws.engine.read_visible(read).column(0).to_pylist())
     return set(keys_of(ws, sorted({s for s in ids if s is not None})).values())

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.domain.governance_fields import iso
-from bulle.errors import ConflictError, InputError, PluginError, WithheldError, Where
+from bulle.errors import ConflictError, InputError, PluginError, Where, WithheldError
 from bulle.governance import access
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding
@@ -118,9 +118,7 @@ def audit(ws: Workspace, model: str, *, shadows: int = 16, seed: int = 0) -> Aud
     spec = v["spec"]
     enc = Encoding.from_dict(spec["encoding"])
     pr = read_rows(ws, spec["project"], spec["dataset"])
-    rows, manifest, _ = placed_rows(
-        ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"]
-    )
+    rows, _, _ = placed_rows(ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"])
     k = rows.num.shape[1]
     X = pd.DataFrame(np.hstack([rows.num, rows.cat.astype(np.float64)]))
     algo = learner(spec["algorithm"], **spec["params"])
@@ -147,7 +145,12 @@ def audit(ws: Workspace, model: str, *, shadows: int = 16, seed: int = 0) -> Aud
         return lambda Xq: ref.predict(state, *split(Xq))
 
     result = membership_audit(
-        X, rows.y.astype(np.int64), fit=fit, reference_fit=reference_fit, n_shadows=shadows, seed=seed
+        X,
+        rows.y.astype(np.int64),
+        fit=fit,
+        reference_fit=reference_fit,
+        n_shadows=shadows,
+        seed=seed,
     )
     decision = release_decision(result, ws.settings)
     report = _plain(result.to_dict())

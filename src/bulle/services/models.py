@@ -23,7 +23,7 @@ from bulle.audit import events as ev
 from bulle.catalog.models_store import ModelStore
 from bulle.domain.datasets import validate_dataset_name
 from bulle.domain.governance_fields import iso
-from bulle.errors import InputError, IntegrityError, NotFoundError, WithheldError, Where
+from bulle.errors import InputError, IntegrityError, Where, WithheldError
 from bulle.fsutil import PRIVATE_FILE, fsync_dir, private_dirs
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding, plan
@@ -193,7 +193,7 @@ def commit_version(
                     "data_hashes": [v.content_hash],
                     "shards": spec["shards"],
                     "subjects": len(manifest),
-                    "rows": int(len(rows.y)),
+                    "rows": len(rows.y),
                     "model_hash": model_hash,
                     "shard_hashes": lineage["shard_hashes"],
                     "auc": lineage["auc"],

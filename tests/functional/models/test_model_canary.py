@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import sys
 from pathlib import Path
 
 from tests.functional.audit.canary import found
+from tests.integration.models.world import NOW, make_world, people_csv
 
 from bulle.domain.consents import Consent
 from bulle.services import forgetting, model_release, models
 from bulle.services import governance as gov
 from bulle.services.subject_rights import erase_subject
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "models"))
-from conftest import NOW, make_world, people_csv  # noqa: E402
 
 SUBJECT = "PX-CANARI-7731"
 JOB = "Quillebœuf-canari"
@@ -41,7 +38,9 @@ def test_models_keep_no_value_in_the_trail(tmp_path):
     ws = make_world(tmp_path / "ws", csv, 80)
     root = ws.root
     try:
-        gov.record_choices(ws, [Consent(SUBJECT, "research", "given", NOW - dt.timedelta(days=1), "f")])
+        gov.record_choices(
+            ws, [Consent(SUBJECT, "research", "given", NOW - dt.timedelta(days=1), "f")]
+        )
         models.train(ws, "study", "people", "outcome", shards=3)
         assert in_models(root, [SUBJECT, JOB]) == []
         [done] = forgetting.forget(ws, [SUBJECT], "people-outcome")

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "models"))
-
-import pytest  # noqa: E402
-from conftest import make_world, people_csv  # noqa: E402
+import pytest
+from tests.integration.models.world import make_world, people_csv
 
 
 @pytest.mark.slow  # about 40 s: a dozen bulle processes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.integration.models.world import NOW
 
 from bulle.domain.actor import Actor, Role
 from bulle.domain.consents import Consent
@@ -15,8 +16,6 @@ from bulle.services import governance as gov
 from bulle.services.model_data import keys_of
 from bulle.services.settings import set_setting
 from bulle.workspace import Workspace
-
-from .conftest import NOW
 
 
 def withdraw(ws, *ids):
@@ -77,7 +76,7 @@ def test_the_analyst_of_the_project_trains_and_predicts_others_do_not(world):
 
 
 def test_people_without_consent_are_never_in_the_model(tmp_path):
-    from .conftest import make_world, people_csv
+    from tests.integration.models.world import make_world, people_csv
 
     ws = make_world(tmp_path / "ws", people_csv(60), 60, consent=False)
     try:

@@ -13,13 +13,12 @@ import random
 
 import numpy as np
 import pytest
+from tests.integration.models.world import NOW, make_world, people_csv
 
 from bulle.learning.sharding import HELD_OUT, model_key, place
 from bulle.services import forgetting, models
 from bulle.services import governance as gov
 from bulle.services.vault import import_table
-
-from .conftest import NOW, make_world, people_csv
 
 N = 150
 
@@ -60,9 +59,7 @@ def from_scratch_without(ws, tmp_path, i: int, shards: int, algorithm: str) -> d
     ("shards", "algorithm", "seed"),
     [(1, "lightgbm", 1), (3, "lightgbm", 2), (8, "lightgbm", 3), (4, "logistic", 4)],
 )
-def test_forgotten_model_is_the_model_trained_without_the_person(
-    tmp_path, shards, algorithm, seed
-):
+def test_forgotten_model_is_the_model_trained_without_the_person(tmp_path, shards, algorithm, seed):
     ws = make_world(tmp_path / "ws", people_csv(N), N)
     try:
         models.train(ws, "study", "people", "outcome", algorithm=algorithm, shards=shards)
@@ -79,7 +76,9 @@ def test_forgotten_model_is_the_model_trained_without_the_person(
         changed = [
             s
             for s, (a, b) in enumerate(
-                zip(before["lineage"]["shard_hashes"], after["lineage"]["shard_hashes"], strict=True)
+                zip(
+                    before["lineage"]["shard_hashes"], after["lineage"]["shard_hashes"], strict=True
+                )
             )
             if a != b
         ]

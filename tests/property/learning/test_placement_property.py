@@ -17,7 +17,9 @@ ids = st.text(min_size=1, max_size=12)
 @given(st.lists(ids, min_size=1, max_size=30, unique=True), st.integers(1, 64), st.integers(0, 9))
 def test_placement_is_a_function_of_the_person_alone(people, shards, seed):
     alone = {p: placement(KEY, p, shards, seed, 0.2) for p in people}
-    together = dict(zip(people, [placement(KEY, p, shards, seed, 0.2) for p in people], strict=True))
+    together = dict(
+        zip(people, [placement(KEY, p, shards, seed, 0.2) for p in people], strict=True)
+    )
     assert alone == together
     for ref, shard in alone.values():
         assert len(ref) == 32 and (shard == HELD_OUT or 0 <= shard < shards)
