@@ -33,9 +33,9 @@ def a_trained_person(ws, shards: int, rng: random.Random) -> int:
             return i
 
 
-def from_scratch_without(ws, tmp_path, i: int, shards: int, algorithm: str) -> dict:
+def from_scratch_without(ws, tmp_path, i: int | set[int], shards: int, algorithm: str) -> dict:
     src = tmp_path / "without.csv"
-    src.write_text(people_csv(N, skip=frozenset({i})))
+    src.write_text(people_csv(N, skip=frozenset(i if isinstance(i, set) else {i})))
     import_table(ws, src, "without")
     gov.set_dataset_purpose(ws, "without", "care")
     gov.create_project(
@@ -139,3 +139,23 @@ def test_a_tampered_shard_fails_verification(world):
         (row["hash"], "people-outcome", done.shard),
     )
     assert forgetting.verify_forget(world, done.receipt).identical
+
+
+def test_several_people_forgotten_one_after_another(tmp_path):
+    """Three forgets in a row (three receipts, each verified) give the model trained without
+    the three people."""
+    ws = make_world(tmp_path / "ws", people_csv(N), N)
+    try:
+        models.train(ws, "study", "people", "outcome", shards=5)
+        rng = random.Random(11)
+        gone: set[int] = set()
+        while len(gone) < 3:
+            gone.add(a_trained_person(ws, 5, rng))
+        receipts = [forgetting.forget(ws, [f"P{i}"], "people-outcome")[0] for i in sorted(gone)]
+        assert all(forgetting.verify_forget(ws, r.receipt).identical for r in receipts)
+        after = models.mstore(ws).version("people-outcome")
+        assert after["version"] == 4
+        scratch = from_scratch_without(ws, tmp_path, gone, 5, "lightgbm")
+        assert scratch["lineage"]["shard_hashes"] == after["lineage"]["shard_hashes"]
+    finally:
+        ws.close()
