@@ -28,7 +28,7 @@ from bulle.learning import sisa
 from bulle.learning.encoding import Encoding
 from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
-from bulle.services.models import commit_version, mstore
+from bulle.services.models import commit_version, mstore, stored_hash
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -214,9 +214,7 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
     for entry in body["shards"]:
         s = entry["shard"]
         again = sisa.state_hash(sisa.train_shards(algo, rows, manifest, [s], spec["seed"])[s])
-        stored = None
-        if (ws.root / recorded[s]["path"]).exists():  # a later forget may have destroyed it
-            stored = sisa.state_hash((ws.root / recorded[s]["path"]).read_bytes())
+        stored = stored_hash(ws, recorded[s])  # None: a later forget destroyed it
         checks.append(
             {
                 "shard": s,

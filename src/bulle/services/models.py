@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bulle.services.model_data import ProjectRows
     from bulle.workspace import Workspace
 
+_STATE_PATH = re.compile(r"models/[A-Za-z][A-Za-z0-9_.-]{0,127}/[0-9a-f]{64}\.state")
 SEED = 20210519  # the default training seed (any fixed number: recorded in the manifest)
 
 
@@ -89,6 +91,12 @@ def write_state(ws: Workspace, name: str, state: bytes) -> str:
 
 
 def read_state(ws: Workspace, shard: dict[str, Any]) -> bytes:
+    """A shard's state, checked against its hash; its path is only ever ``models/NAME/HASH.state``
+    (a catalog imported from elsewhere cannot point a read outside the model's folder)."""
+    if not _STATE_PATH.fullmatch(shard["path"]) or Path(shard["path"]).stem != shard["hash"]:
+        raise IntegrityError(
+            f"shard {shard['shard']}'s stored path is not a model state path", Where(field="model")
+        )
     path = ws.root / shard["path"]
     if not path.exists():
         raise IntegrityError(
@@ -101,6 +109,19 @@ def read_state(ws: Workspace, shard: dict[str, Any]) -> bytes:
             Where(file=str(path.relative_to(ws.root))),
         )
     return data
+
+
+def stored_hash(ws: Workspace, shard: dict[str, Any]) -> str | None:
+    """SHA-256 of a shard's stored state, or None when a later forget destroyed it."""
+    try:
+        return sisa.state_hash(read_state(ws, shard))
+    except IntegrityError:
+        path = ws.root / shard["path"]
+        if _STATE_PATH.fullmatch(shard["path"]) and path.exists():
+            return sisa.state_hash(path.read_bytes())  # present but not what the catalog says
+        if _STATE_PATH.fullmatch(shard["path"]):
+            return None
+        raise
 
 
 def train(

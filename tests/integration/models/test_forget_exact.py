@@ -159,3 +159,14 @@ def test_several_people_forgotten_one_after_another(tmp_path):
         assert scratch["lineage"]["shard_hashes"] == after["lineage"]["shard_hashes"]
     finally:
         ws.close()
+
+
+def test_a_stored_path_outside_the_model_folder_is_refused(world):
+    from bulle.errors import IntegrityError
+
+    models.train(world, "study", "people", "outcome", shards=2)
+    world.catalog.con.execute(
+        "UPDATE model_shards SET path='models/people-outcome/../../keys/model.key' WHERE shard=0"
+    )
+    with pytest.raises(IntegrityError, match="not a model state path"):
+        models.predict(world, "people-outcome")
