@@ -240,10 +240,10 @@ def commit_version(
     for s, old in sorted((reuse or {}).items()):
         shard_rows.append({**old, "subjects": sum(1 for p in manifest.values() if p == s)})
     shard_rows.sort(key=lambda r: r["shard"])
-    loaded = [states[r["shard"]] if r["shard"] in states else read_state(ws, r) for r in shard_rows]
     held = where == HELD_OUT
     held_keys = {k for k, p in manifest.items() if p == HELD_OUT}
-    auc = sisa.auc(rows.y[held], sisa.predict(algo, loaded, rows.num[held], rows.cat[held]))
+    probs = _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent)
+    auc = sisa.auc(rows.y[held], probs)
     digest = spec_digest(spec)
     hashes = {r["shard"]: r["hash"] for r in shard_rows}
     model_hash = sisa.model_hash(hashes, digest)
@@ -269,6 +269,7 @@ def commit_version(
         st.add_version(name, number, spec, lineage, model_hash, metrics, now, ws.actor.to_dict())
         st.add_shards(name, number, shard_rows)
         (on_commit or _trained_event)(st, number, model_hash, lineage)
+    _save_held_out(ws, name, number, rows.keys[held], probs)
     destroy_unused(ws, name)
     return Trained(
         f"{name}@{number}",
@@ -287,9 +288,69 @@ def _now():
     return now_utc()
 
 
+def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent):
+    """The model's probabilities on the held-out rows, for its AUC.
+
+    After a forget only the retrained shards changed: the parent's stored average is updated by
+    their difference (old state, still on disk, against the new one) when the parent's held-out
+    rows, minus the people forgotten, are exactly these rows; otherwise every shard predicts.
+    """
+    import numpy as np
+
+    num, cat = rows.num[held], rows.cat[held]
+    if parent is not None:
+        cached = _load_held_out(ws, name, parent["version"])
+        if cached is not None:
+            keys, avg = cached
+            keep = np.isin(keys, np.unique(rows.keys[held]))
+            if np.array_equal(keys[keep], rows.keys[held]):
+                old = {r["shard"]: r for r in mstore(ws).shards(name, parent["version"])}
+                out = avg[keep].copy()
+                for s, state in states.items():
+                    before = algo.predict(read_state(ws, old[s]), num, cat)
+                    out += (algo.predict(state, num, cat) - before) / len(shard_rows)
+                return out
+    loaded = [states[r["shard"]] if r["shard"] in states else read_state(ws, r) for r in shard_rows]
+    return sisa.predict(algo, loaded, num, cat)
+
+
+def _held_out_file(ws: Workspace, name: str, version: int) -> Path:
+    return models_dir(ws, name) / f"held-out-v{version}.npz"
+
+
+def _save_held_out(ws: Workspace, name: str, version: int, keys, probs) -> None:
+    """The held-out rows' keyed references and probabilities (never an id or a value)."""
+    import numpy as np
+
+    final = _held_out_file(ws, name, version)
+    tmp = final.with_name(f".{os.getpid()}-{final.name}")
+    with open(tmp, "wb") as f:
+        np.savez(f, keys=keys.astype("<U32"), probs=np.asarray(probs, dtype=np.float64))
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, PRIVATE_FILE)
+    os.replace(tmp, final)
+
+
+def _load_held_out(ws: Workspace, name: str, version: int):
+    import numpy as np
+
+    path = _held_out_file(ws, name, version)
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return z["keys"], z["probs"]
+
+
 def destroy_unused(ws: Workspace, name: str) -> list[str]:
-    """Delete every shard state no active version uses (a forgotten person's old shard)."""
-    keep = mstore(ws).paths_in_use(name)
+    """Delete every shard state no active version uses (a forgotten person's old shard), and the
+    held-out probabilities of versions no longer served."""
+    st = mstore(ws)
+    keep = st.paths_in_use(name)
+    active = {v["version"] for v in st.versions(name) if v["status"] == "active"}
+    for p in models_dir(ws, name).glob("held-out-v*.npz"):
+        if int(p.stem.removeprefix("held-out-v")) not in active:
+            p.unlink()
     gone = []
     for p in sorted(models_dir(ws, name).glob("*.state")):
         rel = str(p.relative_to(ws.root))

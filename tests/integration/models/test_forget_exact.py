@@ -170,3 +170,28 @@ def test_a_stored_path_outside_the_model_folder_is_refused(world):
     )
     with pytest.raises(IntegrityError, match="not a model state path"):
         models.predict(world, "people-outcome")
+
+
+def test_the_auc_after_a_forget_is_the_auc_of_all_shards_predicting(world):
+    """The forget updates the stored held-out average by the retrained shards only: the figure
+    equals every shard predicting the held-out rows again."""
+    from bulle.learning import sisa
+    from bulle.learning.encoding import Encoding
+    from bulle.learning.learners import learner
+    from bulle.services.model_data import placed_rows, read_rows
+
+    models.train(world, "study", "people", "outcome", shards=4)
+    for seed in (1, 2):
+        i = a_trained_person(world, 4, random.Random(seed))
+        forgetting.forget(world, [f"P{i}"], "people-outcome")
+    v = models.mstore(world).version("people-outcome")
+    spec = v["spec"]
+    pr = read_rows(world, "study", spec["dataset"])
+    rows, _, _ = placed_rows(world, pr, Encoding.from_dict(spec["encoding"]), 4, spec["seed"], 0.2)
+    manifest = models.mstore(world).manifest("people-outcome", v["version"])
+    held = sisa.shard_of_rows(rows, manifest) == HELD_OUT
+    states = [models.read_state(world, s) for s in models.mstore(world).shards("people-outcome", 3)]
+    p = sisa.predict(learner("lightgbm"), states, rows.num[held], rows.cat[held])
+    assert v["metrics"]["auc"] == pytest.approx(sisa.auc(rows.y[held], p), abs=1e-9)
+    files = sorted(p.name for p in (world.root / "models" / "people-outcome").glob("held-out-*"))
+    assert files == ["held-out-v3.npz"]
