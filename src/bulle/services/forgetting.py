@@ -59,7 +59,11 @@ def forget(ws: Workspace, subject_ids: list[str], model: str | None = None) -> l
     """Forget ``subject_ids`` in ``model``, or in every model holding any of them."""
     access.can_administer(ws.actor, "forget a person in a model").require()
     names = [model.partition("@")[0]] if model else [m["name"] for m in mstore(ws).models()]
-    out = [r for n in names if (r := forget_in(ws, n, subject_ids)) is not None]
+    out = [
+        r
+        for n in names
+        if (r := forget_in(ws, n, subject_ids, only_if_held=model is None)) is not None
+    ]
     if not out:
         raise NotFoundError(
             f"{'model ' + repr(model) if model else 'no model'} holds none of these people",
@@ -69,9 +73,15 @@ def forget(ws: Workspace, subject_ids: list[str], model: str | None = None) -> l
 
 
 def forget_in(
-    ws: Workspace, name: str, subject_ids: list[str], cause: str | None = None
+    ws: Workspace,
+    name: str,
+    subject_ids: list[str],
+    cause: str | None = None,
+    *,
+    only_if_held: bool = False,
 ) -> Forgotten | None:
-    """One model's forget (None when it holds none of the people and nobody lost their basis)."""
+    """One model's forget (None when it holds none of the people and nobody lost their basis;
+    with ``only_if_held``, None as soon as it holds none of them, without reading its data)."""
     from bulle.domain.datasets import VersionStatus
     from bulle.services.governance import subject_ref
     from bulle.services.model_data import keys_of, placed_rows, read_rows
@@ -84,6 +94,8 @@ def forget_in(
     manifest = st.manifest(name, v["version"])
     keys = keys_of(ws, subject_ids)
     asked = {s: k for s, k in keys.items() if k in manifest}
+    if only_if_held and not asked:
+        return None
     pr = read_rows(ws, spec["project"], spec["dataset"])
     enc = Encoding.from_dict(spec["encoding"])
     shards, seed = spec["shards"], spec["seed"]
@@ -254,7 +266,7 @@ def after_erasure(ws: Workspace, subject_ids: list[str], erasure_id: str) -> lis
     st = mstore(ws)
     with _as_system(ws):
         for m in st.models():
-            forget_in(ws, m["name"], subject_ids, cause=erasure_id)
+            forget_in(ws, m["name"], subject_ids, cause=erasure_id, only_if_held=True)
     return [
         r["id"] for m in st.models() for r in st.receipts(m["name"]) if r["cause"] == erasure_id
     ]
@@ -276,7 +288,9 @@ def after_choices(ws: Workspace, choices: list[Consent | Objection]) -> list[str
         for m in mstore(ws).models():
             ids = by_purpose.get(m["purpose"])
             if ids:
-                r = forget_in(ws, m["name"], sorted(ids), cause=f"choice:{m['purpose']}")
+                r = forget_in(
+                    ws, m["name"], sorted(ids), cause=f"choice:{m['purpose']}", only_if_held=True
+                )
                 if r is not None:
                     made.append(r.receipt)
     return made

@@ -28,3 +28,12 @@ def test_erasure_triggers_the_forget_and_its_receipt(world):
     ).fetchone()[0]
     assert all(r in stored for r in out["model_receipts"])
     assert models.predict(world, "people-outcome").rows > 0
+
+
+def test_forget_without_a_model_forgets_in_every_model_holding_the_person(world):
+    models.train(world, "study", "people", "outcome", shards=2)
+    models.train(world, "study", "people", "outcome", shards=3, name="other")
+    done = forgetting.forget(world, ["P4"])
+    assert sorted(r.model for r in done) == ["other@2", "people-outcome@2"]
+    assert forgetting.forget(world, ["P5"], "other")[0].model == "other@3"
+    assert models.mstore(world).version("people-outcome")["version"] == 2
