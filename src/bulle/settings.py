@@ -257,6 +257,52 @@ SETTINGS: tuple[Setting, ...] = (
         description="1: a withdrawal or objection for a model's purpose forgets the person at "
         "once; 0: the model stops being served until `bulle model forget` runs (to batch requests).",
     ),
+    Setting(
+        "model.audit.min_shadows",
+        int,
+        16,
+        unit="models",
+        minimum=16,
+        maximum=1024,
+        description="Shadow models a membership audit must use before its figures can release "
+        "a model. Offline LiRA estimates each record's out-distribution from the half of the "
+        "shadows that did not see it: 16 gives 8 per record. The attack gets stronger with more "
+        "shadows, so too few would understate the leak and let a leaking model through.",
+    ),
+    Setting(
+        "model.audit.max_tpr_at_0_1pct_lower",
+        float,
+        0.01,
+        minimum=0,
+        maximum=1,
+        description="The release gate blocks a model when the lower bound of the 95 % "
+        "Clopper-Pearson interval of the attack's TPR at 0.1 % FPR is above this. At 0.1 % FPR "
+        "a harmless model's TPR is 0.1 %; a lower bound above 1 % means the attack is, with 95 % "
+        "confidence, at least ten times better than guessing on the people it is most sure about. "
+        "The lower bound (not the point) is used because on adult only about 15 non-members set "
+        "the threshold, and a gate on that noise would block at random.",
+    ),
+    Setting(
+        "model.audit.max_tpr_at_1pct",
+        float,
+        0.05,
+        minimum=0,
+        maximum=1,
+        description="The release gate blocks a model when the attack's TPR at 1 % FPR is above "
+        "this (five times chance). At 1 % FPR about 150 non-members set the threshold on adult, "
+        "enough for the point estimate to be stable.",
+    ),
+    Setting(
+        "model.audit.reference_ratio_warning",
+        float,
+        2.0,
+        minimum=1,
+        maximum=1000,
+        description="The audit warns (does not block) when the model's TPR at 0.1 % or 1 % FPR "
+        "is more than this many times the regularised reference pipeline's on the same data: "
+        "the model leaks more than it needs to. Not a block, because at 0.1 % FPR both figures "
+        "rest on a handful of records.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
