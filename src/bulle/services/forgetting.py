@@ -66,7 +66,9 @@ def forget(ws: Workspace, subject_ids: list[str], model: str | None = None) -> l
     ]
     if not out:
         raise NotFoundError(
-            f"{'model ' + repr(model) if model else 'no model'} holds none of these people",
+            f"model {model!r} holds none of these people"
+            if model
+            else "no model holds any of these people",
             Where(field="subject"),
         )
     return out
