@@ -685,6 +685,45 @@ SETTINGS: tuple[Setting, ...] = (
         "the model leaks more than it needs to. Not a block, because at 0.1 % FPR both figures "
         "rest on a handful of records.",
     ),
+    Setting(
+        "model.shards",
+        int,
+        16,
+        unit="shards",
+        minimum=1,
+        maximum=1024,
+        description="Shards of a model trained without `--shards`: forgetting a person retrains "
+        "one shard, about 1/shards of the data (16: AUC within 0.005 of one model on adult).",
+    ),
+    Setting(
+        "model.held_out_share",
+        float,
+        0.2,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=0.5,
+        description="Share of the people a model keeps out of training to measure its AUC "
+        "(chosen by a seeded keyed hash of each person, recorded in the manifest).",
+    ),
+    Setting(
+        "model.full_retrain_share",
+        float,
+        0.5,
+        minimum=0,
+        exclusive_minimum=True,
+        maximum=1,
+        description="A batch of forget requests touching more than this share of a model's "
+        "shards retrains every shard (and says so): the batch costs about a full training anyway.",
+    ),
+    Setting(
+        "model.forget_on_withdrawal",
+        int,
+        1,
+        minimum=0,
+        maximum=1,
+        description="1: a withdrawal or objection for a model's purpose forgets the person at "
+        "once; 0: the model stops being served until `bulle model forget` runs (to batch requests).",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

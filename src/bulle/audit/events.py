@@ -547,3 +547,70 @@ SyntheticMarked = _event(
         "exceeded": f.ListOf(f.Name),
     },
 )
+
+
+ModelTrained = _event(
+    "model.train",
+    "A model was trained for a project (its data versions, parameters and hashes, no row).",
+    {
+        "project": f.Name,
+        "purpose": f.Name,
+        "algorithm": f.Name,
+        "data": f.ListOf(f.Ref),
+        "data_hashes": f.ListOf(f.Hex),
+        "shards": f.Count,
+        "subjects": f.Count,
+        "rows": f.Count,
+        "model_hash": f.Hex,
+        "shard_hashes": f.ListOf(f.Hex),
+        "auc": f.Optional(f.Number),
+        "consent_seq": f.Count,
+    },
+)
+
+
+ModelForgotten = _event(
+    "model.forget",
+    "People were removed from a model by retraining their shards (the signed unlearning receipt).",
+    {
+        "receipt_id": f.UnlearningId,
+        "old_version": f.Count,
+        "new_version": f.Count,
+        "subjects": f.ListOf(f.SubjectRef),
+        "lost_basis": f.Count,
+        "shards_retrained": f.ListOf(f.Count),
+        "full_retrain": f.Flag,
+        "old_model_hash": f.Hex,
+        "new_model_hash": f.Hex,
+        "destroyed": f.ListOf(f.Hex),
+        "signature": f.Hex,
+        "cause": f.Optional(f.Name),
+    },
+)
+
+
+ModelForgetVerified = _event(
+    "model.verify_forget",
+    "An unlearning receipt was checked by retraining its shards from the manifest.",
+    {"receipt_id": f.UnlearningId, "identical": f.Flag, "signature_valid": f.Flag},
+)
+
+
+ModelUsed = _event(
+    "model.use",
+    "A model served predictions, or was exported or described.",
+    {"action": f.Enum("predict", "export", "card"), "rows": f.Count, "model_hash": f.Hex},
+)
+
+
+ModelAudited = _event(
+    "model.audit",
+    "A model's membership-inference audit ran (its figures and the release decision).",
+    {
+        "auc": f.Optional(f.Number),
+        "tpr_at_0_1pct_fpr": f.Optional(f.Number),
+        "tpr_at_1pct_fpr": f.Optional(f.Number),
+        "released": f.Flag,
+        "shadows": f.Count,
+    },
+)

@@ -285,4 +285,63 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (job, name)
     ) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE models (
+        name TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE model_versions (
+        model TEXT NOT NULL REFERENCES models(name),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'forgotten', 'superseded')),
+        spec_json TEXT NOT NULL,
+        lineage_json TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        metrics_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (model, version)
+    );
+    CREATE TABLE model_shards (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        shard INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        path TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        subjects INTEGER NOT NULL,
+        PRIMARY KEY (model, version, shard),
+        FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+    );
+    CREATE TABLE model_manifest (
+        model TEXT NOT NULL,
+        subject_key TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        from_version INTEGER NOT NULL,
+        to_version INTEGER,
+        PRIMARY KEY (model, subject_key, from_version)
+    ) WITHOUT ROWID;
+    CREATE INDEX model_manifest_live ON model_manifest(model, to_version, shard);
+    CREATE TABLE unlearning_receipts (
+        id TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        old_version INTEGER NOT NULL,
+        new_version INTEGER NOT NULL,
+        body_json TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE model_audits (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        report_json TEXT NOT NULL,
+        released INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (model, version)
+    );
+    """,
 ]

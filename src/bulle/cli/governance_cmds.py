@@ -518,5 +518,7 @@ def erase(ctx, subject_id, yes, as_json):
         )
         for n in d["not_searched"]:
             con.print(f"  not searched: {n['ref']}: {n['reason']}", markup=False)
+        for r in d.get("model_receipts", []):
+            con.print(f"  forgotten in a model: unlearning receipt {r}", markup=False)
 
     emit(out, as_json, render)

@@ -104,6 +104,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.synthesis_cmds:synthetic",
         "Mark a synthetic version as not personal data.",
     ),
+    "model": (
+        "bulle.cli.model_cmds:model",
+        "Models that can forget: train, forget, verify, audit.",
+    ),
 }
 
 

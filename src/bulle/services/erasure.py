@@ -12,7 +12,8 @@ Erasure is the one operation that rewrites existing versions. It runs in three s
    them, through the catalog.
 3. **Steps.** Each root is rewritten without the person's rows (new file, same number, a tombstone
    with the receipt id and both content hashes); then each derived version is recomputed, or,
-   with no recomputer, withheld (``needs_recompute``, its file removed). A step's tombstone is its
+   with no recomputer, withheld (``needs_recompute``, its file removed); then every model holding
+   the person forgets them (``services.forgetting``: its receipts are listed in this one). A step's tombstone is its
    commit point: the profile and artefacts (re-identification table, risk report) are replaced
    *before* it, so a step that was cut short is simply done again. The receipt is built from the
    tombstones, stored, and the journal row (with the identifiers) deleted in one transaction.
@@ -176,6 +177,10 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
         )
     for ref in plan["derived"]:
         _recompute(ws, ws.catalog.resolve(ref), receipt_id)
+    from bulle.services.forgetting import after_erasure
+
+    # models holding the person retrain their shards now, from the rewritten versions
+    model_receipts = after_erasure(ws, sorted(ids.values[SUBJECT_ID]), receipt_id)
     rewritten, recomputed, withheld = [], [], []
     for ref in [*plan["roots"], *plan["derived"]]:
         stone = next(
@@ -215,6 +220,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             "recomputed": recomputed,
             "withheld": withheld,
             "choices_deleted": choices,
+            "model_receipts": model_receipts,
         }
         st.add_erasure(receipt_id, job["subject_ref"], iso(now_utc()), actor.to_dict(), summary)
         st.end_erasure(receipt_id)

@@ -54,6 +54,7 @@ class DatasetPurpose(Result):
 class ChoicesRecorded(Result):
     recorded: int
     kinds: dict[str, int]
+    forget_receipts: tuple[str, ...] = ()  # models that forgot a person who withdrew or objected
 
 
 def now_utc() -> dt.datetime:
@@ -140,7 +141,9 @@ def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> Choices
             details["subject"] = subject_ref(ws, choices[0].subject_id)
         kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
         ws.emit(kind(actor=ws.actor, target="consents", details=details))
-    return ChoicesRecorded(n, kinds)
+    from bulle.services.forgetting import after_choices
+
+    return ChoicesRecorded(n, kinds, tuple(after_choices(ws, choices)))
 
 
 def read_choices_csv(path) -> list[Consent | Objection]:

@@ -131,6 +131,7 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
         ],
         "not_searched": found.not_searched_list(),
         "identifiers_linked": found.identifiers.counts(),
+        "models": _models_holding(ws, linked_ids),
         "generated_at": iso(now_utc()),
     }
     ws.emit(
@@ -147,3 +148,22 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
         )
     )
     return report
+
+
+def _models_holding(ws: Workspace, subject_ids: list[str]) -> list[dict[str, Any]]:
+    """ "Was my data used to train this model?": the models whose newest manifest holds the person."""
+    from bulle.services.model_data import keys_of
+    from bulle.services.models import mstore
+
+    st = mstore(ws)
+    names = [m["name"] for m in st.models()]
+    if not names or not subject_ids:
+        return []
+    out = []
+    for key in keys_of(ws, subject_ids).values():
+        for name, shard in st.holders({n: key for n in names}):
+            v = st.version(name)
+            out.append(
+                {"model": f"{name}@{v['version']}", "held_out": shard < 0, "status": v["status"]}
+            )
+    return sorted(out, key=lambda m: m["model"])

@@ -12,12 +12,13 @@ from bulle.cli.main import COMMANDS
 from bulle.outputs import OutputFile
 
 # outputs that are new directories, not files: each refuses an existing non-empty or non-directory
-# path itself (``init``, ``demo``, ``export``, ``import-workspace``)
+# path itself (``init``, ``demo``, ``export``, ``import-workspace``, ``model export``)
 DIRECTORY_OUTPUTS = {
     ("init", "directory"),
     ("demo", "workspace_dir"),
     ("export", "out_dir"),
     ("import-workspace", "new_dir"),
+    ("model export", "output"),
 }
 # secrets written once, never over anything: `fsutil.write_secret` opens them with O_EXCL, so an
 # existing path of any kind (file, device, link) is refused, stricter than the output rules

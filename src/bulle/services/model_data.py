@@ -1,0 +1,199 @@
+"""The rows a model is trained on: a project's governed read, people placed by the model key.
+
+Training by a project member goes through the project's read (its access decision, its people
+filter, its audit event). The custodian (training for a project, forgetting, verifying a forget)
+reads the same way minus the membership rule: the project's declared columns, the people its
+purpose may see now, recorded as a read for the project. Either way a row is kept only when it
+names its person: each row's subject id, as the catalog's subject index holds it (tokens of a
+pseudonymized version are mapped back through the index), is what places the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bulle.domain.actor import Role
+from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionRef
+from bulle.errors import AccessDenied, InputError, Where
+from bulle.learning.encoding import Encoding
+from bulle.learning.sharding import model_key, placement, subject_key
+from bulle.learning.sisa import Rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from bulle.domain.projects import Project
+    from bulle.workspace import Workspace
+
+EXCLUDED_ROLES = (ColumnRole.SUBJECT_ID, ColumnRole.DIRECT_IDENTIFIER, ColumnRole.FREE_TEXT)
+
+
+@dataclass(frozen=True)
+class ProjectRows:
+    table: pa.Table
+    version: DatasetVersion
+    project: Project
+    subject_ids: list[str | None]  # per row, as the subject index holds them
+    excluded: set[str]  # columns that may never be features
+
+
+def read_rows(ws: Workspace, project_name: str, dataset: str) -> ProjectRows:
+    """The rows of ``dataset`` (``NAME`` or ``NAME@N``) the project may use now."""
+    from bulle.services import governance as gov
+    from bulle.storage.engine import ANALYST_SQL
+
+    project = gov.store(ws).project(project_name)
+    member = project.member(ws.actor.name)
+    if member is not None and member.role is ws.actor.role:
+        table, v = gov.read_served(ws, project_name, dataset)
+    elif ws.actor.role in (Role.CUSTODIAN, Role.SYSTEM):
+        ws.engine.require(ANALYST_SQL)
+        table, v = _custodian_read(ws, project, dataset)
+    else:
+        raise AccessDenied(
+            f"{ws.actor.name!r} is not a member of project {project_name!r}: only its members "
+            "and a custodian train or use its models"
+        )
+    gd = gov.governed(ws, v)
+    if gd.subject_column is None or gd.subject_column not in table.column_names:
+        raise InputError(
+            f"{v.ref} has no subject-id column among the project's columns: a model that can "
+            "forget needs to know whose each row is",
+            Where(field="dataset"),
+        )
+    ids = _subject_ids(ws, v, gd.subject_column, table.column(gd.subject_column).to_pylist())
+    roles = ws.catalog.roles(v.dataset, v.number)
+    excluded = {r.column for r in roles if r.role in EXCLUDED_ROLES} | {gd.subject_column}
+    return ProjectRows(table, v, project, ids, excluded)
+
+
+def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.Table, Any]:
+    from bulle.services import governance as gov
+    from bulle.storage.consent_sql import VisibleRead, snapshot
+
+    if project.approval is None:
+        raise AccessDenied(f"project {project.name!r} has not been approved by a custodian")
+    wanted = VersionRef.parse(dataset)
+    use = project.use_of(wanted.dataset)
+    if use is None:
+        raise AccessDenied(
+            f"project {project.name!r} does not read dataset {wanted.dataset!r}",
+            Where(field="dataset"),
+        )
+    if wanted.number is not None:  # a model's recorded version (erasure: through the catalog)
+        v = ws.catalog.resolve(dataset)
+    else:
+        bound = gov.bound_version(ws, use)
+        if bound is None:
+            raise InputError(
+                f"no version of {wanted.dataset!r} is bound to project {project.name!r}"
+            )
+        v = bound
+    gd = gov.governed(ws, v)
+    at = gov.now_utc()
+    choices = None
+    if gd.subject_column and gd.personal:
+        choices = snapshot(
+            ws.catalog, ws.root / "cache", gov._tokenization(ws, v, gd.subject_column)
+        )
+    id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
+    columns = tuple(c for c in use.columns if c in gd.columns)
+    read = VisibleRead(
+        ws.path_of(v),
+        columns,
+        gd.subject_column if gd.personal else None,
+        project.purpose,
+        gov.iso(at),
+        choices,
+        id_column,
+    )
+    table = ws.engine.read_visible(read)
+    gov.record_read(ws, project, v, table.num_rows, read.summary())
+    return table, v
+
+
+def _subject_ids(ws: Workspace, v: DatasetVersion, column: str, values: list[Any]) -> list:
+    from bulle.services import governance as gov
+
+    tok = gov._tokenization(ws, v, column)
+    if tok is None:
+        return [None if x is None else str(x) for x in values]
+    from bulle.catalog.models_store import indexed_subjects
+    from bulle.vault.pseudonymize import normalize, token
+
+    back = {
+        token(tok.key, tok.key_id, normalize(s, tok.kind)): s for s in indexed_subjects(ws.catalog)
+    }
+    return [None if x is None else back.get(str(x)) for x in values]
+
+
+def placed_rows(
+    ws: Workspace,
+    pr: ProjectRows,
+    enc: Encoding,
+    shards: int,
+    seed: int,
+    held_out_share: float,
+) -> tuple[Rows, dict[str, int], dict[str, str]]:
+    """Encoded rows of the people that can be placed, the manifest (key -> shard) and, for the
+    people present, the subject id of each key (kept in memory only, never stored)."""
+    with ws.write_lock():
+        key = model_key(ws.keys_dir)
+    ids = pr.subject_ids
+    keep = np.asarray([s is not None for s in ids], dtype=bool)
+    table = pr.table.filter(keep) if not keep.all() else pr.table
+    kept = [s for s in ids if s is not None]
+    by_id = {s: placement(key, s, shards, seed, held_out_share) for s in dict.fromkeys(kept)}
+    num, cat = enc.encode(table)
+    rows = Rows(
+        num,
+        cat,
+        enc.labels(table),
+        np.asarray([by_id[s][0] for s in kept], dtype="<U32"),
+        np.asarray([by_id[s][1] for s in kept], dtype=np.int64),
+    )
+    manifest = {k: p for k, p in by_id.values()}
+    return rows, manifest, {k: s for s, (k, _) in by_id.items()}
+
+
+def keys_of(ws: Workspace, subject_ids: list[str]) -> dict[str, str]:
+    """Manifest reference of each subject id."""
+    with ws.write_lock():
+        key = model_key(ws.keys_dir)
+    return {s: subject_key(key, s) for s in subject_ids}
+
+
+def visible_keys(ws: Workspace, project_name: str, dataset_ref: str) -> set[str]:
+    """Manifest references of the people of ``dataset_ref`` the project's purpose sees now.
+
+    Reads the subject column only, inside the engine, and hands no row to anyone: it decides
+    whether a model may still be served and whom a forget must also drop.
+    """
+    from bulle.services import governance as gov
+    from bulle.storage.consent_sql import VisibleRead, snapshot
+
+    project = gov.store(ws).project(project_name)
+    v = ws.catalog.resolve(dataset_ref)
+    gd = gov.governed(ws, v)
+    if gd.subject_column is None:
+        return set()
+    choices = None
+    if gd.personal:
+        choices = snapshot(
+            ws.catalog, ws.root / "cache", gov._tokenization(ws, v, gd.subject_column)
+        )
+    id_column = "token" if choices is not None and "-tok-" in choices.name else "subject_id"
+    read = VisibleRead(
+        ws.path_of(v),
+        (gd.subject_column,),
+        gd.subject_column if gd.personal else None,
+        project.purpose,
+        gov.iso(gov.now_utc()),
+        choices,
+        id_column,
+    )
+    ids = _subject_ids(ws, v, gd.subject_column, ws.engine.read_visible(read).column(0).to_pylist())
+    return set(keys_of(ws, sorted({s for s in ids if s is not None})).values())

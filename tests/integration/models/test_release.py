@@ -1,0 +1,39 @@
+"""A model leaves the project only after its membership audit released it; the export is the
+shards in LightGBM's own text format, which reproduce the model's predictions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bulle.errors import WithheldError
+from bulle.learning.encoding import Encoding
+from bulle.services import model_release, models
+from bulle.services.model_data import read_rows
+
+
+def test_audit_then_export_in_the_open_format(world, tmp_path):
+    models.train(world, "study", "people", "outcome", shards=3)
+    with pytest.raises(WithheldError, match="membership audit"):
+        model_release.export(world, "people-outcome", tmp_path / "early")
+    audit = model_release.audit(world, "people-outcome", shadows=16)
+    assert 0 <= audit.auc <= 1 and audit.reference["auc"] is not None
+    assert (world.root / "models" / "people-outcome" / "audit-v1.html").exists()
+    card = model_release.card(world, "people-outcome")
+    assert card["audit"]["released"] == audit.released
+    if not audit.released:
+        pytest.fail(f"a regularised small model was blocked: {audit.reasons}")
+    out = model_release.export(world, "people-outcome", tmp_path / "out")
+    import lightgbm as lgb
+
+    spec = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert spec["format"] == "lightgbm-text" and len(spec["shards"]) == 3
+    pr = read_rows(world, "study", "people")
+    num, cat = Encoding.from_dict(spec["encoding"]).encode(pr.table)
+    X = np.hstack([num, np.where(cat < 0, np.nan, cat).astype(float)])
+    boosters = [lgb.Booster(model_file=str(tmp_path / "out" / f)) for f in spec["shards"]]
+    mean = np.mean([b.predict(X) for b in boosters], axis=0)
+    served = np.asarray(models.predict(world, "people-outcome").predictions)
+    assert np.allclose(mean, served) and out["files"][-1] == "model.json"
