@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
+	$(BIN)/python scripts/server_demo.py ./demo-workspace
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
