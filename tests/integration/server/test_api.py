@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
@@ -303,3 +304,23 @@ def test_anonymize_then_export_every_format_of_the_release(served):
             map(str, expected.column("age").to_pylist())
         )
     assert [json.loads(line) for line in lines] == shown["data"]
+
+
+def test_export_runs_as_a_task_and_downloads_as_a_tar_without_keys(served):
+    import tarfile
+
+    c = served.as_("custodian")
+    started = served.client.post("/api/v1/export", headers=c)
+    assert started.status_code == 202
+    task = wait(served, started.json())
+    assert task["state"] == "done", task
+    got = served.client.get(f"/api/v1/export/{task['id']}", headers=c)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/x-tar"
+    with tarfile.open(fileobj=io.BytesIO(got.content)) as tar:
+        names = tar.getnames()
+    assert any(n.endswith("manifest.json") for n in names), names
+    assert not any(n.split("/")[0] == "keys" for n in names)  # public-keys/ only
+    assert (
+        served.client.get(f"/api/v1/export/{task['id']}", headers=served.as_("dpo")).status_code
+        == 403
+    )
