@@ -23,7 +23,15 @@ from bulle.domain.anonymization_requests import AnonymizeRequest, HierarchyRecip
 from bulle.services import audit, governance, pseudonymization, subject_rights, vault
 from bulle.workspace import Workspace as _Workspace
 
-__all__ = ["Actor", "HierarchyRecipe", "Role", "Workspace", "init_workspace", "open_workspace"]
+__all__ = [
+    "Actor",
+    "HierarchyRecipe",
+    "Role",
+    "Workspace",
+    "init_workspace",
+    "open_workspace",
+    "synthesize",
+]
 
 
 def _pandas(table):
@@ -54,6 +62,40 @@ def init_workspace(
         key_out=Path(custodian_key_out) if custodian_key_out else None,
     )
     return Workspace(_Workspace.init(path, _actor(user, role), custodian=setup))
+
+
+def synthesize(
+    data: Any,
+    method: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    target: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    quasi_identifiers: Sequence[str] | None = None,
+    rows: int | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Synthesize a pandas frame or an Arrow table without a workspace: ``(synthetic, report)``,
+    the synthetic rows in the input's kind (pandas or Arrow) and the run with both reports."""
+    from bulle.services.synthesis import arrow_to_pandas, synthesize_frame
+
+    arrow = not hasattr(data, "iloc")
+    frame = arrow_to_pandas(data) if arrow else data
+    done = synthesize_frame(
+        frame,
+        method,
+        params=dict(params or {}),
+        seed=seed,
+        target=target,
+        sensitive=list(sensitive) if sensitive else None,
+        quasi_identifiers=list(quasi_identifiers) if quasi_identifiers else None,
+        rows=rows,
+    )
+    if arrow:
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(done.synthetic, preserve_index=False), done.run.to_dict()
+    return done.synthetic, done.run.to_dict()
 
 
 def open_workspace(
@@ -210,6 +252,43 @@ class Workspace:
             **model_options,
         )
         return anonymize_version(self._ws, ref, request, keep=keep, drop=drop, threshold=threshold)
+
+    # -- synthesis -------------------------------------------------------------------------------
+    def synthesize(
+        self,
+        ref: str,
+        method: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        seed: int = 0,
+        target: str | None = None,
+        sensitive: Sequence[str] | None = None,
+        rows: int | None = None,
+        as_pandas: bool = True,
+    ) -> dict[str, Any]:
+        """A synthetic version of ``ref``, as `bulle synthesize NAME` makes it; the result's
+        ``"data"`` holds its rows (pandas, or Arrow with ``as_pandas=False``)."""
+        from bulle.services.synthesis_workspace import synthesize_version
+
+        result = synthesize_version(
+            self._ws,
+            ref,
+            method,
+            params=dict(params or {}),
+            seed=seed,
+            target=target,
+            sensitive=list(sensitive) if sensitive else None,
+            rows=rows,
+        ).to_dict()
+        table = vault.read_table(self._ws, result["ref"])
+        result["data"] = _pandas(table) if as_pandas else table
+        return result
+
+    def mark_anonymous(self, ref: str, reason: str) -> dict[str, Any]:
+        """Mark a synthetic version as not personal data (refused over the risk thresholds)."""
+        from bulle.services.synthesis_workspace import mark_anonymous
+
+        return mark_anonymous(self._ws, ref, reason).to_dict()
 
     # -- governance ------------------------------------------------------------------------------
     def declare_purpose(

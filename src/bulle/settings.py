@@ -229,6 +229,66 @@ SETTINGS: tuple[Setting, ...] = (
         "out, linkability, inference per column), and records sampled for its distances to the "
         "closest record: more narrows the risks' confidence intervals and costs time.",
     ),
+    Setting(
+        "synthesis.control_share",
+        float,
+        0.2,
+        minimum=0.05,
+        maximum=0.5,
+        description="Share of a table's records held out as the control part when it is "
+        "synthesized: never used to fit, they are the baseline of the privacy report's attacks "
+        "(a fifth leaves four fifths to learn from and a few thousand controls on a table of "
+        "tens of thousands).",
+    ),
+    Setting(
+        "synthesis.max_singling_out_risk",
+        float,
+        0.09,
+        minimum=0,
+        maximum=1,
+        description="Highest singling-out risk (upper end of its 95 % confidence interval, "
+        "worst of univariate and multivariate) with which a custodian may mark a synthetic "
+        "version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_linkability_risk",
+        float,
+        0.09,
+        minimum=0,
+        maximum=1,
+        description="Highest linkability risk (upper end of its 95 % confidence interval) with "
+        "which a custodian may mark a synthetic version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_inference_risk",
+        float,
+        0.09,
+        minimum=0,
+        maximum=1,
+        description="Highest attribute-inference risk (upper end of the 95 % confidence "
+        "interval of the worst sensitive column) with which a custodian may mark a synthetic "
+        "version as not personal data.",
+    ),
+    Setting(
+        "synthesis.max_exact_copy_excess",
+        float,
+        0.01,
+        minimum=0,
+        maximum=1,
+        description="How far the share of synthetic records equal to a training record may "
+        "exceed the natural share (control records equal to a training record) for a custodian "
+        "to mark a synthetic version as not personal data.",
+    ),
+    Setting(
+        "synthesis.dummy_min_count",
+        int,
+        10,
+        unit="records",
+        minimum=2,
+        maximum=1_000_000,
+        description="Dummy data uses a real value of a column only if it occurs at least this "
+        "many times (the small-cell rule of health data releases); every other value is made up.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -336,3 +336,30 @@ AuditKeyRotated = _event(
     "The audit signing key was rotated (the old key vouches for the new one to the witnesses).",
     {"old_key": f.Hex, "new_key": f.Hex, "at_seq": f.Count},
 )
+DatasetSynthesized = _event(
+    "dataset.synthesize",
+    "A synthetic version was made (method, parameters, the report's risks; never a row).",
+    {
+        "source": f.Ref,
+        "method": f.Name,
+        "params": f.MapOf(f.Param),
+        "seed": f.Count,
+        "rows": f.Count,
+        "training_rows": f.Count,
+        "control_rows": f.Count,
+        "dropped": f.ListOf(f.Name),
+        "risks": f.MapOf(f.Optional(f.Number)),
+        "content_hash": f.Hex,
+    },
+)
+SyntheticMarked = _event(
+    "dataset.synthetic_mark",
+    "A custodian marked a synthetic version as not personal data (or the mark was refused).",
+    {
+        "allowed": f.Flag,
+        "reason": f.Text,
+        "risks": f.MapOf(f.Optional(f.Number)),
+        "thresholds": f.MapOf(f.Number),
+        "exceeded": f.ListOf(f.Name),
+    },
+)

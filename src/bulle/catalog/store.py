@@ -167,6 +167,13 @@ class Catalog:
             (path, content_hash, row_count, json.dumps(tombstones), dataset, number),
         )
 
+    def set_personal_data(self, dataset: str, number: int, personal: bool) -> None:
+        """A synthetic version marked (or no longer marked) as not personal data."""
+        self.con.execute(
+            "UPDATE versions SET personal_data=? WHERE dataset=? AND number=?",
+            (int(personal), dataset, number),
+        )
+
     def set_status(self, dataset: str, number: int, status: VersionStatus) -> None:
         self.con.execute(
             "UPDATE versions SET status=? WHERE dataset=? AND number=?",

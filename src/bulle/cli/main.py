@@ -91,6 +91,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.exchange_cmds:import_workspace",
         "Rebuild a workspace from an export.",
     ),
+    "synthesize": (
+        "bulle.cli.synthesis_cmds:synthesize",
+        "Synthetic data with privacy and utility reports.",
+    ),
+    "synthetic": (
+        "bulle.cli.synthesis_cmds:synthetic",
+        "Mark a synthetic version as not personal data.",
+    ),
 }
 
 

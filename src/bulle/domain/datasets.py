@@ -28,6 +28,7 @@ class VersionKind(StrEnum):
     TEXT = "text"
     ERASURE = "erasure"
     DERIVED = "derived"
+    SYNTHETIC = "synthetic"  # made by a synthesizer; personal data until a custodian marks it
 
 
 class VersionStatus(StrEnum):

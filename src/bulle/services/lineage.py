@@ -26,7 +26,12 @@ Recomputer = Callable[
 RECOMPUTERS: Registry[Recomputer] = Registry(
     "recomputers",
     "lineage recomputer",
-    ("bulle.services.pseudonymization", "bulle.services.anonymization", "bulle.services.text"),
+    (
+        "bulle.services.pseudonymization",
+        "bulle.services.anonymization",
+        "bulle.services.text",
+        "bulle.services.synthesis_workspace",
+    ),
 )
 
 

@@ -325,13 +325,24 @@ class DuckDBEngine(Engine):
         finally:
             con.close()
 
-    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
+    def export(
+        self,
+        path: Path,
+        dest: Path,
+        fmt: str,
+        *,
+        keep_formulas: bool = False,
+        delimiter: str = ",",
+    ) -> None:
         if fmt == "parquet":
             import shutil
 
             shutil.copyfile(path, dest)  # byte for byte: the stored file is the open format
             return
-        options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[fmt]
+        options = {
+            "csv": f"FORMAT csv, HEADER true, DELIMITER {lit(delimiter)}",
+            "jsonl": "FORMAT json",
+        }[fmt]
         con = self.connect()
         try:
             sql = f"SELECT * FROM read_parquet({lit(path)})"

@@ -131,10 +131,18 @@ class Engine(ABC):
         ``sample_rows`` values per column (None: the default of setting ``profile.sample_rows``)."""
 
     @abstractmethod
-    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
+    def export(
+        self,
+        path: Path,
+        dest: Path,
+        fmt: str,
+        *,
+        keep_formulas: bool = False,
+        delimiter: str = ",",
+    ) -> None:
         """Write a stored version to ``dest`` as csv, parquet or jsonl (the caller makes it atomic);
         CSV text cells a spreadsheet would run are neutralised unless ``keep_formulas``
-        (``bulle.formulas``)."""
+        (``bulle.formulas``); CSV fields are separated by ``delimiter``."""
 
     @abstractmethod
     def write_table(self, table: pa.Table, dest: Path) -> WriteStats:

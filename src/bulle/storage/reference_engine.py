@@ -65,7 +65,15 @@ class ReferenceEngine(Engine):
         self.require(caps.PROFILE)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
+    def export(
+        self,
+        path: Path,
+        dest: Path,
+        fmt: str,
+        *,
+        keep_formulas: bool = False,
+        delimiter: str = ",",
+    ) -> None:
         self.require(caps.EXPORT)
 
     # -- read and write ------------------------------------------------------------------------

@@ -25,6 +25,12 @@ SENTENCE = "Zéphyrine Quillebœuf signale une douleur lancinante au genou gauch
 CANARIES = [SUBJECT, NAME, NIR, EMAIL, BIRTH, SENTENCE]
 
 
+_SYNTHESIS_LIMITS = [
+    f"BULLE_SETTING_SYNTHESIS_MAX_{n}"
+    for n in ("SINGLING_OUT_RISK", "LINKABILITY_RISK", "INFERENCE_RISK", "EXACT_COPY_EXCESS")
+]
+
+
 def _csv(path):
     rows = ["id_patient,nom,nir,email,date_naissance,sexe,age,compte_rendu"]
     rows.append(f'{SUBJECT},{NAME},{NIR},{EMAIL},{BIRTH},F,41,"{SENTENCE}."')
@@ -189,7 +195,14 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
             "--json",
         )
     )
-    _clean(root, "hierarchy, risk and anonymize")
+    fast = {"BULLE_SETTING_SYNTHESIS_PRIVACY_ATTACKS": "50"}
+    made = bulle(*w, "synthesize", "patients@1", "--method", "cart", "--json", env=fast)
+    ok(made)
+    strict = {**fast, "BULLE_SETTING_SYNTHESIS_MAX_EXACT_COPY_EXCESS": "0"}
+    for limits in (strict, {**fast, **dict.fromkeys(_SYNTHESIS_LIMITS, "1")}):
+        ref = made.json()["ref"]
+        bulle(*w, "synthetic", "mark-anonymous", ref, "--reason", "revue DPO", env=limits)
+    _clean(root, "hierarchy, risk, anonymize, synthesize and mark-anonymous")
     with bulle_api.open_workspace(root, user="dora", role="dpo") as dpo:
         dpo.access_report(SUBJECT)
         dpo.verify_audit_log()
@@ -217,6 +230,8 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle):
         "project.approve",
         "dataset.read",
         "dataset.anonymize",
+        "dataset.synthesize",
+        "dataset.synthetic_mark",
         "subject.access",
         "workspace.export",
         "subject.erase",

@@ -84,9 +84,9 @@ def test_every_dataset_is_bound_to_a_version_or_a_kind(ws):
     ):
         create(ws, "loose", {"patients": COLUMNS})
     with pytest.raises(
-        ValidationError, match="'synthetic' is not one of: import, pseudonymize, anonymize"
+        ValidationError, match="'anonymous' is not one of: import, pseudonymize, anonymize"
     ):
-        create(ws, "typo", {"patients": COLUMNS}, kind="synthetic")
+        create(ws, "typo", {"patients": COLUMNS}, kind="anonymous")
     with pytest.raises(ValidationError, match="not both"):
         create(ws, "both", {"patients@2": COLUMNS}, kind={"patients": "pseudonymize"})
     with pytest.raises(InputError, match="does not read: stays"):
