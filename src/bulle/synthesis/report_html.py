@@ -22,6 +22,7 @@ from bulle.synthesis.utility import UtilityReport
 
 MAX_CATEGORIES = 12  # categories drawn per column; the rest are summed as "other"
 HIST_BINS = 10
+MISSING = "(missing)"
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;color:#1d2733;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -55,13 +56,15 @@ def _shares(train: pd.Series, synthetic: pd.Series) -> tuple[list[str], list[flo
         hs = np.histogram(np.clip(s, lo, edges[-1]), edges)[0] / max(1, len(synthetic))
         labels = [f"{edges[i]:.4g}–{edges[i + 1]:.4g}" for i in range(HIST_BINS)]
         return labels, ht.tolist(), hs.tolist()
-    rt = train.astype("string").fillna("(missing)").value_counts(normalize=True)
-    rs = synthetic.astype("string").fillna("(missing)").value_counts(normalize=True)
+    rt = train.astype("string").fillna(MISSING).value_counts(normalize=True)
+    rs = synthetic.astype("string").fillna(MISSING).value_counts(normalize=True)
     top = list(rt.index[:MAX_CATEGORIES])
+    if MISSING not in top and (MISSING in rt.index or MISSING in rs.index):
+        top.append(MISSING)  # a table with missing values the other lacks: always shown
     labels = [str(v) for v in top]
     real = [float(rt.get(v, 0.0)) for v in top]
     syn = [float(rs.get(v, 0.0)) for v in top]
-    if len(rt) > MAX_CATEGORIES or set(rs.index) - set(top):
+    if set(rt.index) - set(top) or set(rs.index) - set(top):
         labels.append("(other)")
         real.append(max(0.0, 1.0 - sum(real)))
         syn.append(max(0.0, 1.0 - sum(syn)))
@@ -73,7 +76,9 @@ def _attack_row(label: str, r: AttackResult) -> str:
         f"<tr><td>{e(label)}</td><td class='n'>{_pct(r.risk)}</td>"
         f"<td class='n'>{_pct(r.ci[0])} – {_pct(r.ci[1])}</td>"
         f"<td class='n'>{_pct(r.main.value)}</td><td class='n'>{_pct(r.control.value)}</td>"
-        f"<td class='n'>{_pct(r.baseline.value)}</td><td class='n'>{r.attempts}</td>"
+        f"<td class='n'>{_pct(r.baseline.value)}</td><td class='n'>{r.attempts}"
+        + ("" if r.predicates is None else f" ({r.predicates} predicates written)")
+        + "</td>"
         f"<td>{'yes' if r.weaker_than_baseline else ''}</td></tr>"
     )
 
@@ -96,7 +101,9 @@ def _privacy(p: PrivacyReport) -> str:
             "<h2>Privacy</h2><p class='note'>Risk = (success on training − success on control) / "
             "(1 − success on control), Giomi et al. (PETS 2023); control records never reached "
             "the synthesizer.</p>",
-            risk_chart("risks and their confidence intervals", [(a, r.risk, *r.ci) for a, r in attacks]),
+            risk_chart(
+                "risks and their confidence intervals", [(a, r.risk, *r.ci) for a, r in attacks]
+            ),
             f"<table>{head}{''.join(_attack_row(a, r) for a, r in attacks)}</table>",
             f"<p class='note'>Linkability joins the column groups {groups}.</p>",
             "<table><tr><th>distance figure</th><th>synthetic → training</th>"
@@ -129,7 +136,9 @@ def _utility(u: UtilityReport, train: pd.DataFrame, synthetic: pd.DataFrame) -> 
                 _num(u.model.real),
             )
         )
-    table = "".join(f"<tr><td>{e(a)}</td><td class='n'>{b}</td><td class='n'>{c}</td></tr>" for a, b, c in rows)
+    table = "".join(
+        f"<tr><td>{e(a)}</td><td class='n'>{b}</td><td class='n'>{c}</td></tr>" for a, b, c in rows
+    )
     per_col = "".join(
         f"<tr><td>{e(c.name)}</td><td>{e(c.kind)}</td><td class='n'>{_num(c.tvd)}</td>"
         f"<td class='n'>{_num(c.tvd_natural)}</td><td class='n'>{_num(c.ks)}</td>"

@@ -35,7 +35,9 @@ def _open(width: int, height: int, title: str) -> list[str]:
     ]
 
 
-def marginal_chart(title: str, labels: Sequence[str], real: Sequence[float], synthetic: Sequence[float]) -> str:
+def marginal_chart(
+    title: str, labels: Sequence[str], real: Sequence[float], synthetic: Sequence[float]
+) -> str:
     """Side-by-side bars of the share of each category (or bin) in the real and synthetic data."""
     n = max(1, len(labels))
     left, top, bottom, slot = 40, 24, 92, 34
@@ -46,7 +48,9 @@ def marginal_chart(title: str, labels: Sequence[str], real: Sequence[float], syn
     parts.append(f'<text x="{left}" y="16" class="axis">{e(short(title))}</text>')
     for i, lab in enumerate(labels):
         x0 = left + slot * i + 3
-        for k, (v, colour, who) in enumerate(((real[i], REAL, "real"), (synthetic[i], SYNTHETIC, "synthetic"))):
+        for k, (v, colour, who) in enumerate(
+            ((real[i], REAL, "real"), (synthetic[i], SYNTHETIC, "synthetic"))
+        ):
             h = plot_h * v / vmax
             parts.append(
                 f'<rect x="{x0 + 14 * k}" y="{top + plot_h - h:.1f}" width="13" height="{h:.1f}" '
@@ -85,7 +89,9 @@ def heat_map(title: str, names: Sequence[str], matrix: np.ndarray, *, signed: bo
     parts.append(f'<text x="4" y="16" class="axis">{e(short(title))}</text>')
     for i, name in enumerate(names):
         y = top + cell * i + cell * 0.65
-        parts.append(f'<text x="{left - 4}" y="{y:.1f}" text-anchor="end" class="tick">{e(short(name))}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y:.1f}" text-anchor="end" class="tick">{e(short(name))}</text>'
+        )
         x = left + cell * i + cell * 0.6
         parts.append(
             f'<text x="{x:.1f}" y="{top - 4}" class="tick" transform="rotate(-60 {x:.1f} {top - 4})">'
@@ -117,7 +123,9 @@ def risk_chart(title: str, rows: Sequence[tuple[str, float, float, float]]) -> s
         )
     for i, (label, risk, low, high) in enumerate(rows):
         y = top + row_h * i
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="tick">{e(short(label))}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="tick">{e(short(label))}</text>'
+        )
         parts.append(
             f'<rect x="{left}" y="{y + 4}" width="{plot_w * risk:.1f}" height="{row_h - 10}" '
             f'fill="{RISKY}" opacity="0.75"><title>{e(label)}: risk {100 * risk:.1f} % '

@@ -45,7 +45,11 @@ class ColumnUtility:
     wasserstein: float | None = None  # divided by the training part's range
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind, "tvd": _r(self.tvd), "tvd_natural": _r(self.tvd_natural)}
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "tvd": _r(self.tvd),
+            "tvd_natural": _r(self.tvd_natural),
+        }
         if self.kind == "numeric":
             d["ks"] = _r(self.ks)
             d["wasserstein"] = _r(self.wasserstein)
@@ -103,12 +107,14 @@ def binned(enc: Encoded) -> tuple[list[np.ndarray], list[int]]:
                 if len(t)
                 else np.array([])
             )
-            for m, o in zip(mats, out):
+            for m, o in zip(mats, out, strict=True):
                 x = m[:, j]
-                o[:, j] = np.where(np.isnan(x), len(edges) + 1, np.searchsorted(edges, x, side="right"))
+                o[:, j] = np.where(
+                    np.isnan(x), len(edges) + 1, np.searchsorted(edges, x, side="right")
+                )
             sizes.append(len(edges) + 2)
         else:
-            for m, o in zip(mats, out):
+            for m, o in zip(mats, out, strict=True):
                 o[:, j] = np.where(m[:, j] == MISSING_CODE, 0, m[:, j] + 1).astype(np.int64)
             sizes.append(int(max(o[:, j].max(initial=0) for o in out)) + 1)
     return out, sizes
@@ -204,7 +210,9 @@ def utility_report(
     """Every utility figure of one split (see the module docstring)."""
     enc = encode(train, control, synthetic)
     if target is not None and str(target) not in enc.columns:
-        raise InputError(f"no column named {target!r} to predict", Where(field="target", column=str(target)))
+        raise InputError(
+            f"no column named {target!r} to predict", Where(field="target", column=str(target))
+        )
     codes, sizes = binned(enc)
     columns = tuple(_column(enc, j, codes, sizes[j]) for j in range(len(enc.columns)))
     pair_syn: dict[tuple[str, str], float] = {}

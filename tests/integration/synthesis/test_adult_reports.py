@@ -1,7 +1,13 @@
-"""Reports on adult (30 162 records, 80 / 20 split) within the ranges docs/synthesis_report.md
-documents, for two reference synthetic tables whose privacy is known: a copy of the training part
-(the worst synthesizer there is) and independent per-column samples (no record survives, no
-relation between columns either)."""
+"""Reports on adult (30 162 records) within the ranges docs/synthesis_report.md documents, for
+reference synthetic tables whose privacy is known:
+
+* a copy of the training part, the worst synthesizer there is;
+* other people of the same population (records of adult that are in neither the training nor the
+  control part): nothing about the training part can leak, every risk must be 0 within its
+  interval;
+* every column sampled on its own from the training part: utility collapses for pairs and for a
+  model, while the marginals (rare values included) stay.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +22,27 @@ N_ATTACKS = 300  # the fast run; the benchmark uses the setting's default
 
 
 @pytest.fixture(scope="module")
-def adult_split(arx_data):
+def adult(arx_data) -> pd.DataFrame:
     df = pd.read_csv(arx_data / "adult.csv", sep=";")
-    order = np.random.default_rng(0).permutation(len(df))
-    cut = int(0.8 * len(df))
-    train = df.iloc[order[:cut]].reset_index(drop=True)
-    control = df.iloc[order[cut:]].reset_index(drop=True)
-    rng = np.random.default_rng(1)
-    independent = pd.DataFrame(
-        {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
-    )
-    return train, control, independent
+    return df.iloc[np.random.default_rng(0).permutation(len(df))].reset_index(drop=True)
 
 
-def test_copy_of_adult(adult_split) -> None:
-    train, control, _ = adult_split
-    p = privacy_report(
-        train, control, train, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=N_ATTACKS
+def report(train, control, synthetic) -> dict:
+    return privacy_report(
+        train,
+        control,
+        synthetic,
+        quasi_identifiers=None,
+        sensitive=None,
+        seed=0,
+        n_attacks=N_ATTACKS,
     ).to_dict()
+
+
+def test_copy_of_adult(adult) -> None:
+    cut = int(0.8 * len(adult))
+    train, control = adult.iloc[:cut], adult.iloc[cut:]
+    p = report(train, control, train)
     assert p["singling_out"]["risk"] > 0.9
     assert p["inference"]["risk"] > 0.6
     assert p["exact_copies"] == 1.0
@@ -41,25 +50,33 @@ def test_copy_of_adult(adult_split) -> None:
     assert p["dcr"]["synthetic_to_training_median"] == 0.0
 
 
-def test_independent_columns_of_adult(adult_split) -> None:
-    train, control, independent = adult_split
+@pytest.mark.slow
+def test_other_people_of_adult_are_no_risk(adult) -> None:
+    """80 / 20 split; the synthetic table is other people. Singling out carries the noise of
+    bringing the control count to the training size: its risk stays under 0.1 (0 to 0.05
+    measured over seeds) rather than exactly 0."""
+    train, control, others = adult.iloc[:12000], adult.iloc[12000:15000], adult.iloc[15000:27000]
     p = privacy_report(
-        train,
-        control,
-        independent,
-        quasi_identifiers=None,
-        sensitive=None,
-        seed=0,
-        n_attacks=N_ATTACKS,
+        train, control, others, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=1000
     ).to_dict()
-    assert p["singling_out"]["multivariate"]["risk"] < 0.1
-    assert p["linkability"]["risk"] < 0.05
-    assert p["inference"]["risk"] < 0.2
-    for head in (p["singling_out"]["multivariate"], p["linkability"], p["inference"]):
-        assert head["ci"][0] == 0.0
-    assert 0.1 < p["exact_copies"] < 0.3
+    for head in (p["linkability"], p["inference"]):
+        assert head["ci"][0] == 0.0, head
+    assert p["singling_out"]["risk"] < 0.1
+    assert p["singling_out"]["ci"][0] < 0.02
+    assert p["inference"]["risk"] < 0.1
+    assert abs(p["exact_copies"] - p["exact_copies_natural"]) < 0.1
+
+
+def test_independent_columns_of_adult(adult) -> None:
+    cut = int(0.8 * len(adult))
+    train, control = adult.iloc[:cut], adult.iloc[cut:]
+    rng = np.random.default_rng(1)
+    independent = pd.DataFrame(
+        {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
+    )
     u = utility_report(train, control, independent, target="salary-class", seed=0).to_dict()
     assert 0.87 < u["auc_real"] < 0.91  # the issue's reference: 0.891
     assert u["auc_synthetic"] < 0.6
     assert u["tvd_1way"] < 0.02
     assert u["tvd_2way"] > 2 * u["tvd_2way_natural"]
+    assert u["correlation_difference"] > 3 * u["correlation_difference_natural"]

@@ -16,8 +16,8 @@ from bulle.synthesis.privacy.singling_out import (
     LE,
     NE,
     NOTNULL,
+    control_successes,
     evaluate,
-    size_correction,
 )
 
 
@@ -64,6 +64,7 @@ def test_fresh_sample_of_the_population_is_no_risk(split, people) -> None:
 def test_a_population_rule_is_not_a_personal_risk(people) -> None:
     """The secret follows from a known column for everybody: an attacker guesses it from any
     sample, so the training success is high but so is control's, and the risk is ~0."""
+
     def with_rule(seed: int) -> pd.DataFrame:
         df = people(600, seed)
         df["band"] = np.where(df["age"] >= 50, "senior", "junior")
@@ -71,7 +72,13 @@ def test_a_population_rule_is_not_a_personal_risk(people) -> None:
 
     train, control, synthetic = with_rule(1), with_rule(2), with_rule(3)
     d = privacy_report(
-        train, control, synthetic, quasi_identifiers=["age", "sex"], sensitive=["band"], seed=0, n_attacks=300
+        train,
+        control,
+        synthetic,
+        quasi_identifiers=["age", "sex"],
+        sensitive=["band"],
+        seed=0,
+        n_attacks=300,
     ).to_dict()
     band = d["inference"]["columns"]["band"]
     assert band["success_rate"]["training"]["rate"] > 0.9
@@ -83,7 +90,13 @@ def test_a_population_rule_is_not_a_personal_risk(people) -> None:
 def test_inference_defaults_to_every_non_quasi_identifier(split) -> None:
     train, control = split
     d = privacy_report(
-        train, control, train, quasi_identifiers=["age", "zip", "sex"], sensitive=None, seed=0, n_attacks=50
+        train,
+        control,
+        train,
+        quasi_identifiers=["age", "zip", "sex"],
+        sensitive=None,
+        seed=0,
+        n_attacks=50,
     ).to_dict()
     assert list(d["inference"]["columns"]) == ["job", "income", "diagnosis"]
     assert d["linkability"]["groups"] == [["age", "sex"], ["zip"]]
@@ -107,19 +120,28 @@ def test_predicates_are_evaluated_as_written() -> None:
     assert both.tolist() == [[False, True, False, False]]
 
 
-def test_control_size_correction_follows_the_singling_out_model() -> None:
-    """Predicates of known weights on a control part 4 times smaller than training: the fitted
-    factor must bring the control count to what the training size would give."""
+def test_control_count_is_brought_to_the_training_size() -> None:
+    """Predicates of known weights counted on a control part 4 times smaller than training:
+    the estimate must be near the expected number that single out of the training size, in
+    cases where that is far from the raw count on the control part and in one where not."""
     rng = np.random.default_rng(5)
     n_control, n_train = 1500, 6000
-    weights = rng.uniform(0, 1 / 400, size=600)
-    mask = rng.random((len(weights), n_control)) < weights[:, None]
-    expected = lambda n: np.sum(n * weights * (1 - weights) ** (n - 1))  # noqa: E731
-    truth = expected(n_train) / expected(n_control)
-    factor = size_correction(mask, n_train, np.random.default_rng(0))
-    assert truth < 0.8  # the correction matters here
-    assert factor == pytest.approx(truth, rel=0.25)
-    assert size_correction(mask, n_control, np.random.default_rng(0)) == 1.0
+    for low, high, matters in (
+        (0, 1 / 400, True),
+        (0, 1 / 3000, True),
+        (1 / 8000, 1 / 2000, False),
+        (0, 1 / 20000, True),
+        (1 / 12000, 1 / 4000, True),
+    ):
+        weights = rng.uniform(low, high, size=1000)
+        counts = rng.binomial(n_control, weights)
+        truth = np.sum(n_train * weights * (1 - weights) ** (n_train - 1))
+        raw = np.sum(counts == 1)
+        estimate = control_successes(counts, n_control, n_train)
+        assert not matters or abs(raw - truth) > 0.3 * truth
+        assert estimate == pytest.approx(truth, rel=0.2), (low, high, raw, truth)
+    assert control_successes(counts, n_control, n_control) == raw
+    assert control_successes(np.zeros(5), n_control, n_train) == 0.0
 
 
 def test_missing_values_and_types(people) -> None:
@@ -130,7 +152,9 @@ def test_missing_values_and_types(people) -> None:
     enc = encode(train, control, train)
     assert enc.numeric.tolist() == [True, False, False, False, True, False]
     assert np.isnan(enc.train[0, 4]) and enc.train[0, 3] == -1.0
-    d = privacy_report(train, control, train, quasi_identifiers=None, sensitive=None, seed=1, n_attacks=100).to_dict()
+    d = privacy_report(
+        train, control, train, quasi_identifiers=None, sensitive=None, seed=1, n_attacks=100
+    ).to_dict()
     assert d["exact_copies"] == 1.0  # a missing value equals a missing value
 
 
@@ -153,7 +177,7 @@ def test_a_smaller_control_part_is_scaled_to_the_training_size(people, monkeypat
         return d["singling_out"]["multivariate"]["success_rate"]
 
     corrected = multivariate()
-    monkeypatch.setattr(singling_out, "size_correction", lambda *a: 1.0)
+    monkeypatch.setattr(singling_out, "control_successes", lambda c, n, t: float(np.sum(c == 1)))
     raw = multivariate()
     assert corrected["training"] == raw["training"]
     assert corrected["control"]["successes"] > 1.3 * raw["control"]["successes"]

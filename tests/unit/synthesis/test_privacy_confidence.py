@@ -10,7 +10,7 @@ from bulle.synthesis.privacy.confidence import (
     attack_result,
     residual_risk,
     wilson,
-    worst,
+    worst_case,
 )
 
 
@@ -31,10 +31,16 @@ def test_residual_risk_is_excess_over_control_normalised() -> None:
     assert residual_risk(wilson(100, 1000), wilson(300, 1000))[0] == 0.0
 
 
-def test_worst_picks_the_highest_risk() -> None:
-    low = attack_result(100, 100, 0, 1000)
-    high = attack_result(900, 100, 0, 1000)
-    assert worst({"a": low, "b": high}) == ("b", high)
+def test_worst_case_is_the_maximum_of_each_figure() -> None:
+    low = attack_result(100, 100, 0, 1000)  # risk 0
+    high = attack_result(900, 100, 0, 1000)  # risk about 0.89
+    wide = attack_result(18, 3, 0, 20)  # risk about 0.79, a wide interval
+    name, head = worst_case({"a": low, "b": high, "c": wide})
+    assert name == "b"
+    assert head["risk"] == pytest.approx(high.risk, abs=1e-6)
+    assert head["ci"] == [pytest.approx(high.ci[0], abs=1e-6), pytest.approx(wide.ci[1], abs=1e-6)]
+    assert wide.ci[1] > high.ci[1]  # the upper end comes from another attack than the risk
+    assert worst_case({"a": low})[1]["ci"] == [0.0, pytest.approx(low.ci[1], abs=1e-6)]
 
 
 def test_intervals_cover_the_true_risk() -> None:

@@ -24,7 +24,9 @@ def test_unknown_column_names(people) -> None:
 
 def test_tables_must_share_columns(people) -> None:
     t, c = people(50, 1), people(50, 2)
-    with pytest.raises(InputError, match="synthetic table's columns differ.*lacks 'income'.*unknown 'x'"):
+    with pytest.raises(
+        InputError, match=r"synthetic table's columns differ.*lacks 'income'.*unknown 'x'"
+    ):
         run(t, c, t.drop(columns=["income"]).assign(x=1))
     with pytest.raises(InputError, match="control table has no rows"):
         run(t, c.iloc[:0], t)
@@ -35,7 +37,9 @@ def test_text_in_a_numeric_column(people) -> None:
     s = t.copy()
     s["age"] = s["age"].astype(object)
     s.loc[3, "age"] = "forty"
-    with pytest.raises(InputError, match="column 'age' is numeric.*synthetic table holds 'forty'") as err:
+    with pytest.raises(
+        InputError, match=r"column 'age' is numeric.*synthetic table holds 'forty'"
+    ) as err:
         run(t, c, s)
     assert err.value.where.line == 4
 

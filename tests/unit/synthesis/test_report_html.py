@@ -67,7 +67,11 @@ def test_hostile_names_and_values_are_escaped_and_the_page_is_self_contained() -
     )
     utility = utility_report(train, control, synthetic, target="label", seed=0)
     page = render_html(
-        privacy, utility, train=train, synthetic=synthetic, meta={"method": "test", HOSTILE_META: HOSTILE_META}
+        privacy,
+        utility,
+        train=train,
+        synthetic=synthetic,
+        meta={"method": "test", HOSTILE_META: HOSTILE_META},
     )
     checker = Checker()
     checker.feed(page)
@@ -83,3 +87,27 @@ def test_hostile_names_and_values_are_escaped_and_the_page_is_self_contained() -
     # the drawings are there: a risk chart, one marginal per column, three heat maps
     assert checker.tags["svg"] == 1 + 3 + 3
     assert "inference of " + HOSTILE_COLUMN in text
+
+
+def test_page_without_target_and_with_missing_values() -> None:
+    train, control, synthetic = hostile_tables()
+    train.loc[::3, "age"] = None
+    synthetic.loc[::4, HOSTILE_COLUMN] = None
+    privacy = privacy_report(
+        train,
+        control,
+        synthetic,
+        quasi_identifiers=["age"],
+        sensitive=["label"],
+        seed=1,
+        n_attacks=40,
+    )
+    utility = utility_report(train, control, synthetic, target=None, seed=1)
+    page = render_html(privacy, utility, train=train, synthetic=synthetic, meta={})
+    checker = Checker()
+    checker.feed(page)
+    checker.close()
+    assert checker.stack == []
+    text = "".join(checker.text)
+    assert "AUC" not in text and "inference of label" in text
+    assert "(missing)" in text

@@ -63,13 +63,17 @@ def test_shifted_numbers_show_in_ks_and_wasserstein() -> None:
     shifted = train.assign(age=train["age"] + 10)
     col = utility_report(train, control, shifted, target=None, seed=0).to_dict()["columns"]["age"]
     assert col["ks"] > 0.1
-    assert col["wasserstein"] == pytest.approx(10 / (train["age"].max() - train["age"].min()), rel=1e-6)
+    assert col["wasserstein"] == pytest.approx(
+        10 / (train["age"].max() - train["age"].min()), rel=1e-6
+    )
     assert col["tvd"] > 0.1
 
 
 def test_single_class_synthetic_scores_as_chance() -> None:
     train, control = with_target(1000, 1), with_target(500, 2)
-    d = utility_report(train, control, train.assign(outcome="no"), target="outcome", seed=0).to_dict()
+    d = utility_report(
+        train, control, train.assign(outcome="no"), target="outcome", seed=0
+    ).to_dict()
     assert d["auc_synthetic"] == 0.5
 
 

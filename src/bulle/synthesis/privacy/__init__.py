@@ -27,7 +27,7 @@ import pandas as pd
 
 from bulle import settings
 from bulle.errors import InputError, Where
-from bulle.synthesis.privacy.confidence import CONFIDENCE, AttackResult, worst
+from bulle.synthesis.privacy.confidence import CONFIDENCE, AttackResult, worst_case
 from bulle.synthesis.privacy.distances import DistanceFigures, distance_figures
 from bulle.synthesis.privacy.encoding import encode
 from bulle.synthesis.privacy.inference import inference_attack
@@ -37,11 +37,6 @@ from bulle.synthesis.privacy.singling_out import singling_out_attack
 ATTACKS_SETTING = "synthesis.privacy_attacks"
 # stream numbers of the attacks' random generators (fixed: a new attack takes a new number)
 _UNIVARIATE, _MULTIVARIATE, _LINKABILITY, _INFERENCE, _DISTANCES = range(5)
-
-
-def _headline(result: AttackResult) -> dict[str, Any]:
-    d = result.to_dict()
-    return {"risk": d["risk"], "ci": d["ci"]}
 
 
 @dataclass(frozen=True)
@@ -62,21 +57,20 @@ class PrivacyReport:
     rows: dict[str, int] = field(default_factory=dict)
 
     @property
-    def singling_out(self) -> AttackResult:
-        return worst({"univariate": self.univariate, "multivariate": self.multivariate})[1]
+    def singling_out(self) -> tuple[str, dict[str, Any]]:
+        """The worst case of the univariate and multivariate attacks (name, headline)."""
+        return worst_case({"univariate": self.univariate, "multivariate": self.multivariate})
 
     @property
-    def worst_inference(self) -> tuple[str, AttackResult] | None:
-        return worst(self.inference) if self.inference else None
+    def worst_inference(self) -> tuple[str, dict[str, Any]]:
+        """The worst case over the attacked columns (worst column, headline)."""
+        return worst_case(self.inference)
 
     def to_dict(self) -> dict[str, Any]:
-        worst_inf = self.worst_inference
-        inference_head = (
-            {"risk": 0.0, "ci": [0.0, 0.0]} if worst_inf is None else _headline(worst_inf[1])
-        )
+        worst_column, inference_head = self.worst_inference
         return {
             "singling_out": {
-                **_headline(self.singling_out),
+                **self.singling_out[1],
                 "univariate": self.univariate.to_dict(),
                 "multivariate": self.multivariate.to_dict(),
             },
@@ -86,7 +80,7 @@ class PrivacyReport:
             },
             "inference": {
                 **inference_head,
-                "worst_column": None if worst_inf is None else worst_inf[0],
+                "worst_column": worst_column,
                 "columns": {
                     c: {**r.to_dict(), "known": list(self.known[c])}
                     for c, r in self.inference.items()
@@ -155,13 +149,13 @@ def privacy_report(
     secrets = _names(sensitive, columns, "sensitive")
     if not secrets:
         secrets = [c for c in columns if not qis or c not in qis] or columns
-    known = {
-        s: tuple(c for c in (qis if qis else columns) if c != s) for s in secrets
-    }
+    known = {s: tuple(c for c in (qis if qis else columns) if c != s) for s in secrets}
     groups = column_groups(columns, qis)
     return PrivacyReport(
         univariate=singling_out_attack(enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False),
-        multivariate=singling_out_attack(enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True),
+        multivariate=singling_out_attack(
+            enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True
+        ),
         linkability=linkability_attack(enc, groups, n_attacks, _rng(seed, _LINKABILITY)),
         link_groups=(tuple(groups[0]), tuple(groups[1])),
         inference=inference_attack(

@@ -38,7 +38,10 @@ class Rate:
             "successes": _round(self.successes),
             "attempts": self.attempts,
             "rate": _round(self.value),
-            "ci": [_round(max(0.0, self.value - self.error)), _round(min(1.0, self.value + self.error))],
+            "ci": [
+                _round(max(0.0, self.value - self.error)),
+                _round(min(1.0, self.value + self.error)),
+            ],
         }
 
 
@@ -73,6 +76,7 @@ class AttackResult:
     baseline: Rate
     risk: float
     ci: tuple[float, float]
+    predicates: int | None = None  # singling out: predicates the attacker managed to write
 
     @property
     def weaker_than_baseline(self) -> bool:
@@ -90,7 +94,7 @@ class AttackResult:
                 "baseline": self.baseline.to_dict(),
             },
             "weaker_than_baseline": self.weaker_than_baseline,
-        }
+        } | ({} if self.predicates is None else {"predicates": self.predicates})
 
 
 def attack_result(
@@ -102,18 +106,29 @@ def attack_result(
     control_attempts: int | None = None,
     baseline_attempts: int | None = None,
     confidence: float = CONFIDENCE,
+    predicates: int | None = None,
+    control_scale: float = 1.0,
 ) -> AttackResult:
+    """``control_scale`` > 1 when the control count was scaled up from a smaller count: its
+    variance grows with the factor, so its error is widened by the square root of it."""
     main = wilson(main_successes, attempts, confidence)
     control = wilson(
         control_successes, attempts if control_attempts is None else control_attempts, confidence
     )
+    if control_scale > 1.0:
+        control = Rate(
+            control.successes,
+            control.attempts,
+            control.value,
+            control.error * math.sqrt(control_scale),
+        )
     baseline = wilson(
         baseline_successes,
         attempts if baseline_attempts is None else baseline_attempts,
         confidence,
     )
     risk, ci = residual_risk(main, control)
-    return AttackResult(attempts, main, control, baseline, risk, ci)
+    return AttackResult(attempts, main, control, baseline, risk, ci, predicates)
 
 
 def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]]:
@@ -129,7 +144,20 @@ def residual_risk(main: Rate, control: Rate) -> tuple[float, tuple[float, float]
     return clip(value), (clip(value - error), clip(value + error))
 
 
-def worst(results: dict[str, AttackResult]) -> tuple[str, AttackResult]:
-    """The attack (or column) with the highest risk, its upper bound breaking ties."""
+def worst_case(results: dict[str, AttackResult]) -> tuple[str, dict[str, Any]]:
+    """The worst case over several attacks (or columns): each figure is the maximum over them.
+
+    The risk is the highest risk, the interval runs from the highest lower bound to the highest
+    upper bound: the true worst risk is at least every attack's and, at the interval's level,
+    no attack's risk exceeds the upper end. Also names the attack with the highest risk (the
+    highest upper bound, then the name, breaking ties).
+    """
     name = max(results, key=lambda k: (results[k].risk, results[k].ci[1], k))
-    return name, results[name]
+    head = {
+        "risk": _round(max(r.risk for r in results.values())),
+        "ci": [
+            _round(max(r.ci[0] for r in results.values())),
+            _round(max(r.ci[1] for r in results.values())),
+        ],
+    }
+    return name, head

@@ -91,7 +91,9 @@ def encode(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame) 
     scale = np.ones(len(columns), dtype=np.float64)
     for j, col in enumerate(columns):
         if numeric[j]:
-            for label, frame, mat in zip(("train", "control", "synthetic"), frames, mats):
+            for label, frame, mat in zip(
+                ("train", "control", "synthetic"), frames, mats, strict=True
+            ):
                 values = pd.to_numeric(frame[col], errors="coerce")
                 bad = values.isna() & frame[col].notna()
                 if bad.any():
@@ -113,7 +115,7 @@ def encode(train: pd.DataFrame, control: pd.DataFrame, synthetic: pd.DataFrame) 
             codes = codes.astype(np.float64)
             codes[codes < 0] = MISSING_CODE
             start = 0
-            for n, mat in zip(sizes, mats):
+            for n, mat in zip(sizes, mats, strict=True):
                 mat[:, j] = codes[start : start + n]
                 start += n
     return Encoded(columns, numeric, mats[0], mats[1], mats[2], scale)

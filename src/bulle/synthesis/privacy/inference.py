@@ -86,7 +86,7 @@ def inference_attack(
     main = _successes(enc, main_targets, sec, kn, order)
     control = _successes(enc, control_targets, sec, kn, order)
     results = {}
-    for name, s in zip(secrets, sec):
+    for name, s in zip(secrets, sec, strict=True):
         guesses = enc.synthetic[rng.integers(len(enc.synthetic), size=n_main), s]
         baseline = int(np.sum(correct(enc, s, guesses, main_targets[:, s])))
         results[name] = attack_result(

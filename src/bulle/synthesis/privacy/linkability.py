@@ -23,13 +23,19 @@ from bulle.synthesis.privacy.confidence import AttackResult, attack_result
 from bulle.synthesis.privacy.encoding import Encoded, nearest
 
 
-def column_groups(columns: Sequence[str], quasi_identifiers: Sequence[str] | None) -> tuple[list[str], list[str]]:
+def column_groups(
+    columns: Sequence[str], quasi_identifiers: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
     """The attacker's two sources: the quasi-identifiers (or every column) dealt alternately.
 
     Alternating keeps both halves informative whatever the column order; a custodian who
     knows the real sources passes them as quasi-identifiers in the order wanted.
     """
-    pool = list(quasi_identifiers) if quasi_identifiers and len(quasi_identifiers) >= 2 else list(columns)
+    pool = (
+        list(quasi_identifiers)
+        if quasi_identifiers and len(quasi_identifiers) >= 2
+        else list(columns)
+    )
     return pool[0::2], pool[1::2]
 
 
