@@ -63,7 +63,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     "param",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Method option, e.g. k=5 (avatar), min_leaf=5 (cart), epsilon=1 (mst).",
+    help="An option of the method (repeatable; each method's options: docs/synthesis.md).",
 )
 @click.option(
     "--rows",

@@ -73,6 +73,7 @@ def test_stand_alone_form(bulle, table, tmp_path, method):
     assert (out.stat().st_mode & 0o777) == 0o600
 
 
+@pytest.mark.slow  # two whole runs; the property tests check the same in one process
 def test_same_seed_same_output_and_report(bulle, table, tmp_path):
     runs = []
     for i in range(2):
@@ -105,6 +106,7 @@ def test_bad_input_is_exit_2_and_writes_nothing(bulle, table, tmp_path):
     assert r.code == 2 and "--output" in r.error()["message"]
 
 
+@pytest.mark.slow  # five processes; the audit canary runs both commands in the default run
 def test_workspace_form_and_mark(bulle, tmp_path):
     from importlib import resources
 

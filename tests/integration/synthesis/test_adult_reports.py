@@ -50,13 +50,20 @@ def test_copy_of_adult(adult) -> None:
     assert p["dcr"]["synthetic_to_training_median"] == 0.0
 
 
+@pytest.mark.slow
 def test_other_people_of_adult_are_no_risk(adult) -> None:
-    train, control, others = adult.iloc[:12000], adult.iloc[12000:18000], adult.iloc[18000:]
-    p = report(train, control, others)
-    for head in (p["singling_out"], p["linkability"], p["inference"]):
+    """80 / 20 split; the synthetic table is other people. Singling out carries the noise of
+    bringing the control count to the training size: its risk stays under 0.1 (0 to 0.05
+    measured over seeds) rather than exactly 0."""
+    train, control, others = adult.iloc[:12000], adult.iloc[12000:15000], adult.iloc[15000:27000]
+    p = privacy_report(
+        train, control, others, quasi_identifiers=None, sensitive=None, seed=0, n_attacks=1000
+    ).to_dict()
+    for head in (p["linkability"], p["inference"]):
         assert head["ci"][0] == 0.0, head
-    assert p["singling_out"]["multivariate"]["risk"] < 0.05
-    assert p["inference"]["risk"] < 0.2
+    assert p["singling_out"]["risk"] < 0.1
+    assert p["singling_out"]["ci"][0] < 0.02
+    assert p["inference"]["risk"] < 0.1
     assert abs(p["exact_copies"] - p["exact_copies_natural"]) < 0.1
 
 

@@ -44,3 +44,24 @@ def test_same_seed_same_rows_and_same_reports(method, frame, seed):
     assert run == again
     assert rows.dtypes.equals(frame.dtypes) and list(rows.columns) == list(frame.columns)
     assert run["training_rows"] + run["control_rows"] == len(frame)
+
+
+def test_the_control_part_never_reaches_the_synthesizer():
+    """CART only draws values it was given: with a unique code per record, every synthetic code
+    is a training code and none is a control code (a fit on the whole table would fail this)."""
+    rng = np.random.default_rng(4)
+    n = 200
+    data = pd.DataFrame(
+        {
+            "code": [f"R{i:04d}" for i in range(n)],
+            "x": rng.integers(0, 5, n),
+            "sick": rng.choice(["yes", "no"], n),
+        }
+    )
+    done = synthesize_frame(
+        data, "cart", params={"min_leaf": 1}, seed=3, target="sick", n_attacks=20
+    )
+    codes = set(done.synthetic["code"])
+    assert codes <= set(done.training["code"])
+    assert not codes & set(done.control["code"])
+    assert len(done.control) == 40 and not set(done.training["code"]) & set(done.control["code"])

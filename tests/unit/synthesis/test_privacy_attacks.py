@@ -16,8 +16,8 @@ from bulle.synthesis.privacy.singling_out import (
     LE,
     NE,
     NOTNULL,
+    control_successes,
     evaluate,
-    size_correction,
 )
 
 
@@ -120,19 +120,28 @@ def test_predicates_are_evaluated_as_written() -> None:
     assert both.tolist() == [[False, True, False, False]]
 
 
-def test_control_size_correction_follows_the_singling_out_model() -> None:
-    """Predicates of known weights on a control part 4 times smaller than training: the fitted
-    factor must bring the control count to what the training size would give."""
+def test_control_count_is_brought_to_the_training_size() -> None:
+    """Predicates of known weights counted on a control part 4 times smaller than training:
+    the estimate must be near the expected number that single out of the training size, in
+    cases where that is far from the raw count on the control part and in one where not."""
     rng = np.random.default_rng(5)
     n_control, n_train = 1500, 6000
-    weights = rng.uniform(0, 1 / 400, size=600)
-    mask = rng.random((len(weights), n_control)) < weights[:, None]
-    expected = lambda n: np.sum(n * weights * (1 - weights) ** (n - 1))  # noqa: E731
-    truth = expected(n_train) / expected(n_control)
-    factor = size_correction(mask, n_train, np.random.default_rng(0))
-    assert truth < 0.8  # the correction matters here
-    assert factor == pytest.approx(truth, rel=0.25)
-    assert size_correction(mask, n_control, np.random.default_rng(0)) == 1.0
+    for low, high, matters in (
+        (0, 1 / 400, True),
+        (0, 1 / 3000, True),
+        (1 / 8000, 1 / 2000, False),
+        (0, 1 / 20000, True),
+        (1 / 12000, 1 / 4000, True),
+    ):
+        weights = rng.uniform(low, high, size=1000)
+        counts = rng.binomial(n_control, weights)
+        truth = np.sum(n_train * weights * (1 - weights) ** (n_train - 1))
+        raw = np.sum(counts == 1)
+        estimate = control_successes(counts, n_control, n_train)
+        assert not matters or abs(raw - truth) > 0.3 * truth
+        assert estimate == pytest.approx(truth, rel=0.2), (low, high, raw, truth)
+    assert control_successes(counts, n_control, n_control) == raw
+    assert control_successes(np.zeros(5), n_control, n_train) == 0.0
 
 
 def test_missing_values_and_types(people) -> None:
@@ -168,7 +177,7 @@ def test_a_smaller_control_part_is_scaled_to_the_training_size(people, monkeypat
         return d["singling_out"]["multivariate"]["success_rate"]
 
     corrected = multivariate()
-    monkeypatch.setattr(singling_out, "size_correction", lambda *a: 1.0)
+    monkeypatch.setattr(singling_out, "control_successes", lambda c, n, t: float(np.sum(c == 1)))
     raw = multivariate()
     assert corrected["training"] == raw["training"]
     assert corrected["control"]["successes"] > 1.3 * raw["control"]["successes"]

@@ -107,11 +107,21 @@ def attack_result(
     baseline_attempts: int | None = None,
     confidence: float = CONFIDENCE,
     predicates: int | None = None,
+    control_scale: float = 1.0,
 ) -> AttackResult:
+    """``control_scale`` > 1 when the control count was scaled up from a smaller count: its
+    variance grows with the factor, so its error is widened by the square root of it."""
     main = wilson(main_successes, attempts, confidence)
     control = wilson(
         control_successes, attempts if control_attempts is None else control_attempts, confidence
     )
+    if control_scale > 1.0:
+        control = Rate(
+            control.successes,
+            control.attempts,
+            control.value,
+            control.error * math.sqrt(control_scale),
+        )
     baseline = wilson(
         baseline_successes,
         attempts if baseline_attempts is None else baseline_attempts,
