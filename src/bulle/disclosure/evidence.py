@@ -16,13 +16,13 @@ milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What an output is; it decides which rules apply."""
 
     FREQUENCY = "frequency"
@@ -34,7 +34,7 @@ class Kind(str, Enum):
     FILE = "file"
 
 
-class CellState(str, Enum):
+class CellState(StrEnum):
     """How a cell is published: its exact value, or after a mitigation."""
 
     EXACT = "exact"

@@ -31,7 +31,8 @@ from bulle.fsutil import atomic_write_bytes
 
 FORMAT = "bulle.disclosure.evidence"
 VERSION = 1
-MAX_CELLS = 5_000_000  # format limit: beyond it the evidence is refused, not read
+MAX_CELLS = 1_000_000  # format limit: beyond it the evidence is refused, not read
+MAX_BYTES = 256 << 20  # an evidence file larger than this is refused before it is parsed
 MAX_TOP = 100
 MAX_TEXT = 1_000
 INT_FIELDS = ("count", "negatives", "missing", "below", "above", "ties")
@@ -132,6 +133,7 @@ def read_parquet(path: Path) -> TableEvidence:
     import pyarrow.parquet as pq
 
     file = str(path)
+    _size_ok(path)
     try:
         table = pq.read_table(path)
         meta = json.loads((table.schema.metadata or {})[PARQUET_META])
@@ -145,7 +147,21 @@ def read_parquet(path: Path) -> TableEvidence:
     return from_dict(meta, file)
 
 
+def _size_ok(path: Path) -> None:
+    size = Path(path).stat().st_size
+    if size > MAX_BYTES:
+        raise ValidationError.from_problems(
+            "invalid evidence",
+            [
+                Problem(
+                    f"{size} bytes is more than an evidence file may have", Where(file=str(path))
+                )
+            ],
+        )
+
+
 def read_json(path: Path) -> TableEvidence:
+    _size_ok(path)
     return from_json(Path(path).read_bytes(), str(path))
 
 
@@ -222,7 +238,7 @@ def from_dict(data: Any, file: str = "evidence") -> TableEvidence:
     name = ck.text(data.get("name"), "name")
     kind = _enum(ck, Kind, data.get("kind"), "kind")
     stat = data.get("statistic")
-    if stat not in STATISTICS | {""}:
+    if not isinstance(stat, str) or stat not in STATISTICS | {""}:
         ck.add(f"must be one of {', '.join(sorted(STATISTICS))} or empty", "statistic")
     row_vars = ck.texts(data.get("row_vars"), "row_vars")
     col_vars = ck.texts(data.get("col_vars"), "col_vars")
@@ -246,7 +262,7 @@ def from_dict(data: Any, file: str = "evidence") -> TableEvidence:
         ck.add("must be a whole number >= 0", "round_base")
         round_base = 0
     mitigation = data.get("mitigation")
-    if mitigation not in ("", "suppress", "round", "opensafely"):
+    if not isinstance(mitigation, str) or mitigation not in ("", "suppress", "round", "opensafely"):
         ck.add("must be empty, suppress, round or opensafely", "mitigation")
     cells = data.get("cells")
     if not isinstance(cells, dict) or set(cells) != CELL_KEYS:
@@ -261,7 +277,7 @@ def from_dict(data: Any, file: str = "evidence") -> TableEvidence:
     if kind is Kind.FREQUENCY and stat != "count":
         ck.add("a frequency table's statistic is count", "statistic")
     if not ck.problems:
-        _consistent(ck, arrays, stat, has_values)
+        _consistent(ck, {**arrays, "round_base": round_base}, stat, has_values)
     _raise(ck)
     return TableEvidence(
         name=name,
@@ -288,7 +304,7 @@ def _raise(ck: _Checker) -> None:
 def _enum(ck: _Checker, enum: Any, value: Any, field: str) -> Any:
     try:
         return enum(value)
-    except ValueError:
+    except (ValueError, TypeError):
         ck.add(f"must be one of {', '.join(e.value for e in enum)}", field)
         return None
 
@@ -317,7 +333,11 @@ def _top(ck: _Checker, value: Any, n: int) -> np.ndarray:
 
 def _states(ck: _Checker, value: Any, n: int) -> np.ndarray:
     names = {s.value: STATE_CODES[s] for s in CellState}
-    if not isinstance(value, list) or len(value) != n or any(v not in names for v in value):
+    if (
+        not isinstance(value, list)
+        or len(value) != n
+        or any(not isinstance(v, str) or v not in names for v in value)
+    ):
         ck.add(f"must be a list of {n} of {', '.join(names)}", "cells.state")
         return np.zeros(n, np.int8)
     return np.asarray([names[v] for v in value], dtype=np.int8)
@@ -354,8 +374,33 @@ def _consistent(ck: _Checker, a: dict[str, np.ndarray], stat: str, has_values: b
     exact = a["state"] == STATE_CODES[CellState.EXACT]
     same = (a["published"] == a["value"]) | (np.isnan(a["published"]) & np.isnan(a["value"]))
     checks.append((exact & ~same, "cells.published", "an exact cell shows another value"))
-    if stat == "count":
-        checks.append((a["value"] != count, "cells.value", "a count differs from its records"))
+    state, shown = a["state"], a["published"]
+    code = {s: STATE_CODES[s] for s in CellState}
+    checks.append(
+        (
+            (state == code[CellState.SUPPRESSED]) & ~np.isnan(shown),
+            "cells.published",
+            "a suppressed cell shows a value",
+        )
+    )
+    checks.append(
+        (
+            (state == code[CellState.REDACTED]) & (shown != 0),
+            "cells.published",
+            "a redacted cell shows another value than 0",
+        )
+    )
+    rounded = state == code[CellState.ROUNDED]
+    if rounded.any():
+        base = max(a["round_base"], 1)
+        with np.errstate(invalid="ignore"):
+            off = rounded & (
+                (np.mod(shown, base) != 0) | (np.abs(shown - count) > base / 2) | (base < 2)
+            )
+        checks.append((off, "cells.published", "a rounded cell is not its count rounded"))
+    if stat == "count":  # records, or the values present when a values column is counted
+        counted = filled if has_values else count
+        checks.append((a["value"] != counted, "cells.value", "a count differs from its records"))
     if not has_values:
         checks.append(
             (

@@ -51,14 +51,22 @@ class Mitigated:
     changed_cells: int
 
 
+ROUNDING_MITIGATES = {
+    "round": ("zeros", "differencing"),
+    "opensafely": ("threshold", "zeros", "differencing"),
+}
+
+
 def offered(ev: TableEvidence, results: list[RuleResult]) -> list[str]:
-    """The methods that can be offered for ``ev`` after ``results`` (none if nothing fails)."""
+    """The methods worth offering after ``results``: each mitigates at least one failing rule
+    (suppression only when every failure is of cells, not of the output as a whole)."""
     failing = [r for r in results if r.outcome == FAIL]
     out = []
     if failing and all(r.flagged.size for r in failing):
         out.append("suppress")
     if ev.statistic == "count" and ev.kind.value in COUNT_KINDS and ev.n_cells:
-        out += ["round", "opensafely"]
+        fails = {r.rule for r in failing}
+        out += [m for m, rules in ROUNDING_MITIGATES.items() if fails & set(rules)]
     return out
 
 
@@ -140,7 +148,7 @@ def _round(method: str, table, ev: TableEvidence, params) -> Mitigated:
     rounded = np.floor(count / base + 0.5) * base
     shown[exact] = rounded[exact]
     state[exact] = STATE_CODES[CellState.ROUNDED]
-    mitigates: tuple[str, ...] = ("zeros", "differencing")
+    mitigates = ROUNDING_MITIGATES[method]
     if method == "opensafely":
         t = params["disclosure.threshold"]
         redact = exact & (
@@ -148,7 +156,6 @@ def _round(method: str, table, ev: TableEvidence, params) -> Mitigated:
         )
         shown[redact] = 0.0
         state[redact] = STATE_CODES[CellState.REDACTED]
-        mitigates = ("threshold", "zeros", "differencing")
     changed = int(np.sum(exact & (shown != ev.published)))
     new, new_ev = _with(table, ev, shown, state, method, base)
     return Mitigated(method, new, new_ev, mitigates, changed)

@@ -10,14 +10,14 @@ by itself: two people always look.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from bulle.disclosure.evidence import TableEvidence
 from bulle.disclosure.rules import DISCLOSURE_RULES, FAIL, CheckContext, RuleResult
 
 
-class OutputStatus(str, Enum):
+class OutputStatus(StrEnum):
     BLOCKED = "blocked"
     NEEDS_REVIEW = "needs_review"
     APPROVED = "approved"

@@ -12,7 +12,8 @@ guidelines and are refused or forced rather than silently changed:
 * the aggregation must be named (``"count"``, ``"sum"``, ``"mean"``, ``"median"``, ``"min"``,
   ``"max"``, ``"std"``, ``"var"``): a Python function is opaque, its evidence cannot be known.
 
-Records whose keys are missing are left out, as pandas leaves them out of the table.
+Records whose key is missing form a group of their own (labelled ``nan``), as pandas (with
+``dropna=False``) shows them: they are published, so they are checked.
 """
 
 from __future__ import annotations
@@ -82,8 +83,12 @@ def _levels(s: pd.Series) -> tuple[list[Any], np.ndarray]:
     import pandas as pd
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return list(s.cat.categories), s.cat.codes.to_numpy().astype(np.int64)
-    codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
+        cats, codes = list(s.cat.categories), s.cat.codes.to_numpy().astype(np.int64)
+        if (codes < 0).any():  # missing keys are a group of their own, as pandas shows them
+            cats.append(np.nan)
+            codes = np.where(codes < 0, len(cats) - 1, codes)
+        return cats, codes
+    codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=False)
     return list(uniques), codes.astype(np.int64)
 
 
@@ -136,11 +141,15 @@ def build_evidence(
     cell = (row_code * n_cols + col_code)[keep]
     count = np.bincount(cell, minlength=n_cells).astype(np.int64)
     value = np.asarray(table_values, dtype=float).reshape(-1)
-    if stat == "count":
-        value = np.where(np.isnan(value), 0.0, value)
-    evidence: dict[str, Any] = {"count": count, "value": value}
+    evidence: dict[str, Any] = {"count": count}
     if values is not None:
-        v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
+        try:
+            v = np.asarray(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)[keep]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"output {name!r}: the values column {values.name!r} must hold numbers "
+                "(count categories with crosstab)"
+            ) from None
         ok = ~np.isnan(v)
         total = np.bincount(cell[ok], weights=v[ok], minlength=n_cells)
         filled = np.bincount(cell[ok], minlength=n_cells)
@@ -148,12 +157,16 @@ def build_evidence(
         evidence["top"] = top_contributions(v, cell, n_cells, n_top)
         evidence["negatives"] = np.bincount(cell[ok & (v < 0)], minlength=n_cells)
         evidence["missing"] = np.bincount(cell[~ok], minlength=n_cells)
+        if stat == "count":  # pandas counts the values present, computed here the same way
+            value = (count - evidence["missing"]).astype(float)
         ref = value[cell]
         with np.errstate(invalid="ignore"):
             evidence["below"] = np.bincount(cell[ok & (v < ref)], minlength=n_cells)
             evidence["above"] = np.bincount(cell[ok & (v > ref)], minlength=n_cells)
             evidence["ties"] = np.bincount(cell[ok & (v == ref)], minlength=n_cells)
     else:
+        if stat == "count":  # the records counted here are the published counts
+            value = count.astype(float)
         z = np.zeros(n_cells, np.int64)
         evidence.update(
             total=np.full(n_cells, np.nan),
@@ -164,6 +177,7 @@ def build_evidence(
             above=z,
             ties=z,
         )
+    evidence["value"] = value
     for key in ("negatives", "missing", "below", "above", "ties"):
         evidence[key] = np.asarray(evidence[key], dtype=np.int64)
     return TableEvidence(
@@ -244,7 +258,9 @@ def crosstab(
     table = _align(table, rows, cols, n)
     ev = build_evidence(name, rows, cols, vals, stat, table.to_numpy(dtype=float), n_top)
     if stat == "count":
-        table = table.fillna(0).astype(np.int64)
+        table = pd.DataFrame(
+            ev.count.reshape(table.shape), index=table.index, columns=table.columns
+        )
     return table, ev
 
 
@@ -265,6 +281,8 @@ def pivot_table(
     n_top: int = DEFAULT_TOP,
 ) -> tuple[pd.DataFrame, TableEvidence]:
     """``pandas.pivot_table`` (with ``dropna=False``, one values column) and its evidence."""
+    import pandas as pd
+
     _ = (margins_name, dropna, observed, sort)
     _check_plain(margins)
     if fill_value is not None:
@@ -301,6 +319,10 @@ def pivot_table(
     )
     table = _align(table, rows, cols, len(data))
     ev = build_evidence(name, rows, cols, vals, stat, table.to_numpy(dtype=float), n_top)
+    if stat == "count":  # whole numbers, 0 for an empty cell, as the evidence counted them
+        table = pd.DataFrame(
+            ev.value.astype(np.int64).reshape(table.shape), index=table.index, columns=table.columns
+        )
     return table, ev
 
 
@@ -371,11 +393,27 @@ def output_table(
     return flat, ev
 
 
-def output_regression(name: str, dof: int) -> TableEvidence:
-    """Evidence of a regression: its residual degrees of freedom (``results.df_resid``)."""
-    if isinstance(dof, bool) or not float(dof).is_integer():
+def output_regression(name: str, dof: Any) -> TableEvidence:
+    """Evidence of a regression: its residual degrees of freedom, given as a number or as a fitted
+    model's results (statsmodels' ``df_resid``), as ACRO reads them."""
+    dof = getattr(dof, "df_resid", dof)
+    if isinstance(dof, bool) or not isinstance(dof, int | float | np.integer | np.floating):
+        raise InputError(f"regression {name!r}: give the residual degrees of freedom")
+    if not np.isfinite(dof) or not float(dof).is_integer():
         raise InputError(f"regression {name!r}: degrees of freedom must be a whole number")
     return TableEvidence(name=name, kind=Kind.REGRESSION, statistic="", dof=int(dof))
+
+
+def regression_dof(exog: Any) -> int:
+    """Residual degrees of freedom of a linear model on the design matrix ``exog`` (records x
+    regressors, constant included if wanted): records less the matrix's rank, as statsmodels
+    defines ``df_resid`` (collinear regressors count once)."""
+    x = np.asarray(exog, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise InputError("regression: the design matrix must be a finite 2-d array of numbers")
+    return int(x.shape[0] - np.linalg.matrix_rank(x))
 
 
 def output_other(name: str, kind: str, table: TableEvidence | None = None) -> TableEvidence:

@@ -2,7 +2,8 @@
 
 Source: ACRO's ``MissingCheck`` (off by default: ``check_missing_values: False``), here
 ``disclosure.check_missing``. The outcome is ``review``, never ``fail``, as in ACRO: missing values
-change what a mean means, not what it discloses.
+change what a mean means, not what it discloses. An empty cell's statistic is itself missing, so
+it is flagged too (as ACRO flags it).
 """
 
 from __future__ import annotations
@@ -29,4 +30,5 @@ class Missing(Rule):
                 "missing values are not checked (disclosure.check_missing)",
                 evidence=ev,
             )
-        return cls.from_mask(ev, ev.shown() & (ev.missing > 0), "with missing values", REVIEW)
+        mask = ev.shown() & ((ev.missing > 0) | (ev.count == 0))
+        return cls.from_mask(ev, mask, "missing values or empty", REVIEW)

@@ -8,7 +8,6 @@ rounding or redaction may stand for a few records, so only exact zeros are flagg
 
 from __future__ import annotations
 
-
 from bulle.disclosure.evidence import (
     COUNT_STATS,
     EXTREME_STATS,
@@ -34,4 +33,11 @@ class Zeros(Rule):
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         if not ctx.params["disclosure.zeros_disclosive"]:
             return RuleResult(cls.name, PASS, "zeros are not considered disclosive", evidence=ev)
+<<<<<<< HEAD
         return cls.from_mask(ev, ev.exact() & (ev.count == 0), "counting zero records")
+=======
+        zero = ev.count == 0
+        if ev.statistic == "count":  # a count of values shown as 0 (ACRO judges records only)
+            zero = zero | (ev.value == 0)
+        return cls.from_mask(ev, ev.exact() & zero, "counting zero records")
+>>>>>>> rules
