@@ -33,11 +33,7 @@ class Zeros(Rule):
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         if not ctx.params["disclosure.zeros_disclosive"]:
             return RuleResult(cls.name, PASS, "zeros are not considered disclosive", evidence=ev)
-<<<<<<< HEAD
-        return cls.from_mask(ev, ev.exact() & (ev.count == 0), "counting zero records")
-=======
         zero = ev.count == 0
         if ev.statistic == "count":  # a count of values shown as 0 (ACRO judges records only)
             zero = zero | (ev.value == 0)
         return cls.from_mask(ev, ev.exact() & zero, "counting zero records")
->>>>>>> rules
