@@ -184,7 +184,12 @@ def run_job(ws: Workspace, jid: str) -> Job:
             if job.language is Language.PYTHON
             else ("python", "-m", "bulle.job_sql", f"/job/{job.entry}")
         )
-        spec = SandboxSpec(argv, folders, SandboxLimits.from_settings(ws.settings))
+        spec = SandboxSpec(
+            argv,
+            folders,
+            SandboxLimits.from_settings(ws.settings),
+            env={"BULLE_JOB_NK_N": str(ws.settings["disclosure.nk_n"])},
+        )
         raw = job_dir(ws, jid) / "raw"
         result = run(host, spec, raw, cancel)
     finally:

@@ -7,7 +7,9 @@ cases are seeded: crosstabs and pivot tables of counts, sums, means, medians, mi
 standard deviations over one or two keys per axis, and OLS regressions (ACRO's ``ols``, some with
 collinear regressors), with sparse keys (small and zero cells),
 dominant contributors, negative and missing values, and ACRO's parameters drawn around SACRO's
-defaults. Under CI a missing environment fails the test rather than skipping it.
+defaults. Bulle's one deliberate difference (``threshold`` also counts the values present, see
+:func:`stricter_threshold`) is added to ACRO's verdict from the case's own data, so it is tested
+too. Under CI a missing environment fails the test rather than skipping it.
 """
 
 from __future__ import annotations
@@ -133,6 +135,26 @@ def make_regression(seed: int) -> dict:
     }
 
 
+def stricter_threshold(case: dict, theirs: dict) -> dict:
+    """ACRO's threshold verdict plus Bulle's one deliberate addition, computed from the case's own
+    data: a cell whose statistic rests on 1 to threshold - 1 values present also fails (ACRO
+    counts records, missing values included)."""
+    if case["values"] is None:
+        return theirs
+    df = pd.DataFrame(case["data"])
+    keys = case["index"] + case["columns"]
+    present = df.groupby(keys)["v"].count()  # non-missing values per observed cell
+    t = case["params"]["safe_threshold"]
+    cells = {json.dumps(c) for c in theirs["cells"]}
+    for key, n in present.items():
+        key = key if isinstance(key, tuple) else (key,)
+        if 0 < n < t:
+            k = len(case["index"])
+            cells.add(json.dumps([list(key[:k]), list(key[k:])]))
+    out = sorted(json.loads(c) for c in cells)
+    return {"status": "fail" if out else theirs["status"], "cells": out}
+
+
 def bulle_params(acro_params: dict) -> dict:
     out = dict(defaults())
     out.update(
@@ -219,6 +241,8 @@ def compare(oracle: dict) -> tuple[list[str], dict[str, int], dict[str, int]]:
                 continue
             compared[rule] += 1
             flagged[rule] += len(theirs["cells"])
+            if rule == "threshold":
+                theirs = stricter_threshold(item["case"], theirs)
             if ours != theirs:
                 mismatches.append(f"{case_id} {rule}: Bulle {ours} != ACRO {theirs}")
     return mismatches, compared, flagged

@@ -122,3 +122,12 @@ def test_a_count_of_values_is_judged_on_the_values_shown_too() -> None:
     v = verdicts(ev)
     assert [c["row_label"][0] for c in v["threshold"].cells] == ["few"]  # ACRO: none
     assert [c["row_label"][0] for c in v["zeros"].cells] == ["none"]  # shown 0, 12 records
+
+
+def test_a_mean_of_few_values_fails_threshold_whatever_the_records() -> None:
+    """12 records but 3 incomes: the mean is of 3 people (ACRO counts the 12 records)."""
+    df = frame(
+        {"few": [10.0, 20.0, 30.0] + [np.nan] * 9, "many": [5.0] * 12, "none": [np.nan] * 12}
+    )
+    _, ev = pivot_table(df, values="v", index="g", columns="h", aggfunc="mean")
+    assert [c["row_label"][0] for c in verdicts(ev)["threshold"].cells] == ["few"]

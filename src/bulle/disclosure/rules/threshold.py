@@ -3,9 +3,11 @@
 Source: SACRO guidelines (minimum cell count, default 10), as ACRO's ``MinimumThresholdCheck``:
 a cell counting fewer records fails, zero included. A rounded cell (a mitigation) shows only its
 rounded value, so that value is what must not be a small non-zero count; a redacted or suppressed
-cell shows nothing of its count. A count of a values column (``pivot_table(aggfunc="count")``)
-shows the values present, fewer than the records when some are missing: ACRO judges the records
-only, Bulle the value shown too (stricter, on purpose). Spread statistics (std, var) are judged by ``dof`` instead, as in
+cell shows nothing of its count. A statistic of a values column is computed from the values
+present, fewer than the records when some are missing (a mean of 12 records may be the mean of 3
+values; a count of a values column shows 3): ACRO judges the records only, Bulle the values present
+too (stricter, on purpose: a cell fails when 1 to threshold - 1 values are behind it). Spread
+statistics (std, var) are judged by ``dof`` instead, as in
 ACRO.
 """
 
@@ -34,9 +36,10 @@ class Threshold(Rule):
     def check(cls, ev: TableEvidence, ctx: CheckContext) -> RuleResult:
         t = ctx.params["disclosure.threshold"]
         rounded = ev.state == STATE_CODES[CellState.ROUNDED]
-        shown_small = (ev.published != 0) & (ev.published < t)
-        if ev.statistic != "count":
-            shown_small = np.zeros(ev.n_cells, bool)  # a mean of 3.2 is not a count of 3
         with np.errstate(invalid="ignore"):
-            mask = (ev.exact() & ((ev.count < t) | shown_small)) | (rounded & shown_small)
-        return cls.from_mask(ev, mask, f"below {t} records")
+            shown_small = (ev.published != 0) & (ev.published < t)  # a rounded count
+            # the values a statistic was computed from (records less missing values)
+            present = ev.count - ev.missing if ev.has_values else ev.count
+            few_values = (present > 0) & (present < t)
+            mask = (ev.exact() & ((ev.count < t) | few_values)) | (rounded & shown_small)
+        return cls.from_mask(ev, mask, f"below {t} records or values")
