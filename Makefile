@@ -35,6 +35,7 @@ sandbox:
 
 demo: $(STAMP) sandbox
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
+	$(BIN)/python scripts/server_demo.py ./demo-workspace
 
 test: $(STAMP) $(ACRO_STAMP) sandbox
 	$(BIN)/ruff check src tests benchmarks

@@ -42,14 +42,14 @@ SQL = "SELECT education, count(*) AS n FROM adult GROUP BY education ORDER BY n 
 
 
 def build(root: Path) -> tuple[str, str]:
+    import duckdb
+
     from bulle.domain.actor import Actor, Role
     from bulle.services import governance as gov
     from bulle.services.accounts import create_user
     from bulle.services.tokens import create_token
     from bulle.services.vault import import_table, set_roles
     from bulle.workspace import Workspace
-
-    import duckdb
 
     people = root.parent / "adult_people.parquet"  # adult with a person id: consents apply
     con = duckdb.connect()
