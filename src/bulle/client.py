@@ -210,6 +210,76 @@ class Client:
     def access_report(self, subject_id: str) -> dict[str, Any]:
         return self._json("GET", f"/api/v1/subjects/{subject_id}/access-report")
 
+    # -- the analysis bubble ---------------------------------------------------------------------
+    def submit_job(self, project: str, code: str | Path, *, dummy: bool = False) -> dict[str, Any]:
+        """Send a .py/.sql file or a folder with main.py; returns ``{"job", "state", "task"}``."""
+        from bulle.services.jobs import read_code
+
+        bundle = read_code(Path(code))  # the same checks as a local submission, before sending
+        files = {name: data.decode("utf-8") for name, data in bundle.files}
+        body = {"files": files, "entry": bundle.entry, "dummy": dummy}
+        return self._json("POST", f"/api/v1/projects/{project}/jobs", json=body)
+
+    def job(self, job: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/v1/jobs/{job}")
+
+    def wait_job(self, job: str, timeout_s: float = 3600.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        state = self.job(job)
+        while state["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            state = self.job(job)
+        return state
+
+    def jobs(self, project: str | None = None) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/jobs", params={"project": project} if project else {})
+
+    def job_logs(self, job: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/v1/jobs/{job}/logs")
+
+    def job_outputs(self, job: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/api/v1/jobs/{job}/outputs")
+
+    def cancel_job(self, job: str) -> dict[str, Any]:
+        return self._json("POST", f"/api/v1/jobs/{job}/cancel")
+
+    def review_queue(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/api/v1/outputs/queue")
+
+    def review_output(self, job: str, name: str, *, approve: bool, comment: str) -> dict[str, Any]:
+        body = {"decision": "approve" if approve else "reject", "comment": comment}
+        return self._json("POST", f"/api/v1/jobs/{job}/outputs/{name}/review", json=body)
+
+    def mitigate_output(self, job: str, name: str, method: str) -> dict[str, Any]:
+        return self._json(
+            "POST", f"/api/v1/jobs/{job}/outputs/{name}/mitigate", json={"method": method}
+        )
+
+    def request_exception(self, job: str, name: str, reason: str) -> dict[str, Any]:
+        return self._json(
+            "POST", f"/api/v1/jobs/{job}/outputs/{name}/exception", json={"reason": reason}
+        )
+
+    def download_output(self, job: str, name: str, to: str | Path) -> dict[str, Any]:
+        """Fetch a released output into ``to/name/`` (checksums checked by the server)."""
+        import io
+        import zipfile
+
+        response = self._send("GET", f"/api/v1/jobs/{job}/outputs/{name}/download")
+        dest = Path(to) / name
+        dest.mkdir(parents=True, exist_ok=True)
+        files = []
+        with zipfile.ZipFile(io.BytesIO(response.content)) as z:
+            for info in z.infolist():
+                base = Path(info.filename).name  # never a path from the server's archive
+                if not base or base != info.filename:
+                    raise InputError(f"unexpected name in the download: {info.filename!r}")
+                data = z.read(info)
+                (dest / base).write_bytes(data)
+                files.append({"name": base, "size": len(data)})
+        revision = int(response.headers.get("X-Bulle-Revision", "0"))
+        return {"job": job, "name": name, "revision": revision, "files": files, "to": str(dest)}
+
 
 def _format_of(path: Path) -> str:
     name = path.name.lower()

@@ -32,6 +32,8 @@ from typing import Any
 DATA = Path(os.environ.get("BULLE_JOB_DATA", "/data"))
 OUTPUTS = Path(os.environ.get("BULLE_JOB_OUTPUTS", "/outputs"))
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# the nk-rule's n (setting disclosure.nk_n), so the evidence keeps enough largest contributions
+N_TOP = max(int(os.environ.get("BULLE_JOB_NK_N", "2")), 2)
 _EVIDENCE_OF: dict[int, Any] = {}  # id(table) -> evidence, so output_figure(table=t) finds it
 
 __all__ = [
@@ -64,6 +66,7 @@ def crosstab(index, columns, values=None, aggfunc=None, *, name: str, **kwargs):
     """``pandas.crosstab``, recorded as the output ``name`` with its evidence."""
     from bulle.disclosure import tables
 
+    kwargs.setdefault("n_top", N_TOP)
     table, ev = tables.crosstab(index, columns, values=values, aggfunc=aggfunc, name=name, **kwargs)
     _record(name, ev)
     _EVIDENCE_OF[id(table)] = ev
@@ -74,6 +77,7 @@ def pivot_table(data, values=None, index=None, columns=None, aggfunc="mean", *, 
     """``pandas.DataFrame.pivot_table``, recorded as the output ``name`` with its evidence."""
     from bulle.disclosure import tables
 
+    kw.setdefault("n_top", N_TOP)
     table, ev = tables.pivot_table(
         data, values=values, index=index, columns=columns, aggfunc=aggfunc, name=name, **kw
     )

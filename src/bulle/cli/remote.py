@@ -143,6 +143,139 @@ def audit_verify(ctx, quick, as_json) -> None:
     emit(payload, as_json, lambda p: click.echo(p["message"]))
 
 
+@click.group("job")
+def job() -> None:
+    """Submit jobs to run by a project's data on the server; follow them; see their outputs."""
+
+
+@job.command("submit")
+@click.option("--project", required=True)
+@click.argument("code", type=click.Path(path_type=Path))
+@click.option("--dummy", is_flag=True, help="Run on dummy data with the project's schema.")
+@click.option("--wait", is_flag=True, help="Wait until the job ends.")
+@json_option
+@click.pass_context
+def job_submit(ctx, project, code, dummy, wait, as_json) -> None:
+    """Send CODE (a .py or .sql file, or a folder with main.py) to run for PROJECT."""
+    with client_from(ctx) as c:
+        sent = c.submit_job(project, code, dummy=dummy)
+        payload = {"job": sent["job"], "state": sent["state"], "task": sent["task"]}
+        if wait:
+            done = c.wait_job(sent["job"])
+            payload.update(state=done["state"], reason=done["reason"])
+    emit(payload, as_json, _show)
+
+
+@job.command("status")
+@click.argument("job_id")
+@json_option
+@click.pass_context
+def job_status(ctx, job_id, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.job(job_id), as_json, _show)
+
+
+@job.command("logs")
+@click.argument("job_id")
+@json_option
+@click.pass_context
+def job_logs(ctx, job_id, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.job_logs(job_id), as_json, _show)
+
+
+@job.command("list")
+@click.option("--project", default=None)
+@json_option
+@click.pass_context
+def job_list(ctx, project, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.jobs(project), as_json, _show)
+
+
+@job.command("outputs")
+@click.argument("job_id")
+@json_option
+@click.pass_context
+def job_outputs(ctx, job_id, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.job_outputs(job_id), as_json, _show)
+
+
+@job.command("cancel")
+@click.argument("job_id")
+@json_option
+@click.pass_context
+def job_cancel(ctx, job_id, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.cancel_job(job_id), as_json, _show)
+
+
+@click.group("output")
+def output() -> None:
+    """Review, mitigate, justify and download jobs' outputs on the server."""
+
+
+@output.command("review")
+@click.argument("job_id")
+@click.argument("name")
+@click.option("--approve", "decision", flag_value="approve")
+@click.option("--reject", "decision", flag_value="reject")
+@click.option("--comment", required=True)
+@json_option
+@click.pass_context
+def output_review(ctx, job_id, name, decision, comment, as_json) -> None:
+    if decision is None:
+        raise click.UsageError("say --approve or --reject")
+    with client_from(ctx) as c:
+        emit(
+            c.review_output(job_id, name, approve=decision == "approve", comment=comment),
+            as_json,
+            _show,
+        )
+
+
+@output.command("queue")
+@json_option
+@click.pass_context
+def output_queue(ctx, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.review_queue(), as_json, _show)
+
+
+@output.command("mitigate")
+@click.argument("job_id")
+@click.argument("name")
+@click.option("--method", type=click.Choice(["suppress", "round", "opensafely"]), required=True)
+@json_option
+@click.pass_context
+def output_mitigate(ctx, job_id, name, method, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.mitigate_output(job_id, name, method), as_json, _show)
+
+
+@output.command("request-exception")
+@click.argument("job_id")
+@click.argument("name")
+@click.option("--reason", required=True)
+@json_option
+@click.pass_context
+def output_exception(ctx, job_id, name, reason, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.request_exception(job_id, name, reason), as_json, _show)
+
+
+@output.command("download")
+@click.argument("job_id")
+@click.argument("name")
+@click.option("--to", "to", required=True, type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+def output_download(ctx, job_id, name, to, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.download_output(job_id, name, to), as_json, _show)
+
+
 REMOTE = {
     "datasets": datasets,
     "versions": versions,
@@ -151,4 +284,6 @@ REMOTE = {
     "read": read,
     "query": query,
     "audit": audit,
+    "job": job,
+    "output": output,
 }

@@ -99,6 +99,23 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", f"{V1}/audit/verify"): roles(D, C),
     ("POST", f"{V1}/export"): roles(C),
     ("GET", f"{V1}/export/{{task_id}}"): roles(C),
+    # -- the analysis bubble: analysts' jobs, checkers' reviews (services decide who exactly) ------
+    ("POST", f"{V1}/projects/{{project}}/jobs"): roles(A, why="analyst members of the project"),
+    ("GET", f"{V1}/jobs"): roles(A, CHECKER, C, why="an analyst sees their own jobs"),
+    ("GET", f"{V1}/jobs/{{job}}"): roles(A, CHECKER, C, why="its analyst, checkers, custodians"),
+    ("GET", f"{V1}/jobs/{{job}}/logs"): roles(A, CHECKER, C, why="its analyst, checkers"),
+    ("GET", f"{V1}/jobs/{{job}}/code"): roles(A, CHECKER, C, why="checkers review the code"),
+    ("POST", f"{V1}/jobs/{{job}}/cancel"): roles(A, C, why="its analyst (or a custodian)"),
+    ("GET", f"{V1}/jobs/{{job}}/outputs"): roles(A, CHECKER, C, why="its analyst, checkers"),
+    ("GET", f"{V1}/outputs/queue"): roles(CHECKER, why="outputs waiting for this checker"),
+    ("POST", f"{V1}/jobs/{{job}}/outputs/{{name}}/review"): roles(
+        CHECKER, why="two checkers, never the output's analyst"
+    ),
+    ("POST", f"{V1}/jobs/{{job}}/outputs/{{name}}/mitigate"): roles(A, why="its analyst"),
+    ("POST", f"{V1}/jobs/{{job}}/outputs/{{name}}/exception"): roles(A, why="its analyst"),
+    ("GET", f"{V1}/jobs/{{job}}/outputs/{{name}}/download"): roles(
+        A, why="its analyst, once released (dummy-data jobs: at once)"
+    ),
     # -- web UI pages (bulle.web): the same roles as the API routes they show ---------------------
     ("GET", "/static/{name}"): PUBLIC,
     ("POST", "/lang"): Permission(public=True, why="a language preference cookie, no data"),

@@ -27,7 +27,7 @@ from typing import Any
 from bulle.audit import events as ev
 from bulle.catalog.jobs_store import JobsStore
 from bulle.domain.jobs import Job, JobState, Language, job_id
-from bulle.errors import BulleError, ConflictError, InputError, Where
+from bulle.errors import BulleError, ConflictError, InputError, Problem, ValidationError, Where
 from bulle.governance import access
 from bulle.services import governance
 from bulle.workspace import Workspace
@@ -111,12 +111,44 @@ def read_code(path: Path) -> CodeBundle:
 
 
 def submit_job(ws: Workspace, project: str, code: Path, *, dummy: bool = False) -> Job:
-    """Check, record and run a job; returns it finished (succeeded, failed or cancelled)."""
+    """Check, record and run a job (the CLI waits); returns it finished."""
+    job = create_job(ws, project, read_code(code), dummy=dummy)
+    return run_job(ws, job.id)
+
+
+def bundle_from_files(files: dict[str, str], entry: str) -> CodeBundle:
+    """A job sent over HTTP: ``{relative path: text}`` and its entry point, checked like a folder."""
+    problems = []
+    total = 0
+    for name, text in files.items():
+        parts = name.split("/")
+        if (
+            not name
+            or name.startswith("/")
+            or any(p in ("", ".", "..") for p in parts)
+            or "\x00" in name
+            or len(name) > 200
+        ):
+            problems.append(Problem("not a relative file name", Where(file=name[:200])))
+        total += len(text.encode())
+    if total > CODE_MAX_BYTES or len(files) > CODE_MAX_FILES:
+        problems.append(Problem(f"at most {CODE_MAX_FILES} files, {CODE_MAX_BYTES:,} bytes"))
+    if entry not in files or not entry.endswith((".py", ".sql")):
+        problems.append(
+            Problem("the entry point must be one of the files, .py or .sql", Where(field="entry"))
+        )
+    if problems:
+        raise ValidationError.from_problems("the job's code is not valid", problems)
+    lang = Language.SQL if entry.endswith(".sql") else Language.PYTHON
+    return CodeBundle(lang, entry, tuple(sorted((n, t.encode()) for n, t in files.items())))
+
+
+def create_job(ws: Workspace, project: str, bundle: CodeBundle, *, dummy: bool = False) -> Job:
+    """Check and record a job, ``queued``; :func:`run_job` runs it (now, or as a server task)."""
     from bulle.sandbox import probe
 
     proj = governance.store(ws).project(project)
     access.can_submit_job(ws.actor, proj, at=governance.now_utc()).require()
-    bundle = read_code(code)
     probe(ws.settings)  # refuse before recording anything if the sandbox cannot be built here
     jid = "j-" + secrets.token_hex(8)
     folder = job_dir(ws, jid) / "code"
@@ -153,7 +185,18 @@ def submit_job(ws: Workspace, project: str, code: Path, *, dummy: bool = False) 
                 },
             )
         )
-    return run_job(ws, jid)
+    return job
+
+
+def job_code(ws: Workspace, jid: str) -> dict[str, str]:
+    """The code a job ran, for its analyst and the checkers who review its outputs."""
+    job = job_status(ws, jid)
+    folder = job_dir(ws, job.id) / "code"
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(errors="replace")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run_job(ws: Workspace, jid: str) -> Job:
@@ -184,7 +227,12 @@ def run_job(ws: Workspace, jid: str) -> Job:
             if job.language is Language.PYTHON
             else ("python", "-m", "bulle.job_sql", f"/job/{job.entry}")
         )
-        spec = SandboxSpec(argv, folders, SandboxLimits.from_settings(ws.settings))
+        spec = SandboxSpec(
+            argv,
+            folders,
+            SandboxLimits.from_settings(ws.settings),
+            env={"BULLE_JOB_NK_N": str(ws.settings["disclosure.nk_n"])},
+        )
         raw = job_dir(ws, jid) / "raw"
         result = run(host, spec, raw, cancel)
     finally:

@@ -140,6 +140,7 @@ def served(tmp_path_factory):
         "analyst": book.add(Principal("bob", frozenset({Role.ANALYST})), "bob-password"),
         "dpo": book.add(Principal("dora", frozenset({Role.DPO}))),
         "other_analyst": book.add(Principal("carol", frozenset({Role.ANALYST}))),
+        "checker": book.add(Principal("cleo", frozenset({Role.CHECKER}))),
         "scoped_analyst": book.add(Principal("bob", frozenset({Role.ANALYST}), "study")),
     }
     app = create_app(root, authenticator=book)

@@ -19,14 +19,22 @@ CALLERS = {
     "analyst": "analyst",
     "dpo": "dpo",
     "other_analyst": "other_analyst",
+    "checker": "checker",
 }
-ROLE_OF = {"custodian": "custodian", "analyst": "analyst", "dpo": "dpo", "other_analyst": "analyst"}
+ROLE_OF = {
+    "custodian": "custodian",
+    "analyst": "analyst",
+    "dpo": "dpo",
+    "other_analyst": "analyst",
+    "checker": "checker",
+}
 VALUES = {
     "name": "patients",
     "ref": "patients@1",
     "project": "study",
     "subject_id": "P999",
     "task_id": "0" * 32,
+    "job": "j-0000000000000000",
 }
 BODIES = {
     ("POST", "/api/v1/datasets/{ref}/roles"): {"confirm": True},
@@ -61,6 +69,15 @@ BODIES = {
         "recipe": {"kind": "interval", "width": "10"},
     },
     ("POST", "/api/v1/datasets/{ref}/text-deidentify"): {"columns": ["diagnosis"]},
+    ("POST", "/api/v1/projects/{project}/jobs"): {
+        "files": {"main.py": "print('hello')\n"},
+        "entry": "main.py",
+    },
+    ("POST", "/api/v1/jobs/{job}/outputs/{name}/review"): {"decision": "approve", "comment": "ok"},
+    ("POST", "/api/v1/jobs/{job}/outputs/{name}/mitigate"): {"method": "suppress"},
+    ("POST", "/api/v1/jobs/{job}/outputs/{name}/exception"): {
+        "reason": "the cells are published counts of a public register"
+    },
 }
 RAW_BODY = {("POST", "/api/v1/datasets/{name}/import"): b"a,b\n1,2\n"}
 MEMBER_ROUTES = {k for k in PERMISSIONS if k[1].startswith("/api/v1/projects/{project}/") and
@@ -86,6 +103,8 @@ def expected(method: str, path: str, caller: str) -> set[int]:
         return {404}  # the task does not exist (and another's would not be said to)
     if path == "/api/v1/subjects/{subject_id}/access-report" and caller == "dpo":
         return {200}
+    if path.startswith("/api/v1/jobs/{job}"):
+        return {404}  # no such job (and another's would not be said to exist)
     if path == "/api/v1/datasets/{ref}/risk-report":
         return {404}  # patients@1 is an import: no risk report is stored with it
     return {200, 202}
