@@ -24,7 +24,7 @@ from bulle.audit import events as ev
 from bulle.catalog.models_store import ModelStore
 from bulle.domain.datasets import validate_dataset_name
 from bulle.domain.governance_fields import iso
-from bulle.errors import InputError, IntegrityError, Where, WithheldError
+from bulle.errors import ConflictError, InputError, IntegrityError, Where, WithheldError
 from bulle.fsutil import PRIVATE_FILE, fsync_dir, private_dirs
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding, plan
@@ -265,7 +265,14 @@ def commit_version(
         now = iso(_now())
         if not st.has_model(name):
             st.add_model(name, spec["project"], spec["purpose"], now, ws.actor.to_dict())
-        number = (st.versions(name)[-1]["version"] + 1) if st.versions(name) else 1
+        newest = st.versions(name)[-1]["version"] if st.versions(name) else 0
+        if parent is not None and newest != parent["version"]:
+            raise ConflictError(
+                f"{name}@{newest} was made while this forget ran from {name}@{parent['version']}: "
+                "run the forget again",
+                Where(field="model"),
+            )
+        number = newest + 1
         st.add_version(name, number, spec, lineage, model_hash, metrics, now, ws.actor.to_dict())
         st.add_shards(name, number, shard_rows)
         (on_commit or _trained_event)(st, number, model_hash, lineage)
