@@ -242,7 +242,11 @@ def commit_version(
     shard_rows.sort(key=lambda r: r["shard"])
     held = where == HELD_OUT
     held_keys = {k for k, p in manifest.items() if p == HELD_OUT}
-    probs = _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent)
+    try:
+        probs = _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent)
+    except IntegrityError:  # a state it needed was destroyed by a forget that ran meanwhile
+        _check_parent(mstore(ws), name, parent)
+        raise
     auc = sisa.auc(rows.y[held], probs)
     digest = spec_digest(spec)
     hashes = {r["shard"]: r["hash"] for r in shard_rows}
@@ -265,14 +269,7 @@ def commit_version(
         now = iso(_now())
         if not st.has_model(name):
             st.add_model(name, spec["project"], spec["purpose"], now, ws.actor.to_dict())
-        newest = st.versions(name)[-1]["version"] if st.versions(name) else 0
-        if parent is not None and newest != parent["version"]:
-            raise ConflictError(
-                f"{name}@{newest} was made while this forget ran from {name}@{parent['version']}: "
-                "run the forget again",
-                Where(field="model"),
-            )
-        number = newest + 1
+        number = _check_parent(st, name, parent) + 1
         st.add_version(name, number, spec, lineage, model_hash, metrics, now, ws.actor.to_dict())
         st.add_shards(name, number, shard_rows)
         (on_commit or _trained_event)(st, number, model_hash, lineage)
@@ -293,6 +290,18 @@ def _now():
     from bulle.services.governance import now_utc
 
     return now_utc()
+
+
+def _check_parent(st: ModelStore, name: str, parent: dict[str, Any] | None) -> int:
+    """The newest version number; a forget whose parent is no longer the newest is refused."""
+    newest = st.versions(name)[-1]["version"] if st.versions(name) else 0
+    if parent is not None and newest != parent["version"]:
+        raise ConflictError(
+            f"{name}@{newest} was made while this forget ran from {name}@{parent['version']}: "
+            "run the forget again",
+            Where(field="model"),
+        )
+    return newest
 
 
 def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent):
