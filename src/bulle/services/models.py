@@ -56,6 +56,7 @@ class Predictions(Result):
     model: str
     rows: int
     predictions: list[float]
+    subjects: list[str | None]  # each row's subject column, as the project reads it
 
 
 def mstore(ws: Workspace) -> ModelStore:
@@ -465,4 +466,10 @@ def predict(ws: Workspace, model: str, dataset: str | None = None) -> Prediction
             details={"action": "predict", "rows": len(p), "model_hash": v["model_hash"]},
         )
     )
-    return Predictions(f"{v['model']}@{v['version']}", len(p), [float(x) for x in p])
+    ids = pr.table.column(pr.subject_column).to_pylist()
+    return Predictions(
+        f"{v['model']}@{v['version']}",
+        len(p),
+        [float(x) for x in p],
+        [None if x is None else str(x) for x in ids],
+    )
