@@ -1,7 +1,8 @@
 """SISA (Bourtoule et al., "Machine Unlearning", IEEE S&P 2021): one model per shard, averaged.
 
-A shard's rows are its people's rows in the order the dataset version holds them, so training a
-shard is a pure function of (the version's rows, the shard's manifest, the learner, the seed):
+A shard's rows are its people's rows in a canonical order (by person, then by value:
+``services.model_data.canonical``), so training a shard is a pure function of (the version's rows,
+the shard's manifest, the learner, the seed), whatever order the engine read them in:
 that is what lets ``verify-forget`` rebuild a shard and compare bytes. Each shard's seed is the
 model's seed plus the shard number, so shards do not share random streams.
 """
@@ -73,7 +74,9 @@ def auc(y: np.ndarray, p: np.ndarray) -> float | None:
         return None
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score(y, p))
+    # rounded: an average updated shard by shard and one recomputed differ in the last bits,
+    # which must not break ties between equal rows differently
+    return float(roc_auc_score(y, np.round(p, 12)))
 
 
 def model_hash(shard_hashes: Mapping[int, str], spec_digest: str) -> str:

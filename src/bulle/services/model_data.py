@@ -38,6 +38,7 @@ class ProjectRows:
     project: Project
     subject_ids: list[str | None]  # per row, as the subject index holds them
     excluded: set[str]  # columns that may never be features
+    subject_column: str
 
 
 def read_rows(ws: Workspace, project_name: str, dataset: str) -> ProjectRows:
@@ -67,7 +68,7 @@ def read_rows(ws: Workspace, project_name: str, dataset: str) -> ProjectRows:
     ids = _subject_ids(ws, v, gd.subject_column, table.column(gd.subject_column).to_pylist())
     roles = ws.catalog.roles(v.dataset, v.number)
     excluded = {r.column for r in roles if r.role in EXCLUDED_ROLES} | {gd.subject_column}
-    return ProjectRows(table, v, project, ids, excluded)
+    return ProjectRows(table, v, project, ids, excluded, gd.subject_column)
 
 
 def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.Table, Any]:
@@ -156,7 +157,24 @@ def placed_rows(
         np.asarray([by_id[s][1] for s in kept], dtype=np.int64),
     )
     manifest = {k: p for k, p in by_id.values()}
-    return rows, manifest, {k: s for s, (k, _) in by_id.items()}
+    return canonical(rows), manifest, {k: s for s, (k, _) in by_id.items()}
+
+
+def canonical(rows: Rows) -> Rows:
+    """The rows in an order that depends on their content only: by person, then by values.
+
+    The engine may hand a large version's rows over in any order (parallel scans), and a shard's
+    state depends on the order of its rows; sorting by the person's reference and then every
+    encoded value makes a retrain see its rows in the same order in any process. Rows equal in
+    every value are interchangeable, so their relative order does not matter.
+    """
+    order = np.lexsort(
+        [rows.y]
+        + [rows.cat[:, j] for j in reversed(range(rows.cat.shape[1]))]
+        + [rows.num[:, j] for j in reversed(range(rows.num.shape[1]))]
+        + [rows.keys]
+    )
+    return rows.take(order)
 
 
 def keys_of(ws: Workspace, subject_ids: list[str]) -> dict[str, str]:

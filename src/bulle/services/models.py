@@ -24,7 +24,7 @@ from bulle.audit import events as ev
 from bulle.catalog.models_store import ModelStore
 from bulle.domain.datasets import validate_dataset_name
 from bulle.domain.governance_fields import iso
-from bulle.errors import InputError, IntegrityError, Where, WithheldError
+from bulle.errors import ConflictError, InputError, IntegrityError, Where, WithheldError
 from bulle.fsutil import PRIVATE_FILE, fsync_dir, private_dirs
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding, plan
@@ -56,6 +56,7 @@ class Predictions(Result):
     model: str
     rows: int
     predictions: list[float]
+    subjects: list[str | None]  # each row's subject column, as the project reads it
 
 
 def mstore(ws: Workspace) -> ModelStore:
@@ -242,7 +243,11 @@ def commit_version(
     shard_rows.sort(key=lambda r: r["shard"])
     held = where == HELD_OUT
     held_keys = {k for k, p in manifest.items() if p == HELD_OUT}
-    probs = _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent)
+    try:
+        probs = _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent)
+    except IntegrityError:  # a state it needed was destroyed by a forget that ran meanwhile
+        _check_parent(mstore(ws), name, parent)
+        raise
     auc = sisa.auc(rows.y[held], probs)
     digest = spec_digest(spec)
     hashes = {r["shard"]: r["hash"] for r in shard_rows}
@@ -265,7 +270,7 @@ def commit_version(
         now = iso(_now())
         if not st.has_model(name):
             st.add_model(name, spec["project"], spec["purpose"], now, ws.actor.to_dict())
-        number = (st.versions(name)[-1]["version"] + 1) if st.versions(name) else 1
+        number = _check_parent(st, name, parent) + 1
         st.add_version(name, number, spec, lineage, model_hash, metrics, now, ws.actor.to_dict())
         st.add_shards(name, number, shard_rows)
         (on_commit or _trained_event)(st, number, model_hash, lineage)
@@ -286,6 +291,18 @@ def _now():
     from bulle.services.governance import now_utc
 
     return now_utc()
+
+
+def _check_parent(st: ModelStore, name: str, parent: dict[str, Any] | None) -> int:
+    """The newest version number; a forget whose parent is no longer the newest is refused."""
+    newest = st.versions(name)[-1]["version"] if st.versions(name) else 0
+    if parent is not None and newest != parent["version"]:
+        raise ConflictError(
+            f"{name}@{newest} was made while this forget ran from {name}@{parent['version']}: "
+            "run the forget again",
+            Where(field="model"),
+        )
+    return newest
 
 
 def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, parent):
@@ -449,4 +466,10 @@ def predict(ws: Workspace, model: str, dataset: str | None = None) -> Prediction
             details={"action": "predict", "rows": len(p), "model_hash": v["model_hash"]},
         )
     )
-    return Predictions(f"{v['model']}@{v['version']}", len(p), [float(x) for x in p])
+    ids = pr.table.column(pr.subject_column).to_pylist()
+    return Predictions(
+        f"{v['model']}@{v['version']}",
+        len(p),
+        [float(x) for x in p],
+        [None if x is None else str(x) for x in ids],
+    )

@@ -59,3 +59,26 @@ def test_logistic_on_one_class_answers_a_constant():
         1.0,
         1.0,
     ]
+
+
+def test_shards_do_not_depend_on_the_order_the_engine_read_the_rows_in():
+    from bulle.learning import sisa
+    from bulle.services.model_data import canonical
+
+    rng = np.random.default_rng(1)
+    n = 400
+    rows = sisa.Rows(
+        rng.normal(size=(n, 1)).round(1),
+        rng.integers(0, 4, size=(n, 1)),
+        rng.integers(0, 2, size=n).astype(np.int8),
+        np.asarray([f"{i % 90:032x}" for i in range(n)], dtype="<U32"),
+        np.asarray([(i % 90) % 3 for i in range(n)]),
+    )
+    manifest = {f"{i:032x}": i % 3 for i in range(90)}
+    shuffled = rows.take(rng.permutation(n))
+    for name in ("lightgbm", "logistic"):
+        a = sisa.train_shards(learner(name), canonical(rows), manifest, range(3), 5)
+        b = sisa.train_shards(learner(name), canonical(shuffled), manifest, range(3), 5)
+        assert a == b
+    c = sisa.train_shards(learner("logistic"), shuffled, manifest, range(3), 5)
+    assert c != a  # without the canonical order, the read order changes the states
