@@ -7,13 +7,15 @@ and filled by pip on the first run, reused offline afterwards) and runs it there
 process, on CSV copies of the very tables Bulle attacked.
 
     python benchmarks/synthesis_privacy_bench.py [--attacks N] [--seed S]
-        [--synthetic independent|copy|all] [--no-anonymeter] [--reuse]
+        [--synthetic independent copy cart ...] [--no-anonymeter] [--reuse]
 
 Adult (``../shared/data/arx/adult.csv``) is split 80 / 20 into training and control parts. The
 synthetic tables are two references whose privacy is known: ``independent`` (every column
 sampled on its own from the training part: no record and no relation survives) and ``copy``
-(the training part itself: the worst synthesizer there is). Each figure is a risk with its 95 %
-interval; seconds are wall times on this machine and CPU seconds of Bulle's report beside them.
+(the training part itself: the worst synthesizer there is); a synthesizer's name (``cart``,
+``avatar``, ``mst``...) adds its table, fitted on the training part with the same seed. Each
+figure is a risk with its 95 % interval; seconds are wall times on this machine and CPU seconds
+of Bulle's report beside them.
 anonymeter takes minutes; ``--reuse`` prints its figures from an earlier run when the three CSV
 files, the attacks and the column choices are byte for byte the same (said so in the output).
 """
@@ -58,15 +60,22 @@ def split(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def synthetic_tables(train: pd.DataFrame, which: str, seed: int) -> dict[str, pd.DataFrame]:
+def synthetic_tables(train: pd.DataFrame, which: list[str], seed: int) -> dict[str, pd.DataFrame]:
+    """The reference tables, and any registered synthesizer's table fitted on the training part."""
     rng = np.random.default_rng(seed + 1)
-    tables = {
-        "independent": pd.DataFrame(
-            {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
-        ),
-        "copy": train.copy(),
-    }
-    return tables if which == "all" else {which: tables[which]}
+    out: dict[str, pd.DataFrame] = {}
+    for name in which:
+        if name == "independent":
+            out[name] = pd.DataFrame(
+                {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
+            )
+        elif name == "copy":
+            out[name] = train.copy()
+        else:
+            from bulle.synthesis.base import make
+
+            out[name] = make(name).fit(train, seed).sample(len(train), seed)
+    return out
 
 
 def digest(path: Path) -> str:
@@ -95,14 +104,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--attacks", type=int, default=None, help="attacks (default: the setting)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--synthetic", choices=["independent", "copy", "all"], default="all")
+    ap.add_argument(
+        "--synthetic",
+        nargs="+",
+        default=["independent", "copy"],
+        help="independent, copy, or a synthesizer's name (avatar, cart, mst...)",
+    )
     ap.add_argument("--no-anonymeter", action="store_true")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder of the CSV and JSON files")
     ap.add_argument(
         "--reuse",
         action="store_true",
         help="reuse anonymeter's figures of an earlier run on byte-identical inputs",
     )
     args = ap.parse_args()
+    global OUT
+    OUT = args.out
 
     from bulle import settings
     from bulle.synthesis.privacy import ATTACKS_SETTING, privacy_report
