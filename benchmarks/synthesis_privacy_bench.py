@@ -82,9 +82,9 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def cached(name: str, spec: dict) -> dict:
+def cached(out: Path, name: str, spec: dict) -> dict:
     """anonymeter's figures of an earlier run on byte-identical inputs and settings, if any."""
-    path = OUT / f"{name}.anonymeter.json"
+    path = out / f"{name}.anonymeter.json"
     if not path.exists():
         return {}
     saved = json.loads(path.read_text())
@@ -118,17 +118,16 @@ def main() -> None:
         help="reuse anonymeter's figures of an earlier run on byte-identical inputs",
     )
     args = ap.parse_args()
-    global OUT
-    OUT = args.out
+    out = args.out
 
     from bulle import settings
     from bulle.synthesis.privacy import ATTACKS_SETTING, privacy_report
 
     n = args.attacks or int(settings.default(ATTACKS_SETTING))
     train, control = split(args.seed)
-    OUT.mkdir(parents=True, exist_ok=True)
-    train.to_csv(OUT / "train.csv", sep=";", index=False)
-    control.to_csv(OUT / "control.csv", sep=";", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_csv(out / "train.csv", sep=";", index=False)
+    control.to_csv(out / "control.csv", sep=";", index=False)
     python = None if args.no_anonymeter else anonymeter_python()
     print(f"adult: {len(train)} training, {len(control)} control records; {n} attacks each")
     for name, synthetic in synthetic_tables(train, args.synthetic, args.seed).items():
@@ -146,11 +145,11 @@ def main() -> None:
         b = report.to_dict()
         theirs: dict = {}
         if python is not None:
-            synthetic.to_csv(OUT / f"{name}.csv", sep=";", index=False)
+            synthetic.to_csv(out / f"{name}.csv", sep=";", index=False)
             spec = {
-                "train": str(OUT / "train.csv"),
-                "control": str(OUT / "control.csv"),
-                "synthetic": str(OUT / f"{name}.csv"),
+                "train": str(out / "train.csv"),
+                "control": str(out / "control.csv"),
+                "synthetic": str(out / f"{name}.csv"),
                 "attacks": n,
                 "seed": args.seed,
                 "groups": b["linkability"]["groups"],
@@ -158,19 +157,19 @@ def main() -> None:
             }
             spec["digests"] = [digest(Path(spec[k])) for k in ("train", "control", "synthetic")]
             spec["anonymeter"] = ANONYMETER
-            theirs = cached(name, spec) if args.reuse else {}
+            theirs = cached(out, name, spec) if args.reuse else {}
             if not theirs:
-                (OUT / f"{name}.json").write_text(json.dumps(spec))
+                (out / f"{name}.json").write_text(json.dumps(spec))
                 t = time.perf_counter()
                 done = subprocess.run(
-                    [str(python), str(HERE / "anonymeter_runner.py"), str(OUT / f"{name}.json")],
+                    [str(python), str(HERE / "anonymeter_runner.py"), str(out / f"{name}.json")],
                     check=True,
                     capture_output=True,
                     text=True,
                 )
                 theirs = json.loads(done.stdout)
                 theirs["wall"] = time.perf_counter() - t
-                (OUT / f"{name}.anonymeter.json").write_text(
+                (out / f"{name}.anonymeter.json").write_text(
                     json.dumps({"spec": spec, "result": theirs})
                 )
         print(f"\n== synthetic: {name} ==")
