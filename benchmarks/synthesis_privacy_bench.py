@@ -7,13 +7,15 @@ and filled by pip on the first run, reused offline afterwards) and runs it there
 process, on CSV copies of the very tables Bulle attacked.
 
     python benchmarks/synthesis_privacy_bench.py [--attacks N] [--seed S]
-        [--synthetic independent|copy|all] [--no-anonymeter] [--reuse]
+        [--synthetic independent copy cart ...] [--no-anonymeter] [--reuse]
 
 Adult (``../shared/data/arx/adult.csv``) is split 80 / 20 into training and control parts. The
 synthetic tables are two references whose privacy is known: ``independent`` (every column
 sampled on its own from the training part: no record and no relation survives) and ``copy``
-(the training part itself: the worst synthesizer there is). Each figure is a risk with its 95 %
-interval; seconds are wall times on this machine and CPU seconds of Bulle's report beside them.
+(the training part itself: the worst synthesizer there is); a synthesizer's name (``cart``,
+``avatar``, ``mst``...) adds its table, fitted on the training part with the same seed. Each
+figure is a risk with its 95 % interval; seconds are wall times on this machine and CPU seconds
+of Bulle's report beside them.
 anonymeter takes minutes; ``--reuse`` prints its figures from an earlier run when the three CSV
 files, the attacks and the column choices are byte for byte the same (said so in the output).
 """
@@ -58,24 +60,31 @@ def split(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def synthetic_tables(train: pd.DataFrame, which: str, seed: int) -> dict[str, pd.DataFrame]:
+def synthetic_tables(train: pd.DataFrame, which: list[str], seed: int) -> dict[str, pd.DataFrame]:
+    """The reference tables, and any registered synthesizer's table fitted on the training part."""
     rng = np.random.default_rng(seed + 1)
-    tables = {
-        "independent": pd.DataFrame(
-            {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
-        ),
-        "copy": train.copy(),
-    }
-    return tables if which == "all" else {which: tables[which]}
+    out: dict[str, pd.DataFrame] = {}
+    for name in which:
+        if name == "independent":
+            out[name] = pd.DataFrame(
+                {c: rng.choice(train[c].to_numpy(), len(train)) for c in train.columns}
+            )
+        elif name == "copy":
+            out[name] = train.copy()
+        else:
+            from bulle.synthesis.base import make
+
+            out[name] = make(name).fit(train, seed).sample(len(train), seed)
+    return out
 
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def cached(name: str, spec: dict) -> dict:
+def cached(out: Path, name: str, spec: dict) -> dict:
     """anonymeter's figures of an earlier run on byte-identical inputs and settings, if any."""
-    path = OUT / f"{name}.anonymeter.json"
+    path = out / f"{name}.anonymeter.json"
     if not path.exists():
         return {}
     saved = json.loads(path.read_text())
@@ -95,23 +104,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--attacks", type=int, default=None, help="attacks (default: the setting)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--synthetic", choices=["independent", "copy", "all"], default="all")
+    ap.add_argument(
+        "--synthetic",
+        nargs="+",
+        default=["independent", "copy"],
+        help="independent, copy, or a synthesizer's name (avatar, cart, mst...)",
+    )
     ap.add_argument("--no-anonymeter", action="store_true")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder of the CSV and JSON files")
     ap.add_argument(
         "--reuse",
         action="store_true",
         help="reuse anonymeter's figures of an earlier run on byte-identical inputs",
     )
     args = ap.parse_args()
+    out = args.out
 
     from bulle import settings
     from bulle.synthesis.privacy import ATTACKS_SETTING, privacy_report
 
     n = args.attacks or int(settings.default(ATTACKS_SETTING))
     train, control = split(args.seed)
-    OUT.mkdir(parents=True, exist_ok=True)
-    train.to_csv(OUT / "train.csv", sep=";", index=False)
-    control.to_csv(OUT / "control.csv", sep=";", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_csv(out / "train.csv", sep=";", index=False)
+    control.to_csv(out / "control.csv", sep=";", index=False)
     python = None if args.no_anonymeter else anonymeter_python()
     print(f"adult: {len(train)} training, {len(control)} control records; {n} attacks each")
     for name, synthetic in synthetic_tables(train, args.synthetic, args.seed).items():
@@ -129,11 +145,11 @@ def main() -> None:
         b = report.to_dict()
         theirs: dict = {}
         if python is not None:
-            synthetic.to_csv(OUT / f"{name}.csv", sep=";", index=False)
+            synthetic.to_csv(out / f"{name}.csv", sep=";", index=False)
             spec = {
-                "train": str(OUT / "train.csv"),
-                "control": str(OUT / "control.csv"),
-                "synthetic": str(OUT / f"{name}.csv"),
+                "train": str(out / "train.csv"),
+                "control": str(out / "control.csv"),
+                "synthetic": str(out / f"{name}.csv"),
                 "attacks": n,
                 "seed": args.seed,
                 "groups": b["linkability"]["groups"],
@@ -141,19 +157,19 @@ def main() -> None:
             }
             spec["digests"] = [digest(Path(spec[k])) for k in ("train", "control", "synthetic")]
             spec["anonymeter"] = ANONYMETER
-            theirs = cached(name, spec) if args.reuse else {}
+            theirs = cached(out, name, spec) if args.reuse else {}
             if not theirs:
-                (OUT / f"{name}.json").write_text(json.dumps(spec))
+                (out / f"{name}.json").write_text(json.dumps(spec))
                 t = time.perf_counter()
                 done = subprocess.run(
-                    [str(python), str(HERE / "anonymeter_runner.py"), str(OUT / f"{name}.json")],
+                    [str(python), str(HERE / "anonymeter_runner.py"), str(out / f"{name}.json")],
                     check=True,
                     capture_output=True,
                     text=True,
                 )
                 theirs = json.loads(done.stdout)
                 theirs["wall"] = time.perf_counter() - t
-                (OUT / f"{name}.anonymeter.json").write_text(
+                (out / f"{name}.anonymeter.json").write_text(
                     json.dumps({"spec": spec, "result": theirs})
                 )
         print(f"\n== synthetic: {name} ==")
