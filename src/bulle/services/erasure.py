@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
@@ -71,6 +71,7 @@ class ErasureReceipt(Result):
     recomputed: list[dict[str, Any]]
     withheld: list[str]
     choices_deleted: int
+    model_receipts: list[Any] = field(default_factory=list)  # forget receipts it triggered
 
 
 def erase_subject(ws: Workspace, subject_id: str) -> ErasureReceipt:
