@@ -79,7 +79,9 @@ def adult_job() -> None:
         ws = Workspace.init(root, Actor("alice", Role.CUSTODIAN))
         try:
             lines = ADULT.read_text().splitlines()
-            with_ids = ["patient_id;" + lines[0]] + [f"P{i:06d};{x}" for i, x in enumerate(lines[1:])]
+            with_ids = ["patient_id;" + lines[0]] + [
+                f"P{i:06d};{x}" for i, x in enumerate(lines[1:])
+            ]
             (Path(d) / "adult.csv").write_text("\n".join(with_ids) + "\n")
             import_table(ws, Path(d) / "adult.csv", "adult")
             gov.declare_purpose(ws, "research", "Recherche", "public_task")

@@ -77,7 +77,9 @@ class ProcessingRegister(Result):
     activities: list[ProcessingActivity]
 
 
-def _categories(ws: Workspace, v: DatasetVersion | None, columns: tuple[str, ...] | None) -> set[str]:
+def _categories(
+    ws: Workspace, v: DatasetVersion | None, columns: tuple[str, ...] | None
+) -> set[str]:
     """What the roles of ``v``'s columns (those named, or all) say about the data."""
     if v is None:
         return set()
@@ -147,7 +149,12 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
         for d in held:
             categories |= _categories(ws, _latest(ws, d), None)
         recipients = sorted(
-            {f"{m.role.value} of project {p.name}" for p in using if _approved(p) for m in p.members}
+            {
+                f"{m.role.value} of project {p.name}"
+                for p in using
+                if _approved(p)
+                for m in p.members
+            }
         )
         activities.append(
             ProcessingActivity(
