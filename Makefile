@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow test-all lint bench install clean
+.PHONY: demo demo-serve test test-slow test-all lint bench install clean chromium screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,22 +17,39 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
+	@echo "To use it in a browser: make demo-serve (bulle demo --serve) keeps a server running on it and prints the URL and the demo accounts."
 
-test: $(STAMP)
+# The demo workspace behind a running server (web UI and API) until Ctrl-C.
+demo-serve: $(STAMP)
+	$(BIN)/bulle demo --workspace-dir ./demo-workspace --serve
+
+# Debian's Chromium for the browser tests (installed when missing and run as root).
+chromium:
+	scripts/setup_chromium.sh
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # The slow suite alone: ARX's whole conformance suite, the exhaustive optimum checks, crash tests at
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
-test-slow: $(STAMP)
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
+test-slow: $(STAMP) chromium
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow
 
-test-all: $(STAMP)
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q
+test-all: $(STAMP) chromium
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
+# The README's screenshots come from the browser tests (build/screenshots/, written by every run
+# of tests/browser): this copies the chosen ones to docs/screenshots/, nothing is drawn by hand.
+SCREENSHOTS := dataset report project audit transparency
+screenshots: $(STAMP) chromium
+	@test -f build/screenshots/transparency.png || $(BIN)/python -m pytest -q tests/browser
+	mkdir -p docs/screenshots
+	for s in $(SCREENSHOTS); do cp build/screenshots/$$s.png docs/screenshots/$$s.png; done
+
 clean:
-	rm -rf $(VENV) demo-workspace .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo-workspace .pytest_cache .ruff_cache .hypothesis build

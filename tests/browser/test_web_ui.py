@@ -14,6 +14,10 @@ import httpx
 import pytest
 
 
+# The tests build on each other's work in one server: under xdist they run on one worker, in order
+# (`make test` passes --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("browser")
+
 PATIENTS = resources.files("bulle") / "data" / "patients_fr.csv"
 QI = {
     "date_naissance": ("date", "year,decade"),

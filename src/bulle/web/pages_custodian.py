@@ -51,6 +51,10 @@ def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.services.governance import list_purposes, store
     from bulle.services.vault import dataset_versions
 
+    from bulle.web.i18n import format_number, gettext, language_of
+
+    lang = language_of(request.cookies)
+    _ = gettext(lang)
     with ctx.session() as ws:
         versions = [v.to_dict() for v in dataset_versions(ws, name)]
         purposes = [p.name for p in list_purposes(ws)]
@@ -61,7 +65,7 @@ def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         "dataset.html",
         name=name,
         versions=versions,
-        graph=lineage_svg(versions),
+        graph=lineage_svg(versions, _("Lineage"), _("rows"), lambda n: format_number(n, lang)),
         purposes=purposes,
         purpose=purpose,
     )
