@@ -153,7 +153,15 @@ def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site,
     page.select_option("form[action='/projects/etude-diabete/approve'] select", "view")
     page.click("form[action='/projects/etude-diabete/approve'] button")
     assert page.locator("form[action='/projects/etude-diabete/approve']").count() == 0
+    page.locator("details.register-details summary").first.click()
+    page.fill("#project-etude-diabete-outcomes", "Article soumis à une revue (2027)")
+    page.click("form[action='/register/details'] button")
     check(page, "projects")
+    page.goto("/purposes")
+    page.locator("details.register-details summary").first.click()
+    page.fill("#purpose-recherche-diabete-retention", "5 ans après la fin de l'étude")
+    page.click("form[action='/register/details'] button")
+    assert page.url.endswith("/purposes")
 
 
 def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(browser, site, check, login):
@@ -213,6 +221,7 @@ def test_the_dpo_filters_the_log_and_verifies_the_chain(browser, site, check, lo
     check(page, "verify")
     page.goto("/register")
     assert "recherche-diabete" in page.inner_text("#register-table")
+    assert "5 ans après la fin de l'étude" in page.inner_text("#register-table")
     check(page, "register")
     cookies = {c["name"]: c["value"] for c in context.cookies()}
     csv_text = httpx.get(f"{site.url}/register.csv", cookies=cookies).text
@@ -231,6 +240,7 @@ def test_the_public_register_shows_the_approved_project_and_no_personal_data(bro
     check(page, "transparency")
     text = page.inner_text("body")
     assert "etude-diabete" in text and "recherche-diabete" in text
+    assert "Article soumis à une revue (2027)" in text
     with PATIENTS.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     personal = {"id_patient", "nom", "prénom", "NIR", "date_naissance", "téléphone", "courriel"}

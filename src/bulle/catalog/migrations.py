@@ -234,4 +234,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX tasks_state ON tasks(state);
     """,
+    # register: what the record of processing activities (GDPR art. 30) and the public register
+    #    need beyond purposes, datasets and projects themselves: retention, recipients, categories
+    #    of people, source, outcomes (custodian prose, one row per field)
+    """
+    CREATE TABLE register_details (
+        kind TEXT NOT NULL CHECK (kind IN ('purpose', 'dataset', 'project')),
+        name TEXT NOT NULL,
+        field TEXT NOT NULL
+            CHECK (field IN ('retention', 'recipients', 'people', 'source', 'outcomes')),
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (kind, name, field)
+    );
+    """,
 ]

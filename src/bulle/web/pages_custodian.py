@@ -49,6 +49,7 @@ def datasets(request: Request, ctx: Ctx) -> HTMLResponse:
 def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
     """Every version of a dataset, its lineage drawn as a graph, and what can be done next."""
     from bulle.services.governance import list_purposes, store
+    from bulle.services.register import register_details
     from bulle.services.vault import dataset_versions
 
     from bulle.web.i18n import format_number, gettext, language_of
@@ -59,6 +60,7 @@ def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         versions = [v.to_dict() for v in dataset_versions(ws, name)]
         purposes = [p.name for p in list_purposes(ws)]
         purpose = store(ws).dataset_purpose(name)
+        details = register_details(ws, "dataset").get(name, {})
     return page(
         request,
         ctx,
@@ -68,6 +70,7 @@ def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         graph=lineage_svg(versions, _("Lineage"), _("rows"), lambda n: format_number(n, lang)),
         purposes=purposes,
         purpose=purpose,
+        details=details,
     )
 
 
@@ -167,14 +170,17 @@ def pseudonymize(ref: str, ctx: Ctx) -> Response:
 def purposes(request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.domain.purposes import LegalBasis, SpecialCategoryCondition
     from bulle.services.governance import list_purposes
+    from bulle.services.register import register_details
 
     with ctx.session() as ws:
         found = [p.to_dict() for p in list_purposes(ws)]
+        details = register_details(ws, "purpose")
     return page(
         request,
         ctx,
         "purposes.html",
         purposes=found,
+        details=details,
         bases=[b.value for b in LegalBasis],
         conditions=[c.value for c in SpecialCategoryCondition],
     )
@@ -236,15 +242,18 @@ async def import_consents(request: Request, ctx: Ctx) -> Response:
 def projects(request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.domain.projects import RowAccess
     from bulle.services.governance import list_projects, list_purposes
+    from bulle.services.register import register_details
 
     with ctx.session() as ws:
         found = [p.to_dict() for p in list_projects(ws)]
+        details = register_details(ws, "project")
         purposes = [p.name for p in list_purposes(ws)]
     return page(
         request,
         ctx,
         "projects.html",
         projects=found,
+        details=details,
         purposes=purposes,
         row_access=[r.value for r in RowAccess],
     )

@@ -41,6 +41,7 @@ FORMS = {
     "/projects/{project}/approve": {"row_access": "view"},
     "/projects/{project}/sql": {"sql": "SELECT count(*) AS n FROM patients"},
     "/subjects/erase": {"subject": "P001"},
+    "/register/details": {"kind": "purpose", "name": "care", "retention": "5 ans", "next": "/"},
 }
 FILES = {
     "/upload/import": ({"dataset": "uploaded", "format": "csv"}, b"a,b\n1,2\n"),
