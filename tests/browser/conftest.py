@@ -75,7 +75,12 @@ def site(tmp_path_factory):
     pw = tmp / "pw"
     pw.write_text(PASSWORD + "\n")
     pw.chmod(0o600)
-    for name, role in (("alice", "custodian"), ("bob", "analyst"), ("carol", "analyst"), ("dora", "dpo")):
+    for name, role in (
+        ("alice", "custodian"),
+        ("bob", "analyst"),
+        ("carol", "analyst"),
+        ("dora", "dpo"),
+    ):
         bulle("-w", str(ws), "user", "add", name, "--role", role, "--password-file", str(pw))
     uri = bulle("-w", str(ws), "user", "totp", "alice", "--json")
     secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1)
@@ -125,7 +130,7 @@ def axe():
     return Axe()
 
 
-def check_page(page, axe, name: str, site: Site | None = None) -> None:  # noqa: D401
+def check_page(page, axe, name: str, site: Site | None = None) -> None:
     """Screenshot the page and run axe-core on it: no serious or critical violation."""
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     found = axe.run(page).response["violations"]

@@ -13,7 +13,6 @@ from importlib import resources
 import httpx
 import pytest
 
-
 # The tests build on each other's work in one server: under xdist they run on one worker, in order
 # (`make test` passes --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("browser")
@@ -47,7 +46,9 @@ def test_a_wrong_password_fails_and_opens_no_session(browser, site, check, login
     check(page, "login")
     page.fill("#username", "alice")
     page.fill("#password", "not the password")
-    with page.expect_response(lambda r: r.url.endswith("/login") and r.request.method == "POST") as r:
+    with page.expect_response(
+        lambda r: r.url.endswith("/login") and r.request.method == "POST"
+    ) as r:
         page.click("main button[type=submit]")
     assert r.value.status == 401
     assert page.locator("[role=alert]").is_visible()
@@ -164,7 +165,9 @@ def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site,
     assert page.url.endswith("/purposes")
 
 
-def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(browser, site, check, login):
+def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(
+    browser, site, check, login
+):
     context, page = login("bob")
     assert page.url.endswith("/my/projects")
     check(page, "my-projects")
@@ -233,7 +236,9 @@ def test_the_dpo_filters_the_log_and_verifies_the_chain(browser, site, check, lo
     context.close()
 
 
-def test_the_public_register_shows_the_approved_project_and_no_personal_data(browser, site, check, login):
+def test_the_public_register_shows_the_approved_project_and_no_personal_data(
+    browser, site, check, login
+):
     context = browser.new_context(base_url=site.url)
     page = context.new_page()
     page.goto("/transparency")
@@ -260,8 +265,18 @@ def test_the_language_choice_is_remembered(browser, site, check, login):
     page.click("form[action='/me/tokens'] button")
     token = page.inner_text("#new-token")
     check(page, "tokens")
-    assert httpx.get(f"{site.url}/api/v1/whoami", headers={"authorization": f"Bearer {token}"}).json()["name"] == "bob"
+    assert (
+        httpx.get(f"{site.url}/api/v1/whoami", headers={"authorization": f"Bearer {token}"}).json()[
+            "name"
+        ]
+        == "bob"
+    )
     page.click("form[action$='/revoke'] button")
-    assert httpx.get(f"{site.url}/api/v1/whoami", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        httpx.get(
+            f"{site.url}/api/v1/whoami", headers={"authorization": f"Bearer {token}"}
+        ).status_code
+        == 401
+    )
     assert "password for the browser tests" not in page.content()
     context.close()

@@ -91,7 +91,9 @@ class ProcessingRegister(Result):
     activities: list[ProcessingActivity]
 
 
-def _categories(ws: Workspace, v: DatasetVersion | None, columns: tuple[str, ...] | None) -> set[str]:
+def _categories(
+    ws: Workspace, v: DatasetVersion | None, columns: tuple[str, ...] | None
+) -> set[str]:
     """What the roles of ``v``'s columns (those named, or all) say about the data."""
     if v is None:
         return set()
@@ -167,8 +169,17 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
             categories |= _categories(ws, _latest(ws, d), None)
         mine = of_purpose.get(purpose.name, {})
         recipients = sorted(
-            {f"{m.role.value} of project {p.name}" for p in using if _approved(p) for m in p.members}
-            | {of_project[p.name]["recipients"] for p in using if "recipients" in of_project.get(p.name, {})}
+            {
+                f"{m.role.value} of project {p.name}"
+                for p in using
+                if _approved(p)
+                for m in p.members
+            }
+            | {
+                of_project[p.name]["recipients"]
+                for p in using
+                if "recipients" in of_project.get(p.name, {})
+            }
             | ({mine["recipients"]} if "recipients" in mine else set())
         )
         activities.append(
@@ -186,7 +197,11 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
                 recipients=recipients,
                 people=mine.get("people", ""),
                 retention=mine.get("retention", ""),
-                sources=[f"{d}: {of_dataset[d]['source']}" for d in held if "source" in of_dataset.get(d, {})],
+                sources=[
+                    f"{d}: {of_dataset[d]['source']}"
+                    for d in held
+                    if "source" in of_dataset.get(d, {})
+                ],
             )
         )
     return ProcessingRegister(
@@ -210,7 +225,9 @@ def set_register_details(
     if kind not in FIELDS:
         raise InputError(f"unknown kind {kind!r}: {', '.join(FIELDS)}", Where(field="kind"))
     problems = [
-        Problem(f"{kind}s have no field {k!r} (they have {', '.join(FIELDS[kind])})", Where(field=k))
+        Problem(
+            f"{kind}s have no field {k!r} (they have {', '.join(FIELDS[kind])})", Where(field=k)
+        )
         for k in fields
         if k not in FIELDS[kind]
     ]

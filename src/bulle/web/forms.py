@@ -135,7 +135,9 @@ class _HtmlErrors:
             error = {"code": "error", "message": self.body.decode("utf-8", "replace")}
         path = self.scope["path"]
         if status == 401 and self.scope["method"] == "GET" and path != "/login":
-            target = path + ("?" + self.scope["query_string"].decode() if self.scope.get("query_string") else "")
+            target = path + (
+                "?" + self.scope["query_string"].decode() if self.scope.get("query_string") else ""
+            )
             await self._answer(303, b"", [(b"location", f"/login?next={quote(target)}".encode())])
             return
         from bulle.web.errors import error_page

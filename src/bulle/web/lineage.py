@@ -59,7 +59,9 @@ def lineage_svg(
     kinds = {v["ref"]: v.get("kind", "") for v in versions}
     rows = {v["ref"]: v.get("row_count", v.get("rows")) for v in versions}
     width = PAD * 2 + (max((c for c, _ in place.values()), default=0) + 1) * (BOX_W + GAP_X) - GAP_X
-    height = PAD * 2 + (max((r for _, r in place.values()), default=0) + 1) * (BOX_H + GAP_Y) - GAP_Y
+    height = (
+        PAD * 2 + (max((r for _, r in place.values()), default=0) + 1) * (BOX_H + GAP_Y) - GAP_Y
+    )
 
     def xy(ref: str) -> tuple[int, int]:
         col, row = place[ref]
@@ -87,7 +89,8 @@ def lineage_svg(
             f'<text x="{x + 10}" y="{y + 38}" font-size="12" fill="#333a42">{sub}</text></g>'
         )
     described = ", ".join(
-        f"{v['ref']} ({v.get('kind', '')}" + (f" from {', '.join(v['parents'])})" if v.get("parents") else ")")
+        f"{v['ref']} ({v.get('kind', '')}"
+        + (f" from {', '.join(v['parents'])})" if v.get("parents") else ")")
         for v in versions
     )
     return (

@@ -81,7 +81,12 @@ def preview(
         ctx,
         found,
         ref=ref,
-        rows={"version": v.ref, "total": table.num_rows, "columns": table.column_names, "data": shown},
+        rows={
+            "version": v.ref,
+            "total": table.num_rows,
+            "columns": table.column_names,
+            "data": shown,
+        },
         page_no=page_no,
         pages=pages,
     )
@@ -89,7 +94,10 @@ def preview(
 
 @router.post("/projects/{project}/sql")
 def sql_console(
-    project: str, request: Request, ctx: Ctx, sql: Annotated[str, Form(min_length=1, max_length=100_000)]
+    project: str,
+    request: Request,
+    ctx: Ctx,
+    sql: Annotated[str, Form(min_length=1, max_length=100_000)],
 ) -> HTMLResponse:
     """Analyst SQL over the project's views on the locked-down connection; the first page shown."""
     from bulle.services.governance import stream_query_for_project

@@ -20,7 +20,13 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[RequestContext, Depends(authorize)]
 TREATMENTS = ("generalize", "sensitive", "drop", "keep")
 # Which text field of the form feeds which parameter of a hierarchy recipe.
-RECIPE_PARAM = {"date": "levels", "mask": "keep", "interval": "width", "ordered": "order", "nir": "keep"}
+RECIPE_PARAM = {
+    "date": "levels",
+    "mask": "keep",
+    "interval": "width",
+    "ordered": "order",
+    "nir": "keep",
+}
 
 
 def model_fields() -> list[dict[str, Any]]:
@@ -40,7 +46,9 @@ def model_fields() -> list[dict[str, Any]]:
 
 
 def default_treatment(role: str | None) -> str:
-    return {"quasi_identifier": "generalize", "special_category": "sensitive"}.get(role or "", "drop")
+    return {"quasi_identifier": "generalize", "special_category": "sensitive"}.get(
+        role or "", "drop"
+    )
 
 
 @router.get("/versions/{ref}/anonymize")
@@ -52,7 +60,11 @@ def anonymize_form(ref: str, request: Request, ctx: Ctx) -> HTMLResponse:
     with ctx.session() as ws:
         profile = profile_dataset(ws, ref).to_dict()
     columns = [
-        {**c, "treatment": default_treatment(c.get("role")), "kind": "date" if "date" in str(c.get("type", "")).lower() else "flat"}
+        {
+            **c,
+            "treatment": default_treatment(c.get("role")),
+            "kind": "date" if "date" in str(c.get("type", "")).lower() else "flat",
+        }
         for c in profile["columns"]
     ]
     return page(
@@ -109,7 +121,9 @@ def request_from_form(form: Any) -> tuple[Any, list[str], list[str]]:
     try:
         suppression = float(str(form.get("suppression", "0")).replace(",", ".") or 0) / 100
     except ValueError:
-        problems.append(Problem("the suppression limit must be a percentage", Where(field="suppression")))
+        problems.append(
+            Problem("the suppression limit must be a percentage", Where(field="suppression"))
+        )
         suppression = 0.0
     if problems:
         raise ValidationError.from_problems("the anonymization form", problems)
@@ -145,7 +159,9 @@ def embedded(html: str) -> str:
     start, end = html.find("<main>"), html.rfind("</main>")
     body = html[start + len("<main>") : end] if start >= 0 and end > start else ""
     for level in (3, 2, 1):
-        body = body.replace(f"<h{level}>", f"<h{level + 1}>").replace(f"</h{level}>", f"</h{level + 1}>")
+        body = body.replace(f"<h{level}>", f"<h{level + 1}>").replace(
+            f"</h{level}>", f"</h{level + 1}>"
+        )
     return re.sub(r'\sstyle="[^"]*"', "", body)  # inline styles are refused by the page's CSP
 
 

@@ -71,7 +71,9 @@ def static(name: str, ctx: Ctx) -> Response:
         from bulle.anonymization.report_html import CSS
         from bulle.web.pages_anonymize import scoped_css
 
-        return Response(scoped_css(CSS), media_type="text/css", headers={"cache-control": "max-age=3600"})
+        return Response(
+            scoped_css(CSS), media_type="text/css", headers={"cache-control": "max-age=3600"}
+        )
     if name not in allowed:
         raise NotFoundError(f"no such file {name!r}", Where(field="name"))
     suffix = "." + name.rsplit(".", 1)[-1]
@@ -114,7 +116,8 @@ def create_token(
 
 @router.post("/me/tokens/{token_id}/revoke")
 def revoke_token(token_id: str, ctx: Ctx) -> Response:
-    from bulle.services.tokens import list_tokens, revoke_token as run
+    from bulle.services.tokens import list_tokens
+    from bulle.services.tokens import revoke_token as run
 
     assert ctx.caller is not None
     with ctx.session() as ws:

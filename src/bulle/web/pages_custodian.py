@@ -25,7 +25,14 @@ from bulle.web.render import page
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[RequestContext, Depends(authorize)]
 FORMATS = ("csv", "parquet", "jsonl")
-ROLES = ("subject_id", "direct_identifier", "quasi_identifier", "special_category", "free_text", "other")
+ROLES = (
+    "subject_id",
+    "direct_identifier",
+    "quasi_identifier",
+    "special_category",
+    "free_text",
+    "other",
+)
 
 
 def see_other(target: str) -> Redirect:
@@ -51,7 +58,6 @@ def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.services.governance import list_purposes, store
     from bulle.services.register import register_details
     from bulle.services.vault import dataset_versions
-
     from bulle.web.i18n import format_number, gettext, language_of
 
     lang = language_of(request.cookies)
@@ -211,7 +217,9 @@ def declare_purpose(
 
 # -- consents ------------------------------------------------------------------------------------
 @router.get("/consents")
-def consents(request: Request, ctx: Ctx, subject: str = "", recorded: int | None = None) -> HTMLResponse:
+def consents(
+    request: Request, ctx: Ctx, subject: str = "", recorded: int | None = None
+) -> HTMLResponse:
     """Import choices from a CSV file; search one person's choices (a recorded access report)."""
     report = None
     if subject.strip():
@@ -269,7 +277,11 @@ def parse_lines(text: str, field: str, sep: str) -> list[tuple[str, str]]:
             continue
         left, found, right = line.partition(sep)
         if not found or not left.strip() or not right.strip():
-            problems.append(Problem(f"expected LEFT{sep}RIGHT, got {line.strip()!r}", Where(field=field, line=i)))
+            problems.append(
+                Problem(
+                    f"expected LEFT{sep}RIGHT, got {line.strip()!r}", Where(field=field, line=i)
+                )
+            )
         else:
             out.append((left.strip(), right.strip()))
     if problems:
@@ -291,7 +303,10 @@ def create_project(
     """A project: its datasets (``NAME[@N]: col, col`` per line), members (``name:role``)."""
     from bulle.services.governance import create_project as run
 
-    uses = {d: [c.strip() for c in cols.split(",") if c.strip()] for d, cols in parse_lines(datasets, "datasets", ":")}
+    uses = {
+        d: [c.strip() for c in cols.split(",") if c.strip()]
+        for d, cols in parse_lines(datasets, "datasets", ":")
+    }
     people = parse_lines(members, "members", ":")
     start, end = (d + "T00:00:00+00:00" if len(d) == 10 else d for d in (valid_from, valid_until))
     with ctx.session() as ws:

@@ -20,7 +20,9 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[RequestContext, Depends(authorize)]
 
 
-def matches(entry: dict[str, Any], who: str, what: str, target: str, since: str, until: str) -> bool:
+def matches(
+    entry: dict[str, Any], who: str, what: str, target: str, since: str, until: str
+) -> bool:
     event = entry.get("event", {})
     actor = event.get("actor") or {}
     at = str(event.get("at", ""))
@@ -100,7 +102,10 @@ def subject_report(
         report = access_report(ws, subject.strip())
         purposes = {p.name: p.to_dict() for p in list_purposes(ws)}
         register = processing_register(ws).to_dict()
-    used = sorted({r["purpose"] for r in report["reads"]} | {c.get("purpose") for c in report["choices"] if c.get("purpose")})
+    used = sorted(
+        {r["purpose"] for r in report["reads"]}
+        | {c.get("purpose") for c in report["choices"] if c.get("purpose")}
+    )
     return page(
         request,
         ctx,

@@ -111,5 +111,7 @@ async def receive(request: Request, root: Path, file_field: str, suffix: str) ->
             state["out"].close()
     upload.fields = {k: bytes(v).decode("utf-8", "replace") for k, v in text.items()}
     if upload.file is None or upload.file_bytes == 0:
-        raise InputError("choose a file to upload: none was sent, or it was empty", Where(field=file_field))
+        raise InputError(
+            "choose a file to upload: none was sent, or it was empty", Where(field=file_field)
+        )
     return upload

@@ -31,8 +31,15 @@ def ws(tmp_path):
     data.write_text(CSV)
     w = Workspace.init(tmp_path / "ws", Actor("alice", Role.CUSTODIAN))
     import_table(w, data, "patients")
-    set_roles(w, "patients", {"patient_id": "subject_id", "diagnosis": "special_category"}, confirm_all=True)
-    gov.declare_purpose(w, "care", "Soins", "public_task", special_categories=True, art9_condition="health_care")
+    set_roles(
+        w,
+        "patients",
+        {"patient_id": "subject_id", "diagnosis": "special_category"},
+        confirm_all=True,
+    )
+    gov.declare_purpose(
+        w, "care", "Soins", "public_task", special_categories=True, art9_condition="health_care"
+    )
     gov.set_dataset_purpose(w, "patients", "care")
     for name in ("approved", "draft"):
         gov.create_project(

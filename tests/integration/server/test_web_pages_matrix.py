@@ -93,9 +93,7 @@ def test_a_browser_is_sent_to_sign_in_and_comes_back(served):
 
 
 def test_a_browser_refusal_is_a_page_that_says_why(served):
-    r = served.client.get(
-        "/datasets", headers={"accept": "text/html", **served.as_("analyst")}
-    )
+    r = served.client.get("/datasets", headers={"accept": "text/html", **served.as_("analyst")})
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("text/html")
     assert re.search(r"needs one of the roles custodian", r.text)
