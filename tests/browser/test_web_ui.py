@@ -280,3 +280,17 @@ def test_the_language_choice_is_remembered(browser, site, check, login):
     )
     assert "password for the browser tests" not in page.content()
     context.close()
+
+
+def test_the_custodian_erases_a_person_and_gets_the_receipt(custodian, check):
+    page = custodian
+    page.goto("/subjects")
+    check(page, "subjects")
+    page.fill("#erase-subject", "P100059")
+    page.click("form[action='/subjects/erase'] button")
+    wait_task_done(page)
+    receipt = page.inner_text("dl.facts")
+    assert "receipt_id" in receipt and "erasure-" in receipt
+    check(page, "erasure-receipt")
+    page.goto("/consents?subject=P100059")
+    assert page.locator("main table").count() == 0  # the person's choices went with them

@@ -122,7 +122,9 @@ async def import_upload(request: Request, ctx: Ctx) -> Response:
 
             try:
                 progress("importing", None)
-                return imported(ws, import_table(ws, target, name, fmt=fmt, delimiter=delimiter))
+                with upload.as_sent():
+                    v = import_table(ws, target, name, fmt=fmt, delimiter=delimiter)
+                return imported(ws, v)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -236,7 +238,8 @@ async def import_consents(request: Request, ctx: Ctx) -> Response:
 
     upload = await uploads.receive(request, ctx.state.root, "file", ".csv")
     try:
-        choices = read_choices_csv(upload.file)
+        with upload.as_sent():
+            choices = read_choices_csv(upload.file)
         with ctx.session() as ws:
             result = record_choices(ws, choices).to_dict()
     finally:
