@@ -102,7 +102,13 @@ def test_the_custodian_pseudonymizes_then_anonymizes_and_sees_the_report(custodi
     page.fill("input[name='model:k']", "5")
     page.fill("input[name='model:l_diversity']", "distinct:2")
     page.fill("#suppression", "5")
-    page.click("main form button[type=submit]")
+    page.click("button[name=action][value=preview]")  # the hierarchies first, as they will be
+    preview = page.locator("#h-preview ~ div table.hierarchy").first
+    assert preview.locator("tr").count() == 8
+    assert page.locator("input[name='param:date_naissance']").input_value() == "year,decade"
+    assert page.locator("input[name='model:k']").input_value() == "5"
+    check(page, "anonymize-preview")
+    page.click("button[name=action][value=run]")
     wait_task_done(page)
     check(page, "task-anonymize")
     page.click("a[href$='/report']")
