@@ -160,6 +160,15 @@ def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site,
     page.select_option("form[action='/projects/etude-diabete/approve'] select", "view")
     page.click("form[action='/projects/etude-diabete/approve'] button")
     assert page.locator("form[action='/projects/etude-diabete/approve']").count() == 0
+    page.fill("#name", "publication")  # a second project, on the anonymized release
+    page.select_option("#purpose", "recherche-diabete")
+    page.fill("#datasets", "patients@3: sexe, code_postal, diagnostic")
+    page.fill("#members", "bob:analyst")
+    page.fill("#valid_from", (today - dt.timedelta(days=1)).isoformat())
+    page.fill("#valid_until", (today + dt.timedelta(days=365)).isoformat())
+    page.click("form[action='/projects'] button")
+    page.select_option("form[action='/projects/publication/approve'] select", "export")
+    page.click("form[action='/projects/publication/approve'] button")
     page.locator("details.register-details summary").first.click()
     page.fill("#project-etude-diabete-outcomes", "Article soumis à une revue (2027)")
     page.click("form[action='/register/details'] button")
@@ -191,6 +200,13 @@ def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(
         "id_patient", "sexe", "code_postal", "diagnostic"
     ]  # fmt: skip
     check(page, "preview")
+    assert page.locator("a[download]").count() == 0  # row access "view": no file leaves
+    page.goto("/projects/publication")
+    with page.expect_download() as download:
+        page.click("a[download][href$='format=csv']")
+    rows = list(csv.reader(download.value.path().read_text().splitlines()))
+    assert rows[0] == ["sexe", "code_postal", "diagnostic"] and len(rows) > 1
+    page.goto("/projects/etude-diabete")
     with page.expect_response(re.compile(r"/rows\?ref=naissances")) as r:
         page.fill("#ref", "naissances")
         page.click("form[action='/projects/etude-diabete/rows'] button")
