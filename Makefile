@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
+	$(BIN)/python scripts/server_demo.py ./demo-workspace
 	@echo "To use it in a browser: make demo-serve (bulle demo --serve) keeps a server running on it and prints the URL and the demo accounts."
 
 # The demo workspace behind a running server (web UI and API) until Ctrl-C.

@@ -379,7 +379,9 @@ AccountDisabled = _event(
     {"sessions_ended": f.Count},
 )
 AccountEnabled = _event(
-    "account.enable", "A disabled account was enabled again by a custodian.", {}
+    "account.enable",
+    "A disabled account was enabled again (its unexpired, unrevoked tokens work again).",
+    {"active_tokens": f.Count},
 )
 PasswordChanged = _event(
     "account.password",

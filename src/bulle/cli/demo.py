@@ -239,11 +239,11 @@ def step_governance(ws, out) -> None:
         now + dt.timedelta(days=365),
         kind="pseudonymize",
     )
-    gov.approve_project(ws, "etude-diabete")
+    gov.approve_project(ws, "etude-diabete", row_access="view")
     out.print(
         f"Purposes declared; {len(ids)} patients consented to 'recherche-diabete'; project "
         "[bold]etude-diabete[/] approved for analyst bob (4 declared columns of the latest pseudonymized "
-        "version of patients, never the raw import)."
+        "version of patients, never the raw import; row access: view, rows on screen only)."
     )
     analyst = Workspace.open(ws.root, Actor("bob", Role.ANALYST))
     try:

@@ -76,6 +76,11 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", f"{V1}/datasets/{{name}}/import"): roles(C),
     ("POST", f"{V1}/datasets/{{ref}}/pseudonymize"): roles(C),
     ("PUT", f"{V1}/datasets/{{name}}/purpose"): roles(C),
+    ("POST", f"{V1}/datasets/{{ref}}/anonymize"): roles(C, why="a background task"),
+    ("GET", f"{V1}/datasets/{{ref}}/risk-report"): roles(C),
+    ("POST", f"{V1}/datasets/{{ref}}/risk"): roles(C),
+    ("POST", f"{V1}/datasets/{{ref}}/hierarchy"): roles(C, why="reads a column's values"),
+    ("POST", f"{V1}/datasets/{{ref}}/text-deidentify"): roles(C, why="a background task"),
     # -- governance -------------------------------------------------------------------------------
     ("GET", f"{V1}/purposes"): roles(C, D),
     ("POST", f"{V1}/purposes"): roles(C),
@@ -155,3 +160,11 @@ def check(routes: Iterable[tuple[str, str]]) -> None:
                 + [f"permission for a missing route {m} {p}" for m, p in stale]
             )
         )
+
+
+def markdown() -> str:
+    """The permission table as docs/server.md shows it (a test keeps the page equal to it)."""
+    lines = ["| Method | Path | Who may call it | Why |", "|---|---|---|---|"]
+    for (method, path), perm in sorted(PERMISSIONS.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        lines.append(f"| {method} | `{path}` | {perm.describe()} | {perm.why} |")
+    return "\n".join(lines) + "\n"

@@ -117,6 +117,8 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 405:
             err = ConflictError(f"{request.method} is not allowed on {request.url.path}")
             err.code = "method_not_allowed"
+        elif exc.status_code == 413:  # a body counted past its limit as it arrived
+            err = TooLarge(str(exc.detail))
         else:
             err = InputError(str(exc.detail))
         return response(err, exc.status_code)

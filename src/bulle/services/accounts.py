@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
 from bulle.auth import totp
-from bulle.auth.passwords import Password, hash_password, verify_password
+from bulle.auth.passwords import MAX_LENGTH, Password, hash_password, verify_password
 from bulle.catalog.accounts_store import AccountsStore
 from bulle.domain.accounts import (
     LEAST_POWERFUL_FIRST,
@@ -114,14 +114,18 @@ def read_password_file(path: str | Path) -> Password:
     """The password in ``path`` (its one trailing newline dropped); refused naming the file."""
     p = Path(path)
     where = Where(file=str(p))
+    limit = 4 * MAX_LENGTH + 2  # UTF-8 bytes of the longest password, and a CRLF
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            raw = fh.read(limit + 1)  # a huge file (or a device) is never read whole
     except FileNotFoundError:
         raise InputError("password file not found", where) from None
     except IsADirectoryError:
         raise InputError("the password file is a directory", where) from None
     except OSError as exc:
         raise InputError(f"cannot read the password file: {exc.strerror}", where) from None
+    if len(raw) > limit:
+        raise InputError(f"the password file is longer than {MAX_LENGTH} characters", where)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -236,7 +240,13 @@ def enable_user(ws: Workspace, name: str) -> AccountView:
         account = st.get(name)
         if account.disabled:
             st.set_disabled(name, False, now_utc())
-            ws.emit(ev.AccountEnabled(actor=ws.actor, target=f"account:{name}"))
+            at = now_utc()
+            active = sum(1 for t in st.tokens(name) if t.refusal_at(at) is None)
+            ws.emit(
+                ev.AccountEnabled(
+                    actor=ws.actor, target=f"account:{name}", details={"active_tokens": active}
+                )
+            )
     return view(ws, st.get(name))
 
 

@@ -468,3 +468,18 @@ def recompute(
     )
     extras.append({"kind": "risk_report_html", "file": page})
     return tmp, extras
+
+
+def release_report(ws: Workspace, ref: str, kind: str = "risk_report_html") -> str:
+    """The risk report (``risk_report_html`` or ``risk_report``) stored with a released version."""
+    from bulle.errors import NotFoundError, Where
+    from bulle.services.vault import resolve
+
+    access.can_administer(ws.actor, "read a release's risk report", scope="vault").require()
+    v = resolve(ws, ref, for_use=False)
+    found = [a for a in ws.catalog.artefacts(v.dataset, v.number) if a["kind"] == kind]
+    if not found:
+        raise NotFoundError(
+            f"no {kind.replace('_', ' ')} is stored with {v.ref}", Where(field="ref")
+        )
+    return (ws.root / found[-1]["path"]).read_text(encoding="utf-8")

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
 
+LAST_USE_PRECISION = dt.timedelta(minutes=1)  # how fresh ``last_used_at`` is kept
+
+
 @dataclass(frozen=True)
 class TokenIssued(Result):
     token: str  # shown once: only its hash is kept
@@ -160,8 +163,9 @@ def verify_token(
     if account is None or account.disabled:
         raise Unauthenticated(f"the account of token {record.id} is disabled", Where(field="token"))
     roles = record.roles & account.roles  # a role the account lost is lost by its tokens too
-    if touch:
-        with ws.catalog.transaction():
+    last = record.last_used_at
+    if touch and (last is None or at - last >= LAST_USE_PRECISION or at < last):
+        with ws.catalog.transaction():  # a write per minute at most: a check is mostly a read
             st.token_used(record.id, at)
     return Principal(account.name, roles, AuthMethod.TOKEN, record.project, record.id)
 

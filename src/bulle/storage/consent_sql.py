@@ -19,7 +19,10 @@ key, so the join runs on tokens.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,11 @@ from bulle.storage.sqltext import ident, lit
 if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
     from bulle.governance.subject_filter import SubjectFilter
+
+
+# A snapshot replaced by a newer one stays this long: a read that chose it a moment before (in
+# another thread or process of the same workspace) still finds it; an erasure empties the cache.
+STALE_GRACE_S = 3600
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,9 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
                 t = cache[sid] = token(tokens.key, tokens.key_id, normalize(sid, tokens.kind))
             out.append(t)
         table = table.append_column("token", pa.array(out, pa.string()))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # readers may race: each writes its own
+    tmp = path.with_name(
+        f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp"
+    )  # racing writers: each its own
     pq.write_table(table, tmp)
     _write_state(tmp, state_path(path), "token" if tokens else "subject_id")
     tmp.replace(path)
@@ -87,9 +97,12 @@ def snapshot(catalog: Catalog, cache_dir: Path, tokens: Tokenization | None = No
         *cache_dir.glob(f"state-{prefix}*.parquet"),
         *cache_dir.glob("hidden-*.parquet"),
     ]
-    for old in stale:  # built from older snapshots
+    now = time.time()
+    for old in stale:  # built from older snapshots: kept while a concurrent read may still use one
         if old not in (path, state_path(path)):
-            old.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if now - old.stat().st_mtime > STALE_GRACE_S:
+                    old.unlink(missing_ok=True)
     return path
 
 
@@ -106,7 +119,7 @@ def _write_state(events: Path, dest: Path, id_column: str) -> None:
     import duckdb
 
     sid = ident(id_column)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     con = duckdb.connect()
     try:
         con.execute(f"""
@@ -138,7 +151,7 @@ def _hidden_list(
     if path.exists():
         return path
     subj = ident(subject_column)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     con = duckdb.connect()
     try:
         con.execute(f"""COPY (SELECT DISTINCT {subj}::VARCHAR AS sid FROM read_parquet({lit(data)}) AS t

@@ -2,7 +2,7 @@
 
 The trail is the log file's raw bytes (also JSON-decoded, so an escaped value is found too) and
 the catalog's tables that record what happened (``meta`` with the chain head, ``project_reads``,
-``erasures``).
+``erasures``, the sign-in attempts and lockouts).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-AUDIT_TABLES = ("meta", "project_reads", "erasures")
+AUDIT_TABLES = ("meta", "project_reads", "erasures", "login_attempts", "login_lockouts")
 
 
 def _variants(value: str) -> set[bytes]:

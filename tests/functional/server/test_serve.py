@@ -73,6 +73,19 @@ def test_a_token_made_by_the_cli_reaches_the_api_and_a_revoked_one_does_not(serv
     assert ok.status_code == 200 and ok.json() == {"datasets": []}
     assert ok.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in ok.headers["content-security-policy"]
+    import bulle as package
+    from bulle.errors import NotFoundError, ServerUnreachable
+
+    with package.connect(url, token=token) as remote:
+        assert remote.datasets() == {"datasets": []}
+        assert remote.whoami()["name"] == "alice"
+        with pytest.raises(NotFoundError):
+            remote.versions("missing")
+    with (
+        pytest.raises(ServerUnreachable),
+        package.connect(f"http://127.0.0.1:{free_port()}", token="t") as gone,
+    ):
+        gone.datasets()
     listed = json.loads(bulle("-w", str(ws), "token", "list", "--json").stdout)
     token_id = (listed.get("tokens") or listed)[0]["id"]
     bulle("-w", str(ws), "token", "revoke", token_id)

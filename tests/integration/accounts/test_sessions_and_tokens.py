@@ -269,3 +269,14 @@ def test_once_there_are_accounts_project_members_name_them(ws, bob, tmp_path):
     accounts.enable_user(ws, "bob")
     assert [e["kind"] for e in events(ws)][-1] == "account.enable"
     governance.create_project(ws, "p", "etude", {"t@1": ["age"]}, [("bob", "analyst")], *window)
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute(ws, bob):
+    t = tokens.create_token(ws, "bob", at=T0)
+    tokens.verify_token(ws, t.token, at=later(seconds=10))
+    tokens.verify_token(ws, t.token, at=later(seconds=40))
+    [view] = tokens.list_tokens(ws, "bob")
+    assert view.last_used_at == later(seconds=10).isoformat(timespec="microseconds")
+    tokens.verify_token(ws, t.token, at=later(seconds=70))
+    [view] = tokens.list_tokens(ws, "bob")
+    assert view.last_used_at == later(seconds=70).isoformat(timespec="microseconds")

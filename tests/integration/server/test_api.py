@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
@@ -245,3 +246,81 @@ def test_arrow_stream_chunks_are_one_valid_ipc_stream(tmp_path):
     assert negotiate(None, "text/html, text/csv;q=0.9") == "csv"
     assert negotiate("parquet", "text/csv") == "parquet"
     assert negotiate(None, None) == "json"
+
+
+def test_anonymize_then_export_every_format_of_the_release(served):
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+
+    c = served.as_("custodian")
+    body = {
+        "hierarchies": {"age": {"kind": "interval", "width": "10"}},
+        "k": 2,
+        "drop": ["zip", "diagnosis"],
+    }
+    started = served.client.post("/api/v1/datasets/patients@1/anonymize", headers=c, json=body)
+    assert started.status_code == 202, started.text
+    task = wait(served, started.json())
+    assert task["state"] == "done", task
+    ref = task["result"]["version"]["ref"] if "version" in task["result"] else task["result"]["ref"]
+    report = served.client.get(f"/api/v1/datasets/{ref}/risk-report", headers=c)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in report.headers["content-security-policy"]
+    # a project bound to the release, approved with export: files leave, in every format
+    project = {
+        "name": "release",
+        "purpose": "care",
+        "datasets": {ref: ["age"]},
+        "members": [{"name": "bob", "role": "analyst"}],
+        "valid_from": "2020-01-01T00:00:00+00:00",
+        "valid_until": "2099-01-01T00:00:00+00:00",
+    }
+    assert served.client.post("/api/v1/projects", headers=c, json=project).status_code == 200
+    approved = served.client.post(
+        "/api/v1/projects/release/approve", headers=c, json={"row_access": "export"}
+    )
+    assert approved.status_code == 200, approved.text
+    h = served.as_("analyst")
+    url = f"/api/v1/projects/release/datasets/{ref.split('@')[0]}/rows"
+    shown = served.client.get(url, headers=h, params={"limit": 1000}).json()
+    expected = pa.Table.from_pylist(shown["data"])
+    arrow = ipc.open_stream(served.client.get(url, headers=h, params={"format": "arrow"}).content)
+    parquet = pq.read_table(
+        pa.BufferReader(
+            served.client.get(
+                url, headers={**h, "Accept": "application/vnd.apache.parquet"}
+            ).content
+        )
+    )
+    csv = pcsv.read_csv(
+        pa.BufferReader(served.client.get(url, headers=h, params={"format": "csv"}).content)
+    )
+    lines = served.client.get(url, headers=h, params={"format": "jsonl"}).text.splitlines()
+    for table in (arrow.read_all(), parquet, csv):
+        assert table.num_rows == expected.num_rows == 60
+        assert sorted(map(str, table.column("age").to_pylist())) == sorted(
+            map(str, expected.column("age").to_pylist())
+        )
+    assert [json.loads(line) for line in lines] == shown["data"]
+
+
+def test_export_runs_as_a_task_and_downloads_as_a_tar_without_keys(served):
+    import tarfile
+
+    c = served.as_("custodian")
+    started = served.client.post("/api/v1/export", headers=c)
+    assert started.status_code == 202
+    task = wait(served, started.json())
+    assert task["state"] == "done", task
+    got = served.client.get(f"/api/v1/export/{task['id']}", headers=c)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/x-tar"
+    with tarfile.open(fileobj=io.BytesIO(got.content)) as tar:
+        names = tar.getnames()
+    assert any(n.endswith("manifest.json") for n in names), names
+    assert not any(n.split("/")[0] == "keys" for n in names)  # public-keys/ only
+    assert (
+        served.client.get(f"/api/v1/export/{task['id']}", headers=served.as_("dpo")).status_code
+        == 403
+    )

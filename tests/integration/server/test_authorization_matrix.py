@@ -23,7 +23,7 @@ CALLERS = {
 ROLE_OF = {"custodian": "custodian", "analyst": "analyst", "dpo": "dpo", "other_analyst": "analyst"}
 VALUES = {
     "name": "patients",
-    "ref": "patients",
+    "ref": "patients@1",
     "project": "study",
     "subject_id": "P999",
     "task_id": "0" * 32,
@@ -50,6 +50,17 @@ BODIES = {
     },
     ("POST", "/api/v1/projects/{project}/approve"): {"allow_raw": True, "row_access": "view"},
     ("POST", "/api/v1/projects/{project}/query"): {"sql": "SELECT count(*) AS n FROM patients"},
+    ("POST", "/api/v1/datasets/{ref}/anonymize"): {
+        "hierarchies": {"age": {"kind": "interval", "width": "10"}},
+        "k": 2,
+        "drop": ["zip", "diagnosis"],
+    },
+    ("POST", "/api/v1/datasets/{ref}/risk"): {"quasi_identifiers": ["age", "zip"]},
+    ("POST", "/api/v1/datasets/{ref}/hierarchy"): {
+        "column": "age",
+        "recipe": {"kind": "interval", "width": "10"},
+    },
+    ("POST", "/api/v1/datasets/{ref}/text-deidentify"): {"columns": ["diagnosis"]},
 }
 RAW_BODY = {("POST", "/api/v1/datasets/{name}/import"): b"a,b\n1,2\n"}
 MEMBER_ROUTES = {k for k in PERMISSIONS if k[1].startswith("/api/v1/projects/{project}/") and
@@ -75,6 +86,8 @@ def expected(method: str, path: str, caller: str) -> set[int]:
         return {404}  # the task does not exist (and another's would not be said to)
     if path == "/api/v1/subjects/{subject_id}/access-report" and caller == "dpo":
         return {200}
+    if path == "/api/v1/datasets/{ref}/risk-report":
+        return {404}  # patients@1 is an import: no risk report is stored with it
     return {200, 202}
 
 

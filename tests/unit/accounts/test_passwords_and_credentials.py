@@ -61,3 +61,38 @@ def test_csrf_tokens_are_bound_to_their_session():
     assert credentials.csrf_token(s1) == credentials.csrf_token(s1)
     assert credentials.csrf_token(s1) != credentials.csrf_token(s2)
     assert s1 not in credentials.csrf_token(s1)
+
+
+def test_password_files_are_read_as_one_line_and_refused_naming_the_file(tmp_path):
+    from bulle.services.accounts import read_password_file
+
+    cases = {
+        "lf": ("a password\n", "a password"),
+        "crlf": ("a password\r\n", "a password"),
+        "none": ("a password", "a password"),
+        "spaces": ("  kept as typed  \n", "  kept as typed  "),
+    }
+    for name, (content, expected) in cases.items():
+        (tmp_path / name).write_text(content, newline="")
+        pw = read_password_file(tmp_path / name)
+        assert pw.value == expected and pw.where.file == str(tmp_path / name)
+    refusals = {
+        "two": ("one\ntwo\n", "more than one line"),
+        "empty": ("", "empty"),
+        "newline": ("\n", "empty"),
+        "long": ("x" * 20_000, "longer than 4096"),
+    }
+    for name, (content, message) in refusals.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(InputError, match=message) as err:
+            read_password_file(tmp_path / name)
+        assert err.value.where.file == str(tmp_path / name)
+    (tmp_path / "latin1").write_bytes("mot de passe é".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_password_file(tmp_path / "latin1")
+    with pytest.raises(InputError, match="directory"):
+        read_password_file(tmp_path)
+    with pytest.raises(InputError, match="not found"):
+        read_password_file(tmp_path / "missing")
+    with pytest.raises(InputError, match="longer than"):
+        read_password_file("/dev/zero")  # never read whole
