@@ -254,6 +254,7 @@ def test_the_dpo_filters_the_log_and_verifies_the_chain(browser, site, check, lo
     page.goto("/subjects/report?subject=P100001")
     letter = page.inner_text("article.letter")
     assert "article 15" in letter and "etude-diabete" in letter
+    assert "5 ans après la fin de l'étude" in letter  # the purpose's retention, from the register
     check(page, "access-report")
     context.close()
 

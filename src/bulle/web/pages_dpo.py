@@ -113,6 +113,7 @@ def subject_report(
         report=report,
         purposes=[purposes[p] for p in used if p in purposes],
         register=register,
+        activities={a["purpose"]: a for a in register["activities"]},
         today=dt.date.today().isoformat(),
     )
 
