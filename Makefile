@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow test-all lint bench install sandbox clean acro-venv
+.PHONY: demo demo-serve test test-slow test-all lint bench install sandbox chromium screenshots clean acro-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,25 +33,42 @@ acro-venv: $(ACRO_STAMP)
 sandbox:
 	bash scripts/setup_sandbox.sh
 
+# Debian's Chromium for the browser tests (installed when missing and run as root).
+chromium:
+	bash scripts/setup_chromium.sh
+
 demo: $(STAMP) sandbox
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace
 	$(BIN)/python scripts/server_demo.py ./demo-workspace
+	@echo "To use it in a browser: make demo-serve (bulle demo --serve) keeps a server running on it and prints the URL and the demo accounts."
 
-test: $(STAMP) $(ACRO_STAMP) sandbox
+# The demo workspace behind a running server (web UI and API) until Ctrl-C.
+demo-serve: $(STAMP) sandbox
+	$(BIN)/bulle demo --workspace-dir ./demo-workspace --serve
+
+test: $(STAMP) $(ACRO_STAMP) sandbox chromium
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # The slow suite alone: ARX's whole conformance suite, the exhaustive optimum checks, crash tests at
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
-test-slow: $(STAMP) $(ACRO_STAMP) sandbox
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
+test-slow: $(STAMP) $(ACRO_STAMP) sandbox chromium
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow
 
-test-all: $(STAMP) $(ACRO_STAMP) sandbox
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q
+test-all: $(STAMP) $(ACRO_STAMP) sandbox chromium
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
+# The README's screenshots come from the browser tests (build/screenshots/, written by every run
+# of tests/browser): this copies the chosen ones to docs/screenshots/, nothing is drawn by hand.
+SCREENSHOTS := dataset report sql audit transparency
+screenshots: $(STAMP) chromium
+	@test -f build/screenshots/transparency.png || $(BIN)/python -m pytest -q tests/browser
+	mkdir -p docs/screenshots
+	for s in $(SCREENSHOTS); do cp build/screenshots/$$s.png docs/screenshots/$$s.png; done
+
 clean:
-	rm -rf $(VENV) $(ACRO_VENV) demo-workspace .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(ACRO_VENV) demo-workspace .pytest_cache .ruff_cache .hypothesis build

@@ -13,6 +13,10 @@ from importlib import resources
 import httpx
 import pytest
 
+# The tests build on each other's work in one server: under xdist they run on one worker, in order
+# (`make test` passes --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("browser")
+
 PATIENTS = resources.files("bulle") / "data" / "patients_fr.csv"
 QI = {
     "date_naissance": ("date", "year,decade"),
@@ -98,7 +102,13 @@ def test_the_custodian_pseudonymizes_then_anonymizes_and_sees_the_report(custodi
     page.fill("input[name='model:k']", "5")
     page.fill("input[name='model:l_diversity']", "distinct:2")
     page.fill("#suppression", "5")
-    page.click("main form button[type=submit]")
+    page.click("button[name=action][value=preview]")  # the hierarchies first, as they will be
+    preview = page.locator("#h-preview ~ div table.hierarchy").first
+    assert preview.locator("tr").count() == 8
+    assert page.locator("input[name='param:date_naissance']").input_value() == "year,decade"
+    assert page.locator("input[name='model:k']").input_value() == "5"
+    check(page, "anonymize-preview")
+    page.click("button[name=action][value=run]")
     wait_task_done(page)
     check(page, "task-anonymize")
     page.click("a[href$='/report']")
@@ -150,7 +160,24 @@ def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site,
     page.select_option("form[action='/projects/etude-diabete/approve'] select", "view")
     page.click("form[action='/projects/etude-diabete/approve'] button")
     assert page.locator("form[action='/projects/etude-diabete/approve']").count() == 0
+    page.fill("#name", "publication")  # a second project, on the anonymized release
+    page.select_option("#purpose", "recherche-diabete")
+    page.fill("#datasets", "patients@3: sexe, code_postal, diagnostic")
+    page.fill("#members", "bob:analyst")
+    page.fill("#valid_from", (today - dt.timedelta(days=1)).isoformat())
+    page.fill("#valid_until", (today + dt.timedelta(days=365)).isoformat())
+    page.click("form[action='/projects'] button")
+    page.select_option("form[action='/projects/publication/approve'] select", "export")
+    page.click("form[action='/projects/publication/approve'] button")
+    page.locator("details.register-details summary").first.click()
+    page.fill("#project-etude-diabete-outcomes", "Article soumis à une revue (2027)")
+    page.click("form[action='/register/details'] button")
     check(page, "projects")
+    page.goto("/purposes")
+    page.locator("details.register-details summary").first.click()
+    page.fill("#purpose-recherche-diabete-retention", "5 ans après la fin de l'étude")
+    page.click("form[action='/register/details'] button")
+    assert page.url.endswith("/purposes")
 
 
 def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(
@@ -173,6 +200,13 @@ def test_the_analyst_runs_an_sql_aggregate_and_is_refused_outside_the_project(
         "id_patient", "sexe", "code_postal", "diagnostic"
     ]  # fmt: skip
     check(page, "preview")
+    assert page.locator("a[download]").count() == 0  # row access "view": no file leaves
+    page.goto("/projects/publication")
+    with page.expect_download() as download:
+        page.click("a[download][href$='format=csv']")
+    rows = list(csv.reader(download.value.path().read_text().splitlines()))
+    assert rows[0] == ["sexe", "code_postal", "diagnostic"] and len(rows) > 1
+    page.goto("/projects/etude-diabete")
     with page.expect_response(re.compile(r"/rows\?ref=naissances")) as r:
         page.fill("#ref", "naissances")
         page.click("form[action='/projects/etude-diabete/rows'] button")
@@ -212,6 +246,7 @@ def test_the_dpo_filters_the_log_and_verifies_the_chain(browser, site, check, lo
     check(page, "verify")
     page.goto("/register")
     assert "recherche-diabete" in page.inner_text("#register-table")
+    assert "5 ans après la fin de l'étude" in page.inner_text("#register-table")
     check(page, "register")
     cookies = {c["name"]: c["value"] for c in context.cookies()}
     csv_text = httpx.get(f"{site.url}/register.csv", cookies=cookies).text
@@ -219,6 +254,7 @@ def test_the_dpo_filters_the_log_and_verifies_the_chain(browser, site, check, lo
     page.goto("/subjects/report?subject=P100001")
     letter = page.inner_text("article.letter")
     assert "article 15" in letter and "etude-diabete" in letter
+    assert "5 ans après la fin de l'étude" in letter  # the purpose's retention, from the register
     check(page, "access-report")
     context.close()
 
@@ -232,6 +268,7 @@ def test_the_public_register_shows_the_approved_project_and_no_personal_data(
     check(page, "transparency")
     text = page.inner_text("body")
     assert "etude-diabete" in text and "recherche-diabete" in text
+    assert "Article soumis à une revue (2027)" in text
     with PATIENTS.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     personal = {"id_patient", "nom", "prénom", "NIR", "date_naissance", "téléphone", "courriel"}
@@ -266,3 +303,17 @@ def test_the_language_choice_is_remembered(browser, site, check, login):
     )
     assert "password for the browser tests" not in page.content()
     context.close()
+
+
+def test_the_custodian_erases_a_person_and_gets_the_receipt(custodian, check):
+    page = custodian
+    page.goto("/subjects")
+    check(page, "subjects")
+    page.fill("#erase-subject", "P100059")
+    page.click("form[action='/subjects/erase'] button")
+    wait_task_done(page)
+    receipt = page.inner_text("dl.facts")
+    assert "receipt_id" in receipt and "erasure-" in receipt
+    check(page, "erasure-receipt")
+    page.goto("/consents?subject=P100059")
+    assert page.locator("main table").count() == 0  # the person's choices went with them

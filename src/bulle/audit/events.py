@@ -266,6 +266,16 @@ PurposeDeclared = _event(
         "collection_purpose": f.Name,
     },
 )
+RegisterDetailsSet = _event(
+    "register.details",
+    "Register details (retention, recipients, people, source, outcomes) of a purpose, a dataset "
+    "or a project were set.",
+    {
+        "kind": f.Enum("purpose", "dataset", "project"),
+        "name": f.Name,
+        "fields": f.MapOf(f.Text),
+    },
+)
 ConsentChanged = _event("consent.change", "A consent was given or withdrawn.", _CHOICES)
 ProjectChanged = _event("project.change", "A project was created or changed.", _PROJECT)
 ProjectApproved = _event(

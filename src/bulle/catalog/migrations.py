@@ -344,4 +344,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (model, version)
     );
     """,
+    """
+    CREATE TABLE register_details (
+        kind TEXT NOT NULL CHECK (kind IN ('purpose', 'dataset', 'project')),
+        name TEXT NOT NULL,
+        field TEXT NOT NULL
+            CHECK (field IN ('retention', 'recipients', 'people', 'source', 'outcomes')),
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (kind, name, field)
+    );
+    """,
 ]

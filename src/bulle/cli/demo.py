@@ -32,8 +32,20 @@ def bundled(name: str) -> Path:
     show_default=True,
     help="Where to create the demo workspace (replaced if it is a demo workspace).",
 )
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep a server (web UI and API) running on the demo workspace until Ctrl-C, and "
+    "print the URL and the demo accounts with their passwords.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port of the --serve server on 127.0.0.1 (0: a free one).",
+)
 @click.pass_context
-def demo(ctx: click.Context, workspace_dir: Path) -> None:
+def demo(ctx: click.Context, workspace_dir: Path, serve: bool, port: int) -> None:
     """Run Bulle end to end on bundled, fictitious data."""
     from bulle.vault.custodian_key import CustodianKeySetup
     from bulle.workspace import Workspace
@@ -59,6 +71,15 @@ def demo(ctx: click.Context, workspace_dir: Path) -> None:
         f"Explore it: [bold]bulle --workspace {workspace_dir} datasets[/], "
         f"[bold]bulle --workspace {workspace_dir} versions patients[/]"
     )
+    if serve:
+        from bulle.cli.demo_serve import serve_demo
+
+        serve_demo(workspace_dir, port, actor_from(ctx), out)
+    else:
+        out.print(
+            "Open it in a browser: [bold]bulle demo --serve[/] builds it again and keeps a "
+            "server running, with the demo accounts and their passwords."
+        )
 
 
 def _reset(path: Path) -> None:

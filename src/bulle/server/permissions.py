@@ -155,6 +155,7 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/subjects/erase"): roles(C),
     ("GET", "/register"): roles(D, C),
     ("GET", "/register.csv"): roles(D, C),
+    ("POST", "/register/details"): roles(C),
 }
 
 

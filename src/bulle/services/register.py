@@ -13,6 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bulle.audit import events as ev
+from bulle.catalog.register_store import FIELDS, RegisterStore
+from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.governance import access
 from bulle.services.results import Result
 
@@ -55,6 +58,7 @@ class PublicProject(Result):
     valid_until: str
     approved_on: str
     row_access: str
+    outcomes: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,16 @@ class ProcessingActivity(Result):
     data_categories: list[str]
     projects: list[str]
     recipients: list[str]
+    people: str
+    retention: str
+    sources: list[str]
+
+
+@dataclass(frozen=True)
+class RegisterDetails(Result):
+    kind: str
+    name: str
+    fields: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ def public_register(ws: Workspace) -> list[PublicProject]:
     """Approved projects as the public may see them (no personal data: see the module's note)."""
     from bulle.services.governance import bound_version, list_projects
 
+    details = RegisterStore(ws.catalog).details("project")
     out = []
     for p in list_projects(ws):
         if not _approved(p):
@@ -128,6 +143,7 @@ def public_register(ws: Workspace) -> list[PublicProject]:
                 valid_until=p.valid_until.date().isoformat(),
                 approved_on=p.approval.at.date().isoformat(),
                 row_access=p.row_access.value,
+                outcomes=details.get(p.name, {}).get("outcomes", ""),
             )
         )
     return sorted(out, key=lambda e: e.name)
@@ -139,6 +155,9 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
 
     access.can_view_audit_log(ws.actor).require()
     st = store(ws)
+    registered = RegisterStore(ws.catalog)
+    of_purpose, of_dataset = registered.details("purpose"), registered.details("dataset")
+    of_project = registered.details("project")
     datasets = {v.dataset for v in ws.catalog.versions()}
     projects = list_projects(ws)
     activities = []
@@ -148,6 +167,7 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
         categories: set[str] = set()
         for d in held:
             categories |= _categories(ws, _latest(ws, d), None)
+        mine = of_purpose.get(purpose.name, {})
         recipients = sorted(
             {
                 f"{m.role.value} of project {p.name}"
@@ -155,6 +175,12 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
                 if _approved(p)
                 for m in p.members
             }
+            | {
+                of_project[p.name]["recipients"]
+                for p in using
+                if "recipients" in of_project.get(p.name, {})
+            }
+            | ({mine["recipients"]} if "recipients" in mine else set())
         )
         activities.append(
             ProcessingActivity(
@@ -169,6 +195,13 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
                 data_categories=sorted(categories),
                 projects=sorted(p.name for p in using),
                 recipients=recipients,
+                people=mine.get("people", ""),
+                retention=mine.get("retention", ""),
+                sources=[
+                    f"{d}: {of_dataset[d]['source']}"
+                    for d in held
+                    if "source" in of_dataset.get(d, {})
+                ],
             )
         )
     return ProcessingRegister(
@@ -178,5 +211,54 @@ def processing_register(ws: Workspace) -> ProcessingRegister:
     )
 
 
-def today() -> str:
-    return dt.date.today().isoformat()
+MAX_FIELD = 4000  # custodian prose, like a purpose's description
+
+
+def set_register_details(
+    ws: Workspace, kind: str, name: str, fields: dict[str, str]
+) -> RegisterDetails:
+    """Set what the registers say of a purpose, dataset or project (custodian only, audited);
+    an empty value removes the field. Every problem is reported at once."""
+    from bulle.services.governance import store
+
+    access.can_administer(ws.actor, "fill the register of processing activities").require()
+    if kind not in FIELDS:
+        raise InputError(f"unknown kind {kind!r}: {', '.join(FIELDS)}", Where(field="kind"))
+    problems = [
+        Problem(
+            f"{kind}s have no field {k!r} (they have {', '.join(FIELDS[kind])})", Where(field=k)
+        )
+        for k in fields
+        if k not in FIELDS[kind]
+    ]
+    problems += [
+        Problem(f"at most {MAX_FIELD} characters", Where(field=k))
+        for k, v in fields.items()
+        if len(v) > MAX_FIELD
+    ]
+    if problems:
+        raise ValidationError.from_problems("register details", problems)
+    if kind == "purpose":
+        store(ws).purpose(name)  # NotFoundError when there is no such purpose
+    elif kind == "project":
+        store(ws).project(name)
+    elif not ws.catalog.versions(name):
+        raise InputError(f"no dataset {name!r}", Where(field="name"))
+    cleaned = {k: v.strip() for k, v in fields.items()}
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with ws.write_lock(), ws.catalog.transaction():
+        RegisterStore(ws.catalog).put(kind, name, cleaned, at, ws.actor.name)
+        ws.emit(
+            ev.RegisterDetailsSet(
+                actor=ws.actor,
+                target=f"{kind}:{name}",
+                details={"kind": kind, "name": name, "fields": cleaned},
+            )
+        )
+    return RegisterDetails(kind, name, RegisterStore(ws.catalog).details(kind).get(name, {}))
+
+
+def register_details(ws: Workspace, kind: str) -> dict[str, dict[str, str]]:
+    """What the registers say of every ``kind`` object (the custodian's and the DPO's view)."""
+    access.can_view_audit_log(ws.actor).require()
+    return RegisterStore(ws.catalog).details(kind)

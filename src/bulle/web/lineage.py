@@ -48,7 +48,13 @@ def layout(versions: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
     return place
 
 
-def lineage_svg(versions: list[dict[str, Any]], title: str = "Lineage") -> str:
+def lineage_svg(
+    versions: list[dict[str, Any]],
+    title: str = "Lineage",
+    rows_label: str = "rows",
+    number: Any = "{:,}".format,
+) -> str:
+    """The graph; ``rows_label`` and ``number`` write row counts in the page's language."""
     place = layout(versions)
     kinds = {v["ref"]: v.get("kind", "") for v in versions}
     rows = {v["ref"]: v.get("row_count", v.get("rows")) for v in versions}
@@ -75,7 +81,7 @@ def lineage_svg(versions: list[dict[str, Any]], title: str = "Lineage") -> str:
         kind = kinds.get(ref, "")
         count = rows.get(ref)
         label = escape(ref)
-        sub = escape(kind) + (f" · {count:,} rows" if isinstance(count, int) else "")
+        sub = escape(kind) + (f" · {number(count)} {rows_label}" if isinstance(count, int) else "")
         nodes.append(
             f'<g><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" '
             f'fill="{KIND_FILL.get(kind, "#f4f4f4")}" stroke="#44546a"/>'

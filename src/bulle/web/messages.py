@@ -12,6 +12,7 @@ from importlib import resources
 
 
 def dynamic() -> set[str]:
+    from bulle.catalog.register_store import FIELDS
     from bulle.domain.actor import Role
     from bulle.domain.datasets import ColumnRole, VersionKind
     from bulle.domain.projects import RowAccess
@@ -30,6 +31,7 @@ def dynamic() -> set[str]:
     out |= {"import", "anonymize", "erasure", "export", "importing", "searching", "erasing"}
     out |= {"active", "expired", "revoked", "ready", "needs_recompute", "given", "withdrawn"}
     out |= {"objected", "objection", "consent"}
+    out |= {f"register: {f}" for fields in FIELDS.values() for f in fields}
     return out
 
 

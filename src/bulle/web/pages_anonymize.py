@@ -6,6 +6,7 @@ metrics (never a restated list), hierarchies built from the data by the same bui
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -51,22 +52,33 @@ def default_treatment(role: str | None) -> str:
     )
 
 
+PREVIEW_ROWS = 8  # rows of each hierarchy shown before running
+
+
 @router.get("/versions/{ref}/anonymize")
 def anonymize_form(ref: str, request: Request, ctx: Ctx) -> HTMLResponse:
+    return _form_page(request, ctx, ref, None, {})
+
+
+def _form_page(
+    request: Request, ctx: RequestContext, ref: str, form: Any, previews: dict[str, Any]
+) -> HTMLResponse:
+    """The form, with the defaults of the columns' roles or, after a preview, what was chosen."""
     from bulle.anonymization.metrics import METRICS
     from bulle.domain.anonymization_requests import HIERARCHY_KINDS
     from bulle.services.vault import profile_dataset
 
     with ctx.session() as ws:
         profile = profile_dataset(ws, ref).to_dict()
-    columns = [
-        {
-            **c,
-            "treatment": default_treatment(c.get("role")),
-            "kind": "date" if "date" in str(c.get("type", "")).lower() else "flat",
-        }
-        for c in profile["columns"]
-    ]
+    columns = []
+    for c in profile["columns"]:
+        kind = "date" if "date" in str(c.get("type", "")).lower() else "flat"
+        chosen = {"treatment": default_treatment(c.get("role")), "kind": kind, "param": ""}
+        if form is not None:
+            for key in chosen:
+                prefix = "treat" if key == "treatment" else key
+                chosen[key] = str(form.get(f"{prefix}:{c['name']}", chosen[key]))
+        columns.append({**c, **chosen})
     return page(
         request,
         ctx,
@@ -77,7 +89,32 @@ def anonymize_form(ref: str, request: Request, ctx: Ctx) -> HTMLResponse:
         kinds=HIERARCHY_KINDS,
         models=model_fields(),
         metrics=list(METRICS.names()),
+        values={k: str(v) for k, v in form.items()} if form is not None else {},
+        previews=previews,
     )
+
+
+def preview_hierarchies(ctx: RequestContext, ref: str, recipes: dict[str, Any]) -> dict[str, Any]:
+    """The first rows of each hierarchy the form would build, built by the same builders from the
+    version's values (written to a private temporary file, read back, removed)."""
+    from bulle.services.hierarchies import build_version_hierarchy
+
+    out: dict[str, Any] = {}
+    with ctx.session() as ws:
+        for column, recipe in recipes.items():
+            tmp = ws.temp_path(".csv")
+            try:
+                built = build_version_hierarchy(ws, ref, column, tmp, recipe)
+                with open(tmp, encoding="utf-8") as f:
+                    rows = [line.rstrip("\n").split(";") for line in islice(f, PREVIEW_ROWS)]
+            finally:
+                tmp.unlink(missing_ok=True)
+            out[column] = {
+                "rows": rows,
+                "leaves": built.leaves,
+                "distinct_per_level": built.distinct_per_level,
+            }
+    return out
 
 
 def request_from_form(form: Any) -> tuple[Any, list[str], list[str]]:
@@ -142,6 +179,10 @@ async def anonymize(ref: str, request: Request, ctx: Ctx) -> Response:
     """Run the release as a background task; the task's page links to the report."""
     form = await request.form()
     anon, keep, drop = request_from_form(form)
+    if form.get("action") == "preview":
+        return _form_page(
+            request, ctx, ref, form, preview_hierarchies(ctx, ref, dict(anon.hierarchy_recipes))
+        )
 
     def work(ws: Any, progress: Any) -> dict[str, Any]:
         from bulle.services.anonymization_file import anonymize_version

@@ -56,21 +56,27 @@ def datasets(request: Request, ctx: Ctx) -> HTMLResponse:
 def dataset(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
     """Every version of a dataset, its lineage drawn as a graph, and what can be done next."""
     from bulle.services.governance import list_purposes, store
+    from bulle.services.register import register_details
     from bulle.services.vault import dataset_versions
+    from bulle.web.i18n import format_number, gettext, language_of
 
+    lang = language_of(request.cookies)
+    _ = gettext(lang)
     with ctx.session() as ws:
         versions = [v.to_dict() for v in dataset_versions(ws, name)]
         purposes = [p.name for p in list_purposes(ws)]
         purpose = store(ws).dataset_purpose(name)
+        details = register_details(ws, "dataset").get(name, {})
     return page(
         request,
         ctx,
         "dataset.html",
         name=name,
         versions=versions,
-        graph=lineage_svg(versions),
+        graph=lineage_svg(versions, _("Lineage"), _("rows"), lambda n: format_number(n, lang)),
         purposes=purposes,
         purpose=purpose,
+        details=details,
     )
 
 
@@ -116,7 +122,9 @@ async def import_upload(request: Request, ctx: Ctx) -> Response:
 
             try:
                 progress("importing", None)
-                return imported(ws, import_table(ws, target, name, fmt=fmt, delimiter=delimiter))
+                with upload.as_sent():
+                    v = import_table(ws, target, name, fmt=fmt, delimiter=delimiter)
+                return imported(ws, v)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -170,14 +178,17 @@ def pseudonymize(ref: str, ctx: Ctx) -> Response:
 def purposes(request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.domain.purposes import LegalBasis, SpecialCategoryCondition
     from bulle.services.governance import list_purposes
+    from bulle.services.register import register_details
 
     with ctx.session() as ws:
         found = [p.to_dict() for p in list_purposes(ws)]
+        details = register_details(ws, "purpose")
     return page(
         request,
         ctx,
         "purposes.html",
         purposes=found,
+        details=details,
         bases=[b.value for b in LegalBasis],
         conditions=[c.value for c in SpecialCategoryCondition],
     )
@@ -227,7 +238,8 @@ async def import_consents(request: Request, ctx: Ctx) -> Response:
 
     upload = await uploads.receive(request, ctx.state.root, "file", ".csv")
     try:
-        choices = read_choices_csv(upload.file)
+        with upload.as_sent():
+            choices = read_choices_csv(upload.file)
         with ctx.session() as ws:
             result = record_choices(ws, choices).to_dict()
     finally:
@@ -241,15 +253,18 @@ async def import_consents(request: Request, ctx: Ctx) -> Response:
 def projects(request: Request, ctx: Ctx) -> HTMLResponse:
     from bulle.domain.projects import RowAccess
     from bulle.services.governance import list_projects, list_purposes
+    from bulle.services.register import register_details
 
     with ctx.session() as ws:
         found = [p.to_dict() for p in list_projects(ws)]
+        details = register_details(ws, "project")
         purposes = [p.name for p in list_purposes(ws)]
     return page(
         request,
         ctx,
         "projects.html",
         projects=found,
+        details=details,
         purposes=purposes,
         row_access=[r.value for r in RowAccess],
     )

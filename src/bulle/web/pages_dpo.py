@@ -113,6 +113,7 @@ def subject_report(
         report=report,
         purposes=[purposes[p] for p in used if p in purposes],
         register=register,
+        activities={a["purpose"]: a for a in register["activities"]},
         today=dt.date.today().isoformat(),
     )
 
@@ -148,7 +149,7 @@ def register(request: Request, ctx: Ctx) -> HTMLResponse:
 
 CSV_COLUMNS = (
     "purpose", "description", "legal_basis", "special_categories", "art9_condition", "datasets",
-    "data_categories", "projects", "recipients",
+    "data_categories", "people", "projects", "recipients", "retention", "sources",
 )  # fmt: skip
 
 
@@ -172,3 +173,18 @@ def register_csv(ctx: Ctx) -> Response:
             "cache-control": "no-store",
         },
     )
+
+
+@router.post("/register/details")
+async def register_details(request: Request, ctx: Ctx) -> Response:
+    """Set a purpose's, dataset's or project's register fields (from the page showing it)."""
+    from bulle.catalog.register_store import FIELDS
+    from bulle.services.register import set_register_details
+    from bulle.web.errors import safe_next
+
+    form = await request.form()
+    kind, name = str(form.get("kind", "")), str(form.get("name", ""))
+    fields = {k: str(form.get(k, "")) for k in FIELDS.get(kind, ())}
+    with ctx.session() as ws:
+        set_register_details(ws, kind, name, fields)
+    return Redirect(safe_next(str(form.get("next", "/register"))), status_code=303)

@@ -8,8 +8,11 @@ too-large upload off before it is all read; the caller removes the folder whatev
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from bulle.errors import InputError, Where
+from bulle.errors import BulleError, InputError, Where
 
 FIELD_MAX = 64 * 1024  # a text field of an upload form (a dataset name, a delimiter)
 
@@ -28,6 +31,28 @@ class Upload:
     fields: dict[str, str] = field(default_factory=dict)
     file: Path | None = None
     file_bytes: int = 0
+    client_name: str = ""  # shown back to its sender in messages, never used as a path
+
+    @contextmanager
+    def as_sent(self) -> Iterator[None]:
+        """A problem found in the file names it as its sender knows it, not by the server's
+        private path (which says nothing to them and need not be told)."""
+        try:
+            yield
+        except BulleError as exc:
+            shown = self.client_name or "the uploaded file"
+            if self.file is not None:
+                exc.where = _renamed(exc.where, str(self.file), shown)
+                for problem in getattr(exc, "problems", None) or []:
+                    problem.where = _renamed(problem.where, str(self.file), shown)
+                exc.message = exc.message.replace(str(self.file), shown)
+            raise
+
+
+def _renamed(where: Where | None, private: str, shown: str) -> Where | None:
+    if where is None or where.file != private:
+        return where
+    return dataclasses.replace(where, file=shown)
 
 
 def new_folder(root: Path) -> Path:
@@ -66,6 +91,8 @@ async def receive(request: Request, root: Path, file_field: str, suffix: str) ->
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         state["name"] = name
         if name == file_field and upload.file is None:
+            sent = disposition.get(b"filename", b"").decode("utf-8", "replace")
+            upload.client_name = sent.replace("\\", "/").rsplit("/", 1)[-1][:200]
             upload.file = upload.folder / f"upload{suffix}"  # the client's file name is never used
             fd = os.open(upload.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             state["out"] = os.fdopen(fd, "wb")

@@ -41,6 +41,7 @@ FORMS = {
     "/projects/{project}/approve": {"row_access": "view"},
     "/projects/{project}/sql": {"sql": "SELECT count(*) AS n FROM patients"},
     "/subjects/erase": {"subject": "P001"},
+    "/register/details": {"kind": "purpose", "name": "care", "retention": "5 ans", "next": "/"},
 }
 FILES = {
     "/upload/import": ({"dataset": "uploaded", "format": "csv"}, b"a,b\n1,2\n"),
@@ -133,5 +134,22 @@ def test_a_form_change_needs_the_session_csrf_token_in_its_first_field(served):
             "/consents/import", data={"csrf_token": csrf}, files=files, follow_redirects=False
         )
         assert r.status_code == 303, r.text
+    finally:
+        served.client.cookies.clear()
+
+
+def test_a_bad_upload_is_named_as_its_sender_knows_it(served):
+    csrf = _session(served, "alice", "alice-password")
+    try:
+        files = {"file": ("mes-choix.csv", b"subject_id,purpose\nP003,care\n", "text/csv")}
+        r = served.client.post(
+            "/consents/import", data={"csrf_token": csrf}, files=files, follow_redirects=False
+        )
+        assert r.status_code == 400
+        error = r.json()["error"]
+        assert error["where"]["file"] == "mes-choix.csv"
+        assert ".tmp" not in r.text and str(served.root) not in r.text
+        leftovers = list((served.root / "data" / ".tmp").glob("*/upload*"))
+        assert leftovers == []  # nothing of the upload is left behind
     finally:
         served.client.cookies.clear()
