@@ -51,7 +51,7 @@ def create_app(
 ) -> Any:
     """The application for the workspace at ``root`` (wrapped in its header and limit layers)."""
     from bulle import __version__
-    from bulle.server.routes import analysis, audit, governance, jobs, meta, vault
+    from bulle.server.routes import analysis, audit, governance, jobs, meta, models, vault
     from bulle.server.tasks import TaskRunner
     from bulle.store import Store
 
@@ -85,7 +85,7 @@ def create_app(
         responses=problems.ERROR_RESPONSES,
     )
     app.state.bulle = state
-    for module in (meta, vault, analysis, governance, audit, jobs):
+    for module in (meta, vault, analysis, governance, audit, jobs, models):
         app.include_router(module.router)
     from bulle import web
 

@@ -116,6 +116,15 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", f"{V1}/jobs/{{job}}/outputs/{{name}}/download"): roles(
         A, why="its analyst, once released (dummy-data jobs: at once)"
     ),
+    # -- models that can forget ---------------------------------------------------------------------
+    ("POST", f"{V1}/projects/{{project}}/models"): roles(A, C, why="reads the project's rows"),
+    ("GET", f"{V1}/models"): roles(C, A, D, why="an analyst: the models of their projects"),
+    ("POST", f"{V1}/models/{{model}}/predict"): roles(A, C, why="members of its project"),
+    ("GET", f"{V1}/models/{{model}}/card"): roles(C),
+    ("GET", f"{V1}/models/{{model}}/card.html"): roles(C),
+    ("POST", f"{V1}/models/{{model}}/audit"): roles(C),
+    ("POST", f"{V1}/models/{{model}}/forget"): roles(C),
+    ("POST", f"{V1}/forget-receipts/{{receipt}}/verify"): roles(C),
     # -- web UI pages (bulle.web): the same roles as the API routes they show ---------------------
     ("GET", "/static/{name}"): PUBLIC,
     ("POST", "/lang"): Permission(public=True, why="a language preference cookie, no data"),

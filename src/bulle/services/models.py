@@ -416,9 +416,18 @@ def lost_basis(ws: Workspace, v: dict[str, Any]) -> set[str]:
 
 
 def list_models(ws: Workspace) -> list[dict[str, Any]]:
+    """Every model for a custodian or the DPO; an analyst sees those of their own projects."""
+    from bulle.domain.actor import Role
+    from bulle.services.governance import store as governance_store
+
     st = mstore(ws)
     out = []
+    gov = governance_store(ws)
     for m in st.models():
+        if ws.actor.role not in (Role.CUSTODIAN, Role.DPO):
+            member = gov.project(m["project"]).member(ws.actor.name)
+            if member is None or member.role is not ws.actor.role:
+                continue
         vs = st.versions(m["name"])
         out.append(
             {

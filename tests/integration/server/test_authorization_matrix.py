@@ -35,6 +35,8 @@ VALUES = {
     "subject_id": "P999",
     "task_id": "0" * 32,
     "job": "j-0000000000000000",
+    "model": "nomodel",
+    "receipt": "u-0000",
 }
 BODIES = {
     ("POST", "/api/v1/datasets/{ref}/roles"): {"confirm": True},
@@ -74,6 +76,10 @@ BODIES = {
         "entry": "main.py",
     },
     ("POST", "/api/v1/jobs/{job}/outputs/{name}/review"): {"decision": "approve", "comment": "ok"},
+    ("POST", "/api/v1/projects/{project}/models"): {"dataset": "patients", "target": "diagnosis"},
+    ("POST", "/api/v1/models/{model}/predict"): {},
+    ("POST", "/api/v1/models/{model}/audit"): {},
+    ("POST", "/api/v1/models/{model}/forget"): {"subjects": ["P001"]},
     ("POST", "/api/v1/jobs/{job}/outputs/{name}/mitigate"): {"method": "suppress"},
     ("POST", "/api/v1/jobs/{job}/outputs/{name}/exception"): {
         "reason": "the cells are published counts of a public register"
@@ -103,6 +109,8 @@ def expected(method: str, path: str, caller: str) -> set[int]:
         return {404}  # the task does not exist (and another's would not be said to)
     if path == "/api/v1/subjects/{subject_id}/access-report" and caller == "dpo":
         return {200}
+    if path.startswith(("/api/v1/models/{model}", "/api/v1/forget-receipts/")):
+        return {404}  # no such model or receipt
     if path.startswith("/api/v1/jobs/{job}"):
         return {404}  # no such job (and another's would not be said to exist)
     if path == "/api/v1/datasets/{ref}/risk-report":
