@@ -228,7 +228,7 @@ def consents(
         from bulle.services.subject_rights import access_report
 
         with ctx.session() as ws:
-            report = access_report(ws, subject.strip())
+            report = access_report(ws, subject.strip()).to_dict()
     return page(request, ctx, "consents.html", subject=subject, report=report, recorded=recorded)
 
 

@@ -99,7 +99,7 @@ def subject_report(
     from bulle.services.subject_rights import access_report
 
     with ctx.session() as ws:
-        report = access_report(ws, subject.strip())
+        report = access_report(ws, subject.strip()).to_dict()
         purposes = {p.name: p.to_dict() for p in list_purposes(ws)}
         register = processing_register(ws).to_dict()
     used = sorted(
