@@ -642,3 +642,23 @@ WorkspaceRestored = _event(
         "versions": f.Count,
     },
 )
+
+
+AlertDelivered = _event(
+    "alert.deliver",
+    "An alert was sent (or failed to be) to the DPO and the custodian; never its content.",
+    {
+        "kind": f.Enum(
+            "audit_verify_failed",
+            "witness_divergence",
+            "lockout_storm",
+            "pending_reviews",
+            "interrupted",
+            "test",
+        ),
+        "channel": f.Enum("smtp", "webhook"),
+        "ok": f.Flag,
+        "error": f.Optional(f.Name),
+        "recipients": f.Count,
+    },
+)

@@ -55,6 +55,10 @@ class TaskRunner:
             ids = tasks_store.interrupt(con, _now())
         if ids:
             log.warning("tasks interrupted by the previous stop: %s", ", ".join(ids))
+            from bulle.domain.actor import Actor
+            from bulle.services import alerts
+
+            alerts.interrupted(self._session(Actor.system()), "task", len(ids))
         return ids
 
     def submit(
