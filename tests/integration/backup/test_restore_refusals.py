@@ -1,0 +1,129 @@
+"""A backup is hostile input: every crafted change is refused and nothing is left at the target."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bulle.domain.actor import Actor, Role
+from bulle.errors import AccessDenied, BulleError, ConflictError
+from bulle.services.backup import backup_workspace, restore_workspace
+from bulle.services.vault import import_table
+from bulle.workspace import Workspace
+
+ALICE = Actor("alice", Role.CUSTODIAN)
+PATIENTS = Path(__file__).resolve().parents[3] / "src" / "bulle" / "data" / "patients_fr.csv"
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("bk")
+    with Workspace.init(base / "ws", ALICE) as ws:
+        import_table(ws, PATIENTS, "base")
+        backup_workspace(ws, base / "backup")
+    return base / "backup"
+
+
+@pytest.fixture
+def backup(pristine, tmp_path) -> Path:
+    copy = tmp_path / "backup"
+    shutil.copytree(pristine, copy, symlinks=True)
+    return copy
+
+
+def _relist(backup: Path, rel: str) -> None:
+    """Make the manifest agree with a file changed on purpose (an attacker can do it too)."""
+    m = json.loads((backup / "manifest.json").read_text())
+    data = (backup / rel).read_bytes()
+    for f in m["files"]:
+        if f["path"] == rel:
+            f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
+    (backup / "manifest.json").write_text(json.dumps(m))
+
+
+def _refused(backup: Path, tmp_path: Path, match: str) -> None:
+    with pytest.raises(BulleError, match=match) as err:
+        restore_workspace(backup, tmp_path / "new", ALICE)
+    assert not (tmp_path / "new").exists()
+    assert not any(p.name.startswith("new.tmp-") for p in tmp_path.iterdir())
+    return err.value
+
+
+def test_untouched_backup_restores(backup, tmp_path):
+    assert restore_workspace(backup, tmp_path / "new", ALICE).versions == 1
+
+
+def test_changed_file_refused(backup, tmp_path):
+    (p,) = (backup / "data" / "base").iterdir()
+    p.write_bytes(p.read_bytes()[:-10] + b"0123456789")
+    _refused(backup, tmp_path, "does not hold what its manifest lists")
+
+
+def test_unlisted_file_refused(backup, tmp_path):
+    (backup / "data" / "extra.parquet").write_bytes(b"x")
+    _refused(backup, tmp_path, "does not hold what its manifest lists")
+
+
+def test_symlink_refused(backup, tmp_path):
+    (p,) = (backup / "data" / "base").iterdir()
+    target = tmp_path / "elsewhere"
+    target.write_bytes(p.read_bytes())
+    p.unlink()
+    os.symlink(target, p)
+    _refused(backup, tmp_path, "does not hold what its manifest lists")
+
+
+@pytest.mark.parametrize("rel", ["../escape.parquet", "/etc/passwd", "data/.tmp/x", "secret.txt"])
+def test_bad_manifest_path_refused(backup, tmp_path, rel):
+    m = json.loads((backup / "manifest.json").read_text())
+    m["files"].append({"path": rel, "sha256": "0" * 64, "size": 1})
+    (backup / "manifest.json").write_text(json.dumps(m))
+    err = _refused(backup, tmp_path, "malformed backup manifest")
+    assert err.problems
+
+
+def test_keys_listed_without_the_flag_refused(backup, tmp_path):
+    m = json.loads((backup / "manifest.json").read_text())
+    m["files"].append({"path": "keys/audit-ed25519.key", "sha256": "0" * 64, "size": 1})
+    (backup / "manifest.json").write_text(json.dumps(m))
+    _refused(backup, tmp_path, "malformed backup manifest")
+
+
+def test_catalog_with_a_trigger_refused(backup, tmp_path):
+    con = sqlite3.connect(backup / "catalog.sqlite")
+    con.execute("CREATE TRIGGER t AFTER INSERT ON meta BEGIN DELETE FROM meta; END")
+    con.commit()
+    con.close()
+    _relist(backup, "catalog.sqlite")
+    _refused(backup, tmp_path, "not Bulle's schema")
+
+
+def test_version_hash_mismatch_refused(backup, tmp_path):
+    con = sqlite3.connect(backup / "catalog.sqlite")
+    con.execute("UPDATE versions SET content_hash = 'sha256:' || printf('%064d', 0)")
+    con.commit()
+    con.close()
+    _relist(backup, "catalog.sqlite")
+    _refused(backup, tmp_path, "do not match its catalog")
+
+
+def test_cut_audit_log_refused(backup, tmp_path):
+    log = backup / "audit" / "log.jsonl"
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:-1]))
+    _relist(backup, "audit/log.jsonl")
+    _refused(backup, tmp_path, "audit log does not verify")
+
+
+def test_only_a_custodian_restores_and_never_over_a_workspace(backup, tmp_path):
+    with pytest.raises(AccessDenied):
+        restore_workspace(backup, tmp_path / "new", Actor("bob", Role.ANALYST))
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(ConflictError):
+        restore_workspace(backup, tmp_path / "full", ALICE)
