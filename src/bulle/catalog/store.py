@@ -89,9 +89,13 @@ class Catalog:
 
     def file_hashes(self) -> list[tuple[str, str, str]]:
         """(kind, path, content hash) of every version and artefact file the catalog names."""
-        rows = [("version", r[0], r[1]) for r in self.con.execute("SELECT path, content_hash FROM versions")]
+        rows = [
+            ("version", r[0], r[1])
+            for r in self.con.execute("SELECT path, content_hash FROM versions")
+        ]
         rows += [
-            ("artefact", r[0], r[1]) for r in self.con.execute("SELECT path, content_hash FROM artefacts")
+            ("artefact", r[0], r[1])
+            for r in self.con.execute("SELECT path, content_hash FROM artefacts")
         ]
         return rows
 

@@ -37,7 +37,9 @@ def backup(ctx: click.Context, dest: Path, include_keys: bool, as_json: bool) ->
         )
         c.print(f"Manifest SHA-256 {p['manifest_sha256']} (recorded in the workspace's log).")
         if p["contains_secret_keys"]:
-            c.print("[bold red]WARNING[/]: this backup holds the secret keys: keep it as the vault.")
+            c.print(
+                "[bold red]WARNING[/]: this backup holds the secret keys: keep it as the vault."
+            )
         for rel in p["skipped_links"]:
             c.print(f"- skipped (a link, not Bulle's): {rel}")
 

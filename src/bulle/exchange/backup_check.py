@@ -24,7 +24,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from bulle.errors import IntegrityError, InputError, NotFoundError, Problem, ValidationError, Where
+from bulle.errors import InputError, IntegrityError, NotFoundError, Problem, ValidationError, Where
 from bulle.exchange import backup as bk
 from bulle.exchange import manifest as mf
 from bulle.exchange.validation import path_problem
@@ -85,7 +85,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         )
     problems = _manifest_problems(m)
     if problems:
-        raise ValidationError.from_problems("malformed backup manifest (nothing restored)", problems)
+        raise ValidationError.from_problems(
+            "malformed backup manifest (nothing restored)", problems
+        )
     return m
 
 
@@ -175,7 +177,9 @@ def _check_tree(folder: Path, listed: dict[str, dict[str, Any]], own: set[str]) 
                     problems.append(Problem("a file the manifest does not list", Where(file=rel)))
                 elif st.st_size != f["size"]:
                     problems.append(
-                        Problem(f"{st.st_size} bytes, the manifest says {f['size']}", Where(file=rel))
+                        Problem(
+                            f"{st.st_size} bytes, the manifest says {f['size']}", Where(file=rel)
+                        )
                     )
                 elif mf.hash_file(p)[0] != f["sha256"]:
                     problems.append(Problem("its SHA-256 is not the manifest's", Where(file=rel)))
@@ -205,7 +209,7 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
         )
     try:
         cat = Catalog.read_only(folder / bk.CATALOG)
-    except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file
+    except Exception as exc:
         raise IntegrityError(f"unreadable catalog: {exc}", Where(file=bk.CATALOG)) from None
     try:
         try:
@@ -215,7 +219,7 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
                 problems.append(Problem("schema version is not the manifest's", Where(field="")))
             files = [] if sound or problems else cat.file_hashes()
             head = None if sound or problems else cat.get_meta(bk.HEAD_KEY)
-        except Exception as exc:  # noqa: BLE001 - sqlite3.DatabaseError: not a database
+        except Exception as exc:
             raise IntegrityError(f"unreadable catalog: {exc}", Where(file=bk.CATALOG)) from None
     finally:
         cat.close()
@@ -230,11 +234,18 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
     for kind, rel, content_hash in files:
         f = listed.get(rel) if isinstance(rel, str) else None
         if f is None or not rel.startswith("data/" if kind == "version" else "artefacts/"):
-            bad.append(Problem(f"a {kind} file the catalog names is not in the backup", Where(file=str(rel)[:200])))
+            bad.append(
+                Problem(
+                    f"a {kind} file the catalog names is not in the backup",
+                    Where(file=str(rel)[:200]),
+                )
+            )
         elif content_hash != "sha256:" + f["sha256"]:
             bad.append(Problem(f"the {kind}'s content hash is not the catalog's", Where(file=rel)))
     if bad:
-        raise ValidationError.from_problems("the backup's files do not match its catalog", bad[:100])
+        raise ValidationError.from_problems(
+            "the backup's files do not match its catalog", bad[:100]
+        )
     want = (m["audit"]["head_seq"], m["audit"]["head_hash"])
     if head != f"{want[0]}:{want[1]}":
         raise IntegrityError(

@@ -53,9 +53,7 @@ def _copy_checked(folder: Path, rel: str, target: Path, sha256: str) -> None:
         raise IntegrityError("the file changed after the backup was checked", Where(file=rel))
 
 
-def _keys(
-    folder: Path, keys_dir: Path, manifest: dict[str, Any], custodian: Any
-) -> dict[str, Any]:
+def _keys(folder: Path, keys_dir: Path, manifest: dict[str, Any], custodian: Any) -> dict[str, Any]:
     from bulle.audit.keys import (
         ensure_workspace_key,
         key_id,
@@ -94,7 +92,9 @@ def _keys(
         trust_public_key(keys_dir, pub)
     rotations = f"{bk.PUBLIC_DIR}/audit-rotations.jsonl"
     if rotations in by_path:
-        _copy_checked(folder, rotations, keys_dir / "audit-rotations.jsonl", by_path[rotations]["sha256"])
+        _copy_checked(
+            folder, rotations, keys_dir / "audit-rotations.jsonl", by_path[rotations]["sha256"]
+        )
     return {
         "restored": False,
         "audit_key": key_id(new),

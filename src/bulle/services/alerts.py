@@ -168,7 +168,9 @@ def check(ws: Workspace, at: dt.datetime | None = None) -> AlertsChecked:
                 ws,
                 "pending_reviews",
                 f"{len(old)} output(s) waiting for review",
-                [f"{len(old)} job output(s) have waited more than {hours:g} h for an output checker."],
+                [
+                    f"{len(old)} job output(s) have waited more than {hours:g} h for an output checker."
+                ],
             )
         )
     return AlertsChecked(len(old), sent)
@@ -221,7 +223,8 @@ def local_webhook(url: str) -> tuple[str, str, int, str]:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror:
         raise InputError(
-            f"the webhook host {parts.hostname!r} does not resolve", Where(field="alerts.webhook_url")
+            f"the webhook host {parts.hostname!r} does not resolve",
+            Where(field="alerts.webhook_url"),
         ) from None
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])

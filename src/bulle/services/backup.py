@@ -73,7 +73,9 @@ def backup_workspace(ws: Workspace, dest: str | Path, *, include_keys: bool = Fa
     tmp = _temp_sibling(out)
     try:
         manifest = write_backup(ws.store, tmp, include_keys=include_keys)
-        check_backup(tmp, in_progress=True)  # nothing is called a backup before a restore would accept it
+        check_backup(
+            tmp, in_progress=True
+        )  # nothing is called a backup before a restore would accept it
         digest = hashlib.sha256((tmp / MANIFEST).read_bytes()).hexdigest()
         files = manifest["files"]
         versions = sum(1 for f in files if f["path"].startswith("data/"))

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from bulle.audit.keys import SIGNING_KEY_FILE  # noqa: F401 - the log's key stays in place
 from bulle.domain.actor import Actor, Role
 from bulle.errors import AccessDenied, InputError, ServerUnreachable
 from bulle.services import alerts
