@@ -58,7 +58,8 @@ class TaskRunner:
             from bulle.domain.actor import Actor
             from bulle.services import alerts
 
-            alerts.interrupted(self._session(Actor.system()), "task", len(ids))
+            with self._session(Actor.system()) as ws:
+                alerts.interrupted(ws, "task", len(ids))
         return ids
 
     def submit(
