@@ -33,7 +33,8 @@ def backup(ctx: click.Context, dest: Path, include_keys: bool, as_json: bool) ->
         c.print(
             f"Backed up workspace {p['workspace_id']} to [bold]{p['backup']}[/]: {p['versions']} "
             f"versions, {p['files']} files, {p['bytes']:,} bytes, audit log up to event "
-            f"{p['audit_head_seq']}; every file hash and the audit chain verified."
+            f"{p['audit_head_seq']}; every file hash and the audit chain verified. Writers "
+            f"waited at most {p['lock_held_s']:.3f} s (the snapshot)."
         )
         c.print(f"Manifest SHA-256 {p['manifest_sha256']} (recorded in the workspace's log).")
         if p["contains_secret_keys"]:

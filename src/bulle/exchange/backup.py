@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, A
     skipped: list[str] = []
     try:
         with store.write_lock():
+            locked = time.perf_counter()
             store.catalog.backup_to(dest / CATALOG)
             log_bytes = (store.audit_dir / "log.jsonl").stat().st_size
             files.append(_copy(store.root / CONFIG, dest, CONFIG))
@@ -74,6 +76,7 @@ def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, A
             finally:
                 snap.close()
             pinned = _pin(store.root, pin, referenced, skipped)
+            lock_held_s = time.perf_counter() - locked
         for rel in pinned:  # the long copy, outside the lock: pinned files never change
             files.append(_copy(pin / rel, dest, rel))
         files.append(_copy_prefix(store.audit_dir / "log.jsonl", dest / LOG, log_bytes))
@@ -94,6 +97,7 @@ def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, A
         "contains_secret_keys": include_keys,
         "catalog": {"schema_version": schema_version},
         "audit": {"head_seq": int(seq), "head_hash": digest, "log_bytes": log_bytes},
+        "lock_held_s": round(lock_held_s, 6),
         "skipped_links": sorted(skipped),
         "files": sorted(files, key=lambda f: f["path"]),
     }

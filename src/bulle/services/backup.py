@@ -40,6 +40,7 @@ class BackupDone(Result):
     bytes: int
     versions: int
     audit_head_seq: int
+    lock_held_s: float  # how long writers could have waited for the snapshot
     skipped_links: list[str]
 
 
@@ -107,6 +108,7 @@ def backup_workspace(ws: Workspace, dest: str | Path, *, include_keys: bool = Fa
         bytes=size,
         versions=versions,
         audit_head_seq=manifest["audit"]["head_seq"],
+        lock_held_s=manifest["lock_held_s"],
         skipped_links=manifest["skipped_links"],
     )
 
