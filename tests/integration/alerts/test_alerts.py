@@ -132,3 +132,16 @@ def test_lockout_storm_alerts_once(ws, smtp):
         alerts.lockout(ws, now)
     storms = [m for m in smtp.messages if "locked out" in m["data"]]
     assert len(storms) == 1 and "3 account names" in storms[0]["data"]
+
+
+def test_long_alert_settings_survive_export_and_import(ws, tmp_path):
+    from bulle.services.exchange import export_workspace, import_workspace
+
+    url = "http://10.0.0.5:8080/" + "hooks/" * 15 + "bulle"  # longer than 64 characters
+    to = "dpo@hopital-exemple.fr,custodian@hopital-exemple.fr,rssi@hopital-exemple.fr"
+    set_setting(ws, "alerts.webhook_url", url)
+    set_setting(ws, "alerts.to", to)
+    export_workspace(ws, tmp_path / "exp")
+    import_workspace(tmp_path / "exp", tmp_path / "ws2", ALICE)
+    with Workspace.open(tmp_path / "ws2", ALICE) as w2:
+        assert w2.settings["alerts.webhook_url"] == url and w2.settings["alerts.to"] == to
