@@ -18,6 +18,7 @@ raised the alert: an attacker who blocks the mail server must not also stop audi
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import json
 import smtplib
@@ -180,7 +181,8 @@ def _deliver(ws: Workspace, kind: str, channel: str, recipients: int, send) -> D
     error = None
     try:
         send()
-    except (OSError, smtplib.SMTPException, InputError) as exc:  # refused, unreachable, timed out
+    except (OSError, smtplib.SMTPException, http.client.HTTPException, InputError) as exc:
+        # refused, unreachable, timed out, not speaking the protocol, not on the local network
         error = type(exc).__name__
     ws.emit(
         ev.AlertDelivered(
@@ -211,40 +213,60 @@ def _mail(ws: Workspace, subject: str, text: str) -> None:
         smtp.send_message(msg)
 
 
-def local_webhook(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, path) of a webhook URL whose host is on the local network only."""
-    import http.client  # noqa: F401 - imported here with its user
-
+def local_webhook(url: str) -> tuple[str, str, str, int, str]:
+    """(scheme, host, checked address, port, path) of a webhook URL whose host is on the local
+    network only: every address it resolves to is loopback, private or link-local."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError("the webhook must be an http(s) URL", Where(field="alerts.webhook_url"))
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
+    except (socket.gaierror, ValueError):
         raise InputError(
-            f"the webhook host {parts.hostname!r} does not resolve",
+            f"the webhook host {parts.hostname!r} does not resolve (or its port is bad)",
             Where(field="alerts.webhook_url"),
         ) from None
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if not (ip.is_loopback or ip.is_private or ip.is_link_local) or ip.is_multicast:
+        if not on_local_network(ipaddress.ip_address(info[4][0])):
             raise InputError(
-                f"the webhook host {parts.hostname!r} resolves to {ip}, which is not on the local "
-                "network: alerts never leave for a public address",
+                f"the webhook host {parts.hostname!r} resolves to {info[4][0]}, which is not on "
+                "the local network: alerts never leave for a public address",
                 Where(field="alerts.webhook_url"),
             )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.scheme, infos[0][4][0], port, path
+    return parts.scheme, parts.hostname, infos[0][4][0], port, path
+
+
+def on_local_network(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private or link-local, and not multicast (IPv4-mapped IPv6 judged as IPv4)."""
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return (ip.is_loopback or ip.is_private or ip.is_link_local) and not (
+        ip.is_multicast or ip.is_unspecified
+    )
 
 
 def _post(ws: Workspace, kind: str, subject: str, text: str) -> None:
-    import http.client
+    import ssl
 
-    scheme, address, port, path = local_webhook(str(ws.settings["alerts.webhook_url"]))
+    scheme, host, address, port, path = local_webhook(str(ws.settings["alerts.webhook_url"]))
     timeout = float(ws.settings["alerts.timeout_s"])
-    cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    con = cls(address, port, timeout=timeout)  # the checked address: no second resolution
+    base = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    context = ssl.create_default_context()
+
+    class Pinned(base):  # type: ignore[misc, valid-type]
+        """Connects to the address that was checked (no second resolution: no DNS rebinding),
+        while the Host header and the TLS certificate still name the host."""
+
+        def connect(self) -> None:
+            sock = socket.create_connection((address, port), timeout)
+            self.sock = (
+                context.wrap_socket(sock, server_hostname=host) if scheme == "https" else sock
+            )
+
+    con = Pinned(host, port, timeout=timeout)
     try:
         body = json.dumps({"kind": kind, "subject": subject, "text": text, "workspace": ws.id})
         con.request("POST", path, body=body, headers={"Content-Type": "application/json"})
