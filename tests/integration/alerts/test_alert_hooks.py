@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from contextlib import contextmanager
 
@@ -72,3 +73,41 @@ def test_tasks_interrupted_by_a_crash_alert_at_start(ws, smtp):
         runner.close()
     (mail,) = smtp.messages
     assert "1 task(s) interrupted" in mail["data"]
+
+
+def test_a_log_rewritten_behind_a_witness_alerts_divergence(tmp_path, smtp):
+    """Someone with the signing key rewrites an event and re-signs the chain: the log alone
+    verifies, the witness does not, and both the DPO and the custodian are told."""
+    from tests.spec.audit.audit_tamper import encode, lines, write
+    from tests.spec.audit.test_audit_witness_tampering import last_head, resign, set_head
+
+    from bulle.audit.events import DatasetRead
+    from bulle.audit.keys import load_workspace_key
+    from bulle.audit.witness import add_witness
+    from bulle.services.audit import verify_workspace_log
+
+    carol = Actor("carol", Role.CUSTODIAN)
+    root, witness = tmp_path / "ws", tmp_path / "witness"
+    with Workspace.init(root, carol) as w:
+        set_setting(w, "alerts.smtp_host", "127.0.0.1")
+        set_setting(w, "alerts.smtp_port", str(smtp.server_address[1]))
+        set_setting(w, "alerts.to", "dpo@hospital.example")
+        add_witness(w, witness, carol)
+        for i in range(3):
+            w.emit(DatasetRead(actor=carol, target=f"patients@{i + 1}", details={"rows": i}))
+    log = root / "audit" / "log.jsonl"
+    entries = lines(log)
+    key = load_workspace_key(root / "keys")
+    e = json.loads(entries[-2])
+    e["event"]["details"] = {"rows": 999}
+    entries[-2] = encode(e, key=key)
+    entries = resign(entries, len(entries) - 2, key)
+    write(log, entries)
+    set_head(root, last_head(entries))
+    with Workspace.open(root, carol) as w:
+        assert verify_workspace_log(w).ok and smtp.messages == []  # alone, the log verifies
+        report = verify_workspace_log(w, witnesses=[witness])
+    assert not report.ok
+    subjects = [m["data"] for m in smtp.messages]
+    assert any("diverges from a witness" in s for s in subjects)
+    assert any("verification failed" in s for s in subjects)
