@@ -111,3 +111,62 @@ def test_a_log_rewritten_behind_a_witness_alerts_divergence(tmp_path, smtp):
     subjects = [m["data"] for m in smtp.messages]
     assert any("diverges from a witness" in s for s in subjects)
     assert any("verification failed" in s for s in subjects)
+
+
+def _job(ws, job_id: str, state: str) -> None:
+    from bulle.catalog.jobs_store import JobsStore
+    from bulle.domain.jobs import Job, JobState, Language
+
+    JobsStore(ws.catalog).add_job(
+        Job(
+            id=job_id,
+            project="p",
+            analyst="alice",
+            language=Language.SQL,
+            dummy=True,
+            code_sha256="0" * 64,
+            entry="query.sql",
+            state=JobState(state),
+            reason="",
+            versions=(),
+            submitted_at=T0.isoformat(),
+        )
+    )
+
+
+def test_jobs_interrupted_by_a_stop_alert(ws, smtp):
+    from bulle.services.jobs import recover_jobs
+
+    _job(ws, "job-1", "running")
+    _job(ws, "job-2", "succeeded")
+    assert recover_jobs(ws) == ["job-1"]
+    (mail,) = smtp.messages
+    assert "1 job(s) interrupted" in mail["data"]
+    assert recover_jobs(ws) == [] and len(smtp.messages) == 1  # once, not at every start
+
+
+def test_outputs_waiting_too_long_for_review_alert(ws, smtp):
+    from bulle.catalog.jobs_store import JobsStore
+    from bulle.domain.jobs import OutputRevision, OutputStatus
+
+    _job(ws, "job-1", "succeeded")
+    store = JobsStore(ws.catalog)
+    for name, status, at in (
+        ("old", OutputStatus.NEEDS_REVIEW, T0),
+        ("recent", OutputStatus.NEEDS_REVIEW, T0 + dt.timedelta(hours=70)),
+        ("done", OutputStatus.APPROVED, T0),
+    ):
+        store.add_revision(
+            OutputRevision("job-1", name, 1, "table", status, (), (), created_at=at.isoformat())
+        )
+    checked = alerts_check(ws, T0 + dt.timedelta(hours=73))
+    assert checked.pending_reviews == 1
+    (mail,) = smtp.messages
+    assert "1 job output(s) have waited more than 72 h" in mail["data"]
+    assert alerts_check(ws, T0 + dt.timedelta(hours=1)).pending_reviews == 0
+
+
+def alerts_check(ws, at):
+    from bulle.services.alerts import check
+
+    return check(ws, at)
