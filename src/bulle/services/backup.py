@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
-from bulle.errors import ConflictError, IntegrityError, Where
+from bulle.errors import ConflictError, IntegrityError, ResourceLimit, Where
 from bulle.governance import access
 from bulle.services.exchange import _check_destination, _put_in_place, _temp_sibling
 from bulle.services.results import Result
@@ -121,7 +121,7 @@ def restore_workspace(
     ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of a backup without keys.
     """
     from bulle.exchange.backup import MANIFEST
-    from bulle.exchange.backup_check import check_backup
+    from bulle.exchange.backup_check import check_backup, read_manifest
     from bulle.exchange.restore import build_from_backup
     from bulle.fsutil import private_umask
     from bulle.services.audit import verify_workspace_log
@@ -131,6 +131,8 @@ def restore_workspace(
     src = Path(backup).absolute()
     dest = Path(new_dir).absolute()
     _check_destination(dest)
+    declared = read_manifest(src)  # its sizes: checked against the disk before any hashing
+    _require_room(dest.parent, sum(f["size"] for f in declared["files"]))
     manifest = check_backup(src)  # nothing is built from a backup that fails a check
     digest = hashlib.sha256((src / MANIFEST).read_bytes()).hexdigest()
     tmp = _temp_sibling(dest)
@@ -181,6 +183,17 @@ def restore_workspace(
         trusted_audit_keys=built["keys"]["trusted_audit_keys"],
         notes=_notes(built),
     )
+
+
+def _require_room(parent: Path, size: int) -> None:
+    """Refuse before copying what the disk cannot hold (a full disk mid-restore helps no one)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(parent).free
+    if size > free:
+        raise ResourceLimit(
+            f"the backup holds {size:,} bytes and {parent} has {free:,} free",
+            Where(file=str(parent)),
+        )
 
 
 def _notes(built: dict[str, Any]) -> list[str]:

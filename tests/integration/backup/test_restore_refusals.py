@@ -127,3 +127,16 @@ def test_only_a_custodian_restores_and_never_over_a_workspace(backup, tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(ConflictError):
         restore_workspace(backup, tmp_path / "full", ALICE)
+
+
+def test_a_backup_larger_than_the_free_space_is_refused_before_reading_it(backup, tmp_path):
+    import shutil as sh
+
+    from bulle.errors import ResourceLimit
+
+    m = json.loads((backup / "manifest.json").read_text())
+    m["files"][0]["size"] = sh.disk_usage(tmp_path).free + 1
+    (backup / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ResourceLimit, match="free"):
+        restore_workspace(backup, tmp_path / "new", ALICE)
+    assert not (tmp_path / "new").exists()
