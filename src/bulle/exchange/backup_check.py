@@ -187,12 +187,13 @@ def _check_tree(folder: Path, listed: dict[str, dict[str, Any]], own: set[str]) 
             break
     problems += [Problem("listed but missing", Where(file=r)) for r in sorted(set(listed) - found)]
     if problems:
-        n = len(problems)
-        raise IntegrityError(
-            f"the backup does not hold what its manifest lists: {n} problem{'s' if n != 1 else ''}",
-            Where(file=str(folder)),
-            problems[:100],
-        )
+        raise _integrity("the backup does not hold what its manifest lists", problems)
+
+
+def _integrity(what: str, problems: list[Problem]) -> IntegrityError:
+    """Stored state that fails a check (exit 6), every problem listed (the first hundred)."""
+    n = len(problems)
+    return IntegrityError(f"{what}: {n} problem{'s' if n != 1 else ''}", problems=problems[:100])
 
 
 def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, Any]]) -> None:
@@ -226,7 +227,7 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
     if sound:
         raise IntegrityError(f"the catalog file is damaged: {sound[0]}", Where(file=bk.CATALOG))
     if problems:
-        raise ValidationError.from_problems(
+        raise _integrity(
             "the backup's catalog is not Bulle's schema (nothing restored)",
             [Problem(p.message, Where(file=bk.CATALOG, field=p.where.field)) for p in problems],
         )
@@ -243,9 +244,7 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
         elif content_hash != "sha256:" + f["sha256"]:
             bad.append(Problem(f"the {kind}'s content hash is not the catalog's", Where(file=rel)))
     if bad:
-        raise ValidationError.from_problems(
-            "the backup's files do not match its catalog", bad[:100]
-        )
+        raise _integrity("the backup's files do not match its catalog", bad)
     want = (m["audit"]["head_seq"], m["audit"]["head_hash"])
     if head != f"{want[0]}:{want[1]}":
         raise IntegrityError(

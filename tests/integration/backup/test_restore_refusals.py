@@ -47,7 +47,7 @@ def _relist(backup: Path, rel: str) -> None:
     (backup / "manifest.json").write_text(json.dumps(m))
 
 
-def _refused(backup: Path, tmp_path: Path, match: str) -> None:
+def _refused(backup: Path, tmp_path: Path, match: str) -> BulleError:
     with pytest.raises(BulleError, match=match) as err:
         restore_workspace(backup, tmp_path / "new", ALICE)
     assert not (tmp_path / "new").exists()
@@ -101,7 +101,8 @@ def test_catalog_with_a_trigger_refused(backup, tmp_path):
     con.commit()
     con.close()
     _relist(backup, "catalog.sqlite")
-    _refused(backup, tmp_path, "not Bulle's schema")
+    err = _refused(backup, tmp_path, "not Bulle's schema")
+    assert err.exit_code == 6 and any(p.where.field == "t" for p in err.problems)
 
 
 def test_version_hash_mismatch_refused(backup, tmp_path):
@@ -140,3 +141,14 @@ def test_a_backup_larger_than_the_free_space_is_refused_before_reading_it(backup
     with pytest.raises(ResourceLimit, match="free"):
         restore_workspace(backup, tmp_path / "new", ALICE)
     assert not (tmp_path / "new").exists()
+
+
+def test_exit_codes_say_what_failed(backup, tmp_path):
+    """Tampered stored state is an integrity failure (6); a malformed manifest is bad input (2)."""
+    (p,) = (backup / "data" / "base").iterdir()
+    p.write_bytes(b"not parquet")
+    assert _refused(backup, tmp_path, "does not hold").exit_code == 6
+    m = json.loads((backup / "manifest.json").read_text())
+    m["files"][0]["sha256"] = "XYZ"
+    (backup / "manifest.json").write_text(json.dumps(m))
+    assert _refused(backup, tmp_path, "malformed").exit_code == 2
