@@ -120,3 +120,16 @@ def test_backup_without_keys_holds_no_secret(tmp_path):
         if p.is_file():
             assert not any(s in p.read_bytes() for s in secrets), p
     assert not (tmp_path / "b" / "keys").exists()
+
+
+def test_python_api_backup_and_restore(tmp_path):
+    import bulle
+
+    with bulle.init_workspace(tmp_path / "ws", user="alice") as ws:
+        ws.import_table(PATIENTS, dataset="base")
+        done = ws.backup(tmp_path / "b")
+    assert done["versions"] == 1 and done["lock_held_s"] >= 0
+    res = bulle.restore_workspace(tmp_path / "b", tmp_path / "r", user="alice")
+    assert res["carried_events"] == done["audit_head_seq"]
+    with bulle.open_workspace(tmp_path / "r", user="alice") as rws:
+        assert [d["name"] for d in rws.datasets()] == ["base"]
