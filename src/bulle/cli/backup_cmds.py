@@ -50,6 +50,14 @@ def backup(ctx: click.Context, dest: Path, include_keys: bool, as_json: bool) ->
 @click.command("restore")
 @click.argument("backup_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The workspace's audit public key (`bulle audit public-key`), kept apart from the "
+    "backups: the backup must be signed by it (repeatable).",
+)
 @custodian_key_options
 @json_option
 @click.pass_context
@@ -57,6 +65,7 @@ def restore(
     ctx: click.Context,
     backup_dir: Path,
     new_dir: Path,
+    public_keys: tuple[Path, ...],
     custodian_passphrase_file: Path | None,
     custodian_key_out: Path | None,
     as_json: bool,
@@ -69,6 +78,7 @@ def restore(
         new_dir,
         actor_from(ctx),
         custodian_setup(custodian_passphrase_file, custodian_key_out),
+        trusted_keys=public_keys,
     )
 
     def render(p: dict[str, Any]) -> None:

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 FORMAT = "bulle-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"  # "<key id> <Ed25519 signature, hex>" by the workspace's audit key
+SIG_CONTEXT = b"bulle.backup.v1\0"
 CATALOG = "catalog.sqlite"
 CONFIG = "bulle.toml"
 LOG = "audit/log.jsonl"
@@ -56,6 +58,7 @@ HEAD_KEY = "audit_head"
 def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, Any]:
     """Snapshot ``store`` into the empty folder ``dest`` and write its manifest; returns it."""
     from bulle import __version__
+    from bulle.audit.keys import load_workspace_key
     from bulle.catalog.store import Catalog
 
     pin = store.tmp_dir / f"{os.getpid()}-backup-{uuid.uuid4().hex}"
@@ -68,6 +71,7 @@ def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, A
             log_bytes = (store.audit_dir / "log.jsonl").stat().st_size
             files.append(_copy(store.root / CONFIG, dest, CONFIG))
             files += _copy_keys(store.keys_dir, dest, include_keys)
+            signing_key = load_workspace_key(store.keys_dir)  # the one keys-public names
             snap = Catalog.read_only(dest / CATALOG)
             try:
                 referenced = snap.referenced_paths()
@@ -101,8 +105,24 @@ def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, A
         "skipped_links": sorted(skipped),
         "files": sorted(files, key=lambda f: f["path"]),
     }
-    mf.write_new(dest / MANIFEST, json.dumps(manifest, indent=1).encode(), PRIVATE_FILE)
+    raw = json.dumps(manifest, indent=1).encode()
+    mf.write_new(dest / MANIFEST, raw, PRIVATE_FILE)
+    mf.write_new(dest / SIGNATURE, signature_line(signing_key, raw), PRIVATE_FILE)
     return manifest
+
+
+def signed_message(raw: bytes) -> bytes:
+    import hashlib
+
+    return SIG_CONTEXT + hashlib.sha256(raw).digest()
+
+
+def signature_line(key: Any, raw: bytes) -> bytes:
+    """What ``manifest.sig`` holds: whoever has the workspace's public key can tell the backup is
+    the workspace's own, not one crafted from scratch."""
+    from bulle.audit.keys import key_id
+
+    return f"{key_id(key)} {key.sign(signed_message(raw)).hex()}\n".encode("ascii")
 
 
 def _now() -> str:

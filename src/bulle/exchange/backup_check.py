@@ -3,6 +3,10 @@
 The same check runs at the end of ``bulle backup`` (nothing is called a backup before it passes)
 and at the start of ``bulle restore`` (nothing is restored from a folder that fails it):
 
+* ``manifest.sig`` is the workspace's audit key's signature of the manifest's exact bytes, so a
+  manifest edited to match changed files is refused; given the workspace's public key
+  (``restore --public-key FILE``, kept apart from the backups), a backup crafted from scratch with
+  a key of its own is refused too;
 * the folder holds only directories and regular files (no link, no device, no fifo), each file
   listed once in ``manifest.json`` with the size and SHA-256 found on disk, at a plain relative
   path (no ``..``, no absolute path, portable names) in one of the places a backup may hold;
@@ -37,21 +41,71 @@ _PUBLIC = re.compile(
 )
 
 
-def check_backup(folder: Path, *, in_progress: bool = False) -> dict[str, Any]:
+def check_backup(
+    folder: Path, *, in_progress: bool = False, trusted: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     """The backup's manifest once every check above passed; raises what failed, where.
 
-    ``in_progress``: the folder is the backup's own temporary one, still holding Bulle's marker."""
+    ``in_progress``: the folder is the backup's own temporary one, still holding Bulle's marker.
+    ``trusted``: audit public key files, one of which must have signed the manifest (without it,
+    the signature only shows the backup is whole, not whose it is)."""
     from bulle.exchange.stale import MARKER
 
-    manifest = read_manifest(folder)
+    manifest, raw = read_manifest_bytes(folder)
     listed = {f["path"]: f for f in manifest["files"]}
-    _check_tree(folder, listed, {bk.MANIFEST, MARKER} if in_progress else {bk.MANIFEST})
+    own = {bk.MANIFEST, bk.SIGNATURE} | ({MARKER} if in_progress else set())
+    _check_signature(folder, listed, raw, trusted)
+    _check_tree(folder, listed, own)
     _check_catalog(folder, manifest, listed)
     _check_config(folder, manifest)
     return manifest
 
 
+def _check_signature(
+    folder: Path, listed: dict[str, dict[str, Any]], raw: bytes, trusted: tuple[Path, ...]
+) -> None:
+    from bulle.audit.keys import key_id, load_public_key, verify_signature
+
+    where = Where(file=bk.SIGNATURE)
+    path = folder / bk.SIGNATURE
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 512:
+            raise IntegrityError("manifest.sig is not a small regular file", where)
+        kid, sig_hex = path.read_text("ascii").split()
+        sig = bytes.fromhex(sig_hex)
+    except FileNotFoundError:
+        raise IntegrityError(
+            "manifest.sig is missing: the backup cannot be checked", where
+        ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise IntegrityError("manifest.sig is not '<key id> <hex signature>'", where) from None
+    pub_rel = f"{bk.PUBLIC_DIR}/audit-ed25519.pub"
+    if pub_rel not in listed:
+        raise IntegrityError("the backup holds no audit public key", Where(file=pub_rel))
+    public = load_public_key(folder / pub_rel)
+    if key_id(public) != kid or not verify_signature(public, sig, bk.signed_message(raw)):
+        raise IntegrityError(
+            "manifest.sig is not a valid signature of manifest.json by the backup's audit key: "
+            "the manifest was modified",
+            Where(file=bk.MANIFEST),
+        )
+    if trusted:
+        ids = {key_id(load_public_key(p)) for p in trusted}
+        if kid not in ids:
+            raise IntegrityError(
+                f"the backup is signed by audit key {kid}, not by a key you trust "
+                f"({', '.join(sorted(ids))}): it is not that workspace's backup",
+                Where(file=bk.SIGNATURE),
+            )
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
+    return read_manifest_bytes(folder)[0]
+
+
+def read_manifest_bytes(folder: Path) -> tuple[dict[str, Any], bytes]:
+    """The manifest, its shape checked, with its exact bytes (what the signature covers)."""
     path = folder / bk.MANIFEST
     if not folder.is_dir() or folder.is_symlink():
         raise NotFoundError("no such backup folder", Where(file=str(folder)))
@@ -70,7 +124,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             Where(file=str(path)),
         )
     try:
-        m = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        m = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(
             f"manifest.json is not valid JSON: {str(exc)[:200]}", Where(file=str(path))
@@ -88,7 +143,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise ValidationError.from_problems(
             "malformed backup manifest (nothing restored)", problems
         )
-    return m
+    return m, raw
 
 
 def _manifest_problems(m: dict[str, Any]) -> list[Problem]:

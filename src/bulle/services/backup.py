@@ -114,11 +114,17 @@ def backup_workspace(ws: Workspace, dest: str | Path, *, include_keys: bool = Fa
 
 
 def restore_workspace(
-    backup: str | Path, new_dir: str | Path, actor: Actor, custodian: Any = None
+    backup: str | Path,
+    new_dir: str | Path,
+    actor: Actor,
+    custodian: Any = None,
+    *,
+    trusted_keys: tuple[str | Path, ...] = (),
 ) -> RestoreDone:
     """Put a backup back as a workspace in ``new_dir`` (new or empty), after checking it whole.
 
-    ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of a backup without keys.
+    ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of a backup without keys;
+    ``trusted_keys``: audit public key files, one of which must have signed the backup.
     """
     from bulle.exchange.backup import MANIFEST
     from bulle.exchange.backup_check import check_backup, read_manifest
@@ -133,7 +139,8 @@ def restore_workspace(
     _check_destination(dest)
     declared = read_manifest(src)  # its sizes: checked against the disk before any hashing
     _require_room(dest.parent, sum(f["size"] for f in declared["files"]))
-    manifest = check_backup(src)  # nothing is built from a backup that fails a check
+    # nothing is built from a backup that fails a check
+    manifest = check_backup(src, trusted=tuple(Path(k) for k in trusted_keys))
     digest = hashlib.sha256((src / MANIFEST).read_bytes()).hexdigest()
     tmp = _temp_sibling(dest)
     try:

@@ -30,10 +30,16 @@ def pristine(tmp_path_factory) -> Path:
     return base / "backup"
 
 
+def _keys(backup: Path) -> Path:
+    """The source workspace's key folder (each test's backup is a copy of the module's)."""
+    return Path((backup.parent / "source").read_text())
+
+
 @pytest.fixture
 def backup(pristine, tmp_path) -> Path:
     copy = tmp_path / "backup"
     shutil.copytree(pristine, copy, symlinks=True)
+    (tmp_path / "source").write_text(str(pristine.parent / "ws" / "keys"))
     return copy
 
 
@@ -44,7 +50,19 @@ def _relist(backup: Path, rel: str) -> None:
     for f in m["files"]:
         if f["path"] == rel:
             f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
-    (backup / "manifest.json").write_text(json.dumps(m))
+    _sign(backup, m)
+
+
+def _sign(backup: Path, m: dict, key=None) -> None:
+    """Write the manifest and sign it with the workspace's own key: what someone holding the
+    key could do, so the checks after the signature are tested on their own."""
+    from bulle.audit.keys import load_workspace_key
+    from bulle.exchange.backup import SIGNATURE, signature_line
+
+    raw = json.dumps(m).encode()
+    (backup / "manifest.json").write_bytes(raw)
+    key = key or load_workspace_key(_keys(backup))
+    (backup / SIGNATURE).write_bytes(signature_line(key, raw))
 
 
 def _refused(backup: Path, tmp_path: Path, match: str) -> BulleError:
@@ -152,3 +170,45 @@ def test_exit_codes_say_what_failed(backup, tmp_path):
     m["files"][0]["sha256"] = "XYZ"
     (backup / "manifest.json").write_text(json.dumps(m))
     assert _refused(backup, tmp_path, "malformed").exit_code == 2
+
+
+def test_an_edited_manifest_is_refused_by_its_signature(backup, tmp_path):
+    m = json.loads((backup / "manifest.json").read_text())
+    m["created_at"] = "2020-01-01T00:00:00.000000+00:00"
+    (backup / "manifest.json").write_text(json.dumps(m))
+    err = _refused(backup, tmp_path, "the manifest was modified")
+    assert err.exit_code == 6
+    (backup / "manifest.sig").unlink()
+    _refused(backup, tmp_path, "manifest.sig is missing")
+
+
+def test_a_trusted_public_key_tells_the_workspaces_backup_from_a_crafted_one(backup, tmp_path):
+    from bulle.audit.keys import PUBLIC_KEY_FILE, generate_signing_key, write_public_key
+
+    real = _keys(backup) / PUBLIC_KEY_FILE
+    other = tmp_path / "other.pub"
+    write_public_key(other, generate_signing_key().public_key())
+    with pytest.raises(BulleError, match="not by a key you trust"):
+        restore_workspace(backup, tmp_path / "new", ALICE, trusted_keys=(other,))
+    assert not (tmp_path / "new").exists()
+    # someone re-signs the backup with a key of their own, and ships its public half in it
+    forged = generate_signing_key()
+    pub = backup / "keys-public" / "audit-ed25519.pub"
+    pub.unlink()
+    write_public_key(pub, forged.public_key())
+    m = json.loads((backup / "manifest.json").read_text())
+    data = pub.read_bytes()
+    for f in m["files"]:
+        if f["path"] == "keys-public/audit-ed25519.pub":
+            f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
+    _sign(backup, m, forged)
+    with pytest.raises(BulleError, match="not by a key you trust"):
+        restore_workspace(backup, tmp_path / "new", ALICE, trusted_keys=(real,))
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_workspaces_own_key_accepts_its_backup(backup, tmp_path):
+    from bulle.audit.keys import PUBLIC_KEY_FILE
+
+    real = _keys(backup) / PUBLIC_KEY_FILE
+    assert restore_workspace(backup, tmp_path / "new", ALICE, trusted_keys=(real,)).versions == 1
