@@ -16,7 +16,10 @@ def test_backup_and_restore_cli(bulle, tmp_path):
     assert done.json()["versions"] == 1 and not done.json()["contains_secret_keys"]
     again = bulle("-w", ws, "backup", b, "--json")
     assert again.code == 4 and again.error()["code"] == "conflict"
-    res = bulle("restore", b, r, "--json")
+    pem = bulle("-w", ws, "audit", "public-key")
+    assert pem.code == 0
+    (tmp_path / "ws.pub").write_text(pem.out)
+    res = bulle("restore", b, r, "--public-key", tmp_path / "ws.pub", "--json")
     assert res.code == 0, res.err
     assert res.json()["carried_events"] == done.json()["audit_head_seq"]
     listed = bulle("-w", r, "datasets", "--json")
