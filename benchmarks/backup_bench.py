@@ -7,7 +7,7 @@ workspace lock (what a writer can wait for), the writer's commits and slowest im
 backup next to its slowest before it, the restore's wall time, and the reference: `cp -a` of the
 same folder, which is only a consistent copy when nothing writes (the service stopped).
 
-    python benchmarks/backup_bench.py [--versions 10] [--scratch DIR]
+    python benchmarks/backup_bench.py [--versions 10] [--rows N] [--scratch DIR]
 """
 
 from __future__ import annotations
@@ -43,6 +43,15 @@ store.close()
 """
 
 
+def replicate(src: Path, dest: Path, rows: int) -> None:
+    lines = [ln for ln in src.read_bytes().replace(b"\r\n", b"\n").split(b"\n") if ln]
+    header, body = lines[0], lines[1:]
+    with open(dest, "wb") as f:
+        f.write(header + b"\n")
+        for i in range(rows):
+            f.write(body[i % len(body)] + b"\n")
+
+
 def latencies(path: Path, start: float, end: float) -> list[float]:
     rows = [tuple(map(float, ln.split())) for ln in path.read_text().splitlines() if ln]
     return [d for t0, d in rows if start <= t0 + d and t0 <= end]
@@ -51,6 +60,7 @@ def latencies(path: Path, start: float, end: float) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--versions", type=int, default=10)
+    ap.add_argument("--rows", type=int, default=0, help="adult replicated to N rows (0: as is)")
     ap.add_argument("--scratch", type=Path, default=None)
     args = ap.parse_args()
     os.environ.setdefault("BULLE_CUSTODIAN_PASSPHRASE", "benchmark passphrase, not a secret")
@@ -63,9 +73,13 @@ def main() -> None:
     try:
         alice = Actor("alice", Role.CUSTODIAN)
         root = scratch / "ws"
+        source = ADULT
+        if args.rows:
+            source = scratch / "adult.csv"
+            replicate(ADULT, source, args.rows)
         with Workspace.init(root, alice) as ws:
             for _ in range(args.versions):
-                import_table(ws, ADULT, "adult")
+                import_table(ws, source, "adult")
         small = scratch / "small.csv"
         small.write_text("code;ville\n" + "".join(f"{i};v{i % 7}\n" for i in range(100)))
         size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
@@ -98,7 +112,8 @@ def main() -> None:
         restored = restore_workspace(scratch / "backup", scratch / "restored", alice)
         restore_s = time.perf_counter() - t0
 
-        print(f"workspace: {args.versions} versions of adult, {size / 1e6:.1f} MB on disk")
+        rows = args.rows or "30162"
+        print(f"workspace: {args.versions} versions of adult ({rows} rows), {size / 1e6:.1f} MB")
         print(f"{'':34}{'bulle backup (live)':>22}{'cp -a (offline)':>18}")
         print(f"{'wall time (s)':34}{b1 - b0:>22.3f}{cp_s:>18.3f}")
         print(f"{'workspace lock held (s)':34}{done.lock_held_s:>22.3f}{'all (stopped)':>18}")
