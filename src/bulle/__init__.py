@@ -8,7 +8,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = {"Workspace", "open_workspace", "init_workspace", "Actor", "Role", "synthesize"}
+_API = {
+    "Workspace",
+    "open_workspace",
+    "init_workspace",
+    "restore_workspace",
+    "Actor",
+    "Role",
+    "synthesize",
+}
 
 
 def __getattr__(name: str):

@@ -98,6 +98,27 @@ def synthesize(
     return done.synthetic, done.run.to_dict()
 
 
+def restore_workspace(
+    backup: str | Path,
+    new_dir: str | Path,
+    *,
+    user: str | None = None,
+    role: str | Role = "custodian",
+    custodian_passphrase: bytes | None = None,
+    custodian_key_out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Put a backup back as a workspace in ``new_dir`` after checking it whole; a backup without
+    keys gets new ones, the custodian's protected as with :func:`init_workspace`."""
+    from bulle.services.backup import restore_workspace as restore
+    from bulle.vault.custodian_key import CustodianKeySetup, passphrase_from_environment
+
+    setup = CustodianKeySetup(
+        passphrase=custodian_passphrase or passphrase_from_environment(),
+        key_out=Path(custodian_key_out) if custodian_key_out else None,
+    )
+    return restore(backup, new_dir, _actor(user, role), setup).to_dict()
+
+
 def open_workspace(
     path: str | Path, *, user: str | None = None, role: str | Role = "custodian"
 ) -> Workspace:
@@ -392,3 +413,17 @@ class Workspace:
 
     def rotate_audit_key(self) -> dict[str, Any]:
         return audit.rotate_audit_key(self._ws, self.actor)
+
+    # -- backups and alerts --------------------------------------------------------------------
+    def backup(self, dest: str | Path, *, include_keys: bool = False) -> dict[str, Any]:
+        """A verified, consistent copy of the live workspace in ``dest`` (custodian; recorded as
+        ``workspace.backup``); others may keep working meanwhile."""
+        from bulle.services.backup import backup_workspace
+
+        return backup_workspace(self._ws, dest, include_keys=include_keys).to_dict()
+
+    def test_alerts(self) -> dict[str, Any]:
+        """A test alert on every configured channel (settings ``alerts.*``; custodian)."""
+        from bulle.services.alerts import send_test
+
+        return send_test(self._ws).to_dict()

@@ -724,6 +724,84 @@ SETTINGS: tuple[Setting, ...] = (
         description="1: a withdrawal or objection for a model's purpose forgets the person at "
         "once; 0: the model stops being served until `bulle model forget` runs (to batch requests).",
     ),
+    Setting(
+        "alerts.smtp_host",
+        str,
+        "",
+        pattern=re.compile(r"[A-Za-z0-9.:-]{0,253}"),
+        pattern_text="a host name or address (empty: no e-mail alerts)",
+        description="SMTP server that alerts to the DPO and the custodian go through.",
+    ),
+    Setting(
+        "alerts.smtp_port",
+        int,
+        25,
+        minimum=1,
+        maximum=65535,
+        description="Port of alerts.smtp_host.",
+    ),
+    Setting(
+        "alerts.from",
+        str,
+        "bulle@localhost",
+        pattern=re.compile(r"[^@\s,]+@[^@\s,]+"),
+        pattern_text="an e-mail address",
+        description="Sender address of e-mail alerts.",
+    ),
+    Setting(
+        "alerts.to",
+        str,
+        "",
+        pattern=re.compile(r"([^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*)?"),
+        pattern_text="comma-separated e-mail addresses (the DPO's and the custodian's)",
+        description="Who receives e-mail alerts.",
+    ),
+    Setting(
+        "alerts.webhook_url",
+        str,
+        "",
+        pattern=re.compile(r"(https?://[^\s]+)?"),
+        pattern_text="an http(s) URL on the local network (empty: no webhook)",
+        description="Webhook that receives alerts as JSON; its host must resolve to loopback, "
+        "private or link-local addresses only (a public address is refused when sending).",
+    ),
+    Setting(
+        "alerts.timeout_s",
+        float,
+        10.0,
+        unit="s",
+        minimum=0.1,
+        maximum=120,
+        description="Time allowed to deliver one alert on one channel.",
+    ),
+    Setting(
+        "alerts.lockout_storm",
+        int,
+        5,
+        minimum=1,
+        maximum=100_000,
+        description="Account lockouts within alerts.lockout_storm_window_s that raise a "
+        "lockout-storm alert (a password-guessing campaign).",
+    ),
+    Setting(
+        "alerts.lockout_storm_window_s",
+        float,
+        3600.0,
+        unit="s",
+        minimum=1,
+        maximum=7 * 86_400,
+        description="Window over which lockouts are counted for alerts.lockout_storm.",
+    ),
+    Setting(
+        "alerts.review_age_h",
+        float,
+        72.0,
+        unit="h",
+        minimum=0,
+        maximum=8760,
+        description="Outputs waiting for a checker longer than this are reported by "
+        "`bulle alerts check`.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

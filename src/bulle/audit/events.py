@@ -624,3 +624,51 @@ ModelAudited = _event(
         "shadows": f.Count,
     },
 )
+
+
+WorkspaceBackedUp = _event(
+    "workspace.backup",
+    "An online backup of the workspace was written and verified.",
+    {
+        "manifest_sha256": f.Hex,
+        "include_keys": f.Flag,
+        "files": f.Count,
+        "bytes": f.Count,
+        "versions": f.Count,
+        "audit_head_seq": f.Count,
+    },
+)
+
+
+WorkspaceRestored = _event(
+    "workspace.restore",
+    "A workspace was put back from a verified backup.",
+    {
+        "manifest_sha256": f.Hex,
+        "backup_created_at": f.Time,
+        "keys_restored": f.Flag,
+        "carried_events": f.Count,
+        "audit_key": f.Hex,
+        "versions": f.Count,
+    },
+)
+
+
+AlertDelivered = _event(
+    "alert.deliver",
+    "An alert was sent (or failed to be) to the DPO and the custodian; never its content.",
+    {
+        "kind": f.Enum(
+            "audit_verify_failed",
+            "witness_divergence",
+            "lockout_storm",
+            "pending_reviews",
+            "interrupted",
+            "test",
+        ),
+        "channel": f.Enum("smtp", "webhook"),
+        "ok": f.Flag,
+        "error": f.Optional(f.Name),
+        "recipients": f.Count,
+    },
+)

@@ -282,6 +282,13 @@ class AccountsStore:
             (username_sha256, iso(at), iso(until)),
         )
 
+    def lockouts_since(self, since: dt.datetime) -> int:
+        """How many names were locked out at or after ``since`` (a lockout storm's size)."""
+        row = self.con.execute(
+            "SELECT COUNT(*) FROM login_lockouts WHERE locked_at >= ?", (iso(since),)
+        ).fetchone()
+        return int(row[0])
+
     def clear_lockout(self, username_sha256: str) -> None:
         self.con.execute("DELETE FROM login_lockouts WHERE username_sha256=?", (username_sha256,))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +67,47 @@ class Catalog:
             raise
         else:
             self.con.execute("COMMIT")
+
+    @classmethod
+    def read_only(cls, path: Path) -> Catalog:
+        """A catalog file opened without writing to it: a backup's, checked as hostile input.
+
+        Nothing is written beside it (no journal mode change, no -wal), and the schema's own SQL
+        (views, triggers) is not trusted to run functions."""
+        cat = cls.__new__(cls)
+        cat.path = path
+        uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro&immutable=1"
+        cat.con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        cat.con.execute("PRAGMA trusted_schema=OFF")
+        cat.con.execute("PRAGMA query_only=ON")
+        return cat
+
+    def quick_check(self) -> list[str]:
+        """SQLite's own structural check of the file (empty when sound)."""
+        rows = [r[0] for r in self.con.execute("PRAGMA quick_check(20)")]
+        return [] if rows == ["ok"] else [str(r)[:200] for r in rows]
+
+    def file_hashes(self) -> list[tuple[str, str, str]]:
+        """(kind, path, content hash) of every version and artefact file the catalog names."""
+        rows = [
+            ("version", r[0], r[1])
+            for r in self.con.execute("SELECT path, content_hash FROM versions")
+        ]
+        rows += [
+            ("artefact", r[0], r[1])
+            for r in self.con.execute("SELECT path, content_hash FROM artefacts")
+        ]
+        return rows
+
+    def backup_to(self, path: Path) -> None:
+        """Copy the whole catalog into a new file at ``path`` through SQLite's online backup API:
+        one consistent snapshot (WAL pages included) while other connections keep writing."""
+        target = sqlite3.connect(path, isolation_level=None)
+        try:
+            self.con.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside
+        finally:
+            target.close()
 
     # -- meta --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -108,6 +108,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bulle.cli.model_cmds:model",
         "Models that can forget: train, forget, verify, audit.",
     ),
+    "backup": ("bulle.cli.backup_cmds:backup", "Copy a live workspace, verified."),
+    "restore": ("bulle.cli.backup_cmds:restore", "Put a backup back as a workspace."),
+    "alerts": ("bulle.cli.alerts_cmds:alerts", "Alerts to the DPO and the custodian."),
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from bulle.errors import Problem, Where
 
 MAX_PATH_BYTES = 1024  # whole relative path, UTF-8 (PATH_MAX is 4096 with the export's own folder)
+MAX_SETTING_CHARS = 1024  # a setting's text (an alert webhook URL, a list of addresses)
 MAX_NAME_BYTES = 255  # one path segment (NAME_MAX on Linux, macOS and Windows file systems)
 MAX_TEXT = 200  # ids, versions, times
 
@@ -203,8 +204,8 @@ def _settings(c: _Collector, value: Any) -> None:
     for k, v in value.items():
         if k not in table.BY_NAME:
             c.add(f"workspace.settings.{_short(str(k))}", "unknown setting")
-        elif isinstance(v, str) and len(v) > 64:
-            c.add(f"workspace.settings.{k}", "must be at most 64 characters")
+        elif isinstance(v, str) and len(v) > MAX_SETTING_CHARS:
+            c.add(f"workspace.settings.{k}", f"must be at most {MAX_SETTING_CHARS} characters")
         else:
             known[k] = v
     try:

@@ -55,6 +55,11 @@ class TaskRunner:
             ids = tasks_store.interrupt(con, _now())
         if ids:
             log.warning("tasks interrupted by the previous stop: %s", ", ".join(ids))
+            from bulle.domain.actor import Actor
+            from bulle.services import alerts
+
+            with self._session(Actor.system()) as ws:
+                alerts.interrupted(ws, "task", len(ids))
         return ids
 
     def submit(

@@ -116,6 +116,10 @@ def verify_workspace_log(
     else:
         with suppress(IntegrityError):  # a broken log may refuse a new event: the caller raises
             ws.emit(event)
+    from bulle.services import alerts
+
+    with suppress(IntegrityError):  # the delivery's record, like the verdict, may be refused
+        alerts.audit_failed(ws, report)
     return report
 
 

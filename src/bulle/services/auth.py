@@ -133,6 +133,9 @@ def _refuse(
                 },
             )
         )
+        from bulle.services import alerts
+
+        alerts.lockout(ws, at)
     return error
 
 

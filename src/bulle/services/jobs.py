@@ -397,4 +397,8 @@ def recover_jobs(ws: Workspace) -> list[str]:
         if job.state in (JobState.QUEUED, JobState.RUNNING):
             _finish(ws, job, JobState.FAILED, "interrupted: the server stopped while it ran")
             closed.append(job.id)
+    if closed:
+        from bulle.services import alerts
+
+        alerts.interrupted(ws, "job", len(closed))
     return closed

@@ -235,6 +235,9 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle, sandbox_host):
     ok(bulle(*w, "export", tmp_path / "export", "--json"))
     ok(bulle("import-workspace", tmp_path / "export", tmp_path / "ws2", "--json"))
     _clean(tmp_path / "ws2", "export and import of the workspace")
+    ok(bulle(*w, "backup", tmp_path / "backup", "--json"))
+    ok(bulle("restore", tmp_path / "backup", tmp_path / "ws3", "--json"))
+    _clean(tmp_path / "ws3", "backup and restore of the workspace")
     ok(bulle(*w, "subject", "erase", SUBJECT, "--yes", "--json"))
     ok(bulle(*w, "audit", "verify", "--json"))
     ok(bulle(*w, "audit", "log", "--limit", "0", "--json"))
@@ -258,6 +261,7 @@ def test_no_cell_value_reaches_the_audit_trail(tmp_path, bulle, sandbox_host):
         "dataset.synthetic_mark",
         "subject.access",
         "workspace.export",
+        "workspace.backup",
         "subject.erase",
         "audit.verify",
         "audit.read",

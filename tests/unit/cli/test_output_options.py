@@ -12,17 +12,22 @@ from bulle.cli.main import COMMANDS
 from bulle.outputs import OutputFile
 
 # outputs that are new directories, not files: each refuses an existing non-empty or non-directory
-# path itself (``init``, ``demo``, ``export``, ``import-workspace``, ``model export``)
+# path itself (``init``, ``demo``, ``export``, ``import-workspace``, ``model export``, ``backup``)
 DIRECTORY_OUTPUTS = {
     ("init", "directory"),
     ("demo", "workspace_dir"),
     ("export", "out_dir"),
     ("import-workspace", "new_dir"),
     ("model export", "output"),
+    ("backup", "dest"),
 }
 # secrets written once, never over anything: `fsutil.write_secret` opens them with O_EXCL, so an
 # existing path of any kind (file, device, link) is refused, stricter than the output rules
-NEW_SECRET_FILES = {("init", "custodian_key_out"), ("import-workspace", "custodian_key_out")}
+NEW_SECRET_FILES = {
+    ("init", "custodian_key_out"),
+    ("import-workspace", "custodian_key_out"),
+    ("restore", "custodian_key_out"),
+}
 # CSV outputs that are not tables of users' values for a spreadsheet: a hierarchy file is read back
 # by `anonymize` and must hold the data's values exactly
 NOT_FOR_SPREADSHEETS = {"hierarchy build"}
