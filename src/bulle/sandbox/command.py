@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from bulle.sandbox.host import SandboxHost
 from bulle.sandbox.limits import SandboxLimits
+
+if TYPE_CHECKING:
+    from bulle.sandbox.host import SandboxHost
 
 DATA, CODE, OUTPUTS, LIB = "/data", "/job", "/outputs", "/opt/bulle-lib"
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")

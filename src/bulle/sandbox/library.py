@@ -14,13 +14,11 @@ import os
 import shutil
 from pathlib import Path
 
-import bulle
-
 SKIP_DIRS = {"__pycache__", "data", "cli"}
 
 
 def package_files() -> list[tuple[str, Path]]:
-    top = Path(bulle.__file__).resolve().parent
+    top = Path(__file__).resolve().parent.parent  # the bulle package
     files = []
     for path in sorted(top.rglob("*.py")):
         rel = path.relative_to(top)

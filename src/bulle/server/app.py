@@ -57,50 +57,57 @@ def create_app(
 
     root = Path(root)
     store = Store.open(root, recover=True)  # migrations, recover(), pending erasures: once
-    settings = store.settings
-    if authenticator is None:
-        from bulle.server.accounts import AccountsAuthenticator
+    state = None
+    try:
+        settings = store.settings
+        if authenticator is None:
+            from bulle.server.accounts import AccountsAuthenticator
 
-        authenticator = AccountsAuthenticator(store)
-    state = ServerState(root, store, authenticator, settings, tls, tasks=None)  # type: ignore[arg-type]
-    state.tasks = TaskRunner(root, settings["server.task_workers"], state.session)
-    state.tasks.recover()
+            authenticator = AccountsAuthenticator(store)
+        state = ServerState(root, store, authenticator, settings, tls, tasks=None)  # type: ignore[arg-type]
+        state.tasks = TaskRunner(root, settings["server.task_workers"], state.session)
+        state.tasks.recover()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        yield
-        state.tasks.close()
+        @asynccontextmanager
+        async def lifespan(app: FastAPI):
+            yield
+            state.tasks.close()
+            store.close()
+
+        app = FastAPI(
+            title="Bulle",
+            version=__version__,
+            description="The HTTP API of a Bulle workspace: a trusted data environment for personal "
+            "data. Every route but /health, /openapi.json, /docs and /login needs a session or "
+            "`Authorization: Bearer TOKEN`.",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url="/openapi.json",
+            lifespan=lifespan,
+            responses=problems.ERROR_RESPONSES,
+        )
+        app.state.bulle = state
+        for module in (meta, vault, analysis, governance, audit, jobs, models):
+            app.include_router(module.router)
+        from bulle import web
+
+        web.mount(app)  # the web UI's pages (their permissions are in the same table)
+        problems.install(app)
+        permissions.check(_routes(app))
+        _check_gated(app)
+        _add_error_schema(app)
+        wrapped: Any = limits.TimeLimit(app, settings["server.request_timeout_s"])
+        wrapped = limits.BodyLimit(
+            wrapped, settings["server.request_max_bytes"], settings["server.upload_max_bytes"]
+        )
+        wrapped = limits.SecurityHeaders(wrapped, tls)
+        wrapped.fastapi = app  # tests and the CLI reach the inner application through this
+        return wrapped
+    except BaseException:  # a server that cannot start leaves the workspace closed
+        if state is not None and state.tasks is not None:
+            state.tasks.close()
         store.close()
-
-    app = FastAPI(
-        title="Bulle",
-        version=__version__,
-        description="The HTTP API of a Bulle workspace: a trusted data environment for personal "
-        "data. Every route but /health, /openapi.json, /docs and /login needs a session or "
-        "`Authorization: Bearer TOKEN`.",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url="/openapi.json",
-        lifespan=lifespan,
-        responses=problems.ERROR_RESPONSES,
-    )
-    app.state.bulle = state
-    for module in (meta, vault, analysis, governance, audit, jobs, models):
-        app.include_router(module.router)
-    from bulle import web
-
-    web.mount(app)  # the web UI's pages (their permissions are in the same table)
-    problems.install(app)
-    permissions.check(_routes(app))
-    _check_gated(app)
-    _add_error_schema(app)
-    wrapped: Any = limits.TimeLimit(app, settings["server.request_timeout_s"])
-    wrapped = limits.BodyLimit(
-        wrapped, settings["server.request_max_bytes"], settings["server.upload_max_bytes"]
-    )
-    wrapped = limits.SecurityHeaders(wrapped, tls)
-    wrapped.fastapi = app  # tests and the CLI reach the inner application through this
-    return wrapped
+        raise
 
 
 def _add_error_schema(app: FastAPI) -> None:

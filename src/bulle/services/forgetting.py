@@ -28,6 +28,7 @@ from bulle.learning import sisa
 from bulle.learning.encoding import Encoding
 from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
+from bulle.services.governance import CHOICE_LISTENERS
 from bulle.services.models import commit_version, mstore, stored_hash
 from bulle.services.results import Result
 
@@ -274,6 +275,7 @@ def after_erasure(ws: Workspace, subject_ids: list[str], erasure_id: str) -> lis
     ]
 
 
+@CHOICE_LISTENERS.register("forget")
 def after_choices(ws: Workspace, choices: list[Consent | Objection]) -> list[str]:
     """A withdrawal or objection for a model's purpose: forget the person now, or (setting
     ``model.forget_on_withdrawal`` = 0) leave the model unserved until ``model forget`` runs."""

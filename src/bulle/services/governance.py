@@ -32,6 +32,7 @@ from bulle.domain.projects import DatasetUse, Member, Project, RowAccess
 from bulle.domain.purposes import Purpose
 from bulle.errors import AccessDenied, BulleError, InputError, NotFoundError, Where
 from bulle.governance import access
+from bulle.registry import Registry
 from bulle.services.accounts import check_members
 from bulle.services.results import Result
 from bulle.services.vault import resolve
@@ -55,6 +56,16 @@ class ChoicesRecorded(Result):
     recorded: int
     kinds: dict[str, int]
     forget_receipts: tuple[str, ...] = ()  # models that forgot a person who withdrew or objected
+
+
+# What must follow a subject's choice: e.g. models forgetting a person who withdrew
+# (``services.forgetting``). A listener takes the session and the recorded choices and returns
+# the receipts it issued; built-ins register like plug-ins (entry points ``bulle.choice_listeners``),
+# so governance depends on none of them.
+ChoiceListener = Any
+CHOICE_LISTENERS: Registry[ChoiceListener] = Registry(
+    "choice_listeners", "listener of subjects' choices", ("bulle.services.forgetting",)
+)
 
 
 def now_utc() -> dt.datetime:
@@ -141,9 +152,8 @@ def record_choices(ws: Workspace, choices: list[Consent | Objection]) -> Choices
             details["subject"] = subject_ref(ws, choices[0].subject_id)
         kind = ev.SubjectObjected if set(kinds) == {"objected"} else ev.ConsentChanged
         ws.emit(kind(actor=ws.actor, target="consents", details=details))
-    from bulle.services.forgetting import after_choices
-
-    return ChoicesRecorded(n, kinds, tuple(after_choices(ws, choices)))
+    receipts = [r for _, listen in CHOICE_LISTENERS.items() for r in listen(ws, choices)]
+    return ChoicesRecorded(n, kinds, tuple(receipts))
 
 
 def read_choices_csv(path) -> list[Consent | Objection]:

@@ -34,7 +34,7 @@ from bulle.domain.jobs import (
 )
 from bulle.errors import ConflictError, InputError, Problem, ValidationError, Where
 from bulle.governance import access
-from bulle.services.jobs import _now, job_dir, job_status, jobs_store
+from bulle.services.job_records import job_dir, job_status, jobs_store, now_iso
 from bulle.workspace import Workspace
 
 OUTPUTS_MAX = 100
@@ -161,7 +161,7 @@ def _add_revision(
         checks=tuple(r.to_dict() for r in results),
         files=described,
         mitigation=mitigation,
-        created_at=_now(),
+        created_at=now_iso(),
         offered=tuple(mitigations.offered(evidence, results)) if evidence.n_cells else (),
     )
     with ws.write_lock(), ws.catalog.transaction():
@@ -249,7 +249,7 @@ def review_output(
                 else ""
             )
         )
-    review = Review(ws.actor.name, "approve" if approve else "reject", comment.strip(), _now())
+    review = Review(ws.actor.name, "approve" if approve else "reject", comment.strip(), now_iso())
     approvals = len(out.approvals) + (1 if approve else 0)
     with ws.write_lock(), ws.catalog.transaction():
         store.add_review(out, review)
@@ -293,7 +293,7 @@ def _release(ws: Workspace, job: Job, out: OutputRevision) -> None:
         "approved_by": [r.checker for r in out.approvals],
         "code_sha256": job.code_sha256,
     }
-    at = _now()
+    at = now_iso()
     with ws.write_lock(), ws.catalog.transaction():
         store.add_release(out, at, record)
         store.set_status(job.id, out.name, out.revision, OutputStatus.RELEASED)

@@ -14,7 +14,6 @@ background task.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import secrets
 import shutil
@@ -25,32 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from bulle.audit import events as ev
-from bulle.catalog.jobs_store import JobsStore
-from bulle.domain.jobs import Job, JobState, Language, job_id
+from bulle.domain.jobs import Job, JobState, Language
 from bulle.errors import BulleError, ConflictError, InputError, Problem, ValidationError, Where
 from bulle.governance import access
 from bulle.services import governance
+from bulle.services.job_records import job_dir, job_status, jobs_store, now_iso
 from bulle.workspace import Workspace
 
 CODE_MAX_BYTES = 10 * 1000**2
 CODE_MAX_FILES = 500
 DUMMY_ROWS = 1000
 _CANCEL: dict[str, threading.Event] = {}
-
-
-def jobs_store(ws: Workspace) -> JobsStore:
-    return JobsStore(ws.catalog)
-
-
-def job_dir(ws: Workspace, jid: str) -> Path:
-    """``jobs/<id>/`` in the workspace: code, logs, output revisions. Outside ``artefacts/``,
-    whose files the start-up recovery removes unless the catalog lists them; a job's rows in the
-    catalog (jobs, job_outputs, output_releases) are what vouch for these files."""
-    return ws.root / "jobs" / job_id(jid)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -167,7 +151,7 @@ def create_job(ws: Workspace, project: str, bundle: CodeBundle, *, dummy: bool =
         state=JobState.QUEUED,
         reason="",
         versions=(),
-        submitted_at=_now(),
+        submitted_at=now_iso(),
     )
     with ws.write_lock(), ws.catalog.transaction():
         jobs_store(ws).add_job(job)
@@ -212,7 +196,7 @@ def run_job(ws: Workspace, jid: str) -> Job:
     cancel = _CANCEL.setdefault(jid, threading.Event())
     host = probe(ws.settings)
     with ws.write_lock(), ws.catalog.transaction():
-        store.update_job(jid, state=JobState.RUNNING, started_at=_now())
+        store.update_job(jid, state=JobState.RUNNING, started_at=now_iso())
     folders = make_folders(host, jid)
     try:
         try:
@@ -263,7 +247,7 @@ def run_job(ws: Workspace, jid: str) -> Job:
             jid,
             state=state,
             reason=reason,
-            finished_at=_now(),
+            finished_at=now_iso(),
             usage=usage,
             versions=versions,
             consent=consent,
@@ -295,7 +279,7 @@ def _reason_kind(reason: str) -> str:
 
 def _finish(ws: Workspace, job: Job, state: JobState, reason: str) -> None:
     with ws.write_lock(), ws.catalog.transaction():
-        jobs_store(ws).update_job(job.id, state=state, reason=reason, finished_at=_now())
+        jobs_store(ws).update_job(job.id, state=state, reason=reason, finished_at=now_iso())
         ws.emit(
             ev.JobFinished(
                 actor=ws.actor,
@@ -352,12 +336,6 @@ def _dummy(ws: Workspace, project: str, dataset: str):
     return table, served
 
 
-def job_status(ws: Workspace, jid: str) -> Job:
-    job = jobs_store(ws).job(job_id(jid))
-    access.can_see_job(ws.actor, job.analyst).require()
-    return job
-
-
 def job_logs(ws: Workspace, jid: str) -> dict[str, str]:
     job = job_status(ws, jid)
     logs = job_dir(ws, job.id) / "logs"
@@ -379,7 +357,7 @@ def cancel_job(ws: Workspace, jid: str) -> Job:
     if job.state is JobState.QUEUED:
         with ws.write_lock(), ws.catalog.transaction():
             jobs_store(ws).update_job(
-                job.id, state=JobState.CANCELLED, reason="cancelled", finished_at=_now()
+                job.id, state=JobState.CANCELLED, reason="cancelled", finished_at=now_iso()
             )
     else:
         _CANCEL.setdefault(job.id, threading.Event()).set()

@@ -238,7 +238,7 @@ class Codec:
             if c.kind == "categorical":
                 back = {str(v): v for v in c.categories}
                 values = pd.Series(col, dtype=object).map(back)  # NULL (and nothing else) -> NaN
-                out[c.name] = _as_dtype(values.astype(object), c.dtype)
+                out[c.name] = as_dtype(values.astype(object), c.dtype)
                 continue
             num = col.astype(float)
             if c.integer or c.datetime_unit:
@@ -254,11 +254,11 @@ class Codec:
                 out[c.name] = stamps.astype(c.dtype)
                 continue
             series = pd.Series(np.where(missing, np.nan, num))
-            out[c.name] = _as_dtype(series, c.dtype)
+            out[c.name] = as_dtype(series, c.dtype)
         return pd.DataFrame(out, columns=[c.name for c in self.columns])
 
 
-def _as_dtype(series: pd.Series, dtype: Any) -> pd.Series:
+def as_dtype(series: pd.Series, dtype: Any) -> pd.Series:
     """``series`` cast to ``dtype``; a column that was never null keeps a non-nullable dtype."""
     import numpy as np
     import pandas as pd

@@ -28,7 +28,7 @@ import string
 from typing import TYPE_CHECKING, Any
 
 from bulle.settings import default
-from bulle.synthesis.base import SYNTHESIZERS, Synthesizer, _as_dtype
+from bulle.synthesis.base import SYNTHESIZERS, Synthesizer, as_dtype
 
 if TYPE_CHECKING:
     import numpy as np
@@ -255,5 +255,5 @@ class DummySynthesizer(Synthesizer):
                     ],
                     dtype=object,
                 )
-            out[c] = _as_dtype(values, dtype)
+            out[c] = as_dtype(values, dtype)
         return pd.DataFrame(out, columns=list(frame.columns))

@@ -97,8 +97,8 @@ def as_bob(bulle, ws, *args):
 def test_a_dataset_without_a_binding_or_with_an_unknown_kind_is_refused(bulle, ws):
     r = create(bulle, ws, "loose", "--dataset", "patients=id_patient,age")
     assert r.code == 2 and "bind 'patients' to a version (patients@N) or to a kind" in problems(r)
-    r = create(bulle, ws, "typo", "--dataset", "patients=age", "--kind", "synthetic")
-    assert r.code == 2 and "'synthetic' is not one of: import, pseudonymize, anonymize" in problems(
+    r = create(bulle, ws, "typo", "--dataset", "patients=age", "--kind", "anonymous")
+    assert r.code == 2 and "'anonymous' is not one of: import, pseudonymize, anonymize" in problems(
         r
     )
     r = create(

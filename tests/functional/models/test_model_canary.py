@@ -49,7 +49,7 @@ def test_models_keep_no_value_in_the_trail(tmp_path):
         model_release.card(ws, "people-outcome")
         models.train(ws, "study", "people", "outcome", shards=2, name="second")
         out = erase_subject(ws, "P3")
-        assert out["model_receipts"]
+        assert out.model_receipts
         assert found(root, [SUBJECT, JOB]) == []
         assert in_models(root, [SUBJECT, JOB, "P3"]) == []
     finally:

@@ -100,9 +100,9 @@ def test_people_without_consent_are_never_in_the_model(tmp_path):
 def test_the_access_report_says_which_models_were_trained_on_the_person(world):
     from bulle.services.subject_rights import access_report
 
-    assert access_report(world, "P30")["models"] == []
+    assert access_report(world, "P30").models == []
     models.train(world, "study", "people", "outcome", shards=2)
-    [held] = access_report(world, "P30")["models"]
+    [held] = access_report(world, "P30").models
     assert held["model"] == "people-outcome@1" and held["status"] == "active"
     forgetting.forget(world, ["P30"], "people-outcome")
-    assert access_report(world, "P30")["models"] == []
+    assert access_report(world, "P30").models == []

@@ -14,21 +14,21 @@ def test_erasure_triggers_the_forget_and_its_receipt(world):
     models.train(world, "study", "people", "outcome", shards=2, name="other", algorithm="logistic")
     key = keys_of(world, ["P21"])["P21"]
     out = erase_subject(world, "P21")
-    assert len(out["model_receipts"]) == 2
+    assert len(out.model_receipts) == 2
     st = models.mstore(world)
     for name in ("people-outcome", "other"):
         v = st.version(name)
         assert v["version"] == 2 and key not in st.manifest(name, 2)
         assert v["lineage"]["data_hashes"] != st.version(name, 1)["lineage"]["data_hashes"]
-    for r in out["model_receipts"]:
+    for r in out.model_receipts:
         body = forgetting.receipt(world, r)["body"]
-        assert body["cause"] == out["receipt_id"]
-        assert body["subjects"] == [out["subject"]]
+        assert body["cause"] == out.receipt_id
+        assert body["subjects"] == [out.subject]
         assert forgetting.verify_forget(world, r).identical
     stored = world.catalog.con.execute(
-        "SELECT summary_json FROM erasures WHERE receipt_id=?", (out["receipt_id"],)
+        "SELECT summary_json FROM erasures WHERE receipt_id=?", (out.receipt_id,)
     ).fetchone()[0]
-    assert all(r in stored for r in out["model_receipts"])
+    assert all(r in stored for r in out.model_receipts)
     assert models.predict(world, "people-outcome").rows > 0
 
 

@@ -105,7 +105,7 @@ def test_erasure_recomputes_the_synthetic_version(ws):
     out = synthesize_version(ws, "patients", "cart", seed=2)
     before = ws.catalog.resolve(out.ref)
     receipt = erase_subject(ws, "P100001")
-    assert out.ref in [r["ref"] for r in receipt["recomputed"]]
+    assert out.ref in [r["ref"] for r in receipt.recomputed]
     after = ws.catalog.resolve(out.ref)
     assert after.status.value == "active"
     assert after.tombstones[-1]["kind"] == "recompute"
