@@ -6,7 +6,7 @@ The public Python API lives in :mod:`bulle.api`; it is re-exported here lazily s
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from bulle.version import __version__ as __version__
 
 _API = {
     "Workspace",

@@ -150,7 +150,7 @@ class Store(StoreFiles):
         stamp = _stamp(path)
         if stamp == self._config_stamp:
             return
-        config = _read_config(path)
+        config = read_config(path)
         self._settings = settings.resolve(config.get("settings"), os.environ, file=str(path))
         self.config, self._config_stamp = config, stamp
 
@@ -236,7 +236,7 @@ class Store(StoreFiles):
         with private_umask():
             workspace_modes.check_keys(root / "keys")  # refused: others could read a key
             repaired = workspace_modes.repair(root)
-        config = _read_config(cfg_path)
+        config = read_config(cfg_path)
         store = cls(root, config, engine)
         with store.closed_on_error(), store.write_lock():
             store.catalog.migrate()
@@ -337,7 +337,7 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def _read_config(cfg_path: Path) -> dict[str, Any]:
+def read_config(cfg_path: Path) -> dict[str, Any]:
     try:
         config = tomllib.loads(cfg_path.read_text())
         fmt = int(config["workspace"]["format_version"])

@@ -73,7 +73,8 @@ def test_the_custodian_imports_a_csv_through_the_upload_form(custodian, site, ch
     page.click("a[href='/versions/patients@1/profile']")
     check(page, "profile")
     assert page.locator("select[name='role:nom']").input_value() == "direct_identifier"
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():  # the form posts back to this same URL: wait for the answer
+        page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/versions/patients@1/profile$"))
     assert "non" not in page.locator("tbody td:last-child").all_inner_texts()
 
@@ -81,7 +82,8 @@ def test_the_custodian_imports_a_csv_through_the_upload_form(custodian, site, ch
 def test_the_custodian_pseudonymizes_then_anonymizes_and_sees_the_report(custodian, site, check):
     page = custodian
     page.goto("/datasets/patients")
-    page.click("form[action='/versions/patients@1/pseudonymize'] button")
+    with page.expect_navigation():  # posts from this page back to it: wait for the answer
+        page.click("form[action='/versions/patients@1/pseudonymize'] button")
     page.wait_for_url(re.compile(r"/datasets/patients$"))
     assert page.locator("svg.lineage").is_visible()
     assert "patients@2" in page.locator("svg.lineage").text_content()

@@ -57,9 +57,9 @@ HEAD_KEY = "audit_head"
 
 def write_backup(store: Store, dest: Path, *, include_keys: bool) -> dict[str, Any]:
     """Snapshot ``store`` into the empty folder ``dest`` and write its manifest; returns it."""
-    from bulle import __version__
     from bulle.audit.keys import load_workspace_key
     from bulle.catalog.store import Catalog
+    from bulle.version import __version__
 
     pin = store.tmp_dir / f"{os.getpid()}-backup-{uuid.uuid4().hex}"
     files: list[dict[str, Any]] = []

@@ -254,8 +254,8 @@ def _integrity(what: str, problems: list[Problem]) -> IntegrityError:
 def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, Any]]) -> None:
     from bulle.audit.keys import KeyRing, load_public_key
     from bulle.audit.verify import verify_log
+    from bulle.catalog.export_schema import live_schema_problems
     from bulle.catalog.store import SCHEMA_VERSION, Catalog
-    from bulle.exchange.schema import live_schema_problems
 
     version = m["catalog"]["schema_version"]
     if not 1 <= version <= SCHEMA_VERSION:
@@ -324,9 +324,9 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
 
 def _check_config(folder: Path, m: dict[str, Any]) -> None:
     from bulle import settings
-    from bulle.store import _read_config
+    from bulle.store import read_config
 
-    config = _read_config(folder / bk.CONFIG)
+    config = read_config(folder / bk.CONFIG)
     if config["workspace"]["id"] != m["workspace_id"]:
         raise IntegrityError(
             "bulle.toml names another workspace than the manifest", Where(file=bk.CONFIG)

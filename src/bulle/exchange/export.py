@@ -43,9 +43,9 @@ def bulle_version() -> str:
     try:
         return version("bulle")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        import bulle
+        from bulle.version import __version__
 
-        return bulle.__version__
+        return __version__
 
 
 class _Writer:

@@ -50,10 +50,10 @@ def create_app(
     root: str | Path, *, authenticator: Authenticator | None = None, tls: bool = False
 ) -> Any:
     """The application for the workspace at ``root`` (wrapped in its header and limit layers)."""
-    from bulle import __version__
     from bulle.server.routes import analysis, audit, governance, jobs, meta, models, vault
     from bulle.server.tasks import TaskRunner
     from bulle.store import Store
+    from bulle.version import __version__
 
     root = Path(root)
     store = Store.open(root, recover=True)  # migrations, recover(), pending erasures: once

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.errors import ConflictError, IntegrityError, ResourceLimit, Where
 from bulle.governance import access
-from bulle.services.exchange import _check_destination, _put_in_place, _temp_sibling
+from bulle.services.exchange import check_destination, put_in_place, temp_sibling
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ def backup_workspace(ws: Workspace, dest: str | Path, *, include_keys: bool = Fa
     root = ws.root.resolve()
     if out.resolve() == root or root in out.resolve().parents:
         raise ConflictError("a backup cannot go inside its own workspace", Where(file=str(out)))
-    _check_destination(out)
-    tmp = _temp_sibling(out)
+    check_destination(out)
+    tmp = temp_sibling(out)
     try:
         manifest = write_backup(ws.store, tmp, include_keys=include_keys)
         check_backup(
@@ -95,7 +95,7 @@ def backup_workspace(ws: Workspace, dest: str | Path, *, include_keys: bool = Fa
                 },
             )
         )
-        _put_in_place(tmp, out)
+        put_in_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -136,13 +136,13 @@ def restore_workspace(
     access.can_administer(actor, "restore a workspace", scope="workspace").require()
     src = Path(backup).absolute()
     dest = Path(new_dir).absolute()
-    _check_destination(dest)
+    check_destination(dest)
     declared = read_manifest(src)  # its sizes: checked against the disk before any hashing
     _require_room(dest.parent, sum(f["size"] for f in declared["files"]))
     # nothing is built from a backup that fails a check
     manifest = check_backup(src, trusted=tuple(Path(k) for k in trusted_keys))
     digest = hashlib.sha256((src / MANIFEST).read_bytes()).hexdigest()
-    tmp = _temp_sibling(dest)
+    tmp = temp_sibling(dest)
     try:
         with private_umask():
             built = build_from_backup(src, tmp, manifest, custodian)
@@ -172,7 +172,7 @@ def restore_workspace(
             events = ws.audit_log.head()[0]
         finally:
             ws.close()
-        _put_in_place(tmp, dest)
+        put_in_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -80,7 +80,7 @@ class ExportChecked(Result):
     signed_by: str
 
 
-def _check_destination(dest: Path) -> None:
+def check_destination(dest: Path) -> None:
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise ConflictError("exists and is not a directory", Where(file=str(dest)))
     if dest.exists() and any(dest.iterdir()):
@@ -89,7 +89,7 @@ def _check_destination(dest: Path) -> None:
         )
 
 
-def _temp_sibling(dest: Path) -> Path:
+def temp_sibling(dest: Path) -> Path:
     """A new private folder beside ``dest``, marked as Bulle's; stale ones of dead runs removed."""
     from bulle.exchange.stale import make_temporary, remove_stale
 
@@ -102,10 +102,10 @@ def _temp_sibling(dest: Path) -> Path:
     return tmp
 
 
-def _put_in_place(tmp: Path, dest: Path) -> None:
+def put_in_place(tmp: Path, dest: Path) -> None:
     from bulle.exchange.stale import unmark
 
-    _check_destination(dest)  # again: someone may have filled it meanwhile
+    check_destination(dest)  # again: someone may have filled it meanwhile
     unmark(tmp)
     if dest.exists():
         dest.rmdir()  # empty, checked above; rename cannot replace a directory otherwise portably
@@ -128,8 +128,8 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
         raise ConflictError(
             "the export cannot go inside the workspace it exports", Where(file=str(out))
         )
-    _check_destination(out)
-    tmp = _temp_sibling(out)
+    check_destination(out)
+    tmp = temp_sibling(out)
     try:
         with ws.write_lock():  # no version, role or artefact changes while the snapshot is taken
             pending = GovernanceStore(ws.catalog).pending_erasures()
@@ -156,7 +156,7 @@ def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool =
                     },
                 )
             )
-        _put_in_place(tmp, out)
+        put_in_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -201,10 +201,10 @@ def import_workspace(
 
     access.can_administer(actor, "import a workspace", scope="workspace").require()
     dest = Path(new_dir).absolute()
-    _check_destination(dest)
+    check_destination(dest)
     checked = verify_export(export_dir)  # nothing is built from an export that fails a check
     manifest = checked.manifest
-    tmp = _temp_sibling(dest)
+    tmp = temp_sibling(dest)
     try:
         with private_umask():  # the rebuilt folder is its owner's only, like one `init` makes
             built = build_workspace(Path(export_dir), tmp, manifest, custodian)
@@ -232,7 +232,7 @@ def import_workspace(
             reid_tables = sum(1 for a in ws.catalog.artefacts() if a["kind"] == "reid_table")
         finally:
             ws.close()
-        _put_in_place(tmp, dest)
+        put_in_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
