@@ -137,32 +137,7 @@ def can_read(
                 )
             )
 
-    if project.approval is None:
-        denials.append(
-            Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian")
-        )
-    elif not project.is_approved_at(at):
-        denials.append(
-            Denial(
-                Rule.APPROVAL,
-                f"project {project.name!r} was approved only at "
-                f"{project.approval.at.isoformat()}, after this read",
-            )
-        )
-    if at < project.valid_from:
-        denials.append(
-            Denial(
-                Rule.NOT_YET_VALID,
-                f"project {project.name!r} is valid only from {project.valid_from.isoformat()}",
-            )
-        )
-    elif at >= project.valid_until:
-        denials.append(
-            Denial(
-                Rule.EXPIRED,
-                f"project {project.name!r} expired at {project.valid_until.isoformat()}",
-            )
-        )
+    denials += _approval_and_window(project, at)
 
     granted: tuple[str, ...] = ()
     use = project.use_of(dataset.name)
@@ -537,24 +512,7 @@ def can_submit_job(actor: Actor, project: Project, *, at: dt.datetime) -> Decisi
                     f"{actor.name!r} is not an analyst member of project {project.name!r}",
                 )
             )
-    if project.approval is None or not project.is_approved_at(at):
-        denials.append(
-            Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian")
-        )
-    if at < project.valid_from:
-        denials.append(
-            Denial(
-                Rule.NOT_YET_VALID,
-                f"project {project.name!r} is valid only from {project.valid_from.isoformat()}",
-            )
-        )
-    elif at >= project.valid_until:
-        denials.append(
-            Denial(
-                Rule.EXPIRED,
-                f"project {project.name!r} expired at {project.valid_until.isoformat()}",
-            )
-        )
+    denials += _approval_and_window(project, at)
     if denials:
         return Decision.deny(denials)
     return Decision.allow(f"analyst {actor.name!r} may run jobs in project {project.name!r}")
@@ -626,6 +584,38 @@ def can_download_output(actor: Actor, analyst: str, *, released: bool, dummy: bo
             [Denial(Rule.APPROVAL, "this output has not been released (checks and two approvals)")]
         )
     return Decision.allow("the analyst downloads a released output")
+
+
+def _approval_and_window(project: Project, at: dt.datetime) -> list[Denial]:
+    """A project acts only once approved by a custodian and within its validity period."""
+    denials = []
+    if project.approval is None:
+        denials.append(
+            Denial(Rule.APPROVAL, f"project {project.name!r} has not been approved by a custodian")
+        )
+    elif not project.is_approved_at(at):
+        denials.append(
+            Denial(
+                Rule.APPROVAL,
+                f"project {project.name!r} was approved only at "
+                f"{project.approval.at.isoformat()}, after this read",
+            )
+        )
+    if at < project.valid_from:
+        denials.append(
+            Denial(
+                Rule.NOT_YET_VALID,
+                f"project {project.name!r} is valid only from {project.valid_from.isoformat()}",
+            )
+        )
+    elif at >= project.valid_until:
+        denials.append(
+            Denial(
+                Rule.EXPIRED,
+                f"project {project.name!r} expired at {project.valid_until.isoformat()}",
+            )
+        )
+    return denials
 
 
 def _instant(at: dt.datetime) -> dt.datetime:

@@ -30,6 +30,7 @@ from bulle.domain.jobs import (
     OutputRevision,
     OutputStatus,
     Review,
+    job_id,
     output_name,
 )
 from bulle.errors import ConflictError, InputError, Problem, ValidationError, Where
@@ -211,6 +212,13 @@ def table_of(evidence):
     return frame
 
 
+def _locate(ws: Workspace, jid: str, name: str):
+    """The store, the job and the latest revision of its output ``name`` (or NotFoundError)."""
+    store = jobs_store(ws)
+    job = store.job(job_id(jid))
+    return store, job, store.output(job.id, output_name(name))
+
+
 def list_outputs(ws: Workspace, jid: str) -> list[OutputRevision]:
     job = job_status(ws, jid)
     return jobs_store(ws).outputs(job.id)
@@ -231,9 +239,7 @@ def review_queue(ws: Workspace) -> list[OutputRevision]:
 def review_output(
     ws: Workspace, jid: str, name: str, *, approve: bool, comment: str
 ) -> OutputRevision:
-    store = jobs_store(ws)
-    job = store.job(jid)
-    out = store.output(job.id, output_name(name))
+    store, job, out = _locate(ws, jid, name)
     access.can_review_output(ws.actor, job.analyst, (r.checker for r in out.reviews)).require()
     if not comment or not comment.strip():
         raise InputError("a review needs a comment", Where(field="comment"))
@@ -315,9 +321,7 @@ def _release(ws: Workspace, job: Job, out: OutputRevision) -> None:
 def mitigate_output(ws: Workspace, jid: str, name: str, method: str) -> OutputRevision:
     from bulle.disclosure import evidence_io, mitigations
 
-    store = jobs_store(ws)
-    job = store.job(jid)
-    out = store.output(job.id, output_name(name))
+    _, job, out = _locate(ws, jid, name)
     access.can_change_output(ws.actor, job.analyst).require()
     if out.status in (OutputStatus.RELEASED, OutputStatus.APPROVED, OutputStatus.REJECTED):
         raise ConflictError(f"output {name!r} is {out.status.value}: it cannot change any more")
@@ -353,9 +357,7 @@ def mitigate_output(ws: Workspace, jid: str, name: str, method: str) -> OutputRe
 
 
 def request_exception(ws: Workspace, jid: str, name: str, reason: str) -> OutputRevision:
-    store = jobs_store(ws)
-    job = store.job(jid)
-    out = store.output(job.id, output_name(name))
+    store, job, out = _locate(ws, jid, name)
     access.can_change_output(ws.actor, job.analyst).require()
     if out.status is not OutputStatus.BLOCKED:
         raise ConflictError(
@@ -385,9 +387,7 @@ def request_exception(ws: Workspace, jid: str, name: str, reason: str) -> Output
 
 def download_output(ws: Workspace, jid: str, name: str, to: Path) -> DownloadedOutput:
     """Copy a released output (or a dummy job's output) to ``to``, checking every checksum."""
-    store = jobs_store(ws)
-    job = store.job(jid)
-    out = store.output(job.id, output_name(name))
+    store, job, out = _locate(ws, jid, name)
     record = store.release(job.id, out.name)
     access.can_download_output(
         ws.actor, job.analyst, released=record is not None, dummy=job.dummy
