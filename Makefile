@@ -46,17 +46,21 @@ demo: $(STAMP) sandbox
 demo-serve: $(STAMP) sandbox
 	$(BIN)/bulle demo --workspace-dir ./demo-workspace --serve
 
+# The browser tests share one server and one browser, in order: they run on their own, after the
+# rest (which runs on two workers).
 test: $(STAMP) $(ACRO_STAMP) sandbox chromium
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q --ignore=tests/browser
+	$(BIN)/python -m pytest -q tests/browser
 
 # The slow suite alone: ARX's whole conformance suite, the exhaustive optimum checks, crash tests at
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
 test-slow: $(STAMP) $(ACRO_STAMP) sandbox chromium
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow --ignore=tests/browser
 
 test-all: $(STAMP) $(ACRO_STAMP) sandbox chromium
-	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q --ignore=tests/browser
+	BULLE_SLOW=1 $(BIN)/python -m pytest -q tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

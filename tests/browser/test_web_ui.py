@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 from importlib import resources
 
 import httpx
 import pytest
 
-# The tests build on each other's work in one server: under xdist they run on one worker, in order
-# (`make test` passes --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("browser")
+# The tests build on each other's work in one server and one browser, in order: `make test` runs
+# them in a process of their own after the rest. Split over xdist workers they could not work, so
+# they are skipped there (saying why), never run half.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("PYTEST_XDIST_WORKER")),
+    reason="browser tests run on their own, in order: pytest tests/browser (make test does)",
+)
 
 PATIENTS = resources.files("bulle") / "data" / "patients_fr.csv"
 QI = {
