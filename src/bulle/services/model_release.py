@@ -23,7 +23,7 @@ from bulle.governance import access
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding
 from bulle.learning.learners import learner
-from bulle.services.models import mstore, served
+from bulle.services.models import model_ref, mstore, served
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def card(ws: Workspace, model: str) -> dict[str, Any]:
     """The model card of the newest version (or ``NAME@N``)."""
     access.can_administer(ws.actor, "describe a model").require()
     st = mstore(ws)
-    name, _, number = model.partition("@")
-    v = st.version(name, int(number) if number else None)
+    name, number = model_ref(model)
+    v = st.version(name, number)
     audit = st.audit(name, v["version"])
     out = {
         "model": f"{name}@{v['version']}",

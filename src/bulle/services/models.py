@@ -59,6 +59,16 @@ class Predictions(Result):
     subjects: list[str | None]  # each row's subject column, as the project reads it
 
 
+def model_ref(model: str) -> tuple[str, int | None]:
+    """``NAME`` or ``NAME@N`` as (name, version or None); anything else is bad input."""
+    name, at, number = model.partition("@")
+    if not name or (at and not number.isdigit()):
+        raise InputError(
+            f"not a model: {model!r} (expected NAME or NAME@VERSION)", Where(field="model")
+        )
+    return name, int(number) if number else None
+
+
 def mstore(ws: Workspace) -> ModelStore:
     return ModelStore(ws.catalog)
 
@@ -382,9 +392,9 @@ def destroy_unused(ws: Workspace, name: str) -> list[str]:
 def served(ws: Workspace, model: str) -> tuple[dict[str, Any], list[bytes]]:
     """The newest version of ``model`` and its shard states, if it may be served now."""
     st = mstore(ws)
-    name, _, number = model.partition("@")
+    name, number = model_ref(model)
     v = st.version(name)
-    if number and int(number) != v["version"]:
+    if number is not None and number != v["version"]:
         raise WithheldError(
             f"{model} is not served: {name}@{v['version']} replaces it", Where(field="model")
         )
