@@ -534,6 +534,24 @@ def can_see_job(actor: Actor, analyst: str) -> Decision:
     )
 
 
+def can_read_job_logs(actor: Actor, analyst: str, *, dummy: bool) -> Decision:
+    """A job's printed output: unchecked, so it stays with checkers and custodians when the job ran
+    on real data; the analyst reads the logs of their own dummy-data runs."""
+    if actor.role in (Role.CUSTODIAN, Role.CHECKER):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} may read jobs' logs")
+    if actor.role is Role.ANALYST and actor.name == analyst and dummy:
+        return Decision.allow("an analyst reads the logs of their own dummy-data runs")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                "the logs of a job run on real data stay in the bubble (they are unchecked "
+                "output): run it with --dummy to debug, or ask a checker",
+            )
+        ]
+    )
+
+
 def can_change_output(actor: Actor, analyst: str) -> Decision:
     """Mitigations and exception requests: the output's own analyst only."""
     if actor.role is Role.ANALYST and actor.name == analyst:

@@ -235,6 +235,9 @@ def run_job(ws: Workspace, jid: str) -> Job:
         except InputError as exc:
             state, reason = JobState.FAILED, f"outputs refused: {exc}"
     shutil.rmtree(raw, ignore_errors=True)
+    (logs / "reason.txt").write_text(reason)
+    if not job.dummy:  # what a job on real data printed stays in the bubble (see job_logs)
+        reason = _reason_kind(reason)
     usage = {
         "cpu_seconds": result.cpu_seconds,
         "wall_seconds": result.wall_seconds,
@@ -337,10 +340,19 @@ def _dummy(ws: Workspace, project: str, dataset: str):
 
 
 def job_logs(ws: Workspace, jid: str) -> dict[str, str]:
+    """What a job printed. A job on real data can print rows, so its logs are an output like any
+    other that has not been checked: its checkers and custodians read them, its analyst does not
+    (``access.can_read_job_logs``); the logs of a dummy-data run are the analyst's to debug with."""
     job = job_status(ws, jid)
+    access.can_read_job_logs(ws.actor, job.analyst, dummy=job.dummy).require()
     logs = job_dir(ws, job.id) / "logs"
     read = lambda n: (logs / n).read_text() if (logs / n).is_file() else ""  # noqa: E731
-    return {"job": job.id, "stdout": read("stdout.txt"), "stderr": read("stderr.txt")}
+    return {
+        "job": job.id,
+        "stdout": read("stdout.txt"),
+        "stderr": read("stderr.txt"),
+        "reason": read("reason.txt") or job.reason,
+    }
 
 
 def list_jobs(ws: Workspace, project: str | None = None) -> list[Job]:

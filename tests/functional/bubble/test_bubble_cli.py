@@ -122,6 +122,10 @@ def test_develop_on_dummy_data_then_release_through_two_checkers(bubble, tmp_pat
     job = bulle(root, "bob", "analyst", "job", "submit", "--project", "study", d / "job.py")["job"]
     status = bulle(root, "bob", "analyst", "job", "status", job)
     assert status["state"] == "succeeded" and status["versions"] == ["cohort@1"]
+    # what a real run printed is unchecked output: its checkers read it, its analyst does not
+    hidden = bulle(root, "bob", "analyst", "job", "logs", job, ok=False)
+    assert hidden.returncode == 5 and "--dummy" in hidden.stderr
+    assert "rows 200" in bulle(root, "carol", "checker", "job", "logs", job)["stdout"]
     outs = {o["name"]: o for o in bulle(root, "bob", "analyst", "job", "outputs", job)}
     assert set(outs) == {"sex_by_band", "sex_by_region", "bands_plot"}  # stray.csv never leaves
     assert outs["sex_by_band"]["status"] == "needs_review"
@@ -282,10 +286,13 @@ def test_a_member_of_no_project_cannot_submit(bubble):
 def test_a_failing_job_says_why(bubble, tmp_path):
     _, root = bubble
     (tmp_path / "bad.py").write_text(
-        "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)\n"
+        "from bulle.job import read\nraise ValueError(read('cohort')['id'].tolist())\n"
     )
     job = bulle(root, "bob", "analyst", "job", "submit", "--project", "study", tmp_path / "bad.py")
-    assert job["state"] == "failed" and "exited with status 1" in job["reason"]
+    # the analyst is told how it ended, never what the job printed about real rows
+    assert job["state"] == "failed" and job["reason"] == "the job exited with status 1"
+    assert "S0001" not in bulle(root, "bob", "analyst", "job", "status", job["job"])["reason"]
+    assert "S0001" in bulle(root, "carol", "checker", "job", "logs", job["job"])["reason"]
 
 
 def test_an_sql_job_declares_tables_as_outputs(bubble, tmp_path):
