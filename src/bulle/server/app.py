@@ -67,6 +67,11 @@ def create_app(
         state = ServerState(root, store, authenticator, settings, tls, tasks=None)  # type: ignore[arg-type]
         state.tasks = TaskRunner(root, settings["server.task_workers"], state.session)
         state.tasks.recover()
+        from bulle.domain.actor import Actor
+        from bulle.services.jobs import recover_jobs
+
+        with state.session(Actor.system()) as ws:  # jobs a stopped server left running end failed
+            recover_jobs(ws)
 
         @asynccontextmanager
         async def lifespan(app: FastAPI):
