@@ -369,9 +369,9 @@ def read_served(
     at: dt.datetime | None = None,
 ) -> tuple[pa.Table, DatasetVersion]:
     """Like :func:`read_for_project`, with the version served (``NAME`` reads the bound one)."""
-    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.engine import VISIBLE_READ
 
-    ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
+    ws.engine.require(VISIBLE_READ)
     read, v, project = plan_read(ws, project_name, ref, columns, at=at)
     table = ws.engine.read_visible(read)
     summary = read.summary()
