@@ -52,6 +52,7 @@ from bulle.audit.events import AuditEvent, WorkspaceCreated, WorkspacePermission
 from bulle.audit.hook import AuditHook
 from bulle.catalog.store import Catalog
 from bulle.domain.actor import Actor
+from bulle.domain.engine_choice import EngineChoice
 from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
 from bulle.fsutil import (
     PRIVATE_DIR,
@@ -126,13 +127,23 @@ class Store(StoreFiles):
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
-                from bulle.storage.duckdb_engine import DuckDBEngine
-
-                # named by the pid, like every temporary file: recovery spares a live process's
-                spill = self.tmp_dir / f"{os.getpid()}-duckdb"
-                private_dirs(spill, self.root)
-                self._engine = DuckDBEngine(temp_directory=spill)
+                self._engine = self._configured_engine()
             return self._engine
+
+    def _configured_engine(self) -> Engine:
+        """The engine ``bulle.toml`` names: DuckDB, or Spark with its ``[spark]`` section."""
+        if self.config["workspace"].get("engine", "duckdb") == "spark":
+            from bulle.storage.spark_engine import SparkEngine
+            from bulle.storage.spark_session import settings_of
+
+            master, conf = settings_of(self.config)
+            return SparkEngine(master, conf)
+        from bulle.storage.duckdb_engine import DuckDBEngine
+
+        # named by the pid, like every temporary file: recovery spares a live process's
+        spill = self.tmp_dir / f"{os.getpid()}-duckdb"
+        private_dirs(spill, self.root)
+        return DuckDBEngine(temp_directory=spill)
 
     @property
     def settings(self) -> settings.Settings:
@@ -169,10 +180,12 @@ class Store(StoreFiles):
         actor: Actor,
         engine: Engine | None = None,
         custodian: CustodianKeySetup | None = None,
+        choice: EngineChoice | None = None,
     ) -> Store:
         """Create a workspace; ``custodian`` says how the custodian's private key is protected
         (default: the passphrase in ``BULLE_CUSTODIAN_PASSPHRASE``, refused when there is none).
-        ``actor`` is named in the creation event."""
+        ``choice`` names its row engine (DuckDB by default) and that engine's settings, recorded
+        in ``bulle.toml``. ``actor`` is named in the creation event."""
         root = Path(root)
         if root.exists() and (root / CONFIG).exists():
             raise ConflictError("a workspace already exists here", Where(file=str(root)))
@@ -195,8 +208,9 @@ class Store(StoreFiles):
                     "format_version": FORMAT_VERSION,
                     "id": str(uuid.uuid4()),
                     "created_at": now(),
-                    "engine": "duckdb",
-                }
+                    "engine": (choice or EngineChoice()).name,
+                },
+                **(choice or EngineChoice()).config_sections(),
             }
             KeyStore(root / "keys").create(setup)
         store = cls(root, config, engine)
@@ -317,9 +331,12 @@ class Store(StoreFiles):
                 for p in sub.rglob("*"):
                     if p.is_file() and self.tmp_dir not in p.parents:
                         rel = str(p.relative_to(self.root))
-                        if rel not in referenced and not p.name.startswith("."):
-                            p.unlink()
-                            removed.append(rel)
+                        # a part of a version directory is kept with its version
+                        owner = str(p.parent.relative_to(self.root))
+                        if rel in referenced or owner in referenced or p.name.startswith("."):
+                            continue
+                        p.unlink()
+                        removed.append(rel)
         return removed
 
     # -- audit --------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ release can be recomputed from its parent after an erasure.
 
 from __future__ import annotations
 
+from bulle.fsutil import remove_path
+
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,7 +131,7 @@ def anonymize_dataset(
             ),
         )
     finally:
-        tmp_release.unlink(missing_ok=True)
+        remove_path(tmp_release)
     artefacts = _store_artefacts(ws, version, spec, result, risk)
     return {
         "source": source.ref,
@@ -298,8 +300,8 @@ def _release(
         ws.engine.write_projection(released, final, drop=drop)
         return result, final, risk
     finally:
-        projected.unlink(missing_ok=True)
-        released.unlink(missing_ok=True)
+        remove_path(projected)
+        remove_path(released)
 
 
 def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
@@ -449,7 +451,7 @@ def recompute(
         ws, parent, spec, plan, op.get("threshold", default("anonymize.risk_threshold"))
     )
     if result is None or not result.anonymous:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise InputError(f"{version.ref} cannot be recomputed: no anonymous transformation remains")
     extras = []
     report = ws.temp_path(".json")

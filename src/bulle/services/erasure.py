@@ -24,6 +24,8 @@ marked ``resumed``. Erasures run one at a time: a second one waits for (or resum
 
 from __future__ import annotations
 
+from bulle.fsutil import remove_path
+
 import datetime as dt
 import os
 import uuid
@@ -236,7 +238,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             )
         )
     for old in (ws.root / "cache").glob("*.parquet"):
-        old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
+        remove_path(old)  # snapshots and lists held the person's choices and id
     ws.catalog.checkpoint()  # older page images held the journal
     return {"receipt_id": receipt_id, "subject": job["subject_ref"], **summary}
 
@@ -261,14 +263,14 @@ def _rewrite(
             {"kind": "erasure", "receipt_id": receipt_id, "rows_removed": v.row_count - stats.rows},
         )
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
 
 
 def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
     stone = _done(d, receipt_id)
     if stone:
         if stone["kind"] == "withheld":
-            ws.path_of(d).unlink(missing_ok=True)  # the step may have stopped before the delete
+            remove_path(ws.path_of(d))  # the step may have stopped before the delete
         return
     parent = ws.catalog.resolve(d.parents[0])
     fn = recomputer_for(d.operation.get("name", ""))
@@ -289,9 +291,9 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
                 ws.replace_artefact(a, extra["file"])
         ws.rewrite_version(d, tmp, _row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         for extra in artefacts:
-            extra["file"].unlink(missing_ok=True)
+            remove_path(extra["file"])
 
 
 def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
@@ -309,7 +311,7 @@ def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
             v.dataset, v.number, v.path, v.content_hash, v.row_count, [*v.tombstones, stone]
         )
         ws.catalog.delete_profile(v.dataset, v.number)
-    ws.path_of(v).unlink(missing_ok=True)
+    remove_path(ws.path_of(v))
 
 
 def _row_count(path) -> int:

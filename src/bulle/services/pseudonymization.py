@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bulle.fsutil import remove_path
+
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,7 +142,7 @@ def _run(
             ),
         )
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
     return version, mappings
 
 
@@ -158,7 +160,7 @@ def compute(
             ws.path_of(source), tmp, {c: t.arrow_udf() for c, t in tokenizers.items()}
         ).schema
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise
     mappings = (
         {c: {tok: orig for orig, tok in t.mapping().items()} for c, t in tokenizers.items()}

@@ -12,6 +12,8 @@ outside the workspace (a ``dataset.export`` event with the file's hash).
 
 from __future__ import annotations
 
+from bulle.fsutil import remove_path
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +50,7 @@ def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]
     try:
         ws.engine.write_projection(ws.path_of(v), dest, text=text, keep=as_is)
     except BaseException:
-        dest.unlink(missing_ok=True)
+        remove_path(dest)
         raise
     return dest
 
@@ -93,9 +95,9 @@ def measure_version_risk(
             engine=ws.engine,
         )
     finally:
-        table.unlink(missing_ok=True)
+        remove_path(table)
         if pop_table is not None:
-            pop_table.unlink(missing_ok=True)
+            remove_path(pop_table)
     ws.emit(
         ev.DatasetRead(
             actor=ws.actor,

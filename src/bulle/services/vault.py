@@ -6,6 +6,8 @@ its inputs, does the work through the workspace's engine and records one audit e
 
 from __future__ import annotations
 
+from bulle.fsutil import remove_path
+
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -215,7 +217,7 @@ def import_table(
             index_version(ws, version)
         return version
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
 
 
 MAX_LISTED_BYTES = 16_384  # an audit event holds at most 64 KiB: wide tables are summarised

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-DEFAULT_MASTER = "local[*]"
+from bulle.domain.engine_choice import DEFAULT_MASTER
+
 PANDAS3_WARNING = r"PySpark does not yet fully support pandas >= 3\.0\.0\."
 
 _lock = threading.Lock()
@@ -107,6 +108,17 @@ def stop() -> None:
 
 def settings_of(config: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The master and extra settings a workspace's ``bulle.toml`` ``[spark]`` section names."""
-    section = dict(config.get("spark", {}))
+    section = _flat(dict(config.get("spark", {})))
     master = str(section.pop("master", DEFAULT_MASTER))
-    return master, {str(k): str(v) for k, v in section.items() if str(k).startswith("spark.")}
+    return master, {k: str(v) for k, v in section.items() if k.startswith("spark.")}
+
+
+def _flat(section: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``spark.driver.memory = "2g"`` written unquoted is a nested table in TOML: flatten it."""
+    out: dict[str, Any] = {}
+    for k, v in section.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
