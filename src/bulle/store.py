@@ -62,6 +62,7 @@ from bulle.fsutil import (
     private_file,
     private_umask,
     release_private_umask,
+    remove_path,
 )
 from bulle.store_files import StoreFiles, alive, dump_config, now
 from bulle.vault.keys import CustodianKeySetup, KeyStore
@@ -328,13 +329,18 @@ class Store(StoreFiles):
                 removed.append(str(p.relative_to(self.root)))
             referenced = self.catalog.referenced_paths()
             for sub in (self.data_dir, self.artefacts_dir):
-                for p in sub.rglob("*"):
-                    if p.is_file() and self.tmp_dir not in p.parents:
-                        rel = str(p.relative_to(self.root))
-                        # a part of a version directory is kept with its version
-                        owner = str(p.parent.relative_to(self.root))
-                        if rel in referenced or owner in referenced or p.name.startswith("."):
-                            continue
+                for p in sorted(sub.rglob("*")):
+                    if self.tmp_dir in p.parents or p == self.tmp_dir or not p.exists():
+                        continue
+                    rel = str(p.relative_to(self.root))
+                    if p.is_dir() and p.parent.parent == self.data_dir:
+                        # a version directory (an engine's parts) renamed in, never recorded
+                        if rel not in referenced and not p.name.startswith("."):
+                            remove_path(p)
+                            removed.append(rel)
+                    elif p.is_file() and rel not in referenced and not p.name.startswith("."):
+                        if str(p.parent.relative_to(self.root)) in referenced:
+                            continue  # a part of a recorded version directory
                         p.unlink()
                         removed.append(rel)
         return removed

@@ -45,6 +45,7 @@ class SparkEngine(Engine):
         caps.INGEST_JSONL,
         caps.PROFILE,
         caps.EXPORT,
+        caps.DIRECT_CSV,
         caps.VISIBLE_READ,
     }
 
