@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bulle.errors import IntegrityError, NotFoundError, Where
+from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
 from bulle.exchange import schema
 from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, dump_rows, other_objects, table_list
@@ -124,6 +124,12 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     n_versions = n_artefacts = 0
     for rel, content_hash, kind in stored:
         src = ws.root / rel
+        if src.is_dir():  # a Spark version's parts: the export format holds one file per version
+            raise ConflictError(
+                "this workspace stores versions as Spark directories of parts, which the export "
+                "format does not hold yet: export their tables with `bulle export-table`",
+                Where(file=str(src)),
+            )
         if not src.is_file():
             raise IntegrityError(
                 "a file the catalog lists is missing from the workspace", Where(file=str(src))

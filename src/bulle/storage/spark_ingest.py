@@ -45,11 +45,23 @@ def _frame(engine: SparkEngine, src: Path, dialect: csv_checks.Dialect) -> DataF
         .option("quote", dialect.quote)
         .option("escape", dialect.quote)
         .option("encoding", "UTF-8")
-        .option("multiLine", "true")
+        .option("multiLine", "true" if _quoted(src, dialect.quote) else "false")
         .option("mode", "FAILFAST")
         .option("enforceSchema", "true")
         .csv(rows.uri(src))
     )
+
+
+def _quoted(src: Path, quote: str) -> bool:
+    """Whether the file holds its quote character at all: only a quoted field can hold a line
+    break, and a file without one is read line by line, in parallel splits (a multi-line read
+    is one task per file)."""
+    needle = quote.encode("utf-8")
+    with open(src, "rb") as f:
+        while block := f.read(1 << 24):
+            if needle in block:
+                return True
+    return False
 
 
 def csv_text_frame(engine: SparkEngine, src: Path) -> DataFrame:
