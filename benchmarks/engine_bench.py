@@ -18,6 +18,7 @@ the import reads Parquet, which is how ×3300 (about 100 M rows) is meant to run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -138,10 +139,8 @@ def run(config: str, src: Path, scratch: Path) -> dict:
     sampler.start()
     out, err = proc.communicate()
     sampler.join()
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # a JVM left behind by a failed run
-    except ProcessLookupError:
-        pass
     lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"{config} failed:\n{err[-3000:]}")
@@ -171,9 +170,13 @@ def main() -> None:
         )
         src.unlink()
         src = pq
-    print(f"adult x{args.copies}: {rows:,} rows, source {src.suffix[1:]} ({src.stat().st_size >> 20} MB)")
-    print(f"{'config':8} {'start':>7} {'import':>8} {'freq':>8} {'search':>8} {'release':>8} "
-          f"{'total':>8} {'peak MB':>8}  transformation")
+    print(
+        f"adult x{args.copies}: {rows:,} rows, source {src.suffix[1:]} ({src.stat().st_size >> 20} MB)"
+    )
+    print(
+        f"{'config':8} {'start':>7} {'import':>8} {'freq':>8} {'search':>8} {'release':>8} "
+        f"{'total':>8} {'peak MB':>8}  transformation"
+    )
     results = {}
     for config in args.configs.split(","):
         r = run(config, src, scratch)
@@ -189,7 +192,9 @@ def main() -> None:
     if "spark1" in results and "spark2" in results:
         one, two = results["spark1"], results["spark2"]
         work = lambda r: r["total_s"] - r["startup_s"]  # noqa: E731
-        print(f"Spark speed-up from 1 to 2 local cores (after start-up): {work(one) / work(two):.2f}")
+        print(
+            f"Spark speed-up from 1 to 2 local cores (after start-up): {work(one) / work(two):.2f}"
+        )
     import shutil
 
     shutil.rmtree(scratch, ignore_errors=True)

@@ -18,7 +18,9 @@ ENGINES = ("duckdb", "spark")
 DEFAULT_MASTER = "local[*]"  # every core of the Bulle server
 # Spark's own master spellings: local, local[N], local[*], local[N,F], spark://, yarn, k8s://,
 # mesos:// and the like: a scheme and a host, never a quote or a newline (bulle.toml holds it).
-_MASTER = re.compile(r"(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|yarn|[a-z0-9+]+://[^\s\"'\\]+)")
+_MASTER = re.compile(
+    r"(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|yarn|[a-z0-9+]+://[^\s\"'\\]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ class EngineChoice:
             )
         if self.spark_master is not None:
             if self.name != "spark":
-                raise InputError("--spark-master needs --engine spark", Where(field="--spark-master"))
+                raise InputError(
+                    "--spark-master needs --engine spark", Where(field="--spark-master")
+                )
             if not _MASTER.fullmatch(self.spark_master):
                 raise InputError(
                     f"not a Spark master: {self.spark_master!r} (local[2], spark://HOST:7077, "

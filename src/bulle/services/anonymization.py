@@ -14,8 +14,6 @@ release can be recomputed from its parent after an erasure.
 
 from __future__ import annotations
 
-from bulle.fsutil import remove_path
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.lineage import register
 from bulle.services.vault import require_confirmed_roles, resolve

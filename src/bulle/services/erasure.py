@@ -24,8 +24,6 @@ marked ``resumed``. Erasures run one at a time: a second one waits for (or resum
 
 from __future__ import annotations
 
-from bulle.fsutil import remove_path
-
 import datetime as dt
 import os
 import uuid
@@ -36,6 +34,7 @@ from bulle.domain.actor import Actor
 from bulle.domain.datasets import DatasetVersion, VersionStatus
 from bulle.domain.governance_fields import iso
 from bulle.errors import BulleError, ConflictError, NotFoundError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for

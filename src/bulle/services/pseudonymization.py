@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bulle.fsutil import remove_path
-
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.lineage import register
 from bulle.services.results import Result

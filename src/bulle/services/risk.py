@@ -12,14 +12,13 @@ outside the workspace (a ``dataset.export`` event with the file's hash).
 
 from __future__ import annotations
 
-from bulle.fsutil import remove_path
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.vault import resolve
 

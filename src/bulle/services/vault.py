@@ -6,8 +6,6 @@ its inputs, does the work through the workspace's engine and records one audit e
 
 from __future__ import annotations
 
-from bulle.fsutil import remove_path
-
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +21,7 @@ from bulle.domain.datasets import (
     validate_dataset_name,
 )
 from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.results import Result
 from bulle.storage.engine import CsvOptions

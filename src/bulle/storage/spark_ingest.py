@@ -76,11 +76,9 @@ def csv_text_frame(engine: SparkEngine, src: Path) -> DataFrame:
     return _frame(engine, src, dialect)
 
 
-def csv_to_parquet(
-    engine: SparkEngine, src: Path, dest: Path, options: CsvOptions
-) -> WriteStats:
-    from pyspark.errors import PySparkException
+def csv_to_parquet(engine: SparkEngine, src: Path, dest: Path, options: CsvOptions) -> WriteStats:
     from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
 
     dialect = csv_checks.sniff(src, options)
     source, transcoded = src, None
@@ -138,8 +136,8 @@ def _typed(df: DataFrame, columns: list[str]) -> list:
 
 
 def read_csv_table(engine: SparkEngine, src: Path, options: CsvOptions) -> pa.Table:
-    from pyspark.errors import PySparkException
     from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
 
     dialect = csv_checks.sniff(src, options)
     try:
@@ -173,8 +171,8 @@ def converted_parquet(engine: SparkEngine, src: Path, dest: Path, schema: pa.Sch
 
 def jsonl_to_parquet(engine: SparkEngine, src: Path, dest: Path) -> WriteStats:
     """JSON Lines (or one JSON array) through Spark's reader; columns in first-seen key order."""
-    from pyspark.errors import PySparkException
     from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
 
     from bulle.storage import json_checks
 

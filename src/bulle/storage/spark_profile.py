@@ -61,7 +61,9 @@ def profile(
     ranked = groups.withColumn(
         "i", F.row_number().over(by_k.orderBy(F.col("n").desc(), F.col("v")))
     ).withColumn("d", F.count(F.lit(1)).over(by_k))
-    stats: dict[int, dict[str, Any]] = {i: {"distinct": 0, "top_values": []} for i in range(len(names))}
+    stats: dict[int, dict[str, Any]] = {
+        i: {"distinct": 0, "top_values": []} for i in range(len(names))
+    }
     for r in ranked.where(F.col("i") <= int(top)).orderBy("k", "i").collect():
         s = stats[int(r["k"])]
         s["distinct"] = int(r["d"])

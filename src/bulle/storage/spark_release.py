@@ -147,9 +147,9 @@ def _single_file(
     try:
         writer = df.coalesce(1).write.mode("errorifexists")
         if fmt == "csv":
-            writer.option("header", "true").option("sep", delimiter).option(
-                "quote", '"'
-            ).option("escape", '"').option("emptyValue", "").csv(rows.uri(tmp))
+            writer.option("header", "true").option("sep", delimiter).option("quote", '"').option(
+                "escape", '"'
+            ).option("emptyValue", "").csv(rows.uri(tmp))
         elif fmt == "jsonl":
             writer.option("ignoreNullFields", "false").json(rows.uri(tmp))
         else:

@@ -68,7 +68,7 @@ def _flow(root, csv, arx, engine: str) -> dict[str, Any]:
             k=5,
             suppression=0.05,
         )
-        released = out["anonymize"]["ref"] if "ref" in out["anonymize"] else "adult@2"
+        released = out["anonymize"].get("ref", "adult@2")
         out["released"] = ws.read(released).to_pylist()
         p = ws.pseudonymize("adult@1", columns=["id"])
         out["pseudonymize"] = p

@@ -42,10 +42,10 @@ def _sample() -> list:
     seen: set[str] = set()
     for c in cases.values():
         kind = c["id"].split("#")[0]
-        if c["shared_data_file"] == "fars_int.csv" and c["kind"] == "optimum" and kind not in seen:
-            if not c["practical_monotonicity"]:
-                seen.add(kind)
-                picked.append(c)
+        fars = c["shared_data_file"] == "fars_int.csv" and c["kind"] == "optimum"
+        if fars and kind not in seen and not c["practical_monotonicity"]:
+            seen.add(kind)
+            picked.append(c)
     return [pytest.param(c, id=c["id"]) for c in picked]
 
 

@@ -3,9 +3,9 @@ it cannot do ``cap`` (its ``capabilities``), so a missing capability is visible,
 
 from __future__ import annotations
 
-import pytest
-
 import os
+
+import pytest
 
 ENGINES = ["reference", "duckdb"]
 # Spark starts a JVM: its runs carry the `spark` marker, run by `make test-spark` (BULLE_SPARK=1).
