@@ -143,7 +143,9 @@ class Workspace:
     def pseudonymize(
         self, ref: str, *, columns: list[str] | None = None, reid_table: bool = False
     ) -> dict[str, Any]:
-        return pseudonymization.pseudonymize(self._ws, ref, columns=columns, reid_table=reid_table)
+        return pseudonymization.pseudonymize(
+            self._ws, ref, columns=columns, reid_table=reid_table
+        ).to_dict()
 
     def rotate_key(self) -> dict[str, Any]:
         return pseudonymization.rotate_key(self._ws).to_dict()
@@ -274,10 +276,10 @@ class Workspace:
         return _pandas(table) if as_pandas else table
 
     def access_report(self, subject_id: str) -> dict[str, Any]:
-        return subject_rights.access_report(self._ws, subject_id)
+        return subject_rights.access_report(self._ws, subject_id).to_dict()
 
     def erase_subject(self, subject_id: str) -> dict[str, Any]:
-        return subject_rights.erase_subject(self._ws, subject_id)
+        return subject_rights.erase_subject(self._ws, subject_id).to_dict()
 
     # -- settings ----------------------------------------------------------------------------------
     def settings(self) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ from bulle.audit.format import (
 )
 from bulle.audit.heads import Head, HeadStore
 from bulle.audit.keys import KeyRing, key_id, verify_signature
-from bulle.audit.verify import VerifyReport, _Broken, read_header, verify_log
+from bulle.audit.verify import Broken, VerifyReport, read_header, verify_log
 from bulle.errors import ConflictError, InputError, IntegrityError, NotFoundError, Where
 from bulle.fsutil import fsync_dir
 
@@ -132,7 +132,7 @@ class AuditLog:
             raise NotFoundError("audit log not found", Where(file=str(path)))
         try:
             header, _ = read_header(path)
-        except _Broken as b:
+        except Broken as b:
             raise IntegrityError(
                 f"unreadable audit log header: {b.reason}", Where(file=str(path), line=1)
             ) from None

@@ -102,7 +102,7 @@ class VerifyReport:
         }
 
 
-class _Broken(Exception):
+class Broken(Exception):
     def __init__(self, position: int, reason: str) -> None:
         super().__init__(reason)
         self.position = position
@@ -145,13 +145,13 @@ def verify_log(
         raise NotFoundError("audit log not found", Where(file=str(path))) from None
     try:
         header, header_end = read_header(path)
-    except _Broken as b:
+    except Broken as b:
         report.first_bad, report.reason = b.position, b.reason
         return report
     report.workspace_id = header.workspace_id
     try:
         if expected_workspace_id is not None and header.workspace_id != expected_workspace_id:
-            raise _Broken(
+            raise Broken(
                 0,
                 f"the log belongs to workspace {header.workspace_id!r}, "
                 f"not {expected_workspace_id!r}",
@@ -162,7 +162,7 @@ def verify_log(
         _stitch(results, header, report)
         if expected_head is not None:
             _check_head(report, expected_head)
-    except _Broken as b:
+    except Broken as b:
         report.first_bad, report.reason = b.position, b.reason
         return report
     if expected_head is None and head_required:
@@ -179,13 +179,13 @@ def read_header(path: Path) -> tuple[Header, int]:
     with open(path, "rb") as f:
         first = f.readline(MAX_HEADER_BYTES)
     if not first:
-        raise _Broken(0, "the file is empty: the header line is missing")
+        raise Broken(0, "the file is empty: the header line is missing")
     if not first.endswith(b"\n"):
-        raise _Broken(0, "the header line is incomplete")
+        raise Broken(0, "the header line is incomplete")
     try:
         return decode_header(first[:-1]), len(first)
     except FormatError as exc:
-        raise _Broken(0, str(exc)) from None
+        raise Broken(0, str(exc)) from None
 
 
 def _check_ranges(
@@ -385,19 +385,19 @@ def _stitch(results: list[dict[str, Any]], header: Header, report: VerifyReport)
             continue
         bad = r["bad"]
         if bad is not None and bad[0] == 0:
-            raise _Broken(base + 1, _reason(base + 1, bad))
+            raise Broken(base + 1, _reason(base + 1, bad))
         seq, prev = r["first"]
         p = base + 1
         if seq != p:
-            raise _Broken(p, _reason(p, (0, "seq", seq)))
+            raise Broken(p, _reason(p, (0, "seq", seq)))
         if prev != prev_hash:
             if p == 1:
-                raise _Broken(0, "the header was altered: event 1 no longer follows from it")
-            raise _Broken(p, _reason(p, (0, "prev", None)))
+                raise Broken(0, "the header was altered: event 1 no longer follows from it")
+            raise Broken(p, _reason(p, (0, "prev", None)))
         for kid, a, b in r["runs"]:
             if kid != current:
                 if kid in retired:
-                    raise _Broken(
+                    raise Broken(
                         base + a + 1,
                         f"it is signed by key {kid} again after that key was superseded",
                     )
@@ -408,7 +408,7 @@ def _stitch(results: list[dict[str, Any]], header: Header, report: VerifyReport)
             else:
                 report.keys[-1]["last"] = base + b + 1
         if bad is not None:
-            raise _Broken(base + bad[0] + 1, _reason(base + bad[0] + 1, bad))
+            raise Broken(base + bad[0] + 1, _reason(base + bad[0] + 1, bad))
         prev_hash = r["last_hash"]
         base += r["count"]
     report.last = (base, prev_hash)
@@ -432,18 +432,18 @@ def _check_head(report: VerifyReport, head: Head) -> None:
     hs, hh = head
     if hs > n:
         cut = f"event {n + 1}" if hs == n + 1 else f"events {n + 1} to {hs}"
-        raise _Broken(
+        raise Broken(
             n + 1,
             f"the log ends at event {n} but the chain head kept outside the log "
             f"is event {hs}: {cut} were cut off",
         )
     if hs < n:
-        raise _Broken(
+        raise Broken(
             hs + 1,
             f"the log goes on after the chain head kept outside the log "
             f"(event {hs}): events {hs + 1} to {n} were added behind its back",
         )
     if hh != last_hash and n == 0:
-        raise _Broken(0, "the header does not match the chain head kept outside the log")
+        raise Broken(0, "the header does not match the chain head kept outside the log")
     if hh != last_hash:
-        raise _Broken(n, f"event {n} is not the one recorded as the chain head outside the log")
+        raise Broken(n, f"event {n} is not the one recorded as the chain head outside the log")

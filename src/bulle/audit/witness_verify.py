@@ -206,11 +206,11 @@ def verify_with_witnesses(
 
 
 def _genesis(path: Path) -> str | None:
-    from bulle.audit.verify import _Broken, read_header
+    from bulle.audit.verify import Broken, read_header
 
     try:
         return read_header(path)[0].genesis
-    except _Broken:
+    except Broken:
         return None
 
 

@@ -95,16 +95,16 @@ def step_vault(ws, out) -> None:
     )
     result = pseudonymization.pseudonymize(ws, v.ref, reid_table=True)
     after = vault.read_table(
-        ws, result["ref"], columns=["id_patient", "nom", "prénom", "NIR", "courriel"], limit=3
+        ws, result.ref, columns=["id_patient", "nom", "prénom", "NIR", "courriel"], limit=3
     )
     _show_pair(out, before.to_pylist(), after.to_pylist())
     out.print(
-        f"New version [bold]{result['ref']}[/] (parent {result['source']}), key {result['key_id']}; "
+        f"New version [bold]{result.ref}[/] (parent {result.source}), key {result.key_id}; "
         f"an encrypted re-identification table is readable only with the custodian key."
     )
-    out.print(f"[italic]{result['note']}[/]\n")
+    out.print(f"[italic]{result.note}[/]\n")
     token = after.to_pylist()[0]["nom"]
-    found = pseudonymization.reidentify(ws, result["ref"], [token], passphrase=DEMO_PASSPHRASE)
+    found = pseudonymization.reidentify(ws, result.ref, [token], passphrase=DEMO_PASSPHRASE)
     out.print(f"Custodian re-identifies {token[:24]}… -> {found.tokens[token]}\n")
 
 
@@ -276,13 +276,13 @@ def step_rights(ws, out) -> None:
     subject = "P100002"
     report = sr.access_report(ws, subject)
     out.print(
-        f"Access report for {subject}: held in {', '.join(v['ref'] for v in report['versions'])}; "
-        f"read {len(report['reads'])} times by project etude-diabete"
+        f"Access report for {subject}: held in {', '.join(v['ref'] for v in report.versions)}; "
+        f"read {len(report.reads)} times by project etude-diabete"
     )
     erased = sr.erase_subject(ws, subject)
     out.print(
-        f"Erasure of {subject}: rewrote {', '.join(r['ref'] for r in erased['rewritten'])}, recomputed "
-        f"{', '.join(r['ref'] for r in erased['recomputed']) or '-'} (receipt {erased['receipt_id'][:20]}…)"
+        f"Erasure of {subject}: rewrote {', '.join(r['ref'] for r in erased.rewritten)}, recomputed "
+        f"{', '.join(r['ref'] for r in erased.recomputed) or '-'} (receipt {erased.receipt_id[:20]}…)"
     )
     from bulle.services.audit import verify_workspace_log
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bulle.catalog import export_schema as schema
+from bulle.catalog.export_snapshot import CatalogSnapshot
+from bulle.catalog.export_tables import WORKSPACE_SPECIFIC_META
 from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
-from bulle.exchange import schema
-from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, dump_rows, other_objects, table_list
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
@@ -95,13 +95,9 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         dest.mkdir(mode=PRIVATE_DIR)
     os.chmod(dest, PRIVATE_DIR)
     w = _Writer(dest)
-    con = sqlite3.connect(
-        f"file:{ws.catalog.path}?mode=ro", uri=True, timeout=30, isolation_level=None
-    )
-    try:
-        con.execute("BEGIN")  # one snapshot for every table and the chain head
-        schema_version = int(con.execute("PRAGMA user_version").fetchone()[0])
-        problems = schema.live_schema_problems(con, schema_version)
+    with CatalogSnapshot(ws.catalog.path) as snap:
+        schema_version = snap.schema_version()
+        problems = snap.schema_problems(schema_version)
         if problems:  # an import would refuse it: say so now, and never carry foreign SQL along
             raise IntegrityError(
                 f"the catalog's schema is not Bulle's own at schema version {schema_version} (it was "
@@ -109,17 +105,16 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
                 Where(file=str(ws.catalog.path)),
                 problems=problems,
             )
-        tables = table_list(con)
+        tables = snap.tables()
         for t in tables:
             rel = schema.table_file(t["name"])
             t["file"] = rel
-            t["rows"] = _write_table(w, con, t, rel)
-        objects = other_objects(con)
-        head = _head(con)
-        stored, withheld = _stored_files(con)
-        con.execute("COMMIT")
-    finally:
-        con.close()
+            t["rows"] = _write_table(w, snap, t, rel)
+        objects = snap.other_objects()
+        head = _head(snap)
+        stored, withheld = snap.stored_files(
+            mf.WITHHELD_STATUSES, mf.KIND_VERSION, mf.KIND_ARTEFACT
+        )
 
     n_versions = n_artefacts = 0
     for rel, content_hash, kind in stored:
@@ -198,7 +193,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     }
 
 
-def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel: str) -> int:
+def _write_table(w: _Writer, snap: CatalogSnapshot, table: dict[str, Any], rel: str) -> int:
     """Stream the rows to the file (a subject index or a consent history may hold millions)."""
     import hashlib
 
@@ -206,7 +201,7 @@ def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel
     target = w._target(rel)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE)
     with os.fdopen(fd, "wb") as out:
-        for block in dump_rows(con, table):
+        for block in snap.rows(table):
             out.write(block)
             h.update(block)
             size += len(block)
@@ -217,49 +212,16 @@ def _write_table(w: _Writer, con: sqlite3.Connection, table: dict[str, Any], rel
     return rows
 
 
-def _head(con: sqlite3.Connection) -> tuple[int, str]:
+def _head(snap: CatalogSnapshot) -> tuple[int, str]:
     from bulle.audit.workspace_log import HEAD_KEY
 
-    row = con.execute("SELECT value FROM meta WHERE key=?", (HEAD_KEY,)).fetchone()
-    if row is None:
+    value = snap.meta(HEAD_KEY)
+    if value is None:
         raise IntegrityError(
             "the catalog records no audit chain head: the audit log cannot be exported verifiably"
         )
-    seq, _, digest = row[0].partition(":")
+    seq, _, digest = value.partition(":")
     return int(seq), digest
-
-
-def _stored_files(
-    con: sqlite3.Connection,
-) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
-    """(path, content hash, kind) of every file the catalog references (the ones ``recover`` keeps),
-    and the files left out because their version is withheld.
-
-    A version withheld after an erasure (it could not be recomputed yet) may still hold the erased
-    person, and so may its artefacts: they are never exported. Their catalog rows are, so the
-    rebuilt workspace knows they need recomputation.
-    """
-    marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
-    withheld = {
-        (d, n)
-        for d, n in con.execute(
-            f"SELECT dataset, number FROM versions WHERE status IN ({marks})", mf.WITHHELD_STATUSES
-        )
-    }
-    rows, left_out = [], []
-    for kind, sql in (
-        (mf.KIND_VERSION, "SELECT path, content_hash, dataset, number FROM versions ORDER BY path"),
-        (
-            mf.KIND_ARTEFACT,
-            "SELECT path, content_hash, dataset, number FROM artefacts ORDER BY path",
-        ),
-    ):
-        for path, content_hash, dataset, number in con.execute(sql):
-            if (dataset, number) in withheld:
-                left_out.append({"path": path, "kind": kind, "dataset": dataset, "number": number})
-            else:
-                rows.append((path, content_hash, kind))
-    return rows, left_out
 
 
 def _export_audit(ws: Workspace, w: _Writer, head: tuple[int, str]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ The rebuilt workspace keeps the exported workspace's id: it is the same workspac
 audit log's genesis is bound to that id, and re-identification tables are authenticated with it.
 
 No SQL is ever taken from an export. The catalog is built by Bulle's own migrations up to the
-export's schema version (``schema.build``); the manifest's description of the catalog was checked
+export's schema version (``catalog.export_load.build``); the manifest's description of the catalog was checked
 to be exactly that schema's (``validation``), so an unknown table, trigger, view or index was
 refused before this point. Rows then go, with bound parameters, into Bulle's own tables and
 columns only (triggers of Bulle's schema set aside meanwhile, so nothing is derived twice; foreign
@@ -18,17 +18,17 @@ and the old audit public keys become trusted keys so the carried-over log still 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bulle.errors import InputError, IntegrityError, Problem, ValidationError, Where
+from bulle.catalog import export_load
+from bulle.errors import InputError, IntegrityError, Where
 from bulle.exchange import manifest as mf
-from bulle.exchange import schema
-from bulle.exchange.tables import load_rows
 from bulle.exchange.validation import path_problem
 from bulle.fsutil import fsync_dir
-from bulle.storage.sqltext import ident as quote
+
+if TYPE_CHECKING:
+    from bulle.catalog.store import Catalog
 
 
 def build_workspace(
@@ -52,10 +52,10 @@ def build_workspace(
 
     catalog = Catalog(root / "catalog.sqlite")
     try:
-        schema.build(catalog.con, schema_version)  # Bulle's own schema the rows were exported from
-        tables = _load_catalog(catalog.con, export_dir, manifest)
+        export_load.build(catalog, schema_version)  # Bulle's own schema the rows came from
+        tables = export_load.load_catalog(catalog, export_dir, manifest, path_problem)
         catalog.migrate()
-        files = _place_files(export_dir, root, manifest, catalog.con)
+        files = _place_files(export_dir, root, manifest, catalog)
         audit = _adopt_log(export_dir, root, manifest, catalog)
     finally:
         catalog.close()
@@ -168,111 +168,14 @@ def _keys(
     }
 
 
-# -- catalog -----------------------------------------------------------------------------------------
-
-
-def _load_catalog(
-    con: sqlite3.Connection, export_dir: Path, manifest: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Fill Bulle's own tables from the export's row files; every problem listed at once."""
-    version = manifest["catalog"]["schema_version"]
-    ref_tables, _ = schema.reference(version)
-    counts = {t["name"]: t["rows"] for t in manifest["catalog"]["tables"]}
-    con.execute("PRAGMA foreign_keys=OFF")  # rows go in table by table; checked once at the end
-    con.execute("BEGIN IMMEDIATE")
-    try:
-        # Bulle's own triggers (this database was built by Bulle's migrations a moment ago): a
-        # trigger firing on reload would derive its rows a second time
-        triggers = con.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND sql IS NOT NULL"
-        ).fetchall()
-        for name, _ in triggers:
-            con.execute(f"DROP TRIGGER {quote(name)}")
-        problems: list[Problem] = []
-        loaded = []
-        for t in ref_tables:
-            n, bad = load_rows(con, t, export_dir / t["file"], t["file"])
-            problems += bad
-            if not bad and n != counts[t["name"]]:
-                problems.append(
-                    Problem(
-                        f"{n} rows, but the manifest says {counts[t['name']]}",
-                        Where(file=t["file"]),
-                    )
-                )
-            if n and t["name"] in (
-                "erasure_journal",
-                "erasure_pending_versions",
-            ):  # exports wait for erasures
-                problems.append(
-                    Problem(
-                        "an export never carries a pending erasure: this one was not made by Bulle",
-                        Where(file=t["file"]),
-                    )
-                )
-            loaded.append({"name": t["name"], "rows": n})
-        if not problems:
-            problems += _stored_path_problems(con)
-            for table, rowid, parent, _ in con.execute("PRAGMA foreign_key_check").fetchmany(20):
-                problems.append(
-                    Problem(
-                        f"row {rowid} of table {table!r} refers to a missing row of {parent!r}",
-                        Where(file=schema.table_file(table)),
-                    )
-                )
-        if problems:
-            raise ValidationError.from_problems(
-                "the export's catalog rows cannot be imported (nothing was imported)", problems
-            )
-        for _name, sql in triggers:
-            con.execute(sql)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.execute("PRAGMA foreign_keys=ON")
-    return loaded
-
-
-def _stored_path_problems(con: sqlite3.Connection) -> list[Problem]:
-    """Every stored-file path in the catalog is a safe relative path under its folder, even for a
-    withheld version (whose file is not in the export, but whose path a recomputation will use)."""
-    problems = []
-    for table, top in (("versions", "data/"), ("artefacts", "artefacts/")):
-        for rowid, path in con.execute(f"SELECT rowid, path FROM {table}"):
-            why = path_problem(path)
-            if why or not path.startswith(top) or path.startswith("data/.tmp/"):
-                problems.append(
-                    Problem(
-                        f"the stored-file path {why or f'must lie under {top}'}",
-                        Where(file=schema.table_file(table), line=rowid, column="path"),
-                    )
-                )
-    return problems[:20]
-
-
 # -- stored files -----------------------------------------------------------------------------------------
 
 
 def _place_files(
-    export_dir: Path, root: Path, manifest: dict[str, Any], con: sqlite3.Connection
+    export_dir: Path, root: Path, manifest: dict[str, Any], catalog: Catalog
 ) -> dict[str, int]:
     """Copy versions and artefacts to their paths; each must be one the catalog references, with its hash."""
-    marks = ", ".join("?" for _ in mf.WITHHELD_STATUSES)
-    live = f"(SELECT dataset, number FROM versions WHERE status NOT IN ({marks}))"
-    expected = dict(
-        con.execute(
-            f"SELECT path, content_hash FROM versions WHERE (dataset, number) IN {live}",
-            mf.WITHHELD_STATUSES,
-        )
-    )
-    expected.update(
-        con.execute(
-            f"SELECT path, content_hash FROM artefacts WHERE (dataset, number) IN {live}",
-            mf.WITHHELD_STATUSES,
-        )
-    )
+    expected = export_load.expected_files(catalog, mf.WITHHELD_STATUSES)
     counts = {"versions": 0, "artefacts": 0, "bytes": 0}
     placed = set()
     for f in manifest["files"]:

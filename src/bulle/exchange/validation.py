@@ -217,9 +217,9 @@ def _settings(c: _Collector, value: Any) -> None:
 def manifest_problems(m: dict[str, Any]) -> list[Problem]:
     """Every problem with a manifest whose ``format`` and ``format_version`` were already checked."""
     from bulle.audit.format import FORMAT_VERSION as LOG_FORMAT
+    from bulle.catalog.export_schema import check_catalog
     from bulle.catalog.store import SCHEMA_VERSION
     from bulle.exchange import manifest as mf
-    from bulle.exchange.schema import check_catalog
     from bulle.workspace import FORMAT_VERSION as WS_FORMAT
 
     c = _Collector()

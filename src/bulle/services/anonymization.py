@@ -15,6 +15,7 @@ release can be recomputed from its parent after an erasure.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from bulle.errors import InputError, Problem, ValidationError, Where
 from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.lineage import register
+from bulle.services.results import Result
 from bulle.services.vault import require_confirmed_roles, resolve
 from bulle.settings import default
 
@@ -354,7 +356,7 @@ def _store_artefacts(
     tmp = ws.temp_path(".json")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     stored.append(ws.add_artefact(version, "risk_report", tmp, "risk.json"))
-    info = release_info(spec, result)
+    info = release_info(spec, result).to_dict()
     tmp = ws.temp_path(".html")
     tmp.write_text(
         render_html(
@@ -373,18 +375,33 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def release_info(spec: AnonymizationSpec, result: AnonymizationResult) -> dict[str, Any]:
-    return {
-        "transformation": dict(result.transformation or {}),
-        "heights": {q: spec.hierarchies[q].height for q in spec.quasi_identifiers},
-        "hierarchies": {q: spec.hierarchies[q].to_rows() for q in spec.quasi_identifiers},
-        "suppressed_records": int(result.suppressed_records),
-        "records": int(result.records),
-        "privacy_models": [json.dumps(m.to_dict(), ensure_ascii=False) for m in spec.models],
-        "metric": spec.metric,
-        "information_loss": result.information_loss,
-        "anonymous": bool(result.anonymous),
-    }
+@dataclass(frozen=True)
+class ReleaseInfo(Result):
+    """What a release did, for its risk page: the levels chosen, the hierarchies, the models."""
+
+    transformation: dict[str, int]
+    heights: dict[str, int]
+    hierarchies: dict[str, list[list[str]]]
+    suppressed_records: int
+    records: int
+    privacy_models: list[str]
+    metric: str
+    information_loss: float | list[float] | None
+    anonymous: bool
+
+
+def release_info(spec: AnonymizationSpec, result: AnonymizationResult) -> ReleaseInfo:
+    return ReleaseInfo(
+        transformation=dict(result.transformation or {}),
+        heights={q: spec.hierarchies[q].height for q in spec.quasi_identifiers},
+        hierarchies={q: spec.hierarchies[q].to_rows() for q in spec.quasi_identifiers},
+        suppressed_records=int(result.suppressed_records),
+        records=int(result.records),
+        privacy_models=[json.dumps(m.to_dict(), ensure_ascii=False) for m in spec.models],
+        metric=spec.metric,
+        information_loss=result.information_loss,
+        anonymous=bool(result.anonymous),
+    )
 
 
 def _risk_summary(risk: Any) -> dict[str, Any]:
@@ -462,7 +479,7 @@ def recompute(
     page.write_text(
         render_html(
             risk,
-            release_info(spec, result),
+            release_info(spec, result).to_dict(),
             title=f"Release {version.ref}: re-identification risk (recomputed after an erasure)",
         ),
         encoding="utf-8",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
@@ -38,6 +39,7 @@ from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for
+from bulle.services.results import Result
 from bulle.services.subject_links import (
     SUBJECT_ID,
     Identifiers,
@@ -46,12 +48,32 @@ from bulle.services.subject_links import (
     matches,
     search,
 )
+from bulle.services.vault import public_profile
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
 
-def erase_subject(ws: Workspace, subject_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ErasureReceipt(Result):
+    """What an erasure did, as stored in its receipt: which versions were rewritten (rows removed,
+    by which identifiers), recomputed or withheld, what was searched, which choices went."""
+
+    receipt_id: str
+    subject: str
+    started_at: str
+    started_by: dict[str, str]
+    resumed: bool
+    identifiers_linked: dict[str, int]
+    searched: list[dict[str, Any]]
+    not_searched: list[dict[str, Any]]
+    rewritten: list[dict[str, Any]]
+    recomputed: list[dict[str, Any]]
+    withheld: list[str]
+    choices_deleted: int
+
+
+def erase_subject(ws: Workspace, subject_id: str) -> ErasureReceipt:
     """Remove a person from every version holding them, recompute what derives from those."""
     access.can_administer(ws.actor, "erase a data subject").require()
     ref = subject_ref(ws, subject_id)
@@ -155,13 +177,13 @@ def resume_pending(ws: Workspace) -> list[str]:
         return done
     for pending in _claimable(ws, own=False):
         try:
-            done.append(run(ws, pending["receipt_id"], Actor.system(), resumed=True)["receipt_id"])
+            done.append(run(ws, pending["receipt_id"], Actor.system(), resumed=True).receipt_id)
         except BulleError:
             continue
     return done
 
 
-def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) -> dict[str, Any]:
+def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) -> ErasureReceipt:
     """Do (or finish) the steps of a journaled erasure, then store its receipt."""
     st = store(ws)
     job = next(p for p in st.pending_erasures() if p["receipt_id"] == receipt_id)
@@ -239,7 +261,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
     for old in (ws.root / "cache").glob("*.parquet"):
         remove_path(old)  # snapshots and lists held the person's choices and id
     ws.catalog.checkpoint()  # older page images held the journal
-    return {"receipt_id": receipt_id, "subject": job["subject_ref"], **summary}
+    return ErasureReceipt(receipt_id=receipt_id, subject=job["subject_ref"], **summary)
 
 
 def _done(v: DatasetVersion, receipt_id: str) -> dict[str, Any] | None:
@@ -274,12 +296,12 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
     parent = ws.catalog.resolve(d.parents[0])
     fn = recomputer_for(d.operation.get("name", ""))
     if fn is None or parent.status is VersionStatus.NEEDS_RECOMPUTE:
-        _withhold(ws, d, receipt_id)
+        withhold(ws, d, receipt_id)
         return
     try:
         tmp, artefacts = fn(ws, d, parent)
     except BulleError:  # e.g. no anonymous transformation remains: withheld, never kept as is
-        _withhold(ws, d, receipt_id)
+        withhold(ws, d, receipt_id)
         return
     try:
         _set_profile(ws, d, tmp)
@@ -295,7 +317,7 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
             remove_path(extra["file"])
 
 
-def _withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
+def withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
     """No recomputer: the version is withheld and its file (which holds the person) removed."""
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_status(v.dataset, v.number, VersionStatus.NEEDS_RECOMPUTE)
@@ -321,8 +343,6 @@ def _row_count(path) -> int:
 
 def _set_profile(ws: Workspace, v: DatasetVersion, tmp) -> None:
     """Profiles list frequent values: recompute them (from the new rows) so none is the person's."""
-    from bulle.services.vault import _public_profile
-
-    profile = _public_profile(ws.engine.profile(tmp))
+    profile = public_profile(ws.engine.profile(tmp))
     with ws.write_lock(), ws.catalog.transaction():
         ws.catalog.set_profile(v.dataset, v.number, profile)

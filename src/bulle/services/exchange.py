@@ -34,6 +34,44 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Exported(Result):
+    """An export written: where, its manifest's digest, what it holds (and whether secret keys)."""
+
+    export: str
+    workspace_id: str
+    manifest_sha256: str
+    format_version: int
+    contains_secret_keys: bool
+    warning: str | None
+    files: int
+    bytes: int
+    versions: int
+    artefacts: int
+    catalog_tables: dict[str, int]
+    audit_events: int
+    audit_key: str
+
+
+@dataclass(frozen=True)
+class Imported(Result):
+    """A workspace rebuilt from an export: what came in, the audit log carried over, the keys."""
+
+    workspace: str
+    id: str
+    manifest_sha256: str
+    signed_by: str
+    versions: int
+    artefacts: int
+    bytes: int
+    catalog_tables: dict[str, int]
+    audit: dict[str, Any]
+    keys: dict[str, Any]
+    schema_version: dict[str, int]
+    reid_tables: int
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class ExportChecked(Result):
     """An export whose every file hash and manifest signature agree; ``signed_by``: the key's id."""
 
@@ -79,9 +117,7 @@ def _put_in_place(tmp: Path, dest: Path) -> None:
         os.close(fd)
 
 
-def export_workspace(
-    ws: Workspace, out_dir: str | Path, *, include_keys: bool = False
-) -> dict[str, Any]:
+def export_workspace(ws: Workspace, out_dir: str | Path, *, include_keys: bool = False) -> Exported:
     """Write the whole workspace to ``out_dir`` (new or empty) in open formats."""
     from bulle.exchange.export import write_export
 
@@ -124,21 +160,21 @@ def export_workspace(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {
-        "export": str(out),
-        "workspace_id": ws.id,
-        "manifest_sha256": result["manifest_sha256"],
-        "format_version": manifest["format_version"],
-        "contains_secret_keys": include_keys,
-        "warning": manifest.get("warning"),
-        "files": result["files"],
-        "bytes": result["bytes"],
-        "versions": manifest["data"]["versions"],
-        "artefacts": manifest["data"]["artefacts"],
-        "catalog_tables": {t["name"]: t["rows"] for t in manifest["catalog"]["tables"]},
-        "audit_events": manifest["audit"]["head"]["seq"],
-        "audit_key": manifest["audit"]["signing_key"],
-    }
+    return Exported(
+        export=str(out),
+        workspace_id=ws.id,
+        manifest_sha256=result["manifest_sha256"],
+        format_version=manifest["format_version"],
+        contains_secret_keys=include_keys,
+        warning=manifest.get("warning"),
+        files=result["files"],
+        bytes=result["bytes"],
+        versions=manifest["data"]["versions"],
+        artefacts=manifest["data"]["artefacts"],
+        catalog_tables={t["name"]: t["rows"] for t in manifest["catalog"]["tables"]},
+        audit_events=manifest["audit"]["head"]["seq"],
+        audit_key=manifest["audit"]["signing_key"],
+    )
 
 
 def verify_export(export_dir: str | Path) -> ExportChecked:
@@ -154,7 +190,7 @@ def verify_export(export_dir: str | Path) -> ExportChecked:
 
 def import_workspace(
     export_dir: str | Path, new_dir: str | Path, actor: Actor, custodian: Any = None
-) -> dict[str, Any]:
+) -> Imported:
     """Rebuild a workspace from a verified export into ``new_dir`` (new or empty).
 
     ``custodian`` (a ``CustodianKeySetup``) protects the new custodian key of an export without keys.
@@ -200,26 +236,26 @@ def import_workspace(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {
-        "workspace": str(dest),
-        "id": manifest["workspace"]["id"],
-        "manifest_sha256": checked.manifest_sha256,
-        "signed_by": checked.signed_by,
-        "versions": built["versions"],
-        "artefacts": built["artefacts"],
-        "bytes": built["bytes"],
-        "catalog_tables": {t["name"]: t["rows"] for t in built["tables"]},
-        "audit": {
+    return Imported(
+        workspace=str(dest),
+        id=manifest["workspace"]["id"],
+        manifest_sha256=checked.manifest_sha256,
+        signed_by=checked.signed_by,
+        versions=built["versions"],
+        artefacts=built["artefacts"],
+        bytes=built["bytes"],
+        catalog_tables={t["name"]: t["rows"] for t in built["tables"]},
+        audit={
             "carried_events": built["audit"]["events"],
             "events": head[0],
             "head": head[1],
             "trusted_keys": built["audit"]["trusted_keys"],
         },
-        "keys": built["keys"],
-        "schema_version": built["schema_version"],
-        "reid_tables": reid_tables,
-        "notes": _notes(manifest, built, reid_tables),
-    }
+        keys=built["keys"],
+        schema_version=built["schema_version"],
+        reid_tables=reid_tables,
+        notes=_notes(manifest, built, reid_tables),
+    )
 
 
 def _notes(manifest: dict[str, Any], built: dict[str, Any], reid_tables: int) -> list[str]:

@@ -26,6 +26,21 @@ STILL_PERSONAL = (
 )
 
 
+@dataclass(frozen=True)
+class Pseudonymized(Result):
+    """A pseudonymized version: which columns became tokens of which kind, under which key, and
+    the re-identification table stored with it, if one was asked for."""
+
+    source: str
+    version: dict[str, Any]
+    ref: str
+    columns: dict[str, str]
+    key_id: str
+    reid_table: dict[str, Any] | None
+    personal_data: bool
+    note: str
+
+
 def pseudonymize(
     ws: Workspace,
     ref: str,
@@ -33,7 +48,7 @@ def pseudonymize(
     columns: list[str] | None = None,
     reid_table: bool = False,
     key_id: str | None = None,
-) -> dict[str, Any]:
+) -> Pseudonymized:
     """Replace direct identifiers (and the subject id) with keyed tokens, in a new version.
 
     The columns replaced are chosen from the roles, so every role must be confirmed first: an
@@ -51,7 +66,7 @@ def _pseudonymize(
     columns: list[str] | None,
     reid_table: bool,
     key_id: str | None,
-) -> dict[str, Any]:
+) -> Pseudonymized:
     roles = ws.catalog.roles(source.dataset, source.number)
     by_col = {r.column: r for r in roles}
     if columns:
@@ -103,16 +118,16 @@ def _pseudonymize(
         tmp = ws.temp_path(".reid")
         tmp.write_bytes(blob)
         artefact = ws.add_artefact(version, "reid_table", tmp, "reid.bin")
-    return {
-        "source": source.ref,
-        "version": version.to_dict(),
-        "ref": version.ref,
-        "columns": targets,
-        "key_id": key_id,
-        "reid_table": artefact,
-        "personal_data": True,
-        "note": STILL_PERSONAL,
-    }
+    return Pseudonymized(
+        source=source.ref,
+        version=version.to_dict(),
+        ref=version.ref,
+        columns=targets,
+        key_id=key_id,
+        reid_table=artefact,
+        personal_data=True,
+        note=STILL_PERSONAL,
+    )
 
 
 def _run(
@@ -239,7 +254,7 @@ def rotate_key(ws: Workspace) -> KeyRotation:
             bool(latest.operation.get("reid_table")),
             new,
         )
-        produced.append({"from": latest.ref, "source": parent.ref, "new": result["ref"]})
+        produced.append({"from": latest.ref, "source": parent.ref, "new": result.ref})
     return KeyRotation(old, new, produced)
 
 

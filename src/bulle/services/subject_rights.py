@@ -9,52 +9,35 @@ their NIR, e-mail or telephone in other datasets, and by their pseudonyms.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.domain.actor import Role
 from bulle.domain.consents import ConsentStatus
-from bulle.domain.datasets import ColumnRole, DatasetVersion
 from bulle.domain.governance_fields import iso
 from bulle.domain.purposes import Purpose
 from bulle.governance import access
 from bulle.governance.consent_ledger import ConsentLedger
-from bulle.services.erasure import (  # noqa: F401  (_withhold: used by tests)
-    _withhold,
-    erase_subject,
-    refuse_while_pending,
-)
+from bulle.services.erasure import ErasureReceipt, erase_subject, refuse_while_pending
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants
+from bulle.services.results import Result
+from bulle.services.subject_index import index_version, subject_column
 from bulle.services.subject_links import SUBJECT_ID, search
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
 
-__all__ = ["access_report", "erase_subject", "index_version", "subject_column", "visible_at"]
-
-
-def subject_column(ws: Workspace, v: DatasetVersion) -> str | None:
-    return next(
-        (
-            r.column
-            for r in ws.catalog.roles(v.dataset, v.number)
-            if r.role is ColumnRole.SUBJECT_ID
-        ),
-        None,
-    )
-
-
-def index_version(ws: Workspace, v: DatasetVersion) -> int:
-    """(Re)build the subject index of an imported version from its subject-id column."""
-    col = subject_column(ws, v)
-    st = store(ws)
-    if col is None:
-        with ws.write_lock(), ws.catalog.transaction():
-            return st.index_version(v.dataset, v.number, [])
-    rows = ws.engine.value_counts(ws.path_of(v), col)
-    with ws.write_lock(), ws.catalog.transaction():
-        return st.index_version(v.dataset, v.number, rows)
+__all__ = [
+    "AccessReport",
+    "ErasureReceipt",
+    "access_report",
+    "erase_subject",
+    "index_version",
+    "subject_column",
+    "visible_at",
+]
 
 
 def visible_at(purpose: Purpose, ledger: ConsentLedger, subject_id: str, at: dt.datetime) -> bool:
@@ -65,7 +48,21 @@ def visible_at(purpose: Purpose, ledger: ConsentLedger, subject_id: str, at: dt.
     return not objected
 
 
-def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AccessReport(Result):
+    """What a person is told (GDPR art. 15): where their data is, who read it, their choices."""
+
+    subject: str
+    versions: list[dict[str, Any]]
+    reads: list[dict[str, Any]]
+    choices: list[dict[str, Any]]
+    searched: list[dict[str, Any]]
+    not_searched: list[dict[str, Any]]
+    identifiers_linked: dict[str, int]
+    generated_at: str
+
+
+def access_report(ws: Workspace, subject_id: str) -> AccessReport:
     """Which versions hold the person's data (under any of their identifiers), which projects read
     it and when, their choices, and which versions could not be searched and why."""
     access.can_view_access_report(ws.actor, subject_id).require()
@@ -119,20 +116,20 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
                     "by": r["actor"],
                 }
             )
-    report = {
-        "subject": subject_id,
-        "versions": versions,
-        "reads": reads,
-        "choices": [c for s in linked_ids for c in st.choices_of(s)],
-        "searched": [
+    report = AccessReport(
+        subject=subject_id,
+        versions=versions,
+        reads=reads,
+        choices=[c for s in linked_ids for c in st.choices_of(s)],
+        searched=[
             s
             for s in found.searched_list()  # a person is told where they are, not every dataset
             if s["rows_matched"] or ws.actor.role is not Role.SUBJECT
         ],
-        "not_searched": found.not_searched_list(),
-        "identifiers_linked": found.identifiers.counts(),
-        "generated_at": iso(now_utc()),
-    }
+        not_searched=found.not_searched_list(),
+        identifiers_linked=found.identifiers.counts(),
+        generated_at=iso(now_utc()),
+    )
     ws.emit(
         ev.SubjectAccessReport(
             actor=ws.actor,
@@ -140,9 +137,9 @@ def access_report(ws: Workspace, subject_id: str) -> dict[str, Any]:
             details={
                 "versions": len(versions),
                 "reads": len(reads),
-                "searched": len(report["searched"]),
-                "not_searched": len(report["not_searched"]),
-                "identifiers_linked": report["identifiers_linked"],
+                "searched": len(report.searched),
+                "not_searched": len(report.not_searched),
+                "identifiers_linked": report.identifiers_linked,
             },
         )
     )

@@ -24,6 +24,7 @@ from bulle.errors import InputError, Problem, ValidationError, Where, WithheldEr
 from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.results import Result
+from bulle.services.subject_index import index_version
 from bulle.storage.engine import CsvOptions
 from bulle.storage.sources import compression_of, inner_suffix
 from bulle.vault.classify import Thresholds, suggest_roles
@@ -199,7 +200,7 @@ def import_table(
             ),
         )
         with ws.write_lock(), ws.catalog.transaction():
-            ws.catalog.set_profile(dataset, version.number, _public_profile(profile))
+            ws.catalog.set_profile(dataset, version.number, public_profile(profile))
             ws.emit(
                 ev.DatasetProfiled(
                     actor=ws.actor,
@@ -211,8 +212,6 @@ def import_table(
                 )
             )
         if any(r.role is ColumnRole.SUBJECT_ID for r in roles):
-            from bulle.services.subject_rights import index_version
-
             index_version(ws, version)
         return version
     finally:
@@ -271,7 +270,7 @@ def _to_arrow(obj: Any) -> pa.Table:
     )
 
 
-def _public_profile(profile: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def public_profile(profile: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stored profile keeps statistics and top values but not the classifier's raw sample."""
     return [{k: v for k, v in col.items() if k != "sample"} for col in profile]
 
@@ -350,7 +349,7 @@ def profile_dataset(ws: Workspace, ref: str, refresh: bool = False) -> DatasetPr
     roles = ws.catalog.roles(v.dataset, v.number)
     if profile is None or not roles:
         raw = ws.engine.profile(ws.path_of(v), sample_rows=ws.settings["profile.sample_rows"])
-        profile = _public_profile(raw)
+        profile = public_profile(raw)
         suggested = suggest_roles(raw, Thresholds.from_settings(ws.settings))
         confirmed = {r.column: r for r in roles if r.confirmed}
         roles = [confirmed.get(s.column, s) for s in suggested]
@@ -446,8 +445,6 @@ def set_roles(
             )
         )
     if subject_ids != old_subject and v.kind is VersionKind.IMPORT:
-        from bulle.services.subject_rights import index_version
-
         index_version(ws, v)
     return result
 

@@ -17,7 +17,7 @@ def _lines(name: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-def _words(name: str) -> list[str]:
+def gazetteer_words(name: str) -> list[str]:
     return [w for ln in _lines(name) for w in ln.split()]
 
 
@@ -56,7 +56,7 @@ def first_names_by_gender() -> dict[str, tuple[str, ...]]:
 
 @cache
 def ambiguous_first_names() -> frozenset[str]:
-    return frozenset(fold(w) for w in _words("ambiguous_first_names.txt"))
+    return frozenset(fold(w) for w in gazetteer_words("ambiguous_first_names.txt"))
 
 
 @cache
@@ -86,17 +86,17 @@ def organizations() -> tuple[str, ...]:
 
 @cache
 def org_acronyms() -> frozenset[str]:
-    return frozenset(_words("acronyms_org.txt"))
+    return frozenset(gazetteer_words("acronyms_org.txt"))
 
 
 @cache
 def not_org_acronyms() -> frozenset[str]:
-    return frozenset(_words("not_org_acronyms.txt"))
+    return frozenset(gazetteer_words("not_org_acronyms.txt"))
 
 
 @cache
 def not_names() -> frozenset[str]:
-    return frozenset(fold(w) for w in _words("not_names.txt"))
+    return frozenset(fold(w) for w in gazetteer_words("not_names.txt"))
 
 
 @cache

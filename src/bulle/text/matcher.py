@@ -54,14 +54,14 @@ class PhraseTable:
     def __init__(self, phrases: Iterable[str]):
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
         for p in phrases:
-            keys = tuple(t.key for t in _tokenize_once(p))
+            keys = tuple(t.key for t in tokenize_once(p))
             if keys:
                 self._by_first.setdefault(keys[0], []).append(keys)
         for v in self._by_first.values():
             v.sort(key=len, reverse=True)
 
     def __contains__(self, phrase: str) -> bool:
-        keys = tuple(t.key for t in _tokenize_once(phrase))
+        keys = tuple(t.key for t in tokenize_once(phrase))
         return bool(keys) and keys in self._by_first.get(keys[0], ())
 
     def find(self, toks: list[Token]) -> Iterator[tuple[int, int]]:
@@ -92,7 +92,7 @@ def _contiguous(toks: list[Token], i: int, j: int) -> bool:
     return all(toks[k + 1].start - toks[k].end <= 1 for k in range(i, j - 1))
 
 
-def _tokenize_once(text: str) -> list[Token]:
+def tokenize_once(text: str) -> list[Token]:
     return [Token(m.start(), m.end(), m.group(), fold(m.group())) for m in TOKEN.finditer(text)]
 
 

@@ -99,7 +99,7 @@ def test_a_later_migrations_tables_round_trip_with_types_index_and_trigger(
 
     result = import_workspace(tmp_path / "out", tmp_path / "new", ALICE)
     new = tmp_path / "new"
-    assert result["catalog_tables"]["consents_test"] == 4
+    assert result.catalog_tables["consents_test"] == 4
     assert _typed(new, "consents_test") == _typed(governed, "consents_test")
     assert helpers.catalog_rows(new) == helpers.catalog_rows(governed)  # every table, meta included
     # the trigger did not fire while the rows went back in (counts equal the source's, not doubled)

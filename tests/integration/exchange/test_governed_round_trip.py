@@ -15,6 +15,7 @@ from bulle.domain.consents import Consent
 from bulle.errors import WithheldError
 from bulle.services import governance as gov
 from bulle.services import subject_rights as sr
+from bulle.services.erasure import withhold
 from bulle.services.exchange import export_workspace, import_workspace
 from bulle.services.pseudonymization import pseudonymize
 from bulle.services.vault import import_table, read_table, set_roles
@@ -83,11 +84,11 @@ def governed(tmp_path_factory, arx_data):
     assert seen.num_rows == 8
     with Workspace.open(root, ALICE) as ws:
         erased = sr.erase_subject(ws, ids[0])
-        assert [r["ref"] for r in erased["rewritten"]] == ["patients@1"]
-        assert [r["ref"] for r in erased["recomputed"]] == ["patients@2"]
+        assert [r["ref"] for r in erased.rewritten] == ["patients@1"]
+        assert [r["ref"] for r in erased.recomputed] == ["patients@2"]
         # a derived version that could not be recomputed yet: withheld, its file gone
         pseudonymize(ws, "patients@1")
-        sr._withhold(ws, ws.catalog.resolve("patients@3"), erased["receipt_id"])
+        withhold(ws, ws.catalog.resolve("patients@3"), erased.receipt_id)
     return {"root": root, "ids": ids}
 
 
@@ -95,7 +96,7 @@ def test_governed_workspace_round_trip(governed, tmp_path, helpers):
     root = governed["root"]
     with Workspace.open(root, ALICE) as ws:
         out = export_workspace(ws, tmp_path / "out")
-    tables = out["catalog_tables"]
+    tables = out.catalog_tables
     for name in (
         "purposes",
         "subject_events",
@@ -127,15 +128,15 @@ def test_governed_workspace_round_trip(governed, tmp_path, helpers):
         with pytest.raises(WithheldError):
             read_table(b, "patients@3")
         report = b.audit_log.verify(workspace_key_ring(b.keys_dir))
-        assert report.ok and report.entries == result["audit"]["carried_events"] + 1
+        assert report.ok and report.entries == result.audit["carried_events"] + 1
         # the rules still apply the same way: the access report and a project read are unchanged
         subject = governed["ids"][5]
         ra, rb = sr.access_report(a, subject), sr.access_report(b, subject)
         same = ("subject", "reads", "choices")
-        assert {k: rb[k] for k in same} == {k: ra[k] for k in same}
-        assert [v["ref"] for v in rb["versions"]] == [v["ref"] for v in ra["versions"]]
+        assert {k: rb.to_dict()[k] for k in same} == {k: ra.to_dict()[k] for k in same}
+        assert [v["ref"] for v in rb.versions] == [v["ref"] for v in ra.versions]
         # exported without keys: the copy cannot compute the person's pseudonyms, and says so
-        assert any("no longer in the key folder" in n["reason"] for n in rb["not_searched"])
+        assert any("no longer in the key folder" in n["reason"] for n in rb.not_searched)
     with Workspace.open(root, BOB) as a, Workspace.open(new, BOB) as b:
         rows_a = gov.read_for_project(a, "cohorte", "patients@1").to_pylist()
         rows_b = gov.read_for_project(b, "cohorte", "patients@1").to_pylist()

@@ -42,16 +42,16 @@ def test_no_secret_leaves_without_the_flag(source, exported):
 
 def test_without_keys_new_keys_new_tokens_old_log_still_verifies(source, exported, tmp_path):
     result = import_workspace(exported, tmp_path / "new", ALICE)
-    assert result["keys"]["restored"] is False
-    assert any("re-identification" in n for n in result["notes"])
-    assert result["reid_tables"] == 1
+    assert result.keys["restored"] is False
+    assert any("re-identification" in n for n in result.notes)
+    assert result.reid_tables == 1
     with Workspace.open(source, ALICE) as a, Workspace.open(tmp_path / "new", ALICE) as b:
         assert b.keys.current_pseudonym_key_id() != a.keys.current_pseudonym_key_id()
         assert key_id(load_workspace_key(b.keys_dir)) != key_id(load_workspace_key(a.keys_dir))
         # the exported pseudonymized version is carried over as is ...
         assert _tokens(b, "patients@2") == _tokens(a, "patients@2")
         # ... but pseudonymizing again uses the new key: other tokens
-        again = pseudonymize(b, "patients@1")["ref"]
+        again = pseudonymize(b, "patients@1").ref
         assert set(_tokens(b, again)).isdisjoint(_tokens(a, "patients@2"))
         token = _tokens(a, "patients@2")[0][1]
         with pytest.raises(AccessDenied):  # encrypted to the old custodian key
@@ -73,11 +73,11 @@ def test_with_keys_everything_restored(source, exported_with_keys, tmp_path):
     for p in (exported_with_keys / "keys").rglob("*"):
         assert stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600), p
     result = import_workspace(exported_with_keys, tmp_path / "new", ALICE)
-    assert result["keys"]["restored"] is True
+    assert result.keys["restored"] is True
     with Workspace.open(source, ALICE) as a, Workspace.open(tmp_path / "new", ALICE) as b:
         assert b.keys.current_pseudonym_key_id() == a.keys.current_pseudonym_key_id()
         assert key_id(load_workspace_key(b.keys_dir)) == key_id(load_workspace_key(a.keys_dir))
-        again = pseudonymize(b, "patients@1")["ref"]
+        again = pseudonymize(b, "patients@1").ref
         assert _tokens(b, again) == _tokens(a, "patients@2")  # the same tokens as before the move
         token = _tokens(a, "patients@2")[0][1]
         assert (

@@ -22,7 +22,7 @@ def test_same_versions_hashes_roles_profiles_artefacts_and_rows(
 ):
     result = import_workspace(exported, tmp_path / "new", ALICE)
     new = tmp_path / "new"
-    assert result["workspace"] == str(new)
+    assert result.workspace == str(new)
     with Workspace.open(source, ALICE) as a, Workspace.open(new, ALICE) as b:
         assert b.id == a.id
         assert b.config == a.config  # same id, creation time, format and engine
@@ -40,7 +40,7 @@ def test_same_versions_hashes_roles_profiles_artefacts_and_rows(
     assert helpers.file_hashes(new, "data", "artefacts") == helpers.file_hashes(
         source, "data", "artefacts"
     )
-    assert result["versions"] == 3 and result["artefacts"] == 1
+    assert result.versions == 3 and result.artefacts == 1
     assert not list(tmp_path.glob("new.tmp-*"))
 
 
@@ -52,19 +52,19 @@ def test_audit_log_carried_over_with_exactly_one_import_event(source, exported, 
     last = json.loads(new_log[-1])
     assert last["seq"] == len(exported_log) and last["event"]["kind"] == "workspace.import"
     details = last["event"]["details"]
-    assert details["manifest_sha256"] == result["manifest_sha256"]
-    assert details["source_workspace_id"] == result["id"] and details["keys_restored"] is False
+    assert details["manifest_sha256"] == result.manifest_sha256
+    assert details["source_workspace_id"] == result.id and details["keys_restored"] is False
     with Workspace.open(tmp_path / "new", ALICE) as ws:
         report = ws.audit_log.verify(workspace_key_ring(ws.keys_dir))
         assert report.ok and report.head_checked and report.entries == len(exported_log)
         assert [k["key"] for k in report.keys] == [
             exported_key_id(exported),
-            result["keys"]["audit_key"],
+            result.keys["audit_key"],
         ]
     # the source's own log names the same manifest in its export event: the two logs are linked
     with Workspace.open(source, ALICE) as ws:
         exports = [e for e in ws.audit_log.read() if e.event["kind"] == "workspace.export"]
-    assert result["manifest_sha256"] in {e.event["details"]["manifest_sha256"] for e in exports}
+    assert result.manifest_sha256 in {e.event["details"]["manifest_sha256"] for e in exports}
 
 
 def exported_key_id(export):
@@ -81,7 +81,7 @@ def test_export_event_recorded_after_the_snapshot(source, tmp_path):
         manifest["audit"]["head"]["seq"] == before
     )  # the exported log ends before its export event
     assert [e.event["kind"] for e in entries] == ["workspace.export"]
-    assert entries[0].event["details"]["manifest_sha256"] == out["manifest_sha256"]
+    assert entries[0].event["details"]["manifest_sha256"] == out.manifest_sha256
     assert entries[0].event["details"]["include_keys"] is False
 
 

@@ -28,7 +28,7 @@ def source(tmp_path):
         import_table(ws, src, "t")
         set_roles(ws, "t", confirm_all=True)
         out = pseudonymize(ws, "t", reid_table=True)
-        token = read_table(ws, out["ref"]).to_pylist()[0]["nom"]
+        token = read_table(ws, out.ref).to_pylist()[0]["nom"]
     return root, token
 
 

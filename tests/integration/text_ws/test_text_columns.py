@@ -54,7 +54,7 @@ def test_placeholder_operator_and_unknown_column(ws):
 def test_erasure_recomputes_the_text_version(ws):
     deidentify_columns(ws, "notes", operator="redact")
     out = sr.erase_subject(ws, "P2")
-    assert [r["ref"] for r in out["recomputed"]] == ["notes@2"]
+    assert [r["ref"] for r in out.recomputed] == ["notes@2"]
     assert vault.read_table(ws, "notes@2").num_rows == 2
 
 

@@ -30,7 +30,7 @@ def _token(ws, tmp_path):
     import_table(ws, src, "t")
     set_roles(ws, "t", confirm_all=True)
     out = pseudonymize(ws, "t", reid_table=True)
-    return out["ref"], read_table(ws, out["ref"]).to_pylist()[1]["nom"]
+    return out.ref, read_table(ws, out.ref).to_pylist()[1]["nom"]
 
 
 def test_the_key_at_rest_needs_the_passphrase(tmp_path, monkeypatch):

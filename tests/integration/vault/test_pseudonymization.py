@@ -33,15 +33,15 @@ def _imported(ws, source, name):
 def test_tokens_replace_identifiers_in_new_version(ws, table):
     v = _imported(ws, table, "patients")
     out = pseudonymize(ws, v.ref)
-    assert out["ref"] == "patients@2"
-    assert set(out["columns"]) == {"id_patient", "nom", "courriel", "téléphone"}
-    rows = read_table(ws, out["ref"]).to_pylist()
+    assert out.ref == "patients@2"
+    assert set(out.columns) == {"id_patient", "nom", "courriel", "téléphone"}
+    rows = read_table(ws, out.ref).to_pylist()
     assert rows[0]["ville"] == "Lyon"
-    assert all(rows[0][c].startswith("bp1_") for c in out["columns"])
+    assert all(rows[0][c].startswith("bp1_") for c in out.columns)
     assert (
         read_table(ws, "patients@1").to_pylist()[0]["nom"] == "Dupont"
     )  # the original is untouched
-    new = resolve(ws, out["ref"])
+    new = resolve(ws, out.ref)
     assert new.parents == ["patients@1"] and new.personal_data
     assert (
         new.operation["pseudonymized"] is True and "personal data" in new.operation["legal_status"]
@@ -53,8 +53,8 @@ def test_same_input_same_token_across_datasets_with_normalization(ws, tmp_path, 
     other = tmp_path / "o.csv"
     other.write_text("courriel,tel\n  JEAN.DUPONT@exemple.fr ,0612345678\n")
     _imported(ws, other, "b")
-    a = read_table(ws, pseudonymize(ws, "a")["ref"]).to_pylist()[0]
-    b = read_table(ws, pseudonymize(ws, "b")["ref"]).to_pylist()[0]
+    a = read_table(ws, pseudonymize(ws, "a").ref).to_pylist()[0]
+    b = read_table(ws, pseudonymize(ws, "b").ref).to_pylist()[0]
     assert a["courriel"] == b["courriel"]
     assert a["téléphone"] == b["tel"]
 
@@ -65,8 +65,8 @@ def test_determinism_and_workspace_isolation(tmp_path, table):
     for name in ("w1", "w2"):
         with Workspace.init(tmp_path / name, actor) as w:
             _imported(w, table, "t")
-            first = read_table(w, pseudonymize(w, "t@1")["ref"]).to_pylist()
-            again = read_table(w, pseudonymize(w, "t@1")["ref"]).to_pylist()
+            first = read_table(w, pseudonymize(w, "t@1").ref).to_pylist()
+            again = read_table(w, pseudonymize(w, "t@1").ref).to_pylist()
             assert first == again  # deterministic within a workspace
             toks.append(first[0]["nom"])
     assert toks[0] != toks[1]  # isolated between workspaces
@@ -78,7 +78,7 @@ def test_key_rotation_makes_new_versions_with_new_tokens(ws, table):
     rotated = rotate_key(ws)
     assert rotated.old_key_id != rotated.new_key_id
     assert rotated.versions == [{"from": "t@2", "source": "t@1", "new": "t@3"}]
-    old = read_table(ws, first["ref"]).to_pylist()[0]["nom"]
+    old = read_table(ws, first.ref).to_pylist()[0]["nom"]
     new = read_table(ws, "t@3").to_pylist()[0]["nom"]
     assert old != new and rotated.new_key_id in new
     assert read_table(ws, "t@2").to_pylist()[0]["nom"] == old  # t@2 is immutable
@@ -87,12 +87,12 @@ def test_key_rotation_makes_new_versions_with_new_tokens(ws, table):
 def test_reidentification_needs_the_custodian_key(ws, table, tmp_path):
     _imported(ws, table, "t")
     out = pseudonymize(ws, "t", reid_table=True)
-    tok = read_table(ws, out["ref"]).to_pylist()[1]["nom"]
-    assert reidentify(ws, out["ref"], [tok]).tokens[tok] == {"nom": "Martin"}
+    tok = read_table(ws, out.ref).to_pylist()[1]["nom"]
+    assert reidentify(ws, out.ref, [tok]).tokens[tok] == {"nom": "Martin"}
     # an attacker's key, or the key of another workspace, cannot read it
     with Workspace.init(tmp_path / "other", Actor("eve", Role.CUSTODIAN)) as other:
         with pytest.raises(AccessDenied):
-            reidentify(ws, out["ref"], [tok], custodian_key=other.keys_dir / "custodian.key")
+            reidentify(ws, out.ref, [tok], custodian_key=other.keys_dir / "custodian.key")
     # the table is encrypted at rest: no original value in its bytes
     blob = (ws.root / ws.catalog.artefacts("t")[0]["path"]).read_bytes()
     assert b"Martin" not in blob and b"Dupont" not in blob
@@ -102,7 +102,7 @@ def test_confirmed_roles_drive_pseudonymization(ws, table):
     import_table(ws, table, "t")
     set_roles(ws, "t", {"ville": "direct_identifier", "courriel": "other"}, confirm_all=True)
     out = pseudonymize(ws, "t")
-    assert "ville" in out["columns"] and "courriel" not in out["columns"]
+    assert "ville" in out.columns and "courriel" not in out.columns
 
 
 def test_no_identifier_is_an_error(ws, tmp_path):

@@ -62,10 +62,10 @@ def test_a_key_loaded_later_is_checked_too(made):
     try:
         set_roles(ws, "t", confirm_all=True)
         out = pseudonymize(ws, "t", reid_table=True)
-        tok = read_table(ws, out["ref"]).to_pylist()[0]["nom"]
+        tok = read_table(ws, out.ref).to_pylist()[0]["nom"]
         os.chmod(made / "keys" / "custodian.key", 0o644)
         with pytest.raises(IntegrityError, match="chmod 600"):
-            reidentify(ws, out["ref"], [tok])
+            reidentify(ws, out.ref, [tok])
         os.chmod(next((made / "keys").glob("pseudonym-*.key")), 0o604)
         with pytest.raises(IntegrityError, match="chmod 600"):
             pseudonymize(ws, "t@1")

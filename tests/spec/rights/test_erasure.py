@@ -23,28 +23,28 @@ def test_erasure_across_versions_recomputes_derived(world):
     vault.import_table(c, src, "patients")  # patients@2: the same people again
     vault.set_roles(c, "patients@2", confirm_all=True)
     p3 = pseudonymize(c, "patients@2", reid_table=True)  # patients@3, derived
-    token = vault.read_table(c, p3["ref"]).to_pylist()[2]["id_patient"]
-    assert reidentify(c, p3["ref"], [token]).tokens[token] == {"id_patient": "P3"}
+    token = vault.read_table(c, p3.ref).to_pylist()[2]["id_patient"]
+    assert reidentify(c, p3.ref, [token]).tokens[token] == {"id_patient": "P3"}
     report = sr.access_report(c, "P3")
-    assert [v["ref"] for v in report["versions"]] == ["patients@1", "patients@2", "patients@3"]
+    assert [v["ref"] for v in report.versions] == ["patients@1", "patients@2", "patients@3"]
     old = {v.ref: v for v in c.catalog.versions("patients")}
 
     out = sr.erase_subject(c, "P3")
 
-    assert [r["ref"] for r in out["rewritten"]] == ["patients@1", "patients@2"]
-    assert [r["ref"] for r in out["recomputed"]] == ["patients@3"]
+    assert [r["ref"] for r in out.rewritten] == ["patients@1", "patients@2"]
+    assert [r["ref"] for r in out.recomputed] == ["patients@3"]
     for ref in ("patients@1", "patients@2"):
         assert "P3" not in all_ids(c, ref) and len(all_ids(c, ref)) == 5
     assert len(all_ids(c, "patients@3")) == 5 and token not in all_ids(c, "patients@3")
     for v in c.catalog.versions("patients"):
         assert v.number == old[v.ref].number
         stone = v.tombstones[-1]
-        assert stone["receipt_id"] == out["receipt_id"]
+        assert stone["receipt_id"] == out.receipt_id
         assert stone["old_content_hash"] == old[v.ref].content_hash
         assert stone["new_content_hash"] == v.content_hash != old[v.ref].content_hash
         assert not (c.root / old[v.ref].path).exists()
     # the re-identification table was rewritten too: the person is gone from it
-    assert reidentify(c, p3["ref"], [token]).tokens[token] is None
+    assert reidentify(c, p3.ref, [token]).tokens[token] is None
     # choices and index are gone; the audit log is intact and holds no id
     with pytest.raises(NotFoundError):
         sr.erase_subject(c, "P3")
@@ -75,10 +75,10 @@ def test_derived_version_without_recomputer_is_withheld(world):
         schema=stats.schema,
     )
     out = sr.erase_subject(c, "P1")
-    assert out["withheld"] == [extract.ref]
+    assert out.withheld == [extract.ref]
     v = c.catalog.resolve(extract.ref)
     assert v.status.value == "needs_recompute" and not c.path_of(v).exists()
-    assert v.tombstones[-1]["receipt_id"] == out["receipt_id"]
+    assert v.tombstones[-1]["receipt_id"] == out.receipt_id
     with pytest.raises(WithheldError):
         vault.read_table(c, extract.ref)
 
@@ -87,9 +87,9 @@ def test_access_report_lists_reads_where_the_person_was_visible(world):
     gov.read_for_project(world["analyst"], "diabete", "patients")
     r1 = sr.access_report(world["custodian"], "P1")
     r6 = sr.access_report(world["custodian"], "P6")  # never consented: not seen by the project
-    assert [r["project"] for r in r1["reads"]] == ["diabete"]
-    assert r6["reads"] == []
-    assert r1["choices"][0]["kind"] == "given"
+    assert [r["project"] for r in r1.reads] == ["diabete"]
+    assert r6.reads == []
+    assert r1.choices[0]["kind"] == "given"
 
 
 def test_erasure_across_three_versions_and_an_anonymized_release(world):
@@ -124,11 +124,11 @@ def test_erasure_across_three_versions_and_an_anonymized_release(world):
 
     out = sr.erase_subject(c, "P3")
 
-    assert [r["ref"] for r in out["rewritten"]] == ["patients@1", "patients@2", "patients@3"]
-    assert [r["ref"] for r in out["recomputed"]] == ["patients@4"]
+    assert [r["ref"] for r in out.rewritten] == ["patients@1", "patients@2", "patients@3"]
+    assert [r["ref"] for r in out.recomputed] == ["patients@4"]
     after = c.catalog.resolve("patients@4")
     assert after.row_count == 5 and after.content_hash != before["patients@4"]
-    assert after.tombstones[-1]["receipt_id"] == out["receipt_id"]
+    assert after.tombstones[-1]["receipt_id"] == out.receipt_id
     for ref in ("patients@1", "patients@2", "patients@3"):
         assert "P3" not in all_ids(c, ref)
     assert c.audit_log.verify().ok

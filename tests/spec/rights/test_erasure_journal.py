@@ -42,11 +42,11 @@ def test_an_erasure_stopped_by_an_error_is_resumed_by_erasing_again(world, monke
 
     out = sr.erase_subject(c, "P3")
 
-    assert out["receipt_id"] == receipt and out["resumed"] is True
-    assert [r["ref"] for r in out["rewritten"]] == ["patients@1"] and out["rewritten"][0][
+    assert out.receipt_id == receipt and out.resumed is True
+    assert [r["ref"] for r in out.rewritten] == ["patients@1"] and out.rewritten[0][
         "rows_removed"
     ] == 1
-    assert [r["ref"] for r in out["recomputed"]] == ["patients@2"]
+    assert [r["ref"] for r in out.recomputed] == ["patients@2"]
     assert [t["receipt_id"] for t in c.catalog.resolve("patients@1").tombstones] == [
         receipt
     ]  # rewritten once

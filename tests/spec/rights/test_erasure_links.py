@@ -99,40 +99,40 @@ def p3_tokens(c):
 
 def test_access_report_finds_the_person_under_every_identifier(ws):
     report = sr.access_report(ws, "P3")
-    by_ref = {v["ref"]: v for v in report["versions"]}
+    by_ref = {v["ref"]: v for v in report.versions}
     assert by_ref["patients@1"]["rows"] == 1
     assert by_ref["admissions@1"]["rows"] == 2 and by_ref["admissions@1"]["linked_by"] == ["nir"]
     assert by_ref["admissions@2"]["rows"] == 2  # by pseudonym, and derived from admissions@1
     assert by_ref["extract@1"]["rows"] == 2 and by_ref["extract@1"]["linked_by"] == ["nir"]
     assert by_ref["patients@2"]["derived_from"] == ["patients@1"]
     assert "annuaire@1" not in by_ref and "legacy@1" not in by_ref
-    why = {n["ref"]: n["reason"] for n in report["not_searched"]}
+    why = {n["ref"]: n["reason"] for n in report.not_searched}
     assert set(why) == {"annuaire@1", "legacy@1", "patients@2"}
     assert "names" in why["annuaire@1"] and "review by hand" in why["annuaire@1"]
     assert "key deadbeef" in why["legacy@1"] and "no longer in the key folder" in why["legacy@1"]
     assert why["patients@2"].startswith("anonymized release: the person cannot be located")
-    assert {s["ref"] for s in report["searched"]} == {
+    assert {s["ref"] for s in report.searched} == {
         "patients@1",
         "admissions@1",
         "admissions@2",
         "extract@1",
     }
-    assert report["identifiers_linked"]["nir"] == 1  # one NIR, however it is written
+    assert report.identifiers_linked["nir"] == 1  # one NIR, however it is written
 
 
 def test_erasure_reaches_every_copy_and_its_receipt_says_where_it_looked(ws):
     before = {v.ref: v for v in ws.catalog.versions()}
     out = sr.erase_subject(ws, "P3")
 
-    rewritten = {r["ref"]: r for r in out["rewritten"]}
+    rewritten = {r["ref"]: r for r in out.rewritten}
     assert set(rewritten) == {"patients@1", "admissions@1", "extract@1"}
     assert rewritten["admissions@1"]["rows_removed"] == 2 and rewritten["admissions@1"][
         "linked_by"
     ] == ["nir"]
     assert rewritten["extract@1"]["rows_removed"] == 2
-    assert {r["ref"] for r in out["recomputed"]} == {"admissions@2", "patients@2"}
-    assert {n["ref"] for n in out["not_searched"]} == {"annuaire@1", "legacy@1", "patients@2"}
-    assert {s["ref"] for s in out["searched"]} == {
+    assert {r["ref"] for r in out.recomputed} == {"admissions@2", "patients@2"}
+    assert {n["ref"] for n in out.not_searched} == {"annuaire@1", "legacy@1", "patients@2"}
+    assert {s["ref"] for s in out.searched} == {
         "patients@1",
         "admissions@1",
         "admissions@2",
@@ -158,7 +158,7 @@ def test_erasure_reaches_every_copy_and_its_receipt_says_where_it_looked(ws):
     assert ws.audit_log.verify().ok
     # nothing is left pending, and nothing is left to find
     assert ws.catalog.con.execute("SELECT count(*) FROM erasure_journal").fetchone()[0] == 0
-    assert not any(v["rows"] for v in sr.access_report(ws, "P3")["versions"])
+    assert not any(v["rows"] for v in sr.access_report(ws, "P3").versions)
 
 
 def test_the_search_closes_over_nir_and_email_but_never_over_another_datasets_ids(tmp_path):
@@ -180,16 +180,16 @@ def test_the_search_closes_over_nir_and_email_but_never_over_another_datasets_id
         vault.set_roles(c, "admissions@1", {"sejour": "subject_id"})
         vault.import_table(c, tmp_path / "m.csv", "messages")
         out = sr.erase_subject(c, "P3")
-        assert {r["ref"]: r["rows_removed"] for r in out["rewritten"]} == {
+        assert {r["ref"]: r["rows_removed"] for r in out.rewritten} == {
             "patients@1": 1,
             "admissions@1": 1,
             "messages@1": 1,
         }
-        assert {r["ref"]: r["linked_by"] for r in out["rewritten"]}["messages@1"] == ["courriel"]
+        assert {r["ref"]: r["linked_by"] for r in out.rewritten}["messages@1"] == ["courriel"]
         assert column(c, "patients@1", "id_patient") == ["P1", "P2"]
         assert column(c, "messages@1", "courriel") == ["luc@example.fr"]
         # one NIR, one address (two spellings: a copy pseudonymized as plain text has its own token)
-        assert out["identifiers_linked"] == {
+        assert out.identifiers_linked == {
             "subject_id": 1,
             "nir": 1,
             "email": 1,
@@ -206,10 +206,10 @@ def test_a_subject_sees_where_they_are_and_what_could_not_be_searched_not_every_
         mine = sr.access_report(me, "P4")
     finally:
         me.close()
-    assert [s["ref"] for s in mine["searched"]] == ["patients@1"]
-    assert {n["ref"] for n in mine["not_searched"]} == {"annuaire@1", "legacy@1", "patients@2"}
+    assert [s["ref"] for s in mine.searched] == ["patients@1"]
+    assert {n["ref"] for n in mine.not_searched} == {"annuaire@1", "legacy@1", "patients@2"}
     custodian = sr.access_report(ws, "P4")  # the custodian sees every search, matches or not
-    assert {s["ref"] for s in custodian["searched"]} == {
+    assert {s["ref"] for s in custodian.searched} == {
         "patients@1",
         "admissions@1",
         "admissions@2",

@@ -12,6 +12,7 @@ from bulle.domain.datasets import VersionKind
 from bulle.errors import AccessDenied, InputError, ValidationError, WithheldError
 from bulle.services import governance as gov
 from bulle.services import subject_rights as sr
+from bulle.services.erasure import withhold
 from bulle.services.pseudonymization import pseudonymize, rotate_key
 from bulle.services.vault import import_table, set_roles
 from bulle.workspace import Workspace
@@ -149,7 +150,7 @@ def test_after_an_erasure_the_recomputed_version_is_served_and_a_withheld_one_is
     gov.approve_project(ws["alice"], "latest")
     before = gov.read_for_project(ws["bob"], "latest", "patients").num_rows
     erased = sr.erase_subject(ws["alice"], "P3")
-    assert [r["ref"] for r in erased["recomputed"]] == [
+    assert [r["ref"] for r in erased.recomputed] == [
         "patients@2"
     ]  # rewritten in place: same number
     assert served(ws, "latest") == "patients@2"
@@ -158,7 +159,7 @@ def test_after_an_erasure_the_recomputed_version_is_served_and_a_withheld_one_is
     pseudonymize(
         ws["alice"], "patients@1"
     )  # patients@3, then withheld as if it could not be recomputed
-    sr._withhold(ws["alice"], ws["alice"].catalog.resolve("patients@3"), erased["receipt_id"])
+    withhold(ws["alice"], ws["alice"].catalog.resolve("patients@3"), erased.receipt_id)
     with pytest.raises(WithheldError, match="patients@3 is withheld"):
         gov.read_for_project(ws["bob"], "latest", "patients")
     with pytest.raises(

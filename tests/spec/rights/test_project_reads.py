@@ -149,6 +149,6 @@ def test_pseudonymized_version_filtered_on_tokens(world):
         kind="pseudonymize",
     )
     gov.approve_project(c, "diabete-p")
-    t = gov.read_for_project(world["analyst"], "diabete-p", out["ref"])
+    t = gov.read_for_project(world["analyst"], "diabete-p", out.ref)
     assert t.num_rows == 4
     assert all(v.startswith("bp1_") for v in t.column("id_patient").to_pylist())

@@ -20,13 +20,7 @@ ALLOWED_DIRS = ("storage", "catalog")
 QUOTING_MODULE = "storage/sqltext.py"
 
 # Modules outside storage/ and catalog/ that still run or write SQL, with the reason (to move).
-STILL_TO_MOVE = {
-    # SQLite catalog SQL (not a row engine) that belongs in catalog/
-    "exchange/export.py": "copies the SQLite catalog into an export",
-    "exchange/import_.py": "rebuilds the SQLite catalog from an export",
-    "exchange/tables.py": "SQLite catalog tables dumped and loaded",
-    "exchange/schema.py": "checks an export's schema on an in-memory SQLite database",
-}
+STILL_TO_MOVE: dict[str, str] = {}
 
 # Not Bulle's SQL: analysts' queries, text the lock-down (storage/sql_lockdown.py) receives.
 ANALYST_TEXT = {

@@ -87,14 +87,14 @@ def surname_lower(i: int, j: int, toks) -> str:
 
 @cache
 def _spellings() -> dict[tuple[str, ...], str]:
-    from bulle.text.matcher import _tokenize_once
+    from bulle.text.matcher import tokenize_once
 
     out = {}
     for name in public_figures():
         words = name.split()
         if len(words) >= 2:
             surname = " ".join(words[1:])
-            out[tuple(t.key for t in _tokenize_once(surname))] = surname.lower()
+            out[tuple(t.key for t in tokenize_once(surname))] = surname.lower()
     return out
 
 

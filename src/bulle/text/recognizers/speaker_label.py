@@ -16,7 +16,7 @@ from functools import cache
 import regex
 from presidio_analyzer import LocalRecognizer
 
-from bulle.text.gazetteers import _words, first_names, fold, folded_surnames, not_names
+from bulle.text.gazetteers import first_names, fold, folded_surnames, gazetteer_words, not_names
 from bulle.text.patterns import ROLE, ROLE_WORDS, TITLE, TITLE_WORDS
 from bulle.text.recognizers.base import make_result
 from bulle.text.registry import register
@@ -84,7 +84,7 @@ PARTICLES = frozenset({"de", "du", "des", "la", "le", "van", "von", "der", "d'",
 
 @cache
 def field_labels() -> frozenset[str]:
-    return frozenset(fold(w) for w in _words("field_labels.txt"))
+    return frozenset(fold(w) for w in gazetteer_words("field_labels.txt"))
 
 
 def _content_words(span: str) -> list[str]:

@@ -21,8 +21,8 @@ import sqlite3
 import urllib.parse
 from typing import Any
 
+from bulle.catalog.export_tables import WORKSPACE_SPECIFIC_META, other_objects, table_list
 from bulle.errors import Problem, Where
-from bulle.exchange.tables import WORKSPACE_SPECIFIC_META, other_objects, table_list
 
 MANIFEST = "manifest.json"
 TABLE_KEYS = (
