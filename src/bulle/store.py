@@ -2,9 +2,11 @@
 
 ```
 DIR/
-  bulle.toml          format version, workspace id, engine, [settings] (bulle.settings)
+  bulle.toml          format version, workspace id, engine, [settings] (bulle.settings),
+                      [spark] (the master and settings of a Spark workspace, docs/scale.md)
   catalog.sqlite      datasets, versions, roles, artefacts, governance objects
-  data/<dataset>/     one immutable Parquet file per version;  data/.tmp/ for writes in progress
+  data/<dataset>/     one immutable Parquet file per version (on Spark, a directory of parts);
+                      data/.tmp/ for writes in progress
   keys/               secrets
   audit/              the tamper-evident log
   artefacts/          reports, hierarchies, encrypted re-identification tables
