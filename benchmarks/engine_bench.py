@@ -187,6 +187,12 @@ def main() -> None:
             f"  {r['transformation']} ({r['released_rows']:,} rows)",
             flush=True,
         )
+    for config, r in results.items():
+        print(
+            f"{config}: base table {r['classes']:,} classes ({r['freq_bytes']:,} bytes as Arrow); "
+            f"{r['map_tasks']} scan task(s), so the group-by shuffles at most "
+            f"{r['map_tasks'] * r['freq_bytes']:,} bytes"
+        )
     released = {json.dumps([r["transformation"], r["released_rows"]]) for r in results.values()}
     print("same transformation and released rows on every engine:", len(released) == 1)
     if "spark1" in results and "spark2" in results:
