@@ -100,9 +100,7 @@ def anonymize_dataset(
         else LEGAL_NOTE,
     }
     try:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_metadata(tmp_release).num_rows
+        rows = ws.engine.row_count(tmp_release)
         schema = _schema(ws, tmp_release)
         roles = _release_roles(ws, source, spec, plan)
         version = ws.commit_version(

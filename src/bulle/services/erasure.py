@@ -310,7 +310,7 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
                 a for a in ws.catalog.artefacts(d.dataset, d.number) if a["kind"] == extra["kind"]
             ]:
                 ws.replace_artefact(a, extra["file"])
-        ws.rewrite_version(d, tmp, _row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
+        ws.rewrite_version(d, tmp, ws.engine.row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
     finally:
         remove_path(tmp)
         for extra in artefacts:
@@ -333,12 +333,6 @@ def withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
         )
         ws.catalog.delete_profile(v.dataset, v.number)
     remove_path(ws.path_of(v))
-
-
-def _row_count(path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.read_metadata(path).num_rows
 
 
 def _set_profile(ws: Workspace, v: DatasetVersion, tmp) -> None:

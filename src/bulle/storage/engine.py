@@ -222,6 +222,17 @@ class Engine(ABC):
         """Rewrite ``path`` with each column of ``tokenizers`` replaced by its tokens (the column
         is read as text and given to its tokenizer in row order, one call at a time)."""
 
+    def row_count(self, path: Path) -> int:
+        """The rows of a stored version, from its Parquet footers: one file, or a directory of
+        parts (what the Spark engine writes). The same for every engine: no row is read."""
+        import pyarrow.parquet as pq
+
+        p = Path(path)
+        if p.is_dir():
+            parts = [x for x in sorted(p.iterdir()) if x.is_file() and x.name[0] not in "._"]
+            return sum(pq.read_metadata(x).num_rows for x in parts)
+        return pq.read_metadata(p).num_rows
+
     def require(self, capability: str) -> None:
         if capability not in self.capabilities:
             raise CapabilityError(f"the {self.name} engine cannot do {capability!r}")
