@@ -310,7 +310,9 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
                 a for a in ws.catalog.artefacts(d.dataset, d.number) if a["kind"] == extra["kind"]
             ]:
                 ws.replace_artefact(a, extra["file"])
-        ws.rewrite_version(d, tmp, ws.engine.row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
+        ws.rewrite_version(
+            d, tmp, ws.engine.row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id}
+        )
     finally:
         remove_path(tmp)
         for extra in artefacts:
