@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -119,7 +120,9 @@ def test_spark_workspace_answers_as_duckdb(tmp_path, arx_data):
     csv = _csv(tmp_path / "adult.csv", arx_data / "adult.csv")
     duck = _flow(tmp_path / "duck", csv, arx_data, "duckdb")
     spark = _flow(tmp_path / "spark", csv, arx_data, "spark")
-    assert (tmp_path / "spark" / spark["import"]["path"]).is_dir()  # Spark's parts
+    stored = list((tmp_path / "spark" / "data" / "adult").iterdir())
+    assert len(stored) == 3 and all(p.is_dir() for p in stored)  # Spark's parts, no leftovers
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable  # workers run Bulle's interpreter
     visible = {r["id"] for r in spark["project_read"]}
     assert "P7" not in visible and "P1" in visible and "P100" not in visible
     assert all(r["id"] != "P3" for r in spark["after_erasure"])
