@@ -44,6 +44,7 @@ _master: str | None = None
 # Settings every session gets; a workspace's [spark] section may add others, never these.
 FIXED = {
     "spark.ui.enabled": "false",
+    "spark.log.level": "ERROR",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.compression.codec": "zstd",
