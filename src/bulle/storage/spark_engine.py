@@ -105,7 +105,7 @@ class SparkEngine(Engine):
         df = rows.ordered(df)
         if limit is not None:
             df = df.limit(int(limit))
-        return _arrow(df, self.schema(path), columns)
+        return df.toArrow()
 
     def write_table(self, table: pa.Table, dest: Path) -> WriteStats:
         return self._write(self.spark.createDataFrame(table), dest)
@@ -144,8 +144,7 @@ class SparkEngine(Engine):
         from pyspark.sql import functions as F
 
         df = self._read(path).groupBy(*[rows.q(c) for c in columns])
-        out = df.agg(F.count(F.lit(1)).cast("bigint").alias("count"))
-        return _arrow(out, [*self.schema(path), {"name": "count", "type": "BIGINT"}], columns)
+        return df.agg(F.count(F.lit(1)).cast("bigint").alias("count")).toArrow()
 
     def profile(
         self, path: Path, top: int = 5, sample_rows: int | None = None
@@ -288,11 +287,6 @@ class SparkEngine(Engine):
             df = spark_ingest.csv_text_frame(self, Path(source))
             return rows.with_order(df) if order else df
         return self._read(source, order)
-
-
-def _arrow(df: DataFrame, schema: list[dict[str, str]], columns: Sequence[str] | None) -> pa.Table:
-    """``df`` as Arrow; an empty result keeps its columns (Spark returns them typed by itself)."""
-    return df.toArrow()
 
 
 def remove(path: Path) -> None:

@@ -64,6 +64,12 @@ def _quoted(src: Path, quote: str) -> bool:
     return False
 
 
+def direct(src: Path) -> bool:
+    """Whether Spark reads this CSV file as it is (UTF-8); others are imported first."""
+    dialect = csv_checks.sniff(src, CsvOptions(all_varchar=True))
+    return dialect.encoding.lower().replace("_", "-") in UTF8
+
+
 def csv_text_frame(engine: SparkEngine, src: Path) -> DataFrame:
     """A CSV file read as text, as ARX reads it (UTF-8 only: others are imported first)."""
     dialect = csv_checks.sniff(src, CsvOptions(all_varchar=True))

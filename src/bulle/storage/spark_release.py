@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulle.errors import InputError, Where
+from bulle.storage import spark_ingest
 from bulle.storage import spark_rows as rows
 from bulle.storage.engine import SUPPRESSED, Release, WriteStats
 
@@ -34,6 +35,24 @@ if TYPE_CHECKING:
 
 
 def group_counts(
+    engine: SparkEngine, source: Path, columns: list[str], count: str, first_row: str | None
+) -> pa.Table | None:
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    from bulle.storage.duckdb_anonymization import is_csv
+
+    if is_csv(source) and not spark_ingest.direct(source):
+        return None  # not UTF-8: the caller imports it first
+    try:
+        return _group_counts(engine, source, columns, count, first_row)
+    except (PySparkException, Py4JJavaError):
+        if is_csv(source):  # a malformed row: the caller's import names the line
+            return None
+        raise
+
+
+def _group_counts(
     engine: SparkEngine, source: Path, columns: list[str], count: str, first_row: str | None
 ) -> pa.Table:
     import pyarrow as pa
