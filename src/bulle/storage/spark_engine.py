@@ -18,11 +18,11 @@ text uses Java's exponent form (``1.0E-5``); a profile's sample is another pseud
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulle.errors import InputError, Where
+from bulle.fsutil import remove_path
 from bulle.storage import csv_checks, parquet_input
 from bulle.storage import engine as caps
 from bulle.storage import spark_rows as rows
@@ -73,7 +73,7 @@ class SparkEngine(Engine):
         try:
             df.write.mode("errorifexists").parquet(rows.uri(dest))
         except BaseException:
-            remove(dest)
+            remove_path(dest)
             raise
         return self._stats(dest)
 
@@ -89,11 +89,10 @@ class SparkEngine(Engine):
     def schema(self, path: Path) -> list[dict[str, str]]:
         import pyarrow.parquet as pq
 
-        from bulle.storage.reference_engine import _type_name
+        from bulle.storage.reference_engine import type_name
 
         return [
-            {"name": f.name, "type": _type_name(f.type)}
-            for f in pq.read_schema(rows.parts(path)[0])
+            {"name": f.name, "type": type_name(f.type)} for f in pq.read_schema(rows.parts(path)[0])
         ]
 
     def read_table(
@@ -287,12 +286,3 @@ class SparkEngine(Engine):
             df = spark_ingest.csv_text_frame(self, Path(source))
             return rows.with_order(df) if order else df
         return self._read(source, order)
-
-
-def remove(path: Path) -> None:
-    """Remove a file or a directory of parts (a failed write's leftovers)."""
-    p = Path(path)
-    if p.is_dir() and not p.is_symlink():
-        shutil.rmtree(p, ignore_errors=True)
-    else:
-        p.unlink(missing_ok=True)

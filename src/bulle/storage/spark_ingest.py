@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulle.errors import InputError, Where
+from bulle.fsutil import remove_path
 from bulle.storage import csv_checks
 from bulle.storage import spark_rows as rows
 from bulle.storage.engine import CsvOptions, WriteStats
@@ -106,9 +107,7 @@ def csv_to_parquet(engine: SparkEngine, src: Path, dest: Path, options: CsvOptio
         if transcoded is not None:
             transcoded.unlink(missing_ok=True)
     if stats.rows == 0 and (found := csv_checks.locate_problem(src, dialect)) is not None:
-        from bulle.storage.spark_engine import remove
-
-        remove(dest)
+        remove_path(dest)
         raise found
     return stats
 
@@ -162,7 +161,6 @@ def converted_parquet(engine: SparkEngine, src: Path, dest: Path, schema: pa.Sch
     import pyarrow.parquet as pq
 
     from bulle.storage import parquet_input
-    from bulle.storage.spark_engine import remove
 
     staged = dest.with_name(dest.name + ".converted.parquet")
     reader = parquet_input.converted_reader(src, schema)
@@ -172,7 +170,7 @@ def converted_parquet(engine: SparkEngine, src: Path, dest: Path, schema: pa.Sch
                 writer.write_batch(batch)
         return engine._write(engine._read(staged), dest)
     finally:
-        remove(staged)
+        remove_path(staged)
 
 
 def jsonl_to_parquet(engine: SparkEngine, src: Path, dest: Path) -> WriteStats:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulle.errors import InputError, Where
+from bulle.fsutil import remove_path
 from bulle.storage import spark_ingest
 from bulle.storage import spark_rows as rows
 from bulle.storage.engine import SUPPRESSED, Release, WriteStats
@@ -160,8 +161,6 @@ def _single_file(
     engine: SparkEngine, df: DataFrame, dest: Path, fmt: str, delimiter: str = ","
 ) -> None:
     """One file at ``dest``: one Spark part in a temporary directory, fsynced, renamed."""
-    from bulle.storage.spark_engine import remove
-
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         writer = df.coalesce(1).write.mode("errorifexists")
@@ -180,7 +179,7 @@ def _single_file(
             os.fsync(f.fileno())
         os.replace(part, dest)
     finally:
-        remove(tmp)
+        remove_path(tmp)
 
 
 def _fsync_tree(path: Path) -> None:
