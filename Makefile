@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-serve test test-slow test-all lint bench install sandbox chromium screenshots clean acro-venv
+.PHONY: demo demo-serve test test-slow test-spark test-all lint bench install sandbox chromium screenshots clean acro-venv java
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ test: $(STAMP) $(ACRO_STAMP) sandbox chromium
 # every point, the long-document and evaluation runs. CI runs it after `make test`.
 test-slow: $(STAMP) $(ACRO_STAMP) sandbox chromium
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow --ignore=tests/browser
+
+# The Spark engine's runs (engine spec tests, same results as DuckDB on ARX cases, a workspace on
+# Spark, a killed job): each starts a JVM, so they run apart, in one process, on local[1]/local[2].
+test-spark: $(STAMP) java
+	BULLE_SPARK=1 $(BIN)/python -m pytest -p no:xdist -q -m spark
+
+# Spark needs a Java runtime (17 or later): installed from Debian when there is none.
+java:
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
 
 test-all: $(STAMP) $(ACRO_STAMP) sandbox chromium
 	BULLE_SLOW=1 $(BIN)/python -m pytest -n 2 -q --ignore=tests/browser

@@ -37,6 +37,11 @@ def _cheap_custodian_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("BULLE_SPARK"):
+        no_spark = pytest.mark.skip(reason="Spark: run with BULLE_SPARK=1 (make test-spark)")
+        for item in items:
+            if "spark" in item.keywords:
+                item.add_marker(no_spark)
     if os.environ.get("BULLE_SLOW"):
         return
     skip = pytest.mark.skip(reason="slow: run with BULLE_SLOW=1 (make test-all)")

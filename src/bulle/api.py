@@ -52,16 +52,21 @@ def init_workspace(
     role: str | Role = "custodian",
     custodian_passphrase: bytes | None = None,
     custodian_key_out: str | Path | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> Workspace:
     """A new workspace; the custodian's private key is sealed with ``custodian_passphrase`` (default:
-    ``BULLE_CUSTODIAN_PASSPHRASE``) or written to ``custodian_key_out``, outside the workspace."""
+    ``BULLE_CUSTODIAN_PASSPHRASE``) or written to ``custodian_key_out``, outside the workspace.
+    ``engine`` holds its rows: ``"duckdb"`` or ``"spark"`` (on ``spark_master``, docs/scale.md)."""
+    from bulle.domain.engine_choice import EngineChoice
     from bulle.vault.custodian_key import CustodianKeySetup, passphrase_from_environment
 
     setup = CustodianKeySetup(
         passphrase=custodian_passphrase or passphrase_from_environment(),
         key_out=Path(custodian_key_out) if custodian_key_out else None,
     )
-    return Workspace(_Workspace.init(path, _actor(user, role), custodian=setup))
+    choice = EngineChoice(engine, spark_master)
+    return Workspace(_Workspace.init(path, _actor(user, role), custodian=setup, choice=choice))
 
 
 def synthesize(

@@ -26,11 +26,40 @@ _umask_saved = 0
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    """The digest of a file, or of a directory of parts (a version an engine such as Spark writes
+    as parallel parts): then over each part's name and digest, in name order."""
+    if os.path.isdir(path):
+        h = hashlib.sha256(b"bulle-parts-v1\0")
+        for part in sorted(os.listdir(path)):
+            h.update(part.encode() + b"\0" + sha256_file(Path(path) / part).encode() + b"\0")
+        return "sha256:" + h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
     return "sha256:" + h.hexdigest()
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file or a directory of parts, if it is there (a symbolic link itself only)."""
+    p = Path(path)
+    if p.is_dir() and not p.is_symlink():
+        import shutil
+
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def make_private_tree(path: Path) -> None:
+    """Owner-only modes for a file, or a directory of parts and its files (0700 / 0600)."""
+    p = Path(path)
+    if p.is_dir() and not p.is_symlink():
+        os.chmod(p, PRIVATE_DIR)
+        for part in p.iterdir():
+            make_private_tree(part)
+    else:
+        os.chmod(p, PRIVATE_FILE, follow_symlinks=False)
 
 
 def fsync_dir(path: Path) -> None:
@@ -42,6 +71,9 @@ def fsync_dir(path: Path) -> None:
 
 
 def fsync_file(path: Path) -> None:
+    if os.path.isdir(path):  # a directory of parts: each part, then the directory's entries
+        for part in sorted(os.listdir(path)):
+            fsync_file(Path(path) / part)
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

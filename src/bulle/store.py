@@ -2,9 +2,11 @@
 
 ```
 DIR/
-  bulle.toml          format version, workspace id, engine, [settings] (bulle.settings)
+  bulle.toml          format version, workspace id, engine, [settings] (bulle.settings),
+                      [spark] (the master and settings of a Spark workspace, docs/scale.md)
   catalog.sqlite      datasets, versions, roles, artefacts, governance objects
-  data/<dataset>/     one immutable Parquet file per version;  data/.tmp/ for writes in progress
+  data/<dataset>/     one immutable Parquet file per version (on Spark, a directory of parts);
+                      data/.tmp/ for writes in progress
   keys/               secrets
   audit/              the tamper-evident log
   artefacts/          reports, hierarchies, encrypted re-identification tables
@@ -52,6 +54,7 @@ from bulle.audit.events import AuditEvent, WorkspaceCreated, WorkspacePermission
 from bulle.audit.hook import AuditHook
 from bulle.catalog.store import Catalog
 from bulle.domain.actor import Actor
+from bulle.domain.engine_choice import EngineChoice
 from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
 from bulle.fsutil import (
     PRIVATE_DIR,
@@ -61,6 +64,7 @@ from bulle.fsutil import (
     private_file,
     private_umask,
     release_private_umask,
+    remove_path,
 )
 from bulle.store_files import StoreFiles, alive, dump_config, now
 from bulle.vault.keys import CustodianKeySetup, KeyStore
@@ -126,13 +130,23 @@ class Store(StoreFiles):
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
-                from bulle.storage.duckdb_engine import DuckDBEngine
-
-                # named by the pid, like every temporary file: recovery spares a live process's
-                spill = self.tmp_dir / f"{os.getpid()}-duckdb"
-                private_dirs(spill, self.root)
-                self._engine = DuckDBEngine(temp_directory=spill)
+                self._engine = self._configured_engine()
             return self._engine
+
+    def _configured_engine(self) -> Engine:
+        """The engine ``bulle.toml`` names: DuckDB, or Spark with its ``[spark]`` section."""
+        if self.config["workspace"].get("engine", "duckdb") == "spark":
+            from bulle.storage.spark_engine import SparkEngine
+            from bulle.storage.spark_session import settings_of
+
+            master, conf = settings_of(self.config)
+            return SparkEngine(master, conf)
+        from bulle.storage.duckdb_engine import DuckDBEngine
+
+        # named by the pid, like every temporary file: recovery spares a live process's
+        spill = self.tmp_dir / f"{os.getpid()}-duckdb"
+        private_dirs(spill, self.root)
+        return DuckDBEngine(temp_directory=spill)
 
     @property
     def settings(self) -> settings.Settings:
@@ -169,10 +183,12 @@ class Store(StoreFiles):
         actor: Actor,
         engine: Engine | None = None,
         custodian: CustodianKeySetup | None = None,
+        choice: EngineChoice | None = None,
     ) -> Store:
         """Create a workspace; ``custodian`` says how the custodian's private key is protected
         (default: the passphrase in ``BULLE_CUSTODIAN_PASSPHRASE``, refused when there is none).
-        ``actor`` is named in the creation event."""
+        ``choice`` names its row engine (DuckDB by default) and that engine's settings, recorded
+        in ``bulle.toml``. ``actor`` is named in the creation event."""
         root = Path(root)
         if root.exists() and (root / CONFIG).exists():
             raise ConflictError("a workspace already exists here", Where(file=str(root)))
@@ -195,8 +211,9 @@ class Store(StoreFiles):
                     "format_version": FORMAT_VERSION,
                     "id": str(uuid.uuid4()),
                     "created_at": now(),
-                    "engine": "duckdb",
-                }
+                    "engine": (choice or EngineChoice()).name,
+                },
+                **(choice or EngineChoice()).config_sections(),
             }
             KeyStore(root / "keys").create(setup)
         store = cls(root, config, engine)
@@ -314,12 +331,20 @@ class Store(StoreFiles):
                 removed.append(str(p.relative_to(self.root)))
             referenced = self.catalog.referenced_paths()
             for sub in (self.data_dir, self.artefacts_dir):
-                for p in sub.rglob("*"):
-                    if p.is_file() and self.tmp_dir not in p.parents:
-                        rel = str(p.relative_to(self.root))
+                for p in sorted(sub.rglob("*")):
+                    if self.tmp_dir in p.parents or p == self.tmp_dir or not p.exists():
+                        continue
+                    rel = str(p.relative_to(self.root))
+                    if p.is_dir() and p.parent.parent == self.data_dir:
+                        # a version directory (an engine's parts) renamed in, never recorded
                         if rel not in referenced and not p.name.startswith("."):
-                            p.unlink()
+                            remove_path(p)
                             removed.append(rel)
+                    elif p.is_file() and rel not in referenced and not p.name.startswith("."):
+                        if str(p.parent.relative_to(self.root)) in referenced:
+                            continue  # a part of a recorded version directory
+                        p.unlink()
+                        removed.append(rel)
         return removed
 
     # -- audit --------------------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from bulle.domain.datasets import (
     VersionKind,
     validate_dataset_name,
 )
-from bulle.fsutil import PRIVATE_FILE, fsync_dir, fsync_file, private_dirs, sha256_file
+from bulle.fsutil import (
+    PRIVATE_FILE,
+    fsync_dir,
+    fsync_file,
+    make_private_tree,
+    private_dirs,
+    remove_path,
+    sha256_file,
+)
 
 if TYPE_CHECKING:
     from bulle.audit.events import AuditEvent
@@ -126,8 +134,8 @@ class StoreFiles:
     ) -> DatasetVersion:
         """Turn a finished temporary Parquet file into the next version of ``dataset``, atomically."""
         validate_dataset_name(dataset)
-        os.chmod(tmp_file, PRIVATE_FILE)  # DuckDB created it with the umask of its day
-        fsync_file(tmp_file)
+        make_private_tree(tmp_file)  # the engine created it with the umask of its day
+        fsync_file(tmp_file)  # a file, or a directory of parts and each part
         content_hash = sha256_file(tmp_file)
         with self.write_lock():
             number = self.catalog.next_number(dataset)
@@ -148,7 +156,7 @@ class StoreFiles:
                 created_by=actor.to_dict(),
                 personal_data=personal_data,
             )
-            os.replace(tmp_file, final)
+            os.replace(tmp_file, final)  # one rename, for a file as for a directory of parts
             fsync_dir(final.parent)
             try:
                 with self.catalog.transaction():
@@ -156,7 +164,7 @@ class StoreFiles:
                     if roles:
                         self.catalog.set_roles(dataset, number, roles)
             except BaseException:
-                final.unlink(missing_ok=True)
+                remove_path(final)
                 raise
             if event is not None:  # inside the lock: the log's order is the catalog's order
                 self.emit(event(version))
@@ -170,7 +178,7 @@ class StoreFiles:
         The new file is committed before the old one is deleted, so a crash leaves either version
         whole; the tombstone names both content hashes.
         """
-        os.chmod(tmp_file, PRIVATE_FILE)
+        make_private_tree(tmp_file)
         fsync_file(tmp_file)
         new_hash = sha256_file(tmp_file)
         with self.write_lock():
@@ -198,9 +206,9 @@ class StoreFiles:
                         [*current.tombstones, stone],
                     )
             except BaseException:
-                final.unlink(missing_ok=True)
+                remove_path(final)
                 raise
-            (self.root / current.path).unlink(missing_ok=True)
+            remove_path(self.root / current.path)
         return self.catalog.resolve(version.ref)
 
     # -- artefacts -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bulle.catalog.store import Catalog
     from bulle.domain.actor import Actor
     from bulle.domain.datasets import ColumnRoleAssignment, DatasetVersion, VersionKind
+    from bulle.domain.engine_choice import EngineChoice
     from bulle.storage.engine import Engine
     from bulle.vault.keys import CustodianKeySetup, KeyStore
 
@@ -60,9 +61,10 @@ class Session:
         actor: Actor,
         engine: Engine | None = None,
         custodian: CustodianKeySetup | None = None,
+        choice: EngineChoice | None = None,
     ) -> Session:
         """Create a workspace and act on it as ``actor``; closing the session closes it."""
-        return cls(Store.init(root, actor, engine, custodian), actor, owns_store=True)
+        return cls(Store.init(root, actor, engine, custodian, choice), actor, owns_store=True)
 
     @classmethod
     def open(cls, root: str | Path, actor: Actor, engine: Engine | None = None) -> Session:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bulle.cli.common import actor_from, console, emit, json_option
+from bulle.domain.engine_choice import ENGINES, EngineChoice
 
 
 def custodian_key_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,12 +43,27 @@ def custodian_setup(passphrase_file: Path | None, key_out: Path | None):
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="duckdb",
+    show_default=True,
+    help="The engine that holds the rows: embedded DuckDB, or Apache Spark (docs/scale.md).",
+)
+@click.option(
+    "--spark-master",
+    metavar="MASTER",
+    help="With --engine spark: local[N], spark://HOST:7077, yarn or k8s://... "
+    "(default local[*]); recorded in bulle.toml.",
+)
 @custodian_key_options
 @json_option
 @click.pass_context
 def init(
     ctx: click.Context,
     directory: str,
+    engine: str,
+    spark_master: str | None,
     custodian_passphrase_file: Path | None,
     custodian_key_out: Path | None,
     as_json: bool,
@@ -58,8 +74,9 @@ def init(
     """
     from bulle.workspace import Workspace
 
+    choice = EngineChoice(engine, spark_master)
     setup = custodian_setup(custodian_passphrase_file, custodian_key_out)
-    ws = Workspace.init(directory, actor_from(ctx), custodian=setup)
+    ws = Workspace.init(directory, actor_from(ctx), custodian=setup, choice=choice)
     key = setup.key_out or ws.keys_dir / "custodian.key"
     sealed = (
         " (sealed with the passphrase)"
@@ -71,6 +88,8 @@ def init(
         "id": ws.id,
         "format_version": ws.config["workspace"]["format_version"],
         "pseudonym_key_id": ws.keys.current_pseudonym_key_id(),
+        "engine": choice.name,
+        **({"spark_master": ws.config["spark"]["master"]} if choice.name == "spark" else {}),
     }
     ws.close()
     emit(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.catalog import export_schema as schema
 from bulle.catalog.export_snapshot import CatalogSnapshot
 from bulle.catalog.export_tables import WORKSPACE_SPECIFIC_META
-from bulle.errors import IntegrityError, NotFoundError, Where
+from bulle.errors import ConflictError, IntegrityError, NotFoundError, Where
 from bulle.exchange import manifest as mf
 
 if TYPE_CHECKING:
@@ -119,6 +119,12 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
     n_versions = n_artefacts = 0
     for rel, content_hash, kind in stored:
         src = ws.root / rel
+        if src.is_dir():  # a Spark version's parts: the export format holds one file per version
+            raise ConflictError(
+                "this workspace stores versions as Spark directories of parts, which the export "
+                "format does not hold yet: export their tables with `bulle export-table`",
+                Where(file=str(src)),
+            )
         if not src.is_file():
             raise IntegrityError(
                 "a file the catalog lists is missing from the workspace", Where(file=str(src))

@@ -100,7 +100,8 @@ def _config(manifest: dict[str, Any], supported: int) -> dict[str, Any]:
             "format_version": fmt,
             "id": ws["id"],
             "created_at": ws["created_at"],
-            "engine": ws["engine"],
+            # never the export's engine: a hostile export could point Bulle at any cluster or URI
+            "engine": "duckdb",
         }
     }
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, ColumnRoleAssignment, DatasetVersion, VersionKind
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.lineage import register
 from bulle.services.results import Result
@@ -99,9 +100,7 @@ def anonymize_dataset(
         else LEGAL_NOTE,
     }
     try:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_metadata(tmp_release).num_rows
+        rows = ws.engine.row_count(tmp_release)
         schema = _schema(ws, tmp_release)
         roles = _release_roles(ws, source, spec, plan)
         version = ws.commit_version(
@@ -131,7 +130,7 @@ def anonymize_dataset(
             ),
         )
     finally:
-        tmp_release.unlink(missing_ok=True)
+        remove_path(tmp_release)
     artefacts = _store_artefacts(ws, version, spec, result, risk)
     return {
         "source": source.ref,
@@ -300,8 +299,8 @@ def _release(
         ws.engine.write_projection(released, final, drop=drop)
         return result, final, risk
     finally:
-        projected.unlink(missing_ok=True)
-        released.unlink(missing_ok=True)
+        remove_path(projected)
+        remove_path(released)
 
 
 def _schema(ws: Workspace, path: Path) -> list[dict[str, str]]:
@@ -466,7 +465,7 @@ def recompute(
         ws, parent, spec, plan, op.get("threshold", default("anonymize.risk_threshold"))
     )
     if result is None or not result.anonymous:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise InputError(f"{version.ref} cannot be recomputed: no anonymous transformation remains")
     extras = []
     report = ws.temp_path(".json")

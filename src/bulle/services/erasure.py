@@ -36,6 +36,7 @@ from bulle.domain.actor import Actor
 from bulle.domain.datasets import DatasetVersion, VersionStatus
 from bulle.domain.governance_fields import iso
 from bulle.errors import BulleError, ConflictError, NotFoundError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.governance import now_utc, store, subject_ref
 from bulle.services.lineage import descendants, recomputer_for
@@ -265,7 +266,7 @@ def run(ws: Workspace, receipt_id: str, actor: Actor, *, resumed: bool = False) 
             )
         )
     for old in (ws.root / "cache").glob("*.parquet"):
-        old.unlink(missing_ok=True)  # snapshots and lists held the person's choices and id
+        remove_path(old)  # snapshots and lists held the person's choices and id
     ws.catalog.checkpoint()  # older page images held the journal
     return ErasureReceipt(receipt_id=receipt_id, subject=job["subject_ref"], **summary)
 
@@ -290,14 +291,14 @@ def _rewrite(
             {"kind": "erasure", "receipt_id": receipt_id, "rows_removed": v.row_count - stats.rows},
         )
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
 
 
 def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
     stone = _done(d, receipt_id)
     if stone:
         if stone["kind"] == "withheld":
-            ws.path_of(d).unlink(missing_ok=True)  # the step may have stopped before the delete
+            remove_path(ws.path_of(d))  # the step may have stopped before the delete
         return
     parent = ws.catalog.resolve(d.parents[0])
     fn = recomputer_for(d.operation.get("name", ""))
@@ -316,11 +317,13 @@ def _recompute(ws: Workspace, d: DatasetVersion, receipt_id: str) -> None:
                 a for a in ws.catalog.artefacts(d.dataset, d.number) if a["kind"] == extra["kind"]
             ]:
                 ws.replace_artefact(a, extra["file"])
-        ws.rewrite_version(d, tmp, _row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id})
+        ws.rewrite_version(
+            d, tmp, ws.engine.row_count(tmp), {"kind": "recompute", "receipt_id": receipt_id}
+        )
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         for extra in artefacts:
-            extra["file"].unlink(missing_ok=True)
+            remove_path(extra["file"])
 
 
 def withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
@@ -338,13 +341,7 @@ def withhold(ws: Workspace, v: DatasetVersion, receipt_id: str) -> None:
             v.dataset, v.number, v.path, v.content_hash, v.row_count, [*v.tombstones, stone]
         )
         ws.catalog.delete_profile(v.dataset, v.number)
-    ws.path_of(v).unlink(missing_ok=True)
-
-
-def _row_count(path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.read_metadata(path).num_rows
+    remove_path(ws.path_of(v))
 
 
 def _set_profile(ws: Workspace, v: DatasetVersion, tmp) -> None:

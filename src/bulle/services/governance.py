@@ -434,9 +434,9 @@ def read_served(
     against the approval's row access; None is the local caller holding the workspace's files
     (custodian-equivalent), to whom a project's row access does not apply.
     """
-    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.engine import VISIBLE_READ
 
-    ws.engine.require(ANALYST_SQL)  # the people filter is DuckDB SQL (storage/consent_sql.py)
+    ws.engine.require(VISIBLE_READ)
     read, v, project = plan_read(ws, project_name, ref, columns, at=at)
     if delivery is not None:
         require_row_access(ws, project, v, delivery)
@@ -585,10 +585,12 @@ def stream_query_for_project(
     the audit event, emitted when the ``with`` block ends, counts the rows handed over (and names
     the limit that stopped the query, if one did).
     """
-    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.engine import VISIBLE_READ
     from bulle.storage.sql_lockdown import Limits, LockedSession
 
-    ws.engine.require(ANALYST_SQL)
+    # The rows come through the engine's filtered read (any engine that has one); the SQL itself
+    # runs in-process on an empty, locked-down DuckDB over those Arrow tables, whatever the engine.
+    ws.engine.require(VISIBLE_READ)
     limits = Limits.from_settings(ws.settings, timeout_s)  # checked before any data is read
     project = store(ws).project(project_name)
     tables, served = {}, []

@@ -44,14 +44,14 @@ class ProjectRows:
 def read_rows(ws: Workspace, project_name: str, dataset: str) -> ProjectRows:
     """The rows of ``dataset`` (``NAME`` or ``NAME@N``) the project may use now."""
     from bulle.services import governance as gov
-    from bulle.storage.engine import ANALYST_SQL
+    from bulle.storage.engine import VISIBLE_READ
 
     project = gov.store(ws).project(project_name)
     member = project.member(ws.actor.name)
     if member is not None and member.role is ws.actor.role:
         table, v = gov.read_served(ws, project_name, dataset)
     elif ws.actor.role in (Role.CUSTODIAN, Role.SYSTEM):
-        ws.engine.require(ANALYST_SQL)
+        ws.engine.require(VISIBLE_READ)
         table, v = _custodian_read(ws, project, dataset)
     else:
         raise AccessDenied(

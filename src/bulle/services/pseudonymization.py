@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bulle.audit import events as ev
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionKind
 from bulle.errors import InputError, NotFoundError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.lineage import register
 from bulle.services.results import Result
@@ -155,7 +156,7 @@ def _run(
             ),
         )
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
     return version, mappings
 
 
@@ -173,7 +174,7 @@ def compute(
             ws.path_of(source), tmp, {c: t.arrow_udf() for c, t in tokenizers.items()}
         ).schema
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise
     mappings = (
         {c: {tok: orig for orig, tok in t.mapping().items()} for c, t in tokenizers.items()}

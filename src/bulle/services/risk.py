@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bulle.audit import events as ev
 from bulle.errors import InputError, Problem, ValidationError, Where
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.vault import resolve
 
@@ -48,7 +49,7 @@ def _as_text(ws: Workspace, v: DatasetVersion, text: list[str], as_is: list[str]
     try:
         ws.engine.write_projection(ws.path_of(v), dest, text=text, keep=as_is)
     except BaseException:
-        dest.unlink(missing_ok=True)
+        remove_path(dest)
         raise
     return dest
 
@@ -93,9 +94,9 @@ def measure_version_risk(
             engine=ws.engine,
         )
     finally:
-        table.unlink(missing_ok=True)
+        remove_path(table)
         if pop_table is not None:
-            pop_table.unlink(missing_ok=True)
+            remove_path(pop_table)
     ws.emit(
         ev.DatasetRead(
             actor=ws.actor,

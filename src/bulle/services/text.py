@@ -89,9 +89,6 @@ def deidentify_columns(
     }
     tmp = compute(ws, source, operation, progress=progress)
     try:
-        import pyarrow.parquet as pq
-
-        meta = pq.read_metadata(tmp)
         schema = [{"name": c["name"], "type": c["type"]} for c in source.schema]
         version = ws.commit_version(
             tmp,
@@ -99,7 +96,7 @@ def deidentify_columns(
             kind=VersionKind.TEXT,
             parents=[source.ref],
             operation=operation,
-            row_count=meta.num_rows,
+            row_count=ws.engine.row_count(tmp),
             schema=schema,
             personal_data=source.personal_data,
             roles=roles,

@@ -21,6 +21,7 @@ from bulle.domain.datasets import (
     validate_dataset_name,
 )
 from bulle.errors import InputError, Problem, ValidationError, Where, WithheldError
+from bulle.fsutil import remove_path
 from bulle.governance import access
 from bulle.services.results import Result
 from bulle.services.subject_index import index_version
@@ -214,7 +215,7 @@ def import_table(
             index_version(ws, version)
         return version
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
 
 
 MAX_LISTED_BYTES = 16_384  # an audit event holds at most 64 KiB: wide tables are summarised

@@ -247,9 +247,30 @@ def filtered_select(
     base = f"SELECT {cols} FROM read_parquet({lit(data)}) AS t"
     if not _filters(subject_column, choices, purpose):
         return base, summary
+    subj = f"t.{ident(subject_column)}"
+    current, objected, consenting = _people_sql(choices, purpose, at_iso, id_column)
+    if purpose.needs_consent and current:
+        # Most people consent: the short list is of those hidden. It depends only on this version
+        # and this snapshot, so it is computed once and reused until a choice is recorded.
+        hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
+        sql = (
+            f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
+            f"WHERE {subj} IS NOT NULL"
+        )
+    elif purpose.needs_consent:
+        sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
+    else:
+        sql = f"{base} ANTI JOIN ({objected}) AS o ON {subj}::VARCHAR = o.sid"
+    return sql, summary
+
+
+def _people_sql(
+    choices: Path, purpose: Purpose, at_iso: str, id_column: str
+) -> tuple[bool, str, str]:
+    """Whether the read is current, and the queries of the people who objected and of those who
+    consent (each a relation of one ``sid`` column) for ``purpose`` at ``at_iso``."""
     ev = f"read_parquet({lit(choices)})"
     sid = ident(id_column)
-    subj = f"t.{ident(subject_column)}"
     p, at = lit(purpose.name), lit(at_iso)
     state = state_path(choices)
     current = state.exists() and at_iso >= (_last_event_at(state) or "")
@@ -271,19 +292,24 @@ def filtered_select(
         )
         if purpose.objection_applies:
             consenting += f" EXCEPT {objected}"
-    if purpose.needs_consent and current:
-        # Most people consent: the short list is of those hidden. It depends only on this version
-        # and this snapshot, so it is computed once and reused until a choice is recorded.
-        hidden = _hidden_list(data, subject_column, consenting, choices, purpose)
-        sql = (
-            f"{base} ANTI JOIN read_parquet({lit(hidden)}) AS h ON {subj}::VARCHAR = h.sid "
-            f"WHERE {subj} IS NOT NULL"
-        )
-    elif purpose.needs_consent:
-        sql = f"{base} SEMI JOIN ({consenting}) AS v ON {subj}::VARCHAR = v.sid"
-    else:
-        sql = f"{base} ANTI JOIN ({objected}) AS o ON {subj}::VARCHAR = o.sid"
-    return sql, summary
+    return current, objected, consenting
+
+
+def people(read: VisibleRead) -> tuple[str, frozenset[str]]:
+    """The people a read keeps (``allow``) or drops (``deny``), folded from the consent snapshot
+    on the server, for an engine that joins them to the rows itself; ``all``: no filter."""
+    if not _filters(read.subject_column, read.choices, read.purpose) or read.choices is None:
+        return "all", frozenset()
+    import duckdb
+
+    _, objected, consenting = _people_sql(read.choices, read.purpose, read.at_iso, read.id_column)
+    con = duckdb.connect()
+    try:
+        sql = consenting if read.purpose.needs_consent else objected
+        ids = frozenset(r[0] for r in con.execute(f"SELECT sid FROM ({sql})").fetchall())
+    finally:
+        con.close()
+    return ("allow" if read.purpose.needs_consent else "deny"), ids
 
 
 def subject_condition(rule: SubjectFilter, column: str, ids_relation: str) -> str:

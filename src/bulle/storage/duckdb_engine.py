@@ -49,6 +49,7 @@ class DuckDBEngine(Engine):
         caps.EXPORT,
         caps.DIRECT_CSV,
         caps.ANALYST_SQL,
+        caps.VISIBLE_READ,
     }
 
     def __init__(

@@ -4,8 +4,8 @@ Every read, write, group-by, filter and release of rows goes through these metho
 arguments: no module outside ``storage/`` writes SQL for a row engine (a source scan,
 ``tests/unit/storage/test_one_door.py``, holds that). DuckDB is the default engine
 (``duckdb_engine.py``); ``reference_engine.py`` implements the same methods in pyarrow/numpy,
-obviously correct and not fast, and the spec tests (``tests/spec/engine/``) run over both. A
-Spark engine will implement the same interface. Engines declare what they can do in
+obviously correct and not fast, and the spec tests (``tests/spec/engine/``) run over both. The
+Spark engine (``spark_engine.py``) implements the same interface for data beyond one machine. Engines declare what they can do in
 ``capabilities`` (names below); callers and the spec tests read it instead of meeting a
 ``NotImplementedError`` in odd places.
 """
@@ -33,6 +33,7 @@ DIRECT_CSV = "direct_csv"  # group and release a CSV file without importing it f
 RELEASE = "release"
 PSEUDONYMIZE = "pseudonymize"
 ANALYST_SQL = "sql"  # analysts' SQL, run under the lock-down (DuckDB only)
+VISIBLE_READ = "visible_read"  # a project's read: declared columns, consent/purpose-filtered people
 CORE = frozenset({FREQUENCY_TABLE, RELEASE, PSEUDONYMIZE})
 
 
@@ -228,6 +229,17 @@ class Engine(ABC):
     ) -> WriteStats:
         """Rewrite ``path`` with each column of ``tokenizers`` replaced by its tokens (the column
         is read as text and given to its tokenizer in row order, one call at a time)."""
+
+    def row_count(self, path: Path) -> int:
+        """The rows of a stored version, from its Parquet footers: one file, or a directory of
+        parts (what the Spark engine writes). The same for every engine: no row is read."""
+        import pyarrow.parquet as pq
+
+        p = Path(path)
+        if p.is_dir():
+            parts = [x for x in sorted(p.iterdir()) if x.is_file() and x.name[0] not in "._"]
+            return sum(pq.read_metadata(x).num_rows for x in parts)
+        return pq.read_metadata(p).num_rows
 
     def require(self, capability: str) -> None:
         if capability not in self.capabilities:

@@ -101,7 +101,7 @@ class ReferenceEngine(Engine):
     def schema(self, path: Path) -> list[dict[str, str]]:
         import pyarrow.parquet as pq
 
-        return [{"name": f.name, "type": _type_name(f.type)} for f in pq.read_schema(path)]
+        return [{"name": f.name, "type": type_name(f.type)} for f in pq.read_schema(path)]
 
     def frequency_table(self, path: Path, columns: list[str]) -> pa.Table:
         return self._group(self.read_table(path), columns, "count", None)
@@ -308,7 +308,7 @@ def _dialect(path: Path):
     return csv_checks.sniff(path, CsvOptions(all_varchar=True))
 
 
-def _type_name(t: pa.DataType) -> str:
+def type_name(t: pa.DataType) -> str:
     import pyarrow as pa
 
     if pa.types.is_timestamp(t):

@@ -47,7 +47,7 @@ def ws(tmp_path, bulle):
     d = tmp_path / "ws"
     r = bulle("init", d, "--json")
     assert r.code == 0, r.err
-    assert set(r.json()) == {"workspace", "id", "format_version", "pseudonym_key_id"}
+    assert set(r.json()) == {"workspace", "id", "format_version", "pseudonym_key_id", "engine"}
     return d
 
 

@@ -301,3 +301,16 @@ def test_a_5000_character_path_alone_is_a_clear_error_through_the_cli(crafted, t
     ]
     assert "is 5010 bytes long" in err["problems"][0]["message"]
     assert not (tmp_path / "new").exists()
+
+
+def test_an_export_never_chooses_the_engine(crafted, tmp_path):
+    """An export naming Spark (a cluster it would send the rows to) imports on DuckDB: the
+    importer chooses the engine, and no [spark] section is written."""
+    import tomllib
+
+    def edit(m, export):
+        m["workspace"]["engine"] = "spark"
+
+    import_workspace(crafted(edit), tmp_path / "new", ALICE)
+    config = tomllib.loads((tmp_path / "new" / "bulle.toml").read_text())
+    assert config["workspace"]["engine"] == "duckdb" and "spark" not in config

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulle.domain.actor import Role
@@ -14,7 +15,7 @@ from bulle.domain.governance_fields import iso
 from bulle.domain.projects import DatasetUse, Member, Project
 from bulle.domain.purposes import Purpose
 from bulle.governance.access import subject_filter
-from bulle.storage.consent_sql import _write_state, filtered_select, state_path
+from bulle.storage.consent_sql import VisibleRead, _write_state, state_path
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SUBJECTS = [f"S{i}" for i in range(6)]
@@ -33,19 +34,20 @@ event = st.tuples(
 )
 
 
-@given(
+CASES = (
     st.lists(event, max_size=25),
     st.sampled_from(sorted(PURPOSES)),
     st.integers(0, 11),
     st.lists(st.sampled_from([*SUBJECTS, None]), min_size=1, max_size=12),
     st.booleans(),
 )
-def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, rows, with_state):
-    """Both paths: the fold over events, and (for reads after the last event) the standing table."""
+
+
+def _case(d, events, basis, read_day, rows, with_state):
+    """The choices snapshot and data files of one example, and the rows the domain rule admits."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    d = tmp_path_factory.mktemp("fold")
     purpose = PURPOSES[basis]
     at = T0 + dt.timedelta(days=read_day)
     consents, objections, table = (
@@ -81,10 +83,6 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
     pq.write_table(
         pa.table({"sid": pa.array(rows, pa.string()), "n": list(range(len(rows)))}), data
     )
-
-    sql, _ = filtered_select(data, ["sid", "n"], "sid", purpose, iso(at), choices)
-    got = sorted(r[1] for r in duckdb.connect().execute(sql).fetchall())
-
     project = Project(
         "x",
         purpose,
@@ -95,4 +93,30 @@ def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, 
     )
     rule = subject_filter(project, consents, objections, at=at)
     expected = sorted(i for i, sid in enumerate(rows) if rule.admits(sid))
+    return VisibleRead(data, ("sid", "n"), "sid", purpose, iso(at), choices), expected
+
+
+@given(*CASES)
+def test_sql_fold_equals_domain_rule(tmp_path_factory, events, basis, read_day, rows, with_state):
+    """Both paths: the fold over events, and (for reads after the last event) the standing table."""
+    read, expected = _case(
+        tmp_path_factory.mktemp("fold"), events, basis, read_day, rows, with_state
+    )
+    got = sorted(r[1] for r in duckdb.connect().execute(read.sql()).fetchall())
+    assert got == expected
+
+
+@pytest.mark.spark
+@settings(max_examples=15)  # one Spark job per example
+@given(*CASES)
+def test_spark_joins_admit_the_domain_rule(
+    tmp_path_factory, events, basis, read_day, rows, with_state
+):
+    """Spark's broadcast semi/anti-join of the people folded on the server: the same people."""
+    from tests.spec.engine.conftest import make_engine
+
+    read, expected = _case(
+        tmp_path_factory.mktemp("fold"), events, basis, read_day, rows, with_state
+    )
+    got = sorted(make_engine("spark").read_visible(read).column("n").to_pylist())
     assert got == expected

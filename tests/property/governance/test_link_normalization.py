@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.spec.engine.conftest import ENGINES, make_engine
@@ -73,3 +74,23 @@ def test_phone_spellings(a, b, prefix, seps):
 def test_email_spellings(address, pad):
     x, y = norm("email", [address, pad + address.upper() + pad])
     assert x == y == address and x == normalize(pad + address.upper() + pad, "email")
+
+
+@pytest.mark.spark
+@settings(max_examples=10, deadline=None)  # one Spark job per example
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet="0123456789 .-+@aBé\t\x0b\n", max_size=14)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(["nir", "phone", "email", None]),
+)
+def test_spark_normalizes_as_the_reference(values, kind):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.parquet"
+        pq.write_table(pa.table({"c": pa.array(values, pa.string())}), path)
+        spark, reference = (
+            make_engine(name).normalized_text(path, "c", kind) for name in ("spark", "reference")
+        )
+    assert spark == reference

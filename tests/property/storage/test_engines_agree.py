@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.spec.engine.conftest import ENGINES, make_engine
 
@@ -32,13 +33,12 @@ def _canon(table: pa.Table) -> list[tuple]:
     return sorted((tuple(r.values()) for r in table.to_pylist()), key=repr)
 
 
-@given(tables(), st.frozensets(st.text(alphabet="aZé", max_size=2), max_size=3))
-def test_engines_agree(table: pa.Table, erase: frozenset[str]) -> None:
+def _answers(names: list[str], table: pa.Table, erase: frozenset[str]) -> list[tuple]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.parquet"
         pq.write_table(table, path)
         answers = []
-        for name in ENGINES:
+        for name in names:
             eng = make_engine(name)
             kept = eng.write_without(path, Path(tmp) / f"{name}.parquet", [ValueIn("t", erase)])
             answers.append(
@@ -51,4 +51,21 @@ def test_engines_agree(table: pa.Table, erase: frozenset[str]) -> None:
                     pq.read_table(Path(tmp) / f"{name}.parquet").to_pylist(),
                 )
             )
-        assert answers[0] == answers[1]
+        return answers
+
+
+ERASE = st.frozensets(st.text(alphabet="aZé", max_size=2), max_size=3)
+
+
+@given(tables(), ERASE)
+def test_engines_agree(table: pa.Table, erase: frozenset[str]) -> None:
+    answers = _answers(ENGINES, table, erase)
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.spark
+@settings(max_examples=15)  # every example runs six Spark jobs
+@given(tables(), ERASE)
+def test_spark_agrees_with_the_reference(table: pa.Table, erase: frozenset[str]) -> None:
+    reference, spark = _answers(["reference", "spark"], table, erase)
+    assert spark == reference

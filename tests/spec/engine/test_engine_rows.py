@@ -177,3 +177,11 @@ def test_pseudonymize_gives_the_same_tokens_on_every_engine(tmp_path: Path) -> N
     assert results[0] == results[1]
     ids = [r["id"] for r in results[0]]
     assert None not in ids[:4] and len(set(ids[:4])) == 4 and "p1" not in ids
+
+
+def test_row_count_of_what_the_engine_wrote(engine, tmp_path: Path) -> None:
+    """A file for DuckDB and the reference, a directory of parts for Spark: counted alike."""
+    for i, table in enumerate((people(), empty())):
+        dest = tmp_path / f"w{i}.parquet"
+        stats = engine.write_table(table, dest)
+        assert engine.row_count(dest) == stats.rows == table.num_rows
