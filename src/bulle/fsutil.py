@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -29,14 +29,20 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     """The digest of a file, or of a directory of parts (a version an engine such as Spark writes
     as parallel parts): then over each part's name and digest, in name order."""
     if os.path.isdir(path):
-        h = hashlib.sha256(b"bulle-parts-v1\0")
-        for part in sorted(os.listdir(path)):
-            h.update(part.encode() + b"\0" + sha256_file(Path(path) / part).encode() + b"\0")
-        return "sha256:" + h.hexdigest()
+        return parts_digest((p, sha256_file(Path(path) / p)) for p in sorted(os.listdir(path)))
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+def parts_digest(parts: Iterable[tuple[str, str]]) -> str:
+    """The digest of a directory of parts from its ``(name, "sha256:…")`` pairs in name order: the
+    one definition both the store (hashing on disk) and a backup's check (from its manifest) use."""
+    h = hashlib.sha256(b"bulle-parts-v1\0")
+    for name, digest in parts:
+        h.update(name.encode() + b"\0" + digest.encode() + b"\0")
     return "sha256:" + h.hexdigest()
 
 

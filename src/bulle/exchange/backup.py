@@ -152,7 +152,7 @@ def _pin(root: Path, pin: Path, referenced: set[str], skipped: list[str]) -> lis
                 if p.is_symlink() or not p.is_file():
                     skipped.append(rel)
                     continue
-                if top in ("data", "artefacts") and rel not in referenced:
+                if top in ("data", "artefacts") and not _is_referenced(rel, referenced):
                     continue
                 target = pin / rel
                 target.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
@@ -171,6 +171,15 @@ def _pin(root: Path, pin: Path, referenced: set[str], skipped: list[str]) -> lis
             Where(file=missing[0]),
         )
     return out
+
+
+def _is_referenced(rel: str, referenced: set[str]) -> bool:
+    """``rel`` is a file the catalog names, or a part inside a version directory it names (a
+    version an engine such as Spark writes as parallel parts)."""
+    if rel in referenced:
+        return True
+    parts = rel.split("/")
+    return any("/".join(parts[:i]) in referenced for i in range(2, len(parts)))
 
 
 def _copy_keys(keys_dir: Path, dest: Path, include_keys: bool) -> list[dict[str, Any]]:

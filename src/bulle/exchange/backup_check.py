@@ -288,15 +288,15 @@ def _check_catalog(folder: Path, m: dict[str, Any], listed: dict[str, dict[str, 
         )
     bad = []
     for kind, rel, content_hash in files:
-        f = listed.get(rel) if isinstance(rel, str) else None
-        if f is None or not rel.startswith("data/" if kind == "version" else "artefacts/"):
+        digest = _listed_digest(listed, rel) if isinstance(rel, str) else None
+        if digest is None or not rel.startswith("data/" if kind == "version" else "artefacts/"):
             bad.append(
                 Problem(
                     f"a {kind} file the catalog names is not in the backup",
                     Where(file=str(rel)[:200]),
                 )
             )
-        elif content_hash != "sha256:" + f["sha256"]:
+        elif content_hash != digest:
             bad.append(Problem(f"the {kind}'s content hash is not the catalog's", Where(file=rel)))
     if bad:
         raise _integrity("the backup's files do not match its catalog", bad)
@@ -332,3 +332,19 @@ def _check_config(folder: Path, m: dict[str, Any]) -> None:
             "bulle.toml names another workspace than the manifest", Where(file=bk.CONFIG)
         )
     settings.resolve(config.get("settings"), {}, file=bk.CONFIG)
+
+
+def _listed_digest(listed: dict[str, dict[str, Any]], rel: str) -> str | None:
+    """The content hash of ``rel`` as the manifest's entries give it: a listed file's SHA-256, or,
+    for a version directory of parts, the digest ``fsutil.sha256_file`` computes over its parts'
+    names and digests (so a part added, removed, renamed or changed is caught); None when the
+    backup holds nothing at ``rel``."""
+    from bulle.fsutil import parts_digest
+
+    if rel in listed:
+        return "sha256:" + listed[rel]["sha256"]
+    prefix = rel + "/"
+    children = sorted({p[len(prefix) :].split("/", 1)[0] for p in listed if p.startswith(prefix)})
+    if not children:
+        return None
+    return parts_digest((name, _listed_digest(listed, prefix + name) or "") for name in children)

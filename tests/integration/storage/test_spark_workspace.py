@@ -112,6 +112,10 @@ def _flow(root, csv, arx, engine: str) -> dict[str, Any]:
         out["project_read"] = sorted(
             bob.read_for_project("cohorte", "adult@1").to_pylist(), key=lambda r: r["id"]
         )
+        # analysts' SQL runs on the engine's filtered read, whichever the engine
+        out["query"] = bob.query(
+            "cohorte", "SELECT sex, count(*) AS n FROM adult GROUP BY sex ORDER BY sex"
+        ).to_pylist()
     with bulle_api.open_workspace(root, user="carol") as ws:
         out["erase"] = ws.erase_subject("P3")
         out["after_erasure"] = ws.read("adult@1").to_pylist()
@@ -129,5 +133,6 @@ def test_spark_workspace_answers_as_duckdb(tmp_path, arx_data):
     assert "P7" not in visible and "P1" in visible and "P100" not in visible
     assert all(r["id"] != "P3" for r in spark["after_erasure"])
     assert len(spark["after_erasure"]) == 599
+    assert sum(r["n"] for r in spark["query"]) == len(visible)
     for step in duck:
         assert _same(spark[step]) == _same(duck[step]), step
