@@ -154,10 +154,18 @@ class SparkEngine(Engine):
         n = SAMPLE_ROWS if sample_rows is None else sample_rows
         return spark_profile.profile(self._read(path), self.schema(path), top, n)
 
-    def export(self, path: Path, dest: Path, fmt: str, *, keep_formulas: bool = False) -> None:
+    def export(
+        self,
+        path: Path,
+        dest: Path,
+        fmt: str,
+        *,
+        keep_formulas: bool = False,
+        delimiter: str = ",",
+    ) -> None:
         from bulle.storage import spark_release
 
-        spark_release.export(self, Path(path), Path(dest), fmt, keep_formulas)
+        spark_release.export(self, Path(path), Path(dest), fmt, keep_formulas, delimiter)
 
     # -- typed row operations --------------------------------------------------------------------
     def read_text(

@@ -191,11 +191,13 @@ def _fsync_tree(path: Path) -> None:
     fsync_dir(path)
 
 
-def export(engine: SparkEngine, path: Path, dest: Path, fmt: str, keep_formulas: bool) -> None:
+def export(
+    engine: SparkEngine, path: Path, dest: Path, fmt: str, keep_formulas: bool, delimiter: str = ","
+) -> None:
     df = rows.ordered(engine._read(path, order=True))
     if fmt == "csv" and not keep_formulas:
         df = _neutralized(df)
-    _single_file(engine, df, dest, fmt)
+    _single_file(engine, df, dest, fmt, delimiter)
 
 
 def pseudonymize(
