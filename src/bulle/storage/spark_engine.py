@@ -243,8 +243,9 @@ class SparkEngine(Engine):
     def token_key_ids(self, path: Path, column: str, prefix: str) -> set[str]:
         from pyspark.sql import functions as F
 
+        df = self._read(path)  # first: the session exists before any column expression
         c = F.col(rows.q(column)).cast("string")
-        df = self._read(path).where(c.startswith(prefix + "_"))
+        df = df.where(c.startswith(prefix + "_"))
         found = df.select(F.split_part(c, F.lit("_"), F.lit(2)).alias("k")).distinct().collect()
         return {r[0] for r in found}
 
