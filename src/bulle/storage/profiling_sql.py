@@ -33,6 +33,28 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+def column_profile(
+    col: dict[str, str], rows: int, non_null: int, distinct: int, s: dict[str, Any]
+) -> dict[str, Any]:
+    """One column's profile, the shape every engine returns (``s`` holds min, max, mean_length,
+    max_length, top_values and sample, each optional)."""
+    return {
+        "name": col["name"],
+        "type": col["type"],
+        "rows": rows,
+        "non_null": non_null,
+        "null_rate": (rows - non_null) / rows if rows else 0.0,
+        "distinct": distinct,
+        "uniqueness": distinct / non_null if non_null else 0.0,
+        "min": _jsonable(s.get("min")),
+        "max": _jsonable(s.get("max")),
+        "mean_length": s.get("mean_length"),
+        "max_length": s.get("max_length"),
+        "top_values": s.get("top_values", []),
+        "sample": s.get("sample", []),
+    }
+
+
 def batches(schema: list[dict[str, str]], rows: int) -> list[list[int]]:
     """Positions of the columns profiled together: one type per batch (UNPIVOT needs it)."""
     width = max(1, min(MAX_BATCH, CELLS_PER_BATCH // max(rows, 1)))
@@ -54,24 +76,7 @@ def profile_parquet(
     out = []
     for i, col in enumerate(schema):
         s = stats.get(i, {})
-        non_null, distinct = s.get("non_null", 0), s.get("distinct", 0)
-        out.append(
-            {
-                "name": col["name"],
-                "type": col["type"],
-                "rows": n,
-                "non_null": non_null,
-                "null_rate": (n - non_null) / n if n else 0.0,
-                "distinct": distinct,
-                "uniqueness": distinct / non_null if non_null else 0.0,
-                "min": _jsonable(s.get("min")),
-                "max": _jsonable(s.get("max")),
-                "mean_length": s.get("mean_length"),
-                "max_length": s.get("max_length"),
-                "top_values": s.get("top_values", []),
-                "sample": s.get("sample", []),
-            }
-        )
+        out.append(column_profile(col, n, s.get("non_null", 0), s.get("distinct", 0), s))
     return out
 
 

@@ -12,15 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bulle.storage import spark_rows as rows
+from bulle.storage.profiling_sql import column_profile
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
-
-
-def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, bool | int | float | str):
-        return v
-    return str(v)
 
 
 def profile(
@@ -76,24 +71,14 @@ def profile(
         samples.setdefault(int(r["k"]), []).append(r["v"])
     out = []
     for i, col in enumerate(schema):
-        non_null = int(wide[f"c{i}"])
-        distinct = stats[i]["distinct"]
         avg_len, max_len = wide[f"al{i}"], wide[f"ml{i}"]
-        out.append(
-            {
-                "name": col["name"],
-                "type": col["type"],
-                "rows": n,
-                "non_null": non_null,
-                "null_rate": (n - non_null) / n if n else 0.0,
-                "distinct": distinct,
-                "uniqueness": distinct / non_null if non_null else 0.0,
-                "min": _jsonable(wide[f"lo{i}"]),
-                "max": _jsonable(wide[f"hi{i}"]),
-                "mean_length": float(avg_len) if avg_len is not None else None,
-                "max_length": int(max_len) if max_len is not None else None,
-                "top_values": stats[i]["top_values"],
-                "sample": samples.get(i, []),
-            }
-        )
+        found = {
+            "min": wide[f"lo{i}"],
+            "max": wide[f"hi{i}"],
+            "mean_length": float(avg_len) if avg_len is not None else None,
+            "max_length": int(max_len) if max_len is not None else None,
+            "top_values": stats[i]["top_values"],
+            "sample": samples.get(i, []),
+        }
+        out.append(column_profile(col, n, int(wide[f"c{i}"]), stats[i]["distinct"], found))
     return out
