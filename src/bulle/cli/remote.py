@@ -276,6 +276,63 @@ def output_download(ctx, job_id, name, to, as_json) -> None:
         emit(c.download_output(job_id, name, to), as_json, _show)
 
 
+@click.group("consent")
+def consent() -> None:
+    """Record consents, withdrawals and objections on the server."""
+
+
+@consent.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+def consent_import(ctx, path, as_json) -> None:
+    """Import choices from a CSV: subject_id,purpose,status,at[,source]."""
+    from bulle.domain.consents import Objection
+    from bulle.services.governance import read_choices_csv
+
+    choices = read_choices_csv(path)  # the local checks, every problem at once, before sending
+    body = [
+        {
+            "subject_id": c.subject_id,
+            "purpose": c.purpose,
+            "status": "objected" if isinstance(c, Objection) else c.status.value,
+            "at": c.at.isoformat(),
+            "source": c.source,
+        }
+        for c in choices
+    ]
+    with client_from(ctx) as c:
+        emit(c.record_choices(body), as_json, _show)
+
+
+@click.group("subject")
+def subject() -> None:
+    """A data subject's rights on the server (erasure stays a custodian's local command)."""
+
+
+@subject.command("access-report")
+@click.argument("subject_id")
+@json_option
+@click.pass_context
+def subject_access_report(ctx, subject_id, as_json) -> None:
+    """Which versions hold SUBJECT_ID's data, which projects read it and when."""
+    with client_from(ctx) as c:
+        emit(c.access_report(subject_id), as_json, _show)
+
+
+@click.group("project")
+def project() -> None:
+    """Projects on the server."""
+
+
+@project.command("list")
+@json_option
+@click.pass_context
+def project_list(ctx, as_json) -> None:
+    with client_from(ctx) as c:
+        emit(c.projects(), as_json, _show)
+
+
 REMOTE = {
     "datasets": datasets,
     "versions": versions,
@@ -286,4 +343,7 @@ REMOTE = {
     "audit": audit,
     "job": job,
     "output": output,
+    "consent": consent,
+    "subject": subject,
+    "project": project,
 }
