@@ -145,9 +145,7 @@ def test_the_analyst_cannot_review_his_own_output(analyst, site, check):
     assert r.status == 403 and "own outputs" in r.text()
 
 
-def test_checker_b_approves_and_rejects_and_the_analyst_downloads_and_reads(
-    login, analyst, check
-):
+def test_checker_b_approves_and_rejects_and_the_analyst_downloads_and_reads(login, analyst, check):
     context, page = login("cyril")
     page.goto(f"/jobs/{STATE['job']}/outputs/sexe_par_tranche")
     page.fill("#comment", "D'accord.")
