@@ -17,7 +17,7 @@ from typing import Any
 
 from bulle.errors import ConflictError
 from bulle.governance import access
-from bulle.services.job_outputs import _locate, _revision_dir
+from bulle.services.job_outputs import locate_output, revision_dir
 from bulle.services.results import Result
 from bulle.workspace import Workspace
 
@@ -39,10 +39,10 @@ class OutputContent(Result):
 
 def output_content(ws: Workspace, jid: str, name: str) -> OutputContent:
     """The latest revision of output ``name`` of job ``jid``, as its reviewers see it."""
-    _, job, out = _locate(ws, jid, name)
+    _, job, out = locate_output(ws, jid, name)
     access.can_see_job(ws.actor, job.analyst).require()
     access.can_inspect_output(ws.actor, job.analyst, dummy=job.dummy).require()
-    folder = _revision_dir(ws, job.id, out.name, out.revision)
+    folder = revision_dir(ws, job.id, out.name, out.revision)
     table: list[list[str]] | None = None
     count = 0
     images, others = [], []

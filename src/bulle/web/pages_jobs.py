@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bulle.errors import InputError, Where
 from bulle.server.context import RequestContext, authorize
-from bulle.web.pages_analyst import _project
+from bulle.web.pages_analyst import member_project
 from bulle.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ def jobs_page(project: str, request: Request, ctx: Ctx) -> HTMLResponse:
     against."""
     from bulle.services.jobs import list_jobs
 
-    found = _project(ctx, project)
+    found = member_project(ctx, project)
     with ctx.session() as ws:
         jobs = [j.to_dict() for j in list_jobs(ws, found.name)]
     return page(request, ctx, "jobs.html", project=found.to_dict(), jobs=jobs)
