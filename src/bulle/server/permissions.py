@@ -80,6 +80,7 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", f"{V1}/datasets/{{ref}}/risk-report"): roles(C),
     ("POST", f"{V1}/datasets/{{ref}}/risk"): roles(C),
     ("POST", f"{V1}/datasets/{{ref}}/hierarchy"): roles(C, why="reads a column's values"),
+    ("GET", f"{V1}/hierarchies"): roles(C, why="the hierarchies releases used"),
     ("POST", f"{V1}/datasets/{{ref}}/text-deidentify"): roles(C, why="a background task"),
     # -- governance -------------------------------------------------------------------------------
     ("GET", f"{V1}/purposes"): roles(C, D),
