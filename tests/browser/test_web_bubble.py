@@ -127,6 +127,8 @@ def test_checker_a_approves_beside_the_checks_and_the_code(login, check):
     page.wait_for_url(re.compile(r"/outputs$"))
     mine = page.locator(f"a[href='/jobs/{STATE['job']}/outputs/sexe_par_tranche']")
     assert mine.count() == 0  # reviewed: not hers any more
+    page.goto(f"/jobs/{STATE['job']}")  # what the real run printed is for its checkers
+    assert "lignes 200" in page.inner_text("#stdout")
     context.close()
 
 

@@ -40,8 +40,12 @@ def custodian(login):
 
 def wait_task_done(page) -> None:
     page.wait_for_url(re.compile(r"/tasks/[0-9a-f]+$"))
+    seen_running = page.get_attribute("#task", "data-state") in ("queued", "running")
+    page.evaluate("window.stillTheSamePage = true")  # gone if the page were reloaded
     page.wait_for_selector("#task[data-state=done], #task[data-state=failed]", timeout=120_000)
     assert page.get_attribute("#task", "data-state") == "done", page.inner_text("main")
+    if seen_running:  # its end was pushed (server-sent events) and shown without a reload
+        assert page.evaluate("window.stillTheSamePage") is True
 
 
 def test_a_wrong_password_fails_and_opens_no_session(browser, site, check, login):

@@ -44,26 +44,24 @@ def jobs_page(project: str, request: Request, ctx: Ctx) -> HTMLResponse:
 
 async def _code_from_form(request: Request) -> tuple[dict[str, str], str, bool]:
     """The job's one file (uploaded, or typed in the form), its entry point, and whether it runs
-    on dummy data."""
-    form = await request.form()
-    dummy = str(form.get("data", "dummy")) != "real"
-    upload = form.get("file")
-    if upload is not None and not isinstance(upload, str) and upload.filename:
-        name = upload.filename.rsplit("/", 1)[-1]
-        suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if suffix not in (".py", ".sql"):
-            raise InputError("a job file is a .py or .sql file", Where(file=name))
-        raw = await upload.read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("a job file is UTF-8 text", Where(file=name)) from None
-        entry = "main" + suffix
-        return {entry: text}, entry, dummy
-    code = str(form.get("code", ""))
+    on dummy data (the upload's temporary file is closed on the way out)."""
+    async with request.form() as form:
+        dummy = str(form.get("data", "dummy")) != "real"
+        upload = form.get("file")
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            name = upload.filename.rsplit("/", 1)[-1]
+            suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if suffix not in (".py", ".sql"):
+                raise InputError("a job file is a .py or .sql file", Where(file=name))
+            try:
+                text = (await upload.read()).decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError("a job file is UTF-8 text", Where(file=name)) from None
+            return {"main" + suffix: text}, "main" + suffix, dummy
+        code = str(form.get("code", ""))
+        language = str(form.get("language", "python"))
     if not code.strip():
         raise InputError("write the job's code, or choose a file", Where(field="code"))
-    language = str(form.get("language", "python"))
     if language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}", Where(field="language"))
     entry = LANGUAGES[language]
