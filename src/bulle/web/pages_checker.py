@@ -27,14 +27,12 @@ Ctx = Annotated[RequestContext, Depends(authorize)]
 def queue(request: Request, ctx: Ctx) -> HTMLResponse:
     """Outputs waiting for this checker (never their own, never one they already reviewed)."""
     from bulle.services.job_outputs import review_queue
-    from bulle.services.job_records import jobs_store
+    from bulle.services.jobs import job_status
 
     with ctx.session() as ws:
-        waiting = review_queue(ws)
-        store = jobs_store(ws)
         rows = []
-        for o in waiting:
-            job = store.job(o.job)
+        for o in review_queue(ws):
+            job = job_status(ws, o.job)
             failed = [c["rule"] for c in o.checks if c.get("outcome") != "pass"]
             rows.append({**o.to_dict(), "project": job.project, "failed": failed})
     return page(request, ctx, "outputs_queue.html", outputs=rows)

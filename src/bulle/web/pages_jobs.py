@@ -87,7 +87,6 @@ def job_view(ctx: RequestContext, jid: str) -> dict[str, Any]:
     from bulle.domain.jobs import OutputStatus
     from bulle.governance import access
     from bulle.services.job_outputs import list_outputs
-    from bulle.services.job_records import jobs_store
     from bulle.services.jobs import job_code, job_logs, job_status
 
     assert ctx.actor is not None
@@ -98,10 +97,9 @@ def job_view(ctx: RequestContext, jid: str) -> dict[str, Any]:
         outputs = list_outputs(ws, job.id) if job.state.value not in RUNNING else []
         logs_rule = access.can_read_job_logs(actor, job.analyst, dummy=job.dummy)
         logs = job_logs(ws, job.id) if logs_rule.allowed else None
-        store = jobs_store(ws)
         shown = []
         for o in outputs:
-            released = store.release(job.id, o.name) is not None
+            released = o.status is OutputStatus.RELEASED  # its release record is written with it
             download = access.can_download_output(
                 actor, job.analyst, released=released, dummy=job.dummy
             )
