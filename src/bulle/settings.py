@@ -360,6 +360,17 @@ SETTINGS: tuple[Setting, ...] = (
         "operations (import, anonymize, erasure, export) run as background tasks instead.",
     ),
     Setting(
+        "server.events_max_seconds",
+        int,
+        300,
+        unit="seconds",
+        minimum=1,
+        maximum=3600,
+        description="How long `bulle serve` keeps one server-sent events stream (a task's or a "
+        "job's progress) open; then it ends with a `retry` hint and the browser reconnects, so "
+        "no stream holds the server forever.",
+    ),
+    Setting(
         "server.task_workers",
         int,
         2,

@@ -75,13 +75,16 @@ def site(tmp_path_factory):
     pw = tmp / "pw"
     pw.write_text(PASSWORD + "\n")
     pw.chmod(0o600)
-    for name, role in (
-        ("alice", "custodian"),
-        ("bob", "analyst"),
-        ("carol", "analyst"),
-        ("dora", "dpo"),
+    for name, roles in (
+        ("alice", ["custodian"]),
+        ("bob", ["analyst", "checker"]),  # a checker too: never of his own outputs
+        ("carol", ["analyst"]),
+        ("dora", ["dpo"]),
+        ("chloe", ["checker"]),
+        ("cyril", ["checker"]),
     ):
-        bulle("-w", str(ws), "user", "add", name, "--role", role, "--password-file", str(pw))
+        flags = [x for r in roles for x in ("--role", r)]
+        bulle("-w", str(ws), "user", "add", name, *flags, "--password-file", str(pw))
     uri = bulle("-w", str(ws), "user", "totp", "alice", "--json")
     secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1)
     data = tmp / "data"
@@ -89,6 +92,23 @@ def site(tmp_path_factory):
     other = data / "registre_naissances.csv"
     other.write_text("id,ville,annee\nN1,Brest,1990\nN2,Lyon,1991\n")
     bulle("-w", str(ws), "import", str(other), "--dataset", "naissances")
+    cohort = data / "cohorte.csv"  # the analysis bubble's project: region Z holds 3 people
+    cohort.write_text(
+        "id,sexe,tranche,region\n"
+        + "".join(
+            f"S{i:04d},{'F' if i % 2 else 'M'},{['jeune', 'moyen', 'age'][i % 3]},"
+            f"{'Z' if i < 3 else ('A' if i % 2 else 'B')}\n"
+            for i in range(200)
+        )
+    )
+    bulle("-w", str(ws), "import", str(cohort), "--dataset", "cohorte")
+    bulle("-w", str(ws), "purpose", "declare", "suivi", "--description", "Suivi de cohorte",
+          "--legal-basis", "public_task")  # fmt: skip
+    bulle("-w", str(ws), "dataset-purpose", "cohorte", "suivi")
+    bulle("-w", str(ws), "project", "create", "etude-bulle", "--purpose", "suivi",
+          "--dataset", "cohorte@1=id,sexe,tranche,region", "--member", "bob:analyst",
+          "--from", "2020-01-01T00:00:00+00:00", "--until", "2099-01-01T00:00:00+00:00")  # fmt: skip
+    bulle("-w", str(ws), "project", "approve", "etude-bulle", "--allow-raw")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bulle", "-w", str(ws), "serve", "--port", str(port)],
@@ -145,8 +165,10 @@ def check_page(page, axe, name: str, site: Site | None = None) -> None:
         site.visited.append(name)
 
 
-def sign_in(browser, site: Site, user: str, *, totp: bool = False):
-    context = browser.new_context(base_url=site.url, locale="fr-FR")
+def sign_in(browser, site: Site, user: str, *, totp: bool = False, javascript: bool = True):
+    context = browser.new_context(
+        base_url=site.url, locale="fr-FR", java_script_enabled=javascript, accept_downloads=True
+    )
     page = context.new_page()
     page.goto("/login")
     page.fill("#username", user)
@@ -167,5 +189,8 @@ def check(axe, site):
 
 @pytest.fixture(scope="session")
 def login(browser, site):
-    """``login(user, totp=False)``: a new browser context signed in through the form."""
-    return lambda user, totp=False: sign_in(browser, site, user, totp=totp)
+    """``login(user, totp=False, javascript=True)``: a new browser context signed in through the
+    form (``javascript=False``: a browser with scripts turned off)."""
+    return lambda user, totp=False, javascript=True: sign_in(
+        browser, site, user, totp=totp, javascript=javascript
+    )

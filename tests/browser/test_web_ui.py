@@ -40,8 +40,12 @@ def custodian(login):
 
 def wait_task_done(page) -> None:
     page.wait_for_url(re.compile(r"/tasks/[0-9a-f]+$"))
+    seen_running = page.get_attribute("#task", "data-state") in ("queued", "running")
+    page.evaluate("window.stillTheSamePage = true")  # gone if the page were reloaded
     page.wait_for_selector("#task[data-state=done], #task[data-state=failed]", timeout=120_000)
     assert page.get_attribute("#task", "data-state") == "done", page.inner_text("main")
+    if seen_running:  # its end was pushed (server-sent events) and shown without a reload
+        assert page.evaluate("window.stillTheSamePage") is True
 
 
 def test_a_wrong_password_fails_and_opens_no_session(browser, site, check, login):
@@ -126,6 +130,25 @@ def test_the_custodian_pseudonymizes_then_anonymizes_and_sees_the_report(custodi
     check(page, "report")
 
 
+def test_the_custodian_reuses_a_hierarchy_the_workspace_stored(custodian, check):
+    page = custodian
+    page.goto("/versions/patients@2/anonymize")
+    stored = page.locator("select[name='stored:code_postal']")
+    options = stored.locator("option").all_inner_texts()
+    assert any(o.startswith("patients@3") for o in options)  # kept with the release made above
+    assert page.locator("select[name='stored:nom']").count() == 0  # none stored for it
+    page.locator("select[name='treat:code_postal']").select_option("generalize")
+    stored.select_option(index=1)
+    page.locator("select[name='kind:code_postal']").select_option("flat")  # ignored: stored
+    page.click("button[name=action][value=preview]")
+    heading = page.locator("#h-preview ~ h3", has_text="code_postal")
+    assert heading.locator(".badge").count() == 1  # shown as stored, not built
+    rows = page.locator("#h-preview ~ div table.hierarchy").first.locator("tr")
+    assert rows.count() > 0 and rows.first.locator("td").count() >= 2  # a leaf and its levels
+    assert page.locator("select[name='stored:code_postal']").input_value() != ""
+    check(page, "anonymize-stored-hierarchy")
+
+
 def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site, check):
     page = custodian
     page.goto("/purposes")
@@ -176,14 +199,22 @@ def test_the_custodian_declares_purposes_consents_and_a_project(custodian, site,
     page.click("form[action='/projects'] button")
     page.select_option("form[action='/projects/publication/approve'] select", "export")
     page.click("form[action='/projects/publication/approve'] button")
-    page.locator("details.register-details summary").first.click()
+    page.locator(
+        "details.register-details", has=page.locator("#project-etude-diabete-outcomes")
+    ).locator("summary").click()
     page.fill("#project-etude-diabete-outcomes", "Article soumis à une revue (2027)")
-    page.click("form[action='/register/details'] button")
+    page.locator(
+        "form[action='/register/details']", has=page.locator("#project-etude-diabete-outcomes")
+    ).locator("button").click()
     check(page, "projects")
     page.goto("/purposes")
-    page.locator("details.register-details summary").first.click()
+    page.locator(
+        "details.register-details", has=page.locator("#purpose-recherche-diabete-retention")
+    ).locator("summary").click()
     page.fill("#purpose-recherche-diabete-retention", "5 ans après la fin de l'étude")
-    page.click("form[action='/register/details'] button")
+    page.locator(
+        "form[action='/register/details']", has=page.locator("#purpose-recherche-diabete-retention")
+    ).locator("button").click()
     assert page.url.endswith("/purposes")
 
 

@@ -528,6 +528,21 @@ OutputDownloaded = _event(
 )
 
 
+DummyDataMade = _event(
+    "dataset.dummy",
+    "Dummy rows were made from the profile of a project's view of a version (for a job run on "
+    "dummy data, or downloaded by an analyst): the view was read to profile it, no row left.",
+    {
+        "project": f.Name,
+        "use": f.Enum("job", "download"),
+        "job": f.Optional(f.Name),
+        "rows": f.Count,
+        "columns": f.ListOf(f.Name),
+        "min_count": f.Count,
+    },
+)
+
+
 DatasetSynthesized = _event(
     "dataset.synthesize",
     "A synthetic version was made (method, parameters, the report's risks; never a row).",

@@ -552,6 +552,24 @@ def can_read_job_logs(actor: Actor, analyst: str, *, dummy: bool) -> Decision:
     )
 
 
+def can_inspect_output(actor: Actor, analyst: str, *, dummy: bool) -> Decision:
+    """An output's content before its release (the table or figure the checks judged): what its
+    reviewers read; like the logs, its analyst sees it at once only for a dummy-data run."""
+    if actor.role in (Role.CUSTODIAN, Role.CHECKER):
+        return Decision.allow(f"{actor.role.value} {actor.name!r} reviews outputs")
+    if actor.role is Role.ANALYST and actor.name == analyst and dummy:
+        return Decision.allow("an analyst reads the outputs of their own dummy-data runs")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                "an output of a job run on real data is read by its checkers until it is "
+                "released; then its analyst downloads it",
+            )
+        ]
+    )
+
+
 def can_change_output(actor: Actor, analyst: str) -> Decision:
     """Mitigations and exception requests: the output's own analyst only."""
     if actor.role is Role.ANALYST and actor.name == analyst:

@@ -80,6 +80,7 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", f"{V1}/datasets/{{ref}}/risk-report"): roles(C),
     ("POST", f"{V1}/datasets/{{ref}}/risk"): roles(C),
     ("POST", f"{V1}/datasets/{{ref}}/hierarchy"): roles(C, why="reads a column's values"),
+    ("GET", f"{V1}/hierarchies"): roles(C, why="the hierarchies releases used"),
     ("POST", f"{V1}/datasets/{{ref}}/text-deidentify"): roles(C, why="a background task"),
     # -- governance -------------------------------------------------------------------------------
     ("GET", f"{V1}/purposes"): roles(C, D),
@@ -101,12 +102,21 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", f"{V1}/export/{{task_id}}"): roles(C),
     # -- the analysis bubble: analysts' jobs, checkers' reviews (services decide who exactly) ------
     ("POST", f"{V1}/projects/{{project}}/jobs"): roles(A, why="analyst members of the project"),
+    ("GET", f"{V1}/projects/{{project}}/datasets/{{dataset}}/dummy"): roles(
+        A, why="analyst members: rows made from the view's profile, no rare value"
+    ),
     ("GET", f"{V1}/jobs"): roles(A, CHECKER, C, why="an analyst sees their own jobs"),
     ("GET", f"{V1}/jobs/{{job}}"): roles(A, CHECKER, C, why="its analyst, checkers, custodians"),
+    ("GET", f"{V1}/jobs/{{job}}/events"): roles(
+        A, CHECKER, C, why="as the job: server-sent events"
+    ),
     ("GET", f"{V1}/jobs/{{job}}/logs"): roles(A, CHECKER, C, why="its analyst, checkers"),
     ("GET", f"{V1}/jobs/{{job}}/code"): roles(A, CHECKER, C, why="checkers review the code"),
     ("POST", f"{V1}/jobs/{{job}}/cancel"): roles(A, C, why="its analyst (or a custodian)"),
     ("GET", f"{V1}/jobs/{{job}}/outputs"): roles(A, CHECKER, C, why="its analyst, checkers"),
+    ("GET", f"{V1}/jobs/{{job}}/outputs/{{name}}/content"): roles(
+        CHECKER, C, A, why="its reviewers; its analyst for a dummy-data run"
+    ),
     ("GET", f"{V1}/outputs/queue"): roles(CHECKER, why="outputs waiting for this checker"),
     ("POST", f"{V1}/jobs/{{job}}/outputs/{{name}}/review"): roles(
         CHECKER, why="two checkers, never the output's analyst"
@@ -157,6 +167,18 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/projects/{project}"): roles(A, C, why="members only (and the custodian)"),
     ("GET", "/projects/{project}/rows"): roles(A, C, why="members, as the row access allows"),
     ("POST", "/projects/{project}/sql"): roles(A, C, why="members only"),
+    ("GET", "/projects/{project}/jobs"): roles(A, why="analyst members: their own jobs"),
+    ("POST", "/projects/{project}/jobs"): roles(A, why="analyst members of the project"),
+    ("GET", "/jobs/{job}"): roles(A, CHECKER, C, why="its analyst, checkers, custodians"),
+    ("POST", "/jobs/{job}/outputs/{name}/exception"): roles(A, why="its analyst"),
+    ("POST", "/jobs/{job}/outputs/{name}/mitigate"): roles(A, why="its analyst"),
+    ("GET", "/outputs"): roles(CHECKER, why="outputs waiting for this checker"),
+    ("GET", "/jobs/{job}/outputs/{name}"): roles(
+        CHECKER, C, why="its reviewers: content, checks and code"
+    ),
+    ("POST", "/jobs/{job}/outputs/{name}/review"): roles(
+        CHECKER, why="two checkers, never the output's analyst"
+    ),
     ("GET", "/audit"): roles(D, C),
     ("POST", "/audit/verify"): roles(D, C),
     ("GET", "/subjects"): roles(D, C),

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulle.domain.anonymization_requests import HierarchyRecipe
-from bulle.errors import InputError, Where
+from bulle.errors import InputError, NotFoundError, Where
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
     from bulle.workspace import Workspace
+
+HIERARCHY_KIND = "hierarchy:"  # the artefact kind of a release's hierarchy, + its column
 
 
 @dataclass(frozen=True)
@@ -188,3 +190,42 @@ def column_values(
     except UnicodeDecodeError:
         raise InputError(f"bytes invalid in {dialect.encoding}", Where(file=str(path))) from None
     return values, lines
+
+
+@dataclass(frozen=True)
+class StoredHierarchy(Result):
+    """A hierarchy the workspace keeps: the one a release used, stored as its artefact."""
+
+    id: str
+    column: str
+    version: str
+    created_at: str
+
+
+def stored_hierarchies(ws: Workspace, dataset: str | None = None) -> list[StoredHierarchy]:
+    """Every hierarchy kept with a release (of ``dataset``, or of any dataset), newest first: a
+    custodian anonymizing again reuses them as `bulle anonymize --hierarchy COLUMN=FILE` would."""
+    from bulle.governance import access
+
+    access.can_administer(ws.actor, "read stored hierarchies", scope="vault").require()
+    found = [
+        StoredHierarchy(
+            a["id"],
+            a["kind"][len(HIERARCHY_KIND) :],
+            f"{a['dataset']}@{a['number']}",
+            a["created_at"],
+        )
+        for a in ws.catalog.artefacts(dataset)
+        if a["kind"].startswith(HIERARCHY_KIND)
+    ]
+    return sorted(found, key=lambda h: h.created_at, reverse=True)
+
+
+def stored_hierarchy_file(ws: Workspace, artefact_id: str) -> tuple[StoredHierarchy, Path]:
+    """A stored hierarchy and its file, by its artefact id (only a hierarchy's: other artefacts,
+    keys or tables, are never read this way)."""
+    for h in stored_hierarchies(ws):
+        if h.id == artefact_id:
+            row = next(a for a in ws.catalog.artefacts() if a["id"] == artefact_id)
+            return h, ws.root / row["path"]
+    raise NotFoundError(f"no stored hierarchy {artefact_id!r}", Where(field="hierarchy"))

@@ -60,7 +60,7 @@ class DownloadedOutput:
         }
 
 
-def _revision_dir(ws: Workspace, job: str, name: str, revision: int) -> Path:
+def revision_dir(ws: Workspace, job: str, name: str, revision: int) -> Path:
     return job_dir(ws, job) / "outputs" / name / f"r{revision}"
 
 
@@ -118,7 +118,7 @@ def _released_evidence(ws: Workspace, project: str) -> tuple:
 
     out = []
     for job, name, revision in jobs_store(ws).released_evidence_paths(project):
-        path = _revision_dir(ws, job, name, revision) / "evidence.json"
+        path = revision_dir(ws, job, name, revision) / "evidence.json"
         if path.is_file():
             out.append(evidence_io.read_json(path))
     return tuple(out)
@@ -140,7 +140,7 @@ def _add_revision(
 
     results = run_checks(evidence, ws.settings, _released_evidence(ws, job.project))
     status = OutputStatus(checks_status(results).value)
-    folder = _revision_dir(ws, job.id, name, revision)
+    folder = revision_dir(ws, job.id, name, revision)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     evidence_io.write_json(evidence, folder / "evidence.json")
     kept = []
@@ -212,7 +212,7 @@ def table_of(evidence):
     return frame
 
 
-def _locate(ws: Workspace, jid: str, name: str):
+def locate_output(ws: Workspace, jid: str, name: str):
     """The store, the job and the latest revision of its output ``name`` (or NotFoundError)."""
     store = jobs_store(ws)
     job = store.job(job_id(jid))
@@ -239,7 +239,7 @@ def review_queue(ws: Workspace) -> list[OutputRevision]:
 def review_output(
     ws: Workspace, jid: str, name: str, *, approve: bool, comment: str
 ) -> OutputRevision:
-    store, job, out = _locate(ws, jid, name)
+    store, job, out = locate_output(ws, jid, name)
     access.can_review_output(ws.actor, job.analyst, (r.checker for r in out.reviews)).require()
     if not comment or not comment.strip():
         raise InputError("a review needs a comment", Where(field="comment"))
@@ -285,7 +285,7 @@ def review_output(
 def _release(ws: Workspace, job: Job, out: OutputRevision) -> None:
     """The release record: the approved revision's files and checksums, immutable from now on."""
     store = jobs_store(ws)
-    folder = _revision_dir(ws, job.id, out.name, out.revision)
+    folder = revision_dir(ws, job.id, out.name, out.revision)
     for f in out.files:
         if _describe(folder / f["name"])["sha256"] != f["sha256"]:
             raise ConflictError(f"output {out.name!r}: {f['name']} changed since it was checked")
@@ -321,7 +321,7 @@ def _release(ws: Workspace, job: Job, out: OutputRevision) -> None:
 def mitigate_output(ws: Workspace, jid: str, name: str, method: str) -> OutputRevision:
     from bulle.disclosure import evidence_io, mitigations
 
-    _, job, out = _locate(ws, jid, name)
+    _, job, out = locate_output(ws, jid, name)
     access.can_change_output(ws.actor, job.analyst).require()
     if out.status in (OutputStatus.RELEASED, OutputStatus.APPROVED, OutputStatus.REJECTED):
         raise ConflictError(f"output {name!r} is {out.status.value}: it cannot change any more")
@@ -332,7 +332,7 @@ def mitigate_output(ws: Workspace, jid: str, name: str, method: str) -> OutputRe
             Where(field="method"),
         )
     evidence = evidence_io.read_json(
-        _revision_dir(ws, job.id, out.name, out.revision) / "evidence.json"
+        revision_dir(ws, job.id, out.name, out.revision) / "evidence.json"
     )
     done = mitigations.mitigate(
         method, table_of(evidence), evidence, ws.settings, _released_evidence(ws, job.project)
@@ -357,7 +357,7 @@ def mitigate_output(ws: Workspace, jid: str, name: str, method: str) -> OutputRe
 
 
 def request_exception(ws: Workspace, jid: str, name: str, reason: str) -> OutputRevision:
-    store, job, out = _locate(ws, jid, name)
+    store, job, out = locate_output(ws, jid, name)
     access.can_change_output(ws.actor, job.analyst).require()
     if out.status is not OutputStatus.BLOCKED:
         raise ConflictError(
@@ -387,14 +387,14 @@ def request_exception(ws: Workspace, jid: str, name: str, reason: str) -> Output
 
 def download_output(ws: Workspace, jid: str, name: str, to: Path) -> DownloadedOutput:
     """Copy a released output (or a dummy job's output) to ``to``, checking every checksum."""
-    store, job, out = _locate(ws, jid, name)
+    store, job, out = locate_output(ws, jid, name)
     record = store.release(job.id, out.name)
     access.can_download_output(
         ws.actor, job.analyst, released=record is not None, dummy=job.dummy
     ).require()
     revision = record["revision"] if record else out.revision
     files = record["files"] if record else list(out.files)
-    folder = _revision_dir(ws, job.id, out.name, revision)
+    folder = revision_dir(ws, job.id, out.name, revision)
     dest = Path(to) / out.name
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:

@@ -13,7 +13,6 @@ background task.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import shutil
@@ -28,12 +27,12 @@ from bulle.domain.jobs import Job, JobState, Language
 from bulle.errors import BulleError, ConflictError, InputError, Problem, ValidationError, Where
 from bulle.governance import access
 from bulle.services import governance
+from bulle.services.dummy_data import dummy_table
 from bulle.services.job_records import job_dir, job_status, jobs_store, now_iso
 from bulle.workspace import Workspace
 
 CODE_MAX_BYTES = 10 * 1000**2
 CODE_MAX_FILES = 500
-DUMMY_ROWS = 1000
 _CANCEL: dict[str, threading.Event] = {}
 
 
@@ -308,35 +307,13 @@ def _materialise(ws: Workspace, job: Job, data: Path) -> tuple[list[str], dict[s
     for use in proj.datasets:
         target = data / f"{use.dataset}.parquet"
         if job.dummy:
-            table, served = _dummy(ws, job.project, use.dataset)
+            table, served = dummy_table(ws, job.project, use.dataset, use="job", job=job.id)
         else:
             table, served = governance.read_served(ws, job.project, use.dataset)
         ws.engine.write_table(table, target)
         versions.append(served.ref)
         consent[served.ref] = {"rows": table.num_rows, "dummy": job.dummy}
     return versions, consent
-
-
-def _dummy(ws: Workspace, project: str, dataset: str):
-    """Dummy rows with the project's exact schema, from the profile of its view (no rare value)."""
-    import pyarrow as pa
-
-    from bulle.storage.python_values import to_pandas
-    from bulle.synthesis.dummy import dummy_from_profile, profile_frame
-
-    read, served, _ = governance.plan_read(ws, project, dataset)
-    view = ws.engine.read_visible(read)
-    frame = dummy_from_profile(
-        profile_frame(to_pandas(view)),
-        DUMMY_ROWS,
-        seed=0,
-        min_count=int(ws.settings["synthesis.dummy_min_count"]),
-    )
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    # a type dummy values cannot take exactly stays as generated
-    with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-        table = table.cast(view.schema)
-    return table, served
 
 
 def job_logs(ws: Workspace, jid: str) -> dict[str, str]:

@@ -10,27 +10,40 @@ from __future__ import annotations
 from typing import Any
 
 
-def mount(app: Any) -> None:
+def page_modules() -> tuple[Any, ...]:
     from bulle.web import (
-        forms,
         pages_analyst,
         pages_anonymize,
+        pages_checker,
         pages_common,
         pages_custodian,
         pages_dpo,
+        pages_jobs,
     )
 
-    for module in (pages_common, pages_custodian, pages_anonymize, pages_analyst, pages_dpo):
+    return (
+        pages_common,
+        pages_custodian,
+        pages_anonymize,
+        pages_analyst,
+        pages_jobs,
+        pages_checker,
+        pages_dpo,
+    )
+
+
+def mount(app: Any) -> None:
+    from bulle.web import forms
+
+    for module in page_modules():
         app.include_router(module.router)
     app.add_middleware(forms.WebForms)
 
 
 def page_routes() -> set[tuple[str, str]]:
     """(method, path) of every page route, for the tests that cover them as a family."""
-    from bulle.web import pages_analyst, pages_anonymize, pages_common, pages_custodian, pages_dpo
-
     out = set()
-    for module in (pages_common, pages_custodian, pages_anonymize, pages_analyst, pages_dpo):
+    for module in page_modules():
         for route in module.router.routes:
             for method in getattr(route, "methods", ()):
                 if method != "HEAD":

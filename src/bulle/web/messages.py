@@ -13,14 +13,17 @@ from importlib import resources
 
 def dynamic() -> set[str]:
     from bulle.catalog.register_store import FIELDS
+    from bulle.disclosure import mitigations
+    from bulle.disclosure.evidence import Kind
     from bulle.domain.actor import Role
     from bulle.domain.datasets import ColumnRole, VersionKind
+    from bulle.domain.jobs import JobState, OutputStatus
     from bulle.domain.projects import RowAccess
     from bulle.domain.purposes import LegalBasis
     from bulle.services.register import CATEGORY_OF_ROLE, SECURITY_MEASURES
     from bulle.web.errors import TITLES
     from bulle.web.pages_anonymize import TREATMENTS
-    from bulle.web.render import MENUS
+    from bulle.web.render import LIVE, MENUS
 
     out = {label for items in MENUS.values() for _, label in items}
     out |= set(TITLES.values()) | {"Something went wrong"}
@@ -32,6 +35,9 @@ def dynamic() -> set[str]:
     out |= {"active", "expired", "revoked", "ready", "needs_recompute", "given", "withdrawn"}
     out |= {"objected", "objection", "consent"}
     out |= {f"register: {f}" for fields in FIELDS.values() for f in fields}
+    out |= set(LIVE) | {s.value for s in JobState} | {s.value for s in OutputStatus}
+    out |= {k.value for k in Kind} | {"approve", "reject", "job"} | set(mitigations.METHODS)
+    out |= {f"outcome: {o}" for o in ("pass", "fail", "review")}
     return out
 
 

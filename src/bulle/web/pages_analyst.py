@@ -34,7 +34,7 @@ def my_projects(request: Request, ctx: Ctx) -> HTMLResponse:
     return page(request, ctx, "my_projects.html", projects=[p.to_dict() for p in _mine(ctx)])
 
 
-def _project(ctx: RequestContext, name: str) -> Any:
+def member_project(ctx: RequestContext, name: str) -> Any:
     """The project as its members (and the custodian) see it; anyone else is told they are not
     a member, as the services would answer for its rows."""
     from bulle.services.governance import store
@@ -54,7 +54,7 @@ def _view(request: Request, ctx: RequestContext, project: Any, **values: Any) ->
 
 @router.get("/projects/{project}")
 def project_page(project: str, request: Request, ctx: Ctx) -> HTMLResponse:
-    return _view(request, ctx, _project(ctx, project))
+    return _view(request, ctx, member_project(ctx, project))
 
 
 @router.get("/projects/{project}/rows")
@@ -69,7 +69,7 @@ def preview(
     from bulle.services.governance import read_served
     from bulle.services.rows import json_rows
 
-    found = _project(ctx, project)
+    found = member_project(ctx, project)
     with ctx.session() as ws:
         per_page = int(ws.settings["web.page_rows"])
         table, v = read_served(ws, project, ref.strip(), None, delivery="show")
@@ -103,7 +103,7 @@ def sql_console(
     from bulle.services.governance import stream_query_for_project
     from bulle.services.rows import json_rows
 
-    found = _project(ctx, project)
+    found = member_project(ctx, project)
     shown: list[dict[str, Any]] = []
     with ctx.session() as ws:
         per_page = int(ws.settings["web.page_rows"])

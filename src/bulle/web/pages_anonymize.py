@@ -66,19 +66,26 @@ def _form_page(
     """The form, with the defaults of the columns' roles or, after a preview, what was chosen."""
     from bulle.anonymization.metrics import METRICS
     from bulle.domain.anonymization_requests import HIERARCHY_KINDS
+    from bulle.services.hierarchies import stored_hierarchies
     from bulle.services.vault import profile_dataset
 
     with ctx.session() as ws:
         profile = profile_dataset(ws, ref).to_dict()
+        stored = [h.to_dict() for h in stored_hierarchies(ws)]
     columns = []
     for c in profile["columns"]:
         kind = "date" if "date" in str(c.get("type", "")).lower() else "flat"
-        chosen = {"treatment": default_treatment(c.get("role")), "kind": kind, "param": ""}
+        chosen = {
+            "treatment": default_treatment(c.get("role")),
+            "kind": kind,
+            "param": "",
+            "stored": "",
+        }
         if form is not None:
             for key in chosen:
                 prefix = "treat" if key == "treatment" else key
                 chosen[key] = str(form.get(f"{prefix}:{c['name']}", chosen[key]))
-        columns.append({**c, **chosen})
+        columns.append({**c, **chosen, "choices": [h for h in stored if h["column"] == c["name"]]})
     return page(
         request,
         ctx,
@@ -94,12 +101,26 @@ def _form_page(
     )
 
 
-def preview_hierarchies(ctx: RequestContext, ref: str, recipes: dict[str, Any]) -> dict[str, Any]:
-    """The first rows of each hierarchy the form would build, built by the same builders from the
-    version's values (written to a private temporary file, read back, removed)."""
+def preview_hierarchies(
+    ctx: RequestContext, ref: str, recipes: dict[str, Any], files: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The first rows of each hierarchy the form would use: a stored one as it is kept, the others
+    built by the same builders from the version's values (written to a private temporary file,
+    read back, removed)."""
     from bulle.services.hierarchies import build_version_hierarchy
 
     out: dict[str, Any] = {}
+    for column, file in (files or {}).items():
+        with open(file, encoding="utf-8") as f:
+            rows = [line.rstrip("\n").split(";") for line in f]
+        out[column] = {
+            "rows": rows[:PREVIEW_ROWS],
+            "leaves": len(rows),
+            "distinct_per_level": [len({r[i] for r in rows}) for i in range(len(rows[0]))]
+            if rows
+            else [],
+            "stored": True,
+        }
     with ctx.session() as ws:
         for column, recipe in recipes.items():
             tmp = ws.temp_path(".csv")
@@ -113,22 +134,33 @@ def preview_hierarchies(ctx: RequestContext, ref: str, recipes: dict[str, Any]) 
                 "rows": rows,
                 "leaves": built.leaves,
                 "distinct_per_level": built.distinct_per_level,
+                "stored": False,
             }
     return out
 
 
-def request_from_form(form: Any) -> tuple[Any, list[str], list[str]]:
-    """The form's fields as an :class:`AnonymizeRequest`, the columns kept and dropped."""
+def request_from_form(
+    form: Any, stored: dict[str, str] | None = None
+) -> tuple[Any, list[str], list[str]]:
+    """The form's fields as an :class:`AnonymizeRequest`, the columns kept and dropped; ``stored``
+    maps the ids of the workspace's stored hierarchies to their files."""
     from bulle.domain.anonymization_requests import AnonymizeRequest, HierarchyRecipe
 
     problems: list[Problem] = []
     recipes: dict[str, HierarchyRecipe] = {}
+    files: dict[str, str] = {}
     sensitive, keep, drop = [], [], []
     for key, value in form.multi_items():
         if not key.startswith("treat:"):
             continue
         column, how = key[6:], str(value)
-        if how == "generalize":
+        chosen = str(form.get(f"stored:{column}", "")).strip()
+        if how == "generalize" and chosen:
+            if chosen in (stored or {}):
+                files[column] = (stored or {})[chosen]
+            else:
+                problems.append(Problem(f"no stored hierarchy {chosen!r}", Where(column=column)))
+        elif how == "generalize":
             kind = str(form.get(f"kind:{column}", "flat"))
             param = str(form.get(f"param:{column}", "")).strip()
             options = {RECIPE_PARAM[kind]: param} if param and kind in RECIPE_PARAM else {}
@@ -165,6 +197,7 @@ def request_from_form(form: Any) -> tuple[Any, list[str], list[str]]:
     if problems:
         raise ValidationError.from_problems("the anonymization form", problems)
     request = AnonymizeRequest.from_options(
+        hierarchy=[f"{column}={file}" for column, file in files.items()],
         recipes=recipes,
         sensitive=sensitive,
         suppression=suppression,
@@ -174,15 +207,29 @@ def request_from_form(form: Any) -> tuple[Any, list[str], list[str]]:
     return request, keep, drop
 
 
+def _stored_files(ctx: RequestContext, form: Any) -> dict[str, str]:
+    """The files of the stored hierarchies the form chose (by artefact id, through the service)."""
+    from bulle.services.hierarchies import stored_hierarchy_file
+
+    chosen = {str(v) for k, v in form.multi_items() if k.startswith("stored:") and str(v)}
+    out = {}
+    with ctx.session() as ws:
+        for artefact in chosen:
+            _, path = stored_hierarchy_file(ws, artefact)
+            out[artefact] = str(path)
+    return out
+
+
 @router.post("/versions/{ref}/anonymize")
 async def anonymize(ref: str, request: Request, ctx: Ctx) -> Response:
     """Run the release as a background task; the task's page links to the report."""
     form = await request.form()
-    anon, keep, drop = request_from_form(form)
+    anon, keep, drop = request_from_form(form, _stored_files(ctx, form))
     if form.get("action") == "preview":
-        return _form_page(
-            request, ctx, ref, form, preview_hierarchies(ctx, ref, dict(anon.hierarchy_recipes))
+        previews = preview_hierarchies(
+            ctx, ref, dict(anon.hierarchy_recipes), dict(anon.hierarchy_files)
         )
+        return _form_page(request, ctx, ref, form, previews)
 
     def work(ws: Any, progress: Any) -> dict[str, Any]:
         from bulle.services.anonymization_file import anonymize_version

@@ -20,7 +20,12 @@ router = APIRouter(include_in_schema=False)
 Ctx = Annotated[RequestContext, Depends(authorize)]
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 # Where each role starts (the first role held, in this order).
-HOMES = (("custodian", "/datasets"), ("dpo", "/audit"), ("analyst", "/my/projects"))
+HOMES = (
+    ("custodian", "/datasets"),
+    ("dpo", "/audit"),
+    ("analyst", "/my/projects"),
+    ("checker", "/outputs"),
+)
 
 
 def see_other(target: str) -> RedirectResponse:

@@ -28,6 +28,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/projects", "Projects"),
     ],
     "analyst": [("/my/projects", "My projects")],
+    "checker": [("/outputs", "Review queue")],
     "dpo": [("/audit", "Audit log"), ("/subjects", "Data subjects"), ("/register", "Register")],
 }
 
@@ -46,9 +47,15 @@ def environment() -> Any:
     return env
 
 
+# States and phases a live page (a task's, a job's) may show as they change: their translations go
+# to the page with it, for its script.
+LIVE = ("queued", "running", "done", "failed", "interrupted", "starting", "succeeded",
+        "cancelled", "running in the sandbox", "importing", "searching", "erasing", "exporting")  # fmt: skip
+
+
 def menu(roles: set[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for role in ("custodian", "analyst", "dpo"):
+    for role in ("custodian", "analyst", "checker", "dpo"):
         if role in roles:
             out += [m for m in MENUS[role] if m not in out]
     if "custodian" in roles:  # the custodian also reads the log and answers the people
@@ -60,8 +67,10 @@ def context(request: Request, ctx: Any = None) -> dict[str, Any]:
     lang = i18n.language_of(request.cookies)
     caller = getattr(ctx, "caller", None)
     roles = {r.value for r in caller.roles} if caller is not None else set()
+    _ = i18n.gettext(lang)
     return {
-        "_": i18n.gettext(lang),
+        "_": _,
+        "labels": {s: _(s) for s in LIVE},
         "lang": lang,
         "languages": i18n.NAMES,
         "path": request.url.path,

@@ -324,3 +324,57 @@ def test_export_runs_as_a_task_and_downloads_as_a_tar_without_keys(served):
         served.client.get(f"/api/v1/export/{task['id']}", headers=served.as_("dpo")).status_code
         == 403
     )
+
+
+def test_an_analyst_downloads_the_projects_dummy_rows_as_csv(served):
+    import csv
+
+    url = "/api/v1/projects/study/datasets/patients/dummy"
+    r = served.client.get(url, headers=served.as_("analyst"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="patients-1-dummy.csv"' in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(rows[0]) == ["patient_id", "age", "zip", "diagnosis"] and len(rows) == 1000
+    real_ids = {f"P{i:03d}" for i in range(60)}  # each id is one person: never in dummy rows
+    assert not real_ids & {row["patient_id"] for row in rows}
+    outsider = served.client.get(
+        "/api/v1/projects/other/datasets/patients/dummy", headers=served.as_("analyst")
+    )
+    assert outsider.status_code == 403  # bob is not a member of "other"
+
+
+def test_a_release_reuses_a_hierarchy_the_workspace_stored(served):
+    c = served.as_("custodian")
+    body = {
+        "hierarchies": {"age": {"kind": "interval", "width": "20"}},
+        "k": 2,
+        "drop": ["zip", "diagnosis"],
+    }
+    first = wait(
+        served,
+        served.client.post("/api/v1/datasets/patients@1/anonymize", headers=c, json=body).json(),
+    )
+    assert first["state"] == "done", first["error"]
+    listed = served.client.get("/api/v1/hierarchies?dataset=patients", headers=c).json()
+    stored = next(h for h in listed["hierarchies"] if h["column"] == "age")
+    assert (
+        served.client.get("/api/v1/hierarchies", headers=served.as_("analyst")).status_code == 403
+    )
+    again = {"stored": {"age": stored["id"]}, "k": 2, "drop": ["zip", "diagnosis"]}
+    second = wait(
+        served,
+        served.client.post("/api/v1/datasets/patients@1/anonymize", headers=c, json=again).json(),
+    )
+    assert second["state"] == "done", second["error"]
+    ids = {
+        h["id"]: h
+        for h in served.client.get("/api/v1/hierarchies", headers=c).json()["hierarchies"]
+    }
+    newest = served.client.get("/api/v1/hierarchies", headers=c).json()["hierarchies"][0]
+    assert newest["column"] == "age" and newest["id"] != stored["id"] and stored["id"] in ids
+    unknown = served.client.post(
+        "/api/v1/datasets/patients@1/anonymize",
+        headers=c,
+        json={"stored": {"age": "no-such-artefact"}, "k": 2},
+    )
+    assert unknown.status_code == 404 and "stored hierarchy" in unknown.text

@@ -35,6 +35,7 @@ VALUES = {
     "subject_id": "P999",
     "task_id": "0" * 32,
     "job": "j-0000000000000000",
+    "dataset": "patients",
     "model": "nomodel",
     "receipt": "u-0000",
 }

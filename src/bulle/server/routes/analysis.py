@@ -11,7 +11,7 @@ import os
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,7 +47,11 @@ class Recipe(Strict):
 
 
 class AnonymizeRequest(Strict):
-    hierarchies: dict[str, Recipe] = Field(min_length=1)
+    hierarchies: dict[str, Recipe] = Field(default_factory=dict)
+    stored: dict[str, str] = Field(
+        default_factory=dict,
+        description="Column -> id of a hierarchy the workspace stored (GET /hierarchies)",
+    )
     sensitive: list[str] = Field(default_factory=list)
     k: int | None = Field(None, ge=1)
     l_diversity: list[str] = Field(default_factory=list)
@@ -77,12 +81,27 @@ class TextRequest(Strict):
     operator: str = "pseudonym"
 
 
+@router.get("/hierarchies")
+def hierarchies(
+    ctx: Ctx, dataset: Annotated[str | None, Query(max_length=200)] = None
+) -> dict[str, Any]:
+    """The hierarchies the workspace keeps (each one a release used), newest first."""
+    from bulle.services.hierarchies import stored_hierarchies
+
+    with ctx.session() as ws:
+        return {"hierarchies": [h.to_dict() for h in stored_hierarchies(ws, dataset)]}
+
+
 @router.post("/datasets/{ref}/anonymize", status_code=202)
 def anonymize(ref: str, request: AnonymizeRequest, ctx: Ctx) -> JSONResponse:
     """Release ``ref`` anonymized, as a new version, in a background task (`bulle anonymize`)."""
     from bulle.domain.anonymization_requests import AnonymizeRequest as Domain
+    from bulle.services.hierarchies import stored_hierarchy_file
 
+    with ctx.session() as ws:
+        files = {c: stored_hierarchy_file(ws, a)[1] for c, a in request.stored.items()}
     domain = Domain.from_options(
+        hierarchy=[f"{column}={file}" for column, file in files.items()],
         recipes={c: r.domain() for c, r in request.hierarchies.items()},
         sensitive=request.sensitive,
         k=request.k,

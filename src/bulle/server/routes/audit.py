@@ -4,11 +4,9 @@ a tar stream (never with keys: ``export --include-keys`` stays on the custodian'
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import tarfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +20,6 @@ from bulle.server.context import RequestContext, authorize
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 Ctx = Annotated[RequestContext, Depends(authorize)]
-POLL_S = 0.2
 
 
 @router.get("/audit/log")
@@ -67,26 +64,19 @@ def task(task_id: str, ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/tasks/{task_id}/events", response_class=StreamingResponse)
 async def task_events(task_id: str, ctx: Ctx) -> StreamingResponse:
-    """The task as server-sent events: one ``task`` event per change, until it ends."""
+    """The task as server-sent events: one ``task`` event per change, until it ends (or the
+    stream's time limit: the browser reconnects)."""
+    from bulle.server.events import follow
+
     assert ctx.actor is not None
     actor = ctx.actor
     first = await run_in_threadpool(ctx.state.tasks.get, task_id, actor)
-
-    async def events() -> AsyncIterator[bytes]:
-        last = None
-        row = first
-        while True:
-            shown = row.to_dict()
-            if shown != last:
-                yield f"event: task\ndata: {json.dumps(shown, default=str)}\n\n".encode()
-                last = shown
-            if row.state in FINAL:
-                return
-            await asyncio.sleep(POLL_S)
-            row = await run_in_threadpool(ctx.state.tasks.get, task_id, actor)
-
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    return follow(
+        first.to_dict(),
+        lambda: ctx.state.tasks.get(task_id, actor).to_dict(),
+        lambda shown: shown["state"] in FINAL,
+        name="task",
+        max_seconds=float(ctx.state.settings["server.events_max_seconds"]),
     )
 
 

@@ -2,7 +2,7 @@
 released outputs (and outputs of dummy-data jobs) are fetched by their analyst.
 
 A job is sent as its files (text) and runs as a background task; its state is polled at
-``/jobs/{job}``. Every decision is the service's (``governance/access.py``): who may submit,
+``/jobs/{job}`` or followed at ``/jobs/{job}/events`` (server-sent events). Every decision is the service's (``governance/access.py``): who may submit,
 see, review, mitigate or download. An output leaves only through :func:`output_file`, and only
 what :func:`bulle.services.job_outputs.download_output` allows.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bulle.server.context import RequestContext, authorize
@@ -50,14 +51,13 @@ class ExceptionRequest(Strict):
     reason: str = Field(min_length=20, max_length=10_000)
 
 
-@router.post("/projects/{project}/jobs", status_code=202)
-def submit(project: str, request: JobRequest, ctx: Ctx) -> JSONResponse:
-    """Submit a job to a project; it runs in the sandbox as a task (`bulle job submit`)."""
-    from bulle.services.jobs import bundle_from_files, create_job, run_job
+def start_job(ctx: RequestContext, project: str, bundle: Any, dummy: bool) -> tuple[Any, str]:
+    """Record the job and run it as a background task (the API's and the pages' one way): the
+    job, and the id of its task."""
+    from bulle.services.jobs import create_job, run_job
 
-    bundle = bundle_from_files(request.files, request.entry)
     with ctx.session() as ws:
-        job = create_job(ws, project, bundle, dummy=request.dummy)
+        job = create_job(ws, project, bundle, dummy=dummy)
     assert ctx.actor is not None
 
     def work(ws: Any, progress: Any) -> Any:
@@ -65,10 +65,36 @@ def submit(project: str, request: JobRequest, ctx: Ctx) -> JSONResponse:
         return run_job(ws, job.id)
 
     task = ctx.state.tasks.submit("job", ctx.actor, work)
+    return job, task["id"]
+
+
+@router.post("/projects/{project}/jobs", status_code=202)
+def submit(project: str, request: JobRequest, ctx: Ctx) -> JSONResponse:
+    """Submit a job to a project; it runs in the sandbox as a task (`bulle job submit`)."""
+    from bulle.services.jobs import bundle_from_files
+
+    bundle = bundle_from_files(request.files, request.entry)
+    job, task = start_job(ctx, project, bundle, request.dummy)
     return JSONResponse(
-        {"job": job.id, "state": job.state.value, "task": task["id"]},
+        {"job": job.id, "state": job.state.value, "task": task},
         status_code=202,
         headers={"Location": f"/api/v1/jobs/{job.id}"},
+    )
+
+
+@router.get("/projects/{project}/datasets/{dataset}/dummy", response_class=Response)
+def dummy(project: str, dataset: str, ctx: Ctx) -> Response:
+    """Dummy rows of the project's view of a dataset as CSV: its exact columns, made from its
+    profile with no rare value (what a job run with ``dummy`` sees)."""
+    from bulle.services.dummy_data import dummy_csv
+
+    with ctx.session() as ws:
+        data, served = dummy_csv(ws, project, dataset)
+    name = served.ref.replace("@", "-")
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-dummy.csv"'},
     )
 
 
@@ -88,6 +114,28 @@ def job(job: str, ctx: Ctx) -> dict[str, Any]:
 
     with ctx.session() as ws:
         return job_status(ws, job).to_dict()
+
+
+@router.get("/jobs/{job}/events", response_class=StreamingResponse)
+async def job_events(job: str, ctx: Ctx) -> StreamingResponse:
+    """The job's state as server-sent events (``job``), one per change, until it ends."""
+    from bulle.domain.jobs import JobState
+    from bulle.server.events import follow
+    from bulle.services.jobs import job_status
+
+    def read() -> dict[str, Any]:
+        with ctx.session() as ws:
+            found = job_status(ws, job)
+        return {"job": found.id, "state": found.state.value, "reason": found.reason}
+
+    ended = {JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value}
+    return follow(
+        await run_in_threadpool(read),
+        read,
+        lambda shown: shown["state"] in ended,
+        name="job",
+        max_seconds=float(ctx.state.settings["server.events_max_seconds"]),
+    )
 
 
 @router.get("/jobs/{job}/logs")
@@ -122,6 +170,15 @@ def outputs(job: str, ctx: Ctx) -> list[dict[str, Any]]:
 
     with ctx.session() as ws:
         return [o.to_dict() for o in list_outputs(ws, job)]
+
+
+@router.get("/jobs/{job}/outputs/{name}/content")
+def content(job: str, name: str, ctx: Ctx) -> dict[str, Any]:
+    """What the checks judged, for its reviewers: the rendered table and figures."""
+    from bulle.services.output_review import output_content
+
+    with ctx.session() as ws:
+        return output_content(ws, job, name).to_dict()
 
 
 @router.get("/outputs/queue")

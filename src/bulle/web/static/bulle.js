@@ -1,24 +1,54 @@
 // Bulle's few lines of script. Every page works without them: they add an upload progress bar,
-// follow a background task without reloading, and print a document.
+// follow a background task or a job live (server-sent events), and print a document.
 "use strict";
 
-function followTask(box) {
-  var id = box.getAttribute("data-task");
-  var state = box.getAttribute("data-state");
-  if (state !== "queued" && state !== "running") return;
-  var phase = document.getElementById("task-phase");
-  var timer = setInterval(function () {
-    fetch("/api/v1/tasks/" + encodeURIComponent(id), {credentials: "same-origin"})
-      .then(function (r) { return r.json(); })
-      .then(function (task) {
-        if (phase && task.progress && task.progress.phase) phase.textContent = task.progress.phase;
-        if (task.state !== "queued" && task.state !== "running") {
-          clearInterval(timer);
-          window.location.reload();
-        }
-      })
-      .catch(function () { /* the page's own refresh takes over */ });
-  }, 700);
+var ENDED = ["done", "failed", "interrupted", "succeeded", "cancelled"];
+
+function bindPrint(root) {
+  root.querySelectorAll("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+}
+
+// Swap the page's main content for the server's current one: the end of a task or a job is
+// shown as its page shows it, with no reload.
+function refreshMain() {
+  return fetch(window.location.href, {credentials: "same-origin", headers: {Accept: "text/html"}})
+    .then(function (r) { return r.text(); })
+    .then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var fresh = doc.querySelector("main");
+      var main = document.querySelector("main");
+      if (fresh && main) {
+        main.replaceWith(fresh);
+        bindPrint(fresh);
+        follow(fresh.querySelector("[data-events]"));
+      }
+    });
+}
+
+// Follow the state of what the box shows (data-events: its event stream, data-kind: the event's
+// name); the stream itself says when it changes, nothing is polled by the page.
+function follow(box) {
+  if (!box || !window.EventSource) return;
+  if (ENDED.indexOf(box.getAttribute("data-state")) >= 0) return;
+  var labels = {};
+  try { labels = JSON.parse(box.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+  var stateEl = document.getElementById("live-state");
+  var phaseEl = document.getElementById("live-phase");
+  var source = new EventSource(box.getAttribute("data-events"));
+  source.addEventListener(box.getAttribute("data-kind"), function (message) {
+    var shown = JSON.parse(message.data);
+    box.setAttribute("data-state", shown.state);
+    if (stateEl) stateEl.textContent = labels[shown.state] || shown.state;
+    if (phaseEl && shown.progress && shown.progress.phase) {
+      phaseEl.textContent = labels[shown.progress.phase] || shown.progress.phase;
+    }
+    if (ENDED.indexOf(shown.state) >= 0) {
+      source.close();
+      refreshMain();
+    }
+  });
 }
 
 function uploadWithProgress(form) {
@@ -54,11 +84,8 @@ function uploadWithProgress(form) {
 }
 
 document.addEventListener("DOMContentLoaded", function () {
-  var task = document.getElementById("task");
-  if (task) followTask(task);
+  follow(document.querySelector("[data-events]"));
   var upload = document.querySelector("form[data-upload]");
   if (upload) uploadWithProgress(upload);
-  document.querySelectorAll("[data-print]").forEach(function (b) {
-    b.addEventListener("click", function () { window.print(); });
-  });
+  bindPrint(document);
 });
