@@ -225,11 +225,14 @@ def list_outputs(ws: Workspace, jid: str) -> list[OutputRevision]:
 
 
 def review_queue(ws: Workspace) -> list[OutputRevision]:
-    """What waits for this checker: reviewable revisions of other people's jobs not yet reviewed."""
+    """What waits for this checker: reviewable revisions of other people's jobs on real data not yet
+    reviewed (a dummy-data run's outputs hold no real value and go to its analyst at once)."""
     store = jobs_store(ws)
     out = []
     for o in store.queue():
         job = store.job(o.job)
+        if job.dummy:
+            continue
         decision = access.can_review_output(ws.actor, job.analyst, (r.checker for r in o.reviews))
         if decision.allowed:
             out.append(o)

@@ -125,8 +125,13 @@ def test_submit_review_twice_and_download_remotely(served, tmp_path):
     assert outs["sex_by_region"]["status"] == "blocked"
     assert {"rule", "passed", "detail"} <= set(outs["sex_by_region"]["checks"][0])
 
+    # a dummy-data run of the same code: its outputs go to the analyst, never to the checkers
+    trial = remote(
+        url, tokens["bob"], "job", "submit", "--project", "study", "--dummy", tmp / "job.py"
+    )
+    assert _wait(url, tokens["bob"], trial["job"])["state"] == "succeeded"
     queue = remote(url, tokens["carol"], "output", "queue")
-    assert [o["name"] for o in queue] == ["sex_by_band"]
+    assert [(o["job"], o["name"]) for o in queue] == [(sent["job"], "sex_by_band")]
     # the analyst's token cannot review (no checker role); the custodian cannot either
     refused = remote(
         url,
