@@ -77,7 +77,7 @@ lint: $(STAMP)
 
 # The README's screenshots come from the browser tests (build/screenshots/, written by every run
 # of tests/browser): this copies the chosen ones to docs/screenshots/, nothing is drawn by hand.
-SCREENSHOTS := dataset report sql audit transparency
+SCREENSHOTS := dataset report sql audit transparency job-real output-review
 screenshots: $(STAMP) chromium
 	@test -f build/screenshots/transparency.png || $(BIN)/python -m pytest -q tests/browser
 	mkdir -p docs/screenshots
