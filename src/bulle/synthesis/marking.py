@@ -70,11 +70,12 @@ def checks(privacy: dict[str, Any], limits: dict[str, float]) -> list[Check]:
     for c in CRITERIA:
         head = privacy.get(c) or {}
         name = c.replace("_", " ")
-        out.append(Check(c, f"{name} risk", _figure(head.get("risk")), limits[risk_setting(c)],
-                         risk_setting(c)))  # fmt: skip
-        upper = (head.get("ci") or [None, None])[1]
-        out.append(Check(f"{c}_upper", f"{name} risk's 95 % upper bound", _figure(upper),
-                         limits[UPPER_SETTING], UPPER_SETTING))  # fmt: skip
+        setting = risk_setting(c)
+        point = _figure(head.get("risk"))
+        out.append(Check(c, f"{name} risk", point, limits[setting], setting))
+        upper = _figure((head.get("ci") or [None, None])[1])
+        label = f"{name} risk's 95 % upper bound"
+        out.append(Check(f"{c}_upper", label, upper, limits[UPPER_SETTING], UPPER_SETTING))
     copies, natural = privacy.get("exact_copies"), privacy.get("exact_copies_natural")
     excess = None if copies is None or natural is None else float(copies) - float(natural)
     out.append(
