@@ -210,6 +210,15 @@ def main() -> None:
         for label, ours, other in rows:
             print(f"{label:40} {fmt(ours):26} {fmt(other):26}")
         if theirs:
+            ours_m = b["singling_out"]["multivariate"]["success_rate"]
+            paper_m = paper["singling_out"]["multivariate"]["success_rate"]
+            them = theirs["singling_out_multivariate"]
+            print(
+                f"  multivariate singling out, success rates: training {ours_m['training']['rate']:.3f}"
+                f" (anonymeter {them['training']:.3f}); control at the training size "
+                f"{ours_m['control']['rate']:.3f} gamma, {paper_m['control']['rate']:.3f} paper's "
+                f"curve (anonymeter {them['control']:.3f})"
+            )
             worst_theirs = max(theirs["inference"].values(), key=lambda h: h["risk"])
             print(f"{'inference, worst column':40} {fmt(b['inference']):26} {fmt(worst_theirs):26}")
         print(

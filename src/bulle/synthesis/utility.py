@@ -144,7 +144,8 @@ def _eta(x: np.ndarray, groups: np.ndarray) -> float:
     if len(x) < 2 or np.var(x) == 0:
         return 0.0
     sums, counts = np.bincount(g, weights=x), np.bincount(g)
-    between = np.sum(counts * (sums / counts - x.mean()) ** 2)
+    seen = counts > 0  # a category whose rows all lack the number has no mean
+    between = np.sum(counts[seen] * (sums[seen] / counts[seen] - x.mean()) ** 2)
     return float(np.sqrt(between / (np.var(x) * len(x))))
 
 
