@@ -210,6 +210,8 @@ def main() -> None:
         for label, ours, other in rows:
             print(f"{label:40} {fmt(ours):26} {fmt(other):26}")
         if theirs:
+            worst_theirs = max(theirs["inference"].values(), key=lambda h: h["risk"])
+            print(f"{'inference, worst column':40} {fmt(b['inference']):26} {fmt(worst_theirs):26}")
             ours_m = b["singling_out"]["multivariate"]["success_rate"]
             paper_m = paper["singling_out"]["multivariate"]["success_rate"]
             them = theirs["singling_out_multivariate"]
@@ -219,8 +221,6 @@ def main() -> None:
                 f"{ours_m['control']['rate']:.3f} gamma, {paper_m['control']['rate']:.3f} paper's "
                 f"curve (anonymeter {them['control']:.3f})"
             )
-            worst_theirs = max(theirs["inference"].values(), key=lambda h: h["risk"])
-            print(f"{'inference, worst column':40} {fmt(b['inference']):26} {fmt(worst_theirs):26}")
         print(
             f"exact copies {b['exact_copies']:.3f} (natural {b['exact_copies_natural']:.3f}); "
             f"DCR median synthetic {b['dcr']['synthetic_to_training_median']:.4f}, "

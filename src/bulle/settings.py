@@ -593,7 +593,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_singling_out_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest singling-out risk (the report's estimate, worst of univariate and "
@@ -603,7 +603,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_linkability_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest linkability risk (the report's estimate) with which a custodian may "
@@ -613,7 +613,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_inference_risk",
         float,
-        0.1,
+        0.09,
         minimum=0,
         maximum=1,
         description="Highest attribute-inference risk (the report's estimate for the worst "

@@ -29,7 +29,7 @@ import pandas as pd
 from bulle.errors import InputError, Where
 
 MISSING_CODE = -1.0
-CELLS_PER_CHUNK = 4_000_000  # rows x candidates held at once by a distance block (memory bound)
+CELLS_PER_CHUNK = 1_000_000  # rows x candidates held at once by a distance block (memory bound)
 
 
 @dataclass(frozen=True)

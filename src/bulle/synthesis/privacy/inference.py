@@ -23,7 +23,7 @@ from bulle.synthesis.privacy.confidence import AttackResult, attack_result
 from bulle.synthesis.privacy.encoding import Encoded, column_distances, first_distinct
 
 NUMERIC_TOLERANCE = 0.05  # a numeric guess within 5 % of the truth counts (the paper's choice)
-CELLS_PER_BLOCK = 16_000_000  # float32 cells held at once over all kept distance blocks
+CELLS_PER_BLOCK = 4_000_000  # float32 cells held at once over all kept distance blocks
 
 
 def correct(enc: Encoded, column: int, guesses: np.ndarray, truth: np.ndarray) -> np.ndarray:
