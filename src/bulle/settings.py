@@ -613,7 +613,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_inference_risk",
         float,
-        0.09,
+        0.2,
         minimum=0,
         maximum=1,
         description="Highest attribute-inference risk (the report's estimate for the worst "
@@ -623,7 +623,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "synthesis.max_risk_upper_bound",
         float,
-        0.3,
+        0.35,
         minimum=0,
         maximum=1,
         description="Highest upper end of the 95 % confidence interval of each risk (singling "
