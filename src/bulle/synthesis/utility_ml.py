@@ -73,8 +73,8 @@ def _proba(booster: Any, x: np.ndarray, classes: np.ndarray, seen: np.ndarray) -
     the model never saw gets 0; a single seen class gets 1)."""
     out = np.zeros((len(x), len(classes)))
     pos = np.searchsorted(classes, seen)
-    if booster is None:
-        out[:, pos[0]] = 1.0
+    if booster is None:  # one class seen: it for everybody; none: no preference
+        out[:, pos] = 1.0 if len(pos) else 1.0 / len(classes)
         return out
     p = np.asarray(booster.predict(x, num_threads=1), dtype=np.float64)
     if p.ndim == 1:  # binary objective: the probability of the second seen class
@@ -160,6 +160,9 @@ def model_scores(enc: Encoded, target: str, seed: int) -> ModelScores:
     if regression:
         scores = []
         for x, y in ((x_syn, y_syn), (x_real, y_real)):
+            if len(y) == 0:  # nothing to learn from: the test mean, R² 0
+                scores.append(0.0)
+                continue
             model = _train(x, y, cat, _params("regression", seed32))
             pred = np.asarray(model.predict(x_test, num_threads=1), dtype=np.float64)
             scores.append(r2(y_test, pred))
@@ -182,7 +185,7 @@ def model_scores(enc: Encoded, target: str, seed: int) -> ModelScores:
     for x, y in ((x_syn, y_syn), (x_real, y_real)):
         seen = np.unique(y)
         label = np.searchsorted(seen, y).astype(np.float64)
-        if len(seen) == 1:  # a synthetic table with one class predicts it for everybody
+        if len(seen) <= 1:  # a synthetic table with one class (or none) cannot train a model
             booster = None
         elif len(seen) == 2:
             booster = _train(x, label, cat, _params("binary", seed32))
