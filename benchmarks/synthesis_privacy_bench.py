@@ -14,7 +14,8 @@ synthetic tables are two references whose privacy is known: ``independent`` (eve
 sampled on its own from the training part: no record and no relation survives) and ``copy``
 (the training part itself: the worst synthesizer there is); a synthesizer's name (``cart``,
 ``avatar``, ``mst``...) adds its table, fitted on the training part with the same seed. Each
-figure is a risk with its 95 % interval; seconds are wall times on this machine and CPU seconds
+figure is a risk with its 95 % interval (multivariate singling out also as the paper's
+control-size curve gives it, the figure to set beside anonymeter's); seconds are wall times on this machine and CPU seconds
 of Bulle's report beside them.
 anonymeter takes minutes; ``--reuse`` prints its figures from an earlier run when the three CSV
 files, the attacks and the column choices are byte for byte the same (said so in the output).
@@ -143,6 +144,16 @@ def main() -> None:
         )
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         b = report.to_dict()
+        paper = privacy_report(
+            train,
+            control,
+            synthetic,
+            quasi_identifiers=None,
+            sensitive=None,
+            seed=args.seed,
+            n_attacks=n,
+            size_model="paper",
+        ).to_dict()
         theirs: dict = {}
         if python is not None:
             synthetic.to_csv(out / f"{name}.csv", sep=";", index=False)
@@ -173,7 +184,7 @@ def main() -> None:
                     json.dumps({"spec": spec, "result": theirs})
                 )
         print(f"\n== synthetic: {name} ==")
-        print(f"{'attack':34} {'Bulle risk [95% CI]':26} {'anonymeter risk [95% CI]':26}")
+        print(f"{'attack':40} {'Bulle risk [95% CI]':26} {'anonymeter risk [95% CI]':26}")
         rows = [
             (
                 "singling out, univariate",
@@ -185,6 +196,11 @@ def main() -> None:
                 b["singling_out"]["multivariate"],
                 theirs.get("singling_out_multivariate"),
             ),
+            (
+                "  the same, paper's control-size curve",
+                paper["singling_out"]["multivariate"],
+                theirs.get("singling_out_multivariate"),
+            ),
             ("linkability", b["linkability"], theirs.get("linkability")),
         ]
         rows += [
@@ -192,10 +208,19 @@ def main() -> None:
             for c, v in b["inference"]["columns"].items()
         ]
         for label, ours, other in rows:
-            print(f"{label:34} {fmt(ours):26} {fmt(other):26}")
+            print(f"{label:40} {fmt(ours):26} {fmt(other):26}")
         if theirs:
             worst_theirs = max(theirs["inference"].values(), key=lambda h: h["risk"])
-            print(f"{'inference, worst column':34} {fmt(b['inference']):26} {fmt(worst_theirs):26}")
+            print(f"{'inference, worst column':40} {fmt(b['inference']):26} {fmt(worst_theirs):26}")
+            ours_m = b["singling_out"]["multivariate"]["success_rate"]
+            paper_m = paper["singling_out"]["multivariate"]["success_rate"]
+            them = theirs["singling_out_multivariate"]
+            print(
+                f"  multivariate singling out, success rates: training {ours_m['training']['rate']:.3f}"
+                f" (anonymeter {them['training']:.3f}); control at the training size "
+                f"{ours_m['control']['rate']:.3f} gamma, {paper_m['control']['rate']:.3f} paper's "
+                f"curve (anonymeter {them['control']:.3f})"
+            )
         print(
             f"exact copies {b['exact_copies']:.3f} (natural {b['exact_copies_natural']:.3f}); "
             f"DCR median synthetic {b['dcr']['synthetic_to_training_median']:.4f}, "

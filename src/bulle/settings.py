@@ -607,9 +607,9 @@ SETTINGS: tuple[Setting, ...] = (
         0.09,
         minimum=0,
         maximum=1,
-        description="Highest singling-out risk (upper end of its 95 % confidence interval, "
-        "worst of univariate and multivariate) with which a custodian may mark a synthetic "
-        "version as not personal data.",
+        description="Highest singling-out risk (the report's estimate, worst of univariate and "
+        "multivariate) with which a custodian may mark a synthetic version as not personal "
+        "data; the upper end of its interval must also pass `synthesis.max_risk_upper_bound`.",
     ),
     Setting(
         "synthesis.max_linkability_risk",
@@ -617,18 +617,29 @@ SETTINGS: tuple[Setting, ...] = (
         0.09,
         minimum=0,
         maximum=1,
-        description="Highest linkability risk (upper end of its 95 % confidence interval) with "
-        "which a custodian may mark a synthetic version as not personal data.",
+        description="Highest linkability risk (the report's estimate) with which a custodian may "
+        "mark a synthetic version as not personal data; the upper end of its interval must also "
+        "pass `synthesis.max_risk_upper_bound`.",
     ),
     Setting(
         "synthesis.max_inference_risk",
         float,
-        0.09,
+        0.2,
         minimum=0,
         maximum=1,
-        description="Highest attribute-inference risk (upper end of the 95 % confidence "
-        "interval of the worst sensitive column) with which a custodian may mark a synthetic "
-        "version as not personal data.",
+        description="Highest attribute-inference risk (the report's estimate for the worst "
+        "sensitive column) with which a custodian may mark a synthetic version as not personal "
+        "data; the upper end of its interval must also pass `synthesis.max_risk_upper_bound`.",
+    ),
+    Setting(
+        "synthesis.max_risk_upper_bound",
+        float,
+        0.35,
+        minimum=0,
+        maximum=1,
+        description="Highest upper end of the 95 % confidence interval of each risk (singling "
+        "out, linkability, inference) with which a custodian may mark a synthetic version as "
+        "not personal data: the estimate must be precise enough to rule out a high risk.",
     ),
     Setting(
         "synthesis.max_exact_copy_excess",

@@ -10,9 +10,9 @@ artefacts (JSON and HTML).
 
 **Legal status.** A synthetic version is personal data when it is made (``personal_data``): the
 report measures risks, it does not decide. A custodian may mark it otherwise with
-:func:`mark_anonymous`, which Bulle refuses when a risk of the report (the upper end of its
-confidence interval) or its exact-copy excess is over the workspace's thresholds (settings
-``synthesis.max_*``); the decision, allowed or refused, is an audit event with the figures and
+:func:`mark_anonymous`, which Bulle refuses unless the report passes the rule of
+:mod:`bulle.synthesis.marking` (each risk and the upper end of its interval, and the exact-copy
+excess, against the workspace's thresholds, settings ``synthesis.max_*``); the decision, allowed or refused, is an audit event with the figures and
 thresholds. When an erasure recomputes a marked version whose new report exceeds a threshold,
 the mark is withdrawn.
 """
@@ -41,13 +41,6 @@ PERSONAL_NOTE = (
     "personal data until a custodian marks it otherwise: a synthetic table can still reveal the "
     "people it was made from, as much as its privacy report measures"
 )
-# report figure -> setting holding its threshold
-THRESHOLDS = {
-    "singling_out": "synthesis.max_singling_out_risk",
-    "linkability": "synthesis.max_linkability_risk",
-    "inference": "synthesis.max_inference_risk",
-    "exact_copy_excess": "synthesis.max_exact_copy_excess",
-}
 
 
 @dataclass(frozen=True)
@@ -243,14 +236,10 @@ def _report_files(ws: Workspace, version: DatasetVersion, done: Synthesis) -> li
 
 
 def risks_of(report: dict[str, Any]) -> dict[str, float | None]:
-    """The figures the thresholds apply to: each attack's upper confidence bound, and how far
-    the exact-copy rate exceeds the natural one."""
-    p = report["privacy"]
-    out: dict[str, float | None] = {
-        k: float(p[k]["ci"][1]) for k in ("singling_out", "linkability", "inference")
-    }
-    out["exact_copy_excess"] = float(p["exact_copies"]) - float(p["exact_copies_natural"])
-    return out
+    """The figures the marking rule checks (:mod:`bulle.synthesis.marking`), by check name."""
+    from bulle.synthesis.marking import SETTINGS, checks
+
+    return {c.name: c.figure for c in checks(report["privacy"], dict.fromkeys(SETTINGS, 0.0))}
 
 
 def _report(ws: Workspace, version: DatasetVersion) -> dict[str, Any]:
@@ -260,10 +249,10 @@ def _report(ws: Workspace, version: DatasetVersion) -> dict[str, Any]:
     raise InputError(f"{version.ref} has no synthesis report", Where(field="dataset"))
 
 
-def _exceeded(ws: Workspace, risks: dict[str, float | None]) -> tuple[dict[str, float], list[str]]:
-    limits = {k: float(ws.settings[s]) for k, s in THRESHOLDS.items()}
-    over = [k for k, v in risks.items() if v is None or v > limits[k]]
-    return limits, over
+def _checks(ws: Workspace, report: dict[str, Any]) -> list[Any]:
+    from bulle.synthesis.marking import SETTINGS, checks
+
+    return checks(report["privacy"], {k: float(ws.settings[k]) for k in SETTINGS})
 
 
 def mark_anonymous(ws: Workspace, ref: str, reason: str) -> SyntheticMark:
@@ -283,8 +272,11 @@ def mark_anonymous(ws: Workspace, ref: str, reason: str) -> SyntheticMark:
             "are marked this way",
             Where(field="dataset"),
         )
-    risks = risks_of(_report(ws, version))
-    limits, over = _exceeded(ws, risks)
+    done = _checks(ws, _report(ws, version))
+    risks = {c.name: c.figure for c in done}
+    limits = {c.name: c.limit for c in done}
+    failed = [c for c in done if not c.passed]
+    over = [c.name for c in failed]
     ws.emit(
         ev.SyntheticMarked(
             actor=ws.actor,
@@ -299,10 +291,9 @@ def mark_anonymous(ws: Workspace, ref: str, reason: str) -> SyntheticMark:
         )
     )
     if over:
-        shown = ", ".join(f"{k} {risks[k]:.3f} > {limits[k]:.3f}" for k in over)
         raise ConflictError(
-            f"{version.ref} stays personal data: its report exceeds the workspace's thresholds "
-            f"({shown}; settings synthesis.max_*)",
+            f"{version.ref} stays personal data: its report exceeds the workspace's thresholds: "
+            + "; ".join(c.explain() for c in failed),
             Where(field="dataset"),
         )
     with ws.write_lock(), ws.catalog.transaction():
@@ -331,7 +322,7 @@ def recompute(
         n_attacks=op["attacks"],
         source=parent.ref,
     )
-    if not version.personal_data and _exceeded(ws, risks_of(done.run.to_dict()))[1]:
+    if not version.personal_data and not all(c.passed for c in _checks(ws, done.run.to_dict())):
         # the mark rested on the old report: a new one over the thresholds withdraws it
         with ws.write_lock(), ws.catalog.transaction():
             ws.catalog.set_personal_data(version.dataset, version.number, True)

@@ -4,11 +4,11 @@ Each record gets an *avatar*: a random weighted combination of its k nearest nei
 a low-dimensional projection of the table, so that no avatar is a copy of one person.
 
 1. **Projection.** The encoded table is projected with a factor analysis of mixed data (FAMD:
-   standardized numbers beside Pagès's MCA coding of categories, ``(one-hot - p) / sqrt(p)``).
-   ``prince.FAMD`` computes it when both kinds are present; it counts only float columns as
-   numbers, so numbers are cast to float and categories to text first. It refuses a table of one
-   kind, so an all-categorical table falls back to a PCA of the same MCA coding (which is MCA) and
-   an all-numeric one to a PCA of the standardized numbers (``prince.PCA``).
+   standardized numbers beside Pagès's MCA coding of categories, ``(one-hot - p) / sqrt(p)``),
+   which is the principal component analysis of that coding: its axes are the leading
+   eigenvectors of the coding's covariance, computed exactly (the coding has a hundred-odd
+   columns, so the eigen-decomposition costs milliseconds). On a table of one kind it is MCA
+   (categories only) or the PCA of the standardized numbers.
 2. **Neighbours.** For each record, its ``k`` nearest *other* records in the first
    ``components`` dimensions (the record itself is never its own neighbour).
 3. **Weights.** Neighbour j of a record weighs ``(1/d_j) · E_j · 2^-r_j``: the inverse of its
@@ -62,16 +62,21 @@ class AvatarSynthesizer(Synthesizer):
     def _code(self, enc: pd.DataFrame) -> np.ndarray:
         """FAMD's coding of ``enc`` with the training means, scales and proportions."""
         import numpy as np
-        import pandas as pd
 
         parts = []
         if self.num:
             x = enc[self.num].to_numpy(dtype=float)
             parts.append((x - self.mean) / self.scale)
         if self.cat:
-            oh = pd.get_dummies(enc[self.cat].astype(str), dtype=float)
-            oh = oh.reindex(columns=self.onehot, fill_value=0.0).to_numpy()
-            parts.append((oh - self.p) / np.sqrt(self.p))
+            onehot = np.zeros((len(enc), len(self.p)))
+            rows = np.arange(len(enc))
+            for c, offset in zip(self.cat, self.offsets, strict=True):
+                levels = self.values[c][0]
+                text = enc[c].to_numpy(dtype=str)
+                pos = np.minimum(np.searchsorted(levels, text), len(levels) - 1)
+                known = levels[pos] == text  # a level never seen in training codes as zeros
+                onehot[rows[known], offset + pos[known]] = 1.0
+            parts.append((onehot - self.p) / np.sqrt(self.p))
         return np.hstack(parts)
 
     def _project(self, z: np.ndarray) -> np.ndarray:
@@ -79,8 +84,6 @@ class AvatarSynthesizer(Synthesizer):
 
     def _fit(self, encoded: pd.DataFrame, rng: np.random.Generator) -> None:
         import numpy as np
-        import pandas as pd
-        import prince
         from sklearn.neighbors import NearestNeighbors
 
         kinds = self.codec.kinds()
@@ -88,47 +91,37 @@ class AvatarSynthesizer(Synthesizer):
         self.num = [c for c in self.columns if kinds[c] == "numeric"]
         self.cat = [c for c in self.columns if kinds[c] == "categorical"]
         n = len(encoded)
-        seed = int(rng.integers(2**31 - 1))
+        self.values = {
+            c: (
+                encoded[c].to_numpy(dtype=float)
+                if c in self.num
+                else np.unique(encoded[c].to_numpy(dtype=str), return_inverse=True)
+            )
+            for c in self.columns
+        }
         if self.num:
             x = encoded[self.num].to_numpy(dtype=float)
             self.mean = x.mean(axis=0)
             sd = x.std(axis=0)
             self.scale = np.where(sd > 0, sd, 1.0)
         if self.cat:
-            oh = pd.get_dummies(encoded[self.cat].astype(str), dtype=float)
-            self.onehot = list(oh.columns)
-            self.p = oh.to_numpy().mean(axis=0)
-        width = len(self.num) + (len(self.onehot) if self.cat else 0)
-        ncomp = max(1, min(self.params["components"], width, n - 1))
-        if self.num and self.cat:
-            model = prince.FAMD(
-                n_components=ncomp,
-                n_iter=5,
-                random_state=seed,
-                engine="sklearn",
-                categorical_columns=self.cat,
+            sizes = [len(self.values[c][0]) for c in self.cat]
+            self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+            self.p = np.concatenate(
+                [
+                    np.bincount(self.values[c][1], minlength=k) / n
+                    for c, k in zip(self.cat, sizes, strict=True)
+                ]
             )
-            frame = encoded.copy()
-            frame[self.num] = frame[self.num].astype(float)
-            frame[self.cat] = frame[self.cat].astype(str)
-            model.fit(frame)
-            self.projection = "famd"
-        else:
-            # prince.FAMD refuses one-kind tables: PCA of the same coding (MCA for categories).
-            model = prince.PCA(
-                n_components=ncomp,
-                n_iter=5,
-                rescale_with_mean=True,
-                rescale_with_std=False,
-                random_state=seed,
-                engine="sklearn",
-            )
-            model.fit(pd.DataFrame(self._code(encoded)))
-            self.projection = "mca" if self.cat else "pca"
-        self.model = model
-        self.v = np.asarray(model.svd_.V)
-        self.center = np.asarray(model.scaler_.mean_)
-        self.coords = self._project(self._code(encoded))
+        z = self._code(encoded)
+        ncomp = max(1, min(self.params["components"], z.shape[1], n - 1))
+        self.center = z.mean(axis=0)
+        centred = z - self.center
+        eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
+        top = np.argsort(eigenvalues, kind="stable")[::-1][:ncomp]
+        self.v = vectors[:, top].T
+        self.projection = "famd" if self.num and self.cat else ("mca" if self.cat else "pca")
+        self.coords = centred @ self.v.T
         k = min(self.params["k"], n - 1)
         nn = NearestNeighbors(n_neighbors=k + 1).fit(self.coords)
         dist, idx = nn.kneighbors(self.coords)
@@ -138,14 +131,6 @@ class AvatarSynthesizer(Synthesizer):
         keep[np.where(~own.any(axis=1))[0], -1] = False  # no self found: drop the farthest
         self.nbr = idx[keep].reshape(n, k)
         self.dist = dist[keep].reshape(n, k)
-        self.values = {
-            c: (
-                encoded[c].to_numpy(dtype=float)
-                if c in self.num
-                else np.unique(encoded[c].to_numpy(dtype=str), return_inverse=True)
-            )
-            for c in self.columns
-        }
 
     # -- sampling -------------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:

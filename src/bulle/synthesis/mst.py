@@ -1,11 +1,25 @@
 """MST: differentially private synthesis from marginals on a maximum spanning tree (McKenna,
 Miklau and Sheldon, "Winning the NIST Contest", Journal of Privacy and Confidentiality 11(3), 2021).
 
-The budget (ε, δ) becomes a zCDP budget ρ (:mod:`bulle.synthesis.accounting`), spent in thirds:
+The budget (ε, δ) is split: half of δ pays for the domain (below), the rest with ε becomes a
+zCDP budget ρ (:mod:`bulle.synthesis.accounting`); a share ``domain_share`` of ρ measures the
+numeric columns' ranges, the rest is spent in thirds:
 
+0. **Domain.** The MST paper takes the categories and numeric ranges of the data as public; they
+   are not (the oldest person's age, the one patient from a small country), so they are measured
+   too, with the Gaussian sparse histogram (partition selection, as in differentially private
+   set union, Gopi et al., ICML 2020): a cell is released only when its noisy count clears
+   ``τ = 1 + σ Φ⁻¹(1 - δ_domain / d)``, so that a cell holding one record appears with
+   probability at most ``δ_domain / d`` for each of the record's d columns. A numeric column's
+   values are counted on a public grid (one significant digit: ... 9, 10, 20, ... 90, 100, 200,
+   ...) with noise σ_r, and its range runs from the lowest to the highest released cell; values
+   outside are clipped to it. A categorical column's levels are selected from its one-way
+   marginal (step 1, same noise); the records of the others form an *other* bucket, measured
+   only through the two-way marginals and drawn as a missing value (a category too rare to
+   publish is never written).
 1. **One-way marginals**: every column's histogram with Gaussian noise (σ₁ = sqrt(3d/(2ρ)) for d
-   columns). Values whose noisy count is under 3σ₁ are merged into one "rare" bucket, as MST
-   does, so a rare category is never reproduced on its own evidence.
+   columns). Numeric bins whose noisy count is under 3σ₁ are merged into one "rare" bucket, as
+   MST does (the bins are public, so a merged bucket draws one of them uniformly).
 2. **Selection**: d-1 rounds of the exponential mechanism (each ε_sel = sqrt(8(ρ/3)/(d-1)),
    score sensitivity 1) pick the pairs whose true two-way marginal is farthest (L1) from what the
    noisy one-ways predict under independence, Kruskal-style, so the chosen pairs form a maximum
@@ -20,11 +34,14 @@ parent. A tree-structured distribution is exactly determined by these marginals,
 distribution the graphical model of private-pgm would estimate for the same cliques up to the
 consistency step (private-pgm is not a dependency).
 
-**Guarantee**: (ε, δ)-differential privacy for adding or removing one training record, *given the
-domain*: categories and numeric ranges are read from the data and treated as public, as in the
-MST paper; numbers are cut into ``bins`` equal-width bins of that range and drawn uniformly within
-their bin. A custodian for whom the categories or the range of a column are themselves personal
-must not rely on the guarantee for that column. ``info()`` records ε, δ, ρ and every noise scale.
+**Guarantee**: (ε, δ)-differential privacy for adding or removing one training record, the
+domain included: categories and ranges are released by the mechanism above, never read as
+public. ``public_domain=1`` declares the data's categories and ranges public knowledge (a
+published code list, a known range): they are then read from the data as in the MST paper, the
+whole budget goes to the marginals, and the guarantee is given the domain. Numbers are cut into
+``bins`` equal-width bins of their released range and drawn
+uniformly within their bin. ``info()`` records ε, δ (and its domain share), ρ, every noise scale
+and threshold, the released ranges and how many categories each column kept.
 """
 
 from __future__ import annotations
@@ -33,7 +50,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from bulle.synthesis.accounting import cdp_delta, cdp_eps, cdp_rho, exponential_rho, gaussian_rho
-from bulle.synthesis.base import SYNTHESIZERS, Synthesizer
+from bulle.synthesis.base import NULL, SYNTHESIZERS, Synthesizer
+from bulle.synthesis.mst_domain import OTHER, dp_range, release_threshold
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,6 +67,13 @@ class MstSynthesizer(Synthesizer):
         "epsilon": (float, 1.0, "ε of the (ε, δ)-differential privacy guarantee"),
         "delta": (float, 1e-9, "δ of the (ε, δ)-differential privacy guarantee"),
         "bins": (int, 32, "equal-width bins of each numeric column's range"),
+        "domain_share": (float, 0.1, "share of the zCDP budget spent on numeric ranges"),
+        "public_domain": (
+            int,
+            0,
+            "1: the data's categories and ranges are public knowledge (a published code list, "
+            "a known range) and are taken as they are, outside the guarantee",
+        ),
     }
 
     def __init__(self, **params: Any):
@@ -62,14 +87,19 @@ class MstSynthesizer(Synthesizer):
             raise InputError("delta must be in (0, 1)", Where(field="delta"))
         if p["bins"] < 1:
             raise InputError("bins must be at least 1", Where(field="bins"))
+        if not 0 < p["domain_share"] < 1:
+            raise InputError("domain_share must be in (0, 1)", Where(field="domain_share"))
+        if p["public_domain"] not in (0, 1):
+            raise InputError("public_domain must be 0 or 1", Where(field="public_domain"))
         self.accounting: dict[str, Any] = {}
 
     # -- discretization ---------------------------------------------------------------------------
-    def _discretize(self, encoded: pd.DataFrame) -> np.ndarray:
+    def _discretize(self, encoded: pd.DataFrame, ranges: dict[str, tuple[float, float]]):
+        """Codes of every column: categories by their text, numbers by their bin of the
+        released range (values outside it clipped)."""
         import numpy as np
 
         kinds = self.codec.kinds()
-        self.columns = list(encoded.columns)
         self.domain: dict[str, Any] = {}
         codes = np.empty((len(encoded), len(self.columns)), dtype=np.int64)
         for j, c in enumerate(self.columns):
@@ -77,8 +107,8 @@ class MstSynthesizer(Synthesizer):
                 levels, codes[:, j] = np.unique(encoded[c].to_numpy(dtype=str), return_inverse=True)
                 self.domain[c] = ("categorical", levels)
             else:
-                x = encoded[c].to_numpy(dtype=float)
-                lo, hi = float(x.min()), float(x.max())
+                lo, hi = ranges[c]
+                x = np.clip(encoded[c].to_numpy(dtype=float), lo, hi)
                 edges = (
                     np.linspace(lo, hi, self.params["bins"] + 1) if hi > lo else np.array([lo, lo])
                 )
@@ -92,43 +122,75 @@ class MstSynthesizer(Synthesizer):
     def _fit(self, encoded: pd.DataFrame, rng: np.random.Generator) -> None:
         import numpy as np
 
-        codes = self._discretize(encoded)
+        self.columns = list(encoded.columns)
+        kinds = self.codec.kinds()
+        numeric = [c for c in self.columns if kinds[c] == "numeric"]
         d = len(self.columns)
+        eps, delta = self.params["epsilon"], self.params["delta"]
+        public = bool(self.params["public_domain"])
+        delta_domain = 0.0 if public else delta / 2
+        rho = cdp_rho(eps, delta - delta_domain)
+        # 0. the numeric ranges, a share of ρ over the numeric columns (or read, if public)
+        measured = numeric and not public
+        rho_range = self.params["domain_share"] * rho if measured else 0.0
+        sigma_r = math.sqrt(len(numeric) / (2 * rho_range)) if measured else 0.0
+        tau_r = release_threshold(sigma_r, delta_domain, d) if measured else 0.0
+        ranges = {
+            c: (
+                _seen_range(encoded[c].to_numpy(dtype=float))
+                if public
+                else dp_range(encoded[c].to_numpy(dtype=float), sigma_r, tau_r, rng)
+            )
+            for c in numeric
+        }
+        codes = self._discretize(encoded, ranges)
+        rho_rest = rho - rho_range
         sizes = [
             len(self.domain[c][1])
             if self.domain[c][0] == "categorical"
             else len(self.domain[c][1]) - 1
             for c in self.columns
         ]
-        eps, delta = self.params["epsilon"], self.params["delta"]
-        rho = cdp_rho(eps, delta)
         # 1. one-way marginals, ρ/3 over d columns
-        sigma1 = math.sqrt(3 * d / (2 * rho))
+        sigma1 = math.sqrt(3 * d / (2 * rho_rest))
+        tau1 = 3 * sigma1 if public else release_threshold(sigma1, delta_domain, d)
         noisy1 = [
             np.bincount(codes[:, j], minlength=sizes[j]) + rng.normal(0, sigma1, sizes[j])
             for j in range(d)
         ]
-        # MST's domain compression: values with noisy count under 3σ share one bucket.
-        self.groups: list[list[np.ndarray]] = []
+        # A category is released when its noisy count clears τ₁; the others form the OTHER
+        # bucket, whose one-way count is not measured (NaN: the two-way marginals estimate it).
+        # Numeric bins are public: MST's compression merges those under 3σ₁ into one bucket.
+        self.groups: list[list[np.ndarray] | None] = []
+        self.kept: dict[str, int] = {}
         compressed = np.empty_like(codes)
-        for j in range(d):
-            keep = np.where(noisy1[j] >= 3 * sigma1)[0]
-            rare = np.where(noisy1[j] < 3 * sigma1)[0]
+        for j, c in enumerate(self.columns):
+            categorical = self.domain[c][0] == "categorical"
+            cut = tau1 if categorical else 3 * sigma1
+            categorical = categorical and not public  # public categories merge as numeric bins
+            keep = np.where(noisy1[j] >= cut)[0]
+            rare = np.where(noisy1[j] < cut)[0]
             groups = [np.array([v]) for v in keep] + ([rare] if len(rare) else [])
             mapping = np.empty(sizes[j], dtype=np.int64)
             for g, members in enumerate(groups):
                 mapping[members] = g
             compressed[:, j] = mapping[codes[:, j]]
             y = np.array([noisy1[j][members].sum() for members in groups])
+            if categorical:
+                self.kept[c] = len(keep)
+                if len(rare):
+                    y[-1] = np.nan
             noisy1[j] = y
-            self.groups.append(groups)
-        gsize = [len(g) for g in self.groups]
+            released = categorical and len(rare)
+            self.groups.append([*groups[: len(keep)], OTHER] if released else groups)
+        gsize = [len(y) for y in noisy1]
         # 2. selection of d-1 edges by the exponential mechanism, ρ/3
         edges: list[tuple[int, int]] = []
-        eps_sel = math.sqrt(8 * (rho / 3) / (d - 1)) if d > 1 else 0.0
+        eps_sel = math.sqrt(8 * (rho_rest / 3) / (d - 1)) if d > 1 else 0.0
         if d > 1:
-            total = max(float(np.mean([y.sum() for y in noisy1])), 1.0)
-            prob = [np.clip(y, 0, None) / max(np.clip(y, 0, None).sum(), 1e-12) for y in noisy1]
+            seen = [np.clip(np.nan_to_num(y), 0, None) for y in noisy1]
+            total = max(float(np.mean([y.sum() for y in seen])), 1.0)
+            prob = [y / max(y.sum(), 1e-12) for y in seen]
             score = {}
             for a in range(d):
                 for b in range(a + 1, d):
@@ -150,7 +212,7 @@ class MstSynthesizer(Synthesizer):
                 edges.append(pick)
                 parent[find(pick[0])] = find(pick[1])
         # 3. two-way marginals on the tree's edges, ρ/3
-        sigma2 = math.sqrt(3 * max(d - 1, 1) / (2 * rho))
+        sigma2 = math.sqrt(3 * max(d - 1, 1) / (2 * rho_rest))
         noisy2 = {
             (a, b): _joint(compressed[:, a], compressed[:, b], gsize[a], gsize[b])
             + rng.normal(0, sigma2, (gsize[a], gsize[b]))
@@ -159,17 +221,25 @@ class MstSynthesizer(Synthesizer):
         self._estimate(noisy1, noisy2, sigma1, sigma2, gsize)
         spent = d * gaussian_rho(sigma1) + (d - 1) * exponential_rho(eps_sel)
         spent += len(edges) * gaussian_rho(sigma2)
+        spent += len(numeric) * gaussian_rho(sigma_r) if measured else 0.0
         self.edges = edges
         self.accounting = {
             "epsilon": eps,
             "delta": delta,
+            "delta_domain": delta_domain,
             "rho_budget": rho,
             "rho_spent": spent,
-            "epsilon_spent": cdp_eps(spent, delta) if spent > 0 else 0.0,
-            "delta_at_epsilon": cdp_delta(spent, eps),
+            "rho_ranges": rho_range,
+            "epsilon_spent": cdp_eps(spent, delta - delta_domain) if spent > 0 else 0.0,
+            "delta_at_epsilon": cdp_delta(spent, eps) + delta_domain,
+            "sigma_ranges": sigma_r,
+            "range_threshold": tau_r,
             "sigma_one_way": sigma1,
+            "category_threshold": tau1,
             "sigma_two_way": sigma2,
             "epsilon_selection": eps_sel,
+            "ranges": {c: [float(lo), float(hi)] for c, (lo, hi) in ranges.items()},
+            "categories_kept": dict(self.kept),
             "tree": [[self.columns[a], self.columns[b]] for a, b in edges],
         }
 
@@ -179,9 +249,9 @@ class MstSynthesizer(Synthesizer):
 
         d = len(gsize)
         est, weight = [], []
-        for j in range(d):
-            est.append([noisy1[j]])
-            weight.append([1 / sigma1**2])
+        for j in range(d):  # an unmeasured cell (NaN: the OTHER bucket) has no weight
+            est.append([np.nan_to_num(noisy1[j])])
+            weight.append([np.where(np.isnan(noisy1[j]), 0.0, 1 / sigma1**2)])
         for (a, b), y in noisy2.items():
             est[a].append(y.sum(axis=1))
             weight[a].append(1 / (sigma2**2 * gsize[b]))
@@ -189,7 +259,9 @@ class MstSynthesizer(Synthesizer):
             weight[b].append(1 / (sigma2**2 * gsize[a]))
         self.one = []
         for j in range(d):
-            m = sum(w * e for w, e in zip(weight[j], est[j], strict=True)) / sum(weight[j])
+            total = sum(np.broadcast_to(w, gsize[j]) for w in weight[j])
+            m = sum(w * e for w, e in zip(weight[j], est[j], strict=True))
+            m = np.divide(m, total, out=np.zeros(gsize[j]), where=total > 0)
             m = np.clip(m, 0, None)
             self.one.append(m / m.sum() if m.sum() > 0 else np.full(gsize[j], 1 / gsize[j]))
         self.two = {}
@@ -232,6 +304,10 @@ class MstSynthesizer(Synthesizer):
         for j, c in enumerate(self.columns):
             kind, dom = self.domain[c]
             groups = self.groups[j]
+            if groups and groups[-1] is OTHER:  # unreleased categories: a missing value
+                named = [dom[int(g[0])] for g in groups[:-1]]
+                frame[c] = np.array([*named, NULL], dtype=object)[out[:, j]]
+                continue
             # a bucket of merged values draws one of them uniformly (MST's undo of compression)
             sizes = np.array([len(g) for g in groups])
             member = np.floor(rng.random(n) * sizes[out[:, j]]).astype(np.int64)
@@ -244,18 +320,30 @@ class MstSynthesizer(Synthesizer):
             )
             if kind == "categorical":
                 frame[c] = dom[value].astype(object)
-            else:
-                lo, hi = dom[value], dom[np.minimum(value + 1, len(dom) - 1)]
-                frame[c] = lo + rng.random(n) * (hi - lo)
+                continue
+            lo, hi = dom[value], dom[np.minimum(value + 1, len(dom) - 1)]
+            frame[c] = lo + rng.random(n) * (hi - lo)
         return pd.DataFrame(frame, columns=self.columns)
 
     def info(self) -> dict[str, Any]:
+        domain = (
+            "given the domain (categories and numeric ranges), declared public"
+            if self.params["public_domain"]
+            else "the domain (categories and numeric ranges) included"
+        )
         return {
             **super().info(),
             "guarantee": "(ε, δ)-differential privacy for adding or removing one training "
-            "record, given the domain (categories and numeric ranges) taken as public",
+            f"record, {domain}",
             "accounting": dict(self.accounting),
         }
+
+
+def _seen_range(x: np.ndarray) -> tuple[float, float]:
+    import numpy as np
+
+    x = x[np.isfinite(x)]
+    return (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
 
 
 def _joint(a: np.ndarray, b: np.ndarray, na: int, nb: int) -> np.ndarray:

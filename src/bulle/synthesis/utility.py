@@ -126,9 +126,8 @@ def tvd(a: np.ndarray, b: np.ndarray, size: int) -> float:
     return 0.5 * float(np.abs(p - q).sum())
 
 
-def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    _, ia = np.unique(a, return_inverse=True)
-    _, ib = np.unique(b, return_inverse=True)
+def _cramers_v(ia: np.ndarray, ib: np.ndarray) -> float:
+    """Cramér's V of two columns given as codes 0..k-1 (every code present)."""
     ka, kb = ia.max() + 1, ib.max() + 1
     if ka < 2 or kb < 2:
         return 0.0
@@ -139,13 +138,14 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _eta(x: np.ndarray, groups: np.ndarray) -> float:
+    """Correlation ratio of a number and a category given as codes 0..k-1."""
     keep = ~np.isnan(x)
-    x, groups = x[keep], groups[keep]
+    x, g = x[keep], groups[keep]
     if len(x) < 2 or np.var(x) == 0:
         return 0.0
-    _, g = np.unique(groups, return_inverse=True)
     sums, counts = np.bincount(g, weights=x), np.bincount(g)
-    between = np.sum(counts * (sums / counts - x.mean()) ** 2)
+    seen = counts > 0  # a category whose rows all lack the number has no mean
+    between = np.sum(counts[seen] * (sums[seen] / counts[seen] - x.mean()) ** 2)
     return float(np.sqrt(between / (np.var(x) * len(x))))
 
 
@@ -161,16 +161,20 @@ def association(enc: Encoded, mat: np.ndarray) -> np.ndarray:
     """The mixed association matrix of one table (1 on the diagonal)."""
     p = len(enc.columns)
     out = np.eye(p)
+    codes = {
+        j: np.unique(mat[:, j], return_inverse=True)[1].reshape(-1)
+        for j in range(p)
+        if not enc.numeric[j]
+    }
     for i, j in combinations(range(p), 2):
-        a, b = mat[:, i], mat[:, j]
         if enc.numeric[i] and enc.numeric[j]:
-            v = _pearson(a, b)
+            v = _pearson(mat[:, i], mat[:, j])
         elif enc.numeric[i]:
-            v = _eta(a, b)
+            v = _eta(mat[:, i], codes[j])
         elif enc.numeric[j]:
-            v = _eta(b, a)
+            v = _eta(mat[:, j], codes[i])
         else:
-            v = _cramers_v(a, b)
+            v = _cramers_v(codes[i], codes[j])
         out[i, j] = out[j, i] = v
     return out
 

@@ -78,6 +78,7 @@ def test_mark_is_refused_over_the_thresholds_and_allowed_under_them(ws):
     assert ws.catalog.resolve(out.ref).personal_data
     for name in ("singling_out", "linkability", "inference"):
         set_setting(ws, f"synthesis.max_{name}_risk", "1")
+    set_setting(ws, "synthesis.max_risk_upper_bound", "1")
     set_setting(ws, "synthesis.max_exact_copy_excess", "1")
     mark = mark_anonymous(ws, out.ref, "reviewed by the DPO")
     assert not mark.personal_data and not ws.catalog.resolve(out.ref).personal_data
@@ -85,6 +86,28 @@ def test_mark_is_refused_over_the_thresholds_and_allowed_under_them(ws):
     assert log.count('"dataset.synthetic_mark"') == 2  # the refusal is recorded too
     with pytest.raises(InputError, match="only synthetic versions"):
         mark_anonymous(ws, "patients@1", "no")
+
+
+def test_default_rule_refuses_a_revealing_table_and_marks_dummy_data(ws):
+    """CART on 800 nearly unique patients copies most of them: refused, and the message names
+    each failed check with its setting (and not the checks that passed). Dummy data, made from
+    values shared by at least ten people, passes the same rule."""
+    out = synthesize_version(ws, "patients", "cart", seed=1)
+    with pytest.raises(ConflictError) as refused:
+        mark_anonymous(ws, out.ref, "reviewed by the DPO")
+    message = str(refused.value)
+    assert (
+        "singling out risk 0.9" in message
+        and "(setting synthesis.max_singling_out_risk)" in message
+    )
+    assert "exact copies beyond the natural rate" in message
+    assert "synthesis.max_exact_copy_excess" in message
+    assert "linkability risk " not in message
+    assert ws.catalog.resolve(out.ref).personal_data
+    dummy = synthesize_version(ws, "patients", "dummy", seed=1)
+    mark = mark_anonymous(ws, dummy.ref, "dummy data: no record carried over")
+    assert not mark.personal_data and not ws.catalog.resolve(dummy.ref).personal_data
+    assert mark.exceeded == [] and mark.thresholds["inference_upper"] == 0.35
 
 
 def test_only_the_custodian_synthesizes_or_marks(ws, tmp_path):
@@ -132,6 +155,7 @@ def test_erasure_withdraws_a_mark_the_new_report_does_not_support(ws):
     out = synthesize_version(ws, "patients", "cart", seed=2)
     for name in ("singling_out", "linkability", "inference"):
         set_setting(ws, f"synthesis.max_{name}_risk", "1")
+    set_setting(ws, "synthesis.max_risk_upper_bound", "1")
     set_setting(ws, "synthesis.max_exact_copy_excess", "1")
     mark_anonymous(ws, out.ref, "reviewed")
     assert not ws.catalog.resolve(out.ref).personal_data

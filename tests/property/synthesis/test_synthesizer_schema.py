@@ -75,9 +75,12 @@ def test_output_schema_equals_input_and_seed_reproduces(method, frame, seed, row
     pd.testing.assert_frame_equal(out, again)
 
 
-@pytest.mark.parametrize("method", ["avatar", "cart", "mst"])
-def test_values_stay_in_the_columns_domain(method):
-    """Categories come from the column's own values; integers stay integers in the seen range."""
+@pytest.mark.parametrize(
+    ("method", "params"), [("avatar", {}), ("cart", {}), ("mst", {"public_domain": 1})]
+)
+def test_values_stay_in_the_columns_domain(method, params):
+    """Categories come from the column's own values; integers stay integers in the seen range
+    (MST when the domain is declared public; otherwise it releases its own, see below)."""
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
         {
@@ -86,17 +89,34 @@ def test_values_stay_in_the_columns_domain(method):
             "score": np.where(rng.random(300) < 0.2, np.nan, rng.normal(50, 5, 300)),
         }
     )
-    out = make(method).fit(frame, 1).sample(500, 2)
+    out = make(method, **params).fit(frame, 1).sample(500, 2)
     assert set(out["town"].dropna()) <= {"Brest", "Lyon", "Paris"}
     assert out["age"].between(18, 89).all()
     assert out["score"].isna().any() and out["score"].notna().any()
+
+
+def test_mst_stays_in_the_domain_it_releases():
+    """MST's own domain: categories among the column's values (or missing), numbers within the
+    range released by its accounting, on a public grid that may reach past the seen values."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame(
+        {"age": rng.integers(18, 90, n), "town": rng.choice(["Brest", "Lyon", "Paris"], n)}
+    )
+    s = make("mst").fit(frame, 1)
+    out = s.sample(n, 2)
+    low, high = s.info()["accounting"]["ranges"]["age"]
+    assert low in (10, 20) and high in (90, 100)  # decades of the grid, thin ends may go
+    assert out["age"].between(low, high).all()
+    assert set(out["town"].dropna()) <= {"Brest", "Lyon", "Paris"}
 
 
 def test_different_seeds_give_different_rows():
     """The seed is used: a synthesizer that ignored it would pass the reproducibility test."""
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.integers(0, 50, 200), "b": rng.choice(WORDS, 200)})
+    params = {"mst": {"epsilon": 50.0}}  # at ε = 1, 200 records release no category at all
     for method in METHODS:
-        one = make(method).fit(frame, 1).sample(200, 1)
-        two = make(method).fit(frame, 2).sample(200, 2)
+        one = make(method, **params.get(method, {})).fit(frame, 1).sample(200, 1)
+        two = make(method, **params.get(method, {})).fit(frame, 2).sample(200, 2)
         assert not one.equals(two), method

@@ -16,9 +16,9 @@ from bulle.synthesis.privacy.singling_out import (
     LE,
     NE,
     NOTNULL,
-    control_successes,
     evaluate,
 )
+from bulle.synthesis.privacy.size_correction import gamma_successes as control_successes
 
 
 @pytest.fixture
@@ -163,6 +163,7 @@ def test_a_smaller_control_part_is_scaled_to_the_training_size(people, monkeypat
     control records more often than in 3200 training records: without the correction a fresh
     sample would look like a leak. The corrected control success must be higher than the raw."""
     from bulle.synthesis.privacy import singling_out
+    from bulle.synthesis.privacy.predicates import count_bits
 
     def coarse(n: int, seed: int):
         df = people(n, seed).drop(columns=["income"])
@@ -177,7 +178,11 @@ def test_a_smaller_control_part_is_scaled_to_the_training_size(people, monkeypat
         return d["singling_out"]["multivariate"]["success_rate"]
 
     corrected = multivariate()
-    monkeypatch.setattr(singling_out, "control_successes", lambda c, n, t: float(np.sum(c == 1)))
+    monkeypatch.setattr(
+        singling_out,
+        "control_successes",
+        lambda bits, n, t, rng, model: float(np.sum(count_bits(bits, n) == 1)),
+    )
     raw = multivariate()
     assert corrected["training"] == raw["training"]
     assert corrected["control"]["successes"] > 1.3 * raw["control"]["successes"]

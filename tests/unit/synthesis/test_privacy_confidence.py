@@ -57,3 +57,14 @@ def test_intervals_cover_the_true_risk() -> None:
             r = attack_result(m, c, 0, 500)
             hits += r.ci[0] <= truth <= r.ci[1]
         assert hits / trials >= 0.92, (p_main, p_control, hits / trials)
+
+
+def test_a_modelled_control_count_widens_the_interval_by_its_error() -> None:
+    from bulle.synthesis.privacy.confidence import attack_result, wilson, z_value
+
+    plain = attack_result(300, 200, 10, 1000)
+    modelled = attack_result(300, 200, 10, 1000, control_model_error=0.1)
+    assert modelled.risk == plain.risk
+    expected = (wilson(200, 1000).error ** 2 + (z_value() * 0.1 * plain.control.value) ** 2) ** 0.5
+    assert modelled.control.error == pytest.approx(expected)
+    assert modelled.ci[0] < plain.ci[0] and modelled.ci[1] > plain.ci[1]

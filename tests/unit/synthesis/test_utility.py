@@ -99,3 +99,15 @@ def test_bad_targets() -> None:
         utility_report(one, control, one, target="outcome", seed=0)
     with pytest.raises(InputError, match="only column"):
         utility_report(train[["age"]], control[["age"]], train[["age"]], target="age", seed=0)
+
+
+def test_a_synthetic_target_without_values_scores_as_chance() -> None:
+    """A synthesizer may leave the target missing everywhere (MST drops categories too rare to
+    release): the synthetic model has nothing to learn and scores 0.5, the real one as usual."""
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(size=n)
+    real = pd.DataFrame({"x": x, "y": np.where(x + rng.normal(0, 0.5, n) > 0, "a", "b")})
+    synthetic = real.assign(y=None)
+    d = utility_report(real[:400], real[400:], synthetic[:400], target="y", seed=0).to_dict()
+    assert d["auc_synthetic"] == 0.5 and d["auc_real"] > 0.8

@@ -33,6 +33,7 @@ from bulle.synthesis.privacy.encoding import encode
 from bulle.synthesis.privacy.inference import inference_attack
 from bulle.synthesis.privacy.linkability import column_groups, linkability_attack
 from bulle.synthesis.privacy.singling_out import singling_out_attack
+from bulle.synthesis.privacy.size_correction import MODELS
 
 ATTACKS_SETTING = "synthesis.privacy_attacks"
 # stream numbers of the attacks' random generators (fixed: a new attack takes a new number)
@@ -128,13 +129,15 @@ def privacy_report(
     sensitive: list[str] | None,
     seed: int,
     n_attacks: int | None = None,
+    size_model: str = "gamma",
 ) -> PrivacyReport:
     """Run every attack of the report on one split (see the module docstring).
 
     ``quasi_identifiers`` are what an attacker knows of a person (every column when None);
     ``sensitive`` the columns to infer (every non-quasi-identifier column when None, every
     column if all are quasi-identifiers). ``n_attacks`` defaults to the workspace setting
-    ``synthesis.privacy_attacks``.
+    ``synthesis.privacy_attacks``. ``size_model`` is how singling-out successes on the control
+    part are brought to the training part's size (:mod:`.size_correction`).
     """
     if n_attacks is None:
         n_attacks = int(settings.default(ATTACKS_SETTING))
@@ -142,6 +145,11 @@ def privacy_report(
         raise InputError(
             f"the number of attacks must be a whole number >= 1, not {n_attacks!r}",
             Where(field="n_attacks"),
+        )
+    if size_model not in MODELS:
+        raise InputError(
+            f"unknown singling-out size model {size_model!r}; known: {', '.join(MODELS)}",
+            Where(field="size_model"),
         )
     enc = encode(train, control, synthetic)
     columns = list(enc.columns)
@@ -152,9 +160,11 @@ def privacy_report(
     known = {s: tuple(c for c in (qis if qis else columns) if c != s) for s in secrets}
     groups = column_groups(columns, qis)
     return PrivacyReport(
-        univariate=singling_out_attack(enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False),
+        univariate=singling_out_attack(
+            enc, n_attacks, _rng(seed, _UNIVARIATE), multivariate=False, size_model=size_model
+        ),
         multivariate=singling_out_attack(
-            enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True
+            enc, n_attacks, _rng(seed, _MULTIVARIATE), multivariate=True, size_model=size_model
         ),
         linkability=linkability_attack(enc, groups, n_attacks, _rng(seed, _LINKABILITY)),
         link_groups=(tuple(groups[0]), tuple(groups[1])),

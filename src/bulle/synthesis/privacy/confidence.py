@@ -108,19 +108,21 @@ def attack_result(
     confidence: float = CONFIDENCE,
     predicates: int | None = None,
     control_scale: float = 1.0,
+    control_model_error: float = 0.0,
 ) -> AttackResult:
     """``control_scale`` > 1 when the control count was scaled up from a smaller count: its
-    variance grows with the factor, so its error is widened by the square root of it."""
+    variance grows with the factor, so its error is widened by the square root of it.
+    ``control_model_error`` is the relative standard error of a control count that a model
+    brought to another size; its share is added (in quadrature) to the control rate's error."""
     main = wilson(main_successes, attempts, confidence)
     control = wilson(
         control_successes, attempts if control_attempts is None else control_attempts, confidence
     )
-    if control_scale > 1.0:
+    if control_scale > 1.0 or control_model_error > 0:
+        widened = control.error * math.sqrt(max(control_scale, 1.0))
+        model = z_value(confidence) * control_model_error * control.value
         control = Rate(
-            control.successes,
-            control.attempts,
-            control.value,
-            control.error * math.sqrt(control_scale),
+            control.successes, control.attempts, control.value, math.hypot(widened, model)
         )
     baseline = wilson(
         baseline_successes,

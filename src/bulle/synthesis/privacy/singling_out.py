@@ -1,22 +1,24 @@
 """Singling out: can the synthetic data tell an attacker a predicate that isolates one person?
 
-Giomi et al. (PETS 2023), section 4.1. The attacker reads the synthetic table and writes
-predicates that match exactly one synthetic record, hoping they also match exactly one record
-of the training part ("there is exactly one person who is 37, divorced and from Peru"):
+Giomi et al. (PETS 2023), section 4.1, as anonymeter implements it. The attacker reads the
+synthetic table and writes predicates that match exactly one synthetic record, hoping they also
+match exactly one record of the training part ("there is exactly one person who is 37, divorced
+and from Peru"):
 
 * *univariate* predicates use one column: a value seen once, the minimum or maximum of a number,
   a missing value seen once;
 * *multivariate* predicates take a random synthetic record and a random set of columns (three by
   default, as in the paper) and describe the record on them: equality for a category, ``<=`` or
   ``>=`` towards the column's median for a number (so the predicate reaches out to the tail the
-  record sits in), "is missing" for a missing value.
+  record sits in), "is missing" for a missing value. Candidates are drawn in batches until as
+  many single out as attacks asked, or ``CANDIDATES_PER_ATTACK`` per attack have been tried.
 
 A predicate succeeds when it matches exactly one distinct record of the target table. The same
-predicates are tried on the control part; whether a predicate singles out depends on the size
-of the table, so the control count is brought to the training part's size
-(:func:`control_successes`: the paper's model of singling out, with a different estimator).
-The naive baseline writes predicates at random (random columns,
-values and comparison operators) without looking at records.
+predicates are tried on the control part, whose count is brought to the training part's size
+(:mod:`.size_correction`: by default a gamma model of predicate weights, which a measurement on
+adult found nearer the truth than the paper's curve; ``size_model="paper"`` gives the paper's). The naive baseline writes predicates at random
+(random columns, values and comparison operators) without looking at records. Predicates are
+evaluated as bit sets (:mod:`.predicates`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,31 @@ import pandas as pd
 
 from bulle.synthesis.privacy.confidence import AttackResult, attack_result
 from bulle.synthesis.privacy.encoding import Encoded
+from bulle.synthesis.privacy.predicates import (
+    EQ,
+    GE,
+    GT,
+    ISNULL,
+    LE,
+    LT,
+    NE,
+    NOTNULL,
+    count_bits,
+    evaluate,
+    match_bits,
+    single_matches,
+)
+from bulle.synthesis.privacy.size_correction import control_successes
 
-EQ, NE, LE, GE, LT, GT, ISNULL, NOTNULL = range(8)
+__all__ = ["EQ", "GE", "GT", "ISNULL", "LE", "LT", "NE", "NOTNULL", "evaluate"]
+
 MULTIVARIATE_COLUMNS = 3  # the paper's default number of columns per predicate
 CANDIDATES_PER_ATTACK = 300  # candidate predicates drawn per attack asked before giving up
-QUERY_CELLS = 8_000_000  # predicates x rows evaluated at once (memory bound)
-PREFILTER_ROWS = 2000  # rows of the cheap first pass that rules out predicates matching two
+# relative standard error of the control count brought to the training size, as measured on
+# adult against a holdout truth (benchmarks/singling_out_size_bench.py: 9.7 % for the gamma
+# model); it widens the control rate's interval, so a model error is not read as a leak
+SIZE_MODEL_ERROR = 0.1
+BATCH = 4000  # candidate predicates written and checked at once (memory: BATCH x rows / 8 bytes)
 
 
 def distinct(rows: np.ndarray) -> np.ndarray:
@@ -39,57 +60,12 @@ def distinct(rows: np.ndarray) -> np.ndarray:
     return pd.DataFrame(rows).drop_duplicates().to_numpy()
 
 
-def _compare(op: int, x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    if op == EQ:
-        return x == v
-    if op == NE:
-        return (x != v) & ~np.isnan(x)
-    if op == LE:
-        return x <= v
-    if op == GE:
-        return x >= v
-    if op == LT:
-        return x < v
-    if op == GT:
-        return x > v
-    if op == ISNULL:
-        return np.isnan(x)
-    return ~np.isnan(x)
-
-
-def evaluate(cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """Boolean matrix: predicate i (a conjunction over its columns) matches row r of ``data``."""
-    n_q, width = cols.shape
-    out = np.empty((n_q, len(data)), dtype=bool)
-    step = max(1, QUERY_CELLS // max(1, len(data)))
-    for start in range(0, n_q, step):
-        sl = slice(start, min(n_q, start + step))
-        acc = np.ones((sl.stop - sl.start, len(data)), dtype=bool)
-        for k in range(width):
-            op_k = ops[sl, k]
-            for op in np.unique(op_k):
-                rows = np.flatnonzero(op_k == op)
-                x = data[:, cols[sl, k][rows]].T  # (predicates, records)
-                with np.errstate(invalid="ignore"):
-                    acc[rows] &= _compare(int(op), x, vals[sl, k][rows][:, None])
-        out[sl] = acc
-    return out
-
-
 def _unique_singling(
     cols: np.ndarray, ops: np.ndarray, vals: np.ndarray, data: np.ndarray, seen: set[bytes]
 ) -> list[int]:
-    """Indices of the predicates that match exactly one row of ``data`` and were not seen.
-
-    Most candidate predicates match many rows: two matches among the first rows already rule
-    one out, so only the survivors of that cheap pass are counted over the whole table.
-    """
-    counts = evaluate(cols, ops, vals, data[:PREFILTER_ROWS]).sum(axis=1)
-    alive = np.flatnonzero(counts <= 1)
-    if len(data) > PREFILTER_ROWS and len(alive):
-        counts[alive] = evaluate(cols[alive], ops[alive], vals[alive], data).sum(axis=1)
+    """Indices of the predicates that match exactly one row of ``data`` and were not seen."""
     keep = []
-    for i in np.flatnonzero(counts == 1):
+    for i in np.flatnonzero(single_matches(cols, ops, vals, data)):
         key = cols[i].tobytes() + ops[i].tobytes() + np.nan_to_num(vals[i], nan=-2.0).tobytes()
         if key not in seen:
             seen.add(key)
@@ -138,8 +114,8 @@ def multivariate_queries(
     seen: set[bytes] = set()
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     total = 0
-    batch = max(n, 200)
-    for _ in range(max(1, CANDIDATES_PER_ATTACK * n // batch)):
+    batch = BATCH
+    for _ in range(max(1, -(-CANDIDATES_PER_ATTACK * n // batch))):
         rows = rng.integers(0, len(syn), size=batch)
         cols = np.sort(np.argsort(rng.random((batch, p)), axis=1)[:, :width], axis=1)
         vals = syn[rows[:, None], cols]
@@ -169,75 +145,33 @@ def random_queries(
     width = min(width, p)
     uniques = [np.unique(syn[:, j]) for j in range(p)]  # np.unique keeps one NaN at the end
     cols = np.sort(np.argsort(rng.random((n, p)), axis=1)[:, :width], axis=1)
+    sizes = np.array([len(u) for u in uniques])
+    picks = np.floor(rng.random(cols.shape) * sizes[cols]).astype(np.int64)
     vals = np.empty(cols.shape)
-    ops = np.empty(cols.shape, dtype=np.int64)
-    for i in range(n):
-        for k in range(width):
-            j = cols[i, k]
-            v = uniques[j][rng.integers(len(uniques[j]))]
-            vals[i, k] = v
-            if np.isnan(v):
-                ops[i, k] = rng.choice([ISNULL, NOTNULL])
-            elif enc.numeric[j]:
-                ops[i, k] = rng.choice([EQ, NE, LE, GE, LT, GT])
-            else:
-                ops[i, k] = rng.choice([EQ, NE])
-    return cols, ops, vals
-
-
-def control_successes(counts: np.ndarray, n_control: int, n_target: int) -> float:
-    """Expected number of predicates that single out of ``n_target`` population records,
-    from their match counts on the ``n_control`` records of the control part.
-
-    A predicate of weight w (the share of the population it matches) singles out of n records
-    with probability ``n w (1 - w)^(n - 1)``, about ``n w e^(-n w)`` (Cohen and Nissim). The
-    weights are unknown; the counts on the control part are Poisson draws of ``n_control w``.
-    A gamma distribution of weights is fitted to all the counts (maximum likelihood of the
-    negative binomial they then follow), each predicate's weight is given its posterior from
-    its own count, and the expected successes at ``n_target`` are summed in closed form:
-    ``E[n w e^(-n w)] = n a b^a / (b + n)^(a + 1)`` for a gamma(a, b) posterior.
-
-    Giomi et al. instead fit a curve of successes against sub-sample sizes of the control part
-    and extrapolate it; measured on adult (other people of the population as the synthetic
-    table, control a quarter of training, 300 attacks, 4 seeds), that extrapolation gave 0.26 to
-    1.47 times the true count, this estimate 0.6 to 1.3 times
-    (docs/synthesis_report.md).
-    """
-    from scipy.optimize import minimize
-    from scipy.special import gammaln
-
-    c = np.asarray(counts, dtype=np.float64)
-    if n_control == n_target or len(c) == 0:
-        return float(np.sum(c == 1))
-    if not c.any():  # no predicate matched anybody: nothing to scale
-        return 0.0
-
-    def nll(p: np.ndarray) -> float:
-        a, b = np.exp(p)
-        ll = (
-            gammaln(a + c)
-            - gammaln(a)
-            - gammaln(c + 1)
-            + a * np.log(b / (b + n_control))
-            + c * np.log(n_control / (b + n_control))
-        )
-        return float(-ll.sum())
-
-    fit = minimize(nll, x0=np.array([0.0, np.log(n_control)]), method="Nelder-Mead")
-    a, b = np.exp(fit.x)
-    alpha, beta = a + c, b + n_control
-    log_terms = (
-        np.log(n_target)
-        + np.log(alpha)
-        + alpha * np.log(beta)
-        - (alpha + 1) * np.log(beta + n_target)
+    for j in range(p):
+        here = cols == j
+        vals[here] = uniques[j][picks[here]]
+    numeric = enc.numeric[cols]
+    draw = rng.random(cols.shape)
+    ops = np.where(
+        np.isnan(vals),
+        np.where(draw < 0.5, ISNULL, NOTNULL),
+        np.where(
+            numeric,
+            np.array([EQ, NE, LE, GE, LT, GT])[np.minimum((draw * 6).astype(int), 5)],
+            np.where(draw < 0.5, EQ, NE),
+        ),
     )
-    expected = float(np.sum(np.exp(log_terms)))
-    return expected if np.isfinite(expected) else float(np.sum(c == 1))
+    return cols, ops.astype(np.int64), vals
 
 
 def singling_out_attack(
-    enc: Encoded, n_attacks: int, rng: np.random.Generator, *, multivariate: bool
+    enc: Encoded,
+    n_attacks: int,
+    rng: np.random.Generator,
+    *,
+    multivariate: bool,
+    size_model: str = "gamma",
 ) -> AttackResult:
     syn, train, control = distinct(enc.synthetic), distinct(enc.train), distinct(enc.control)
     width = MULTIVARIATE_COLUMNS if multivariate else 1
@@ -246,17 +180,23 @@ def singling_out_attack(
     else:
         cols, ops, vals = univariate_queries(enc, syn, n_attacks, rng)
     written = len(cols)
-    main = int((evaluate(cols, ops, vals, train).sum(axis=1) == 1).sum()) if written else 0
-    mask = evaluate(cols, ops, vals, control) if written else np.zeros((0, len(control)), bool)
-    counts = mask.sum(axis=1)
-    raw = float(np.sum(counts == 1))
-    on_control = min(float(written), control_successes(counts, len(control), len(train)))
+    main = int(single_matches(cols, ops, vals, train).sum())
+    bits = match_bits(cols, ops, vals, control)
+    raw = float((count_bits(bits, len(control)) == 1).sum())
+    scaled = control_successes(bits, len(control), len(train), rng, size_model)
+    on_control = min(float(written), scaled)
+    scale = on_control / raw if raw else 1.0
     rc, ro, rv = random_queries(enc, syn, n_attacks, width, rng)
-    baseline = int((evaluate(rc, ro, rv, train).sum(axis=1) == 1).sum())
+    baseline = int(single_matches(rc, ro, rv, train).sum())
     # every attack counts, including those for which no predicate could be written: an
     # attacker who cannot write one has failed, and rates over a handful of predicates would
     # carry intervals near [0, 1] that say nothing
-    scale = on_control / raw if raw else 1.0
     return attack_result(
-        main, on_control, baseline, n_attacks, predicates=written, control_scale=scale
+        main,
+        on_control,
+        baseline,
+        n_attacks,
+        predicates=written,
+        control_scale=scale,
+        control_model_error=SIZE_MODEL_ERROR if len(control) != len(train) else 0.0,
     )
