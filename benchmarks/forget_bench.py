@@ -96,16 +96,20 @@ def process(args: list[str]) -> float:
 
 def case(label: str, copies: int, scratch: Path, with_audit: bool = True) -> None:
     from bulle.learning.sharding import HELD_OUT, model_key, place
-    from bulle.services import forgetting, models
+    from bulle.services import forgetting, model_training, models
 
     src = scratch / f"adult-x{copies}.csv"
     n = write_people(src, copies)
     root = scratch / f"ws-x{copies}"
     ws = world(root, src)
     target = "salary-class"
-    one, _ = timed(lambda: models.train(ws, "p", "adult", target, shards=1, name="one"))
-    sisa, t_train = timed(lambda: models.train(ws, "p", "adult", target, shards=16, name="sisa"))
-    _, t_retrain = timed(lambda: models.train(ws, "p", "adult", target, shards=16, name="again"))
+    one, _ = timed(lambda: model_training.train(ws, "p", "adult", target, shards=1, name="one"))
+    sisa, t_train = timed(
+        lambda: model_training.train(ws, "p", "adult", target, shards=16, name="sisa")
+    )
+    _, t_retrain = timed(
+        lambda: model_training.train(ws, "p", "adult", target, shards=16, name="again")
+    )
     key = model_key(ws.keys_dir)
     share = float(ws.settings["model.held_out_share"])
     people = (f"0_{r}" for r in range(n))

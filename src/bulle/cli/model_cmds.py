@@ -31,11 +31,11 @@ def model() -> None:
 @click.pass_context
 def train(ctx, project, dataset, target, features, algorithm, shards, name, seed, as_json):
     """Train a model on DATASET for PROJECT: one model per shard, probabilities averaged."""
-    from bulle.services import models
+    from bulle.services import model_training
 
     with workspace_from(ctx) as ws:
         extra = {} if seed is None else {"seed": seed}
-        r = models.train(
+        r = model_training.train(
             ws,
             project,
             dataset,

@@ -29,7 +29,8 @@ from bulle.learning.encoding import Encoding
 from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
 from bulle.services.governance import CHOICE_LISTENERS
-from bulle.services.models import commit_version, mstore, stored_hash
+from bulle.services.model_training import commit_version
+from bulle.services.models import lost_basis, mstore, stored_hash
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -99,18 +100,21 @@ def forget_in(
     asked = {s: k for s, k in keys.items() if k in manifest}
     if only_if_held and not asked:
         return None
-    pr = read_rows(ws, spec["project"], spec["dataset"])
-    enc = Encoding.from_dict(spec["encoding"])
-    shards, seed = spec["shards"], spec["seed"]
-    rows, present, _ = placed_rows(ws, pr, enc, shards, seed, spec["held_out_share"])
-    lost = set(manifest) - set(present) - set(asked.values())
+    # who else lost their basis: the manifest against the people the purpose sees now (their
+    # references come from the model's placement file, not from hashing everyone again)
+    lost = lost_basis(ws, v, manifest) - set(asked.values())
     drop = set(asked.values()) | lost
     if not drop:
         return None
     kept = {k: p for k, p in manifest.items() if k not in drop}
+    shards, seed = spec["shards"], spec["seed"]
     touched = sorted({manifest[k] for k in drop if manifest[k] != HELD_OUT})
     full = len(touched) > float(ws.settings["model.full_retrain_share"]) * shards
     retrain = list(range(shards)) if full else touched
+    # only the retrained shards' rows and the held-out rows (for the AUC) are encoded
+    pr = read_rows(ws, spec["project"], spec["dataset"])
+    enc = Encoding.from_dict(spec["encoding"])
+    rows, _ = placed_rows(ws, pr, enc, spec, model=name, only=[*retrain, HELD_OUT])
     algo = learner(spec["algorithm"], **spec["params"])
     states = sisa.train_shards(algo, rows, kept, retrain, seed)
     old = {s["shard"]: s for s in st.shards(name, v["version"])}
@@ -222,7 +226,8 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
     manifest = st.manifest(body["model"], v["version"])
     pr = read_rows(ws, spec["project"], spec["dataset"])
     enc = Encoding.from_dict(spec["encoding"])
-    rows, _, _ = placed_rows(ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"])
+    only = [e["shard"] for e in body["shards"]]
+    rows, _ = placed_rows(ws, pr, enc, spec, model=body["model"], only=only)
     recorded = {s["shard"]: s for s in st.shards(body["model"], v["version"])}
     algo = learner(spec["algorithm"], **spec["params"])
     checks = []

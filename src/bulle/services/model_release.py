@@ -118,7 +118,7 @@ def audit(ws: Workspace, model: str, *, shadows: int = 16, seed: int = 0) -> Aud
     spec = v["spec"]
     enc = Encoding.from_dict(spec["encoding"])
     pr = read_rows(ws, spec["project"], spec["dataset"])
-    rows, _, _ = placed_rows(ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"])
+    rows, _ = placed_rows(ws, pr, enc, spec, model=v["model"])
     k = rows.num.shape[1]
     X = pd.DataFrame(np.hstack([rows.num, rows.cat.astype(np.float64)]))
     algo = learner(spec["algorithm"], **spec["params"])

@@ -10,12 +10,12 @@ import pytest
 
 from bulle.errors import WithheldError
 from bulle.learning.encoding import Encoding
-from bulle.services import model_release, models
+from bulle.services import model_release, model_training, models
 from bulle.services.model_data import read_rows
 
 
 def test_audit_then_export_in_the_open_format(world, tmp_path):
-    models.train(world, "study", "people", "outcome", shards=3)
+    model_training.train(world, "study", "people", "outcome", shards=3)
     with pytest.raises(WithheldError, match="membership audit"):
         model_release.export(world, "people-outcome", tmp_path / "early")
     audit = model_release.audit(world, "people-outcome", shadows=16)

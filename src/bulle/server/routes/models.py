@@ -59,10 +59,10 @@ def train(project: str, request: TrainRequest, ctx: Ctx) -> JSONResponse:
         plan_read(ws, project, request.dataset)
 
     def work(ws: Any, progress: Any) -> Any:
-        from bulle.services import models
+        from bulle.services import model_training
 
         progress("training shards", None)
-        return models.train(
+        return model_training.train(
             ws,
             project,
             request.dataset,
