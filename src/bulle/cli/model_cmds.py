@@ -120,6 +120,31 @@ def audit(ctx, model_name, shadows, seed, as_json):
     emit(r, as_json, render)
 
 
+@model.command("subject")
+@click.argument("subject_id")
+@json_option
+@click.pass_context
+def subject(ctx, subject_id, as_json):
+    """Was this person's data used by each model, and their membership-audit scores (dpo)."""
+    from bulle.services.model_subject import subject_models
+
+    with workspace_from(ctx) as ws:
+        r = subject_models(ws, subject_id)
+
+    def render(d):
+        for m in d["models"]:
+            use = ("held out" if m["held_out"] else "trained it") if m["used"] else "not used"
+            console().print(f"{m['model']}  {use}")
+            for rec in (m["audit"] or {}).get("records", []):
+                console().print(
+                    f"  score {rec['score']:.2f}: above {100 * rec['below_non_members']:.1f}% of "
+                    f"non-members, flagged at FPR {100 * rec['flag_fpr']:.2f}%"
+                )
+        console().print(d["how_to_read"])
+
+    emit(r, as_json, render)
+
+
 @model.command("list")
 @json_option
 @click.pass_context

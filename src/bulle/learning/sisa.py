@@ -59,10 +59,16 @@ def shard_of_rows(rows: Rows, manifest: Mapping[str, int]) -> np.ndarray:
 
 
 def train_shards(
-    learner: Learner, rows: Rows, manifest: Mapping[str, int], shards: Iterable[int], seed: int
+    learner: Learner,
+    rows: Rows,
+    manifest: Mapping[str, int],
+    shards: Iterable[int],
+    seed: int,
+    where: np.ndarray | None = None,
 ) -> dict[int, bytes]:
-    """Train each of ``shards`` on the rows of its people in ``manifest``, in the rows' order."""
-    where = shard_of_rows(rows, manifest)
+    """Train each of ``shards`` on the rows of its people in ``manifest``, in the rows' order
+    (``where``: ``shard_of_rows(rows, manifest)`` when the caller has it already)."""
+    where = shard_of_rows(rows, manifest) if where is None else where
     out = {}
     for s in shards:
         part = rows.take(where == s)

@@ -30,7 +30,7 @@ from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
 from bulle.services.governance import CHOICE_LISTENERS
 from bulle.services.model_training import commit_version
-from bulle.services.models import lost_basis, mstore, stored_hash
+from bulle.services.models import absent, mstore, stored_hash
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def forget_in(
     with ``only_if_held``, None as soon as it holds none of them, without reading its data)."""
     from bulle.domain.datasets import VersionStatus
     from bulle.services.governance import subject_ref
-    from bulle.services.model_data import keys_of, placed_rows, read_rows
+    from bulle.services.model_data import keys_of, place_rows, placed_rows, read_rows
 
     st = mstore(ws)
     v = st.version(name)
@@ -100,9 +100,11 @@ def forget_in(
     asked = {s: k for s, k in keys.items() if k in manifest}
     if only_if_held and not asked:
         return None
-    # who else lost their basis: the manifest against the people the purpose sees now (their
-    # references come from the model's placement file, not from hashing everyone again)
-    lost = lost_basis(ws, v, manifest) - set(asked.values())
+    # who else lost their basis: the manifest against the people the purpose sees now (the
+    # project's read), placed from the model's placement file rather than hashed again
+    pr = read_rows(ws, spec["project"], spec["dataset"])
+    placed = place_rows(ws, pr, spec, name)
+    lost = absent(manifest, placed.people()[0]) - set(asked.values())
     drop = set(asked.values()) | lost
     if not drop:
         return None
@@ -112,11 +114,12 @@ def forget_in(
     full = len(touched) > float(ws.settings["model.full_retrain_share"]) * shards
     retrain = list(range(shards)) if full else touched
     # only the retrained shards' rows and the held-out rows (for the AUC) are encoded
-    pr = read_rows(ws, spec["project"], spec["dataset"])
     enc = Encoding.from_dict(spec["encoding"])
-    rows, _ = placed_rows(ws, pr, enc, spec, model=name, only=[*retrain, HELD_OUT])
+    only = [*retrain, HELD_OUT]
+    rows, _ = placed_rows(ws, pr, enc, spec, model=name, only=only, placed=placed)
     algo = learner(spec["algorithm"], **spec["params"])
-    states = sisa.train_shards(algo, rows, kept, retrain, seed)
+    where = sisa.shard_of_rows(rows, kept)
+    states = sisa.train_shards(algo, rows, kept, retrain, seed, where)
     old = {s["shard"]: s for s in st.shards(name, v["version"])}
     reuse = {s: old[s] for s in range(shards) if s not in retrain}
     receipt_id = "unlearn-" + uuid.uuid4().hex
@@ -173,7 +176,17 @@ def forget_in(
         )
 
     trained, _ = commit_version(
-        ws, name, spec, pr, rows, kept, states, parent=v, reuse=reuse, on_commit=on_commit
+        ws,
+        name,
+        spec,
+        pr,
+        rows,
+        kept,
+        states,
+        parent=v,
+        reuse=reuse,
+        on_commit=on_commit,
+        where=where,
     )
     return Forgotten(
         trained.model,

@@ -140,21 +140,30 @@ def placed_rows(
     *,
     model: str | None = None,
     only: Iterable[int] | None = None,
+    placed: Placement | None = None,
 ) -> tuple[Rows, Placement]:
     """Encoded rows of the people that can be placed (only those of the shards ``only``, ``-1``
     for the held-out people, when given), in canonical order, and every row's placement.
 
     ``spec`` holds ``shards``, ``seed`` and ``held_out_share``; ``model`` names the model whose
-    placement file to use (``services.model_placement``). Only the kept rows are encoded."""
-    column = pr.table.column(pr.subject_column)
-    placed = place_values(ws, pr.version, pr.subject_column, column, spec, model)
+    placement file to use (``services.model_placement``), ``placed`` the rows' placement when the
+    caller already has it. Only the kept rows are encoded."""
+    if placed is None:
+        placed = place_rows(ws, pr, spec, model)
     keep = placed.placed
+    shards = placed.shards
     if only is not None:
-        keep = keep & np.isin(placed.shards, np.fromiter(only, dtype=np.int64))
+        keep = keep & np.isin(shards, np.fromiter(only, dtype=np.int64))
     table = pr.table.filter(keep) if not keep.all() else pr.table
     num, cat = enc.encode(table)
-    rows = Rows(num, cat, enc.labels(table), placed.refs[keep], placed.shards[keep])
+    rows = Rows(num, cat, enc.labels(table), placed.refs(keep), shards[keep])
     return canonical(rows), placed
+
+
+def place_rows(ws: Workspace, pr: ProjectRows, spec: dict[str, Any], model: str | None):
+    """The placement of each row of ``pr`` (``services.model_placement``)."""
+    column = pr.table.column(pr.subject_column)
+    return place_values(ws, pr.version, pr.subject_column, column, spec, model)
 
 
 def manifest_of(placed: Placement) -> dict[str, int]:

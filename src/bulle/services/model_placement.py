@@ -40,20 +40,29 @@ _TAG = b"bulle.placement"
 
 @dataclass(frozen=True)
 class Placement:
-    """Per row: the person's manifest reference ('' when unplaced) and shard (``UNPLACED``)."""
+    """Each row's person as an index into a table of people (-1: unplaced), and that table."""
 
-    refs: np.ndarray
-    shards: np.ndarray
+    index: np.ndarray  # per row
+    people_refs: np.ndarray  # per person: manifest reference
+    people_shards: np.ndarray  # per person: shard (-1: held out)
 
     @property
     def placed(self) -> np.ndarray:
-        return self.shards != UNPLACED
+        return self.index >= 0
+
+    @property
+    def shards(self) -> np.ndarray:
+        """Each row's shard (``UNPLACED`` when its person cannot be named)."""
+        return np.where(self.placed, self.people_shards[np.maximum(self.index, 0)], UNPLACED)
+
+    def refs(self, mask: np.ndarray) -> np.ndarray:
+        """The references of the rows ``mask`` keeps (all placed)."""
+        return self.people_refs[self.index[mask]]
 
     def people(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct placed people: (references, shards), sorted by reference."""
-        keep = self.placed
-        refs, first = np.unique(self.refs[keep], return_index=True)
-        return refs, self.shards[keep][first]
+        """The distinct people the rows hold: (references, shards)."""
+        seen = np.bincount(self.index[self.placed], minlength=len(self.people_refs)) > 0
+        return self.people_refs[seen], self.people_shards[seen]
 
 
 def place_values(
@@ -67,7 +76,7 @@ def place_values(
     """Place each row of a subject column (values as ``version`` stores them: ids or tokens).
 
     ``spec`` holds ``shards``, ``seed`` and ``held_out_share``; ``model`` names the model whose
-    cache to use and refresh (None: no cache, every value hashed)."""
+    file to use and refresh (None: no file, every value hashed)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -77,39 +86,37 @@ def place_values(
     text = pc.cast(values, pa.string())
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    uniq = pc.unique(text.drop_null())
     cached = _load(ws, model, tag) if model else None
-    refs_u = np.full(len(uniq), "", dtype="<U32")
-    shards_u = np.full(len(uniq), UNPLACED, dtype=np.int64)
-    hits = 0
-    if cached is not None:
-        c_values, c_refs, c_shards = cached
-        at = pc.index_in(uniq, value_set=c_values)
-        found = pc.is_valid(at).to_numpy(zero_copy_only=False)
-        where = at.drop_null().to_numpy(zero_copy_only=False).astype(np.int64)
-        refs_u[found], shards_u[found] = c_refs[where], c_shards[where]
-        hits = int(found.sum())
-        missing = np.flatnonzero(~found)
-    else:
-        missing = np.arange(len(uniq))
-    if len(missing):
-        raw = uniq.take(pa.array(missing)).to_pylist()
-        ids = _resolve(ws, version, column, raw)
+    if cached is None:
+        cached = (pa.array([], pa.string()), np.empty(0, "<U32"), np.empty(0, np.int64))
+    c_values, refs, shards = cached
+    index = pc.index_in(text, value_set=c_values).fill_null(-1).to_numpy(zero_copy_only=False)
+    index = index.astype(np.int64)
+    missing = (index < 0) & pc.is_valid(text).to_numpy(zero_copy_only=False)
+    changed = False
+    if missing.any():  # values the file lacks: hashed here, one by one, and added to it
+        new = pc.unique(text.filter(pa.array(missing)))
+        ids = _resolve(ws, version, column, new.to_pylist())
+        named = np.asarray([s is not None for s in ids], dtype=bool)
         share = float(spec["held_out_share"])
-        for i, s in zip(missing.tolist(), ids, strict=True):
-            if s is not None:
-                refs_u[i], shards_u[i] = placement(key, s, spec["shards"], spec["seed"], share)
-    if model and (len(missing) or cached is None or hits != len(cached[0])):
-        ok = shards_u != UNPLACED
-        _save(ws, model, tag, uniq.filter(pa.array(ok)), refs_u[ok], shards_u[ok])
-    row = pc.index_in(text, value_set=uniq)
-    valid = pc.is_valid(row).to_numpy(zero_copy_only=False)
-    idx = row.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    if not len(uniq):
-        return Placement(np.full(len(text), "", "<U32"), np.full(len(text), UNPLACED, np.int64))
-    refs = np.where(valid, refs_u[idx], "")
-    shards = np.where(valid, shards_u[idx], UNPLACED)
-    return Placement(refs.astype("<U32"), shards.astype(np.int64))
+        placed = [
+            placement(key, s, spec["shards"], spec["seed"], share) for s in ids if s is not None
+        ]
+        new = new.filter(pa.array(named))
+        at = pc.index_in(text.filter(pa.array(missing)), value_set=new).fill_null(-1)
+        at = at.to_numpy(zero_copy_only=False).astype(np.int64)
+        index[missing] = np.where(at >= 0, at + len(refs), -1)
+        c_values = pa.concat_arrays([c_values, new])
+        refs = np.concatenate([refs, np.asarray([r for r, _ in placed], dtype="<U32")])
+        shards = np.concatenate([shards, np.asarray([p for _, p in placed], dtype=np.int64)])
+        changed = len(new) > 0
+    if model:
+        used = np.zeros(len(refs), dtype=bool)
+        used[index[index >= 0]] = True
+        if changed or not used.all():  # new people, or people the data no longer shows
+            keep = pa.array(used)
+            _save(ws, model, tag, c_values.filter(keep), refs[used], shards[used])
+    return Placement(index, refs, shards)
 
 
 def _resolve(ws: Workspace, v: DatasetVersion, column: str, values: list[str]) -> list:
@@ -134,6 +141,7 @@ _MEMO: dict[str, tuple[tuple[int, int, int], Any]] = {}  # path -> (file identit
 def _load(ws: Workspace, model: str, tag: str):
     """The file's (values, references, shards) when its tag is ``tag``; read once per process
     while the file stays the same (inode, size, modification time)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = _path(ws, model)
@@ -152,9 +160,14 @@ def _load(ws: Workspace, model: str, tag: str):
     meta = t.schema.metadata or {}
     if t.column_names != ["value", "ref", "shard"]:
         return None
+    refs = t.column("ref").combine_chunks()
+    if refs.type != pa.binary(32):
+        return None
     loaded = (
         t.column("value").combine_chunks(),
-        t.column("ref").to_numpy().astype("<U32"),
+        np.frombuffer(
+            refs.buffers()[1], dtype="S32", count=len(refs), offset=refs.offset * 32
+        ).astype("<U32"),
         t.column("shard").to_numpy().astype(np.int64),
     )
     found = meta.get(b"tag", b"").decode()
@@ -170,7 +183,11 @@ def _save(ws: Workspace, model: str, tag: str, values, refs: np.ndarray, shards:
     final = _path(ws, model)
     private_dirs(final.parent, ws.root)
     table = pa.table(
-        {"value": values, "ref": pa.array(refs.tolist(), pa.string()), "shard": shards},
+        {
+            "value": values,
+            "ref": pa.array(refs.astype("S32").tolist(), pa.binary(32)),
+            "shard": shards,
+        },
         metadata={"tag": tag},
     )
     tmp = final.with_name(f".{os.getpid()}-{CACHE_FILE}.tmp")

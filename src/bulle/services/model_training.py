@@ -95,8 +95,9 @@ def train(
     }
     rows, placed = placed_rows(ws, pr, enc, spec, model=name)
     manifest = manifest_of(placed)
-    states = sisa.train_shards(algo, rows, manifest, range(shards), seed)
-    return commit_version(ws, name, spec, pr, rows, manifest, states, parent=None)[0]
+    where = sisa.shard_of_rows(rows, manifest)
+    states = sisa.train_shards(algo, rows, manifest, range(shards), seed, where)
+    return commit_version(ws, name, spec, pr, rows, manifest, states, parent=None, where=where)[0]
 
 
 def commit_version(
@@ -111,13 +112,15 @@ def commit_version(
     parent: dict[str, Any] | None,
     reuse: dict[int, dict[str, Any]] | None = None,
     on_commit: Callable[[ModelStore, int, str, dict[str, Any]], None] | None = None,
+    where: np.ndarray | None = None,
 ) -> tuple[Trained, int]:
     """Store a trained (or partly retrained) version: shard files first, then the catalog rows.
 
     ``rows`` holds at least the rows of the shards in ``states`` and the held-out rows (a forget
     passes only those). ``reuse`` maps the shards not retrained to their previous rows (same file,
     same hash); ``on_commit(store, number, model_hash, lineage)`` runs in the catalog transaction
-    (default: a first training's manifest and event).
+    (default: a first training's manifest and event); ``where`` is ``shard_of_rows(rows,
+    manifest)`` when the caller has it.
     """
     people = Counter(manifest.values())
 
@@ -149,7 +152,7 @@ def commit_version(
         )
 
     algo = learner(spec["algorithm"], **spec["params"])
-    where = sisa.shard_of_rows(rows, manifest)
+    where = sisa.shard_of_rows(rows, manifest) if where is None else where
     shard_rows = []
     for s, state in sorted(states.items()):
         shard_rows.append(
@@ -242,7 +245,12 @@ def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, pare
         cached = _load_held_out(ws, name, parent["version"])
         if cached is not None and cached[1].shape[1] == len(order):
             keys, matrix = cached
-            keep = np.isin(keys, np.unique(rows.keys[held]))
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            wanted = pa.array(rows.keys[held].tolist(), pa.string())
+            keep = pc.is_in(pa.array(keys.tolist(), pa.string()), value_set=wanted)
+            keep = keep.to_numpy(zero_copy_only=False)
             if np.array_equal(keys[keep], rows.keys[held]):
                 out = matrix[keep].copy()
                 for s, state in states.items():
@@ -284,13 +292,14 @@ def _load_held_out(ws: Workspace, name: str, version: int):
 
 def destroy_unused(ws: Workspace, name: str) -> list[str]:
     """Delete every shard state no active version uses (a forgotten person's old shard), and the
-    held-out probabilities of versions no longer served."""
+    held-out probabilities and audit scores of versions no longer served."""
     st = mstore(ws)
     keep = st.paths_in_use(name)
     active = {v["version"] for v in st.versions(name) if v["status"] == "active"}
-    for p in models_dir(ws, name).glob("held-out-v*.npz"):
-        if int(p.stem.removeprefix("held-out-v")) not in active:
-            p.unlink()
+    for prefix in ("held-out-v", "audit-scores-v"):
+        for p in models_dir(ws, name).glob(f"{prefix}*.npz"):
+            if int(p.stem.removeprefix(prefix)) not in active:
+                p.unlink()
     gone = []
     for p in sorted(models_dir(ws, name).glob("*.state")):
         rel = str(p.relative_to(ws.root))

@@ -148,22 +148,22 @@ def served(ws: Workspace, model: str) -> tuple[dict[str, Any], list[bytes]]:
     return v, [read_state(ws, s) for s in st.shards(name, v["version"])]
 
 
-def lost_basis(
-    ws: Workspace, v: dict[str, Any], manifest: dict[str, int] | None = None
-) -> set[str]:
-    """Manifest references of the people of ``v`` its purpose can no longer see (vectorised:
-    the visible people's references come from the model's placement file)."""
+def lost_basis(ws: Workspace, v: dict[str, Any]) -> set[str]:
+    """Manifest references of the people of ``v`` its purpose can no longer see."""
+    from bulle.services.model_data import visible_keys
+
+    return absent(mstore(ws).manifest(v["model"], v["version"]), visible_keys(ws, v))
+
+
+def absent(manifest: dict[str, int], present) -> set[str]:
+    """The references of ``manifest`` not among ``present`` (an array), vectorised."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from bulle.services.model_data import visible_keys
-
-    if manifest is None:
-        manifest = mstore(ws).manifest(v["model"], v["version"])
     if not manifest:
         return set()
     keys = pa.array(list(manifest), pa.string())
-    seen = pc.is_in(keys, value_set=pa.array(visible_keys(ws, v).tolist(), pa.string()))
+    seen = pc.is_in(keys, value_set=pa.array(present.tolist(), pa.string()))
     return set(keys.filter(pc.invert(seen)).to_pylist())
 
 

@@ -132,6 +132,15 @@ def audit(model: str, request: AuditRequest, ctx: Ctx) -> JSONResponse:
     return JSONResponse(task, status_code=202, headers={"Location": f"/api/v1/tasks/{task['id']}"})
 
 
+@router.get("/subjects/{subject_id}/models")
+def subject_models(subject_id: str, ctx: Ctx) -> dict[str, Any]:
+    """Whether a subject's records trained each model, with their membership-audit scores (dpo)."""
+    from bulle.services.model_subject import subject_models as run
+
+    with ctx.session() as ws:
+        return run(ws, subject_id)
+
+
 @router.post("/models/{model}/forget")
 def forget(model: str, request: ForgetRequest, ctx: Ctx) -> dict[str, Any]:
     """Forget people in a model: their shards retrained, a signed receipt (custodian)."""
