@@ -30,7 +30,7 @@ from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
 from bulle.services.governance import CHOICE_LISTENERS
 from bulle.services.model_training import commit_version
-from bulle.services.models import absent, mstore, stored_hash
+from bulle.services.models import absent, mstore, require_model_key, stored_hash
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def forget_in(
     spec = v["spec"]
     if ws.catalog.resolve(spec["dataset"]).status is VersionStatus.NEEDS_RECOMPUTE:
         return None  # its data is withheld: the model is not served (models.served) until retrained
+    require_model_key(ws, v)
     manifest = st.manifest(name, v["version"])
     keys = keys_of(ws, subject_ids)
     asked = {s: k for s, k in keys.items() if k in manifest}
@@ -235,6 +236,7 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
         public, bytes.fromhex(rec["signature"]), _canonical(body)
     )
     v = st.version(body["model"], body["new_version"])
+    require_model_key(ws, v)
     spec = v["spec"]
     manifest = st.manifest(body["model"], v["version"])
     pr = read_rows(ws, spec["project"], spec["dataset"])

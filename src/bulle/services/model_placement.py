@@ -17,7 +17,6 @@ person leaves it at the next forget, which always runs after an erasure). It is 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bulle.fsutil import PRIVATE_FILE, private_dirs
-from bulle.learning.sharding import model_key, placement
+from bulle.learning.sharding import key_fingerprint, model_key, placement
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 
 CACHE_FILE = "placement.parquet"
 UNPLACED = -3  # a row whose person cannot be named (no subject id, or a token nobody has)
-_TAG = b"bulle.placement"
 
 
 @dataclass(frozen=True)
@@ -127,8 +125,9 @@ def _resolve(ws: Workspace, v: DatasetVersion, column: str, values: list[str]) -
 
 
 def _tag(key: bytes, spec: dict[str, Any]) -> str:
-    fingerprint = hashlib.sha256(_TAG + b"\x00" + key).hexdigest()[:32]
-    return f"{fingerprint}:{spec['shards']}:{spec['seed']}:{float(spec['held_out_share'])!r}"
+    return (
+        f"{key_fingerprint(key)}:{spec['shards']}:{spec['seed']}:{float(spec['held_out_share'])!r}"
+    )
 
 
 def _path(ws: Workspace, model: str):

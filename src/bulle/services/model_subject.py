@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bulle.audit import events as ev
+from bulle.errors import ConflictError
 from bulle.fsutil import PRIVATE_FILE
 from bulle.governance import access
-from bulle.services.models import models_dir, mstore
+from bulle.services.models import models_dir, mstore, require_model_key
 
 if TYPE_CHECKING:
     from bulle.learning.audit import MembershipAudit
@@ -75,6 +76,11 @@ def subject_models(ws: Workspace, subject_id: str) -> dict[str, Any]:
     out = []
     for m in st.models():
         v = st.version(m["name"])
+        try:
+            require_model_key(ws, v)
+        except ConflictError as exc:  # imported without its key: nobody can be looked up in it
+            out.append({"model": f"{m['name']}@{v['version']}", "used": None, "note": exc.message})
+            continue
         manifest = st.holders({m["name"]: ref})
         shard = manifest[0][1] if manifest else None
         out.append(
@@ -100,7 +106,7 @@ def subject_models(ws: Workspace, subject_id: str) -> dict[str, Any]:
             details={
                 "models": len(out),
                 "used": sum(1 for m in out if m["used"]),
-                "scored": sum(1 for m in out if m["audit"] and m["audit"]["records"]),
+                "scored": sum(1 for m in out if m.get("audit") and m["audit"]["records"]),
             },
         )
     )

@@ -190,6 +190,7 @@ def commit_version(
         "spec_digest": digest,
         "parent": parent["version"] if parent else None,
         "auc": auc,
+        "model_key": _key_fingerprint(ws),
     }
     metrics = {"auc": auc, "held_out_rows": int(held.sum()), "held_out_people": people[HELD_OUT]}
     st = mstore(ws)
@@ -212,6 +213,13 @@ def commit_version(
         people[HELD_OUT],
         model_hash,
     ), number
+
+
+def _key_fingerprint(ws: Workspace) -> str:
+    from bulle.learning.sharding import key_fingerprint, model_key
+
+    with ws.write_lock():
+        return key_fingerprint(model_key(ws.keys_dir))
 
 
 def _now():

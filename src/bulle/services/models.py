@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bulle.audit import events as ev
 from bulle.catalog.models_store import ModelStore
-from bulle.errors import InputError, IntegrityError, Where, WithheldError
+from bulle.errors import ConflictError, InputError, IntegrityError, Where, WithheldError
 from bulle.fsutil import PRIVATE_FILE, fsync_dir, private_dirs
 from bulle.learning import sisa
 from bulle.learning.encoding import Encoding
@@ -120,6 +120,25 @@ def stored_hash(ws: Workspace, shard: dict[str, Any]) -> str | None:
         raise
 
 
+def require_model_key(ws: Workspace, v: dict[str, Any]) -> None:
+    """Refuse a version placed with another model key than this workspace's (a workspace
+    imported without its keys): nobody's reference or shard could be recomputed for it."""
+    from bulle.learning.sharding import key_fingerprint, model_key
+
+    recorded = v["lineage"].get("model_key")
+    if recorded is None:  # trained before versions recorded their key
+        return
+    with ws.write_lock():
+        current = key_fingerprint(model_key(ws.keys_dir))
+    if current != recorded:
+        raise ConflictError(
+            f"{v['model']}@{v['version']} was trained with model key {recorded}, not with this "
+            f"workspace's ({current}): its people cannot be placed, served or forgotten here. "
+            "Import the workspace's export made with --include-keys, or retrain the model",
+            Where(field="model"),
+        )
+
+
 def served(ws: Workspace, model: str) -> tuple[dict[str, Any], list[bytes]]:
     """The newest version of ``model`` and its shard states, if it may be served now."""
     st = mstore(ws)
@@ -137,6 +156,7 @@ def served(ws: Workspace, model: str) -> tuple[dict[str, Any], list[bytes]]:
             "after an erasure; retrain it on a recomputed version",
             Where(field="model"),
         )
+    require_model_key(ws, v)
     lost = lost_basis(ws, v)
     if lost:
         raise WithheldError(
