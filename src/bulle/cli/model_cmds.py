@@ -100,14 +100,22 @@ def verify_forget(ctx, receipt, as_json):
 @click.argument("model_name")
 @click.option("--shadows", type=int, default=16, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--sharded-shadows",
+    is_flag=True,
+    help="Train each shadow with the model's shard count (exact imitation, much slower) instead "
+    "of as one model.",
+)
 @json_option
 @click.pass_context
-def audit(ctx, model_name, shadows, seed, as_json):
+def audit(ctx, model_name, shadows, seed, sharded_shadows, as_json):
     """Membership-inference audit (LiRA) and the release decision."""
     from bulle.services.model_release import audit as run
 
     with workspace_from(ctx) as ws:
-        r = run(ws, model_name, shadows=shadows, seed=seed)
+        r = run(
+            ws, model_name, shadows=shadows, seed=seed, shadow_shards=None if sharded_shadows else 1
+        )
 
     def render(d):
         console().print(
