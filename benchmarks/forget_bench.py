@@ -7,9 +7,9 @@ One run prints, next to each other:
 * the time to forget one person (``forgetting.forget``: read, retrain one shard, new version,
   signed receipt) and the time of a full retrain (``models.train``), in a warm process and as whole
   ``bulle`` processes (interpreter start included);
-* the membership audit's time (16 shadows) when the audit package is installed.
+* the membership audit's time (16 single-model shadows) when the audit package is installed.
 
-References (issue 16, measured on this kind of machine, LightGBM, 16 shards, one thread): forget
+References (earlier measurements on this kind of machine, LightGBM, 16 shards, one thread): forget
 0.12 s vs retrain 0.71 s on adult; 1.13 s vs 13.8 s at 724,000 rows; whole process 4.5 s vs 16.3 s
 at 724,000 rows; AUC 0.891 (16 shards) vs 0.892 (one model) on adult; audit about 18 s for 16
 shadows on adult.

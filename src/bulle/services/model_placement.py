@@ -18,6 +18,7 @@ person leaves it at the next forget, which always runs after an erasure). It is 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -189,7 +190,7 @@ def _save(ws: Workspace, model: str, tag: str, values, refs: np.ndarray, shards:
         },
         metadata={"tag": tag},
     )
-    tmp = final.with_name(f".{os.getpid()}-{CACHE_FILE}.tmp")
+    tmp = final.with_name(f".{os.getpid()}-{threading.get_ident()}-{CACHE_FILE}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     os.close(fd)
     pq.write_table(table, tmp, compression="zstd")

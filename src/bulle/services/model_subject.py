@@ -15,6 +15,7 @@ alone (``governance.access.can_see_membership_scores``) and is recorded (``model
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ def save_record_scores(
 ) -> None:
     """Keep the audit's per-record scores under the records' keyed references (no id)."""
     final = scores_file(ws, model, version)
-    tmp = final.with_name(f".{os.getpid()}-{final.name}")
+    tmp = final.with_name(f".{os.getpid()}-{threading.get_ident()}-{final.name}")
     with open(tmp, "wb") as f:
         np.savez(
             f,

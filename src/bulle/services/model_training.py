@@ -10,6 +10,7 @@ shards only) and the deletion of the states no active version uses.
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -279,7 +280,7 @@ def _save_held_out(ws: Workspace, name: str, version: int, keys, per_shard) -> N
     """The held-out rows' keyed references and each shard's probabilities (never an id or a
     value)."""
     final = _held_out_file(ws, name, version)
-    tmp = final.with_name(f".{os.getpid()}-{final.name}")
+    tmp = final.with_name(f".{os.getpid()}-{threading.get_ident()}-{final.name}")
     with open(tmp, "wb") as f:
         np.savez(f, keys=keys.astype("<U32"), shards=np.asarray(per_shard, dtype=np.float64))
         f.flush()
