@@ -109,7 +109,9 @@ def forget_in(
     drop = set(asked.values()) | lost
     if not drop:
         return None
-    kept = {k: p for k, p in manifest.items() if k not in drop}
+    kept = dict(manifest)  # a copy in C, then the few people dropped
+    for k in drop:
+        del kept[k]
     shards, seed = spec["shards"], spec["seed"]
     touched = sorted({manifest[k] for k in drop if manifest[k] != HELD_OUT})
     full = len(touched) > float(ws.settings["model.full_retrain_share"]) * shards
