@@ -5,7 +5,7 @@ One run prints, next to each other:
 * the held-out AUC of the 16-shard SISA model and of one monolithic model (shards = 1) trained
   on the same people, evaluated on the same seeded held-out people (goal: within 0.005);
 * the time to forget one person (``forgetting.forget``: read, retrain one shard, new version,
-  signed receipt) and the time of a full retrain (``models.train``), in a warm process and as whole
+  signed receipt) and the time of a full retrain (``model_training.train``), in a warm process and as whole
   ``bulle`` processes (interpreter start included);
 * the membership audit's time (16 single-model shadows) when the audit package is installed.
 

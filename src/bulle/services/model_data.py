@@ -116,22 +116,6 @@ def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.T
     return table, v
 
 
-def subject_ids(ws: Workspace, v: DatasetVersion, column: str, values: list[Any]) -> list:
-    """The subject id of each stored value (a pseudonymized version's tokens mapped back)."""
-    from bulle.services import governance as gov
-
-    tok = gov._tokenization(ws, v, column)
-    if tok is None:
-        return [None if x is None else str(x) for x in values]
-    from bulle.catalog.models_store import indexed_subjects
-    from bulle.vault.pseudonymize import normalize, token
-
-    back = {
-        token(tok.key, tok.key_id, normalize(s, tok.kind)): s for s in indexed_subjects(ws.catalog)
-    }
-    return [None if x is None else back.get(str(x)) for x in values]
-
-
 def placed_rows(
     ws: Workspace,
     pr: ProjectRows,

@@ -95,7 +95,7 @@ def place_values(
     changed = False
     if missing.any():  # values the file lacks: hashed here, one by one, and added to it
         new = pc.unique(text.filter(pa.array(missing)))
-        ids = _resolve(ws, version, column, new.to_pylist())
+        ids = subject_ids(ws, version, column, new.to_pylist())
         named = np.asarray([s is not None for s in ids], dtype=bool)
         share = float(spec["held_out_share"])
         placed = [
@@ -118,11 +118,20 @@ def place_values(
     return Placement(index, refs, shards)
 
 
-def _resolve(ws: Workspace, v: DatasetVersion, column: str, values: list[str]) -> list:
-    """Subject ids of stored values (tokens of a pseudonymized version go through the index)."""
-    from bulle.services.model_data import subject_ids
+def subject_ids(ws: Workspace, v: DatasetVersion, column: str, values: list[Any]) -> list:
+    """The subject id of each stored value (a pseudonymized version's tokens mapped back)."""
+    from bulle.services import governance as gov
 
-    return subject_ids(ws, v, column, values)
+    tok = gov._tokenization(ws, v, column)
+    if tok is None:
+        return [None if x is None else str(x) for x in values]
+    from bulle.catalog.models_store import indexed_subjects
+    from bulle.vault.pseudonymize import normalize, token
+
+    back = {
+        token(tok.key, tok.key_id, normalize(s, tok.kind)): s for s in indexed_subjects(ws.catalog)
+    }
+    return [None if x is None else back.get(str(x)) for x in values]
 
 
 def _tag(key: bytes, spec: dict[str, Any]) -> str:
