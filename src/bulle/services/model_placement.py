@@ -82,9 +82,7 @@ def place_values(
     with ws.write_lock():
         key = model_key(ws.keys_dir)
     tag = _tag(key, spec)
-    text = pc.cast(values, pa.string())
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
+    text = _as_text(values)
     cached = _load(ws, model, tag) if model else None
     if cached is None:
         cached = (pa.array([], pa.string()), np.empty(0, "<U32"), np.empty(0, np.int64))
@@ -116,6 +114,20 @@ def place_values(
             keep = pa.array(used)
             _save(ws, model, tag, c_values.filter(keep), refs[used], shards[used])
     return Placement(index, refs, shards)
+
+
+def _as_text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The values as the subject ids Python's ``str`` makes of them (what placed people before):
+    Arrow's cast agrees for strings and integers; any other type goes through ``str``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = values.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t):
+        text = pc.cast(values, pa.string())
+    else:
+        text = pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def subject_ids(ws: Workspace, v: DatasetVersion, column: str, values: list[Any]) -> list:
