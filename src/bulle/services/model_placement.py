@@ -206,7 +206,9 @@ def _save(ws: Workspace, model: str, tag: str, values, refs: np.ndarray, shards:
     table = pa.table(
         {
             "value": values,
-            "ref": pa.array(refs.astype("S32").tolist(), pa.binary(32)),
+            "ref": pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(32), len(refs), [None, pa.py_buffer(refs.astype("S32").tobytes())]
+            ),
             "shard": shards,
         },
         metadata={"tag": tag},

@@ -254,11 +254,10 @@ def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, pare
         cached = _load_held_out(ws, name, parent["version"])
         if cached is not None and cached[1].shape[1] == len(order):
             keys, matrix = cached
-            import pyarrow as pa
             import pyarrow.compute as pc
 
-            wanted = pa.array(rows.keys[held].tolist(), pa.string())
-            keep = pc.is_in(pa.array(keys.tolist(), pa.string()), value_set=wanted)
+            wanted = _strings(rows.keys[held])
+            keep = pc.is_in(_strings(keys), value_set=wanted)
             keep = keep.to_numpy(zero_copy_only=False)
             if np.array_equal(keys[keep], rows.keys[held]):
                 out = matrix[keep].copy()
@@ -270,6 +269,13 @@ def _held_out_probabilities(ws, name, algo, rows, held, states, shard_rows, pare
         for r in shard_rows
     ]
     return np.column_stack(columns) if columns else np.empty((len(num), 0))
+
+
+def _strings(a: np.ndarray):
+    """A NumPy text array as an Arrow string array (converted in C, not through Python)."""
+    import pyarrow as pa
+
+    return pa.array(np.asarray(a, dtype=str)) if len(a) else pa.array([], pa.string())
 
 
 def _held_out_file(ws: Workspace, name: str, version: int) -> Path:

@@ -177,13 +177,16 @@ def lost_basis(ws: Workspace, v: dict[str, Any]) -> set[str]:
 
 def absent(manifest: dict[str, int], present) -> set[str]:
     """The references of ``manifest`` not among ``present`` (an array), vectorised."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not manifest:
         return set()
+    if not len(present):
+        return set(manifest)
     keys = pa.array(list(manifest), pa.string())
-    seen = pc.is_in(keys, value_set=pa.array(present.tolist(), pa.string()))
+    seen = pc.is_in(keys, value_set=pa.array(np.asarray(present, dtype=str)))
     return set(keys.filter(pc.invert(seen)).to_pylist())
 
 
