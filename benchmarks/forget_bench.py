@@ -5,11 +5,11 @@ One run prints, next to each other:
 * the held-out AUC of the 16-shard SISA model and of one monolithic model (shards = 1) trained
   on the same people, evaluated on the same seeded held-out people (goal: within 0.005);
 * the time to forget one person (``forgetting.forget``: read, retrain one shard, new version,
-  signed receipt) and the time of a full retrain (``models.train``), in a warm process and as whole
+  signed receipt) and the time of a full retrain (``model_training.train``), in a warm process and as whole
   ``bulle`` processes (interpreter start included);
-* the membership audit's time (16 shadows) when the audit package is installed.
+* the membership audit's time (16 single-model shadows) when the audit package is installed.
 
-References (issue 16, measured on this kind of machine, LightGBM, 16 shards, one thread): forget
+References (earlier measurements on this kind of machine, LightGBM, 16 shards, one thread): forget
 0.12 s vs retrain 0.71 s on adult; 1.13 s vs 13.8 s at 724,000 rows; whole process 4.5 s vs 16.3 s
 at 724,000 rows; AUC 0.891 (16 shards) vs 0.892 (one model) on adult; audit about 18 s for 16
 shadows on adult.
@@ -96,16 +96,20 @@ def process(args: list[str]) -> float:
 
 def case(label: str, copies: int, scratch: Path, with_audit: bool = True) -> None:
     from bulle.learning.sharding import HELD_OUT, model_key, place
-    from bulle.services import forgetting, models
+    from bulle.services import forgetting, model_training, models
 
     src = scratch / f"adult-x{copies}.csv"
     n = write_people(src, copies)
     root = scratch / f"ws-x{copies}"
     ws = world(root, src)
     target = "salary-class"
-    one, _ = timed(lambda: models.train(ws, "p", "adult", target, shards=1, name="one"))
-    sisa, t_train = timed(lambda: models.train(ws, "p", "adult", target, shards=16, name="sisa"))
-    _, t_retrain = timed(lambda: models.train(ws, "p", "adult", target, shards=16, name="again"))
+    one, _ = timed(lambda: model_training.train(ws, "p", "adult", target, shards=1, name="one"))
+    sisa, t_train = timed(
+        lambda: model_training.train(ws, "p", "adult", target, shards=16, name="sisa")
+    )
+    _, t_retrain = timed(
+        lambda: model_training.train(ws, "p", "adult", target, shards=16, name="again")
+    )
     key = model_key(ws.keys_dir)
     share = float(ws.settings["model.held_out_share"])
     people = (f"0_{r}" for r in range(n))

@@ -641,6 +641,13 @@ ModelAudited = _event(
 )
 
 
+ModelSubjectScores = _event(
+    "model.subject",
+    "The dpo read whether a data subject's records trained each model, and their audit scores.",
+    {"models": f.Count, "used": f.Count, "scored": f.Count},
+)
+
+
 WorkspaceBackedUp = _event(
     "workspace.backup",
     "An online backup of the workspace was written and verified.",

@@ -60,6 +60,10 @@ class CatalogSnapshot:
         """The table's rows as JSON Lines, streamed in blocks."""
         return export_tables.dump_rows(self._con, table)
 
+    def model_states(self) -> list[tuple[str, str]]:
+        """(path, hash) of every shard state an active model version uses (``model_states``)."""
+        return model_states(self._con)
+
     def meta(self, key: str) -> str | None:
         row = self._con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else row[0]
@@ -93,3 +97,23 @@ class CatalogSnapshot:
                 else:
                     rows.append((path, content_hash, kind))
         return rows, left_out
+
+
+def model_states(con: Any) -> list[tuple[str, str]]:
+    """(path, hash) of the shard states of the active model versions (what an export carries
+    and an import must place; a forgotten or superseded version's states are destroyed). A model
+    whose data is withheld after an erasure may still hold the erased person (it is not served
+    until retrained): its states are withheld with that data."""
+    from bulle.exchange.manifest import WITHHELD_STATUSES
+
+    marks = ", ".join("?" for _ in WITHHELD_STATUSES)
+    return [
+        (r[0], r[1])
+        for r in con.execute(
+            "SELECT DISTINCT s.path, s.hash FROM model_shards s JOIN model_versions v "
+            "USING (model, version) WHERE v.status='active' AND json_extract(v.spec_json, "
+            "'$.dataset') NOT IN (SELECT dataset || '@' || number FROM versions WHERE status IN "
+            f"({marks})) ORDER BY s.path",
+            tuple(WITHHELD_STATUSES),
+        )
+    ]

@@ -162,14 +162,30 @@ class ModelStore:
         )
 
     def manifest(self, model: str, version: int) -> dict[str, int]:
-        """Subject key -> shard (-1: held out) of the people in ``version``."""
-        return dict(
-            self.con.execute(
-                "SELECT subject_key, shard FROM model_manifest WHERE model=? AND from_version<=? "
-                "AND (to_version IS NULL OR to_version>?)",
-                (model, version, version),
-            ).fetchall()
+        """Subject key -> shard (-1: held out) of the people in ``version``.
+
+        Read as two concatenated strings (SQLite builds them in C) and cut with NumPy: a Python
+        tuple per person costs about a second for 700,000 people. Keys are 32 hex digits; any
+        other row (a catalog from elsewhere) makes it read row by row."""
+        import numpy as np
+
+        live = (
+            "FROM model_manifest WHERE model=? AND from_version<=? "
+            "AND (to_version IS NULL OR to_version>?)"
         )
+        args = (model, version, version)
+        n, keys, shards = self.con.execute(
+            "SELECT count(*), group_concat(subject_key, ''), "
+            f"group_concat(printf('%05d', shard + 1), '') {live} "
+            "AND length(subject_key)=32 AND shard BETWEEN -1 AND 99998",
+            args,
+        ).fetchone()
+        total = self.con.execute(f"SELECT count(*) {live}", args).fetchone()[0]
+        if not n or n != total or len(keys) != 32 * n or len(shards) != 5 * n or not keys.isascii():
+            return dict(self.con.execute(f"SELECT subject_key, shard {live}", args).fetchall())
+        k = np.frombuffer(keys.encode("ascii"), dtype="S32").astype("<U32")
+        s = np.frombuffer(shards.encode("ascii"), dtype="S5").astype(np.int64) - 1
+        return dict(zip(k.tolist(), s.tolist(), strict=True))
 
     def holders(self, keys_by_model: dict[str, str]) -> list[tuple[str, int]]:
         """(model, shard) of each model whose newest manifest holds its key."""

@@ -31,11 +31,11 @@ def model() -> None:
 @click.pass_context
 def train(ctx, project, dataset, target, features, algorithm, shards, name, seed, as_json):
     """Train a model on DATASET for PROJECT: one model per shard, probabilities averaged."""
-    from bulle.services import models
+    from bulle.services import model_training
 
     with workspace_from(ctx) as ws:
         extra = {} if seed is None else {"seed": seed}
-        r = models.train(
+        r = model_training.train(
             ws,
             project,
             dataset,
@@ -100,14 +100,22 @@ def verify_forget(ctx, receipt, as_json):
 @click.argument("model_name")
 @click.option("--shadows", type=int, default=16, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--sharded-shadows",
+    is_flag=True,
+    help="Train each shadow with the model's shard count (exact imitation, much slower) instead "
+    "of as one model.",
+)
 @json_option
 @click.pass_context
-def audit(ctx, model_name, shadows, seed, as_json):
+def audit(ctx, model_name, shadows, seed, sharded_shadows, as_json):
     """Membership-inference audit (LiRA) and the release decision."""
     from bulle.services.model_release import audit as run
 
     with workspace_from(ctx) as ws:
-        r = run(ws, model_name, shadows=shadows, seed=seed)
+        r = run(
+            ws, model_name, shadows=shadows, seed=seed, shadow_shards=None if sharded_shadows else 1
+        )
 
     def render(d):
         console().print(
@@ -116,6 +124,31 @@ def audit(ctx, model_name, shadows, seed, as_json):
         )
         for reason in d["reasons"]:
             console().print(f"  {reason}")
+
+    emit(r, as_json, render)
+
+
+@model.command("subject")
+@click.argument("subject_id")
+@json_option
+@click.pass_context
+def subject(ctx, subject_id, as_json):
+    """Was this person's data used by each model, and their membership-audit scores (dpo)."""
+    from bulle.services.model_subject import subject_models
+
+    with workspace_from(ctx) as ws:
+        r = subject_models(ws, subject_id)
+
+    def render(d):
+        for m in d["models"]:
+            use = ("held out" if m["held_out"] else "trained it") if m["used"] else "not used"
+            console().print(f"{m['model']}  {use}")
+            for rec in (m["audit"] or {}).get("records", []):
+                console().print(
+                    f"  score {rec['score']:.2f}: above {100 * rec['below_non_members']:.1f}% of "
+                    f"non-members, flagged at FPR {100 * rec['flag_fpr']:.2f}%"
+                )
+        console().print(d["how_to_read"])
 
     emit(r, as_json, render)
 

@@ -5,6 +5,9 @@ What is written, and why it can be trusted on the other side:
 * every stored Parquet file and artefact byte for byte, at the same relative path, each checked
   against the content hash the catalog recorded for it while it is copied (a damaged file is
   refused here rather than discovered after a move);
+* the shard states of every active model version (``models/NAME/HASH.state``), each checked
+  against its hash; a model's placement file, held-out probabilities and audit pages are derived
+  and rebuilt on demand, so they stay behind (the per-record audit scores too: audit again);
 * every catalog table as JSON Lines (``tables.py``), read in one SQLite read transaction so the
   tables and the audit chain head are one consistent snapshot;
 * the audit log exactly up to that head (entries appended meanwhile by readers belong to the
@@ -115,6 +118,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         stored, withheld = snap.stored_files(
             mf.WITHHELD_STATUSES, mf.KIND_VERSION, mf.KIND_ARTEFACT
         )
+        states = snap.model_states()
 
     n_versions = n_artefacts = 0
     for rel, content_hash, kind in stored:
@@ -139,6 +143,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         n_versions += kind == mf.KIND_VERSION
         n_artefacts += kind == mf.KIND_ARTEFACT
 
+    n_states = _export_model_states(ws, w, states)
     audit = _export_audit(ws, w, head)
     keys = _export_keys(ws, w, include_keys)
     w.files.sort(key=lambda f: f["path"])
@@ -172,6 +177,7 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
                 ),
                 "withheld_statuses": list(mf.WITHHELD_STATUSES),
                 "withheld": withheld,
+                "model_states": n_states,
             },
             "audit": audit,
             "keys": keys,
@@ -191,6 +197,32 @@ def write_export(ws: Workspace, dest: Path, *, include_keys: bool) -> dict[str, 
         "files": len(w.files) + 2,
         "bytes": sum(f["size"] for f in w.files) + len(raw),
     }
+
+
+def _export_model_states(ws: Workspace, w: _Writer, states: list[tuple[str, str]]) -> int:
+    """Copy each shard state an active model version uses, checked against its hash."""
+    from bulle.exchange.validation import MODEL_STATE_PATH
+
+    for rel, digest in states:
+        src = ws.root / rel
+        named = MODEL_STATE_PATH.match(rel)
+        if named is None or named.group(1) != digest:
+            raise IntegrityError(
+                "the catalog names a model state outside models/NAME/HASH.state: nothing exported",
+                Where(file=rel),
+            )
+        if src.is_symlink() or not src.is_file():
+            raise IntegrityError(
+                "a model state the catalog lists is missing (or not a plain file)",
+                Where(file=str(src)),
+            )
+        if w.copy(src, rel, mf.KIND_MODEL_STATE)["sha256"] != digest:
+            raise IntegrityError(
+                "a model state no longer matches its hash: it was modified or damaged; nothing "
+                "exported",
+                Where(file=str(src)),
+            )
+    return len(states)
 
 
 def _write_table(w: _Writer, snap: CatalogSnapshot, table: dict[str, Any], rel: str) -> int:

@@ -56,6 +56,7 @@ def build_workspace(
         tables = export_load.load_catalog(catalog, export_dir, manifest, path_problem)
         catalog.migrate()
         files = _place_files(export_dir, root, manifest, catalog)
+        files["model_states"] = _place_model_states(export_dir, root, manifest, catalog)
         audit = _adopt_log(export_dir, root, manifest, catalog)
     finally:
         catalog.close()
@@ -211,6 +212,48 @@ def _place_files(
     for d in {(root / p).parent for p in placed} | {root / "data", root / "artefacts"}:
         fsync_dir(d)
     return counts
+
+
+def _place_model_states(
+    export_dir: Path, root: Path, manifest: dict[str, Any], catalog: Catalog
+) -> int:
+    """Copy the models' shard states: each one an active version of the imported catalog uses,
+    at its path, with the hash in its name and in the catalog; none missing, none extra."""
+    from bulle.catalog.export_snapshot import model_states
+    from bulle.exchange.validation import MODEL_STATE_PATH
+
+    expected = dict(model_states(catalog.con))
+    placed = set()
+    for f in manifest["files"]:
+        if f["kind"] != mf.KIND_MODEL_STATE:
+            continue
+        rel = f["path"]
+        named = MODEL_STATE_PATH.match(rel)
+        if named is None:
+            raise InputError("a model state must be models/NAME/SHA256.state", Where(file=rel))
+        if expected.get(rel) != named.group(1) or f["sha256"] != named.group(1):
+            raise IntegrityError(
+                "the export holds a model state that no active model version of its catalog uses "
+                "with this hash",
+                Where(file=rel),
+            )
+        target = root / rel
+        for d in (root / "models", target.parent):
+            d.mkdir(mode=0o700, exist_ok=True)
+        digest, _ = mf.copy_hashed(export_dir / rel, target, 0o600)
+        if digest != f["sha256"]:
+            raise IntegrityError("the model state changed while it was imported", Where(file=rel))
+        placed.add(rel)
+    missing = sorted(set(expected) - placed)
+    if missing:
+        raise IntegrityError(
+            f"{len(missing)} model state(s) the catalog's active versions use are not in the "
+            "export",
+            Where(file=missing[0]),
+        )
+    for d in {(root / p).parent for p in placed}:
+        fsync_dir(d)
+    return len(placed)
 
 
 # -- audit log --------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Everything that decides what a valid export is lives here, so that the writer, t
 third-party reader agree on one definition (``docs/export-format.md`` describes it for humans).
 Changing what this module accepts changes the format: bump ``FORMAT_VERSION`` and keep reading 1.
 
+Format 2 adds the models' shard states (kind ``model-state``); format 1 is still read.
+
 An export is checked before anything is rebuilt from it: every file the manifest lists must be
 there with its size and SHA-256, no other file may be there, and ``manifest.sig`` must be the
 Ed25519 signature of the manifest by the workspace's audit key (the key whose public half is in
@@ -22,7 +24,7 @@ from bulle.domain.datasets import VersionStatus
 from bulle.errors import InputError, IntegrityError, NotFoundError, Problem, ValidationError, Where
 
 FORMAT_NAME = "bulle.workspace-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: models' shard states (``model-state`` files under models/)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 SIG_CONTEXT = b"bulle.workspace-export.v1\x00"  # these signatures mean nothing elsewhere
@@ -43,8 +45,10 @@ KIND_AUDIT_LOG = "audit-log"
 KIND_PUBLIC_KEY = "audit-public-key"
 KIND_CUSTODIAN_PUBLIC = "custodian-public-key"
 KIND_SECRET = "secret-key"
+KIND_MODEL_STATE = "model-state"  # models/NAME/SHA256.state: a shard state of an active version
 FILE_KINDS = frozenset(
     (
+        KIND_MODEL_STATE,
         KIND_VERSION,
         KIND_ARTEFACT,
         KIND_CATALOG,

@@ -42,7 +42,9 @@ TOP_KEYS = (
     "files",
 )
 WORKSPACE_KEYS = ("id", "created_at", "format_version", "engine", "settings")
-DATA_KEYS = ("versions", "artefacts", "bytes", "withheld_statuses", "withheld")
+DATA_KEYS = ("versions", "artefacts", "bytes", "withheld_statuses", "withheld", "model_states")
+MAX_MODEL_STATE_BYTES = 1 << 30  # one shard's state: LightGBM text of a few MB in practice
+MODEL_STATE_PATH = re.compile(r"models/[A-Za-z][A-Za-z0-9_.-]{0,127}/([0-9a-f]{64})\.state\Z")
 AUDIT_KEYS = (
     "log",
     "log_format_version",
@@ -154,6 +156,8 @@ def _file_kind_place(kind: str, rel: str) -> bool:
         return re.match(r"public-keys/audit-[0-9a-f]{16}\.pub\Z", rel) is not None
     if kind == mf.KIND_CUSTODIAN_PUBLIC:
         return rel == "public-keys/custodian.pub"
+    if kind == mf.KIND_MODEL_STATE:
+        return MODEL_STATE_PATH.match(rel) is not None
     return rel.startswith("keys/")  # secret keys
 
 
@@ -186,6 +190,12 @@ def _files(c: _Collector, files: Any) -> dict[str, dict[str, Any]]:
         rel = f["path"]
         if not _file_kind_place(f["kind"], rel):
             c.add(f"{field}.path", f"a {f['kind']} file cannot be at {_short(rel)!r}")
+        if f["kind"] == mf.KIND_MODEL_STATE:
+            named = MODEL_STATE_PATH.match(rel)
+            if named and f.get("sha256") != named.group(1):
+                c.add(f"{field}.sha256", "a model state's SHA-256 must be the hash in its name")
+            if isinstance(f.get("size"), int) and f["size"] > MAX_MODEL_STATE_BYTES:
+                c.add(f"{field}.size", f"a model state is at most {MAX_MODEL_STATE_BYTES} bytes")
         if rel in out or rel in (mf.MANIFEST, mf.SIGNATURE):
             c.add(f"{field}.path", f"{_short(rel)!r} is listed twice or reserved")
         out[rel] = f
@@ -265,6 +275,12 @@ def manifest_problems(m: dict[str, Any]) -> list[Problem]:
                 f"data.{key}",
                 f"says {data[key]}, but the file list holds {len(kinds.get(kind, []))}",
             )
+    states = len(kinds.get(mf.KIND_MODEL_STATE, []))
+    counted = ("model_states" in data or states) and c.integer(
+        data.get("model_states"), "data.model_states"
+    )
+    if counted and data["model_states"] != states:
+        c.add("data.model_states", f"says {data['model_states']}, the file list holds {states}")
     c.integer(data.get("bytes"), "data.bytes")
     if data.get("withheld_statuses") != list(mf.WITHHELD_STATUSES):
         c.add("data.withheld_statuses", f"must be {list(mf.WITHHELD_STATUSES)}")

@@ -388,6 +388,22 @@ def can_view_access_report(actor: Actor, subject_id: str) -> Decision:
     return Decision.deny([Denial(Rule.ROLE, f"an access report is not for a {actor.role.value}")])
 
 
+def can_see_membership_scores(actor: Actor) -> Decision:
+    """A person's membership-audit scores tell how exposed their records are in a model: the
+    dpo answers that question for the person; custodians train and forget, they do not read it."""
+    if actor.role is Role.DPO:
+        return Decision.allow(f"dpo {actor.name!r} may read a subject's membership-audit scores")
+    return Decision.deny(
+        [
+            Denial(
+                Rule.ROLE,
+                f"a subject's membership-audit scores are read by the dpo, not by a "
+                f"{actor.role.value}",
+            )
+        ]
+    )
+
+
 def can_act_for_subject(actor: Actor, subject_id: str) -> Decision:
     """Withdrawal, objection and erasure: the person themself, or a custodian or dpo on their request."""
     if actor.role in (Role.DPO, Role.CUSTODIAN):

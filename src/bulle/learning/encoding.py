@@ -70,11 +70,28 @@ class Encoding:
         return num, cat
 
     def labels(self, table: pa.Table) -> np.ndarray:
-        values = table.column(self.target).to_pylist()
-        memo: dict[Any, int] = {}
-        return np.asarray(
-            [memo.setdefault(v, int(v == self.positive)) for v in values], dtype=np.int8
-        )
+        """1 where the target equals the positive class as Python compares them (a number never
+        equals a string; a missing value is never positive), vectorised."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = table.column(self.target)
+        p, t = self.positive, col.type
+        if isinstance(p, str):
+            same = (
+                pc.equal(col, p) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+            )
+        elif isinstance(p, int | float) and (
+            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+            or pa.types.is_boolean(t)
+        ):  # fmt: skip
+            same = pc.equal(pc.cast(col, pa.float64()), float(p))
+        else:
+            values = col.to_pylist()
+            return np.asarray([int(v == p) for v in values], dtype=np.int8)
+        if same is None:
+            return np.zeros(table.num_rows, dtype=np.int8)
+        return pc.fill_null(same, False).to_numpy(zero_copy_only=False).astype(np.int8)
 
 
 def _buckets(column: str, values) -> np.ndarray:

@@ -34,6 +34,11 @@ def model_key(keys_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+def key_fingerprint(key: bytes) -> str:
+    """A public name of the model key (a model records the key it was placed with)."""
+    return hmac.digest(key, b"bulle-model-key-fingerprint", "sha256")[:16].hex()
+
+
 def _mac(key: bytes, label: str, subject_id: str) -> bytes:
     return hmac.digest(key, f"bulle-model-{label}\x00{subject_id}".encode(), "sha256")
 

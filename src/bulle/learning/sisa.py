@@ -43,18 +43,32 @@ def state_hash(state: bytes) -> str:
 
 
 def shard_of_rows(rows: Rows, manifest: Mapping[str, int]) -> np.ndarray:
-    """Each row's shard in ``manifest`` (-2: its person is not in it), in one pass."""
+    """Each row's shard in ``manifest`` (-2: its person is not in it), vectorised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     absent = -2
-    return np.fromiter(
-        (manifest.get(k, absent) for k in rows.keys.tolist()), np.int64, len(rows.keys)
-    )
+    if not manifest or not len(rows.keys):
+        return np.full(len(rows.keys), absent, dtype=np.int64)
+    keys = pa.array(list(manifest), pa.string())
+    shards = np.fromiter(manifest.values(), np.int64, len(manifest))
+    at = pc.index_in(pa.array(rows.keys, pa.string()), value_set=keys)
+    found = pc.is_valid(at).to_numpy(zero_copy_only=False)
+    idx = at.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(found, shards[idx], absent)
 
 
 def train_shards(
-    learner: Learner, rows: Rows, manifest: Mapping[str, int], shards: Iterable[int], seed: int
+    learner: Learner,
+    rows: Rows,
+    manifest: Mapping[str, int],
+    shards: Iterable[int],
+    seed: int,
+    where: np.ndarray | None = None,
 ) -> dict[int, bytes]:
-    """Train each of ``shards`` on the rows of its people in ``manifest``, in the rows' order."""
-    where = shard_of_rows(rows, manifest)
+    """Train each of ``shards`` on the rows of its people in ``manifest``, in the rows' order
+    (``where``: ``shard_of_rows(rows, manifest)`` when the caller has it already)."""
+    where = shard_of_rows(rows, manifest) if where is None else where
     out = {}
     for s in shards:
         part = rows.take(where == s)

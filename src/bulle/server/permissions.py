@@ -134,6 +134,9 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", f"{V1}/models/{{model}}/card.html"): roles(C),
     ("POST", f"{V1}/models/{{model}}/audit"): roles(C),
     ("POST", f"{V1}/models/{{model}}/forget"): roles(C),
+    ("GET", f"{V1}/subjects/{{subject_id}}/models"): roles(
+        D, why="a subject's membership-audit scores: the dpo answers the person"
+    ),
     ("POST", f"{V1}/forget-receipts/{{receipt}}/verify"): roles(C),
     # -- web UI pages (bulle.web): the same roles as the API routes they show ---------------------
     ("GET", "/static/{name}"): PUBLIC,

@@ -29,7 +29,8 @@ from bulle.learning.encoding import Encoding
 from bulle.learning.learners import learner
 from bulle.learning.sharding import HELD_OUT
 from bulle.services.governance import CHOICE_LISTENERS
-from bulle.services.models import commit_version, mstore, stored_hash
+from bulle.services.model_training import commit_version
+from bulle.services.models import absent, mstore, require_model_key, stored_hash
 from bulle.services.results import Result
 
 if TYPE_CHECKING:
@@ -87,32 +88,41 @@ def forget_in(
     with ``only_if_held``, None as soon as it holds none of them, without reading its data)."""
     from bulle.domain.datasets import VersionStatus
     from bulle.services.governance import subject_ref
-    from bulle.services.model_data import keys_of, placed_rows, read_rows
+    from bulle.services.model_data import keys_of, place_rows, placed_rows, read_rows
 
     st = mstore(ws)
     v = st.version(name)
     spec = v["spec"]
     if ws.catalog.resolve(spec["dataset"]).status is VersionStatus.NEEDS_RECOMPUTE:
         return None  # its data is withheld: the model is not served (models.served) until retrained
+    require_model_key(ws, v)
     manifest = st.manifest(name, v["version"])
     keys = keys_of(ws, subject_ids)
     asked = {s: k for s, k in keys.items() if k in manifest}
     if only_if_held and not asked:
         return None
+    # who else lost their basis: the manifest against the people the purpose sees now (the
+    # project's read), placed from the model's placement file rather than hashed again
     pr = read_rows(ws, spec["project"], spec["dataset"])
-    enc = Encoding.from_dict(spec["encoding"])
-    shards, seed = spec["shards"], spec["seed"]
-    rows, present, _ = placed_rows(ws, pr, enc, shards, seed, spec["held_out_share"])
-    lost = set(manifest) - set(present) - set(asked.values())
+    placed = place_rows(ws, pr, spec, name)
+    lost = absent(manifest, placed.people()[0]) - set(asked.values())
     drop = set(asked.values()) | lost
     if not drop:
         return None
-    kept = {k: p for k, p in manifest.items() if k not in drop}
+    kept = dict(manifest)  # a copy in C, then the few people dropped
+    for k in drop:
+        del kept[k]
+    shards, seed = spec["shards"], spec["seed"]
     touched = sorted({manifest[k] for k in drop if manifest[k] != HELD_OUT})
     full = len(touched) > float(ws.settings["model.full_retrain_share"]) * shards
     retrain = list(range(shards)) if full else touched
+    # only the retrained shards' rows and the held-out rows (for the AUC) are encoded
+    enc = Encoding.from_dict(spec["encoding"])
+    only = [*retrain, HELD_OUT]
+    rows, _ = placed_rows(ws, pr, enc, spec, model=name, only=only, placed=placed)
     algo = learner(spec["algorithm"], **spec["params"])
-    states = sisa.train_shards(algo, rows, kept, retrain, seed)
+    where = sisa.shard_of_rows(rows, kept)
+    states = sisa.train_shards(algo, rows, kept, retrain, seed, where)
     old = {s["shard"]: s for s in st.shards(name, v["version"])}
     reuse = {s: old[s] for s in range(shards) if s not in retrain}
     receipt_id = "unlearn-" + uuid.uuid4().hex
@@ -169,7 +179,17 @@ def forget_in(
         )
 
     trained, _ = commit_version(
-        ws, name, spec, pr, rows, kept, states, parent=v, reuse=reuse, on_commit=on_commit
+        ws,
+        name,
+        spec,
+        pr,
+        rows,
+        kept,
+        states,
+        parent=v,
+        reuse=reuse,
+        on_commit=on_commit,
+        where=where,
     )
     return Forgotten(
         trained.model,
@@ -218,11 +238,13 @@ def verify_forget(ws: Workspace, receipt_id: str) -> Verified:
         public, bytes.fromhex(rec["signature"]), _canonical(body)
     )
     v = st.version(body["model"], body["new_version"])
+    require_model_key(ws, v)
     spec = v["spec"]
     manifest = st.manifest(body["model"], v["version"])
     pr = read_rows(ws, spec["project"], spec["dataset"])
     enc = Encoding.from_dict(spec["encoding"])
-    rows, _, _ = placed_rows(ws, pr, enc, spec["shards"], spec["seed"], spec["held_out_share"])
+    only = [e["shard"] for e in body["shards"]]
+    rows, _ = placed_rows(ws, pr, enc, spec, model=body["model"], only=only)
     recorded = {s["shard"]: s for s in st.shards(body["model"], v["version"])}
     algo = learner(spec["algorithm"], **spec["params"])
     checks = []

@@ -10,6 +10,7 @@ pseudonymized version are mapped back through the index), is what places the per
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,9 @@ from bulle.domain.actor import Role
 from bulle.domain.datasets import ColumnRole, DatasetVersion, VersionRef
 from bulle.errors import AccessDenied, InputError, Where
 from bulle.learning.encoding import Encoding
-from bulle.learning.sharding import model_key, placement, subject_key
+from bulle.learning.sharding import model_key, subject_key
 from bulle.learning.sisa import Rows
+from bulle.services.model_placement import Placement, place_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,7 +38,6 @@ class ProjectRows:
     table: pa.Table
     version: DatasetVersion
     project: Project
-    subject_ids: list[str | None]  # per row, as the subject index holds them
     excluded: set[str]  # columns that may never be features
     subject_column: str
 
@@ -65,10 +66,9 @@ def read_rows(ws: Workspace, project_name: str, dataset: str) -> ProjectRows:
             "forget needs to know whose each row is",
             Where(field="dataset"),
         )
-    ids = _subject_ids(ws, v, gd.subject_column, table.column(gd.subject_column).to_pylist())
     roles = ws.catalog.roles(v.dataset, v.number)
     excluded = {r.column for r in roles if r.role in EXCLUDED_ROLES} | {gd.subject_column}
-    return ProjectRows(table, v, project, ids, excluded, gd.subject_column)
+    return ProjectRows(table, v, project, excluded, gd.subject_column)
 
 
 def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.Table, Any]:
@@ -116,48 +116,44 @@ def _custodian_read(ws: Workspace, project: Project, dataset: str) -> tuple[pa.T
     return table, v
 
 
-def _subject_ids(ws: Workspace, v: DatasetVersion, column: str, values: list[Any]) -> list:
-    from bulle.services import governance as gov
-
-    tok = gov._tokenization(ws, v, column)
-    if tok is None:
-        return [None if x is None else str(x) for x in values]
-    from bulle.catalog.models_store import indexed_subjects
-    from bulle.vault.pseudonymize import normalize, token
-
-    back = {
-        token(tok.key, tok.key_id, normalize(s, tok.kind)): s for s in indexed_subjects(ws.catalog)
-    }
-    return [None if x is None else back.get(str(x)) for x in values]
-
-
 def placed_rows(
     ws: Workspace,
     pr: ProjectRows,
     enc: Encoding,
-    shards: int,
-    seed: int,
-    held_out_share: float,
-) -> tuple[Rows, dict[str, int], dict[str, str]]:
-    """Encoded rows of the people that can be placed, the manifest (key -> shard) and, for the
-    people present, the subject id of each key (kept in memory only, never stored)."""
-    with ws.write_lock():
-        key = model_key(ws.keys_dir)
-    ids = pr.subject_ids
-    keep = np.asarray([s is not None for s in ids], dtype=bool)
+    spec: dict[str, Any],
+    *,
+    model: str | None = None,
+    only: Iterable[int] | None = None,
+    placed: Placement | None = None,
+) -> tuple[Rows, Placement]:
+    """Encoded rows of the people that can be placed (only those of the shards ``only``, ``-1``
+    for the held-out people, when given), in canonical order, and every row's placement.
+
+    ``spec`` holds ``shards``, ``seed`` and ``held_out_share``; ``model`` names the model whose
+    placement file to use (``services.model_placement``), ``placed`` the rows' placement when the
+    caller already has it. Only the kept rows are encoded."""
+    if placed is None:
+        placed = place_rows(ws, pr, spec, model)
+    keep = placed.placed
+    shards = placed.shards
+    if only is not None:
+        keep = keep & np.isin(shards, np.fromiter(only, dtype=np.int64))
     table = pr.table.filter(keep) if not keep.all() else pr.table
-    kept = [s for s in ids if s is not None]
-    by_id = {s: placement(key, s, shards, seed, held_out_share) for s in dict.fromkeys(kept)}
     num, cat = enc.encode(table)
-    rows = Rows(
-        num,
-        cat,
-        enc.labels(table),
-        np.asarray([by_id[s][0] for s in kept], dtype="<U32"),
-        np.asarray([by_id[s][1] for s in kept], dtype=np.int64),
-    )
-    manifest = {k: p for k, p in by_id.values()}
-    return canonical(rows), manifest, {k: s for s, (k, _) in by_id.items()}
+    rows = Rows(num, cat, enc.labels(table), placed.refs(keep), shards[keep])
+    return canonical(rows), placed
+
+
+def place_rows(ws: Workspace, pr: ProjectRows, spec: dict[str, Any], model: str | None):
+    """The placement of each row of ``pr`` (``services.model_placement``)."""
+    column = pr.table.column(pr.subject_column)
+    return place_values(ws, pr.version, pr.subject_column, column, spec, model)
+
+
+def manifest_of(placed: Placement) -> dict[str, int]:
+    """The manifest of a training: each placed person's reference and shard."""
+    refs, shards = placed.people()
+    return dict(zip(refs.tolist(), shards.tolist(), strict=True))
 
 
 def canonical(rows: Rows) -> Rows:
@@ -184,8 +180,8 @@ def keys_of(ws: Workspace, subject_ids: list[str]) -> dict[str, str]:
     return {s: subject_key(key, s) for s in subject_ids}
 
 
-def visible_keys(ws: Workspace, project_name: str, dataset_ref: str) -> set[str]:
-    """Manifest references of the people of ``dataset_ref`` the project's purpose sees now.
+def visible_keys(ws: Workspace, model_version: dict[str, Any]) -> np.ndarray:
+    """Manifest references of the people of a model version's data its purpose sees now.
 
     Reads the subject column only, inside the engine, and hands no row to anyone: it decides
     whether a model may still be served and whom a forget must also drop.
@@ -193,11 +189,12 @@ def visible_keys(ws: Workspace, project_name: str, dataset_ref: str) -> set[str]
     from bulle.services import governance as gov
     from bulle.storage.consent_sql import VisibleRead, snapshot
 
-    project = gov.store(ws).project(project_name)
-    v = ws.catalog.resolve(dataset_ref)
+    spec = model_version["spec"]
+    project = gov.store(ws).project(spec["project"])
+    v = ws.catalog.resolve(spec["dataset"])
     gd = gov.governed(ws, v)
     if gd.subject_column is None:
-        return set()
+        return np.empty(0, dtype="<U32")
     choices = None
     if gd.personal:
         choices = snapshot(
@@ -213,5 +210,6 @@ def visible_keys(ws: Workspace, project_name: str, dataset_ref: str) -> set[str]
         choices,
         id_column,
     )
-    ids = _subject_ids(ws, v, gd.subject_column, ws.engine.read_visible(read).column(0).to_pylist())
-    return set(keys_of(ws, sorted({s for s in ids if s is not None})).values())
+    values = ws.engine.read_visible(read).column(0)
+    placed = place_values(ws, v, gd.subject_column, values, spec, model_version["model"])
+    return placed.people()[0]

@@ -11,7 +11,7 @@ from tests.functional.audit.canary import found
 from tests.integration.models.world import NOW, make_world, people_csv
 
 from bulle.domain.consents import Consent
-from bulle.services import forgetting, model_release, models
+from bulle.services import forgetting, model_release, model_training, models
 from bulle.services import governance as gov
 from bulle.services.subject_rights import erase_subject
 
@@ -41,13 +41,13 @@ def test_models_keep_no_value_in_the_trail(tmp_path):
         gov.record_choices(
             ws, [Consent(SUBJECT, "research", "given", NOW - dt.timedelta(days=1), "f")]
         )
-        models.train(ws, "study", "people", "outcome", shards=3)
+        model_training.train(ws, "study", "people", "outcome", shards=3)
         assert in_models(root, [SUBJECT, JOB]) == []
         [done] = forgetting.forget(ws, [SUBJECT], "people-outcome")
         forgetting.verify_forget(ws, done.receipt)
         models.predict(ws, "people-outcome")
         model_release.card(ws, "people-outcome")
-        models.train(ws, "study", "people", "outcome", shards=2, name="second")
+        model_training.train(ws, "study", "people", "outcome", shards=2, name="second")
         out = erase_subject(ws, "P3")
         assert out.model_receipts
         assert found(root, [SUBJECT, JOB]) == []

@@ -112,7 +112,7 @@ def test_exporting_the_imported_workspace_gives_the_same_files(exported, tmp_pat
 
 def test_manifest_lists_every_file_with_hash_and_size(exported):
     manifest = json.loads((exported / "manifest.json").read_text())
-    assert manifest["format"] == "bulle.workspace-export" and manifest["format_version"] == 1
+    assert manifest["format"] == "bulle.workspace-export" and manifest["format_version"] == 2
     assert manifest["contains_secret_keys"] is False and "warning" not in manifest
     listed = {f["path"] for f in manifest["files"]}
     on_disk = {p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()}

@@ -11,7 +11,7 @@ from tests.integration.models.world import NOW
 from bulle.domain.actor import Actor, Role
 from bulle.domain.consents import Consent
 from bulle.errors import AccessDenied, WithheldError
-from bulle.services import forgetting, models
+from bulle.services import forgetting, model_training, models
 from bulle.services import governance as gov
 from bulle.services.model_data import keys_of
 from bulle.services.settings import set_setting
@@ -31,7 +31,7 @@ def in_manifest(ws, subject_id: str) -> bool:
 
 
 def test_withdrawal_forgets_at_once_by_default(world):
-    models.train(world, "study", "people", "outcome", shards=4)
+    model_training.train(world, "study", "people", "outcome", shards=4)
     assert in_manifest(world, "P11")
     recorded = withdraw(world, "P11")
     assert len(recorded.forget_receipts) == 1
@@ -42,7 +42,7 @@ def test_withdrawal_forgets_at_once_by_default(world):
 
 
 def test_a_model_whose_purpose_lost_a_basis_is_not_served_until_forgotten(world):
-    models.train(world, "study", "people", "outcome", shards=4)
+    model_training.train(world, "study", "people", "outcome", shards=4)
     set_setting(world, "model.forget_on_withdrawal", "0")
     root = world.root
     world.close()
@@ -63,7 +63,7 @@ def test_the_analyst_of_the_project_trains_and_predicts_others_do_not(world):
     analyst = Workspace.open(world.root, Actor("bob", Role.ANALYST))
     stranger = Workspace.open(world.root, Actor("eve", Role.ANALYST))
     try:
-        r = models.train(analyst, "study", "people", "outcome", shards=2)
+        r = model_training.train(analyst, "study", "people", "outcome", shards=2)
         assert r.model == "people-outcome@1"
         assert models.predict(analyst, "people-outcome").rows > 0
         with pytest.raises(AccessDenied):
@@ -87,7 +87,7 @@ def test_people_without_consent_are_never_in_the_model(tmp_path):
                 for i in range(30)
             ],
         )
-        r = models.train(ws, "study", "people", "outcome", shards=2)
+        r = model_training.train(ws, "study", "people", "outcome", shards=2)
         st = models.mstore(ws)
         manifest = st.manifest("people-outcome", 1)
         keys = keys_of(ws, [f"P{i}" for i in range(60)])
@@ -101,7 +101,7 @@ def test_the_access_report_says_which_models_were_trained_on_the_person(world):
     from bulle.services.subject_rights import access_report
 
     assert access_report(world, "P30").models == []
-    models.train(world, "study", "people", "outcome", shards=2)
+    model_training.train(world, "study", "people", "outcome", shards=2)
     [held] = access_report(world, "P30").models
     assert held["model"] == "people-outcome@1" and held["status"] == "active"
     forgetting.forget(world, ["P30"], "people-outcome")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bulle.services import forgetting, models
+from bulle.services import forgetting, model_training, models
 from bulle.services.model_data import keys_of
 from bulle.services.subject_rights import erase_subject
 
 
 def test_erasure_triggers_the_forget_and_its_receipt(world):
-    models.train(world, "study", "people", "outcome", shards=4)
-    models.train(world, "study", "people", "outcome", shards=2, name="other", algorithm="logistic")
+    model_training.train(world, "study", "people", "outcome", shards=4)
+    model_training.train(
+        world, "study", "people", "outcome", shards=2, name="other", algorithm="logistic"
+    )
     key = keys_of(world, ["P21"])["P21"]
     out = erase_subject(world, "P21")
     assert len(out.model_receipts) == 2
@@ -33,8 +35,8 @@ def test_erasure_triggers_the_forget_and_its_receipt(world):
 
 
 def test_forget_without_a_model_forgets_in_every_model_holding_the_person(world):
-    models.train(world, "study", "people", "outcome", shards=2)
-    models.train(world, "study", "people", "outcome", shards=3, name="other")
+    model_training.train(world, "study", "people", "outcome", shards=2)
+    model_training.train(world, "study", "people", "outcome", shards=3, name="other")
     done = forgetting.forget(world, ["P4"])
     assert sorted(r.model for r in done) == ["other@2", "people-outcome@2"]
     assert forgetting.forget(world, ["P5"], "other")[0].model == "other@3"
@@ -48,7 +50,7 @@ def test_a_forget_that_lost_a_race_refuses_instead_of_branching(world, monkeypat
     from bulle.learning import sisa
     from bulle.workspace import Workspace
 
-    models.train(world, "study", "people", "outcome", shards=3)
+    model_training.train(world, "study", "people", "outcome", shards=3)
     other = Workspace.open(world.root, Actor("alice", Role.CUSTODIAN))
     real = sisa.train_shards
     raced = []

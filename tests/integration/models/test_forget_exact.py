@@ -16,7 +16,7 @@ import pytest
 from tests.integration.models.world import NOW, make_world, people_csv
 
 from bulle.learning.sharding import HELD_OUT, model_key, place
-from bulle.services import forgetting, models
+from bulle.services import forgetting, model_training, models
 from bulle.services import governance as gov
 from bulle.services.vault import import_table
 
@@ -49,7 +49,7 @@ def from_scratch_without(ws, tmp_path, i: int | set[int], shards: int, algorithm
         kind="import",
     )
     gov.approve_project(ws, "study2", allow_raw=True)
-    models.train(
+    model_training.train(
         ws, "study2", "without", "outcome", algorithm=algorithm, shards=shards, name="scratch"
     )
     return models.mstore(ws).version("scratch")
@@ -62,7 +62,7 @@ def from_scratch_without(ws, tmp_path, i: int | set[int], shards: int, algorithm
 def test_forgotten_model_is_the_model_trained_without_the_person(tmp_path, shards, algorithm, seed):
     ws = make_world(tmp_path / "ws", people_csv(N), N)
     try:
-        models.train(ws, "study", "people", "outcome", algorithm=algorithm, shards=shards)
+        model_training.train(ws, "study", "people", "outcome", algorithm=algorithm, shards=shards)
         st = models.mstore(ws)
         before = st.version("people-outcome")
         p_before = np.asarray(models.predict(ws, "people-outcome").predictions)
@@ -99,7 +99,7 @@ def test_forgotten_model_is_the_model_trained_without_the_person(tmp_path, shard
 
 
 def test_old_shard_state_is_destroyed_and_the_old_version_not_served(world):
-    models.train(world, "study", "people", "outcome", shards=4)
+    model_training.train(world, "study", "people", "outcome", shards=4)
     st = models.mstore(world)
     old = st.shards("people-outcome", 1)
     i = a_trained_person(world, 4, random.Random(9))
@@ -118,13 +118,13 @@ def test_old_shard_state_is_destroyed_and_the_old_version_not_served(world):
 
 
 def test_a_batch_touching_most_shards_retrains_everything(world):
-    models.train(world, "study", "people", "outcome", shards=2)
+    model_training.train(world, "study", "people", "outcome", shards=2)
     [done] = forgetting.forget(world, [f"P{i}" for i in range(40)], "people-outcome")
     assert done.full_retrain and done.shards_retrained == [0, 1]
 
 
 def test_a_tampered_shard_fails_verification(world):
-    models.train(world, "study", "people", "outcome", shards=3)
+    model_training.train(world, "study", "people", "outcome", shards=3)
     i = a_trained_person(world, 3, random.Random(5))
     [done] = forgetting.forget(world, [f"P{i}"], "people-outcome")
     st = models.mstore(world)
@@ -146,7 +146,7 @@ def test_several_people_forgotten_one_after_another(tmp_path):
     the three people."""
     ws = make_world(tmp_path / "ws", people_csv(N), N)
     try:
-        models.train(ws, "study", "people", "outcome", shards=5)
+        model_training.train(ws, "study", "people", "outcome", shards=5)
         rng = random.Random(11)
         gone: set[int] = set()
         while len(gone) < 3:
@@ -164,7 +164,7 @@ def test_several_people_forgotten_one_after_another(tmp_path):
 def test_a_stored_path_outside_the_model_folder_is_refused(world):
     from bulle.errors import IntegrityError
 
-    models.train(world, "study", "people", "outcome", shards=2)
+    model_training.train(world, "study", "people", "outcome", shards=2)
     world.catalog.con.execute(
         "UPDATE model_shards SET path='models/people-outcome/../../keys/model.key' WHERE shard=0"
     )
@@ -180,7 +180,7 @@ def test_the_auc_after_a_forget_is_the_auc_of_all_shards_predicting(world):
     from bulle.learning.learners import learner
     from bulle.services.model_data import placed_rows, read_rows
 
-    models.train(world, "study", "people", "outcome", shards=4)
+    model_training.train(world, "study", "people", "outcome", shards=4)
     rng, gone = random.Random(1), set()
     while len(gone) < 2:
         gone.add(a_trained_person(world, 4, rng))
@@ -189,7 +189,7 @@ def test_the_auc_after_a_forget_is_the_auc_of_all_shards_predicting(world):
     v = models.mstore(world).version("people-outcome")
     spec = v["spec"]
     pr = read_rows(world, "study", spec["dataset"])
-    rows, _, _ = placed_rows(world, pr, Encoding.from_dict(spec["encoding"]), 4, spec["seed"], 0.2)
+    rows, _ = placed_rows(world, pr, Encoding.from_dict(spec["encoding"]), spec)
     manifest = models.mstore(world).manifest("people-outcome", v["version"])
     held = sisa.shard_of_rows(rows, manifest) == HELD_OUT
     states = [models.read_state(world, s) for s in models.mstore(world).shards("people-outcome", 3)]

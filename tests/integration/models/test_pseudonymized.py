@@ -7,7 +7,7 @@ import random
 
 from tests.integration.models.world import NOW
 
-from bulle.services import forgetting, models
+from bulle.services import forgetting, model_training, models
 from bulle.services import governance as gov
 from bulle.services.model_data import keys_of
 from bulle.services.pseudonymization import pseudonymize, rotate_key
@@ -28,7 +28,7 @@ def test_tokens_are_mapped_back_and_rotation_keeps_the_shards(world):
         kind="pseudonymize",
     )
     gov.approve_project(world, "tokens")
-    r = models.train(world, "tokens", "people", "outcome", shards=3, name="tok")
+    r = model_training.train(world, "tokens", "people", "outcome", shards=3, name="tok")
     st = models.mstore(world)
     manifest = st.manifest("tok", 1)
     raw = keys_of(world, [f"P{i}" for i in range(300)])

@@ -59,10 +59,10 @@ def train(project: str, request: TrainRequest, ctx: Ctx) -> JSONResponse:
         plan_read(ws, project, request.dataset)
 
     def work(ws: Any, progress: Any) -> Any:
-        from bulle.services import models
+        from bulle.services import model_training
 
         progress("training shards", None)
-        return models.train(
+        return model_training.train(
             ws,
             project,
             request.dataset,
@@ -130,6 +130,15 @@ def audit(model: str, request: AuditRequest, ctx: Ctx) -> JSONResponse:
 
     task = ctx.state.tasks.submit("model.audit", ctx.actor, work)
     return JSONResponse(task, status_code=202, headers={"Location": f"/api/v1/tasks/{task['id']}"})
+
+
+@router.get("/subjects/{subject_id}/models")
+def subject_models(subject_id: str, ctx: Ctx) -> dict[str, Any]:
+    """Whether a subject's records trained each model, with their membership-audit scores (dpo)."""
+    from bulle.services.model_subject import subject_models as run
+
+    with ctx.session() as ws:
+        return run(ws, subject_id)
 
 
 @router.post("/models/{model}/forget")
