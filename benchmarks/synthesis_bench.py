@@ -12,7 +12,7 @@ for it: interpreter start and imports included) and prints:
 * privacy: the three risks (singling out, linkability, inference) with their 95 % intervals, and
   the exact-copy rate next to the natural rate.
 
-The issue's reference figures for other tools (synthpop's CART, an avatar prototype, TabularARGN,
+The reference figures quoted for other tools (synthpop's CART, an avatar prototype, TabularARGN,
 PrivBayes) were not measured here (those tools are not installed): they are printed as quoted,
 marked so. anonymeter's figures for the same attacks come from
 ``benchmarks/synthesis_privacy_bench.py``, which builds anonymeter its own environment.
@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ADULT = HERE.parent.parent / "shared" / "data" / "arx" / "adult.csv"
 OUT = HERE / "out" / "synthesis"
-QUOTED = {  # the issue's figures for adult on this kind of machine; not measured by this script
+QUOTED = {  # reference figures for adult on this kind of machine, quoted; not measured by this script
     "synthpop CART": "2.9 s, AUC 0.883, 2-way TVD 0.017",
     "avatar prototype (k=5)": "3.5 s, AUC 0.883, 2-way TVD 0.037",
     "TabularARGN (CPU)": "283 s, AUC 0.884, 2-way TVD 0.043",
@@ -102,7 +102,7 @@ def main() -> int:
         best = min(runs, key=lambda r: r["_wall"])
         results[method] = best
         print(row(method, best), flush=True)
-    print("\nQuoted from the issue (other tools, not measured in this run):")
+    print("\nQuoted reference figures (other tools, not measured in this run):")
     for name, figures in QUOTED.items():
         print(f"  {name}: {figures}")
     (OUT / f"results-{args.seed}.json").write_text(json.dumps(results, indent=1, default=str))
