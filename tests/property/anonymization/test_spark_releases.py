@@ -18,9 +18,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from tests.property.anonymization.test_anonymization_optimum import check, problems
+from tests.property.anonymization.test_anonymization_optimum import check, problems, to_inputs
 
-from bulle.anonymization.hierarchy import Hierarchy
 from bulle.anonymization.service import anonymize_table
 from bulle.anonymization.spec import AnonymizationSpec
 from bulle.storage.duckdb_engine import DuckDBEngine
@@ -33,20 +32,6 @@ def spark():
     from bulle.storage.spark_engine import SparkEngine
 
     return SparkEngine(master=os.environ.get("BULLE_SPARK_MASTER", "local[1]"))
-
-
-def _spec(p) -> AnonymizationSpec:
-    hier = {q: Hierarchy.from_rows(rows, name=q) for q, rows in p["hierarchies"].items()}
-    hier["s"] = Hierarchy.from_rows(p["sens_h"], name="s")
-    return AnonymizationSpec(
-        quasi_identifiers=tuple(p["hierarchies"]),
-        hierarchies=hier,
-        models=tuple(p["models"]),
-        sensitive=("s",),
-        suppression_limit=p["suppression"],
-        metric=p["metric"],
-        gs_factor=p["gs"],
-    )
 
 
 def _released(engine, data: Path, spec: AnonymizationSpec, out: Path):
@@ -68,7 +53,7 @@ def _released(engine, data: Path, spec: AnonymizationSpec, out: Path):
 def test_spark_releases_satisfy_their_models_and_equal_duckdbs(spark, p):
     assume(p["subset"] is None)  # a research subset is a second file: the ARX cases cover it
     qis = list(p["hierarchies"])
-    spec = _spec(p)
+    _, spec = to_inputs(p)  # the spec the optimum test searches with (no research subset here)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "t.parquet"
         columns = list(zip(*p["rows"], strict=True))
