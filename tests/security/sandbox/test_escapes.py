@@ -8,6 +8,7 @@ shows the same code succeeding outside it.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -191,14 +192,16 @@ def test_nothing_outside_outputs_is_writable(run_job):
 
 
 def test_a_fork_bomb_hits_the_process_limit_and_leaves_nothing_behind(run_job, sandbox_host):
+    # Each child becomes `sleep TOKEN`, a command line no other job has: other tests may run jobs
+    # as the same user at the same time, so the leftover check must only see this job's children.
+    token = f"59.{secrets.randbelow(10**9):09d}"
     result = run_job(
-        """
+        f"""
         import os, time
         children = 0
         while True:
             if os.fork() == 0:
-                time.sleep(60)
-                os._exit(0)
+                os.execv("/usr/bin/sleep", ["sleep", "{token}"])
             children += 1
             if children > 5000:
                 print("ESCAPED")
@@ -211,9 +214,20 @@ def test_a_fork_bomb_hits_the_process_limit_and_leaves_nothing_behind(run_job, s
     leftover = [
         pid
         for pid in os.listdir("/proc")
-        if pid.isdigit() and _uid_of(pid) == sandbox_host.job_uid and sandbox_host.as_root
+        if pid.isdigit()
+        and _uid_of(pid) == sandbox_host.job_uid
+        and token.encode() in _cmdline_of(pid)
+        and sandbox_host.as_root
     ]
     assert leftover == []
+
+
+def _cmdline_of(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def _uid_of(pid: str) -> int | None:
