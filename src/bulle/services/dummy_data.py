@@ -63,9 +63,12 @@ def dummy_csv(ws: Workspace, project: str, dataset: str) -> tuple[bytes, Dataset
     code against before submitting it."""
     import pyarrow.csv as pacsv
 
+    from bulle.formulas import arrow_table
+
     table, served = dummy_table(ws, project, dataset, use="download")
     buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer)
+    # frequent values and column names come from the data: a spreadsheet must not run them
+    pacsv.write_csv(arrow_table(table), buffer)
     return buffer.getvalue(), served
 
 

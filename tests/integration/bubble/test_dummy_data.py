@@ -23,7 +23,8 @@ COLUMNS = ["id", "age", "score", "born", "seen", "smoker", "town"]
 def _csv() -> str:
     rows = [",".join(COLUMNS)]
     for i in range(120):
-        town = "Brest" if i % 2 else ("Lyon" if i % 3 else f"Hameau{i}")  # Hameau*: rare
+        # Hameau*: rare; "=Lyon()": a formula
+        town = "Brest" if i % 2 else ("=Lyon()" if i % 3 else f"Hameau{i}")
         smoker = "" if i % 11 == 0 else ("true" if i % 3 else "false")
         age = "" if i % 13 == 0 else str(18 + i % 60)
         rows.append(
@@ -75,6 +76,8 @@ def test_the_csv_holds_no_value_rarer_than_the_threshold_and_the_making_is_audit
     ws = Workspace.open(root, Actor("bob", Role.ANALYST))
     try:
         data, _ = dummy_csv(ws, "p", "people")
+        text = data.decode()
+        assert "=Lyon()" not in text.replace("'=Lyon()", "")  # never a bare formula
         threshold = int(ws.settings["synthesis.dummy_min_count"])
         real, _ = gov.read_served(ws, "p", "people")
     finally:
